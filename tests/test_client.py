@@ -1,0 +1,682 @@
+"""Tests of `truto_pulumi.client` against `httpx.MockTransport` handlers.
+
+A fake clock stands in for both `time.monotonic` and `time.sleep`, so retries cost no time and
+every wait is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from truto_pulumi.client import DEFAULT_USER_AGENT, RetryPolicy, TrutoClient, version
+from truto_pulumi.errors import (
+    TrutoApiError,
+    TrutoAuthError,
+    TrutoConfigError,
+    TrutoError,
+    TrutoNotFoundError,
+    TrutoRateLimitedError,
+    TrutoServerError,
+    TrutoTransportError,
+    TrutoValidationError,
+)
+
+TOKEN = "sk-test-SECRET-api-token-6f1c"
+MCP_SECRET = "mcp-SECRET-token-9a2b"
+BASE = "https://api.truto.one"
+IA = "ia-1"
+MCP_ID = "mcp-1"
+OBJ: dict[str, Any] = {"id": MCP_ID, "integrated_account_id": IA, "name": "n", "config": {}}
+# A negative deadline makes even a zero wait cross it: the first failure is raised.
+NO_RETRY = RetryPolicy(deadline=-1.0)
+DEFAULT_TEST_RETRY = RetryPolicy(deadline=60.0)
+
+Step = httpx.Response | Exception
+
+
+class FakeClock:
+    """Monotonic clock whose `sleep` records the wait and moves time forward."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+class Script:
+    """A handler answering with the given steps in order; the last one repeats forever."""
+
+    def __init__(self, *steps: Step) -> None:
+        self.steps = list(steps)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        step = self.steps.pop(0) if len(self.steps) > 1 else self.steps[0]
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def make_client(
+    handler: Callable[[httpx.Request], httpx.Response],
+    *,
+    retry: RetryPolicy = DEFAULT_TEST_RETRY,
+    clock: FakeClock | None = None,
+    **kwargs: Any,
+) -> tuple[TrutoClient, FakeClock]:
+    clock = clock or FakeClock()
+    client = TrutoClient(
+        base_url=kwargs.pop("base_url", BASE),
+        api_token=TOKEN,
+        retry=retry,
+        transport=httpx.MockTransport(handler),
+        sleep=clock.sleep,
+        clock=clock,
+        **kwargs,
+    )
+    return client, clock
+
+
+def truto_error(status: int, message: str, **headers: str) -> httpx.Response:
+    body = {"statusCode": status, "error": "Some Error", "message": message}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def ok(body: Any = None) -> httpx.Response:
+    return httpx.Response(200, json=OBJ if body is None else body)
+
+
+def call(client: TrutoClient, method: str) -> object:
+    if method == "POST":
+        return client.create_mcp_server(IA, {"name": "n"})
+    if method == "GET":
+        return client.get_mcp_server(IA, MCP_ID)
+    if method == "PATCH":
+        return client.update_mcp_server(IA, MCP_ID, {"name": "m"})
+    assert method == "DELETE"
+    client.delete_mcp_server(IA, MCP_ID)
+    return None
+
+
+# --- status mapping --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (400, TrutoValidationError),
+        (401, TrutoAuthError),
+        (403, TrutoAuthError),
+        (404, TrutoNotFoundError),
+        (409, TrutoValidationError),
+        (410, TrutoNotFoundError),
+        (422, TrutoValidationError),
+        (429, TrutoRateLimitedError),
+        (500, TrutoServerError),
+        (502, TrutoServerError),
+        (503, TrutoServerError),
+        (504, TrutoServerError),
+    ],
+)
+def test_error_status_raises_mapped_exception_with_truto_message(
+    status: int, error_type: type[TrutoApiError]
+) -> None:
+    client, _ = make_client(Script(truto_error(status, "explained by Truto")), retry=NO_RETRY)
+    with pytest.raises(error_type) as info:
+        client.get_mcp_server(IA, MCP_ID)
+    assert type(info.value) is error_type
+    assert info.value.status_code == status
+    assert info.value.method == "GET"
+    assert info.value.path == f"/integrated-account/{IA}/mcp/{MCP_ID}"
+    assert info.value.message == "explained by Truto"
+    assert "explained by Truto" in str(info.value)
+
+
+def test_404_raises_not_found_with_truto_message() -> None:
+    script = Script(truto_error(404, "MCP server not found"))
+    client, clock = make_client(script)
+    with pytest.raises(TrutoNotFoundError, match=r"404 to GET .*: MCP server not found"):
+        client.get_mcp_server(IA, MCP_ID)
+    assert len(script.requests) == 1
+    assert clock.waits == []
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 410, 422, 418])
+def test_4xx_other_than_429_is_never_retried(status: int) -> None:
+    script = Script(truto_error(status, "no"), ok())
+    client, clock = make_client(script)
+    with pytest.raises(TrutoApiError):
+        client.update_mcp_server(IA, MCP_ID, {"name": "x"})
+    assert len(script.requests) == 1
+    assert clock.waits == []
+
+
+def test_error_body_that_is_not_truto_json_becomes_truncated_text() -> None:
+    html = "<html><body>" + "Bad gateway from the proxy. " * 100 + "</body></html>"
+    client, _ = make_client(Script(httpx.Response(502, text=html)), retry=NO_RETRY)
+    with pytest.raises(TrutoServerError) as info:
+        client.get_mcp_server(IA, MCP_ID)
+    assert info.value.message.startswith("<html><body>Bad gateway from the proxy.")
+    assert len(info.value.message) <= 200
+
+
+# --- Retry-After and retries ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("7", 7.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        ("soon", None),
+        ("-3", None),
+        ("", None),
+    ],
+)
+def test_429_carries_retry_after_seconds_or_none_when_bad(
+    header: str, expected: float | None
+) -> None:
+    response = truto_error(429, "slow down", **{"Retry-After": header})
+    client, _ = make_client(Script(response), retry=NO_RETRY)
+    with pytest.raises(TrutoRateLimitedError) as info:
+        client.get_mcp_server(IA, MCP_ID)
+    assert info.value.retry_after == expected
+
+
+def test_429_retry_after_as_http_date_is_converted_to_seconds() -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    response = truto_error(429, "slow down", **{"Retry-After": format_datetime(when, usegmt=True)})
+    client, _ = make_client(Script(response), retry=NO_RETRY)
+    with pytest.raises(TrutoRateLimitedError) as info:
+        client.get_mcp_server(IA, MCP_ID)
+    assert info.value.retry_after is not None
+    assert 25.0 <= info.value.retry_after <= 30.0
+
+
+def test_429_retry_after_is_honoured_then_call_succeeds() -> None:
+    script = Script(truto_error(429, "slow down", **{"Retry-After": "3"}), ok())
+    client, clock = make_client(script)
+    assert client.get_mcp_server(IA, MCP_ID) == OBJ
+    assert clock.waits == [3.0]
+    assert len(script.requests) == 2
+
+
+def test_429_retry_after_is_capped_by_policy() -> None:
+    script = Script(truto_error(429, "slow down", **{"Retry-After": "120"}), ok())
+    client, clock = make_client(script, retry=RetryPolicy(deadline=60.0, max_retry_after=30.0))
+    assert client.get_mcp_server(IA, MCP_ID) == OBJ
+    assert clock.waits == [30.0]
+
+
+def test_429_without_retry_after_uses_backoff() -> None:
+    script = Script(truto_error(429, "slow down"), ok())
+    client, clock = make_client(script, retry=RetryPolicy(base_delay=0.5))
+    client.get_mcp_server(IA, MCP_ID)
+    assert len(clock.waits) == 1
+    assert 0.0 <= clock.waits[0] <= 0.5
+
+
+def test_5xx_retried_with_capped_exponential_backoff_then_succeeds() -> None:
+    script = Script(
+        truto_error(503, "a"),
+        truto_error(500, "b"),
+        truto_error(502, "c"),
+        truto_error(504, "d"),
+        truto_error(500, "e"),
+        ok(),
+    )
+    policy = RetryPolicy(deadline=1000.0, base_delay=1.0, max_delay=4.0)
+    client, clock = make_client(script, retry=policy)
+    assert client.get_mcp_server(IA, MCP_ID) == OBJ
+    assert len(script.requests) == 6
+    bounds = [1.0, 2.0, 4.0, 4.0, 4.0]
+    assert len(clock.waits) == len(bounds)
+    assert all(0.0 <= w <= b for w, b in zip(clock.waits, bounds, strict=True))
+
+
+def test_retries_stop_before_sleep_would_cross_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    script = Script(truto_error(503, "down for maintenance"))
+    policy = RetryPolicy(deadline=10.0, base_delay=1.0, max_delay=8.0)
+    client, clock = make_client(script, retry=policy)
+    with pytest.raises(TrutoServerError, match="down for maintenance"):
+        client.get_mcp_server(IA, MCP_ID)
+    # Waits 1 + 2 + 4 = 7 s; the next (8 s) would end at 15 s > 10 s, so it stops.
+    assert clock.waits == [1.0, 2.0, 4.0]
+    assert len(script.requests) == 4
+
+
+def test_retry_after_beyond_deadline_raises_without_waiting() -> None:
+    script = Script(truto_error(429, "slow down", **{"Retry-After": "30"}), ok())
+    client, clock = make_client(script, retry=RetryPolicy(deadline=10.0))
+    with pytest.raises(TrutoRateLimitedError):
+        client.get_mcp_server(IA, MCP_ID)
+    assert clock.waits == []
+    assert len(script.requests) == 1
+
+
+# --- transport failures --------------------------------------------------------------------
+
+NOT_SENT = [
+    httpx.ConnectError("connection refused"),
+    httpx.ConnectTimeout("timed out"),
+    httpx.PoolTimeout("pool exhausted"),
+]
+MAYBE_SENT = [
+    httpx.ReadTimeout("timed out"),
+    httpx.RemoteProtocolError("server disconnected"),
+    httpx.ReadError("connection reset"),
+    httpx.WriteError("broken pipe"),
+]
+
+
+@pytest.mark.parametrize("exc", MAYBE_SENT, ids=lambda e: type(e).__name__)
+def test_post_not_retried_when_request_may_have_been_sent(exc: Exception) -> None:
+    script = Script(exc, ok())
+    client, clock = make_client(script)
+    with pytest.raises(TrutoTransportError, match="may have been applied") as info:
+        client.create_mcp_server(IA, {"name": "n"})
+    assert info.value.request_sent is True
+    assert len(script.requests) == 1
+    assert clock.waits == []
+
+
+@pytest.mark.parametrize("exc", NOT_SENT, ids=lambda e: type(e).__name__)
+def test_post_retried_when_request_never_left(exc: Exception) -> None:
+    script = Script(exc, ok({**OBJ, "token": MCP_SECRET}))
+    client, clock = make_client(script)
+    assert client.create_mcp_server(IA, {"name": "n"})["token"] == MCP_SECRET
+    assert len(script.requests) == 2
+    assert len(clock.waits) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+@pytest.mark.parametrize("exc", MAYBE_SENT, ids=lambda e: type(e).__name__)
+def test_idempotent_methods_retried_when_request_may_have_been_sent(
+    method: str, exc: Exception
+) -> None:
+    script = Script(exc, ok())
+    client, clock = make_client(script)
+    call(client, method)
+    assert [r.method for r in script.requests] == [method, method]
+    assert len(clock.waits) == 1
+
+
+def test_patch_retried_on_read_timeout_sends_same_body_twice() -> None:
+    script = Script(httpx.ReadTimeout("timed out"), ok())
+    client, _ = make_client(script)
+    assert client.update_mcp_server(IA, MCP_ID, {"name": "m"}) == OBJ
+    assert [r.content for r in script.requests] == [b'{"name":"m"}', b'{"name":"m"}']
+
+
+@pytest.mark.parametrize(
+    ("exc", "request_sent"),
+    [(e, False) for e in NOT_SENT] + [(e, True) for e in MAYBE_SENT],
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
+)
+def test_transport_error_request_sent_flag(exc: Exception, request_sent: bool) -> None:
+    client, _ = make_client(Script(exc), retry=NO_RETRY)
+    with pytest.raises(TrutoTransportError) as info:
+        client.get_mcp_server(IA, MCP_ID)
+    assert info.value.request_sent is request_sent
+    assert info.value.method == "GET"
+    assert info.value.path == f"/integrated-account/{IA}/mcp/{MCP_ID}"
+    assert isinstance(info.value.__cause__, type(exc))
+
+
+def test_connect_error_message_names_host_method_and_path() -> None:
+    client, _ = make_client(Script(httpx.ConnectError("connection refused")), retry=NO_RETRY)
+    with pytest.raises(TrutoTransportError) as info:
+        client.create_mcp_server(IA, {"name": "n"})
+    assert str(info.value) == (
+        f"could not connect to {BASE} (POST /integrated-account/{IA}/mcp): connection refused"
+    )
+
+
+def test_transport_error_after_retries_says_how_many_attempts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    script = Script(httpx.ConnectError("connection refused"))
+    client, clock = make_client(script, retry=RetryPolicy(deadline=2.0, base_delay=1.0))
+    with pytest.raises(TrutoTransportError, match=r"gave up after 2 attempts"):
+        client.get_mcp_server(IA, MCP_ID)
+    assert clock.waits == [1.0]
+
+
+def test_unexpected_transport_error_is_wrapped_and_not_retried() -> None:
+    script = Script(httpx.ProxyError("proxy said no"), ok())
+    client, _ = make_client(script)
+    with pytest.raises(TrutoTransportError, match="proxy said no") as info:
+        client.get_mcp_server(IA, MCP_ID)
+    assert info.value.request_sent is True
+    assert len(script.requests) == 1
+
+
+# --- requests as sent ----------------------------------------------------------------------
+
+
+def test_headers_carry_bearer_token_json_and_user_agent() -> None:
+    script = Script(ok())
+    client, _ = make_client(script)
+    client.create_mcp_server(IA, {"name": "n"})
+    headers = script.requests[0].headers
+    assert headers["Authorization"] == f"Bearer {TOKEN}"
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Accept"] == "application/json"
+    assert headers["User-Agent"] == DEFAULT_USER_AGENT
+
+
+def test_custom_user_agent_is_sent() -> None:
+    script = Script(ok())
+    client, _ = make_client(script, user_agent="my-stack/1.2")
+    client.get_mcp_server(IA, MCP_ID)
+    assert script.requests[0].headers["User-Agent"] == "my-stack/1.2"
+
+
+def test_version_is_exposed_in_default_user_agent() -> None:
+    assert version
+    assert f"truto-pulumi/{version}" == DEFAULT_USER_AGENT
+
+
+def test_float_timeout_applies_to_every_phase() -> None:
+    script = Script(ok())
+    client, _ = make_client(script, timeout=12.5)
+    client.get_mcp_server(IA, MCP_ID)
+    assert script.requests[0].extensions["timeout"] == {
+        "connect": 12.5,
+        "read": 12.5,
+        "write": 12.5,
+        "pool": 12.5,
+    }
+
+
+def test_create_posts_json_body_and_returns_object_with_secret() -> None:
+    created = {**OBJ, "token": MCP_SECRET, "url": f"{BASE}/mcp/{MCP_SECRET}"}
+    script = Script(httpx.Response(201, json=created))
+    client, _ = make_client(script)
+    body = {"name": "n", "config": {"methods": ["read"]}}
+    assert client.create_mcp_server(IA, body) == created
+    request = script.requests[0]
+    assert request.method == "POST"
+    assert request.url == f"{BASE}/integrated-account/{IA}/mcp"
+    assert request.content == b'{"name":"n","config":{"methods":["read"]}}'
+
+
+def test_update_sends_patch_with_null_values_kept() -> None:
+    script = Script(ok())
+    client, _ = make_client(script)
+    client.update_mcp_server(IA, MCP_ID, {"expires_at": None})
+    request = script.requests[0]
+    assert request.method == "PATCH"
+    assert request.url.path == f"/integrated-account/{IA}/mcp/{MCP_ID}"
+    assert request.content == b'{"expires_at":null}'
+
+
+def test_ids_are_url_quoted_in_the_path() -> None:
+    script = Script(ok())
+    client, _ = make_client(script)
+    client.get_mcp_server("a/b c", "x?y#z%")
+    assert script.requests[0].url.raw_path == b"/integrated-account/a%2Fb%20c/mcp/x%3Fy%23z%25"
+
+
+@pytest.mark.parametrize(("ia", "mcp_id"), [("", MCP_ID), (IA, "")])
+def test_empty_ids_are_rejected_before_any_request(ia: str, mcp_id: str) -> None:
+    script = Script(ok())
+    client, _ = make_client(script)
+    with pytest.raises(ValueError, match="must not be empty"):
+        client.get_mcp_server(ia, mcp_id)
+    assert script.requests == []
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_delete_accepts_200_and_204(status: int) -> None:
+    response = httpx.Response(200, json={"id": MCP_ID}) if status == 200 else httpx.Response(204)
+    script = Script(response)
+    client, _ = make_client(script)
+    client.delete_mcp_server(IA, MCP_ID)
+    assert script.requests[0].method == "DELETE"
+    assert script.requests[0].url.path == f"/integrated-account/{IA}/mcp/{MCP_ID}"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, text="not json"),
+        httpx.Response(200, json=[OBJ]),
+        httpx.Response(200, json="a string"),
+        httpx.Response(204),
+    ],
+    ids=["text", "list", "string", "empty"],
+)
+def test_2xx_without_json_object_raises_server_error(response: httpx.Response) -> None:
+    client, _ = make_client(Script(response))
+    with pytest.raises(TrutoServerError, match="answer was not a JSON object") as info:
+        client.get_mcp_server(IA, MCP_ID)
+    assert info.value.status_code == response.status_code
+
+
+# --- base URL and token --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base_url", "expected_url"),
+    [
+        ("https://api.truto.one/", f"https://api.truto.one/integrated-account/{IA}/mcp/{MCP_ID}"),
+        ("http://localhost:8787", f"http://localhost:8787/integrated-account/{IA}/mcp/{MCP_ID}"),
+        ("https://proxy.example/truto/", f"https://proxy.example/truto/integrated-account/{IA}/mcp/{MCP_ID}"),
+    ],
+)  # fmt: skip
+def test_base_url_trailing_slash_is_stripped(base_url: str, expected_url: str) -> None:
+    script = Script(ok())
+    client, _ = make_client(script, base_url=base_url)
+    client.get_mcp_server(IA, MCP_ID)
+    assert client.base_url == base_url.rstrip("/")
+    assert str(script.requests[0].url) == expected_url
+
+
+@pytest.mark.parametrize(
+    "base_url", ["", "   ", "ftp://api.truto.one", "api.truto.one", "https://", "https://a b/"]
+)
+def test_base_url_must_be_http_or_https(base_url: str) -> None:
+    with pytest.raises(TrutoConfigError, match="http"):
+        TrutoClient(base_url=base_url, api_token=TOKEN)
+
+
+@pytest.mark.parametrize("token", ["", "   ", "abc\ndef", " padded ", "tökén"])
+def test_bad_api_token_rejected_without_echoing_it(token: str) -> None:
+    with pytest.raises(TrutoConfigError, match="API token") as info:
+        TrutoClient(base_url=BASE, api_token=token)
+    if token.strip():
+        assert token.strip() not in str(info.value)
+
+
+# --- secrets never leak --------------------------------------------------------------------
+
+
+def test_token_never_appears_in_exceptions_or_log_records(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    created = {**OBJ, "token": MCP_SECRET, "url": f"{BASE}/mcp/{MCP_SECRET}"}
+    script = Script(
+        truto_error(503, "busy"),
+        httpx.Response(201, json=created),
+        truto_error(401, f"token {TOKEN} is not valid"),
+        httpx.Response(400, text=f"bad request with Authorization: Bearer {TOKEN}"),
+        httpx.ConnectError(f"could not reach while sending Bearer {TOKEN}"),
+    )
+    client, _ = make_client(script, retry=RetryPolicy(deadline=1.0, base_delay=0.1))
+    assert client.create_mcp_server(IA, {"name": "n"})["token"] == MCP_SECRET
+    errors: list[TrutoError] = []
+    for _ in range(3):
+        with pytest.raises(TrutoError) as info:
+            client.get_mcp_server(IA, MCP_ID)
+        errors.append(info.value)
+    assert [type(e) for e in errors] == [TrutoAuthError, TrutoValidationError, TrutoTransportError]
+    for error in errors:
+        assert TOKEN not in str(error)
+        assert TOKEN not in repr(error.args)
+        assert TOKEN not in str(vars(error))
+    assert "***" in str(errors[0])
+    assert TOKEN not in repr(client)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("attempt" in m for m in messages)
+    assert any(
+        r.levelno == logging.WARNING and "retrying" in r.getMessage() for r in caplog.records
+    )
+    for message in messages:
+        assert TOKEN not in message
+        assert MCP_SECRET not in message
+
+
+def test_each_attempt_logged_at_debug_and_retry_wait_at_warning(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    caplog.set_level(logging.DEBUG, logger="truto_pulumi.client")
+    client, _ = make_client(Script(truto_error(503, "busy"), ok()))
+    client.get_mcp_server(IA, MCP_ID)
+    records = [r for r in caplog.records if r.name == "truto_pulumi.client"]
+    path = f"/integrated-account/{IA}/mcp/{MCP_ID}"
+    assert [(r.levelno, r.getMessage().split(" in ")[0]) for r in records] == [
+        (logging.DEBUG, f"GET {path} -> 503"),
+        (logging.WARNING, f"retrying GET {path}"),
+        (logging.DEBUG, f"GET {path} -> 200"),
+    ]
+    assert "attempt 1" in records[0].getMessage()
+    assert "in 0.50 s after status 503" in records[1].getMessage()
+    assert "attempt 2" in records[2].getMessage()
+
+
+# --- list pagination -----------------------------------------------------------------------
+
+
+def test_list_follows_next_cursor_across_three_pages() -> None:
+    pages = [
+        {"result": [{"id": "1"}, {"id": "2"}], "next_cursor": "c1", "limit": 2},
+        {"result": [{"id": "3"}, {"id": "4"}], "next_cursor": "c2", "limit": 2},
+        {"result": [{"id": "5"}], "next_cursor": None, "limit": 2},
+    ]
+    script = Script(*(ok(p) for p in pages))
+    client, _ = make_client(script)
+    servers = client.list_mcp_servers(IA, page_size=2)
+    assert [s["id"] for s in servers] == ["1", "2", "3", "4", "5"]
+    assert [dict(r.url.params) for r in script.requests] == [
+        {"limit": "2"},
+        {"limit": "2", "next_cursor": "c1"},
+        {"limit": "2", "next_cursor": "c2"},
+    ]
+    assert all(r.url.path == f"/integrated-account/{IA}/mcp" for r in script.requests)
+
+
+@pytest.mark.parametrize(
+    "last_page",
+    [{"result": [], "next_cursor": None}, {"result": []}, {"result": [], "next_cursor": ""}],
+    ids=["null", "absent", "empty"],
+)
+def test_list_stops_when_cursor_is_null_absent_or_empty(last_page: dict[str, Any]) -> None:
+    script = Script(ok(last_page))
+    client, _ = make_client(script)
+    assert client.list_mcp_servers(IA) == []
+    assert len(script.requests) == 1
+    assert "limit" not in script.requests[0].url.params
+
+
+def test_list_cursor_loop_raises_server_error() -> None:
+    script = Script(
+        ok({"result": [{"id": "1"}], "next_cursor": "c1"}),
+        ok({"result": [{"id": "2"}], "next_cursor": "c2"}),
+        ok({"result": [{"id": "3"}], "next_cursor": "c1"}),
+        ok({"result": [], "next_cursor": None}),
+    )
+    client, _ = make_client(script)
+    with pytest.raises(TrutoServerError, match="same next_cursor came twice"):
+        client.list_mcp_servers(IA)
+    assert len(script.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "page",
+    [{"next_cursor": None}, {"result": "x"}, {"result": ["x"]}, {"result": [], "next_cursor": 5}],
+    ids=["no-result", "result-not-list", "item-not-object", "cursor-not-string"],
+)
+def test_list_malformed_page_raises_server_error(page: dict[str, Any]) -> None:
+    client, _ = make_client(Script(ok(page)))
+    with pytest.raises(TrutoServerError):
+        client.list_mcp_servers(IA)
+
+
+def test_list_page_size_must_be_positive() -> None:
+    client, _ = make_client(Script(ok({"result": []})))
+    with pytest.raises(ValueError, match="page_size"):
+        client.list_mcp_servers(IA, page_size=0)
+
+
+def test_list_page_retried_on_503_keeps_cursor() -> None:
+    script = Script(
+        ok({"result": [{"id": "1"}], "next_cursor": "c1"}),
+        truto_error(503, "busy"),
+        ok({"result": [{"id": "2"}], "next_cursor": None}),
+    )
+    client, _ = make_client(script)
+    assert [s["id"] for s in client.list_mcp_servers(IA)] == ["1", "2"]
+    assert [r.url.params.get("next_cursor") for r in script.requests] == [None, "c1", "c1"]
+
+
+# --- lifecycle and threads -----------------------------------------------------------------
+
+
+def test_context_manager_closes_the_client() -> None:
+    client, _ = make_client(Script(ok()))
+    with client as entered:
+        assert entered is client
+        assert client.get_mcp_server(IA, MCP_ID) == OBJ
+    with pytest.raises(RuntimeError, match="closed"):
+        client.get_mcp_server(IA, MCP_ID)
+
+
+def test_concurrent_calls_from_four_threads_all_get_their_own_answer() -> None:
+    lock = threading.Lock()
+    threads: set[int] = set()
+    in_flight = 0
+    peak = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        with lock:
+            threads.add(threading.get_ident())
+            in_flight += 1
+            peak = max(peak, in_flight)
+        time.sleep(0.005)
+        with lock:
+            in_flight -= 1
+        mcp_id = request.url.path.rsplit("/", 1)[-1]
+        return httpx.Response(200, json={"id": mcp_id, "auth": request.headers["Authorization"]})
+
+    client = TrutoClient(base_url=BASE, api_token=TOKEN, transport=httpx.MockTransport(handler))
+    ids = [f"mcp-{i}" for i in range(40)]
+    with client, ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda i: client.get_mcp_server(IA, i), ids))
+    assert [a["id"] for a in answers] == ids
+    assert all(a["auth"] == f"Bearer {TOKEN}" for a in answers)
+    assert len(threads) > 1
+    assert peak > 1

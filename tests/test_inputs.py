@@ -1,0 +1,162 @@
+"""Validation and canonical form of inputs: what `check` answers, as tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+
+from truto_pulumi.inputs import canonical_timestamp, check_inputs
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+
+
+def bag(**changes: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {"integrated_account_id": ACCOUNT, "name": "reader"}
+    props.update(changes)
+    return {key: value for key, value in props.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        pytest.param(bag(), bag(), id="minimal"),
+        pytest.param(
+            bag(integrated_account_id=ACCOUNT.upper()), bag(), id="account_id_lower_cased"
+        ),
+        pytest.param(
+            bag(config={"methods": ["write", "read", "read"], "tags": ["b", "a", "b"]}),
+            bag(config={"methods": ["read", "write"], "tags": ["a", "b"]}),
+            id="methods_and_tags_deduplicated_and_sorted",
+        ),
+        pytest.param(bag(config={}), bag(), id="empty_config_dropped"),
+        pytest.param(
+            bag(config={"tool_exposure": "discovery", "require_api_token_auth": False}),
+            bag(config={"tool_exposure": "discovery", "require_api_token_auth": False}),
+            id="tool_exposure_and_auth_kept",
+        ),
+        pytest.param(
+            bag(expires_at="2027-01-01T01:00:00+01:00"),
+            bag(expires_at="2027-01-01T00:00:00Z"),
+            id="expiry_in_utc",
+        ),
+        pytest.param(
+            bag(expires_at="2027-01-01t00:00:00.123456z"),
+            bag(expires_at="2027-01-01T00:00:00.123Z"),
+            id="expiry_truncated_to_milliseconds",
+        ),
+        pytest.param(bag(__provider="pickled"), bag(), id="provider_key_not_part_of_inputs"),
+    ],
+)
+def test_valid_inputs_become_canonical(props: dict[str, Any], expected: dict[str, Any]) -> None:
+    outcome = check_inputs(props, now=NOW)
+    assert outcome.failures == []
+    assert outcome.inputs == expected
+
+
+@pytest.mark.parametrize(
+    ("props", "prop", "fragment"),
+    [
+        (bag(integrated_account_id=None), "integrated_account_id", "is required"),
+        (bag(integrated_account_id="acct-1"), "integrated_account_id", "'acct-1' is not a UUID"),
+        (bag(integrated_account_id=42.0), "integrated_account_id", "must be a string"),
+        (bag(name=None), "name", "is required"),
+        (bag(name="  "), "name", "must not be empty"),
+        (bag(name=7.0), "name", "must be a string, got float"),
+        (bag(config="all"), "config", "expected an object with any of methods"),
+        (bag(config={"methods": []}), "config.methods", "must not be empty"),
+        (bag(config={"methods": "read"}), "config.methods", "must be a list, got str"),
+        (bag(config={"methods": ["read", ""]}), "config.methods", "item 1 must not be empty"),
+        (bag(config={"tags": [1.0]}), "config.tags", "item 0 must be a string"),
+        (bag(config={"tool_exposure": "some"}), "config.tool_exposure", "'all' or 'discovery'"),
+        (
+            bag(config={"require_api_token_auth": "yes"}),
+            "config.require_api_token_auth",
+            "true or false",
+        ),
+        (bag(config={"scopes": ["x"]}), "config.scopes", "unknown property"),
+        (bag(expires_at="next week"), "expires_at", "is not an RFC 3339 timestamp"),
+        (bag(expires_at="2027-01-01T00:00:00"), "expires_at", "is not an RFC 3339 timestamp"),
+        (bag(expires_at="2026-11-27T11:00:00Z"), "expires_at", "is in the past"),
+        (bag(expires_at="2026-11-27T12:00:30Z"), "expires_at", "is less than 60 s ahead"),
+        (bag(url="https://x"), "url", "unknown property; allowed: integrated_account_id"),
+    ],
+)
+def test_invalid_property_fails_check_naming_it(
+    props: dict[str, Any], prop: str, fragment: str
+) -> None:
+    outcome = check_inputs(props, now=NOW)
+    assert [failure.property for failure in outcome.failures] == [prop]
+    assert fragment in outcome.failures[0].reason
+
+
+def test_each_bad_field_gets_one_failure_saying_what_is_allowed() -> None:
+    props = bag(
+        name="",
+        config={"methods": ["", 3.0], "tool_exposure": "x"},
+        expires_at="soon",
+    )
+    failures = {f.property: f.reason for f in check_inputs(props, now=NOW).failures}
+    assert sorted(failures) == ["config.methods", "config.tool_exposure", "expires_at", "name"]
+    assert "item 0 must not be empty" in failures["config.methods"]
+    assert "item 1 must be a string" in failures["config.methods"]
+    assert failures["config.tool_exposure"] == "got 'x'; expected 'all' or 'discovery'"
+    assert "e.g. 2027-01-01T00:00:00Z" in failures["expires_at"]
+
+
+def test_unknown_values_pass_unvalidated() -> None:
+    unknown_name, unknown_tags, unknown_method = Unknown(), Unknown(), Unknown()
+    props = {
+        "integrated_account_id": Unknown(),
+        "name": unknown_name,
+        "config": {"methods": ["read", unknown_method], "tags": unknown_tags},
+        "expires_at": Unknown(),
+    }
+    outcome = check_inputs(props, now=NOW)
+    assert outcome.failures == []
+    assert outcome.inputs["name"] is unknown_name
+    assert outcome.inputs["config"]["tags"] is unknown_tags
+    assert outcome.inputs["config"]["methods"] == ["read", unknown_method]
+
+
+def test_known_parts_beside_unknowns_are_still_validated() -> None:
+    props = bag(config={"methods": [Unknown(), ""]})
+    failures = check_inputs(props, now=NOW).failures
+    assert [f.property for f in failures] == ["config.methods"]
+
+
+def test_unchanged_past_expiry_does_not_block_preview() -> None:
+    expired = "2026-11-27T11:00:00Z"
+    outcome = check_inputs(bag(expires_at=expired), olds=bag(expires_at=expired), now=NOW)
+    assert outcome.failures == []
+
+
+def test_changed_expiry_must_be_in_the_future() -> None:
+    outcome = check_inputs(
+        bag(expires_at="2026-11-27T11:00:00Z"),
+        olds=bag(expires_at="2026-11-27T10:00:00Z"),
+        now=NOW,
+    )
+    assert [f.property for f in outcome.failures] == ["expires_at"]
+
+
+def test_canonical_inputs_are_stable() -> None:
+    first = check_inputs(
+        bag(config={"tags": ["z", "a"]}, expires_at="2027-03-01T10:00:00.5+02:00"), now=NOW
+    ).inputs
+    assert check_inputs(first, now=NOW).inputs == first
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("2024-01-10T10:00:00.000Z", "2024-01-10T10:00:00Z"),
+        ("2024-01-10T10:00:00.120Z", "2024-01-10T10:00:00.120Z"),
+        ("2024-01-10 12:30:00-02:00", "2024-01-10T14:30:00Z"),
+    ],
+)
+def test_canonical_timestamp(text: str, canonical: str) -> None:
+    assert canonical_timestamp(text) == canonical

@@ -1,0 +1,43 @@
+"""Manage Truto MCP servers as code with Pulumi.
+
+```python
+from truto_pulumi import TrutoMcpServer, McpServerConfigArgs
+
+reader = TrutoMcpServer(
+    "hubspot-readonly",
+    integrated_account_id=account_id,
+    config=McpServerConfigArgs(methods=["read"], tags=["contacts"]),
+)
+pulumi.export("mcp_url", reader.url)  # secret
+```
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    TrutoApiError,
+    TrutoAuthError,
+    TrutoConfigError,
+    TrutoError,
+    TrutoNotFoundError,
+    TrutoRateLimitedError,
+    TrutoServerError,
+    TrutoTransportError,
+    TrutoValidationError,
+)
+from .resource import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
+
+__all__ = [
+    "McpServerConfigArgs",
+    "TrutoApiError",
+    "TrutoAuthError",
+    "TrutoConfigError",
+    "TrutoError",
+    "TrutoMcpServer",
+    "TrutoMcpServerArgs",
+    "TrutoNotFoundError",
+    "TrutoRateLimitedError",
+    "TrutoServerError",
+    "TrutoTransportError",
+    "TrutoValidationError",
+]

@@ -1,0 +1,402 @@
+"""HTTP client for Truto's MCP servers API.
+
+One `TrutoClient` wraps one `httpx.Client` (a keep-alive pool) and may be shared by threads.
+It maps error statuses to `truto_pulumi.errors`, retries what is safe to retry within a
+deadline, and never puts the API token or a response body into a log record.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from truto_pulumi.errors import (
+    TrutoApiError,
+    TrutoConfigError,
+    TrutoServerError,
+    TrutoTransportError,
+    api_error_for_status,
+)
+
+__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient", "version"]
+
+log = logging.getLogger("truto_pulumi.client")
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("truto-pulumi")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+version: str = _package_version()
+DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
+
+_RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+_IDEMPOTENT_METHODS = frozenset({"GET", "PATCH", "DELETE"})
+# Failures before the request left this process: retrying is safe even for POST.
+_NOT_SENT_ERRORS: tuple[type[httpx.RequestError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+# Failures after (part of) the request was sent: Truto may have acted on it.
+_MAYBE_SENT_ERRORS: tuple[type[httpx.RequestError], ...] = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+)
+_MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long and how often one call may be retried.
+
+    Backoff is exponential with full jitter: `uniform(0, min(max_delay, base_delay * 2**n))`
+    before retry n (from 0).
+    """
+
+    deadline: float = 60.0
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 30.0
+
+    def backoff(self, retry_index: int) -> float:
+        """A random wait before retry number `retry_index` (0 for the first retry)."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**retry_index))
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+class TrutoClient:
+    """Calls Truto's `/integrated-account/{ia}/mcp` endpoints; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_token: str,
+        timeout: float | httpx.Timeout = 30.0,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        self.base_url = _validated_base_url(base_url)
+        _validate_token(api_token)
+        self._token = api_token
+        self._retry = retry
+        self._sleep = sleep
+        self._clock = clock
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            headers={
+                "Authorization": f"Bearer {api_token}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": user_agent,
+            },
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> TrutoClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"TrutoClient(base_url={self.base_url!r})"
+
+    # --- MCP servers -------------------------------------------------------------------------
+
+    def create_mcp_server(
+        self, integrated_account_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Create an MCP server; the answer holds the secret `token` and `url`."""
+        path = _mcp_path(integrated_account_id)
+        return self._object(self._request("POST", path, json=dict(body)), "POST", path)
+
+    def get_mcp_server(self, integrated_account_id: str, mcp_id: str) -> dict[str, Any]:
+        """Read one MCP server (without token/url)."""
+        path = _mcp_path(integrated_account_id, mcp_id)
+        return self._object(self._request("GET", path), "GET", path)
+
+    def list_mcp_servers(
+        self, integrated_account_id: str, *, page_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Every MCP server of the account, following `next_cursor` across all pages."""
+        if page_size is not None and page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
+        path = _mcp_path(integrated_account_id)
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {}
+            if page_size is not None:
+                params["limit"] = page_size
+            if cursor is not None:
+                params["next_cursor"] = cursor
+            response = self._request("GET", path, params=params)
+            page = self._object(response, "GET", path)
+            result = page.get("result")
+            if not isinstance(result, list) or not all(isinstance(i, dict) for i in result):
+                raise _bad_answer(response, "GET", path, "answer has no 'result' list of objects")
+            items.extend(result)
+            next_cursor = page.get("next_cursor")
+            if not next_cursor:
+                return items
+            if not isinstance(next_cursor, str):
+                raise _bad_answer(response, "GET", path, "answer's 'next_cursor' is not a string")
+            if next_cursor in seen:
+                raise _bad_answer(
+                    response, "GET", path, "pagination loops: the same next_cursor came twice"
+                )
+            seen.add(next_cursor)
+            cursor = next_cursor
+
+    def update_mcp_server(
+        self, integrated_account_id: str, mcp_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """PATCH an MCP server and return the updated object."""
+        path = _mcp_path(integrated_account_id, mcp_id)
+        return self._object(self._request("PATCH", path, json=dict(body)), "PATCH", path)
+
+    def delete_mcp_server(self, integrated_account_id: str, mcp_id: str) -> None:
+        """Delete an MCP server; any 2xx (200 with a body, or 204) counts as done."""
+        self._request("DELETE", _mcp_path(integrated_account_id, mcp_id))
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> httpx.Response:
+        """Send one call, retrying within the deadline; return a 2xx response or raise."""
+        deadline = self._clock() + self._retry.deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            started = self._clock()
+            cause: httpx.RequestError | None = None
+            try:
+                response = self._http.request(method, path, json=json, params=params)
+            except httpx.RequestError as exc:
+                elapsed_ms = (self._clock() - started) * 1000
+                log.debug(
+                    "%s %s -> %s after %.0f ms (attempt %d)",
+                    method,
+                    path,
+                    type(exc).__name__,
+                    elapsed_ms,
+                    attempt,
+                )
+                cause = exc
+                reason = type(exc).__name__
+                error: TrutoApiError | TrutoTransportError = self._transport_error(
+                    exc, method, path, attempt
+                )
+                retryable = isinstance(exc, _NOT_SENT_ERRORS) or (
+                    isinstance(exc, _MAYBE_SENT_ERRORS) and method in _IDEMPOTENT_METHODS
+                )
+                wait = self._retry.backoff(attempt - 1)
+            else:
+                elapsed_ms = (self._clock() - started) * 1000
+                log.debug(
+                    "%s %s -> %d in %.0f ms (attempt %d)",
+                    method,
+                    path,
+                    response.status_code,
+                    elapsed_ms,
+                    attempt,
+                )
+                if response.is_success:
+                    return response
+                api_error = self._api_error(response, method, path)
+                error = api_error
+                reason = f"status {response.status_code}"
+                retryable = response.status_code in _RETRYABLE_STATUSES
+                if api_error.retry_after is not None:
+                    wait = min(api_error.retry_after, self._retry.max_retry_after)
+                else:
+                    wait = self._retry.backoff(attempt - 1)
+            if not retryable or self._clock() + wait > deadline:
+                raise error from cause
+            log.warning(
+                "retrying %s %s in %.2f s after %s (attempt %d)",
+                method,
+                path,
+                wait,
+                reason,
+                attempt,
+            )
+            self._sleep(wait)
+
+    def _api_error(self, response: httpx.Response, method: str, path: str) -> TrutoApiError:
+        status = response.status_code
+        retry_after = (
+            _parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
+        )
+        return api_error_for_status(status)(
+            status_code=status,
+            method=method,
+            path=path,
+            message=self._scrub(_error_message(response)),
+            retry_after=retry_after,
+        )
+
+    def _transport_error(
+        self, exc: httpx.RequestError, method: str, path: str, attempts: int
+    ) -> TrutoTransportError:
+        request_sent = not isinstance(exc, _NOT_SENT_ERRORS)
+        what = _transport_phrase(exc)
+        detail = self._scrub(_truncate(str(exc).strip() or type(exc).__name__))
+        message = f"{what} {self.base_url} ({method} {path}): {detail}"
+        if request_sent and method not in _IDEMPOTENT_METHODS:
+            message += "; the request may have been applied"
+        if attempts > 1:
+            message += f" (gave up after {attempts} attempts)"
+        return TrutoTransportError(message, method=method, path=path, request_sent=request_sent)
+
+    def _object(self, response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+        """The response body as a JSON object, or a server error saying it was not one."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise _bad_answer(response, method, path, "answer was not a JSON object")
+        return body
+
+    def _scrub(self, text: str) -> str:
+        # Belt and braces: nothing we build includes the token, but echoed text might.
+        return text.replace(self._token, "***")
+
+
+def _validated_base_url(base_url: str) -> str:
+    url = base_url.strip().rstrip("/")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = None
+    if (
+        parsed is None
+        or any(c.isspace() for c in url)
+        or parsed.scheme not in ("http", "https")
+        or not parsed.host
+    ):
+        raise TrutoConfigError(f"Truto base URL must be an http(s) URL, got {base_url!r}")
+    return url
+
+
+def _validate_token(api_token: str) -> None:
+    if not api_token or not api_token.strip():
+        raise TrutoConfigError("Truto API token is empty")
+    if not api_token.isascii() or not api_token.isprintable() or api_token != api_token.strip():
+        raise TrutoConfigError(
+            "Truto API token contains characters not allowed in an HTTP header "
+            "(non-ASCII, control characters or surrounding whitespace)"
+        )
+
+
+def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:
+    if not integrated_account_id:
+        raise ValueError("integrated_account_id must not be empty")
+    path = f"/integrated-account/{quote(integrated_account_id, safe='')}/mcp"
+    if mcp_id is None:
+        return path
+    if not mcp_id:
+        raise ValueError("mcp_id must not be empty")
+    return f"{path}/{quote(mcp_id, safe='')}"
+
+
+def _bad_answer(response: httpx.Response, method: str, path: str, what: str) -> TrutoServerError:
+    return TrutoServerError(
+        status_code=response.status_code, method=method, path=path, message=what
+    )
+
+
+def _error_message(response: httpx.Response) -> str:
+    """Truto's `message` field if the body is its error object, else a short body excerpt."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return _truncate(body["message"].strip(), 1000)
+    return _truncate(" ".join(response.text.split()))
+
+
+def _truncate(text: str, limit: int = _MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP-date); None if bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds != float("inf") else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _transport_phrase(exc: httpx.RequestError) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "timed out connecting to"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect to"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "timed out waiting for a free connection to"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "timed out waiting for the answer of"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "timed out sending the request to"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return "connection broke while reading the answer of"
+    if isinstance(exc, httpx.WriteError):
+        return "connection broke while sending the request to"
+    return "could not complete the request to"

@@ -1,0 +1,107 @@
+"""Exceptions raised by truto-pulumi.
+
+The whole tree::
+
+    TrutoError                   anything this package raises on purpose
+    ├── TrutoConfigError         no API token, or a base URL that is not http(s)
+    ├── TrutoTransportError      Truto could not be reached or did not answer in time
+    └── TrutoApiError            Truto answered with an error status
+        ├── TrutoAuthError         401, 403
+        ├── TrutoNotFoundError     404, 410
+        ├── TrutoValidationError   400, 409, 422 (and any other 4xx)
+        ├── TrutoRateLimitedError  429
+        └── TrutoServerError       5xx
+
+API errors are chosen by status code only (`api_error_for_status`), never by message text.
+No message ever contains the API token or an MCP token: paths hold ids only.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TrutoApiError",
+    "TrutoAuthError",
+    "TrutoConfigError",
+    "TrutoError",
+    "TrutoNotFoundError",
+    "TrutoRateLimitedError",
+    "TrutoServerError",
+    "TrutoTransportError",
+    "TrutoValidationError",
+    "api_error_for_status",
+]
+
+
+class TrutoError(Exception):
+    """Base class of every error truto-pulumi raises on purpose."""
+
+
+class TrutoConfigError(TrutoError):
+    """The provider's configuration is missing or invalid (raised before any request)."""
+
+
+class TrutoTransportError(TrutoError):
+    """No usable answer from Truto: connection refused or dropped, or a timeout.
+
+    `request_sent` tells whether the request may have reached Truto (so a POST may have acted).
+    """
+
+    def __init__(self, message: str, *, method: str, path: str, request_sent: bool) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.request_sent = request_sent
+
+
+class TrutoApiError(TrutoError):
+    """Truto answered with an error status; `message` is Truto's own explanation."""
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        method: str,
+        path: str,
+        message: str,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.method = method
+        self.path = path
+        self.message = message
+        self.retry_after = retry_after
+        detail = f": {message}" if message else ""
+        super().__init__(f"Truto answered {status_code} to {method} {path}{detail}")
+
+
+class TrutoAuthError(TrutoApiError):
+    """401 or 403: the API token is missing, wrong, or not allowed to do this."""
+
+
+class TrutoNotFoundError(TrutoApiError):
+    """404 or 410: no such object visible to this token."""
+
+
+class TrutoValidationError(TrutoApiError):
+    """400, 409, 422 and other 4xx: Truto refused the request as sent; retrying will not help."""
+
+
+class TrutoRateLimitedError(TrutoApiError):
+    """429: too many requests; `retry_after` holds Truto's `Retry-After` in seconds, if sent."""
+
+
+class TrutoServerError(TrutoApiError):
+    """5xx: Truto failed; the request may be retried."""
+
+
+def api_error_for_status(status_code: int) -> type[TrutoApiError]:
+    """The exception type for an HTTP error status (400 and above)."""
+    if status_code in (401, 403):
+        return TrutoAuthError
+    if status_code in (404, 410):
+        return TrutoNotFoundError
+    if status_code == 429:
+        return TrutoRateLimitedError
+    if status_code >= 500:
+        return TrutoServerError
+    return TrutoValidationError

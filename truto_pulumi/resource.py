@@ -1,0 +1,119 @@
+"""The `TrutoMcpServer` resource a Pulumi program declares, and its argument types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+
+from .provider import SECRET_OUTPUTS, SERVER_OUTPUTS, TrutoMcpServerProvider
+
+__all__ = ["McpServerConfigArgs", "TrutoMcpServer", "TrutoMcpServerArgs"]
+
+
+@dataclass(frozen=True)
+class McpServerConfigArgs:
+    """Which tools the MCP server exposes. Unset fields apply no filter.
+
+    `methods` and `tags` are sets: their order has no meaning and never causes a diff.
+    """
+
+    methods: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    """Method names (`list`, `get`, `create`, `update`, `delete`, custom) or `read`/`write`."""
+    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    """Keep tools whose resource carries at least one of these tags (ANDed with methods)."""
+    tool_exposure: pulumi.Input[str] | None = None
+    """`all` (default) or `discovery` (only meta-tools are listed)."""
+    require_api_token_auth: pulumi.Input[bool] | None = None
+    """MCP callers must also present a Truto API token."""
+
+    def to_props(self) -> dict[str, Any]:
+        """The `config` property bag, without unset keys."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
+
+
+ConfigInput = McpServerConfigArgs | Mapping[str, Any] | pulumi.Output[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class TrutoMcpServerArgs:
+    """The inputs of a TrutoMcpServer."""
+
+    integrated_account_id: pulumi.Input[str]
+    """The integrated account the server belongs to. Changing it replaces the server."""
+    name: pulumi.Input[str] | None = None
+    """Human-readable name; defaults to the Pulumi resource name."""
+    config: ConfigInput | None = None
+    """Tool scoping; omit to expose every tool of the account."""
+    expires_at: pulumi.Input[str] | None = None
+    """RFC 3339 time at which Truto deletes the server and its token (at least 60 s ahead)."""
+
+
+class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
+    """A Truto MCP server for one integrated account: a scoped, token-bearing endpoint for agents.
+
+    Its `url` and `token` are secret outputs, known only when Pulumi created the server.
+    """
+
+    integrated_account_id: pulumi.Output[str]
+    name: pulumi.Output[str]
+    config: pulumi.Output[dict[str, Any] | None]
+    expires_at: pulumi.Output[str | None]
+    url: pulumi.Output[str]
+    """The MCP endpoint agents call. Secret: it embeds the token."""
+    token: pulumi.Output[str]
+    """The MCP server's token. Secret."""
+    created_at: pulumi.Output[str]
+    updated_at: pulumi.Output[str]
+    created_by: pulumi.Output[str | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: TrutoMcpServerArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        integrated_account_id: pulumi.Input[str] | None = None,
+        name: pulumi.Input[str] | None = None,
+        config: ConfigInput | None = None,
+        expires_at: pulumi.Input[str] | None = None,
+    ) -> None:
+        """Declare the server with `TrutoMcpServerArgs` or with keyword arguments, not both."""
+        keywords = (integrated_account_id, name, config, expires_at)
+        if args is None:
+            if integrated_account_id is None:
+                raise TypeError(
+                    f"TrutoMcpServer {resource_name!r}: integrated_account_id is required"
+                )
+            args = TrutoMcpServerArgs(integrated_account_id, name, config, expires_at)
+        elif any(value is not None for value in keywords):
+            raise TypeError(
+                f"TrutoMcpServer {resource_name!r}: pass TrutoMcpServerArgs or keyword "
+                "arguments, not both"
+            )
+        props: dict[str, Any] = {
+            "integrated_account_id": args.integrated_account_id,
+            "name": resource_name if args.name is None else args.name,
+            "config": _config_props(args.config),
+            "expires_at": args.expires_at,
+        }
+        for output in (*SECRET_OUTPUTS, *SERVER_OUTPUTS):
+            props[output] = None
+        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
+        super().__init__(
+            TrutoMcpServerProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(opts, secrets),
+        )
+
+
+def _config_props(config: ConfigInput | None) -> Any:
+    if isinstance(config, McpServerConfigArgs):
+        return config.to_props()
+    return config
