@@ -8,65 +8,21 @@ from typing import Any
 import dill
 import pulumi
 import pytest
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
 
 from truto_pulumi import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi.provider import TrutoMcpServerProvider
+from truto_pulumi.testing.program import ProgramMocks, install_mocks
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 
 
-class Recorder(pulumi.runtime.Mocks):
-    """Records registrations and answers like the engine would: outputs filled in, and those
-    the resource lists in `additional_secret_outputs` marked secret."""
-
-    def __init__(self) -> None:
-        self.registered: list[pulumi.runtime.MockResourceArgs] = []
-        self.secret_outputs: dict[str, list[str]] = {}
-
-    def new_resource(
-        self, args: pulumi.runtime.MockResourceArgs
-    ) -> tuple[str | None, dict[Any, Any]]:
-        self.registered.append(args)
-        outputs = dict(args.inputs)
-        outputs.update(url="https://api.truto.one/mcp/tok", token="tok")
-        for key in self.secret_outputs.get(args.name, []):
-            outputs[key] = rpc.wrap_rpc_secret(outputs[key])
-        return f"{args.name}-id", outputs
-
-    def call(
-        self, args: pulumi.runtime.MockCallArgs
-    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
-class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, noting each resource's `additional_secret_outputs`."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        super().__init__(recorder)
-        self.recorder = recorder
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        self.recorder.secret_outputs[request.name] = list(request.additionalSecretOutputs)
-        return super().RegisterResource(request)
-
-
 @pytest.fixture
-def mocks() -> Recorder:
-    recorder = Recorder()
-    pulumi.runtime.set_mocks(recorder, preview=False, monitor=RecordingMonitor(recorder))
-    return recorder
-
-
-def resolved(output: pulumi.Output[Any]) -> Any:
-    """The value of an output, for assertions inside a `@pulumi.runtime.test`."""
-    return output.apply(lambda value: value)
+def mocks() -> ProgramMocks:
+    return install_mocks()
 
 
 @pulumi.runtime.test
-def test_keyword_form_registers_the_type_token_and_inputs(mocks: Recorder) -> pulumi.Output[Any]:
+def test_keyword_form_registers_type_token_and_inputs(mocks: ProgramMocks) -> pulumi.Output[Any]:
     server = TrutoMcpServer(
         "hubspot-readonly",
         integrated_account_id=ACCOUNT,
@@ -76,11 +32,10 @@ def test_keyword_form_registers_the_type_token_and_inputs(mocks: Recorder) -> pu
     )
 
     def check(values: list[Any]) -> None:
-        (registered,) = mocks.registered
-        assert registered.typ == "pulumi-python:dynamic/truto:McpServer"
+        (registered,) = mocks.run.registrations
+        assert registered.type_token == "pulumi-python:dynamic/truto:McpServer"
         assert registered.name == "hubspot-readonly"
-        inputs = {k: v for k, v in registered.inputs.items() if k != "__provider"}
-        assert inputs == {
+        assert registered.inputs == {
             "integrated_account_id": ACCOUNT,
             "name": "Read-only HubSpot",
             "config": {"methods": ["read"], "tags": ["contacts", "companies"]},
@@ -89,27 +44,27 @@ def test_keyword_form_registers_the_type_token_and_inputs(mocks: Recorder) -> pu
         assert values == [
             "hubspot-readonly-id",
             "Read-only HubSpot",
-            "https://api.truto.one/mcp/tok",
+            "https://mcp.invalid/mcp/mock-token-hubspot-readonly",
         ]
 
     return pulumi.Output.all(server.id, server.name, server.url).apply(check)
 
 
 @pulumi.runtime.test
-def test_args_form_defaults_name_to_resource_name(mocks: Recorder) -> pulumi.Output[Any]:
+def test_args_form_defaults_name_to_resource_name(mocks: ProgramMocks) -> pulumi.Output[Any]:
     server = TrutoMcpServer(
         "support-bot", TrutoMcpServerArgs(integrated_account_id=ACCOUNT, config={"tags": ["t"]})
     )
 
     def check(name: str) -> None:
         assert name == "support-bot"
-        assert mocks.registered[0].inputs["config"] == {"tags": ["t"]}
+        assert mocks.run.registrations[0].inputs["config"] == {"tags": ["t"]}
 
     return server.name.apply(check)
 
 
 @pulumi.runtime.test
-def test_output_inputs_are_accepted(mocks: Recorder) -> pulumi.Output[Any]:
+def test_output_inputs_are_accepted(mocks: ProgramMocks) -> pulumi.Output[Any]:
     account = pulumi.Output.from_input(ACCOUNT)
     server = TrutoMcpServer("from-output", integrated_account_id=account)
     return server.integrated_account_id.apply(lambda value: assert_equal(value, ACCOUNT))
@@ -120,7 +75,7 @@ def assert_equal(left: Any, right: Any) -> None:
 
 
 @pulumi.runtime.test
-def test_token_and_url_are_secret_outputs(mocks: Recorder) -> pulumi.Output[Any]:
+def test_token_and_url_are_secret_outputs(mocks: ProgramMocks) -> pulumi.Output[Any]:
     server = TrutoMcpServer("secret-check", integrated_account_id=ACCOUNT)
 
     def check(secrets: list[bool]) -> None:
@@ -134,7 +89,7 @@ def test_token_and_url_are_secret_outputs(mocks: Recorder) -> pulumi.Output[Any]
 
 
 @pulumi.runtime.test
-def test_user_secret_outputs_are_merged_not_replaced(mocks: Recorder) -> pulumi.Output[Any]:
+def test_user_secret_outputs_are_merged_not_replaced(mocks: ProgramMocks) -> pulumi.Output[Any]:
     opts = pulumi.ResourceOptions(additional_secret_outputs=["name"])
     server = TrutoMcpServer("merged", integrated_account_id=ACCOUNT, opts=opts)
     return pulumi.Output.all(
@@ -144,12 +99,13 @@ def test_user_secret_outputs_are_merged_not_replaced(mocks: Recorder) -> pulumi.
 
 
 @pulumi.runtime.test
-def test_provider_is_pickled_by_reference_and_small(mocks: Recorder) -> pulumi.Output[Any]:
+def test_provider_is_pickled_by_reference_and_small(mocks: ProgramMocks) -> pulumi.Output[Any]:
     server = TrutoMcpServer("pickled", integrated_account_id=ACCOUNT)
 
     def check(_: Any) -> None:
-        assert mocks.secret_outputs["pickled"] == ["token", "url"]
-        pickled = mocks.registered[0].inputs["__provider"]
+        (registered,) = mocks.run.registrations
+        assert registered.secret_outputs == ("token", "url")
+        pickled = registered.provider
         assert isinstance(pickled, str)
         assert len(pickled) < 256
         assert b"truto_pulumi.provider" in base64.b64decode(pickled)

@@ -1,0 +1,17 @@
+"""Small helpers shared by the emulator tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from truto_pulumi.emulator.state import format_timestamp
+
+
+def mcp_path(account: str, server_id: str | None = None) -> str:
+    base = f"/integrated-account/{account}/mcp"
+    return base if server_id is None else f"{base}/{server_id}"
+
+
+def in_seconds(seconds: float) -> str:
+    """An `expires_at` value this many seconds from now."""
+    return format_timestamp(datetime.now(timezone.utc) + timedelta(seconds=seconds))

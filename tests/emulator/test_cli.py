@@ -1,0 +1,140 @@
+"""`python -m truto_pulumi.emulator` as a real subprocess, and argument handling."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from truto_pulumi.emulator.__main__ import main
+from truto_pulumi.emulator.ratelimit import parse_rate_limit
+
+from .helpers import mcp_path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY = re.compile(r"Truto emulator listening on (http://127\.0\.0\.1:(\d+))\n")
+ACCOUNT = "0b6c5a52-7f0e-4c2a-9a43-0d4c4b0e8f11"
+
+
+def read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise AssertionError(f"no output within {timeout} s")
+    return process.stdout.readline()
+
+
+@pytest.mark.parametrize(
+    ("stop_signal", "token_from_env"),
+    [(signal.SIGTERM, False), (signal.SIGINT, True)],
+)
+def test_cli_prints_one_ready_line_serves_and_exits_0_on_signal(
+    stop_signal: signal.Signals, token_from_env: bool
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TRUTO_API_TOKEN"}
+    args = [sys.executable, "-m", "truto_pulumi.emulator", "--port", "0"]
+    if token_from_env:
+        env["TRUTO_API_TOKEN"] = "T"
+    else:
+        args += ["--token", "T"]
+    process = subprocess.Popen(
+        args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        match = READY.fullmatch(read_line(process, timeout=15.0))
+        assert match is not None
+        url = match[1]
+
+        authorized = httpx.get(f"{url}{mcp_path(ACCOUNT)}", headers={"Authorization": "Bearer T"})
+        anonymous = httpx.get(f"{url}{mcp_path(ACCOUNT)}")
+        assert authorized.status_code == 200
+        assert authorized.json() == {"result": [], "next_cursor": None, "limit": 100}
+        assert anonymous.status_code == 401
+
+        process.send_signal(stop_signal)
+        stdout, stderr = process.communicate(timeout=15.0)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0, stderr
+    assert stdout == ""  # the ready line was the only line
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/_emulator/health", timeout=1.0)
+
+
+def test_cli_without_a_token_exits_with_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TRUTO_API_TOKEN", raising=False)
+
+    with pytest.raises(SystemExit) as raised:
+        main(["--port", "0"])
+
+    assert raised.value.code == 2
+    assert "--token is required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv", [["--rate-limit", "500"], ["--rate-limit", "0/10"], ["--latency", "-1"]]
+)
+def test_cli_rejects_malformed_settings(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["--token", "T", *argv])
+
+    assert raised.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_cli_fails_cleanly_when_the_port_is_taken() -> None:
+    started = time.monotonic()
+    with subprocess.Popen(
+        [sys.executable, "-m", "truto_pulumi.emulator", "--port", "0", "--token", "T"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as first:
+        try:
+            match = READY.fullmatch(read_line(first, timeout=15.0))
+            assert match is not None
+            second = subprocess.run(
+                [sys.executable, "-m", "truto_pulumi.emulator", "--port", match[2], "--token", "T"],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=15.0,
+            )
+        finally:
+            first.terminate()
+            first.communicate(timeout=15.0)
+
+    assert second.returncode != 0
+    assert "did not start" in second.stderr
+    assert second.stdout == ""
+    assert time.monotonic() - started < 15.0
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"), [("500/10", (500, 10.0)), ("3/0.5", (3, 0.5)), ("1/1", (1, 1.0))]
+)
+def test_parse_rate_limit_reads_requests_per_seconds(text: str, parsed: tuple[int, float]) -> None:
+    assert parse_rate_limit(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["500", "500/", "/10", "a/b", "0/10", "5/0", "5/-1"])
+def test_parse_rate_limit_rejects_other_shapes(text: str) -> None:
+    with pytest.raises(ValueError, match="REQUESTS/SECONDS"):
+        parse_rate_limit(text)

@@ -1,0 +1,457 @@
+"""The in-memory store and its validation rules, without HTTP."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from truto_pulumi.emulator.state import (
+    EMULATOR_USER_ID,
+    BadRequestError,
+    NotFoundError,
+    Store,
+    format_timestamp,
+    parse_limit,
+    parse_timestamp,
+)
+
+START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
+ACCOUNT = "0b6c5a52-7f0e-4c2a-9a43-0d4c4b0e8f11"
+OTHER_ACCOUNT = "6a1f2b3c-4d5e-4f60-8a71-92b3c4d5e6f7"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> Store:
+    return Store(clock=clock)
+
+
+def at(seconds: float) -> str:
+    """A timestamp `seconds` after START."""
+    return format_timestamp(START + timedelta(seconds=seconds))
+
+
+# ------------------------------------------------------------------ create
+
+
+def test_create_fills_server_fields_and_stores_omitted_config_as_empty(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "docs"})
+    body = server.to_json()
+
+    assert uuid.UUID(body["id"]).version == 4
+    assert body == {
+        "id": server.id,
+        "integrated_account_id": ACCOUNT,
+        "name": "docs",
+        "config": {},
+        "expires_at": None,
+        "created_at": "2024-01-10T10:00:00.000Z",
+        "updated_at": "2024-01-10T10:00:00.000Z",
+        "created_by": EMULATOR_USER_ID,
+    }
+
+
+def test_create_issues_a_distinct_url_safe_token_and_url_only_on_request(store: Store) -> None:
+    first = store.create(ACCOUNT, {"name": "a"})
+    second = store.create(ACCOUNT, {"name": "b"})
+
+    assert first.token != second.token
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32,}", first.token)
+    secret = first.to_json(public_base_url="https://api.truto.one/")
+    assert secret["token"] == first.token
+    assert secret["url"] == f"https://api.truto.one/mcp/{first.token}"
+    assert "token" not in first.to_json()
+    assert "url" not in first.to_json()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "request body must be a JSON object"),
+        ({}, "name must be a non-empty string"),
+        ({"name": ""}, "name must be a non-empty string"),
+        ({"name": "   "}, "name must be a non-empty string"),
+        ({"name": 7}, "name must be a non-empty string"),
+        ({"name": "x", "config": ["read"]}, "config must be a JSON object"),
+        ({"name": "x", "config": {"methods": "read"}}, "config.methods must be an array"),
+        ({"name": "x", "config": {"methods": [""]}}, "config.methods must be an array"),
+        ({"name": "x", "config": {"methods": [1]}}, "config.methods must be an array"),
+        ({"name": "x", "config": {"tags": "crm"}}, "config.tags must be an array"),
+        ({"name": "x", "config": {"tool_exposure": "some"}}, "tool_exposure must be one of"),
+        ({"name": "x", "config": {"require_api_token_auth": "yes"}}, "must be a boolean"),
+        ({"name": "x", "config": {"require_api_token_auth": 1}}, "must be a boolean"),
+        ({"name": "x", "config": {"scopes": ["a"]}}, "config.scopes is not a known config key"),
+        ({"name": "x", "methods": ["read"]}, "unknown field(s): methods"),
+        ({"name": "x", "expires_at": "tomorrow"}, "expires_at must be an RFC 3339"),
+        ({"name": "x", "expires_at": "2024-01-10T11:00:00"}, "with a time zone"),
+        ({"name": "x", "expires_at": 1704884400}, "expires_at must be an RFC 3339"),
+        ({"name": "x", "expires_at": "2024-02-30T10:00:00Z"}, "not a valid date-time"),
+        ({"name": "x", "expires_at": at(59.999)}, "at least 60 seconds in the future"),
+        ({"name": "x", "expires_at": at(-3600)}, "at least 60 seconds in the future"),
+    ],
+)
+def test_create_rejects_invalid_bodies_with_bad_request(
+    store: Store, body: Any, message: str
+) -> None:
+    with pytest.raises(BadRequestError, match=re.escape(message)):
+        store.create(ACCOUNT, body)
+    assert store.all_servers() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "config", "expires_at"),
+    [
+        ({"name": "x", "config": None}, {}, None),
+        (
+            {"name": "x", "config": {"methods": ["read", "write"]}},
+            {"methods": ["read", "write"]},
+            None,
+        ),
+        (
+            {"name": "x", "config": {"tool_exposure": "discovery"}},
+            {"tool_exposure": "discovery"},
+            None,
+        ),
+        ({"name": "x", "config": {"tags": ["crm"], "methods": None}}, {"tags": ["crm"]}, None),
+        (
+            {"name": "x", "config": {"require_api_token_auth": False}},
+            {"require_api_token_auth": False},
+            None,
+        ),
+        ({"name": "x", "expires_at": at(60)}, {}, "2024-01-10T10:01:00.000Z"),
+        (
+            {"name": "x", "expires_at": "2024-01-10T12:30:00.123456+02:00"},
+            {},
+            "2024-01-10T10:30:00.123Z",
+        ),
+        ({"name": "x", "expires_at": "2024-01-10t10:30:00z"}, {}, "2024-01-10T10:30:00.000Z"),
+        ({"name": "x", "expires_at": None}, {}, None),
+    ],
+)
+def test_create_accepts_valid_bodies_and_normalizes_them(
+    store: Store, body: Any, config: dict[str, Any], expires_at: str | None
+) -> None:
+    created = store.create(ACCOUNT, body).to_json()
+
+    assert created["config"] == config
+    assert created["expires_at"] == expires_at
+
+
+# ------------------------------------------------------------------ PATCH
+
+
+STORED_CONFIG = {"methods": ["read"], "tags": ["crm"], "tool_exposure": "discovery"}
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"tags": ["hr"]}, {"methods": ["read"], "tags": ["hr"], "tool_exposure": "discovery"}),
+        ({"methods": None}, {"tags": ["crm"], "tool_exposure": "discovery"}),
+        ({"methods": None, "tags": None, "tool_exposure": None}, {}),
+        ({}, STORED_CONFIG),
+        (
+            {"require_api_token_auth": True},
+            {**STORED_CONFIG, "require_api_token_auth": True},
+        ),
+        (
+            {"methods": ["write"], "tags": None, "tool_exposure": "all"},
+            {"methods": ["write"], "tool_exposure": "all"},
+        ),
+        (None, {}),
+    ],
+)
+def test_patch_merges_config_one_level_deep_and_null_removes_a_key(
+    store: Store, patch: Any, expected: dict[str, Any]
+) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": STORED_CONFIG})
+
+    updated = store.update(ACCOUNT, server.id, {"config": patch})
+
+    assert updated.config == expected
+    assert store.get(ACCOUNT, server.id).config == expected
+
+
+def test_patch_without_config_keeps_config_and_changes_only_sent_fields(
+    store: Store, clock: FakeClock
+) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": STORED_CONFIG, "expires_at": at(600)})
+    clock.advance(5)
+
+    updated = store.update(ACCOUNT, server.id, {"name": "renamed"}).to_json()
+
+    assert updated["name"] == "renamed"
+    assert updated["config"] == STORED_CONFIG
+    assert updated["expires_at"] == at(600)
+    assert updated["created_at"] == at(0)
+    assert updated["updated_at"] == at(5)
+
+
+def test_patch_expires_at_null_clears_the_expiry(store: Store, clock: FakeClock) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "expires_at": at(120)})
+
+    store.update(ACCOUNT, server.id, {"expires_at": None})
+    clock.advance(3600)
+
+    assert store.get(ACCOUNT, server.id).expires_at is None
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"name": ""}, "name must be a non-empty string"),
+        ({"name": None}, "name must be a non-empty string"),
+        ({"config": {"tool_exposure": "none"}}, "tool_exposure must be one of"),
+        ({"config": {"tags": [""]}}, "config.tags must be an array"),
+        ({"config": {"bogus": None}}, "config.bogus is not a known config key"),
+        ({"config": "all"}, "config must be a JSON object"),
+        ({"expires_at": at(30)}, "at least 60 seconds in the future"),
+        ({"id": "other"}, "unknown field(s): id"),
+        ("name", "request body must be a JSON object"),
+    ],
+)
+def test_patch_validates_like_create_and_leaves_the_server_unchanged(
+    store: Store, patch: Any, message: str
+) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": STORED_CONFIG})
+
+    with pytest.raises(BadRequestError, match=re.escape(message)):
+        store.update(ACCOUNT, server.id, patch)
+
+    assert store.get(ACCOUNT, server.id) == server
+
+
+# ------------------------------------------------------------------ visibility
+
+
+def test_get_update_delete_of_a_server_of_another_account_are_not_found(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "x"})
+
+    with pytest.raises(NotFoundError):
+        store.get(OTHER_ACCOUNT, server.id)
+    with pytest.raises(NotFoundError):
+        store.update(OTHER_ACCOUNT, server.id, {"name": "stolen"})
+    with pytest.raises(NotFoundError):
+        store.delete(OTHER_ACCOUNT, server.id)
+    assert store.list_servers(OTHER_ACCOUNT).items == []
+    assert store.get(ACCOUNT, server.id).name == "x"
+
+
+def test_deleted_server_is_not_found_afterwards(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "x"})
+
+    assert store.delete(ACCOUNT, server.id) == server.id
+
+    for operation in (
+        lambda: store.get(ACCOUNT, server.id),
+        lambda: store.update(ACCOUNT, server.id, {"name": "y"}),
+        lambda: store.delete(ACCOUNT, server.id),
+    ):
+        with pytest.raises(NotFoundError):
+            operation()
+
+
+@pytest.mark.parametrize("account", ["not-a-uuid", "", "0b6c5a527f0e4c2a9a430d4c4b0e8f11"])
+def test_an_account_id_that_is_not_a_hyphenated_uuid_is_not_found(
+    store: Store, account: str
+) -> None:
+    with pytest.raises(NotFoundError, match="Integrated account"):
+        store.create(account, {"name": "x"})
+
+
+def test_a_server_id_that_is_not_a_uuid_is_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError, match="MCP server"):
+        store.get(ACCOUNT, "42")
+
+
+def test_account_ids_are_case_insensitive(store: Store) -> None:
+    server = store.create(ACCOUNT.upper(), {"name": "x"})
+
+    assert server.integrated_account_id == ACCOUNT
+    assert store.get(ACCOUNT, server.id.upper()).id == server.id
+
+
+def test_a_store_with_fixed_accounts_knows_no_other_account() -> None:
+    store = Store(accounts=[ACCOUNT.upper()])
+
+    assert store.create(ACCOUNT, {"name": "x"}).integrated_account_id == ACCOUNT
+    with pytest.raises(NotFoundError, match="Integrated account"):
+        store.create(OTHER_ACCOUNT, {"name": "x"})
+    with pytest.raises(NotFoundError, match="Integrated account"):
+        store.list_servers(OTHER_ACCOUNT)
+
+
+def test_fixed_accounts_must_be_uuids() -> None:
+    with pytest.raises(ValueError, match="UUID"):
+        Store(accounts=["acme"])
+
+
+# ------------------------------------------------------------------ expiry
+
+
+def test_a_server_whose_expiry_passed_behaves_as_deleted(store: Store, clock: FakeClock) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "expires_at": at(60)})
+    clock.advance(59.999)
+    assert store.get(ACCOUNT, server.id).id == server.id
+
+    clock.advance(0.001)
+
+    with pytest.raises(NotFoundError):
+        store.get(ACCOUNT, server.id)
+    with pytest.raises(NotFoundError):
+        store.update(ACCOUNT, server.id, {"expires_at": None})
+    with pytest.raises(NotFoundError):
+        store.delete(ACCOUNT, server.id)
+    with pytest.raises(NotFoundError):
+        store.edit(server.id, {"name": "y"})
+    assert store.list_servers(ACCOUNT).items == []
+    assert store.all_servers() == []
+
+
+# ------------------------------------------------------------------ pagination
+
+
+def test_list_pages_in_created_at_then_id_order_until_next_cursor_is_null(
+    store: Store, clock: FakeClock
+) -> None:
+    same_moment = [store.create(ACCOUNT, {"name": f"s{i}"}) for i in range(3)]
+    clock.advance(1)
+    later = [store.create(ACCOUNT, {"name": f"t{i}"}) for i in range(2)]
+    store.create(OTHER_ACCOUNT, {"name": "elsewhere"})
+    expected = sorted(s.id for s in same_moment) + sorted(s.id for s in later)
+
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = store.list_servers(ACCOUNT, limit=2, cursor=cursor)
+        pages += 1
+        assert page.limit == 2
+        assert len(page.items) <= 2
+        seen += [s.id for s in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert seen == expected
+    assert pages == 3
+
+
+def test_list_cursor_stays_valid_when_the_last_seen_server_is_deleted(store: Store) -> None:
+    servers = sorted(
+        (store.create(ACCOUNT, {"name": f"s{i}"}) for i in range(4)), key=lambda s: s.id
+    )
+    first = store.list_servers(ACCOUNT, limit=2)
+    store.delete(ACCOUNT, servers[1].id)
+
+    rest = store.list_servers(ACCOUNT, limit=2, cursor=first.next_cursor)
+
+    assert [s.id for s in rest.items] == [servers[2].id, servers[3].id]
+    assert rest.next_cursor is None
+
+
+def test_list_of_exactly_one_full_page_has_no_next_cursor(store: Store) -> None:
+    for i in range(2):
+        store.create(ACCOUNT, {"name": f"s{i}"})
+
+    page = store.list_servers(ACCOUNT, limit=2)
+
+    assert len(page.items) == 2
+    assert page.next_cursor is None
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "bm90LWpzb24", "WzEsMl0"])
+def test_list_rejects_a_cursor_it_did_not_issue(store: Store, cursor: str) -> None:
+    with pytest.raises(BadRequestError, match="next_cursor"):
+        store.list_servers(ACCOUNT, cursor=cursor)
+
+
+@pytest.mark.parametrize(
+    ("raw", "limit"), [(None, 100), ("", 100), ("1", 1), ("250", 250), ("1000", 1000)]
+)
+def test_parse_limit_defaults_to_100_and_accepts_1_to_1000(raw: str | None, limit: int) -> None:
+    assert parse_limit(raw) == limit
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "1001", "ten", "1.5"])
+def test_parse_limit_rejects_values_outside_1_to_1000(raw: str) -> None:
+    with pytest.raises(BadRequestError, match="limit"):
+        parse_limit(raw)
+
+
+# ------------------------------------------------------------------ out of band
+
+
+def test_out_of_band_edit_replaces_config_whole_and_accepts_a_past_expiry(
+    store: Store, clock: FakeClock
+) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": STORED_CONFIG})
+    clock.advance(2)
+
+    edited = store.edit(server.id, {"name": "dash", "config": {"tags": ["hr"]}})
+
+    assert edited.name == "dash"
+    assert edited.config == {"tags": ["hr"]}
+    assert edited.updated_at == START + timedelta(seconds=2)
+    store.edit(server.id, {"expires_at": at(-1)})
+    assert store.all_servers() == []
+
+
+def test_out_of_band_remove_deletes_across_accounts_and_unknown_ids_are_not_found(
+    store: Store,
+) -> None:
+    server = store.create(ACCOUNT, {"name": "x"})
+
+    store.remove(server.id)
+
+    with pytest.raises(NotFoundError):
+        store.get(ACCOUNT, server.id)
+    with pytest.raises(NotFoundError):
+        store.remove(server.id)
+
+
+def test_returned_records_are_copies_that_cannot_change_the_store(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": {"tags": ["crm"]}})
+
+    server.config["tags"].append("leak")
+
+    assert store.get(ACCOUNT, server.id).config == {"tags": ["crm"]}
+
+
+# ------------------------------------------------------------------ timestamps
+
+
+@pytest.mark.parametrize(
+    ("text", "formatted"),
+    [
+        ("2024-01-10T10:00:00Z", "2024-01-10T10:00:00.000Z"),
+        ("2024-01-10T10:00:00.5Z", "2024-01-10T10:00:00.500Z"),
+        ("2024-01-10T10:00:00.123999Z", "2024-01-10T10:00:00.123Z"),
+        ("2024-01-10T10:00:00.123456789Z", "2024-01-10T10:00:00.123Z"),
+        ("2024-01-10T05:00:00-05:00", "2024-01-10T10:00:00.000Z"),
+        ("2024-01-10 10:00:00+00:00", "2024-01-10T10:00:00.000Z"),
+    ],
+)
+def test_timestamps_parse_rfc3339_and_format_as_utc_milliseconds_z(
+    text: str, formatted: str
+) -> None:
+    assert format_timestamp(parse_timestamp(text, "t")) == formatted

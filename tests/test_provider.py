@@ -1,0 +1,109 @@
+"""The provider's own behaviour, called in-process: configuration, check, diff, pickling.
+
+Its create/read/update/delete against a live server are covered through the real provider
+host in `test_provider_host.py`.
+"""
+
+from __future__ import annotations
+
+import base64
+import pickle
+from typing import Any
+
+import dill
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+
+from truto_pulumi.provider import TrutoMcpServerProvider
+
+ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+TOKEN = "truto-api-token-do-not-leak"
+
+
+def configured(config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> TrutoMcpServerProvider:
+    monkeypatch.delenv("TRUTO_API_TOKEN", raising=False)
+    monkeypatch.delenv("TRUTO_BASE_URL", raising=False)
+    provider = TrutoMcpServerProvider()
+    provider.configure(ConfigureRequest(Config(config, project_name="demo")))
+    return provider
+
+
+def valid_inputs(**changes: Any) -> dict[str, Any]:
+    return {"integrated_account_id": ACCOUNT, "name": "reader", "__provider": "x", **changes}
+
+
+def test_check_without_token_names_both_ways_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = configured({}, monkeypatch)
+    result = provider.check({}, valid_inputs())
+    reasons = [failure.reason for failure in result.failures]
+    assert len(reasons) == 1
+    assert "pulumi config set --secret truto:apiToken" in reasons[0]
+    assert "TRUTO_API_TOKEN" in reasons[0]
+
+
+def test_token_from_environment_satisfies_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = configured({}, monkeypatch)
+    monkeypatch.setenv("TRUTO_API_TOKEN", TOKEN)
+    provider.configure(ConfigureRequest(Config({}, project_name="demo")))
+    assert provider.check({}, valid_inputs()).failures == []
+
+
+def test_invalid_base_url_is_reported_at_check_without_the_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = configured({"truto:apiToken": TOKEN, "truto:baseUrl": "ftp://x"}, monkeypatch)
+    (failure,) = provider.check({}, valid_inputs()).failures
+    assert "http(s)" in failure.reason
+    assert TOKEN not in failure.reason
+
+
+def test_check_returns_canonical_inputs_and_field_failures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
+    good = provider.check({}, valid_inputs(config={"tags": ["b", "a", "b"]}))
+    assert good.failures == []
+    assert good.inputs["config"] == {"tags": ["a", "b"]}
+    bad = provider.check({}, valid_inputs(name="", config={"tool_exposure": "none"}))
+    assert sorted(f.property for f in bad.failures) == ["config.tool_exposure", "name"]
+
+
+def test_diff_replaces_on_account_change_and_updates_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
+    olds = {**valid_inputs(), "url": "u", "token": "t", "updated_at": "2026-01-01T00:00:00Z"}
+    assert provider.diff("id", olds, valid_inputs()).changes is False
+    renamed = provider.diff("id", olds, valid_inputs(name="other"))
+    assert (renamed.changes, renamed.replaces) == (True, [])
+    moved = provider.diff("id", olds, valid_inputs(integrated_account_id=Unknown()))
+    assert moved.changes is True
+    assert moved.replaces == ["integrated_account_id"]
+
+
+def test_configured_provider_pickles_without_token_or_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
+    pickled = serialize_provider(provider)
+    raw = base64.b64decode(pickled)
+    assert TOKEN.encode() not in raw
+    assert b"httpx" not in raw
+    assert len(pickled) < 256
+    restored = dill.loads(raw)
+    assert isinstance(restored, TrutoMcpServerProvider)
+    assert restored.check({}, valid_inputs()).failures != []  # unconfigured again
+    assert TOKEN.encode() not in pickle.dumps(provider)
+
+
+def test_provider_pickle_is_not_forced_secret() -> None:
+    assert TrutoMcpServerProvider.serialize_as_secret_always is False
+
+
+def test_provider_constructs_with_no_arguments() -> None:
+    assert serialize_provider(TrutoMcpServerProvider()) == serialize_provider(
+        TrutoMcpServerProvider()
+    )

@@ -1,0 +1,107 @@
+"""`python -m truto_pulumi.emulator` / `truto-emulator`: serve the emulator until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .ratelimit import parse_rate_limit
+from .server import Emulator
+
+
+def _rate_limit(text: str) -> tuple[int, float]:
+    try:
+        return parse_rate_limit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _latency(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"latency must be a number of seconds >= 0: {text!r}")
+    return seconds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="truto-emulator",
+        description="A local, stateful stand-in for Truto's MCP servers API.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8787, help="port (8787; 0 = any free port)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("TRUTO_API_TOKEN"),
+        help="the API token clients must send (default: $TRUTO_API_TOKEN)",
+    )
+    parser.add_argument(
+        "--latency", type=_latency, default=0.0, help="seconds added to every API answer"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        default=None,
+        metavar="REQUESTS/SECONDS",
+        help="enforce a per-token rate limit, e.g. 500/10 (off by default)",
+    )
+    parser.add_argument(
+        "--account",
+        action="append",
+        dest="accounts",
+        metavar="UUID",
+        help="an integrated account id that exists (repeatable; default: every UUID exists)",
+    )
+    parser.add_argument(
+        "--public-base-url", default=None, help="base of the MCP `url` returned on create"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.token:
+        parser.error("--token is required (or set TRUTO_API_TOKEN)")
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    emulator = Emulator(
+        token=args.token,
+        accounts=args.accounts,
+        latency=args.latency,
+        rate_limit=args.rate_limit,
+        public_base_url=args.public_base_url,
+        host=args.host,
+        port=args.port,
+    )
+    try:
+        try:
+            emulator.start()
+        except RuntimeError as exc:
+            print(f"truto-emulator: {exc}", file=sys.stderr, flush=True)
+            return 1
+        print(f"Truto emulator listening on {emulator.url}", flush=True)
+        while not stop.wait(timeout=0.5):
+            pass
+    finally:
+        emulator.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""Run a Pulumi program under `pulumi.runtime.set_mocks` and collect what it registers.
+
+For unit tests of programs (the Pulumi-recommended way, no engine) and to feed a program's
+resources to `Stack` so the same program runs through the real provider host::
+
+    run = run_program("examples/basic", project="truto-mcp", config={"truto-mcp:ids": "[...]"})
+    assert [r.name for r in run.registrations] == ["readonly-0"]
+    stack.apply_step(run.desired(MCP_SERVER_TYPE))
+
+The mocks answer like the engine after a create: outputs are the inputs plus placeholder `url`
+and `token`, and outputs a resource lists in `additional_secret_outputs` come back secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+__all__ = [
+    "MCP_SERVER_TYPE",
+    "ProgramMocks",
+    "ProgramRun",
+    "Registration",
+    "install_mocks",
+    "run_program",
+]
+
+MCP_SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
+"""The type token `TrutoMcpServer` registers."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource the program registered: its inputs as the engine would receive them."""
+
+    type_token: str
+    name: str
+    inputs: dict[str, Any]
+    """Inputs without `__provider`."""
+    provider: str | None
+    """The pickled provider (`__provider`), for dynamic resources."""
+    secret_outputs: tuple[str, ...] = ()
+
+
+@dataclass
+class ProgramRun:
+    """What one run of a program registered, in order."""
+
+    registrations: list[Registration] = field(default_factory=list)
+
+    def desired(self, type_token: str = MCP_SERVER_TYPE) -> dict[str, dict[str, Any]]:
+        """The registered inputs of one resource type by name, as `Stack.up` takes them."""
+        return {r.name: dict(r.inputs) for r in self.registrations if r.type_token == type_token}
+
+
+class ProgramMocks(pulumi.runtime.Mocks):
+    """Records registrations and answers like the engine would after a create."""
+
+    def __init__(self) -> None:
+        self.run = ProgramRun()
+        self._secret_outputs: dict[str, tuple[str, ...]] = {}
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[Any, Any]]:
+        inputs = {key: value for key, value in args.inputs.items() if key != "__provider"}
+        secret_outputs = self._secret_outputs.get(args.name, ())
+        provider = args.inputs.get("__provider")
+        self.run.registrations.append(
+            Registration(
+                args.typ,
+                args.name,
+                inputs,
+                rpc.unwrap_rpc_secret(provider) if provider is not None else None,
+                secret_outputs,
+            )
+        )
+        outputs: dict[str, Any] = dict(inputs)
+        if args.typ == MCP_SERVER_TYPE:
+            outputs.setdefault("token", f"mock-token-{args.name}")
+            outputs.setdefault("url", f"https://mcp.invalid/mcp/mock-token-{args.name}")
+        for key in secret_outputs:
+            if key in outputs:
+                outputs[key] = rpc.wrap_rpc_secret(outputs[key])
+        return f"{args.name}-id", outputs
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+    def note_secret_outputs(self, name: str, keys: list[str]) -> None:
+        """Remember a resource's `additional_secret_outputs` (the engine's secret re-marking)."""
+        self._secret_outputs[name] = tuple(keys)
+
+
+class _SecretAwareMonitor(MockMonitor):
+    def __init__(self, mocks: ProgramMocks) -> None:
+        super().__init__(mocks)
+        self._program_mocks = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        self._program_mocks.note_secret_outputs(request.name, list(request.additionalSecretOutputs))
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
+def install_mocks(
+    *, project: str = "project", stack: str = "dev", preview: bool = False
+) -> ProgramMocks:
+    """Install `ProgramMocks` as the Pulumi runtime's monitor; returns them."""
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:  # the SDK needs a current loop; another test may have closed it
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    mocks = ProgramMocks()
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=preview, monitor=_SecretAwareMonitor(mocks)
+    )
+    return mocks
+
+
+def run_program(
+    program: str | os.PathLike[str],
+    *,
+    project: str = "project",
+    stack: str = "dev",
+    config: Mapping[str, str] | None = None,
+    preview: bool = False,
+) -> ProgramRun:
+    """Run a program (its folder, or one file) under mocks with the given stack config.
+
+    A folder runs as the Pulumi CLI runs it: its `__main__.py`, with the folder on `sys.path`.
+
+    Config keys are namespaced (`<project>:key`, `truto:apiToken`); values are strings, with
+    structured values as JSON text, as the CLI passes them.
+    """
+    main = Path(program)
+    mocks = install_mocks(project=project, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(dict(config or {}))
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def execute() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    execute()
+    return mocks.run
