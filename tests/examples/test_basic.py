@@ -1,0 +1,71 @@
+"""`examples/basic`: under mocks (what it registers) and through the provider host."""
+
+from __future__ import annotations
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+from truto_pulumi.provider import TrutoMcpServerProvider
+from truto_pulumi.testing import ProviderHost, Stack
+from truto_pulumi.testing.program import MCP_SERVER_TYPE, run_program
+
+from .conftest import EXAMPLES, PROJECT, stack_config
+
+ACCOUNTS = ["8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11", "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"]
+
+
+def test_one_read_only_server_per_account() -> None:
+    run = run_program(
+        EXAMPLES / "basic",
+        project=PROJECT,
+        config=stack_config(integratedAccountIds=ACCOUNTS, expiresAt="2031-01-01T00:00:00Z"),
+    )
+    assert {r.name: r.inputs for r in run.registrations} == {
+        f"readonly-{account}": {
+            "integrated_account_id": account,
+            "name": f"Read-only MCP {account}",
+            "config": {"methods": ["read"]},
+            "expires_at": "2031-01-01T00:00:00Z",
+        }
+        for account in ACCOUNTS
+    }
+    assert all(r.secret_outputs == ("token", "url") for r in run.registrations)
+
+
+def test_reordering_accounts_keeps_resource_names() -> None:
+    forward = run_program(
+        EXAMPLES / "basic", project=PROJECT, config=stack_config(integratedAccountIds=ACCOUNTS)
+    )
+    backward = run_program(
+        EXAMPLES / "basic",
+        project=PROJECT,
+        config=stack_config(integratedAccountIds=ACCOUNTS[::-1]),
+    )
+    assert forward.desired() == backward.desired()
+
+
+def test_missing_account_list_fails_the_program() -> None:
+    with pytest.raises(Exception, match="integratedAccountIds"):
+        run_program(EXAMPLES / "basic", project=PROJECT, config={})
+
+
+def test_basic_lifecycle_against_the_emulator(host: ProviderHost, emulator: Emulator) -> None:
+    emulator.reset()
+    stack = Stack(
+        host,
+        TrutoMcpServerProvider(),
+        type_token=MCP_SERVER_TYPE,
+        config={"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url},
+    )
+    config = stack_config(integratedAccountIds=ACCOUNTS)
+    stack.apply_step(run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired())
+    assert sorted(s["integrated_account_id"] for s in emulator.servers()) == sorted(ACCOUNTS)
+
+    config = stack_config(integratedAccountIds=ACCOUNTS, expiresAt="2031-01-01T00:00:00Z")
+    emulator.clear_journal()
+    stack.apply_step(run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired())
+    bodies = [entry["body"] for entry in emulator.journal() if entry["method"] == "PATCH"]
+    assert bodies == [{"expires_at": "2031-01-01T00:00:00Z"}] * 2
+
+    stack.destroy()
+    assert emulator.servers() == []

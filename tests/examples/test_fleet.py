@@ -1,0 +1,112 @@
+"""`examples/fleet`: the config-to-servers plan as a table, the program under mocks, and its
+lifecycle through the provider host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fleet import plan_fleet
+
+from truto_pulumi.emulator import Emulator
+from truto_pulumi.provider import TrutoMcpServerProvider
+from truto_pulumi.testing import ProviderHost, Stack
+from truto_pulumi.testing.program import MCP_SERVER_TYPE, run_program
+
+from .conftest import EXAMPLES, PROJECT, stack_config
+
+SUPPORT_A = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
+SUPPORT_B = "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"
+SALES = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
+
+FLEET: dict[str, Any] = {
+    "expiresAt": "2031-06-30T00:00:00Z",
+    "teams": [
+        {
+            "name": "Support",
+            "accounts": [SUPPORT_A, SUPPORT_B],
+            "scopes": {
+                "readonly": {"methods": ["read"], "tags": ["tickets", "contacts"]},
+                "triage": {"methods": ["read", "update"], "tags": ["tickets"]},
+            },
+        },
+        {
+            "name": "sales",
+            "accounts": [SALES],
+            "scopes": {"crm": {"methods": ["read"], "tool_exposure": "discovery"}},
+        },
+    ],
+}
+
+
+def test_every_team_account_and_scope_gets_a_server() -> None:
+    specs = plan_fleet(FLEET)
+    assert [spec.resource_name for spec in specs] == [
+        f"support-readonly-{SUPPORT_A}",
+        f"support-triage-{SUPPORT_A}",
+        f"support-readonly-{SUPPORT_B}",
+        f"support-triage-{SUPPORT_B}",
+        f"sales-crm-{SALES}",
+    ]
+    assert specs[0].display_name == "Support / readonly"
+    assert specs[-1].config == {"methods": ["read"], "tool_exposure": "discovery"}
+    assert {spec.expires_at for spec in specs} == {"2031-06-30T00:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("fleet", "message"),
+    [
+        (
+            {"teams": [{"name": "a", "accounts": ["x"], "scopes": {"s": {"scopes": []}}}]},
+            "unknown keys",
+        ),
+        (
+            {
+                "teams": [
+                    {"name": "a", "accounts": ["x"], "scopes": {"s": {}}},
+                    {"name": "A", "accounts": ["x"], "scopes": {"s": {}}},
+                ]
+            },
+            "duplicate server",
+        ),
+        ({"teams": [{"name": "!!", "accounts": ["x"], "scopes": {"s": {}}}]}, "empty name"),
+    ],
+)
+def test_bad_fleet_config_is_refused(fleet: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plan_fleet(fleet)
+
+
+def test_program_registers_the_planned_servers() -> None:
+    run = run_program(EXAMPLES / "fleet", project=PROJECT, config=stack_config(fleet=FLEET))
+    desired = run.desired()
+    assert sorted(desired) == sorted(spec.resource_name for spec in plan_fleet(FLEET))
+    assert desired[f"sales-crm-{SALES}"] == {
+        "integrated_account_id": SALES,
+        "name": "sales / crm",
+        "config": {"methods": ["read"], "tool_exposure": "discovery"},
+        "expires_at": "2031-06-30T00:00:00Z",
+    }
+
+
+def test_fleet_lifecycle_against_the_emulator(host: ProviderHost, emulator: Emulator) -> None:
+    emulator.reset()
+    stack = Stack(
+        host,
+        TrutoMcpServerProvider(),
+        type_token=MCP_SERVER_TYPE,
+        config={"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url},
+    )
+    config = stack_config(fleet=FLEET)
+    stack.apply_step(run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired())
+    assert len(emulator.servers()) == 5
+
+    smaller = {**FLEET, "teams": FLEET["teams"][:1]}  # the sales team goes away
+    emulator.clear_journal()
+    config = stack_config(fleet=smaller)
+    stack.apply_step(run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired())
+    assert [entry["method"] for entry in emulator.journal()] == ["DELETE"]
+    assert len(emulator.servers()) == 4
+
+    stack.destroy()
+    assert emulator.servers() == []
