@@ -23,6 +23,7 @@ from truto_pulumi.errors import (
     TrutoApiError,
     TrutoAuthError,
     TrutoConfigError,
+    TrutoDeadlineError,
     TrutoError,
     TrutoNotFoundError,
     TrutoRateLimitedError,
@@ -30,6 +31,7 @@ from truto_pulumi.errors import (
     TrutoTransportError,
     TrutoValidationError,
 )
+from truto_pulumi.ratelimit import RateLimiter
 
 TOKEN = "sk-test-SECRET-api-token-6f1c"
 MCP_SECRET = "mcp-SECRET-token-9a2b"
@@ -257,8 +259,10 @@ def test_retries_stop_before_sleep_would_cross_deadline(monkeypatch: pytest.Monk
     script = Script(truto_error(503, "down for maintenance"))
     policy = RetryPolicy(deadline=10.0, base_delay=1.0, max_delay=8.0)
     client, clock = make_client(script, retry=policy)
-    with pytest.raises(TrutoServerError, match="down for maintenance"):
+    with pytest.raises(TrutoDeadlineError, match="down for maintenance") as info:
         client.get_mcp_server(IA, MCP_ID)
+    assert isinstance(info.value.last_error, TrutoServerError)
+    assert "after 4 attempt(s)" in str(info.value)
     # Waits 1 + 2 + 4 = 7 s; the next (8 s) would end at 15 s > 10 s, so it stops.
     assert clock.waits == [1.0, 2.0, 4.0]
     assert len(script.requests) == 4
@@ -357,8 +361,9 @@ def test_transport_error_after_retries_says_how_many_attempts(
     monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
     script = Script(httpx.ConnectError("connection refused"))
     client, clock = make_client(script, retry=RetryPolicy(deadline=2.0, base_delay=1.0))
-    with pytest.raises(TrutoTransportError, match=r"gave up after 2 attempts"):
+    with pytest.raises(TrutoDeadlineError, match=r"gave up after 2 attempts") as info:
         client.get_mcp_server(IA, MCP_ID)
+    assert isinstance(info.value.last_error, TrutoTransportError)
     assert clock.waits == [1.0]
 
 
@@ -519,19 +524,21 @@ def test_token_never_appears_in_exceptions_or_log_records(
     created = {**OBJ, "token": MCP_SECRET, "url": f"{BASE}/mcp/{MCP_SECRET}"}
     script = Script(
         truto_error(503, "busy"),
+        httpx.Response(200, json=OBJ),
         httpx.Response(201, json=created),
         truto_error(401, f"token {TOKEN} is not valid"),
         httpx.Response(400, text=f"bad request with Authorization: Bearer {TOKEN}"),
         httpx.ConnectError(f"could not reach while sending Bearer {TOKEN}"),
     )
     client, _ = make_client(script, retry=RetryPolicy(deadline=1.0, base_delay=0.1))
+    assert client.get_mcp_server(IA, MCP_ID) == OBJ
     assert client.create_mcp_server(IA, {"name": "n"})["token"] == MCP_SECRET
     errors: list[TrutoError] = []
     for _ in range(3):
         with pytest.raises(TrutoError) as info:
             client.get_mcp_server(IA, MCP_ID)
         errors.append(info.value)
-    assert [type(e) for e in errors] == [TrutoAuthError, TrutoValidationError, TrutoTransportError]
+    assert [type(e) for e in errors] == [TrutoAuthError, TrutoValidationError, TrutoDeadlineError]
     for error in errors:
         assert TOKEN not in str(error)
         assert TOKEN not in repr(error.args)
@@ -680,3 +687,69 @@ def test_concurrent_calls_from_four_threads_all_get_their_own_answer() -> None:
     assert all(a["auth"] == f"Bearer {TOKEN}" for a in answers)
     assert len(threads) > 1
     assert peak > 1
+
+
+# --- POST safety, pacing and operation deadlines ----------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_post_not_retried_on_5xx_since_truto_may_have_acted(status: int) -> None:
+    script = Script(truto_error(status, "oops"), ok({**OBJ, "token": MCP_SECRET}))
+    client, clock = make_client(script)
+    with pytest.raises(TrutoServerError):
+        client.create_mcp_server(IA, {"name": "n"})
+    assert len(script.requests) == 1
+    assert clock.waits == []
+
+
+def test_post_retried_on_429_since_truto_refused_it() -> None:
+    script = Script(truto_error(429, "slow", **{"Retry-After": "2"}), ok({**OBJ, "token": "t"}))
+    client, clock = make_client(script)
+    assert client.create_mcp_server(IA, {"name": "n"})["token"] == "t"
+    assert clock.waits == [2.0]
+
+
+def test_rate_limiter_paces_every_attempt() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(2.0, burst=1.0, clock=clock, sleep=clock.sleep)
+    client, _ = make_client(Script(ok()), clock=clock, rate_limiter=limiter)
+    for _ in range(3):
+        client.get_mcp_server(IA, MCP_ID)
+    assert clock.waits == [0.5, 0.5]
+
+
+def test_operation_deadline_ends_retries_and_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    script = Script(truto_error(503, "busy"))
+    client, clock = make_client(script, retry=RetryPolicy(deadline=600.0, base_delay=1.0))
+    with (
+        client.operation(5.0, setting="truto:operationTimeoutSeconds"),
+        pytest.raises(TrutoDeadlineError) as info,
+    ):
+        client.update_mcp_server(IA, MCP_ID, {"name": "m"})
+    message = str(info.value)
+    assert message.startswith("operation timeout of 5 s (truto:operationTimeoutSeconds) ran out")
+    assert f"waiting on PATCH /integrated-account/{IA}/mcp/{MCP_ID}" in message
+    assert "busy" in message
+    assert clock.waits == [1.0, 2.0]
+
+
+def test_operation_deadline_also_bounds_waiting_for_the_limiter() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(0.1, burst=1.0, clock=clock, sleep=clock.sleep)
+    client, _ = make_client(Script(ok()), clock=clock, rate_limiter=limiter)
+    with client.operation(3.0, setting="truto:operationTimeoutSeconds"):
+        client.get_mcp_server(IA, MCP_ID)
+        with pytest.raises(TrutoDeadlineError, match="waiting for the client-side rate limit"):
+            client.get_mcp_server(IA, MCP_ID)
+
+
+def test_operation_deadline_is_per_thread_and_restored() -> None:
+    script = Script(truto_error(503, "busy"), ok())
+    client, clock = make_client(script, retry=RetryPolicy(deadline=600.0, base_delay=0.01))
+    with client.operation(0.0):
+        pass
+    assert client.get_mcp_server(IA, MCP_ID) == OBJ  # outside the block: the policy's deadline
+    assert len(clock.waits) == 1

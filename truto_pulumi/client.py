@@ -10,8 +10,10 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -24,10 +26,12 @@ import httpx
 from truto_pulumi.errors import (
     TrutoApiError,
     TrutoConfigError,
+    TrutoDeadlineError,
     TrutoServerError,
     TrutoTransportError,
     api_error_for_status,
 )
+from truto_pulumi.ratelimit import RateLimiter
 
 __all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient", "version"]
 
@@ -45,6 +49,9 @@ version: str = _package_version()
 DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
 
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Truto answers 429 before acting, so a POST may be retried on it; a 5xx may follow an
+# action, so retrying a POST on one could create a duplicate.
+_RETRYABLE_POST_STATUSES = frozenset({429})
 _IDEMPOTENT_METHODS = frozenset({"GET", "PATCH", "DELETE"})
 # Failures before the request left this process: retrying is safe even for POST.
 _NOT_SENT_ERRORS: tuple[type[httpx.RequestError], ...] = (
@@ -98,6 +105,7 @@ class TrutoClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         user_agent: str = DEFAULT_USER_AGENT,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.base_url = _validated_base_url(base_url)
         _validate_token(api_token)
@@ -105,6 +113,8 @@ class TrutoClient:
         self._retry = retry
         self._sleep = sleep
         self._clock = clock
+        self._limiter = rate_limiter
+        self._local = threading.local()
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
@@ -135,6 +145,19 @@ class TrutoClient:
 
     def __repr__(self) -> str:
         return f"TrutoClient(base_url={self.base_url!r})"
+
+    @contextmanager
+    def operation(self, timeout: float, *, setting: str = "") -> Iterator[None]:
+        """Bound every call this thread makes inside the block, retries and pacing included,
+        by one deadline `timeout` seconds from now. `setting` names what sets the timeout,
+        for the error that reports it ran out."""
+        previous = getattr(self._local, "deadline", None)
+        mine = (self._clock() + timeout, timeout, setting)
+        self._local.deadline = previous if previous and previous[0] <= mine[0] else mine
+        try:
+            yield
+        finally:
+            self._local.deadline = previous
 
     # --- MCP servers -------------------------------------------------------------------------
 
@@ -206,10 +229,26 @@ class TrutoClient:
         params: Mapping[str, str | int] | None = None,
     ) -> httpx.Response:
         """Send one call, retrying within the deadline; return a 2xx response or raise."""
-        deadline = self._clock() + self._retry.deadline
+        first = self._clock()
+        deadline = first + self._retry.deadline
+        operation = getattr(self._local, "deadline", None)
+        if operation is not None and operation[0] < deadline:
+            deadline = operation[0]
+        else:
+            operation = None
         attempt = 0
         while True:
             attempt += 1
+            if self._limiter is not None:
+                try:
+                    self._limiter.acquire(deadline=deadline)
+                except TimeoutError:
+                    raise TrutoDeadlineError(
+                        _ran_out(operation, self._clock() - first)
+                        + f" waiting for the client-side rate limit before {method} {path}",
+                        method=method,
+                        path=path,
+                    ) from None
             started = self._clock()
             cause: httpx.RequestError | None = None
             try:
@@ -248,13 +287,25 @@ class TrutoClient:
                 api_error = self._api_error(response, method, path)
                 error = api_error
                 reason = f"status {response.status_code}"
-                retryable = response.status_code in _RETRYABLE_STATUSES
+                retryable = response.status_code in (
+                    _RETRYABLE_POST_STATUSES if method == "POST" else _RETRYABLE_STATUSES
+                )
                 if api_error.retry_after is not None:
                     wait = min(api_error.retry_after, self._retry.max_retry_after)
                 else:
                     wait = self._retry.backoff(attempt - 1)
-            if not retryable or self._clock() + wait > deadline:
+            if not retryable:
                 raise error from cause
+            if self._clock() + wait > deadline:
+                if attempt == 1 and operation is None:
+                    raise error from cause  # no retry at all: the failure speaks for itself
+                raise TrutoDeadlineError(
+                    _ran_out(operation, self._clock() - first)
+                    + f" waiting on {method} {path} after {attempt} attempt(s): {error}",
+                    method=method,
+                    path=path,
+                    last_error=error,
+                ) from cause
             log.warning(
                 "retrying %s %s in %.2f s after %s (attempt %d)",
                 method,
@@ -304,6 +355,14 @@ class TrutoClient:
     def _scrub(self, text: str) -> str:
         # Belt and braces: nothing we build includes the token, but echoed text might.
         return text.replace(self._token, "***")
+
+
+def _ran_out(operation: tuple[float, float, str] | None, elapsed: float) -> str:
+    if operation is None:
+        return f"gave up after {elapsed:.1f} s"
+    _, timeout, setting = operation
+    where = f" ({setting})" if setting else ""
+    return f"operation timeout of {timeout:g} s{where} ran out after {elapsed:.1f} s"
 
 
 def _validated_base_url(base_url: str) -> str:

@@ -1,6 +1,7 @@
 """What changed between a resource's state and its desired inputs, and the PATCH that applies it.
 
-Pure functions, no I/O. Only the managed inputs are compared, in canonical form: methods and
+Pure functions, no I/O. Only the inputs that describe the server are compared (not
+`adopt_id`, which matters only at create), in canonical form: methods and
 tags as sets, timestamps as instants, an empty `config` the same as none. An unknown value is a
 change; on `integrated_account_id` it forces a replacement, as any real change there does.
 """
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .inputs import CONFIG_KEYS, INPUT_KEYS, canonical_config, contains_unknown, parse_timestamp
+from .inputs import CONFIG_KEYS, DIFFED_KEYS, canonical_config, contains_unknown, parse_timestamp
 
 __all__ = [
     "PATCHABLE_KEYS",
@@ -38,7 +39,7 @@ class InputDiff:
 
 def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> InputDiff:
     """Compare previous outputs (or inputs) with new inputs, key by key."""
-    changes = tuple(key for key in INPUT_KEYS if _differs(key, olds.get(key), news.get(key)))
+    changes = tuple(key for key in DIFFED_KEYS if _differs(key, olds.get(key), news.get(key)))
     return InputDiff(changes, tuple(key for key in changes if key in REPLACE_KEYS))
 
 

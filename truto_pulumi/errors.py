@@ -5,6 +5,7 @@ The whole tree::
     TrutoError                   anything this package raises on purpose
     ├── TrutoConfigError         no API token, or a base URL that is not http(s)
     ├── TrutoTransportError      Truto could not be reached or did not answer in time
+    ├── TrutoDeadlineError       retries or pacing ran past the call's or operation's deadline
     └── TrutoApiError            Truto answered with an error status
         ├── TrutoAuthError         401, 403
         ├── TrutoNotFoundError     404, 410
@@ -22,6 +23,7 @@ __all__ = [
     "TrutoApiError",
     "TrutoAuthError",
     "TrutoConfigError",
+    "TrutoDeadlineError",
     "TrutoError",
     "TrutoNotFoundError",
     "TrutoRateLimitedError",
@@ -51,6 +53,26 @@ class TrutoTransportError(TrutoError):
         self.method = method
         self.path = path
         self.request_sent = request_sent
+
+
+class TrutoDeadlineError(TrutoError):
+    """Time ran out before a call succeeded; the message says what it was waiting on.
+
+    `last_error` is the failure that was being retried, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        last_error: TrutoError | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.last_error = last_error
 
 
 class TrutoApiError(TrutoError):

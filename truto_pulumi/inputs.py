@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 __all__ = [
     "ALLOWED",
     "CONFIG_KEYS",
+    "DIFFED_KEYS",
     "INPUT_KEYS",
     "MIN_EXPIRY_LEAD",
     "CheckOutcome",
@@ -40,8 +41,11 @@ __all__ = [
     "parse_timestamp",
 ]
 
-INPUT_KEYS = ("integrated_account_id", "name", "config", "expires_at")
-"""The managed inputs, as stored in state."""
+DIFFED_KEYS = ("integrated_account_id", "name", "config", "expires_at")
+"""The inputs that describe the server; a change to one is an update or a replacement."""
+
+INPUT_KEYS = (*DIFFED_KEYS, "adopt_id")
+"""Every input, as stored in state. `adopt_id` only matters at create: it is never diffed."""
 
 CONFIG_KEYS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
 
@@ -60,6 +64,7 @@ ALLOWED: dict[str, str] = {
     "config.tool_exposure": "'all' or 'discovery'",
     "config.require_api_token_auth": "true or false",
     "expires_at": "an RFC 3339 timestamp at least 60 s ahead, e.g. 2027-01-01T00:00:00Z",
+    "adopt_id": "the UUID of an existing MCP server of this integrated account to take over",
 }
 """What each property accepts, quoted in check failures."""
 
@@ -188,6 +193,7 @@ class McpServerInputs(BaseModel):
     name: NonEmptyString
     config: Annotated[McpServerConfig, WrapValidator(_pass_unknown)] | None = None
     expires_at: Timestamp | None = None
+    adopt_id: UuidString | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +229,7 @@ def canonical_inputs(model: McpServerInputs) -> dict[str, Any]:
         "name": model.name,
         "config": canonical_config(model.config),
         "expires_at": model.expires_at,
+        "adopt_id": model.adopt_id,
     }
     return {key: value for key, value in bag.items() if value is not None}
 

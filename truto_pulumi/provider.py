@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pulumi.dynamic import (
@@ -28,17 +29,37 @@ from pulumi.dynamic import (
 
 from .client import TrutoClient
 from .diff import diff_inputs, patch_body
-from .errors import TrutoConfigError, TrutoNotFoundError
-from .inputs import INPUT_KEYS, check_inputs
-from .settings import MISSING_TOKEN_MESSAGE, resolve_settings
+from .errors import (
+    TrutoConfigError,
+    TrutoError,
+    TrutoNotFoundError,
+    TrutoServerError,
+    TrutoTransportError,
+)
+from .inputs import DIFFED_KEYS, INPUT_KEYS, check_inputs, parse_timestamp
+from .ratelimit import RateLimiter
+from .settings import MISSING_TOKEN_MESSAGE, OPERATION_TIMEOUT_KEY, resolve_settings
 
-__all__ = ["SECRET_OUTPUTS", "SERVER_OUTPUTS", "TrutoMcpServerProvider"]
+__all__ = [
+    "CREATE_ATTEMPTS",
+    "CREATE_WINDOW_MARGIN",
+    "SECRET_OUTPUTS",
+    "SERVER_OUTPUTS",
+    "TrutoMcpServerProvider",
+    "find_own_servers",
+]
 
 SECRET_OUTPUTS = ("token", "url")
 """Outputs Truto reveals only when a server is created; both embed the MCP token."""
 
 SERVER_OUTPUTS = ("created_at", "updated_at", "created_by")
 """Outputs Truto sets on every answer."""
+
+CREATE_ATTEMPTS = 3
+"""POSTs one create may send when answers are lost, each after removing what the last made."""
+
+CREATE_WINDOW_MARGIN = timedelta(seconds=60)
+"""Slack around a lost POST's time window, for clock skew between this machine and Truto."""
 
 _log = logging.getLogger("truto_pulumi.provider")
 
@@ -50,6 +71,7 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     _client: TrutoClient | None = None
     _config_problem: str | None = MISSING_TOKEN_MESSAGE
+    _operation_timeout: float = 300.0
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -58,15 +80,26 @@ class TrutoMcpServerProvider(ResourceProvider):
         """Restore nothing: a provider is configured in the host, never carried in state."""
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Resolve the API token and base URL (stack config, then env) and open the client."""
-        settings = resolve_settings(req.config.get, os.environ)
-        if settings.api_token is None:
-            return
+        """Resolve settings (stack config, then env) and open the one shared client."""
+        self._tracked: set[str] = set()
+        self._tracked_lock = threading.Lock()
         try:
-            self._client = TrutoClient(base_url=settings.base_url, api_token=settings.api_token)
+            settings = resolve_settings(req.config.get, os.environ)
+            if settings.api_token is None:
+                return
+            limiter = None
+            if settings.max_requests_per_second > 0:
+                limiter = RateLimiter(settings.max_requests_per_second)
+            self._client = TrutoClient(
+                base_url=settings.base_url,
+                api_token=settings.api_token,
+                timeout=settings.request_timeout,
+                rate_limiter=limiter,
+            )
         except TrutoConfigError as error:
             self._config_problem = str(error)
         else:
+            self._operation_timeout = settings.operation_timeout
             self._config_problem = None
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -79,6 +112,7 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare previous outputs with new inputs: replace on an account change, else update."""
+        self._track(id_)
         result = diff_inputs(olds, news)
         return DiffResult(
             changes=bool(result.changes),
@@ -87,13 +121,18 @@ class TrutoMcpServerProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Create the server with one POST and keep the `token` and `url` only this answer has."""
+        """Create the server (or take over `adopt_id`); keep the `token` and `url` Truto
+        reveals only in a create's answer."""
         inputs = _managed(props)
-        body: dict[str, Any] = {
-            key: inputs[key] for key in ("name", "config", "expires_at") if key in inputs
-        }
-        server = self._api().create_mcp_server(inputs["integrated_account_id"], body)
-        return CreateResult(str(server["id"]), _outputs(inputs, server, server))
+        with self._operation() as client:
+            if "adopt_id" in inputs:
+                server = self._adopt(client, inputs)
+                secrets: Mapping[str, Any] = {"token_known": False}
+            else:
+                server = self._create_once(client, inputs)
+                secrets = {**server, "token_known": True}
+        self._track(str(server["id"]))
+        return CreateResult(str(server["id"]), _outputs(inputs, server, secrets))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh from Truto; a server that is gone is dropped from the state."""
@@ -101,27 +140,31 @@ class TrutoMcpServerProvider(ResourceProvider):
         if not isinstance(account_id, str):
             raise TrutoConfigError(
                 f"cannot read MCP server {id_}: its state has no integrated_account_id "
-                "(`pulumi import` is not supported for dynamic providers)"
+                "(`pulumi import` is not supported for dynamic providers; use adopt_id)"
             )
+        self._track(id_)
         try:
-            server = self._api().get_mcp_server(account_id, id_)
+            with self._operation() as client:
+                server = client.get_mcp_server(account_id, id_)
         except TrutoNotFoundError:
             _log.warning("MCP server %s no longer exists in Truto; dropping it from state", id_)
             return ReadResult(None, {})
-        live = check_inputs({key: server.get(key) for key in INPUT_KEYS if key in server})
-        inputs = live.inputs if not live.failures else _managed(server)
-        inputs.setdefault("integrated_account_id", account_id)
+        inputs = _live_inputs(server, account_id)
+        if props.get("adopt_id") is not None:
+            inputs["adopt_id"] = props["adopt_id"]
         return ReadResult(id_, _outputs(inputs, server, props), dict(inputs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Send one PATCH with only what changed; carry `token` and `url` forward."""
+        self._track(id_)
         inputs = _managed(news)
         body = patch_body(olds, inputs)
         if not body:
             return UpdateResult(_outputs(inputs, olds, olds))
         account_id = str(olds.get("integrated_account_id", inputs["integrated_account_id"]))
         try:
-            server = self._api().update_mcp_server(account_id, id_, body)
+            with self._operation() as client:
+                server = client.update_mcp_server(account_id, id_, body)
         except TrutoNotFoundError as error:
             raise TrutoNotFoundError(
                 status_code=error.status_code,
@@ -138,18 +181,167 @@ class TrutoMcpServerProvider(ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the server; one that is already gone counts as deleted."""
         try:
-            self._api().delete_mcp_server(str(props["integrated_account_id"]), id_)
+            with self._operation() as client:
+                client.delete_mcp_server(str(props["integrated_account_id"]), id_)
         except TrutoNotFoundError:
             _log.warning("MCP server %s was already deleted", id_)
+        self._track(id_, keep=False)
 
-    def _api(self) -> TrutoClient:
+    # --- create, made transactional ------------------------------------------------------
+
+    def _create_once(self, client: TrutoClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """POST, and when the answer is lost after Truto may have acted, remove what that
+        POST made and POST again, so exactly one server exists and its token is known."""
+        account_id = str(inputs["integrated_account_id"])
+        body = {key: inputs[key] for key in ("name", "config", "expires_at") if key in inputs}
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            sent_at = datetime.now(timezone.utc)
+            try:
+                return client.create_mcp_server(account_id, body)
+            except (TrutoServerError, TrutoTransportError) as error:
+                if isinstance(error, TrutoTransportError) and not error.request_sent:
+                    raise
+                _log.warning(
+                    "create of %r got no usable answer (%s); looking for what it made",
+                    body["name"],
+                    error,
+                )
+                self._remove_own_servers(client, account_id, str(body["name"]), sent_at, error)
+                if attempt == CREATE_ATTEMPTS:
+                    raise TrutoError(
+                        f"no usable answer to {CREATE_ATTEMPTS} creates of MCP server "
+                        f"{body['name']!r}; each server they made was removed, none is left "
+                        f"behind. Last error: {error}"
+                    ) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _remove_own_servers(
+        self,
+        client: TrutoClient,
+        account_id: str,
+        name: str,
+        sent_at: datetime,
+        error: TrutoError,
+    ) -> None:
+        try:
+            servers = client.list_mcp_servers(account_id)
+        except TrutoError as listing:
+            raise TrutoError(
+                f"creating MCP server {name!r} under integrated account {account_id} failed "
+                f"({error}), and listing the account to check whether it was created anyway "
+                f"failed too ({listing}). Look for a server named {name!r} created at "
+                f"{sent_at:%Y-%m-%dT%H:%M:%SZ} and delete it, then run `pulumi up` again"
+            ) from listing
+        with self._tracked_lock:
+            tracked = set(self._tracked)
+        own = find_own_servers(
+            servers, name=name, sent_at=sent_at, now=datetime.now(timezone.utc), tracked=tracked
+        )
+        for server in own:
+            try:
+                client.delete_mcp_server(account_id, str(server["id"]))
+            except TrutoNotFoundError:
+                continue
+            except TrutoError as removal:
+                raise TrutoError(
+                    f"creating MCP server {name!r} failed ({error}); it made server "
+                    f"{server['id']} whose token Truto will not reveal again, and deleting it "
+                    f"failed ({removal}). Server {server['id']} is left behind under integrated "
+                    f"account {account_id}: delete it, then run `pulumi up` again"
+                ) from removal
+            _log.warning("removed MCP server %s, made by a lost create", server["id"])
+
+    # --- adoption --------------------------------------------------------------------------
+
+    def _adopt(self, client: TrutoClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Take over an existing server: PATCH only what differs from the declared inputs."""
+        account_id = str(inputs["integrated_account_id"])
+        adopt_id = str(inputs["adopt_id"])
+        try:
+            server = client.get_mcp_server(account_id, adopt_id)
+        except TrutoNotFoundError as error:
+            raise TrutoNotFoundError(
+                status_code=error.status_code,
+                method=error.method,
+                path=error.path,
+                message=(
+                    f"cannot adopt MCP server {adopt_id}: Truto has no such server under "
+                    f"integrated account {account_id} (it may belong to another account or "
+                    "have been deleted). List the account's servers with "
+                    f"`python -m truto_pulumi.discover --integrated-account-id {account_id}`"
+                ),
+            ) from error
+        body = patch_body(_live_inputs(server, account_id), inputs)
+        if body:
+            server = client.update_mcp_server(account_id, adopt_id, body)
+        return server
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _operation(self) -> _Operation:
         if self._client is None:
             raise TrutoConfigError(self._config_problem or MISSING_TOKEN_MESSAGE)
+        return _Operation(self._client, self._operation_timeout)
+
+    def _track(self, id_: str, *, keep: bool = True) -> None:
+        """Note (or forget) an id held by a resource, so create's clean-up never takes it."""
+        if id_ and hasattr(self, "_tracked_lock"):
+            with self._tracked_lock:
+                if keep:
+                    self._tracked.add(id_)
+                else:
+                    self._tracked.discard(id_)
+
+
+class _Operation:
+    """`with provider._operation() as client:` one operation's deadline around its calls."""
+
+    def __init__(self, client: TrutoClient, timeout: float) -> None:
+        self._client = client
+        self._scope = client.operation(timeout, setting=OPERATION_TIMEOUT_KEY)
+
+    def __enter__(self) -> TrutoClient:
+        self._scope.__enter__()
         return self._client
+
+    def __exit__(self, *exc: Any) -> None:
+        self._scope.__exit__(*exc)
+
+
+def find_own_servers(
+    servers: list[dict[str, Any]],
+    *,
+    name: str,
+    sent_at: datetime,
+    now: datetime,
+    tracked: set[str],
+) -> list[dict[str, Any]]:
+    """The servers a lost POST may have made: its name, created in its time window (with
+    `CREATE_WINDOW_MARGIN` of slack for clock skew), and not known to belong to a resource."""
+    earliest, latest = sent_at - CREATE_WINDOW_MARGIN, now + CREATE_WINDOW_MARGIN
+    own = []
+    for server in servers:
+        if server.get("name") != name or str(server.get("id")) in tracked:
+            continue
+        try:
+            created = parse_timestamp(str(server.get("created_at")))
+        except ValueError:
+            continue
+        if earliest <= created <= latest:
+            own.append(server)
+    return own
 
 
 def _managed(props: Mapping[str, Any]) -> dict[str, Any]:
     return {key: props[key] for key in INPUT_KEYS if props.get(key) is not None}
+
+
+def _live_inputs(server: Mapping[str, Any], account_id: str) -> dict[str, Any]:
+    """A server's inputs as Truto has them, in canonical form."""
+    live = check_inputs({key: server[key] for key in DIFFED_KEYS if key in server})
+    inputs = live.inputs if not live.failures else _managed(server)
+    inputs.setdefault("integrated_account_id", account_id)
+    return inputs
 
 
 def _outputs(
@@ -160,7 +352,7 @@ def _outputs(
     for key in SERVER_OUTPUTS:
         if server.get(key) is not None:
             outputs[key] = server[key]
-    for key in SECRET_OUTPUTS:
+    for key in (*SECRET_OUTPUTS, "token_known"):
         if secrets.get(key) is not None:
             outputs[key] = secrets[key]
     return outputs

@@ -52,6 +52,9 @@ class TrutoMcpServerArgs:
     """Tool scoping; omit to expose every tool of the account."""
     expires_at: pulumi.Input[str] | None = None
     """RFC 3339 time at which Truto deletes the server and its token (at least 60 s ahead)."""
+    adopt_id: pulumi.Input[str] | None = None
+    """Take over this existing server at create instead of making a new one. Its `token` and
+    `url` stay unknown (Truto reveals them only at creation). Changing it later does nothing."""
 
 
 class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
@@ -71,6 +74,9 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
     created_at: pulumi.Output[str]
     updated_at: pulumi.Output[str]
     created_by: pulumi.Output[str | None]
+    token_known: pulumi.Output[bool]
+    """False for an adopted server: Truto never reveals an existing server's token and url."""
+    adopt_id: pulumi.Output[str | None]
 
     def __init__(
         self,
@@ -82,15 +88,16 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
         name: pulumi.Input[str] | None = None,
         config: ConfigInput | None = None,
         expires_at: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
     ) -> None:
         """Declare the server with `TrutoMcpServerArgs` or with keyword arguments, not both."""
-        keywords = (integrated_account_id, name, config, expires_at)
+        keywords = (integrated_account_id, name, config, expires_at, adopt_id)
         if args is None:
             if integrated_account_id is None:
                 raise TypeError(
                     f"TrutoMcpServer {resource_name!r}: integrated_account_id is required"
                 )
-            args = TrutoMcpServerArgs(integrated_account_id, name, config, expires_at)
+            args = TrutoMcpServerArgs(integrated_account_id, name, config, expires_at, adopt_id)
         elif any(value is not None for value in keywords):
             raise TypeError(
                 f"TrutoMcpServer {resource_name!r}: pass TrutoMcpServerArgs or keyword "
@@ -101,8 +108,9 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
             "name": resource_name if args.name is None else args.name,
             "config": _config_props(args.config),
             "expires_at": args.expires_at,
+            "adopt_id": args.adopt_id,
         }
-        for output in (*SECRET_OUTPUTS, *SERVER_OUTPUTS):
+        for output in (*SECRET_OUTPUTS, *SERVER_OUTPUTS, "token_known"):
             props[output] = None
         secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
         super().__init__(

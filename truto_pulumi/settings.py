@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from .errors import TrutoConfigError
+from .ratelimit import DEFAULT_REQUESTS_PER_SECOND
+
 __all__ = [
     "API_TOKEN_ENV",
     "API_TOKEN_KEY",
     "BASE_URL_ENV",
     "BASE_URL_KEY",
     "DEFAULT_BASE_URL",
+    "DEFAULT_OPERATION_TIMEOUT",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "MAX_REQUESTS_PER_SECOND_KEY",
     "MISSING_TOKEN_MESSAGE",
+    "OPERATION_TIMEOUT_KEY",
+    "REQUEST_TIMEOUT_KEY",
     "ProviderSettings",
     "resolve_settings",
 ]
@@ -21,6 +29,11 @@ BASE_URL_KEY = "truto:baseUrl"
 API_TOKEN_ENV = "TRUTO_API_TOKEN"
 BASE_URL_ENV = "TRUTO_BASE_URL"
 DEFAULT_BASE_URL = "https://api.truto.one"
+MAX_REQUESTS_PER_SECOND_KEY = "truto:maxRequestsPerSecond"
+REQUEST_TIMEOUT_KEY = "truto:requestTimeoutSeconds"
+OPERATION_TIMEOUT_KEY = "truto:operationTimeoutSeconds"
+DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_OPERATION_TIMEOUT = 300.0
 
 MISSING_TOKEN_MESSAGE = (
     "no Truto API token: set it with `pulumi config set --secret truto:apiToken <token>` "
@@ -34,13 +47,22 @@ class ProviderSettings:
 
     api_token: str | None = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
+    max_requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    """Client-side pacing shared by every operation of the provider process; 0 turns it off."""
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    """Seconds one HTTP request may take (connect, send, answer)."""
+    operation_timeout: float = DEFAULT_OPERATION_TIMEOUT
+    """Seconds one create/read/update/delete may take, retries and pacing included."""
 
 
 def resolve_settings(
     config: Callable[[str], object] | Mapping[str, object],
     environ: Mapping[str, str],
 ) -> ProviderSettings:
-    """Read `truto:apiToken` and `truto:baseUrl` from stack config, falling back to env vars."""
+    """Read the `truto:` settings from stack config, falling back to environment variables.
+
+    Raises `TrutoConfigError` naming the setting when a number is not a number in range.
+    """
     lookup = config.get if isinstance(config, Mapping) else config
 
     def first(key: str, env: str) -> str | None:
@@ -49,7 +71,26 @@ def resolve_settings(
                 return value.strip()
         return None
 
+    def number(key: str, default: float, *, zero_allowed: bool = False) -> float:
+        env = "TRUTO_" + "".join("_" + c if c.isupper() else c.upper() for c in key[6:])
+        text = first(key, env)
+        if text is None:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value > 0 or (zero_allowed and value == 0)) or value == float("inf"):
+            floor = "0 or more" if zero_allowed else "more than 0"
+            raise TrutoConfigError(f"{key} (or {env}) must be a number {floor}, got {text!r}")
+        return value
+
     return ProviderSettings(
         api_token=first(API_TOKEN_KEY, API_TOKEN_ENV),
         base_url=(first(BASE_URL_KEY, BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
+        max_requests_per_second=number(
+            MAX_REQUESTS_PER_SECOND_KEY, DEFAULT_REQUESTS_PER_SECOND, zero_allowed=True
+        ),
+        request_timeout=number(REQUEST_TIMEOUT_KEY, DEFAULT_REQUEST_TIMEOUT),
+        operation_timeout=number(OPERATION_TIMEOUT_KEY, DEFAULT_OPERATION_TIMEOUT),
     )

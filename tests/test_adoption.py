@@ -1,0 +1,173 @@
+"""Adopting servers made outside Pulumi: `adopt_id`, and the `discover` helper that writes the
+code for it. Through the real provider host against the emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from truto_pulumi.discover import render_program
+from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.provider import TrutoMcpServerProvider
+from truto_pulumi.testing import ProviderHost, Stack, UpError
+from truto_pulumi.testing.program import MCP_SERVER_TYPE, run_program
+
+ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000002"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with run_emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[ProviderHost]:
+    with ProviderHost(env={"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""}) as started:
+        yield started
+
+
+@pytest.fixture
+def stack(host: ProviderHost, emulator: Emulator) -> Stack:
+    emulator.reset()
+    config = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
+    return Stack(host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=config)
+
+
+def made_in_dashboard(emulator: Emulator, account: str = ACCOUNT, **body: Any) -> dict[str, Any]:
+    with emulator.client() as http:
+        answer = http.post(f"/integrated-account/{account}/mcp", json=body)
+    answer.raise_for_status()
+    created: dict[str, Any] = answer.json()
+    return created
+
+
+def test_adopting_patches_only_what_differs_and_creates_nothing(
+    stack: Stack, emulator: Emulator
+) -> None:
+    existing = made_in_dashboard(
+        emulator, name="legacy", config={"methods": ["read"], "tags": ["a"]}
+    )
+    emulator.clear_journal()
+    declared = {
+        "integrated_account_id": ACCOUNT,
+        "name": "legacy",
+        "config": {"methods": ["read"], "tags": ["a", "b"]},
+        "adopt_id": existing["id"],
+    }
+    stack.apply_step({"legacy": declared})
+    assert [(e["method"], e["body"]) for e in emulator.journal()] == [
+        ("GET", None),
+        ("PATCH", {"config": {"methods": ["read"], "tags": ["a", "b"]}}),
+    ]
+    state = stack.resources["legacy"]
+    assert state.id == existing["id"]
+    assert state.outputs["token_known"] is False
+    assert "token" not in state.outputs
+    assert "url" not in state.outputs
+    (live,) = emulator.servers()
+    assert live["config"]["tags"] == ["a", "b"]
+
+
+def test_adopting_a_server_already_as_declared_sends_no_patch(
+    stack: Stack, emulator: Emulator
+) -> None:
+    existing = made_in_dashboard(emulator, name="same")
+    emulator.clear_journal()
+    stack.apply_step(
+        {"same": {"integrated_account_id": ACCOUNT, "name": "same", "adopt_id": existing["id"]}}
+    )
+    assert [e["method"] for e in emulator.journal()] == ["GET"]
+
+
+def test_changing_or_removing_adopt_id_later_is_no_change(stack: Stack, emulator: Emulator) -> None:
+    first, second = made_in_dashboard(emulator, name="x"), made_in_dashboard(emulator, name="y")
+    declared = {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": first["id"]}
+    stack.apply_step({"x": declared})
+    assert stack.preview({"x": {**declared, "adopt_id": second["id"]}}).is_empty
+    without = {key: value for key, value in declared.items() if key != "adopt_id"}
+    assert stack.preview({"x": without}).is_empty
+
+
+def test_adopting_an_unknown_server_fails_clearly(stack: Stack) -> None:
+    missing = "4f5a1c2e-0000-4000-8000-00000000dead"
+    with pytest.raises(UpError) as info:
+        stack.up({"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": missing}})
+    assert f"cannot adopt MCP server {missing}" in str(info.value)
+    assert "python -m truto_pulumi.discover" in str(info.value)
+
+
+def test_adopting_a_server_of_another_account_fails_clearly(
+    stack: Stack, emulator: Emulator
+) -> None:
+    elsewhere = made_in_dashboard(emulator, account=OTHER_ACCOUNT, name="theirs")
+    with pytest.raises(UpError, match=f"under integrated account {ACCOUNT}"):
+        stack.up(
+            {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": elsewhere["id"]}}
+        )
+    assert len(emulator.servers()) == 1
+
+
+def test_adopted_server_survives_refresh_and_updates(stack: Stack, emulator: Emulator) -> None:
+    existing = made_in_dashboard(emulator, name="kept")
+    declared = {"integrated_account_id": ACCOUNT, "name": "kept", "adopt_id": existing["id"]}
+    stack.apply_step({"kept": declared})
+    assert stack.refresh()["kept"].drift is False
+    stack.apply_step({"kept": {**declared, "name": "kept v2"}})
+    assert stack.resources["kept"].outputs["token_known"] is False
+    assert emulator.servers()[0]["name"] == "kept v2"
+
+
+def test_discovered_code_runs_and_adopts_every_server(
+    stack: Stack, emulator: Emulator, tmp_path: Path
+) -> None:
+    made_in_dashboard(emulator, name="Support bot", config={"tags": ["tickets"]})
+    made_in_dashboard(emulator, name="Support bot", expires_at="2031-01-01T00:00:00Z")
+    with emulator.client() as http:
+        listed = http.get(f"/integrated-account/{ACCOUNT}/mcp").json()["result"]
+    program = tmp_path / "__main__.py"
+    program.write_text(render_program(ACCOUNT, listed))
+    run = run_program(program)
+    desired = run.desired()
+    assert sorted(desired) == ["support-bot", "support-bot-2"]
+    assert {props["adopt_id"] for props in desired.values()} == {s["id"] for s in listed}
+    emulator.clear_journal()
+    stack.apply_step(desired)
+    assert [e["method"] for e in emulator.journal()] == ["GET", "GET"]
+    assert len(emulator.servers()) == 2
+
+
+def run_discover(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "truto_pulumi.discover", "--integrated-account-id", ACCOUNT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **env},
+    )
+
+
+def test_discover_command_prints_ready_to_paste_code(emulator: Emulator) -> None:
+    emulator.reset()
+    server = made_in_dashboard(emulator, name="ops", config={"methods": ["read"]})
+    done = run_discover({"TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"# 1 MCP server(s) of integrated account {ACCOUNT}\n")
+    assert f"adopt_id={server['id']!r}" in done.stdout
+    assert "config=McpServerConfigArgs(methods=['read'])" in done.stdout
+    assert server["token"] not in done.stdout
+    compile(done.stdout, "discovered.py", "exec")
+
+
+def test_discover_without_token_says_how_to_set_it() -> None:
+    done = run_discover({"TRUTO_API_TOKEN": ""})
+    assert done.returncode == 2
+    assert "TRUTO_API_TOKEN" in done.stderr

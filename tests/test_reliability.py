@@ -1,0 +1,254 @@
+"""Faults survived with nothing lost: transactional create, pacing, deadlines, and a 200-server
+stack under random 429s and 503s, through the real provider host against the emulator."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.provider import CREATE_WINDOW_MARGIN, TrutoMcpServerProvider, find_own_servers
+from truto_pulumi.testing import ProviderHost, Stack, UpError
+from truto_pulumi.testing.program import MCP_SERVER_TYPE
+
+ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+MCP_PATH = rf"^/integrated-account/{ACCOUNT}/mcp$"
+
+StackFactory = Callable[..., Stack]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with run_emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def make_stack(emulator: Emulator) -> Iterator[StackFactory]:
+    """A stack on a host of its own, so each test's provider config takes effect."""
+    emulator.reset()
+    hosts: list[ProviderHost] = []
+
+    def make(**config: str) -> Stack:
+        host = ProviderHost(env={"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""}).start()
+        hosts.append(host)
+        settings = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
+        settings.update({f"truto:{key}": value for key, value in config.items()})
+        return Stack(host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=settings)
+
+    yield make
+    for host in hosts:
+        host.stop()
+
+
+def server(name: str, account: str = ACCOUNT, **extra: Any) -> dict[str, Any]:
+    return {"integrated_account_id": account, "name": name, **extra}
+
+
+def posts(emulator: Emulator) -> list[dict[str, Any]]:
+    return [e for e in emulator.journal() if e["method"] == "POST"]
+
+
+# --- the rule that finds what a lost POST made ----------------------------------------------
+
+SENT = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+
+
+def listed(id_: str, name: str, created: datetime) -> dict[str, Any]:
+    return {"id": id_, "name": name, "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+
+
+@pytest.mark.parametrize(
+    ("candidate", "found"),
+    [
+        pytest.param(
+            listed("a", "srv", SENT + timedelta(seconds=1)), True, id="same_name_in_window"
+        ),
+        pytest.param(listed("b", "other", SENT), False, id="other_name"),
+        pytest.param(listed("c", "srv", SENT), False, id="tracked_by_a_resource"),
+        pytest.param(
+            listed("d", "srv", SENT - CREATE_WINDOW_MARGIN - timedelta(seconds=1)),
+            False,
+            id="created_before_the_window",
+        ),
+        pytest.param(
+            listed("e", "srv", SENT - CREATE_WINDOW_MARGIN + timedelta(seconds=1)),
+            True,
+            id="clock_skew_within_the_margin",
+        ),
+        pytest.param({"id": "f", "name": "srv", "created_at": "garbage"}, False, id="bad_time"),
+    ],
+)
+def test_find_own_servers(candidate: dict[str, Any], found: bool) -> None:
+    own = find_own_servers(
+        [candidate], name="srv", sent_at=SENT, now=SENT + timedelta(seconds=5), tracked={"c"}
+    )
+    assert (own == [candidate]) is found
+
+
+# --- transactional create ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"lose_answer": True}, id="answer_lost_after_create"),
+        pytest.param({"lose_answer": True, "status": 500}, id="500_after_create"),
+        pytest.param({"drop": True}, id="dropped_before_create"),
+        pytest.param({"status": 503}, id="503_without_create"),
+    ],
+)
+def test_lost_create_answer_leaves_exactly_one_server_with_known_token(
+    make_stack: StackFactory, emulator: Emulator, fault: dict[str, Any]
+) -> None:
+    stack = make_stack()
+    emulator.inject(method="POST", path=MCP_PATH, **fault)
+    stack.apply_step({"srv": server("srv")})
+    (live,) = emulator.servers()
+    state = stack.resources["srv"]
+    assert state.id == live["id"]
+    assert state.outputs["token"] == live["token"]
+    assert state.outputs["url"] == live["url"]
+
+
+def test_a_server_of_the_same_name_held_by_another_resource_is_left_alone(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    stack = make_stack()
+    stack.up({"first": server("same")})
+    emulator.inject(method="POST", path=MCP_PATH, lose_answer=True)
+    stack.up({"first": server("same"), "second": server("same")})
+    ids = sorted(s["id"] for s in emulator.servers())
+    assert ids == sorted(state.id for state in stack.resources.values())
+    assert len(ids) == 2
+
+
+def test_create_that_never_gets_an_answer_fails_and_leaves_nothing(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    stack = make_stack()
+    emulator.inject(method="POST", path=MCP_PATH, times=3, lose_answer=True)
+    with pytest.raises(UpError, match="none is left behind"):
+        stack.up({"srv": server("srv")})
+    assert emulator.servers() == []
+    assert stack.resources == {}
+
+
+def test_leftover_that_cannot_be_removed_is_named_in_the_error(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    stack = make_stack()
+    emulator.inject(method="POST", path=MCP_PATH, lose_answer=True)
+    emulator.inject(method="DELETE", status=403)
+    with pytest.raises(UpError) as info:
+        stack.up({"srv": server("srv")})
+    (left,) = emulator.servers()
+    assert f"Server {left['id']} is left behind" in str(info.value)
+
+
+# --- pacing and deadlines -----------------------------------------------------------------------
+
+
+def test_client_side_pacing_keeps_a_burst_under_the_rate_limit(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    # A bucket of r per second with a burst of r lets at most 2r through in any one second.
+    emulator.set_rate_limit(12, per_seconds=1.0)
+    try:
+        stack = make_stack(maxRequestsPerSecond="6")
+        stack.up({f"srv-{i}": server(f"srv-{i}") for i in range(25)})
+        statuses = Counter(entry["status"] for entry in emulator.journal())
+    finally:
+        emulator.set_rate_limit(None)
+    assert statuses == {201: 25}
+    assert len(emulator.servers()) == 25
+
+
+def test_429s_are_retried_until_the_create_goes_through(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    stack = make_stack()
+    emulator.inject(method="POST", path=MCP_PATH, times=2, status=429, retry_after=1)
+    stack.apply_step({"srv": server("srv")})
+    assert [entry["status"] for entry in posts(emulator)] == [429, 429, 201]
+    assert len(emulator.servers()) == 1
+
+
+def test_operation_timeout_reports_what_it_was_waiting_on(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    stack = make_stack(operationTimeoutSeconds="1.5")
+    stack.up({"srv": server("srv")})
+    emulator.inject(method="PATCH", times=100, status=503)
+    with pytest.raises(UpError) as info:
+        stack.up({"srv": server("renamed")})
+    message = str(info.value)
+    assert "operation timeout of 1.5 s (truto:operationTimeoutSeconds) ran out" in message
+    assert "waiting on PATCH /integrated-account/" in message
+    emulator.clear_faults()
+
+
+def test_bad_timeout_setting_fails_preview_naming_it(make_stack: StackFactory) -> None:
+    stack = make_stack(requestTimeoutSeconds="soon")
+    plan = stack.preview({"srv": server("srv")})
+    reasons = [f.reason for f in plan.failures["srv"]]
+    assert reasons == [
+        "truto:requestTimeoutSeconds (or TRUTO_REQUEST_TIMEOUT_SECONDS) must be a "
+        "number more than 0, got 'soon'"
+    ]
+
+
+# --- a large stack under random faults ------------------------------------------------------------
+
+
+def test_200_servers_under_random_429s_and_503s_end_exactly_as_declared(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    rng = random.Random(20261127)
+    accounts = [f"4f5a1c2e-0000-4000-8000-{n:012d}" for n in range(1, 21)]
+    declared = {f"srv-{i:03d}": server(f"srv-{i:03d}", accounts[i % 20]) for i in range(200)}
+    stack = make_stack(maxRequestsPerSecond="0")
+
+    def inject_random(method: str, paths: list[str], count: int) -> int:
+        for path in rng.sample(paths, count):
+            if rng.random() < 0.5:
+                emulator.inject(method=method, path=path, status=429, retry_after=0)
+            else:
+                emulator.inject(method=method, path=path, status=503)
+        return count
+
+    account_paths = [rf"^/integrated-account/{a}/mcp$" for a in accounts]
+    injected = inject_random("POST", account_paths, 15)
+    stack.apply_step(declared)
+    live = {s["name"]: s for s in emulator.servers()}
+    assert sorted(live) == sorted(declared)
+    created = Counter(e["body"]["name"] for e in posts(emulator) if e["status"] == 201)
+    assert set(created.values()) == {1}, "a resource was created twice"
+
+    def server_paths(names: list[str]) -> list[str]:
+        return [rf"/mcp/{stack.resources[name].id}$" for name in names]
+
+    names = sorted(declared)
+    renamed = {name: {**props, "name": f"{name}-v2"} for name, props in declared.items()}
+    injected += inject_random("PATCH", server_paths(names), 30)
+    emulator.clear_journal()
+    stack.apply_step(renamed)
+    assert sorted(s["name"] for s in emulator.servers()) == sorted(
+        p["name"] for p in renamed.values()
+    )
+    patched = Counter(e["path"] for e in emulator.journal() if e["status"] == 200)
+    assert len(patched) == 200
+
+    kept = {name: renamed[name] for name in names[:50]}
+    injected += inject_random("DELETE", server_paths(names[50:]), 30)
+    stack.apply_step(kept)
+    assert sorted(s["name"] for s in emulator.servers()) == sorted(p["name"] for p in kept.values())
+    assert emulator.faults() == []  # every injected fault was met, and survived
+    assert injected == 75
+    stack.destroy()
+    assert emulator.servers() == []
