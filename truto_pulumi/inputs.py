@@ -91,14 +91,17 @@ def parse_timestamp(value: str) -> datetime:
     text = value.replace("z", "Z").replace("Z", "+00:00").replace("t", "T").replace(" ", "T")
     # Python < 3.11 accepts at most 6 fraction digits; Truto keeps milliseconds.
     text = re.sub(r"\.(\d{1,6})\d*", lambda m: "." + m.group(1).ljust(6, "0"), text)
-    instant = datetime.fromisoformat(text).astimezone(timezone.utc)
+    try:
+        instant = datetime.fromisoformat(text).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("timestamp out of range") from None
     return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
 
 
 def canonical_timestamp(value: str) -> str:
     """The canonical text of a timestamp: UTC, `Z`, milliseconds only when not zero."""
     instant = parse_timestamp(value)
-    text = instant.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{instant.year:04d}" + instant.strftime("-%m-%dT%H:%M:%S")
     if instant.microsecond:
         text += f".{instant.microsecond // 1000:03d}"
     return text + "Z"

@@ -1,0 +1,409 @@
+"""Property-based tests of `check`: any property bag gets an answer, never an exception.
+
+The bags are what the wire can deliver: wrong types, numbers as floats, None, unknowns
+(`pulumi.output.Unknown`) anywhere, huge and unicode strings, extra keys, valid-looking values
+mixed with invalid ones. The answer is either failures that each name a property and a reason,
+or canonical inputs, which check again to themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.output import Unknown
+
+from truto_pulumi.inputs import (
+    CONFIG_KEYS,
+    INPUT_KEYS,
+    CheckOutcome,
+    InputFailure,
+    check_inputs,
+    contains_unknown,
+)
+from truto_pulumi.provider import TrutoMcpServerProvider
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+METHOD_NAMES = ("list", "get", "create", "update", "delete", "read", "write", "search_all")
+# `adopt_id` (a server's UUID to take over) is a newer input: covered whenever it exists.
+UUID_KEYS: tuple[str, ...] = tuple(
+    key for key in ("integrated_account_id", "adopt_id") if key in INPUT_KEYS
+)
+CANONICAL_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$")
+FUZZ = settings(max_examples=250, deadline=None)
+VALID = settings(max_examples=200, deadline=None)
+
+
+@functools.cache
+def configured_provider() -> TrutoMcpServerProvider:
+    """One provider configured with a token (and an explicit base URL, whatever the env says)."""
+    provider = TrutoMcpServerProvider()
+    config = {"truto:apiToken": "t", "truto:baseUrl": "https://api.truto.one"}
+    provider.configure(ConfigureRequest(Config(config, project_name="p")))
+    return provider
+
+
+# -- strategies: anything the wire delivers --------------------------------------------------
+
+unknowns = st.builds(Unknown)
+wire_numbers = st.one_of(
+    st.integers(min_value=-(2**53), max_value=2**53).map(float),  # ints arrive as floats
+    st.floats(),  # nan and infinities included
+)
+huge_text = st.builds(
+    lambda unit, times: unit * times,
+    st.text(min_size=1, max_size=8),
+    st.integers(min_value=1_000, max_value=20_000),
+)
+texts = st.one_of(st.text(), huge_text)
+scalars = st.one_of(st.none(), st.booleans(), wire_numbers, texts, unknowns)
+anything = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+# -- strategies: valid values ----------------------------------------------------------------
+
+
+def _any_case(text: str, flips: list[bool]) -> str:
+    return "".join(c.upper() if flip else c for c, flip in zip(text, flips, strict=False))
+
+
+uuids_any_case = st.builds(
+    _any_case, st.uuids().map(str), st.lists(st.booleans(), min_size=36, max_size=36)
+)
+non_blank = st.text(min_size=1, max_size=30).filter(lambda s: bool(s.strip()))
+method_lists = st.lists(st.sampled_from(METHOD_NAMES) | non_blank, min_size=1, max_size=8)
+tag_lists = st.lists(non_blank, min_size=1, max_size=8)
+exposures = st.sampled_from(["all", "discovery"])
+
+
+@st.composite
+def future_timestamps(draw: st.DrawFn) -> tuple[str, str]:
+    """(RFC 3339 text in some offset and spelling, its expected canonical form).
+
+    At least two minutes after NOW; at most year 9998 (the calendar edges have their own test).
+    """
+    instant = draw(
+        st.datetimes(
+            min_value=(NOW + timedelta(minutes=2)).replace(tzinfo=None),
+            max_value=datetime(9998, 12, 31),
+            timezones=st.just(timezone.utc),
+        )
+    )
+    offset_minutes = draw(st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1))
+    local = instant.astimezone(timezone(timedelta(minutes=offset_minutes)))
+    separator = draw(st.sampled_from("Tt "))
+    text = (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d}{separator}"
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
+    digits = draw(st.integers(min_value=0, max_value=9))
+    if digits:
+        extra = draw(st.text(alphabet="0123456789", min_size=3, max_size=3))
+        text += "." + (f"{local.microsecond:06d}" + extra)[:digits]
+    if offset_minutes == 0:
+        text += draw(st.sampled_from(["Z", "z", "+00:00", "-00:00"]))
+    else:
+        sign = "+" if offset_minutes > 0 else "-"
+        hours, minutes = divmod(abs(offset_minutes), 60)
+        text += f"{sign}{hours:02d}:{minutes:02d}"
+    millis = int((f"{local.microsecond:06d}" + "000")[: min(digits, 3)].ljust(3, "0"))
+    canonical = instant.strftime("%Y-%m-%dT%H:%M:%S")
+    canonical += (f".{millis:03d}" if millis else "") + "Z"
+    return text, canonical
+
+
+@st.composite
+def valid_bags(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(a valid property bag, the canonical inputs `check` must answer)."""
+    account = draw(uuids_any_case)
+    name = draw(non_blank)
+    bag: dict[str, Any] = {"integrated_account_id": account, "name": name}
+    expected: dict[str, Any] = {"integrated_account_id": account.lower(), "name": name}
+    if draw(st.booleans()):
+        config: dict[str, Any] = {}
+        canonical_config: dict[str, Any] = {}
+        for key, values in (("methods", method_lists), ("tags", tag_lists)):
+            if draw(st.booleans()):
+                items = draw(values)
+                config[key] = items
+                canonical_config[key] = sorted(set(items))
+        plain_values: dict[str, st.SearchStrategy[Any]] = {
+            "tool_exposure": exposures,
+            "require_api_token_auth": st.booleans(),
+        }
+        for key, plain in plain_values.items():
+            if draw(st.booleans()):
+                config[key] = canonical_config[key] = draw(plain)
+        absent = [key for key in CONFIG_KEYS if key not in config]
+        if draw(st.booleans()) and absent:  # None, as a program may send (the wire drops it)
+            config.update(dict.fromkeys(draw(st.lists(st.sampled_from(absent), unique=True))))
+        bag["config"] = config
+        if canonical_config:
+            expected["config"] = canonical_config
+    if draw(st.booleans()):
+        bag["expires_at"], expected["expires_at"] = draw(future_timestamps())
+    for key in UUID_KEYS[1:]:
+        if draw(st.booleans()):
+            bag[key] = draw(uuids_any_case)
+            expected[key] = bag[key].lower()
+    if draw(st.booleans()):
+        bag["__provider"] = draw(st.text(max_size=100))
+    return bag, expected
+
+
+# -- strategies: valid-looking values mixed with invalid ones --------------------------------
+
+near_uuids = st.one_of(
+    uuids_any_case,
+    st.uuids().map(lambda u: u.hex),
+    st.uuids().map(lambda u: "{" + str(u) + "}"),
+    st.uuids().map(lambda u: str(u)[:-1]),
+    st.uuids().map(lambda u: str(u) + "0"),
+)
+near_timestamps = st.one_of(
+    future_timestamps().map(lambda pair: pair[0]),
+    future_timestamps().map(lambda pair: pair[0][:-1]),  # offset cut short
+    future_timestamps().map(lambda pair: pair[0] + "\n"),
+    # Years 1000-9998: the calendar's edges are pinned by the examples at the end of the file.
+    st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9998, 12, 31)).map(
+        lambda d: d.isoformat() + "Z"
+    ),
+    st.sampled_from(["2026-11-27T12:00:30Z", "2026-02-30T00:00:00Z", "2027-01-01T24:00:00Z"]),
+)
+
+
+def mixed(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Half the time a valid value, else anything, an unknown, or a list of valid values."""
+    return st.one_of(valid, st.one_of(anything, unknowns, st.lists(st.one_of(valid, unknowns))))
+
+
+def _optional_keys(values: Mapping[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    return st.fixed_dictionaries({}, optional=dict(values))
+
+
+extra_keys = st.dictionaries(
+    # Non-empty: the resource class sends fixed keys, so a key "" cannot reach check.
+    st.text(min_size=1, max_size=20).filter(lambda k: k not in INPUT_KEYS + CONFIG_KEYS),
+    anything,
+    max_size=2,
+)
+mixed_configs = st.builds(
+    lambda known, extra: {**extra, **known},
+    _optional_keys(
+        {
+            "methods": mixed(method_lists),
+            "tags": mixed(tag_lists),
+            "tool_exposure": mixed(exposures),
+            "require_api_token_auth": mixed(st.booleans()),
+        }
+    ),
+    st.one_of(st.just({}), extra_keys),
+)
+mixed_bags = st.builds(
+    lambda known, extra: {**extra, **known},
+    _optional_keys(
+        {
+            "integrated_account_id": mixed(near_uuids),
+            "name": mixed(non_blank),
+            "config": st.one_of(mixed_configs, mixed_configs, anything, unknowns),
+            "expires_at": mixed(near_timestamps),
+            **{key: mixed(near_uuids) for key in UUID_KEYS[1:]},
+            "__provider": texts,
+        }
+    ),
+    st.one_of(st.just({}), st.just({}), extra_keys),
+)
+
+
+@st.composite
+def perturbed_bags(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid bag with a few of its values (top level or in config) replaced by anything."""
+    bag, _ = draw(valid_bags())
+    replacements = draw(
+        st.dictionaries(st.sampled_from([*INPUT_KEYS, *CONFIG_KEYS]), anything, max_size=2)
+    )
+    for key, value in replacements.items():
+        if key in INPUT_KEYS:
+            bag[key] = value
+        elif isinstance(bag.get("config"), dict):
+            bag["config"][key] = value
+    return {**draw(st.one_of(st.just({}), extra_keys)), **bag}
+
+
+any_bags = st.one_of(
+    mixed_bags,
+    perturbed_bags(),
+    st.dictionaries(st.text(min_size=1, max_size=20), anything, max_size=6),
+)
+
+
+# -- what a well-formed answer is ------------------------------------------------------------
+
+
+def assert_canonical(inputs: Mapping[str, Any]) -> None:
+    """Canonical inputs: managed keys only, each in the one spelling `check` produces."""
+    assert set(inputs) <= set(INPUT_KEYS)
+    assert "integrated_account_id" in inputs
+    for key in UUID_KEYS:
+        value = inputs.get(key)
+        assert value is None or isinstance(value, Unknown) or value == str(uuid.UUID(value))
+    name = inputs["name"]
+    assert isinstance(name, Unknown) or (isinstance(name, str) and name.strip())
+    expires_at = inputs.get("expires_at")
+    if expires_at is not None and not isinstance(expires_at, Unknown):
+        assert CANONICAL_TIMESTAMP.match(expires_at), expires_at
+    config = inputs.get("config")
+    if config is None or isinstance(config, Unknown):
+        return
+    assert config, "an empty config is dropped"
+    assert set(config) <= set(CONFIG_KEYS)
+    assert None not in config.values()
+    for key in ("methods", "tags"):
+        items = config.get(key)
+        if isinstance(items, list) and not contains_unknown(items):
+            assert items == sorted(set(items))
+            assert all(isinstance(item, str) and item.strip() for item in items)
+    assert config.get("tool_exposure", "all") in ("all", "discovery") or isinstance(
+        config["tool_exposure"], Unknown
+    )
+    assert isinstance(config.get("require_api_token_auth", True), bool | Unknown)
+
+
+def assert_named(failures: list[InputFailure] | list[CheckFailure]) -> None:
+    """Each failure names a property and says what is wrong with it."""
+    for failure in failures:
+        assert failure.property, vars(failure)
+        assert failure.reason.strip(), vars(failure)
+
+
+def assert_well_formed(outcome: CheckOutcome) -> None:
+    """Failures that each name a property and a reason, or canonical inputs that are stable."""
+    if outcome.failures:
+        assert_named(outcome.failures)
+        return
+    assert_canonical(outcome.inputs)
+    if not contains_unknown(outcome.inputs):
+        again = check_inputs(outcome.inputs, olds=outcome.inputs, now=NOW)
+        assert again == CheckOutcome(outcome.inputs, [])
+        fresh = check_inputs(outcome.inputs, now=NOW)
+        assert fresh == CheckOutcome(outcome.inputs, [])
+
+
+def assert_provider_agrees(bag: dict[str, Any], outcome: CheckOutcome) -> None:
+    """The provider's `check` (with the real clock) gives the same answer, expiry aside."""
+    result = configured_provider().check({}, bag)
+    assert isinstance(result, CheckResult)
+    assert result.inputs == outcome.inputs
+    failures = result.failures or []
+    assert_named(failures)
+    assert [(f.property, f.reason) for f in failures if f.property != "expires_at"] == [
+        (f.property, f.reason) for f in outcome.failures if f.property != "expires_at"
+    ]
+
+
+# -- the properties --------------------------------------------------------------------------
+
+
+@FUZZ
+@given(any_bags)
+def test_any_bag_gets_failures_or_stable_canonical_inputs_never_an_exception(
+    bag: dict[str, Any],
+) -> None:
+    outcome = check_inputs(bag, now=NOW)
+    assert_well_formed(outcome)
+    assert_provider_agrees(bag, outcome)
+
+
+@FUZZ
+@given(mixed_bags, st.one_of(st.just({}), mixed_bags, valid_bags().map(lambda pair: pair[1])))
+def test_any_olds_leave_check_well_formed(bag: dict[str, Any], olds: dict[str, Any]) -> None:
+    outcome = check_inputs(bag, olds=olds, now=NOW)
+    if outcome.failures:
+        assert_named(outcome.failures)
+    else:  # an expiry equal to the old one is not judged again, so no re-check without olds
+        assert_canonical(outcome.inputs)
+    assert_named(configured_provider().check(olds, bag).failures or [])
+
+
+@VALID
+@given(valid_bags())
+def test_valid_bags_pass_and_come_back_canonical(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    bag, expected = pair
+    outcome = check_inputs(bag, now=NOW)
+    assert outcome == CheckOutcome(expected, [])
+    assert_well_formed(outcome)
+    result = configured_provider().check({}, bag)  # real clock: NOW may be past by now
+    assert result.inputs == expected
+    assert [f.property for f in result.failures or []] in ([], ["expires_at"])
+
+
+@VALID
+@given(valid_bags(), st.data())
+def test_unknowns_anywhere_in_a_valid_bag_pass_through(
+    pair: tuple[dict[str, Any], dict[str, Any]], data: st.DataObject
+) -> None:
+    bag, _ = pair
+    paths: list[tuple[Any, ...]] = [(key,) for key in bag if not key.startswith("__")]
+    config = bag.get("config") or {}
+    paths += [("config", key) for key in config if config[key] is not None]
+    paths += [
+        ("config", key, index)
+        for key in ("methods", "tags")
+        if isinstance(config.get(key), list)
+        for index in range(len(config[key]))
+    ]
+    chosen = data.draw(st.lists(st.sampled_from(paths), min_size=1, max_size=3, unique=True))
+    for path in sorted(chosen, key=len, reverse=True):
+        target: Any = bag
+        for step in path[:-1]:
+            target = target[step]
+        if not isinstance(target, Unknown):
+            target[path[-1]] = Unknown()
+    outcome = check_inputs(bag, now=NOW)
+    assert outcome.failures == []
+    assert contains_unknown(outcome.inputs)
+    assert_canonical(outcome.inputs)
+    failures = configured_provider().check({}, bag).failures or []
+    assert [f.property for f in failures] in ([], ["expires_at"])
+
+
+# -- the calendar's edges (found by the properties above; kept as plain examples) ------------
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        pytest.param("9999-12-31T23:00:00-05:00", id="after_year_9999_in_utc"),
+        pytest.param("0001-01-01T00:00:00+01:00", id="before_year_1_in_utc"),
+        pytest.param("0999-06-01T00:00:00Z", id="year_below_1000"),
+    ],
+)
+def test_expiry_at_the_edges_of_the_calendar_is_answered_not_raised(expires_at: str) -> None:
+    bag = {
+        "integrated_account_id": "4f5a1c2e-0000-4000-8000-000000000001",
+        "name": "edge",
+        "expires_at": expires_at,
+    }
+    outcome = check_inputs(bag, now=NOW)
+    assert_well_formed(outcome)
+    assert [failure.property for failure in outcome.failures] == ["expires_at"]
+    unjudged = check_inputs(bag)  # as `read` checks what Truto holds: without a clock
+    if not unjudged.failures:
+        assert check_inputs(unjudged.inputs) == CheckOutcome(unjudged.inputs, [])

@@ -1,0 +1,359 @@
+"""Secrets, proven: no API token anywhere, MCP tokens only in the `token` and `url` outputs.
+
+A whole lifecycle runs through the real provider host against the emulator (create, no-op
+preview, update, refresh with a retried GET, out-of-band deletion, refused PATCH, lost create
+answer, check failure, wrong API token, destroy), and the same calls run in-process under
+caplog. Everything the provider produced is collected: state, check results, pickles (decoded),
+error texts with their tracebacks, the host's stderr with the `truto_pulumi` loggers at DEBUG,
+and log records. Then every text is scanned for the tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import logging
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.dynamic.dynamic import serialize_provider
+
+from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.errors import TrutoError
+from truto_pulumi.provider import TrutoMcpServerProvider
+from truto_pulumi.testing import (
+    HostCallError,
+    OperationError,
+    ProviderHost,
+    Stack,
+    UpError,
+)
+from truto_pulumi.testing.program import MCP_SERVER_TYPE
+
+API_TOKEN = "truto-api-SECRET-4d1f0c2b9e7a5531-do-not-leak"
+WRONG_TOKEN = "truto-api-WRONG-88aa17c3e5f90b24-do-not-leak"
+ALPHA = "4f5a1c2e-0000-4000-8000-00000000000a"
+BETA = "4f5a1c2e-0000-4000-8000-00000000000b"
+SECRET_FIELDS = ("token", "url")
+HOST_ENV = {"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""}
+# Imported by the host's Python at start-up (it is first on the host's PYTHONPATH): the host's
+# own `truto_pulumi` log records then reach its stderr at DEBUG, where the scan sees them.
+SITECUSTOMIZE = """\
+import logging, sys
+logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
+                    format="%(name)s %(levelname)s %(message)s")
+logging.getLogger("truto_pulumi").setLevel(logging.DEBUG)
+"""
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with run_emulator(token=API_TOKEN) as running:
+        yield running
+
+
+def describe(value: object, depth: int = 0) -> str:
+    """Every string reachable from `value` (a result, an error, state), readable.
+
+    Objects without a useful repr are opened through their attributes, a few levels deep.
+    """
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bytes | int | float | bool) or depth > 5:
+        return repr(value)
+    if isinstance(value, Mapping):
+        items = (f"{describe(k, depth + 1)}: {describe(v, depth + 1)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple | set | frozenset):
+        return "[" + ", ".join(describe(item, depth + 1) for item in value) + "]"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return f"{type(value).__name__}{describe(fields, depth + 1)}"
+    if hasattr(value, "__dict__"):
+        return f"{type(value).__name__}{describe(vars(value), depth + 1)} {value!r}"
+    return repr(value)
+
+
+def unpickled_text(provider_string: str) -> str:
+    """The dill pickle behind a `__provider` string, as text (the string itself is base64)."""
+    return base64.b64decode(provider_string).decode("latin-1")
+
+
+@dataclasses.dataclass
+class Evidence:
+    """What the provider produced: texts where no token may be, and the secret output fields."""
+
+    texts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    secret_fields: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    mcp_tokens: set[str] = dataclasses.field(default_factory=set)
+    lost_tokens: set[str] = dataclasses.field(default_factory=set)
+    """Tokens of servers whose create answer was lost: they cannot be in any output either."""
+
+    def text(self, label: str, value: object) -> None:
+        self.texts.append((label, describe(value)))
+
+    def pickle(self, label: str, provider_string: str) -> None:
+        self.text(label, provider_string)
+        self.text(f"{label} (unpickled)", unpickled_text(provider_string))
+
+    def props(self, label: str, props: Mapping[str, Any]) -> None:
+        """A property bag: `token` and `url` may hold MCP tokens, no other key may."""
+        for key, value in props.items():
+            if key == "__provider" and isinstance(value, str):
+                self.pickle(f"{label}.{key}", value)
+            elif key in SECRET_FIELDS:
+                self.secret_fields.append((f"{label}.{key}", describe(value)))
+            else:
+                self.text(f"{label}.{key}", value)
+
+    def stack(self, label: str, stack: Stack) -> None:
+        for name, state in stack.resources.items():
+            self.text(f"{label}/{name} id and urn", (state.id, state.urn))
+            self.props(f"{label}/{name} inputs", state.inputs)
+            self.props(f"{label}/{name} outputs", state.outputs)
+        for index, state in enumerate(stack.pending_deletes):
+            self.props(f"{label}/pending delete {index}", state.outputs)
+
+    def error(self, label: str, error: BaseException) -> None:
+        self.text(f"{label} str", str(error))
+        self.text(f"{label} repr", repr(error))
+        self.text(f"{label} traceback", "".join(traceback.format_exception(error)))
+        self.text(f"{label} attributes", vars(error))
+        if isinstance(error, HostCallError):
+            self.text(f"{label} details", error.details)
+            self.text(f"{label} summary", error.summary)
+        if isinstance(error, OperationError):
+            for name, inner in error.errors.items():
+                self.error(f"{label}/{name}", inner)
+
+    def live_servers(self, emulator: Emulator) -> None:
+        """Remember the MCP tokens of every server Truto holds now."""
+        servers = emulator.servers()
+        self.mcp_tokens.update(str(server["token"]) for server in servers)
+
+    @property
+    def size(self) -> int:
+        return sum(len(text) for _, text in self.texts)
+
+    def assert_no_leaks(self, *, min_size: int) -> None:
+        assert self.size > min_size, f"scanned only {self.size} characters"
+        assert len(self.mcp_tokens) >= 2
+        # Positive control: the scan does find MCP tokens where they belong.
+        found = {
+            token for token in self.mcp_tokens for _, text in self.secret_fields if token in text
+        }
+        assert found == self.mcp_tokens - self.lost_tokens, "a token not in a token/url output"
+        for label, text in [*self.texts, *self.secret_fields]:
+            for api_token in (API_TOKEN, WRONG_TOKEN):
+                assert api_token not in text, f"API token in {label}"
+        for label, text in self.texts:
+            leaked = sorted(token[:6] + "..." for token in self.mcp_tokens if token in text)
+            assert not leaked, f"MCP token(s) {leaked} in {label}"
+        for label, text in self.secret_fields:
+            leaked = sorted(token[:6] + "..." for token in self.lost_tokens if token in text)
+            assert not leaked, f"MCP token(s) {leaked} of another server in {label}"
+
+
+def servers(**names: str) -> dict[str, dict[str, Any]]:
+    """Desired resources: name -> account (upper-case, as a user may write it)."""
+    return {
+        name: {
+            "integrated_account_id": account.upper(),
+            "name": f"{name} server",
+            "config": {"methods": ["write", "read", "read"], "tags": ["crm", "billing"]},
+            "expires_at": "2099-01-01T01:00:00+01:00",
+        }
+        for name, account in names.items()
+    }
+
+
+def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outputs(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.reset()
+    (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    config = {"truto:apiToken": API_TOKEN, "truto:baseUrl": emulator.url}
+    wrong_config = {"truto:apiToken": WRONG_TOKEN, "truto:baseUrl": emulator.url}
+    found = Evidence()
+    hosts = [ProviderHost(env=HOST_ENV, extra_paths=[tmp_path]) for _ in range(2)]
+    with hosts[0] as host, hosts[1] as wrong_host:
+        stack = Stack(host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=config)
+        assert len(stack.provider_string) < 256
+        found.pickle("stack provider string", stack.provider_string)
+
+        desired = servers(alpha=ALPHA, beta=BETA)
+        found.text("create", stack.apply_step(desired))  # with the no-op preview after it
+        found.live_servers(emulator)
+        found.stack("after create", stack)
+        assert len(found.mcp_tokens) == 2
+
+        plan = stack.preview(desired)
+        assert plan.is_empty
+        found.text("no-op preview", plan)
+        alpha = stack.resources["alpha"]
+        news = {**desired["alpha"], "__provider": stack.provider_string}
+        checked = host.check(alpha.urn, alpha.inputs, news)
+        found.props("check inputs", checked.inputs)
+        found.text("check failures", checked.failures)
+        found.text("diff", host.diff(alpha.id, alpha.urn, alpha.outputs, alpha.inputs))
+
+        desired["alpha"]["name"] = "alpha renamed"
+        desired["beta"]["config"] = {"methods": ["read"], "tool_exposure": "discovery"}
+        found.text("update", stack.apply_step(desired))
+        found.stack("after update", stack)
+
+        emulator.inject(method="GET", status=503)  # retried: a warning in the host's log
+        found.text("refresh", stack.refresh())
+        found.stack("after refresh", stack)
+
+        emulator.delete_server(stack.resources["beta"].id)
+        outcome = stack.refresh()
+        assert outcome["beta"].deleted
+        found.text("refresh after out-of-band delete", outcome)
+        found.text("up recreating beta", stack.apply_step(desired))
+        found.live_servers(emulator)
+        found.stack("after recreation", stack)
+        assert len(found.mcp_tokens) == 3
+
+        emulator.inject(method="PATCH", status=400)
+        with pytest.raises(UpError) as refused:
+            stack.up({**desired, "alpha": {**desired["alpha"], "name": "refused"}})
+        found.error("PATCH answered 400", refused.value)
+
+        # A create whose answer is lost after Truto made the server. Whether the provider
+        # gives up or looks for what it made (its clean-up DELETE is refused here), the server
+        # stays behind, so its token is known to the scan, which covers the error texts.
+        emulator.inject(method="POST", lose_answer=True)
+        emulator.inject(method="DELETE", status=400)
+        with pytest.raises(UpError) as lost:
+            stack.up({**desired, **servers(gamma=ALPHA)})
+        found.error("create with a lost answer", lost.value)
+        found.live_servers(emulator)
+        assert len(found.mcp_tokens) == 4
+        emulator.clear_faults()
+        known = {state.id for state in stack.resources.values()}
+        (orphan,) = [server for server in emulator.servers() if server["id"] not in known]
+        found.lost_tokens.add(str(orphan["token"]))
+        emulator.delete_server(str(orphan["id"]))
+
+        plan = stack.preview({**desired, "beta": {**desired["beta"], "expires_at": "soon"}})
+        assert plan.failures
+        found.text("check failure", plan.failures)
+
+        wrong = Stack(
+            wrong_host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=wrong_config
+        )
+        wrong.resources = dict(stack.resources)  # the real state, MCP tokens included
+        with pytest.raises(OperationError) as unauthorized:
+            wrong.refresh()
+        found.error("refresh with a wrong API token", unauthorized.value)
+        with pytest.raises(UpError) as unauthorized_up:
+            wrong.up({"alpha": {**desired["alpha"], "name": "x"}, **servers(gamma=ALPHA)})
+        found.error("up with a wrong API token", unauthorized_up.value)
+        with pytest.raises(OperationError) as unauthorized_destroy:
+            wrong.destroy()
+        found.error("destroy with a wrong API token", unauthorized_destroy.value)
+        found.stack("wrong-token stack", wrong)
+
+        stack.destroy()
+        assert emulator.servers() == []
+        found.stack("after destroy", stack)
+        found.text("host calls", [*host.calls, *wrong_host.calls])
+
+    for name, started in (("host", host), ("wrong-token host", wrong_host)):
+        found.text(f"{name} stderr", started.stderr)
+        found.text(f"{name} stdout", started.stdout)
+    # The host's DEBUG records did reach its stderr: the scan covers the provider's logging.
+    assert "truto_pulumi.client DEBUG" in host.stderr
+    assert "truto_pulumi.provider WARNING" in host.stderr
+    assert "401" in wrong_host.stderr
+    found.assert_no_leaks(min_size=20_000)
+
+
+def test_in_process_calls_log_and_raise_no_token(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.reset()
+    caplog.set_level(logging.DEBUG, logger="truto_pulumi")
+    found = Evidence()
+    provider = TrutoMcpServerProvider()
+    config = {"truto:apiToken": API_TOKEN, "truto:baseUrl": emulator.url}
+    provider.configure(ConfigureRequest(Config(config, project_name="p")))
+    found.text("configured provider", repr(provider))
+
+    desired = servers(alpha=ALPHA)["alpha"]
+    checked = provider.check({}, desired)
+    found.text("check", checked)
+    created = provider.create(checked.inputs)
+    other = provider.create(provider.check({}, servers(beta=BETA)["beta"]).inputs)
+    found.live_servers(emulator)
+    found.text("other create id", other.id)
+    found.props("other create outputs", other.outs or {})
+    server_id, outputs = created.id, dict(created.outs or {})
+    found.text("create id", server_id)
+    found.props("create outputs", outputs)
+
+    emulator.inject(method="GET", status=503)
+    read = provider.read(server_id, outputs)
+    found.text("read id", read.id)
+    found.props("read outputs", read.outs or {})
+    found.props("read inputs", read.inputs or {})
+
+    news = {**checked.inputs, "name": "renamed"}
+    updated = provider.update(server_id, outputs, news)
+    found.props("update outputs", updated.outs or {})
+
+    emulator.inject(method="PATCH", status=400)
+    with pytest.raises(TrutoError) as refused:
+        provider.update(server_id, outputs, {**news, "name": "refused"})
+    found.error("PATCH answered 400", refused.value)
+
+    emulator.delete_server(server_id)
+    gone = provider.read(server_id, outputs)
+    assert gone.id is None
+    found.text("read of a deleted server", gone)
+    with pytest.raises(TrutoError) as missing:
+        provider.update(server_id, outputs, {**news, "name": "too late"})
+    found.error("update of a deleted server", missing.value)
+    provider.delete(server_id, outputs)
+
+    wrong = TrutoMcpServerProvider()
+    wrong_config = {"truto:apiToken": WRONG_TOKEN, "truto:baseUrl": emulator.url}
+    wrong.configure(ConfigureRequest(Config(wrong_config, project_name="p")))
+    other_outputs = dict(other.outs or {})
+    with pytest.raises(TrutoError) as unauthorized:
+        wrong.read(other.id, other_outputs)
+    found.error("read with a wrong API token", unauthorized.value)
+    with pytest.raises(TrutoError) as unconfigured:
+        TrutoMcpServerProvider().delete(other.id, other_outputs)
+    found.error("delete without configure", unconfigured.value)
+    provider.delete(other.id, other_outputs)
+    assert emulator.servers() == []
+
+    records = [r for r in caplog.records if r.name.startswith("truto_pulumi")]
+    assert {logging.DEBUG, logging.WARNING} <= {r.levelno for r in records}
+    for record in records:
+        found.text(f"log record {record.name}", (record.getMessage(), record.args))
+        found.text(f"log record {record.name} exception", record.exc_text)
+    found.text("caplog", caplog.text)
+    found.assert_no_leaks(min_size=5_000)
+
+
+def test_a_configured_provider_pickles_small_and_without_its_token(emulator: Emulator) -> None:
+    provider = TrutoMcpServerProvider()
+    config = {"truto:apiToken": API_TOKEN, "truto:baseUrl": emulator.url}
+    provider.configure(ConfigureRequest(Config(config, project_name="p")))
+    assert provider.check({}, servers(alpha=ALPHA)["alpha"]).failures == []  # configured
+    pickled = serialize_provider(provider)
+    assert len(pickled) < 256
+    assert pickled == serialize_provider(TrutoMcpServerProvider())
+    unpickled = unpickled_text(pickled)
+    assert "truto_pulumi.provider" in unpickled  # by reference, not by value
+    for text in (pickled, unpickled):
+        assert API_TOKEN not in text
+        assert emulator.url not in text
