@@ -74,6 +74,7 @@ def test_adopting_patches_only_what_differs_and_creates_nothing(
     assert "url" not in state.outputs
     (live,) = emulator.servers()
     assert live["config"]["tags"] == ["a", "b"]
+    assert existing["token"] not in repr(stack.resources)  # never revealed, never stored
 
 
 def test_adopting_a_server_already_as_declared_sends_no_patch(
