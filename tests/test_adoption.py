@@ -172,3 +172,27 @@ def test_discover_without_token_says_how_to_set_it() -> None:
     done = run_discover({"TRUTO_API_TOKEN": ""})
     assert done.returncode == 2
     assert "TRUTO_API_TOKEN" in done.stderr
+
+
+def test_two_resources_cannot_adopt_the_same_server(stack: Stack, emulator: Emulator) -> None:
+    existing = made_in_dashboard(emulator, name="shared")
+    declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
+    stack.up({"one": declared})
+    with pytest.raises(UpError, match="a resource of this stack already manages it"):
+        stack.up({"one": declared, "two": declared})
+    assert len(emulator.servers()) == 1
+
+
+def test_rotating_an_adopted_server_gives_a_known_token(stack: Stack, emulator: Emulator) -> None:
+    existing = made_in_dashboard(emulator, name="rotate")
+    declared = {"integrated_account_id": ACCOUNT, "name": "rotate", "adopt_id": existing["id"]}
+    stack.apply_step({"rotate": declared})
+    with pytest.raises(UpError, match="remove adopt_id"):
+        stack.up({"rotate": declared}, replace=["rotate"])  # still adopting: refused
+    # `pulumi up --replace` after removing adopt_id: create the new server, then delete the old.
+    rotated = {key: value for key, value in declared.items() if key != "adopt_id"}
+    stack.up({"rotate": rotated}, replace=["rotate"])
+    (live,) = emulator.servers()
+    assert live["id"] != existing["id"]
+    assert stack.resources["rotate"].outputs["token"] == live["token"]
+    assert stack.resources["rotate"].outputs["token_known"] is True

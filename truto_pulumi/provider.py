@@ -257,6 +257,14 @@ class TrutoMcpServerProvider(ResourceProvider):
         """Take over an existing server: PATCH only what differs from the declared inputs."""
         account_id = str(inputs["integrated_account_id"])
         adopt_id = str(inputs["adopt_id"])
+        with self._tracked_lock:
+            held = adopt_id in self._tracked
+        if held:
+            raise TrutoConfigError(
+                f"cannot adopt MCP server {adopt_id}: a resource of this stack already manages "
+                "it (a replacement, or a second resource with the same adopt_id). To rotate an "
+                "adopted server, remove adopt_id, then run `pulumi up --replace <urn>`"
+            )
         try:
             server = client.get_mcp_server(account_id, adopt_id)
         except TrutoNotFoundError as error:

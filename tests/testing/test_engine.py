@@ -82,6 +82,19 @@ def test_zone_change_replaces_create_before_delete(stack: Stack, store: Path) ->
     assert not (store / f"{old_id}.json").exists()
 
 
+def test_targeted_replace_replaces_an_unchanged_resource(stack: Stack, store: Path) -> None:
+    desired = {"a": {"name": "alpha"}}
+    stack.apply_step(desired)
+    old_id = stack.resources["a"].id
+
+    result = stack.up(desired, replace=["a"])  # `pulumi up --replace <urn>`
+
+    new_id = stack.resources["a"].id
+    assert result.ops == {"a": "replace"}
+    assert _ops(store)[-2:] == [("create", new_id), ("delete", old_id)]
+    assert stack.preview(desired).is_empty
+
+
 def test_delete_before_replace_deletes_the_old_object_first(stack: Stack, store: Path) -> None:
     stack.apply_step({"a": {"name": "alpha", "exclusive": True}})
     old_id = stack.resources["a"].id

@@ -8,7 +8,7 @@ Delete in up; Read in refresh. Resources are independent (no dependency graph).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -203,7 +203,7 @@ class Stack:
     # -- preview -------------------------------------------------------------------------------
 
     def _plan_one(
-        self, name: str, props: Mapping[str, Any]
+        self, name: str, props: Mapping[str, Any], *, force_replace: bool = False
     ) -> tuple[Step | None, list[CheckFailure]]:
         urn = self.urn(name)
         prior = self.resources.get(name)
@@ -217,21 +217,32 @@ class Stack:
         changes = diff.changes
         if changes is None:  # DIFF_UNKNOWN: the engine compares old and new inputs itself
             changes = _without_provider(prior.inputs) != _without_provider(checked.inputs)
+        replaces = list(diff.replaces)
+        if force_replace:  # `pulumi up --replace <urn>`: replaced whatever Diff says
+            changes, replaces = True, replaces or ["id"]
         if not changes:
             return Step("same", checked.inputs), []
-        if not diff.replaces:
+        if not replaces:
             return Step("update", checked.inputs), []
         # A replacement re-runs Check without olds: defaults must not be carried over.
         rechecked = self.host.check(urn, {}, news)
         if rechecked.failures:
             return None, rechecked.failures
-        step = Step("replace", rechecked.inputs, diff.replaces, diff.delete_before_replace)
+        step = Step("replace", rechecked.inputs, replaces, diff.delete_before_replace)
         return step, []
 
-    def preview(self, desired: Mapping[str, Mapping[str, Any]]) -> Plan:
-        """Plan `desired` against the state: Check (and Diff for existing resources) only."""
+    def preview(
+        self, desired: Mapping[str, Mapping[str, Any]], *, replace: Collection[str] = ()
+    ) -> Plan:
+        """Plan `desired` against the state: Check (and Diff for existing resources) only.
+
+        Names in `replace` are replaced whatever their diff, like `pulumi up --replace <urn>`.
+        """
         self._ensure_configured()
-        results = self._map(lambda name: self._plan_one(name, desired[name]), desired)
+        results = self._map(
+            lambda name: self._plan_one(name, desired[name], force_replace=name in replace),
+            desired,
+        )
         steps: dict[str, Step] = {}
         failures: dict[str, list[CheckFailure]] = {}
         for name, result in results.items():
@@ -308,7 +319,9 @@ class Stack:
                 deleted.append(label)
         return deleted, errors
 
-    def up(self, desired: Mapping[str, Mapping[str, Any]]) -> UpResult:
+    def up(
+        self, desired: Mapping[str, Mapping[str, Any]], *, replace: Collection[str] = ()
+    ) -> UpResult:
         """Preview, then apply: creates/updates/replacements first, deletions last.
 
         Replacement is create-before-delete unless Diff said `delete_before_replace`. The old
@@ -319,7 +332,7 @@ class Stack:
         unknown = sorted(name for name, props in desired.items() if contains_unknown(props))
         if unknown:
             raise ValueError(f"unknown values are only allowed in preview: {', '.join(unknown)}")
-        plan = self.preview(desired)
+        plan = self.preview(desired, replace=replace)
         if plan.failures:
             raise CheckFailedError(plan.failures)
         ops: dict[str, Op] = {}
