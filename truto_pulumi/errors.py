@@ -95,6 +95,16 @@ class TrutoApiError(TrutoError):
         detail = f": {message}" if message else ""
         super().__init__(f"Truto answered {status_code} to {method} {path}{detail}")
 
+    def explained(self, message: str) -> TrutoApiError:
+        """The same error, of the same type, with `message` in place of Truto's words."""
+        return type(self)(
+            status_code=self.status_code,
+            method=self.method,
+            path=self.path,
+            message=message,
+            retry_after=self.retry_after,
+        )
+
 
 class TrutoAuthError(TrutoApiError):
     """401 or 403: the API token is missing, wrong, or not allowed to do this."""

@@ -166,15 +166,10 @@ class TrutoMcpServerProvider(ResourceProvider):
             with self._operation() as client:
                 server = client.update_mcp_server(account_id, id_, body)
         except TrutoNotFoundError as error:
-            raise TrutoNotFoundError(
-                status_code=error.status_code,
-                method=error.method,
-                path=error.path,
-                message=(
-                    f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
-                    "Run `pulumi refresh` to drop it from the state, then `pulumi up` to "
-                    "create it again"
-                ),
+            raise error.explained(
+                f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
+                "Run `pulumi refresh` to drop it from the state, then `pulumi up` to "
+                "create it again"
             ) from error
         return UpdateResult(_outputs(inputs, server, olds))
 
@@ -268,16 +263,11 @@ class TrutoMcpServerProvider(ResourceProvider):
         try:
             server = client.get_mcp_server(account_id, adopt_id)
         except TrutoNotFoundError as error:
-            raise TrutoNotFoundError(
-                status_code=error.status_code,
-                method=error.method,
-                path=error.path,
-                message=(
-                    f"cannot adopt MCP server {adopt_id}: Truto has no such server under "
-                    f"integrated account {account_id} (it may belong to another account or "
-                    "have been deleted). List the account's servers with "
-                    f"`python -m truto_pulumi.discover --integrated-account-id {account_id}`"
-                ),
+            raise error.explained(
+                f"cannot adopt MCP server {adopt_id}: Truto has no such server under "
+                f"integrated account {account_id} (it may belong to another account or "
+                "have been deleted). List the account's servers with "
+                f"`python -m truto_pulumi.discover --integrated-account-id {account_id}`"
             ) from error
         body = patch_body(_live_inputs(server, account_id), inputs)
         if body:
