@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from truto_pulumi.emulator import Emulator, run_emulator
-from truto_pulumi.provider import CREATE_WINDOW_MARGIN, TrutoMcpServerProvider, find_own_servers
+from truto_pulumi.provider import (
+    CREATE_WINDOW_MARGIN,
+    CREATE_WINDOW_TOLERANCE,
+    TrutoMcpServerProvider,
+    find_own_servers,
+    lost_create_window,
+)
 from truto_pulumi.testing import ProviderHost, Stack, UpError
 from truto_pulumi.testing.program import MCP_SERVER_TYPE
 
@@ -57,38 +63,67 @@ def posts(emulator: Emulator) -> list[dict[str, Any]]:
 # --- the rule that finds what a lost POST made ----------------------------------------------
 
 SENT = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+BODY = {"name": "srv", "config": {"methods": ["read"]}}
 
 
-def listed(id_: str, name: str, created: datetime) -> dict[str, Any]:
-    return {"id": id_, "name": name, "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+def listed(id_: str, created: datetime, **changes: Any) -> dict[str, Any]:
+    stamp = created.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {
+        "id": id_,
+        "name": "srv",
+        "config": {"methods": ["read"]},
+        "created_at": stamp,
+        **changes,
+    }
 
 
 @pytest.mark.parametrize(
     ("candidate", "found"),
     [
+        pytest.param(listed("a", SENT + timedelta(seconds=1)), True, id="same_body_in_window"),
+        pytest.param(listed("b", SENT, name="other"), False, id="other_name"),
+        pytest.param(listed("b", SENT, config={"methods": ["write"]}), False, id="other_config"),
         pytest.param(
-            listed("a", "srv", SENT + timedelta(seconds=1)), True, id="same_name_in_window"
+            listed("b", SENT, expires_at="2031-01-01T00:00:00.000Z"), False, id="other_expiry"
         ),
-        pytest.param(listed("b", "other", SENT), False, id="other_name"),
-        pytest.param(listed("c", "srv", SENT), False, id="tracked_by_a_resource"),
-        pytest.param(
-            listed("d", "srv", SENT - CREATE_WINDOW_MARGIN - timedelta(seconds=1)),
-            False,
-            id="created_before_the_window",
-        ),
-        pytest.param(
-            listed("e", "srv", SENT - CREATE_WINDOW_MARGIN + timedelta(seconds=1)),
-            True,
-            id="clock_skew_within_the_margin",
-        ),
-        pytest.param({"id": "f", "name": "srv", "created_at": "garbage"}, False, id="bad_time"),
+        pytest.param(listed("c", SENT), False, id="tracked_by_a_resource"),
+        pytest.param(listed("d", SENT - timedelta(seconds=3)), False, id="made_before_the_post"),
+        pytest.param({**listed("f", SENT), "created_at": "garbage"}, False, id="bad_time"),
     ],
 )
 def test_find_own_servers(candidate: dict[str, Any], found: bool) -> None:
-    own = find_own_servers(
-        [candidate], name="srv", sent_at=SENT, now=SENT + timedelta(seconds=5), tracked={"c"}
-    )
+    earliest, latest = lost_create_window(SENT, SENT + timedelta(seconds=5), 0.0)
+    own = find_own_servers([candidate], body=BODY, earliest=earliest, latest=latest, tracked={"c"})
     assert (own == [candidate]) is found
+
+
+@pytest.mark.parametrize(
+    ("offset", "earliest", "latest"),
+    [
+        pytest.param(
+            0.0,
+            SENT - CREATE_WINDOW_TOLERANCE,
+            SENT + timedelta(seconds=5) + CREATE_WINDOW_TOLERANCE,
+            id="clocks_agree",
+        ),
+        pytest.param(
+            -30.0,
+            SENT - timedelta(seconds=30) - CREATE_WINDOW_TOLERANCE,
+            SENT - timedelta(seconds=25) + CREATE_WINDOW_TOLERANCE,
+            id="truto_clock_behind",
+        ),
+        pytest.param(
+            None,
+            SENT - CREATE_WINDOW_MARGIN,
+            SENT + timedelta(seconds=5) + CREATE_WINDOW_MARGIN,
+            id="truto_clock_unknown",
+        ),
+    ],
+)
+def test_lost_create_window_follows_trutos_clock(
+    offset: float | None, earliest: datetime, latest: datetime
+) -> None:
+    assert lost_create_window(SENT, SENT + timedelta(seconds=5), offset) == (earliest, latest)
 
 
 # --- transactional create ---------------------------------------------------------------------
@@ -126,6 +161,23 @@ def test_a_server_of_the_same_name_held_by_another_resource_is_left_alone(
     ids = sorted(s["id"] for s in emulator.servers())
     assert ids == sorted(state.id for state in stack.resources.values())
     assert len(ids) == 2
+
+
+def test_identical_server_made_in_the_same_moment_is_never_deleted(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    with emulator.client() as http:  # another stack's identical server, an instant earlier
+        theirs = http.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": "srv"}).json()
+    stack = make_stack()
+    emulator.inject(method="POST", path=MCP_PATH, lose_answer=True)
+    with pytest.raises(UpError) as info:
+        stack.up({"srv": server("srv")})
+    live = {s["id"] for s in emulator.servers()}
+    assert theirs["id"] in live
+    assert len(live) == 2
+    message = str(info.value)
+    assert "cannot be told. None was deleted" in message
+    assert all(id_ in message for id_ in live)
 
 
 def test_create_that_never_gets_an_answer_fails_and_leaves_nothing(

@@ -218,7 +218,29 @@ class TrutoClient:
         """Delete an MCP server; any 2xx (200 with a body, or 204) counts as done."""
         self._request("DELETE", _mcp_path(integrated_account_id, mcp_id))
 
+    @property
+    def server_clock_offset(self) -> float | None:
+        """Truto's clock minus ours, in seconds, from the `Date` header of the latest answer
+        (±0.5 s: the header has whole seconds); None before any answer carried one."""
+        return self._clock_offset
+
     # --- plumbing ----------------------------------------------------------------------------
+
+    _clock_offset: float | None = None
+
+    def _note_server_clock(self, response: httpx.Response) -> None:
+        date = response.headers.get("Date")
+        if date is None:
+            return
+        try:
+            server_time = email.utils.parsedate_to_datetime(date)
+        except (TypeError, ValueError, IndexError):
+            return
+        if server_time.tzinfo is None:
+            server_time = server_time.replace(tzinfo=timezone.utc)
+        # The header truncates to the second: the middle of that second is the best guess.
+        now = datetime.now(timezone.utc)
+        self._clock_offset = (server_time - now).total_seconds() + 0.5
 
     def _request(
         self,
@@ -282,6 +304,7 @@ class TrutoClient:
                     elapsed_ms,
                     attempt,
                 )
+                self._note_server_clock(response)
                 if response.is_success:
                     return response
                 api_error = self._api_error(response, method, path)

@@ -43,10 +43,12 @@ from .settings import MISSING_TOKEN_MESSAGE, OPERATION_TIMEOUT_KEY, resolve_sett
 __all__ = [
     "CREATE_ATTEMPTS",
     "CREATE_WINDOW_MARGIN",
+    "CREATE_WINDOW_TOLERANCE",
     "SECRET_OUTPUTS",
     "SERVER_OUTPUTS",
     "TrutoMcpServerProvider",
     "find_own_servers",
+    "lost_create_window",
 ]
 
 SECRET_OUTPUTS = ("token", "url")
@@ -58,8 +60,11 @@ SERVER_OUTPUTS = ("created_at", "updated_at", "created_by")
 CREATE_ATTEMPTS = 3
 """POSTs one create may send when answers are lost, each after removing what the last made."""
 
+CREATE_WINDOW_TOLERANCE = timedelta(seconds=1.5)
+"""Slack around a lost POST's time window when Truto's clock is known from its `Date` header."""
+
 CREATE_WINDOW_MARGIN = timedelta(seconds=60)
-"""Slack around a lost POST's time window, for clock skew between this machine and Truto."""
+"""Slack around a lost POST's time window when Truto's clock is not known (no `Date` header)."""
 
 _log = logging.getLogger("truto_pulumi.provider")
 
@@ -201,7 +206,7 @@ class TrutoMcpServerProvider(ResourceProvider):
                     body["name"],
                     error,
                 )
-                self._remove_own_servers(client, account_id, str(body["name"]), sent_at, error)
+                self._remove_own_servers(client, account_id, body, sent_at, error)
                 if attempt == CREATE_ATTEMPTS:
                     raise TrutoError(
                         f"no usable answer to {CREATE_ATTEMPTS} creates of MCP server "
@@ -214,10 +219,11 @@ class TrutoMcpServerProvider(ResourceProvider):
         self,
         client: TrutoClient,
         account_id: str,
-        name: str,
+        body: Mapping[str, Any],
         sent_at: datetime,
         error: TrutoError,
     ) -> None:
+        name = str(body["name"])
         try:
             servers = client.list_mcp_servers(account_id)
         except TrutoError as listing:
@@ -229,9 +235,20 @@ class TrutoMcpServerProvider(ResourceProvider):
             ) from listing
         with self._tracked_lock:
             tracked = set(self._tracked)
-        own = find_own_servers(
-            servers, name=name, sent_at=sent_at, now=datetime.now(timezone.utc), tracked=tracked
+        earliest, latest = lost_create_window(
+            sent_at, datetime.now(timezone.utc), client.server_clock_offset
         )
+        own = find_own_servers(
+            servers, body=body, earliest=earliest, latest=latest, tracked=tracked
+        )
+        if len(own) > 1:
+            ids = ", ".join(str(server["id"]) for server in own)
+            raise TrutoError(
+                f"creating MCP server {name!r} failed ({error}); servers {ids} under integrated "
+                f"account {account_id} all match it and were made in the same moment, so which "
+                "one this create made cannot be told. None was deleted: delete the one that "
+                "belongs to no stack, then run `pulumi up` again"
+            )
         for server in own:
             try:
                 client.delete_mcp_server(account_id, str(server["id"]))
@@ -306,20 +323,40 @@ class _Operation:
         self._scope.__exit__(*exc)
 
 
+def lost_create_window(
+    sent_at: datetime, listed_at: datetime, clock_offset: float | None
+) -> tuple[datetime, datetime]:
+    """When, by Truto's clock, a lost POST sent at `sent_at` can have made its server.
+
+    With Truto's clock known (`clock_offset`, from its `Date` header) the window is tight, so a
+    same-named server another stack made seconds earlier falls outside it; without, it is
+    widened by `CREATE_WINDOW_MARGIN` for clock skew.
+    """
+    if clock_offset is None:
+        return sent_at - CREATE_WINDOW_MARGIN, listed_at + CREATE_WINDOW_MARGIN
+    shift = timedelta(seconds=clock_offset)
+    return (
+        sent_at + shift - CREATE_WINDOW_TOLERANCE,
+        listed_at + shift + CREATE_WINDOW_TOLERANCE,
+    )
+
+
 def find_own_servers(
     servers: list[dict[str, Any]],
     *,
-    name: str,
-    sent_at: datetime,
-    now: datetime,
+    body: Mapping[str, Any],
+    earliest: datetime,
+    latest: datetime,
     tracked: set[str],
 ) -> list[dict[str, Any]]:
-    """The servers a lost POST may have made: its name, created in its time window (with
-    `CREATE_WINDOW_MARGIN` of slack for clock skew), and not known to belong to a resource."""
-    earliest, latest = sent_at - CREATE_WINDOW_MARGIN, now + CREATE_WINDOW_MARGIN
+    """The servers a lost POST of `body` may have made: the same name, config and expiry,
+    created inside the window, and not held by a resource this provider knows."""
+    wanted = {key: body.get(key) for key in ("name", "config", "expires_at")}
     own = []
     for server in servers:
-        if server.get("name") != name or str(server.get("id")) in tracked:
+        if str(server.get("id")) in tracked:
+            continue
+        if diff_inputs(wanted, {key: server.get(key) for key in wanted}).changes:
             continue
         try:
             created = parse_timestamp(str(server.get("created_at")))

@@ -87,13 +87,15 @@ def mcp_server_stack(
     *,
     api_token: str,
     base_url: str,
+    settings: Mapping[str, str] | None = None,
     project: str = "truto-lifecycle",
     stack: str = "test",
 ) -> Stack:
     """A `Stack` of TrutoMcpServer resources whose provider talks to `base_url`.
 
-    The host configures its one provider instance from the first stack that uses it, so every
-    stack on one host should carry the same token and base URL.
+    `settings` adds stack config (e.g. `{"truto:operationTimeoutSeconds": "1"}`). The host
+    configures its one provider instance from the first stack that uses it, so every stack on
+    one host should carry the same config: give a stack with other settings a host of its own.
     """
     return Stack(
         host,
@@ -101,5 +103,5 @@ def mcp_server_stack(
         type_token=MCP_SERVER_TYPE,
         project=project,
         stack=stack,
-        config={API_TOKEN_KEY: api_token, BASE_URL_KEY: base_url},
+        config={API_TOKEN_KEY: api_token, BASE_URL_KEY: base_url, **(settings or {})},
     )

@@ -1,0 +1,41 @@
+"""Fixtures: per module one emulator and one provider host; per test a fresh stack.
+
+The host caches one configured provider per distinct `__provider` pickle, and every
+`TrutoMcpServerProvider` pickles the same: the first stack to use a host configures it for
+good. So every stack on the shared host carries the same config (the emulator's token and
+URL); a test needing other provider settings (no token, short timeouts) gets a host of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.settings import API_TOKEN_ENV, BASE_URL_ENV
+from truto_pulumi.testing import ProviderHost, Stack
+from truto_pulumi.testing.acceptance import mcp_server_stack
+
+# The host must not pick up a developer's real Truto settings from the environment.
+NO_TRUTO_ENV = {API_TOKEN_ENV: "", BASE_URL_ENV: ""}
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with run_emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def host(emulator: Emulator) -> Iterator[ProviderHost]:
+    with ProviderHost(env=NO_TRUTO_ENV) as started:
+        yield started
+
+
+@pytest.fixture
+def stack(host: ProviderHost, emulator: Emulator) -> Stack:
+    """An empty stack on the shared host; the emulator is reset (no servers, journal, faults)."""
+    emulator.reset()
+    host.reset_calls()
+    return mcp_server_stack(host, api_token=emulator.token, base_url=emulator.url)
