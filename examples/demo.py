@@ -23,8 +23,7 @@ from typing import Any
 
 from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import ProviderHost, Stack
-from truto_pulumi.testing.program import MCP_SERVER_TYPE, run_program
+from truto_pulumi.testing import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, Stack, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "examples" / "basic"
@@ -132,7 +131,7 @@ class HarnessDriver(Driver):
     """The program under mocks, its resources through the real provider host (`Stack`)."""
 
     def __init__(self, emulator: Emulator) -> None:
-        self._host = ProviderHost(env={"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""})
+        self._host = ProviderHost(env=NO_TRUTO_ENV)
         self._config = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
         self._stack: Stack | None = None
 

@@ -6,39 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from truto_pulumi.discover import render_program
-from truto_pulumi.emulator import Emulator, run_emulator
-from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import ProviderHost, Stack, UpError
-from truto_pulumi.testing.program import MCP_SERVER_TYPE, run_program
+from truto_pulumi.emulator import Emulator
+from truto_pulumi.testing import Stack, UpError, run_program
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000002"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with run_emulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[ProviderHost]:
-    with ProviderHost(env={"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""}) as started:
-        yield started
-
-
-@pytest.fixture
-def stack(host: ProviderHost, emulator: Emulator) -> Stack:
-    emulator.reset()
-    config = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
-    return Stack(host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=config)
 
 
 def made_in_dashboard(emulator: Emulator, account: str = ACCOUNT, **body: Any) -> dict[str, Any]:

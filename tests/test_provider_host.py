@@ -3,13 +3,12 @@ against the Truto emulator on loopback: the calls the engine makes, in the engin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import ProviderHost
 
@@ -18,17 +17,9 @@ URN = "urn:pulumi:dev::demo::pulumi-python:dynamic/truto:McpServer::reader"
 PROVIDER = serialize_provider(TrutoMcpServerProvider())
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with run_emulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def host(emulator: Emulator) -> Iterator[ProviderHost]:
-    with ProviderHost(env={"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""}) as started:
-        started.configure({"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url})
-        yield started
+@pytest.fixture(scope="module", autouse=True)
+def _configured(host: ProviderHost, emulator: Emulator) -> None:
+    host.configure({"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url})
 
 
 def api_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import (
     CREATE_WINDOW_MARGIN,
     CREATE_WINDOW_TOLERANCE,
@@ -19,19 +19,12 @@ from truto_pulumi.provider import (
     find_own_servers,
     lost_create_window,
 )
-from truto_pulumi.testing import ProviderHost, Stack, UpError
-from truto_pulumi.testing.program import MCP_SERVER_TYPE
+from truto_pulumi.testing import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, Stack, UpError
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 MCP_PATH = rf"^/integrated-account/{ACCOUNT}/mcp$"
 
 StackFactory = Callable[..., Stack]
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with run_emulator() as running:
-        yield running
 
 
 @pytest.fixture
@@ -41,7 +34,7 @@ def make_stack(emulator: Emulator) -> Iterator[StackFactory]:
     hosts: list[ProviderHost] = []
 
     def make(**config: str) -> Stack:
-        host = ProviderHost(env={"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""}).start()
+        host = ProviderHost(env=NO_TRUTO_ENV).start()
         hosts.append(host)
         settings = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
         settings.update({f"truto:{key}": value for key, value in config.items()})

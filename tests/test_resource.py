@@ -11,7 +11,7 @@ import pytest
 
 from truto_pulumi import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing.program import ProgramMocks, install_mocks
+from truto_pulumi.testing import ProgramMocks, install_mocks
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 

@@ -27,13 +27,13 @@ from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.errors import TrutoError
 from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import (
+    MCP_SERVER_TYPE,
     HostCallError,
     OperationError,
     ProviderHost,
     Stack,
     UpError,
 )
-from truto_pulumi.testing.program import MCP_SERVER_TYPE
 
 API_TOKEN = "truto-api-SECRET-4d1f0c2b9e7a5531-do-not-leak"
 WRONG_TOKEN = "truto-api-WRONG-88aa17c3e5f90b24-do-not-leak"

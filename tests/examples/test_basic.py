@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import ProviderHost, Stack
-from truto_pulumi.testing.program import MCP_SERVER_TYPE, run_program
+from truto_pulumi.testing import Stack, run_program
 
 from .conftest import EXAMPLES, PROJECT, stack_config
 
@@ -49,14 +47,7 @@ def test_missing_account_list_fails_the_program() -> None:
         run_program(EXAMPLES / "basic", project=PROJECT, config={})
 
 
-def test_basic_lifecycle_against_the_emulator(host: ProviderHost, emulator: Emulator) -> None:
-    emulator.reset()
-    stack = Stack(
-        host,
-        TrutoMcpServerProvider(),
-        type_token=MCP_SERVER_TYPE,
-        config={"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url},
-    )
+def test_basic_lifecycle_against_the_emulator(stack: Stack, emulator: Emulator) -> None:
     config = stack_config(integratedAccountIds=ACCOUNTS)
     stack.apply_step(run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired())
     assert sorted(s["integrated_account_id"] for s in emulator.servers()) == sorted(ACCOUNTS)

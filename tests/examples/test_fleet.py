@@ -9,9 +9,7 @@ import pytest
 from fleet import plan_fleet
 
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import ProviderHost, Stack
-from truto_pulumi.testing.program import MCP_SERVER_TYPE, run_program
+from truto_pulumi.testing import Stack, run_program
 
 from .conftest import EXAMPLES, PROJECT, stack_config
 
@@ -89,14 +87,7 @@ def test_program_registers_the_planned_servers() -> None:
     }
 
 
-def test_fleet_lifecycle_against_the_emulator(host: ProviderHost, emulator: Emulator) -> None:
-    emulator.reset()
-    stack = Stack(
-        host,
-        TrutoMcpServerProvider(),
-        type_token=MCP_SERVER_TYPE,
-        config={"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url},
-    )
+def test_fleet_lifecycle_against_the_emulator(stack: Stack, emulator: Emulator) -> None:
     config = stack_config(fleet=FLEET)
     stack.apply_step(run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired())
     assert len(emulator.servers()) == 5

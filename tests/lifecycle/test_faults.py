@@ -17,10 +17,16 @@ import pytest
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import CREATE_ATTEMPTS, CREATE_WINDOW_TOLERANCE
 from truto_pulumi.settings import OPERATION_TIMEOUT_KEY
-from truto_pulumi.testing import HostCallError, OperationError, ProviderHost, Stack, UpError
-from truto_pulumi.testing.acceptance import mcp_server_stack
+from truto_pulumi.testing import (
+    NO_TRUTO_ENV,
+    HostCallError,
+    OperationError,
+    ProviderHost,
+    Stack,
+    UpError,
+    mcp_server_stack,
+)
 
-from .conftest import NO_TRUTO_ENV
 from .helpers import ACCOUNT, NAME, desired, requests_of
 
 RETRY_AFTER = 1

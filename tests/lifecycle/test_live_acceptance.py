@@ -20,17 +20,14 @@ import pytest
 
 from truto_pulumi.client import TrutoClient
 from truto_pulumi.errors import TrutoNotFoundError
-from truto_pulumi.testing import ProviderHost, Stack
+from truto_pulumi.testing import NO_TRUTO_ENV, ProviderHost, Stack, mcp_server_stack
 from truto_pulumi.testing.acceptance import (
     AcceptanceSettings,
     acceptance_name,
     acceptance_settings,
-    mcp_server_stack,
     missing_acceptance_env,
 )
 from truto_pulumi.testing.sweep import ACCEPTANCE_PREFIX, sweep
-
-from .conftest import NO_TRUTO_ENV
 
 SETTINGS = acceptance_settings(os.environ)
 

@@ -12,8 +12,7 @@ import pytest
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.settings import API_TOKEN_ENV, BASE_URL_ENV, BASE_URL_KEY
-from truto_pulumi.testing import UNKNOWN, CheckFailedError, ProviderHost, Stack
-from truto_pulumi.testing.acceptance import MCP_SERVER_TYPE
+from truto_pulumi.testing import MCP_SERVER_TYPE, UNKNOWN, CheckFailedError, ProviderHost, Stack
 
 from .helpers import NAME, api_calls, desired
 

@@ -54,9 +54,13 @@ from .host import (
     ProviderHost,
     ReadResult,
 )
+from .program import ProgramMocks, ProgramRun, Registration, install_mocks, run_program
 from .props import UNKNOWN, contains_unknown, from_struct, to_struct
+from .truto import MCP_SERVER_TYPE, NO_TRUTO_ENV, mcp_server_stack
 
 __all__ = [
+    "MCP_SERVER_TYPE",
+    "NO_TRUTO_ENV",
     "UNKNOWN",
     "CheckFailedError",
     "CheckFailure",
@@ -68,9 +72,12 @@ __all__ = [
     "Op",
     "OperationError",
     "Plan",
+    "ProgramMocks",
+    "ProgramRun",
     "ProviderHost",
     "ReadResult",
     "RefreshOutcome",
+    "Registration",
     "ResourceState",
     "Stack",
     "Step",
@@ -78,5 +85,8 @@ __all__ = [
     "UpResult",
     "contains_unknown",
     "from_struct",
+    "install_mocks",
+    "mcp_server_stack",
+    "run_program",
     "to_struct",
 ]

@@ -1,4 +1,4 @@
-"""Helpers for lifecycle tests of TrutoMcpServer: a stack factory and the live-run settings.
+"""The opt-in settings of live acceptance tests of TrutoMcpServer.
 
 Live acceptance tests run against the real Truto API only when opted in, like Terraform's
 `TF_ACC`::
@@ -15,33 +15,19 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.settings import (
-    API_TOKEN_ENV,
-    API_TOKEN_KEY,
-    BASE_URL_ENV,
-    BASE_URL_KEY,
-    DEFAULT_BASE_URL,
-)
+from truto_pulumi.settings import API_TOKEN_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 
-from .engine import Stack
-from .host import ProviderHost
 from .sweep import ACCEPTANCE_PREFIX
 
 __all__ = [
     "ACCEPTANCE_ACCOUNT_ENV",
     "ACCEPTANCE_ENV",
     "ACCEPTANCE_SWITCH_ENV",
-    "MCP_SERVER_TYPE",
     "AcceptanceSettings",
     "acceptance_name",
     "acceptance_settings",
-    "mcp_server_stack",
     "missing_acceptance_env",
 ]
-
-MCP_SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
-"""The type token the engine gives TrutoMcpServer."""
 
 ACCEPTANCE_SWITCH_ENV = "TRUTO_ACC"
 ACCEPTANCE_ACCOUNT_ENV = "TRUTO_ACC_INTEGRATED_ACCOUNT_ID"
@@ -80,28 +66,3 @@ def acceptance_settings(environ: Mapping[str, str]) -> AcceptanceSettings | None
 def acceptance_name(label: str, run_id: str | None = None) -> str:
     """A server name for a live test: the sweeper's prefix, a run id, then `label`."""
     return f"{ACCEPTANCE_PREFIX}{run_id or secrets.token_hex(4)}-{label}"
-
-
-def mcp_server_stack(
-    host: ProviderHost,
-    *,
-    api_token: str,
-    base_url: str,
-    settings: Mapping[str, str] | None = None,
-    project: str = "truto-lifecycle",
-    stack: str = "test",
-) -> Stack:
-    """A `Stack` of TrutoMcpServer resources whose provider talks to `base_url`.
-
-    `settings` adds stack config (e.g. `{"truto:operationTimeoutSeconds": "1"}`). The host
-    configures its one provider instance from the first stack that uses it, so every stack on
-    one host should carry the same config: give a stack with other settings a host of its own.
-    """
-    return Stack(
-        host,
-        TrutoMcpServerProvider(),
-        type_token=MCP_SERVER_TYPE,
-        project=project,
-        stack=stack,
-        config={API_TOKEN_KEY: api_token, BASE_URL_KEY: base_url, **(settings or {})},
-    )

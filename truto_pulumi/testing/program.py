@@ -25,17 +25,15 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
+from .truto import MCP_SERVER_TYPE
+
 __all__ = [
-    "MCP_SERVER_TYPE",
     "ProgramMocks",
     "ProgramRun",
     "Registration",
     "install_mocks",
     "run_program",
 ]
-
-MCP_SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
-"""The type token `TrutoMcpServer` registers."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Fixtures: per module one emulator and one provider host; per test a fresh stack.
+"""Fixtures shared by the suite: per module one emulator and one provider host; per test a
+fresh stack of TrutoMcpServer resources on them.
 
 The host caches one configured provider per distinct `__provider` pickle, and every
 `TrutoMcpServerProvider` pickles the same: the first stack to use a host configures it for
@@ -13,12 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from truto_pulumi.emulator import Emulator, run_emulator
-from truto_pulumi.settings import API_TOKEN_ENV, BASE_URL_ENV
-from truto_pulumi.testing import ProviderHost, Stack
-from truto_pulumi.testing.acceptance import mcp_server_stack
-
-# The host must not pick up a developer's real Truto settings from the environment.
-NO_TRUTO_ENV = {API_TOKEN_ENV: "", BASE_URL_ENV: ""}
+from truto_pulumi.testing import NO_TRUTO_ENV, ProviderHost, Stack, mcp_server_stack
 
 
 @pytest.fixture(scope="module")
