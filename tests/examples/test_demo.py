@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import runpy
 import subprocess
 import sys
+
+import pytest
 
 from .conftest import EXAMPLES
 
@@ -27,3 +30,20 @@ def test_demo_runs_the_whole_lifecycle_and_exits_cleanly() -> None:
     assert "drift" in out
     assert "Demo finished: emulator stopped, nothing left running." in out
     assert "Traceback" not in done.stderr
+
+
+def test_a_failing_step_ends_the_demo_with_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = runpy.run_path(str(EXAMPLES / "demo.py"), run_name="demo")
+    monkeypatch.setattr("shutil.which", lambda _: None)
+
+    def refresh_fails(self: object) -> None:
+        raise RuntimeError("Truto is on fire")
+
+    monkeypatch.setattr(demo["HarnessDriver"], "refresh", refresh_fails)
+    assert demo["main"]() == 1
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "demo failed: refresh (reports the drift): RuntimeError: Truto is on fire"
+    )
