@@ -711,11 +711,11 @@ def test_post_retried_on_429_since_truto_refused_it() -> None:
 
 def test_rate_limiter_paces_every_attempt() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(2.0, burst=1.0, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(2.0, window=1.0, clock=clock, sleep=clock.sleep)
     client, _ = make_client(Script(ok()), clock=clock, rate_limiter=limiter)
-    for _ in range(3):
+    for _ in range(4):
         client.get_mcp_server(IA, MCP_ID)
-    assert clock.waits == [0.5, 0.5]
+    assert clock.waits == [1.0]  # a budget of 2 per second: the third waits for the first
 
 
 def test_operation_deadline_ends_retries_and_names_the_setting(
@@ -738,7 +738,7 @@ def test_operation_deadline_ends_retries_and_names_the_setting(
 
 def test_operation_deadline_also_bounds_waiting_for_the_limiter() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(0.1, burst=1.0, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(0.1, window=10.0, clock=clock, sleep=clock.sleep)
     client, _ = make_client(Script(ok()), clock=clock, rate_limiter=limiter)
     with client.operation(3.0, setting="truto:operationTimeoutSeconds"):
         client.get_mcp_server(IA, MCP_ID)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import pickle
+import subprocess
+import sys
 from typing import Any
 
 import dill
@@ -107,3 +109,22 @@ def test_provider_constructs_with_no_arguments() -> None:
     assert serialize_provider(TrutoMcpServerProvider()) == serialize_provider(
         TrutoMcpServerProvider()
     )
+
+
+def test_configure_and_check_open_no_http_client() -> None:
+    """Preview pays for validation only: httpx loads at the first create/read/update/delete."""
+    script = (
+        "import sys\n"
+        "from pulumi.dynamic import ConfigureRequest\n"
+        "from pulumi.dynamic.config import Config\n"
+        "from truto_pulumi.provider import TrutoMcpServerProvider\n"
+        "p = TrutoMcpServerProvider()\n"
+        "p.configure(ConfigureRequest(Config({'truto:apiToken': 't'}, project_name='demo')))\n"
+        f"r = p.check({{}}, {{'integrated_account_id': {ACCOUNT!r}, 'name': 'n'}})\n"
+        "assert r.failures == [], r.failures\n"
+        "print('httpx' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

@@ -25,13 +25,13 @@ import httpx
 
 from truto_pulumi.errors import (
     TrutoApiError,
-    TrutoConfigError,
     TrutoDeadlineError,
     TrutoServerError,
     TrutoTransportError,
     api_error_for_status,
 )
 from truto_pulumi.ratelimit import RateLimiter
+from truto_pulumi.settings import validate_api_token, validated_base_url
 
 __all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient", "version"]
 
@@ -107,8 +107,8 @@ class TrutoClient:
         user_agent: str = DEFAULT_USER_AGENT,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
-        self.base_url = _validated_base_url(base_url)
-        _validate_token(api_token)
+        self.base_url = validated_base_url(base_url)
+        validate_api_token(api_token)
         self._token = api_token
         self._retry = retry
         self._sleep = sleep
@@ -386,32 +386,6 @@ def _ran_out(operation: tuple[float, float, str] | None, elapsed: float) -> str:
     _, timeout, setting = operation
     where = f" ({setting})" if setting else ""
     return f"operation timeout of {timeout:g} s{where} ran out after {elapsed:.1f} s"
-
-
-def _validated_base_url(base_url: str) -> str:
-    url = base_url.strip().rstrip("/")
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        parsed = None
-    if (
-        parsed is None
-        or any(c.isspace() for c in url)
-        or parsed.scheme not in ("http", "https")
-        or not parsed.host
-    ):
-        raise TrutoConfigError(f"Truto base URL must be an http(s) URL, got {base_url!r}")
-    return url
-
-
-def _validate_token(api_token: str) -> None:
-    if not api_token or not api_token.strip():
-        raise TrutoConfigError("Truto API token is empty")
-    if not api_token.isascii() or not api_token.isprintable() or api_token != api_token.strip():
-        raise TrutoConfigError(
-            "Truto API token contains characters not allowed in an HTTP header "
-            "(non-ASCII, control characters or surrounding whitespace)"
-        )
 
 
 def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -27,7 +27,6 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .client import TrutoClient
 from .diff import diff_inputs, patch_body
 from .errors import (
     TrutoConfigError,
@@ -37,8 +36,17 @@ from .errors import (
     TrutoTransportError,
 )
 from .inputs import DIFFED_KEYS, INPUT_KEYS, check_inputs, parse_timestamp
-from .ratelimit import RateLimiter
-from .settings import MISSING_TOKEN_MESSAGE, OPERATION_TIMEOUT_KEY, resolve_settings
+from .settings import (
+    MISSING_TOKEN_MESSAGE,
+    OPERATION_TIMEOUT_KEY,
+    ProviderSettings,
+    resolve_settings,
+    validate_api_token,
+    validated_base_url,
+)
+
+if TYPE_CHECKING:
+    from .client import TrutoClient
 
 __all__ = [
     "CREATE_ATTEMPTS",
@@ -74,9 +82,9 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     serialize_as_secret_always = False
 
+    _settings: ProviderSettings | None = None
     _client: TrutoClient | None = None
     _config_problem: str | None = MISSING_TOKEN_MESSAGE
-    _operation_timeout: float = 300.0
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -85,26 +93,21 @@ class TrutoMcpServerProvider(ResourceProvider):
         """Restore nothing: a provider is configured in the host, never carried in state."""
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Resolve settings (stack config, then env) and open the one shared client."""
+        """Resolve and validate settings (stack config, then env). No I/O: the HTTP client is
+        opened by the first operation that needs it, so preview never pays for it."""
         self._tracked: set[str] = set()
         self._tracked_lock = threading.Lock()
+        self._client_lock = threading.Lock()
         try:
             settings = resolve_settings(req.config.get, os.environ)
             if settings.api_token is None:
                 return
-            limiter = None
-            if settings.max_requests_per_second > 0:
-                limiter = RateLimiter(settings.max_requests_per_second)
-            self._client = TrutoClient(
-                base_url=settings.base_url,
-                api_token=settings.api_token,
-                timeout=settings.request_timeout,
-                rate_limiter=limiter,
-            )
+            validate_api_token(settings.api_token)
+            validated_base_url(settings.base_url)
         except TrutoConfigError as error:
             self._config_problem = str(error)
         else:
-            self._operation_timeout = settings.operation_timeout
+            self._settings = settings
             self._config_problem = None
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -294,9 +297,24 @@ class TrutoMcpServerProvider(ResourceProvider):
     # --- plumbing ----------------------------------------------------------------------------
 
     def _operation(self) -> _Operation:
-        if self._client is None:
+        settings = self._settings
+        if settings is None or settings.api_token is None:
             raise TrutoConfigError(self._config_problem or MISSING_TOKEN_MESSAGE)
-        return _Operation(self._client, self._operation_timeout)
+        with self._client_lock:
+            if self._client is None:
+                from .client import TrutoClient  # httpx loads here, not during preview
+                from .ratelimit import RateLimiter
+
+                limiter = None
+                if settings.max_requests_per_second > 0:
+                    limiter = RateLimiter(settings.max_requests_per_second)
+                self._client = TrutoClient(
+                    base_url=settings.base_url,
+                    api_token=settings.api_token,
+                    timeout=settings.request_timeout,
+                    rate_limiter=limiter,
+                )
+        return _Operation(self._client, settings.operation_timeout)
 
     def _track(self, id_: str, *, keep: bool = True) -> None:
         """Note (or forget) an id held by a resource, so create's clean-up never takes it."""

@@ -1,61 +1,68 @@
-"""A token bucket that paces requests so a large stack stays under Truto's rate limit.
+"""Client-side pacing that keeps a large stack under Truto's rate limit without slowing a
+small one.
 
-Truto allows 500 requests per 10 s per API token. With a bucket of `rate` tokens per second
-and a burst of one second's worth, no 10-second window can see more than `11 * rate`
-requests; the default of 45 per second keeps that at 495.
+Truto allows 500 requests per 10 s per API token. The limiter keeps a sliding log of send
+times and lets a request go at once while fewer than `rate * window` were sent in the last
+`window` seconds; otherwise it waits until the oldest of them leaves the window. So no
+10-second interval ever sees more than the budget, and a run that stays under it is never
+delayed. The default, 49 per second over Truto's 10-second window, is a budget of 490.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["DEFAULT_REQUESTS_PER_SECOND", "RateLimiter"]
+__all__ = ["DEFAULT_REQUESTS_PER_SECOND", "TRUTO_WINDOW_SECONDS", "RateLimiter"]
 
-DEFAULT_REQUESTS_PER_SECOND = 45.0
+DEFAULT_REQUESTS_PER_SECOND = 49.0
+TRUTO_WINDOW_SECONDS = 10.0
 
 
 class RateLimiter:
-    """Thread-safe token bucket: `acquire()` waits until a request may be sent.
+    """Thread-safe sliding-window limiter: `acquire()` waits until a request may be sent.
 
-    Kept as a theoretical arrival time (GCRA): each caller reserves the next free slot under
-    the lock, then sleeps outside it, so waiters are served in order without polling.
+    Each caller reserves its send time under the lock, then sleeps outside it, so waiters
+    keep their order and never poll.
     """
 
     def __init__(
         self,
         rate: float,
         *,
-        burst: float | None = None,
+        window: float = TRUTO_WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, got {rate}")
+        if rate <= 0 or window <= 0:
+            raise ValueError(f"rate and window must be positive, got {rate} and {window}")
         self.rate = rate
-        self.burst = max(1.0, rate if burst is None else burst)
-        self._interval = 1.0 / rate
-        self._tolerance = (self.burst - 1.0) * self._interval
+        self.window = window
+        self.budget = max(1, int(rate * window))
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._arrival = clock()
+        self._sent: list[float] = []  # send times, sorted; older than one window are dropped
 
     def acquire(self, *, deadline: float | None = None) -> float:
-        """Take the next slot, waiting for it; returns the seconds waited.
+        """Reserve the next send time and wait for it; returns the seconds waited.
 
-        Raises `TimeoutError`, reserving nothing, if the slot comes after `deadline`
+        Raises `TimeoutError`, reserving nothing, if that time comes after `deadline`
         (a `clock()` value).
         """
         with self._lock:
             now = self._clock()
-            arrival = max(self._arrival, now)
-            allowed = arrival - self._tolerance
-            if deadline is not None and allowed > deadline:
+            expired = bisect.bisect_right(self._sent, now - self.window)
+            del self._sent[:expired]
+            at = now
+            if len(self._sent) >= self.budget:
+                at = max(now, self._sent[-self.budget] + self.window)
+            if deadline is not None and at > deadline:
                 raise TimeoutError("the client-side rate limit leaves no room before the deadline")
-            self._arrival = arrival + self._interval
-        wait = max(0.0, allowed - now)
-        if wait:
+            bisect.insort(self._sent, at)
+        wait = at - now
+        if wait > 0:
             self._sleep(wait)
         return wait

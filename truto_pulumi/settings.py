@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .errors import TrutoConfigError
 from .ratelimit import DEFAULT_REQUESTS_PER_SECOND
@@ -22,6 +23,8 @@ __all__ = [
     "REQUEST_TIMEOUT_KEY",
     "ProviderSettings",
     "resolve_settings",
+    "validate_api_token",
+    "validated_base_url",
 ]
 
 API_TOKEN_KEY = "truto:apiToken"
@@ -94,3 +97,28 @@ def resolve_settings(
         request_timeout=number(REQUEST_TIMEOUT_KEY, DEFAULT_REQUEST_TIMEOUT),
         operation_timeout=number(OPERATION_TIMEOUT_KEY, DEFAULT_OPERATION_TIMEOUT),
     )
+
+
+def validated_base_url(base_url: str) -> str:
+    """The base URL without trailing slash; `TrutoConfigError` unless it is an http(s) URL."""
+    url = base_url.strip().rstrip("/")
+    try:
+        parsed = urlsplit(url)
+        valid = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+        parsed.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        valid = False
+    if not valid or any(c.isspace() for c in url):
+        raise TrutoConfigError(f"Truto base URL must be an http(s) URL, got {base_url!r}")
+    return url
+
+
+def validate_api_token(api_token: str) -> None:
+    """`TrutoConfigError`, never echoing the token, unless it can go in an HTTP header."""
+    if not api_token or not api_token.strip():
+        raise TrutoConfigError("Truto API token is empty")
+    if not api_token.isascii() or not api_token.isprintable() or api_token != api_token.strip():
+        raise TrutoConfigError(
+            "Truto API token contains characters not allowed in an HTTP header "
+            "(non-ASCII, control characters or surrounding whitespace)"
+        )
