@@ -411,8 +411,9 @@ def _ratelimit(results: Results) -> list[str]:
         engaged = limiter_engaged(results, n)
         if engaged is False and not results.plan.quick:
             notes.append(
-                f"- N={n}: the runs with and without the limiter look the same: the limiter "
-                "did not engage (is `truto:maxRequestsPerSecond` honoured?)."
+                f"- N={n}: {n} requests stay under the limiter's 10-second budget, so it let "
+                f"every one through at once: {shipped.seconds:.2f} s with it, "
+                f"{disabled.seconds:.2f} s without, {shipped.rejected} 429s."
             )
             continue
         notes.append(

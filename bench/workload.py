@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from truto_pulumi.testing import MCP_SERVER_TYPE
+
 __all__ = ["ACCOUNTS", "MCP_SERVER_TYPE", "PATCH_FIELD", "desired"]
 
 ACCOUNTS = [str(uuid.UUID(int=0x6E3A_0000_0000_4000_8000_0000_0000_0000 + i)) for i in range(8)]
 """Integrated accounts the servers are spread over (the emulator accepts any UUID)."""
-
-MCP_SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
-"""The type token of `TrutoMcpServer` (the host serves every dynamic type alike)."""
 
 PATCH_FIELD = "name"
 """The one field the update step changes."""
