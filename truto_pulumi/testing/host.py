@@ -342,15 +342,25 @@ class ProviderHost:
         )
         self._invoke("Configure", "", lambda s: s.Configure(request, timeout=self._call_timeout))
 
+    def _resource_call(self, method: str, urn: str, **fields: Any) -> Any:
+        """Send `<method>Request(urn, name, type, **fields)`; property bags become Structs."""
+        name, type_ = _parts(urn)
+        request = getattr(provider_pb2, f"{method}Request")(
+            urn=urn,
+            name=name,
+            type=type_,
+            **{
+                key: to_struct(value) if isinstance(value, Mapping) else value
+                for key, value in fields.items()
+            },
+        )
+        return self._invoke(
+            method, urn, lambda stub: getattr(stub, method)(request, timeout=self._call_timeout)
+        )
+
     def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
         """Check: validate `news` (olds = previous inputs, or {})."""
-        name, type_ = _parts(urn)
-        request = provider_pb2.CheckRequest(
-            urn=urn, olds=to_struct(olds), news=to_struct(news), name=name, type=type_
-        )
-        response = self._invoke(
-            "Check", urn, lambda s: s.Check(request, timeout=self._call_timeout)
-        )
+        response = self._resource_call("Check", urn, olds=olds, news=news)
         failures = [CheckFailure(f.property, f.reason) for f in response.failures]
         return CheckResult(from_struct(response.inputs), failures)
 
@@ -363,17 +373,9 @@ class ProviderHost:
         old_inputs: Mapping[str, Any] | None = None,
     ) -> DiffResult:
         """Diff: `olds` are the previous *outputs*, `news` the checked inputs."""
-        name, type_ = _parts(urn)
-        request = provider_pb2.DiffRequest(
-            id=id,
-            urn=urn,
-            olds=to_struct(olds),
-            news=to_struct(news),
-            old_inputs=to_struct(old_inputs or {}),
-            name=name,
-            type=type_,
+        response = self._resource_call(
+            "Diff", urn, id=id, olds=olds, news=news, old_inputs=old_inputs or {}
         )
-        response = self._invoke("Diff", urn, lambda s: s.Diff(request, timeout=self._call_timeout))
         changes: bool | None = {
             provider_pb2.DiffResponse.DIFF_NONE: False,
             provider_pb2.DiffResponse.DIFF_SOME: True,
@@ -382,13 +384,7 @@ class ProviderHost:
 
     def create(self, urn: str, properties: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """Create: returns (id, outputs)."""
-        name, type_ = _parts(urn)
-        request = provider_pb2.CreateRequest(
-            urn=urn, properties=to_struct(properties), name=name, type=type_
-        )
-        response = self._invoke(
-            "Create", urn, lambda s: s.Create(request, timeout=self._call_timeout)
-        )
+        response = self._resource_call("Create", urn, properties=properties)
         return response.id, from_struct(response.properties)
 
     def read(
@@ -399,16 +395,9 @@ class ProviderHost:
         inputs: Mapping[str, Any] | None = None,
     ) -> ReadResult:
         """Read (refresh): `properties` are the previous outputs."""
-        name, type_ = _parts(urn)
-        request = provider_pb2.ReadRequest(
-            id=id,
-            urn=urn,
-            properties=to_struct(properties),
-            inputs=to_struct(inputs or {}),
-            name=name,
-            type=type_,
+        response = self._resource_call(
+            "Read", urn, id=id, properties=properties, inputs=inputs or {}
         )
-        response = self._invoke("Read", urn, lambda s: s.Read(request, timeout=self._call_timeout))
         new_inputs = from_struct(response.inputs) if response.HasField("inputs") else None
         return ReadResult(response.id, from_struct(response.properties), new_inputs)
 
@@ -421,18 +410,8 @@ class ProviderHost:
         old_inputs: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Update: `olds` are the previous outputs; returns the new outputs."""
-        name, type_ = _parts(urn)
-        request = provider_pb2.UpdateRequest(
-            id=id,
-            urn=urn,
-            olds=to_struct(olds),
-            news=to_struct(news),
-            old_inputs=to_struct(old_inputs or {}),
-            name=name,
-            type=type_,
-        )
-        response = self._invoke(
-            "Update", urn, lambda s: s.Update(request, timeout=self._call_timeout)
+        response = self._resource_call(
+            "Update", urn, id=id, olds=olds, news=news, old_inputs=old_inputs or {}
         )
         return from_struct(response.properties)
 
@@ -444,13 +423,6 @@ class ProviderHost:
         old_inputs: Mapping[str, Any] | None = None,
     ) -> None:
         """Delete: `properties` are the previous outputs."""
-        name, type_ = _parts(urn)
-        request = provider_pb2.DeleteRequest(
-            id=id,
-            urn=urn,
-            properties=to_struct(properties),
-            old_inputs=to_struct(old_inputs or {}),
-            name=name,
-            type=type_,
+        self._resource_call(
+            "Delete", urn, id=id, properties=properties, old_inputs=old_inputs or {}
         )
-        self._invoke("Delete", urn, lambda s: s.Delete(request, timeout=self._call_timeout))

@@ -68,11 +68,11 @@ def sweep(
         try:
             client.delete_mcp_server(account_id, str(server["id"]))
         except TrutoNotFoundError:
-            pass  # deleted meanwhile (or expired): the goal is reached
+            deleted.append(server)  # gone meanwhile (or expired): the goal is reached
         except TrutoError as error:
             errors[str(server["id"])] = error
-            continue
-        deleted.append(server)
+        else:
+            deleted.append(server)
     if errors:
         raise SweepError(deleted, errors)
     return deleted
