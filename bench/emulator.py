@@ -12,22 +12,20 @@ import secrets
 import subprocess
 import sys
 from types import TracebackType
-from typing import Any
 
-import httpx
+from truto_pulumi.emulator.hooks import EmulatorHooks
 
 __all__ = ["EmulatorProcess"]
 
 _LISTENING = re.compile(r"listening on (?P<url>http://\S+)")
 
 
-class EmulatorProcess:
-    """`python -m truto_pulumi.emulator --port 0` plus helpers for its hooks. A context manager."""
+class EmulatorProcess(EmulatorHooks):
+    """`python -m truto_pulumi.emulator --port 0`, with the hook client. A context manager."""
 
     def __init__(self) -> None:
         self.token = f"bench-{secrets.token_urlsafe(12)}"
         self._process: subprocess.Popen[str] | None = None
-        self._hooks: httpx.Client | None = None
         self.url = ""
 
     def __enter__(self) -> EmulatorProcess:
@@ -57,13 +55,11 @@ class EmulatorProcess:
             self.stop()
             raise RuntimeError(f"the emulator did not start (first line: {line!r})")
         self.url = match["url"]
-        self._hooks = httpx.Client(base_url=f"{self.url}/_emulator", timeout=30.0)
+        self._open_hooks(self.url, self.token)
         return self
 
     def stop(self) -> None:
-        if self._hooks is not None:
-            self._hooks.close()
-            self._hooks = None
+        self._close_hooks()
         process, self._process = self._process, None
         if process is None:
             return
@@ -85,35 +81,5 @@ class EmulatorProcess:
         """Stack config pointing a provider at this emulator (plus `extra` keys)."""
         return {"truto:apiToken": self.token, "truto:baseUrl": self.url, **extra}
 
-    def client(self, **kwargs: Any) -> httpx.Client:
-        """A plain httpx client for the API (base URL and bearer token set)."""
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return httpx.Client(base_url=self.url, headers=headers, **kwargs)
-
-    def _hook(self, method: str, path: str, body: Any = None) -> Any:
-        if self._hooks is None:
-            raise RuntimeError("the emulator is not running")
-        response = self._hooks.request(method, path, json=body)
-        response.raise_for_status()
-        return response.json()
-
-    def journal(self) -> list[dict[str, Any]]:
-        """Every API request since the last clear: method, path, status, ts, ..."""
-        entries: list[dict[str, Any]] = self._hook("GET", "/journal")
-        return entries
-
-    def clear_journal(self) -> None:
-        self._hook("DELETE", "/journal")
-
     def server_count(self) -> int:
-        return len(self._hook("GET", "/servers"))
-
-    def reset(self) -> None:
-        """Forget servers, journal and faults; latency and rate limit back to none."""
-        self._hook("POST", "/reset")
-
-    def set_latency(self, seconds: float) -> None:
-        self._hook("POST", "/latency", {"seconds": seconds})
-
-    def set_rate_limit(self, requests: int | None, per_seconds: float = 10.0) -> None:
-        self._hook("POST", "/rate-limit", {"requests": requests, "per_seconds": per_seconds})
+        return len(self.servers())

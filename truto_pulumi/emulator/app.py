@@ -18,12 +18,11 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from .faults import FaultAction, FaultPlan
+from .hooks import HOOK_PREFIX
 from .journal import Journal
 from .protocol import drop_connection
 from .ratelimit import RateLimiter
 from .state import BadRequestError, EmulatorError, JSONObject, NotFoundError, Store, parse_limit
-
-HOOK_PREFIX = "/_emulator"
 
 _COLLECTION = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp")
 _ITEM = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp/(?P<id>[^/]+)")

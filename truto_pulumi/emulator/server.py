@@ -1,4 +1,4 @@
-"""Running the emulator: uvicorn on loopback in a background thread, plus hook helpers."""
+"""Running the emulator: uvicorn on loopback in a background thread, with its hook client."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import secrets
 import threading
 import time
 from collections.abc import Generator, Iterable
-from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-import httpx
 import uvicorn
 
-from .app import HOOK_PREFIX, create_app
+from .app import create_app
+from .hooks import EmulatorHooks
 from .protocol import DroppingH11Protocol
-from .state import JSONObject, format_timestamp
 
 
 class _ThreadedServer(uvicorn.Server):
@@ -27,7 +25,7 @@ class _ThreadedServer(uvicorn.Server):
         yield
 
 
-class Emulator:
+class Emulator(EmulatorHooks):
     """The Truto MCP API emulator served over real HTTP on `host` (loopback by default).
 
     Use as a context manager (or call :meth:`start` / :meth:`stop`)::
@@ -67,7 +65,6 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
         self._port: int | None = None
-        self._hooks: httpx.Client | None = None
 
     # -- lifecycle
 
@@ -110,7 +107,7 @@ class Emulator:
                 ) from self._failure
             time.sleep(0.01)
         self._port = int(server.servers[0].sockets[0].getsockname()[1])
-        self._hooks = httpx.Client(base_url=f"{self.url}{HOOK_PREFIX}", timeout=10.0)
+        self._open_hooks(self.url, self.token)
         return self
 
     def _serve(self) -> None:
@@ -122,9 +119,7 @@ class Emulator:
 
     def stop(self) -> None:
         """Shut uvicorn down and wait for its thread. Idempotent."""
-        if self._hooks is not None:
-            self._hooks.close()
-            self._hooks = None
+        self._close_hooks()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -147,79 +142,6 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    # -- clients
-
-    def client(self, **kwargs: Any) -> httpx.Client:
-        """An httpx client for the API: base URL and bearer token preset."""
-        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-        return httpx.Client(base_url=self.url, headers=headers, **kwargs)
-
-    def _hook(self, method: str, path: str, body: Any = None) -> Any:
-        if self._hooks is None:
-            raise RuntimeError("the emulator is not running")
-        kwargs: dict[str, Any] = {} if body is None else {"json": body}
-        response = self._hooks.request(method, path, **kwargs)
-        response.raise_for_status()
-        return response.json()
-
-    # -- hooks
-
-    def journal(self) -> list[JSONObject]:
-        """Every API request so far: `method, path, query, body, status, ts, fault`."""
-        entries: list[JSONObject] = self._hook("GET", "/journal")
-        return entries
-
-    def clear_journal(self) -> None:
-        self._hook("DELETE", "/journal")
-
-    def inject(
-        self, *, method: str | None = None, path: str | None = None, times: int = 1, **action: Any
-    ) -> JSONObject:
-        """Make the next `times` matching API requests misbehave; see `faults.py` for actions.
-
-        `emu.inject(method="POST", status=429, retry_after=1)`,
-        `emu.inject(path=r"/mcp$", drop=True)`, `emu.inject(lose_answer=True, status=500)`.
-        """
-        rule: JSONObject = self._hook(
-            "POST", "/faults", {"method": method, "path": path, "times": times, "action": action}
-        )
-        return rule
-
-    def faults(self) -> list[JSONObject]:
-        """The pending fault rules (with their remaining `times`)."""
-        rules: list[JSONObject] = self._hook("GET", "/faults")
-        return rules
-
-    def clear_faults(self) -> None:
-        self._hook("DELETE", "/faults")
-
-    def servers(self) -> list[JSONObject]:
-        """Every live server of every account, including `token` and `url`."""
-        servers: list[JSONObject] = self._hook("GET", "/servers")
-        return servers
-
-    def edit_server(self, server_id: str, **fields: Any) -> JSONObject:
-        """Change `name`, `config` (replaced whole) or `expires_at` (any time, even past)."""
-        if isinstance(fields.get("expires_at"), datetime):
-            fields["expires_at"] = format_timestamp(fields["expires_at"])
-        server: JSONObject = self._hook("PATCH", f"/servers/{server_id}", fields)
-        return server
-
-    def delete_server(self, server_id: str) -> None:
-        self._hook("DELETE", f"/servers/{server_id}")
-
-    def reset(self) -> None:
-        """Forget servers, journal and faults; latency and rate limit back to the start values."""
-        self._hook("POST", "/reset")
-
-    def set_latency(self, seconds: float) -> None:
-        """Seconds added to every API answer from now on."""
-        self._hook("POST", "/latency", {"seconds": seconds})
-
-    def set_rate_limit(self, requests: int | None, per_seconds: float = 10.0) -> None:
-        """Enforce `requests` per `per_seconds` per token (429 beyond); None disables it."""
-        self._hook("POST", "/rate-limit", {"requests": requests, "per_seconds": per_seconds})
 
 
 @contextlib.contextmanager
