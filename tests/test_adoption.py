@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,28 @@ import pytest
 
 from truto_pulumi.discover import render_program
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing import Stack, UpError, run_program
+from truto_pulumi.testing import (
+    NO_TRUTO_ENV,
+    ProviderHost,
+    Stack,
+    UpError,
+    mcp_server_stack,
+    run_program,
+)
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000002"
+
+
+@pytest.fixture
+def stack(emulator: Emulator) -> Iterator[Stack]:
+    """A stack whose every run gets a new provider host, as under the engine: the provider
+    remembers what it adopted for the rest of a run, and only that long."""
+    emulator.reset()
+    with ProviderHost(env=NO_TRUTO_ENV) as host:
+        yield mcp_server_stack(
+            host, api_token=emulator.token, base_url=emulator.url, new_host_each_run=True
+        )
 
 
 def made_in_dashboard(emulator: Emulator, account: str = ACCOUNT, **body: Any) -> dict[str, Any]:
@@ -159,6 +178,66 @@ def test_two_resources_cannot_adopt_the_same_server(stack: Stack, emulator: Emul
     with pytest.raises(UpError, match="a resource of this stack already manages it"):
         stack.up({"one": declared, "two": declared})
     assert len(emulator.servers()) == 1
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_resources_with_one_adopt_id_in_one_up_exactly_one_adopts(
+    stack: Stack, emulator: Emulator, attempt: int
+) -> None:
+    existing = made_in_dashboard(emulator, name="shared")
+    emulator.set_latency(0.05)  # both creates are under way at once on the host's threads
+    try:
+        declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
+        with pytest.raises(UpError) as info:
+            stack.up({"one": declared, "two": declared})
+    finally:
+        emulator.set_latency(0.0)
+    assert [state.id for state in stack.resources.values()] == [existing["id"]]
+    (failed,) = info.value.errors.values()
+    assert "it was already adopted in this run by the resource declaring adopt_id=" in str(failed)
+    assert len(emulator.servers()) == 1
+
+
+def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
+    stack: Stack, emulator: Emulator
+) -> None:
+    stack.up({"old": {"integrated_account_id": ACCOUNT, "name": "moved"}})
+    (server,) = emulator.servers()
+    emulator.clear_journal()
+    # One `pulumi up`: `new` adopts the server of `old`, and `old` leaves the program.
+    stack.up({"new": {"integrated_account_id": ACCOUNT, "name": "moved", "adopt_id": server["id"]}})
+    assert [e["method"] for e in emulator.journal()] == ["GET"]  # no DELETE of the server
+    assert [s["id"] for s in emulator.servers()] == [server["id"]]
+    assert {name: state.id for name, state in stack.resources.items()} == {"new": server["id"]}
+    stack.destroy()  # a later run deletes it as the resource that now holds it
+    assert emulator.servers() == []
+
+
+def up_after_refresh(stack: Stack, desired: dict[str, Any], *, in_one_run: bool) -> None:
+    """`pulumi up --refresh`, or `pulumi refresh` and then `pulumi up`."""
+    if in_one_run:
+        stack.up(desired, refresh=True)
+    else:
+        stack.refresh()
+        assert stack.resources == {}
+        stack.up(desired)
+
+
+@pytest.mark.parametrize("in_one_run", [True, False], ids=["up_refresh", "refresh_then_up"])
+def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
+    stack: Stack, emulator: Emulator, in_one_run: bool
+) -> None:
+    existing = made_in_dashboard(emulator, name="legacy")
+    declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
+    stack.up({"legacy": declared})
+    emulator.delete_server(existing["id"])
+    with pytest.raises(UpError) as info:
+        up_after_refresh(stack, {"legacy": declared}, in_one_run=in_one_run)
+    assert stack.resources == {}
+    message = str(info.value)
+    assert f"cannot adopt MCP server {existing['id']}: it does not exist in Truto" in message
+    assert "Remove adopt_id to have `pulumi up` create a new server in its place" in message
+    assert "already manages it" not in message
 
 
 def test_rotating_an_adopted_server_gives_a_known_token(stack: Stack, emulator: Emulator) -> None:

@@ -7,6 +7,8 @@ every wait is recorded.
 from __future__ import annotations
 
 import logging
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +21,7 @@ import httpx
 import pytest
 
 from truto_pulumi.client import DEFAULT_USER_AGENT, RetryPolicy, TrutoClient, version
+from truto_pulumi.emulator import Emulator
 from truto_pulumi.errors import (
     TrutoApiError,
     TrutoAuthError,
@@ -753,3 +756,95 @@ def test_operation_deadline_is_per_thread_and_restored() -> None:
         pass
     assert client.get_mcp_server(IA, MCP_ID) == OBJ  # outside the block: the policy's deadline
     assert len(clock.waits) == 1
+
+
+def test_operation_timeout_longer_than_the_retry_policy_deadline_governs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Set 200 s while the policy alone would stop at 60 s: retries go on past 60 s.
+    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    script = Script(truto_error(503, "busy"))
+    client, clock = make_client(script, retry=RetryPolicy(deadline=60.0, max_delay=8.0))
+    started = clock.now
+    with (
+        client.operation(200.0, setting="truto:operationTimeoutSeconds"),
+        pytest.raises(TrutoDeadlineError, match="operation timeout of 200 s"),
+    ):
+        client.get_mcp_server(IA, MCP_ID)
+    assert 190.0 < clock.now - started <= 200.0
+    assert len(script.requests) > 25
+
+
+def _connect_error_caused_by(cause: BaseException) -> httpx.ConnectError:
+    error = httpx.ConnectError("connect failed")
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    ("cause", "phrase"),
+    [
+        pytest.param(
+            ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+            "TLS handshake failed with",
+            id="tls_protocol_mismatch",
+        ),
+        pytest.param(
+            ssl.SSLCertVerificationError(1, "certificate verify failed"),
+            "TLS certificate not trusted for",
+            id="untrusted_certificate",
+        ),
+        pytest.param(
+            socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+            "host name not found for",
+            id="unknown_host",
+        ),
+    ],
+)
+def test_errors_retrying_cannot_fix_fail_at_once(cause: BaseException, phrase: str) -> None:
+    script = Script(_connect_error_caused_by(cause), ok())
+    client, clock = make_client(script)
+    with (
+        client.operation(300.0, setting="truto:operationTimeoutSeconds"),
+        pytest.raises(TrutoTransportError) as info,
+    ):
+        client.get_mcp_server(IA, MCP_ID)
+    assert len(script.requests) == 1
+    assert clock.waits == []
+    assert str(info.value).startswith(f"{phrase} {BASE} (GET /integrated-account/{IA}/mcp/")
+    assert "Retrying cannot fix this: check truto:baseUrl" in str(info.value)
+
+
+def test_temporary_name_lookup_failure_is_retried() -> None:
+    again = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    script = Script(_connect_error_caused_by(again), ok())
+    client, _ = make_client(script)
+    assert client.get_mcp_server(IA, MCP_ID) == OBJ
+    assert len(script.requests) == 2
+
+
+def test_https_against_a_plain_http_server_fails_at_once(emulator: Emulator) -> None:
+    tls_url = emulator.url.replace("http://", "https://")
+    with TrutoClient(base_url=tls_url, api_token=TOKEN) as client:
+        started = time.monotonic()
+        with (
+            client.operation(300.0, setting="truto:operationTimeoutSeconds"),
+            pytest.raises(TrutoTransportError, match="TLS handshake failed with") as info,
+        ):
+            client.list_mcp_servers(IA)
+        assert time.monotonic() - started < 5.0
+    assert TOKEN not in str(info.value)
+
+
+def test_a_request_never_outlives_the_operation_deadline() -> None:
+    seen: list[float | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"]["read"])
+        return ok()
+
+    client, _ = make_client(handler, timeout=30.0)
+    with client.operation(2.0):
+        client.get_mcp_server(IA, MCP_ID)
+    client.get_mcp_server(IA, MCP_ID)
+    assert seen == [2.0, 30.0]

@@ -4,6 +4,7 @@ stack under random 429s and 503s, through the real provider host against the emu
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -11,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from truto_pulumi.emulator import Emulator
-from truto_pulumi.provider import (
+from truto_pulumi._lost_create import (
     CREATE_WINDOW_MARGIN,
     CREATE_WINDOW_TOLERANCE,
-    TrutoMcpServerProvider,
     find_own_servers,
     lost_create_window,
 )
+from truto_pulumi.emulator import Emulator
+from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, Stack, UpError
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
@@ -127,21 +128,48 @@ def test_lost_create_window_follows_trutos_clock(
     [
         pytest.param({"lose_answer": True}, id="answer_lost_after_create"),
         pytest.param({"lose_answer": True, "status": 500}, id="500_after_create"),
-        pytest.param({"drop": True}, id="dropped_before_create"),
         pytest.param({"status": 503}, id="503_without_create"),
+        pytest.param({"delay": 1.5}, id="answer_slower_than_the_request_timeout"),
+        pytest.param({"status": 504, "act_after": 1.0}, id="gateway_504_while_truto_carries_on"),
+        pytest.param({"drop": True, "act_after": 1.0}, id="dropped_while_truto_carries_on"),
     ],
 )
 def test_lost_create_answer_leaves_exactly_one_server_with_known_token(
     make_stack: StackFactory, emulator: Emulator, fault: dict[str, Any]
 ) -> None:
-    stack = make_stack()
+    stack = make_stack(requestTimeoutSeconds="0.5", operationTimeoutSeconds="20")
     emulator.inject(method="POST", path=MCP_PATH, **fault)
     stack.apply_step({"srv": server("srv")})
+    time.sleep(1.0)  # long enough for any POST still under way to have landed
     (live,) = emulator.servers()
     state = stack.resources["srv"]
     assert state.id == live["id"]
     assert state.outputs["token"] == live["token"]
     assert state.outputs["url"] == live["url"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "lands"),
+    [
+        pytest.param({"drop": True}, False, id="never_lands"),
+        pytest.param({"drop": True, "act_after": 2.5}, True, id="lands_after_the_operation"),
+    ],
+)
+def test_lost_create_not_settled_in_time_fails_naming_what_may_appear(
+    make_stack: StackFactory, emulator: Emulator, fault: dict[str, Any], lands: bool
+) -> None:
+    stack = make_stack(operationTimeoutSeconds="1.5")
+    emulator.inject(method="POST", path=MCP_PATH, **fault)
+    with pytest.raises(UpError) as info:
+        stack.up({"srv": server("srv")})
+    message = str(info.value)
+    assert "Truto may still make it, so the create was not sent again" in message
+    assert "If a server named 'srv' created after " in message
+    assert f"--integrated-account-id {ACCOUNT}" in message
+    assert len(posts(emulator)) == 1  # never POSTed again while the first may land
+    assert stack.resources == {}
+    time.sleep(2.0)
+    assert [s["name"] for s in emulator.servers()] == (["srv"] if lands else [])
 
 
 def test_a_server_of_the_same_name_held_by_another_resource_is_left_alone(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -68,6 +70,19 @@ _MAYBE_SENT_ERRORS: tuple[type[httpx.RequestError], ...] = (
     httpx.WriteError,
 )
 _MAX_TEXT = 200
+_MIN_REQUEST_TIMEOUT = 0.05
+"""Seconds an attempt gets at the least, even when the deadline is nearer."""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A failed attempt, classified: whether to retry it and after how long."""
+
+    error: TrutoApiError | TrutoTransportError
+    cause: BaseException | None
+    retryable: bool
+    wait: float
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,7 @@ class RetryPolicy:
     """
 
     deadline: float = 60.0
+    """Seconds one call may take, retries included, when no operation deadline is set."""
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 30.0
@@ -89,6 +105,20 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """When the calls of one operation must be done by, and what set that limit."""
+
+    at: float
+    """On the client's clock."""
+    timeout: float
+    setting: str
+
+    def ran_out(self, elapsed: float) -> str:
+        where = f" ({self.setting})" if self.setting else ""
+        return f"operation timeout of {self.timeout:g} s{where} ran out after {elapsed:.1f} s"
 
 
 class TrutoClient:
@@ -115,9 +145,10 @@ class TrutoClient:
         self._clock = clock
         self._limiter = rate_limiter
         self._local = threading.local()
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._http = httpx.Client(
             base_url=self.base_url,
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            timeout=self._timeout,
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
             headers={
                 "Authorization": f"Bearer {api_token}",
@@ -146,14 +177,19 @@ class TrutoClient:
     def __repr__(self) -> str:
         return f"TrutoClient(base_url={self.base_url!r})"
 
+    def operation_remaining(self) -> float | None:
+        """Seconds left before this thread's operation deadline; None outside an operation."""
+        deadline: _Deadline | None = getattr(self._local, "deadline", None)
+        return None if deadline is None else deadline.at - self._clock()
+
     @contextmanager
     def operation(self, timeout: float, *, setting: str = "") -> Iterator[None]:
         """Bound every call this thread makes inside the block, retries and pacing included,
         by one deadline `timeout` seconds from now. `setting` names what sets the timeout,
         for the error that reports it ran out."""
-        previous = getattr(self._local, "deadline", None)
-        mine = (self._clock() + timeout, timeout, setting)
-        self._local.deadline = previous if previous and previous[0] <= mine[0] else mine
+        previous: _Deadline | None = getattr(self._local, "deadline", None)
+        mine = _Deadline(self._clock() + timeout, timeout, setting)
+        self._local.deadline = previous if previous and previous.at <= mine.at else mine
         try:
             yield
         finally:
@@ -162,11 +198,19 @@ class TrutoClient:
     # --- MCP servers -------------------------------------------------------------------------
 
     def create_mcp_server(
-        self, integrated_account_id: str, body: Mapping[str, Any]
+        self,
+        integrated_account_id: str,
+        body: Mapping[str, Any],
+        *,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Create an MCP server; the answer holds the secret `token` and `url`."""
+        """Create an MCP server; the answer holds the secret `token` and `url`.
+
+        `timeout` replaces the request timeout, e.g. to wait longer for a slow Truto.
+        """
         path = _mcp_path(integrated_account_id)
-        return self._object(self._request("POST", path, json=dict(body)), "POST", path)
+        response = self._request("POST", path, json=dict(body), timeout=timeout)
+        return self._object(response, "POST", path)
 
     def get_mcp_server(self, integrated_account_id: str, mcp_id: str) -> dict[str, Any]:
         """Read one MCP server (without token/url)."""
@@ -249,95 +293,155 @@ class TrutoClient:
         *,
         json: Any = None,
         params: Mapping[str, str | int] | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
-        """Send one call, retrying within the deadline; return a 2xx response or raise."""
+        """Send one call, retrying within the deadline; return a 2xx response or raise.
+
+        The deadline is the operation's when one is set (`operation`), else the retry
+        policy's. `timeout` overrides the request timeout for this call's attempts.
+        """
         first = self._clock()
-        deadline = first + self._retry.deadline
-        operation = getattr(self._local, "deadline", None)
-        if operation is not None and operation[0] < deadline:
-            deadline = operation[0]
-        else:
-            operation = None
+        operation: _Deadline | None = getattr(self._local, "deadline", None)
+        deadline = operation.at if operation is not None else first + self._retry.deadline
         attempt = 0
         while True:
             attempt += 1
-            if self._limiter is not None:
-                try:
-                    self._limiter.acquire(deadline=deadline)
-                except TimeoutError:
-                    raise TrutoDeadlineError(
-                        _ran_out(operation, self._clock() - first)
-                        + f" waiting for the client-side rate limit before {method} {path}",
-                        method=method,
-                        path=path,
-                    ) from None
-            started = self._clock()
-            cause: httpx.RequestError | None = None
-            try:
-                response = self._http.request(method, path, json=json, params=params)
-            except httpx.RequestError as exc:
-                elapsed_ms = (self._clock() - started) * 1000
-                log.debug(
-                    "%s %s -> %s after %.0f ms (attempt %d)",
-                    method,
-                    path,
-                    type(exc).__name__,
-                    elapsed_ms,
-                    attempt,
-                )
-                cause = exc
-                reason = type(exc).__name__
-                error: TrutoApiError | TrutoTransportError = self._transport_error(
-                    exc, method, path, attempt
-                )
-                retryable = isinstance(exc, _NOT_SENT_ERRORS) or (
-                    isinstance(exc, _MAYBE_SENT_ERRORS) and method in _IDEMPOTENT_METHODS
-                )
-                wait = self._retry.backoff(attempt - 1)
-            else:
-                elapsed_ms = (self._clock() - started) * 1000
-                log.debug(
-                    "%s %s -> %d in %.0f ms (attempt %d)",
-                    method,
-                    path,
-                    response.status_code,
-                    elapsed_ms,
-                    attempt,
-                )
-                self._note_server_clock(response)
-                if response.is_success:
-                    return response
-                api_error = self._api_error(response, method, path)
-                error = api_error
-                reason = f"status {response.status_code}"
-                retryable = response.status_code in (
-                    _RETRYABLE_POST_STATUSES if method == "POST" else _RETRYABLE_STATUSES
-                )
-                if api_error.retry_after is not None:
-                    wait = min(api_error.retry_after, self._retry.max_retry_after)
-                else:
-                    wait = self._retry.backoff(attempt - 1)
-            if not retryable:
-                raise error from cause
-            if self._clock() + wait > deadline:
+            self._pace(method, path, deadline, operation, first)
+            outcome = self._send(method, path, json, params, timeout, deadline, attempt)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            if not outcome.retryable:
+                raise outcome.error from outcome.cause
+            if self._clock() + outcome.wait > deadline:
                 if attempt == 1 and operation is None:
-                    raise error from cause  # no retry at all: the failure speaks for itself
+                    raise outcome.error from outcome.cause  # no retry: the failure speaks
+                elapsed = self._clock() - first
+                spent = (
+                    operation.ran_out(elapsed)
+                    if operation is not None
+                    else f"gave up after {elapsed:.1f} s"
+                )
                 raise TrutoDeadlineError(
-                    _ran_out(operation, self._clock() - first)
-                    + f" waiting on {method} {path} after {attempt} attempt(s): {error}",
+                    f"{spent} waiting on {method} {path} after {attempt} attempt(s): "
+                    f"{outcome.error}",
                     method=method,
                     path=path,
-                    last_error=error,
-                ) from cause
+                    last_error=outcome.error,
+                ) from outcome.cause
             log.warning(
                 "retrying %s %s in %.2f s after %s (attempt %d)",
                 method,
                 path,
-                wait,
-                reason,
+                outcome.wait,
+                outcome.reason,
                 attempt,
             )
-            self._sleep(wait)
+            self._sleep(outcome.wait)
+
+    def _pace(
+        self,
+        method: str,
+        path: str,
+        deadline: float,
+        operation: _Deadline | None,
+        first: float,
+    ) -> None:
+        """Wait for the client-side rate limit (if any), but never past the deadline."""
+        if self._limiter is None:
+            return
+        try:
+            self._limiter.acquire(deadline=deadline)
+        except TimeoutError:
+            elapsed = self._clock() - first
+            spent = (
+                operation.ran_out(elapsed)
+                if operation is not None
+                else f"gave up after {elapsed:.1f} s"
+            )
+            raise TrutoDeadlineError(
+                f"{spent} waiting for the client-side rate limit before {method} {path}",
+                method=method,
+                path=path,
+            ) from None
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: Mapping[str, str | int] | None,
+        timeout: float | None,
+        deadline: float,
+        attempt: int,
+    ) -> httpx.Response | _Failure:
+        """One attempt: a 2xx response, or the failure classified for retrying."""
+        started = self._clock()
+        limit = self._timeout if timeout is None else httpx.Timeout(timeout)
+        left = deadline - started
+        if left < (limit.read or float("inf")):
+            limit = httpx.Timeout(max(left, _MIN_REQUEST_TIMEOUT))  # never outlive the deadline
+        try:
+            response = self._http.request(method, path, json=json, params=params, timeout=limit)
+        except httpx.RequestError as exc:
+            log.debug(
+                "%s %s -> %s after %.0f ms (attempt %d)",
+                method,
+                path,
+                type(exc).__name__,
+                (self._clock() - started) * 1000,
+                attempt,
+            )
+            return self._transport_failure(exc, method, path, attempt)
+        log.debug(
+            "%s %s -> %d in %.0f ms (attempt %d)",
+            method,
+            path,
+            response.status_code,
+            (self._clock() - started) * 1000,
+            attempt,
+        )
+        self._note_server_clock(response)
+        if response.is_success:
+            return response
+        return self._status_failure(response, method, path, attempt)
+
+    def _status_failure(
+        self, response: httpx.Response, method: str, path: str, attempt: int
+    ) -> _Failure:
+        error = self._api_error(response, method, path)
+        status = response.status_code
+        retryable = status in (
+            _RETRYABLE_POST_STATUSES if method == "POST" else _RETRYABLE_STATUSES
+        )
+        wait = (
+            min(error.retry_after, self._retry.max_retry_after)
+            if error.retry_after is not None
+            else self._retry.backoff(attempt - 1)
+        )
+        return _Failure(error, None, retryable, wait, f"status {status}")
+
+    def _transport_failure(
+        self, exc: httpx.RequestError, method: str, path: str, attempt: int
+    ) -> _Failure:
+        permanent = _permanent_cause(exc)
+        if permanent is not None:
+            detail = self._scrub(_truncate(str(permanent).strip() or type(permanent).__name__))
+            message = (
+                f"{_permanent_phrase(permanent)} {self.base_url} ({method} {path}): "
+                f"{detail}. Retrying cannot fix this: check truto:baseUrl"
+            )
+            error = TrutoTransportError(message, method=method, path=path, request_sent=False)
+            return _Failure(error, exc, False, 0.0, type(exc).__name__)
+        retryable = isinstance(exc, _NOT_SENT_ERRORS) or (
+            isinstance(exc, _MAYBE_SENT_ERRORS) and method in _IDEMPOTENT_METHODS
+        )
+        return _Failure(
+            self._transport_error(exc, method, path, attempt),
+            exc,
+            retryable,
+            self._retry.backoff(attempt - 1),
+            type(exc).__name__,
+        )
 
     def _api_error(self, response: httpx.Response, method: str, path: str) -> TrutoApiError:
         status = response.status_code
@@ -378,14 +482,6 @@ class TrutoClient:
     def _scrub(self, text: str) -> str:
         # Belt and braces: nothing we build includes the token, but echoed text might.
         return text.replace(self._token, "***")
-
-
-def _ran_out(operation: tuple[float, float, str] | None, elapsed: float) -> str:
-    if operation is None:
-        return f"gave up after {elapsed:.1f} s"
-    _, timeout, setting = operation
-    where = f" ({setting})" if setting else ""
-    return f"operation timeout of {timeout:g} s{where} ran out after {elapsed:.1f} s"
 
 
 def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:
@@ -438,6 +534,34 @@ def _parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+_UNKNOWN_HOST_ERRNOS = frozenset(
+    code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if code is not None
+)
+
+
+def _permanent_cause(exc: BaseException) -> BaseException | None:
+    """The TLS or name-lookup failure behind `exc`, if any: errors that retrying cannot fix
+    (`https://` against a plain-HTTP server, an untrusted certificate, an unknown host)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return current
+        if isinstance(current, socket.gaierror) and current.errno in _UNKNOWN_HOST_ERRNOS:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _permanent_phrase(cause: BaseException) -> str:
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return "TLS certificate not trusted for"
+    if isinstance(cause, ssl.SSLError):
+        return "TLS handshake failed with"
+    return "host name not found for"
 
 
 def _transport_phrase(exc: httpx.RequestError) -> str:

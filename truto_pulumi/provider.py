@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
@@ -27,19 +27,15 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from ._lost_create import create_server
+from ._run import RunState
 from .diff import diff_inputs, patch_body
-from .errors import (
-    TrutoConfigError,
-    TrutoError,
-    TrutoNotFoundError,
-    TrutoServerError,
-    TrutoTransportError,
-)
-from .inputs import DIFFED_KEYS, INPUT_KEYS, check_inputs, parse_timestamp
+from .errors import TrutoConfigError, TrutoNotFoundError
+from .inputs import DIFFED_KEYS, INPUT_KEYS, check_inputs
 from .settings import (
+    BASE_URL_KEY,
     MISSING_TOKEN_MESSAGE,
     OPERATION_TIMEOUT_KEY,
-    ProviderSettings,
     resolve_settings,
     validate_api_token,
     validated_base_url,
@@ -48,31 +44,13 @@ from .settings import (
 if TYPE_CHECKING:
     from .client import TrutoClient
 
-__all__ = [
-    "CREATE_ATTEMPTS",
-    "CREATE_WINDOW_MARGIN",
-    "CREATE_WINDOW_TOLERANCE",
-    "SECRET_OUTPUTS",
-    "SERVER_OUTPUTS",
-    "TrutoMcpServerProvider",
-    "find_own_servers",
-    "lost_create_window",
-]
+__all__ = ["SECRET_OUTPUTS", "SERVER_OUTPUTS", "TrutoMcpServerProvider"]
 
 SECRET_OUTPUTS = ("token", "url")
 """Outputs Truto reveals only when a server is created; both embed the MCP token."""
 
 SERVER_OUTPUTS = ("created_at", "updated_at", "created_by")
 """Outputs Truto sets on every answer."""
-
-CREATE_ATTEMPTS = 3
-"""POSTs one create may send when answers are lost, each after removing what the last made."""
-
-CREATE_WINDOW_TOLERANCE = timedelta(seconds=1.5)
-"""Slack around a lost POST's time window when Truto's clock is known from its `Date` header."""
-
-CREATE_WINDOW_MARGIN = timedelta(seconds=60)
-"""Slack around a lost POST's time window when Truto's clock is not known (no `Date` header)."""
 
 _log = logging.getLogger("truto_pulumi.provider")
 
@@ -82,8 +60,7 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     serialize_as_secret_always = False
 
-    _settings: ProviderSettings | None = None
-    _client: TrutoClient | None = None
+    _run: RunState | None = None
     _config_problem: str | None = MISSING_TOKEN_MESSAGE
 
     def __getstate__(self) -> dict[str, Any]:
@@ -95,9 +72,6 @@ class TrutoMcpServerProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve and validate settings (stack config, then env). No I/O: the HTTP client is
         opened by the first operation that needs it, so preview never pays for it."""
-        self._tracked: set[str] = set()
-        self._tracked_lock = threading.Lock()
-        self._client_lock = threading.Lock()
         try:
             settings = resolve_settings(req.config.get, os.environ)
             if settings.api_token is None:
@@ -107,7 +81,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         except TrutoConfigError as error:
             self._config_problem = str(error)
         else:
-            self._settings = settings
+            self._run = RunState(settings)
             self._config_problem = None
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -120,7 +94,15 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare previous outputs with new inputs: replace on an account change, else update."""
-        self._track(id_)
+        if self._run is not None:
+            adopter = self._run.adopted_by(id_)
+            if adopter is not None:
+                raise TrutoConfigError(
+                    f"MCP server {id_} of this resource was adopted in this run by {adopter}: "
+                    "two resources cannot manage one server. Remove one of them (to move a "
+                    "server to a new resource name, use the `aliases` resource option)"
+                )
+            self._run.hold(id_)
         result = diff_inputs(olds, news)
         return DiffResult(
             changes=bool(result.changes),
@@ -132,31 +114,47 @@ class TrutoMcpServerProvider(ResourceProvider):
         """Create the server (or take over `adopt_id`); keep the `token` and `url` Truto
         reveals only in a create's answer."""
         inputs = _managed(props)
-        with self._operation() as client:
+        run, client = self._operation()
+        with _deadline(client, run):
             if "adopt_id" in inputs:
-                server = self._adopt(client, inputs)
+                server = self._adopt(run, client, inputs)
                 secrets: Mapping[str, Any] = {"token_known": False}
             else:
-                server = self._create_once(client, inputs)
+                account_id = str(inputs["integrated_account_id"])
+                body: dict[str, Any] = {
+                    k: inputs[k] for k in ("name", "config", "expires_at") if k in inputs
+                }
+                with run.creating(account_id, str(body["name"])):
+                    server = create_server(
+                        client,
+                        account_id,
+                        body,
+                        held=run.held,
+                        siblings=lambda: run.creates_under_way(account_id, str(body["name"])),
+                    )
                 secrets = {**server, "token_known": True}
-        self._track(str(server["id"]))
+        run.hold(str(server["id"]))
         return CreateResult(str(server["id"]), _outputs(inputs, server, secrets))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Refresh from Truto; a server that is gone is dropped from the state."""
+        """Refresh from Truto; a server proven gone is dropped from the state."""
         account_id = props.get("integrated_account_id")
         if not isinstance(account_id, str):
             raise TrutoConfigError(
                 f"cannot read MCP server {id_}: its state has no integrated_account_id "
                 "(`pulumi import` is not supported for dynamic providers; use adopt_id)"
             )
-        self._track(id_)
-        try:
-            with self._operation() as client:
-                server = client.get_mcp_server(account_id, id_)
-        except TrutoNotFoundError:
+        run, client = self._operation()
+        with _deadline(client, run):
+            try:
+                server: dict[str, Any] | None = client.get_mcp_server(account_id, id_)
+            except TrutoNotFoundError as error:
+                server = _listed(client, account_id, id_, error)
+        if server is None:
             _log.warning("MCP server %s no longer exists in Truto; dropping it from state", id_)
+            run.release(id_)
             return ReadResult(None, {})
+        run.hold(id_)
         inputs = _live_inputs(server, account_id)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
@@ -164,225 +162,122 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Send one PATCH with only what changed; carry `token` and `url` forward."""
-        self._track(id_)
         inputs = _managed(news)
         body = patch_body(olds, inputs)
+        if self._run is not None:
+            self._run.hold(id_)
         if not body:
             return UpdateResult(_outputs(inputs, olds, olds))
         account_id = str(olds.get("integrated_account_id", inputs["integrated_account_id"]))
-        try:
-            with self._operation() as client:
+        run, client = self._operation()
+        with _deadline(client, run):
+            try:
                 server = client.update_mcp_server(account_id, id_, body)
-        except TrutoNotFoundError as error:
-            raise error.explained(
-                f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
-                "Run `pulumi refresh` to drop it from the state, then `pulumi up` to "
-                "create it again"
-            ) from error
+            except TrutoNotFoundError as error:
+                if _listed(client, account_id, id_, error) is not None:
+                    raise
+                raise error.explained(
+                    f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
+                    "Run `pulumi refresh` to drop it from the state, then `pulumi up` to "
+                    "create it again"
+                ) from error
         return UpdateResult(_outputs(inputs, server, olds))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Delete the server; one that is already gone counts as deleted."""
-        try:
-            with self._operation() as client:
-                client.delete_mcp_server(str(props["integrated_account_id"]), id_)
-        except TrutoNotFoundError:
-            _log.warning("MCP server %s was already deleted", id_)
-        self._track(id_, keep=False)
-
-    # --- create, made transactional ------------------------------------------------------
-
-    def _create_once(self, client: TrutoClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """POST, and when the answer is lost after Truto may have acted, remove what that
-        POST made and POST again, so exactly one server exists and its token is known."""
-        account_id = str(inputs["integrated_account_id"])
-        body = {key: inputs[key] for key in ("name", "config", "expires_at") if key in inputs}
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            sent_at = datetime.now(timezone.utc)
-            try:
-                return client.create_mcp_server(account_id, body)
-            except (TrutoServerError, TrutoTransportError) as error:
-                if isinstance(error, TrutoTransportError) and not error.request_sent:
-                    raise
-                _log.warning(
-                    "create of %r got no usable answer (%s); looking for what it made",
-                    body["name"],
-                    error,
-                )
-                self._remove_own_servers(client, account_id, body, sent_at, error)
-                if attempt == CREATE_ATTEMPTS:
-                    raise TrutoError(
-                        f"no usable answer to {CREATE_ATTEMPTS} creates of MCP server "
-                        f"{body['name']!r}; each server they made was removed, none is left "
-                        f"behind. Last error: {error}"
-                    ) from error
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _remove_own_servers(
-        self,
-        client: TrutoClient,
-        account_id: str,
-        body: Mapping[str, Any],
-        sent_at: datetime,
-        error: TrutoError,
-    ) -> None:
-        name = str(body["name"])
-        try:
-            servers = client.list_mcp_servers(account_id)
-        except TrutoError as listing:
-            raise TrutoError(
-                f"creating MCP server {name!r} under integrated account {account_id} failed "
-                f"({error}), and listing the account to check whether it was created anyway "
-                f"failed too ({listing}). Look for a server named {name!r} created at "
-                f"{sent_at:%Y-%m-%dT%H:%M:%SZ} and delete it, then run `pulumi up` again"
-            ) from listing
-        with self._tracked_lock:
-            tracked = set(self._tracked)
-        earliest, latest = lost_create_window(
-            sent_at, datetime.now(timezone.utc), client.server_clock_offset
-        )
-        own = find_own_servers(
-            servers, body=body, earliest=earliest, latest=latest, tracked=tracked
-        )
-        if len(own) > 1:
-            ids = ", ".join(str(server["id"]) for server in own)
-            raise TrutoError(
-                f"creating MCP server {name!r} failed ({error}); servers {ids} under integrated "
-                f"account {account_id} all match it and were made in the same moment, so which "
-                "one this create made cannot be told. None was deleted: delete the one that "
-                "belongs to no stack, then run `pulumi up` again"
+        """Delete the server; one proven gone counts as deleted, and one that another resource
+        adopted during this run is left to it."""
+        run, client = self._operation()
+        adopter = run.adopted_by(id_)
+        if adopter is not None:
+            _log.warning(
+                "MCP server %s is not deleted: %s adopted it in this run and manages it now; "
+                "it is only dropped from this resource's state",
+                id_,
+                adopter,
             )
-        for server in own:
+            return
+        account_id = str(props["integrated_account_id"])
+        with _deadline(client, run):
             try:
-                client.delete_mcp_server(account_id, str(server["id"]))
-            except TrutoNotFoundError:
-                continue
-            except TrutoError as removal:
-                raise TrutoError(
-                    f"creating MCP server {name!r} failed ({error}); it made server "
-                    f"{server['id']} whose token Truto will not reveal again, and deleting it "
-                    f"failed ({removal}). Server {server['id']} is left behind under integrated "
-                    f"account {account_id}: delete it, then run `pulumi up` again"
-                ) from removal
-            _log.warning("removed MCP server %s, made by a lost create", server["id"])
+                client.delete_mcp_server(account_id, id_)
+            except TrutoNotFoundError as error:
+                if _listed(client, account_id, id_, error) is not None:
+                    raise
+                _log.warning("MCP server %s was already deleted", id_)
+        run.release(id_)
 
     # --- adoption --------------------------------------------------------------------------
 
-    def _adopt(self, client: TrutoClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def _adopt(
+        self, run: RunState, client: TrutoClient, inputs: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Take over an existing server: PATCH only what differs from the declared inputs."""
         account_id = str(inputs["integrated_account_id"])
         adopt_id = str(inputs["adopt_id"])
-        with self._tracked_lock:
-            held = adopt_id in self._tracked
-        if held:
+        holder = f"the resource declaring adopt_id={adopt_id} (name {inputs['name']!r})"
+        problem = run.reserve_adoption(adopt_id, holder)
+        if problem is not None:
             raise TrutoConfigError(
-                f"cannot adopt MCP server {adopt_id}: a resource of this stack already manages "
-                "it (a replacement, or a second resource with the same adopt_id). To rotate an "
-                "adopted server, remove adopt_id, then run `pulumi up --replace <urn>`"
+                f"cannot adopt MCP server {adopt_id}: {problem}, and two resources cannot "
+                "manage one server. To move a server to a new resource name, use the "
+                "`aliases` resource option; to rotate an adopted server, remove adopt_id, then "
+                "run `pulumi up --replace <urn>`"
             )
         try:
-            server = client.get_mcp_server(account_id, adopt_id)
-        except TrutoNotFoundError as error:
-            raise error.explained(
-                f"cannot adopt MCP server {adopt_id}: Truto has no such server under "
-                f"integrated account {account_id} (it may belong to another account or "
-                "have been deleted). List the account's servers with "
-                f"`python -m truto_pulumi.discover --integrated-account-id {account_id}`"
-            ) from error
-        body = patch_body(_live_inputs(server, account_id), inputs)
-        if body:
-            server = client.update_mcp_server(account_id, adopt_id, body)
+            try:
+                server = client.get_mcp_server(account_id, adopt_id)
+            except TrutoNotFoundError as error:
+                listed = _listed(client, account_id, adopt_id, error)
+                if listed is None:
+                    raise error.explained(
+                        f"cannot adopt MCP server {adopt_id}: it does not exist in Truto under "
+                        f"integrated account {account_id} (deleted or expired outside Pulumi, "
+                        "or it belongs to another account). Remove adopt_id to have `pulumi "
+                        "up` create a new server in its place (with a new url and token), or "
+                        "set it to an existing server: `python -m truto_pulumi.discover "
+                        f"--integrated-account-id {account_id}` lists them"
+                    ) from error
+                server = listed
+            body = patch_body(_live_inputs(server, account_id), inputs)
+            if body:
+                server = client.update_mcp_server(account_id, adopt_id, body)
+        except BaseException:
+            run.cancel_adoption(adopt_id)
+            raise
         return server
 
     # --- plumbing ----------------------------------------------------------------------------
 
-    def _operation(self) -> _Operation:
-        settings = self._settings
-        if settings is None or settings.api_token is None:
+    def _operation(self) -> tuple[RunState, TrutoClient]:
+        """The run's state and client, or the configuration problem that prevents them."""
+        if self._run is None:
             raise TrutoConfigError(self._config_problem or MISSING_TOKEN_MESSAGE)
-        with self._client_lock:
-            if self._client is None:
-                from .client import TrutoClient  # httpx loads here, not during preview
-                from .ratelimit import RateLimiter
-
-                limiter = None
-                if settings.max_requests_per_second > 0:
-                    limiter = RateLimiter(settings.max_requests_per_second)
-                self._client = TrutoClient(
-                    base_url=settings.base_url,
-                    api_token=settings.api_token,
-                    timeout=settings.request_timeout,
-                    rate_limiter=limiter,
-                )
-        return _Operation(self._client, settings.operation_timeout)
-
-    def _track(self, id_: str, *, keep: bool = True) -> None:
-        """Note (or forget) an id held by a resource, so create's clean-up never takes it."""
-        if id_ and hasattr(self, "_tracked_lock"):
-            with self._tracked_lock:
-                if keep:
-                    self._tracked.add(id_)
-                else:
-                    self._tracked.discard(id_)
+        return self._run, self._run.client()
 
 
-class _Operation:
-    """`with provider._operation() as client:` one operation's deadline around its calls."""
-
-    def __init__(self, client: TrutoClient, timeout: float) -> None:
-        self._client = client
-        self._scope = client.operation(timeout, setting=OPERATION_TIMEOUT_KEY)
-
-    def __enter__(self) -> TrutoClient:
-        self._scope.__enter__()
-        return self._client
-
-    def __exit__(self, *exc: Any) -> None:
-        self._scope.__exit__(*exc)
+def _deadline(client: TrutoClient, run: RunState) -> AbstractContextManager[None]:
+    """One operation's deadline (`truto:operationTimeoutSeconds`) around all of its calls."""
+    return client.operation(run.settings.operation_timeout, setting=OPERATION_TIMEOUT_KEY)
 
 
-def lost_create_window(
-    sent_at: datetime, listed_at: datetime, clock_offset: float | None
-) -> tuple[datetime, datetime]:
-    """When, by Truto's clock, a lost POST sent at `sent_at` can have made its server.
-
-    With Truto's clock known (`clock_offset`, from its `Date` header) the window is tight, so a
-    same-named server another stack made seconds earlier falls outside it; without, it is
-    widened by `CREATE_WINDOW_MARGIN` for clock skew.
-    """
-    if clock_offset is None:
-        return sent_at - CREATE_WINDOW_MARGIN, listed_at + CREATE_WINDOW_MARGIN
-    shift = timedelta(seconds=clock_offset)
-    return (
-        sent_at + shift - CREATE_WINDOW_TOLERANCE,
-        listed_at + shift + CREATE_WINDOW_TOLERANCE,
-    )
-
-
-def find_own_servers(
-    servers: list[dict[str, Any]],
-    *,
-    body: Mapping[str, Any],
-    earliest: datetime,
-    latest: datetime,
-    tracked: set[str],
-) -> list[dict[str, Any]]:
-    """The servers a lost POST of `body` may have made: the same name, config and expiry,
-    created inside the window, and not held by a resource this provider knows."""
-    wanted = {key: body.get(key) for key in ("name", "config", "expires_at")}
-    own = []
-    for server in servers:
-        if str(server.get("id")) in tracked:
-            continue
-        if diff_inputs(wanted, {key: server.get(key) for key in wanted}).changes:
-            continue
-        try:
-            created = parse_timestamp(str(server.get("created_at")))
-        except ValueError:
-            continue
-        if earliest <= created <= latest:
-            own.append(server)
-    return own
+def _listed(
+    client: TrutoClient, account_id: str, server_id: str, error: TrutoNotFoundError
+) -> dict[str, Any] | None:
+    """After a 404 for one server, what the account's list says: the server if it is listed,
+    None if the list proves it gone. A 404 for the list too proves nothing (a wrong account,
+    base URL or Truto environment), so that raises instead."""
+    try:
+        servers = client.list_mcp_servers(account_id)
+    except TrutoNotFoundError as listing:
+        raise listing.explained(
+            f"Truto answered 404 for MCP server {server_id} ({error.method} {error.path}) and "
+            f"for the server list of its integrated account {account_id} too, so the 404 does "
+            "not show that the server is gone: the account does not exist for this API token "
+            f"(a token of another Truto environment?), or {BASE_URL_KEY} ({client.base_url}) "
+            "does not point at Truto's API. Nothing was changed. If the integrated account was "
+            "deleted in Truto, its servers are gone: `pulumi state delete <urn>` drops them"
+        ) from error
+    return next((s for s in servers if str(s.get("id")) == server_id), None)
 
 
 def _managed(props: Mapping[str, Any]) -> dict[str, Any]:

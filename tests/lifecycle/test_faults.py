@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from truto_pulumi._lost_create import CREATE_ATTEMPTS, CREATE_WINDOW_TOLERANCE
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.provider import CREATE_ATTEMPTS, CREATE_WINDOW_TOLERANCE
 from truto_pulumi.settings import OPERATION_TIMEOUT_KEY
 from truto_pulumi.testing import (
     NO_TRUTO_ENV,
@@ -53,6 +53,8 @@ LOST_ANSWER: dict[str, dict[str, Any]] = {
 """Truto acts, then the client gets no answer (or a 500 instead of the real one)."""
 
 ALL_FAULTS = {**TRANSIENT, **LATENCY, **DROPPED, **LOST_ANSWER}
+CREATE_FAULTS = {**TRANSIENT, **LATENCY, **LOST_ANSWER}
+"""A dropped connection leaves a create unsettled: see the test of its own below."""
 READ_FAULTS = {**TRANSIENT, **LATENCY, **DROPPED}
 """A lost answer to a GET is a dropped connection: there is nothing to act on."""
 
@@ -65,7 +67,6 @@ CREATE_JOURNAL: dict[str, list[str]] = {
     "500": ["POST", "GET", "POST"],
     "503": ["POST", "GET", "POST"],
     "latency": ["POST"],
-    "dropped-connection": ["POST", "GET", "POST"],
     # It did act: what the lost POST made is deleted before the POST that counts.
     "lost-answer": ["POST", "GET", "DELETE", "POST"],
     "lost-answer-then-500": ["POST", "GET", "DELETE", "POST"],
@@ -127,8 +128,8 @@ def error_of(raised: OperationError) -> str:
 
 @pytest.mark.parametrize(
     ("action", "journal"),
-    [(ALL_FAULTS[fault], CREATE_JOURNAL[fault]) for fault in ALL_FAULTS],
-    ids=ALL_FAULTS,
+    [(CREATE_FAULTS[fault], CREATE_JOURNAL[fault]) for fault in CREATE_FAULTS],
+    ids=CREATE_FAULTS,
 )
 def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_known(
     stack: Stack, emulator: Emulator, action: dict[str, Any], journal: list[str]
@@ -148,10 +149,26 @@ def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_know
         assert create.seconds >= DELAY
 
 
+def test_create_whose_connection_drops_waits_for_the_server_then_fails_without_posting_again(
+    impatient_stack: Stack, emulator: Emulator
+) -> None:
+    emulator.inject(method="POST", **DROPPED["dropped-connection"])
+
+    with pytest.raises(UpError) as raised:
+        impatient_stack.up(desired())
+
+    assert "Truto may still make it" in error_of(raised.value)
+    methods = [entry["method"] for entry in emulator.journal()]
+    assert methods[0] == "POST"
+    assert set(methods[1:]) == {"GET"}  # listed until the operation timeout, never re-POSTed
+    assert emulator.servers() == []
+    assert impatient_stack.resources == {}
+
+
 @pytest.mark.parametrize(
     "action",
-    [*LOST_ANSWER.values(), DROPPED["dropped-connection"], TRANSIENT["503"]],
-    ids=[*LOST_ANSWER, "dropped-connection", "503"],
+    [*LOST_ANSWER.values(), TRANSIENT["503"]],
+    ids=[*LOST_ANSWER, "503"],
 )
 def test_create_that_never_gets_an_answer_fails_clearly_and_leaves_nothing(
     stack: Stack, emulator: Emulator, action: dict[str, Any]

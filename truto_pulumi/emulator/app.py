@@ -112,6 +112,7 @@ class ApiEndpoint:
 
     def __init__(self, emulation: Emulation) -> None:
         self.emu = emulation
+        self._late: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -126,6 +127,10 @@ class ApiEndpoint:
             await asyncio.sleep(self.emu.latency)
         if action is not None and action.delay:
             await asyncio.sleep(action.delay)
+        if action is not None and action.act_after is not None:
+            task = asyncio.create_task(self._act_later(request, raw, action.act_after))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
 
         if action is not None and action.drop:
             self.emu.journal.finish(entry, None, fault)
@@ -144,6 +149,11 @@ class ApiEndpoint:
                 response = _injected(action)
         self.emu.journal.finish(entry, response.status_code, fault)
         await response(scope, receive, send)
+
+    async def _act_later(self, request: Request, raw: bytes, seconds: float) -> None:
+        """Carry out a request whose answer was already given (a gateway gave up on it)."""
+        await asyncio.sleep(seconds)
+        self._respond(request, raw)
 
     def _respond(self, request: Request, raw: bytes) -> Response:
         if not self.emu.authorized(request):

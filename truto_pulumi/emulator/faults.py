@@ -13,6 +13,9 @@ Actions (keys may be combined as listed; `delay` combines with all of them):
 - `{"drop": true}`: close the connection without any HTTP answer, without acting.
 - `{"lose_answer": true}`: act for real (e.g. create the server), then close the connection
   without an answer. With `"status": 500` act, then answer 500 instead of the real answer.
+- `{"status": 504, "act_after": 2}` or `{"drop": true, "act_after": 2}`: answer (or drop) at
+  once, then act for real that many seconds later, as Truto does when a gateway gave up on a
+  request it carries on with.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 
 from .state import BadRequestError, JSONObject
 
-_ACTION_KEYS = ("status", "retry_after", "delay", "drop", "lose_answer")
+_ACTION_KEYS = ("status", "retry_after", "delay", "drop", "lose_answer", "act_after")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class FaultAction:
     delay: float = 0.0
     drop: bool = False
     lose_answer: bool = False
+    act_after: float | None = None
 
     def to_json(self) -> JSONObject:
         body: JSONObject = {}
@@ -48,6 +52,8 @@ class FaultAction:
             body["drop"] = True
         if self.lose_answer:
             body["lose_answer"] = True
+        if self.act_after is not None:
+            body["act_after"] = self.act_after
         return body
 
     def retry_after_header(self) -> dict[str, str]:
@@ -82,15 +88,21 @@ def parse_action(value: object) -> FaultAction:
     ):
         raise BadRequestError("action.status must be an integer between 400 and 599")
     retry_after = value.get("retry_after")
+    act_after = value.get("act_after")
     action = FaultAction(
         status=status,
         retry_after=None if retry_after is None else _number(retry_after, "action.retry_after"),
         delay=_number(value.get("delay", 0), "action.delay"),
         drop=_flag(value.get("drop", False), "action.drop"),
         lose_answer=_flag(value.get("lose_answer", False), "action.lose_answer"),
+        act_after=None if act_after is None else _number(act_after, "action.act_after"),
     )
     if action.drop and (action.lose_answer or action.status is not None):
         raise BadRequestError("action.drop cannot be combined with status or lose_answer")
+    if action.act_after is not None and (
+        action.lose_answer or not (action.drop or action.status is not None)
+    ):
+        raise BadRequestError("action.act_after needs status or drop, and no lose_answer")
     if action.retry_after is not None and action.status is None:
         raise BadRequestError("action.retry_after needs action.status")
     if not (action.delay or action.drop or action.lose_answer or action.status is not None):

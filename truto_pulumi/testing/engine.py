@@ -155,8 +155,12 @@ class Stack:
         stack: str = "dev",
         config: Mapping[str, str] | None = None,
         parallel: int = 4,
+        new_host_each_run: bool = False,
     ) -> None:
         self.host = host
+        self.new_host_each_run = new_host_each_run
+        """Restart the host at every preview/up/refresh/destroy, as the engine starts a new
+        provider process for each run (the provider's memory of a run ends with it)."""
         self.type_token = type_token
         self.project = project
         self.stack = stack
@@ -175,7 +179,11 @@ class Stack:
         return f"urn:pulumi:{self.stack}::{self.project}::{self.type_token}::{name}"
 
     def _ensure_configured(self) -> None:
+        """Begin a run: on a new host if `new_host_each_run`, and configure it once."""
         with self._lock:
+            if self.new_host_each_run:
+                self.host.restart()
+                self._configured = False
             if not self._configured:
                 self.host.configure(self.config)
                 self._configured = True
@@ -239,6 +247,9 @@ class Stack:
         Names in `replace` are replaced whatever their diff, like `pulumi up --replace <urn>`.
         """
         self._ensure_configured()
+        return self._plan(desired, replace)
+
+    def _plan(self, desired: Mapping[str, Mapping[str, Any]], replace: Collection[str]) -> Plan:
         results = self._map(
             lambda name: self._plan_one(name, desired[name], force_replace=name in replace),
             desired,
@@ -320,19 +331,28 @@ class Stack:
         return deleted, errors
 
     def up(
-        self, desired: Mapping[str, Mapping[str, Any]], *, replace: Collection[str] = ()
+        self,
+        desired: Mapping[str, Mapping[str, Any]],
+        *,
+        replace: Collection[str] = (),
+        refresh: bool = False,
     ) -> UpResult:
         """Preview, then apply: creates/updates/replacements first, deletions last.
 
         Replacement is create-before-delete unless Diff said `delete_before_replace`. The old
         half of a replacement, and resources no longer desired, are deleted after all other
         steps (the engine's delete phase). An old half whose Delete fails stays in
-        `pending_deletes` and is retried by the next `up` or `destroy`.
+        `pending_deletes` and is retried by the next `up` or `destroy`. `refresh=True` is
+        `pulumi up --refresh`: a refresh first, in the same run.
         """
         unknown = sorted(name for name, props in desired.items() if contains_unknown(props))
         if unknown:
             raise ValueError(f"unknown values are only allowed in preview: {', '.join(unknown)}")
-        plan = self.preview(desired, replace=replace)
+        if refresh:
+            self.refresh()
+        else:
+            self._ensure_configured()
+        plan = self._plan(desired, replace)
         if plan.failures:
             raise CheckFailedError(plan.failures)
         ops: dict[str, Op] = {}

@@ -252,6 +252,13 @@ class ProviderHost:
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
         return self
 
+    def restart(self) -> ProviderHost:
+        """A new host process, as every `pulumi` run gets one: its provider is configured anew
+        and remembers nothing of earlier runs. Returns `self`."""
+        self.stop()
+        self._process = None
+        return self.start()
+
     def stop(self) -> None:
         """Close the channel and end the process (SIGTERM, then SIGKILL after the grace period)."""
         atexit.unregister(self.stop)

@@ -27,6 +27,7 @@ def mcp_server_stack(
     settings: Mapping[str, str] | None = None,
     project: str = "truto-lifecycle",
     stack: str = "test",
+    new_host_each_run: bool = False,
 ) -> Stack:
     """A `Stack` of TrutoMcpServer resources whose provider talks to `base_url`.
 
@@ -41,4 +42,5 @@ def mcp_server_stack(
         project=project,
         stack=stack,
         config={API_TOKEN_KEY: api_token, BASE_URL_KEY: base_url, **(settings or {})},
+        new_host_each_run=new_host_each_run,
     )
