@@ -269,6 +269,7 @@ def test_operation_timeout_reports_what_it_was_waiting_on(
 def test_bad_timeout_setting_fails_preview_naming_it(make_stack: StackFactory) -> None:
     stack = make_stack(requestTimeoutSeconds="soon")
     plan = stack.preview({"srv": server("srv")})
+    assert [f.property for f in plan.failures["srv"]] == ["truto:requestTimeoutSeconds"]
     reasons = [f.reason for f in plan.failures["srv"]]
     assert reasons == [
         "truto:requestTimeoutSeconds (or TRUTO_REQUEST_TIMEOUT_SECONDS) must be a "

@@ -122,3 +122,25 @@ def test_args_and_keywords_together_is_an_error() -> None:
 def test_missing_account_is_an_error() -> None:
     with pytest.raises(TypeError, match="integrated_account_id is required"):
         TrutoMcpServer("x")
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        pytest.param(lambda: None, id="plain_none"),
+        pytest.param(lambda: pulumi.Output.from_input(None), id="output_of_none"),
+        pytest.param(lambda: pulumi.Output.secret(None), id="secret_output_of_none"),
+    ],
+)
+@pulumi.runtime.test
+def test_name_resolving_to_none_falls_back_to_the_resource_name(
+    mocks: ProgramMocks, declared: Any
+) -> pulumi.Output[Any]:
+    server = TrutoMcpServer("fallback", integrated_account_id=ACCOUNT, name=declared())
+
+    def check(name: str) -> None:
+        (registered,) = mocks.run.registrations
+        assert registered.inputs["name"] == "fallback"
+        assert name == "fallback"
+
+    return server.name.apply(check)

@@ -10,9 +10,12 @@ and base URL from TRUTO_API_TOKEN and TRUTO_BASE_URL.
 from __future__ import annotations
 
 import argparse
+import builtins
+import keyword
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,16 +28,22 @@ __all__ = ["main", "render_program"]
 
 
 def render_program(integrated_account_id: str, servers: Sequence[Mapping[str, Any]]) -> str:
-    """Python code declaring each server with `adopt_id`, in the order given."""
+    """Python code declaring each server with `adopt_id`, in the order given.
+
+    Whatever the servers' names, the code runs: resource names are unique ASCII slugs, and
+    variables unique identifiers that are no keyword and shadow nothing the code uses.
+    """
     lines = [
         "from truto_pulumi import McpServerConfigArgs, TrutoMcpServer",
         "",
         f"ACCOUNT_ID = {integrated_account_id!r}",
     ]
-    used: set[str] = set()
+    resource_names: set[str] = set()
+    variables: set[str] = set(_TAKEN)
     for server in servers:
-        resource_name = _resource_name(str(server.get("name") or "mcp"), used)
-        lines += ["", f"{_variable(resource_name)} = TrutoMcpServer(", f"    {resource_name!r},"]
+        resource_name = _unique(_slug(server), resource_names, "-")
+        variable = _unique(_identifier(resource_name), variables, "_")
+        lines += ["", f"{variable} = TrutoMcpServer(", f"    {resource_name!r},"]
         lines.append("    integrated_account_id=ACCOUNT_ID,")
         lines.append(f"    name={server.get('name')!r},")
         config = canonical_config(server.get("config"))
@@ -71,18 +80,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _resource_name(name: str, used: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "mcp"
-    candidate, n = base, 2
-    while candidate in used:
-        candidate, n = f"{base}-{n}", n + 1
-    used.add(candidate)
-    return candidate
+_TAKEN = frozenset({"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", *dir(builtins)})
+"""Names the printed code uses or Python provides: never a variable of it."""
+
+_MAX_SLUG = 60
 
 
-def _variable(resource_name: str) -> str:
+def _slug(server: Mapping[str, Any]) -> str:
+    """A readable ASCII resource name from the server's name, else from its id."""
+    name = unicodedata.normalize("NFKD", str(server.get("name") or ""))
+    slug = re.sub(r"[^a-z0-9]+", "-", name.encode("ascii", "ignore").decode().lower())
+    slug = slug[:_MAX_SLUG].strip("-")
+    if not slug:
+        slug = "mcp-" + re.sub(r"[^a-z0-9]", "", str(server.get("id", "")).lower())[:8]
+    return slug.rstrip("-")
+
+
+def _identifier(resource_name: str) -> str:
+    """A Python variable name for a resource name: no keyword, no leading digit."""
     variable = resource_name.replace("-", "_")
-    return variable if variable[0].isalpha() else f"server_{variable}"
+    if not variable.isidentifier():
+        variable = f"server_{variable}"
+    if keyword.iskeyword(variable) or keyword.issoftkeyword(variable):
+        variable = f"{variable}_server"
+    return variable
+
+
+def _unique(candidate: str, used: set[str], separator: str) -> str:
+    """`candidate`, or it with the lowest free numeric suffix; recorded in `used`."""
+    chosen, n = candidate, 2
+    while chosen in used:
+        chosen, n = f"{candidate}{separator}{n}", n + 1
+    used.add(chosen)
+    return chosen
 
 
 if __name__ == "__main__":

@@ -39,7 +39,14 @@ class TrutoError(Exception):
 
 
 class TrutoConfigError(TrutoError):
-    """The provider's configuration is missing or invalid (raised before any request)."""
+    """The provider's configuration is missing or invalid (raised before any request).
+
+    `setting` names the stack config key at fault (`truto:baseUrl`), when one is.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class TrutoTransportError(TrutoError):

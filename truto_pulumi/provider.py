@@ -33,6 +33,7 @@ from .diff import diff_inputs, patch_body
 from .errors import TrutoConfigError, TrutoNotFoundError
 from .inputs import DIFFED_KEYS, INPUT_KEYS, check_inputs
 from .settings import (
+    API_TOKEN_KEY,
     BASE_URL_KEY,
     MISSING_TOKEN_MESSAGE,
     OPERATION_TIMEOUT_KEY,
@@ -62,6 +63,7 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     _run: RunState | None = None
     _config_problem: str | None = MISSING_TOKEN_MESSAGE
+    _config_setting: str = API_TOKEN_KEY
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -80,6 +82,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             validated_base_url(settings.base_url)
         except TrutoConfigError as error:
             self._config_problem = str(error)
+            self._config_setting = error.setting or API_TOKEN_KEY
         else:
             self._run = RunState(settings)
             self._config_problem = None
@@ -89,7 +92,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
         failures = [CheckFailure(failure.property, failure.reason) for failure in outcome.failures]
         if self._config_problem is not None:
-            failures.append(CheckFailure("", self._config_problem))
+            failures.append(CheckFailure(self._config_setting, self._config_problem))
         return CheckResult(outcome.inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

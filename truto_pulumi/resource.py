@@ -105,7 +105,7 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
             )
         props: dict[str, Any] = {
             "integrated_account_id": args.integrated_account_id,
-            "name": resource_name if args.name is None else args.name,
+            "name": _name_or_default(args.name, resource_name),
             "config": _config_props(args.config),
             "expires_at": args.expires_at,
             "adopt_id": args.adopt_id,
@@ -119,6 +119,16 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
             props,
             pulumi.ResourceOptions.merge(opts, secrets),
         )
+
+
+def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulumi.Input[str]:
+    """The declared name, or the resource name when it is None, also inside an Output."""
+    if name is None:
+        return resource_name
+    if isinstance(name, str):
+        return name
+    declared: pulumi.Input[str] = name
+    return pulumi.Output.from_input(declared).apply(lambda n: resource_name if n is None else n)
 
 
 def _config_props(config: ConfigInput | None) -> Any:

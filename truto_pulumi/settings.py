@@ -68,15 +68,16 @@ def resolve_settings(
     """
     lookup = config.get if isinstance(config, Mapping) else config
 
-    def first(key: str, env: str) -> str | None:
+    def first(key: str, env: str, *, numeric: bool = False) -> str | None:
         for value in (lookup(key), environ.get(env)):
-            if isinstance(value, str) and value.strip():
-                return value.strip()
+            text = _setting_text(key, value, numeric=numeric)
+            if text is not None:
+                return text
         return None
 
     def number(key: str, default: float, *, zero_allowed: bool = False) -> float:
         env = "TRUTO_" + "".join("_" + c if c.isupper() else c.upper() for c in key[6:])
-        text = first(key, env)
+        text = first(key, env, numeric=True)
         if text is None:
             return default
         try:
@@ -85,7 +86,9 @@ def resolve_settings(
             value = float("nan")
         if not (value > 0 or (zero_allowed and value == 0)) or value == float("inf"):
             floor = "0 or more" if zero_allowed else "more than 0"
-            raise TrutoConfigError(f"{key} (or {env}) must be a number {floor}, got {text!r}")
+            raise TrutoConfigError(
+                f"{key} (or {env}) must be a number {floor}, got {text!r}", setting=key
+            )
         return value
 
     return ProviderSettings(
@@ -99,26 +102,59 @@ def resolve_settings(
     )
 
 
+def _setting_text(key: str, value: object, *, numeric: bool) -> str | None:
+    """A setting's value as text; None when unset or blank. Numbers count for numeric
+    settings (typed config); any other type is refused, never silently defaulted."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if numeric and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    expected = "a number" if numeric else "a string"
+    raise TrutoConfigError(
+        f"{key} must be {expected}, got a value of type {type(value).__name__}", setting=key
+    )
+
+
 def validated_base_url(base_url: str) -> str:
-    """The base URL without trailing slash; `TrutoConfigError` unless it is an http(s) URL."""
+    """The base URL without trailing slash; `TrutoConfigError` unless it is an http(s) URL
+    that can be the root of Truto's API (a path prefix is allowed, for a proxy)."""
     url = base_url.strip().rstrip("/")
+    problem = None
     try:
         parsed = urlsplit(url)
-        valid = parsed.scheme in ("http", "https") and bool(parsed.hostname)
         parsed.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError:
-        valid = False
-    if not valid or any(c.isspace() for c in url):
-        raise TrutoConfigError(f"Truto base URL must be an http(s) URL, got {base_url!r}")
+        problem = "it is not an http(s) URL"
+    else:
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            problem = "it is not an http(s) URL"
+        elif any(c.isspace() for c in url):
+            problem = "it contains white space"
+        elif parsed.username is not None or parsed.password is not None:
+            problem = "it carries user info (user:password@); give the token as truto:apiToken"
+            base_url = parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl()
+        elif parsed.query or url.endswith("?"):
+            problem = "it has a query string, which would end up inside every request's path"
+        elif parsed.fragment or "#" in url:
+            problem = "it has a fragment (#...)"
+    if problem is not None:
+        raise TrutoConfigError(
+            f"{BASE_URL_KEY} must be the http(s) URL of Truto's API, such as "
+            f"{DEFAULT_BASE_URL}, but {problem}: got {base_url!r}",
+            setting=BASE_URL_KEY,
+        )
     return url
 
 
 def validate_api_token(api_token: str) -> None:
     """`TrutoConfigError`, never echoing the token, unless it can go in an HTTP header."""
     if not api_token or not api_token.strip():
-        raise TrutoConfigError("Truto API token is empty")
+        raise TrutoConfigError("Truto API token is empty", setting=API_TOKEN_KEY)
     if not api_token.isascii() or not api_token.isprintable() or api_token != api_token.strip():
         raise TrutoConfigError(
             "Truto API token contains characters not allowed in an HTTP header "
-            "(non-ASCII, control characters or surrounding whitespace)"
+            "(non-ASCII, control characters or surrounding whitespace)",
+            setting=API_TOKEN_KEY,
         )

@@ -172,6 +172,7 @@ def test_missing_api_token_fails_preview_saying_how_to_set_it(
     plan = stack.preview(desired())
 
     (failure,) = plan.failures[NAME]
+    assert failure.property == "truto:apiToken"  # the setting, never an empty property
     assert "pulumi config set --secret truto:apiToken" in failure.reason
     assert "TRUTO_API_TOKEN" in failure.reason
     with pytest.raises(CheckFailedError, match="truto:apiToken"):

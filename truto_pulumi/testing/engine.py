@@ -7,6 +7,7 @@ Delete in up; Read in refresh. Resources are independent (no dependency graph).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
 from .host import CheckFailure, ProviderHost
-from .props import contains_unknown
+from .props import contains_secret, contains_unknown
 
 __all__ = [
     "CheckFailedError",
@@ -47,6 +48,9 @@ class ResourceState:
     urn: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    secrets: frozenset[str] = frozenset()
+    """Top-level keys the engine keeps secret in state: those whose input was secret (the
+    provider saw them in plain text; the engine marks the same-named outputs secret again)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class Step:
     checked_inputs: dict[str, Any]
     replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    secret_inputs: frozenset[str] = frozenset()
+    """Top-level input keys whose desired value was, or held, a secret."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +269,8 @@ class Stack:
             if step_failures:
                 failures[name] = step_failures
             elif step is not None:
-                steps[name] = step
+                secret = frozenset(k for k, v in desired[name].items() if contains_secret(v))
+                steps[name] = dataclasses.replace(step, secret_inputs=secret)
         for name, state in self.resources.items():
             if name not in desired:
                 steps[name] = Step("delete", state.inputs)
@@ -271,10 +278,10 @@ class Stack:
 
     # -- up ------------------------------------------------------------------------------------
 
-    def _create(self, name: str, inputs: dict[str, Any]) -> ResourceState:
+    def _create(self, name: str, step: Step) -> ResourceState:
         urn = self.urn(name)
-        id_, outputs = self.host.create(urn, inputs)
-        return ResourceState(id_, urn, inputs, _drop_none(outputs))
+        id_, outputs = self.host.create(urn, step.checked_inputs)
+        return ResourceState(id_, urn, step.checked_inputs, _drop_none(outputs), step.secret_inputs)
 
     def _delete(self, state: ResourceState) -> None:
         self.host.delete(state.id, state.urn, state.outputs, state.inputs)
@@ -283,26 +290,38 @@ class Stack:
         """Apply one non-delete step; returns old states left to delete afterwards."""
         prior = self.resources.get(name)
         if step.op == "create":
-            self._set(name, self._create(name, step.checked_inputs))
+            self._set(name, self._create(name, step))
         elif step.op == "same":
             assert prior is not None
-            self._set(name, ResourceState(prior.id, prior.urn, step.checked_inputs, prior.outputs))
+            self._set(
+                name,
+                ResourceState(
+                    prior.id, prior.urn, step.checked_inputs, prior.outputs, step.secret_inputs
+                ),
+            )
         elif step.op == "update":
             assert prior is not None
             outputs = self.host.update(
                 prior.id, prior.urn, prior.outputs, step.checked_inputs, prior.inputs
             )
             self._set(
-                name, ResourceState(prior.id, prior.urn, step.checked_inputs, _drop_none(outputs))
+                name,
+                ResourceState(
+                    prior.id,
+                    prior.urn,
+                    step.checked_inputs,
+                    _drop_none(outputs),
+                    step.secret_inputs,
+                ),
             )
         elif step.op == "replace":
             assert prior is not None
             if step.delete_before_replace:
                 self._delete(prior)
                 self._set(name, None)
-                self._set(name, self._create(name, step.checked_inputs))
+                self._set(name, self._create(name, step))
             else:
-                self._set(name, self._create(name, step.checked_inputs))
+                self._set(name, self._create(name, step))
                 return [prior]
         return []
 
@@ -388,7 +407,7 @@ class Stack:
             return RefreshOutcome(drift=True, deleted=True)
         outputs = _drop_none(read.outputs)
         inputs = read.inputs if read.inputs is not None else state.inputs
-        self._set(name, ResourceState(read.id, state.urn, inputs, outputs))
+        self._set(name, ResourceState(read.id, state.urn, inputs, outputs, state.secrets))
         return RefreshOutcome(drift=outputs != state.outputs or read.id != state.id)
 
     def refresh(self) -> dict[str, RefreshOutcome]:

@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-__all__ = ["UNKNOWN", "contains_unknown", "from_struct", "to_struct"]
+__all__ = ["UNKNOWN", "contains_secret", "contains_unknown", "from_struct", "to_struct"]
 
 UNKNOWN: Final[str] = rpc.UNKNOWN
 """The engine's unknown-value sentinel; put it in desired properties to model a computed value."""
@@ -43,7 +43,10 @@ def _run(coro: Coroutine[Any, Any, _T]) -> _T:
 
 
 def _encode(value: Any) -> Any:
-    """Replace `pulumi.output.Unknown` instances by the `UNKNOWN` sentinel, recursively."""
+    """Replace `pulumi.output.Unknown` instances by the `UNKNOWN` sentinel and unwrap secrets,
+    recursively: the host answers Configure with `acceptSecrets=False`, so the engine hands
+    a dynamic provider plain values."""
+    value = rpc.unwrap_rpc_secret(value)
     if isinstance(value, Unknown):
         return UNKNOWN
     if isinstance(value, Mapping):
@@ -88,4 +91,15 @@ def contains_unknown(value: Any) -> bool:
         return any(contains_unknown(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(contains_unknown(v) for v in value)
+    return False
+
+
+def contains_secret(value: Any) -> bool:
+    """True if `value` is, or contains, a secret (`Output.secret`, `config.require_secret`)."""
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(contains_secret(v) for v in value)
     return False
