@@ -2,8 +2,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The real Pulumi CLI: one on PATH wins, else the pinned build cached by `make pulumi`.
+PULUMI_CACHE := $(CURDIR)/.cache/pulumi/bin
+export PATH := $(PATH):$(PULUMI_CACHE)
+export PULUMI_SKIP_UPDATE_CHECK := true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK := true
 
-.PHONY: test lint venv demo bench clean
+.PHONY: test lint venv demo bench clean pulumi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +28,9 @@ test: lint
 
 demo: venv
 	$(BIN)/python examples/demo.py
+
+pulumi:
+	bash tools/pulumi-cli/build.sh
 
 bench: venv
 	$(BIN)/python -m bench

@@ -1,0 +1,201 @@
+"""Preview, up, update, replace, refresh and destroy through the real engine (the pinned `pulumi`
+CLI) against the emulator: the plan the engine reports, the HTTP calls Truto received, and the
+state `pulumi stack export` shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi import automation as auto
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import ACCOUNT, OTHER_ACCOUNT, api_calls, collection_path, item_path
+from .conftest import StackFactory
+from .driver import EngineStack, changes, dumps, is_secret
+
+pytestmark = pytest.mark.engine
+
+READER = {"integrated_account_id": ACCOUNT, "name": "reader", "config": {"methods": ["read"]}}
+WRITER = {"integrated_account_id": ACCOUNT, "name": "writer", "config": {"methods": ["write"]}}
+
+
+def test_preview_of_a_new_stack_plans_creates_and_makes_no_http_call(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    preview = stack.preview({"reader": READER, "writer": WRITER})
+    assert changes(preview.change_summary) == {"create": 3}  # the stack and two servers
+    assert api_calls(emulator) == []
+
+
+def test_preview_without_a_token_fails_with_the_provider_message(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    stack = make_stack(api_token=None)
+    with pytest.raises(auto.CommandError) as raised:
+        stack.preview({"reader": READER})
+    message = str(raised.value)
+    assert "truto:apiToken" in message
+    assert "pulumi config set --secret truto:apiToken" in message
+    assert "TRUTO_API_TOKEN" in message
+    assert api_calls(emulator) == []
+
+
+def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    up = stack.up({"reader": READER, "writer": WRITER})
+    assert changes(up.summary.resource_changes) == {"create": 3}
+    assert sorted(m for m, _, _ in api_calls(emulator)) == ["POST", "POST"]
+    live = {s["name"]: s for s in emulator.servers()}
+    state = stack.servers()
+    assert {name: r["id"] for name, r in state.items()} == {
+        "reader": live["reader"]["id"],
+        "writer": live["writer"]["id"],
+    }
+    emulator.clear_journal()
+    stack.preview({"reader": READER, "writer": WRITER}, expect_no_changes=True)
+    assert api_calls(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "property_name", "patch"),
+    [
+        pytest.param({"name": "reader v2"}, "name", {"name": "reader v2"}, id="name"),
+        pytest.param(
+            {"config": {"methods": ["read"], "tags": ["crm"]}},
+            "tags",
+            {"config": {"methods": ["read"], "tags": ["crm"]}},
+            id="config",
+        ),
+        pytest.param(
+            {"expires_at": "2031-01-01T00:00:00Z"},
+            "expires_at",
+            {"expires_at": "2031-01-01T00:00:00Z"},
+            id="expires_at",
+        ),
+    ],
+)
+def test_each_input_change_is_shown_by_preview_diff_and_sent_as_one_patch(
+    stack: EngineStack,
+    emulator: Emulator,
+    change: dict[str, Any],
+    property_name: str,
+    patch: dict[str, Any],
+) -> None:
+    stack.up({"reader": READER})
+    (server,) = emulator.servers()
+    emulator.clear_journal()
+    changed = {**READER, **change}
+
+    preview = stack.preview({"reader": changed}, diff=True)
+    assert changes(preview.change_summary) == {"update": 1}
+    assert property_name in preview.stdout
+    assert api_calls(emulator) == []
+
+    up = stack.up({"reader": changed})
+    assert changes(up.summary.resource_changes) == {"update": 1}
+    assert api_calls(emulator) == [("PATCH", item_path(server["id"]), patch)]
+    stack.preview({"reader": changed}, expect_no_changes=True)
+
+
+def test_account_change_replaces_creating_the_new_server_before_deleting_the_old(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    stack.up({"reader": READER})
+    (old,) = emulator.servers()
+    emulator.clear_journal()
+    moved = {**READER, "integrated_account_id": OTHER_ACCOUNT}
+
+    up = stack.up({"reader": moved})
+
+    assert changes(up.summary.resource_changes) == {"replace": 1}
+    calls = [(method, path) for method, path, _ in api_calls(emulator)]
+    assert calls == [
+        ("POST", collection_path(OTHER_ACCOUNT)),
+        ("DELETE", item_path(old["id"])),
+    ]
+    (new,) = emulator.servers()
+    assert stack.servers()["reader"]["id"] == new["id"]
+
+
+def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    stack.up({"reader": READER, "writer": WRITER})
+    live = {s["name"]: s for s in emulator.servers()}
+    emulator.edit_server(live["reader"]["id"], name="renamed in the dashboard")
+    emulator.delete_server(live["writer"]["id"])
+    emulator.clear_journal()
+
+    refresh = stack.refresh()
+
+    assert changes(refresh.summary.resource_changes) == {"update": 1, "delete": 1}
+    state = stack.servers()
+    assert list(state) == ["reader"]
+    assert state["reader"]["outputs"]["name"] == "renamed in the dashboard"
+    emulator.clear_journal()
+
+    up = stack.up({"reader": READER, "writer": WRITER})
+
+    assert changes(up.summary.resource_changes) == {"update": 1, "create": 1}
+    calls = sorted((method, body) for method, _, body in api_calls(emulator))
+    assert calls == [
+        ("PATCH", {"name": "reader"}),
+        ("POST", {"name": "writer", "config": {"methods": ["write"]}}),
+    ]
+    stack.preview({"reader": READER, "writer": WRITER}, expect_no_changes=True)
+
+
+def test_up_refresh_recreates_a_server_deleted_outside_pulumi(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    stack.up({"reader": READER})
+    (server,) = emulator.servers()
+    emulator.delete_server(server["id"])
+    emulator.clear_journal()
+
+    up = stack.up({"reader": READER}, refresh=True)
+
+    assert changes(up.summary.resource_changes) == {"create": 1}
+    methods = [(method, path) for method, path, _ in api_calls(emulator)]
+    assert methods == [
+        ("GET", item_path(server["id"])),
+        ("GET", collection_path()),
+        ("POST", collection_path()),
+    ]
+    (new,) = emulator.servers()
+    assert stack.servers()["reader"]["id"] == new["id"]
+
+
+def test_destroy_deletes_every_server_and_empties_the_state(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    stack.up({"reader": READER, "writer": WRITER})
+    emulator.clear_journal()
+    destroy = stack.destroy()
+    assert changes(destroy.summary.resource_changes) == {"delete": 3}
+    assert sorted(m for m, _, _ in api_calls(emulator)) == ["DELETE", "DELETE"]
+    assert emulator.servers() == []
+    assert stack.servers() == {}
+
+
+def test_token_and_url_are_secret_in_state_and_outputs_and_the_api_token_is_nowhere(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    up = stack.up({"reader": READER})
+    (server,) = emulator.servers()
+    outputs = stack.servers()["reader"]["outputs"]
+    assert is_secret(outputs["token"])
+    assert is_secret(outputs["url"])
+    assert up.outputs["reader-url"].secret is True
+    assert up.outputs["reader-url"].value == server["url"]
+    stack.refresh()
+    stack.up({"reader": {**READER, "name": "reader v2"}})
+    everything = dumps(stack.export()) + stack.text()
+    home = stack.root / "pulumi-home"
+    logs = "".join(p.read_text(errors="replace") for p in home.rglob("*.log") if p.is_file())
+    for secret in (emulator.token, server["token"]):
+        assert secret not in everything
+        assert secret not in logs
