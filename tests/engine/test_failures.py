@@ -1,0 +1,74 @@
+"""Failures under the real engine: Truto refusing, answers lost, wrong settings."""
+
+from __future__ import annotations
+
+import pytest
+from pulumi import automation as auto
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import ACCOUNT, collection_path
+from .conftest import StackFactory
+from .driver import EngineStack
+
+pytestmark = pytest.mark.engine
+
+READER = {"integrated_account_id": ACCOUNT, "name": "reader", "config": {"methods": ["read"]}}
+
+
+def test_truto_400_at_create_fails_the_up_with_its_message_and_leaves_no_state(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    emulator.inject(method="POST", status=400)
+    with pytest.raises(auto.CommandError) as raised:
+        stack.up({"reader": READER})
+    assert f"Truto answered 400 to POST {collection_path()}: Injected fault" in str(raised.value)
+    assert stack.servers() == {}
+    assert emulator.servers() == []
+
+
+def test_lost_create_answer_ends_with_one_server_whose_token_is_in_state(
+    stack: EngineStack, emulator: Emulator
+) -> None:
+    emulator.inject(method="POST", lose_answer=True)
+    up = stack.up({"reader": READER})
+    (server,) = emulator.servers()
+    assert stack.servers()["reader"]["id"] == server["id"]
+    assert up.outputs["reader-url"].value == server["url"]
+    assert [e["method"] for e in emulator.journal()] == ["POST", "GET", "DELETE", "POST"]
+
+
+def test_wrong_token_fails_the_up_saying_truto_refused_it(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    stack = make_stack(api_token="not-the-emulator-token")
+    with pytest.raises(auto.CommandError) as raised:
+        stack.up({"reader": READER})
+    assert f"Truto answered 401 to POST {collection_path()}" in str(raised.value)
+    assert "not-the-emulator-token" not in str(raised.value)
+    assert emulator.servers() == []
+
+
+@pytest.mark.parametrize("operation", ["refresh", "destroy"])
+def test_a_base_url_that_answers_404_to_everything_never_drops_state(
+    make_stack: StackFactory, emulator: Emulator, operation: str
+) -> None:
+    good = make_stack()
+    good.up({"reader": READER})
+    good.configure(None, f"{emulator.url}/v1")
+    # The engine keeps the provider's config in state: refresh and destroy use what the last
+    # `up` stored, unless the program runs (`--run-program`) and brings the new config.
+    with pytest.raises(auto.CommandError, match="does not show that the server is gone"):
+        getattr(good, operation)(run_program=True)
+    assert list(good.servers()) == ["reader"]
+    assert len(emulator.servers()) == 1
+
+
+def test_base_url_with_a_query_string_fails_preview_naming_the_setting(
+    make_stack: StackFactory, emulator: Emulator
+) -> None:
+    stack = make_stack(base_url=f"{emulator.url}?env=eu")
+    with pytest.raises(auto.CommandError) as raised:
+        stack.preview({"reader": READER})
+    assert "truto:baseUrl must be the http(s) URL of Truto's API" in str(raised.value)
+    assert emulator.journal() == []
