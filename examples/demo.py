@@ -5,21 +5,24 @@
 Starts the emulator on loopback, then: preview, up, a change that goes out as one PATCH, an
 edit made outside Pulumi that refresh reports, up to restore it, destroy. Prints each step's
 plan and the HTTP calls the emulator received, then stops the emulator. With the `pulumi` CLI
-on PATH it drives the real CLI (local file backend in a temporary folder); without it, it runs
-the same program through `truto_pulumi.testing` (the real provider host, no engine).
+on PATH (`make pulumi` builds the pinned one) it drives the real engine through the Automation
+API and shows the CLI's own output; without it, it runs the same program through
+`truto_pulumi.testing` (the real provider host, no engine).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import runpy
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from pulumi import automation as auto
 
 from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
@@ -39,7 +42,7 @@ class DemoError(Exception):
 
 def main() -> int:
     """Run the demo; 0 on success, 1 with a one-line reason on failure."""
-    cli = shutil.which("pulumi")
+    cli = shutil.which("pulumi")  # the Makefile puts the build of `make pulumi` on PATH
     step = "start"
     try:
         with run_emulator() as emulator:
@@ -185,71 +188,74 @@ class HarnessDriver(Driver):
 
 
 class CliDriver(Driver):
-    """The real `pulumi` CLI with a local file backend in a temporary folder."""
+    """The real engine: the `pulumi` CLI through the Automation API, with the program served
+    inline from this process (so no Python language host is needed), a local file backend and
+    passphrase secrets in a temporary folder."""
 
     def __init__(self, cli: str, emulator: Emulator) -> None:
-        self._cli = cli
-        self._emulator = emulator
         self._home = Path(tempfile.mkdtemp(prefix="truto-demo-"))
-        self._env = {
-            **os.environ,
-            "PULUMI_BACKEND_URL": f"file://{self._home / 'state'}",
-            "PULUMI_HOME": str(self._home / "home"),
+        state = self._home / "state"
+        state.mkdir()
+        venv = Path(sys.prefix)
+        env = {
+            "PULUMI_BACKEND_URL": state.as_uri(),
             "PULUMI_CONFIG_PASSPHRASE": "demo-passphrase",
             "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+            "PULUMI_RUNTIME_VIRTUALENV": str(venv),  # the provider host runs in this venv
+            "PATH": os.pathsep.join([str(venv / "bin"), os.environ.get("PATH", "")]),
             "TRUTO_API_TOKEN": "",
             "TRUTO_BASE_URL": "",
         }
-        (self._home / "state").mkdir()
-        self._stack_ready = False
-
-    def _run(self, *args: str, show: bool = True) -> str:
-        done = subprocess.run(
-            [self._cli, *args, "--non-interactive"],
-            cwd=ROOT,
-            env=self._env,
-            capture_output=True,
-            text=True,
-            check=False,
+        self._stack = auto.create_or_select_stack(
+            stack_name="demo",
+            project_name=PROJECT,
+            program=self._program,
+            opts=auto.LocalWorkspaceOptions(
+                work_dir=str(self._home),
+                pulumi_home=str(self._home / "home"),
+                pulumi_command=auto.PulumiCommand(
+                    root=str(Path(cli).parent.parent), skip_version_check=True
+                ),
+                env_vars=env,
+                project_settings=auto.ProjectSettings(
+                    name=PROJECT, runtime="python", backend=auto.ProjectBackend(state.as_uri())
+                ),
+                secrets_provider="passphrase",
+            ),
         )
-        if show:
-            for line in done.stdout.splitlines():
-                print(f"  {line}")
-        if done.returncode != 0:
-            reason = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["?"]
-            raise DemoError(f"`pulumi {' '.join(args)}` failed: {reason[0]}")
-        return done.stdout
+        self._stack.set_config("truto:apiToken", auto.ConfigValue(emulator.token, secret=True))
+        self._stack.set_config("truto:baseUrl", auto.ConfigValue(emulator.url))
+        self._stack.set_config("integratedAccountIds", auto.ConfigValue(json.dumps(ACCOUNTS)))
+
+    @staticmethod
+    def _program() -> None:
+        runpy.run_path(str(PROGRAM / "__main__.py"), run_name="__main__")
+
+    @staticmethod
+    def _show(line: str) -> None:
+        if line.strip():
+            print(f"  {line.rstrip()}")
 
     def _configure(self, config: Mapping[str, str]) -> None:
-        if not self._stack_ready:
-            self._run("stack", "init", "demo", "--secrets-provider", "passphrase", show=False)
-            self._run(
-                "config", "set", "--secret", "truto:apiToken", self._emulator.token, show=False
-            )
-            self._run("config", "set", "truto:baseUrl", self._emulator.url, show=False)
-            for index, account in enumerate(ACCOUNTS):
-                self._run(
-                    "config", "set", "--path", f"integratedAccountIds[{index}]", account, show=False
-                )
-            self._stack_ready = True
         for key, value in config.items():
-            self._run("config", "set", key, value, show=False)
+            self._stack.set_config(key, auto.ConfigValue(value))
 
     def preview(self, config: Mapping[str, str]) -> None:
         self._configure(config)
-        self._run("preview", "--diff")
+        self._stack.preview(diff=True, on_output=self._show)
 
     def up(self, config: Mapping[str, str]) -> None:
         self._configure(config)
-        self._run("up", "--yes", "--skip-preview")
+        self._stack.up(on_output=self._show)
 
     def refresh(self) -> None:
-        self._run("refresh", "--yes", "--skip-preview")
+        self._stack.refresh(on_output=self._show)
 
     def destroy(self) -> None:
         try:
-            self._run("destroy", "--yes", "--skip-preview")
-            self._run("stack", "rm", "--yes", "demo", show=False)
+            self._stack.destroy(on_output=self._show)
+            self._stack.workspace.remove_stack("demo")
         finally:
             shutil.rmtree(self._home, ignore_errors=True)
 
