@@ -315,12 +315,7 @@ class TrutoClient:
             if self._clock() + outcome.wait > deadline:
                 if attempt == 1 and operation is None:
                     raise outcome.error from outcome.cause  # no retry: the failure speaks
-                elapsed = self._clock() - first
-                spent = (
-                    operation.ran_out(elapsed)
-                    if operation is not None
-                    else f"gave up after {elapsed:.1f} s"
-                )
+                spent = _time_spent(operation, self._clock() - first)
                 raise TrutoDeadlineError(
                     f"{spent} waiting on {method} {path} after {attempt} attempt(s): "
                     f"{outcome.error}",
@@ -352,12 +347,7 @@ class TrutoClient:
         try:
             self._limiter.acquire(deadline=deadline)
         except TimeoutError:
-            elapsed = self._clock() - first
-            spent = (
-                operation.ran_out(elapsed)
-                if operation is not None
-                else f"gave up after {elapsed:.1f} s"
-            )
+            spent = _time_spent(operation, self._clock() - first)
             raise TrutoDeadlineError(
                 f"{spent} waiting for the client-side rate limit before {method} {path}",
                 method=method,
@@ -482,6 +472,11 @@ class TrutoClient:
     def _scrub(self, text: str) -> str:
         # Belt and braces: nothing we build includes the token, but echoed text might.
         return text.replace(self._token, "***")
+
+
+def _time_spent(operation: _Deadline | None, elapsed: float) -> str:
+    """How a call ran out of time: the operation's timeout, or the retry policy's."""
+    return operation.ran_out(elapsed) if operation is not None else f"gave up after {elapsed:.1f} s"
 
 
 def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Final, TypeVar
 
 from pulumi.output import Unknown
@@ -85,21 +85,21 @@ def from_struct(struct: Struct) -> dict[str, Any]:
 
 def contains_unknown(value: Any) -> bool:
     """True if `value` is, or contains, an unknown (sentinel or `pulumi.output.Unknown`)."""
-    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
-        return True
-    if isinstance(value, Mapping):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(contains_unknown(v) for v in value)
-    return False
+    return _contains(
+        value, lambda v: isinstance(v, Unknown) or (isinstance(v, str) and v == UNKNOWN)
+    )
 
 
 def contains_secret(value: Any) -> bool:
     """True if `value` is, or contains, a secret (`Output.secret`, `config.require_secret`)."""
-    if rpc.is_rpc_secret(value):
+    return _contains(value, rpc.is_rpc_secret)
+
+
+def _contains(value: Any, found: Callable[[Any], bool]) -> bool:
+    if found(value):
         return True
     if isinstance(value, Mapping):
-        return any(contains_secret(v) for v in value.values())
+        return any(_contains(v, found) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return any(contains_secret(v) for v in value)
+        return any(_contains(v, found) for v in value)
     return False
