@@ -6,11 +6,12 @@ first Check with it measures the host alone.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from pulumi.dynamic import CheckResult, ResourceProvider
+from pulumi.dynamic import CheckResult, CreateResult, ReadResult, ResourceProvider
 
-__all__ = ["TrivialProvider"]
+__all__ = ["NullProvider", "TrivialProvider"]
 
 
 class TrivialProvider(ResourceProvider):
@@ -20,3 +21,21 @@ class TrivialProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(news, [])
+
+
+class NullProvider(ResourceProvider):
+    """Creates, reads and deletes nothing anywhere: what the engine and host cost per resource."""
+
+    serialize_as_secret_always = False
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(news, [])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(uuid.uuid4().hex, props)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        return None

@@ -123,29 +123,36 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
 def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
     stack: EngineStack, emulator: Emulator
 ) -> None:
-    stack.up({"reader": READER, "writer": WRITER})
+    tagger = {**READER, "name": "tagger", "config": {"methods": ["read"], "tags": ["crm"]}}
+    declared = {"reader": READER, "writer": WRITER, "tagger": tagger}
+    stack.up(declared)
     live = {s["name"]: s for s in emulator.servers()}
     emulator.edit_server(live["reader"]["id"], name="renamed in the dashboard")
+    emulator.edit_server(live["tagger"]["id"], config={"methods": ["read", "write"]})
     emulator.delete_server(live["writer"]["id"])
     emulator.clear_journal()
 
     refresh = stack.refresh()
 
-    assert changes(refresh.summary.resource_changes) == {"update": 1, "delete": 1}
+    assert changes(refresh.summary.resource_changes) == {"update": 2, "delete": 1}
     state = stack.servers()
-    assert list(state) == ["reader"]
+    assert sorted(state) == ["reader", "tagger"]
     assert state["reader"]["outputs"]["name"] == "renamed in the dashboard"
+    assert state["tagger"]["outputs"]["config"] == {"methods": ["read", "write"]}
     emulator.clear_journal()
 
-    up = stack.up({"reader": READER, "writer": WRITER})
+    up = stack.up(declared)
 
-    assert changes(up.summary.resource_changes) == {"update": 1, "create": 1}
-    calls = sorted((method, body) for method, _, body in api_calls(emulator))
-    assert calls == [
-        ("PATCH", {"name": "reader"}),
-        ("POST", {"name": "writer", "config": {"methods": ["write"]}}),
-    ]
-    stack.preview({"reader": READER, "writer": WRITER}, expect_no_changes=True)
+    assert changes(up.summary.resource_changes) == {"update": 2, "create": 1}
+    calls = sorted((method, dumps(body)) for method, _, body in api_calls(emulator))
+    assert calls == sorted(
+        [
+            ("PATCH", dumps({"name": "reader"})),
+            ("PATCH", dumps({"config": {"methods": ["read"], "tags": ["crm"]}})),
+            ("POST", dumps({"name": "writer", "config": {"methods": ["write"]}})),
+        ]
+    )
+    stack.preview(declared, expect_no_changes=True)
 
 
 def test_up_refresh_recreates_a_server_deleted_outside_pulumi(

@@ -1,0 +1,105 @@
+"""Through the real engine: `pulumi up` / `preview` / `refresh` / `destroy` of N servers.
+
+Ours against the reference provider (the same HTTP calls and nothing else) and a provider that
+calls nothing (the engine's and the provider host's own cost per resource), all under the same
+pinned CLI, through the Automation API, against the emulator in a process of its own. Medians of
+a few rounds, measured in one run; prints a Markdown table.
+
+    python -m bench.engine [--sizes 50 200] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pulumi
+import pulumi.dynamic
+from pulumi.dynamic import ResourceProvider
+
+from tests.engine.driver import EngineStack, pulumi_cli
+from truto_pulumi import TrutoMcpServer
+
+from .emulator import EmulatorProcess
+from .reference_provider import ReferenceProvider
+from .trivial_provider import NullProvider
+
+ACCOUNT = "4f5a1c2e-0000-4000-8000-0000000000be"
+OPERATIONS = ("up", "preview", "refresh", "destroy")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def program(variant: str, n: int) -> Callable[[], None]:
+    """N servers declared with one provider."""
+
+    def declare() -> None:
+        for i in range(n):
+            props = {"integrated_account_id": ACCOUNT, "name": f"bench-{i}"}
+            if variant == "ours":
+                TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=f"bench-{i}")
+            else:
+                provider: ResourceProvider = (
+                    ReferenceProvider() if variant == "reference" else NullProvider()
+                )
+                pulumi.dynamic.Resource(provider, f"s{i}", props)
+
+    return declare
+
+
+def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> dict[str, float]:
+    """Seconds each operation took, for one fresh stack."""
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
+        stack = EngineStack(Path(folder), cli, env={"PYTHONPATH": str(ROOT)})
+        stack.configure(emulator.token, emulator.url, maxRequestsPerSecond="0")
+        stack.program = program(variant, n)
+        seconds: dict[str, float] = {}
+        for operation in OPERATIONS:
+            started = time.perf_counter()
+            if operation in ("up", "preview"):
+                getattr(stack, operation)({})
+            else:
+                getattr(stack, operation)()
+            seconds[operation] = time.perf_counter() - started
+        if emulator.server_count():
+            raise RuntimeError(f"{variant} left servers behind")
+        return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.engine")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    cli = pulumi_cli()
+    if cli is None:
+        print("no pulumi CLI: run `make pulumi`", file=sys.stderr)
+        return 2
+    variants = ("ours", "reference", "null")
+    rows = ["| N | operation | ours (s) | reference (s) | no HTTP (s) | ours / reference |"]
+    rows.append("|---|---|---|---|---|---|")
+    with EmulatorProcess() as emulator:
+        for n in args.sizes:
+            times: dict[str, dict[str, list[float]]] = {
+                v: {o: [] for o in OPERATIONS} for v in variants
+            }
+            for round_ in range(args.rounds):
+                for variant in variants:  # interleaved, so drift hits every variant alike
+                    measured = one_round(variant, n, emulator, cli)
+                    for operation, seconds in measured.items():
+                        times[variant][operation].append(seconds)
+                    print(f"N={n} round {round_ + 1} {variant}: {measured}", file=sys.stderr)
+            for operation in OPERATIONS:
+                ours, ref, null = (statistics.median(times[v][operation]) for v in variants)
+                cells = (f"{ours:.2f}", f"{ref:.2f}", f"{null:.2f}", f"{ours / ref:.2f}")
+                rows.append(f"| {n} | {operation} | " + " | ".join(cells) + " |")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
