@@ -107,8 +107,8 @@ def test_rendered_program_registers_every_server_with_its_own_name_and_adopt_id(
     program = tmp_path / "__main__.py"
     program.write_text(render_program(ACCOUNT, servers))
     run = run_program(program)
-    registered = [(r.inputs["name"], r.inputs["adopt_id"]) for r in run.registrations]
-    assert registered == [(s["name"], s["id"]) for s in servers]
+    registered = sorted((r.inputs["adopt_id"], r.inputs["name"]) for r in run.registrations)
+    assert registered == sorted((s["id"], s["name"]) for s in servers)
     assert len({r.name for r in run.registrations}) == len(servers)
 
 

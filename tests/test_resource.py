@@ -8,6 +8,7 @@ from typing import Any
 import dill
 import pulumi
 import pytest
+from pulumi.runtime import rpc
 
 from truto_pulumi import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi.provider import TrutoMcpServerProvider
@@ -125,22 +126,38 @@ def test_missing_account_is_an_error() -> None:
 
 
 @pytest.mark.parametrize(
-    "declared",
+    ("declared", "secret"),
     [
-        pytest.param(lambda: None, id="plain_none"),
-        pytest.param(lambda: pulumi.Output.from_input(None), id="output_of_none"),
-        pytest.param(lambda: pulumi.Output.secret(None), id="secret_output_of_none"),
+        pytest.param(lambda: None, False, id="plain_none"),
+        pytest.param(lambda: pulumi.Output.from_input(None), False, id="output_of_none"),
+        pytest.param(lambda: pulumi.Output.secret(None), True, id="secret_output_of_none"),
     ],
 )
 @pulumi.runtime.test
 def test_name_resolving_to_none_falls_back_to_the_resource_name(
-    mocks: ProgramMocks, declared: Any
+    mocks: ProgramMocks, declared: Any, secret: bool
 ) -> pulumi.Output[Any]:
     server = TrutoMcpServer("fallback", integrated_account_id=ACCOUNT, name=declared())
 
-    def check(name: str) -> None:
+    def check(values: list[Any]) -> None:
+        name, name_is_secret = values
         (registered,) = mocks.run.registrations
-        assert registered.inputs["name"] == "fallback"
-        assert name == "fallback"
+        sent = registered.inputs["name"]
+        assert rpc.unwrap_rpc_secret(sent) == "fallback"
+        assert rpc.is_rpc_secret(sent) is secret  # a secret Output's fallback stays secret
+        assert (name, name_is_secret) == ("fallback", secret)
+
+    return pulumi.Output.all(server.name, pulumi.Output.is_secret(server.name)).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_name_output_with_a_value_is_kept(mocks: ProgramMocks) -> pulumi.Output[Any]:
+    server = TrutoMcpServer(
+        "kept", integrated_account_id=ACCOUNT, name=pulumi.Output.from_input("Declared")
+    )
+
+    def check(name: str) -> None:
+        assert mocks.run.registrations[0].inputs["name"] == "Declared"
+        assert name == "Declared"
 
     return server.name.apply(check)

@@ -23,11 +23,15 @@ Example::
 Mirrored: Check olds = previous inputs; Diff olds = previous outputs; DIFF_UNKNOWN falls back
 to comparing inputs (ignoring `__provider`); a replacement re-runs Check without olds and is
 create-before-delete unless `delete_before_replace`; deletions run last; a failed step keeps
-the prior state; Read with an empty id drops the resource; None outputs are dropped.
-Not mirrored: dependencies between resources, secrets re-marking, `ignore_changes`, aliases,
-import, and a fresh host per command (one `ProviderHost` and its cached, configured provider
-instances live across runs; the host configures each distinct pickle once, with the config
-of the latest Configure).
+the prior state; Read with an empty id drops the resource; None outputs are dropped. Secrets:
+the provider gets plain values (the host does not accept secrets), and the state marks secret
+what the engine would (`ResourceState.secrets`, `secret_inputs`: what came from a secret input,
+kept through refresh and unchanged runs), so a program's `run_program(...).desired()` with
+`config.require_secret` or `Output.secret` values runs as it does under the engine.
+Not mirrored: dependencies between resources, `additional_secret_outputs`, `ignore_changes`,
+aliases, import, and, unless `new_host_each_run`, a fresh host per command (one
+`ProviderHost` and its cached, configured provider instances live across runs; the host
+configures each distinct pickle once, with the config of the latest Configure).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
 from .host import CheckFailure, ProviderHost
-from .props import contains_secret, contains_unknown
+from .props import contains_unknown, mark_secrets, secret_paths
 
 __all__ = [
     "CheckFailedError",
@@ -49,8 +49,13 @@ class ResourceState:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     secrets: frozenset[str] = frozenset()
-    """Top-level keys the engine keeps secret in state: those whose input was secret (the
-    provider saw them in plain text; the engine marks the same-named outputs secret again)."""
+    """Paths of the outputs the engine keeps secret (`name`, `config.tags`: keys joined by
+    `.`): the provider sees secrets in plain text, and the engine marks secret again what
+    came from a secret input (see `secret_inputs`). Not included: outputs listed in a
+    resource's `additional_secret_outputs`, which `Stack` does not know."""
+    secret_inputs: frozenset[str] = frozenset()
+    """Paths of the inputs the engine keeps secret: where Check's inputs have a same-named
+    secret in what the program declared."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Step:
     replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     secret_inputs: frozenset[str] = frozenset()
-    """Top-level input keys whose desired value was, or held, a secret."""
+    """Paths of `checked_inputs` the engine marks secret (see `ResourceState.secret_inputs`)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,31 @@ def _drop_none(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if v is not None}
 
 
+def _output_secrets(
+    outputs: Mapping[str, Any], marked: Mapping[str, Any], secret_inputs: frozenset[str]
+) -> frozenset[str]:
+    """The paths of `outputs` the engine marks secret: those with a secret in the same place of
+    `marked` (the provider call's secret-marked properties), and, after every step, each output
+    whose same-named input is secret as a whole."""
+    paths = secret_paths(outputs, marked) | {key for key in outputs if key in secret_inputs}
+    return secret_paths(outputs, mark_secrets(outputs, paths))  # a marked object covers its keys
+
+
+def _applied(
+    id_: str,
+    urn: str,
+    inputs: dict[str, Any],
+    outputs: Mapping[str, Any],
+    secret_inputs: frozenset[str],
+) -> ResourceState:
+    """The state after a Create or Update: secrets re-marked from the inputs sent."""
+    kept = _drop_none(outputs)
+    marked = mark_secrets(inputs, secret_inputs)
+    return ResourceState(
+        id_, urn, inputs, kept, _output_secrets(kept, marked, secret_inputs), secret_inputs
+    )
+
+
 class Stack:
     """Engine-like state and steps for resources of one dynamic type, all served by `host`.
 
@@ -159,7 +189,7 @@ class Stack:
         type_token: str,
         project: str = "test",
         stack: str = "dev",
-        config: Mapping[str, str] | None = None,
+        config: Mapping[str, Any] | None = None,
         parallel: int = 4,
         new_host_each_run: bool = False,
     ) -> None:
@@ -269,7 +299,9 @@ class Stack:
             if step_failures:
                 failures[name] = step_failures
             elif step is not None:
-                secret = frozenset(k for k, v in desired[name].items() if contains_secret(v))
+                # The engine copies the secretness of what the program declared onto the
+                # checked inputs (the host gets, and Check returns, plain values).
+                secret = secret_paths(step.checked_inputs, desired[name])
                 steps[name] = dataclasses.replace(step, secret_inputs=secret)
         for name, state in self.resources.items():
             if name not in desired:
@@ -281,7 +313,7 @@ class Stack:
     def _create(self, name: str, step: Step) -> ResourceState:
         urn = self.urn(name)
         id_, outputs = self.host.create(urn, step.checked_inputs)
-        return ResourceState(id_, urn, step.checked_inputs, _drop_none(outputs), step.secret_inputs)
+        return _applied(id_, urn, step.checked_inputs, outputs, step.secret_inputs)
 
     def _delete(self, state: ResourceState) -> None:
         self.host.delete(state.id, state.urn, state.outputs, state.inputs)
@@ -291,12 +323,19 @@ class Stack:
         prior = self.resources.get(name)
         if step.op == "create":
             self._set(name, self._create(name, step))
-        elif step.op == "same":
+        elif step.op == "same":  # the outputs stay as stored, secrets included
             assert prior is not None
+            marked = mark_secrets(prior.outputs, prior.secrets)
+            secrets = _output_secrets(prior.outputs, marked, step.secret_inputs)
             self._set(
                 name,
                 ResourceState(
-                    prior.id, prior.urn, step.checked_inputs, prior.outputs, step.secret_inputs
+                    prior.id,
+                    prior.urn,
+                    step.checked_inputs,
+                    prior.outputs,
+                    secrets,
+                    step.secret_inputs,
                 ),
             )
         elif step.op == "update":
@@ -306,13 +345,7 @@ class Stack:
             )
             self._set(
                 name,
-                ResourceState(
-                    prior.id,
-                    prior.urn,
-                    step.checked_inputs,
-                    _drop_none(outputs),
-                    step.secret_inputs,
-                ),
+                _applied(prior.id, prior.urn, step.checked_inputs, outputs, step.secret_inputs),
             )
         elif step.op == "replace":
             assert prior is not None
@@ -406,8 +439,16 @@ class Stack:
             self._set(name, None)
             return RefreshOutcome(drift=True, deleted=True)
         outputs = _drop_none(read.outputs)
-        inputs = read.inputs if read.inputs is not None else state.inputs
-        self._set(name, ResourceState(read.id, state.urn, inputs, outputs, state.secrets))
+        # The engine keeps secret what was secret in the state: live values copy the marks of
+        # the same-named stored ones.
+        if read.inputs is not None:
+            inputs = read.inputs
+            secret_inputs = secret_paths(inputs, mark_secrets(state.inputs, state.secret_inputs))
+        else:
+            inputs, secret_inputs = state.inputs, state.secret_inputs
+        marked = mark_secrets(state.outputs, state.secrets)
+        secrets = _output_secrets(outputs, marked, secret_inputs)
+        self._set(name, ResourceState(read.id, state.urn, inputs, outputs, secrets, secret_inputs))
         return RefreshOutcome(drift=outputs != state.outputs or read.id != state.id)
 
     def refresh(self) -> dict[str, RefreshOutcome]:

@@ -8,6 +8,7 @@ dicts (see `truto_pulumi.testing.props` for the encoding).
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import queue
 import subprocess
@@ -20,6 +21,7 @@ from types import TracebackType
 from typing import IO, Any, TypeVar
 
 import grpc
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from .props import from_struct, to_struct
@@ -339,11 +341,18 @@ class ProviderHost:
 
     # -- the ResourceProvider calls ------------------------------------------------------------
 
-    def configure(self, config: Mapping[str, str]) -> None:
-        """Configure with the stack config; keys are namespaced (`truto:apiToken`)."""
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Configure with the stack config; keys are namespaced (`truto:apiToken`). Values
+        may be typed (numbers, booleans), as `pulumi config set --type` or YAML give them:
+        `args` carries them as they are, `variables` as text (JSON for non-strings), as the
+        engine sends them."""
+        plain = {key: rpc.unwrap_rpc_secret(value) for key, value in config.items()}
         request = provider_pb2.ConfigureRequest(
-            variables=dict(config),
-            args=to_struct(config),
+            variables={
+                key: value if isinstance(value, str) else json.dumps(value)
+                for key, value in plain.items()
+            },
+            args=to_struct(plain),
             acceptSecrets=True,
             acceptResources=True,
         )

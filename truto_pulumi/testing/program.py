@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
@@ -43,7 +44,8 @@ class Registration:
     type_token: str
     name: str
     inputs: dict[str, Any]
-    """Inputs without `__provider`."""
+    """Inputs without `__provider`. A secret is an RPC secret (`rpc.wrap_rpc_secret`) where the
+    program put it, also inside an object or list (`config.tags`), as the engine receives it."""
     provider: str | None
     """The pickled provider (`__provider`), for dynamic resources."""
     secret_outputs: tuple[str, ...] = ()
@@ -66,10 +68,14 @@ class ProgramMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.run = ProgramRun()
         self._secret_outputs: dict[str, tuple[str, ...]] = {}
+        self._sent_inputs: dict[tuple[str, str], dict[str, Any]] = {}
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[Any, Any]]:
+        # The SDK's own decoding (`args.inputs`) lifts a nested secret up to its top-level
+        # property; the engine gets it where the program put it, so record that form.
+        sent = self._sent_inputs.pop((args.typ, args.name), args.inputs)
         inputs = {key: value for key, value in args.inputs.items() if key != "__provider"}
         secret_outputs = self._secret_outputs.get(args.name, ())
         provider = args.inputs.get("__provider")
@@ -77,7 +83,7 @@ class ProgramMocks(pulumi.runtime.Mocks):
             Registration(
                 args.typ,
                 args.name,
-                inputs,
+                {key: value for key, value in sent.items() if key != "__provider"},
                 rpc.unwrap_rpc_secret(provider) if provider is not None else None,
                 secret_outputs,
             )
@@ -100,6 +106,10 @@ class ProgramMocks(pulumi.runtime.Mocks):
         """Remember a resource's `additional_secret_outputs` (the engine's secret re-marking)."""
         self._secret_outputs[name] = tuple(keys)
 
+    def note_sent_inputs(self, type_token: str, name: str, inputs: dict[str, Any]) -> None:
+        """Remember a resource's inputs as the program sent them (nested secrets in place)."""
+        self._sent_inputs[(type_token, name)] = inputs
+
 
 class _SecretAwareMonitor(MockMonitor):
     def __init__(self, mocks: ProgramMocks) -> None:
@@ -108,7 +118,39 @@ class _SecretAwareMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
         self._program_mocks.note_secret_outputs(request.name, list(request.additionalSecretOutputs))
+        if request.type != "pulumi:pulumi:Stack":
+            self._program_mocks.note_sent_inputs(
+                request.type, request.name, _as_sent(request.object)
+            )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+"""The key marking a special value (secret, asset, resource reference) on the wire."""
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+"""Its value for a secret."""
+
+
+def _as_sent(properties: Any) -> dict[str, Any]:
+    """A registration's property Struct decoded like `rpc.deserialize_properties`, except that a
+    secret stays where it is instead of making its whole object or list secret."""
+    decoded = _decode_as_sent(properties)
+    if not isinstance(decoded, dict):
+        raise TypeError(f"expected a property bag, got {type(decoded).__name__}")
+    return decoded
+
+
+def _decode_as_sent(value: Any) -> Any:
+    if isinstance(value, struct_pb2.Struct):
+        if _SIG_KEY not in value:
+            decoded = {key: _decode_as_sent(item) for key, item in value.items()}
+            return {key: item for key, item in decoded.items() if item is not None}
+        if value[_SIG_KEY] == _SECRET_SIG:
+            return rpc.wrap_rpc_secret(_decode_as_sent(value["value"]))
+        return rpc.deserialize_properties(value)  # an asset, archive or resource reference
+    if isinstance(value, struct_pb2.ListValue):
+        return [_decode_as_sent(item) for item in value]
+    return rpc.deserialize_property(value)
 
 
 def install_mocks(

@@ -3,20 +3,30 @@
 Unknown (computed) values are written as the engine's sentinel string `UNKNOWN`; the host turns
 it into a `pulumi.output.Unknown` for the provider. When reading Structs back, every
 `pulumi.output.Unknown` becomes `UNKNOWN` again, so plain dict comparisons work. Numbers come
-back as floats and keys whose value is `None` are dropped, as with the real engine.
+back as floats and keys whose value is `None` are dropped, as with the real engine. Secrets
+(`rpc.wrap_rpc_secret` values, also nested) are sent as plain values: the dynamic provider host
+does not accept secrets, so the engine unwraps them before every call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import Any, Final, TypeVar
 
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-__all__ = ["UNKNOWN", "contains_secret", "contains_unknown", "from_struct", "to_struct"]
+__all__ = [
+    "UNKNOWN",
+    "contains_secret",
+    "contains_unknown",
+    "from_struct",
+    "mark_secrets",
+    "secret_paths",
+    "to_struct",
+]
 
 UNKNOWN: Final[str] = rpc.UNKNOWN
 """The engine's unknown-value sentinel; put it in desired properties to model a computed value."""
@@ -93,6 +103,49 @@ def contains_unknown(value: Any) -> bool:
 def contains_secret(value: Any) -> bool:
     """True if `value` is, or contains, a secret (`Output.secret`, `config.require_secret`)."""
     return _contains(value, rpc.is_rpc_secret)
+
+
+def secret_paths(props: Mapping[str, Any], marked: Mapping[str, Any]) -> frozenset[str]:
+    """The properties of `props` the engine marks secret, copying the secretness of the
+    same-named values of `marked` (which carry RPC secrets): the engine's `annotateSecrets`,
+    which it applies because the dynamic provider host does not accept secrets.
+
+    It recurses into an object present on both sides (a secret inside `config` marks
+    `config.tags`, not the whole `config`); any other value that is, or holds, a secret marks
+    the whole same-named value (a list with one secret element: the whole list). Paths are
+    keys joined by `.`.
+    """
+    found: set[str] = set()
+
+    def walk(outs: Mapping[str, Any], ins: Mapping[str, Any], prefix: str) -> None:
+        for key, in_value in ins.items():
+            if key not in outs:
+                continue
+            out_value, path = outs[key], f"{prefix}{key}"
+            if (
+                isinstance(out_value, Mapping)
+                and isinstance(in_value, Mapping)
+                and not rpc.is_rpc_secret(in_value)
+            ):
+                walk(out_value, in_value, f"{path}.")
+            elif contains_secret(in_value):
+                found.add(path)
+
+    walk(props, marked, "")
+    return frozenset(found)
+
+
+def mark_secrets(props: Mapping[str, Any], paths: Collection[str]) -> dict[str, Any]:
+    """`props` with the values at `paths` (keys joined by `.`) wrapped as RPC secrets."""
+
+    def walk(value: Any, path: str) -> Any:
+        if path in paths:
+            return rpc.wrap_rpc_secret(value)
+        if isinstance(value, Mapping):
+            return {key: walk(item, f"{path}.{key}") for key, item in value.items()}
+        return value
+
+    return {key: walk(value, str(key)) for key, value in props.items()}
 
 
 def _contains(value: Any, found: Callable[[Any], bool]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.settings import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY
@@ -24,14 +25,15 @@ def mcp_server_stack(
     *,
     api_token: str,
     base_url: str,
-    settings: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
     project: str = "truto-lifecycle",
     stack: str = "test",
     new_host_each_run: bool = False,
 ) -> Stack:
     """A `Stack` of TrutoMcpServer resources whose provider talks to `base_url`.
 
-    `settings` adds stack config (e.g. `{"truto:operationTimeoutSeconds": "1"}`). The host
+    `settings` adds stack config (e.g. `{"truto:operationTimeoutSeconds": "1"}`, or typed:
+    `{"truto:operationTimeoutSeconds": 1}`, as `pulumi config set --type int` gives it). The host
     configures its one provider instance from the first stack that uses it, so every stack on
     one host should carry the same config: give a stack with other settings a host of its own.
     """
