@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -134,7 +135,6 @@ def validated_base_url(base_url: str) -> str:
             problem = "it contains white space"
         elif parsed.username is not None or parsed.password is not None:
             problem = "it carries user info (user:password@); give the token as truto:apiToken"
-            base_url = parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl()
         elif parsed.query or url.endswith("?"):
             problem = "it has a query string, which would end up inside every request's path"
         elif parsed.fragment or "#" in url:
@@ -142,10 +142,18 @@ def validated_base_url(base_url: str) -> str:
     if problem is not None:
         raise TrutoConfigError(
             f"{BASE_URL_KEY} must be the http(s) URL of Truto's API, such as "
-            f"{DEFAULT_BASE_URL}, but {problem}: got {base_url!r}",
+            f"{DEFAULT_BASE_URL}, but {problem}: got {_without_userinfo(base_url)!r}",
             setting=BASE_URL_KEY,
         )
     return url
+
+
+def _without_userinfo(url: str) -> str:
+    """`url` without the `user:password@` of its authority, which must never be echoed."""
+    return _USERINFO.sub("//", url, count=1)
+
+
+_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 def validate_api_token(api_token: str) -> None:

@@ -1,0 +1,59 @@
+"""A program whose `name` is an Output that may resolve to None (an optional config value):
+the server is named after the resource, as when no name is given, through the test kit and the
+real provider host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+from truto_pulumi.testing import Stack, run_program
+
+ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+PROJECT = "naming"
+
+PROGRAM = f"""
+import pulumi
+from truto_pulumi import TrutoMcpServer
+
+config = pulumi.Config()
+optional_name = config.get("serverName")
+TrutoMcpServer(
+    "plain", integrated_account_id={ACCOUNT!r}, name=pulumi.Output.from_input(optional_name)
+)
+TrutoMcpServer(
+    "hidden", integrated_account_id={ACCOUNT!r}, name=pulumi.Output.secret(optional_name)
+)
+"""
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Path:
+    path = tmp_path / "__main__.py"
+    path.write_text(PROGRAM)
+    return path
+
+
+def desired_from(program: Path, **config: str) -> dict[str, dict[str, Any]]:
+    values = {f"{PROJECT}:{key}": value for key, value in config.items()}
+    return run_program(program, project=PROJECT, config=values).desired()
+
+
+def test_a_name_output_resolving_to_none_names_the_server_after_the_resource(
+    stack: Stack, emulator: Emulator, program: Path
+) -> None:
+    stack.apply_step(desired_from(program))
+
+    posts = sorted(e["body"]["name"] for e in emulator.journal() if e["method"] == "POST")
+    assert posts == ["hidden", "plain"]
+    assert stack.resources["plain"].secrets == frozenset()
+    assert stack.resources["hidden"].secrets == {"name"}
+
+    emulator.clear_journal()
+    stack.apply_step(desired_from(program, serverName="Given"))
+    patches = [e["body"] for e in emulator.journal() if e["method"] == "PATCH"]
+    assert patches == [{"name": "Given"}, {"name": "Given"}]
+    stack.destroy()
