@@ -74,6 +74,8 @@ class TrutoMcpServerProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve and validate settings (stack config, then env). No I/O: the HTTP client is
         opened by the first operation that needs it, so preview never pays for it."""
+        self._run = None
+        self._config_problem, self._config_setting = MISSING_TOKEN_MESSAGE, API_TOKEN_KEY
         try:
             settings = resolve_settings(req.config.get, os.environ)
             if settings.api_token is None:
