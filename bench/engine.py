@@ -18,16 +18,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pulumi
-import pulumi.dynamic
-from pulumi.dynamic import ResourceProvider
-
 from tests.engine.driver import EngineStack, pulumi_cli
 from truto_pulumi import TrutoMcpServer
 
 from .emulator import EmulatorProcess
-from .reference_provider import ReferenceProvider
-from .trivial_provider import NullProvider
+from .reference_provider import ReferenceProvider, ReferenceServer
+from .trivial_provider import NullProvider, NullResource
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-0000000000be"
 OPERATIONS = ("up", "preview", "refresh", "destroy")
@@ -42,11 +38,10 @@ def program(variant: str, n: int) -> Callable[[], None]:
             props = {"integrated_account_id": ACCOUNT, "name": f"bench-{i}"}
             if variant == "ours":
                 TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=f"bench-{i}")
+            elif variant == "reference":
+                ReferenceServer(ReferenceProvider(), f"s{i}", props)
             else:
-                provider: ResourceProvider = (
-                    ReferenceProvider() if variant == "reference" else NullProvider()
-                )
-                pulumi.dynamic.Resource(provider, f"s{i}", props)
+                NullResource(NullProvider(), f"s{i}", props)
 
     return declare
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pulumi.dynamic
 from pulumi.dynamic import (
     CheckResult,
     ConfigureRequest,
@@ -21,7 +22,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-__all__ = ["ReferenceProvider"]
+__all__ = ["ReferenceProvider", "ReferenceServer"]
 
 _INPUTS = ("integrated_account_id", "name", "config", "expires_at")
 _BODY = ("name", "config", "expires_at")
@@ -89,3 +90,7 @@ def _outputs(
     outputs.update({key: server[key] for key in _SERVER if server.get(key) is not None})
     outputs.update({key: secrets[key] for key in _SECRETS if secrets.get(key) is not None})
     return outputs
+
+
+class ReferenceServer(pulumi.dynamic.Resource, module="bench", name="Reference"):
+    """A server made by `ReferenceProvider`."""

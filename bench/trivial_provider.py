@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, ReadResult, ResourceProvider
 
-__all__ = ["NullProvider", "TrivialProvider"]
+__all__ = ["NullProvider", "NullResource", "TrivialProvider"]
 
 
 class TrivialProvider(ResourceProvider):
@@ -39,3 +40,7 @@ class NullProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         return None
+
+
+class NullResource(pulumi.dynamic.Resource, module="bench", name="Null"):
+    """A resource of `NullProvider`."""
