@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +24,7 @@ from truto_pulumi import TrutoMcpServer
 
 from .emulator import EmulatorProcess
 from .reference_provider import ReferenceProvider, ReferenceServer
+from .report import ENGINE_BEGIN, ENGINE_END, engine_section
 from .trivial_provider import NullProvider, NullResource
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-0000000000be"
@@ -69,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.engine")
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--write", type=Path, help="put the table into this Markdown file (docs/benchmarks.md)"
+    )
     args = parser.parse_args(argv)
     cli = pulumi_cli()
     if cli is None:
@@ -92,8 +97,41 @@ def main(argv: list[str] | None = None) -> int:
                 ours, ref, null = (statistics.median(times[v][operation]) for v in variants)
                 cells = (f"{ours:.2f}", f"{ref:.2f}", f"{null:.2f}", f"{ours / ref:.2f}")
                 rows.append(f"| {n} | {operation} | " + " | ".join(cells) + " |")
-    print("\n".join(rows))
+    table = "\n".join(rows)
+    print(table)
+    if args.write is not None:
+        write_section(args.write, table, args.rounds, cli)
     return 0
+
+
+def _cli_version(cli: str) -> str:
+    done = subprocess.run([cli, "version"], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def write_section(path: Path, table: str, rounds: int, cli: str) -> None:
+    """Replace (or add) this benchmark's section of `path`."""
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    section = "\n".join(
+        [
+            ENGINE_BEGIN,
+            "## 7. Through the real engine",
+            "",
+            f"Written by `python -m bench.engine --write docs/benchmarks.md` on {when} with the"
+            f" pinned CLI (`pulumi version`: {_cli_version(cli)}); median of {rounds} rounds,"
+            " variants interleaved.",
+            "Each round is a fresh stack: `up` (create N), `preview`, `refresh`, `destroy`,"
+            " through the Automation API against the emulator in its own process. *No HTTP* is a"
+            " provider that calls nothing: the engine's and the provider host's own cost.",
+            "",
+            table,
+            ENGINE_END,
+        ]
+    )
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = engine_section(text)
+    text = text.replace(kept.strip(), "").rstrip() if kept else text.rstrip()
+    path.write_text(text + "\n\n" + section + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

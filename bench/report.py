@@ -578,6 +578,19 @@ def write_report(results: Results, directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     markdown = directory / "benchmarks.md"
     raw = directory / "benchmarks.json"
-    markdown.write_text(render_markdown(results), encoding="utf-8")
+    engine = engine_section(markdown.read_text(encoding="utf-8")) if markdown.exists() else ""
+    markdown.write_text(render_markdown(results) + engine, encoding="utf-8")
     raw.write_text(json.dumps(to_json(results), indent=1) + "\n", encoding="utf-8")
     return markdown, raw
+
+
+ENGINE_BEGIN = "<!-- bench.engine -->"
+ENGINE_END = "<!-- /bench.engine -->"
+
+
+def engine_section(markdown: str) -> str:
+    """The section `python -m bench.engine` wrote into `markdown`, kept across `make bench`."""
+    start, end = markdown.find(ENGINE_BEGIN), markdown.find(ENGINE_END)
+    if start < 0 or end < start:
+        return ""
+    return "\n" + markdown[start : end + len(ENGINE_END)] + "\n"

@@ -161,3 +161,20 @@ def test_a_name_output_with_a_value_is_kept(mocks: ProgramMocks) -> pulumi.Outpu
         assert name == "Declared"
 
     return server.name.apply(check)
+
+
+@pulumi.runtime.test
+def test_a_program_of_a_thousand_servers_registers_them_all(
+    mocks: ProgramMocks,
+) -> pulumi.Output[Any]:
+    # pulumi.dynamic re-wraps a pickle patch per resource; unchecked, ~950 exceed the
+    # recursion limit while the provider is pickled.
+    servers = [
+        TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=f"server {i}")
+        for i in range(1200)
+    ]
+
+    def check(ids: list[str]) -> None:
+        assert len(ids) == len(mocks.run.registrations) == 1200
+
+    return pulumi.Output.all(*(server.id for server in servers)).apply(check)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import pickle
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -113,12 +115,26 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
         for output in (*SECRET_OUTPUTS, *SERVER_OUTPUTS, "token_known"):
             props[output] = None
         secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
-        super().__init__(
-            TrutoMcpServerProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(opts, secrets),
-        )
+        with _pickler_left_as_found():
+            super().__init__(
+                TrutoMcpServerProvider(),
+                resource_name,
+                props,
+                pulumi.ResourceOptions.merge(opts, secrets),
+            )
+
+
+@contextmanager
+def _pickler_left_as_found() -> Iterator[None]:
+    """Undo what pulumi.dynamic's `serialize_provider` leaves patched on pickle's pure-Python
+    Pickler. It wraps the patch of the previous call on every call, so that past about 950
+    dynamic resources in one program, pickling the provider exceeds the recursion limit."""
+    pickler: Any = pickle._Pickler
+    saved = pickler._batch_setitems, pickler.save_dict
+    try:
+        yield
+    finally:
+        pickler._batch_setitems, pickler.save_dict = saved
 
 
 def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulumi.Input[str]:
