@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import ast
+import builtins
+import json
 import keyword
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,108 +23,205 @@ from truto_pulumi.testing import run_program
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 
-TRICKY_NAMES = [
-    "class",
-    "None",
-    "import",
-    "match",
-    "type",
-    "1st server",
-    "!!!",
-    "Ünïcode 服务",
-    "服务",
-    "",
-    "x",
-    "x",
-    "X",
-    "x-2",
-    "a-b",
-    "a_b",
-    'it\'s "quoted" \\ back\nslash',
-    "print",
-    "TrutoMcpServer",
-    "ACCOUNT_ID",
-    "McpServerConfigArgs",
-    "long " * 40,
-]
+OFF_LIMITS = frozenset(
+    {"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", "pulumi", *dir(builtins)}
+)
+"""What a variable of the printed code must not shadow."""
+
+SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
+"""Soft keywords of every supported Python, whichever runs the tests."""
+
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+TABLE: dict[str, tuple[list[str], list[str], list[str]]] = {
+    # behaviour: (server names, their resource names, their variables)
+    "keyword": (["class", "import"], ["class", "import"], ["class_server", "import_server"]),
+    "soft-keyword": (
+        ["match", "case", "type", "_"],
+        ["match", "case", "type", "mcp-00000003"],
+        ["match_server", "case_server", "type_server", "mcp_00000003"],
+    ),
+    "constant": (["None", "True"], ["none", "true"], ["none", "true"]),
+    "leading-digit": (
+        ["1st server", "2024"],
+        ["1st-server", "2024"],
+        ["server_1st_server", "server_2024"],
+    ),
+    "prefixed-variable-collision": (
+        ["server-1st", "1st"],
+        ["server-1st", "1st"],
+        ["server_1st", "server_1st_2"],
+    ),
+    "punctuation-only": (
+        ["!!!", "..."],
+        ["mcp-00000000", "mcp-00000001"],
+        ["mcp_00000000", "mcp_00000001"],
+    ),
+    "empty": (["", "ok"], ["mcp-00000000", "ok"], ["mcp_00000000", "ok"]),
+    "non-ascii": (
+        ["Ünïcode 服务", "服务"],
+        ["unicode", "mcp-00000001"],
+        ["unicode", "mcp_00000001"],
+    ),
+    "duplicates-and-suffix-collision": (
+        ["x", "x", "X", "x-2"],
+        ["x", "x-2", "x-3", "x-2-2"],
+        ["x", "x_2", "x_3", "x_2_2"],
+    ),
+    "punctuation-collision": (["a-b", "a_b"], ["a-b", "a-b-2"], ["a_b", "a_b_2"]),
+    "fallback-collision": (
+        ["mcp-00000001", "服务"],
+        ["mcp-00000001", "mcp-00000001-2"],
+        ["mcp_00000001", "mcp_00000001_2"],
+    ),
+    "quotes-backslashes-newlines": (
+        ['it\'s "quoted" \\ back\nslash\r\u2028'],
+        ["it-s-quoted-back-slash"],
+        ["it_s_quoted_back_slash"],
+    ),
+    "builtin-or-imported": (
+        ["print", "type", "TrutoMcpServer", "ACCOUNT_ID", "pulumi"],
+        ["print", "type", "trutomcpserver", "account-id", "pulumi"],
+        ["print_2", "type_server", "trutomcpserver", "account_id", "pulumi_2"],
+    ),
+    "very-long": (["long " * 40], ["long-" * 11 + "long"], ["long_" * 11 + "long"]),
+}
+
+ALL_NAMES = [name for names, _, _ in TABLE.values() for name in names]
 
 
-def servers_named(names: list[str]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Declared:
+    """One `TrutoMcpServer(...)` statement of rendered code."""
+
+    variable: str
+    resource_name: str
+    name: Any
+    adopt_id: str
+
+
+def servers_named(names: list[str], *, shared_id_prefix: bool = False) -> list[dict[str, Any]]:
+    """Servers in the order given; their ids differ in the first 8 characters unless shared."""
     return [
-        {"id": f"00000000-0000-4000-8000-{index:012d}", "name": name}
+        {"id": f"00000000-0000-4000-8000-{index:012x}", "name": name}
+        if shared_id_prefix
+        else {"id": f"{index:08x}-0000-4000-8000-000000000000", "name": name}
         for index, name in enumerate(names)
     ]
 
 
-def assigned_variables(code: str) -> list[str]:
-    tree = ast.parse(code)
-    return [
-        target.id
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    ]
+def declared(code: str) -> list[Declared]:
+    """The servers the code declares, in order."""
+    found = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            call = node.value
+            assert isinstance(call.func, ast.Name)
+            assert call.func.id == "TrutoMcpServer"
+            (target,) = node.targets
+            assert isinstance(target, ast.Name)
+            keywords = {k.arg: k.value for k in call.keywords}
+            found.append(
+                Declared(
+                    variable=target.id,
+                    resource_name=ast.literal_eval(call.args[0]),
+                    name=ast.literal_eval(keywords["name"]),
+                    adopt_id=ast.literal_eval(keywords["adopt_id"]),
+                )
+            )
+    return found
 
 
-def resource_names(code: str) -> list[str]:
-    tree = ast.parse(code)
-    return [
-        str(node.value.args[0].value)
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.value, ast.Call)
-        and node.value.args
-        and isinstance(node.value.args[0], ast.Constant)
-    ]
-
-
-@pytest.mark.parametrize("name", sorted(set(TRICKY_NAMES)))
-def test_tricky_name_renders_code_that_compiles(name: str) -> None:
-    code = render_program(ACCOUNT, servers_named([name]))
+def assert_runnable(code: str, servers: list[dict[str, Any]]) -> list[Declared]:
+    """Code that compiles, declares each server once by its own name, and clashes nowhere."""
     compile(code, "discovered.py", "exec")
-    (variable,) = [v for v in assigned_variables(code) if v != "ACCOUNT_ID"]
-    assert variable.isidentifier()
-    assert not keyword.iskeyword(variable)
-    assert not keyword.issoftkeyword(variable)
-    assert variable not in {"TrutoMcpServer", "McpServerConfigArgs", "print", "type"}
-    (resource_name,) = resource_names(code)
-    assert resource_name.isascii()
-    assert resource_name
+    found = declared(code)
+    assert [(d.name, d.adopt_id) for d in found] == [(s["name"], s["id"]) for s in servers]
+    variables = [d.variable for d in found]
+    assert len(set(variables)) == len(variables)
+    for variable in variables:
+        assert variable.isidentifier()
+        assert variable.isascii()
+        assert not keyword.iskeyword(variable)
+        assert variable not in SOFT_KEYWORDS
+        assert variable not in OFF_LIMITS
+    resource_names = [d.resource_name for d in found]
+    assert len(set(resource_names)) == len(resource_names)
+    assert all(SLUG.fullmatch(r) for r in resource_names), resource_names
+    return found
 
 
-def test_duplicate_and_colliding_names_get_distinct_variables_and_resource_names() -> None:
-    code = render_program(ACCOUNT, servers_named(TRICKY_NAMES))
-    variables = assigned_variables(code)
-    names = resource_names(code)
-    assert len(set(variables)) == len(variables) == len(TRICKY_NAMES) + 1
-    assert len(set(names)) == len(names) == len(TRICKY_NAMES)
-    assert names[10:14] == ["x", "x-2", "x-3", "x-2-2"]
-
-
-def test_rendering_is_deterministic() -> None:
-    servers = servers_named(TRICKY_NAMES)
-    assert render_program(ACCOUNT, servers) == render_program(ACCOUNT, servers)
-
-
-def test_rendered_program_registers_every_server_with_its_own_name_and_adopt_id(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("names", "resource_names", "variables"),
+    [pytest.param(*case, id=behaviour) for behaviour, case in TABLE.items()],
+)
+def test_tricky_names_render_runnable_code(
+    names: list[str], resource_names: list[str], variables: list[str]
 ) -> None:
-    servers = servers_named([name for name in TRICKY_NAMES if name])
+    found = assert_runnable(render_program(ACCOUNT, servers_named(names)), servers_named(names))
+    assert [d.resource_name for d in found] == resource_names
+    assert [d.variable for d in found] == variables
+
+
+def test_missing_name_renders_runnable_code() -> None:
+    servers = [{"id": "00000000-0000-4000-8000-000000000000"}]
+    (only,) = assert_runnable(render_program(ACCOUNT, servers), [{**servers[0], "name": None}])
+    assert only.resource_name == "mcp-00000000"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        *(pytest.param(names, id=behaviour) for behaviour, (names, _, _) in TABLE.items()),
+        pytest.param(ALL_NAMES, id="all-in-one-program"),
+    ],
+)
+def test_rendered_program_registers_each_server_once_under_mocks(
+    names: list[str], tmp_path: Path
+) -> None:
+    servers = servers_named(names)
     program = tmp_path / "__main__.py"
-    program.write_text(render_program(ACCOUNT, servers))
+    program.write_text(render_program(ACCOUNT, servers), encoding="utf-8")
     run = run_program(program)
     registered = sorted((r.inputs["adopt_id"], r.inputs["name"]) for r in run.registrations)
     assert registered == sorted((s["id"], s["name"]) for s in servers)
+    assert {r.inputs["integrated_account_id"] for r in run.registrations} == {ACCOUNT}
     assert len({r.name for r in run.registrations}) == len(servers)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(max_size=30), max_size=8).map(lambda names: names + names[:2]))
-def test_any_names_render_code_with_unique_variables_and_resource_names(names: list[str]) -> None:
-    code = render_program(ACCOUNT, servers_named(names))
-    compile(code, "discovered.py", "exec")
-    variables = assigned_variables(code)
-    assert len(set(variables)) == len(variables)
-    assert all(not keyword.iskeyword(v) and not keyword.issoftkeyword(v) for v in variables)
-    assert len(set(resource_names(code))) == len(names)
+def test_rendering_is_deterministic_across_processes() -> None:
+    servers = servers_named(ALL_NAMES)
+    script = (
+        "import json, sys\n"
+        "from truto_pulumi.discover import render_program\n"
+        "sys.stdout.write(json.dumps(render_program(sys.argv[1], json.loads(sys.stdin.read()))))"
+    )
+    rendered = render_program(ACCOUNT, servers)
+    for seed in ("0", "1"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, ACCOUNT],
+            input=json.dumps(servers),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert json.loads(done.stdout) == rendered
+
+
+def with_collisions(names: list[str]) -> list[str]:
+    """The names, then repeats of the first two and what their suffixed slugs could be."""
+    return names + names[:2] + [f"{name}-2" for name in names[:2]] + ["", "_"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.text(max_size=40), st.sampled_from(ALL_NAMES)), max_size=8).map(
+        with_collisions
+    ),
+    st.booleans(),
+)
+def test_any_names_render_runnable_code(names: list[str], shared_id_prefix: bool) -> None:
+    servers = servers_named(names, shared_id_prefix=shared_id_prefix)
+    assert_runnable(render_program(ACCOUNT, servers), servers)

@@ -80,8 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-_TAKEN = frozenset({"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", *dir(builtins)})
-"""Names the printed code uses or Python provides: never a variable of it."""
+_TAKEN = frozenset(
+    {"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", "pulumi", *dir(builtins)}
+)
+"""Names the printed code (or a program it is pasted into) uses, or Python provides."""
+
+_SOFT_KEYWORDS = frozenset({"_", "case", "match", "type", *keyword.softkwlist})
+"""Soft keywords of every supported Python (`type` is one from 3.12): same code on each."""
 
 _MAX_SLUG = 60
 
@@ -101,7 +106,7 @@ def _identifier(resource_name: str) -> str:
     variable = resource_name.replace("-", "_")
     if not variable.isidentifier():
         variable = f"server_{variable}"
-    if keyword.iskeyword(variable) or keyword.issoftkeyword(variable):
+    if keyword.iskeyword(variable) or variable in _SOFT_KEYWORDS:
         variable = f"{variable}_server"
     return variable
 
