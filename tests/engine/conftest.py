@@ -20,7 +20,7 @@ def cli() -> str:
     """The `pulumi` CLI; CI must have it (`make pulumi` builds it), elsewhere it may skip."""
     found = pulumi_cli()
     if found is None:
-        reason = "no pulumi CLI on PATH or in .cache/pulumi/bin: run `make pulumi` (about 5 min)"
+        reason = "no pulumi CLI on PATH or in .cache/pulumi/bin: run `make pulumi` (about 6.5 min the first time)"
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the real engine: {reason}")
         pytest.skip(reason)
