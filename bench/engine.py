@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tests.engine.driver import EngineStack, pulumi_cli
 from truto_pulumi import TrutoMcpServer
+from truto_pulumi.resource import _pickler_left_as_found
 
 from .emulator import EmulatorProcess
 from .reference_provider import ReferenceProvider, ReferenceServer
@@ -50,7 +51,9 @@ def program(variant: str, n: int) -> Callable[[], None]:
 
 def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> dict[str, float]:
     """Seconds each operation took, for one fresh stack."""
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
+    # The reference and no-HTTP resources are plain dynamic resources: undo the pickle patch
+    # pulumi.dynamic leaves per resource, as TrutoMcpServer does, or rounds add up to a crash.
+    with _pickler_left_as_found(), tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
         stack = EngineStack(Path(folder), cli, env={"PYTHONPATH": str(ROOT)})
         stack.configure(emulator.token, emulator.url, maxRequestsPerSecond="0")
         stack.program = program(variant, n)

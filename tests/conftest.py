@@ -9,12 +9,31 @@ URL); a test needing other provider settings (no token, short timeouts) gets a h
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.testing import NO_TRUTO_ENV, ProviderHost, Stack, mcp_server_stack
+
+from .engine.driver import pulumi_cli
+
+
+@pytest.fixture(scope="session")
+def cli() -> str:
+    """The `pulumi` CLI for real-engine tests. CI must have it (`.ci/run` runs `make pulumi`);
+    elsewhere a test needing it skips, saying how to get it."""
+    found = pulumi_cli()
+    if found is None:
+        reason = (
+            "no pulumi CLI on PATH or in .cache/pulumi/bin: run `make pulumi` "
+            "(about 6.5 min the first time)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the real engine: {reason}")
+        pytest.skip(reason)
+    return found
 
 
 @pytest.fixture(scope="module")

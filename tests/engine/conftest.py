@@ -1,8 +1,7 @@
-"""Fixtures for the real-engine suite: the pinned CLI (required in CI), a stack per test."""
+"""Fixtures for the real-engine suite: a stack per test (the `cli` fixture is in tests/conftest)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,21 +9,9 @@ import pytest
 
 from truto_pulumi.emulator import Emulator
 
-from .driver import EngineStack, pulumi_cli
+from .driver import EngineStack
 
 StackFactory = Callable[..., EngineStack]
-
-
-@pytest.fixture(scope="session")
-def cli() -> str:
-    """The `pulumi` CLI; CI must have it (`make pulumi` builds it), elsewhere it may skip."""
-    found = pulumi_cli()
-    if found is None:
-        reason = "no pulumi CLI on PATH or in .cache/pulumi/bin: run `make pulumi` (about 6.5 min the first time)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the real engine: {reason}")
-        pytest.skip(reason)
-    return found
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ secretness of each input onto the same-named output, into objects but not into l
 
 from __future__ import annotations
 
-import os
 import runpy
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from pulumi import automation as auto
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import NO_TRUTO_ENV, ProviderHost, Stack, mcp_server_stack, run_program
 
-from ..engine.driver import EngineStack, is_secret, pulumi_cli
+from ..engine.driver import EngineStack, is_secret
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 PROJECT = "secretive"
@@ -121,17 +120,6 @@ def test_an_output_stays_secret_while_its_input_turns_plain_without_a_change(
 
 
 # -- the same program under the real engine -----------------------------------------------------
-
-
-@pytest.fixture
-def cli() -> str:
-    found = pulumi_cli()
-    if found is None:
-        reason = "no pulumi CLI on PATH or in .cache/pulumi/bin: run `make pulumi` (about 5 min)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the real engine: {reason}")
-        pytest.skip(reason)
-    return found
 
 
 def engine_secret_paths(values: dict[str, Any], prefix: str = "") -> set[str]:
