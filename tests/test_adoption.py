@@ -23,6 +23,8 @@ from truto_pulumi.testing import (
     run_program,
 )
 
+from .lifecycle.helpers import made_in_dashboard
+
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000002"
 
@@ -38,19 +40,11 @@ def stack(emulator: Emulator) -> Iterator[Stack]:
         )
 
 
-def made_in_dashboard(emulator: Emulator, account: str = ACCOUNT, **body: Any) -> dict[str, Any]:
-    with emulator.client() as http:
-        answer = http.post(f"/integrated-account/{account}/mcp", json=body)
-    answer.raise_for_status()
-    created: dict[str, Any] = answer.json()
-    return created
-
-
 def test_adopting_patches_only_what_differs_and_creates_nothing(
     stack: Stack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(
-        emulator, name="legacy", config={"methods": ["read"], "tags": ["a"]}
+        emulator, ACCOUNT, name="legacy", config={"methods": ["read"], "tags": ["a"]}
     )
     emulator.clear_journal()
     declared = {
@@ -77,7 +71,7 @@ def test_adopting_patches_only_what_differs_and_creates_nothing(
 def test_adopting_a_server_already_as_declared_sends_no_patch(
     stack: Stack, emulator: Emulator
 ) -> None:
-    existing = made_in_dashboard(emulator, name="same")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="same")
     emulator.clear_journal()
     stack.apply_step(
         {"same": {"integrated_account_id": ACCOUNT, "name": "same", "adopt_id": existing["id"]}}
@@ -86,7 +80,10 @@ def test_adopting_a_server_already_as_declared_sends_no_patch(
 
 
 def test_changing_or_removing_adopt_id_later_is_no_change(stack: Stack, emulator: Emulator) -> None:
-    first, second = made_in_dashboard(emulator, name="x"), made_in_dashboard(emulator, name="y")
+    first, second = (
+        made_in_dashboard(emulator, ACCOUNT, name="x"),
+        made_in_dashboard(emulator, ACCOUNT, name="y"),
+    )
     declared = {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": first["id"]}
     stack.apply_step({"x": declared})
     assert stack.preview({"x": {**declared, "adopt_id": second["id"]}}).is_empty
@@ -114,7 +111,7 @@ def test_adopting_a_server_of_another_account_fails_clearly(
 
 
 def test_adopted_server_survives_refresh_and_updates(stack: Stack, emulator: Emulator) -> None:
-    existing = made_in_dashboard(emulator, name="kept")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="kept")
     declared = {"integrated_account_id": ACCOUNT, "name": "kept", "adopt_id": existing["id"]}
     stack.apply_step({"kept": declared})
     assert stack.refresh()["kept"].drift is False
@@ -126,8 +123,8 @@ def test_adopted_server_survives_refresh_and_updates(stack: Stack, emulator: Emu
 def test_discovered_code_runs_and_adopts_every_server(
     stack: Stack, emulator: Emulator, tmp_path: Path
 ) -> None:
-    made_in_dashboard(emulator, name="Support bot", config={"tags": ["tickets"]})
-    made_in_dashboard(emulator, name="Support bot", expires_at="2031-01-01T00:00:00Z")
+    made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]})
+    made_in_dashboard(emulator, ACCOUNT, name="Support bot", expires_at="2031-01-01T00:00:00Z")
     with emulator.client() as http:
         listed = http.get(f"/integrated-account/{ACCOUNT}/mcp").json()["result"]
     program = tmp_path / "__main__.py"
@@ -155,7 +152,7 @@ def run_discover(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_discover_command_prints_ready_to_paste_code(emulator: Emulator) -> None:
     emulator.reset()
-    server = made_in_dashboard(emulator, name="ops", config={"methods": ["read"]})
+    server = made_in_dashboard(emulator, ACCOUNT, name="ops", config={"methods": ["read"]})
     done = run_discover({"TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"# 1 MCP server(s) of integrated account {ACCOUNT}\n")
@@ -172,7 +169,7 @@ def test_discover_without_token_says_how_to_set_it() -> None:
 
 
 def test_two_resources_cannot_adopt_the_same_server(stack: Stack, emulator: Emulator) -> None:
-    existing = made_in_dashboard(emulator, name="shared")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="shared")
     declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
     stack.up({"one": declared})
     with pytest.raises(UpError, match="a resource of this stack already manages it"):
@@ -184,7 +181,7 @@ def test_two_resources_cannot_adopt_the_same_server(stack: Stack, emulator: Emul
 def test_two_resources_with_one_adopt_id_in_one_up_exactly_one_adopts(
     stack: Stack, emulator: Emulator, attempt: int
 ) -> None:
-    existing = made_in_dashboard(emulator, name="shared")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="shared")
     emulator.set_latency(0.05)  # both creates are under way at once on the host's threads
     try:
         declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
@@ -227,7 +224,7 @@ def up_after_refresh(stack: Stack, desired: dict[str, Any], *, in_one_run: bool)
 def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
     stack: Stack, emulator: Emulator, in_one_run: bool
 ) -> None:
-    existing = made_in_dashboard(emulator, name="legacy")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
     stack.up({"legacy": declared})
     emulator.delete_server(existing["id"])
@@ -241,7 +238,7 @@ def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
 
 
 def test_rotating_an_adopted_server_gives_a_known_token(stack: Stack, emulator: Emulator) -> None:
-    existing = made_in_dashboard(emulator, name="rotate")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="rotate")
     declared = {"integrated_account_id": ACCOUNT, "name": "rotate", "adopt_id": existing["id"]}
     stack.apply_step({"rotate": declared})
     with pytest.raises(UpError, match="remove adopt_id"):

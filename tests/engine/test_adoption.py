@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pytest
 from pulumi import automation as auto
 
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT, api_calls
+from ..lifecycle.helpers import ACCOUNT, api_calls, made_in_dashboard
 from .driver import EngineStack, Server, changes
 
 pytestmark = pytest.mark.engine
 
 
-def made_in_dashboard(emulator: Emulator, name: str) -> dict[str, Any]:
-    with emulator.client() as http:
-        answer = http.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": name})
-    answer.raise_for_status()
-    created: dict[str, Any] = answer.json()
-    return created
-
-
 def test_adopting_takes_the_server_over_without_creating_one(
     stack: EngineStack, emulator: Emulator
 ) -> None:
-    existing = made_in_dashboard(emulator, "legacy")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     emulator.clear_journal()
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy v2", "adopt_id": existing["id"]}
     stack.up({"legacy": declared})
@@ -63,7 +53,7 @@ def test_moving_a_server_to_a_new_resource_name_by_adoption_never_deletes_it(
 def test_two_resources_with_one_adopt_id_in_one_up_exactly_one_adopts(
     stack: EngineStack, emulator: Emulator
 ) -> None:
-    existing = made_in_dashboard(emulator, "shared")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="shared")
     declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
     with pytest.raises(auto.CommandError) as raised:
         stack.up({"one": declared, "two": declared})
@@ -77,7 +67,7 @@ def test_two_resources_with_one_adopt_id_in_one_up_exactly_one_adopts(
 def test_the_import_option_fails_for_a_dynamic_resource(
     stack: EngineStack, emulator: Emulator
 ) -> None:
-    existing = made_in_dashboard(emulator, "legacy")
+    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     declared = Server(
         {"integrated_account_id": ACCOUNT, "name": "legacy"},
         pulumi.ResourceOptions(import_=existing["id"]),
