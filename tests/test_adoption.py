@@ -250,3 +250,20 @@ def test_rotating_an_adopted_server_gives_a_known_token(stack: Stack, emulator: 
     assert live["id"] != existing["id"]
     assert stack.resources["rotate"].outputs["token"] == live["token"]
     assert stack.resources["rotate"].outputs["token_known"] is True
+
+
+def test_adopting_the_server_of_a_resource_that_stays_fails_whichever_runs_first(
+    stack: Stack, emulator: Emulator
+) -> None:
+    old = {"integrated_account_id": ACCOUNT, "name": "kept"}
+    stack.up({"old": old})
+    (server,) = emulator.servers()
+    adopting = {**old, "adopt_id": server["id"]}
+    with pytest.raises(UpError) as info:
+        stack.up({"old": old, "new": adopting})
+    message = str(info.value)
+    assert (
+        "a resource of this stack already manages it" in message  # old's diff came first
+        or f"MCP server {server['id']} of this resource was adopted in this run" in message
+    )
+    assert [s["id"] for s in emulator.servers()] == [server["id"]]
