@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pulumi
+
 from tests.engine.driver import EngineStack, pulumi_cli
 from truto_pulumi import TrutoMcpServer
 from truto_pulumi.resource import _pickler_left_as_found
@@ -43,6 +45,9 @@ def program(variant: str, n: int) -> Callable[[], None]:
                 TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=f"bench-{i}")
             elif variant == "reference":
                 ReferenceServer(ReferenceProvider(), f"s{i}", props)
+            elif variant == "reference, secret":  # token and url kept secret, as ours does
+                secret = pulumi.ResourceOptions(additional_secret_outputs=["token", "url"])
+                ReferenceServer(ReferenceProvider(), f"s{i}", props, secret)
             else:
                 NullResource(NullProvider(), f"s{i}", props)
 
@@ -82,9 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     if cli is None:
         print("no pulumi CLI: run `make pulumi`", file=sys.stderr)
         return 2
-    variants = ("ours", "reference", "null")
-    rows = ["| N | operation | ours (s) | reference (s) | no HTTP (s) | ours / reference |"]
-    rows.append("|---|---|---|---|---|---|")
+    variants = ("ours", "reference", "reference, secret", "null")
+    rows = [
+        "| N | operation | ours (s) | reference (s) | reference, secret token/url (s) "
+        "| no HTTP (s) | ours / reference | ours / reference, secret |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     with EmulatorProcess() as emulator:
         for n in args.sizes:
             times: dict[str, dict[str, list[float]]] = {
@@ -97,8 +105,12 @@ def main(argv: list[str] | None = None) -> int:
                         times[variant][operation].append(seconds)
                     print(f"N={n} round {round_ + 1} {variant}: {measured}", file=sys.stderr)
             for operation in OPERATIONS:
-                ours, ref, null = (statistics.median(times[v][operation]) for v in variants)
-                cells = (f"{ours:.2f}", f"{ref:.2f}", f"{null:.2f}", f"{ours / ref:.2f}")
+                ours, ref, secret, null = (statistics.median(times[v][operation]) for v in variants)
+                cells = (
+                    *(f"{t:.2f}" for t in (ours, ref, secret, null)),
+                    f"{ours / ref:.2f}",
+                    f"{ours / secret:.2f}",
+                )
                 rows.append(f"| {n} | {operation} | " + " | ".join(cells) + " |")
     table = "\n".join(rows)
     print(table)
@@ -124,8 +136,10 @@ def write_section(path: Path, table: str, rounds: int, cli: str) -> None:
             f" pinned CLI (`pulumi version`: {_cli_version(cli)}); median of {rounds} rounds,"
             " variants interleaved.",
             "Each round is a fresh stack: `up` (create N), `preview`, `refresh`, `destroy`,"
-            " through the Automation API against the emulator in its own process. *No HTTP* is a"
-            " provider that calls nothing: the engine's and the provider host's own cost.",
+            " through the Automation API against the emulator in its own process. *Reference,"
+            " secret* is the reference provider with `token` and `url` secret, as ours keeps them"
+            " (the engine encrypts them in every state it writes). *No HTTP* is a provider that"
+            " calls nothing: the engine's and the provider host's own cost.",
             "",
             table,
             ENGINE_END,
