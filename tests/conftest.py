@@ -19,6 +19,31 @@ from truto_pulumi.testing import NO_TRUTO_ENV, ProviderHost, Stack, mcp_server_s
 
 from .engine.driver import pulumi_cli
 
+_PROCESS_FIXTURES = frozenset(
+    {
+        "_session_emulator",
+        "emulator",
+        "host",
+        "cli",
+        "truto",
+        "other_environment",
+        "impatient_host",
+        "tokenless_host",
+        "live_host",
+    }
+)
+"""Fixtures that start a server or a process: a test that needs one (directly or through
+another fixture) is `slow`."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that starts a process, so `pytest -m "not slow"` runs the pure
+    tests (tables, mocks, MockTransport) in seconds."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & _PROCESS_FIXTURES or item.get_closest_marker("engine"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def cli() -> str:

@@ -189,6 +189,7 @@ def test_rendered_program_registers_each_server_once_under_mocks(
     assert len({r.name for r in run.registrations}) == len(servers)
 
 
+@pytest.mark.slow
 def test_rendering_is_deterministic_across_processes() -> None:
     servers = servers_named(ALL_NAMES)
     script = (

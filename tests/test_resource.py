@@ -163,6 +163,7 @@ def test_a_name_output_with_a_value_is_kept(mocks: ProgramMocks) -> pulumi.Outpu
     return server.name.apply(check)
 
 
+@pytest.mark.slow
 @pulumi.runtime.test
 def test_a_program_of_a_thousand_servers_registers_them_all(
     mocks: ProgramMocks,

@@ -19,6 +19,8 @@ from truto_pulumi.emulator.ratelimit import parse_rate_limit
 
 from .helpers import mcp_path
 
+pytestmark = pytest.mark.slow  # starts processes
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"Truto emulator listening on (http://127\.0\.0\.1:(\d+))\n")
 ACCOUNT = "0b6c5a52-7f0e-4c2a-9a43-0d4c4b0e8f11"

@@ -13,6 +13,8 @@ import pytest
 import truto_pulumi.emulator
 from truto_pulumi.emulator.protocol import ConnectionDroppedError, drop_connection
 
+pytestmark = pytest.mark.slow  # starts processes
+
 EMULATOR_DIR = Path(truto_pulumi.emulator.__file__).parent
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

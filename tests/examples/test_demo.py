@@ -11,6 +11,7 @@ import pytest
 from .conftest import EXAMPLES
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_lifecycle_and_exits_cleanly() -> None:
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / "demo.py")],
