@@ -55,6 +55,8 @@ SERVER_OUTPUTS = ("created_at", "updated_at", "created_by")
 
 _log = logging.getLogger("truto_pulumi.provider")
 
+_MISSING_TOKEN = TrutoConfigError(MISSING_TOKEN_MESSAGE, setting=API_TOKEN_KEY)
+
 
 class TrutoMcpServerProvider(ResourceProvider):
     """Creates, reads, updates and deletes Truto MCP servers through Truto's REST API."""
@@ -62,8 +64,9 @@ class TrutoMcpServerProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     _run: RunState | None = None
-    _config_problem: str | None = MISSING_TOKEN_MESSAGE
-    _config_setting: str = API_TOKEN_KEY
+    """Made by a successful `configure`; None while the configuration has a problem."""
+    _config_problem: TrutoConfigError = _MISSING_TOKEN
+    """Why `_run` is None: reported by check, raised by every operation."""
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -74,8 +77,7 @@ class TrutoMcpServerProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve and validate settings (stack config, then env). No I/O: the HTTP client is
         opened by the first operation that needs it, so preview never pays for it."""
-        self._run = None
-        self._config_problem, self._config_setting = MISSING_TOKEN_MESSAGE, API_TOKEN_KEY
+        self._run, self._config_problem = None, _MISSING_TOKEN
         try:
             settings = resolve_settings(req.config.get, os.environ)
             if settings.api_token is None:
@@ -83,18 +85,17 @@ class TrutoMcpServerProvider(ResourceProvider):
             validate_api_token(settings.api_token)
             validated_base_url(settings.base_url)
         except TrutoConfigError as error:
-            self._config_problem = str(error)
-            self._config_setting = error.setting or API_TOKEN_KEY
+            self._config_problem = error
         else:
             self._run = RunState(settings)
-            self._config_problem = None
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs and return them in canonical form; report a missing API token too."""
         outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
         failures = [CheckFailure(failure.property, failure.reason) for failure in outcome.failures]
-        if self._config_problem is not None:
-            failures.append(CheckFailure(self._config_setting, self._config_problem))
+        if self._run is None:
+            problem = self._config_problem
+            failures.append(CheckFailure(problem.setting or API_TOKEN_KEY, str(problem)))
         return CheckResult(outcome.inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -256,7 +257,8 @@ class TrutoMcpServerProvider(ResourceProvider):
     def _operation(self) -> tuple[RunState, TrutoClient]:
         """The run's state and client, or the configuration problem that prevents them."""
         if self._run is None:
-            raise TrutoConfigError(self._config_problem or MISSING_TOKEN_MESSAGE)
+            problem = self._config_problem
+            raise TrutoConfigError(str(problem), setting=problem.setting)
         return self._run, self._run.client()
 
 
