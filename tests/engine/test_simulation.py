@@ -105,55 +105,74 @@ def rename_in_dashboard(emulator: Emulator) -> None:
     emulator.edit_server(server["id"], name="renamed in the dashboard")
 
 
-def run_in_engine(stack: EngineStack, emulator: Emulator) -> list[tuple[str, Any, list[str]]]:
-    record: list[tuple[str, Any, list[str]]] = []
-    for step, desired in SCRIPT:
-        emulator.clear_journal()
+class InEngine:
+    """The script's steps run by the real engine; what each reports."""
+
+    def __init__(self, stack: EngineStack) -> None:
+        self.stack = stack
+
+    def up(self, desired: dict[str, dict[str, Any]]) -> dict[str, str]:
         captured: list[events.EngineEvent] = []
-        if desired is not None:
-            stack.up(desired, on_event=captured.append)
-            record.append((step, engine_ops(captured), http_calls(emulator)))
-        elif step == "destroy":
-            stack.destroy()
-            record.append((step, sorted(stack.servers()), http_calls(emulator)))
-        else:
-            rename_in_dashboard(emulator)
-            emulator.clear_journal()
-            stack.refresh()
-            names = {n: r["outputs"]["name"] for n, r in stack.servers().items()}
-            record.append((step, names, http_calls(emulator)))
-    return record
+        self.stack.up(desired, on_event=captured.append)
+        return engine_ops(captured)
+
+    def refresh(self) -> dict[str, str]:
+        self.stack.refresh()
+        return {n: r["outputs"]["name"] for n, r in self.stack.servers().items()}
+
+    def destroy(self) -> list[str]:
+        self.stack.destroy()
+        return sorted(self.stack.servers())
 
 
-def run_in_simulation(stack: Stack, emulator: Emulator) -> list[tuple[str, Any, list[str]]]:
+class InSimulation:
+    """The script's steps run by the project's simulation; what each reports."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+
+    def up(self, desired: dict[str, dict[str, Any]]) -> dict[str, str]:
+        return dict(self.stack.up(desired).ops)
+
+    def refresh(self) -> dict[str, str]:
+        self.stack.refresh()
+        return {n: s.outputs["name"] for n, s in self.stack.resources.items()}
+
+    def destroy(self) -> list[str]:
+        self.stack.destroy()
+        return sorted(self.stack.resources)
+
+
+def run_script(
+    runner: InEngine | InSimulation, emulator: Emulator
+) -> list[tuple[str, Any, list[str]]]:
+    """(step, what the runner reports, HTTP calls) for every step of `SCRIPT`."""
     record: list[tuple[str, Any, list[str]]] = []
     for step, desired in SCRIPT:
         emulator.clear_journal()
+        outcome: Any
         if desired is not None:
-            result = stack.up(desired)
-            record.append((step, dict(result.ops), http_calls(emulator)))
+            outcome = runner.up(desired)
         elif step == "destroy":
-            stack.destroy()
-            record.append((step, sorted(stack.resources), http_calls(emulator)))
+            outcome = runner.destroy()
         else:
             rename_in_dashboard(emulator)
             emulator.clear_journal()
-            stack.refresh()
-            names = {n: s.outputs["name"] for n, s in stack.resources.items()}
-            record.append((step, names, http_calls(emulator)))
+            outcome = runner.refresh()
+        record.append((step, outcome, http_calls(emulator)))
     return record
 
 
 def test_the_simulation_matches_the_engine_step_by_step(
     stack: EngineStack, emulator: Emulator
 ) -> None:
-    engine = run_in_engine(stack, emulator)
+    engine = run_script(InEngine(stack), emulator)
     emulator.reset()
     with ProviderHost(env=NO_TRUTO_ENV) as host:
         simulated = mcp_server_stack(
             host, api_token=emulator.token, base_url=emulator.url, new_host_each_run=True
         )
-        simulation = run_in_simulation(simulated, emulator)
+        simulation = run_script(InSimulation(simulated), emulator)
     for (step, engine_ops_, engine_http), (_, sim_ops, sim_http) in zip(
         engine, simulation, strict=True
     ):
