@@ -26,7 +26,7 @@ lint: venv
 test: lint
 	$(BIN)/pytest
 
-demo: venv
+demo: venv pulumi
 	$(BIN)/python examples/demo.py
 
 pulumi:

@@ -1,194 +1,126 @@
-"""One lifecycle of N servers: create -> no-op plan -> update -> refresh -> destroy.
+"""One lifecycle of N servers: create, no-op plan, update (one field), refresh, destroy.
 
-`host_lifecycle` drives a provider through the real provider host the way the engine does (via
-`truto_pulumi.testing.Stack`, four workers); `raw_lifecycle` makes the same HTTP requests with
-plain httpx from four threads. Each phase records its wall time, the HTTP requests the emulator
-received, the gRPC calls the host answered and the CPU each process used.
+`host_lifecycle` drives a provider through the real provider host as the engine does
+(`tests.support.SimulatedStack`, four workers); `raw_lifecycle` sends the same requests with
+plain httpx. Each phase records its wall time and the requests in the emulator's journal.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.dynamic.config import Config
 
-from truto_pulumi.testing import ProviderHost, Stack
+from tests.support import MCP_SERVER_TYPE, ProviderHost, SimulatedStack
 
-from .cpu import CpuClock
 from .emulator import EmulatorProcess
-from .workload import MCP_SERVER_TYPE, PATCH_FIELD, desired
-
-__all__ = [
-    "PHASES",
-    "BenchError",
-    "LifecycleRun",
-    "PhaseRun",
-    "host_lifecycle",
-    "raw_lifecycle",
-]
+from .reference_provider import ReferenceProvider
 
 PHASES = ("create", "no-op plan", "update", "refresh", "destroy")
+FLOOR = dict(zip(PHASES, (1, 0, 1, 1, 1), strict=True))
+"""The HTTP requests per resource each phase cannot do without."""
+ACCOUNTS = [str(uuid.UUID(int=0x6E3A_0000_0000_4000_8000_0000_0000_0000 + i)) for i in range(8)]
 
 
-class BenchError(RuntimeError):
-    """A run did not do what it should have (wrong ops, failed calls): its numbers are void."""
-
-
-@dataclass(frozen=True)
-class PhaseRun:
-    """One phase: wall seconds, HTTP requests by "METHOD status", gRPC calls, CPU by process."""
-
-    seconds: float
-    http: dict[str, int]
-    grpc: dict[str, int]
-    cpu: dict[str, float]
-
-    @property
-    def requests(self) -> int:
-        return sum(self.http.values())
-
-    @property
-    def failed_requests(self) -> int:
-        return sum(n for key, n in self.http.items() if not key.split()[-1].startswith("2"))
-
-
-@dataclass(frozen=True)
-class LifecycleRun:
-    """All phases of one lifecycle of `n` servers by one variant."""
-
-    variant: str
+@dataclass
+class Lifecycle:
     n: int
-    phases: dict[str, PhaseRun] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
 
     @property
-    def seconds(self) -> float:
-        return sum(phase.seconds for phase in self.phases.values())
-
-    def cpu(self, process: str) -> float:
-        return sum(phase.cpu.get(process, 0.0) for phase in self.phases.values())
+    def total(self) -> float:
+        return sum(self.seconds.values())
 
 
-def _measure(
-    emulator: EmulatorProcess, host: ProviderHost | None, action: Callable[[], None]
-) -> PhaseRun:
-    emulator.clear_journal()
-    if host is not None:
-        host.reset_calls()
-    pids: dict[str, int | None] = {"driver": None, "emulator": emulator.pid}  # None: this one
-    if host is not None:
-        pids["host"] = host.pid
-    clock = CpuClock(pids)
-    clock.start()
-    started = time.perf_counter()
-    action()
-    seconds = time.perf_counter() - started
-    cpu = clock.stop()
-    http = Counter(f"{entry['method']} {entry['status']}" for entry in emulator.journal())
-    grpc = Counter(call.method for call in host.calls) if host is not None else Counter()
-    failed = [call for call in (host.calls if host is not None else []) if not call.ok]
-    if failed:
-        raise BenchError(f"{len(failed)} gRPC call(s) failed, e.g. {failed[0]}")
-    return PhaseRun(seconds, dict(http), dict(grpc), cpu)
+def desired(n: int, *, generation: int = 0) -> dict[str, dict[str, Any]]:
+    """`n` servers by resource name, canonical already (so the reference provider sends the
+    same bodies as ours); `generation` > 0 renames each one."""
+    suffix = f" v{generation + 1}" if generation else ""
+    return {
+        f"srv-{i:04d}": {
+            "integrated_account_id": ACCOUNTS[i % len(ACCOUNTS)],
+            "name": f"Bench server {i}{suffix}",
+            "config": {"methods": ["list", "read"], "tags": ["bench", "crm"]},
+        }
+        for i in range(n)
+    }
 
 
-def _expect(what: str, got: Iterable[str], op: str, n: int) -> None:
-    ops = Counter(got)
-    if ops != Counter({op: n}):
-        raise BenchError(f"{what}: expected {n} x {op}, got {dict(ops)}")
+def _run(emulator: EmulatorProcess, n: int, *phases: Callable[[], object]) -> Lifecycle:
+    """Time each phase; a failed request or a phase returning False voids the run."""
+    run = Lifecycle(n)
+    for name, phase in zip(PHASES, phases, strict=True):
+        emulator.clear_journal()
+        started = time.perf_counter()
+        ok = phase()
+        run.seconds[name] = time.perf_counter() - started
+        statuses = Counter(int(entry["status"]) for entry in emulator.journal())
+        if ok is False or any(status // 100 != 2 for status in statuses):
+            raise RuntimeError(f"{name} went wrong (HTTP statuses {dict(statuses)})")
+        run.requests[name] = statuses.total()
+    return run
 
 
 def host_lifecycle(
-    variant: str,
     host: ProviderHost,
     provider: ResourceProvider,
     emulator: EmulatorProcess,
     n: int,
-    config: dict[str, str],
-) -> LifecycleRun:
+    config: Mapping[str, str],
+) -> Lifecycle:
     """Take `n` servers through the five phases with `provider` served by `host`."""
-    stack = Stack(host, provider, type_token=MCP_SERVER_TYPE, config=config, parallel=4)
+    stack = SimulatedStack(host, provider, type_token=MCP_SERVER_TYPE, config=config, parallel=4)
     first, second = desired(n), desired(n, generation=1)
 
-    def create() -> None:
-        _expect("create", stack.up(first).ops.values(), "create", n)
+    def up(servers: dict[str, dict[str, Any]], op: str) -> bool:
+        return Counter(stack.up(servers).ops.values()) == Counter({op: n})
 
-    def plan() -> None:
-        changes = stack.preview(first).changes
-        if changes:
-            raise BenchError(f"no-op plan is not empty: {len(changes)} change(s)")
-
-    def update() -> None:
-        _expect("update", stack.up(second).ops.values(), "update", n)
-
-    def refresh() -> None:
-        outcomes = stack.refresh()
-        if len(outcomes) != n or any(o.deleted for o in outcomes.values()):
-            raise BenchError("refresh lost servers")
-
-    def destroy() -> None:
+    def destroy() -> bool:
         stack.destroy()
-        if stack.resources:
-            raise BenchError(f"destroy left {len(stack.resources)} server(s)")
+        return not stack.resources
 
-    actions = (create, plan, update, refresh, destroy)
-    run = LifecycleRun(variant, n)
-    for phase, action in zip(PHASES, actions, strict=True):
-        run.phases[phase] = _measure(emulator, host, action)
-    return run
+    return _run(
+        emulator,
+        n,
+        lambda: up(first, "create"),
+        lambda: stack.preview(first).is_empty,
+        lambda: up(second, "update"),
+        lambda: sum(not outcome.deleted for outcome in stack.refresh().values()) == n,
+        destroy,
+    )
 
 
-def raw_lifecycle(emulator: EmulatorProcess, n: int, *, workers: int = 4) -> LifecycleRun:
-    """The same HTTP requests with one plain `httpx.Client` shared by `workers` threads."""
+def raw_lifecycle(emulator: EmulatorProcess, n: int, config: Mapping[str, str]) -> Lifecycle:
+    """The same requests without host or engine: the reference provider's plain httpx calls,
+    from four threads sharing its one client."""
+    provider = ReferenceProvider()
+    provider.configure(ConfigureRequest(Config(dict(config), "bench")))
     first, second = desired(n), desired(n, generation=1)
-    ids: dict[str, str] = {}
+    made: dict[str, tuple[str, dict[str, Any]]] = {}
 
-    with emulator.client(timeout=30.0) as http:
+    def create(name: str) -> None:
+        created = provider.create(first[name])
+        made[name] = (created.id, created.outs or {})
 
-        def send(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-            response = http.request(method, path, json=body)
-            response.raise_for_status()
-            answer: dict[str, Any] = response.json()
-            return answer
+    def each(call: Callable[[str], object]) -> bool:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(call, first))
+        return True
 
-        def each(fn: Callable[[str], None]) -> None:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(fn, first))
-
-        def path(name: str, with_id: bool = True) -> str:
-            base = f"/integrated-account/{first[name]['integrated_account_id']}/mcp"
-            return f"{base}/{ids[name]}" if with_id else base
-
-        def create_one(name: str) -> None:
-            body = {key: first[name][key] for key in ("name", "config")}
-            ids[name] = str(send("POST", path(name, with_id=False), body)["id"])
-
-        def update_one(name: str) -> None:
-            send("PATCH", path(name), {PATCH_FIELD: second[name][PATCH_FIELD]})
-
-        def read_one(name: str) -> None:
-            send("GET", path(name))
-
-        def delete_one(name: str) -> None:
-            send("DELETE", path(name))
-
-        def nothing() -> None:
-            """A no-op plan needs no request."""
-
-        actions: tuple[Callable[[], None], ...] = (
-            lambda: each(create_one),
-            nothing,
-            lambda: each(update_one),
-            lambda: each(read_one),
-            lambda: each(delete_one),
-        )
-        run = LifecycleRun("raw httpx", n)
-        for phase, action in zip(PHASES, actions, strict=True):
-            run.phases[phase] = _measure(emulator, None, action)
-    if len(ids) != n:
-        raise BenchError(f"raw baseline created {len(ids)} of {n} servers")
-    return run
+    return _run(
+        emulator,
+        n,
+        lambda: each(create) and len(made) == n,
+        lambda: None,  # a no-op plan needs no request
+        lambda: each(lambda name: provider.update(*made[name], second[name])),
+        lambda: each(lambda name: provider.read(*made[name])),
+        lambda: each(lambda name: provider.delete(*made[name])),
+    )

@@ -1,195 +1,233 @@
-"""Runs every section of the benchmark in order, printing progress to stderr."""
+"""Sections 1-6 of docs/benchmarks.md (bench/template.md), measured in one run.
+
+Each section measures, keeps its numbers in `raw` (written as JSON) and fills its fields of
+the template. Within a round the variants run back to back, in an order that rotates between
+rounds, so the drift of a busy machine hits them alike.
+"""
 
 from __future__ import annotations
 
+import json
+import statistics
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic.dynamic import serialize_provider
 
+from tests.support import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, SimulatedStack, UpError
 from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import ProviderHost
 
-from .coldstart import HOST_PRELUDE, cold_start, first_check_cost, import_time
-from .emulator import EmulatorProcess
-from .lifecycle import LifecycleRun, host_lifecycle, raw_lifecycle
-from .machine import describe_machine, load_average
-from .methods import method_costs
-from .ratelimit import LIMITER_KEY, rate_limited_create
+from .coldstart import cold_start
+from .emulator import EmulatorProcess, emulator_process
+from .lifecycle import FLOOR, PHASES, Lifecycle, desired, host_lifecycle, raw_lifecycle
 from .reference_provider import ReferenceProvider
-from .results import LOOPBACK, OURS, RAW, REF, TRIVIAL, VARIANTS, Plan, Results, latency_label
-from .state import state_cost
-from .throughput import emulator_throughput
-from .trivial_provider import TrivialProvider
+from .report import ENGINE_BEGIN, TEMPLATE, machine, spread, table
+from .trivial_provider import NullProvider
 
-__all__ = ["run_benchmarks"]
-
-_HOST_ENV = {"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""}
-_PROVIDERS: dict[str, type[ResourceProvider]] = {
+RAW, REF, OURS, TRIVIAL = "raw httpx", "reference", "ours", "trivial"
+PROVIDERS: dict[str, type[ResourceProvider]] = {
     OURS: TrutoMcpServerProvider,
     REF: ReferenceProvider,
-    TRIVIAL: TrivialProvider,
 }
+PROVIDERS[TRIVIAL] = NullProvider
+LIMITER = "truto:maxRequestsPerSecond"
 
 
-class _Progress:
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
+@dataclass(frozen=True)
+class Plan:
+    n: int  # servers in sections 1 and 2
+    rounds: dict[float, int]  # the emulator's added latency (s) -> rounds
+    scale: dict[int, int]  # N -> rounds; N == n reuses the loopback rounds
+    cold_rounds: int
+    ratelimit_ns: tuple[int, ...]
+    limit: tuple[int, float]  # the emulator's rate limit: requests per seconds
+    warmup: int  # servers in an uncounted lifecycle before each set of rounds
 
-    def __call__(self, message: str) -> None:
-        elapsed = time.perf_counter() - self.started
-        print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+FULL = Plan(200, {0.0: 9, 0.03: 3}, {50: 9, 200: 9, 800: 3}, 5, (300, 600), (500, 10.0), 50)
+QUICK = Plan(20, {0.0: 1, 0.03: 1}, {10: 1, 20: 1, 40: 1}, 1, (30,), (20, 2.0), 5)
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _ratio(top: Sequence[Lifecycle], bottom: Sequence[Lifecycle]) -> str:
+    """The ratio of the median totals, and the range of the per-round ratios."""
+    medians = [statistics.median(r.total for r in runs) for runs in (top, bottom)]
+    paired = [a.total / b.total for a, b in zip(top, bottom, strict=True)]
+    rounds = f" (rounds {min(paired):.2f}-{max(paired):.2f})" if len(paired) > 1 else ""
+    return f"{medians[0] / medians[1]:.2f}{rounds}"
 
 
 class _Bench:
-    """The emulator, one warm host per provider, and the sections that use them."""
+    def __init__(self, plan: Plan, emulator: EmulatorProcess, hosts: dict[str, ProviderHost]):
+        self.plan, self.emulator, self.hosts = plan, emulator, hosts
+        # Sections 1-3 measure code: the client-side limiter would only add its pacing.
+        self.config = emulator.config(**{LIMITER: "0"})
+        self.raw: dict[str, Any] = {"plan": plan}
+        self.fields: dict[str, Any] = {"n": plan.n, "machine": machine()}
+        self.settings: dict[str, dict[str, list[Lifecycle]]] = {}
 
-    def __init__(
-        self,
-        plan: Plan,
-        results: Results,
-        progress: _Progress,
-        emulator: EmulatorProcess,
-        hosts: dict[str, ProviderHost],
-    ) -> None:
-        self.plan = plan
-        self.results = results
-        self.progress = progress
-        self.emulator = emulator
-        self.hosts = hosts
-        # Sections 1-3 measure code, so the client-side limiter is off; section 6 measures it.
-        self.config = emulator.config(**{LIMITER_KEY: "0"})
-
-    def lifecycle(self, variant: str, n: int) -> LifecycleRun:
+    def lifecycle(self, variant: str, n: int) -> Lifecycle:
         if variant == RAW:
-            return raw_lifecycle(self.emulator, n)
-        provider = _PROVIDERS[variant]()
-        return host_lifecycle(variant, self.hosts[variant], provider, self.emulator, n, self.config)
+            return raw_lifecycle(self.emulator, n, self.config)
+        provider = PROVIDERS[variant]()
+        return host_lifecycle(self.hosts[variant], provider, self.emulator, n, self.config)
 
-    def rounds(
-        self, variants: tuple[str, ...], n: int, count: int, label: str
-    ) -> dict[str, list[LifecycleRun]]:
-        """`count` rounds, the variants interleaved and rotated so drift hits all alike."""
-        runs: dict[str, list[LifecycleRun]] = {variant: [] for variant in variants}
-        for variant in variants:  # warm-up, not counted
-            self.lifecycle(variant, self.plan.warmup_n)
+    def rounds(self, variants: Sequence[str], n: int, count: int) -> dict[str, list[Lifecycle]]:
+        runs: dict[str, list[Lifecycle]] = {variant: [] for variant in variants}
+        for variant in variants:
+            self.lifecycle(variant, self.plan.warmup)
         for index in range(count):
             shift = index % len(variants)
-            for variant in variants[shift:] + variants[:shift]:
-                run = self.lifecycle(variant, n)
-                runs[variant].append(run)
-                self.progress(
-                    f"{label} N={n} round {index + 1}/{count}: {variant} {run.seconds:.2f} s"
-                )
+            for variant in [*variants[shift:], *variants[:shift]]:
+                runs[variant].append(run := self.lifecycle(variant, n))
+                _progress(f"N={n} round {index + 1}/{count} {variant}: {run.total:.2f} s")
         return runs
 
-    def throughput(self) -> None:
-        self.progress("emulator throughput")
-        for workers in (4, 8):
-            self.results.throughput.append(
-                emulator_throughput(
-                    self.emulator, workers=workers, requests=self.plan.throughput_requests
-                )
+    def overhead(self) -> None:
+        for latency, count in self.plan.rounds.items():
+            self.emulator.set_latency(latency)
+            label = f"{latency * 1000:g} ms latency" if latency else "loopback"
+            self.settings[label] = self.rounds((RAW, REF, OURS), self.plan.n, count)
+        self.emulator.set_latency(0.0)
+        self.raw["lifecycles"] = self.settings
+        rows = [
+            [label, variant, len(runs[variant]), spread([r.total for r in runs[variant]])]
+            + [f"{statistics.median(r.seconds[p] for r in runs[variant]):.3f}" for p in PHASES]
+            for label, runs in self.settings.items()
+            for variant in runs
+        ]
+        header = "Setting|Variant|Rounds|Total s|" + "|".join(f"{p} s" for p in PHASES)
+        self.fields["overhead"] = table(header, rows)
+        ratios = [
+            [name, *(_ratio(runs[top], runs[bottom]) for runs in self.settings.values())]
+            for name, top, bottom in (
+                ("ours / reference: what our code adds", OURS, REF),
+                ("reference / raw httpx: what the host adds", REF, RAW),
+                ("ours / raw httpx: all of it", OURS, RAW),
             )
+        ]
+        self.fields["ratios"] = table("|".join(["Ratio", *self.settings]), ratios)
 
     def calls(self) -> None:
-        self.progress("HTTP calls per operation, N=1")
-        self.lifecycle(OURS, 1)  # the host imports and configures our provider here
-        self.results.calls_one = self.lifecycle(OURS, 1)
-
-    def overhead(self) -> None:
-        settings = ((0.0, self.plan.rounds), (self.plan.latency, self.plan.latency_rounds))
-        for latency, count in settings:
-            label = latency_label(latency)
-            self.emulator.set_latency(latency)
-            runs = self.rounds(VARIANTS, self.plan.n, count, label)
-            self.results.overhead[label] = runs
-        self.emulator.set_latency(0.0)
+        one = self.lifecycle(OURS, 1)
+        runs = [run for setting in self.settings.values() for run in setting[OURS]]
+        self.raw["calls_n1"] = one.requests
+        rows = []
+        for phase in PHASES:
+            per = sorted({run.requests[phase] / run.n for run in runs})
+            many = f"{per[0]:g}" if len(per) == 1 else f"{per[0]:g}-{per[-1]:g}"
+            rows.append((phase, FLOOR[phase], one.requests[phase], many))
+        self.fields["lifecycles"] = len(runs)
+        self.fields["calls"] = table(f"Operation|Floor|Ours, N=1|Ours, N={self.plan.n}", rows)
 
     def scale(self) -> None:
+        found: dict[int, dict[str, list[Lifecycle]]] = {}
         for n, count in sorted(self.plan.scale.items()):
-            loopback = self.results.overhead.get(LOOPBACK, {})
-            if n == self.plan.n and count <= self.plan.rounds and loopback:
-                self.results.scale[n] = {variant: loopback[variant] for variant in (RAW, OURS)}
-            else:
-                self.results.scale[n] = self.rounds((RAW, OURS), n, count, "scale")
-
-    def state(self) -> None:
-        self.progress("state cost")
-        for name in (OURS, REF):
-            provider = _PROVIDERS[name]()
-            self.results.state[name] = state_cost(
-                self.hosts[name], provider, self.emulator, self.config
-            )
-
-    def methods(self) -> None:
-        self.progress("per-call cost of provider methods (in-process)")
-        self.results.methods = method_costs(
-            {name: _PROVIDERS[name] for name in (REF, OURS)},
-            self.emulator,
-            self.config,
-            n=self.plan.method_n,
-            rounds=self.plan.method_rounds,
-        )
+            reuse = self.settings["loopback"] if n == self.plan.n else {}
+            found[n] = {v: reuse[v] for v in (RAW, OURS)} if reuse else {}
+            found[n] = found[n] or self.rounds((RAW, OURS), n, count)
+        self.raw["scale"] = found
+        ms = {n: {v: [r.total * 1000 / n for r in found[n][v]] for v in (RAW, OURS)} for n in found}
+        base = statistics.median(ms[min(ms)][OURS])
+        rows = [
+            (n, len(per[OURS]), spread(per[OURS], "{:.2f}"), spread(per[RAW], "{:.2f}"), vs)
+            for n, per in ms.items()
+            for vs in [f"{statistics.median(per[OURS]) / base - 1:+.0%}"]
+        ]
+        self.fields["scale"] = table(f"N|Rounds|Ours ms|Raw httpx ms|Ours vs N={min(ms)}", rows)
 
     def cold(self) -> None:
-        config = self.emulator.config()  # as a user would configure it
+        config = self.emulator.config()  # as a user configures it
+        found: dict[str, list[list[float]]] = {OURS: [], TRIVIAL: []}
         for index in range(self.plan.cold_rounds):
-            for name in (OURS, TRIVIAL):
-                start = cold_start(_PROVIDERS[name](), config)
-                self.results.cold.setdefault(name, []).append(start)
-            self.progress(f"cold start round {index + 1}/{self.plan.cold_rounds}")
-        for _ in range(self.plan.import_rounds):
-            for module, prelude in (
-                ("truto_pulumi.provider", HOST_PRELUDE),
-                ("truto_pulumi", ""),
-                ("bench.trivial_provider", HOST_PRELUDE),
-            ):
-                key = f"{module} after the host's imports" if prelude else f"{module} alone"
-                self.results.imports.setdefault(key, []).append(
-                    import_time(module, prelude=prelude)
-                )
-            for name in (OURS, REF):
-                self.results.first_check.setdefault(name, []).append(
-                    first_check_cost(_PROVIDERS[name], config)
-                )
-        self.progress("import times")
+            for name, samples in found.items():
+                samples.append(cold_start(PROVIDERS[name], config))
+            _progress(f"cold start round {index + 1}/{self.plan.cold_rounds}")
+        self.raw["cold"] = found
+        rows = [
+            [name, *(spread([s[i] for s in samples]) for i in (0, 1))]
+            + [f"{statistics.median(s[i] * 1000 for s in samples):.1f}" for i in (2, 3, 4)]
+            for name, samples in found.items()
+        ]
+        ours, trivial = (statistics.median(sum(s[:2]) for s in found[name]) for name in found)
+        self.fields["cold_ratio"] = ours / trivial
+        header = "Provider|Host ready s|Configure + first Check s|import ms|configure ms|check ms"
+        self.fields["cold"] = table(header, rows)
+
+    def state(self) -> None:
+        rows = []
+        for name in (OURS, REF):
+            provider = PROVIDERS[name]()
+            stack = SimulatedStack(
+                self.hosts[name], provider, type_token=MCP_SERVER_TYPE, config=self.config
+            )
+            stack.up(desired(1))
+            bags = next(iter(stack.resources.values()))
+            stack.destroy()
+            sizes = [
+                len(json.dumps(bag, separators=(",", ":"))) for bag in (bags.inputs, bags.outputs)
+            ]
+            rows.append((name, len(serialize_provider(provider)), *sizes, sum(sizes)))
+        self.raw["state"] = rows
+        header = "Provider|`__provider` chars|Inputs bytes|Outputs bytes|State bytes per resource"
+        self.fields["state"] = table(header, rows)
 
     def ratelimit(self) -> None:
+        """Create N servers under the emulator's rate limit, the client-side limiter on and off."""
+        rows = []
         for n in self.plan.ratelimit_ns:
-            for setting in (None, "0"):
-                run = rate_limited_create(
-                    self.emulator, n, limiter_setting=setting, limit=self.plan.ratelimit_limit
-                )
-                self.results.ratelimit.append(run)
-                self.progress(
-                    f"rate limit N={n} {run.limiter}: {run.seconds:.1f} s, {run.rejected} x 429"
-                )
+            for setting in ({}, {LIMITER: "0"}):
+                self.emulator.reset()  # no servers; the rate limit's window starts empty
+                self.emulator.set_rate_limit(*self.plan.limit)
+                config = self.emulator.config(**setting)
+                with ProviderHost(env=NO_TRUTO_ENV) as host:  # it configures a provider once
+                    stack = SimulatedStack(
+                        host, PROVIDERS[OURS](), type_token=MCP_SERVER_TYPE, config=config
+                    )
+                    started = time.perf_counter()
+                    try:
+                        ops = stack.up(desired(n)).ops
+                    except UpError as error:
+                        ops = error.result.ops
+                    seconds = time.perf_counter() - started
+                journal = self.emulator.journal()
+                times = sorted(float(entry["ts"]) for entry in journal)
+                peak = max(sum(t <= s < t + 1 for s in times) for t in times)
+                limiter = f"`{LIMITER}=0`" if setting else "as shipped (key unset)"
+                created = sum(op == "create" for op in ops.values())
+                rejected = sum(entry["status"] == 429 for entry in journal)
+                rows.append((n, limiter, f"{seconds:.2f}", rejected, f"{created}/{n}", peak))
+                _progress(f"rate limit N={n} {limiter}: {seconds:.1f} s")
+        self.emulator.reset()
+        self.raw["ratelimit"] = rows
+        self.fields.update(limit=self.plan.limit[0], window=self.plan.limit[1])
+        self.fields["ratelimit"] = table("N|Client-side limiter|Wall s|429s|Created|Peak", rows)
 
 
-def run_benchmarks(plan: Plan) -> Results:
-    """Measure everything the report shows: ~5 minutes in full, ~15 s in quick mode."""
-    progress = _Progress()
-    results = Results(plan=plan, machine=describe_machine())
-    mode = "quick smoke run" if plan.quick else "full run"
-    progress(
-        f"{mode} on {results.machine.usable_cores} usable core(s), Python {results.machine.python}"
-    )
+def run(plan: Plan) -> tuple[str, str]:
+    """Measure everything: the Markdown of sections 1-6 and the raw numbers as JSON."""
+    started, date = time.perf_counter(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with (
-        EmulatorProcess() as emulator,
-        ProviderHost(env=_HOST_ENV) as ours_host,
-        ProviderHost(env=_HOST_ENV) as ref_host,
+        emulator_process() as emulator,
+        ProviderHost(env=NO_TRUTO_ENV) as ours,
+        ProviderHost(env=NO_TRUTO_ENV) as reference,
     ):
-        bench = _Bench(plan, results, progress, emulator, {OURS: ours_host, REF: ref_host})
-        bench.throughput()
-        bench.calls()
-        bench.overhead()
-        bench.scale()
-        bench.state()
-        bench.methods()
-        bench.cold()
+        bench = _Bench(plan, emulator, {OURS: ours, REF: reference})
+        _progress(bench.fields["machine"])
+        for section in (bench.overhead, bench.calls, bench.scale, bench.cold, bench.state):
+            section()
         bench.ratelimit()
-    results.load_after = load_average()
-    results.seconds = time.perf_counter() - progress.started
-    progress(f"done in {results.seconds:.0f} s")
-    return results
+    seconds = time.perf_counter() - started
+    quick = "\n> **Quick smoke run**: small N, one round; not representative.\n"
+    bench.fields.update(date=date, seconds=seconds, quick=quick if plan.n < FULL.n else "")
+    template = TEMPLATE.read_text(encoding="utf-8").split(ENGINE_BEGIN)[0]
+    numbers = dict(bench.raw, date=date, seconds=seconds, machine=bench.fields["machine"])
+    raw = json.dumps(numbers, indent=1, default=asdict) + "\n"
+    return template.format(**bench.fields), raw

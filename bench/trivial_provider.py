@@ -1,6 +1,6 @@
-"""A provider that does nothing but answer Check: the cold-start yardstick.
+"""A provider that calls nothing: the cold-start yardstick and the engine benchmark's "no HTTP".
 
-In a module of its own (importing only what the host has already imported) so that the host's
+A module of its own, importing only what the provider host has already imported, so the host's
 first Check with it measures the host alone.
 """
 
@@ -12,20 +12,9 @@ from typing import Any
 import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, ReadResult, ResourceProvider
 
-__all__ = ["NullProvider", "NullResource", "TrivialProvider"]
-
-
-class TrivialProvider(ResourceProvider):
-    """Check echoes its inputs; nothing else is implemented."""
-
-    serialize_as_secret_always = False
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return CheckResult(news, [])
-
 
 class NullProvider(ResourceProvider):
-    """Creates, reads and deletes nothing anywhere: what the engine and host cost per resource."""
+    """Check echoes; Create, Read and Delete touch nothing anywhere."""
 
     serialize_as_secret_always = False
 

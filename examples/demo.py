@@ -4,10 +4,9 @@
 
 Starts the emulator on loopback, then: preview, up, a change that goes out as one PATCH, an
 edit made outside Pulumi that refresh reports, up to restore it, destroy. Prints each step's
-plan and the HTTP calls the emulator received, then stops the emulator. With the `pulumi` CLI
-on PATH (`make pulumi` builds the pinned one) it drives the real engine through the Automation
-API and shows the CLI's own output; without it, it runs the same program through
-`truto_pulumi.testing` (the real provider host, no engine).
+plan and the HTTP calls the emulator received, then stops the emulator. It drives the real
+engine, the `pulumi` CLI on PATH (`make pulumi` builds the pinned one), through the Automation
+API and shows the CLI's own output.
 """
 
 from __future__ import annotations
@@ -20,13 +19,10 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from pulumi import automation as auto
 
 from truto_pulumi.emulator import Emulator, run_emulator
-from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, Stack, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "examples" / "basic"
@@ -43,17 +39,19 @@ class DemoError(Exception):
 def main() -> int:
     """Run the demo; 0 on success, 1 with a one-line reason on failure."""
     cli = shutil.which("pulumi")  # the Makefile puts the build of `make pulumi` on PATH
+    if cli is None:
+        print(
+            "demo failed: no pulumi CLI on PATH: run `make pulumi` (builds the pinned CLI)"
+            " or install Pulumi",
+            file=sys.stderr,
+        )
+        return 1
     step = "start"
     try:
         with run_emulator() as emulator:
             print(f"Truto emulator listening on {emulator.url}")
-            if cli:
-                print(f"pulumi CLI found at {cli}: running the real CLI against the emulator")
-                run_steps(emulator, CliDriver(cli, emulator))
-            else:
-                print("pulumi CLI not on PATH: running the program through the provider host")
-                with HarnessDriver(emulator) as driver:
-                    run_steps(emulator, driver)
+            print(f"pulumi CLI found at {cli}: running the real CLI against the emulator")
+            run_steps(emulator, CliDriver(cli, emulator))
             step = "stop"
         print("\nDemo finished: emulator stopped, nothing left running.")
         return 0
@@ -64,8 +62,8 @@ def main() -> int:
     return 1
 
 
-def run_steps(emulator: Emulator, driver: Driver) -> None:
-    """The lifecycle, the same whichever driver runs it."""
+def run_steps(emulator: Emulator, driver: CliDriver) -> None:
+    """The lifecycle, step by step."""
     steps: list[tuple[str, Callable[[], None]]] = [
         ("preview", lambda: driver.preview({"expiresAt": FIRST_EXPIRY})),
         ("up", lambda: driver.up({"expiresAt": FIRST_EXPIRY})),
@@ -114,80 +112,7 @@ def print_http_calls(emulator: Emulator) -> None:
         print(f"    {call['method']} {call['path']} -> {call['status']}{body}")
 
 
-class Driver:
-    """One way of running Pulumi commands on the example."""
-
-    def preview(self, config: Mapping[str, str]) -> None:
-        raise DemoError("not available")
-
-    def up(self, config: Mapping[str, str]) -> None:
-        raise DemoError("not available")
-
-    def refresh(self) -> None:
-        raise DemoError("not available")
-
-    def destroy(self) -> None:
-        raise DemoError("not available")
-
-
-class HarnessDriver(Driver):
-    """The program under mocks, its resources through the real provider host (`Stack`)."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self._host = ProviderHost(env=NO_TRUTO_ENV)
-        self._config = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
-        self._stack: Stack | None = None
-
-    def __enter__(self) -> HarnessDriver:
-        self._host.start()
-        self._stack = Stack(
-            self._host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=self._config
-        )
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._host.stop()
-
-    @property
-    def stack(self) -> Stack:
-        assert self._stack is not None, "use HarnessDriver as a context manager"
-        return self._stack
-
-    def _desired(self, config: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-        stack_config = {
-            f"{PROJECT}:integratedAccountIds": json.dumps(ACCOUNTS),
-            **{f"{PROJECT}:{key}": value for key, value in config.items()},
-        }
-        return run_program(PROGRAM, project=PROJECT, config=stack_config).desired()
-
-    def preview(self, config: Mapping[str, str]) -> None:
-        plan = self.stack.preview(self._desired(config))
-        for name, failures in plan.failures.items():
-            for failure in failures:
-                print(f"  {name}: {failure.property}: {failure.reason}")
-        if plan.failures:
-            raise DemoError("preview failed at check")
-        for name, step in sorted(plan.steps.items()):
-            print(f"  {step.op:>7}  {name}")
-
-    def up(self, config: Mapping[str, str]) -> None:
-        result = self.stack.up(self._desired(config))
-        for name, op in sorted(result.ops.items()):
-            print(f"  {op:>7}  {name}")
-
-    def refresh(self) -> None:
-        for name, outcome in sorted(self.stack.refresh().items()):
-            state = "deleted" if outcome.deleted else "drift" if outcome.drift else "in sync"
-            print(f"  {state:>7}  {name}")
-
-    def destroy(self) -> None:
-        names = sorted(self.stack.resources)
-        self.stack.destroy()
-        for name in names:
-            print(f"  {'delete':>7}  {name}")
-
-
-class CliDriver(Driver):
+class CliDriver:
     """The real engine: the `pulumi` CLI through the Automation API, with the program served
     inline from this process (so no Python language host is needed), a local file backend and
     passphrase secrets in a temporary folder."""

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
 from truto_pulumi.emulator import Emulator, run_emulator
-from truto_pulumi.testing import NO_TRUTO_ENV, ProviderHost, Stack, mcp_server_stack
 
 from .engine.driver import pulumi_cli
 
@@ -41,7 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests (tables, mocks, MockTransport) in seconds."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & _PROCESS_FIXTURES or item.get_closest_marker("engine"):
+        markers = {mark.name for mark in item.iter_markers()}
+        if fixtures & _PROCESS_FIXTURES or markers & {"engine", "live"}:
             item.add_marker(pytest.mark.slow)
 
 
@@ -74,7 +75,7 @@ def host(emulator: Emulator) -> Iterator[ProviderHost]:
 
 
 @pytest.fixture
-def stack(host: ProviderHost, emulator: Emulator) -> Stack:
+def stack(host: ProviderHost, emulator: Emulator) -> SimulatedStack:
     """An empty stack on the shared host; the emulator is reset (no servers, journal, faults)."""
     emulator.reset()
     host.reset_calls()

@@ -12,16 +12,17 @@ from typing import Any
 
 import pytest
 
-from truto_pulumi.discover import render_program
-from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing import (
+from tests.support import (
+    MCP_SERVER_TYPE,
     NO_TRUTO_ENV,
     ProviderHost,
-    Stack,
+    SimulatedStack,
     UpError,
     mcp_server_stack,
-    run_program,
 )
+from truto_pulumi.discover import render_program
+from truto_pulumi.emulator import Emulator
+from truto_pulumi.testing import run_program
 
 from .lifecycle.helpers import made_in_dashboard
 
@@ -30,7 +31,7 @@ OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000002"
 
 
 @pytest.fixture
-def stack(emulator: Emulator) -> Iterator[Stack]:
+def stack(emulator: Emulator) -> Iterator[SimulatedStack]:
     """A stack whose every run gets a new provider host, as under the engine: the provider
     remembers what it adopted for the rest of a run, and only that long."""
     emulator.reset()
@@ -41,7 +42,7 @@ def stack(emulator: Emulator) -> Iterator[Stack]:
 
 
 def test_adopting_patches_only_what_differs_and_creates_nothing(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(
         emulator, ACCOUNT, name="legacy", config={"methods": ["read"], "tags": ["a"]}
@@ -69,7 +70,7 @@ def test_adopting_patches_only_what_differs_and_creates_nothing(
 
 
 def test_adopting_a_server_already_as_declared_sends_no_patch(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="same")
     emulator.clear_journal()
@@ -79,7 +80,9 @@ def test_adopting_a_server_already_as_declared_sends_no_patch(
     assert [e["method"] for e in emulator.journal()] == ["GET"]
 
 
-def test_changing_or_removing_adopt_id_later_is_no_change(stack: Stack, emulator: Emulator) -> None:
+def test_changing_or_removing_adopt_id_later_is_no_change(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
     first, second = (
         made_in_dashboard(emulator, ACCOUNT, name="x"),
         made_in_dashboard(emulator, ACCOUNT, name="y"),
@@ -91,7 +94,7 @@ def test_changing_or_removing_adopt_id_later_is_no_change(stack: Stack, emulator
     assert stack.preview({"x": without}).is_empty
 
 
-def test_adopting_an_unknown_server_fails_clearly(stack: Stack) -> None:
+def test_adopting_an_unknown_server_fails_clearly(stack: SimulatedStack) -> None:
     missing = "4f5a1c2e-0000-4000-8000-00000000dead"
     with pytest.raises(UpError) as info:
         stack.up({"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": missing}})
@@ -100,7 +103,7 @@ def test_adopting_an_unknown_server_fails_clearly(stack: Stack) -> None:
 
 
 def test_adopting_a_server_of_another_account_fails_clearly(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     elsewhere = made_in_dashboard(emulator, account=OTHER_ACCOUNT, name="theirs")
     with pytest.raises(UpError, match=f"under integrated account {ACCOUNT}"):
@@ -110,7 +113,9 @@ def test_adopting_a_server_of_another_account_fails_clearly(
     assert len(emulator.servers()) == 1
 
 
-def test_adopted_server_survives_refresh_and_updates(stack: Stack, emulator: Emulator) -> None:
+def test_adopted_server_survives_refresh_and_updates(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="kept")
     declared = {"integrated_account_id": ACCOUNT, "name": "kept", "adopt_id": existing["id"]}
     stack.apply_step({"kept": declared})
@@ -121,7 +126,7 @@ def test_adopted_server_survives_refresh_and_updates(stack: Stack, emulator: Emu
 
 
 def test_discovered_code_runs_and_adopts_every_server(
-    stack: Stack, emulator: Emulator, tmp_path: Path
+    stack: SimulatedStack, emulator: Emulator, tmp_path: Path
 ) -> None:
     made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]})
     made_in_dashboard(emulator, ACCOUNT, name="Support bot", expires_at="2031-01-01T00:00:00Z")
@@ -130,7 +135,7 @@ def test_discovered_code_runs_and_adopts_every_server(
     program = tmp_path / "__main__.py"
     program.write_text(render_program(ACCOUNT, listed))
     run = run_program(program)
-    desired = run.desired()
+    desired = run.desired(MCP_SERVER_TYPE)
     assert sorted(desired) == ["support-bot", "support-bot-2"]
     assert {props["adopt_id"] for props in desired.values()} == {s["id"] for s in listed}
     emulator.clear_journal()
@@ -168,7 +173,9 @@ def test_discover_without_token_says_how_to_set_it() -> None:
     assert "TRUTO_API_TOKEN" in done.stderr
 
 
-def test_two_resources_cannot_adopt_the_same_server(stack: Stack, emulator: Emulator) -> None:
+def test_two_resources_cannot_adopt_the_same_server(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="shared")
     declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
     stack.up({"one": declared})
@@ -179,7 +186,7 @@ def test_two_resources_cannot_adopt_the_same_server(stack: Stack, emulator: Emul
 
 @pytest.mark.parametrize("attempt", range(5))
 def test_two_resources_with_one_adopt_id_in_one_up_exactly_one_adopts(
-    stack: Stack, emulator: Emulator, attempt: int
+    stack: SimulatedStack, emulator: Emulator, attempt: int
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="shared")
     emulator.set_latency(0.05)  # both creates are under way at once on the host's threads
@@ -196,7 +203,7 @@ def test_two_resources_with_one_adopt_id_in_one_up_exactly_one_adopts(
 
 
 def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.up({"old": {"integrated_account_id": ACCOUNT, "name": "moved"}})
     (server,) = emulator.servers()
@@ -210,7 +217,7 @@ def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
     assert emulator.servers() == []
 
 
-def up_after_refresh(stack: Stack, desired: dict[str, Any], *, in_one_run: bool) -> None:
+def up_after_refresh(stack: SimulatedStack, desired: dict[str, Any], *, in_one_run: bool) -> None:
     """`pulumi up --refresh`, or `pulumi refresh` and then `pulumi up`."""
     if in_one_run:
         stack.up(desired, refresh=True)
@@ -222,7 +229,7 @@ def up_after_refresh(stack: Stack, desired: dict[str, Any], *, in_one_run: bool)
 
 @pytest.mark.parametrize("in_one_run", [True, False], ids=["up_refresh", "refresh_then_up"])
 def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
-    stack: Stack, emulator: Emulator, in_one_run: bool
+    stack: SimulatedStack, emulator: Emulator, in_one_run: bool
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
@@ -237,7 +244,9 @@ def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
     assert "already manages it" not in message
 
 
-def test_rotating_an_adopted_server_gives_a_known_token(stack: Stack, emulator: Emulator) -> None:
+def test_rotating_an_adopted_server_gives_a_known_token(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="rotate")
     declared = {"integrated_account_id": ACCOUNT, "name": "rotate", "adopt_id": existing["id"]}
     stack.apply_step({"rotate": declared})
@@ -253,7 +262,7 @@ def test_rotating_an_adopted_server_gives_a_known_token(stack: Stack, emulator: 
 
 
 def test_adopting_the_server_of_a_resource_that_stays_fails_whichever_runs_first(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     old = {"integrated_account_id": ACCOUNT, "name": "kept"}
     stack.up({"old": old})

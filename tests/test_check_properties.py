@@ -22,14 +22,8 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
 
-from truto_pulumi.inputs import (
-    CONFIG_KEYS,
-    INPUT_KEYS,
-    CheckOutcome,
-    InputFailure,
-    check_inputs,
-    contains_unknown,
-)
+from truto_pulumi._check import CheckOutcome, InputFailure, check_inputs
+from truto_pulumi._inputs import CONFIG_KEYS, INPUT_KEYS, contains_unknown
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)

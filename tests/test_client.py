@@ -1,4 +1,4 @@
-"""Tests of `truto_pulumi.client` against `httpx.MockTransport` handlers.
+"""Tests of `truto_pulumi._client` against `httpx.MockTransport` handlers.
 
 A fake clock stands in for both `time.monotonic` and `time.sleep`, so retries cost no time and
 every wait is recorded.
@@ -20,9 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from truto_pulumi.client import DEFAULT_USER_AGENT, RetryPolicy, TrutoClient, version
-from truto_pulumi.emulator import Emulator
-from truto_pulumi.errors import (
+from truto_pulumi._client import DEFAULT_USER_AGENT, RetryPolicy, TrutoClient, version
+from truto_pulumi._errors import (
     TrutoApiError,
     TrutoAuthError,
     TrutoConfigError,
@@ -34,7 +33,8 @@ from truto_pulumi.errors import (
     TrutoTransportError,
     TrutoValidationError,
 )
-from truto_pulumi.ratelimit import RateLimiter
+from truto_pulumi._ratelimit import RateLimiter
+from truto_pulumi.emulator import Emulator
 
 TOKEN = "sk-test-SECRET-api-token-6f1c"
 MCP_SECRET = "mcp-SECRET-token-9a2b"
@@ -258,7 +258,7 @@ def test_5xx_retried_with_capped_exponential_backoff_then_succeeds() -> None:
 
 
 def test_retries_stop_before_sleep_would_cross_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
     script = Script(truto_error(503, "down for maintenance"))
     policy = RetryPolicy(deadline=10.0, base_delay=1.0, max_delay=8.0)
     client, clock = make_client(script, retry=policy)
@@ -361,7 +361,7 @@ def test_connect_error_message_names_host_method_and_path() -> None:
 def test_transport_error_after_retries_says_how_many_attempts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
     script = Script(httpx.ConnectError("connection refused"))
     client, clock = make_client(script, retry=RetryPolicy(deadline=2.0, base_delay=1.0))
     with pytest.raises(TrutoDeadlineError, match=r"gave up after 2 attempts") as info:
@@ -561,7 +561,7 @@ def test_token_never_appears_in_exceptions_or_log_records(
 def test_each_attempt_logged_at_debug_and_retry_wait_at_warning(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
     caplog.set_level(logging.DEBUG, logger="truto_pulumi.client")
     client, _ = make_client(Script(truto_error(503, "busy"), ok()))
     client.get_mcp_server(IA, MCP_ID)
@@ -724,7 +724,7 @@ def test_rate_limiter_paces_every_attempt() -> None:
 def test_operation_deadline_ends_retries_and_names_the_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
     script = Script(truto_error(503, "busy"))
     client, clock = make_client(script, retry=RetryPolicy(deadline=600.0, base_delay=1.0))
     with (
@@ -762,7 +762,7 @@ def test_operation_timeout_longer_than_the_retry_policy_deadline_governs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Set 200 s while the policy alone would stop at 60 s: retries go on past 60 s.
-    monkeypatch.setattr("truto_pulumi.client.random.uniform", lambda low, high: high)
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
     script = Script(truto_error(503, "busy"))
     client, clock = make_client(script, retry=RetryPolicy(deadline=60.0, max_delay=8.0))
     started = clock.now

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from truto_pulumi.diff import diff_inputs, patch_body
+from truto_pulumi._diff import diff_inputs, patch_body
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000002"

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from truto_pulumi.inputs import canonical_timestamp, check_inputs
+from truto_pulumi._check import check_inputs
+from truto_pulumi._inputs import canonical_timestamp
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"

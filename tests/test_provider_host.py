@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from tests.support import ProviderHost
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import ProviderHost
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 URN = "urn:pulumi:dev::demo::pulumi-python:dynamic/truto:McpServer::reader"

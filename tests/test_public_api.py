@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+
+import dill
 
 import truto_pulumi
 from truto_pulumi import TrutoMcpServer
@@ -57,3 +61,53 @@ def test_importing_the_package_loads_neither_emulator_nor_test_harness() -> None
         check=True,
     )
     assert loaded.stdout.strip() == "[]"
+
+
+PUBLIC_MODULES = {
+    "truto_pulumi": None,  # checked above
+    "truto_pulumi.provider": ["TrutoMcpServerProvider"],
+    "truto_pulumi.discover": ["main", "render_program"],
+    "truto_pulumi.testing": [
+        "ComputedOutputs",
+        "ProgramMocks",
+        "ProgramRun",
+        "Registration",
+        "install_mocks",
+        "run_program",
+    ],
+    "truto_pulumi.emulator": ["Emulator", "create_app", "run_emulator"],
+    "truto_pulumi.emulator.__main__": None,  # `python -m truto_pulumi.emulator`
+}
+
+
+def test_every_module_not_listed_as_public_is_private_by_name() -> None:
+    root = Path(truto_pulumi.__file__).parent
+    modules = {
+        ".".join(("truto_pulumi", *path.relative_to(root).with_suffix("").parts)).removesuffix(
+            ".__init__"
+        )
+        for path in root.rglob("*.py")
+    }
+    public = {m for m in modules if not any(part.startswith("_") for part in m.split(".")[1:])}
+    public |= {m for m in modules if m.endswith(".__main__")}
+    assert sorted(public) == sorted(PUBLIC_MODULES)
+
+
+def test_public_modules_export_exactly_their_public_names() -> None:
+    for module, names in PUBLIC_MODULES.items():
+        if names is None:
+            continue
+        exported = importlib.import_module(module).__all__
+        assert sorted(exported) == names, module
+
+
+# What every stack's state holds for each server: `serialize_provider(TrutoMcpServerProvider())`
+# as written by earlier releases. A moved or renamed class would make every existing stack fail.
+PICKLED_BY_AN_EARLIER_RELEASE = (
+    "gASVOgAAAAAAAACMFXRydXRvX3B1bHVtaS5wcm92aWRlcpSMFlRydXRvTWNwU2VydmVyUHJvdmlkZXKUk5QpgZR9lGIu"
+)
+
+
+def test_a_provider_pickled_by_an_earlier_release_still_loads() -> None:
+    provider = dill.loads(base64.b64decode(PICKLED_BY_AN_EARLIER_RELEASE))
+    assert isinstance(provider, TrutoMcpServerProvider)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from truto_pulumi.ratelimit import DEFAULT_REQUESTS_PER_SECOND, RateLimiter
+from truto_pulumi._ratelimit import DEFAULT_REQUESTS_PER_SECOND, RateLimiter
 
 
 class FakeClock:

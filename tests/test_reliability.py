@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, SimulatedStack, UpError
 from truto_pulumi._lost_create import (
     CREATE_WINDOW_MARGIN,
     CREATE_WINDOW_TOLERANCE,
@@ -20,12 +21,11 @@ from truto_pulumi._lost_create import (
 )
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, Stack, UpError
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 MCP_PATH = rf"^/integrated-account/{ACCOUNT}/mcp$"
 
-StackFactory = Callable[..., Stack]
+StackFactory = Callable[..., SimulatedStack]
 
 
 @pytest.fixture
@@ -34,12 +34,14 @@ def make_stack(emulator: Emulator) -> Iterator[StackFactory]:
     emulator.reset()
     hosts: list[ProviderHost] = []
 
-    def make(**config: str) -> Stack:
+    def make(**config: str) -> SimulatedStack:
         host = ProviderHost(env=NO_TRUTO_ENV).start()
         hosts.append(host)
         settings = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
         settings.update({f"truto:{key}": value for key, value in config.items()})
-        return Stack(host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=settings)
+        return SimulatedStack(
+            host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=settings
+        )
 
     yield make
     for host in hosts:

@@ -23,17 +23,17 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 
-from truto_pulumi.emulator import Emulator, run_emulator
-from truto_pulumi.errors import TrutoError
-from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import (
+from tests.support import (
     MCP_SERVER_TYPE,
     HostCallError,
     OperationError,
     ProviderHost,
-    Stack,
+    SimulatedStack,
     UpError,
 )
+from truto_pulumi._errors import TrutoError
+from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.provider import TrutoMcpServerProvider
 
 API_TOKEN = "truto-api-SECRET-4d1f0c2b9e7a5531-do-not-leak"
 WRONG_TOKEN = "truto-api-WRONG-88aa17c3e5f90b24-do-not-leak"
@@ -111,7 +111,7 @@ class Evidence:
             else:
                 self.text(f"{label}.{key}", value)
 
-    def stack(self, label: str, stack: Stack) -> None:
+    def stack(self, label: str, stack: SimulatedStack) -> None:
         for name, state in stack.resources.items():
             self.text(f"{label}/{name} id and urn", (state.id, state.urn))
             self.props(f"{label}/{name} inputs", state.inputs)
@@ -182,7 +182,9 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
     found = Evidence()
     hosts = [ProviderHost(env=HOST_ENV, extra_paths=[tmp_path]) for _ in range(2)]
     with hosts[0] as host, hosts[1] as wrong_host:
-        stack = Stack(host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=config)
+        stack = SimulatedStack(
+            host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=config
+        )
         assert len(stack.provider_string) < 256
         found.pickle("stack provider string", stack.provider_string)
 
@@ -245,7 +247,7 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
         assert plan.failures
         found.text("check failure", plan.failures)
 
-        wrong = Stack(
+        wrong = SimulatedStack(
             wrong_host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=wrong_config
         )
         wrong.resources = dict(stack.resources)  # the real state, MCP tokens included

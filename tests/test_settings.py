@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from truto_pulumi.errors import TrutoConfigError
-from truto_pulumi.settings import DEFAULT_BASE_URL, resolve_settings, validated_base_url
+from truto_pulumi._errors import TrutoConfigError
+from truto_pulumi._settings import DEFAULT_BASE_URL, resolve_settings, validated_base_url
 
 
 @pytest.mark.parametrize(

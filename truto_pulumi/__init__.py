@@ -14,7 +14,7 @@ pulumi.export("mcp_url", reader.url)  # secret
 
 from __future__ import annotations
 
-from .errors import (
+from ._errors import (
     TrutoApiError,
     TrutoAuthError,
     TrutoConfigError,
@@ -26,7 +26,7 @@ from .errors import (
     TrutoTransportError,
     TrutoValidationError,
 )
-from .resource import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
+from ._resource import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
 
 __all__ = [
     "McpServerConfigArgs",

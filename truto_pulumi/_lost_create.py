@@ -29,13 +29,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from .diff import diff_inputs
-from .errors import TrutoError, TrutoNotFoundError, TrutoServerError, TrutoTransportError
-from .inputs import parse_timestamp
-from .settings import OPERATION_TIMEOUT_KEY
+from ._diff import diff_inputs
+from ._errors import TrutoError, TrutoNotFoundError, TrutoServerError, TrutoTransportError
+from ._inputs import parse_timestamp
+from ._settings import OPERATION_TIMEOUT_KEY
 
 if TYPE_CHECKING:
-    from .client import TrutoClient
+    from ._client import TrutoClient
 
 __all__ = [
     "CREATE_ATTEMPTS",

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from .settings import ProviderSettings
+from ._settings import ProviderSettings
 
 if TYPE_CHECKING:
-    from .client import TrutoClient
+    from ._client import TrutoClient
 
 __all__ = ["RunState"]
 
@@ -37,8 +37,8 @@ class RunState:
         """The one HTTP client of this process, opened on first use."""
         with self._lock:
             if self._client is None:
-                from .client import TrutoClient  # httpx loads here, not during preview
-                from .ratelimit import RateLimiter
+                from ._client import TrutoClient  # httpx loads here, not during preview
+                from ._ratelimit import RateLimiter
 
                 settings = self.settings
                 assert settings.api_token is not None

@@ -19,10 +19,10 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .client import TrutoClient
-from .errors import TrutoError
-from .inputs import CONFIG_KEYS, canonical_config
-from .settings import MISSING_TOKEN_MESSAGE, resolve_settings
+from ._client import TrutoClient
+from ._errors import TrutoError
+from ._inputs import CONFIG_KEYS, canonical_config
+from ._settings import MISSING_TOKEN_MESSAGE, resolve_settings
 
 __all__ = ["main", "render_program"]
 

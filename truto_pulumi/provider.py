@@ -27,12 +27,12 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from ._diff import diff_inputs, patch_body
+from ._errors import TrutoConfigError, TrutoNotFoundError
+from ._inputs import DIFFED_KEYS, INPUT_KEYS
 from ._lost_create import create_server
 from ._run import RunState
-from .diff import diff_inputs, patch_body
-from .errors import TrutoConfigError, TrutoNotFoundError
-from .inputs import DIFFED_KEYS, INPUT_KEYS, check_inputs
-from .settings import (
+from ._settings import (
     API_TOKEN_KEY,
     BASE_URL_KEY,
     MISSING_TOKEN_MESSAGE,
@@ -43,14 +43,14 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
-    from .client import TrutoClient
+    from ._client import TrutoClient
 
-__all__ = ["SECRET_OUTPUTS", "SERVER_OUTPUTS", "TrutoMcpServerProvider"]
+__all__ = ["TrutoMcpServerProvider"]
 
-SECRET_OUTPUTS = ("token", "url")
+_SECRET_OUTPUTS = ("token", "url")
 """Outputs Truto reveals only when a server is created; both embed the MCP token."""
 
-SERVER_OUTPUTS = ("created_at", "updated_at", "created_by")
+_SERVER_OUTPUTS = ("created_at", "updated_at", "created_by")
 """Outputs Truto sets on every answer."""
 
 _log = logging.getLogger("truto_pulumi.provider")
@@ -91,6 +91,8 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs and return them in canonical form; report a missing API token too."""
+        from ._check import check_inputs  # pydantic loads here, so destroy never imports it
+
         outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
         failures = [CheckFailure(failure.property, failure.reason) for failure in outcome.failures]
         if self._run is None:
@@ -293,6 +295,8 @@ def _managed(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def _live_inputs(server: Mapping[str, Any], account_id: str) -> dict[str, Any]:
     """A server's inputs as Truto has them, in canonical form."""
+    from ._check import check_inputs
+
     live = check_inputs({key: server[key] for key in DIFFED_KEYS if key in server})
     inputs = live.inputs if not live.failures else _managed(server)
     inputs.setdefault("integrated_account_id", account_id)
@@ -304,10 +308,10 @@ def _outputs(
 ) -> dict[str, Any]:
     """Outputs: the managed inputs as given, server-set fields, and the create-only secrets."""
     outputs = dict(inputs)
-    for key in SERVER_OUTPUTS:
+    for key in _SERVER_OUTPUTS:
         if server.get(key) is not None:
             outputs[key] = server[key]
-    for key in (*SECRET_OUTPUTS, "token_known"):
+    for key in (*_SECRET_OUTPUTS, "token_known"):
         if secrets.get(key) is not None:
             outputs[key] = secrets[key]
     return outputs

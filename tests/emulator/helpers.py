@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from truto_pulumi.emulator.state import format_timestamp
+from truto_pulumi.emulator._state import format_timestamp
 
 
 def mcp_path(account: str, server_id: str | None = None) -> str:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from truto_pulumi.emulator.__main__ import main
-from truto_pulumi.emulator.ratelimit import parse_rate_limit
+from truto_pulumi.emulator._ratelimit import parse_rate_limit
 
 from .helpers import mcp_path
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import truto_pulumi.emulator
-from truto_pulumi.emulator.protocol import ConnectionDroppedError, drop_connection
+from truto_pulumi.emulator._protocol import ConnectionDroppedError, drop_connection
 
 pytestmark = pytest.mark.slow  # starts processes
 

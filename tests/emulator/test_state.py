@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from truto_pulumi.emulator.state import (
+from truto_pulumi.emulator._state import (
     EMULATOR_USER_ID,
     BadRequestError,
     NotFoundError,
     Store,
     format_timestamp,
     parse_limit,
-    parse_timestamp,
+    read_timestamp,
 )
 
 START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
@@ -454,4 +454,4 @@ def test_returned_records_are_copies_that_cannot_change_the_store(store: Store) 
 def test_timestamps_parse_rfc3339_and_format_as_utc_milliseconds_z(
     text: str, formatted: str
 ) -> None:
-    assert format_timestamp(parse_timestamp(text, "t")) == formatted
+    assert format_timestamp(read_timestamp(text, "t")) == formatted

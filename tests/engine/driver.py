@@ -22,7 +22,7 @@ import pulumi
 from pulumi import automation as auto
 
 from truto_pulumi import TrutoMcpServer
-from truto_pulumi.settings import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY
+from truto_pulumi._settings import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY
 
 PROJECT = "truto-engine"
 STACK = "dev"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,20 @@ def test_demo_drives_the_real_cli_and_shows_its_output(cli: str) -> None:
     assert "mcp_urls: {" in out
     assert "[secret]" in out
     assert "Demo finished: emulator stopped, nothing left running." in out
+
+
+def test_a_failing_step_ends_the_demo_with_one_clear_line(
+    cli: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = runpy.run_path(str(DEMO), run_name="demo")
+    monkeypatch.setattr("shutil.which", lambda _: cli)
+
+    def refresh_fails(self: object) -> None:
+        raise RuntimeError("Truto is on fire")
+
+    monkeypatch.setattr(demo["CliDriver"], "refresh", refresh_fails)
+    assert demo["main"]() == 1
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "demo failed: refresh (reports the drift): RuntimeError: Truto is on fire"
+    )

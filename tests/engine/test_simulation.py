@@ -1,4 +1,4 @@
-"""The project's engine simulation (`truto_pulumi.testing.Stack`) answers to the real engine:
+"""The project's engine simulation (`tests.support.SimulatedStack`) answers to the real engine:
 one scripted scenario through both, compared step by step (operation per resource, HTTP calls).
 
 Differences found when this ran first, and fixed in the simulation: it reused one provider
@@ -17,16 +17,16 @@ import pulumi
 import pytest
 from pulumi.automation import events
 
-from truto_pulumi import TrutoMcpServer
-from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing import (
+from tests.support import (
+    MCP_SERVER_TYPE,
     NO_TRUTO_ENV,
-    ProgramRun,
     ProviderHost,
-    Stack,
-    install_mocks,
+    SimulatedStack,
     mcp_server_stack,
 )
+from truto_pulumi import TrutoMcpServer
+from truto_pulumi.emulator import Emulator
+from truto_pulumi.testing import ProgramRun, install_mocks
 
 from ..lifecycle.helpers import ACCOUNT, OTHER_ACCOUNT
 from .driver import EngineStack, is_secret
@@ -128,7 +128,7 @@ class InEngine:
 class InSimulation:
     """The script's steps run by the project's simulation; what each reports."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: SimulatedStack) -> None:
         self.stack = stack
 
     def up(self, desired: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -194,7 +194,7 @@ def test_secret_inputs_reach_truto_in_plain_text_under_both(
     assert is_secret(stack.servers()["hidden"]["outputs"]["name"])  # re-marked by the engine
 
     emulator.reset()
-    desired = run_program_function(secret_name_program).desired()
+    desired = run_program_function(secret_name_program).desired(MCP_SERVER_TYPE)
     with ProviderHost(env=NO_TRUTO_ENV) as host:
         simulated = mcp_server_stack(host, api_token=emulator.token, base_url=emulator.url)
         simulated.up(desired)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import MCP_SERVER_TYPE, SimulatedStack
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing import Stack, run_program
+from truto_pulumi.testing import run_program
 
 from .conftest import EXAMPLES, PROJECT, stack_config
 
@@ -39,7 +40,7 @@ def test_reordering_accounts_keeps_resource_names() -> None:
         project=PROJECT,
         config=stack_config(integratedAccountIds=ACCOUNTS[::-1]),
     )
-    assert forward.desired() == backward.desired()
+    assert forward.desired(MCP_SERVER_TYPE) == backward.desired(MCP_SERVER_TYPE)
 
 
 def test_missing_account_list_fails_the_program() -> None:
@@ -47,14 +48,18 @@ def test_missing_account_list_fails_the_program() -> None:
         run_program(EXAMPLES / "basic", project=PROJECT, config={})
 
 
-def test_basic_lifecycle_against_the_emulator(stack: Stack, emulator: Emulator) -> None:
+def test_basic_lifecycle_against_the_emulator(stack: SimulatedStack, emulator: Emulator) -> None:
     config = stack_config(integratedAccountIds=ACCOUNTS)
-    stack.apply_step(run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired())
+    stack.apply_step(
+        run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
+    )
     assert sorted(s["integrated_account_id"] for s in emulator.servers()) == sorted(ACCOUNTS)
 
     config = stack_config(integratedAccountIds=ACCOUNTS, expiresAt="2031-01-01T00:00:00Z")
     emulator.clear_journal()
-    stack.apply_step(run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired())
+    stack.apply_step(
+        run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
+    )
     bodies = [entry["body"] for entry in emulator.journal() if entry["method"] == "PATCH"]
     assert bodies == [{"expires_at": "2031-01-01T00:00:00Z"}] * 2
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from fleet import plan_fleet
 
+from tests.support import MCP_SERVER_TYPE, SimulatedStack
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing import Stack, run_program
+from truto_pulumi.testing import run_program
 
 from .conftest import EXAMPLES, PROJECT, stack_config
 
@@ -77,7 +78,7 @@ def test_bad_fleet_config_is_refused(fleet: dict[str, Any], message: str) -> Non
 
 def test_program_registers_the_planned_servers() -> None:
     run = run_program(EXAMPLES / "fleet", project=PROJECT, config=stack_config(fleet=FLEET))
-    desired = run.desired()
+    desired = run.desired(MCP_SERVER_TYPE)
     assert sorted(desired) == sorted(spec.resource_name for spec in plan_fleet(FLEET))
     assert desired[f"sales-crm-{SALES}"] == {
         "integrated_account_id": SALES,
@@ -87,15 +88,19 @@ def test_program_registers_the_planned_servers() -> None:
     }
 
 
-def test_fleet_lifecycle_against_the_emulator(stack: Stack, emulator: Emulator) -> None:
+def test_fleet_lifecycle_against_the_emulator(stack: SimulatedStack, emulator: Emulator) -> None:
     config = stack_config(fleet=FLEET)
-    stack.apply_step(run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired())
+    stack.apply_step(
+        run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
+    )
     assert len(emulator.servers()) == 5
 
     smaller = {**FLEET, "teams": FLEET["teams"][:1]}  # the sales team goes away
     emulator.clear_journal()
     config = stack_config(fleet=smaller)
-    stack.apply_step(run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired())
+    stack.apply_step(
+        run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
+    )
     assert [entry["method"] for entry in emulator.journal()] == ["DELETE"]
     assert len(emulator.servers()) == 4
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests.support import MCP_SERVER_TYPE, SimulatedStack
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing import Stack, run_program
+from truto_pulumi.testing import run_program
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 PROJECT = "naming"
@@ -39,11 +40,11 @@ def program(tmp_path: Path) -> Path:
 
 def desired_from(program: Path, **config: str) -> dict[str, dict[str, Any]]:
     values = {f"{PROJECT}:{key}": value for key, value in config.items()}
-    return run_program(program, project=PROJECT, config=values).desired()
+    return run_program(program, project=PROJECT, config=values).desired(MCP_SERVER_TYPE)
 
 
 def test_a_name_output_resolving_to_none_names_the_server_after_the_resource(
-    stack: Stack, emulator: Emulator, program: Path
+    stack: SimulatedStack, emulator: Emulator, program: Path
 ) -> None:
     stack.apply_step(desired_from(program))
 

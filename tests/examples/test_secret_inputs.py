@@ -12,8 +12,15 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from tests.support import (
+    MCP_SERVER_TYPE,
+    NO_TRUTO_ENV,
+    ProviderHost,
+    SimulatedStack,
+    mcp_server_stack,
+)
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing import NO_TRUTO_ENV, ProviderHost, Stack, mcp_server_stack, run_program
+from truto_pulumi.testing import run_program
 
 from ..engine.driver import EngineStack, is_secret
 
@@ -59,15 +66,15 @@ def desired_from(
     config = {f"{PROJECT}:serverName": server_name}
     if plain_name:
         config[f"{PROJECT}:plainName"] = "true"
-    return run_program(program, project=PROJECT, config=config).desired()
+    return run_program(program, project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
 
 
-def secrets_of(stack: Stack) -> dict[str, set[str]]:
+def secrets_of(stack: SimulatedStack) -> dict[str, set[str]]:
     return {name: set(state.secrets) for name, state in stack.resources.items()}
 
 
 def test_secret_inputs_reach_truto_in_plain_text_and_stay_secret_in_state(
-    stack: Stack, emulator: Emulator, program: Path
+    stack: SimulatedStack, emulator: Emulator, program: Path
 ) -> None:
     v1 = desired_from(program, "Hidden v1")
     assert stack.preview(v1).steps["hidden"].checked_inputs["name"] == "Hidden v1"
@@ -105,7 +112,7 @@ def test_secret_inputs_reach_truto_in_plain_text_and_stay_secret_in_state(
 
 
 def test_an_output_stays_secret_while_its_input_turns_plain_without_a_change(
-    stack: Stack, emulator: Emulator, program: Path
+    stack: SimulatedStack, emulator: Emulator, program: Path
 ) -> None:
     stack.apply_step(desired_from(program, "Hidden"))
     emulator.clear_journal()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from truto_pulumi.testing.acceptance import (
+from tests.support.acceptance import (
     AcceptanceSettings,
     acceptance_name,
     acceptance_settings,
     missing_acceptance_env,
 )
-from truto_pulumi.testing.sweep import ACCEPTANCE_PREFIX
+from tests.support.sweep import ACCEPTANCE_PREFIX
 
 COMPLETE = {
     "TRUTO_ACC": "1",
@@ -52,8 +52,8 @@ def test_acceptance_settings_default_to_the_real_truto_and_hide_the_token() -> N
 
 
 def test_acceptance_names_start_with_the_sweepers_prefix_and_differ_per_run() -> None:
-    assert ACCEPTANCE_PREFIX == "tf-acc-truto-pulumi-"
-    assert acceptance_name("basic", "run1") == "tf-acc-truto-pulumi-run1-basic"
+    assert ACCEPTANCE_PREFIX == "truto-pulumi-test-"
+    assert acceptance_name("basic", "run1") == "truto-pulumi-test-run1-basic"
     first, second = acceptance_name("basic"), acceptance_name("basic")
     assert first.startswith(ACCEPTANCE_PREFIX)
     assert second.startswith(ACCEPTANCE_PREFIX)

@@ -14,18 +14,18 @@ from typing import Any
 
 import pytest
 
-from truto_pulumi._lost_create import CREATE_ATTEMPTS, CREATE_WINDOW_TOLERANCE
-from truto_pulumi.emulator import Emulator
-from truto_pulumi.settings import OPERATION_TIMEOUT_KEY
-from truto_pulumi.testing import (
+from tests.support import (
     NO_TRUTO_ENV,
     HostCallError,
     OperationError,
     ProviderHost,
-    Stack,
+    SimulatedStack,
     UpError,
     mcp_server_stack,
 )
+from truto_pulumi._lost_create import CREATE_ATTEMPTS, CREATE_WINDOW_TOLERANCE
+from truto_pulumi._settings import OPERATION_TIMEOUT_KEY
+from truto_pulumi.emulator import Emulator
 
 from .helpers import ACCOUNT, NAME, desired, requests_of
 
@@ -81,7 +81,7 @@ def impatient_host(emulator: Emulator) -> Iterator[ProviderHost]:
 
 
 @pytest.fixture
-def impatient_stack(impatient_host: ProviderHost, emulator: Emulator) -> Stack:
+def impatient_stack(impatient_host: ProviderHost, emulator: Emulator) -> SimulatedStack:
     emulator.reset()
     return mcp_server_stack(
         impatient_host,
@@ -107,7 +107,7 @@ def assert_fault_then_recovery(emulator: Emulator, method: str, action: dict[str
         assert waited >= RETRY_AFTER - 0.05, f"retried after {waited:.2f} s, before Retry-After"
 
 
-def single_server(emulator: Emulator, stack: Stack) -> dict[str, Any]:
+def single_server(emulator: Emulator, stack: SimulatedStack) -> dict[str, Any]:
     """The only server in the emulator, which must be the one in the state, token included."""
     servers = emulator.servers()
     assert len(servers) == 1, f"expected exactly one server, found {len(servers)}"
@@ -132,7 +132,7 @@ def error_of(raised: OperationError) -> str:
     ids=CREATE_FAULTS,
 )
 def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_known(
-    stack: Stack, emulator: Emulator, action: dict[str, Any], journal: list[str]
+    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any], journal: list[str]
 ) -> None:
     emulator.inject(method="POST", **action)
 
@@ -150,7 +150,7 @@ def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_know
 
 
 def test_create_whose_connection_drops_waits_for_the_server_then_fails_without_posting_again(
-    impatient_stack: Stack, emulator: Emulator
+    impatient_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     emulator.inject(method="POST", **DROPPED["dropped-connection"])
 
@@ -171,7 +171,7 @@ def test_create_whose_connection_drops_waits_for_the_server_then_fails_without_p
     ids=[*LOST_ANSWER, "503"],
 )
 def test_create_that_never_gets_an_answer_fails_clearly_and_leaves_nothing(
-    stack: Stack, emulator: Emulator, action: dict[str, Any]
+    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
 ) -> None:
     emulator.inject(method="POST", times=CREATE_ATTEMPTS, **action)
 
@@ -187,7 +187,7 @@ def test_create_that_never_gets_an_answer_fails_clearly_and_leaves_nothing(
 
 
 def test_lost_create_answer_spares_a_same_named_server_of_the_same_stack(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     """A server the provider saw in this run (here: one it diffs) is never taken for what
     the lost POST made."""
@@ -202,7 +202,7 @@ def test_lost_create_answer_spares_a_same_named_server_of_the_same_stack(
 
 
 def test_lost_create_answer_spares_a_same_named_server_of_another_stack(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     """Two stacks (two `pulumi up` runs, so two provider hosts) declare the same server name
     in one account a few seconds apart; the second one's POST answer is lost."""
@@ -227,7 +227,7 @@ def test_lost_create_answer_spares_a_same_named_server_of_another_stack(
 
 @pytest.mark.parametrize("action", ALL_FAULTS.values(), ids=ALL_FAULTS)
 def test_update_survives_every_fault_with_one_server_holding_the_new_name(
-    stack: Stack, emulator: Emulator, action: dict[str, Any]
+    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
 ) -> None:
     stack.up(desired())
     token = stack.resources[NAME].outputs["token"]
@@ -244,7 +244,7 @@ def test_update_survives_every_fault_with_one_server_holding_the_new_name(
 
 
 def test_update_refused_by_truto_is_reported_at_once_and_keeps_the_prior_state(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.up(desired())
     before = stack.resources[NAME]
@@ -263,7 +263,7 @@ def test_update_refused_by_truto_is_reported_at_once_and_keeps_the_prior_state(
 
 
 def test_update_of_a_server_deleted_outside_pulumi_says_to_refresh(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.up(desired())
     emulator.delete_server(stack.resources[NAME].id)
@@ -282,7 +282,7 @@ def test_update_of_a_server_deleted_outside_pulumi_says_to_refresh(
 
 @pytest.mark.parametrize("action", READ_FAULTS.values(), ids=READ_FAULTS)
 def test_refresh_survives_every_fault_without_reporting_drift(
-    stack: Stack, emulator: Emulator, action: dict[str, Any]
+    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
 ) -> None:
     stack.up(desired())
     before = stack.resources[NAME]
@@ -302,7 +302,7 @@ def test_refresh_survives_every_fault_without_reporting_drift(
 
 @pytest.mark.parametrize("action", ALL_FAULTS.values(), ids=ALL_FAULTS)
 def test_destroy_survives_every_fault_leaving_no_server(
-    stack: Stack, emulator: Emulator, action: dict[str, Any]
+    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
 ) -> None:
     stack.up(desired())
     emulator.clear_journal()
@@ -325,7 +325,7 @@ PERSISTENT = {"503": {"status": 503}, "dropped-connection": {"drop": True}}
 
 @pytest.mark.parametrize("action", PERSISTENT.values(), ids=PERSISTENT)
 def test_update_failing_until_the_operation_timeout_names_it_and_keeps_state(
-    impatient_stack: Stack, emulator: Emulator, action: dict[str, Any]
+    impatient_stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
 ) -> None:
     impatient_stack.up(desired())
     before = impatient_stack.resources[NAME]
@@ -343,37 +343,22 @@ def test_update_failing_until_the_operation_timeout_names_it_and_keeps_state(
     assert single_server(emulator, impatient_stack)["name"] == "reader"
 
 
+@pytest.mark.parametrize("operation", ["refresh", "destroy"])
 @pytest.mark.parametrize("action", PERSISTENT.values(), ids=PERSISTENT)
-def test_refresh_failing_until_the_operation_timeout_names_it_and_keeps_state(
-    impatient_stack: Stack, emulator: Emulator, action: dict[str, Any]
+def test_refresh_or_destroy_failing_until_the_operation_timeout_names_it_and_keeps_the_resource(
+    impatient_stack: SimulatedStack, emulator: Emulator, action: dict[str, Any], operation: str
 ) -> None:
+    method = {"refresh": "GET", "destroy": "DELETE"}[operation]
     impatient_stack.up(desired())
     before = impatient_stack.resources[NAME]
-    emulator.inject(method="GET", times=1000, **action)
+    emulator.inject(method=method, times=1000, **action)
 
     with pytest.raises(OperationError) as raised:
-        impatient_stack.refresh()
+        getattr(impatient_stack, operation)()
 
     summary = error_of(raised.value)
     assert "ran out" in summary
-    assert f"waiting on GET /integrated-account/{ACCOUNT}/mcp/{before.id}" in summary
-    assert impatient_stack.resources[NAME] == before
-
-
-@pytest.mark.parametrize("action", PERSISTENT.values(), ids=PERSISTENT)
-def test_destroy_failing_until_the_operation_timeout_names_it_and_keeps_the_resource(
-    impatient_stack: Stack, emulator: Emulator, action: dict[str, Any]
-) -> None:
-    impatient_stack.up(desired())
-    before = impatient_stack.resources[NAME]
-    emulator.inject(method="DELETE", times=1000, **action)
-
-    with pytest.raises(OperationError) as raised:
-        impatient_stack.destroy()
-
-    summary = error_of(raised.value)
-    assert "ran out" in summary
-    assert f"waiting on DELETE /integrated-account/{ACCOUNT}/mcp/{before.id}" in summary
+    assert f"waiting on {method} /integrated-account/{ACCOUNT}/mcp/{before.id}" in summary
     assert impatient_stack.resources[NAME] == before
     emulator.clear_faults()
     impatient_stack.destroy()  # the next run finishes the job

@@ -1,15 +1,17 @@
 """TrutoMcpServer's lifecycle through the real provider host, against the emulator.
 
-Each test drives a `Stack` (the engine's preview/up/refresh/destroy) and checks both what the
-provider planned and what reached Truto: the emulator's journal and its servers.
+Each test drives a `SimulatedStack` (the engine's preview/up/refresh/destroy) and checks both
+what the provider planned and what reached Truto: the emulator's journal and its servers.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from tests.support import SimulatedStack
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing import Stack
 
 from .helpers import (
     ACCOUNT,
@@ -36,7 +38,9 @@ def patch_bodies(emulator: Emulator) -> list[Any]:
     return [body for _, _, body in calls]
 
 
-def apply_and_clear(stack: Stack, emulator: Emulator, state: dict[str, dict[str, Any]]) -> str:
+def apply_and_clear(
+    stack: SimulatedStack, emulator: Emulator, state: dict[str, dict[str, Any]]
+) -> str:
     """Apply `state` (asserting an empty plan after), clear the journal, return the id."""
     stack.apply_step(state)
     emulator.clear_journal()
@@ -47,7 +51,7 @@ def apply_and_clear(stack: Stack, emulator: Emulator, state: dict[str, dict[str,
 
 
 def test_second_run_with_same_state_plans_no_change_and_makes_no_http_call(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     state = desired(config=SCOPED, expires_at="2099-01-01T00:00:00Z")
     first = stack.up(state)
@@ -62,7 +66,9 @@ def test_second_run_with_same_state_plans_no_change_and_makes_no_http_call(
     assert api_calls(emulator) == []
 
 
-def test_reordered_tags_and_methods_plan_no_change(stack: Stack, emulator: Emulator) -> None:
+def test_reordered_tags_and_methods_plan_no_change(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
     apply_and_clear(stack, emulator, desired(config=SCOPED))
     reordered = {"methods": ["write", "read", "read"], "tags": ["companies", "contacts"]}
 
@@ -76,7 +82,7 @@ def test_reordered_tags_and_methods_plan_no_change(stack: Stack, emulator: Emula
 
 
 def test_rename_updates_in_place_with_one_patch_of_the_name(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     server_id = apply_and_clear(stack, emulator, desired(config=SCOPED))
 
@@ -88,7 +94,9 @@ def test_rename_updates_in_place_with_one_patch_of_the_name(
     assert only_server(emulator)["name"] == "reader v2"
 
 
-def test_tag_change_sends_one_patch_with_the_whole_config(stack: Stack, emulator: Emulator) -> None:
+def test_tag_change_sends_one_patch_with_the_whole_config(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
     apply_and_clear(stack, emulator, desired(config={**SCOPED, "tool_exposure": "discovery"}))
     changed = {"methods": ["read", "write"], "tags": ["deals"], "tool_exposure": "discovery"}
 
@@ -99,7 +107,7 @@ def test_tag_change_sends_one_patch_with_the_whole_config(stack: Stack, emulator
 
 
 def test_removing_config_sends_one_patch_that_nulls_every_key(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     config = {**SCOPED, "tool_exposure": "discovery", "require_api_token_auth": True}
     apply_and_clear(stack, emulator, desired(config=config))
@@ -111,27 +119,44 @@ def test_removing_config_sends_one_patch_that_nulls_every_key(
     assert "config" not in stack.resources[NAME].outputs
 
 
-def test_setting_an_expiry_sends_one_patch_of_expires_at(stack: Stack, emulator: Emulator) -> None:
-    apply_and_clear(stack, emulator, desired())
-
-    stack.apply_step(desired(expires_at="2099-01-01T00:00:00Z"))
-
-    assert patch_bodies(emulator) == [{"expires_at": "2099-01-01T00:00:00Z"}]
-    assert only_server(emulator)["expires_at"] == "2099-01-01T00:00:00.000Z"
-
-
-def test_changing_the_expiry_sends_one_patch_of_the_new_instant(
-    stack: Stack, emulator: Emulator
+@pytest.mark.parametrize(
+    ("before", "after", "sent", "stored"),
+    [
+        pytest.param(
+            None,
+            "2099-01-01T00:00:00Z",
+            "2099-01-01T00:00:00Z",
+            "2099-01-01T00:00:00.000Z",
+            id="set",
+        ),
+        pytest.param(
+            "2099-01-01T00:00:00Z",
+            "2099-06-30T12:30:00+02:00",
+            "2099-06-30T10:30:00Z",
+            "2099-06-30T10:30:00.000Z",
+            id="changed",
+        ),
+    ],
+)
+def test_setting_or_changing_the_expiry_sends_one_patch_of_the_new_instant(
+    stack: SimulatedStack,
+    emulator: Emulator,
+    before: str | None,
+    after: str,
+    sent: str,
+    stored: str,
 ) -> None:
-    apply_and_clear(stack, emulator, desired(expires_at="2099-01-01T00:00:00Z"))
+    apply_and_clear(stack, emulator, desired(expires_at=before))
 
-    stack.apply_step(desired(expires_at="2099-06-30T12:30:00+02:00"))
+    stack.apply_step(desired(expires_at=after))
 
-    assert patch_bodies(emulator) == [{"expires_at": "2099-06-30T10:30:00Z"}]
-    assert only_server(emulator)["expires_at"] == "2099-06-30T10:30:00.000Z"
+    assert patch_bodies(emulator) == [{"expires_at": sent}]
+    assert only_server(emulator)["expires_at"] == stored
 
 
-def test_same_expiry_written_differently_plans_no_change(stack: Stack, emulator: Emulator) -> None:
+def test_same_expiry_written_differently_plans_no_change(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
     apply_and_clear(stack, emulator, desired(expires_at="2099-01-01T00:00:00Z"))
 
     result = stack.up(desired(expires_at="2099-01-01T01:00:00.000+01:00"))
@@ -140,7 +165,9 @@ def test_same_expiry_written_differently_plans_no_change(stack: Stack, emulator:
     assert api_calls(emulator) == []
 
 
-def test_clearing_the_expiry_sends_one_patch_with_null(stack: Stack, emulator: Emulator) -> None:
+def test_clearing_the_expiry_sends_one_patch_with_null(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
     apply_and_clear(stack, emulator, desired(expires_at="2099-01-01T00:00:00Z"))
 
     stack.apply_step(desired())
@@ -153,7 +180,7 @@ def test_clearing_the_expiry_sends_one_patch_with_null(stack: Stack, emulator: E
 
 
 def test_account_change_replaces_creating_the_new_server_before_deleting_the_old(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     old_id = apply_and_clear(stack, emulator, desired(config=SCOPED))
 
@@ -176,7 +203,7 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
 
 
 def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_the_next_up(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     state = desired(config=SCOPED, expires_at="2099-01-01T00:00:00Z")
     server_id = apply_and_clear(stack, emulator, state)
@@ -212,7 +239,7 @@ def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_the_next_up(
 
 
 def test_refresh_without_out_of_band_change_reports_no_drift(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     apply_and_clear(stack, emulator, desired(config=SCOPED, expires_at="2099-01-01T00:00:00Z"))
 
@@ -223,7 +250,7 @@ def test_refresh_without_out_of_band_change_reports_no_drift(
 
 
 def test_out_of_band_delete_is_dropped_by_refresh_and_recreated_by_the_next_up(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     state = desired(config=SCOPED)
     old_id = apply_and_clear(stack, emulator, state)
@@ -246,7 +273,7 @@ def test_out_of_band_delete_is_dropped_by_refresh_and_recreated_by_the_next_up(
 
 
 def test_destroy_deletes_every_server_and_empties_the_state(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.apply_step(
         {
@@ -268,7 +295,7 @@ def test_destroy_deletes_every_server_and_empties_the_state(
 
 
 def test_token_and_url_survive_update_and_refresh_unchanged(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.apply_step(desired(config=SCOPED))
     created = stack.resources[NAME].outputs
@@ -287,7 +314,7 @@ def test_token_and_url_survive_update_and_refresh_unchanged(
 
 
 def test_outputs_echo_the_canonical_inputs_and_server_fields(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.apply_step(desired(config={"tags": ["b", "a", "b"]}))
 

@@ -1,11 +1,11 @@
-"""Live acceptance: the core lifecycle against the REAL Truto API. Opt-in, like TF_ACC:
+"""Live acceptance: the core lifecycle against the REAL Truto API. Opt-in:
 
     TRUTO_ACC=1 TRUTO_API_TOKEN=... TRUTO_ACC_INTEGRATED_ACCOUNT_ID=<uuid> \
         pytest tests/lifecycle/test_live_acceptance.py
 
-Every server it creates is named `tf-acc-truto-pulumi-<run>-...` and expires within hours,
+Every server it creates is named `truto-pulumi-test-<run>-...` and expires within hours,
 and whatever a failed run leaves is swept at the end (or later with
-`python -m truto_pulumi.testing.sweep --integrated-account-id <uuid>`).
+`python -m tests.support.sweep --integrated-account-id <uuid>`).
 """
 
 from __future__ import annotations
@@ -18,26 +18,29 @@ from typing import Any
 
 import pytest
 
-from truto_pulumi.client import TrutoClient
-from truto_pulumi.errors import TrutoNotFoundError
-from truto_pulumi.testing import NO_TRUTO_ENV, ProviderHost, Stack, mcp_server_stack
-from truto_pulumi.testing.acceptance import (
+from tests.support import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
+from tests.support.acceptance import (
     AcceptanceSettings,
     acceptance_name,
     acceptance_settings,
     missing_acceptance_env,
 )
-from truto_pulumi.testing.sweep import ACCEPTANCE_PREFIX, sweep
+from tests.support.sweep import ACCEPTANCE_PREFIX, sweep
+from truto_pulumi._client import TrutoClient
+from truto_pulumi._errors import TrutoNotFoundError
 
 SETTINGS = acceptance_settings(os.environ)
 
-pytestmark = pytest.mark.skipif(
-    SETTINGS is None,
-    reason=(
-        "live acceptance tests against the real Truto API are opt-in; missing: "
-        + ", ".join(missing_acceptance_env(os.environ))
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        SETTINGS is None,
+        reason=(
+            "live acceptance tests against the real Truto API are opt-in; missing: "
+            + ", ".join(missing_acceptance_env(os.environ))
+        ),
     ),
-)
+]
 
 RESOURCE = "srv"
 
@@ -74,7 +77,7 @@ def live_host() -> Iterator[ProviderHost]:
 
 
 @pytest.fixture
-def live_stack(live_host: ProviderHost, live: AcceptanceSettings) -> Stack:
+def live_stack(live_host: ProviderHost, live: AcceptanceSettings) -> SimulatedStack:
     return mcp_server_stack(live_host, api_token=live.api_token, base_url=live.base_url)
 
 
@@ -89,7 +92,7 @@ def declared(live: AcceptanceSettings, name: str, expires_at: str) -> dict[str, 
 
 
 def test_live_create_noop_update_refresh_destroy(
-    live_stack: Stack, client: TrutoClient, live: AcceptanceSettings, run_id: str
+    live_stack: SimulatedStack, client: TrutoClient, live: AcceptanceSettings, run_id: str
 ) -> None:
     account = live.integrated_account_id
     first = declared(live, acceptance_name("lifecycle", run_id), expiry(2))

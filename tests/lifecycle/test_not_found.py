@@ -8,12 +8,18 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.support import (
+    NO_TRUTO_ENV,
+    OperationError,
+    ProviderHost,
+    SimulatedStack,
+    mcp_server_stack,
+)
 from truto_pulumi.emulator import Emulator, run_emulator
-from truto_pulumi.testing import NO_TRUTO_ENV, OperationError, ProviderHost, Stack, mcp_server_stack
 
 from .helpers import ACCOUNT, NAME, OTHER_ACCOUNT, desired
 
-StackFactory = Callable[..., Stack]
+StackFactory = Callable[..., SimulatedStack]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +42,7 @@ def make_stack(truto: Emulator) -> Iterator[StackFactory]:
     truto.reset()
     hosts: list[ProviderHost] = []
 
-    def make(*, api_token: str, base_url: str) -> Stack:
+    def make(*, api_token: str, base_url: str) -> SimulatedStack:
         host = ProviderHost(env=NO_TRUTO_ENV).start()
         hosts.append(host)
         return mcp_server_stack(host, api_token=api_token, base_url=base_url)

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from tests.support import MCP_SERVER_TYPE, UNKNOWN, CheckFailedError, ProviderHost, SimulatedStack
+from truto_pulumi._settings import API_TOKEN_ENV, BASE_URL_ENV, BASE_URL_KEY
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.settings import API_TOKEN_ENV, BASE_URL_ENV, BASE_URL_KEY
-from truto_pulumi.testing import MCP_SERVER_TYPE, UNKNOWN, CheckFailedError, ProviderHost, Stack
 
 from .helpers import NAME, api_calls, desired
 
@@ -52,7 +52,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
 ]
 
 
-def failure_properties(stack: Stack, state: dict[str, dict[str, Any]]) -> dict[str, str]:
+def failure_properties(stack: SimulatedStack, state: dict[str, dict[str, Any]]) -> dict[str, str]:
     plan = stack.preview(state)
     assert NAME not in plan.steps
     return {failure.property: failure.reason for failure in plan.failures[NAME]}
@@ -67,7 +67,7 @@ def failure_properties(stack: Stack, state: dict[str, dict[str, Any]]) -> dict[s
     ids=[case[0] for case in BAD_INPUTS],
 )
 def test_bad_input_fails_preview_naming_the_property_without_http(
-    stack: Stack, emulator: Emulator, props: dict[str, Any], prop: str, reason: str
+    stack: SimulatedStack, emulator: Emulator, props: dict[str, Any], prop: str, reason: str
 ) -> None:
     failures = failure_properties(stack, desired(**props))
 
@@ -77,7 +77,7 @@ def test_bad_input_fails_preview_naming_the_property_without_http(
 
 
 def test_expiry_less_than_60_seconds_ahead_fails_preview_naming_it(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     failures = failure_properties(stack, desired(expires_at=in_seconds(30)))
 
@@ -87,7 +87,7 @@ def test_expiry_less_than_60_seconds_ahead_fails_preview_naming_it(
 
 
 def test_bad_input_to_an_existing_server_fails_up_before_any_http_call(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.up(desired())
     before = stack.resources[NAME]
@@ -101,7 +101,7 @@ def test_bad_input_to_an_existing_server_fails_up_before_any_http_call(
     assert stack.resources[NAME] == before
 
 
-def test_every_bad_property_is_reported_at_once(stack: Stack, emulator: Emulator) -> None:
+def test_every_bad_property_is_reported_at_once(stack: SimulatedStack, emulator: Emulator) -> None:
     state = desired(name="", config={"tags": []}, expires_at="soon")
 
     failures = failure_properties(stack, state)
@@ -125,7 +125,7 @@ def test_every_bad_property_is_reported_at_once(stack: Stack, emulator: Emulator
     ids=["name", "config", "one-tag", "expires_at", "integrated_account_id"],
 )
 def test_unknown_value_at_preview_plans_a_change_without_http(
-    stack: Stack, emulator: Emulator, props: dict[str, Any], op: str, replaces: list[str]
+    stack: SimulatedStack, emulator: Emulator, props: dict[str, Any], op: str, replaces: list[str]
 ) -> None:
     stack.up(desired(config={"methods": ["read"], "tags": ["crm"]}))
     emulator.clear_journal()
@@ -139,7 +139,7 @@ def test_unknown_value_at_preview_plans_a_change_without_http(
 
 
 def test_unknown_values_for_a_new_server_plan_a_create_without_http(
-    stack: Stack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator
 ) -> None:
     plan = stack.preview(desired(integrated_account_id=UNKNOWN, name=UNKNOWN))
 
@@ -162,7 +162,7 @@ def test_missing_api_token_fails_preview_saying_how_to_set_it(
     tokenless_host: ProviderHost, emulator: Emulator
 ) -> None:
     emulator.reset()
-    stack = Stack(
+    stack = SimulatedStack(
         tokenless_host,
         TrutoMcpServerProvider(),
         type_token=MCP_SERVER_TYPE,

@@ -1,5 +1,5 @@
 """The sweeper removes acceptance-test leftovers, and only those: tested against the emulator,
-as a function and as `python -m truto_pulumi.testing.sweep`."""
+as a function and as `python -m tests.support.sweep`."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from truto_pulumi.client import TrutoClient
+from tests.support.sweep import ACCEPTANCE_PREFIX, SweepError, main, sweep
+from truto_pulumi._client import TrutoClient
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.testing.sweep import ACCEPTANCE_PREFIX, SweepError, main, sweep
 
 from .helpers import ACCOUNT, OTHER_ACCOUNT, collection_path
 
 ROOT = Path(__file__).resolve().parents[2]
 LEFTOVERS = [f"{ACCEPTANCE_PREFIX}run1-a", f"{ACCEPTANCE_PREFIX}run2-b"]
-KEPT = ["production reader", f"x-{ACCEPTANCE_PREFIX}not-a-prefix", "tf-acc-truto-pulumi"]
+KEPT = ["production reader", f"x-{ACCEPTANCE_PREFIX}not-a-prefix", "truto-pulumi-test"]
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def run_module(
     emulator: Emulator, *args: str, token: str | None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "truto_pulumi.testing.sweep", *args],
+        [sys.executable, "-m", "tests.support.sweep", *args],
         env=sweep_env(emulator, token),
         cwd=ROOT,
         capture_output=True,

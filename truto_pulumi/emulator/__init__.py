@@ -19,7 +19,7 @@ As an ASGI app: ``create_app(token="T")``. Test hooks live under ``/_emulator/``
 
 from __future__ import annotations
 
-from .app import create_app
-from .server import Emulator, run_emulator
+from ._app import create_app
+from ._server import Emulator, run_emulator
 
 __all__ = ["Emulator", "create_app", "run_emulator"]

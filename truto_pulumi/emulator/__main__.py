@@ -10,8 +10,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from .ratelimit import parse_rate_limit
-from .server import Emulator
+from ._ratelimit import parse_rate_limit
+from ._server import Emulator
 
 
 def _rate_limit(text: str) -> tuple[int, float]:

@@ -1,0 +1,501 @@
+"""`SimulatedStack`: the engine's step logic for one dynamic resource type, on a `ProviderHost`.
+
+It keeps state between runs like the engine (inputs and outputs as stored, `__provider`
+included) and sends the same calls in the same order: Check, Diff in preview; Create, Update,
+Delete in up; Read in refresh. Resources are independent (no dependency graph).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic.dynamic import serialize_provider
+
+from .host import HostCheckFailure, ProviderHost
+from .props import contains_unknown_sentinel, mark_secrets, secret_paths
+
+__all__ = [
+    "CheckFailedError",
+    "Op",
+    "OperationError",
+    "Plan",
+    "RefreshOutcome",
+    "ResourceState",
+    "SimulatedStack",
+    "Step",
+    "UpError",
+    "UpResult",
+]
+
+PROVIDER_KEY = "__provider"
+
+Op = Literal["create", "same", "update", "replace", "delete"]
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    """One resource as the engine stores it."""
+
+    id: str
+    urn: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    secrets: frozenset[str] = frozenset()
+    """Paths of the outputs the engine keeps secret (`name`, `config.tags`: keys joined by
+    `.`): the provider sees secrets in plain text, and the engine marks secret again what
+    came from a secret input (see `secret_inputs`). Not included: outputs listed in a
+    resource's `additional_secret_outputs`, which `SimulatedStack` does not know."""
+    secret_inputs: frozenset[str] = frozenset()
+    """Paths of the inputs the engine keeps secret: where Check's inputs have a same-named
+    secret in what the program declared."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """What preview decided for one resource; `checked_inputs` are Check's canonical inputs."""
+
+    op: Op
+    checked_inputs: dict[str, Any]
+    replaces: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    secret_inputs: frozenset[str] = frozenset()
+    """Paths of `checked_inputs` the engine marks secret (see `ResourceState.secret_inputs`)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The result of a preview."""
+
+    steps: dict[str, Step]
+    failures: dict[str, list[HostCheckFailure]]
+
+    @property
+    def changes(self) -> dict[str, Step]:
+        """Steps that would change something (op != "same")."""
+        return {name: step for name, step in self.steps.items() if step.op != "same"}
+
+    @property
+    def is_empty(self) -> bool:
+        """No changes and no check failures."""
+        return not self.changes and not self.failures
+
+
+@dataclass(frozen=True)
+class UpResult:
+    """What an `up` planned and which op it performed per resource (successful ones only)."""
+
+    plan: Plan
+    ops: dict[str, Op]
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """Refresh result for one resource; `deleted` implies `drift`."""
+
+    drift: bool
+    deleted: bool = False
+
+
+class CheckFailedError(Exception):
+    """Check returned failures; nothing was applied."""
+
+    def __init__(self, failures: Mapping[str, list[HostCheckFailure]]) -> None:
+        self.failures = dict(failures)
+        lines = [
+            f"  {name}: {f.property}: {f.reason}" for name, fs in self.failures.items() for f in fs
+        ]
+        super().__init__("check failed:\n" + "\n".join(lines))
+
+
+class OperationError(Exception):
+    """Some steps of an operation failed; `errors` maps resource names to their exceptions."""
+
+    def __init__(self, operation: str, errors: Mapping[str, Exception]) -> None:
+        self.operation = operation
+        self.errors = dict(errors)
+        lines = [f"  {name}: {err}" for name, err in self.errors.items()]
+        super().__init__(
+            f"{operation} failed for {len(self.errors)} resource(s):\n" + "\n".join(lines)
+        )
+
+
+class UpError(OperationError):
+    """`up` had failed steps; `result` says what did succeed (failed resources kept prior state)."""
+
+    def __init__(self, errors: Mapping[str, Exception], result: UpResult) -> None:
+        super().__init__("up", errors)
+        self.result = result
+
+
+def _without_provider(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k != PROVIDER_KEY}
+
+
+def _name_of(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _drop_none(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine drops output keys whose value is None."""
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def _output_secrets(
+    outputs: Mapping[str, Any], marked: Mapping[str, Any], secret_inputs: frozenset[str]
+) -> frozenset[str]:
+    """The paths of `outputs` the engine marks secret: those with a secret in the same place of
+    `marked` (the provider call's secret-marked properties), and, after every step, each output
+    whose same-named input is secret as a whole."""
+    paths = secret_paths(outputs, marked) | {key for key in outputs if key in secret_inputs}
+    return secret_paths(outputs, mark_secrets(outputs, paths))  # a marked object covers its keys
+
+
+def _applied(
+    id_: str,
+    urn: str,
+    inputs: dict[str, Any],
+    outputs: Mapping[str, Any],
+    secret_inputs: frozenset[str],
+) -> ResourceState:
+    """The state after a Create or Update: secrets re-marked from the inputs sent."""
+    kept = _drop_none(outputs)
+    marked = mark_secrets(inputs, secret_inputs)
+    return ResourceState(
+        id_, urn, inputs, kept, _output_secrets(kept, marked, secret_inputs), secret_inputs
+    )
+
+
+class SimulatedStack:
+    """Engine-like state and steps for resources of one dynamic type, all served by `host`.
+
+    `preview` calls only Check and Diff; `up` applies the plan with `parallel` workers (resources
+    are independent). Failed steps do not stop the others (like `pulumi up --continue-on-error`);
+    a failed resource keeps its prior state, and `UpError` is raised at the end.
+    """
+
+    def __init__(
+        self,
+        host: ProviderHost,
+        provider: ResourceProvider,
+        *,
+        type_token: str,
+        project: str = "test",
+        stack: str = "dev",
+        config: Mapping[str, Any] | None = None,
+        parallel: int = 4,
+        new_host_each_run: bool = False,
+    ) -> None:
+        self.host = host
+        self.new_host_each_run = new_host_each_run
+        """Restart the host at every preview/up/refresh/destroy, as the engine starts a new
+        provider process for each run (the provider's memory of a run ends with it)."""
+        self.type_token = type_token
+        self.project = project
+        self.stack = stack
+        self.config = dict(config or {})
+        self.parallel = parallel
+        self.provider_string: str = serialize_provider(provider)
+        self.resources: dict[str, ResourceState] = {}
+        self.pending_deletes: list[ResourceState] = []
+        self._configured = False
+        self._lock = threading.Lock()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def urn(self, name: str) -> str:
+        """The URN of resource `name`."""
+        return f"urn:pulumi:{self.stack}::{self.project}::{self.type_token}::{name}"
+
+    def _ensure_configured(self) -> None:
+        """Begin a run: on a new host if `new_host_each_run`, and configure it once."""
+        with self._lock:
+            if self.new_host_each_run:
+                self.host.restart()
+                self._configured = False
+            if not self._configured:
+                self.host.configure(self.config)
+                self._configured = True
+
+    def _map(self, fn: Callable[[_K], _V], items: Iterable[_K]) -> dict[_K, _V | Exception]:
+        """Run `fn` on each item with `parallel` workers; exceptions are returned, not raised."""
+
+        def guarded(item: _K) -> _V | Exception:
+            try:
+                return fn(item)
+            except Exception as err:
+                return err
+
+        keys = list(items)
+        with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
+            return dict(zip(keys, pool.map(guarded, keys), strict=True))
+
+    def _set(self, name: str, state: ResourceState | None) -> None:
+        with self._lock:
+            if state is None:
+                self.resources.pop(name, None)
+            else:
+                self.resources[name] = state
+
+    # -- preview -------------------------------------------------------------------------------
+
+    def _plan_one(
+        self, name: str, props: Mapping[str, Any], *, force_replace: bool = False
+    ) -> tuple[Step | None, list[HostCheckFailure]]:
+        urn = self.urn(name)
+        prior = self.resources.get(name)
+        news = {**props, PROVIDER_KEY: self.provider_string}
+        checked = self.host.check(urn, prior.inputs if prior else {}, news)
+        if checked.failures:
+            return None, checked.failures
+        if prior is None:
+            return Step("create", checked.inputs), []
+        diff = self.host.diff(prior.id, urn, prior.outputs, checked.inputs, prior.inputs)
+        changes = diff.changes
+        if changes is None:  # DIFF_UNKNOWN: the engine compares old and new inputs itself
+            changes = _without_provider(prior.inputs) != _without_provider(checked.inputs)
+        replaces = list(diff.replaces)
+        if force_replace:  # `pulumi up --replace <urn>`: replaced whatever Diff says
+            changes, replaces = True, replaces or ["id"]
+        if not changes:
+            return Step("same", checked.inputs), []
+        if not replaces:
+            return Step("update", checked.inputs), []
+        # A replacement re-runs Check without olds: defaults must not be carried over.
+        rechecked = self.host.check(urn, {}, news)
+        if rechecked.failures:
+            return None, rechecked.failures
+        step = Step("replace", rechecked.inputs, replaces, diff.delete_before_replace)
+        return step, []
+
+    def preview(
+        self, desired: Mapping[str, Mapping[str, Any]], *, replace: Collection[str] = ()
+    ) -> Plan:
+        """Plan `desired` against the state: Check (and Diff for existing resources) only.
+
+        Names in `replace` are replaced whatever their diff, like `pulumi up --replace <urn>`.
+        """
+        self._ensure_configured()
+        return self._plan(desired, replace)
+
+    def _plan(self, desired: Mapping[str, Mapping[str, Any]], replace: Collection[str]) -> Plan:
+        results = self._map(
+            lambda name: self._plan_one(name, desired[name], force_replace=name in replace),
+            desired,
+        )
+        steps: dict[str, Step] = {}
+        failures: dict[str, list[HostCheckFailure]] = {}
+        for name, result in results.items():
+            if isinstance(result, Exception):
+                raise result
+            step, step_failures = result
+            if step_failures:
+                failures[name] = step_failures
+            elif step is not None:
+                # The engine copies the secretness of what the program declared onto the
+                # checked inputs (the host gets, and Check returns, plain values).
+                secret = secret_paths(step.checked_inputs, desired[name])
+                steps[name] = dataclasses.replace(step, secret_inputs=secret)
+        for name, state in self.resources.items():
+            if name not in desired:
+                steps[name] = Step("delete", state.inputs)
+        return Plan(steps, failures)
+
+    # -- up ------------------------------------------------------------------------------------
+
+    def _create(self, name: str, step: Step) -> ResourceState:
+        urn = self.urn(name)
+        id_, outputs = self.host.create(urn, step.checked_inputs)
+        return _applied(id_, urn, step.checked_inputs, outputs, step.secret_inputs)
+
+    def _delete(self, state: ResourceState) -> None:
+        self.host.delete(state.id, state.urn, state.outputs, state.inputs)
+
+    def _apply_one(self, name: str, step: Step) -> list[ResourceState]:
+        """Apply one non-delete step; returns old states left to delete afterwards."""
+        prior = self.resources.get(name)
+        if step.op == "create":
+            self._set(name, self._create(name, step))
+        elif step.op == "same":  # the outputs stay as stored, secrets included
+            assert prior is not None
+            marked = mark_secrets(prior.outputs, prior.secrets)
+            secrets = _output_secrets(prior.outputs, marked, step.secret_inputs)
+            self._set(
+                name,
+                ResourceState(
+                    prior.id,
+                    prior.urn,
+                    step.checked_inputs,
+                    prior.outputs,
+                    secrets,
+                    step.secret_inputs,
+                ),
+            )
+        elif step.op == "update":
+            assert prior is not None
+            outputs = self.host.update(
+                prior.id, prior.urn, prior.outputs, step.checked_inputs, prior.inputs
+            )
+            self._set(
+                name,
+                _applied(prior.id, prior.urn, step.checked_inputs, outputs, step.secret_inputs),
+            )
+        elif step.op == "replace":
+            assert prior is not None
+            if step.delete_before_replace:
+                self._delete(prior)
+                self._set(name, None)
+                self._set(name, self._create(name, step))
+            else:
+                self._set(name, self._create(name, step))
+                return [prior]
+        return []
+
+    def _delete_phase(
+        self, names: list[str], olds: list[ResourceState]
+    ) -> tuple[list[str], dict[str, Exception]]:
+        """Delete resources `names` and replaced `olds` in parallel.
+
+        Deleted names leave the state; a failed name stays, a failed old goes back to
+        `pending_deletes`. Returns (deleted names, errors by label).
+        """
+        items = [(name, self.resources[name], False) for name in names]
+        items += [(f"{_name_of(s.urn)} (old id {s.id})", s, True) for s in olds]
+        outcomes = self._map(lambda i: self._delete(items[i][1]), range(len(items)))
+        deleted: list[str] = []
+        errors: dict[str, Exception] = {}
+        for i, outcome in outcomes.items():
+            label, state, is_old = items[i]
+            if isinstance(outcome, Exception):
+                errors[label] = outcome
+                if is_old:
+                    self.pending_deletes.append(state)
+            elif not is_old:
+                self._set(label, None)
+                deleted.append(label)
+        return deleted, errors
+
+    def up(
+        self,
+        desired: Mapping[str, Mapping[str, Any]],
+        *,
+        replace: Collection[str] = (),
+        refresh: bool = False,
+    ) -> UpResult:
+        """Preview, then apply: creates/updates/replacements first, deletions last.
+
+        Replacement is create-before-delete unless Diff said `delete_before_replace`. The old
+        half of a replacement, and resources no longer desired, are deleted after all other
+        steps (the engine's delete phase). An old half whose Delete fails stays in
+        `pending_deletes` and is retried by the next `up` or `destroy`. `refresh=True` is
+        `pulumi up --refresh`: a refresh first, in the same run.
+        """
+        unknown = sorted(
+            name for name, props in desired.items() if contains_unknown_sentinel(props)
+        )
+        if unknown:
+            raise ValueError(f"unknown values are only allowed in preview: {', '.join(unknown)}")
+        if refresh:
+            self.refresh()
+        else:
+            self._ensure_configured()
+        plan = self._plan(desired, replace)
+        if plan.failures:
+            raise CheckFailedError(plan.failures)
+        ops: dict[str, Op] = {}
+        errors: dict[str, Exception] = {}
+
+        main = {n: s for n, s in plan.steps.items() if s.op != "delete"}
+        leftovers: list[ResourceState] = []
+        for name, outcome in self._map(lambda n: self._apply_one(n, main[n]), main).items():
+            if isinstance(outcome, Exception):
+                errors[name] = outcome
+            else:
+                ops[name] = main[name].op
+                leftovers.extend(outcome)
+
+        removed = [n for n, s in plan.steps.items() if s.op == "delete"]
+        olds, self.pending_deletes = [*self.pending_deletes, *leftovers], []
+        deleted, delete_errors = self._delete_phase(removed, olds)
+        ops.update({name: "delete" for name in deleted})
+        errors.update(delete_errors)
+
+        result = UpResult(plan, ops)
+        if errors:
+            raise UpError(errors, result)
+        return result
+
+    # -- refresh / destroy ---------------------------------------------------------------------
+
+    def _refresh_one(self, name: str) -> RefreshOutcome:
+        state = self.resources[name]
+        read = self.host.read(state.id, state.urn, state.outputs, state.inputs)
+        if not read.id:
+            self._set(name, None)
+            return RefreshOutcome(drift=True, deleted=True)
+        outputs = _drop_none(read.outputs)
+        # The engine keeps secret what was secret in the state: live values copy the marks of
+        # the same-named stored ones.
+        if read.inputs is not None:
+            inputs = read.inputs
+            secret_inputs = secret_paths(inputs, mark_secrets(state.inputs, state.secret_inputs))
+        else:
+            inputs, secret_inputs = state.inputs, state.secret_inputs
+        marked = mark_secrets(state.outputs, state.secrets)
+        secrets = _output_secrets(outputs, marked, secret_inputs)
+        self._set(name, ResourceState(read.id, state.urn, inputs, outputs, secrets, secret_inputs))
+        return RefreshOutcome(drift=outputs != state.outputs or read.id != state.id)
+
+    def refresh(self) -> dict[str, RefreshOutcome]:
+        """Read every resource: drop the ones gone, store live outputs (and returned inputs)."""
+        self._ensure_configured()
+        outcomes: dict[str, RefreshOutcome] = {}
+        errors: dict[str, Exception] = {}
+        for name, outcome in self._map(self._refresh_one, list(self.resources)).items():
+            if isinstance(outcome, Exception):
+                errors[name] = outcome
+            else:
+                outcomes[name] = outcome
+        if errors:
+            raise OperationError("refresh", errors)
+        return outcomes
+
+    def destroy(self) -> None:
+        """Delete every resource (and pending delete) in parallel; failed ones stay in state."""
+        self._ensure_configured()
+        olds, self.pending_deletes = self.pending_deletes, []
+        _, errors = self._delete_phase(list(self.resources), olds)
+        if errors:
+            raise OperationError("destroy", errors)
+
+    # -- a test step: up, then a preview that must plan nothing ------------------------------
+
+    def apply_step(
+        self, desired: Mapping[str, Mapping[str, Any]], *, expect_empty_plan_after: bool = True
+    ) -> UpResult:
+        """`up(desired)`, then (by default) a fresh preview that must be empty.
+
+        The empty follow-up plan is the "no perpetual diff" check: outputs and checked inputs
+        must round-trip so the next run sees nothing to do. Raises `AssertionError` naming
+        the non-empty steps otherwise.
+        """
+        result = self.up(desired)
+        if expect_empty_plan_after:
+            after = self.preview(desired)
+            if not after.is_empty:
+                details = [
+                    f"{name}: {step.op}" + (f" (replaces {step.replaces})" if step.replaces else "")
+                    for name, step in after.changes.items()
+                ]
+                details += [f"{name}: check failed {fs}" for name, fs in after.failures.items()]
+                raise AssertionError(
+                    "plan after apply is not empty (perpetual diff): " + "; ".join(details)
+                )
+        return result

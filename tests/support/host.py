@@ -1,0 +1,444 @@
+"""`ProviderHost`: the real dynamic-provider host (`python -u -m pulumi.dynamic`) over gRPC.
+
+The host is started as a subprocess exactly as the engine starts it; its port is read from the
+first stdout line and each method below sends one gRPC request, taking and returning plain
+dicts (see `tests.support.props` for the encoding).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import IO, Any, TypeVar
+
+import grpc
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from .props import from_struct, to_struct
+
+__all__ = [
+    "CheckResult",
+    "DiffResult",
+    "HostCall",
+    "HostCallError",
+    "HostCheckFailure",
+    "HostStartError",
+    "ProviderHost",
+    "ReadResult",
+]
+
+_T = TypeVar("_T")
+_MAX_MESSAGE = 400 * 1024 * 1024  # what the Pulumi SDK allows
+
+
+@dataclass(frozen=True)
+class HostCall:
+    """One gRPC call made to the host (recorded when it finishes)."""
+
+    method: str
+    seconds: float
+    urn: str = ""
+    ok: bool = True
+
+
+@dataclass(frozen=True)
+class HostCheckFailure:
+    """A validation failure returned by the provider's `check`."""
+
+    property: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Canonical inputs (with `__provider`) and validation failures from Check."""
+
+    inputs: dict[str, Any]
+    failures: list[HostCheckFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """Diff answer: `changes` is True, False, or None (DIFF_UNKNOWN: provider did not say)."""
+
+    changes: bool | None
+    replaces: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Read answer: an empty `id` means the resource is gone; `inputs` is None if not returned."""
+
+    id: str
+    outputs: dict[str, Any]
+    inputs: dict[str, Any] | None = None
+
+
+def _error_summary(details: str) -> str:
+    """The user-facing part of a traceback: the lines after the last indented frame line."""
+    lines = [line for line in details.strip().splitlines() if line.strip()]
+    if not lines:
+        return "(no details)"
+    last_indented = max(
+        (i for i, line in enumerate(lines) if line.startswith((" ", "\t"))), default=-1
+    )
+    tail = lines[last_indented + 1 :] or lines[-1:]
+    return "\n".join(tail)
+
+
+class HostCallError(Exception):
+    """A gRPC call to the host failed; `details` is the host's text (the provider traceback)."""
+
+    def __init__(self, method: str, details: str, code: str | None = None) -> None:
+        super().__init__(method, details)
+        self.method = method
+        self.details = details
+        self.code = code
+
+    @property
+    def summary(self) -> str:
+        """The last line(s) of the traceback: the exception the user would see."""
+        return _error_summary(self.details)
+
+    def __str__(self) -> str:
+        return f"{self.method} failed: {self.summary}"
+
+
+class HostStartError(RuntimeError):
+    """The host process did not start (died early or printed no port in time)."""
+
+
+def _drain(stream: IO[bytes], sink: list[str], first: queue.Queue[str | None] | None) -> None:
+    """Read `stream` to EOF; hand the first line to `first`, collect the rest in `sink`."""
+    for raw in iter(stream.readline, b""):
+        line = raw.decode(errors="replace")
+        if first is not None:
+            first.put(line)
+            first = None
+        else:
+            sink.append(line)
+    if first is not None:
+        first.put(None)
+    stream.close()
+
+
+def _parts(urn: str) -> tuple[str, str]:
+    """(name, type) of a URN `urn:pulumi:stack::project::type::name`."""
+    pieces = urn.split("::")
+    if len(pieces) < 4:
+        return "", ""
+    return pieces[-1], pieces[-2].split("$")[-1]
+
+
+class ProviderHost:
+    """Runs `python -u -m pulumi.dynamic` and talks to it as the engine does. A context manager.
+
+    The child inherits `os.environ` plus `env`; its PYTHONPATH is `extra_paths` followed by this
+    process's `sys.path`, so it can import whatever the test can (test modules included). One
+    host serves every provider pickle; the host configures each distinct pickle once, with the
+    config of the most recent `configure` call. Thread-safe: up to 4 calls run at once in the
+    host (its worker count); more are queued.
+    """
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        extra_paths: Sequence[str | os.PathLike[str]] = (),
+        cwd: str | os.PathLike[str] | None = None,
+        start_timeout: float = 30.0,
+        call_timeout: float = 60.0,
+        stop_grace: float = 5.0,
+        python: str = sys.executable,
+    ) -> None:
+        self._env = dict(env or {})
+        self._extra_paths = [os.fspath(p) for p in extra_paths]
+        self._cwd = cwd
+        self._start_timeout = start_timeout
+        self._call_timeout = call_timeout
+        self._stop_grace = stop_grace
+        self._python = python
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: Any = None
+        self._stub: Any = None
+        self._port = 0
+        self._stdout: list[str] = []
+        self._stderr: list[str] = []
+        self._readers: list[threading.Thread] = []
+        self._calls: list[HostCall] = []
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> ProviderHost:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _child_env(self) -> dict[str, str]:
+        env = {**os.environ, **self._env}
+        paths = [*self._extra_paths, *(p or os.getcwd() for p in sys.path)]
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        return env
+
+    def start(self) -> ProviderHost:
+        """Start the host and connect; a no-op if already running. Returns `self`."""
+        if self._process is not None:
+            return self
+        process = subprocess.Popen(
+            [self._python, "-u", "-m", "pulumi.dynamic"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self._child_env(),
+            cwd=self._cwd,
+        )
+        self._process = process
+        atexit.register(self.stop)
+        assert process.stdout is not None
+        assert process.stderr is not None
+        first: queue.Queue[str | None] = queue.Queue()
+        self._readers = [
+            threading.Thread(target=_drain, args=args, daemon=True)
+            for args in (
+                (process.stdout, self._stdout, first),
+                (process.stderr, self._stderr, None),
+            )
+        ]
+        for reader in self._readers:
+            reader.start()
+        try:
+            line = first.get(timeout=self._start_timeout)
+        except queue.Empty:
+            self.stop()
+            raise HostStartError(
+                f"dynamic provider host printed no port within {self._start_timeout:g}s; "
+                f"stderr:\n{self.stderr}"
+            ) from None
+        if line is None or not line.strip().isdigit():
+            self.stop()
+            raise HostStartError(
+                f"dynamic provider host exited with code {process.returncode} before printing "
+                f"its port (first line: {line!r}); stderr:\n{self.stderr}"
+            )
+        self._port = int(line.strip())
+        options = [
+            ("grpc.max_receive_message_length", _MAX_MESSAGE),
+            ("grpc.max_send_message_length", _MAX_MESSAGE),
+        ]
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{self._port}", options=options)
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
+        except grpc.FutureTimeoutError:
+            self.stop()
+            raise HostStartError(
+                f"could not connect to the host on port {self._port}; stderr:\n{self.stderr}"
+            ) from None
+        self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
+        return self
+
+    def restart(self) -> ProviderHost:
+        """A new host process, as every `pulumi` run gets one: its provider is configured anew
+        and remembers nothing of earlier runs. Returns `self`."""
+        self.stop()
+        self._process = None
+        return self.start()
+
+    def stop(self) -> None:
+        """Close the channel and end the process (SIGTERM, then SIGKILL after the grace period)."""
+        atexit.unregister(self.stop)
+        channel, self._channel, self._stub = self._channel, None, None
+        if channel is not None:
+            channel.close()
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=self._stop_grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for reader in self._readers:
+            reader.join(timeout=self._stop_grace)
+
+    @property
+    def running(self) -> bool:
+        """True while the host process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The host's process id (None before `start`)."""
+        return None if self._process is None else self._process.pid
+
+    @property
+    def port(self) -> int:
+        """The gRPC port the host printed (0 before `start`)."""
+        return self._port
+
+    @property
+    def stderr(self) -> str:
+        """Everything the host wrote to stderr so far."""
+        return "".join(self._stderr)
+
+    @property
+    def stdout(self) -> str:
+        """What the host wrote to stdout after the port line (e.g. provider `print`s)."""
+        return "".join(self._stdout)
+
+    # -- call log ------------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[HostCall]:
+        """A copy of the calls made so far, in the order they finished."""
+        with self._lock:
+            return list(self._calls)
+
+    def reset_calls(self) -> None:
+        """Forget the recorded calls."""
+        with self._lock:
+            self._calls.clear()
+
+    def _invoke(self, method: str, urn: str, send: Callable[[Any], _T]) -> _T:
+        stub = self._stub
+        if stub is None:
+            raise RuntimeError(
+                "ProviderHost is not running: use it as a context manager or start()"
+            )
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = send(stub)
+            ok = True
+            return result
+        except grpc.RpcError as err:
+            code = err.code()
+            details = err.details() or str(code)
+            raise HostCallError(method, details, None if code is None else code.name) from None
+        finally:
+            call = HostCall(method, time.perf_counter() - started, urn, ok)
+            with self._lock:
+                self._calls.append(call)
+
+    # -- the ResourceProvider calls ------------------------------------------------------------
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Configure with the stack config; keys are namespaced (`truto:apiToken`). Values
+        may be typed (numbers, booleans), as `pulumi config set --type` or YAML give them:
+        `args` carries them as they are, `variables` as text (JSON for non-strings), as the
+        engine sends them."""
+        plain = {key: rpc.unwrap_rpc_secret(value) for key, value in config.items()}
+        request = provider_pb2.ConfigureRequest(
+            variables={
+                key: value if isinstance(value, str) else json.dumps(value)
+                for key, value in plain.items()
+            },
+            args=to_struct(plain),
+            acceptSecrets=True,
+            acceptResources=True,
+        )
+        self._invoke("Configure", "", lambda s: s.Configure(request, timeout=self._call_timeout))
+
+    def _resource_call(self, method: str, urn: str, **fields: Any) -> Any:
+        """Send `<method>Request(urn, name, type, **fields)`; property bags become Structs."""
+        name, type_ = _parts(urn)
+        request = getattr(provider_pb2, f"{method}Request")(
+            urn=urn,
+            name=name,
+            type=type_,
+            **{
+                key: to_struct(value) if isinstance(value, Mapping) else value
+                for key, value in fields.items()
+            },
+        )
+        return self._invoke(
+            method, urn, lambda stub: getattr(stub, method)(request, timeout=self._call_timeout)
+        )
+
+    def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
+        """Check: validate `news` (olds = previous inputs, or {})."""
+        response = self._resource_call("Check", urn, olds=olds, news=news)
+        failures = [HostCheckFailure(f.property, f.reason) for f in response.failures]
+        return CheckResult(from_struct(response.inputs), failures)
+
+    def diff(
+        self,
+        id: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> DiffResult:
+        """Diff: `olds` are the previous *outputs*, `news` the checked inputs."""
+        response = self._resource_call(
+            "Diff", urn, id=id, olds=olds, news=news, old_inputs=old_inputs or {}
+        )
+        changes: bool | None = {
+            provider_pb2.DiffResponse.DIFF_NONE: False,
+            provider_pb2.DiffResponse.DIFF_SOME: True,
+        }.get(response.changes)
+        return DiffResult(changes, list(response.replaces), bool(response.deleteBeforeReplace))
+
+    def create(self, urn: str, properties: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Create: returns (id, outputs)."""
+        response = self._resource_call("Create", urn, properties=properties)
+        return response.id, from_struct(response.properties)
+
+    def read(
+        self,
+        id: str,
+        urn: str,
+        properties: Mapping[str, Any],
+        inputs: Mapping[str, Any] | None = None,
+    ) -> ReadResult:
+        """Read (refresh): `properties` are the previous outputs."""
+        response = self._resource_call(
+            "Read", urn, id=id, properties=properties, inputs=inputs or {}
+        )
+        new_inputs = from_struct(response.inputs) if response.HasField("inputs") else None
+        return ReadResult(response.id, from_struct(response.properties), new_inputs)
+
+    def update(
+        self,
+        id: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Update: `olds` are the previous outputs; returns the new outputs."""
+        response = self._resource_call(
+            "Update", urn, id=id, olds=olds, news=news, old_inputs=old_inputs or {}
+        )
+        return from_struct(response.properties)
+
+    def delete(
+        self,
+        id: str,
+        urn: str,
+        properties: Mapping[str, Any],
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Delete: `properties` are the previous outputs."""
+        self._resource_call(
+            "Delete", urn, id=id, properties=properties, old_inputs=old_inputs or {}
+        )

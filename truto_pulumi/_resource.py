@@ -1,0 +1,156 @@
+"""The `TrutoMcpServer` resource a Pulumi program declares, and its argument types."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pulumi.dynamic
+
+from .provider import _SECRET_OUTPUTS, _SERVER_OUTPUTS, TrutoMcpServerProvider
+
+__all__ = ["McpServerConfigArgs", "TrutoMcpServer", "TrutoMcpServerArgs"]
+
+
+@dataclass(frozen=True)
+class McpServerConfigArgs:
+    """Which tools the MCP server exposes. Unset fields apply no filter.
+
+    `methods` and `tags` are sets: their order has no meaning and never causes a diff.
+    """
+
+    methods: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    """Method names (`list`, `get`, `create`, `update`, `delete`, custom) or `read`/`write`."""
+    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    """Keep tools whose resource carries at least one of these tags (ANDed with methods)."""
+    tool_exposure: pulumi.Input[str] | None = None
+    """`all` (default) or `discovery` (only meta-tools are listed)."""
+    require_api_token_auth: pulumi.Input[bool] | None = None
+    """MCP callers must also present a Truto API token."""
+
+    def to_props(self) -> dict[str, Any]:
+        """The `config` property bag, without unset keys."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
+
+
+ConfigInput = McpServerConfigArgs | Mapping[str, Any] | pulumi.Output[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class TrutoMcpServerArgs:
+    """The inputs of a TrutoMcpServer."""
+
+    integrated_account_id: pulumi.Input[str]
+    """The integrated account the server belongs to. Changing it replaces the server."""
+    name: pulumi.Input[str] | None = None
+    """Human-readable name; defaults to the Pulumi resource name."""
+    config: ConfigInput | None = None
+    """Tool scoping; omit to expose every tool of the account."""
+    expires_at: pulumi.Input[str] | None = None
+    """RFC 3339 time at which Truto deletes the server and its token (at least 60 s ahead)."""
+    adopt_id: pulumi.Input[str] | None = None
+    """Take over this existing server at create instead of making a new one. Its `token` and
+    `url` stay unknown (Truto reveals them only at creation). Changing it later does nothing."""
+
+
+class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
+    """A Truto MCP server for one integrated account: a scoped, token-bearing endpoint for agents.
+
+    Its `url` and `token` are secret outputs, known only when Pulumi created the server.
+    """
+
+    # For type checkers only: at runtime Pulumi would evaluate these annotations with
+    # typing.get_type_hints at every registration, milliseconds of program time per server.
+    if TYPE_CHECKING:
+        integrated_account_id: pulumi.Output[str]
+        name: pulumi.Output[str]
+        config: pulumi.Output[dict[str, Any] | None]
+        expires_at: pulumi.Output[str | None]
+        url: pulumi.Output[str]
+        """The MCP endpoint agents call. Secret: it embeds the token."""
+        token: pulumi.Output[str]
+        """The MCP server's token. Secret."""
+        created_at: pulumi.Output[str]
+        updated_at: pulumi.Output[str]
+        created_by: pulumi.Output[str | None]
+        token_known: pulumi.Output[bool]
+        """False for an adopted server: Truto never reveals an existing server's token and url."""
+        adopt_id: pulumi.Output[str | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: TrutoMcpServerArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        integrated_account_id: pulumi.Input[str] | None = None,
+        name: pulumi.Input[str] | None = None,
+        config: ConfigInput | None = None,
+        expires_at: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
+    ) -> None:
+        """Declare the server with `TrutoMcpServerArgs` or with keyword arguments, not both."""
+        keywords = (integrated_account_id, name, config, expires_at, adopt_id)
+        if args is None:
+            if integrated_account_id is None:
+                raise TypeError(
+                    f"TrutoMcpServer {resource_name!r}: integrated_account_id is required"
+                )
+            args = TrutoMcpServerArgs(integrated_account_id, name, config, expires_at, adopt_id)
+        elif any(value is not None for value in keywords):
+            raise TypeError(
+                f"TrutoMcpServer {resource_name!r}: pass TrutoMcpServerArgs or keyword "
+                "arguments, not both"
+            )
+        props: dict[str, Any] = {
+            "integrated_account_id": args.integrated_account_id,
+            "name": _name_or_default(args.name, resource_name),
+            "config": _config_props(args.config),
+            "expires_at": args.expires_at,
+            "adopt_id": args.adopt_id,
+        }
+        for output in (*_SECRET_OUTPUTS, *_SERVER_OUTPUTS, "token_known"):
+            props[output] = None
+        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(_SECRET_OUTPUTS))
+        with _pickler_left_as_found():
+            super().__init__(
+                TrutoMcpServerProvider(),
+                resource_name,
+                props,
+                pulumi.ResourceOptions.merge(opts, secrets),
+            )
+
+
+@contextmanager
+def _pickler_left_as_found() -> Iterator[None]:
+    """Undo what pulumi.dynamic's `serialize_provider` leaves patched on pickle's pure-Python
+    Pickler. It wraps the patch of the previous call on every call, so that past about 950
+    dynamic resources in one program, pickling the provider exceeds the recursion limit."""
+    pickler: Any = pickle._Pickler
+    saved = pickler._batch_setitems, pickler.save_dict
+    try:
+        yield
+    finally:
+        pickler._batch_setitems, pickler.save_dict = saved
+
+
+def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulumi.Input[str]:
+    """The declared name, or the resource name when it is None, also inside an Output."""
+    if name is None:
+        return resource_name
+    if isinstance(name, str):
+        return name
+    declared: pulumi.Input[str] = name
+    return pulumi.Output.from_input(declared).apply(lambda n: resource_name if n is None else n)
+
+
+def _config_props(config: ConfigInput | None) -> Any:
+    if isinstance(config, McpServerConfigArgs):
+        return config.to_props()
+    return config

@@ -1,0 +1,168 @@
+"""Where the provider finds its API token and base URL: stack config first, then environment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ._errors import TrutoConfigError
+from ._ratelimit import DEFAULT_REQUESTS_PER_SECOND
+
+__all__ = [
+    "API_TOKEN_ENV",
+    "API_TOKEN_KEY",
+    "BASE_URL_ENV",
+    "BASE_URL_KEY",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_OPERATION_TIMEOUT",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "MAX_REQUESTS_PER_SECOND_KEY",
+    "MISSING_TOKEN_MESSAGE",
+    "OPERATION_TIMEOUT_KEY",
+    "REQUEST_TIMEOUT_KEY",
+    "ProviderSettings",
+    "resolve_settings",
+    "validate_api_token",
+    "validated_base_url",
+]
+
+API_TOKEN_KEY = "truto:apiToken"
+BASE_URL_KEY = "truto:baseUrl"
+API_TOKEN_ENV = "TRUTO_API_TOKEN"
+BASE_URL_ENV = "TRUTO_BASE_URL"
+DEFAULT_BASE_URL = "https://api.truto.one"
+MAX_REQUESTS_PER_SECOND_KEY = "truto:maxRequestsPerSecond"
+REQUEST_TIMEOUT_KEY = "truto:requestTimeoutSeconds"
+OPERATION_TIMEOUT_KEY = "truto:operationTimeoutSeconds"
+DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_OPERATION_TIMEOUT = 300.0
+
+MISSING_TOKEN_MESSAGE = (
+    "no Truto API token: set it with `pulumi config set --secret truto:apiToken <token>` "
+    "or the environment variable TRUTO_API_TOKEN"
+)
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """The provider's resolved configuration. The token is left out of `repr`."""
+
+    api_token: str | None = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    max_requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    """Client-side pacing shared by every operation of the provider process; 0 turns it off."""
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    """Seconds one HTTP request may take (connect, send, answer)."""
+    operation_timeout: float = DEFAULT_OPERATION_TIMEOUT
+    """Seconds one create/read/update/delete may take, retries and pacing included."""
+
+
+def resolve_settings(
+    config: Callable[[str], object] | Mapping[str, object],
+    environ: Mapping[str, str],
+) -> ProviderSettings:
+    """Read the `truto:` settings from stack config, falling back to environment variables.
+
+    Raises `TrutoConfigError` naming the setting when a number is not a number in range.
+    """
+    lookup = config.get if isinstance(config, Mapping) else config
+
+    def first(key: str, env: str, *, numeric: bool = False) -> str | None:
+        for value in (lookup(key), environ.get(env)):
+            text = _setting_text(key, value, numeric=numeric)
+            if text is not None:
+                return text
+        return None
+
+    def number(key: str, default: float, *, zero_allowed: bool = False) -> float:
+        env = "TRUTO_" + "".join("_" + c if c.isupper() else c.upper() for c in key[6:])
+        text = first(key, env, numeric=True)
+        if text is None:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value > 0 or (zero_allowed and value == 0)) or value == float("inf"):
+            floor = "0 or more" if zero_allowed else "more than 0"
+            raise TrutoConfigError(
+                f"{key} (or {env}) must be a number {floor}, got {text!r}", setting=key
+            )
+        return value
+
+    return ProviderSettings(
+        api_token=first(API_TOKEN_KEY, API_TOKEN_ENV),
+        base_url=(first(BASE_URL_KEY, BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
+        max_requests_per_second=number(
+            MAX_REQUESTS_PER_SECOND_KEY, DEFAULT_REQUESTS_PER_SECOND, zero_allowed=True
+        ),
+        request_timeout=number(REQUEST_TIMEOUT_KEY, DEFAULT_REQUEST_TIMEOUT),
+        operation_timeout=number(OPERATION_TIMEOUT_KEY, DEFAULT_OPERATION_TIMEOUT),
+    )
+
+
+def _setting_text(key: str, value: object, *, numeric: bool) -> str | None:
+    """A setting's value as text; None when unset or blank. Numbers count for numeric
+    settings (typed config); any other type is refused, never silently defaulted."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if numeric and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    expected = "a number" if numeric else "a string"
+    raise TrutoConfigError(
+        f"{key} must be {expected}, got a value of type {type(value).__name__}", setting=key
+    )
+
+
+def validated_base_url(base_url: str) -> str:
+    """The base URL without trailing slash; `TrutoConfigError` unless it is an http(s) URL
+    that can be the root of Truto's API (a path prefix is allowed, for a proxy)."""
+    url = base_url.strip().rstrip("/")
+    problem = None
+    try:
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        problem = "it is not an http(s) URL"
+    else:
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            problem = "it is not an http(s) URL"
+        elif any(c.isspace() for c in url):
+            problem = "it contains white space"
+        elif parsed.username is not None or parsed.password is not None:
+            problem = "it carries user info (user:password@); give the token as truto:apiToken"
+        elif parsed.query or url.endswith("?"):
+            problem = "it has a query string, which would end up inside every request's path"
+        elif parsed.fragment or "#" in url:
+            problem = "it has a fragment (#...)"
+    if problem is not None:
+        raise TrutoConfigError(
+            f"{BASE_URL_KEY} must be the http(s) URL of Truto's API, such as "
+            f"{DEFAULT_BASE_URL}, but {problem}: got {_without_userinfo(base_url)!r}",
+            setting=BASE_URL_KEY,
+        )
+    return url
+
+
+def _without_userinfo(url: str) -> str:
+    """`url` without the `user:password@` of its authority, which must never be echoed."""
+    return _USERINFO.sub("//", url, count=1)
+
+
+_USERINFO = re.compile(r"//[^/?#]*@")
+
+
+def validate_api_token(api_token: str) -> None:
+    """`TrutoConfigError`, never echoing the token, unless it can go in an HTTP header."""
+    if not api_token or not api_token.strip():
+        raise TrutoConfigError("Truto API token is empty", setting=API_TOKEN_KEY)
+    if not api_token.isascii() or not api_token.isprintable() or api_token != api_token.strip():
+        raise TrutoConfigError(
+            "Truto API token contains characters not allowed in an HTTP header "
+            "(non-ASCII, control characters or surrounding whitespace)",
+            setting=API_TOKEN_KEY,
+        )

@@ -1,0 +1,202 @@
+"""Unit-test a Pulumi program under `pulumi.runtime.set_mocks` and see what it registers.
+
+Pulumi's own unit-test convention (no engine, no provider, no network)::
+
+    run = run_program("examples/basic", project="truto-mcp", config={"truto-mcp:ids": "[...]"})
+    assert [r.name for r in run.registrations] == ["readonly-0"]
+
+The mocks answer like the engine after a create: outputs are the inputs, plus what `outputs`
+computes for a resource (values its provider would return), and outputs the resource lists in
+`additional_secret_outputs` come back secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+__all__ = [
+    "ComputedOutputs",
+    "ProgramMocks",
+    "ProgramRun",
+    "Registration",
+    "install_mocks",
+    "run_program",
+]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource the program registered: its inputs as the engine would receive them."""
+
+    type_token: str
+    name: str
+    inputs: dict[str, Any]
+    """Inputs without `__provider`. A secret is an RPC secret (`rpc.wrap_rpc_secret`) where the
+    program put it, also inside an object or list (`config.tags`), as the engine receives it."""
+    provider: str | None
+    """The pickled provider (`__provider`), for dynamic resources."""
+    secret_outputs: tuple[str, ...] = ()
+
+
+@dataclass
+class ProgramRun:
+    """What one run of a program registered, in order."""
+
+    registrations: list[Registration] = field(default_factory=list)
+
+    def desired(self, type_token: str) -> dict[str, dict[str, Any]]:
+        """The registered inputs of the resources of one type, by name."""
+        return {r.name: dict(r.inputs) for r in self.registrations if r.type_token == type_token}
+
+
+ComputedOutputs = Callable[[pulumi.runtime.MockResourceArgs], Mapping[str, Any]]
+"""Outputs a provider would compute for a resource (e.g. a server's `url`), beyond its inputs."""
+
+
+class ProgramMocks(pulumi.runtime.Mocks):
+    """Records registrations and answers like the engine would after a create."""
+
+    def __init__(self, outputs: ComputedOutputs | None = None) -> None:
+        self.run = ProgramRun()
+        self._computed = outputs
+        self._secret_outputs: dict[str, tuple[str, ...]] = {}
+        self._sent_inputs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[Any, Any]]:
+        # The SDK's own decoding (`args.inputs`) lifts a nested secret up to its top-level
+        # property; the engine gets it where the program put it, so record that form.
+        sent = self._sent_inputs.pop((args.typ, args.name), args.inputs)
+        inputs = {key: value for key, value in args.inputs.items() if key != "__provider"}
+        secret_outputs = self._secret_outputs.get(args.name, ())
+        provider = args.inputs.get("__provider")
+        self.run.registrations.append(
+            Registration(
+                args.typ,
+                args.name,
+                {key: value for key, value in sent.items() if key != "__provider"},
+                rpc.unwrap_rpc_secret(provider) if provider is not None else None,
+                secret_outputs,
+            )
+        )
+        outputs: dict[str, Any] = dict(inputs)
+        if self._computed is not None:
+            outputs.update(self._computed(args))
+        for key in secret_outputs:
+            if key in outputs:
+                outputs[key] = rpc.wrap_rpc_secret(outputs[key])
+        return f"{args.name}-id", outputs
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+    def note_secret_outputs(self, name: str, keys: list[str]) -> None:
+        """Remember a resource's `additional_secret_outputs` (the engine's secret re-marking)."""
+        self._secret_outputs[name] = tuple(keys)
+
+    def note_sent_inputs(self, type_token: str, name: str, inputs: dict[str, Any]) -> None:
+        """Remember a resource's inputs as the program sent them (nested secrets in place)."""
+        self._sent_inputs[(type_token, name)] = inputs
+
+
+class _SecretAwareMonitor(MockMonitor):
+    def __init__(self, mocks: ProgramMocks) -> None:
+        super().__init__(mocks)
+        self._program_mocks = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        self._program_mocks.note_secret_outputs(request.name, list(request.additionalSecretOutputs))
+        if request.type != "pulumi:pulumi:Stack":
+            self._program_mocks.note_sent_inputs(
+                request.type, request.name, _as_sent(request.object)
+            )
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+"""The key marking a special value (secret, asset, resource reference) on the wire."""
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+"""Its value for a secret."""
+
+
+def _as_sent(properties: Any) -> dict[str, Any]:
+    """A registration's property Struct decoded like `rpc.deserialize_properties`, except that a
+    secret stays where it is instead of making its whole object or list secret."""
+    decoded = _decode_as_sent(properties)
+    if not isinstance(decoded, dict):
+        raise TypeError(f"expected a property bag, got {type(decoded).__name__}")
+    return decoded
+
+
+def _decode_as_sent(value: Any) -> Any:
+    if isinstance(value, struct_pb2.Struct):
+        if _SIG_KEY not in value:
+            decoded = {key: _decode_as_sent(item) for key, item in value.items()}
+            return {key: item for key, item in decoded.items() if item is not None}
+        if value[_SIG_KEY] == _SECRET_SIG:
+            return rpc.wrap_rpc_secret(_decode_as_sent(value["value"]))
+        return rpc.deserialize_properties(value)  # an asset, archive or resource reference
+    if isinstance(value, struct_pb2.ListValue):
+        return [_decode_as_sent(item) for item in value]
+    return rpc.deserialize_property(value)
+
+
+def install_mocks(
+    *,
+    project: str = "project",
+    stack: str = "dev",
+    preview: bool = False,
+    outputs: ComputedOutputs | None = None,
+) -> ProgramMocks:
+    """Install `ProgramMocks` as the Pulumi runtime's monitor; returns them."""
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:  # the SDK needs a current loop; another test may have closed it
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    mocks = ProgramMocks(outputs)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=preview, monitor=_SecretAwareMonitor(mocks)
+    )
+    return mocks
+
+
+def run_program(
+    program: str | os.PathLike[str],
+    *,
+    project: str = "project",
+    stack: str = "dev",
+    config: Mapping[str, str] | None = None,
+    preview: bool = False,
+    outputs: ComputedOutputs | None = None,
+) -> ProgramRun:
+    """Run a program (its folder, or one file) under mocks with the given stack config.
+
+    A folder runs as the Pulumi CLI runs it: its `__main__.py`, with the folder on `sys.path`.
+
+    Config keys are namespaced (`<project>:key`, `truto:apiToken`); values are strings, with
+    structured values as JSON text, as the CLI passes them.
+    """
+    main = Path(program)
+    mocks = install_mocks(project=project, stack=stack, preview=preview, outputs=outputs)
+    pulumi.runtime.set_all_config(dict(config or {}))
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def execute() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    execute()
+    return mocks.run
