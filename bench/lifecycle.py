@@ -54,7 +54,7 @@ def desired(n: int, *, generation: int = 0) -> dict[str, dict[str, Any]]:
     }
 
 
-def _run(emulator: EmulatorProcess, n: int, *phases: Callable[[], object]) -> Lifecycle:
+def _timed_lifecycle(emulator: EmulatorProcess, n: int, *phases: Callable[[], object]) -> Lifecycle:
     """Time each phase; a failed request or a phase returning False voids the run."""
     run = Lifecycle(n)
     for name, phase in zip(PHASES, phases, strict=True):
@@ -87,7 +87,7 @@ def host_lifecycle(
         stack.destroy()
         return not stack.resources
 
-    return _run(
+    return _timed_lifecycle(
         emulator,
         n,
         lambda: up(first, "create"),
@@ -115,7 +115,7 @@ def raw_lifecycle(emulator: EmulatorProcess, n: int, config: Mapping[str, str]) 
             list(pool.map(call, first))
         return True
 
-    return _run(
+    return _timed_lifecycle(
         emulator,
         n,
         lambda: each(create) and len(made) == n,

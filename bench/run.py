@@ -38,7 +38,7 @@ LIMITER = "truto:maxRequestsPerSecond"
 
 
 @dataclass(frozen=True)
-class Plan:
+class BenchPlan:
     n: int  # servers in sections 1 and 2
     rounds: dict[float, int]  # the emulator's added latency (s) -> rounds
     scale: dict[int, int]  # N -> rounds; N == n reuses the loopback rounds
@@ -48,8 +48,8 @@ class Plan:
     warmup: int  # servers in an uncounted lifecycle before each set of rounds
 
 
-FULL = Plan(200, {0.0: 9, 0.03: 3}, {50: 9, 200: 9, 800: 3}, 5, (300, 600), (500, 10.0), 50)
-QUICK = Plan(20, {0.0: 1, 0.03: 1}, {10: 1, 20: 1, 40: 1}, 1, (30,), (20, 2.0), 5)
+FULL = BenchPlan(200, {0.0: 9, 0.03: 3}, {50: 9, 200: 9, 800: 3}, 5, (300, 600), (500, 10.0), 50)
+QUICK = BenchPlan(20, {0.0: 1, 0.03: 1}, {10: 1, 20: 1, 40: 1}, 1, (30,), (20, 2.0), 5)
 
 
 def _progress(message: str) -> None:
@@ -65,7 +65,7 @@ def _ratio(top: Sequence[Lifecycle], bottom: Sequence[Lifecycle]) -> str:
 
 
 class _Bench:
-    def __init__(self, plan: Plan, emulator: EmulatorProcess, hosts: dict[str, ProviderHost]):
+    def __init__(self, plan: BenchPlan, emulator: EmulatorProcess, hosts: dict[str, ProviderHost]):
         self.plan, self.emulator, self.hosts = plan, emulator, hosts
         # Sections 1-3 measure code: the client-side limiter would only add its pacing.
         self.config = emulator.config(**{LIMITER: "0"})
@@ -211,7 +211,7 @@ class _Bench:
         self.fields["ratelimit"] = table("N|Client-side limiter|Wall s|429s|Created|Peak", rows)
 
 
-def run(plan: Plan) -> tuple[str, str]:
+def run(plan: BenchPlan) -> tuple[str, str]:
     """Measure everything: the Markdown of sections 1-6 and the raw numbers as JSON."""
     started, date = time.perf_counter(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with (

@@ -39,7 +39,7 @@ _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
 
 
-def _run(coro: Coroutine[Any, Any, _T]) -> _T:
+def _run_coroutine(coro: Coroutine[Any, Any, _T]) -> _T:
     """Run `coro` on a private event loop thread (safe from any thread, even inside a loop)."""
     global _loop
     with _loop_lock:
@@ -81,7 +81,7 @@ def _decode(value: Any) -> Any:
 def to_struct(props: Mapping[str, Any]) -> Struct:
     """Serialise a property bag with the SDK's own `rpc.serialize_properties`."""
     encoded: dict[str, Any] = _encode(props)
-    return _run(rpc.serialize_properties(encoded, {}))
+    return _run_coroutine(rpc.serialize_properties(encoded, {}))
 
 
 def from_struct(struct: Struct) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-INPUT_KEYS = ("name", "zone", "size", "exclusive", "fail_on", "delay")
+TOY_INPUT_KEYS = ("name", "zone", "size", "exclusive", "fail_on", "delay")
 EVENTS = "events.log"
 
 
@@ -76,7 +76,7 @@ class ToyProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
-        inputs = {k: news[k] for k in INPUT_KEYS if k in news}
+        inputs = {k: news[k] for k in TOY_INPUT_KEYS if k in news}
         name = news.get("name", "")
         if isinstance(name, Unknown):
             self._event("check-unknown", "-", "name")
@@ -91,7 +91,7 @@ class ToyProvider(ResourceProvider):
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         changed = []
-        for key in INPUT_KEYS:
+        for key in TOY_INPUT_KEYS:
             new = _news.get(key)
             if isinstance(new, Unknown):
                 self._event("diff-unknown", _id, key)
@@ -106,7 +106,7 @@ class ToyProvider(ResourceProvider):
         )
 
     def _write(self, id_: str, props: dict[str, Any], revision: int) -> dict[str, Any]:
-        data = {k: props[k] for k in INPUT_KEYS if k in props}
+        data = {k: props[k] for k in TOY_INPUT_KEYS if k in props}
         data["revision"] = revision
         self._path(id_).write_text(json.dumps(data))
         return {**data, "path": str(self._path(id_))}
@@ -133,7 +133,7 @@ class ToyProvider(ResourceProvider):
             return ReadResult(None, {})
         data = json.loads(path.read_text())
         self._event("read", id_, "")
-        inputs = {k: data[k] for k in INPUT_KEYS if k in data}
+        inputs = {k: data[k] for k in TOY_INPUT_KEYS if k in data}
         return ReadResult(id_, {**data, "path": str(path)}, inputs)
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:

@@ -23,7 +23,7 @@ from typing import Any
 JSONObject = dict[str, Any]
 
 #: `expires_at` must lie at least this far in the future when a client sets it.
-MIN_EXPIRY_LEAD = timedelta(seconds=60)
+SHORTEST_EXPIRY_AHEAD = timedelta(seconds=60)
 #: Page size of `GET /integrated-account/{ia}/mcp` when the client sends no `limit`.
 DEFAULT_PAGE_LIMIT = 100
 #: Largest accepted `limit`; larger values are answered with 400.
@@ -35,7 +35,7 @@ TOOL_EXPOSURES = ("all", "discovery")
 KNOWN_CONFIG_FIELDS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
 BODY_KEYS = ("name", "config", "expires_at")
 
-_RFC3339 = re.compile(
+_TIMESTAMP_SHAPE = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?"
     r"(?P<tz>[Zz]|[+-]\d{2}:\d{2})"
 )
@@ -79,7 +79,7 @@ def read_timestamp(value: object, field: str) -> datetime:
     """Parse an RFC 3339 date-time with an explicit offset; raise BadRequestError otherwise."""
     if not isinstance(value, str):
         raise BadRequestError(f"{field} must be an RFC 3339 date-time string")
-    match = _RFC3339.fullmatch(value)
+    match = _TIMESTAMP_SHAPE.fullmatch(value)
     if match is None:
         raise BadRequestError(
             f"{field} must be an RFC 3339 date-time with a time zone, got {value!r}"
@@ -175,7 +175,7 @@ def validate_expires_at(
     if value is None:
         return None
     moment = read_timestamp(value, "expires_at")
-    if enforce_lead and moment - now < MIN_EXPIRY_LEAD:
+    if enforce_lead and moment - now < SHORTEST_EXPIRY_AHEAD:
         raise BadRequestError("expires_at must be at least 60 seconds in the future")
     return _to_millis(moment)
 
