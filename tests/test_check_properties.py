@@ -23,7 +23,7 @@ from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
 
 from truto_pulumi._check import CheckOutcome, InputFailure, check_inputs
-from truto_pulumi._inputs import CONFIG_KEYS, INPUT_KEYS, contains_unknown
+from truto_pulumi._inputs import CONFIG_KEYS, INPUT_KEYS, canonical_live_inputs, contains_unknown
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -349,6 +349,18 @@ def test_valid_bags_pass_and_come_back_canonical(
 
 
 @VALID
+@given(valid_bags())
+def test_a_valid_server_read_back_from_truto_has_the_canonical_form_check_gives(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    bag, expected = pair
+    # Refresh canonicalizes what Truto answers without validating it (no pydantic): for any
+    # valid server it must give check's canonical form, or refresh would report drift.
+    server = {key: value for key, value in bag.items() if key != "adopt_id"}
+    live = {key: value for key, value in expected.items() if key != "adopt_id"}
+    assert canonical_live_inputs(server) == live
+
+
 @given(valid_bags(), st.data())
 def test_unknowns_anywhere_in_a_valid_bag_pass_through(
     pair: tuple[dict[str, Any], dict[str, Any]], data: st.DataObject

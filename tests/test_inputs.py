@@ -9,7 +9,7 @@ import pytest
 from pulumi.output import Unknown
 
 from truto_pulumi._check import check_inputs
-from truto_pulumi._inputs import canonical_timestamp
+from truto_pulumi._inputs import canonical_live_inputs, canonical_timestamp
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
@@ -161,3 +161,58 @@ def test_canonical_inputs_are_stable() -> None:
 )
 def test_canonical_timestamp(text: str, canonical: str) -> None:
     assert canonical_timestamp(text) == canonical
+
+
+SERVER = {"integrated_account_id": ACCOUNT, "name": "reader", "id": "x", "token": "t"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "inputs"),
+    [
+        pytest.param({}, {"integrated_account_id": ACCOUNT, "name": "reader"}, id="plain"),
+        pytest.param(
+            {"integrated_account_id": ACCOUNT.upper()},
+            {"integrated_account_id": ACCOUNT, "name": "reader"},
+            id="account_upper_case",
+        ),
+        pytest.param(
+            {"config": {"tags": ["b", "a", "b"], "methods": ["read"], "tool_exposure": None}},
+            {
+                "integrated_account_id": ACCOUNT,
+                "name": "reader",
+                "config": {"tags": ["a", "b"], "methods": ["read"]},
+            },
+            id="tags_as_a_set_and_unset_keys_dropped",
+        ),
+        pytest.param(
+            {"config": {}}, {"integrated_account_id": ACCOUNT, "name": "reader"}, id="empty_config"
+        ),
+        pytest.param(
+            {"expires_at": "2027-01-01T01:00:00.000+01:00"},
+            {
+                "integrated_account_id": ACCOUNT,
+                "name": "reader",
+                "expires_at": "2027-01-01T00:00:00Z",
+            },
+            id="expiry_in_utc",
+        ),
+        pytest.param(
+            {"expires_at": "soon", "integrated_account_id": "not-a-uuid"},
+            {"integrated_account_id": "not-a-uuid", "name": "reader", "expires_at": "soon"},
+            id="what_does_not_parse_is_kept_as_sent",
+        ),
+        pytest.param(
+            {"config": {"tags": ["b", 1], "surprise": True}},
+            {
+                "integrated_account_id": ACCOUNT,
+                "name": "reader",
+                "config": {"tags": ["b", 1], "surprise": True},
+            },
+            id="unexpected_config_kept_as_sent",
+        ),
+    ],
+)
+def test_a_server_read_back_from_truto_comes_in_canonical_form(
+    answer: dict[str, Any], inputs: dict[str, Any]
+) -> None:
+    assert canonical_live_inputs({**SERVER, **answer}) == inputs

@@ -19,6 +19,7 @@ from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
+from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
@@ -128,3 +129,27 @@ def test_configure_and_check_open_no_http_client() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_refresh_and_destroy_never_load_pydantic(emulator: Emulator) -> None:
+    """Only check validates; read canonicalizes Truto's answer and delete sends, without it."""
+    with emulator.client() as api:
+        server_id = api.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": "n"}).json()["id"]
+    script = (
+        "import sys\n"
+        "from pulumi.dynamic import ConfigureRequest\n"
+        "from pulumi.dynamic.config import Config\n"
+        "from truto_pulumi.provider import TrutoMcpServerProvider\n"
+        "p = TrutoMcpServerProvider()\n"
+        f"config = {{'truto:apiToken': {emulator.token!r}, 'truto:baseUrl': {emulator.url!r}}}\n"
+        "p.configure(ConfigureRequest(Config(config, project_name='demo')))\n"
+        f"props = {{'integrated_account_id': {ACCOUNT!r}, 'name': 'n'}}\n"
+        f"p.read({server_id!r}, props)\n"
+        f"p.delete({server_id!r}, props)\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
+    assert emulator.servers() == []

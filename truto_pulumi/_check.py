@@ -1,13 +1,12 @@
 """Check: validate a TrutoMcpServer's inputs and return their canonical form, or one failure
 per invalid property naming it and what it accepts. No I/O.
 
-The only module that needs pydantic; the provider imports it when it validates, so a destroy
-never loads pydantic.
+The only module that needs pydantic; the provider imports it in `check` only, so refresh and
+destroy never load pydantic.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +28,9 @@ from ._inputs import (
     INPUT_KEYS,
     MIN_EXPIRY_LEAD,
     canonical_config,
+    canonical_string_set,
     canonical_timestamp,
+    canonical_uuid,
     contains_unknown,
     parse_timestamp,
 )
@@ -59,14 +60,14 @@ def _string_set(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     items = handler(list(value))
     if contains_unknown(items):
         return items
-    return sorted(set(items))
+    return canonical_string_set(items)
 
 
 def _uuid(value: Any) -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("uuid_type", "must be a string, got {kind}", _kind(value))
     try:
-        return str(uuid.UUID(value))
+        return canonical_uuid(value)
     except ValueError:
         raise PydanticCustomError("uuid_parsing", "{value} is not a UUID", _shown(value)) from None
 

@@ -9,7 +9,8 @@ sorted, the account id as a lower-case UUID, timestamps in UTC at millisecond pr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -22,7 +23,10 @@ __all__ = [
     "INPUT_KEYS",
     "MIN_EXPIRY_LEAD",
     "canonical_config",
+    "canonical_live_inputs",
+    "canonical_string_set",
     "canonical_timestamp",
+    "canonical_uuid",
     "contains_unknown",
     "parse_timestamp",
 ]
@@ -99,3 +103,50 @@ def canonical_config(config: Any) -> Any:
         return config
     kept = {key: value for key, value in config.items() if value is not None}
     return kept or None
+
+
+def canonical_uuid(value: str) -> str:
+    """A UUID as lower-case hyphenated text; ValueError when `value` is not a UUID."""
+    return str(uuid.UUID(value))
+
+
+def canonical_string_set(items: Sequence[str]) -> list[str]:
+    """A set of strings (methods, tags) as a sorted list without duplicates."""
+    return sorted(set(items))
+
+
+def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs a server has in Truto, in canonical form, for refresh to compare with state.
+
+    Field by field and without validation (refresh must not load pydantic): a value that does
+    not parse is kept as Truto sent it, so that it shows as a difference rather than an error.
+    """
+    inputs = {key: server[key] for key in DIFFED_KEYS if server.get(key) is not None}
+    if isinstance(account := inputs.get("integrated_account_id"), str):
+        inputs["integrated_account_id"] = _or_as_sent(canonical_uuid, account)
+    if isinstance(expires_at := inputs.get("expires_at"), str):
+        inputs["expires_at"] = _or_as_sent(canonical_timestamp, expires_at)
+    config = inputs.pop("config", None)
+    if isinstance(config, Mapping):
+        config = {
+            key: canonical_string_set(value) if key in _SET_KEYS and _strings(value) else value
+            for key, value in config.items()
+        }
+    config = canonical_config(config)
+    if config is not None:
+        inputs["config"] = config
+    return inputs
+
+
+_SET_KEYS = ("methods", "tags")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _or_as_sent(canonical: Callable[[str], str], value: str) -> str:
+    try:
+        return canonical(value)
+    except ValueError:
+        return value

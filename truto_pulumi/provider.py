@@ -29,7 +29,7 @@ from pulumi.dynamic import (
 
 from ._diff import diff_inputs, patch_body
 from ._errors import TrutoConfigError, TrutoNotFoundError
-from ._inputs import DIFFED_KEYS, INPUT_KEYS
+from ._inputs import INPUT_KEYS, canonical_live_inputs
 from ._lost_create import create_server
 from ._run import RunState
 from ._settings import (
@@ -91,7 +91,7 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs and return them in canonical form; report a missing API token too."""
-        from ._check import check_inputs  # pydantic loads here, so destroy never imports it
+        from ._check import check_inputs  # pydantic loads here: refresh and destroy never need it
 
         outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
         failures = [CheckFailure(failure.property, failure.reason) for failure in outcome.failures]
@@ -295,10 +295,7 @@ def _managed(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def _live_inputs(server: Mapping[str, Any], account_id: str) -> dict[str, Any]:
     """A server's inputs as Truto has them, in canonical form."""
-    from ._check import check_inputs
-
-    live = check_inputs({key: server[key] for key in DIFFED_KEYS if key in server})
-    inputs = live.inputs if not live.failures else _managed(server)
+    inputs = canonical_live_inputs(server)
     inputs.setdefault("integrated_account_id", account_id)
     return inputs
 
