@@ -11,6 +11,7 @@ the Automation API, the emulator in its own process; medians, variants interleav
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,8 +53,20 @@ def declare(variant: str, n: int) -> None:
             NullResource(NullProvider(), f"s{i}", props)
 
 
-def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list[float]:
-    """Seconds of each operation on a fresh stack."""
+def _cpu_seconds() -> float:
+    """CPU time of this process (the program) and of its finished children (the CLI and the
+    provider hosts it started); the emulator, still running, is not counted."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def one_round(
+    variant: str, n: int, emulator: EmulatorProcess, cli: str
+) -> list[tuple[float, float]]:
+    """(wall seconds, CPU seconds) of each operation on a fresh stack."""
     # Undo the pickle patch pulumi.dynamic leaves per plain dynamic resource (TrutoMcpServer
     # does it itself), or the rounds add up to a crash.
     with _pickler_left_as_found(), tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
@@ -62,9 +75,9 @@ def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list
         stack.program = lambda: declare(variant, n)
         seconds = []
         for step in (lambda: stack.up({}), lambda: stack.preview({}), stack.refresh, stack.destroy):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             step()
-            seconds.append(time.perf_counter() - started)
+            seconds.append((time.perf_counter() - started, _cpu_seconds() - cpu))
     if emulator.servers():
         raise RuntimeError(f"{variant} left servers behind")
     return seconds
@@ -80,20 +93,25 @@ def main(argv: list[str] | None = None) -> int:
     if cli is None:
         print("no pulumi CLI: run `make pulumi`", file=sys.stderr)
         return 2
-    header = "N|operation|ours (s)|reference (s)|reference, same surface (s)|no HTTP (s)"
+    header = (
+        "N|operation|ours (s)|reference (s)|reference, same surface (s)|no HTTP (s)"
+        "|ours / reference|ours / reference, same surface"
+        "|CPU: ours / reference|CPU: ours / reference, same surface"
+    )
     rows = []
     with emulator_process() as emulator:
         for n in args.sizes:
-            times: dict[str, list[list[float]]] = {variant: [] for variant in VARIANTS}
+            times: dict[str, list[list[tuple[float, float]]]] = {v: [] for v in VARIANTS}
             for round_ in range(args.rounds):
                 for variant in VARIANTS:
                     times[variant].append(seconds := one_round(variant, n, emulator, cli))
                     print(f"N={n} round {round_ + 1} {variant}: {seconds}", file=sys.stderr)
             for i, operation in enumerate(OPERATIONS):
-                t = [statistics.median(r[i] for r in times[v]) for v in VARIANTS]
-                ratios = (t[0] / t[1], t[0] / t[2])
+                t = [statistics.median(r[i][0] for r in times[v]) for v in VARIANTS]
+                cpu = [statistics.median(r[i][1] for r in times[v]) for v in VARIANTS]
+                ratios = (t[0] / t[1], t[0] / t[2], cpu[0] / cpu[1], cpu[0] / cpu[2])
                 rows.append([n, operation, *(f"{x:.2f}" for x in (*t, *ratios))])
-    found = table(f"{header}|ours / reference|ours / reference, same surface", rows)
+    found = table(header, rows)
     print(found)
     if args.write is not None:
         version = subprocess.run([cli, "version"], capture_output=True, text=True, check=True)
