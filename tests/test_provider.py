@@ -112,44 +112,40 @@ def test_provider_constructs_with_no_arguments() -> None:
     )
 
 
-def test_configure_and_check_open_no_http_client() -> None:
-    """Preview pays for validation only: httpx loads at the first create/read/update/delete."""
+def loaded_after(config: dict[str, str], calls: str, module: str) -> bool:
+    """Whether `module` is imported after a fresh interpreter configures a provider with
+    `config` and runs `calls` on it (`p`)."""
     script = (
         "import sys\n"
         "from pulumi.dynamic import ConfigureRequest\n"
         "from pulumi.dynamic.config import Config\n"
         "from truto_pulumi.provider import TrutoMcpServerProvider\n"
         "p = TrutoMcpServerProvider()\n"
-        "p.configure(ConfigureRequest(Config({'truto:apiToken': 't'}, project_name='demo')))\n"
-        f"r = p.check({{}}, {{'integrated_account_id': {ACCOUNT!r}, 'name': 'n'}})\n"
-        "assert r.failures == [], r.failures\n"
-        "print('httpx' in sys.modules)\n"
+        f"p.configure(ConfigureRequest(Config({config!r}, project_name='demo')))\n"
+        f"{calls}\n"
+        f"print({module!r} in sys.modules)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == "False"
+    return {"True": True, "False": False}[done.stdout.strip()]
+
+
+def test_configure_and_check_open_no_http_client() -> None:
+    """Preview pays for validation only: httpx loads at the first create/read/update/delete."""
+    check = (
+        f"r = p.check({{}}, {{'integrated_account_id': {ACCOUNT!r}, 'name': 'n'}})\n"
+        "assert r.failures == [], r.failures"
+    )
+    assert loaded_after({"truto:apiToken": "t"}, check, "httpx") is False
 
 
 def test_refresh_and_destroy_never_load_pydantic(emulator: Emulator) -> None:
     """Only check validates; read canonicalizes Truto's answer and delete sends, without it."""
     with emulator.client() as api:
         server_id = api.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": "n"}).json()["id"]
-    script = (
-        "import sys\n"
-        "from pulumi.dynamic import ConfigureRequest\n"
-        "from pulumi.dynamic.config import Config\n"
-        "from truto_pulumi.provider import TrutoMcpServerProvider\n"
-        "p = TrutoMcpServerProvider()\n"
-        f"config = {{'truto:apiToken': {emulator.token!r}, 'truto:baseUrl': {emulator.url!r}}}\n"
-        "p.configure(ConfigureRequest(Config(config, project_name='demo')))\n"
-        f"props = {{'integrated_account_id': {ACCOUNT!r}, 'name': 'n'}}\n"
-        f"p.read({server_id!r}, props)\n"
-        f"p.delete({server_id!r}, props)\n"
-        "print('pydantic' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "False"
+    config = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
+    props = {"integrated_account_id": ACCOUNT, "name": "n"}
+    calls = f"p.read({server_id!r}, {props!r})\np.delete({server_id!r}, {props!r})"
+    assert loaded_after(config, calls, "pydantic") is False
     assert emulator.servers() == []
