@@ -26,9 +26,9 @@ from truto_pulumi import TrutoMcpServer
 from truto_pulumi._resource import _pickler_left_as_found
 
 from .emulator import EmulatorProcess, emulator_process
+from .null_provider import NullProvider, NullResource
 from .reference_provider import ReferenceProvider, ReferenceServer
 from .report import ENGINE_BEGIN, TEMPLATE, table, write_markdown
-from .trivial_provider import NullProvider, NullResource
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-0000000000be"
 OPERATIONS = ("up", "preview", "refresh", "destroy")

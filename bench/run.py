@@ -19,22 +19,23 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
 from tests.support import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, SimulatedStack, UpError
+from truto_pulumi._settings import MAX_REQUESTS_PER_SECOND_KEY
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .coldstart import cold_start
 from .emulator import EmulatorProcess, emulator_process
 from .lifecycle import FLOOR, PHASES, Lifecycle, desired, host_lifecycle, raw_lifecycle
+from .null_provider import NullProvider
 from .reference_provider import ReferenceProvider
 from .report import ENGINE_BEGIN, TEMPLATE, machine, spread, table
-from .trivial_provider import NullProvider
 
-RAW, REF, OURS, TRIVIAL = "raw httpx", "reference", "ours", "trivial"
+RAW, REF, OURS, NULL = "raw httpx", "reference", "ours", "null"
 PROVIDERS: dict[str, type[ResourceProvider]] = {
     OURS: TrutoMcpServerProvider,
     REF: ReferenceProvider,
+    NULL: NullProvider,
 }
-PROVIDERS[TRIVIAL] = NullProvider
-LIMITER = "truto:maxRequestsPerSecond"
+LIMITER = MAX_REQUESTS_PER_SECOND_KEY
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class _Bench:
 
     def cold(self) -> None:
         config = self.emulator.config()  # as a user configures it
-        found: dict[str, list[list[float]]] = {OURS: [], TRIVIAL: []}
+        found: dict[str, list[list[float]]] = {OURS: [], NULL: []}
         for index in range(self.plan.cold_rounds):
             for name, samples in found.items():
                 samples.append(cold_start(PROVIDERS[name], config))
@@ -156,8 +157,8 @@ class _Bench:
             + [f"{statistics.median(s[i] * 1000 for s in samples):.1f}" for i in (2, 3, 4)]
             for name, samples in found.items()
         ]
-        ours, trivial = (statistics.median(sum(s[:2]) for s in found[name]) for name in found)
-        self.fields["cold_ratio"] = ours / trivial
+        ours, null = (statistics.median(sum(s[:2]) for s in found[name]) for name in found)
+        self.fields["cold_ratio"] = ours / null
         header = "Provider|Host ready s|Configure + first Check s|import ms|configure ms|check ms"
         self.fields["cold"] = table(header, rows)
 
