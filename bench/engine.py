@@ -1,9 +1,12 @@
 """Section 7: `pulumi up` / `preview` / `refresh` / `destroy` of N servers by the real engine.
 
-Ours; the reference provider declaring the two inputs it sends; the reference declaring every
-property TrutoMcpServer declares, `token` and `url` secret ("same surface"); a provider that
-calls nothing ("null": the engine's and the host's own cost). The pinned CLI (`make pulumi`),
-the Automation API, the emulator in its own process; medians, variants interleaved.
+Ours; the reference provider declaring what a program needs to use a server (its two inputs,
+`token` and `url`), with `token` and `url` secret as this product requires; the reference
+declaring every property TrutoMcpServer declares ("same surface"); the reference declaring only
+its two inputs, which leaves `token` and `url` in plain text in the state ("plain"); a provider
+that calls nothing ("null": the engine's and the host's own cost). The pinned CLI
+(`make pulumi`), the Automation API, the emulator in its own process; medians, variants
+interleaved.
 
     python -m bench.engine [--sizes 50 200] [--rounds 3] [--write docs/benchmarks.md]
 """
@@ -32,8 +35,13 @@ from .report import ENGINE_BEGIN, TEMPLATE, table, write_markdown
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-0000000000be"
 OPERATIONS = ("up", "preview", "refresh", "destroy")
-VARIANTS = ("ours", "reference", "reference, same surface", "null")
-SURFACE = "config expires_at adopt_id url token created_at updated_at created_by token_known"
+VARIANTS = ("ours", "reference", "reference, same surface", "reference, plain", "null")
+SURFACES = {
+    "reference": "token url",
+    "reference, same surface": (
+        "config expires_at adopt_id url token created_at updated_at created_by token_known"
+    ),
+}
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,30 +51,32 @@ def declare(variant: str, n: int) -> None:
         props = {"integrated_account_id": ACCOUNT, "name": f"bench-{i}"}
         if variant == "ours":
             TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=f"bench-{i}")
-        elif variant == "reference":
-            ReferenceServer(ReferenceProvider(), f"s{i}", props)
-        elif variant == "reference, same surface":
-            surface = {**props, **dict.fromkeys(SURFACE.split())}
+        elif variant in SURFACES:
+            surface = {**props, **dict.fromkeys(SURFACES[variant].split())}
             secret = pulumi.ResourceOptions(additional_secret_outputs=["token", "url"])
             ReferenceServer(ReferenceProvider(), f"s{i}", surface, secret)
+        elif variant == "reference, plain":
+            ReferenceServer(ReferenceProvider(), f"s{i}", props)
         else:
             NullResource(NullProvider(), f"s{i}", props)
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process (the program) and of its finished children (the CLI and the
-    provider hosts it started); the emulator, still running, is not counted."""
+Sample = tuple[float, float, float]
+"""One operation: wall seconds, the program's CPU seconds, the CLI's and its hosts' CPU seconds."""
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process (the program) and of its finished children (the CLI, with the
+    provider hosts it started and waited for); the emulator, still running, is not counted."""
     own, children = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def one_round(
-    variant: str, n: int, emulator: EmulatorProcess, cli: str
-) -> list[tuple[float, float]]:
-    """(wall seconds, CPU seconds) of each operation on a fresh stack."""
+def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list[Sample]:
+    """A `Sample` of each operation on a fresh stack."""
     # Undo the pickle patch pulumi.dynamic leaves per plain dynamic resource (TrutoMcpServer
     # does it itself), or the rounds add up to a crash.
     with _pickler_left_as_found(), tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
@@ -75,43 +85,103 @@ def one_round(
         stack.program = lambda: declare(variant, n)
         seconds = []
         for step in (lambda: stack.up({}), lambda: stack.preview({}), stack.refresh, stack.destroy):
-            started, cpu = time.perf_counter(), _cpu_seconds()
+            started, (program, cli_and_hosts) = time.perf_counter(), _cpu_seconds()
             step()
-            seconds.append((time.perf_counter() - started, _cpu_seconds() - cpu))
+            program_after, cli_and_hosts_after = _cpu_seconds()
+            seconds.append(
+                (
+                    time.perf_counter() - started,
+                    program_after - program,
+                    cli_and_hosts_after - cli_and_hosts,
+                )
+            )
     if emulator.servers():
         raise RuntimeError(f"{variant} left servers behind")
     return seconds
+
+
+def _measure(sample: Sample, kind: int) -> float:
+    """Wall seconds (kind 0) or all CPU seconds (kind 1)."""
+    return sample[0] if kind == 0 else sample[1] + sample[2]
+
+
+def _paired(
+    ours: list[list[Sample]], other: list[list[Sample]], operation: int, kind: int, with_range: bool
+) -> str:
+    """The median of the per-round ratios (wall: kind 0, CPU: kind 1), the range if asked: the
+    variants of one round ran minutes apart at most, so pairing them cancels the machine's drift
+    between rounds."""
+    ratios = [
+        _measure(a[operation], kind) / _measure(b[operation], kind)
+        for a, b in zip(ours, other, strict=True)
+    ]
+    median = f"{statistics.median(ratios):.2f}"
+    return f"{median} ({min(ratios):.2f}-{max(ratios):.2f})" if with_range else median
+
+
+SPLIT_HEADER = "N|operation|CPU s, ours|CPU s, reference|CPU s, same surface"
+
+
+def _split(rounds: list[list[Sample]] | None, operation: int) -> str:
+    """Median CPU seconds of the program + of the CLI and its provider hosts."""
+    if rounds is None:
+        return "-"
+    program = statistics.median(r[operation][1] for r in rounds)
+    return f"{program:.2f} + {statistics.median(r[operation][2] for r in rounds):.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.engine")
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=VARIANTS,
+        default=list(VARIANTS),
+        metavar="VARIANT",
+        help=f"which of {', '.join(map(repr, VARIANTS))} to run (ours always runs)",
+    )
     parser.add_argument("--write", type=Path, help="put the table into this Markdown file")
     args = parser.parse_args(argv)
+    variants = tuple(v for v in VARIANTS if v == "ours" or v in args.variants)
     cli = pulumi_cli()
     if cli is None:
         print("no pulumi CLI: run `make pulumi`", file=sys.stderr)
         return 2
     header = (
-        "N|operation|ours (s)|reference (s)|reference, same surface (s)|no HTTP (s)"
-        "|ours / reference|ours / reference, same surface"
-        "|CPU: ours / reference|CPU: ours / reference, same surface"
+        "N|operation|ours (s)|reference (s)|same surface (s)|plain (s)|no HTTP (s)"
+        "|ours / reference|CPU: ours / reference|CPU: ours / same surface|ours / plain"
     )
-    rows = []
+    rows, split_rows = [], []
     with emulator_process() as emulator:
         for n in args.sizes:
-            times: dict[str, list[list[tuple[float, float]]]] = {v: [] for v in VARIANTS}
+            times: dict[str, list[list[Sample]]] = {v: [] for v in variants}
             for round_ in range(args.rounds):
-                for variant in VARIANTS:
+                # Each round starts with another variant, so none always runs first.
+                first = round_ % len(variants)
+                for variant in variants[first:] + variants[:first]:
                     times[variant].append(seconds := one_round(variant, n, emulator, cli))
                     print(f"N={n} round {round_ + 1} {variant}: {seconds}", file=sys.stderr)
             for i, operation in enumerate(OPERATIONS):
-                t = [statistics.median(r[i][0] for r in times[v]) for v in VARIANTS]
-                cpu = [statistics.median(r[i][1] for r in times[v]) for v in VARIANTS]
-                ratios = (t[0] / t[1], t[0] / t[2], cpu[0] / cpu[1], cpu[0] / cpu[2])
-                rows.append([n, operation, *(f"{x:.2f}" for x in (*t, *ratios))])
-    found = table(header, rows)
+                medians = [
+                    f"{statistics.median(r[i][0] for r in times[v]):.2f}" if v in times else "-"
+                    for v in VARIANTS
+                ]
+                ratios = [
+                    _paired(times["ours"], times[other], i, kind, with_range)
+                    if other in times
+                    else "-"
+                    for other, kind, with_range in (
+                        ("reference", 0, True),
+                        ("reference", 1, True),
+                        ("reference, same surface", 1, False),
+                        ("reference, plain", 0, False),
+                    )
+                ]
+                rows.append([n, operation, *medians, *ratios])
+                split_rows.append([n, operation, *(_split(times.get(v), i) for v in VARIANTS[:3])])
+    found = table(header, rows) + "\n" + table(SPLIT_HEADER, split_rows)
     print(found)
     if args.write is not None:
         version = subprocess.run([cli, "version"], capture_output=True, text=True, check=True)
