@@ -31,7 +31,7 @@ from truto_pulumi._resource import _pickler_left_as_found
 from .emulator import EmulatorProcess, emulator_process
 from .null_provider import NullProvider, NullResource
 from .reference_provider import ReferenceProvider, ReferenceServer
-from .report import ENGINE_BEGIN, TEMPLATE, table, write_markdown
+from .report import ENGINE_BEGIN, TEMPLATE, spread, table, write_markdown
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-0000000000be"
 OPERATIONS = ("up", "preview", "refresh", "destroy")
@@ -100,23 +100,20 @@ def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list
     return seconds
 
 
-def _measure(sample: Sample, kind: int) -> float:
-    """Wall seconds (kind 0) or all CPU seconds (kind 1)."""
-    return sample[0] if kind == 0 else sample[1] + sample[2]
-
-
 def _paired(
-    ours: list[list[Sample]], other: list[list[Sample]], operation: int, kind: int, with_range: bool
+    ours: list[list[Sample]], other: list[list[Sample]], operation: int, cpu: bool, with_range: bool
 ) -> str:
-    """The median of the per-round ratios (wall: kind 0, CPU: kind 1), the range if asked: the
-    variants of one round ran minutes apart at most, so pairing them cancels the machine's drift
-    between rounds."""
+    """The median of the per-round ratios of wall (or all CPU) seconds, with their range if asked:
+    the variants of one round ran minutes apart at most, so pairing them cancels the machine's
+    drift between rounds."""
+
+    def measure(sample: Sample) -> float:
+        return sample[1] + sample[2] if cpu else sample[0]
+
     ratios = [
-        _measure(a[operation], kind) / _measure(b[operation], kind)
-        for a, b in zip(ours, other, strict=True)
+        measure(a[operation]) / measure(b[operation]) for a, b in zip(ours, other, strict=True)
     ]
-    median = f"{statistics.median(ratios):.2f}"
-    return f"{median} ({min(ratios):.2f}-{max(ratios):.2f})" if with_range else median
+    return spread(ratios, "{:.2f}") if with_range else f"{statistics.median(ratios):.2f}"
 
 
 SPLIT_HEADER = "N|operation|CPU s, ours|CPU s, reference|CPU s, same surface"
@@ -169,14 +166,14 @@ def main(argv: list[str] | None = None) -> int:
                     for v in VARIANTS
                 ]
                 ratios = [
-                    _paired(times["ours"], times[other], i, kind, with_range)
+                    _paired(times["ours"], times[other], i, cpu, with_range)
                     if other in times
                     else "-"
-                    for other, kind, with_range in (
-                        ("reference", 0, True),
-                        ("reference", 1, True),
-                        ("reference, same surface", 1, False),
-                        ("reference, plain", 0, False),
+                    for other, cpu, with_range in (
+                        ("reference", False, True),
+                        ("reference", True, True),
+                        ("reference, same surface", True, False),
+                        ("reference, plain", False, False),
                     )
                 ]
                 rows.append([n, operation, *medians, *ratios])
