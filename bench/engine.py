@@ -77,8 +77,8 @@ def _cpu_seconds() -> tuple[float, float]:
 
 def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list[Sample]:
     """A `Sample` of each operation on a fresh stack."""
-    # Undo the pickle patch pulumi.dynamic leaves per plain dynamic resource (TrutoMcpServer
-    # does it itself), or the rounds add up to a crash.
+    # Undo the pickle patch pulumi.dynamic leaves per resource of the other variants (ours
+    # pickles its provider once), or the rounds add up to a crash.
     with _pickler_left_as_found(), tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
         stack = EngineStack(Path(folder), cli, env={"PYTHONPATH": str(ROOT)})
         stack.configure(emulator.token, emulator.url, maxRequestsPerSecond="0")

@@ -292,6 +292,7 @@ def assert_well_formed(outcome: CheckOutcome) -> None:
         return
     assert_canonical(outcome.inputs)
     if not contains_unknown(outcome.inputs):
+        # What lets the provider return inputs identical to the old ones unjudged.
         again = check_inputs(outcome.inputs, olds=outcome.inputs, now=NOW)
         assert again == CheckOutcome(outcome.inputs, [])
         fresh = check_inputs(outcome.inputs, now=NOW)

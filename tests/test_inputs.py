@@ -9,7 +9,7 @@ import pytest
 from pulumi.output import Unknown
 
 from truto_pulumi._check import check_inputs
-from truto_pulumi._inputs import canonical_live_inputs, canonical_timestamp
+from truto_pulumi._inputs import canonical_live_inputs, canonical_timestamp, unchanged_inputs
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
@@ -216,3 +216,45 @@ def test_a_server_read_back_from_truto_comes_in_canonical_form(
     answer: dict[str, Any], inputs: dict[str, Any]
 ) -> None:
     assert canonical_live_inputs({**SERVER, **answer}) == inputs
+
+
+CONFIG = {"methods": ["read"], "tags": ["a", "b"], "require_api_token_auth": True}
+
+
+@pytest.mark.parametrize(
+    ("olds", "news", "unchanged"),
+    [
+        pytest.param(bag(config=CONFIG), bag(config=CONFIG), True, id="identical"),
+        pytest.param(
+            bag(__provider="old pickle"), bag(__provider="new pickle"), True, id="provider_aside"
+        ),
+        pytest.param({}, bag(), False, id="no_olds_is_a_create"),
+        pytest.param(bag(), bag(name="renamed"), False, id="changed_value"),
+        pytest.param(bag(), bag(expires_at="2027-01-01T00:00:00Z"), False, id="added_key"),
+        pytest.param(bag(expires_at="2027-01-01T00:00:00Z"), bag(), False, id="removed_key"),
+        pytest.param(
+            bag(config=CONFIG),
+            bag(config={**CONFIG, "tags": ["b", "a"]}),
+            False,
+            id="reordered_tags_are_judged_by_check",
+        ),
+        pytest.param(
+            bag(config=CONFIG),
+            bag(config={**CONFIG, "require_api_token_auth": 1}),
+            False,
+            id="one_is_not_true",
+        ),
+        pytest.param(
+            bag(config=CONFIG),
+            bag(config={**CONFIG, "methods": ("read",)}),
+            False,
+            id="tuple_is_not_list",
+        ),
+        pytest.param(bag(), bag(name=Unknown()), False, id="unknown_value"),
+    ],
+)
+def test_only_identical_inputs_skip_validation(
+    olds: dict[str, Any], news: dict[str, Any], unchanged: bool
+) -> None:
+    expected = {k: v for k, v in olds.items() if not k.startswith("__")} if unchanged else None
+    assert unchanged_inputs(olds, news) == expected

@@ -140,6 +140,22 @@ def test_configure_and_check_open_no_http_client() -> None:
     assert loaded_after({"truto:apiToken": "t"}, check, "httpx") is False
 
 
+def test_a_preview_with_nothing_to_change_never_loads_pydantic() -> None:
+    """Check returns inputs identical to the old ones as they are: check of its own answer."""
+    inputs = {"integrated_account_id": ACCOUNT, "name": "n", "config": {"methods": ["read"]}}
+    olds, news = {**inputs, "__provider": "old"}, {**inputs, "__provider": "new"}
+    check = f"r = p.check({olds!r}, {news!r})\nassert (r.inputs, r.failures) == ({inputs!r}, [])"
+    assert loaded_after({"truto:apiToken": "t"}, check, "pydantic") is False
+    changed = f"p.check({olds!r}, {{**{news!r}, 'name': 'm'}})"
+    assert loaded_after({"truto:apiToken": "t"}, changed, "pydantic") is True
+
+
+def test_unchanged_inputs_still_report_a_missing_api_token() -> None:
+    inputs = valid_inputs()
+    result = TrutoMcpServerProvider().check(inputs, dict(inputs))
+    assert [failure.property for failure in result.failures or []] == ["truto:apiToken"]
+
+
 def test_refresh_and_destroy_never_load_pydantic(emulator: Emulator) -> None:
     """Only check validates; read canonicalizes Truto's answer and delete sends, without it."""
     with emulator.client() as api:

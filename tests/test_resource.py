@@ -9,9 +9,10 @@ from typing import Any
 import dill
 import pulumi
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from tests.support import mcp_mock_outputs
+from tests.support import MCP_SERVER_TYPE, mcp_mock_outputs
 from truto_pulumi import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import ProgramMocks, install_mocks
@@ -117,6 +118,20 @@ def test_provider_is_pickled_by_reference_and_small(mocks: ProgramMocks) -> pulu
     return server.id.apply(check)
 
 
+@pulumi.runtime.test
+def test_every_server_carries_the_provider_as_pulumi_dynamic_pickles_it(
+    mocks: ProgramMocks,
+) -> pulumi.Output[Any]:
+    servers = [TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT) for i in range(3)]
+
+    def check(_: Any) -> None:
+        pickled = {registered.provider for registered in mocks.run.registrations}
+        assert pickled == {serialize_provider(TrutoMcpServerProvider())}
+        assert {r.type_token for r in mocks.run.registrations} == {MCP_SERVER_TYPE}
+
+    return pulumi.Output.all(*(server.id for server in servers)).apply(check)
+
+
 def test_args_and_keywords_together_is_an_error() -> None:
     with pytest.raises(TypeError, match="not both"):
         TrutoMcpServer("x", TrutoMcpServerArgs(ACCOUNT), name="also")
@@ -170,8 +185,8 @@ def test_a_name_output_with_a_value_is_kept(mocks: ProgramMocks) -> pulumi.Outpu
 def test_a_program_of_a_thousand_servers_registers_them_all(
     mocks: ProgramMocks,
 ) -> pulumi.Output[Any]:
-    # pulumi.dynamic re-wraps a pickle patch per resource; unchecked, ~950 exceed the
-    # recursion limit while the provider is pickled.
+    # pulumi.dynamic re-wraps a pickle patch each time it pickles a provider; ~950 of them
+    # exceed the recursion limit. TrutoMcpServer pickles its provider once per program.
     servers = [
         TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=f"server {i}")
         for i in range(1200)

@@ -1,8 +1,8 @@
 """Check: validate a TrutoMcpServer's inputs and return their canonical form, or one failure
 per invalid property naming it and what it accepts. No I/O.
 
-The only module that needs pydantic; the provider imports it in `check` only, so refresh and
-destroy never load pydantic.
+The only module that needs pydantic; the provider imports it in `check` only, for inputs that
+differ from the old ones, so refresh, destroy and a preview with nothing to change never load it.
 """
 
 from __future__ import annotations

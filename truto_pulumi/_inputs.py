@@ -29,6 +29,7 @@ __all__ = [
     "canonical_uuid",
     "contains_unknown",
     "parse_timestamp",
+    "unchanged_inputs",
 ]
 
 DIFFED_KEYS = ("integrated_account_id", "name", "config", "expires_at")
@@ -136,6 +137,28 @@ def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
     if config is not None:
         inputs["config"] = config
     return inputs
+
+
+def unchanged_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The old inputs if the new ones are identical to them (`__` keys aside), else None.
+
+    Check returns these as they are, without loading pydantic: check of its own answer is that
+    answer, and like an unchanged expiry, an unchanged value refresh read from Truto is not
+    judged again. Identical means of the same types too: `1` is not `True`.
+    """
+    old = {key: value for key, value in olds.items() if not key.startswith("__")}
+    new = {key: value for key, value in news.items() if not key.startswith("__")}
+    return old if old and _identical(old, new) else None
+
+
+def _identical(left: Any, right: Any) -> bool:
+    if type(left) is not type(right) or isinstance(left, Unknown):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(_identical(left[k], right[k]) for k in left)
+    if isinstance(left, list | tuple):
+        return len(left) == len(right) and all(map(_identical, left, right))
+    return bool(left == right)
 
 
 _SET_KEYS = ("methods", "tags")

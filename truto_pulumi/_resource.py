@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pickle
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
+from pulumi.dynamic.dynamic import serialize_provider
 
 from .provider import _SECRET_OUTPUTS, _SERVER_OUTPUTS, TrutoMcpServerProvider
 
@@ -117,14 +119,27 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
         }
         for output in (*_SECRET_OUTPUTS, *_SERVER_OUTPUTS, "token_known"):
             props[output] = None
+        props["__provider"] = _pickled_provider()
         secrets = pulumi.ResourceOptions(additional_secret_outputs=list(_SECRET_OUTPUTS))
-        with _pickler_left_as_found():
-            super().__init__(
-                TrutoMcpServerProvider(),
-                resource_name,
-                props,
-                pulumi.ResourceOptions.merge(opts, secrets),
-            )
+        # pulumi.dynamic.Resource.__init__ is skipped, its work done above: Pulumi takes the
+        # frame below the third `__init__` on the stack for the source position, so calling it
+        # would record this line, not the program's, for every server.
+        pulumi.CustomResource.__init__(
+            self,
+            f"pulumi-python:{self._resource_type_name}",
+            resource_name,
+            props,
+            secrets if opts is None else pulumi.ResourceOptions.merge(opts, secrets),
+        )
+
+
+@functools.cache
+def _pickled_provider() -> str:
+    """`__provider` as pulumi.dynamic pickles it, once per program: the provider pickles to its
+    class reference alone, the same for every server."""
+    with _pickler_left_as_found():
+        pickled: str = serialize_provider(TrutoMcpServerProvider())
+    return pickled
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from pulumi.dynamic import (
 
 from ._diff import diff_inputs, patch_body
 from ._errors import TrutoConfigError, TrutoNotFoundError
-from ._inputs import INPUT_KEYS, canonical_live_inputs
+from ._inputs import INPUT_KEYS, canonical_live_inputs, unchanged_inputs
 from ._lost_create import create_server
 from ._run import RunState
 from ._settings import (
@@ -90,15 +90,23 @@ class TrutoMcpServerProvider(ResourceProvider):
             self._run = RunState(settings)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate inputs and return them in canonical form; report a missing API token too."""
-        from ._check import check_inputs  # pydantic loads here: refresh and destroy never need it
+        """Validate inputs and return them in canonical form; report a missing API token too.
+        Inputs identical to the old ones are returned as they are: a preview with nothing to
+        change never loads pydantic."""
+        inputs = unchanged_inputs(olds, news)
+        failures: list[CheckFailure] = []
+        if inputs is None:
+            from ._check import check_inputs  # pydantic loads here, and only here
 
-        outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
-        failures = [CheckFailure(failure.property, failure.reason) for failure in outcome.failures]
+            outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
+            inputs = outcome.inputs
+            failures = [
+                CheckFailure(failure.property, failure.reason) for failure in outcome.failures
+            ]
         if self._run is None:
             problem = self._config_problem
             failures.append(CheckFailure(problem.setting or API_TOKEN_KEY, str(problem)))
-        return CheckResult(outcome.inputs, failures)
+        return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare previous outputs with new inputs: replace on an account change, else update."""

@@ -4,11 +4,13 @@ state `pulumi stack export` shows."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi import automation as auto
 
+from truto_pulumi import TrutoMcpServer
 from truto_pulumi.emulator import Emulator
 
 from ..lifecycle.helpers import ACCOUNT, OTHER_ACCOUNT, api_calls, collection_path, item_path
@@ -174,6 +176,19 @@ def test_up_refresh_recreates_a_server_deleted_outside_pulumi(
     ]
     (new,) = emulator.servers()
     assert stack.servers()["reader"]["id"] == new["id"]
+
+
+def test_state_records_the_programs_line_as_each_servers_source_position(
+    stack: EngineStack,
+) -> None:
+    def program() -> None:
+        TrutoMcpServer("reader", integrated_account_id=ACCOUNT, name="reader")
+
+    declared_at = program.__code__.co_firstlineno + 1
+    stack.program = program
+    stack.up({})
+    position = stack.servers()["reader"]["sourcePosition"]
+    assert position.endswith(f"/tests/engine/{Path(__file__).name}#{declared_at}"), position
 
 
 def test_destroy_deletes_every_server_and_empties_the_state(
