@@ -18,6 +18,7 @@ from tests.support import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server
 from truto_pulumi.emulator import Emulator, run_emulator
 
 from .engine.driver import pulumi_cli
+from .engine.project import language_host_beside
 
 _PROCESS_FIXTURES = frozenset(
     {
@@ -25,6 +26,7 @@ _PROCESS_FIXTURES = frozenset(
         "emulator",
         "host",
         "cli",
+        "project_cli",
         "truto",
         "other_environment",
         "impatient_host",
@@ -60,6 +62,21 @@ def cli() -> str:
             pytest.fail(f"CI must run the real engine: {reason}")
         pytest.skip(reason)
     return found
+
+
+@pytest.fixture(scope="session")
+def project_cli(cli: str) -> str:
+    """The CLI for project-folder tests: it must have the Python language host beside it (`make
+    pulumi` installs it). CI fails without it; elsewhere the test skips, saying how to get it."""
+    if language_host_beside(cli) is None:
+        reason = (
+            f"no pulumi-language-python beside {cli}: a project folder cannot run; `make pulumi`"
+            " installs it from ../shared/tools/pulumi-language-python"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run project folders: {reason}")
+        pytest.skip(reason)
+    return cli
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from truto_pulumi.emulator import Emulator
 
 from .driver import EngineStack
+from .project import REPO, ProjectFolder, checkout_copy
 
 StackFactory = Callable[..., EngineStack]
 
@@ -43,3 +46,69 @@ def make_stack(cli: str, emulator: Emulator, tmp_path: Path) -> StackFactory:
 @pytest.fixture
 def stack(make_stack: StackFactory) -> EngineStack:
     return make_stack()
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding this package's wheel: what a user's package index serves. Projects made
+    from the template find `truto-pulumi` there (PIP_FIND_LINKS)."""
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "-w",
+            str(folder),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def installed_examples(
+    project_cli: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Each example folder in a checkout of this repository, after `pulumi install` (made once
+    per session, on first use): example name -> folder."""
+    return _InstalledExamples(project_cli, tmp_path_factory)
+
+
+class _InstalledExamples(dict[str, Path]):
+    def __init__(self, cli: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+        super().__init__()
+        self._cli = cli
+        self._tmp = tmp_path_factory
+
+    def __missing__(self, example: str) -> Path:
+        root = self._tmp.mktemp(f"checkout-{example}")
+        folder = checkout_copy(root / "truto-pulumi", example)
+        ProjectFolder(folder, self._cli, root / "install").pulumi("install")
+        self[example] = folder
+        return folder
+
+
+@pytest.fixture
+def example_project(
+    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
+) -> Callable[[str], ProjectFolder]:
+    """`example_project("basic")`: the installed example folder with a fresh backend, PULUMI_HOME
+    and stack `dev` (no stack config yet); the emulator is reset."""
+    emulator.reset()
+
+    def make(example: str) -> ProjectFolder:
+        folder = installed_examples[example]
+        for stale in folder.glob("Pulumi.*.yaml"):
+            stale.unlink()
+        project = ProjectFolder(folder, project_cli, tmp_path / example)
+        project.pulumi("stack", "init", "dev")
+        return project
+
+    return make

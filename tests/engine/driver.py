@@ -31,9 +31,13 @@ SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
 
 
 def pulumi_cli() -> str | None:
-    """The `pulumi` CLI the tests use: on PATH, else the build cached by `make pulumi`."""
+    """The `pulumi` CLI the tests use: one on PATH with its own Python language host beside it
+    (a user's installation) wins; else the build cached by `make pulumi`; else any on PATH."""
     cached = Path(__file__).resolve().parents[2] / ".cache" / "pulumi" / "bin" / "pulumi"
-    return shutil.which("pulumi") or (str(cached) if cached.is_file() else None)
+    on_path = shutil.which("pulumi")
+    if on_path is not None and (Path(on_path).parent / "pulumi-language-python").is_file():
+        return on_path
+    return str(cached) if cached.is_file() else on_path
 
 
 @dataclass

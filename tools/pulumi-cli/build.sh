@@ -9,11 +9,14 @@
 # the pinned version, nothing is rebuilt. The first build (module downloads included) takes
 # several minutes on two cores. PULUMI_CACHE_DIR moves the output (default: <repo>/.cache/pulumi).
 #
-# The Python language host (pulumi-language-python) is not built: it is a Go module of its own
-# (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3) that Pulumi never tags, and
-# the module proxy this project can reach refuses every version of it ("403 Forbidden ... This
-# module version is not available."). Without it the CLI runs Python programs through the
-# Automation API (inline programs); `pulumi up` in a `runtime: python` project folder needs it.
+# The Python language host (pulumi-language-python, which runs a `runtime: python` project folder)
+# is not a module the Go proxy serves: it is installed beside the CLI from a build of Pulumi's own
+# source for the same release, `../shared/tools/pulumi-language-python` next to this repository
+# (PULUMI_LANGUAGE_PYTHON_DIR moves it), its sha256 and version checked. Without it this script
+# fails: a CLI that cannot run a project folder is not what users run.
+#
+# A `pulumi` on PATH with its own pulumi-language-python beside it (a user's installation) wins:
+# then nothing is built.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +40,31 @@ sdk_version=$(pinned github.com/pulumi/pulumi/sdk/v3)
 fingerprint=$(cat "$here/go.mod" "$here/go.sum" "$here/build.sh" | sha256sum | cut -c1-16)
 want_stamp="pulumi $version $fingerprint"
 
+language_host_dir=${PULUMI_LANGUAGE_PYTHON_DIR:-$root/../shared/tools/pulumi-language-python}
+
+# A user's own installation: a pulumi on PATH (not this build) with its language host beside it.
+if on_path=$(command -v pulumi) && [ "$(dirname "$on_path")" != "$bin" ] &&
+    [ -x "$(dirname "$on_path")/pulumi-language-python" ]; then
+    echo "using $on_path ($("$on_path" version)) and its pulumi-language-python; nothing to build"
+    exit 0
+fi
+
+# Installs the language host beside the CLI unless the same binary is there already.
+install_language_host() {
+    local want got
+    [ -f "$language_host_dir/install" ] || die "no Python language host to install: \
+$language_host_dir/install is missing (set PULUMI_LANGUAGE_PYTHON_DIR to the folder that holds \
+pulumi-language-python.xz, its sha256 and install). Without it \`pulumi up\` cannot run a project folder."
+    want=$(cat "$language_host_dir/pulumi-language-python.sha256")
+    got=$(sha256sum "$bin/pulumi-language-python" 2>/dev/null | cut -d' ' -f1 || true)
+    if [ "$got" != "$want" ]; then
+        bash "$language_host_dir/install" "$bin"
+    fi
+    got=$("$bin/pulumi-language-python" -version 2>/dev/null || true)
+    [ "$got" = "$version" ] ||
+        die "$bin/pulumi-language-python says '$got', not $version: it must be the CLI's release"
+}
+
 files=(pulumi pulumi-resource-pulumi-python pulumi-language-python-exec)
 up_to_date() {
     local f
@@ -45,7 +73,8 @@ up_to_date() {
     [ "$("$bin/pulumi" version 2>/dev/null || true)" = "$version" ]
 }
 if up_to_date; then
-    echo "pulumi $version: already built in $bin (stamp $fingerprint); nothing to do"
+    install_language_host
+    echo "pulumi $version: already built in $bin (stamp $fingerprint), with its Python language host"
     exit 0
 fi
 
@@ -76,8 +105,9 @@ install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$bin/"
 
 got=$("$bin/pulumi" version)
 [ "$got" = "$version" ] || die "the built CLI says '$got', not $version"
+install_language_host
 trap - ERR
 rm -f "$bin"/.built-* # stamps of an older layout of this script
 elapsed=$(($(date +%s) - started))
 printf '%s\nbuilt %s in %d s with %s\n' "$want_stamp" "$(date -u +%FT%TZ)" "$elapsed" "$(go env GOVERSION)" >"$stamp"
-echo "built pulumi $version in ${elapsed} s into $bin"
+echo "built pulumi $version in ${elapsed} s into $bin, with its Python language host"

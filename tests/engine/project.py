@@ -1,0 +1,186 @@
+"""Drive the `pulumi` CLI in a project folder, as a user's pipeline does.
+
+A `ProjectFolder` is a folder with `Pulumi.yaml` (`runtime: python`) that the CLI runs through
+its Python language host: `pulumi install` makes the folder's own virtualenv, and every command
+runs as in CI (`CI=true`, `--non-interactive`, no TTY, stdin closed) with a `file://` backend,
+passphrase secrets and a PULUMI_HOME of its own. Nothing of the test's environment leaks in:
+no TRUTO_* variable, no virtualenv of the test run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .driver import PASSPHRASE, SERVER_TYPE
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+# What pip needs to install this package from a checkout: what `../..` of an example names.
+_CHECKOUT_FILES = ("pyproject.toml", "README.md", "truto_pulumi")
+_KEPT_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR", "PIP_CACHE_DIR", "PYENV_ROOT", "PYENV_VERSION")
+
+
+def _pipeline_path(cli: str) -> str:
+    """The CLI's folder, then PATH without the test run's virtualenv: the project's own
+    virtualenv (`pulumi install`) must be what runs the program."""
+    test_venv = str(Path(sys.prefix) / "bin")
+    kept = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and d != test_venv]
+    return os.pathsep.join([str(Path(cli).parent), *kept])
+
+
+def language_host_beside(cli: str) -> Path | None:
+    """The Python language host next to a `pulumi` CLI, if it has one."""
+    host = Path(cli).parent / "pulumi-language-python"
+    return host if host.is_file() and os.access(host, os.X_OK) else None
+
+
+def checkout_copy(dest: Path, example: str) -> Path:
+    """A copy of this repository holding what pip needs and `examples/<example>`: the folder a
+    user who cloned the repository runs the example in. Returns the example's folder."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in _CHECKOUT_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, dest / name)
+    folder = dest / "examples" / example
+    shutil.copytree(
+        EXAMPLES / example,
+        folder,
+        ignore=shutil.ignore_patterns("__pycache__", "venv", "Pulumi.*.yaml"),
+    )
+    return folder
+
+
+@dataclass
+class CliResult:
+    """One CLI command: what it printed and how it ended."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def text(self) -> str:
+        return self.stdout + self.stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class ProjectFolder:
+    """A Pulumi project folder, its backend and PULUMI_HOME under `root`."""
+
+    folder: Path
+    cli: str
+    root: Path
+    env: dict[str, str] = field(default_factory=dict)
+    log: list[CliResult] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.backend = self.root / "backend"
+        self.home = self.root / "pulumi-home"
+        self.backend.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        base = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
+        self.env = {
+            **base,
+            "PATH": _pipeline_path(self.cli),
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_BACKEND_URL": self.backend.as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "CI": "true",
+            **self.env,
+        }
+
+    def pulumi(
+        self,
+        *args: str,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 600,
+    ) -> CliResult:
+        """`pulumi ARGS --non-interactive` in the folder, stdin closed (no TTY)."""
+        return self.run(
+            [self.cli, *args, "--non-interactive"], check=check, env=env, timeout=timeout
+        )
+
+    def run(
+        self,
+        argv: Iterable[str],
+        *,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 600,
+        shell: bool = False,
+    ) -> CliResult:
+        """Any command in the folder with the pipeline's environment (plus `env`)."""
+        command = list(argv)
+        done = subprocess.run(
+            command[0] if shell else command,
+            cwd=self.folder,
+            env={**self.env, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            shell=shell,
+        )
+        result = CliResult(tuple(command), done.returncode, done.stdout, done.stderr)
+        self.log.append(result)
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
+        return result
+
+    def preview_plan(self, *args: str) -> dict[str, Any]:
+        """`pulumi preview --json`: the plan as the engine reports it."""
+        plan: dict[str, Any] = self.pulumi("preview", "--json", *args).json()
+        return plan
+
+    def export(self) -> dict[str, Any]:
+        """`pulumi stack export`: the deployment as stored (secrets as ciphertext)."""
+        deployment: dict[str, Any] = self.pulumi("stack", "export").json()["deployment"]
+        return deployment
+
+    def servers(self) -> dict[str, dict[str, Any]]:
+        """The TrutoMcpServer resources in the exported state, by resource name."""
+        return {
+            resource["urn"].rsplit("::", 1)[1]: resource
+            for resource in self.export().get("resources", [])
+            if resource["type"] == SERVER_TYPE
+        }
+
+    def text(self) -> str:
+        """Everything the commands printed so far."""
+        return "".join(result.text for result in self.log)
+
+
+def planned(plan: Mapping[str, Any]) -> dict[str, int]:
+    """The `changeSummary` of `pulumi preview --json` without what stays the same."""
+    summary: Mapping[str, int] = plan.get("changeSummary") or {}
+    return {op: n for op, n in summary.items() if op != "same" and n}
+
+
+def server_steps(plan: Mapping[str, Any]) -> dict[str, str]:
+    """Each planned step on a TrutoMcpServer: resource name -> op."""
+    return {
+        step["urn"].rsplit("::", 1)[1]: step["op"]
+        for step in plan.get("steps", [])
+        if step["urn"].split("::")[2] == SERVER_TYPE
+    }

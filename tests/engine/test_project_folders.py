@@ -1,0 +1,212 @@
+"""The examples as users run them: project folders, `pulumi install`, then the CLI's own
+commands in a pipeline's conditions (`CI=true`, `--non-interactive`, no TTY), against the
+emulator on loopback, a `file://` backend and a passphrase. Plans are read from
+`pulumi preview --json`, never from text."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import api_calls
+from .driver import is_secret
+from .project import REPO, ProjectFolder, checkout_copy, planned, server_steps
+
+pytestmark = pytest.mark.engine
+
+ACCOUNTS = ["8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11", "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"]
+FIRST_EXPIRY = "2031-01-01T00:00:00Z"
+NEXT_EXPIRY = "2031-06-30T00:00:00Z"
+ExampleProject = Callable[[str], ProjectFolder]
+
+
+def configure_basic(project: ProjectFolder, emulator: Emulator) -> None:
+    """The README's `pulumi config set` lines, the token as a secret."""
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    for index, account in enumerate(ACCOUNTS):
+        project.pulumi("config", "set", "--path", f"integratedAccountIds[{index}]", account)
+    project.pulumi("config", "set", "expiresAt", FIRST_EXPIRY)
+
+
+def files_under(*roots: Path) -> Iterator[Path]:
+    """Every file under the roots, except a virtualenv's."""
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file() and "venv" not in path.relative_to(root).parts:
+                yield path
+
+
+def test_basic_example_runs_preview_up_refresh_update_and_destroy_in_its_folder(
+    example_project: ExampleProject, emulator: Emulator
+) -> None:
+    project = example_project("basic")
+    configure_basic(project, emulator)
+
+    plan = project.preview_plan()
+    assert planned(plan) == {"create": 3}  # the stack and two servers
+    assert sorted(server_steps(plan).values()) == ["create", "create"]
+    assert api_calls(emulator) == []  # preview makes no HTTP call
+
+    project.pulumi("up", "--yes")
+    assert [method for method, _, _ in api_calls(emulator)] == ["POST", "POST"]
+    assert sorted(s["integrated_account_id"] for s in emulator.servers()) == sorted(ACCOUNTS)
+
+    emulator.clear_journal()
+    project.pulumi("preview", "--expect-no-changes")
+    assert api_calls(emulator) == []
+    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
+
+    emulator.clear_journal()
+    project.pulumi("config", "set", "expiresAt", NEXT_EXPIRY)
+    plan = project.preview_plan()
+    assert planned(plan) == {"update": 2}
+    assert api_calls(emulator) == []
+    project.pulumi("up", "--yes")
+    patches = api_calls(emulator)
+    assert [method for method, _, _ in patches] == ["PATCH", "PATCH"]
+    assert [body for _, _, body in patches] == [{"expires_at": NEXT_EXPIRY}] * 2
+
+    emulator.clear_journal()
+    project.pulumi("destroy", "--yes")
+    assert [method for method, _, _ in api_calls(emulator)] == ["DELETE", "DELETE"]
+    assert emulator.servers() == []
+
+
+def test_no_secret_is_in_plain_text_in_state_output_or_logs_and_show_secrets_reveals_the_urls(
+    example_project: ExampleProject, emulator: Emulator
+) -> None:
+    project = example_project("basic")
+    configure_basic(project, emulator)
+    project.pulumi("up", "--yes")
+    project.pulumi("preview", "--diff")
+    project.pulumi("refresh", "--yes")
+    project.pulumi("stack", "output", "--json")
+    exported = project.pulumi("stack", "export").stdout
+    live = emulator.servers()
+    secrets = {emulator.token} | {s["token"] for s in live} | {s["url"] for s in live}
+
+    for name, state in project.servers().items():
+        assert is_secret(state["outputs"]["token"]), name
+        assert is_secret(state["outputs"]["url"]), name
+    assert not [s for s in secrets if s in exported]
+    assert not [s for s in secrets if s in project.text()]
+    logs = list((project.home / "logs").iterdir())
+    assert logs, "the CLI wrote no log: nothing was checked"
+    leaked = [
+        (path.name, secret)
+        for path in files_under(project.home, project.backend, project.folder)
+        for secret in secrets
+        if secret in path.read_text(errors="replace")
+    ]
+    assert leaked == []
+
+    shown = project.pulumi("stack", "output", "--show-secrets", "--json").json()
+    assert shown["mcp_urls"] == {s["integrated_account_id"]: s["url"] for s in live}
+
+
+def test_token_and_base_url_from_the_environment_keep_the_token_out_of_the_state(
+    example_project: ExampleProject, emulator: Emulator
+) -> None:
+    project = example_project("basic")
+    project.env.update({"TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url})
+    project.pulumi("config", "set", "--path", "integratedAccountIds[0]", ACCOUNTS[0])
+
+    project.pulumi("up", "--yes")
+
+    assert [method for method, _, _ in api_calls(emulator)] == ["POST"]
+    assert "truto:apiToken" not in json.dumps(project.export())
+    project.pulumi("destroy", "--yes")
+    assert emulator.servers() == []
+
+
+def test_typed_values_written_by_hand_in_the_stack_file_are_honoured(
+    example_project: ExampleProject, emulator: Emulator
+) -> None:
+    project = example_project("basic")
+    stack_file = project.folder / "Pulumi.dev.yaml"
+    written = (
+        "config:\n"
+        f"  truto:baseUrl: {emulator.url}\n"
+        "  truto:maxRequestsPerSecond: 20\n"
+        "  truto:requestTimeoutSeconds: 10.5\n"
+        "  truto:operationTimeoutSeconds: 60\n"
+        "  truto-mcp-basic:integratedAccountIds:\n"
+        f"    - {ACCOUNTS[1]}\n"
+    )
+    stack_file.write_text(written)
+    project.env["TRUTO_API_TOKEN"] = emulator.token
+
+    assert planned(project.preview_plan()) == {"create": 2}
+    project.pulumi("up", "--yes")
+    assert [s["integrated_account_id"] for s in emulator.servers()] == [ACCOUNTS[1]]
+
+    stack_file.write_text(
+        written.replace("requestTimeoutSeconds: 10.5", "requestTimeoutSeconds: true")
+    )
+    emulator.clear_journal()
+    refused = project.pulumi("preview", check=False)
+    assert refused.returncode != 0
+    assert "truto:requestTimeoutSeconds" in refused.text
+    assert api_calls(emulator) == []
+
+
+def test_fleet_example_declares_one_server_per_team_account_and_scope(
+    example_project: ExampleProject, emulator: Emulator
+) -> None:
+    project = example_project("fleet")
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    settings = {
+        "fleet.teams[0].name": "support",
+        "fleet.teams[0].accounts[0]": ACCOUNTS[0],
+        "fleet.teams[0].accounts[1]": ACCOUNTS[1],
+        "fleet.teams[0].scopes.readonly.methods[0]": "read",
+        "fleet.teams[0].scopes.readonly.tags[0]": "tickets",
+        "fleet.teams[1].name": "sales",
+        "fleet.teams[1].accounts[0]": ACCOUNTS[0],
+        "fleet.teams[1].scopes.crm.methods[0]": "read",
+        "fleet.teams[1].scopes.crm.tool_exposure": "discovery",
+    }
+    for path, value in settings.items():
+        project.pulumi("config", "set", "--path", path, value)
+
+    assert planned(project.preview_plan()) == {"create": 4}
+    project.pulumi("up", "--yes")
+    assert [method for method, _, _ in api_calls(emulator)] == ["POST"] * 3
+    assert project.pulumi("stack", "output", "count").stdout.strip() == "3"
+    emulator.clear_journal()
+    project.pulumi("preview", "--expect-no-changes")
+    assert api_calls(emulator) == []
+    project.pulumi("destroy", "--yes")
+    assert emulator.servers() == []
+
+
+def test_the_root_project_runs_examples_basic_in_the_development_virtualenv(
+    project_cli: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    """The README's commands at the repository root: the dev virtualenv on PATH (what
+    `. .venv/bin/activate` does; the tests run in it), then stack init, config, up."""
+    emulator.reset()
+    checkout = tmp_path / "truto-pulumi"
+    checkout_copy(checkout, "basic")
+    (checkout / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
+    project = ProjectFolder(checkout, project_cli, tmp_path / "pulumi")
+    project.env["PATH"] = f"{Path(sys.prefix) / 'bin'}:{project.env['PATH']}"
+    project.pulumi("stack", "init", "dev")
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    project.pulumi("config", "set", "--path", "integratedAccountIds[0]", ACCOUNTS[0])
+
+    assert planned(project.preview_plan()) == {"create": 2}
+    project.pulumi("up", "--yes")
+    assert [s["integrated_account_id"] for s in emulator.servers()] == [ACCOUNTS[0]]
+    project.pulumi("destroy", "--yes")
+    assert emulator.servers() == []
