@@ -1,0 +1,104 @@
+"""`examples/ci/pulumi.yml` run step by step, in its order, on a fresh repository made from the
+template, so that the pipeline users copy cannot rot: its shell steps run as written, and each
+`pulumi/actions` step runs the CLI command the action runs."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import api_calls
+from .project import EXAMPLES, ProjectFolder
+
+pytestmark = pytest.mark.engine
+
+WORKFLOW = EXAMPLES / "ci" / "pulumi.yml"
+ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
+STACK = "dev"
+
+
+def expand(text: str, values: dict[str, str]) -> str:
+    """GitHub's `${{ vars.X }}` / `${{ secrets.X }}` expressions, from `values`."""
+    return re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", lambda m: values[m.group(1)], text)
+
+
+def action_command(step: dict[str, Any], values: dict[str, str]) -> list[str]:
+    """The CLI command a `pulumi/actions` step runs."""
+    inputs = {key: expand(str(value), values) for key, value in step["with"].items()}
+    command = [inputs["command"], "--stack", inputs["stack-name"]]
+    if inputs["command"] in ("up", "destroy", "refresh"):
+        command.append("--yes")  # the action never prompts
+    if inputs.get("diff") == "True":
+        command.append("--diff")
+    return command
+
+
+@pytest.fixture
+def repository(
+    project_cli: str, wheelhouse: Path, emulator: Emulator, tmp_path: Path
+) -> ProjectFolder:
+    """A user's repository from the template, its stack `dev` made once by hand with the account
+    in `Pulumi.dev.yaml`; `python` is Python 3.11 as actions/setup-python leaves it."""
+    emulator.reset()
+    bin_dir = tmp_path / "setup-python"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(Path(sys.base_prefix) / "bin" / "python3")
+    workspace = ProjectFolder(tmp_path, project_cli, tmp_path / "pulumi")
+    workspace.pulumi("new", str(EXAMPLES / "template"), "--generate-only", "--yes",
+                     "--name", "acme-mcp", "--dir", "repo")  # fmt: skip
+    repo = ProjectFolder(tmp_path / "repo", project_cli, tmp_path / "pulumi")
+    repo.env["PATH"] = f"{bin_dir}:{repo.env['PATH']}"
+    repo.env["PIP_FIND_LINKS"] = str(wheelhouse)  # the user's package index
+    repo.pulumi("stack", "init", STACK)
+    repo.pulumi("config", "set", "integratedAccountId", ACCOUNT)
+    return repo
+
+
+def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
+    repository: ProjectFolder, emulator: Emulator
+) -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    (job,) = workflow["jobs"].values()
+    values = {"vars.PULUMI_STACK": STACK, "secrets.TRUTO_API_TOKEN": emulator.token}
+    values["secrets.PULUMI_ACCESS_TOKEN"] = ""  # a self-managed (file://) backend instead
+    env = {key: expand(str(value), values) for key, value in job["env"].items()}
+    env["TRUTO_BASE_URL"] = emulator.url  # the emulator stands in for api.truto.one
+    repository.env.update(env)
+    ran: list[str] = []
+
+    for step in job["steps"]:
+        uses = step.get("uses", "")
+        if uses.startswith("actions/checkout@"):
+            assert (repository.folder / "Pulumi.yaml").is_file()
+            assert (repository.folder / "requirements.txt").is_file()
+        elif uses.startswith("actions/setup-python@"):
+            version = repository.run(["python", "--version"]).stdout.split()[1]
+            assert version.startswith(str(step["with"]["python-version"]))
+        elif uses.startswith("pulumi/actions@"):
+            command = action_command(step, values)
+            emulator.clear_journal()
+            repository.pulumi(*command)
+            sent = [method for method, _, _ in api_calls(emulator)]
+            assert sent == ({"preview": [], "up": ["POST"]}[command[0]]), command
+        else:
+            assert "run" in step and not uses, f"a step this test does not know: {step}"
+            repository.run(["bash", "-eo", "pipefail", "-c", step["run"]])
+        ran.append(step.get("name") or uses)
+
+    assert ran == ["actions/checkout@v4", "actions/setup-python@v5",
+                   "Install the program's dependencies", "Preview", "Up"]  # fmt: skip
+    pulumi_yaml = yaml.safe_load((repository.folder / "Pulumi.yaml").read_text())
+    venv = pulumi_yaml["runtime"]["options"]["virtualenv"]
+    installed = (repository.folder / venv).glob("lib/python3*/site-packages/truto_pulumi")
+    assert list(installed), "the install step did not fill the virtualenv Pulumi.yaml names"
+    assert [s["integrated_account_id"] for s in emulator.servers()] == [ACCOUNT]
+    repository.pulumi("preview", "--expect-no-changes", "--stack", STACK)
+    repository.pulumi("destroy", "--yes", "--stack", STACK)
+    assert emulator.servers() == []

@@ -1,0 +1,139 @@
+"""`pulumi new` from the template in `examples/template`, offline from its local path, as a user
+starts their own repository: the project it gives previews, deploys, takes an edit as one
+PATCH and destroys; asked interactively, the token is stored as a secret."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import time
+from pathlib import Path
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import api_calls
+from .project import EXAMPLES, ProjectFolder, planned, server_steps
+
+pytestmark = pytest.mark.engine
+
+TEMPLATE = EXAMPLES / "template"
+ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
+
+
+@pytest.fixture
+def workspace(
+    project_cli: str, wheelhouse: Path, emulator: Emulator, tmp_path: Path
+) -> ProjectFolder:
+    """An empty folder to run `pulumi new` in; pip finds `truto-pulumi` in the wheelhouse, as a
+    user's pip finds it in their package index."""
+    emulator.reset()
+    (tmp_path / "repos").mkdir()
+    return ProjectFolder(
+        tmp_path / "repos", project_cli, tmp_path, env={"PIP_FIND_LINKS": str(wheelhouse)}
+    )
+
+
+def made_by_new(workspace: ProjectFolder, name: str) -> ProjectFolder:
+    """The project folder `pulumi new --dir NAME` made, sharing the workspace's backend."""
+    return ProjectFolder(
+        workspace.root / "repos" / name, workspace.cli, workspace.root, env=workspace.env
+    )
+
+
+def test_pulumi_new_from_the_template_previews_deploys_takes_an_edit_and_destroys(
+    workspace: ProjectFolder, emulator: Emulator
+) -> None:
+    workspace.pulumi(
+        "new", str(TEMPLATE), "--yes", "--name", "acme-mcp", "--stack", "dev", "--dir", "acme-mcp",
+        "--config", f"integratedAccountId={ACCOUNT}",
+    )  # fmt: skip
+    project = made_by_new(workspace, "acme-mcp")
+    assert (project.folder / "venv" / "bin" / "python").is_file()  # `pulumi new` ran the install
+    assert "${PROJECT}" not in (project.folder / "README.md").read_text()
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+
+    plan = project.preview_plan()
+    assert planned(plan) == {"create": 2}
+    assert server_steps(plan) == {"readonly": "create"}
+    assert api_calls(emulator) == []
+    project.pulumi("up", "--yes")
+    assert [(s["name"], s["config"]) for s in emulator.servers()] == [
+        ("acme-mcp read-only", {"methods": ["read"]})
+    ]
+    emulator.clear_journal()
+    project.pulumi("preview", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--expect-no-changes")
+
+    program = project.folder / "__main__.py"
+    program.write_text(program.read_text().replace('} read-only"', '} support read-only"'))
+    emulator.clear_journal()
+    assert server_steps(project.preview_plan()) == {"readonly": "update"}
+    project.pulumi("up", "--yes")
+    assert [(m, body) for m, _, body in api_calls(emulator)] == [
+        ("PATCH", {"name": "acme-mcp support read-only"})
+    ]
+    url = project.pulumi("stack", "output", "--show-secrets", "mcp_url").stdout.strip()
+    assert url == emulator.servers()[0]["url"]
+
+    project.pulumi("destroy", "--yes")
+    assert emulator.servers() == []
+
+
+def test_pulumi_new_asks_for_the_token_and_stores_it_encrypted(
+    workspace: ProjectFolder, emulator: Emulator
+) -> None:
+    """At a terminal, `pulumi new` prompts for each config value of the template; the token's
+    answer is saved as ciphertext in `Pulumi.<stack>.yaml`."""
+    answers = {b"truto:apiToken": emulator.token, b"integratedAccountId": ACCOUNT}
+    env = {k: v for k, v in workspace.env.items() if k != "CI"}
+    argv = [workspace.cli, "new", str(TEMPLATE), "--name", "asked", "--stack", "dev",
+            "--description", "asked at a terminal", "--dir", "asked"]  # fmt: skip
+    transcript, status = run_at_a_terminal(argv, workspace.folder, env, answers)
+
+    assert status == 0, transcript.decode(errors="replace")
+    assert b"truto:apiToken" in transcript  # it was asked for
+    assert emulator.token.encode() not in transcript  # and typed without echo
+    stack_file = (workspace.folder / "asked" / "Pulumi.dev.yaml").read_text()
+    assert "truto:apiToken:\n    secure: v1:" in stack_file
+    assert emulator.token not in stack_file
+    assert f"asked:integratedAccountId: {ACCOUNT}" in stack_file
+
+
+def run_at_a_terminal(
+    argv: list[str], cwd: Path, env: dict[str, str], answers: dict[bytes, str], timeout: float = 240
+) -> tuple[bytes, int]:
+    """Run a command on a pseudo-terminal, typing each answer when its prompt appears."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the command
+        os.chdir(cwd)
+        os.execve(argv[0], argv, env)
+    transcript, since_answer = b"", b""
+    deadline = time.monotonic() + timeout
+    pending = dict(answers)
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            transcript += chunk
+            since_answer += chunk
+            for prompt in [p for p in pending if p in since_answer]:
+                time.sleep(0.2)
+                os.write(fd, pending.pop(prompt).encode() + b"\r")
+                since_answer = b""
+        else:
+            os.kill(pid, 9)
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return transcript, os.waitstatus_to_exitcode(status)
