@@ -1,188 +1,372 @@
-"""The whole lifecycle of `examples/basic` against the local Truto emulator, step by step.
+"""`make demo`: examples/basic run as a user runs it, by typing `pulumi` commands in its folder,
+against the local Truto emulator.
 
     make demo            # or: .venv/bin/python examples/demo.py
 
-Starts the emulator on loopback, then: preview, up, a change that goes out as one PATCH, an
-edit made outside Pulumi that refresh reports, up to restore it, destroy. Prints each step's
-plan and the HTTP calls the emulator received, then stops the emulator. It drives the real
-engine, the `pulumi` CLI on PATH (`make pulumi` builds the pinned one), through the Automation
-API and shows the CLI's own output.
+Starts the emulator on loopback, copies what a clone holds and pip needs (pyproject.toml,
+README.md, truto_pulumi/, examples/basic/) to a temporary folder, and runs the `pulumi` CLI on
+PATH there: install, stack init, the README's `config set` lines, preview, up, preview (no
+changes), a change of `expiresAt` (one PATCH per server), a rename made in the dashboard that
+refresh reports and up restores, destroy, stack rm. Before each command it prints the command
+line (the token as `<token>`), then streams the CLI's own output, then lists the HTTP calls the
+emulator received. Every step checks its outcome; a failure ends the demo with one line and
+exit code 1. The temporary folder is deleted and the emulator stopped in every case. Needs
+`pulumi` and `pulumi-language-python` (`make pulumi` builds both).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import runpy
+import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-
-from pulumi import automation as auto
+from typing import Any
 
 from truto_pulumi.emulator import Emulator, run_emulator
 
 ROOT = Path(__file__).resolve().parent.parent
-PROGRAM = ROOT / "examples" / "basic"
-PROJECT = "truto-mcp"
+EXAMPLE = "basic"
+CHECKOUT_FILES = ("pyproject.toml", "README.md", "truto_pulumi")
+STACK = "demo"
+PASSPHRASE = "demo-passphrase"
 ACCOUNTS = ["8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11", "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"]
 FIRST_EXPIRY = "2031-01-01T00:00:00Z"
 NEXT_EXPIRY = "2031-06-30T00:00:00Z"
+DASHBOARD_NAME = "renamed in the dashboard"
+COMMAND_TIMEOUT = 600.0
+NO_CLI = "no pulumi CLI on PATH: run `make pulumi` (builds the pinned CLI) or install Pulumi"
+
+Call = dict[str, Any]
 
 
 class DemoError(Exception):
-    """A step failed; the message says which and why."""
+    """A step failed; the message says which and why, in one line."""
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The `pulumi` CLI and the Python language host it runs a project folder with."""
+
+    cli: str
+    host: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One part of the demo: what it does, then how it checks the HTTP calls Truto received."""
+
+    title: str
+    act: Callable[[], None]
+    check: Callable[[list[Call]], None] | None = None
 
 
 def main() -> int:
-    """Run the demo; 0 on success, 1 with a one-line reason on failure."""
-    cli = shutil.which("pulumi")  # the Makefile puts the build of `make pulumi` on PATH
-    if cli is None:
-        print(
-            "demo failed: no pulumi CLI on PATH: run `make pulumi` (builds the pinned CLI)"
-            " or install Pulumi",
-            file=sys.stderr,
-        )
-        return 1
-    step = "start"
+    """Run the demo; 0 on success, 1 with a one-line reason on stderr on failure."""
     try:
-        with run_emulator() as emulator:
+        tools = find_tools()
+        with run_emulator() as emulator, tempfile.TemporaryDirectory(prefix="truto-demo-") as tmp:
             print(f"Truto emulator listening on {emulator.url}")
-            print(f"pulumi CLI found at {cli}: running the real CLI against the emulator")
-            run_steps(emulator, CliDriver(cli, emulator))
-            step = "stop"
-        print("\nDemo finished: emulator stopped, nothing left running.")
-        return 0
+            print(f"pulumi CLI: {tools.cli}; Python language host: {tools.host}")
+            shell = Shell.open(Path(tmp), tools, emulator.token)
+            run_steps(emulator, steps(emulator, shell))
     except DemoError as error:
         print(f"\ndemo failed: {error}", file=sys.stderr)
-    except Exception as error:  # a clear line instead of a traceback
-        print(f"\ndemo failed at {step}: {type(error).__name__}: {error}", file=sys.stderr)
-    return 1
+        return 1
+    except Exception as error:
+        print(f"\ndemo failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print("\nDemo finished: stack removed, temporary folder deleted, emulator stopped.")
+    return 0
 
 
-def run_steps(emulator: Emulator, driver: CliDriver) -> None:
-    """The lifecycle, step by step."""
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("preview", lambda: driver.preview({"expiresAt": FIRST_EXPIRY})),
-        ("up", lambda: driver.up({"expiresAt": FIRST_EXPIRY})),
-        (
-            "preview after up (expect no changes)",
-            lambda: driver.preview({"expiresAt": FIRST_EXPIRY}),
-        ),
-        (
-            "change the expiry: up sends one PATCH each",
-            lambda: driver.up({"expiresAt": NEXT_EXPIRY}),
-        ),
-        ("edit a server outside Pulumi", lambda: edit_out_of_band(emulator)),
-        ("refresh (reports the drift)", driver.refresh),
-        ("up (restores the declared name)", lambda: driver.up({"expiresAt": NEXT_EXPIRY})),
-        ("destroy", driver.destroy),
-    ]
-    for title, action in steps:
-        print(f"\n== {title}")
+def find_tools() -> Tools:
+    """The `pulumi` on PATH and `pulumi-language-python` beside it (else on PATH): without the
+    host the CLI cannot run a `runtime: python` folder."""
+    cli = shutil.which("pulumi")
+    if cli is None:
+        raise DemoError(NO_CLI)
+    beside = Path(cli).parent / "pulumi-language-python"
+    host = str(beside) if os.access(beside, os.X_OK) else shutil.which("pulumi-language-python")
+    if host is None:
+        raise DemoError(
+            f"no pulumi-language-python beside {cli} or on PATH: the CLI cannot run a Python"
+            " project folder; `make pulumi` installs it beside the pinned CLI"
+        )
+    return Tools(cli, host)
+
+
+def run_steps(emulator: Emulator, plan: Iterable[Step]) -> None:
+    """Each step with a fresh journal: its commands, the HTTP calls it caused, its check."""
+    for number, step in enumerate(plan, 1):
+        print(f"\n== {number}. {step.title}", flush=True)
         emulator.clear_journal()
-        try:
-            action()
-        except DemoError:
-            raise
-        except Exception as error:
-            raise DemoError(f"{title}: {type(error).__name__}: {error}") from error
-        print_http_calls(emulator)
-    left = emulator.servers()
-    if left:
-        raise DemoError(f"destroy left {len(left)} server(s) in the emulator")
+        step.act()
+        calls = emulator.journal()
+        print_http_calls(calls)
+        if step.check is not None:
+            step.check(calls)
 
 
-def edit_out_of_band(emulator: Emulator) -> None:
-    server = emulator.servers()[0]
-    emulator.edit_server(server["id"], name="renamed in the dashboard")
-    print(f"  renamed {server['id']} to 'renamed in the dashboard' (as a dashboard user would)")
+def steps(emulator: Emulator, shell: Shell) -> list[Step]:
+    """The lifecycle of examples/basic as examples/basic/README.md has a user type it."""
+    return [
+        Step("Install the program's dependencies into venv/", lambda: shell.pulumi("install")),
+        Step("Create a stack", lambda: shell.pulumi("stack", "init", STACK)),
+        Step("Configure it (the README's lines)", lambda: configure(shell, emulator)),
+        Step("Preview", lambda: shell.pulumi("preview"), expect_no_writes("preview")),
+        Step("Deploy", lambda: shell.pulumi("up", "--yes"), expect_created(emulator)),
+        Step(
+            "Preview again: nothing to change",
+            lambda: shell.pulumi("preview", "--expect-no-changes"),
+            expect_no_writes("preview after up"),
+        ),
+        Step(
+            "Change expiresAt: one PATCH per server",
+            lambda: change_expiry(shell),
+            expect_one_patch_each(emulator),
+        ),
+        Step("A dashboard user renames a server", lambda: rename_in_dashboard(emulator)),
+        Step(
+            "Refresh: the state takes in the rename",
+            lambda: shell.pulumi("refresh", "--yes"),
+            expect_no_writes("refresh"),
+        ),
+        Step(
+            "Up restores the declared name",
+            lambda: shell.pulumi("up", "--yes"),
+            expect_name_restored(emulator),
+        ),
+        Step("Destroy", lambda: shell.pulumi("destroy", "--yes"), expect_none_left(emulator)),
+        Step("Remove the stack", lambda: shell.pulumi("stack", "rm", "--yes")),
+    ]
 
 
-def print_http_calls(emulator: Emulator) -> None:
-    calls = emulator.journal()
+def configure(shell: Shell, emulator: Emulator) -> None:
+    """The `pulumi config set` lines of examples/basic/README.md, with the emulator's URL."""
+    shell.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    shell.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    for index, account in enumerate(ACCOUNTS):
+        shell.pulumi("config", "set", "--path", f"integratedAccountIds[{index}]", account)
+    shell.pulumi("config", "set", "expiresAt", FIRST_EXPIRY)
+
+
+def change_expiry(shell: Shell) -> None:
+    """A new `expiresAt` for every server, then `up`."""
+    shell.pulumi("config", "set", "expiresAt", NEXT_EXPIRY)
+    shell.pulumi("up", "--yes")
+
+
+def rename_in_dashboard(emulator: Emulator) -> None:
+    """Rename the first server behind Pulumi's back, as a Truto dashboard user would."""
+    server = sorted(emulator.servers(), key=lambda s: str(s["integrated_account_id"]))[0]
+    edited = emulator.edit_server(server["id"], name=DASHBOARD_NAME)
+    if edited["name"] != DASHBOARD_NAME:
+        raise DemoError(f"the emulator did not rename server {server['id']}")
+    print(f"(in the Truto dashboard) renamed server {server['id']} to {DASHBOARD_NAME!r}")
+
+
+def writes(calls: list[Call]) -> list[Call]:
+    """The calls that change something in Truto."""
+    return [call for call in calls if call["method"] != "GET"]
+
+
+def expect_no_writes(what: str) -> Callable[[list[Call]], None]:
+    """A check that the step changed nothing in Truto."""
+
+    def check(calls: list[Call]) -> None:
+        if writes(calls):
+            raise DemoError(f"{what} changed Truto: {describe(writes(calls))}")
+
+    return check
+
+
+def expect_created(emulator: Emulator) -> Callable[[list[Call]], None]:
+    """A check that `up` created one server per account, with one POST each."""
+
+    def check(calls: list[Call]) -> None:
+        posts = [call for call in writes(calls) if call["method"] == "POST"]
+        accounts = sorted(str(s["integrated_account_id"]) for s in emulator.servers())
+        if len(posts) != len(ACCOUNTS) or accounts != sorted(ACCOUNTS):
+            raise DemoError(
+                f"up sent {len(posts)} POST(s) and left servers for {accounts}; expected one"
+                f" per account {sorted(ACCOUNTS)}"
+            )
+
+    return check
+
+
+def expect_one_patch_each(emulator: Emulator) -> Callable[[list[Call]], None]:
+    """A check that the new expiry went out as exactly one PATCH per server, and nothing else."""
+
+    def check(calls: list[Call]) -> None:
+        servers = emulator.servers()
+        patched = sorted(call["path"].rsplit("/", 1)[-1] for call in writes(calls))
+        expected = sorted(str(server["id"]) for server in servers)
+        methods = {call["method"] for call in writes(calls)}
+        if patched != expected or methods != {"PATCH"}:
+            raise DemoError(
+                f"changing expiresAt sent {describe(writes(calls))} for {len(servers)}"
+                " server(s); expected exactly one PATCH per server"
+            )
+        other = [c["body"] for c in writes(calls) if c["body"] != {"expires_at": NEXT_EXPIRY}]
+        if other:
+            raise DemoError(f"a PATCH carried {json.dumps(other[0])}, not only the new expiry")
+
+    return check
+
+
+def expect_name_restored(emulator: Emulator) -> Callable[[list[Call]], None]:
+    """A check that `up` sent one PATCH putting the declared name back on the renamed server."""
+
+    def check(calls: list[Call]) -> None:
+        renamed = [s for s in emulator.servers() if s["name"] == DASHBOARD_NAME]
+        bodies = [call["body"] for call in writes(calls)]
+        if renamed or len(bodies) != 1 or set(bodies[0]) != {"name"}:
+            raise DemoError(
+                f"up after refresh sent {describe(writes(calls))} and left {len(renamed)}"
+                " server(s) with the dashboard's name; expected one PATCH of the name"
+            )
+
+    return check
+
+
+def expect_none_left(emulator: Emulator) -> Callable[[list[Call]], None]:
+    """A check that destroy deleted every server."""
+
+    def check(calls: list[Call]) -> None:
+        left = emulator.servers()
+        if left:
+            raise DemoError(f"destroy left {len(left)} server(s) in the emulator")
+
+    return check
+
+
+def describe(calls: list[Call]) -> str:
+    """`PATCH /path, DELETE /path` (or `no call`), for a one-line reason."""
+    return ", ".join(f"{call['method']} {call['path']}" for call in calls) or "no call"
+
+
+def print_http_calls(calls: list[Call]) -> None:
+    """The HTTP calls Truto (the emulator) received in a step, one a line."""
     if not calls:
-        print("  HTTP calls: none")
+        print("-- HTTP calls Truto received: none")
         return
-    print("  HTTP calls:")
+    print("-- HTTP calls Truto received:")
     for call in calls:
         body = f" {json.dumps(call['body'], sort_keys=True)}" if call.get("body") else ""
-        print(f"    {call['method']} {call['path']} -> {call['status']}{body}")
+        print(f"   {call['method']} {call['path']} -> {call['status']}{body}")
 
 
-class CliDriver:
-    """The real engine: the `pulumi` CLI through the Automation API, with the program served
-    inline from this process (so no Python language host is needed), a local file backend and
-    passphrase secrets in a temporary folder."""
+@dataclass
+class Shell:
+    """The user's terminal: the example's folder in a checkout, and the environment the `pulumi`
+    commands run in (a file backend, passphrase secrets and a PULUMI_HOME, all temporary)."""
 
-    def __init__(self, cli: str, emulator: Emulator) -> None:
-        self._home = Path(tempfile.mkdtemp(prefix="truto-demo-"))
-        state = self._home / "state"
-        state.mkdir()
-        venv = Path(sys.prefix)
-        env = {
-            "PULUMI_BACKEND_URL": state.as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": "demo-passphrase",
+    folder: Path
+    env: dict[str, str]
+    tools: Tools
+    secret: str
+
+    @classmethod
+    def open(cls, tmp: Path, tools: Tools, secret: str) -> Shell:
+        """Make the checkout under `tmp`, then print the `cd` and `export` a user would type."""
+        folder = checkout(tmp / "truto-pulumi")
+        settings = {
+            "PULUMI_HOME": str(tmp / "pulumi-home"),
+            "PULUMI_BACKEND_URL": (tmp / "backend").as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-            "PULUMI_RUNTIME_VIRTUALENV": str(venv),  # the provider host runs in this venv
-            "PATH": os.pathsep.join([str(venv / "bin"), os.environ.get("PATH", "")]),
-            "TRUTO_API_TOKEN": "",
-            "TRUTO_BASE_URL": "",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         }
-        self._stack = auto.create_or_select_stack(
-            stack_name="demo",
-            project_name=PROJECT,
-            program=self._program,
-            opts=auto.LocalWorkspaceOptions(
-                work_dir=str(self._home),
-                pulumi_home=str(self._home / "home"),
-                pulumi_command=auto.PulumiCommand(
-                    root=str(Path(cli).parent.parent), skip_version_check=True
-                ),
-                env_vars=env,
-                project_settings=auto.ProjectSettings(
-                    name=PROJECT, runtime="python", backend=auto.ProjectBackend(state.as_uri())
-                ),
-                secrets_provider="passphrase",
-            ),
+        (tmp / "backend").mkdir()
+        print(
+            f"Copied {', '.join(CHECKOUT_FILES)}/ and examples/{EXAMPLE}/ to {tmp / 'truto-pulumi'}"
+            " (a checkout: requirements.txt installs `../..`)"
         )
-        self._stack.set_config("truto:apiToken", auto.ConfigValue(emulator.token, secret=True))
-        self._stack.set_config("truto:baseUrl", auto.ConfigValue(emulator.url))
-        self._stack.set_config("integratedAccountIds", auto.ConfigValue(json.dumps(ACCOUNTS)))
+        print(f"\n$ cd {shlex.quote(str(folder))}")
+        print("$ export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in settings.items()))
+        return cls(folder, {**user_env(tools), **settings}, tools, secret)
 
-    @staticmethod
-    def _program() -> None:
-        runpy.run_path(str(PROGRAM / "__main__.py"), run_name="__main__")
+    def pulumi(self, *args: str) -> str:
+        """`pulumi ARGS` in the folder: print the line as typed (the token as `<token>`),
+        stream the CLI's output, return it; DemoError unless it exits 0."""
+        line = " ".join("<token>" if a == self.secret else shlex.quote(a) for a in args)
+        print(f"\n$ pulumi {line}", flush=True)
+        code, output = self._stream([self.tools.cli, *args])
+        if code != 0:
+            raise DemoError(f"`pulumi {line}` exited with code {code}")
+        return output
 
-    @staticmethod
-    def _show(line: str) -> None:
-        if line.strip():
-            print(f"  {line.rstrip()}")
-
-    def _configure(self, config: Mapping[str, str]) -> None:
-        for key, value in config.items():
-            self._stack.set_config(key, auto.ConfigValue(value))
-
-    def preview(self, config: Mapping[str, str]) -> None:
-        self._configure(config)
-        self._stack.preview(diff=True, on_output=self._show)
-
-    def up(self, config: Mapping[str, str]) -> None:
-        self._configure(config)
-        self._stack.up(on_output=self._show)
-
-    def refresh(self) -> None:
-        self._stack.refresh(on_output=self._show)
-
-    def destroy(self) -> None:
+    def _stream(self, argv: list[str]) -> tuple[int, str]:
+        """Run `argv` with stdin closed, echo each line it prints as it comes, and stop it after
+        COMMAND_TIMEOUT seconds; its exit code (negative when killed) and output."""
+        process = subprocess.Popen(
+            argv,
+            cwd=self.folder,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        timer = threading.Timer(COMMAND_TIMEOUT, process.kill)
+        timer.start()
+        lines: list[str] = []
         try:
-            self._stack.destroy(on_output=self._show)
-            self._stack.workspace.remove_stack("demo")
+            assert process.stdout is not None
+            for raw in process.stdout:
+                shown = raw.replace(self.secret, "<token>")
+                lines.append(shown)
+                print(shown, end="", flush=True)
+            code = process.wait()
         finally:
-            shutil.rmtree(self._home, ignore_errors=True)
+            timer.cancel()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        return code, "".join(lines)
+
+
+def user_env(tools: Tools) -> dict[str, str]:
+    """This environment as the user's shell would have it: the CLI and its language host first
+    on PATH, without this demo's virtualenv (the folder's own `venv/` runs the program) and
+    without TRUTO_* variables (the stack config is what counts)."""
+    own_bin = str(Path(sys.prefix) / "bin")
+    kept = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and d != own_bin]
+    path = dict.fromkeys([str(Path(tools.cli).parent), str(Path(tools.host).parent), *kept])
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TRUTO_") and key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+    }
+    return {**env, "PATH": os.pathsep.join(path)}
+
+
+def checkout(dest: Path) -> Path:
+    """Copy what pip needs to install this package (`../..` of the example) and the example
+    itself to `dest`, as a clone of the repository has them; returns the example's folder."""
+    dest.mkdir(parents=True)
+    for name in CHECKOUT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, dest / name)
+    folder = dest / "examples" / EXAMPLE
+    shutil.copytree(
+        ROOT / "examples" / EXAMPLE,
+        folder,
+        ignore=shutil.ignore_patterns("__pycache__", "venv", "Pulumi.*.yaml"),
+    )
+    return folder
 
 
 if __name__ == "__main__":
