@@ -1,0 +1,30 @@
+"""`examples/template`'s program under mocks: what a project made by `pulumi new` registers."""
+
+from __future__ import annotations
+
+import pytest
+
+from truto_pulumi.testing import run_program
+
+from .conftest import EXAMPLES, PROJECT, stack_config
+
+ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
+
+
+def test_one_read_only_server_named_after_the_project() -> None:
+    run = run_program(
+        EXAMPLES / "template", project=PROJECT, config=stack_config(integratedAccountId=ACCOUNT)
+    )
+    assert {r.name: r.inputs for r in run.registrations} == {
+        "readonly": {
+            "integrated_account_id": ACCOUNT,
+            "name": f"{PROJECT} read-only",
+            "config": {"methods": ["read"]},
+        }
+    }
+    assert run.registrations[0].secret_outputs == ("token", "url")
+
+
+def test_a_missing_account_fails_the_program_naming_the_setting() -> None:
+    with pytest.raises(Exception, match="integratedAccountId"):
+        run_program(EXAMPLES / "template", project=PROJECT, config={})
