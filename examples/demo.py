@@ -294,19 +294,18 @@ class Shell:
         print("$ export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in settings.items()))
         return cls(folder, {**user_env(tools), **settings}, tools, secret)
 
-    def pulumi(self, *args: str) -> str:
-        """`pulumi ARGS` in the folder: print the line as typed (the token as `<token>`),
-        stream the CLI's output, return it; DemoError unless it exits 0."""
+    def pulumi(self, *args: str) -> None:
+        """`pulumi ARGS` in the folder: print the line as typed (the token as `<token>`), then
+        stream the CLI's output; DemoError unless it exits 0."""
         line = " ".join("<token>" if a == self.secret else shlex.quote(a) for a in args)
         print(f"\n$ pulumi {line}", flush=True)
-        code, output = self._stream([self.tools.cli, *args])
+        code = self._stream([self.tools.cli, *args])
         if code != 0:
             raise DemoError(f"`pulumi {line}` exited with code {code}")
-        return output
 
-    def _stream(self, argv: list[str]) -> tuple[int, str]:
-        """Run `argv` with stdin closed, echo each line it prints as it comes, and stop it after
-        COMMAND_TIMEOUT seconds; its exit code (negative when killed) and output."""
+    def _stream(self, argv: list[str]) -> int:
+        """Run `argv` with stdin closed, echo each line it prints as it comes (the token hidden),
+        stop it after COMMAND_TIMEOUT seconds; its exit code (negative when killed)."""
         process = subprocess.Popen(
             argv,
             cwd=self.folder,
@@ -319,20 +318,16 @@ class Shell:
         )
         timer = threading.Timer(COMMAND_TIMEOUT, process.kill)
         timer.start()
-        lines: list[str] = []
         try:
             assert process.stdout is not None
-            for raw in process.stdout:
-                shown = raw.replace(self.secret, "<token>")
-                lines.append(shown)
-                print(shown, end="", flush=True)
-            code = process.wait()
+            for line in process.stdout:
+                print(line.replace(self.secret, "<token>"), end="", flush=True)
+            return process.wait()
         finally:
             timer.cancel()
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        return code, "".join(lines)
 
 
 def user_env(tools: Tools) -> dict[str, str]:

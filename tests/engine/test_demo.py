@@ -1,9 +1,10 @@
-"""`make demo` with the pinned CLI: the real engine's own output, step by step."""
+"""`make demo` with the pinned CLI: every command a user types in examples/basic, the CLI's own
+output, and the HTTP calls Truto received, step by step."""
 
 from __future__ import annotations
 
 import os
-import runpy
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,42 +14,131 @@ import pytest
 pytestmark = pytest.mark.engine
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+ACCOUNTS = ["8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11", "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"]
+TYPED = [
+    "$ pulumi install",
+    "$ pulumi stack init demo",
+    "$ pulumi config set --secret truto:apiToken <token>",
+    "$ pulumi config set truto:baseUrl http://127.0.0.1:",
+    f"$ pulumi config set --path 'integratedAccountIds[0]' {ACCOUNTS[0]}",
+    f"$ pulumi config set --path 'integratedAccountIds[1]' {ACCOUNTS[1]}",
+    "$ pulumi config set expiresAt 2031-01-01T00:00:00Z",
+    "$ pulumi preview\n",
+    "$ pulumi up --yes",
+    "$ pulumi preview --expect-no-changes",
+    "$ pulumi config set expiresAt 2031-06-30T00:00:00Z",
+    "$ pulumi up --yes",
+    "$ pulumi refresh --yes",
+    "$ pulumi up --yes",
+    "$ pulumi destroy --yes",
+    "$ pulumi stack rm --yes",
+]
 
 
-def test_demo_drives_the_real_cli_and_shows_its_output(cli: str) -> None:
-    path = os.pathsep.join([str(Path(cli).parent), "/usr/bin", "/bin"])
-    done = subprocess.run(
+def user_path(cli: str) -> str:
+    """The CLI's folder, then PATH without the test run's virtualenv (as `make demo` has it)."""
+    own_bin = str(Path(sys.prefix) / "bin")
+    kept = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and d != own_bin]
+    return os.pathsep.join([str(Path(cli).parent), *kept])
+
+
+def section(out: str, number: int) -> str:
+    """What the demo printed for step `number` (from its `== N.` heading to the next)."""
+    start = out.index(f"\n== {number}. ")
+    end = out.find(f"\n== {number + 1}. ", start)
+    return out[start : end if end != -1 else len(out)]
+
+
+@pytest.fixture(scope="module")
+def demo_run(project_cli: str) -> subprocess.CompletedProcess[str]:
+    """One run of `python examples/demo.py` with the CLI on PATH and a TRUTO_* token set that
+    the demo must ignore."""
+    env = {
+        **os.environ,
+        "PATH": user_path(project_cli),
+        "TRUTO_API_TOKEN": "not-the-emulators",
+        "TRUTO_BASE_URL": "http://127.0.0.1:9",
+    }
+    return subprocess.run(
         [sys.executable, str(DEMO)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         check=False,
-        env={"PATH": path, "HOME": os.environ.get("HOME", "/root")},
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
-    assert f"pulumi CLI found at {cli}: running the real CLI against the emulator" in out
-    assert "Previewing update (demo):" in out
-    assert out.count("POST /integrated-account/") == 2
-    assert out.count("[diff: ~expires_at]") >= 2
-    assert "[diff: ~name]" in out  # refresh shows the dashboard rename as the engine reports it
-    assert "mcp_urls: {" in out
-    assert "[secret]" in out
-    assert "Demo finished: emulator stopped, nothing left running." in out
 
 
-def test_a_failing_step_ends_the_demo_with_one_clear_line(
-    cli: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_the_demo_exits_0_after_typing_every_command_of_the_readme_in_order(
+    demo_run: subprocess.CompletedProcess[str], project_cli: str
 ) -> None:
-    demo = runpy.run_path(str(DEMO), run_name="demo")
-    monkeypatch.setattr("shutil.which", lambda _: cli)
-
-    def refresh_fails(self: object) -> None:
-        raise RuntimeError("Truto is on fire")
-
-    monkeypatch.setattr(demo["CliDriver"], "refresh", refresh_fails)
-    assert demo["main"]() == 1
-    err = capsys.readouterr().err
-    assert err.strip() == (
-        "demo failed: refresh (reports the drift): RuntimeError: Truto is on fire"
+    assert demo_run.returncode == 0, demo_run.stdout + demo_run.stderr
+    out = demo_run.stdout
+    assert f"pulumi CLI: {project_cli}; Python language host:" in out
+    position = 0
+    for line in TYPED:
+        found = out.find(line, position)
+        assert found != -1, f"{line!r} missing after offset {position}:\n{out[position:]}"
+        position = found + len(line)
+    assert out.count("\n$ pulumi ") == len(TYPED)
+    assert "$ cd " in out
+    assert "/truto-pulumi/examples/basic" in out
+    assert out.rstrip().endswith(
+        "Demo finished: stack removed, temporary folder deleted, emulator stopped."
     )
+    assert demo_run.stderr == ""
+
+
+def test_the_token_is_shown_as_a_placeholder_and_the_urls_as_secret(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    assert re.findall(r"truto:apiToken (\S+)", out) == ["<token>"]
+    assert "emulator-" not in out  # the emulator's tokens start so
+    assert re.search(r"http://127\.0\.0\.1:\d+/mcp/", out) is None  # no server's URL
+    assert "[secret]" in out
+
+
+def test_each_step_shows_the_clis_own_output_and_the_http_calls_it_caused(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    assert "Finished installing dependencies" in section(out, 1)
+    assert "Created stack 'demo'" in section(out, 2)
+    preview = section(out, 4)
+    assert "+ 3 to create" in preview
+    assert "HTTP calls Truto received: none" in preview
+    up = section(out, 5)
+    assert "+ 3 created" in up
+    assert up.count("   POST /integrated-account/") == 2
+    assert "3 unchanged" in section(out, 6)
+
+    patch = section(out, 7)
+    assert patch.count("[diff: ~expires_at]") >= 2
+    assert patch.count("   PATCH /integrated-account/") == 2
+    assert patch.count('-> 200 {"expires_at": "2031-06-30T00:00:00Z"}') == 2
+    assert "   POST " not in patch
+    assert "   DELETE " not in patch
+
+    assert "renamed server" in section(out, 8)
+    refresh = section(out, 9)
+    assert "[diff: ~name]" in refresh  # the dashboard rename, as the engine reports it
+    assert "   PATCH " not in refresh
+    assert "   GET /integrated-account/" in refresh
+    restore = section(out, 10)
+    assert restore.count("   PATCH /integrated-account/") == 1
+    assert '{"name": "Read-only MCP ' in restore
+
+    destroy = section(out, 11)
+    assert "- 3 deleted" in destroy
+    assert destroy.count("   DELETE /integrated-account/") == 2
+    assert "Stack 'demo' has been removed!" in section(out, 12)
+
+
+def test_the_demo_leaves_no_temporary_folder(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    copied = re.search(r"^Copied .* to (\S+) ", demo_run.stdout, re.MULTILINE)
+    assert copied is not None, demo_run.stdout
+    assert not Path(copied.group(1)).parent.exists()

@@ -1,21 +1,58 @@
-"""The demo command (`make demo` runs `examples/demo.py`) without a CLI: one clear line.
+"""The demo (`make demo` runs `examples/demo.py`) without the real CLI: one clear line when the
+CLI or its language host is missing or a command fails, and the checks that end a step.
 
-Its run through the real engine is `tests/engine/test_demo.py`.
+Its run through the real CLI is `tests/engine/test_demo.py`.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import runpy
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from .conftest import EXAMPLES
 
+DEMO = EXAMPLES / "demo.py"
+
+
+def load_demo() -> dict[str, Any]:
+    """The demo's module globals, without running it."""
+    return runpy.run_path(str(DEMO), run_name="demo")
+
+
+def executable(path: Path, script: str) -> Path:
+    """A shell script at `path` that may be run."""
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+class FakeEmulator:
+    """The servers the checks read from the emulator."""
+
+    def __init__(self, *servers: dict[str, Any]) -> None:
+        self._servers = list(servers)
+
+    def servers(self) -> list[dict[str, Any]]:
+        return self._servers
+
+
+def patch(server_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry of a PATCH to one server."""
+    return {"method": "PATCH", "path": f"/integrated-account/ia/mcp/{server_id}", "body": body}
+
 
 def test_without_a_pulumi_cli_the_demo_says_how_to_get_one(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    demo = runpy.run_path(str(EXAMPLES / "demo.py"), run_name="demo")
+    demo = load_demo()
     monkeypatch.setattr("shutil.which", lambda _: None)
     assert demo["main"]() == 1
     captured = capsys.readouterr()
@@ -24,3 +61,80 @@ def test_without_a_pulumi_cli_the_demo_says_how_to_get_one(
         "demo failed: no pulumi CLI on PATH: run `make pulumi` (builds the pinned CLI)"
         " or install Pulumi"
     )
+
+
+def test_a_cli_without_the_python_language_host_is_refused_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cli = executable(tmp_path / "pulumi", "exit 0")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert load_demo()["main"]() == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == (
+        f"demo failed: no pulumi-language-python beside {cli} or on PATH: the CLI cannot run"
+        " a Python project folder; `make pulumi` installs it beside the pinned CLI"
+    )
+
+
+@pytest.mark.slow
+def test_a_failing_command_ends_the_demo_with_one_line_and_cleans_up(tmp_path: Path) -> None:
+    executable(tmp_path / "pulumi", 'echo "error: the CLI says no to $*" >&2; exit 3')
+    executable(tmp_path / "pulumi-language-python", "exit 0")
+    done = subprocess.run(
+        [sys.executable, str(DEMO)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PATH": os.pathsep.join([str(tmp_path), "/usr/bin", "/bin"])},
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "demo failed: `pulumi install` exited with code 3"
+    assert "\n$ pulumi install\nerror: the CLI says no to install\n" in done.stdout
+    assert "== 2." not in done.stdout
+    copied = re.search(r"^Copied .* to (\S+) ", done.stdout, re.MULTILINE)
+    assert copied is not None, done.stdout
+    assert not Path(copied.group(1)).parent.exists()
+
+
+def test_one_patch_per_server_passes_the_expiry_step() -> None:
+    demo = load_demo()
+    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}, {"id": "b"}))
+    body = {"expires_at": demo["NEXT_EXPIRY"]}
+    check([{"method": "GET", "path": "/x", "body": None}, patch("b", body), patch("a", body)])
+
+
+@pytest.mark.parametrize(
+    ("patched", "sent"),
+    [
+        (["a"], "PATCH /integrated-account/ia/mcp/a"),
+        (["a", "b", "b"], "PATCH /integrated-account/ia/mcp/a, PATCH /integrated-account/ia/mcp/b"),
+    ],
+)
+def test_other_than_one_patch_per_server_fails_the_expiry_step(
+    patched: list[str], sent: str
+) -> None:
+    demo = load_demo()
+    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}, {"id": "b"}))
+    body = {"expires_at": demo["NEXT_EXPIRY"]}
+    with pytest.raises(demo["DemoError"]) as failed:
+        check([patch(server, body) for server in patched])
+    message = str(failed.value)
+    assert message.startswith(f"changing expiresAt sent {sent}")
+    assert message.endswith("for 2 server(s); expected exactly one PATCH per server")
+
+
+def test_a_patch_carrying_more_than_the_expiry_fails_the_expiry_step() -> None:
+    demo = load_demo()
+    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}))
+    with pytest.raises(demo["DemoError"], match=r'carried \{"expires_at": .*"name": "x"\}'):
+        check([patch("a", {"expires_at": demo["NEXT_EXPIRY"], "name": "x"})])
+
+
+def test_servers_left_after_destroy_fail_the_destroy_step() -> None:
+    demo = load_demo()
+    check = demo["expect_none_left"](FakeEmulator({"id": "a"}))
+    with pytest.raises(demo["DemoError"], match=r"^destroy left 1 server\(s\) in the emulator$"):
+        check([])
