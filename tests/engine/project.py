@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 # What pip needs to install this package from a checkout: what `../..` of an example names.
 _CHECKOUT_FILES = ("pyproject.toml", "README.md", "truto_pulumi")
-_KEPT_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR", "PIP_CACHE_DIR", "PYENV_ROOT", "PYENV_VERSION")
+_KEPT_ENV = ("HOME", "LANG", "LC_ALL", "PIP_CACHE_DIR", "PYENV_ROOT", "PYENV_VERSION")
 
 
 def _pipeline_path(cli: str) -> str:
@@ -91,13 +91,15 @@ class ProjectFolder:
     def __post_init__(self) -> None:
         self.backend = self.root / "backend"
         self.home = self.root / "pulumi-home"
-        self.backend.mkdir(parents=True, exist_ok=True)
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.root / "tmp"  # where `-v` logs go (glog writes to TMPDIR)
+        for folder in (self.backend, self.home, self.tmp):
+            folder.mkdir(parents=True, exist_ok=True)
         base = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
         self.env = {
             **base,
             "PATH": _pipeline_path(self.cli),
             "PULUMI_HOME": str(self.home),
+            "TMPDIR": str(self.tmp),
             "PULUMI_BACKEND_URL": self.backend.as_uri(),
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",

@@ -87,7 +87,7 @@ def test_no_secret_is_in_plain_text_in_state_output_or_logs_and_show_secrets_rev
     configure_basic(project, emulator)
     project.pulumi("up", "--yes")
     project.pulumi("preview", "--diff")
-    project.pulumi("refresh", "--yes")
+    project.pulumi("refresh", "--yes", "-v=9", "--logflow")  # the most the CLI logs
     project.pulumi("stack", "output", "--json")
     exported = project.pulumi("stack", "export").stdout
     live = emulator.servers()
@@ -98,11 +98,12 @@ def test_no_secret_is_in_plain_text_in_state_output_or_logs_and_show_secrets_rev
         assert is_secret(state["outputs"]["url"]), name
     assert not [s for s in secrets if s in exported]
     assert not [s for s in secrets if s in project.text()]
-    logs = list((project.home / "logs").iterdir())
-    assert logs, "the CLI wrote no log: nothing was checked"
+    verbose_logs = list(project.tmp.glob("pulumi*.log.INFO.*"))
+    assert verbose_logs, "the CLI wrote no -v=9 log: nothing was checked"
+    assert list((project.home / "logs").iterdir())
     leaked = [
         (path.name, secret)
-        for path in files_under(project.home, project.backend, project.folder)
+        for path in files_under(project.home, project.backend, project.folder, project.tmp)
         for secret in secrets
         if secret in path.read_text(errors="replace")
     ]
