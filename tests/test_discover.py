@@ -1,4 +1,5 @@
-"""`python -m truto_pulumi.discover` prints Python that runs, whatever the servers are named."""
+"""`python -m truto_pulumi.discover` prints Python that runs, whatever the servers are named, and
+`--project-dir` writes a project folder that adopts them all, overwriting nothing."""
 
 from __future__ import annotations
 
@@ -10,15 +11,25 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from truto_pulumi.discover import render_program
+from truto_pulumi import discover
+from truto_pulumi._client import TrutoClient
+from truto_pulumi.discover import (
+    PROJECT_FILES,
+    project_name_for,
+    render_program,
+    render_project,
+    write_project,
+)
 from truto_pulumi.testing import run_program
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
@@ -226,3 +237,196 @@ def with_collisions(names: list[str]) -> list[str]:
 def test_any_names_render_runnable_code(names: list[str], shared_id_prefix: bool) -> None:
     servers = servers_named(names, shared_id_prefix=shared_id_prefix)
     assert_runnable(render_program(ACCOUNT, servers), servers)
+
+
+# `--project-dir`: a complete project folder whose first `pulumi up` adopts every server.
+
+TEMPLATE_REQUIREMENTS = Path(__file__).parents[1] / "examples" / "template" / "requirements.txt"
+API_TOKEN = "discover-test-token"
+BASE_URL = "https://truto.example.test"
+LISTED: list[dict[str, Any]] = [
+    {
+        "id": "0f1e2d3c-0000-4000-8000-000000000001",
+        "name": "Support bot",
+        "config": {"methods": ["read"], "tags": ["tickets"]},
+        "expires_at": "2031-01-01T00:00:00.000Z",
+        "token": "server-token-1",
+        "url": "https://truto.example.test/mcp/server-token-1",
+    },
+    {
+        "id": "0f1e2d3c-0000-4000-8000-000000000002",
+        "name": "Sales",
+        "config": {"tool_exposure": "discovery", "require_api_token_auth": True},
+        "expires_at": None,
+        "token": "server-token-2",
+        "url": "https://truto.example.test/mcp/server-token-2",
+    },
+]
+"""An account's servers as Truto lists them (with the tokens a list must never leak into code)."""
+
+
+@dataclass
+class Discover:
+    """`python -m truto_pulumi.discover` run in-process against a MockTransport Truto."""
+
+    capsys: pytest.CaptureFixture[str]
+    listed: list[dict[str, Any]]
+    requests: list[str] = field(default_factory=list)
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        code = discover.main(["--integrated-account-id", ACCOUNT, *args])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def run_discover(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Discover:
+    """The command, with TRUTO_API_TOKEN and TRUTO_BASE_URL set, listing `LISTED`."""
+    run = Discover(capsys, list(LISTED))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        run.requests.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json={"result": run.listed})
+
+    def client(**kwargs: Any) -> TrutoClient:
+        return TrutoClient(**kwargs, transport=httpx.MockTransport(answer))
+
+    monkeypatch.setenv("TRUTO_API_TOKEN", API_TOKEN)
+    monkeypatch.setenv("TRUTO_BASE_URL", BASE_URL)
+    monkeypatch.setattr(discover, "TrutoClient", client)
+    return run
+
+
+def requirement_lines(text: str) -> list[str]:
+    """A requirements file's requirements, without comments and blank lines."""
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def written(folder: Path) -> dict[str, str]:
+    """Every file in the folder, by name."""
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("name", ["acme-mcp", "true", "1.0", "null", "a_b.c"])
+def test_project_is_a_python_pip_virtualenv_project_named_as_given(name: str) -> None:
+    files = render_project(ACCOUNT, LISTED, name)
+    assert list(files) == list(PROJECT_FILES)
+    assert yaml.safe_load(files["Pulumi.yaml"]) == {
+        "name": name,
+        "description": f"Truto MCP servers of integrated account {ACCOUNT}, adopted by "
+        "python -m truto_pulumi.discover",
+        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}},
+    }
+
+
+def test_project_requires_what_the_template_requires() -> None:
+    files = render_project(ACCOUNT, LISTED, "acme-mcp")
+    assert requirement_lines(files["requirements.txt"]) == requirement_lines(
+        TEMPLATE_REQUIREMENTS.read_text()
+    )
+
+
+def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_path: Path) -> None:
+    write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
+    run = run_program(tmp_path)
+    registered = {r.inputs["adopt_id"]: r.inputs for r in run.registrations}
+    assert registered == {
+        server["id"]: {
+            "integrated_account_id": ACCOUNT,
+            "name": server["name"],
+            "config": server["config"],
+            **({"expires_at": server["expires_at"]} if server["expires_at"] else {}),
+            "adopt_id": server["id"],
+        }
+        for server in LISTED
+    }
+    program = (tmp_path / "__main__.py").read_text()
+    assert ast.get_docstring(ast.parse(program))
+    assert not [s[key] for s in LISTED for key in ("token", "url") if s[key] in program]
+
+
+@pytest.mark.parametrize("present", [*PROJECT_FILES, "Pulumi.yml"])
+def test_a_folder_holding_a_project_file_is_refused_and_left_as_it_was(
+    present: str, tmp_path: Path
+) -> None:
+    (tmp_path / present).write_text("theirs")
+    with pytest.raises(FileExistsError, match=re.escape(f"already holds {present}")):
+        write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
+    assert written(tmp_path) == {present: "theirs"}
+
+
+def test_the_project_folder_is_made_with_its_parents(tmp_path: Path) -> None:
+    folder = tmp_path / "infra" / "truto"
+    files = render_project(ACCOUNT, LISTED, "truto")
+    write_project(folder, files)
+    assert written(folder) == files
+
+
+@pytest.mark.parametrize(
+    ("folder", "project_name"),
+    [
+        ("acme-mcp", "acme-mcp"),
+        ("team_a.servers", "team_a.servers"),
+        ("with space", "truto-mcp-servers"),
+        ("服务", "truto-mcp-servers"),
+        ("x" * 101, "truto-mcp-servers"),
+    ],
+)
+def test_project_is_named_after_its_folder_when_pulumi_accepts_the_name(
+    folder: str, project_name: str, tmp_path: Path
+) -> None:
+    assert project_name_for(tmp_path / folder) == project_name
+
+
+def test_project_dir_writes_the_project_and_says_what_to_run_never_the_token(
+    run_discover: Discover, tmp_path: Path
+) -> None:
+    folder = tmp_path / "acme-mcp"
+    code, out, err = run_discover("--project-dir", str(folder))
+    assert code == 0, err
+    assert written(folder) == render_project(ACCOUNT, LISTED, "acme-mcp")
+    assert run_discover.requests == [f"GET /integrated-account/{ACCOUNT}/mcp"]
+    assert "pulumi config set --secret truto:apiToken <token>" in out
+    assert f"pulumi config set truto:baseUrl {BASE_URL}" in out
+    assert "2 to create: each an adoption" in out
+    shown = [out, err, *written(folder).values()]
+    assert not [text for text in shown if API_TOKEN in text]
+
+
+def test_project_name_option_names_the_project(run_discover: Discover, tmp_path: Path) -> None:
+    code, _, err = run_discover("--project-dir", str(tmp_path), "--project-name", "acme")
+    assert code == 0, err
+    assert yaml.safe_load((tmp_path / "Pulumi.yaml").read_text())["name"] == "acme"
+
+
+def test_project_dir_holding_a_project_is_refused_before_truto_is_asked(
+    run_discover: Discover, tmp_path: Path
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: theirs\n")
+    code, out, err = run_discover("--project-dir", str(tmp_path))
+    assert code == 2
+    assert err.startswith(f"error: {tmp_path} already holds Pulumi.yaml: ")
+    assert "overwrites nothing" in err
+    assert out == ""
+    assert run_discover.requests == []
+    assert written(tmp_path) == {"Pulumi.yaml": "name: theirs\n"}
+
+
+def test_project_dir_for_an_account_without_servers_writes_nothing(
+    run_discover: Discover, tmp_path: Path
+) -> None:
+    run_discover.listed = []
+    code, _, err = run_discover("--project-dir", str(tmp_path / "empty"))
+    assert code == 2
+    assert "has no MCP servers: nothing to adopt, no project written" in err
+    assert not (tmp_path / "empty").exists()
+
+
+def test_a_project_name_pulumi_refuses_is_a_usage_error(
+    run_discover: Discover, tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_discover("--project-dir", str(tmp_path), "--project-name", "my project")
+    assert exited.value.code == 2
+    assert "Pulumi project names are 1 to 100 alphanumerics" in run_discover.capsys.readouterr().err
+    assert run_discover.requests == []

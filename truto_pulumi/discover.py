@@ -1,30 +1,63 @@
-"""List an account's existing MCP servers as ready-to-paste `TrutoMcpServer(...)` code.
+"""List an account's existing MCP servers as `TrutoMcpServer(...)` code, or write a project.
 
     python -m truto_pulumi.discover --integrated-account-id <uuid>
+    python -m truto_pulumi.discover --integrated-account-id <uuid> --project-dir <dir>
 
-Each printed resource carries `adopt_id`, so `pulumi up` takes the server over instead of
-creating a new one (`pulumi import` does not work for dynamic providers). Reads the API token
-and base URL from TRUTO_API_TOKEN and TRUTO_BASE_URL.
+Each resource carries `adopt_id`, so `pulumi up` takes the server over instead of creating a
+new one (`pulumi import` fails for dynamic providers: the engine's Read carries no pickled
+provider). `--project-dir` writes a complete Pulumi project folder declaring every server of
+the account. Reads the API token and base URL from TRUTO_API_TOKEN and TRUTO_BASE_URL; neither
+the token nor anything derived from it is printed or written.
 """
 
 from __future__ import annotations
 
 import argparse
 import builtins
+import json
 import keyword
 import os
 import re
 import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ._client import TrutoClient
 from ._errors import TrutoError
 from ._inputs import CONFIG_KEYS, canonical_config
-from ._settings import MISSING_TOKEN_MESSAGE, resolve_settings
+from ._settings import DEFAULT_BASE_URL, MISSING_TOKEN_MESSAGE, resolve_settings
 
-__all__ = ["main", "render_program"]
+__all__ = [
+    "PROJECT_FILES",
+    "main",
+    "project_name_for",
+    "refusal",
+    "render_program",
+    "render_project",
+    "write_project",
+]
+
+PROJECT_FILES = ("Pulumi.yaml", "requirements.txt", "__main__.py")
+"""What `--project-dir` writes, in this order."""
+
+REQUIREMENTS = ("truto-pulumi>=0.1,<1", "pulumi>=3.200,<4")
+"""The written project's dependencies: those of `examples/template/requirements.txt`."""
+
+DEFAULT_PROJECT_NAME = "truto-mcp-servers"
+"""The project name when the folder's own name is not a valid Pulumi project name."""
+
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+"""Pulumi's rule for project names (`tokens.ValidateProjectName`)."""
+
+_PROGRAM_HEADER = (
+    '"""Existing Truto MCP servers, adopted: each declares `adopt_id`, so the first `pulumi up`\n'
+    "takes the server over (nothing is created, nothing changes while the declaration matches)\n"
+    "and this stack manages it from then on. Written by `python -m truto_pulumi.discover`; edit\n"
+    'freely."""\n\n'
+)
+"""The written `__main__.py`'s docstring: what the program does and where it came from."""
 
 
 def render_program(integrated_account_id: str, servers: Sequence[Mapping[str, Any]]) -> str:
@@ -57,17 +90,73 @@ def render_program(integrated_account_id: str, servers: Sequence[Mapping[str, An
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print the code for every MCP server of the account; 0 on success, 2 on an error."""
-    parser = argparse.ArgumentParser(
-        prog="python -m truto_pulumi.discover",
-        description="Print TrutoMcpServer code (with adopt_id) for an account's MCP servers.",
+def render_project(
+    integrated_account_id: str, servers: Sequence[Mapping[str, Any]], project_name: str
+) -> dict[str, str]:
+    """The files of a Pulumi project folder (`PROJECT_FILES`) whose first `pulumi up` adopts
+    every server as it is: name, config and expires_at as given, so nothing is PATCHed."""
+    description = (
+        f"Truto MCP servers of integrated account {integrated_account_id}, "
+        "adopted by python -m truto_pulumi.discover"
     )
-    parser.add_argument("--integrated-account-id", required=True)
-    args = parser.parse_args(argv)
+    pulumi_yaml = (
+        f"name: {_yaml_string(project_name)}\n"
+        f"description: {_yaml_string(description)}\n"
+        "runtime:\n"
+        "  name: python\n"
+        "  options:\n"
+        "    toolchain: pip\n"
+        "    virtualenv: venv\n"
+    )
+    return {
+        "Pulumi.yaml": pulumi_yaml,
+        "requirements.txt": "\n".join(REQUIREMENTS) + "\n",
+        "__main__.py": _PROGRAM_HEADER + render_program(integrated_account_id, servers),
+    }
+
+
+def write_project(directory: Path, files: Mapping[str, str]) -> None:
+    """Create `directory` (if needed) and the files in it, overwriting nothing: FileExistsError
+    (`refusal`'s message) if it holds a project already; then nothing is written."""
+    refused = refusal(directory)
+    if refused is not None:
+        raise FileExistsError(refused)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        with (directory / name).open("x", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+
+
+def refusal(directory: Path) -> str | None:
+    """Why `directory` cannot take a written project (it holds one of its files), or None."""
+    present = [name for name in (*PROJECT_FILES, "Pulumi.yml") if (directory / name).exists()]
+    if not present:
+        return None
+    return (
+        f"{directory} already holds {', '.join(present)}: discover writes a new project folder "
+        "and overwrites nothing. Choose a new or empty folder, or leave out --project-dir to "
+        "print the code and paste it into your program"
+    )
+
+
+def project_name_for(directory: Path) -> str:
+    """What `pulumi new` would name the project: the folder's name, if Pulumi accepts it."""
+    name = directory.resolve().name
+    return name if _PROJECT_NAME.fullmatch(name) else DEFAULT_PROJECT_NAME
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the code for every MCP server of the account, or write it as a project folder
+    (`--project-dir`); 0 on success, 2 on an error."""
+    args = _parser().parse_args(argv)
     settings = resolve_settings({}, os.environ)
     if settings.api_token is None:
         print(f"error: {MISSING_TOKEN_MESSAGE}", file=sys.stderr)
+        return 2
+    directory: Path | None = args.project_dir
+    refused = None if directory is None else refusal(directory)
+    if refused is not None:  # before asking Truto anything
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     try:
         with TrutoClient(base_url=settings.base_url, api_token=settings.api_token) as client:
@@ -75,9 +164,81 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrutoError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"# {len(servers)} MCP server(s) of integrated account {args.integrated_account_id}")
-    print(render_program(args.integrated_account_id, servers), end="")
+    if directory is None:
+        print(f"# {len(servers)} MCP server(s) of integrated account {args.integrated_account_id}")
+        print(render_program(args.integrated_account_id, servers), end="")
+        return 0
+    if not servers:
+        print(
+            f"error: integrated account {args.integrated_account_id} has no MCP servers: "
+            "nothing to adopt, no project written",
+            file=sys.stderr,
+        )
+        return 2
+    name = args.project_name or project_name_for(directory)
+    try:
+        write_project(directory, render_project(args.integrated_account_id, servers, name))
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(_next_steps(directory, len(servers), args.integrated_account_id, settings.base_url))
     return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: the account, and where to write a project folder (optional)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m truto_pulumi.discover",
+        description="Print TrutoMcpServer code (with adopt_id) for an account's MCP servers, "
+        "or write a Pulumi project folder that adopts them all.",
+    )
+    parser.add_argument("--integrated-account-id", required=True)
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        help="write Pulumi.yaml, requirements.txt and __main__.py there (a new folder, or one "
+        "without them) instead of printing the code",
+    )
+    parser.add_argument(
+        "--project-name",
+        type=_project_name,
+        help="the project's name (default: the folder's name)",
+    )
+    return parser
+
+
+def _project_name(value: str) -> str:
+    """A project name Pulumi accepts, else an argparse error saying its rule."""
+    if not _PROJECT_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: Pulumi project names are 1 to 100 alphanumerics, hyphens, underscores "
+            "and periods"
+        )
+    return value
+
+
+def _yaml_string(value: str) -> str:
+    """A YAML double-quoted scalar (JSON's escapes are a subset of YAML's)."""
+    return json.dumps(value)
+
+
+def _next_steps(directory: Path, count: int, integrated_account_id: str, base_url: str) -> str:
+    """What to run after writing the project: install, a stack, its config, preview, up."""
+    lines = [
+        f"Wrote {', '.join(PROJECT_FILES)} to {directory}: {count} MCP server(s) of "
+        f"integrated account {integrated_account_id}, each with adopt_id.",
+        "Next, in that folder:",
+        "  pulumi install",
+        "  pulumi stack init <stack>",
+        "  pulumi config set --secret truto:apiToken <token>   # or TRUTO_API_TOKEN",
+    ]
+    if base_url != DEFAULT_BASE_URL:
+        lines.append(f"  pulumi config set truto:baseUrl {base_url}")
+    lines += [
+        f"  pulumi preview   # {count} to create: each an adoption, nothing new in Truto",
+        "  pulumi up",
+    ]
+    return "\n".join(lines)
 
 
 _TAKEN = frozenset(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from truto_pulumi import TrutoMcpServer
 from truto_pulumi._settings import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY
 
 PROJECT = "truto-engine"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STACK = "dev"
 PASSPHRASE = "truto-engine-tests"
 SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
@@ -209,3 +211,15 @@ def is_secret(value: Any) -> bool:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def example(name: str) -> Callable[[], None]:
+    """The example's `__main__.py`, run as the CLI runs a program folder."""
+    folder = EXAMPLES / name
+
+    def program() -> None:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+        runpy.run_path(str(folder / "__main__.py"), run_name="__main__")
+
+    return program

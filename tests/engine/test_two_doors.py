@@ -14,9 +14,8 @@ import pytest
 
 from truto_pulumi.emulator import Emulator
 
-from .driver import PROJECT, EngineStack, is_secret
+from .driver import PROJECT, EngineStack, example, is_secret
 from .project import ProjectFolder
-from .test_examples import example
 
 pytestmark = pytest.mark.engine
 

@@ -1,0 +1,260 @@
+"""`pulumi import` of a TrutoMcpServer, run for real: the CLI in a project folder, its Python
+language host and the dynamic provider host (`python -m pulumi.dynamic` in the project's
+virtualenv), against the emulator; then the route that works, `discover --project-dir`.
+
+Why import fails: the engine's import step calls Read with the id alone, no inputs and no state
+(pkg/resource/deploy/step.go, `ImportStep.Apply`), and the dynamic provider host finds the
+provider to unpickle in them (`props["__provider"]`, sdk/python/lib/pulumi/dynamic/__main__.py),
+so it answers `KeyError: '__provider'`: pulumi/pulumi#16175 (open). Since CLI 3.254
+(pulumi/pulumi#23984) an import file may carry a resource's `outputs`: the engine then writes
+them to the state and skips Read, so nothing asks Truto whether the server exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from truto_pulumi._resource import _pickled_provider
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import ACCOUNT, api_calls, made_in_dashboard
+from .driver import SERVER_TYPE
+from .project import ProjectFolder, planned, server_steps
+
+pytestmark = pytest.mark.engine
+
+NAME = "legacy"
+CONFIG = {"methods": ["read"]}
+MISSING_ID = "0d5e7c1a-0000-4000-8000-00000000dead"
+PROGRAM = """\
+import pulumi
+
+from truto_pulumi import McpServerConfigArgs, TrutoMcpServer
+
+TrutoMcpServer(
+    {name!r},
+    integrated_account_id={account!r},
+    name={name!r},
+    config=McpServerConfigArgs(methods=["read"]),
+    opts=pulumi.ResourceOptions(import_={import_id!r}),
+)
+"""
+"""A program declaring the dashboard-made server; `import_id` set, it asks to import it."""
+
+PROVIDER_HOST_FAILURE = (
+    "pulumi/dynamic/__main__.py",
+    "in Read",
+    "providerStr = props[PROVIDER_KEY]",
+    "KeyError: '__provider'",
+)
+"""What the dynamic provider host prints when the engine's Read carries no `__provider`."""
+
+
+@pytest.fixture
+def project(
+    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
+) -> ProjectFolder:
+    """A project folder declaring `legacy` (no import), stack `dev` set to the emulator. It runs
+    in the basic example's virtualenv (installed once per session): the same packages."""
+    emulator.reset()
+    folder = tmp_path / "project"
+    folder.mkdir()
+    venv = installed_examples["basic"] / "venv"
+    (folder / "Pulumi.yaml").write_text(
+        "name: truto-import\nruntime:\n  name: python\n  options:\n"
+        f"    toolchain: pip\n    virtualenv: {venv}\n"
+    )
+    declare(folder, import_id=None)
+    project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
+    project.pulumi("stack", "init", "dev")
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    return project
+
+
+@pytest.fixture
+def legacy(emulator: Emulator, project: ProjectFolder) -> dict[str, Any]:
+    """The server made in the dashboard, outside Pulumi; the journal starts after it."""
+    made = made_in_dashboard(emulator, ACCOUNT, name=NAME, config=CONFIG)
+    emulator.clear_journal()
+    return made
+
+
+def declare(folder: Path, *, import_id: str | None) -> None:
+    """Write the program: `legacy`, with the `import_` option when `import_id` is given."""
+    program = PROGRAM.format(name=NAME, account=ACCOUNT, import_id=import_id)
+    (folder / "__main__.py").write_text(program)
+
+
+def import_file(folder: Path, spec: dict[str, Any]) -> Path:
+    """A `pulumi import --file` file holding one resource."""
+    path = folder.parent / "import.json"
+    path.write_text(json.dumps({"resources": [{"type": SERVER_TYPE, "name": NAME, **spec}]}))
+    return path
+
+
+def with_provider(props: dict[str, Any]) -> dict[str, Any]:
+    """Properties plus `__provider`, pickled as `TrutoMcpServer` pickles it."""
+    return {**props, "__provider": _pickled_provider()}
+
+
+def assert_nothing_changed(
+    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
+) -> None:
+    """No request reached Truto, the state holds no server, the server is as it was made."""
+    assert api_calls(emulator) == []
+    assert project.servers() == {}
+    assert emulator.servers() == [legacy]
+
+
+def test_pulumi_import_of_a_server_fails_in_the_dynamic_provider_host_and_changes_nothing(
+    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
+) -> None:
+    result = project.pulumi("import", SERVER_TYPE, NAME, legacy["id"], "--yes", check=False)
+
+    assert result.returncode == 1
+    assert "Previewing import (dev)" in result.stdout
+    assert "Importing (dev)" not in result.stdout  # it fails in the preview
+    assert "error: preview failed: step application failed: Traceback" in result.stdout
+    assert [line for line in PROVIDER_HOST_FAILURE if line not in result.stdout] == []
+    assert_nothing_changed(project, emulator, legacy)
+
+
+@pytest.mark.parametrize(
+    "with_inputs", [pytest.param(False, id="id-only"), pytest.param(True, id="with-inputs")]
+)
+def test_pulumi_import_file_fails_the_same_way_even_with_the_pickled_provider_in_its_inputs(
+    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any], with_inputs: bool
+) -> None:
+    inputs = with_provider({"integrated_account_id": ACCOUNT, "name": NAME, "config": CONFIG})
+    spec = {"id": legacy["id"], **({"inputs": inputs} if with_inputs else {})}
+    path = import_file(project.folder, spec)
+
+    result = project.pulumi("import", "--file", str(path), "--yes", check=False)
+
+    assert result.returncode == 1
+    assert [line for line in PROVIDER_HOST_FAILURE if line not in result.stdout] == []
+    assert_nothing_changed(project, emulator, legacy)
+
+
+def test_the_import_option_in_a_project_program_fails_the_same_way(
+    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
+) -> None:
+    declare(project.folder, import_id=legacy["id"])
+
+    result = project.pulumi("up", "--yes", check=False)
+
+    assert result.returncode == 1
+    assert [line for line in PROVIDER_HOST_FAILURE if line not in result.stdout] == []
+    assert_nothing_changed(project, emulator, legacy)
+
+
+def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking_truto(
+    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
+) -> None:
+    inputs = {"integrated_account_id": ACCOUNT, "name": NAME, "config": CONFIG}
+    outputs = {**inputs, "token_known": False}
+    spec = {"id": legacy["id"], "inputs": with_provider(inputs), "outputs": with_provider(outputs)}
+    path = import_file(project.folder, spec)
+
+    result = project.pulumi("import", "--file", str(path), "--yes", "--generate-code=false")
+
+    assert "= 1 imported" in result.stdout
+    assert api_calls(emulator) == []  # the engine skipped Read: nothing checked the server
+    state = project.servers()[NAME]
+    assert (state["id"], state["protect"]) == (legacy["id"], True)
+    assert {k: v for k, v in state["outputs"].items() if k != "__provider"} == outputs
+    project.pulumi("preview", "--expect-no-changes")  # the program declares what was imported
+    assert api_calls(emulator) == []
+    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
+    assert emulator.servers() == [legacy]
+
+
+def test_pulumi_import_file_with_outputs_takes_a_server_that_does_not_exist_on_trust(
+    project: ProjectFolder, emulator: Emulator
+) -> None:
+    props = {"integrated_account_id": ACCOUNT, "name": NAME, "config": CONFIG}
+    spec = {"id": MISSING_ID, "inputs": with_provider(props), "outputs": with_provider(props)}
+    path = import_file(project.folder, spec)
+
+    project.pulumi("import", "--file", str(path), "--yes", "--generate-code=false")
+
+    assert project.servers()[NAME]["id"] == MISSING_ID
+    assert api_calls(emulator) == []
+    project.pulumi("refresh", "--yes")  # Read: 404, and the account's list lacks it
+    assert project.servers() == {}
+    assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
+
+
+def test_pulumi_import_generating_code_fails_after_writing_the_state(
+    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
+) -> None:
+    props = with_provider({"integrated_account_id": ACCOUNT, "name": NAME, "config": CONFIG})
+    path = import_file(project.folder, {"id": legacy["id"], "inputs": props, "outputs": props})
+
+    result = project.pulumi("import", "--file", str(path), "--yes", check=False)
+
+    assert result.returncode == 1
+    assert "= 1 imported" in result.stdout
+    assert "Error loading schema from plugin" in result.stderr  # no schema: a dynamic provider
+    assert project.servers()[NAME]["id"] == legacy["id"]
+    assert api_calls(emulator) == []
+
+
+def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post_or_patch(
+    project_cli: str, wheelhouse: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.reset()
+    made = [
+        made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]}),
+        made_in_dashboard(
+            emulator,
+            ACCOUNT,
+            name="Sales",
+            config={"methods": ["read", "write"], "tool_exposure": "discovery"},
+            expires_at="2031-01-01T00:00:00Z",
+        ),
+    ]
+    folder = tmp_path / "acme-mcp"
+    discovered = subprocess.run(
+        [sys.executable, "-m", "truto_pulumi.discover", "--integrated-account-id", ACCOUNT,
+         "--project-dir", str(folder)],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url},
+    )  # fmt: skip
+    assert discovered.returncode == 0, discovered.stderr
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "Pulumi.yaml",
+        "__main__.py",
+        "requirements.txt",
+    ]
+    project = ProjectFolder(
+        folder, project_cli, tmp_path / "pulumi", env={"PIP_FIND_LINKS": str(wheelhouse)}
+    )
+    project.pulumi("install")
+    project.pulumi("stack", "init", "dev")
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    emulator.clear_journal()
+
+    plan = project.preview_plan()
+    assert planned(plan) == {"create": 3}  # the stack and two adoptions
+    assert server_steps(plan) == {"support-bot": "create", "sales": "create"}
+    project.pulumi("up", "--yes")
+    assert [method for method, _, _ in api_calls(emulator)] == ["GET", "GET"]
+    project.pulumi("preview", "--expect-no-changes")
+
+    ids = {name: state["id"] for name, state in project.servers().items()}
+    assert ids == {"support-bot": made[0]["id"], "sales": made[1]["id"]}
+    assert emulator.servers() == made
+    shown = [discovered.stdout, discovered.stderr, project.text(), *map(Path.read_text, [
+        folder / "Pulumi.yaml", folder / "__main__.py", folder / "requirements.txt"])]  # fmt: skip
+    assert not [text for text in shown if emulator.token in text]
