@@ -345,19 +345,20 @@ def user_env(tools: Tools) -> dict[str, str]:
     return {**env, "PATH": os.pathsep.join(path)}
 
 
-def checkout(dest: Path) -> Path:
+def checkout(dest: Path, example: str = EXAMPLE) -> Path:
     """Copy what pip needs to install this package (`../..` of the example) and the example
-    itself to `dest`, as a clone of the repository has them; returns the example's folder."""
-    dest.mkdir(parents=True)
+    itself to `dest`, as a clone of the repository has them; returns the example's folder.
+    The project-folder tests make their folders with it too."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in CHECKOUT_FILES:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, dest / name)
-    folder = dest / "examples" / EXAMPLE
+    folder = dest / "examples" / example
     shutil.copytree(
-        ROOT / "examples" / EXAMPLE,
+        ROOT / "examples" / example,
         folder,
         ignore=shutil.ignore_patterns("__pycache__", "venv", "Pulumi.*.yaml"),
     )

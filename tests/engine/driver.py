@@ -180,15 +180,20 @@ class EngineStack:
 
     def servers(self) -> dict[str, dict[str, Any]]:
         """The TrutoMcpServer resources in the exported state, by resource name."""
-        return {
-            resource["urn"].rsplit("::", 1)[1]: resource
-            for resource in self.export().get("resources", [])
-            if resource["type"] == SERVER_TYPE
-        }
+        return servers_in(self.export())
 
     def text(self) -> str:
         """Everything the CLI printed so far."""
         return "".join(self.output)
+
+
+def servers_in(deployment: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The TrutoMcpServer resources of an exported deployment, by resource name."""
+    return {
+        resource["urn"].rsplit("::", 1)[1]: resource
+        for resource in deployment.get("resources", [])
+        if resource["type"] == SERVER_TYPE
+    }
 
 
 def changes(summary: Mapping[Any, int] | None) -> dict[str, int]:

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import runpy
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .driver import PASSPHRASE, SERVER_TYPE
+from .driver import PASSPHRASE, SERVER_TYPE, servers_in
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-# What pip needs to install this package from a checkout: what `../..` of an example names.
-_CHECKOUT_FILES = ("pyproject.toml", "README.md", "truto_pulumi")
 _KEPT_ENV = ("HOME", "LANG", "LC_ALL", "PIP_CACHE_DIR", "PYENV_ROOT", "PYENV_VERSION")
 
 
@@ -44,21 +42,12 @@ def language_host_beside(cli: str) -> Path | None:
 
 def checkout_copy(dest: Path, example: str) -> Path:
     """A copy of this repository holding what pip needs and `examples/<example>`: the folder a
-    user who cloned the repository runs the example in. Returns the example's folder."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in _CHECKOUT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, dest / name)
-    folder = dest / "examples" / example
-    shutil.copytree(
-        EXAMPLES / example,
-        folder,
-        ignore=shutil.ignore_patterns("__pycache__", "venv", "Pulumi.*.yaml"),
-    )
-    return folder
+    user who cloned the repository runs the example in (made as `make demo` makes its own).
+    Returns the example's folder."""
+    checkout: Callable[[Path, str], Path] = runpy.run_path(
+        str(EXAMPLES / "demo.py"), run_name="demo"
+    )["checkout"]
+    return checkout(dest, example)
 
 
 @dataclass
@@ -162,11 +151,7 @@ class ProjectFolder:
 
     def servers(self) -> dict[str, dict[str, Any]]:
         """The TrutoMcpServer resources in the exported state, by resource name."""
-        return {
-            resource["urn"].rsplit("::", 1)[1]: resource
-            for resource in self.export().get("resources", [])
-            if resource["type"] == SERVER_TYPE
-        }
+        return servers_in(self.export())
 
     def text(self) -> str:
         """Everything the commands printed so far."""
