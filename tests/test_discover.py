@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from truto_pulumi import discover
 from truto_pulumi._client import TrutoClient
 from truto_pulumi.discover import (
-    PROJECT_FILES,
-    project_name_for,
+    _PROJECT_FILES,
+    _project_name_for,
     render_program,
     render_project,
     write_project,
@@ -310,7 +310,7 @@ def written(folder: Path) -> dict[str, str]:
 @pytest.mark.parametrize("name", ["acme-mcp", "true", "1.0", "null", "a_b.c"])
 def test_project_is_a_python_pip_virtualenv_project_named_as_given(name: str) -> None:
     files = render_project(ACCOUNT, LISTED, name)
-    assert list(files) == list(PROJECT_FILES)
+    assert list(files) == list(_PROJECT_FILES)
     assert yaml.safe_load(files["Pulumi.yaml"]) == {
         "name": name,
         "description": f"Truto MCP servers of integrated account {ACCOUNT}, adopted by "
@@ -345,7 +345,7 @@ def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_pat
     assert not [s[key] for s in LISTED for key in ("token", "url") if s[key] in program]
 
 
-@pytest.mark.parametrize("present", [*PROJECT_FILES, "Pulumi.yml"])
+@pytest.mark.parametrize("present", [*_PROJECT_FILES, "Pulumi.yml"])
 def test_a_folder_holding_a_project_file_is_refused_and_left_as_it_was(
     present: str, tmp_path: Path
 ) -> None:
@@ -375,7 +375,7 @@ def test_the_project_folder_is_made_with_its_parents(tmp_path: Path) -> None:
 def test_project_is_named_after_its_folder_when_pulumi_accepts_the_name(
     folder: str, project_name: str, tmp_path: Path
 ) -> None:
-    assert project_name_for(tmp_path / folder) == project_name
+    assert _project_name_for(tmp_path / folder) == project_name
 
 
 def test_project_dir_writes_the_project_and_says_what_to_run_never_the_token(

@@ -66,7 +66,7 @@ def test_importing_the_package_loads_neither_emulator_nor_test_harness() -> None
 PUBLIC_MODULES = {
     "truto_pulumi": None,  # checked above
     "truto_pulumi.provider": ["TrutoMcpServerProvider"],
-    "truto_pulumi.discover": ["main", "render_program"],
+    "truto_pulumi.discover": ["main", "render_program", "render_project", "write_project"],
     "truto_pulumi.testing": [
         "ComputedOutputs",
         "ProgramMocks",

@@ -29,23 +29,15 @@ from ._errors import TrutoError
 from ._inputs import CONFIG_KEYS, canonical_config
 from ._settings import DEFAULT_BASE_URL, MISSING_TOKEN_MESSAGE, resolve_settings
 
-__all__ = [
-    "PROJECT_FILES",
-    "main",
-    "project_name_for",
-    "refusal",
-    "render_program",
-    "render_project",
-    "write_project",
-]
+__all__ = ["main", "render_program", "render_project", "write_project"]
 
-PROJECT_FILES = ("Pulumi.yaml", "requirements.txt", "__main__.py")
+_PROJECT_FILES = ("Pulumi.yaml", "requirements.txt", "__main__.py")
 """What `--project-dir` writes, in this order."""
 
-REQUIREMENTS = ("truto-pulumi>=0.1,<1", "pulumi>=3.200,<4")
+_REQUIREMENTS = ("truto-pulumi>=0.1,<1", "pulumi>=3.200,<4")
 """The written project's dependencies: those of `examples/template/requirements.txt`."""
 
-DEFAULT_PROJECT_NAME = "truto-mcp-servers"
+_DEFAULT_PROJECT_NAME = "truto-mcp-servers"
 """The project name when the folder's own name is not a valid Pulumi project name."""
 
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -93,7 +85,7 @@ def render_program(integrated_account_id: str, servers: Sequence[Mapping[str, An
 def render_project(
     integrated_account_id: str, servers: Sequence[Mapping[str, Any]], project_name: str
 ) -> dict[str, str]:
-    """The files of a Pulumi project folder (`PROJECT_FILES`) whose first `pulumi up` adopts
+    """The files of a Pulumi project folder (`_PROJECT_FILES`) whose first `pulumi up` adopts
     every server as it is: name, config and expires_at as given, so nothing is PATCHed."""
     description = (
         f"Truto MCP servers of integrated account {integrated_account_id}, "
@@ -110,15 +102,15 @@ def render_project(
     )
     return {
         "Pulumi.yaml": pulumi_yaml,
-        "requirements.txt": "\n".join(REQUIREMENTS) + "\n",
+        "requirements.txt": "\n".join(_REQUIREMENTS) + "\n",
         "__main__.py": _PROGRAM_HEADER + render_program(integrated_account_id, servers),
     }
 
 
 def write_project(directory: Path, files: Mapping[str, str]) -> None:
     """Create `directory` (if needed) and the files in it, overwriting nothing: FileExistsError
-    (`refusal`'s message) if it holds a project already; then nothing is written."""
-    refused = refusal(directory)
+    (`_refusal`'s message) if it holds a project already; then nothing is written."""
+    refused = _refusal(directory)
     if refused is not None:
         raise FileExistsError(refused)
     directory.mkdir(parents=True, exist_ok=True)
@@ -127,9 +119,9 @@ def write_project(directory: Path, files: Mapping[str, str]) -> None:
             file.write(text)
 
 
-def refusal(directory: Path) -> str | None:
+def _refusal(directory: Path) -> str | None:
     """Why `directory` cannot take a written project (it holds one of its files), or None."""
-    present = [name for name in (*PROJECT_FILES, "Pulumi.yml") if (directory / name).exists()]
+    present = [name for name in (*_PROJECT_FILES, "Pulumi.yml") if (directory / name).exists()]
     if not present:
         return None
     return (
@@ -139,10 +131,10 @@ def refusal(directory: Path) -> str | None:
     )
 
 
-def project_name_for(directory: Path) -> str:
+def _project_name_for(directory: Path) -> str:
     """What `pulumi new` would name the project: the folder's name, if Pulumi accepts it."""
     name = directory.resolve().name
-    return name if _PROJECT_NAME.fullmatch(name) else DEFAULT_PROJECT_NAME
+    return name if _PROJECT_NAME.fullmatch(name) else _DEFAULT_PROJECT_NAME
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {MISSING_TOKEN_MESSAGE}", file=sys.stderr)
         return 2
     directory: Path | None = args.project_dir
-    refused = None if directory is None else refusal(directory)
+    refused = None if directory is None else _refusal(directory)
     if refused is not None:  # before asking Truto anything
         print(f"error: {refused}", file=sys.stderr)
         return 2
@@ -175,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    name = args.project_name or project_name_for(directory)
+    name = args.project_name or _project_name_for(directory)
     try:
         write_project(directory, render_project(args.integrated_account_id, servers, name))
     except OSError as error:
@@ -225,7 +217,7 @@ def _yaml_string(value: str) -> str:
 def _next_steps(directory: Path, count: int, integrated_account_id: str, base_url: str) -> str:
     """What to run after writing the project: install, a stack, its config, preview, up."""
     lines = [
-        f"Wrote {', '.join(PROJECT_FILES)} to {directory}: {count} MCP server(s) of "
+        f"Wrote {', '.join(_PROJECT_FILES)} to {directory}: {count} MCP server(s) of "
         f"integrated account {integrated_account_id}, each with adopt_id.",
         "Next, in that folder:",
         "  pulumi install",
