@@ -112,3 +112,32 @@ def example_project(
         return project
 
     return make
+
+
+@pytest.fixture
+def program_project(
+    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
+) -> Callable[[str], ProjectFolder]:
+    """`program_project(source)`: a project folder `truto-program` whose `__main__.py` is
+    `source`, run on the installed basic example's virtualenv (this package and pulumi), with
+    stack `dev` configured for the emulator (the token as a secret, the base URL); the emulator
+    is reset."""
+    emulator.reset()
+    venv = installed_examples["basic"] / "venv"
+
+    def make(source: str) -> ProjectFolder:
+        folder = tmp_path / "truto-program"
+        folder.mkdir()
+        (folder / "Pulumi.yaml").write_text(
+            "name: truto-program\n"
+            "runtime:\n  name: python\n  options:\n    toolchain: pip\n"
+            f"    virtualenv: {venv}\n"
+        )
+        (folder / "__main__.py").write_text(source)
+        project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
+        project.pulumi("stack", "init", "dev")
+        project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+        project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+        return project
+
+    return make
