@@ -278,17 +278,23 @@ def assert_canonical(inputs: Mapping[str, Any]) -> None:
     assert isinstance(config.get("require_api_token_auth", True), bool | Unknown)
 
 
-def assert_named(failures: list[InputFailure] | list[CheckFailure]) -> None:
-    """Each failure names a property and says what is wrong with it."""
+def assert_named(failures: list[InputFailure] | list[CheckFailure], bag: Mapping[str, Any]) -> None:
+    """Each failure names its property where the engine finds it (a top-level key of the bag,
+    else "" with the dotted path opening the reason: never `{<nil>}`) and says what is wrong."""
     for failure in failures:
-        assert failure.property, vars(failure)
+        if failure.property:
+            assert bag.get(failure.property) is not None, vars(failure)
+        elif isinstance(failure, InputFailure):
+            assert failure.reason.startswith(f"{failure.path}: "), vars(failure)
+        else:
+            assert ": " in failure.reason, vars(failure)
         assert failure.reason.strip(), vars(failure)
 
 
-def assert_well_formed(outcome: CheckOutcome) -> None:
+def assert_well_formed(outcome: CheckOutcome, bag: Mapping[str, Any]) -> None:
     """Failures that each name a property and a reason, or canonical inputs that are stable."""
     if outcome.failures:
-        assert_named(outcome.failures)
+        assert_named(outcome.failures, bag)
         return
     assert_canonical(outcome.inputs)
     if not contains_unknown(outcome.inputs):
@@ -305,7 +311,7 @@ def assert_provider_agrees(bag: dict[str, Any], outcome: CheckOutcome) -> None:
     assert isinstance(result, CheckResult)
     assert result.inputs == outcome.inputs
     failures = result.failures or []
-    assert_named(failures)
+    assert_named(failures, bag)
     assert [(f.property, f.reason) for f in failures if f.property != "expires_at"] == [
         (f.property, f.reason) for f in outcome.failures if f.property != "expires_at"
     ]
@@ -320,7 +326,7 @@ def test_any_bag_gets_failures_or_stable_canonical_inputs_never_an_exception(
     bag: dict[str, Any],
 ) -> None:
     outcome = check_inputs(bag, now=NOW)
-    assert_well_formed(outcome)
+    assert_well_formed(outcome, bag)
     assert_provider_agrees(bag, outcome)
 
 
@@ -329,10 +335,10 @@ def test_any_bag_gets_failures_or_stable_canonical_inputs_never_an_exception(
 def test_any_olds_leave_check_well_formed(bag: dict[str, Any], olds: dict[str, Any]) -> None:
     outcome = check_inputs(bag, olds=olds, now=NOW)
     if outcome.failures:
-        assert_named(outcome.failures)
+        assert_named(outcome.failures, bag)
     else:  # an expiry equal to the old one is not judged again, so no re-check without olds
         assert_canonical(outcome.inputs)
-    assert_named(configured_provider().check(olds, bag).failures or [])
+    assert_named(configured_provider().check(olds, bag).failures or [], bag)
 
 
 @VALID
@@ -343,7 +349,7 @@ def test_valid_bags_pass_and_come_back_canonical(
     bag, expected = pair
     outcome = check_inputs(bag, now=NOW)
     assert outcome == CheckOutcome(expected, [])
-    assert_well_formed(outcome)
+    assert_well_formed(outcome, bag)
     result = configured_provider().check({}, bag)  # real clock: NOW may be past by now
     assert result.inputs == expected
     assert [f.property for f in result.failures or []] in ([], ["expires_at"])
@@ -409,7 +415,7 @@ def test_expiry_at_the_edges_of_the_calendar_is_answered_not_raised(expires_at: 
         "expires_at": expires_at,
     }
     outcome = check_inputs(bag, now=NOW)
-    assert_well_formed(outcome)
+    assert_well_formed(outcome, bag)
     assert [failure.property for failure in outcome.failures] == ["expires_at"]
     unjudged = check_inputs(bag)  # as `read` checks what Truto holds: without a clock
     if not unjudged.failures:

@@ -71,20 +71,61 @@ def test_check_returns_canonical_inputs_and_field_failures(
     assert good.failures == []
     assert good.inputs["config"] == {"tags": ["a", "b"]}
     bad = provider.check({}, valid_inputs(name="", config={"tool_exposure": "none"}))
-    assert sorted(f.property for f in bad.failures) == ["config.tool_exposure", "name"]
+    paths = sorted(f.property or f.reason.split(": ", 1)[0] for f in bad.failures)
+    assert paths == ["config.tool_exposure", "name"]
 
 
 def test_diff_replaces_on_account_change_and_updates_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    olds = {**valid_inputs(), "url": "u", "token": "t", "updated_at": "2026-01-01T00:00:00Z"}
+    olds = {
+        **valid_inputs(),
+        "url": "u",
+        "token": "t",
+        "token_known": True,
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
     assert provider.diff("id", olds, valid_inputs()).changes is False
     renamed = provider.diff("id", olds, valid_inputs(name="other"))
     assert (renamed.changes, renamed.replaces) == (True, [])
     moved = provider.diff("id", olds, valid_inputs(integrated_account_id=Unknown()))
     assert moved.changes is True
     assert moved.replaces == ["integrated_account_id"]
+
+
+EARLY_RELEASE_STATE = {**valid_inputs(), "url": "u", "token": "t", "updated_at": "2026-01-01"}
+"""A server's outputs as the first release wrote them: no `token_known`."""
+
+
+def test_a_state_without_token_known_is_an_update_so_that_up_fills_it_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
+    diff = provider.diff("id", EARLY_RELEASE_STATE, valid_inputs())
+    assert (diff.changes, diff.replaces) == (True, [])
+
+
+@pytest.mark.parametrize(
+    ("state", "token_known"),
+    [
+        pytest.param(EARLY_RELEASE_STATE, True, id="early_release_with_token_and_url"),
+        pytest.param({**valid_inputs(), "url": "u"}, False, id="early_release_without_token"),
+        pytest.param({**EARLY_RELEASE_STATE, "token_known": False}, False, id="recorded_false"),
+        pytest.param({**valid_inputs(), "token_known": True}, True, id="recorded_true"),
+    ],
+)
+def test_an_update_with_nothing_to_patch_writes_token_known_without_a_call(
+    monkeypatch: pytest.MonkeyPatch, state: dict[str, Any], token_known: bool
+) -> None:
+    provider = configured(
+        {"truto:apiToken": TOKEN, "truto:baseUrl": "http://127.0.0.1:9"}, monkeypatch
+    )
+    outs = provider.update("id", state, valid_inputs()).outs
+    assert outs is not None
+    assert outs["token_known"] is token_known
+    assert {k: outs.get(k) for k in ("token", "url")} == {k: state.get(k) for k in ("token", "url")}
+    assert provider.diff("id", {**outs, "__provider": "x"}, valid_inputs()).changes is False
 
 
 def test_configured_provider_pickles_without_token_or_client(

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
 
 from truto_pulumi._errors import TrutoConfigError
-from truto_pulumi._settings import DEFAULT_BASE_URL, resolve_settings, validated_base_url
+from truto_pulumi._settings import (
+    DEFAULT_BASE_URL,
+    KNOWN_SETTINGS,
+    resolve_settings,
+    unknown_settings_problem,
+    validated_base_url,
+)
+from truto_pulumi.provider import TrutoMcpServerProvider
+
+ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 
 
 @pytest.mark.parametrize(
@@ -189,3 +200,88 @@ def test_a_config_error_names_its_setting_only_when_given_by_keyword() -> None:
     assert TrutoConfigError("bad", setting="truto:baseUrl").setting == "truto:baseUrl"
     with pytest.raises(TypeError):
         TrutoConfigError("bad", "truto:baseUrl")  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        pytest.param("truto:baseURL", "truto:baseUrl", id="base_url_case"),
+        pytest.param("truto:baseurl", "truto:baseUrl", id="base_url_lower"),
+        pytest.param("truto:base_url", "truto:baseUrl", id="base_url_snake"),
+        pytest.param("truto:apitoken", "truto:apiToken", id="token_case"),
+        pytest.param("truto:token", "truto:apiToken", id="token_short"),
+        pytest.param("truto:maxRequestPerSecond", "truto:maxRequestsPerSecond", id="rate"),
+        pytest.param("truto:requestTimeout", "truto:requestTimeoutSeconds", id="request_timeout"),
+        pytest.param(
+            "truto:operationTimeoutSecond", "truto:operationTimeoutSeconds", id="operation"
+        ),
+    ],
+)
+def test_a_misspelt_setting_is_refused_naming_the_nearest_known_key(
+    written: str, meant: str
+) -> None:
+    config = {"truto:apiToken": "t", written: "http://127.0.0.1:1"}
+    with pytest.raises(TrutoConfigError) as info:
+        resolve_settings(config, {})
+    assert info.value.setting == written
+    assert str(info.value).startswith(f"unknown setting {written}: did you mean {meant}?")
+    assert "127.0.0.1" not in str(info.value)  # a value (perhaps a token) is never echoed
+
+
+def test_a_setting_like_no_other_is_refused_listing_the_known_ones() -> None:
+    problem = unknown_settings_problem(["truto:colour"])
+    assert problem is not None
+    assert str(problem).startswith(
+        "unknown setting truto:colour: the settings are " + ", ".join(KNOWN_SETTINGS)
+    )
+
+
+def test_every_unknown_setting_is_named_in_one_error() -> None:
+    problem = unknown_settings_problem(["truto:zone", "truto:baseURL", "truto:apiToken"])
+    assert problem is not None
+    assert problem.setting == "truto:baseURL"
+    assert "unknown setting truto:baseURL: did you mean truto:baseUrl?" in str(problem)
+    assert "unknown setting truto:zone: the settings are" in str(problem)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["truto-program:baseURL", "truto-mcp:apiToken", "aws:region", "pulumi:tags", "expiresAt"],
+)
+def test_keys_of_other_namespaces_are_not_the_providers_to_judge(key: str) -> None:
+    settings = resolve_settings({key: "x", "truto:apiToken": "t"}, {})
+    assert settings.api_token == "t"
+    assert unknown_settings_problem([key, *KNOWN_SETTINGS]) is None
+
+
+def test_the_whole_stack_config_is_judged_as_the_provider_host_hands_it_over() -> None:
+    # The provider passes `ConfigureRequest.config.get`: the keys are found behind it.
+    config = Config({"truto:apiToken": "t", "truto:baseURL": "http://x"}, project_name="p")
+    with pytest.raises(TrutoConfigError, match="did you mean truto:baseUrl"):
+        resolve_settings(config.get, {})
+
+
+def test_an_unknown_setting_wins_over_the_environment_fallback() -> None:
+    environ = {"TRUTO_API_TOKEN": "env", "TRUTO_BASE_URL": "http://127.0.0.1:8787"}
+    assert resolve_settings({}, environ).base_url == "http://127.0.0.1:8787"
+    with pytest.raises(TrutoConfigError, match="unknown setting truto:baseURL"):
+        resolve_settings({"truto:baseURL": "http://127.0.0.1:8787"}, environ)
+
+
+def test_a_misspelt_setting_fails_check_and_every_operation_before_any_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TRUTO_API_TOKEN", raising=False)
+    monkeypatch.delenv("TRUTO_BASE_URL", raising=False)
+    provider = TrutoMcpServerProvider()
+    stack = {"truto:apiToken": "t", "truto:baseURL": "http://127.0.0.1:1"}
+    provider.configure(ConfigureRequest(Config(stack, project_name="p")))
+    inputs = {"integrated_account_id": ACCOUNT, "name": "reader", "__provider": "x"}
+
+    (failure,) = provider.check({}, inputs).failures
+    assert failure.property == "truto:baseURL"
+    assert "did you mean truto:baseUrl?" in failure.reason
+    with pytest.raises(TrutoConfigError, match="unknown setting truto:baseURL"):
+        provider.create(inputs)  # `up` cannot reach the default URL with the token
+    with pytest.raises(TrutoConfigError, match="unknown setting truto:baseURL"):
+        provider.delete("server-id", inputs)

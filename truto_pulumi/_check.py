@@ -35,7 +35,14 @@ from ._inputs import (
     parse_timestamp,
 )
 
-__all__ = ["CheckOutcome", "InputFailure", "canonical_inputs", "check_inputs"]
+__all__ = [
+    "CheckOutcome",
+    "InputFailure",
+    "canonical_inputs",
+    "check_inputs",
+    "described",
+    "input_failure",
+]
 
 
 def _pass_unknown(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
@@ -84,12 +91,57 @@ def _timestamp(value: Any) -> str:
 
 
 def _shown(value: Any) -> dict[str, str]:
-    text = repr(value)
-    return {"value": text if len(text) <= 60 else text[:57] + "..."}
+    return {"value": _clipped(repr(value))}
 
 
 def _kind(value: Any) -> dict[str, str]:
-    return {"kind": "null" if value is None else type(value).__name__}
+    return {"kind": described(value)}
+
+
+def _clipped(text: str) -> str:
+    """At most 60 characters: a failure quotes a value, never a whole document."""
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def described(value: Any) -> str:
+    """A value as the user wrote it, its kind first: `the number 5`, never `float` (the wire
+    turns every number into a float), `the boolean True`, `the list [...]`."""
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return f"the boolean {value}"
+    if isinstance(value, int | float):
+        return f"the number {_number_text(value)}"
+    if isinstance(value, str):
+        return f"the string {_clipped(repr(value))}"
+    if isinstance(value, list | tuple):
+        return f"the list {_clipped(_written(value))}"
+    if isinstance(value, Mapping):
+        return f"the object {_clipped(_written(value))}"
+    return f"a value of type {type(value).__name__}"
+
+
+def _written(value: Any) -> str:
+    """A value as Python source, numbers as the user wrote them (`[1, 'a']`, not `[1.0, 'a']`)."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, Unknown):
+        return "<unknown>"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_written(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        pairs = (f"{_written(key)}: {_written(item)}" for key, item in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    return repr(value)
+
+
+def _number_text(number: float) -> str:
+    """`5` for 5.0: a whole number is shown as written, not as the float the wire made of it."""
+    if isinstance(number, float) and number.is_integer() and abs(number) <= 2**53:
+        return str(int(number))
+    return repr(number)
 
 
 def _wrapped(func: Any) -> WrapValidator:
@@ -136,10 +188,24 @@ class McpServerInputs(BaseModel):
 
 @dataclass(frozen=True)
 class InputFailure:
-    """One invalid property: its dotted path and what is wrong with it."""
+    """One invalid property as the engine shows it; `path` is its dotted path (`config.methods`).
+
+    The engine prints a failure as "property P value V has a problem: R", looking P up among
+    the program's top-level inputs, and prints `{<nil>}` for a path it cannot find there. So
+    `property` is the path only when it is such a key; otherwise it is "" (the engine then
+    prints "has a problem: R") and `reason` opens with the path.
+    """
 
     property: str
     reason: str
+    path: str
+
+
+def input_failure(path: str, problem: str, inputs: Mapping[str, Any]) -> InputFailure:
+    """The failure for `path`, worded so the engine names the path and never prints `{<nil>}`."""
+    if inputs.get(path) is not None or not path:
+        return InputFailure(path, problem, path)
+    return InputFailure("", f"{path}: {problem}", path)
 
 
 @dataclass(frozen=True)
@@ -177,7 +243,7 @@ def check_inputs(
     try:
         model = McpServerInputs.model_validate(bag)
     except ValidationError as error:
-        return CheckOutcome(dict(bag), _failures(error))
+        return CheckOutcome(dict(bag), _failures(error, bag))
     inputs = canonical_inputs(model)
     failure = _expiry_failure(inputs.get("expires_at"), olds, now)
     return CheckOutcome(inputs, [failure] if failure else [])
@@ -199,6 +265,7 @@ def _expiry_failure(
         "expires_at",
         f"{expires_at} {when} (now {canonical_timestamp(now.isoformat())}); "
         f"expected {ALLOWED['expires_at']}, or no expiry",
+        "expires_at",
     )
 
 
@@ -223,32 +290,39 @@ _OWN_ERRORS = frozenset(
 )
 
 
-def _failures(error: ValidationError) -> list[InputFailure]:
-    reasons: dict[str, list[str]] = {}
+def _failures(error: ValidationError, inputs: Mapping[str, Any]) -> list[InputFailure]:
+    """One failure per property path, each problem in the user's terms, then what it accepts."""
+    problems: dict[str, list[str]] = {}
     for detail in error.errors(include_url=False):
         names = [part for part in detail["loc"] if isinstance(part, str)]
         items = [part for part in detail["loc"] if isinstance(part, int)]
         if detail["type"] == "extra_forbidden":
-            prop = ".".join(names)
             allowed = CONFIG_KEYS if len(names) > 1 else INPUT_KEYS
-            reasons.setdefault(prop, []).append(f"unknown property; allowed: {', '.join(allowed)}")
+            problem = f"unknown property; allowed: {', '.join(allowed)}"
+            problems.setdefault(".".join(names), []).append(problem)
             continue
         # Drop the validator names pydantic adds to the location of a union or wrapper.
-        prop = ".".join(name for name in names if name in INPUT_KEYS or name in CONFIG_KEYS)
-        if detail["type"] == "missing":
-            message = "is required"
-        elif detail["type"] in _OWN_ERRORS:
-            message = detail["msg"]
-        else:
-            message = f"got {_shown(detail['input'])['value']}"
+        path = ".".join(name for name in names if name in INPUT_KEYS or name in CONFIG_KEYS)
+        problem = _problem(detail["type"], detail["msg"], detail["input"])
         if items:
-            message = f"item {items[0]} {message}"
-        reasons.setdefault(prop, []).append(message)
+            problem = f"item {items[0]} {problem}"
+        problems.setdefault(path, []).append(problem)
     failures = []
-    for prop, messages in reasons.items():
-        hint = f"; expected {ALLOWED[prop]}" if prop in ALLOWED else ""
-        failures.append(InputFailure(prop, "; ".join(dict.fromkeys(messages)) + hint))
+    for path, messages in problems.items():
+        hint = f"; expected {ALLOWED[path]}" if path in ALLOWED else ""
+        failures.append(input_failure(path, "; ".join(dict.fromkeys(messages)) + hint, inputs))
     return failures
+
+
+def _problem(kind: str, message: str, value: Any) -> str:
+    """What is wrong with one value: our own message, or what the user gave."""
+    if kind == "missing":
+        return "is required"
+    if kind in _OWN_ERRORS:
+        return message
+    if kind == "literal_error" and isinstance(value, str):
+        return f"got {_shown(value)['value']}"  # the right type, not one of the choices
+    return f"got {described(value)}"
 
 
 def _config_bag(config: McpServerConfig | Any) -> Any:

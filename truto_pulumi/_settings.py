@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -18,12 +19,14 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_OPERATION_TIMEOUT",
     "DEFAULT_REQUEST_TIMEOUT",
+    "KNOWN_SETTINGS",
     "MAX_REQUESTS_PER_SECOND_KEY",
     "MISSING_TOKEN_MESSAGE",
     "OPERATION_TIMEOUT_KEY",
     "REQUEST_TIMEOUT_KEY",
     "ProviderSettings",
     "resolve_settings",
+    "unknown_settings_problem",
     "validate_api_token",
     "validated_base_url",
 ]
@@ -38,6 +41,15 @@ REQUEST_TIMEOUT_KEY = "truto:requestTimeoutSeconds"
 OPERATION_TIMEOUT_KEY = "truto:operationTimeoutSeconds"
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_OPERATION_TIMEOUT = 300.0
+_NAMESPACE = "truto:"
+KNOWN_SETTINGS = (
+    API_TOKEN_KEY,
+    BASE_URL_KEY,
+    MAX_REQUESTS_PER_SECOND_KEY,
+    REQUEST_TIMEOUT_KEY,
+    OPERATION_TIMEOUT_KEY,
+)
+"""Every `truto:` stack config key the provider reads; any other `truto:` key is refused."""
 
 MISSING_TOKEN_MESSAGE = (
     "no Truto API token: set it with `pulumi config set --secret truto:apiToken <token>` "
@@ -65,8 +77,13 @@ def resolve_settings(
 ) -> ProviderSettings:
     """Read the `truto:` settings from stack config, falling back to environment variables.
 
-    Raises `TrutoConfigError` naming the setting when a number is not a number in range.
+    Raises `TrutoConfigError` naming the setting when a `truto:` key is not one of
+    `KNOWN_SETTINGS` (a misspelt `truto:baseURL` must not send the token to the default URL),
+    or when a number is not a number in range.
     """
+    problem = unknown_settings_problem(_config_keys(config))
+    if problem is not None:
+        raise problem
     lookup = config.get if isinstance(config, Mapping) else config
 
     def first(key: str, env: str, *, numeric: bool = False) -> str | None:
@@ -101,6 +118,46 @@ def resolve_settings(
         request_timeout=number(REQUEST_TIMEOUT_KEY, DEFAULT_REQUEST_TIMEOUT),
         operation_timeout=number(OPERATION_TIMEOUT_KEY, DEFAULT_OPERATION_TIMEOUT),
     )
+
+
+def unknown_settings_problem(keys: Iterable[str]) -> TrutoConfigError | None:
+    """The error for the `truto:` keys of stack config that are not settings, each with the
+    nearest known key; None when there are none. Keys of other namespaces are not ours."""
+    unknown = sorted({key for key in keys if _is_ours(key) and key not in KNOWN_SETTINGS})
+    if not unknown:
+        return None
+    clauses = [f"unknown setting {key}: {_suggestion(key)}" for key in unknown]
+    return TrutoConfigError(
+        f"{'; '.join(clauses)} (nothing was sent to Truto: correct the key in "
+        "Pulumi.<stack>.yaml, or remove it with `pulumi config rm <key>`)",
+        setting=unknown[0],
+    )
+
+
+def _is_ours(key: str) -> bool:
+    """Whether a stack config key is in the provider's namespace, `truto:`."""
+    return key.startswith(_NAMESPACE)
+
+
+def _suggestion(key: str) -> str:
+    """`did you mean truto:baseUrl?` for the nearest known key (case aside), else the list."""
+    names = {known[len(_NAMESPACE) :].casefold(): known for known in KNOWN_SETTINGS}
+    nearest = difflib.get_close_matches(key[len(_NAMESPACE) :].casefold(), list(names), n=1)
+    if nearest:
+        return f"did you mean {names[nearest[0]]}?"
+    return f"the settings are {', '.join(KNOWN_SETTINGS)}"
+
+
+def _config_keys(config: Callable[[str], object] | Mapping[str, object]) -> Iterable[str]:
+    """The keys of the whole stack config, when they can be seen.
+
+    The provider passes `ConfigureRequest.config.get`: pulumi's `Config` keeps the stack config
+    (every namespace, keys as `ns:key`) in `_props`, which has no public accessor.
+    """
+    if isinstance(config, Mapping):
+        return config.keys()
+    props = getattr(getattr(config, "__self__", None), "_props", None)
+    return props.keys() if isinstance(props, Mapping) else ()
 
 
 def _setting_text(key: str, value: object, *, numeric: bool) -> str | None:

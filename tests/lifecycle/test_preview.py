@@ -55,7 +55,13 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
 def failure_properties(stack: SimulatedStack, state: dict[str, dict[str, Any]]) -> dict[str, str]:
     plan = stack.preview(state)
     assert NAME not in plan.steps
-    return {failure.property: failure.reason for failure in plan.failures[NAME]}
+    return {failed_path(failure): failure.reason for failure in plan.failures[NAME]}
+
+
+def failed_path(failure: Any) -> str:
+    """The property a check failure names: its `property`, or, for a nested path the engine
+    could not resolve, the path that leads its reason."""
+    return str(failure.property or failure.reason.split(": ", 1)[0])
 
 
 # --- bad inputs -----------------------------------------------------------------------------
@@ -96,7 +102,7 @@ def test_bad_input_to_an_existing_server_fails_up_before_any_http_call(
     with pytest.raises(CheckFailedError) as raised:
         stack.up(desired(config={"methods": []}))
 
-    assert [failure.property for failure in raised.value.failures[NAME]] == ["config.methods"]
+    assert [failed_path(failure) for failure in raised.value.failures[NAME]] == ["config.methods"]
     assert api_calls(emulator) == []
     assert stack.resources[NAME] == before
 

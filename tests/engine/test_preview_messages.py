@@ -1,0 +1,101 @@
+"""What `pulumi preview` prints for a misspelt `truto:` setting and for bad inputs, through the
+real CLI in a project folder: the key or property path, in the user's terms, and no request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+
+from .project import ProjectFolder
+
+pytestmark = pytest.mark.engine
+
+ProgramProject = Callable[[str], ProjectFolder]
+ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
+VALID_PROGRAM = f"""
+from truto_pulumi import McpServerConfigArgs, TrutoMcpServer
+
+TrutoMcpServer(
+    "reader",
+    integrated_account_id="{ACCOUNT}",
+    name="Reader",
+    config=McpServerConfigArgs(methods=["read"]),
+)
+"""
+BAD_INPUTS_PROGRAM = f"""
+from truto_pulumi import McpServerConfigArgs, TrutoMcpServer
+
+TrutoMcpServer(
+    "reader",
+    integrated_account_id="{ACCOUNT}",
+    name=5,
+    config=McpServerConfigArgs(methods=["read", 3], require_api_token_auth="yes"),
+)
+"""
+
+
+def edit_stack_config(project: ProjectFolder, old: str, new: str) -> None:
+    """Edit `Pulumi.dev.yaml` by hand, as a user does (the encrypted token is kept)."""
+    path = project.folder / "Pulumi.dev.yaml"
+    text = path.read_text()
+    assert old in text, text
+    path.write_text(text.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("written", "meant", "edit"),
+    [
+        pytest.param(
+            "truto:baseURL",
+            "truto:baseUrl",
+            ("  truto:baseUrl:", "  truto:baseURL:"),
+            id="base_url",
+        ),
+        pytest.param(
+            "truto:maxRequestPerSecond",
+            "truto:maxRequestsPerSecond",
+            ("config:\n", "config:\n  truto:maxRequestPerSecond: 2\n"),
+            id="rate",
+        ),
+    ],
+)
+def test_a_misspelt_setting_fails_preview_and_up_naming_the_nearest_key_without_a_request(
+    program_project: ProgramProject,
+    emulator: Emulator,
+    written: str,
+    meant: str,
+    edit: tuple[str, str],
+) -> None:
+    project = program_project(VALID_PROGRAM)
+    edit_stack_config(project, *edit)
+
+    preview = project.pulumi("preview", check=False)
+    assert preview.returncode != 0, preview.text
+    assert f"unknown setting {written}: did you mean {meant}?" in preview.text
+    assert emulator.journal() == []  # with `truto:baseURL`, no token went anywhere
+
+    up = project.pulumi("up", "--yes", check=False)
+    assert up.returncode != 0, up.text
+    assert f"unknown setting {written}: did you mean {meant}?" in up.text
+    assert emulator.journal() == []
+    assert emulator.servers() == []
+
+
+def test_bad_inputs_fail_preview_naming_each_property_path_and_what_the_user_wrote(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    project = program_project(BAD_INPUTS_PROGRAM)
+
+    preview = project.pulumi("preview", check=False)
+
+    assert preview.returncode != 0, preview.text
+    text = preview.text
+    assert "property name value {5} has a problem: must be a string, got the number 5" in text
+    assert "has a problem: config.methods: item 1 must be a string, got the number 3" in text
+    assert "has a problem: config.require_api_token_auth: got the string 'yes'" in text
+    assert "{<nil>}" not in text
+    assert "float" not in text
+    assert emulator.journal() == []
