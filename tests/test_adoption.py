@@ -3,6 +3,7 @@ code for it. Through the real provider host against the emulator."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 
 from tests.support import (
     MCP_SERVER_TYPE,
@@ -20,8 +22,11 @@ from tests.support import (
     UpError,
     mcp_server_stack,
 )
+from truto_pulumi._run import cli_command_line, replace_targets, urn_matches
+from truto_pulumi._settings import API_TOKEN_KEY, BASE_URL_KEY
 from truto_pulumi.discover import render_program
 from truto_pulumi.emulator import Emulator
+from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import run_program
 
 from .lifecycle.helpers import made_in_dashboard
@@ -244,21 +249,185 @@ def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
     assert "already manages it" not in message
 
 
+def assert_holds_a_new_server(stack: SimulatedStack, emulator: Emulator, name: str) -> None:
+    """Resource `name` holds the one live server, and knows its token and url."""
+    (live,) = emulator.servers()
+    outputs = stack.resources[name].outputs
+    assert stack.resources[name].id == live["id"]
+    assert (outputs["token"], outputs["url"]) == (live["token"], live["url"])
+    assert outputs["token_known"] is True
+
+
 def test_rotating_an_adopted_server_gives_a_known_token(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="rotate")
     declared = {"integrated_account_id": ACCOUNT, "name": "rotate", "adopt_id": existing["id"]}
     stack.apply_step({"rotate": declared})
-    with pytest.raises(UpError, match="remove adopt_id"):
-        stack.up({"rotate": declared}, replace=["rotate"])  # still adopting: refused
-    # `pulumi up --replace` after removing adopt_id: create the new server, then delete the old.
+    # `pulumi up --replace`, adopt_id still declared: create a new server, then delete the old.
+    emulator.clear_journal()
+    stack.up({"rotate": declared}, replace=["rotate"])
+    assert [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in emulator.journal()] == [
+        ("POST", "mcp"),
+        ("DELETE", existing["id"]),
+    ]
+    assert_holds_a_new_server(stack, emulator, "rotate")
+    first = stack.resources["rotate"].id
+    # Without adopt_id too: rotated again.
     rotated = {key: value for key, value in declared.items() if key != "adopt_id"}
     stack.up({"rotate": rotated}, replace=["rotate"])
+    assert_holds_a_new_server(stack, emulator, "rotate")
+    assert stack.resources["rotate"].id not in (existing["id"], first)
+
+
+def test_moving_an_adopted_server_to_another_account_makes_a_server_there(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
+    existing = made_in_dashboard(emulator, ACCOUNT, name="moving")
+    declared = {"integrated_account_id": ACCOUNT, "name": "moving", "adopt_id": existing["id"]}
+    stack.apply_step({"moving": declared})
+    stack.up({"moving": {**declared, "integrated_account_id": OTHER_ACCOUNT}})  # a replacement
+    assert_holds_a_new_server(stack, emulator, "moving")
     (live,) = emulator.servers()
-    assert live["id"] != existing["id"]
-    assert stack.resources["rotate"].outputs["token"] == live["token"]
-    assert stack.resources["rotate"].outputs["token_known"] is True
+    assert live["integrated_account_id"] == OTHER_ACCOUNT
+
+
+def engine_replace(
+    host: ProviderHost, urn: str, declared: dict[str, Any], old: tuple[str, dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
+    """The calls `pulumi up --replace <urn>` makes (pkg/resource/deploy/step_generator.go):
+    Check without olds, no Diff, Create, then Delete of the old (id, outputs)."""
+    news = {**declared, "__provider": serialize_provider(TrutoMcpServerProvider())}
+    checked = host.check(urn, {}, news)
+    assert not checked.failures
+    made = host.create(urn, checked.inputs)
+    old_id, old_outputs = old
+    host.delete(old_id, urn, {**old_outputs, "__provider": news["__provider"]})
+    return made
+
+
+def urn_of(name: str) -> str:
+    return f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::{name}"
+
+
+def test_the_engines_replace_calls_rotate_a_server_the_cli_replaces(emulator: Emulator) -> None:
+    emulator.reset()
+    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
+    declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
+    old_outputs = {**declared, "token_known": False}
+    replaced = {"PULUMI_OPTION_REPLACE": f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::leg*"}
+    with ProviderHost(env={**NO_TRUTO_ENV, **replaced}) as host:
+        host.configure({API_TOKEN_KEY: emulator.token, BASE_URL_KEY: emulator.url})
+        new_id, outputs = engine_replace(
+            host, urn_of("legacy"), declared, (existing["id"], old_outputs)
+        )
+    (live,) = emulator.servers()
+    assert new_id == live["id"] != existing["id"]
+    assert (outputs["token"], outputs["token_known"]) == (live["token"], True)
+
+
+def test_a_replacement_the_provider_cannot_recognise_keeps_the_server_and_says_so(
+    emulator: Emulator,
+) -> None:
+    """As after `pulumi state taint`: the same calls, but no replace target names the URN."""
+    emulator.reset()
+    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
+    declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
+    old_outputs = {**declared, "token_known": False}
+    with ProviderHost(env=NO_TRUTO_ENV) as host:
+        host.configure({API_TOKEN_KEY: emulator.token, BASE_URL_KEY: emulator.url})
+        same_id, outputs = engine_replace(
+            host, urn_of("legacy"), declared, (existing["id"], old_outputs)
+        )
+    stderr = host.stderr  # complete once the host has stopped
+    assert (same_id, outputs["token_known"]) == (existing["id"], False)
+    assert [s["id"] for s in emulator.servers()] == [existing["id"]]  # never deleted
+    assert f"MCP server {existing['id']} was NOT rotated" in stderr
+    advice = f"remove adopt_id from the program, then run `pulumi up --replace {urn_of('legacy')}`"
+    assert advice in " ".join(stderr.split())
+
+
+def test_a_new_resource_adopts_while_another_is_replaced(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
+    legacy = made_in_dashboard(emulator, ACCOUNT, name="legacy")
+    second = made_in_dashboard(emulator, ACCOUNT, name="second")
+    declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": legacy["id"]}
+    stack.apply_step({"legacy": declared})
+    adopting = {"integrated_account_id": ACCOUNT, "name": "second", "adopt_id": second["id"]}
+    stack.up({"legacy": declared, "second": adopting}, replace=["legacy"])
+    assert stack.resources["second"].id == second["id"]
+    assert stack.resources["second"].outputs["token_known"] is False
+    assert stack.resources["legacy"].outputs["token_known"] is True
+    assert sorted(s["id"] for s in emulator.servers()) == sorted(
+        [stack.resources["legacy"].id, second["id"]]
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "expected"),
+    [
+        (["pulumi", "up", "--yes"], {}, ()),
+        (["pulumi", "up", "--replace", "u1", "--replace=u2"], {}, ("u1", "u2")),
+        (["pulumi", "up", "--target-replace", "u1", "--target", "u2"], {}, ("u1",)),
+        (["pulumi", "up", "--replace"], {}, ()),
+        (["pulumi", "up"], {"PULUMI_OPTION_REPLACE": "u1,u2"}, ("u1", "u2")),
+        (["pulumi", "up"], {"PULUMI_OPTION_TARGET_REPLACE": "u1"}, ("u1",)),
+    ],
+)
+def test_replace_targets_are_read_from_flags_and_their_variables(
+    argv: list[str], environ: dict[str, str], expected: tuple[str, ...]
+) -> None:
+    assert replace_targets(argv, environ) == expected
+
+
+URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/truto:McpServer::legacy"
+
+
+@pytest.mark.parametrize(
+    ("target", "matches"),
+    [
+        (URN, True),
+        (URN + "2", False),
+        ("urn:pulumi:dev::proj::*::legacy", False),  # `*` stays within one part
+        ("urn:pulumi:dev::proj::**::legacy", True),
+        ("urn:pulumi:dev::proj::pulumi-python*McpServer::leg*", False),
+        ("urn:pulumi:dev::proj::pulumi-python:dynamic/truto:McpServer::leg*", True),
+        ("**", True),
+        ("urn:pulumi:dev::proj::**::legacy.x", False),
+    ],
+)
+def test_replace_targets_match_urns_as_the_engine_does(target: str, matches: bool) -> None:
+    assert urn_matches(target, URN) is matches
+
+
+@pytest.mark.parametrize("source", ["proc", "ps"])
+def test_the_cli_command_line_is_found_among_the_hosts_ancestors(
+    tmp_path: Path, source: str
+) -> None:
+    """A host's parent is a shell script whose parent is the `pulumi` CLI (here a Python
+    named `pulumi`); without /proc (macOS), `ps` tells."""
+    cli = tmp_path / "pulumi"
+    cli.symlink_to(sys.executable)
+    proc = "/proc" if source == "proc" else str(tmp_path / "no-proc")
+    host = (
+        "import json, os, pathlib; from truto_pulumi._run import cli_command_line; "
+        f"print(json.dumps(cli_command_line(os.getppid(), proc=pathlib.Path({proc!r}))))"
+    )
+    child = ["sh", "-c", '"$@"; exit $?', "sh", sys.executable, "-c", host]
+    run_child = "import json, os, subprocess, sys; subprocess.run(json.loads(os.environ['CHILD']))"
+    done = subprocess.run(
+        [str(cli), "-c", run_child, "up", "--replace", URN, "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "CHILD": json.dumps(child)},
+    )
+    argv = json.loads(done.stdout)
+    assert argv[0] == str(cli)
+    assert replace_targets(argv, {}) == (URN,)
+    assert cli_command_line(os.getpid()) == []  # no `pulumi` above the tests
 
 
 def test_adopting_the_server_of_a_resource_that_stays_fails_whichever_runs_first(

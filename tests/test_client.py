@@ -6,21 +6,33 @@ every wait is recorded.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import random
 import socket
 import ssl
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
 
-from truto_pulumi._client import DEFAULT_USER_AGENT, RetryPolicy, TrutoClient, version
+from truto_pulumi._client import (
+    DEFAULT_USER_AGENT,
+    RetryPolicy,
+    TrutoClient,
+    _retry_wait,
+    _scrubbed,
+    version,
+)
 from truto_pulumi._errors import (
     TrutoApiError,
     TrutoAuthError,
@@ -848,3 +860,259 @@ def test_a_request_never_outlives_the_operation_deadline() -> None:
         client.get_mcp_server(IA, MCP_ID)
     client.get_mcp_server(IA, MCP_ID)
     assert seen == [2.0, 30.0]
+
+
+# --- the API token in every form, in every message -----------------------------------------
+
+ODD_TOKEN = 'tok/4f9c+2b7e=a1d0 9c3e"5f6a77b1e0c2'
+"""36 characters, with those JSON escapes (`/`, `"`) and URL encodings (`+`, `=`, space) touch."""
+
+
+def _json_unicode(text: str, spec: str = "04x") -> str:
+    return "".join(f"\\u{ord(c):{spec}}" for c in text)
+
+
+def shows_token(text: str, token: str = ODD_TOKEN) -> list[str]:
+    """The pieces of `token` that `text` shows: 8 characters in a row verbatim, JSON- or
+    percent-encoded, or 11 base64 characters of it at any byte alignment."""
+    windows = [token[i : i + 8] for i in range(len(token) - 7)]
+    needles = {
+        form
+        for window in windows
+        for form in (window, window.replace("/", "\\/"), _json_unicode(window), quote(window))
+    }
+    for prefix in (b"", b"B", b"Be"):
+        inner = base64.b64encode(prefix + token.encode()).decode()[4:-4]
+        needles |= {inner[i : i + 11] for i in range(len(inner) - 10)}
+    return sorted(n for n in needles if n.lower() in text.lower())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(f"token {ODD_TOKEN} is invalid", "token *** is invalid", id="verbatim"),
+        pytest.param(json.dumps(ODD_TOKEN).replace("/", "\\/"), '"***"', id="json_slash"),
+        pytest.param(_json_unicode(ODD_TOKEN), "***", id="json_unicode_every_char"),
+        pytest.param(_json_unicode(ODD_TOKEN, "04X"), "***", id="json_unicode_upper_hex"),
+        pytest.param(
+            ODD_TOKEN.replace("+", "\\u002B").replace('"', "\\u0022"),
+            "***",
+            id="json_unicode_some_chars",
+        ),
+        pytest.param(json.dumps(json.dumps(ODD_TOKEN)), '"\\"***\\""', id="json_twice"),
+        pytest.param(f"?t={quote(ODD_TOKEN, safe='')}&x=1", "?t=***&x=1", id="percent"),
+        pytest.param(quote(ODD_TOKEN, safe="").lower(), "***", id="percent_lower_hex"),
+        pytest.param(f"?t={quote_plus(ODD_TOKEN)}", "?t=***", id="query_plus_for_space"),
+        pytest.param(quote(quote(ODD_TOKEN, safe=""), safe=""), "***", id="percent_twice"),
+        pytest.param("".join(f"&#{ord(c)};" for c in ODD_TOKEN), "***", id="html_decimal"),
+        pytest.param("".join(f"&#x{ord(c):x};" for c in ODD_TOKEN), "***", id="html_hex"),
+        pytest.param(base64.b64encode(ODD_TOKEN.encode()).decode(), "***", id="base64"),
+        pytest.param(f"Bearer {ODD_TOKEN[:13]}…", "Bearer ***…", id="prefix_fragment"),
+        pytest.param(f"…{ODD_TOKEN[-9:]} rejected", "…*** rejected", id="suffix_fragment"),
+        pytest.param(f"[{ODD_TOKEN[10:18]}]", "[***]", id="inner_fragment_of_8"),
+        pytest.param(f"{ODD_TOKEN}{ODD_TOKEN}", "******", id="twice_in_a_row"),
+        pytest.param(f"[{ODD_TOKEN[:7]}]", f"[{ODD_TOKEN[:7]}]", id="fragment_of_7_kept"),
+        pytest.param("id 4f9c-2b7e, code a1d0", "id 4f9c-2b7e, code a1d0", id="unrelated"),
+    ],
+)
+def test_scrubbed_replaces_the_token_in_every_form_and_any_8_characters_of_it(
+    text: str, expected: str
+) -> None:
+    assert _scrubbed(text, ODD_TOKEN) == expected
+
+
+@pytest.mark.parametrize(
+    ("secret_text", "kept"),
+    [
+        pytest.param(f"Bearer {ODD_TOKEN}", "QmVhcmVy", id="bearer_header"),
+        pytest.param(f"user:{ODD_TOKEN}", "dXNlcj", id="basic_credentials"),
+    ],
+)
+@pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])
+def test_scrubbed_removes_the_token_from_base64_at_any_alignment(
+    secret_text: str, kept: str, encode: Callable[[bytes], bytes]
+) -> None:
+    text = f"seen: {encode(secret_text.encode()).decode()} (echoed)"
+    scrubbed = _scrubbed(text, ODD_TOKEN)
+    assert shows_token(text)
+    assert shows_token(scrubbed) == []
+    assert scrubbed.startswith(f"seen: {kept}")
+    assert "***" in scrubbed
+    assert scrubbed.endswith(" (echoed)")
+
+
+def odd_token_client(script: Script) -> TrutoClient:
+    """A client whose API token is `ODD_TOKEN`, failing at once."""
+    clock = FakeClock()
+    return TrutoClient(
+        base_url=BASE,
+        api_token=ODD_TOKEN,
+        retry=NO_RETRY,
+        transport=httpx.MockTransport(script),
+        sleep=clock.sleep,
+        clock=clock,
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        pytest.param(
+            httpx.Response(400, text="x" * 186 + ODD_TOKEN + " was refused"),
+            "x" * 186 + "*** was refus…",
+            id="text_across_the_200_character_cut",
+        ),
+        pytest.param(
+            truto_error(400, "y" * 990 + ODD_TOKEN),
+            "y" * 990 + "***",
+            id="truto_message_across_the_1000_character_cut",
+        ),
+        pytest.param(
+            httpx.Response(
+                401, text=json.dumps({"detail": f"Bearer {ODD_TOKEN}"}).replace("/", "\\/")
+            ),
+            '{"detail": "Bearer ***"}',
+            id="json_escaping_slash",
+        ),
+        pytest.param(
+            httpx.Response(401, text=f'{{"echo": "{_json_unicode(ODD_TOKEN)}"}}'),
+            '{"echo": "***"}',
+            id="json_unicode_escapes",
+        ),
+        pytest.param(
+            httpx.Response(400, text=f"GET /check?api_token={quote(ODD_TOKEN, safe='')}"),
+            "GET /check?api_token=***",
+            id="percent_encoded",
+        ),
+    ],
+)
+def test_status_error_messages_are_scrubbed_before_they_are_cut(
+    answer: httpx.Response, message: str
+) -> None:
+    with pytest.raises(TrutoApiError) as info:
+        odd_token_client(Script(answer)).get_mcp_server(IA, MCP_ID)
+    assert info.value.message == message
+    assert shows_token(str(info.value)) == []
+
+
+def test_status_error_with_the_token_in_base64_shows_none_of_it() -> None:
+    header = base64.b64encode(f"Bearer {ODD_TOKEN}".encode()).decode()
+    answer = httpx.Response(400, text=f"proxy saw Authorization: {header}")
+    with pytest.raises(TrutoValidationError) as info:
+        odd_token_client(Script(answer)).get_mcp_server(IA, MCP_ID)
+    assert shows_token(str(info.value)) == []
+    assert "***" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param(httpx.ConnectError(f"proxy refused {quote(ODD_TOKEN)}"), id="connect"),
+        pytest.param(
+            _connect_error_caused_by(ssl.SSLError(1, f"bad peer for {ODD_TOKEN[4:20]}")),
+            id="tls",
+        ),
+        pytest.param(httpx.ReadError("x" * 190 + ODD_TOKEN), id="across_the_cut"),
+    ],
+)
+def test_transport_error_messages_and_their_causes_never_show_the_token(
+    failure: httpx.RequestError,
+) -> None:
+    with pytest.raises(TrutoTransportError) as info:
+        odd_token_client(Script(failure)).get_mcp_server(IA, MCP_ID)
+    traceback_text = "".join(traceback.format_exception(info.value))
+    assert shows_token(traceback_text) == []
+    assert "***" in str(info.value)
+
+
+# --- Retry-After never faster than the backoff ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "backoff", "wait"),
+    [
+        pytest.param(None, 0.4, 0.4, id="no_header_backoff"),
+        pytest.param(0.0, 0.4, 0.4, id="zero_backoff"),
+        pytest.param(0.001, 0.4, 0.4, id="tiny_backoff"),
+        pytest.param(-5.0, 0.4, 0.4, id="negative_backoff"),
+        pytest.param(0.0, 8.0, 8.0, id="zero_after_many_retries_backoff"),
+        pytest.param(3.0, 0.4, 3.0, id="larger_honoured"),
+        pytest.param(10.0, 8.0, 10.0, id="trutos_10_honoured"),
+        pytest.param(120.0, 0.4, 30.0, id="capped"),
+    ],
+)
+def test_retry_wait_honours_retry_after_but_never_waits_less_than_the_backoff(
+    retry_after: float | None, backoff: float, wait: float
+) -> None:
+    assert _retry_wait(retry_after, backoff, 30.0) == wait
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "0",
+        "0.001",
+        "-3",
+        format_datetime(datetime.now(timezone.utc) - timedelta(minutes=5), usegmt=True),
+    ],
+    ids=["zero", "tiny", "negative", "in_the_past"],
+)
+def test_429_with_retry_after_zero_or_in_the_past_waits_at_least_the_backoff(
+    monkeypatch: pytest.MonkeyPatch, header: str
+) -> None:
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
+    limited = truto_error(429, "slow down", **{"Retry-After": header})
+    script = Script(limited, limited, limited, ok())
+    client, clock = make_client(script, retry=RetryPolicy(base_delay=0.5, max_delay=8.0))
+    assert client.get_mcp_server(IA, MCP_ID) == OBJ
+    assert clock.waits == [0.5, 1.0, 2.0]
+
+
+def test_constant_429_with_retry_after_zero_sends_no_more_requests_than_the_backoff_allows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", random.Random(18).uniform)
+    clock = FakeClock()
+    sent: list[httpx.Request] = []
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        clock.now += 0.001  # each answer takes a millisecond
+        return truto_error(429, "slow down", **{"Retry-After": "0"})
+
+    client, _ = make_client(limited, clock=clock)
+    with (
+        client.operation(5.0, setting="truto:operationTimeoutSeconds"),
+        pytest.raises(TrutoDeadlineError),
+    ):
+        client.create_mcp_server(IA, {"name": "n"})
+    # Backoff waits of up to 0.5, 1, 2, 4 s...: a handful of attempts in 5 s, not thousands.
+    assert 3 <= len(sent) <= 15
+    assert all(wait > 0.0 for wait in clock.waits)
+
+
+# --- the operation timeout message -----------------------------------------------------------
+
+
+def test_operation_timeout_message_reports_the_time_since_the_operation_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
+    clock = FakeClock()
+
+    def slow_then_busy(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            clock.now += 4.0  # the first call of the operation takes 4 s
+            return ok()
+        return truto_error(503, "busy")
+
+    client, _ = make_client(slow_then_busy, clock=clock, retry=RetryPolicy(base_delay=1.0))
+    with client.operation(10.0, setting="truto:operationTimeoutSeconds"):
+        client.get_mcp_server(IA, MCP_ID)
+        with pytest.raises(TrutoDeadlineError) as info:
+            client.update_mcp_server(IA, MCP_ID, {"name": "m"})
+    # 4 s for the GET, then the PATCH waits 1 + 2 s; the next wait (4 s) would pass 10 s.
+    assert clock.waits == [1.0, 2.0]
+    assert str(info.value).startswith(
+        "operation timeout of 10 s (truto:operationTimeoutSeconds) ran out after 7.0 s"
+    )

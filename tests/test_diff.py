@@ -133,3 +133,52 @@ def test_patch_body_adds_config_to_a_server_without_one() -> None:
     olds = {**STATE}
     del olds["config"]
     assert patch_body(olds, desired()) == {"config": STATE["config"]}
+
+
+NEWER_OPTION = "some_new_option"
+"""A `config` option of a newer Truto, set in the dashboard, that this provider does not know."""
+
+
+def test_a_config_key_the_program_does_not_declare_is_sent_as_null_even_if_unknown() -> None:
+    live = {**STATE, "config": {**STATE["config"], NEWER_OPTION: "strict"}}
+    assert patch_body(live, desired()) == {"config": {**STATE["config"], NEWER_OPTION: None}}
+
+
+def merged(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """`config` after a PATCH by a Truto that merges it one level deep (null removes)."""
+    return {key: value for key, value in {**live, **sent}.items() if value is not None}
+
+
+def replaced(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """`config` after a PATCH by a Truto that replaces it with what was sent."""
+    return {key: value for key, value in sent.items() if value is not None}
+
+
+@pytest.mark.parametrize("truto_patch", [merged, replaced], ids=["merge", "replace"])
+@pytest.mark.parametrize(
+    "live",
+    [
+        pytest.param({}, id="live_empty"),
+        pytest.param({"methods": ["read"]}, id="live_known"),
+        pytest.param({"methods": ["read"], NEWER_OPTION: "strict"}, id="live_known_and_newer"),
+        pytest.param({NEWER_OPTION: False}, id="live_newer_only"),
+        pytest.param(
+            {"tags": ["hr"], "tool_exposure": "discovery", NEWER_OPTION: {"level": 2}},
+            id="live_newer_object",
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    "declared",
+    [
+        pytest.param(None, id="declared_none"),
+        pytest.param({"methods": ["read"]}, id="declared_methods"),
+        pytest.param({"tags": ["hr"], "require_api_token_auth": True}, id="declared_other"),
+    ],
+)
+def test_one_patch_leaves_truto_with_the_declared_config_whether_it_merges_or_replaces(
+    live: dict[str, Any], declared: dict[str, Any] | None, truto_patch: Any
+) -> None:
+    body = patch_body({**STATE, "config": live}, desired(config=declared))
+    after = truto_patch(live, body["config"]) if "config" in body else live
+    assert diff_inputs({"config": after}, {"config": declared}).changes == ()

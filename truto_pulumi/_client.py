@@ -2,14 +2,17 @@
 
 One `TrutoClient` wraps one `httpx.Client` (a keep-alive pool) and may be shared by threads.
 It maps error statuses to `truto_pulumi._errors`, retries what is safe to retry within a
-deadline, and never puts the API token or a response body into a log record.
+deadline, and never puts the API token or a response body into a log record. Every error
+message it builds is scrubbed of the token in any encoding (`_scrubbed`) before it is cut.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import random
+import re
 import socket
 import ssl
 import threading
@@ -70,8 +73,14 @@ _MAYBE_SENT_ERRORS: tuple[type[httpx.RequestError], ...] = (
     httpx.WriteError,
 )
 _MAX_TEXT = 200
+_MAX_MESSAGE = 1000
 _MIN_REQUEST_TIMEOUT = 0.05
 """Seconds an attempt gets at the least, even when the deadline is nearer."""
+_SCAN_LIMIT = 10_000
+"""Characters of an answer scanned for the API token: far more than any excerpt keeps."""
+_MIN_FRAGMENT = 8
+"""Consecutive characters of the API token (in any encoding) that are scrubbed wherever seen."""
+_SCRUBBED = "***"
 
 
 @dataclass(frozen=True)
@@ -115,9 +124,13 @@ class _Deadline:
     """On the client's clock."""
     timeout: float
     setting: str
+    started: float
+    """When the operation began, on the client's clock."""
 
-    def ran_out(self, elapsed: float) -> str:
+    def ran_out(self, now: float) -> str:
+        """Why the operation stops at `now`: its timeout, and how long it has run."""
         where = f" ({self.setting})" if self.setting else ""
+        elapsed = now - self.started
         return f"operation timeout of {self.timeout:g} s{where} ran out after {elapsed:.1f} s"
 
 
@@ -188,7 +201,8 @@ class TrutoClient:
         by one deadline `timeout` seconds from now. `setting` names what sets the timeout,
         for the error that reports it ran out."""
         previous: _Deadline | None = getattr(self._local, "deadline", None)
-        mine = _Deadline(self._clock() + timeout, timeout, setting)
+        now = self._clock()
+        mine = _Deadline(now + timeout, timeout, setting, started=now)
         self._local.deadline = previous if previous and previous.at <= mine.at else mine
         try:
             yield
@@ -237,15 +251,19 @@ class TrutoClient:
             page = self._object(response, "GET", path)
             result = page.get("result")
             if not isinstance(result, list) or not all(isinstance(i, dict) for i in result):
-                raise _bad_answer(response, "GET", path, "answer has no 'result' list of objects")
+                raise self._bad_answer(
+                    response, "GET", path, "answer has no 'result' list of objects"
+                )
             items.extend(result)
             next_cursor = page.get("next_cursor")
             if not next_cursor:
                 return items
             if not isinstance(next_cursor, str):
-                raise _bad_answer(response, "GET", path, "answer's 'next_cursor' is not a string")
+                raise self._bad_answer(
+                    response, "GET", path, "answer's 'next_cursor' is not a string"
+                )
             if next_cursor in seen:
-                raise _bad_answer(
+                raise self._bad_answer(
                     response, "GET", path, "pagination loops: the same next_cursor came twice"
                 )
             seen.add(next_cursor)
@@ -315,7 +333,7 @@ class TrutoClient:
             if self._clock() + outcome.wait > deadline:
                 if attempt == 1 and operation is None:
                     raise outcome.error from outcome.cause  # no retry: the failure speaks
-                spent = _time_spent(operation, self._clock() - first)
+                spent = _time_spent(operation, first, self._clock())
                 raise TrutoDeadlineError(
                     f"{spent} waiting on {method} {path} after {attempt} attempt(s): "
                     f"{outcome.error}",
@@ -347,7 +365,7 @@ class TrutoClient:
         try:
             self._limiter.acquire(deadline=deadline)
         except TimeoutError:
-            spent = _time_spent(operation, self._clock() - first)
+            spent = _time_spent(operation, first, self._clock())
             raise TrutoDeadlineError(
                 f"{spent} waiting for the client-side rate limit before {method} {path}",
                 method=method,
@@ -403,22 +421,21 @@ class TrutoClient:
         retryable = status in (
             _RETRYABLE_POST_STATUSES if method == "POST" else _RETRYABLE_STATUSES
         )
-        wait = (
-            min(error.retry_after, self._retry.max_retry_after)
-            if error.retry_after is not None
-            else self._retry.backoff(attempt - 1)
-        )
+        backoff = self._retry.backoff(attempt - 1)
+        wait = _retry_wait(error.retry_after, backoff, self._retry.max_retry_after)
         return _Failure(error, None, retryable, wait, f"status {status}")
 
     def _transport_failure(
         self, exc: httpx.RequestError, method: str, path: str, attempt: int
     ) -> _Failure:
+        _scrub_exception_chain(exc, self._token)
         permanent = _permanent_cause(exc)
         if permanent is not None:
-            detail = self._scrub(_truncate(str(permanent).strip() or type(permanent).__name__))
-            message = (
+            detail = _excerpt(str(permanent).strip() or type(permanent).__name__, self._token)
+            message = _scrubbed(
                 f"{_permanent_phrase(permanent)} {self.base_url} ({method} {path}): "
-                f"{detail}. Retrying cannot fix this: check truto:baseUrl"
+                f"{detail}. Retrying cannot fix this: check truto:baseUrl",
+                self._token,
             )
             error = TrutoTransportError(message, method=method, path=path, request_sent=False)
             return _Failure(error, exc, False, 0.0, type(exc).__name__)
@@ -442,7 +459,7 @@ class TrutoClient:
             status_code=status,
             method=method,
             path=path,
-            message=self._scrub(_error_message(response)),
+            message=_error_message(response, self._token),
             retry_after=retry_after,
         )
 
@@ -451,13 +468,15 @@ class TrutoClient:
     ) -> TrutoTransportError:
         request_sent = not isinstance(exc, _NOT_SENT_ERRORS)
         what = _transport_phrase(exc)
-        detail = self._scrub(_truncate(str(exc).strip() or type(exc).__name__))
+        detail = _excerpt(str(exc).strip() or type(exc).__name__, self._token)
         message = f"{what} {self.base_url} ({method} {path}): {detail}"
         if request_sent and method not in _IDEMPOTENT_METHODS:
             message += "; the request may have been applied"
         if attempts > 1:
             message += f" (gave up after {attempts} attempts)"
-        return TrutoTransportError(message, method=method, path=path, request_sent=request_sent)
+        return TrutoTransportError(
+            _scrubbed(message, self._token), method=method, path=path, request_sent=request_sent
+        )
 
     def _object(self, response: httpx.Response, method: str, path: str) -> dict[str, Any]:
         """The response body as a JSON object, or a server error saying it was not one."""
@@ -466,17 +485,33 @@ class TrutoClient:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise _bad_answer(response, method, path, "answer was not a JSON object")
+            raise self._bad_answer(response, method, path, "answer was not a JSON object")
         return body
 
-    def _scrub(self, text: str) -> str:
-        # Belt and braces: nothing we build includes the token, but echoed text might.
-        return text.replace(self._token, "***")
+    def _bad_answer(
+        self, response: httpx.Response, method: str, path: str, what: str
+    ) -> TrutoServerError:
+        """A 2xx answer this client cannot use, said without the API token."""
+        return TrutoServerError(
+            status_code=response.status_code,
+            method=method,
+            path=path,
+            message=_scrubbed(what, self._token),
+        )
 
 
-def _time_spent(operation: _Deadline | None, elapsed: float) -> str:
-    """How a call ran out of time: the operation's timeout, or the retry policy's."""
-    return operation.ran_out(elapsed) if operation is not None else f"gave up after {elapsed:.1f} s"
+def _time_spent(operation: _Deadline | None, first: float, now: float) -> str:
+    """How a call ran out of time: the operation's timeout (timed from the operation's start),
+    or the retry policy's (timed from the call's first attempt)."""
+    return operation.ran_out(now) if operation is not None else f"gave up after {now - first:.1f} s"
+
+
+def _retry_wait(retry_after: float | None, backoff: float, longest: float) -> float:
+    """Seconds before a retry: `Retry-After` up to `longest`, but never less than our own
+    backoff, so a `Retry-After` of 0 or in the past cannot make retries hammer Truto."""
+    if retry_after is None:
+        return backoff
+    return max(backoff, min(retry_after, longest))
 
 
 def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:
@@ -490,25 +525,138 @@ def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:
     return f"{path}/{quote(mcp_id, safe='')}"
 
 
-def _bad_answer(response: httpx.Response, method: str, path: str, what: str) -> TrutoServerError:
-    return TrutoServerError(
-        status_code=response.status_code, method=method, path=path, message=what
-    )
-
-
-def _error_message(response: httpx.Response) -> str:
-    """Truto's `message` field if the body is its error object, else a short body excerpt."""
+def _error_message(response: httpx.Response, secret: str) -> str:
+    """Truto's `message` field if the body is its error object, else a short body excerpt;
+    either without `secret`."""
     try:
         body = response.json()
     except ValueError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return _truncate(body["message"].strip(), 1000)
-    return _truncate(" ".join(response.text.split()))
+        return _excerpt(body["message"].strip(), secret, _MAX_MESSAGE)
+    return _excerpt(" ".join(response.text[:_SCAN_LIMIT].split()), secret)
+
+
+def _excerpt(text: str, secret: str, limit: int = _MAX_TEXT) -> str:
+    """`text` scrubbed of `secret`, then cut to `limit` characters: scrubbing first means a
+    cut can never leave a piece of the secret that is too short to be recognised."""
+    return _truncate(_scrubbed(text[:_SCAN_LIMIT], secret), limit)
 
 
 def _truncate(text: str, limit: int = _MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# One character as it may appear in echoed text: JSON-escaped (`\u002f`, `\/`, also escaped
+# twice), percent-encoded (also twice: `%252F`), an HTML character reference, or itself.
+_ENCODED_CHAR = re.compile(
+    r"\\+u(?P<json>[0-9a-fA-F]{4})"
+    r'|\\+(?P<escaped>[/\\"])'
+    r"|%(?:25)*(?P<percent>[0-9a-fA-F]{2})"
+    r"|&#(?P<decimal>[0-9]{1,7});"
+    r"|&#[xX](?P<hex>[0-9a-fA-F]{1,6});"
+    r"|(?P<plain>.)",
+    re.DOTALL,
+)
+
+
+def _plain_chars(text: str) -> list[tuple[int, int, str]]:
+    """`text` as (start, end, characters it may stand for), taking every character as itself."""
+    return [(i, i + 1, "+ " if char == "+" else char) for i, char in enumerate(text)]
+
+
+def _decoded_chars(text: str) -> list[tuple[int, int, str]]:
+    """`text` as (start, end, characters it may stand for), one entry per encoded character."""
+    units = []
+    for match in _ENCODED_CHAR.finditer(text):
+        plain = match["plain"]
+        if plain is not None:
+            chars = "+ " if plain == "+" else plain  # `+` is a space in a query string
+        elif match["escaped"] is not None:
+            chars = match["escaped"]
+        else:
+            number = match["json"] or match["percent"] or match["hex"]
+            code = int(number, 16) if number is not None else int(match["decimal"])
+            chars = chr(code) if code <= 0x10FFFF else ""
+        units.append((match.start(), match.end(), chars))
+    return units
+
+
+def _base64_cores(secret: str) -> list[str]:
+    """The base64 characters (standard and URL-safe) that encode `secret` and nothing else, at
+    each of the three byte alignments: `secret` inside any base64 text (`Bearer <token>`,
+    `user:<token>`) shows one of them."""
+    raw = secret.encode()
+    cores = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        # Character i carries bits 6i..6i+5: keep those inside the secret's bytes.
+        core = encoded[-(-8 * shift // 6) : (8 * (shift + len(raw)) - 6) // 6 + 1]
+        cores += [core, core.translate(str.maketrans("+/", "-_"))]
+    return cores
+
+
+def _fragment_spans(
+    units: list[tuple[int, int, str]], form: str, shortest: int
+) -> list[tuple[int, int]]:
+    """Character spans of `units` spelling `shortest` or more consecutive characters of `form`."""
+    offsets: dict[str, list[int]] = {}
+    for offset, char in enumerate(form):
+        offsets.setdefault(char, []).append(offset)
+    spans = []
+    for first, (start, _, chars) in enumerate(units):
+        longest = 0
+        for offset in {o for char in chars for o in offsets.get(char, ())}:
+            length = 1
+            while (
+                offset + length < len(form)
+                and first + length < len(units)
+                and form[offset + length] in units[first + length][2]
+            ):
+                length += 1
+            longest = max(longest, length)
+        if longest >= shortest:
+            spans.append((start, units[first + longest - 1][1]))
+    return spans
+
+
+def _scrubbed(text: str, secret: str) -> str:
+    """`text` with `secret` replaced by `***`: verbatim, JSON-, percent- or HTML-encoded, or in
+    base64, and likewise every run of `_MIN_FRAGMENT` or more of its characters."""
+    if not secret or not text:
+        return text
+    shortest = min(_MIN_FRAGMENT, len(secret))
+    spans = _fragment_spans(_plain_chars(text), secret, shortest)  # a secret holding `%41`
+    decoded = _decoded_chars(text)
+    spans += _fragment_spans(decoded, secret, shortest)
+    shortest_base64 = -(-_MIN_FRAGMENT * 4 // 3)
+    for core in _base64_cores(secret):
+        if len(core) >= shortest_base64:
+            spans += _fragment_spans(decoded, core, shortest_base64)
+    if not spans:
+        return text
+    pieces, done = [], 0
+    for start, end in sorted(spans):
+        if end <= done:
+            continue
+        if start >= done:
+            pieces += [text[done:start], _SCRUBBED]
+        done = end
+    return "".join([*pieces, text[done:]])
+
+
+def _scrub_exception_chain(exc: BaseException, secret: str) -> None:
+    """Scrub `secret` from the arguments of `exc` and of its causes: a traceback prints them."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(
+            _scrubbed(arg, secret) if isinstance(arg, str) else arg for arg in current.args
+        )
+        if isinstance(current, OSError) and isinstance(current.strerror, str):
+            current.strerror = _scrubbed(current.strerror, secret)  # what str() shows
+        current = current.__cause__ or current.__context__
 
 
 def _parse_retry_after(value: str | None) -> float | None:

@@ -4,6 +4,8 @@ Pure functions, no I/O. Only the inputs that describe the server are compared (n
 `adopt_id`, which matters only at create), in canonical form: methods and
 tags as sets, timestamps as instants, an empty `config` the same as none. An unknown value is a
 change; on `integrated_account_id` it forces a replacement, as any real change there does.
+A `config` key the program does not declare is removed, also one this provider does not know
+(an option of a newer Truto set in the dashboard): the program is the whole desired `config`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._inputs import CONFIG_KEYS, DIFFED_KEYS, canonical_config, contains_unknown, parse_timestamp
+from ._inputs import DIFFED_KEYS, canonical_config, contains_unknown, parse_timestamp
 
 __all__ = [
     "PATCHABLE_KEYS",
@@ -46,8 +48,9 @@ def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> InputDiff:
 def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
     """The PATCH body that takes a server from `olds` to `news`: only the fields that changed.
 
-    A changed `config` is sent whole, with `null` for every key the user removed, which gives
-    the intended result whether Truto replaces `config` or merges it one level deep.
+    A changed `config` is sent whole, with `null` for every key the server has that `news` does
+    not declare (known or not), which gives the intended result whether Truto replaces `config`
+    or merges it one level deep.
     A removed `expires_at` is sent as `null`, which clears the expiry.
     """
     body: dict[str, Any] = {}
@@ -60,12 +63,11 @@ def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, An
 
 
 def _config_patch(old: Any, new: Any) -> dict[str, Any]:
+    """The whole desired `config`, and `null` for each key of the old one it does not declare."""
     desired = dict(canonical_config(new) or {})
     previous = canonical_config(old) or {}
-    for key in CONFIG_KEYS:
-        if key in previous and key not in desired:
-            desired[key] = None
-    return desired
+    removed = {key: None for key in previous if key not in desired}
+    return {**desired, **removed}
 
 
 def _differs(key: str, old: Any, new: Any) -> bool:

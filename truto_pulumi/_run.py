@@ -3,15 +3,29 @@
 The engine serves every TrutoMcpServer of a stack from one configured provider instance, on
 several threads at once. This object is made by `configure` and holds what those threads share:
 the HTTP client (opened at the first operation, so preview never loads httpx), the ids held by
-resources of the stack, the servers adopted during this run, and the creates under way.
+resources of the stack, the servers adopted during this run, the creates under way, and which
+creates replace a resource of the stack.
+
+A replacement's Create looks like a first Create to a dynamic provider: the host passes it
+neither the URN (the provider reads it from the host's request) nor the old state. For `pulumi
+up --replace <urn>` the engine calls Check without olds, then Create, then deletes the old
+resource (pulumi/pulumi `pkg/resource/deploy/step_generator.go`, `isTargetedReplace`); every
+other replacement first calls Check with the old inputs, and a refresh calls Read. So a create
+replaces a resource when its URN had such a call in this run, or when the `pulumi` command
+that runs this host replaces it (`--replace`, `--target-replace`, or their PULUMI_OPTION_*
+variables). A resource marked by `pulumi state taint` shows neither, unless the run refreshes it.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._settings import ProviderSettings
@@ -19,7 +33,13 @@ from ._settings import ProviderSettings
 if TYPE_CHECKING:
     from ._client import TrutoClient
 
-__all__ = ["RunState"]
+__all__ = ["RunState", "cli_command_line", "replace_targets", "urn_matches"]
+
+_REPLACE_FLAGS = ("--replace", "--target-replace")
+_REPLACE_ENV = ("PULUMI_OPTION_REPLACE", "PULUMI_OPTION_TARGET_REPLACE")
+"""The CLI reads a flag from PULUMI_OPTION_<FLAG> too; a list there is comma-separated."""
+_ANCESTORS = 8
+"""How far up the process tree the `pulumi` command is looked for (host, shell script, CLI)."""
 
 
 class RunState:
@@ -31,7 +51,10 @@ class RunState:
         self._client: TrutoClient | None = None
         self._held: set[str] = set()
         self._adopted: dict[str, str] = {}
+        self._adopting_urns: dict[str, str] = {}
         self._creating: Counter[tuple[str, str]] = Counter()
+        self._with_state: set[str] = set()
+        self._replace_targets: tuple[str, ...] | None = None
 
     def client(self) -> TrutoClient:
         """The one HTTP client of this process, opened on first use."""
@@ -66,6 +89,7 @@ class RunState:
         with self._lock:
             self._held.discard(server_id)
             self._adopted.pop(server_id, None)
+            self._adopting_urns.pop(server_id, None)
 
     def held(self) -> frozenset[str]:
         with self._lock:
@@ -73,8 +97,8 @@ class RunState:
 
     # --- adoption ----------------------------------------------------------------------------
 
-    def reserve_adoption(self, server_id: str, holder: str) -> str | None:
-        """Claim `server_id` for the resource described by `holder`, atomically.
+    def reserve_adoption(self, server_id: str, holder: str, urn: str | None = None) -> str | None:
+        """Claim `server_id` for the resource described by `holder` (URN `urn`), atomically.
 
         Returns None when the claim succeeded, else why it cannot be taken.
         """
@@ -84,6 +108,8 @@ class RunState:
             if server_id in self._held:
                 return "a resource of this stack already manages it"
             self._adopted[server_id] = holder
+            if urn is not None:
+                self._adopting_urns[server_id] = urn
             self._held.add(server_id)
             return None
 
@@ -95,6 +121,35 @@ class RunState:
         """Who adopted `server_id` during this run, if anyone did."""
         with self._lock:
             return self._adopted.get(server_id)
+
+    def readopted(self, server_id: str, urn: str | None) -> bool:
+        """Whether `server_id` was adopted in this run by the resource `urn` itself: its
+        replacement took the old server over again instead of making a new one."""
+        with self._lock:
+            return urn is not None and self._adopting_urns.get(server_id) == urn
+
+    # --- replacements ------------------------------------------------------------------------
+
+    def note_state(self, urn: str | None) -> None:
+        """Note that resource `urn` has a state in the stack (the engine sent its old inputs in
+        a Check, or read it for a refresh)."""
+        if urn is not None:
+            with self._lock:
+                self._with_state.add(urn)
+
+    def replaces(self, urn: str | None) -> bool:
+        """Whether a Create for `urn` replaces a resource of the stack, rather than adding it."""
+        if urn is None:
+            return False
+        with self._lock:
+            if urn in self._with_state:
+                return True
+            targets = self._replace_targets
+        if targets is None:  # read once per run, outside the lock: `ps` may be slow
+            targets = replace_targets(cli_command_line(os.getppid()), os.environ)
+            with self._lock:
+                self._replace_targets = targets
+        return any(urn_matches(target, urn) for target in targets)
 
     # --- creates under way -------------------------------------------------------------------
 
@@ -116,3 +171,87 @@ class RunState:
         """How many creates of `name` under `account_id` run right now, the caller's included."""
         with self._lock:
             return self._creating[(account_id, name)]
+
+
+# --- the `pulumi` command of this run ----------------------------------------------------------
+
+
+def replace_targets(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The URNs (or globs) a `pulumi` command replaces: its `--replace` and `--target-replace`
+    flags, and the PULUMI_OPTION_* variables that stand for them."""
+    found: list[str] = []
+    for index, arg in enumerate(argv):
+        flag, equals, value = arg.partition("=")
+        if flag in _REPLACE_FLAGS:
+            following = argv[index + 1] if index + 1 < len(argv) else ""
+            found.append(value if equals else following)
+    for name in _REPLACE_ENV:
+        found.extend(environ.get(name, "").split(","))
+    return tuple(target for target in found if target)
+
+
+def urn_matches(target: str, urn: str) -> bool:
+    """Whether `urn` is `target`, or matches it as the engine reads a glob: `*` within one part
+    of the URN (no `:`), `**` across parts (`deploy.UrnTargets`)."""
+    if "*" not in target:
+        return target == urn
+    parts = (
+        "[^:]*".join(re.escape(piece) for piece in segment.split("*"))
+        for segment in target.split("**")
+    )
+    return re.fullmatch(".*".join(parts), urn, flags=re.DOTALL) is not None
+
+
+def cli_command_line(pid: int, *, proc: Path = Path("/proc")) -> list[str]:
+    """The arguments of the nearest `pulumi` process among `pid` and its ancestors (the CLI
+    that started this provider host), or [] when there is none or it cannot be read."""
+    for _ in range(_ANCESTORS):
+        found = _process(pid, proc)
+        if found is None:
+            return []
+        parent, argv = found
+        if argv and _program_name(argv[0]) == "pulumi":
+            return argv
+        if parent <= 0:
+            return []
+        pid = parent
+    return []
+
+
+def _process(pid: int, proc: Path) -> tuple[int, list[str]] | None:
+    """A process's parent id and arguments: from /proc (Linux), else from `ps` (macOS, BSD)."""
+    try:
+        raw = (proc / str(pid) / "cmdline").read_bytes()
+        stat = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return _ps_process(pid)
+    try:
+        parent = int(stat.rpartition(")")[2].split()[1])  # "pid (name) state ppid ..."
+    except (IndexError, ValueError):
+        return None
+    raw = raw[:-1] if raw.endswith(b"\0") else raw
+    return parent, [arg.decode(errors="replace") for arg in raw.split(b"\0")]
+
+
+def _ps_process(pid: int) -> tuple[int, list[str]] | None:
+    """`_process` through `ps`, which joins the arguments with spaces (URNs have none)."""
+    try:
+        done = subprocess.run(
+            ["ps", "-o", "ppid=", "-o", "args=", "-p", str(pid)],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parent, _, args = done.stdout.strip().partition(" ")
+    if done.returncode != 0 or not parent.isdigit():
+        return None
+    return int(parent), args.split()
+
+
+def _program_name(path: str) -> str:
+    """A program's name without folder or `.exe`: `/usr/local/bin/pulumi` -> `pulumi`."""
+    name = re.split(r"[\\/]", path)[-1]
+    return name[: -len(".exe")] if name.lower().endswith(".exe") else name

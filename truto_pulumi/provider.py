@@ -9,6 +9,7 @@ Keep the import path `truto_pulumi.provider.TrutoMcpServerProvider` stable: old 
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Mapping
@@ -52,6 +53,13 @@ _SECRET_OUTPUTS = ("token", "url")
 
 _SERVER_OUTPUTS = ("created_at", "updated_at", "created_by")
 """Outputs Truto sets on every answer."""
+
+_DERIVED_OUTPUTS = ("token_known",)
+"""Outputs every create, read and update writes without asking Truto: a state that lacks one was
+written by an earlier release, and the next `up` (or `refresh`) fills it in."""
+
+_HOST_FRAMES = 8
+"""How far up the call stack `_request_urn` looks for the host's request."""
 
 _log = logging.getLogger("truto_pulumi.provider")
 
@@ -106,6 +114,8 @@ class TrutoMcpServerProvider(ResourceProvider):
         if self._run is None:
             problem = self._config_problem
             failures.append(CheckFailure(problem.setting or API_TOKEN_KEY, str(problem)))
+        elif olds:  # the engine sends olds only for a resource of the stack: see `_run`
+            self._run.note_state(_request_urn())
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -121,19 +131,20 @@ class TrutoMcpServerProvider(ResourceProvider):
             self._run.hold(id_)
         result = diff_inputs(olds, news)
         return DiffResult(
-            changes=bool(result.changes),
+            changes=bool(result.changes or _missing_outputs(olds)),
             replaces=list(result.replaces),
             delete_before_replace=False,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Create the server (or take over `adopt_id`); keep the `token` and `url` Truto
-        reveals only in a create's answer."""
+        """Create the server, or take over `adopt_id` for a resource entering the stack (a
+        replacement makes a new one); keep the `token` and `url` only a create's answer has."""
         inputs = _managed(props)
         run, client = self._operation()
+        urn = _request_urn()
         with _deadline(client, run):
-            if "adopt_id" in inputs:
-                server = self._adopt(run, client, inputs)
+            if "adopt_id" in inputs and not run.replaces(urn):
+                server = self._adopt(run, client, inputs, urn)
                 secrets: Mapping[str, Any] = {"token_known": False}
             else:
                 account_id = str(inputs["integrated_account_id"])
@@ -171,6 +182,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             run.release(id_)
             return ReadResult(None, {})
         run.hold(id_)
+        run.note_state(_request_urn())  # a resource dropped above enters the stack anew
         inputs = _live_inputs(server, account_id)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
@@ -204,6 +216,18 @@ class TrutoMcpServerProvider(ResourceProvider):
         adopted during this run is left to it."""
         run, client = self._operation()
         adopter = run.adopted_by(id_)
+        urn = _request_urn()
+        if adopter is not None and run.readopted(id_, urn):
+            _log.warning(
+                "MCP server %s was NOT rotated: the replacement of %s took it over again "
+                "because the program declares adopt_id, so it is kept and its token and url "
+                "stay unknown. To rotate it, remove adopt_id from the program, then run "
+                "`pulumi up --replace %s`",
+                id_,
+                urn,
+                urn,
+            )
+            return
         if adopter is not None:
             _log.warning(
                 "MCP server %s is not deleted: %s adopted it in this run and manages it now; "
@@ -225,19 +249,19 @@ class TrutoMcpServerProvider(ResourceProvider):
     # --- adoption --------------------------------------------------------------------------
 
     def _adopt(
-        self, run: RunState, client: TrutoClient, inputs: Mapping[str, Any]
+        self, run: RunState, client: TrutoClient, inputs: Mapping[str, Any], urn: str | None
     ) -> dict[str, Any]:
         """Take over an existing server: PATCH only what differs from the declared inputs."""
         account_id = str(inputs["integrated_account_id"])
         adopt_id = str(inputs["adopt_id"])
         holder = f"the resource declaring adopt_id={adopt_id} (name {inputs['name']!r})"
-        problem = run.reserve_adoption(adopt_id, holder)
+        problem = run.reserve_adoption(adopt_id, holder, urn)
         if problem is not None:
             raise TrutoConfigError(
                 f"cannot adopt MCP server {adopt_id}: {problem}, and two resources cannot "
                 "manage one server. To move a server to a new resource name, use the "
-                "`aliases` resource option; to rotate an adopted server, remove adopt_id, then "
-                "run `pulumi up --replace <urn>`"
+                "`aliases` resource option; to rotate an adopted server, run `pulumi up "
+                "--replace <urn>`"
             )
         try:
             try:
@@ -270,6 +294,23 @@ class TrutoMcpServerProvider(ResourceProvider):
             problem = self._config_problem
             raise TrutoConfigError(str(problem), setting=problem.setting)
         return self._run, self._run.client()
+
+
+def _request_urn() -> str | None:
+    """The URN of the engine request this thread serves. The Python host never passes it to the
+    provider, but its servicer method (`Create(self, request, context)`) holds the request."""
+    frame = inspect.currentframe()
+    try:
+        for _ in range(_HOST_FRAMES):
+            if frame is None:
+                return None
+            urn = getattr(frame.f_locals.get("request"), "urn", None)
+            if isinstance(urn, str) and urn.startswith("urn:pulumi:"):
+                return urn
+            frame = frame.f_back
+        return None
+    finally:
+        del frame  # a frame held in a local would keep the whole stack alive
 
 
 def _deadline(client: TrutoClient, run: RunState) -> AbstractContextManager[None]:
@@ -311,12 +352,28 @@ def _live_inputs(server: Mapping[str, Any], account_id: str) -> dict[str, Any]:
 def _outputs(
     inputs: Mapping[str, Any], server: Mapping[str, Any], secrets: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Outputs: the managed inputs as given, server-set fields, and the create-only secrets."""
+    """Outputs: the managed inputs as given, server-set fields, the create-only secrets and
+    `token_known`."""
     outputs = dict(inputs)
     for key in _SERVER_OUTPUTS:
         if server.get(key) is not None:
             outputs[key] = server[key]
-    for key in (*_SECRET_OUTPUTS, "token_known"):
+    for key in _SECRET_OUTPUTS:
         if secrets.get(key) is not None:
             outputs[key] = secrets[key]
+    outputs["token_known"] = _token_known(secrets)
     return outputs
+
+
+def _token_known(secrets: Mapping[str, Any]) -> bool:
+    """`token_known` as recorded; for a state of a release before it, whether token and url
+    are there (that release only ever created servers)."""
+    recorded = secrets.get("token_known")
+    if isinstance(recorded, bool):
+        return recorded
+    return all(isinstance(secrets.get(key), str) and secrets[key] for key in _SECRET_OUTPUTS)
+
+
+def _missing_outputs(olds: Mapping[str, Any]) -> tuple[str, ...]:
+    """The outputs this release always writes that a resource's state lacks (an older release's)."""
+    return tuple(key for key in _DERIVED_OUTPUTS if key not in olds)

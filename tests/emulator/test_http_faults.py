@@ -51,6 +51,27 @@ def test_injected_status_answers_the_error_body_without_acting(
     assert [s["id"] for s in emu.servers()] == [server_id]
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("<html><body>Bad gateway</body></html>", "text/plain; charset=utf-8"),
+        ('{"detail": "echo of https:\\/\\/example.test\\/x"}', "application/json"),
+    ],
+)
+def test_injected_status_with_body_answers_that_raw_text_without_acting(
+    emu: Emulator, api: httpx.Client, account: str, body: str, content_type: str
+) -> None:
+    emu.inject(method="POST", status=502, body=body)
+
+    response = api.post(mcp_path(account), json={"name": "x"})
+
+    assert response.status_code == 502
+    assert response.text == body
+    assert response.headers["content-type"] == content_type
+    assert emu.servers() == []
+    assert emu.journal()[0]["fault"] == {"status": 502, "body": body}
+
+
 def test_fault_applies_times_then_stops_and_filters_on_method_and_path_regex(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
@@ -154,6 +175,8 @@ def test_lose_answer_with_status_acts_then_answers_that_status(
         {"drop": True, "status": 500},
         {"drop": True, "lose_answer": True},
         {"retry_after": 1},
+        {"body": "no status"},
+        {"status": 400, "body": {"not": "text"}},
         {"delay": -1},
         {"explode": True},
     ],

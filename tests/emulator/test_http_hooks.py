@@ -115,6 +115,7 @@ def test_reset_forgets_servers_journal_faults_and_runtime_settings(
     emu.inject(status=500)
     emu.set_latency(5.0)
     emu.set_rate_limit(1, 10)
+    httpx.post(f"{emu.url}/_emulator/config-rules", json={"patch": "replace"})
 
     emu.reset()
 
@@ -123,6 +124,10 @@ def test_reset_forgets_servers_journal_faults_and_runtime_settings(
     assert emu.faults() == []
     assert httpx.get(f"{emu.url}/_emulator/latency").json() == {"seconds": 0.0}
     assert httpx.get(f"{emu.url}/_emulator/rate-limit").json()["requests"] is None
+    assert httpx.get(f"{emu.url}/_emulator/config-rules").json() == {
+        "patch": "merge",
+        "newer_keys": [],
+    }
     assert [api.get(mcp_path(account)).status_code for _ in range(2)] == [200, 200]
 
 
@@ -167,6 +172,20 @@ def test_rate_limit_given_to_the_constructor_is_enforced_per_window() -> None:
     assert after_window.status_code == 200
 
 
+def test_config_rules_hook_makes_patch_replace_config_and_accept_a_newer_option(
+    emu: Emulator, api: httpx.Client, account: str
+) -> None:
+    rules = {"patch": "replace", "newer_keys": ["some_new_option"]}
+    assert httpx.post(f"{emu.url}/_emulator/config-rules", json=rules).json() == rules
+    server = api.post(mcp_path(account), json={"name": "x", "config": {"tags": ["hr"]}}).json()
+    emu.edit_server(server["id"], config={"tags": ["hr"], "some_new_option": "strict"})
+
+    patched = api.patch(f"{mcp_path(account)}/{server['id']}", json={"config": {"tags": ["crm"]}})
+
+    assert patched.json()["config"] == {"tags": ["crm"]}
+    assert httpx.get(f"{emu.url}/_emulator/config-rules").json() == rules
+
+
 @pytest.mark.parametrize(
     ("hook", "body"),
     [
@@ -175,6 +194,7 @@ def test_rate_limit_given_to_the_constructor_is_enforced_per_window() -> None:
         ("rate-limit", {"requests": 0, "per_seconds": 10}),
         ("rate-limit", {"requests": 5, "per_seconds": 0}),
         ("rate-limit", [5, 10]),
+        ("config-rules", {"patch": "overwrite"}),
     ],
 )
 def test_setting_hooks_reject_invalid_values_with_400(

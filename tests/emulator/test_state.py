@@ -12,6 +12,7 @@ import pytest
 from truto_pulumi.emulator._state import (
     EMULATOR_USER_ID,
     BadRequestError,
+    ConfigRules,
     NotFoundError,
     Store,
     format_timestamp,
@@ -435,6 +436,59 @@ def test_returned_records_are_copies_that_cannot_change_the_store(store: Store) 
     server.config["tags"].append("leak")
 
     assert store.get(ACCOUNT, server.id).config == {"tags": ["crm"]}
+
+
+# ------------------------------------------------------------------ config rules
+
+NEWER = ConfigRules(newer_keys=frozenset({"some_new_option"}))
+"""A newer Truto: it knows a `config` option the provider does not."""
+
+
+def test_a_newer_truto_keeps_its_option_set_in_the_dashboard_and_null_removes_it(
+    store: Store,
+) -> None:
+    store.config_rules = NEWER
+    server = store.create(ACCOUNT, {"name": "x", "config": {"methods": ["read"]}})
+    store.edit(server.id, {"config": {"methods": ["read"], "some_new_option": {"level": 2}}})
+
+    kept = store.update(ACCOUNT, server.id, {"config": {"methods": ["write"]}})
+    removed = store.update(ACCOUNT, server.id, {"config": {"some_new_option": None}})
+
+    assert kept.config == {"methods": ["write"], "some_new_option": {"level": 2}}
+    assert removed.config == {"methods": ["write"]}
+
+
+def test_a_truto_whose_patch_replaces_config_drops_every_key_not_sent(store: Store) -> None:
+    store.config_rules = ConfigRules(patch="replace", newer_keys=NEWER.newer_keys)
+    server = store.create(ACCOUNT, {"name": "x", "config": {**STORED_CONFIG, "some_new_option": 1}})
+
+    updated = store.update(ACCOUNT, server.id, {"config": {"tags": ["hr"], "methods": None}})
+    renamed = store.update(ACCOUNT, server.id, {"name": "y"})
+
+    assert updated.config == {"tags": ["hr"]}
+    assert renamed.config == {"tags": ["hr"]}
+
+
+def test_by_default_truto_knows_no_newer_config_option(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "x"})
+
+    with pytest.raises(BadRequestError, match=r"config\.some_new_option is not a known"):
+        store.edit(server.id, {"config": {"some_new_option": True}})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"patch": "overwrite"}, "patch must be one of merge, replace"),
+        ({"newer_keys": "some_new_option"}, "newer_keys must be an array"),
+        ({"newer_keys": ["tags"]}, "must not name a known config key"),
+        ({"merge": True}, "unknown field(s): merge"),
+        ([], "request body must be a JSON object"),
+    ],
+)
+def test_config_rules_reject_what_they_cannot_mean(body: Any, message: str) -> None:
+    with pytest.raises(BadRequestError, match=re.escape(message)):
+        ConfigRules.from_json(body)
 
 
 # ------------------------------------------------------------------ timestamps

@@ -14,7 +14,8 @@ Needs the `emulator` extra (starlette, uvicorn). In tests::
 
 From a shell: ``python -m truto_pulumi.emulator --port 8787 --token T`` (or ``truto-emulator``).
 As an ASGI app: ``create_app(token="T")``. Test hooks live under ``/_emulator/`` (no auth):
-``journal``, ``faults``, ``servers``, ``reset``, ``latency``, ``rate-limit``, ``health``.
+``journal``, ``faults``, ``servers``, ``reset``, ``latency``, ``rate-limit``, ``config-rules``,
+``health``.
 """
 
 from __future__ import annotations

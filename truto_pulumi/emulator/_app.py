@@ -22,7 +22,15 @@ from ._hooks import HOOK_PREFIX
 from ._journal import Journal
 from ._protocol import drop_connection
 from ._ratelimit import SlidingWindowLog
-from ._state import BadRequestError, EmulatorError, JSONObject, NotFoundError, Store, parse_limit
+from ._state import (
+    BadRequestError,
+    ConfigRules,
+    EmulatorError,
+    JSONObject,
+    NotFoundError,
+    Store,
+    parse_limit,
+)
 
 _COLLECTION = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp")
 _ITEM = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp/(?P<id>[^/]+)")
@@ -92,6 +100,7 @@ class Emulation:
     def reset(self) -> None:
         """Back to the state right after construction (settings included)."""
         self.store.clear()
+        self.store.config_rules = ConfigRules()
         self.journal.clear()
         self.faults.clear()
         self.latency = self._initial_latency
@@ -209,9 +218,19 @@ class ApiEndpoint:
         raise NotFoundError(f"Route {method} {path} not found")
 
 
-def _injected(action: FaultAction) -> JSONResponse:
+def _injected(action: FaultAction) -> Response:
+    """The answer of an injected status: Truto's error body, or the action's own `body`."""
     status = action.status if action.status is not None else 500
-    return error_response(status, "Injected fault", action.retry_after_header())
+    headers = action.retry_after_header()
+    if action.body is None:
+        return error_response(status, "Injected fault", headers)
+    try:
+        json.loads(action.body)
+    except ValueError:
+        media_type = "text/plain; charset=utf-8"
+    else:
+        media_type = "application/json"
+    return Response(action.body, status_code=status, headers=headers, media_type=media_type)
 
 
 def _method_not_allowed(allow: str) -> JSONResponse:
@@ -234,6 +253,7 @@ class Hooks:
             Route("/reset", self.reset, methods=["POST"]),
             Route("/latency", self.latency, methods=["GET", "POST"]),
             Route("/rate-limit", self.rate_limit, methods=["GET", "POST"]),
+            Route("/config-rules", self.config_rules, methods=["GET", "POST"]),
         ]
 
     async def health(self, request: Request) -> Response:
@@ -307,6 +327,13 @@ class Hooks:
             "per_seconds": None if limiter is None else limiter.per_seconds,
         }
         return JSONResponse(settings)
+
+    async def config_rules(self, request: Request) -> Response:
+        """How PATCH treats `config` (`merge` or `replace`) and the options of a newer Truto."""
+        if request.method == "POST":
+            body = _parse_json_body(await request.body())
+            self.emu.store.config_rules = ConfigRules.from_json(body)
+        return JSONResponse(self.emu.store.config_rules.to_json())
 
 
 async def _on_emulator_error(request: Request, exc: Exception) -> Response:

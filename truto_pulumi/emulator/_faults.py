@@ -9,6 +9,8 @@ Actions (keys may be combined as listed; `delay` combines with all of them):
 
 - `{"status": 503}`: answer that status (400..599) with the usual error body, without acting.
   `{"status": 429, "retry_after": 1}` also sends `Retry-After: 1`.
+  `{"status": 400, "body": "<text>"}` answers that text as the body instead (JSON's content
+  type when the text is JSON, else plain text), e.g. a proxy's page or an echo of the request.
 - `{"delay": 0.5}`: wait that many seconds, then act and answer normally.
 - `{"drop": true}`: close the connection without any HTTP answer, without acting.
 - `{"lose_answer": true}`: act for real (e.g. create the server), then close the connection
@@ -28,13 +30,14 @@ from dataclasses import dataclass
 
 from ._state import BadRequestError, JSONObject
 
-_ACTION_KEYS = ("status", "retry_after", "delay", "drop", "lose_answer", "act_after")
+_ACTION_KEYS = ("status", "retry_after", "body", "delay", "drop", "lose_answer", "act_after")
 
 
 @dataclass(frozen=True)
 class FaultAction:
     status: int | None = None
     retry_after: float | None = None
+    body: str | None = None
     delay: float = 0.0
     drop: bool = False
     lose_answer: bool = False
@@ -46,6 +49,8 @@ class FaultAction:
             body["status"] = self.status
         if self.retry_after is not None:
             body["retry_after"] = self.retry_after
+        if self.body is not None:
+            body["body"] = self.body
         if self.delay:
             body["delay"] = self.delay
         if self.drop:
@@ -88,10 +93,14 @@ def parse_action(value: object) -> FaultAction:
     ):
         raise BadRequestError("action.status must be an integer between 400 and 599")
     retry_after = value.get("retry_after")
+    body = value.get("body")
+    if body is not None and not isinstance(body, str):
+        raise BadRequestError("action.body must be a string (the raw answer body)")
     act_after = value.get("act_after")
     action = FaultAction(
         status=status,
         retry_after=None if retry_after is None else _number(retry_after, "action.retry_after"),
+        body=body,
         delay=_number(value.get("delay", 0), "action.delay"),
         drop=_flag(value.get("drop", False), "action.drop"),
         lose_answer=_flag(value.get("lose_answer", False), "action.lose_answer"),
@@ -105,6 +114,8 @@ def parse_action(value: object) -> FaultAction:
         raise BadRequestError("action.act_after needs status or drop, and no lose_answer")
     if action.retry_after is not None and action.status is None:
         raise BadRequestError("action.retry_after needs action.status")
+    if action.body is not None and action.status is None:
+        raise BadRequestError("action.body needs action.status")
     if not (action.delay or action.drop or action.lose_answer or action.status is not None):
         raise BadRequestError("action needs at least one of status, delay, drop, lose_answer")
     return action

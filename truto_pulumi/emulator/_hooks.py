@@ -3,6 +3,7 @@ emulator runs (in a thread of the test, or in a process of its own)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +100,11 @@ class EmulatorHooks:
     def set_latency(self, seconds: float) -> None:
         """Seconds added to every API answer from now on."""
         self._hook("POST", "/latency", {"seconds": seconds})
+
+    def set_config_rules(self, *, patch: str = "merge", newer_keys: Sequence[str] = ()) -> None:
+        """How PATCH treats `config` (`merge` or `replace`), and the options of a newer Truto
+        (`newer_keys`) that are accepted and kept though this provider does not know them."""
+        self._hook("POST", "/config-rules", {"patch": patch, "newer_keys": list(newer_keys)})
 
     def set_rate_limit(self, requests: int | None, per_seconds: float = 10.0) -> None:
         """Enforce `requests` per `per_seconds` per token (429 beyond); None disables it."""

@@ -34,6 +34,8 @@ EMULATOR_USER_ID = "5f1c0a3e-7b1d-4c52-9d3e-2a6f1e0b9c41"
 TOOL_EXPOSURES = ("all", "discovery")
 KNOWN_CONFIG_FIELDS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
 BODY_KEYS = ("name", "config", "expires_at")
+CONFIG_PATCHES = ("merge", "replace")
+NO_NEWER_KEYS: frozenset[str] = frozenset()
 
 _TIMESTAMP_SHAPE = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?"
@@ -115,8 +117,12 @@ def _validate_string_list(key: str, value: object) -> list[str]:
     return list(value)
 
 
-def validate_config_entry(key: str, value: object) -> object:
-    """Validate one non-null `config` key; unknown keys are rejected."""
+def validate_config_entry(
+    key: str, value: object, newer_keys: frozenset[str] = NO_NEWER_KEYS
+) -> object:
+    """Validate one non-null `config` key: unknown keys are rejected, `newer_keys` kept as sent."""
+    if key in newer_keys:
+        return copy.deepcopy(value)
     if key in ("methods", "tags"):
         return _validate_string_list(key, value)
     if key == "tool_exposure":
@@ -140,15 +146,17 @@ def _require_object(value: object, what: str) -> JSONObject:
     return value
 
 
-def validate_config(value: object) -> JSONObject:
+def validate_config(value: object, newer_keys: frozenset[str] = NO_NEWER_KEYS) -> JSONObject:
     """A whole `config` as sent on create: `null`/omitted means `{}`; `null` keys are dropped."""
     if value is None:
         return {}
     config = _require_object(value, "config")
-    return {k: validate_config_entry(k, v) for k, v in config.items() if v is not None}
+    return {k: validate_config_entry(k, v, newer_keys) for k, v in config.items() if v is not None}
 
 
-def merge_config(stored: JSONObject, patch: object) -> JSONObject:
+def merge_config(
+    stored: JSONObject, patch: object, newer_keys: frozenset[str] = NO_NEWER_KEYS
+) -> JSONObject:
     """PATCH semantics, one level deep: sent keys replace, `null` removes, others are kept.
 
     A `config` of `null` resets the config to `{}`.
@@ -159,14 +167,43 @@ def merge_config(stored: JSONObject, patch: object) -> JSONObject:
     merged = copy.deepcopy(stored)
     for key, value in changes.items():
         if value is None:
-            if key not in KNOWN_CONFIG_FIELDS:
+            if key not in KNOWN_CONFIG_FIELDS and key not in newer_keys:
                 raise BadRequestError(
                     f"config.{key} is not a known config key ({', '.join(KNOWN_CONFIG_FIELDS)})"
                 )
             merged.pop(key, None)
         else:
-            merged[key] = validate_config_entry(key, value)
+            merged[key] = validate_config_entry(key, value, newer_keys)
     return merged
+
+
+@dataclass(frozen=True)
+class ConfigRules:
+    """How this Truto treats `config`: whether PATCH merges it one level deep or replaces it,
+    and the options of a newer Truto (any value) that the provider does not know."""
+
+    patch: str = "merge"
+    newer_keys: frozenset[str] = NO_NEWER_KEYS
+
+    @classmethod
+    def from_json(cls, body: object) -> ConfigRules:
+        """`{"patch": "merge"|"replace", "newer_keys": [str, ...]}`, both optional."""
+        fields = _require_object(body, "request body")
+        unknown = sorted(set(fields) - {"patch", "newer_keys"})
+        if unknown:
+            raise BadRequestError(f"unknown field(s): {', '.join(unknown)}")
+        patch = fields.get("patch", "merge")
+        if patch not in CONFIG_PATCHES:
+            raise BadRequestError(f"patch must be one of {', '.join(CONFIG_PATCHES)}")
+        keys = fields.get("newer_keys", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+            raise BadRequestError("newer_keys must be an array of non-empty strings")
+        if set(keys) & set(KNOWN_CONFIG_FIELDS):
+            raise BadRequestError("newer_keys must not name a known config key")
+        return cls(patch=patch, newer_keys=frozenset(keys))
+
+    def to_json(self) -> JSONObject:
+        return {"patch": self.patch, "newer_keys": sorted(self.newer_keys)}
 
 
 def validate_expires_at(
@@ -264,7 +301,8 @@ class Store:
     """All MCP servers of one emulated Truto environment.
 
     `accounts=None` accepts every well-formed UUID as an integrated account; a set of ids
-    restricts the environment to those accounts (others answer 404).
+    restricts the environment to those accounts (others answer 404). `config_rules` say how
+    PATCH treats `config` and which newer options this Truto knows (default: merge, none).
     """
 
     def __init__(
@@ -276,6 +314,7 @@ class Store:
     ) -> None:
         self._lock = threading.RLock()
         self._servers: dict[str, McpServer] = {}
+        self.config_rules = ConfigRules()
         self._clock = clock
         self._created_by = created_by
         self._accounts: frozenset[str] | None = None
@@ -321,7 +360,7 @@ class Store:
                 id=str(uuid.uuid4()),
                 integrated_account_id=account,
                 name=validate_name(fields.get("name")),
-                config=validate_config(fields.get("config")),
+                config=validate_config(fields.get("config"), self.config_rules.newer_keys),
                 expires_at=validate_expires_at(fields.get("expires_at"), now),
                 created_at=now,
                 updated_at=now,
@@ -379,9 +418,11 @@ class Store:
         if "name" in fields:
             changes["name"] = validate_name(fields["name"])
         if "config" in fields:
-            sent = fields["config"]
+            sent, rules = fields["config"], self.config_rules
             changes["config"] = (
-                merge_config(server.config, sent) if merge else validate_config(sent)
+                merge_config(server.config, sent, rules.newer_keys)
+                if merge and rules.patch == "merge"
+                else validate_config(sent, rules.newer_keys)
             )
         if "expires_at" in fields:
             changes["expires_at"] = validate_expires_at(

@@ -1,0 +1,102 @@
+"""Convergence in a project folder: after one `up`, refresh and preview find nothing to do, even
+for a `config` option the provider does not know, and a state an early release wrote gets
+every output this release declares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import ACCOUNT, api_calls, item_path
+from .driver import servers_in
+from .project import ProjectFolder, planned
+
+pytestmark = pytest.mark.engine
+
+ProgramProject = Callable[[str], ProjectFolder]
+
+SCOPED_PROGRAM = f"""
+from truto_pulumi import TrutoMcpServer
+
+TrutoMcpServer("scoped", integrated_account_id="{ACCOUNT}", config={{"methods": ["read"]}})
+"""
+
+NEWER_OPTION = "some_new_option"
+"""A `config` option of a newer Truto that this provider does not know."""
+
+
+def succeeded(project: ProjectFolder, *args: str) -> None:
+    """Run a CLI command and fail with everything it printed when it does not succeed."""
+    result = project.pulumi(*args, check=False)
+    assert result.returncode == 0, f"pulumi {' '.join(args)} failed:\n{result.text}"
+
+
+@pytest.mark.parametrize("patch", ["merge", "replace"])
+def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is_removed_once(
+    program_project: ProgramProject, emulator: Emulator, patch: str
+) -> None:
+    project = program_project(SCOPED_PROGRAM)
+    emulator.set_config_rules(patch=patch, newer_keys=[NEWER_OPTION])
+    project.pulumi("up", "--yes")
+    (server,) = emulator.servers()
+    emulator.edit_server(server["id"], config={"methods": ["read"], NEWER_OPTION: "strict"})
+
+    project.pulumi("refresh", "--yes")
+    assert project.servers()["scoped"]["outputs"]["config"][NEWER_OPTION] == "strict"
+    emulator.clear_journal()
+    project.pulumi("up", "--yes")
+
+    assert api_calls(emulator) == [
+        ("PATCH", item_path(server["id"]), {"config": {"methods": ["read"], NEWER_OPTION: None}})
+    ]
+    assert [s["config"] for s in emulator.servers()] == [{"methods": ["read"]}]
+    succeeded(project, "refresh", "--yes", "--expect-no-changes")
+    succeeded(project, "preview", "--expect-no-changes")
+
+
+def as_an_early_release_wrote_it(project: ProjectFolder, name: str) -> None:
+    """Rewrite the stack's state as the first release left it: no `token_known` output (and
+    no `adopt_id`, which it did not know)."""
+    exported: dict[str, Any] = project.pulumi("stack", "export").json()
+    for resource in exported["deployment"]["resources"]:
+        if resource["urn"].endswith(f"::{name}"):
+            for key in ("token_known", "adopt_id"):
+                resource["outputs"].pop(key, None)
+                resource.get("inputs", {}).pop(key, None)
+    file = project.root / "early-release-state.json"
+    file.write_text(json.dumps(exported))
+    project.pulumi("stack", "import", "--file", str(file))
+    assert "token_known" not in project.servers()[name]["outputs"]
+
+
+def revealed_outputs(project: ProjectFolder, name: str) -> dict[str, Any]:
+    """A server's outputs in the state, secrets decrypted (`stack export --show-secrets`)."""
+    exported = project.pulumi("stack", "export", "--show-secrets").json()["deployment"]
+    outputs: dict[str, Any] = servers_in(exported)[name]["outputs"]
+    return outputs
+
+
+@pytest.mark.parametrize("command", ["refresh", "up"])
+def test_the_next_refresh_or_up_fills_outputs_an_early_release_did_not_write(
+    program_project: ProgramProject, emulator: Emulator, command: str
+) -> None:
+    project = program_project(SCOPED_PROGRAM)
+    project.pulumi("up", "--yes")
+    before = revealed_outputs(project, "scoped")
+    as_an_early_release_wrote_it(project, "scoped")
+    emulator.clear_journal()
+
+    project.pulumi(command, "--yes")
+
+    outputs = revealed_outputs(project, "scoped")
+    assert outputs["token_known"] is True
+    assert {k: outputs[k] for k in ("token", "url")} == {k: before[k] for k in ("token", "url")}
+    reads_only = {"GET"} if command == "refresh" else set()  # up fills it without a call
+    assert {method for method, _, _ in api_calls(emulator)} == reads_only
+    assert planned(project.preview_plan()) == {}
+    succeeded(project, "refresh", "--yes", "--expect-no-changes")

@@ -1,0 +1,132 @@
+"""Replacing a server adopted with `adopt_id`, by the real CLI in a project folder, while the
+program still declares `adopt_id`: the replacement makes a new server (token and url known) and
+the engine deletes the old one. A resource new to the stack still adopts.
+
+The engine's calls for a `pulumi up --replace <urn>` are Check (without olds), Create, and the
+delete of the old server: the same as a first create until the delete. The provider tells them
+apart by the CLI's replace targets, and by the Check with olds, Diff or Read of the URN that
+every other replacement (a changed `replacement_trigger`, a replacing input) makes first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import ACCOUNT, api_calls, collection_path, item_path, made_in_dashboard
+from .project import CliResult, ProjectFolder
+
+pytestmark = pytest.mark.engine
+
+ProgramProject = Callable[[str], ProjectFolder]
+
+
+def program(adopt_ids: dict[str, str], *, trigger: str | None = None) -> str:
+    """A program declaring one adopting TrutoMcpServer per name (with a replacement trigger)."""
+    opts = ""
+    if trigger is not None:
+        opts = f", opts=pulumi.ResourceOptions(replacement_trigger={trigger!r})"
+    lines = ["import pulumi", "from truto_pulumi import TrutoMcpServer", ""]
+    lines += [
+        f"TrutoMcpServer({name!r}, integrated_account_id={ACCOUNT!r}, name={name!r}, "
+        f"adopt_id={server_id!r}{opts})"
+        for name, server_id in adopt_ids.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def urn_of(project: ProjectFolder, name: str) -> str:
+    urn: str = project.servers()[name]["urn"]
+    return urn
+
+
+def succeeded(result: CliResult) -> None:
+    assert result.returncode == 0, f"pulumi {' '.join(result.args[1:])} failed:\n{result.text}"
+
+
+def adopted_legacy(
+    program_project: ProgramProject, emulator: Emulator
+) -> tuple[ProjectFolder, dict[str, Any]]:
+    """A project whose `legacy` adopted a dashboard-made server (one `up`); journal cleared."""
+    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
+    project = program_project(program({"legacy": existing["id"]}))
+    project.pulumi("up", "--yes")
+    state = project.servers()["legacy"]
+    assert (state["id"], state["outputs"]["token_known"]) == (existing["id"], False)
+    emulator.clear_journal()
+    return project, existing
+
+
+def assert_rotated(project: ProjectFolder, emulator: Emulator, old: dict[str, Any]) -> None:
+    """`legacy` holds a new server whose token and url are in the state; the old one is gone."""
+    state = project.servers()["legacy"]
+    assert state["id"] != old["id"], "nothing rotated: the replacement kept the adopted server"
+    assert state["outputs"]["token_known"] is True
+    assert {"token", "url"} <= set(state["outputs"])
+    (live,) = emulator.servers()
+    assert live["id"] == state["id"]
+    calls = [(method, path) for method, path, _ in api_calls(emulator) if method != "GET"]
+    assert calls == [("POST", collection_path()), ("DELETE", item_path(old["id"]))]
+    succeeded(project.pulumi("preview", "--expect-no-changes", check=False))
+
+
+@pytest.mark.parametrize(
+    "how",
+    [["--replace"], ["--target-replace"], ["--replace", "--refresh"], ["env"]],
+    ids=["replace", "target_replace", "replace_refresh", "PULUMI_OPTION_REPLACE"],
+)
+def test_up_replace_of_an_adopted_server_that_still_declares_adopt_id_rotates_it(
+    program_project: ProgramProject, emulator: Emulator, how: list[str]
+) -> None:
+    project, existing = adopted_legacy(program_project, emulator)
+    urn = urn_of(project, "legacy")
+    if how == ["env"]:
+        up = project.pulumi("up", "--yes", check=False, env={"PULUMI_OPTION_REPLACE": urn})
+    else:
+        up = project.pulumi("up", how[0], urn, *how[1:], "--yes", check=False)
+    succeeded(up)
+    assert_rotated(project, emulator, existing)
+
+
+def test_a_changed_replacement_trigger_rotates_an_adopted_server(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
+    project = program_project(program({"legacy": existing["id"]}, trigger="v1"))
+    project.pulumi("up", "--yes")
+    assert project.servers()["legacy"]["id"] == existing["id"]
+    emulator.clear_journal()
+    (project.folder / "__main__.py").write_text(program({"legacy": existing["id"]}, trigger="v2"))
+
+    succeeded(project.pulumi("up", "--yes", check=False))
+
+    assert_rotated(project, emulator, existing)
+
+
+def test_a_new_resource_still_adopts_in_the_up_that_rotates_another(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    project, existing = adopted_legacy(program_project, emulator)
+    second = made_in_dashboard(emulator, ACCOUNT, name="second")
+    urn = urn_of(project, "legacy")
+    source = program({"legacy": existing["id"], "second": second["id"]})
+    (project.folder / "__main__.py").write_text(source)
+    emulator.clear_journal()
+
+    succeeded(project.pulumi("up", "--replace", urn, "--yes", check=False))
+
+    states = project.servers()
+    assert (states["second"]["id"], states["second"]["outputs"]["token_known"]) == (
+        second["id"],
+        False,
+    )
+    assert states["legacy"]["id"] not in (existing["id"], second["id"])
+    assert states["legacy"]["outputs"]["token_known"] is True
+    assert sorted(s["id"] for s in emulator.servers()) == sorted(
+        [states["legacy"]["id"], second["id"]]
+    )
+    assert [m for m, _, _ in api_calls(emulator)].count("POST") == 1
