@@ -30,7 +30,6 @@ from truto_pulumi._client import (
     RetryPolicy,
     TrutoClient,
     _retry_wait,
-    _scrubbed,
     version,
 )
 from truto_pulumi._errors import (
@@ -46,6 +45,7 @@ from truto_pulumi._errors import (
     TrutoValidationError,
 )
 from truto_pulumi._ratelimit import RateLimiter
+from truto_pulumi._redact import scrubbed
 from truto_pulumi.emulator import Emulator
 
 TOKEN = "sk-test-SECRET-api-token-6f1c"
@@ -918,7 +918,7 @@ def shows_token(text: str, token: str = ODD_TOKEN) -> list[str]:
 def test_scrubbed_replaces_the_token_in_every_form_and_any_8_characters_of_it(
     text: str, expected: str
 ) -> None:
-    assert _scrubbed(text, ODD_TOKEN) == expected
+    assert scrubbed(text, ODD_TOKEN) == expected
 
 
 @pytest.mark.parametrize(
@@ -933,12 +933,12 @@ def test_scrubbed_removes_the_token_from_base64_at_any_alignment(
     secret_text: str, kept: str, encode: Callable[[bytes], bytes]
 ) -> None:
     text = f"seen: {encode(secret_text.encode()).decode()} (echoed)"
-    scrubbed = _scrubbed(text, ODD_TOKEN)
+    masked = scrubbed(text, ODD_TOKEN)
     assert shows_token(text)
-    assert shows_token(scrubbed) == []
-    assert scrubbed.startswith(f"seen: {kept}")
-    assert "***" in scrubbed
-    assert scrubbed.endswith(" (echoed)")
+    assert shows_token(masked) == []
+    assert masked.startswith(f"seen: {kept}")
+    assert "***" in masked
+    assert masked.endswith(" (echoed)")
 
 
 def odd_token_client(script: Script) -> TrutoClient:

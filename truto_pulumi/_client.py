@@ -3,16 +3,14 @@
 One `TrutoClient` wraps one `httpx.Client` (a keep-alive pool) and may be shared by threads.
 It maps error statuses to `truto_pulumi._errors`, retries what is safe to retry within a
 deadline, and never puts the API token or a response body into a log record. Every error
-message it builds is scrubbed of the token in any encoding (`_scrubbed`) before it is cut.
+message it builds is scrubbed of the token in any encoding (`_redact.scrubbed`) before it is cut.
 """
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import logging
 import random
-import re
 import socket
 import ssl
 import threading
@@ -36,6 +34,7 @@ from truto_pulumi._errors import (
     api_error_for_status,
 )
 from truto_pulumi._ratelimit import RateLimiter
+from truto_pulumi._redact import scrub_exception_chain, scrubbed
 from truto_pulumi._settings import validate_api_token, validated_base_url
 
 __all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient", "version"]
@@ -78,9 +77,6 @@ _MIN_REQUEST_TIMEOUT = 0.05
 """Seconds an attempt gets at the least, even when the deadline is nearer."""
 _SCAN_LIMIT = 10_000
 """Characters of an answer scanned for the API token: far more than any excerpt keeps."""
-_MIN_FRAGMENT = 8
-"""Consecutive characters of the API token (in any encoding) that are scrubbed wherever seen."""
-_SCRUBBED = "***"
 
 
 @dataclass(frozen=True)
@@ -428,11 +424,11 @@ class TrutoClient:
     def _transport_failure(
         self, exc: httpx.RequestError, method: str, path: str, attempt: int
     ) -> _Failure:
-        _scrub_exception_chain(exc, self._token)
+        scrub_exception_chain(exc, self._token)
         permanent = _permanent_cause(exc)
         if permanent is not None:
             detail = _excerpt(str(permanent).strip() or type(permanent).__name__, self._token)
-            message = _scrubbed(
+            message = scrubbed(
                 f"{_permanent_phrase(permanent)} {self.base_url} ({method} {path}): "
                 f"{detail}. Retrying cannot fix this: check truto:baseUrl",
                 self._token,
@@ -475,7 +471,7 @@ class TrutoClient:
         if attempts > 1:
             message += f" (gave up after {attempts} attempts)"
         return TrutoTransportError(
-            _scrubbed(message, self._token), method=method, path=path, request_sent=request_sent
+            scrubbed(message, self._token), method=method, path=path, request_sent=request_sent
         )
 
     def _object(self, response: httpx.Response, method: str, path: str) -> dict[str, Any]:
@@ -496,7 +492,7 @@ class TrutoClient:
             status_code=response.status_code,
             method=method,
             path=path,
-            message=_scrubbed(what, self._token),
+            message=scrubbed(what, self._token),
         )
 
 
@@ -540,123 +536,11 @@ def _error_message(response: httpx.Response, secret: str) -> str:
 def _excerpt(text: str, secret: str, limit: int = _MAX_TEXT) -> str:
     """`text` scrubbed of `secret`, then cut to `limit` characters: scrubbing first means a
     cut can never leave a piece of the secret that is too short to be recognised."""
-    return _truncate(_scrubbed(text[:_SCAN_LIMIT], secret), limit)
+    return _truncate(scrubbed(text[:_SCAN_LIMIT], secret), limit)
 
 
 def _truncate(text: str, limit: int = _MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# One character as it may appear in echoed text: JSON-escaped (`\u002f`, `\/`, also escaped
-# twice), percent-encoded (also twice: `%252F`), an HTML character reference, or itself.
-_ENCODED_CHAR = re.compile(
-    r"\\+u(?P<json>[0-9a-fA-F]{4})"
-    r'|\\+(?P<escaped>[/\\"])'
-    r"|%(?:25)*(?P<percent>[0-9a-fA-F]{2})"
-    r"|&#(?P<decimal>[0-9]{1,7});"
-    r"|&#[xX](?P<hex>[0-9a-fA-F]{1,6});"
-    r"|(?P<plain>.)",
-    re.DOTALL,
-)
-
-
-def _plain_chars(text: str) -> list[tuple[int, int, str]]:
-    """`text` as (start, end, characters it may stand for), taking every character as itself."""
-    return [(i, i + 1, "+ " if char == "+" else char) for i, char in enumerate(text)]
-
-
-def _decoded_chars(text: str) -> list[tuple[int, int, str]]:
-    """`text` as (start, end, characters it may stand for), one entry per encoded character."""
-    units = []
-    for match in _ENCODED_CHAR.finditer(text):
-        plain = match["plain"]
-        if plain is not None:
-            chars = "+ " if plain == "+" else plain  # `+` is a space in a query string
-        elif match["escaped"] is not None:
-            chars = match["escaped"]
-        else:
-            number = match["json"] or match["percent"] or match["hex"]
-            code = int(number, 16) if number is not None else int(match["decimal"])
-            chars = chr(code) if code <= 0x10FFFF else ""
-        units.append((match.start(), match.end(), chars))
-    return units
-
-
-def _base64_cores(secret: str) -> list[str]:
-    """The base64 characters (standard and URL-safe) that encode `secret` and nothing else, at
-    each of the three byte alignments: `secret` inside any base64 text (`Bearer <token>`,
-    `user:<token>`) shows one of them."""
-    raw = secret.encode()
-    cores = []
-    for shift in range(3):
-        encoded = base64.b64encode(b"\0" * shift + raw).decode()
-        # Character i carries bits 6i..6i+5: keep those inside the secret's bytes.
-        core = encoded[-(-8 * shift // 6) : (8 * (shift + len(raw)) - 6) // 6 + 1]
-        cores += [core, core.translate(str.maketrans("+/", "-_"))]
-    return cores
-
-
-def _fragment_spans(
-    units: list[tuple[int, int, str]], form: str, shortest: int
-) -> list[tuple[int, int]]:
-    """Character spans of `units` spelling `shortest` or more consecutive characters of `form`."""
-    offsets: dict[str, list[int]] = {}
-    for offset, char in enumerate(form):
-        offsets.setdefault(char, []).append(offset)
-    spans = []
-    for first, (start, _, chars) in enumerate(units):
-        longest = 0
-        for offset in {o for char in chars for o in offsets.get(char, ())}:
-            length = 1
-            while (
-                offset + length < len(form)
-                and first + length < len(units)
-                and form[offset + length] in units[first + length][2]
-            ):
-                length += 1
-            longest = max(longest, length)
-        if longest >= shortest:
-            spans.append((start, units[first + longest - 1][1]))
-    return spans
-
-
-def _scrubbed(text: str, secret: str) -> str:
-    """`text` with `secret` replaced by `***`: verbatim, JSON-, percent- or HTML-encoded, or in
-    base64, and likewise every run of `_MIN_FRAGMENT` or more of its characters."""
-    if not secret or not text:
-        return text
-    shortest = min(_MIN_FRAGMENT, len(secret))
-    spans = _fragment_spans(_plain_chars(text), secret, shortest)  # a secret holding `%41`
-    decoded = _decoded_chars(text)
-    spans += _fragment_spans(decoded, secret, shortest)
-    shortest_base64 = -(-_MIN_FRAGMENT * 4 // 3)
-    for core in _base64_cores(secret):
-        if len(core) >= shortest_base64:
-            spans += _fragment_spans(decoded, core, shortest_base64)
-    if not spans:
-        return text
-    pieces, done = [], 0
-    for start, end in sorted(spans):
-        if end <= done:
-            continue
-        if start >= done:
-            pieces += [text[done:start], _SCRUBBED]
-        done = end
-    return "".join([*pieces, text[done:]])
-
-
-def _scrub_exception_chain(exc: BaseException, secret: str) -> None:
-    """Scrub `secret` from the arguments of `exc` and of its causes: a traceback prints them."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        current.args = tuple(
-            _scrubbed(arg, secret) if isinstance(arg, str) else arg for arg in current.args
-        )
-        if isinstance(current, OSError) and isinstance(current.strerror, str):
-            current.strerror = _scrubbed(current.strerror, secret)  # what str() shows
-        current = current.__cause__ or current.__context__
 
 
 def _parse_retry_after(value: str | None) -> float | None:

@@ -1,0 +1,127 @@
+"""Keep a secret (the API token) out of text a user will see: every form it can take when a
+server or a library echoes it (verbatim, JSON-, percent- or HTML-encoded, base64), and every run of
+`_MIN_FRAGMENT` or more of its characters, so that no cut can leave a recognisable piece."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+__all__ = ["MASK", "scrub_exception_chain", "scrubbed"]
+
+MASK = "***"
+"""What stands in for the secret."""
+
+_MIN_FRAGMENT = 8
+"""The shortest run of the secret's characters that is masked on its own."""
+
+# One character as it may appear in echoed text: JSON-escaped (`\u002f`, `\/`, also escaped
+# twice), percent-encoded (also twice: `%252F`), an HTML character reference, or itself.
+_ENCODED_CHAR = re.compile(
+    r"\\+u(?P<json>[0-9a-fA-F]{4})"
+    r'|\\+(?P<escaped>[/\\"])'
+    r"|%(?:25)*(?P<percent>[0-9a-fA-F]{2})"
+    r"|&#(?P<decimal>[0-9]{1,7});"
+    r"|&#[xX](?P<hex>[0-9a-fA-F]{1,6});"
+    r"|(?P<plain>.)",
+    re.DOTALL,
+)
+
+
+def _plain_chars(text: str) -> list[tuple[int, int, str]]:
+    """`text` as (start, end, characters it may stand for), taking every character as itself."""
+    return [(i, i + 1, "+ " if char == "+" else char) for i, char in enumerate(text)]
+
+
+def _decoded_chars(text: str) -> list[tuple[int, int, str]]:
+    """`text` as (start, end, characters it may stand for), one entry per encoded character."""
+    units = []
+    for match in _ENCODED_CHAR.finditer(text):
+        plain = match["plain"]
+        if plain is not None:
+            chars = "+ " if plain == "+" else plain  # `+` is a space in a query string
+        elif match["escaped"] is not None:
+            chars = match["escaped"]
+        else:
+            number = match["json"] or match["percent"] or match["hex"]
+            code = int(number, 16) if number is not None else int(match["decimal"])
+            chars = chr(code) if code <= 0x10FFFF else ""
+        units.append((match.start(), match.end(), chars))
+    return units
+
+
+def _base64_cores(secret: str) -> list[str]:
+    """The base64 characters (standard and URL-safe) that encode `secret` and nothing else, at
+    each of the three byte alignments: `secret` inside any base64 text (`Bearer <token>`,
+    `user:<token>`) shows one of them."""
+    raw = secret.encode()
+    cores = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        # Character i carries bits 6i..6i+5: keep those inside the secret's bytes.
+        core = encoded[-(-8 * shift // 6) : (8 * (shift + len(raw)) - 6) // 6 + 1]
+        cores += [core, core.translate(str.maketrans("+/", "-_"))]
+    return cores
+
+
+def _fragment_spans(
+    units: list[tuple[int, int, str]], form: str, shortest: int
+) -> list[tuple[int, int]]:
+    """Character spans of `units` spelling `shortest` or more consecutive characters of `form`."""
+    offsets: dict[str, list[int]] = {}
+    for offset, char in enumerate(form):
+        offsets.setdefault(char, []).append(offset)
+    spans = []
+    for first, (start, _, chars) in enumerate(units):
+        longest = 0
+        for offset in {o for char in chars for o in offsets.get(char, ())}:
+            length = 1
+            while (
+                offset + length < len(form)
+                and first + length < len(units)
+                and form[offset + length] in units[first + length][2]
+            ):
+                length += 1
+            longest = max(longest, length)
+        if longest >= shortest:
+            spans.append((start, units[first + longest - 1][1]))
+    return spans
+
+
+def scrubbed(text: str, secret: str) -> str:
+    """`text` with `secret` replaced by `***`: verbatim, JSON-, percent- or HTML-encoded, or in
+    base64, and likewise every run of `_MIN_FRAGMENT` or more of its characters."""
+    if not secret or not text:
+        return text
+    shortest = min(_MIN_FRAGMENT, len(secret))
+    spans = _fragment_spans(_plain_chars(text), secret, shortest)  # a secret holding `%41`
+    decoded = _decoded_chars(text)
+    spans += _fragment_spans(decoded, secret, shortest)
+    shortest_base64 = -(-_MIN_FRAGMENT * 4 // 3)
+    for core in _base64_cores(secret):
+        if len(core) >= shortest_base64:
+            spans += _fragment_spans(decoded, core, shortest_base64)
+    if not spans:
+        return text
+    pieces, done = [], 0
+    for start, end in sorted(spans):
+        if end <= done:
+            continue
+        if start >= done:
+            pieces += [text[done:start], MASK]
+        done = end
+    return "".join([*pieces, text[done:]])
+
+
+def scrub_exception_chain(exc: BaseException, secret: str) -> None:
+    """Scrub `secret` from the arguments of `exc` and of its causes: a traceback prints them."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(
+            scrubbed(arg, secret) if isinstance(arg, str) else arg for arg in current.args
+        )
+        if isinstance(current, OSError) and isinstance(current.strerror, str):
+            current.strerror = scrubbed(current.strerror, secret)  # what str() shows
+        current = current.__cause__ or current.__context__
