@@ -42,6 +42,7 @@ from ._settings import (
     validate_api_token,
     validated_base_url,
 )
+from ._tracebacks import quiet_expected_failures
 
 if TYPE_CHECKING:
     from ._client import TrutoClient
@@ -85,6 +86,7 @@ class TrutoMcpServerProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve and validate settings (stack config, then env). No I/O: the HTTP client is
         opened by the first operation that needs it, so preview never pays for it."""
+        quiet_expected_failures()
         self._run, self._config_problem = None, _MISSING_TOKEN
         try:
             settings = resolve_settings(req.config.get, os.environ)

@@ -99,3 +99,32 @@ def test_bad_inputs_fail_preview_naming_each_property_path_and_what_the_user_wro
     assert "{<nil>}" not in text
     assert "float" not in text
     assert emulator.journal() == []
+
+
+def test_an_expected_failure_shows_its_message_without_a_python_traceback(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    project = program_project(VALID_PROGRAM)
+    emulator.inject(method="POST", status=400, body='{"message": "tags match no tool"}')
+
+    refused = project.pulumi("up", "--yes", check=False)
+
+    assert refused.returncode != 0
+    assert "Truto answered 400 to POST" in refused.text
+    assert "tags match no tool" in refused.text
+    assert "Traceback (most recent call last)" not in refused.text
+    assert "File " not in refused.text
+
+
+def test_tracebacks_come_back_with_the_debugging_variable(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    project = program_project(VALID_PROGRAM)
+    project.env["TRUTO_PULUMI_TRACEBACKS"] = "1"
+    emulator.inject(method="POST", status=400, body='{"message": "tags match no tool"}')
+
+    refused = project.pulumi("up", "--yes", check=False)
+
+    assert refused.returncode != 0
+    assert "Traceback (most recent call last)" in refused.text
+    assert "Truto answered 400 to POST" in refused.text
