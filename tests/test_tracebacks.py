@@ -1,5 +1,5 @@
-"""`_tracebacks.quiet_expected_failures`: in Pulumi's dynamic provider host, a `TrutoError` is reported
-by its message; everything else, and every other process, keeps its traceback."""
+"""`_tracebacks.quiet_expected_failures`: in Pulumi's dynamic provider host, a `TrutoError` is
+reported by its message; everything else, and every other process, keeps its traceback."""
 
 from __future__ import annotations
 
