@@ -9,7 +9,6 @@ Keep the import path `truto_pulumi.provider.TrutoMcpServerProvider` stable: old 
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from pulumi.dynamic import (
 
 from ._diff import diff_inputs, patch_body
 from ._errors import TrutoConfigError, TrutoNotFoundError
+from ._host_bridge import quiet_expected_failures, request_urn, send_warnings_to_engine
 from ._inputs import INPUT_KEYS, canonical_live_inputs, unchanged_inputs
 from ._lost_create import create_server
 from ._run import RunState
@@ -42,7 +42,6 @@ from ._settings import (
     validate_api_token,
     validated_base_url,
 )
-from ._tracebacks import quiet_expected_failures
 
 if TYPE_CHECKING:
     from ._client import TrutoClient
@@ -59,8 +58,6 @@ _DERIVED_OUTPUTS = ("token_known",)
 """Outputs every create, read and update writes without asking Truto: a state that lacks one was
 written by an earlier release, and the next `up` (or `refresh`) fills it in."""
 
-_HOST_FRAMES = 8
-"""How far up the call stack `_request_urn` looks for the host's request."""
 
 _log = logging.getLogger("truto_pulumi.provider")
 
@@ -87,6 +84,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         """Resolve and validate settings (stack config, then env). No I/O: the HTTP client is
         opened by the first operation that needs it, so preview never pays for it."""
         quiet_expected_failures()
+        send_warnings_to_engine()
         self._run, self._config_problem = None, _MISSING_TOKEN
         try:
             settings = resolve_settings(req.config.get, os.environ)
@@ -117,7 +115,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             problem = self._config_problem
             failures.append(CheckFailure(problem.setting or API_TOKEN_KEY, str(problem)))
         elif olds:  # the engine sends olds only for a resource of the stack: see `_run`
-            self._run.note_state(_request_urn())
+            self._run.note_state(request_urn())
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -143,7 +141,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         replacement makes a new one); keep the `token` and `url` only a create's answer has."""
         inputs = _managed(props)
         run, client = self._operation()
-        urn = _request_urn()
+        urn = request_urn()
         with _deadline(client, run):
             if "adopt_id" in inputs and not run.replaces(urn):
                 server = self._adopt(run, client, inputs, urn)
@@ -184,7 +182,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             run.release(id_)
             return ReadResult(None, {})
         run.hold(id_)
-        run.note_state(_request_urn())  # a resource dropped above enters the stack anew
+        run.note_state(request_urn())  # a resource dropped above enters the stack anew
         inputs = _live_inputs(server, account_id)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
@@ -218,7 +216,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         adopted during this run is left to it."""
         run, client = self._operation()
         adopter = run.adopted_by(id_)
-        urn = _request_urn()
+        urn = request_urn()
         if adopter is not None and run.readopted(id_, urn):
             _log.warning(
                 "MCP server %s was NOT rotated: the replacement of %s took it over again "
@@ -296,23 +294,6 @@ class TrutoMcpServerProvider(ResourceProvider):
             problem = self._config_problem
             raise TrutoConfigError(str(problem), setting=problem.setting)
         return self._run, self._run.client()
-
-
-def _request_urn() -> str | None:
-    """The URN of the engine request this thread serves. The Python host never passes it to the
-    provider, but its servicer method (`Create(self, request, context)`) holds the request."""
-    frame = inspect.currentframe()
-    try:
-        for _ in range(_HOST_FRAMES):
-            if frame is None:
-                return None
-            urn = getattr(frame.f_locals.get("request"), "urn", None)
-            if isinstance(urn, str) and urn.startswith("urn:pulumi:"):
-                return urn
-            frame = frame.f_back
-        return None
-    finally:
-        del frame  # a frame held in a local would keep the whole stack alive
 
 
 def _deadline(client: TrutoClient, run: RunState) -> AbstractContextManager[None]:

@@ -128,3 +128,18 @@ def test_tracebacks_come_back_with_the_debugging_variable(
     assert refused.returncode != 0
     assert "Traceback (most recent call last)" in refused.text
     assert "Truto answered 400 to POST" in refused.text
+
+
+def test_a_provider_warning_is_a_warning_on_its_resource_not_stack_text(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    project = program_project(VALID_PROGRAM)
+    emulator.inject(method="POST", status=500)  # Truto answered: settled, then sent again
+
+    done = project.pulumi("up", "--yes")
+
+    diagnostics = done.text.split("Diagnostics:", 1)[1]
+    on_resource = diagnostics.split("pulumi-python:dynamic/truto:McpServer (reader):", 1)[1]
+    assert on_resource.lstrip().startswith("warning: create of 'Reader' got no usable answer")
+    assert "pulumi:pulumi:Stack (truto-program-dev):" not in diagnostics
+    assert len(emulator.servers()) == 1

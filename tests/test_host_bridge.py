@@ -1,0 +1,153 @@
+"""`_host_bridge.quiet_expected_failures`: in Pulumi's dynamic provider host, a `TrutoError` is
+reported by its message; everything else, and every other process, keeps its traceback."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from importlib.machinery import ModuleSpec
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+from pulumi.runtime.proto import engine_pb2
+
+from truto_pulumi._errors import TrutoConfigError
+from truto_pulumi._host_bridge import (
+    FULL_TRACEBACKS_ENV,
+    HOST_MODULE,
+    EngineLogHandler,
+    quiet_expected_failures,
+    request_urn,
+    send_warnings_to_engine,
+)
+
+
+def fake_host(name: str = HOST_MODULE) -> ModuleType:
+    """A module shaped like `pulumi/dynamic/__main__.py`: it formats errors with `traceback`."""
+    host = ModuleType("__main__")
+    host.__spec__ = ModuleSpec(name, loader=None)
+    host.traceback = traceback  # type: ignore[attr-defined]
+    host._abort_with_traceback = lambda fn: fn  # type: ignore[attr-defined]
+    return host
+
+
+def formatted(host: ModuleType, error: Exception) -> str:
+    """What the host would send the engine for `error`."""
+    try:
+        raise error
+    except Exception:
+        text: str = host.traceback.format_exc()
+    return text
+
+
+def test_in_the_host_an_expected_failure_is_its_message_alone() -> None:
+    host = fake_host()
+    assert quiet_expected_failures({"__main__": host}) is True
+    error = TrutoConfigError("truto:baseUrl must be an http(s) URL")
+    assert formatted(host, error) == "truto:baseUrl must be an http(s) URL"
+
+
+def test_in_the_host_any_other_exception_keeps_its_traceback() -> None:
+    host = fake_host()
+    quiet_expected_failures({"__main__": host})
+    text = formatted(host, KeyError("__provider"))
+    assert text.startswith("Traceback (most recent call last):")
+    assert text.rstrip().endswith("KeyError: '__provider'")
+
+
+def test_a_second_configure_leaves_the_host_as_the_first_made_it() -> None:
+    host = fake_host()
+    assert quiet_expected_failures({"__main__": host}) is True
+    patched = host.traceback
+    assert quiet_expected_failures({"__main__": host}) is True
+    assert host.traceback is patched
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        pytest.param({}, id="no_main"),
+        pytest.param({"__main__": fake_host("pytest.__main__")}, id="another_program"),
+    ],
+)
+def test_outside_the_host_nothing_changes(modules: dict[str, ModuleType]) -> None:
+    assert quiet_expected_failures(modules) is False
+    for module in modules.values():
+        assert module.traceback is traceback
+
+
+def test_a_host_that_formats_errors_otherwise_is_left_as_it_is() -> None:
+    host = fake_host()
+    del host._abort_with_traceback
+    assert quiet_expected_failures({"__main__": host}) is False
+    assert host.traceback is traceback
+
+
+def test_the_environment_variable_keeps_every_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FULL_TRACEBACKS_ENV, "1")
+    host = fake_host()
+    assert quiet_expected_failures({"__main__": host}) is False
+    assert formatted(host, TrutoConfigError("bad")).startswith("Traceback")
+
+
+class FakeEngine:
+    """The engine's `Log` RPC, recording what it is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def Log(self, request: Any) -> None:  # noqa: N802 (the gRPC method's name)
+        self.sent.append(request)
+
+
+def serve(request: Any, action: Callable[[], None]) -> None:
+    """Run `action` as the host's servicer runs a provider method: `request` in a caller frame."""
+    assert request is not None
+    action()
+
+
+def test_a_warning_during_a_request_goes_to_the_engine_on_that_resource() -> None:
+    engine = FakeEngine()
+    logger = logging.getLogger("truto_pulumi.test_bridge")
+    handler = EngineLogHandler(engine)
+    logger.addHandler(handler)
+    try:
+        urn = "urn:pulumi:dev::p::pulumi-python:dynamic/truto:McpServer::reader"
+        serve(SimpleNamespace(urn=urn), lambda: logger.warning("removed MCP server %s", "s1"))
+        logger.warning("outside any request")
+    finally:
+        logger.removeHandler(handler)
+    assert [(r.severity, r.message, r.urn) for r in engine.sent] == [
+        (engine_pb2.WARNING, "removed MCP server s1", urn),
+        (engine_pb2.WARNING, "outside any request", ""),
+    ]
+
+
+def test_request_urn_is_none_outside_the_hosts_call() -> None:
+    assert request_urn() is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "modules", "routed"),
+    [
+        pytest.param(["host", "127.0.0.1:45123"], "host", True, id="host_with_engine_address"),
+        pytest.param(["host"], "host", False, id="no_engine_address"),
+        pytest.param(["host", "--flag"], "host", False, id="not_an_address"),
+        pytest.param(["pytest", "127.0.0.1:45123"], "elsewhere", False, id="not_the_host"),
+    ],
+)
+def test_warnings_go_to_the_engine_only_in_the_host_it_started(
+    argv: list[str], modules: str, routed: bool
+) -> None:
+    logger = logging.getLogger("truto_pulumi")
+    before = (list(logger.handlers), logger.propagate)
+    found = {"__main__": fake_host()} if modules == "host" else {}
+    try:
+        assert send_warnings_to_engine(argv, found) is routed
+        installed = [h for h in logger.handlers if isinstance(h, EngineLogHandler)]
+        assert len(installed) == (1 if routed else 0)
+        assert logger.propagate is not routed
+    finally:
+        logger.handlers[:], logger.propagate = before

@@ -1,0 +1,167 @@
+"""How this provider fits Pulumi's dynamic provider host (`python -m pulumi.dynamic`), which
+hands a provider neither the request's URN nor a way to talk to the engine:
+
+- `request_urn`: the URN of the engine request a thread serves, read from the host's call;
+- `quiet_expected_failures`: an expected failure reaches the user as its message alone;
+- `send_warnings_to_engine`: the provider's warnings become the engine's warnings on the resource
+  they concern, not untyped text on the stack.
+
+Everything is feature-detected: where the host is not as expected, nothing changes.
+
+Expected failures: the host (`python -m pulumi.dynamic`) answers every exception of a
+provider method with `traceback.format_exc()`, about twenty lines around the one that matters.
+A `TrutoError` is a failure this provider expects and explains (Truto's answer, a setting, a
+lost create), so in that host its message alone is what the engine shows. Any other exception
+keeps its whole traceback. Feature-detected: a host that does not format errors this way is left
+as it is; TRUTO_PULUMI_TRACEBACKS=1 keeps every traceback (to debug the provider itself).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import re
+import sys
+import traceback
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, Protocol
+
+from ._errors import TrutoError
+
+__all__ = [
+    "FULL_TRACEBACKS_ENV",
+    "HOST_MODULE",
+    "EngineLogHandler",
+    "quiet_expected_failures",
+    "request_urn",
+    "send_warnings_to_engine",
+]
+
+HOST_MODULE = "pulumi.dynamic.__main__"
+"""The module the engine runs as the dynamic provider host."""
+
+FULL_TRACEBACKS_ENV = "TRUTO_PULUMI_TRACEBACKS"
+"""Set to 1 to keep the host's traceback for every failure."""
+
+
+class _QuietTraceback(ModuleType):
+    """The `traceback` module as the host sees it, with `format_exc` giving a `TrutoError`'s
+    message alone."""
+
+    def __init__(self) -> None:
+        super().__init__("traceback")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(traceback, name)
+
+    @staticmethod
+    def format_exc(limit: int | None = None, chain: bool = True) -> str:
+        error = sys.exc_info()[1]
+        if isinstance(error, TrutoError):
+            return str(error)
+        return traceback.format_exc(limit, chain)
+
+
+def quiet_expected_failures(modules: dict[str, ModuleType] | None = None) -> bool:
+    """Make the running dynamic provider host report a `TrutoError` by its message; True when
+    it did (or had already), False where the host is not there or formats errors otherwise."""
+    if os.environ.get(FULL_TRACEBACKS_ENV, "") not in ("", "0"):
+        return False
+    host = _running_host(sys.modules if modules is None else modules)
+    if host is None or not callable(getattr(host, "_abort_with_traceback", None)):
+        return False
+    current = getattr(host, "traceback", None)
+    if isinstance(current, _QuietTraceback):
+        return True
+    if current is not traceback:
+        return False
+    host.traceback = _QuietTraceback()  # type: ignore[attr-defined]
+    return True
+
+
+def _running_host(modules: dict[str, ModuleType]) -> ModuleType | None:
+    """The dynamic provider host's module, when this process is that host."""
+    for module in (modules.get("__main__"), modules.get(HOST_MODULE)):
+        if module is not None and getattr(module.__spec__, "name", None) == HOST_MODULE:
+            return module
+    return None
+
+
+_HOST_FRAMES = 40
+"""How far up the call stack `request_urn` looks for the host's request (a log record's handler
+runs about ten frames below the provider method)."""
+
+
+def request_urn() -> str | None:
+    """The URN of the engine request this thread serves. The Python host never passes it to the
+    provider, but its servicer method (`Create(self, request, context)`) holds the request."""
+    frame = inspect.currentframe()
+    try:
+        for _ in range(_HOST_FRAMES):
+            if frame is None:
+                return None
+            urn = getattr(frame.f_locals.get("request"), "urn", None)
+            if isinstance(urn, str) and urn.startswith("urn:pulumi:"):
+                return urn
+            frame = frame.f_back
+        return None
+    finally:
+        del frame  # a frame held in a local would keep the whole stack alive
+
+
+class _Engine(Protocol):
+    def Log(self, request: Any) -> Any: ...  # noqa: N802 (the gRPC method's name)
+
+
+class EngineLogHandler(logging.Handler):
+    """Sends log records to the engine as diagnostics on the resource whose request is being
+    served (or on the stack when none is), the way `pulumi.log.warn(resource=...)` does."""
+
+    def __init__(self, engine: _Engine, level: int = logging.WARNING) -> None:
+        super().__init__(level)
+        self._engine = engine
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from pulumi.runtime.proto import engine_pb2
+
+        severity = engine_pb2.ERROR if record.levelno >= logging.ERROR else engine_pb2.WARNING
+        try:
+            self._engine.Log(
+                engine_pb2.LogRequest(
+                    severity=severity, message=self.format(record), urn=request_urn() or ""
+                )
+            )
+        except Exception:  # the engine gone: say it where the host's output goes
+            sys.stderr.write(self.format(record) + "\n")
+
+
+_ENGINE_ADDRESS = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}")
+"""The engine's address as it starts a provider plugin: its first argument."""
+
+_LOGGER = "truto_pulumi"
+
+
+def send_warnings_to_engine(
+    argv: Sequence[str] | None = None, modules: dict[str, ModuleType] | None = None
+) -> bool:
+    """In the dynamic provider host, route the `truto_pulumi` loggers' warnings to the engine
+    (whose address the host is started with and ignores); True when they go there now."""
+    if _running_host(sys.modules if modules is None else modules) is None:
+        return False
+    logger = logging.getLogger(_LOGGER)
+    if any(isinstance(handler, EngineLogHandler) for handler in logger.handlers):
+        return True
+    args = sys.argv if argv is None else argv
+    if len(args) < 2 or not _ENGINE_ADDRESS.fullmatch(args[1]):
+        return False
+    try:
+        import grpc
+        from pulumi.runtime.proto import engine_pb2_grpc
+    except ImportError:
+        return False
+    engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(args[1]))
+    logger.addHandler(EngineLogHandler(engine))
+    logger.propagate = False  # not also as untyped text on the host's stderr
+    return True
