@@ -1,8 +1,9 @@
-"""A minimal provider making the same HTTP calls as ours: the yardstick for what our code adds.
+"""A minimal provider making the floor of HTTP calls: the yardstick for what our code adds.
 
-One shared `httpx.Client` built in `configure`; no validation, canonical form, retries or error
-mapping. Check echoes, Diff compares the inputs, and Create / Read / Update / Delete each send
-the one request ours sends, with the same body, returning outputs of the same shape.
+One shared `httpx.Client` built in `configure`; no validation, canonical form, retries, error
+mapping or create mark. Check echoes, Diff compares the inputs, and Create / Read / Update /
+Delete each send one request (Create its POST alone, where ours adds the mark's rename PATCH),
+returning outputs of the same shape.
 Importable (not `__main__`), so it pickles by reference, like ours.
 """
 

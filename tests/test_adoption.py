@@ -22,6 +22,7 @@ from tests.support import (
     UpError,
     mcp_server_stack,
 )
+from truto_pulumi._mark import CreateMark, read_mark
 from truto_pulumi._run import cli_command_line, replace_targets, urn_matches
 from truto_pulumi._settings import API_TOKEN_KEY, BASE_URL_KEY
 from truto_pulumi.discover import render_program
@@ -116,6 +117,21 @@ def test_adopting_a_server_of_another_account_fails_clearly(
             {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": elsewhere["id"]}}
         )
     assert len(emulator.servers()) == 1
+
+
+def test_adopting_a_server_that_carries_a_create_mark_fails_and_changes_nothing(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
+    """Another stack's create under way, or a killed run's leftover its stack will delete."""
+    mark = CreateMark.drawn("urn:pulumi:prod::other::pulumi-python:dynamic/truto:McpServer::x")
+    in_flight = made_in_dashboard(emulator, ACCOUNT, name=mark.on("agent"))
+    emulator.clear_journal()
+    with pytest.raises(UpError, match="its name carries a Pulumi create mark"):
+        stack.up(
+            {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": in_flight["id"]}}
+        )
+    assert [e["method"] for e in emulator.journal()] == ["GET"]
+    assert [s["name"] for s in emulator.servers()] == [mark.on("agent")]
 
 
 def test_adopted_server_survives_refresh_and_updates(
@@ -267,17 +283,25 @@ def test_rotating_an_adopted_server_gives_a_known_token(
     # `pulumi up --replace`, adopt_id still declared: create a new server, then delete the old.
     emulator.clear_journal()
     stack.up({"rotate": declared}, replace=["rotate"])
-    assert [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in emulator.journal()] == [
-        ("POST", "mcp"),
+    new_id = stack.resources["rotate"].id
+    journal = emulator.journal()
+    assert [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in journal] == [
+        ("GET", "mcp"),  # the run's first create in the account: leftovers of the stack
+        ("POST", "mcp"),  # under the create's mark
+        ("PATCH", new_id),  # the declared name
         ("DELETE", existing["id"]),
     ]
+    marked = read_mark(journal[1]["body"]["name"])
+    assert marked is not None
+    assert marked[0] == "rotate"
+    assert journal[2]["body"] == {"name": "rotate"}
     assert_holds_a_new_server(stack, emulator, "rotate")
-    first = stack.resources["rotate"].id
+    assert [s["name"] for s in emulator.servers()] == ["rotate"]
     # Without adopt_id too: rotated again.
     rotated = {key: value for key, value in declared.items() if key != "adopt_id"}
     stack.up({"rotate": rotated}, replace=["rotate"])
     assert_holds_a_new_server(stack, emulator, "rotate")
-    assert stack.resources["rotate"].id not in (existing["id"], first)
+    assert stack.resources["rotate"].id not in (existing["id"], new_id)
 
 
 def test_moving_an_adopted_server_to_another_account_makes_a_server_there(

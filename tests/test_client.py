@@ -30,7 +30,6 @@ from truto_pulumi._client import (
     RetryPolicy,
     TrutoClient,
     _retry_wait,
-    version,
 )
 from truto_pulumi._errors import (
     TrutoApiError,
@@ -410,11 +409,6 @@ def test_custom_user_agent_is_sent() -> None:
     client, _ = make_client(script, user_agent="my-stack/1.2")
     client.get_mcp_server(IA, MCP_ID)
     assert script.requests[0].headers["User-Agent"] == "my-stack/1.2"
-
-
-def test_version_is_exposed_in_default_user_agent() -> None:
-    assert version
-    assert f"truto-pulumi/{version}" == DEFAULT_USER_AGENT
 
 
 def test_float_timeout_applies_to_every_phase() -> None:

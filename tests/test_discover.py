@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from truto_pulumi import discover
 from truto_pulumi._client import TrutoClient
+from truto_pulumi._mark import CreateMark
 from truto_pulumi.discover import (
     _PROJECT_FILES,
     _project_name_for,
@@ -430,3 +431,16 @@ def test_a_project_name_pulumi_refuses_is_a_usage_error(
     assert exited.value.code == 2
     assert "Pulumi project names are 1 to 100 alphanumerics" in run_discover.capsys.readouterr().err
     assert run_discover.requests == []
+
+
+def test_a_server_carrying_a_create_mark_is_left_out_saying_why(run_discover: Discover) -> None:
+    in_flight = {"id": "marked-1", "name": CreateMark("0123456789ab", "01234567").on("agent")}
+    run_discover.listed = [*LISTED, in_flight]
+    code, out, err = run_discover()
+    assert code == 0, err
+    assert out == (
+        f"# {len(LISTED)} MCP server(s) of integrated account {ACCOUNT}\n"
+        + render_program(ACCOUNT, LISTED)
+    )
+    assert "left out: MCP server marked-1 ('agent [pulumi creating " in err
+    assert "carries a Pulumi create mark" in err

@@ -19,6 +19,7 @@ from truto_pulumi._host_bridge import (
     HOST_MODULE,
     EngineLogHandler,
     quiet_expected_failures,
+    request_over,
     request_urn,
     send_warnings_to_engine,
 )
@@ -127,6 +128,30 @@ def test_a_warning_during_a_request_goes_to_the_engine_on_that_resource() -> Non
 
 def test_request_urn_is_none_outside_the_hosts_call() -> None:
     assert request_urn() is None
+
+
+URN = "urn:pulumi:dev::p::pulumi-python:dynamic/truto:McpServer::reader"
+
+
+def handle(request: Any, context: Any, action: Callable[[], bool]) -> bool:
+    """Run `action` as the host's servicer runs a provider method: its request and gRPC context
+    in a caller frame."""
+    assert request is not None
+    assert context is not None
+    return action()
+
+
+@pytest.mark.parametrize(("active", "over"), [(True, False), (False, True)])
+def test_a_request_is_over_when_its_grpc_context_is_no_longer_active(
+    active: bool, over: bool
+) -> None:
+    context = SimpleNamespace(is_active=lambda: active)
+    assert handle(SimpleNamespace(urn=URN), context, request_over) is over
+
+
+def test_outside_the_hosts_call_no_request_is_over() -> None:
+    assert request_over() is False
+    assert handle(SimpleNamespace(urn=URN), SimpleNamespace(), request_over) is False
 
 
 @pytest.mark.parametrize(

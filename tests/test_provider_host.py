@@ -9,6 +9,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from tests.support import ProviderHost
+from truto_pulumi._mark import read_mark, stack_tag
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
@@ -19,6 +20,10 @@ PROVIDER = serialize_provider(TrutoMcpServerProvider())
 
 @pytest.fixture(scope="module", autouse=True)
 def _configured(host: ProviderHost, emulator: Emulator) -> None:
+    configure(host, emulator)
+
+
+def configure(host: ProviderHost, emulator: Emulator) -> None:
     host.configure({"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url})
 
 
@@ -30,6 +35,8 @@ def test_create_noop_update_read_delete_through_the_host(
     host: ProviderHost, emulator: Emulator
 ) -> None:
     emulator.reset()
+    host.restart()  # a new provider process, as every `pulumi up` gets one
+    configure(host, emulator)
     desired = {
         "__provider": PROVIDER,
         "integrated_account_id": ACCOUNT,
@@ -44,9 +51,18 @@ def test_create_noop_update_read_delete_through_the_host(
     assert outputs["token"]
     assert outputs["url"].endswith(outputs["token"])
     assert outputs["config"] == checked.inputs["config"]
-    assert [(m, p) for m, p, _ in api_calls(emulator)] == [
-        ("POST", f"/integrated-account/{ACCOUNT}/mcp")
+    assert outputs["name"] == "reader"
+    calls = api_calls(emulator)
+    assert [(m, p) for m, p, _ in calls] == [
+        ("GET", f"/integrated-account/{ACCOUNT}/mcp"),  # the first create in the account
+        ("POST", f"/integrated-account/{ACCOUNT}/mcp"),  # under the create's mark
+        ("PATCH", f"/integrated-account/{ACCOUNT}/mcp/{server_id}"),  # the declared name
     ]
+    marked = read_mark(calls[1][2]["name"])
+    assert marked is not None
+    assert (marked[0], marked[1].stack) == ("reader", stack_tag(URN))
+    assert calls[2][2] == {"name": "reader"}
+    assert [s["name"] for s in emulator.servers()] == ["reader"]
 
     emulator.clear_journal()
     reordered = {**desired, "config": {"methods": ["read"], "tags": ["contacts", "companies"]}}

@@ -6,12 +6,14 @@ import base64
 import importlib
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import dill
 
 import truto_pulumi
 from truto_pulumi import TrutoMcpServer
+from truto_pulumi._client import DEFAULT_USER_AGENT
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 
@@ -30,8 +32,15 @@ def test_exported_names_are_exactly_these() -> None:
         "TrutoServerError",
         "TrutoTransportError",
         "TrutoValidationError",
+        "__version__",
     ]
     assert all(hasattr(truto_pulumi, name) for name in truto_pulumi.__all__)
+
+
+def test_the_version_is_the_installed_distributions_and_every_request_says_it() -> None:
+    installed = metadata.version("truto-pulumi")
+    assert truto_pulumi.__version__ == installed
+    assert f"truto-pulumi/{installed}" == DEFAULT_USER_AGENT
 
 
 def test_provider_class_lives_at_its_stable_path_and_needs_no_arguments() -> None:

@@ -27,6 +27,7 @@ from ._errors import (
     TrutoValidationError,
 )
 from ._resource import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
+from ._version import version as __version__
 
 __all__ = [
     "McpServerConfigArgs",
@@ -42,4 +43,5 @@ __all__ = [
     "TrutoServerError",
     "TrutoTransportError",
     "TrutoValidationError",
+    "__version__",
 ]

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -36,20 +35,13 @@ from truto_pulumi._errors import (
 from truto_pulumi._ratelimit import RateLimiter
 from truto_pulumi._redact import scrub_exception_chain, scrubbed
 from truto_pulumi._settings import validate_api_token, validated_base_url
+from truto_pulumi._version import version
 
-__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient", "version"]
+__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient"]
 
 log = logging.getLogger("truto_pulumi.client")
 
 
-def _package_version() -> str:
-    try:
-        return metadata.version("truto-pulumi")
-    except metadata.PackageNotFoundError:
-        return "0"
-
-
-version: str = _package_version()
 DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
 
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -276,29 +268,7 @@ class TrutoClient:
         """Delete an MCP server; any 2xx (200 with a body, or 204) counts as done."""
         self._request("DELETE", _mcp_path(integrated_account_id, mcp_id))
 
-    @property
-    def server_clock_offset(self) -> float | None:
-        """Truto's clock minus ours, in seconds, from the `Date` header of the latest answer
-        (±0.5 s: the header has whole seconds); None before any answer carried one."""
-        return self._clock_offset
-
     # --- plumbing ----------------------------------------------------------------------------
-
-    _clock_offset: float | None = None
-
-    def _note_server_clock(self, response: httpx.Response) -> None:
-        date = response.headers.get("Date")
-        if date is None:
-            return
-        try:
-            server_time = email.utils.parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError):
-            return
-        if server_time.tzinfo is None:
-            server_time = server_time.replace(tzinfo=timezone.utc)
-        # The header truncates to the second: the middle of that second is the best guess.
-        now = datetime.now(timezone.utc)
-        self._clock_offset = (server_time - now).total_seconds() + 0.5
 
     def _request(
         self,
@@ -404,7 +374,6 @@ class TrutoClient:
             (self._clock() - started) * 1000,
             attempt,
         )
-        self._note_server_clock(response)
         if response.is_success:
             return response
         return self._status_failure(response, method, path, attempt)

@@ -2,6 +2,7 @@
 hands a provider neither the request's URN nor a way to talk to the engine:
 
 - `request_urn`: the URN of the engine request a thread serves, read from the host's call;
+- `request_over`: whether that request is over (the engine gone), so no answer will be read;
 - `quiet_expected_failures`: an expected failure reaches the user as its message alone;
 - `send_warnings_to_engine`: the provider's warnings become the engine's warnings on the resource
   they concern, not untyped text on the stack.
@@ -35,6 +36,7 @@ __all__ = [
     "HOST_MODULE",
     "EngineLogHandler",
     "quiet_expected_failures",
+    "request_over",
     "request_urn",
     "send_warnings_to_engine",
 ]
@@ -97,16 +99,32 @@ runs about ten frames below the provider method)."""
 def request_urn() -> str | None:
     """The URN of the engine request this thread serves. The Python host never passes it to the
     provider, but its servicer method (`Create(self, request, context)`) holds the request."""
+    request, _ = _host_call()
+    urn = getattr(request, "urn", None)
+    return urn if isinstance(urn, str) else None
+
+
+def request_over() -> bool:
+    """Whether the engine request this thread serves is over before its answer: the engine
+    that sent it is gone (the CLI killed) or the host is stopping. False outside the host."""
+    _, context = _host_call()
+    is_active = getattr(context, "is_active", None)
+    return callable(is_active) and is_active() is False
+
+
+def _host_call() -> tuple[Any, Any]:
+    """The `request` and `context` of the host's servicer method this thread runs under."""
     frame = inspect.currentframe()
     try:
         for _ in range(_HOST_FRAMES):
             if frame is None:
-                return None
-            urn = getattr(frame.f_locals.get("request"), "urn", None)
+                break
+            request = frame.f_locals.get("request")
+            urn = getattr(request, "urn", None)
             if isinstance(urn, str) and urn.startswith("urn:pulumi:"):
-                return urn
+                return request, frame.f_locals.get("context")
             frame = frame.f_back
-        return None
+        return None, None
     finally:
         del frame  # a frame held in a local would keep the whole stack alive
 

@@ -3,8 +3,9 @@
 The engine serves every TrutoMcpServer of a stack from one configured provider instance, on
 several threads at once. This object is made by `configure` and holds what those threads share:
 the HTTP client (opened at the first operation, so preview never loads httpx), the ids held by
-resources of the stack, the servers adopted during this run, the creates under way, and which
-creates replace a resource of the stack.
+resources of the stack, the servers adopted during this run, the marks of its creates' POSTs and
+the accounts already checked for what interrupted runs left, and which creates replace a
+resource of the stack.
 
 A replacement's Create looks like a first Create to a dynamic provider: the host passes it
 neither the URN (the provider reads it from the host's request) nor the old state. For `pulumi
@@ -22,12 +23,11 @@ import os
 import re
 import subprocess
 import threading
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._mark import CreateMark
 from ._settings import ProviderSettings
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ class RunState:
         self._held: set[str] = set()
         self._adopted: dict[str, str] = {}
         self._adopting_urns: dict[str, str] = {}
-        self._creating: Counter[tuple[str, str]] = Counter()
+        self._marks: set[CreateMark] = set()
+        self._swept: set[str] = set()
         self._with_state: set[str] = set()
         self._replace_targets: tuple[str, ...] | None = None
 
@@ -153,24 +154,25 @@ class RunState:
 
     # --- creates under way -------------------------------------------------------------------
 
-    @contextmanager
-    def creating(self, account_id: str, name: str) -> Iterator[None]:
-        """Mark a create of `name` under `account_id` as under way for the block."""
-        key = (account_id, name)
+    def note_mark(self, mark: CreateMark) -> None:
+        """Note the mark of a POST this run sends, before it is sent."""
         with self._lock:
-            self._creating[key] += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._creating[key] -= 1
-                if not self._creating[key]:
-                    del self._creating[key]
+            self._marks.add(mark)
 
-    def creates_under_way(self, account_id: str, name: str) -> int:
-        """How many creates of `name` under `account_id` run right now, the caller's included."""
+    def marks_of_this_run(self) -> frozenset[CreateMark]:
+        """The marks of every POST this run sent: their servers are never leftovers, even after
+        their create ended (a sweep's listing may predate the rename)."""
         with self._lock:
-            return self._creating[(account_id, name)]
+            return frozenset(self._marks)
+
+    def first_create_under(self, account_id: str) -> bool:
+        """True once per account and process: for the create that checks it for servers an
+        interrupted run left."""
+        with self._lock:
+            if account_id in self._swept:
+                return False
+            self._swept.add(account_id)
+            return True
 
 
 # --- the `pulumi` command of this run ----------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 from ._client import TrutoClient
 from ._errors import TrutoError
 from ._inputs import CONFIG_KEYS, canonical_config
+from ._mark import read_mark
 from ._settings import DEFAULT_BASE_URL, MISSING_TOKEN_MESSAGE, resolve_settings
 
 __all__ = ["main", "render_program", "render_project", "write_project"]
@@ -156,6 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrutoError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    servers, marked = _adoptable(servers)
+    for server in marked:
+        print(
+            f"# left out: MCP server {server.get('id')} ({server.get('name')!r}) carries a "
+            "Pulumi create mark: a stack's create is under way, or a killed run left it and "
+            "that stack's next `pulumi up` deletes it",
+            file=sys.stderr,
+        )
     if directory is None:
         print(f"# {len(servers)} MCP server(s) of integrated account {args.integrated_account_id}")
         print(render_program(args.integrated_account_id, servers), end="")
@@ -175,6 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(_next_steps(directory, len(servers), args.integrated_account_id, settings.base_url))
     return 0
+
+
+def _adoptable(
+    servers: Sequence[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The servers that may be adopted, and those carrying a create mark (never adopted)."""
+    adoptable = [server for server in servers if read_mark(server.get("name")) is None]
+    return adoptable, [server for server in servers if server not in adoptable]
 
 
 def _parser() -> argparse.ArgumentParser:

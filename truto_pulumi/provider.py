@@ -27,11 +27,17 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from ._create import create_server, remove_left_behind
 from ._diff import diff_inputs, patch_body
 from ._errors import TrutoConfigError, TrutoNotFoundError
-from ._host_bridge import quiet_expected_failures, request_urn, send_warnings_to_engine
+from ._host_bridge import (
+    quiet_expected_failures,
+    request_over,
+    request_urn,
+    send_warnings_to_engine,
+)
 from ._inputs import INPUT_KEYS, canonical_live_inputs, unchanged_inputs
-from ._lost_create import create_server
+from ._mark import CreateMark, read_mark, stack_tag
 from ._run import RunState
 from ._settings import (
     API_TOKEN_KEY,
@@ -147,18 +153,7 @@ class TrutoMcpServerProvider(ResourceProvider):
                 server = self._adopt(run, client, inputs, urn)
                 secrets: Mapping[str, Any] = {"token_known": False}
             else:
-                account_id = str(inputs["integrated_account_id"])
-                body: dict[str, Any] = {
-                    k: inputs[k] for k in ("name", "config", "expires_at") if k in inputs
-                }
-                with run.creating(account_id, str(body["name"])):
-                    server = create_server(
-                        client,
-                        account_id,
-                        body,
-                        held=run.held,
-                        siblings=lambda: run.creates_under_way(account_id, str(body["name"])),
-                    )
+                server = self._create(run, client, inputs, urn)
                 secrets = {**server, "token_known": True}
         run.hold(str(server["id"]))
         return CreateResult(str(server["id"]), _outputs(inputs, server, secrets))
@@ -246,6 +241,27 @@ class TrutoMcpServerProvider(ResourceProvider):
                 _log.warning("MCP server %s was already deleted", id_)
         run.release(id_)
 
+    def _create(
+        self, run: RunState, client: TrutoClient, inputs: Mapping[str, Any], urn: str | None
+    ) -> dict[str, Any]:
+        """POST a new server under this stack's mark (`_create` says why); the first create
+        under an account in a run first removes what interrupted runs of the stack left."""
+        account_id = str(inputs["integrated_account_id"])
+        body = {k: inputs[k] for k in ("name", "config", "expires_at") if k in inputs}
+        mark = CreateMark.drawn(urn)
+        run.note_mark(mark)
+        stack = stack_tag(urn)
+        if stack is not None and run.first_create_under(account_id):
+            remove_left_behind(client, account_id, stack=stack, this_run=run.marks_of_this_run)
+        return create_server(
+            client,
+            account_id,
+            body,
+            mark=mark,
+            marking=run.note_mark,
+            interrupted=request_over,
+        )
+
     # --- adoption --------------------------------------------------------------------------
 
     def _adopt(
@@ -278,6 +294,13 @@ class TrutoMcpServerProvider(ResourceProvider):
                         f"--integrated-account-id {account_id}` lists them"
                     ) from error
                 server = listed
+            if read_mark(server.get("name")) is not None:
+                raise TrutoConfigError(
+                    f"cannot adopt MCP server {adopt_id} ({server.get('name')!r}): its name "
+                    "carries a Pulumi create mark, so a stack's create of it is under way, or a "
+                    "killed run left it and that stack's next `pulumi up` deletes it. Adopt a "
+                    "server without the mark"
+                )
             body = patch_body(_live_inputs(server, account_id), inputs)
             if body:
                 server = client.update_mcp_server(account_id, adopt_id, body)

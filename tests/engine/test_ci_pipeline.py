@@ -14,7 +14,7 @@ import yaml
 
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import api_calls
+from ..lifecycle.helpers import collection_path, item_path, marked, masked_calls
 from .project import EXAMPLES, ProjectFolder
 
 pytestmark = pytest.mark.engine
@@ -22,6 +22,9 @@ pytestmark = pytest.mark.engine
 WORKFLOW = EXAMPLES / "ci" / "pulumi.yml"
 ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
 STACK = "dev"
+NAME = "acme-mcp read-only"
+"""The template's server name for the project `acme-mcp`."""
+READ_ONLY = {"config": {"methods": ["read"]}}
 
 
 def expand(text: str, values: dict[str, str]) -> str:
@@ -85,8 +88,16 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
             command = action_command(step, values)
             emulator.clear_journal()
             repository.pulumi(*command)
-            sent = [method for method, _, _ in api_calls(emulator)]
-            assert sent == ({"preview": [], "up": ["POST"]}[command[0]]), command
+            sent = masked_calls(emulator)
+            if command[0] == "preview":
+                assert sent == [], command
+            else:
+                (server,) = emulator.servers()
+                assert sent == [
+                    ("GET", collection_path(ACCOUNT), None),  # leftovers of killed runs
+                    ("POST", collection_path(ACCOUNT), {"name": marked(NAME), **READ_ONLY}),
+                    ("PATCH", item_path(server["id"], ACCOUNT), {"name": NAME}),
+                ], command
         else:
             assert not uses, f"a step this test does not know: {step}"
             repository.run(["bash", "-eo", "pipefail", "-c", step["run"]])
@@ -98,7 +109,9 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
     venv = pulumi_yaml["runtime"]["options"]["virtualenv"]
     installed = (repository.folder / venv).glob("lib/python3*/site-packages/truto_pulumi")
     assert list(installed), "the install step did not fill the virtualenv Pulumi.yaml names"
-    assert [s["integrated_account_id"] for s in emulator.servers()] == [ACCOUNT]
+    assert [(s["integrated_account_id"], s["name"]) for s in emulator.servers()] == [
+        (ACCOUNT, NAME)
+    ]
     repository.pulumi("preview", "--expect-no-changes", "--stack", STACK)
     repository.pulumi("destroy", "--yes", "--stack", STACK)
     assert emulator.servers() == []

@@ -7,7 +7,7 @@ from pulumi import automation as auto
 
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT, collection_path
+from ..lifecycle.helpers import ACCOUNT, collection_path, create_mark, item_path
 from .conftest import StackFactory
 from .driver import EngineStack
 
@@ -30,12 +30,29 @@ def test_truto_400_at_create_fails_the_up_with_its_message_and_leaves_no_state(
 def test_lost_create_answer_ends_with_one_server_whose_token_is_in_state(
     stack: EngineStack, emulator: Emulator
 ) -> None:
+    """Truto makes the server of the first POST, its answer is lost: the account is listed,
+    the server with that POST's own mark deleted, and a POST under a new mark is renamed."""
     emulator.inject(method="POST", lose_answer=True)
     up = stack.up({"reader": READER})
     (server,) = emulator.servers()
+    assert server["name"] == "reader"
     assert stack.servers()["reader"]["id"] == server["id"]
     assert up.outputs["reader-url"].value == server["url"]
-    assert [e["method"] for e in emulator.journal()] == ["POST", "GET", "DELETE", "POST"]
+    journal = emulator.journal()
+    assert [(e["method"], e["path"]) for e in journal] == [
+        ("GET", collection_path()),  # the first create in the account: leftovers of the stack
+        ("POST", collection_path()),  # Truto makes the server; the answer is lost
+        ("GET", collection_path()),  # the server with that POST's mark is listed ...
+        ("DELETE", journal[3]["path"]),  # ... and deleted
+        ("POST", collection_path()),  # under a new mark
+        ("PATCH", item_path(server["id"])),  # the declared name
+    ]
+    assert journal[3]["path"] != item_path(server["id"])
+    lost, kept = (create_mark(journal[i]["body"]["name"]) for i in (1, 4))
+    assert (lost[0], kept[0]) == ("reader", "reader")
+    assert lost[1].stack == kept[1].stack
+    assert lost[1].nonce != kept[1].nonce
+    assert journal[5]["body"] == {"name": "reader"}
 
 
 def test_wrong_token_fails_the_up_saying_truto_refused_it(

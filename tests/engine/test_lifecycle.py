@@ -11,9 +11,20 @@ import pytest
 from pulumi import automation as auto
 
 from truto_pulumi import TrutoMcpServer
+from truto_pulumi._mark import stack_tag
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT, OTHER_ACCOUNT, api_calls, collection_path, item_path
+from ..lifecycle.helpers import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    api_calls,
+    check_create_order,
+    collection_path,
+    item_path,
+    marked,
+    masked_calls,
+    post_marks,
+)
 from .conftest import StackFactory
 from .driver import EngineStack, changes, dumps, is_secret
 
@@ -21,6 +32,17 @@ pytestmark = pytest.mark.engine
 
 READER = {"integrated_account_id": ACCOUNT, "name": "reader", "config": {"methods": ["read"]}}
 WRITER = {"integrated_account_id": ACCOUNT, "name": "writer", "config": {"methods": ["write"]}}
+
+
+def posted(props: dict[str, Any]) -> dict[str, Any]:
+    """The body a create of `props` POSTs (as `masked_calls` shows it): its name marked."""
+    body: dict[str, Any] = {k: props[k] for k in ("name", "config", "expires_at") if k in props}
+    return {**body, "name": marked(props["name"])}
+
+
+def in_any_order(calls: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    """Calls of steps the engine runs in parallel, in a fixed order to compare them."""
+    return sorted(calls, key=dumps)
 
 
 def test_preview_of_a_new_stack_plans_creates_and_makes_no_http_call(
@@ -47,11 +69,26 @@ def test_preview_without_a_token_fails_with_the_provider_message(
 def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
     stack: EngineStack, emulator: Emulator
 ) -> None:
+    """One POST per server, under the stack's create mark, then a PATCH giving it its declared
+    name; the first create in the account lists it once (GET) for what killed runs left."""
     up = stack.up({"reader": READER, "writer": WRITER})
     assert changes(up.summary.resource_changes) == {"create": 3}
-    assert sorted(m for m, _, _ in api_calls(emulator)) == ["POST", "POST"]
     live = {s["name"]: s for s in emulator.servers()}
+    assert sorted(live) == ["reader", "writer"]
+    assert in_any_order(masked_calls(emulator)) == in_any_order(
+        [
+            ("GET", collection_path(), None),
+            ("POST", collection_path(), posted(READER)),
+            ("POST", collection_path(), posted(WRITER)),
+            ("PATCH", item_path(live["reader"]["id"]), {"name": "reader"}),
+            ("PATCH", item_path(live["writer"]["id"]), {"name": "writer"}),
+        ]
+    )
+    check_create_order(api_calls(emulator))
     state = stack.servers()
+    marks = post_marks(emulator)
+    assert {mark.stack for mark in marks} == {stack_tag(state["reader"]["urn"])}
+    assert len({mark.nonce for mark in marks}) == 2
     assert {name: r["id"] for name, r in state.items()} == {
         "reader": live["reader"]["id"],
         "writer": live["writer"]["id"],
@@ -113,12 +150,14 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
     up = stack.up({"reader": moved})
 
     assert changes(up.summary.resource_changes) == {"replace": 1}
-    calls = [(method, path) for method, path, _ in api_calls(emulator)]
-    assert calls == [
-        ("POST", collection_path(OTHER_ACCOUNT)),
-        ("DELETE", item_path(old["id"])),
-    ]
     (new,) = emulator.servers()
+    assert masked_calls(emulator) == [
+        ("GET", collection_path(OTHER_ACCOUNT), None),  # the run's first create in that account
+        ("POST", collection_path(OTHER_ACCOUNT), posted(moved)),
+        ("PATCH", item_path(new["id"], OTHER_ACCOUNT), {"name": "reader"}),
+        ("DELETE", item_path(old["id"]), None),
+    ]
+    assert (new["integrated_account_id"], new["name"]) == (OTHER_ACCOUNT, "reader")
     assert stack.servers()["reader"]["id"] == new["id"]
 
 
@@ -146,14 +185,22 @@ def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
     up = stack.up(declared)
 
     assert changes(up.summary.resource_changes) == {"update": 2, "create": 1}
-    calls = sorted((method, dumps(body)) for method, _, body in api_calls(emulator))
-    assert calls == sorted(
+    restored = {s["name"]: s for s in emulator.servers()}
+    assert sorted(restored) == ["reader", "tagger", "writer"]
+    assert in_any_order(masked_calls(emulator)) == in_any_order(
         [
-            ("PATCH", dumps({"name": "reader"})),
-            ("PATCH", dumps({"config": {"methods": ["read"], "tags": ["crm"]}})),
-            ("POST", dumps({"name": "writer", "config": {"methods": ["write"]}})),
+            ("PATCH", item_path(live["reader"]["id"]), {"name": "reader"}),
+            (
+                "PATCH",
+                item_path(live["tagger"]["id"]),
+                {"config": {"methods": ["read"], "tags": ["crm"]}},
+            ),
+            ("GET", collection_path(), None),  # the create lists the account for leftovers
+            ("POST", collection_path(), posted(WRITER)),
+            ("PATCH", item_path(restored["writer"]["id"]), {"name": "writer"}),
         ]
     )
+    check_create_order(api_calls(emulator))
     stack.preview(declared, expect_no_changes=True)
 
 
@@ -168,13 +215,15 @@ def test_up_refresh_recreates_a_server_deleted_outside_pulumi(
     up = stack.up({"reader": READER}, refresh=True)
 
     assert changes(up.summary.resource_changes) == {"create": 1}
-    methods = [(method, path) for method, path, _ in api_calls(emulator)]
-    assert methods == [
-        ("GET", item_path(server["id"])),
-        ("GET", collection_path()),
-        ("POST", collection_path()),
-    ]
     (new,) = emulator.servers()
+    assert masked_calls(emulator) == [
+        ("GET", item_path(server["id"]), None),  # the refresh: 404 ...
+        ("GET", collection_path(), None),  # ... and the list proves the server gone
+        ("GET", collection_path(), None),  # the create lists the account for leftovers
+        ("POST", collection_path(), posted(READER)),
+        ("PATCH", item_path(new["id"]), {"name": "reader"}),
+    ]
+    assert new["name"] == "reader"
     assert stack.servers()["reader"]["id"] == new["id"]
 
 

@@ -3,6 +3,8 @@ real CLI in a project folder: the key or property path, in the user's terms, and
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 
 import pytest
@@ -140,6 +142,42 @@ def test_a_provider_warning_is_a_warning_on_its_resource_not_stack_text(
 
     diagnostics = done.text.split("Diagnostics:", 1)[1]
     on_resource = diagnostics.split("pulumi-python:dynamic/truto:McpServer (reader):", 1)[1]
-    assert on_resource.lstrip().startswith("warning: create of 'Reader' got no usable answer")
+    assert on_resource.lstrip().startswith("warning: create [pulumi creating ")
+    assert "got no usable answer" in on_resource
     assert "pulumi:pulumi:Stack (truto-program-dev):" not in diagnostics
     assert len(emulator.servers()) == 1
+
+
+SECRET_NAME_PROGRAM = f"""
+import pulumi
+from truto_pulumi import TrutoMcpServer
+
+TrutoMcpServer("hidden", integrated_account_id="{ACCOUNT}",
+               name=pulumi.Output.secret("payroll-agent"))
+"""
+
+
+def test_a_create_that_may_still_land_names_its_mark_never_the_secret_name(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    """The engine hands the provider a secret name as a plain value, so the provider's warnings
+    and errors never show a name: the mark says which server to look for, and the next `up`
+    removes that server once it lands."""
+    project = program_project(SECRET_NAME_PROGRAM)
+    project.pulumi("config", "set", "truto:operationTimeoutSeconds", "2")
+    emulator.inject(method="POST", drop=True, act_after=3.0)
+
+    failed = project.pulumi("up", "--yes", check=False)
+
+    assert failed.returncode != 0
+    assert "payroll-agent" not in failed.text
+    (mark,) = set(re.findall(r"'\[pulumi creating ([0-9a-f]{12}-[0-9a-f]{8})\]'", failed.text))
+    time.sleep(3.5)
+    (landed,) = emulator.servers()
+    assert landed["name"] == f"payroll-agent [pulumi creating {mark}]"
+
+    project.pulumi("up", "--yes")
+
+    (live,) = emulator.servers()
+    assert live["name"] == "payroll-agent"
+    assert live["id"] != landed["id"]

@@ -9,13 +9,21 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import api_calls
-from .driver import is_secret
+from ..lifecycle.helpers import (
+    api_calls,
+    check_create_order,
+    collection_path,
+    item_path,
+    marked,
+    masked_calls,
+)
+from .driver import dumps, is_secret
 from .project import REPO, ProjectFolder, checkout_copy, planned, server_steps
 
 pytestmark = pytest.mark.engine
@@ -33,6 +41,27 @@ def configure_basic(project: ProjectFolder, emulator: Emulator) -> None:
     for index, account in enumerate(ACCOUNTS):
         project.pulumi("config", "set", "--path", f"integratedAccountIds[{index}]", account)
     project.pulumi("config", "set", "expiresAt", FIRST_EXPIRY)
+
+
+def basic_creates(
+    emulator: Emulator, accounts: list[str], expires_at: str | None = FIRST_EXPIRY
+) -> list[tuple[str, str, Any]]:
+    """The calls of examples/basic's first `up`, as `masked_calls` shows them: per account (in
+    parallel with the others), the first create there lists it for leftovers of killed runs,
+    then POSTs its server under the stack's create mark and PATCHes the declared name."""
+    live = {s["integrated_account_id"]: s["id"] for s in emulator.servers()}
+    calls = []
+    for account in accounts:
+        name = f"Read-only MCP {account}"
+        body = {"name": marked(name), "config": {"methods": ["read"]}}
+        if expires_at is not None:
+            body["expires_at"] = expires_at
+        calls += [
+            ("GET", collection_path(account), None),
+            ("POST", collection_path(account), body),
+            ("PATCH", item_path(live[account], account), {"name": name}),
+        ]
+    return calls
 
 
 def files_under(*roots: Path) -> Iterator[Path]:
@@ -55,8 +84,13 @@ def test_basic_example_runs_preview_up_refresh_update_and_destroy_in_its_folder(
     assert api_calls(emulator) == []  # preview makes no HTTP call
 
     project.pulumi("up", "--yes")
-    assert [method for method, _, _ in api_calls(emulator)] == ["POST", "POST"]
-    assert sorted(s["integrated_account_id"] for s in emulator.servers()) == sorted(ACCOUNTS)
+    assert sorted(masked_calls(emulator), key=dumps) == sorted(
+        basic_creates(emulator, ACCOUNTS), key=dumps
+    )
+    check_create_order(api_calls(emulator))
+    assert sorted((s["integrated_account_id"], s["name"]) for s in emulator.servers()) == [
+        (account, f"Read-only MCP {account}") for account in sorted(ACCOUNTS)
+    ]
 
     emulator.clear_journal()
     project.pulumi("preview", "--expect-no-changes")
@@ -122,7 +156,7 @@ def test_token_and_base_url_from_the_environment_keep_the_token_out_of_the_state
 
     project.pulumi("up", "--yes")
 
-    assert [method for method, _, _ in api_calls(emulator)] == ["POST"]
+    assert masked_calls(emulator) == basic_creates(emulator, ACCOUNTS[:1], expires_at=None)
     assert "truto:apiToken" not in json.dumps(project.export())
     project.pulumi("destroy", "--yes")
     assert emulator.servers() == []
@@ -181,7 +215,23 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
 
     assert planned(project.preview_plan()) == {"create": 4}
     project.pulumi("up", "--yes")
-    assert [method for method, _, _ in api_calls(emulator)] == ["POST"] * 3
+    live = {(s["integrated_account_id"], s["name"]): s["id"] for s in emulator.servers()}
+    servers = {
+        (ACCOUNTS[0], "support / readonly"): {"methods": ["read"], "tags": ["tickets"]},
+        (ACCOUNTS[1], "support / readonly"): {"methods": ["read"], "tags": ["tickets"]},
+        (ACCOUNTS[0], "sales / crm"): {"methods": ["read"], "tool_exposure": "discovery"},
+    }
+    assert sorted(live) == sorted(servers)  # each under its declared name
+    expected: list[tuple[str, str, Any]] = [
+        ("GET", collection_path(account), None) for account in ACCOUNTS
+    ]
+    for (account, name), config in servers.items():
+        expected += [
+            ("POST", collection_path(account), {"name": marked(name), "config": config}),
+            ("PATCH", item_path(live[account, name], account), {"name": name}),
+        ]
+    assert sorted(masked_calls(emulator), key=dumps) == sorted(expected, key=dumps)
+    check_create_order(api_calls(emulator))
     assert project.pulumi("stack", "output", "count").stdout.strip() == "3"
     emulator.clear_journal()
     project.pulumi("preview", "--expect-no-changes")

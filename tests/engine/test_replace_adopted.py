@@ -17,7 +17,15 @@ import pytest
 
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT, api_calls, collection_path, item_path, made_in_dashboard
+from ..lifecycle.helpers import (
+    ACCOUNT,
+    api_calls,
+    collection_path,
+    item_path,
+    made_in_dashboard,
+    marked,
+    masked_calls,
+)
 from .project import CliResult, ProjectFolder
 
 pytestmark = pytest.mark.engine
@@ -61,16 +69,27 @@ def adopted_legacy(
     return project, existing
 
 
-def assert_rotated(project: ProjectFolder, emulator: Emulator, old: dict[str, Any]) -> None:
-    """`legacy` holds a new server whose token and url are in the state; the old one is gone."""
+def assert_rotated(
+    project: ProjectFolder, emulator: Emulator, old: dict[str, Any], *, refreshed: bool = False
+) -> None:
+    """`legacy` holds a new server whose token and url are in the state; the old one is gone.
+    The new one was POSTed under the stack's create mark, then given its declared name, before
+    the old one was deleted. `refreshed`: the `up` read the old one first (`--refresh`), in its
+    preview and again in the update."""
     state = project.servers()["legacy"]
     assert state["id"] != old["id"], "nothing rotated: the replacement kept the adopted server"
     assert state["outputs"]["token_known"] is True
     assert {"token", "url"} <= set(state["outputs"])
     (live,) = emulator.servers()
-    assert live["id"] == state["id"]
-    calls = [(method, path) for method, path, _ in api_calls(emulator) if method != "GET"]
-    assert calls == [("POST", collection_path()), ("DELETE", item_path(old["id"]))]
+    assert (live["id"], live["name"]) == (state["id"], "legacy")
+    read = [("GET", item_path(old["id"]), None)] * (2 if refreshed else 0)
+    assert masked_calls(emulator) == [
+        *read,
+        ("GET", collection_path(), None),  # the create lists the account for leftovers
+        ("POST", collection_path(), {"name": marked("legacy")}),
+        ("PATCH", item_path(live["id"]), {"name": "legacy"}),
+        ("DELETE", item_path(old["id"]), None),
+    ]
     succeeded(project.pulumi("preview", "--expect-no-changes", check=False))
 
 
@@ -89,7 +108,7 @@ def test_up_replace_of_an_adopted_server_that_still_declares_adopt_id_rotates_it
     else:
         up = project.pulumi("up", how[0], urn, *how[1:], "--yes", check=False)
     succeeded(up)
-    assert_rotated(project, emulator, existing)
+    assert_rotated(project, emulator, existing, refreshed="--refresh" in how)
 
 
 def test_a_changed_replacement_trigger_rotates_an_adopted_server(

@@ -28,7 +28,7 @@ from truto_pulumi import TrutoMcpServer
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import ProgramRun, install_mocks
 
-from ..lifecycle.helpers import ACCOUNT, OTHER_ACCOUNT
+from ..lifecycle.helpers import ACCOUNT, OTHER_ACCOUNT, marked, masked
 from .driver import EngineStack, is_secret
 
 pytestmark = pytest.mark.engine
@@ -185,12 +185,24 @@ def secret_name_program() -> None:
     TrutoMcpServer("hidden", integrated_account_id=ACCOUNT, name=pulumi.Output.secret("shh"))
 
 
+def sent_bodies(emulator: Emulator) -> list[tuple[str, Any]]:
+    """(method, body) of each POST and PATCH Truto received, create marks masked (the stack tag
+    and nonce differ: the simulation's stack is another project and stack)."""
+    return [
+        (e["method"], masked(e["body"]))
+        for e in emulator.journal()
+        if e["method"] in ("POST", "PATCH")
+    ]
+
+
 def test_secret_inputs_reach_truto_in_plain_text_under_both(
     stack: EngineStack, emulator: Emulator
 ) -> None:
+    """The secret name is POSTed in plain text under the create mark, then PATCHed back."""
     stack.program = secret_name_program
     stack.up({})
-    engine_posts = [e["body"] for e in emulator.journal() if e["method"] == "POST"]
+    engine_sent = sent_bodies(emulator)
+    assert [s["name"] for s in emulator.servers()] == ["shh"]
     assert is_secret(stack.servers()["hidden"]["outputs"]["name"])  # re-marked by the engine
 
     emulator.reset()
@@ -199,8 +211,10 @@ def test_secret_inputs_reach_truto_in_plain_text_under_both(
         simulated = mcp_server_stack(host, api_token=emulator.token, base_url=emulator.url)
         simulated.up(desired)
         assert simulated.resources["hidden"].secrets == {"name"}
-    simulation_posts = [e["body"] for e in emulator.journal() if e["method"] == "POST"]
-    assert simulation_posts == engine_posts == [{"name": "shh"}]
+    assert [s["name"] for s in emulator.servers()] == ["shh"]
+    simulation_sent = sent_bodies(emulator)
+    expected = [("POST", {"name": marked("shh")}), ("PATCH", {"name": "shh"})]
+    assert simulation_sent == engine_sent == expected
 
 
 def run_program_function(program: Callable[[], None]) -> ProgramRun:

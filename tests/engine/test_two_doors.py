@@ -12,9 +12,11 @@ from typing import Any, Protocol
 
 import pytest
 
+from truto_pulumi._mark import stack_tag
 from truto_pulumi.emulator import Emulator
 
-from .driver import PROJECT, EngineStack, example, is_secret
+from ..lifecycle.helpers import create_mark, marked, masked
+from .driver import PROJECT, SERVER_TYPE, EngineStack, example, is_secret
 from .project import ProjectFolder
 
 pytestmark = pytest.mark.engine
@@ -158,8 +160,19 @@ def in_any_order(items: list[Any]) -> list[Any]:
     return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
 
 
+def post_marks_are_the_stacks(trace: Trace) -> None:
+    """Every POST carries a create mark with the tag of the stack whose state it went to (the
+    tag differs between the doors: their projects differ; `canonical` masks it)."""
+    for step, seen in trace.items():
+        posts = [call["body"]["name"] for call in seen["calls"] if call["method"] == "POST"]
+        urns = {r["urn"] for r in seen["state"].get("resources", []) if r["type"] == SERVER_TYPE}
+        tags = {stack_tag(urn) for urn in urns}
+        assert all(create_mark(name)[1].stack in tags for name in posts), (step, posts, tags)
+
+
 def canonical(trace: Trace, project: str) -> Trace:
-    """The trace normalised, its unordered lists sorted, and each plan's op per resource name."""
+    """The trace normalised, its unordered lists sorted, and each plan's op per resource name.
+    Each create mark in a call is masked: its stack tag and nonce differ between the doors."""
     names = renames(trace, project)
     out: Trace = {}
     for step, seen in trace.items():
@@ -168,7 +181,9 @@ def canonical(trace: Trace, project: str) -> Trace:
             steps = in_any_order(step_out["plan"].get("steps", []))
             step_out["plan"]["steps"] = steps
             step_out["ops"] = {resource_name(s["urn"]): s["op"] for s in steps}
-        step_out["calls"] = in_any_order(step_out["calls"])
+        step_out["calls"] = in_any_order(
+            [{**call, "body": masked(call["body"])} for call in step_out["calls"]]
+        )
         step_out["state"]["resources"] = in_any_order(step_out["state"].get("resources", []))
         out[step] = step_out
     return out
@@ -191,6 +206,18 @@ def differences(inline: Trace, folder: Trace) -> list[str]:
     return found
 
 
+def basic_creates(account: str) -> list[tuple[str, str, Any]]:
+    """The calls examples/basic's first `up` makes for `account`, as `canonical` shows them."""
+    name = f"Read-only MCP {account}"
+    body = {"name": marked(name), "config": {"methods": ["read"]}, "expires_at": FIRST_EXPIRY}
+    servers = f"/integrated-account/{account}/mcp"
+    return [
+        ("GET", servers, None),  # the first create there: leftovers of killed runs
+        ("POST", servers, body),  # under the stack's create mark
+        ("PATCH", f"{servers}/<id of readonly-{account}>", {"name": name}),  # declared name
+    ]
+
+
 def test_inline_program_and_project_folder_give_the_same_plans_calls_and_state(
     make_stack: Callable[..., EngineStack],
     example_project: Callable[[str], ProjectFolder],
@@ -198,12 +225,27 @@ def test_inline_program_and_project_folder_give_the_same_plans_calls_and_state(
 ) -> None:
     stack = make_stack(api_token=None, base_url=None)  # configured by `walk`, as the folder is
     stack.program = example("basic")
-    inline = canonical(walk(Inline(stack), emulator), PROJECT)
+    inline_trace = walk(Inline(stack), emulator)
     emulator.reset()
-    folder = canonical(walk(Folder(example_project("basic")), emulator), FOLDER_PROJECT)
+    folder_trace = walk(Folder(example_project("basic")), emulator)
+    for trace in (inline_trace, folder_trace):
+        post_marks_are_the_stacks(trace)
+    inline = canonical(inline_trace, PROJECT)
+    folder = canonical(folder_trace, FOLDER_PROJECT)
 
     methods = [" ".join(sorted(c["method"] for c in seen["calls"])) for seen in folder.values()]
-    assert methods == ["", "POST POST", "", "PATCH PATCH", "GET GET", "DELETE DELETE"], methods
+    # `up`: per account, a listing for leftovers of killed runs, the POST, the rename (PATCH).
+    assert methods == [
+        "",
+        "GET GET PATCH PATCH POST POST",
+        "",
+        "PATCH PATCH",
+        "GET GET",
+        "DELETE DELETE",
+    ], methods
+    up_calls = [(c["method"], c["path"], c["body"]) for c in folder["up"]["calls"]]
+    expected = [call for account in ACCOUNTS for call in basic_creates(account)]
+    assert in_any_order(up_calls) == in_any_order(expected)
     assert folder["preview-expiry"]["ops"] == dict.fromkeys(
         (f"readonly-{a}" for a in ACCOUNTS), "update"
     ) | {"<project>-dev": "same"}

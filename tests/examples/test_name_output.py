@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support import MCP_SERVER_TYPE, SimulatedStack
+from truto_pulumi._mark import read_mark, stack_tag
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
@@ -49,7 +50,10 @@ def test_a_name_output_resolving_to_none_names_the_server_after_the_resource(
     stack.apply_step(desired_from(program))
 
     posts = sorted(e["body"]["name"] for e in emulator.journal() if e["method"] == "POST")
-    assert posts == ["hidden", "plain"]
+    marks = [read_mark(name) for name in posts]  # POSTed under this stack's create mark
+    tag = stack_tag(stack.urn("plain"))
+    assert [(m[0], m[1].stack) if m else None for m in marks] == [("hidden", tag), ("plain", tag)]
+    assert sorted(s["name"] for s in emulator.servers()) == ["hidden", "plain"]
     assert stack.resources["plain"].secrets == frozenset()
     assert stack.resources["hidden"].secrets == {"name"}
 

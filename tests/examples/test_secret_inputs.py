@@ -19,6 +19,7 @@ from tests.support import (
     SimulatedStack,
     mcp_server_stack,
 )
+from truto_pulumi._mark import read_mark
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
@@ -69,6 +70,13 @@ def desired_from(
     return run_program(program, project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
 
 
+def unmarked_name(posted: str) -> str:
+    """The declared name a create POSTed under its mark (the PATCH after it gives it back)."""
+    marked = read_mark(posted)
+    assert marked is not None, f"POSTed without a create mark: {posted!r}"
+    return marked[0]
+
+
 def secrets_of(stack: SimulatedStack) -> dict[str, set[str]]:
     return {name: set(state.secrets) for name, state in stack.resources.items()}
 
@@ -81,13 +89,15 @@ def test_secret_inputs_reach_truto_in_plain_text_and_stay_secret_in_state(
 
     stack.apply_step(v1)
     posts = [e["body"] for e in emulator.journal() if e["method"] == "POST"]
-    assert sorted(posts, key=str) == sorted(
+    unmarked = [{**body, "name": unmarked_name(body["name"])} for body in posts]
+    assert sorted(unmarked, key=str) == sorted(
         [
             {"name": "Hidden v1", "config": {"methods": ["read"], "tags": ["a", "b"]}},
             {"name": "whole", "config": {"methods": ["read"]}},
         ],
         key=str,
     )
+    assert sorted(s["name"] for s in emulator.servers()) == ["Hidden v1", "whole"]
     hidden = stack.resources["hidden"]
     assert hidden.outputs["name"] == "Hidden v1"  # plain in the state's values ...
     assert secrets_of(stack) == SECRET_PATHS  # ... and marked secret

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from truto_pulumi._mark import CreateMark, read_mark
 from truto_pulumi.emulator import Emulator
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-00000000000a"
@@ -47,3 +48,58 @@ def made_in_dashboard(emulator: Emulator, account: str, **body: Any) -> dict[str
     answer.raise_for_status()
     created: dict[str, Any] = answer.json()
     return created
+
+
+MASKED_MARK = "[pulumi creating <mark>]"
+"""What `masked` shows in place of a create mark (stack tag and nonce: drawn per POST)."""
+
+
+def create_mark(posted: object) -> tuple[str, CreateMark]:
+    """The declared name and the create mark of a name a create POSTed; fails the test for a
+    name without the mark."""
+    marked = read_mark(posted)
+    assert marked is not None, f"POSTed without a create mark: {posted!r}"
+    return marked
+
+
+def marked(name: str) -> str:
+    """`name` as `masked` shows it POSTed under a create mark."""
+    return f"{name} {MASKED_MARK}"
+
+
+def masked(body: Any) -> Any:
+    """A request body whose name carries a create mark, with the mark replaced by MASKED_MARK
+    (so runs compare); any other body as it is, so a name POSTed without a mark still differs."""
+    if isinstance(body, dict):
+        found = read_mark(body.get("name"))
+        if found is not None:
+            return {**body, "name": marked(found[0])}
+    return body
+
+
+def masked_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:
+    """`api_calls` with each create mark masked (`masked`)."""
+    return [(method, path, masked(body)) for method, path, body in api_calls(emulator)]
+
+
+def post_marks(emulator: Emulator) -> list[CreateMark]:
+    """The create mark of every POST the emulator received, in order; fails the test for a POST
+    whose name has none."""
+    return [create_mark(entry["body"]["name"])[1] for entry in requests_of(emulator, "POST")]
+
+
+def check_create_order(calls: list[tuple[str, str, Any]]) -> None:
+    """What creates running in parallel still fix of the order of `calls` ((method, path, body)
+    as `api_calls` gives them): each POST is followed by a PATCH of the declared name on a
+    server of its account, and each account listing by a POST in that account (the first
+    create there lists it for what interrupted runs left, then POSTs)."""
+    for index, (method, path, body) in enumerate(calls):
+        later = calls[index + 1 :]
+        if method == "POST":
+            declared = create_mark(body["name"])[0]
+            assert any(
+                m == "PATCH" and p.startswith(f"{path}/") and b == {"name": declared}
+                for m, p, b in later
+            ), f"no rename to {declared!r} after its POST: {calls}"
+        elif method == "GET" and path.endswith("/mcp"):
+            assert ("POST", path) in [(m, p) for m, p, _ in later], f"no POST after: {calls}"

@@ -8,7 +8,6 @@ A 429 carries `Retry-After: 1`, which the client honours.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +22,8 @@ from tests.support import (
     UpError,
     mcp_server_stack,
 )
-from truto_pulumi._lost_create import CREATE_ATTEMPTS, CREATE_WINDOW_TOLERANCE
+from truto_pulumi._create import CREATE_ATTEMPTS
+from truto_pulumi._mark import read_mark
 from truto_pulumi._settings import OPERATION_TIMEOUT_KEY
 from truto_pulumi.emulator import Emulator
 
@@ -59,17 +59,20 @@ READ_FAULTS = {**TRANSIENT, **LATENCY, **DROPPED}
 """A lost answer to a GET is a dropped connection: there is nothing to act on."""
 
 CREATE_JOURNAL: dict[str, list[str]] = {
-    # The HTTP calls one create makes, by fault.
+    # The HTTP calls one create makes, by fault. It is the first create in the account in a new
+    # provider process (as every `pulumi up` gets), so it first lists the account once for what
+    # interrupted runs of the stack left (GET); it POSTs the name under its mark, and once it
+    # has the answer PATCHes the declared name.
     # Truto refuses a request with 429 before acting, so the client simply retries the POST.
-    "429-retry-after": ["POST", "POST"],
-    # After a 5xx or a broken connection the POST may have acted: the provider lists the
-    # account to find what it made, and POSTs again.
-    "500": ["POST", "GET", "POST"],
-    "503": ["POST", "GET", "POST"],
-    "latency": ["POST"],
-    # It did act: what the lost POST made is deleted before the POST that counts.
-    "lost-answer": ["POST", "GET", "DELETE", "POST"],
-    "lost-answer-then-500": ["POST", "GET", "DELETE", "POST"],
+    "429-retry-after": ["GET", "POST", "POST", "PATCH"],
+    # Truto answered 500 or 503 itself, so it is done with the POST: one listing shows that no
+    # server carries its mark, and the create POSTs again under a new one.
+    "500": ["GET", "POST", "GET", "POST", "PATCH"],
+    "503": ["GET", "POST", "GET", "POST", "PATCH"],
+    "latency": ["GET", "POST", "PATCH"],
+    # It did act: the server with the lost POST's mark is deleted before the POST that counts.
+    "lost-answer": ["GET", "POST", "GET", "DELETE", "POST", "PATCH"],
+    "lost-answer-then-500": ["GET", "POST", "GET", "DELETE", "POST", "PATCH"],
 }
 
 
@@ -134,6 +137,7 @@ def error_of(raised: OperationError) -> str:
 def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_known(
     stack: SimulatedStack, emulator: Emulator, action: dict[str, Any], journal: list[str]
 ) -> None:
+    stack.new_host_each_run = True  # a `pulumi up` of its own: a new provider process
     emulator.inject(method="POST", **action)
 
     result = stack.up(desired())
@@ -141,7 +145,11 @@ def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_know
     assert result.ops == {NAME: "create"}
     assert [entry["method"] for entry in emulator.journal()] == journal
     assert_fault_then_recovery(emulator, "POST", action)
+    posted = {read_mark(entry["body"]["name"]) for entry in requests_of(emulator, "POST")}
+    assert {marked[0] if marked else None for marked in posted} == {"reader"}
+    assert [entry["body"] for entry in requests_of(emulator, "PATCH")] == [{"name": "reader"}]
     server = single_server(emulator, stack)
+    assert server["name"] == "reader"
     deletes = requests_of(emulator, "DELETE")
     assert all(not entry["path"].endswith(server["id"]) for entry in deletes)
     if action == LATENCY["latency"]:
@@ -152,15 +160,22 @@ def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_know
 def test_create_whose_connection_drops_waits_for_the_server_then_fails_without_posting_again(
     impatient_stack: SimulatedStack, emulator: Emulator
 ) -> None:
+    impatient_stack.new_host_each_run = True  # a `pulumi up` of its own: a new provider process
     emulator.inject(method="POST", **DROPPED["dropped-connection"])
 
     with pytest.raises(UpError) as raised:
         impatient_stack.up(desired())
 
-    assert "Truto may still make it" in error_of(raised.value)
+    summary = error_of(raised.value)
+    assert "Truto may still make it, so nothing was put in the state" in summary
+    (post,) = requests_of(emulator, "POST")  # never POSTed again while the first may land
+    marked = read_mark(post["body"]["name"])
+    assert marked is not None
+    assert marked[0] == "reader"
+    assert f"its name would end in {str(marked[1])!r}" in summary
     methods = [entry["method"] for entry in emulator.journal()]
-    assert methods[0] == "POST"
-    assert set(methods[1:]) == {"GET"}  # listed until the operation timeout, never re-POSTed
+    assert methods[:2] == ["GET", "POST"]  # the account checked for leftovers, then the POST
+    assert set(methods[2:]) == {"GET"}  # listed for its server until the operation timeout
     assert emulator.servers() == []
     assert impatient_stack.resources == {}
 
@@ -179,7 +194,7 @@ def test_create_that_never_gets_an_answer_fails_clearly_and_leaves_nothing(
         stack.up(desired())
 
     summary = error_of(raised.value)
-    assert f"no usable answer to {CREATE_ATTEMPTS} creates of MCP server 'reader'" in summary
+    assert f"no usable answer to {CREATE_ATTEMPTS} creates of this MCP server" in summary
     assert "none is left behind" in summary
     assert len(requests_of(emulator, "POST")) == CREATE_ATTEMPTS
     assert emulator.servers() == []
@@ -208,8 +223,6 @@ def test_lost_create_answer_spares_a_same_named_server_of_another_stack(
     in one account a few seconds apart; the second one's POST answer is lost."""
     stack.up(desired(name="reader"))
     other_stack_id = stack.resources[NAME].id
-    # "A few seconds": more than the window's tolerance around Truto's clock.
-    time.sleep(CREATE_WINDOW_TOLERANCE.total_seconds() + 1.0)
     with ProviderHost(env=NO_TRUTO_ENV) as second_host:
         second = mcp_server_stack(
             second_host, api_token=emulator.token, base_url=emulator.url, stack="prod"

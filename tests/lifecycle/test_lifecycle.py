@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support import SimulatedStack
+from truto_pulumi._mark import read_mark
 from truto_pulumi.emulator import Emulator
 
 from .helpers import (
@@ -53,10 +54,15 @@ def apply_and_clear(
 def test_second_run_with_same_state_plans_no_change_and_makes_no_http_call(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
+    stack.new_host_each_run = True  # every run a new provider process, as under the engine
     state = desired(config=SCOPED, expires_at="2099-01-01T00:00:00Z")
     first = stack.up(state)
     assert first.ops == {NAME: "create"}
-    assert [(m, p) for m, p, _ in api_calls(emulator)] == [("POST", collection_path())]
+    assert [(m, p) for m, p, _ in api_calls(emulator)] == [
+        ("GET", collection_path()),  # the first create in the account: leftovers of the stack
+        ("POST", collection_path()),  # under the create's mark
+        ("PATCH", item_path(stack.resources[NAME].id)),  # the declared name
+    ]
     emulator.clear_journal()
 
     second = stack.up(state)
@@ -182,6 +188,7 @@ def test_clearing_the_expiry_sends_one_patch_with_null(
 def test_account_change_replaces_creating_the_new_server_before_deleting_the_old(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
+    stack.new_host_each_run = True  # every run a new provider process, as under the engine
     old_id = apply_and_clear(stack, emulator, desired(config=SCOPED))
 
     result = stack.apply_step(desired(config=SCOPED, integrated_account_id=OTHER_ACCOUNT))
@@ -190,12 +197,23 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
     assert result.plan.steps[NAME].replaces == ["integrated_account_id"]
     new_id = stack.resources[NAME].id
     assert new_id != old_id
-    assert [(m, p) for m, p, _ in api_calls(emulator)] == [
+    calls = api_calls(emulator)
+    assert [(m, p) for m, p, _ in calls] == [
+        ("GET", collection_path(OTHER_ACCOUNT)),  # the run's first create in that account
         ("POST", collection_path(OTHER_ACCOUNT)),
+        ("PATCH", item_path(new_id, OTHER_ACCOUNT)),
         ("DELETE", item_path(old_id)),
     ]
+    marked = read_mark(calls[1][2]["name"])
+    assert marked is not None
+    assert marked[0] == "reader"
+    assert calls[2][2] == {"name": "reader"}
     server = only_server(emulator)
-    assert (server["id"], server["integrated_account_id"]) == (new_id, OTHER_ACCOUNT)
+    assert (server["id"], server["integrated_account_id"], server["name"]) == (
+        new_id,
+        OTHER_ACCOUNT,
+        "reader",
+    )
     assert server["config"] == {key: sorted(value) for key, value in SCOPED.items()}
 
 

@@ -1,0 +1,190 @@
+"""A `pulumi up` killed hard in a project folder, then the recovery the README gives: Truto ends
+with exactly the stack's servers, each once, under its declared name, and `destroy` leaves none.
+
+The kill lands at a chosen moment of 20 concurrent creates: POSTs in flight, renames in flight,
+lost answers being settled. `kill -9` of the CLI's process group is a CI runner cancelled hard
+(the engine starts each plugin in a process group of its own, so the provider host outlives
+it); killing the host too is an OOM kill of the whole job; killing the host alone fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import ACCOUNT
+from .project import ProjectFolder
+
+pytestmark = pytest.mark.engine
+
+ProgramProject = Callable[[str], ProjectFolder]
+
+SERVERS = 20
+FLEET_PROGRAM = f"""
+from truto_pulumi import TrutoMcpServer
+
+for index in range({SERVERS}):
+    TrutoMcpServer(f"agent-{{index}}", integrated_account_id="{ACCOUNT}",
+                   config={{"methods": ["read"]}})
+"""
+
+RECOVERY = (
+    ("cancel", "--yes"),
+    ("refresh", "--clear-pending-creates", "--yes"),
+    ("up", "--yes"),
+)
+"""What the README says to run after a killed pipeline, in order."""
+
+Journal = list[dict[str, Any]]
+
+MOMENTS: dict[str, tuple[dict[str, Any], Callable[[Journal], bool]]] = {
+    "posts_in_flight": (
+        {"method": "POST", "times": SERVERS, "delay": 3.0},
+        lambda journal: arrived(journal, "POST") >= 5,
+    ),
+    "renames_in_flight": (
+        {"method": "PATCH", "times": SERVERS, "delay": 3.0},
+        lambda journal: arrived(journal, "PATCH") >= 5,
+    ),
+    "settling_lost_answers": (
+        {"method": "POST", "times": SERVERS, "drop": True, "act_after": 2.0},
+        lambda journal: arrived(journal, "POST") >= 5 and arrived(journal, "GET") >= 2,
+    ),
+}
+
+
+def arrived(journal: Journal, method: str) -> int:
+    """How many requests of `method` reached the emulator (answered or not)."""
+    return sum(1 for entry in journal if entry["method"] == method)
+
+
+def start(project: ProjectFolder, *args: str) -> subprocess.Popen[str]:
+    """`pulumi ARGS` in the folder as a pipeline step: a process group of its own."""
+    return subprocess.Popen(
+        [project.cli, *args, "--non-interactive"],
+        cwd=project.folder,
+        env=project.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def provider_hosts(cli_pid: int) -> list[int]:
+    """The dynamic provider hosts (`python -m pulumi.dynamic`) the CLI `cli_pid` started."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            if pid == cli_pid:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    hosts = []
+    for pid in parents:
+        try:
+            argv = (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"pulumi.dynamic" in argv and descends(pid):
+            hosts.append(pid)
+    return hosts
+
+
+def recover(project: ProjectFolder) -> None:
+    for command in RECOVERY:
+        result = project.pulumi(*command, check=False)
+        assert result.returncode == 0, f"pulumi {' '.join(command)}:\n{result.text}"
+
+
+def assert_truto_holds_exactly_the_stack(project: ProjectFolder, emulator: Emulator) -> None:
+    live = {server["id"]: server["name"] for server in emulator.servers()}
+    state = {name: resource["id"] for name, resource in project.servers().items()}
+    assert sorted(state) == sorted(f"agent-{index}" for index in range(SERVERS))
+    assert sorted(live) == sorted(state.values()), "a server the stack does not know"
+    assert all(live[server_id] == name for name, server_id in state.items())
+    assert not [name for name, count in Counter(live.values()).items() if count > 1]
+
+
+KILLS = [
+    pytest.param(
+        moment, host_too, id=f"{moment}-{'cli_group_and_host' if host_too else 'cli_group'}"
+    )
+    for moment in MOMENTS
+    for host_too in (False, True)
+    # Renames in flight when every process dies: the residual window the README states (a
+    # rename that lands after the last process that could record it is gone).
+    if not (moment == "renames_in_flight" and host_too)
+]
+
+
+@pytest.mark.parametrize(("moment", "host_too"), KILLS)
+def test_a_killed_up_and_the_readme_recovery_leave_exactly_the_stacks_servers(
+    program_project: ProgramProject, emulator: Emulator, moment: str, host_too: bool
+) -> None:
+    project = program_project(FLEET_PROGRAM)
+    fault, ready = MOMENTS[moment]
+    emulator.inject(**fault)
+    run = start(project, "up", "--yes", "--parallel", str(SERVERS))
+    wait_for(lambda: ready(emulator.journal()), moment)
+    hosts = provider_hosts(run.pid)
+    os.killpg(run.pid, signal.SIGKILL)
+    if host_too:
+        for pid in hosts:
+            os.kill(pid, signal.SIGKILL)
+    run.communicate(timeout=60)
+    time.sleep(3.5)  # what was in flight lands (or is removed by the host that outlived the CLI)
+    emulator.clear_faults()
+
+    recover(project)
+
+    assert_truto_holds_exactly_the_stack(project, emulator)
+    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    project.pulumi("destroy", "--yes")
+    assert emulator.servers() == []
+
+
+def test_a_killed_provider_host_fails_the_up_and_the_next_up_leaves_exactly_the_stacks_servers(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    project = program_project(FLEET_PROGRAM)
+    emulator.inject(method="POST", times=SERVERS, delay=3.0)
+    run = start(project, "up", "--yes", "--parallel", str(SERVERS))
+    wait_for(lambda: arrived(emulator.journal(), "POST") >= 5, "POSTs in flight")
+    for pid in provider_hosts(run.pid):
+        os.kill(pid, signal.SIGKILL)
+    output, _ = run.communicate(timeout=120)
+    assert run.returncode != 0, output
+    time.sleep(3.5)
+    assert "pending" not in str(project.export().get("pending_operations", ""))
+
+    project.pulumi("up", "--yes")
+
+    assert_truto_holds_exactly_the_stack(project, emulator)

@@ -1,0 +1,105 @@
+"""Two stacks of one project share an integrated account and a server name: a create whose
+answer is lost never deletes the other stack's server, whenever that one was made."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import ACCOUNT
+from .project import ProjectFolder
+
+pytestmark = pytest.mark.engine
+
+ProgramProject = Callable[[str], ProjectFolder]
+
+PROGRAM = f"""
+from truto_pulumi import TrutoMcpServer
+
+TrutoMcpServer("agent", integrated_account_id="{ACCOUNT}", name="support-agent",
+               config={{"methods": ["read"]}})
+"""
+
+
+def second_stack(project: ProjectFolder, emulator: Emulator) -> None:
+    """Stack `prod` beside `dev`, on the same Truto account."""
+    project.pulumi("stack", "init", "prod")
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+
+
+def state_ids(project: ProjectFolder, stack: str) -> list[str]:
+    project.pulumi("stack", "select", stack)
+    return [resource["id"] for resource in project.servers().values()]
+
+
+def live_names(emulator: Emulator) -> dict[str, str]:
+    return {server["id"]: server["name"] for server in emulator.servers()}
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"status": 500}, id="truto_500_made_nothing"),
+        pytest.param({"lose_answer": True}, id="answer_lost_after_truto_made_it"),
+        pytest.param({"lose_answer": True, "status": 500}, id="truto_500_after_making_it"),
+    ],
+)
+def test_a_lost_create_after_another_stack_made_the_same_name_spares_that_server(
+    program_project: ProgramProject, emulator: Emulator, fault: dict[str, Any]
+) -> None:
+    project = program_project(PROGRAM)
+    second_stack(project, emulator)
+    project.pulumi("up", "--yes", "--stack", "prod")
+    (prod,) = state_ids(project, "prod")
+    emulator.inject(method="POST", **fault)
+
+    project.pulumi("up", "--yes", "--stack", "dev")
+
+    (dev,) = state_ids(project, "dev")
+    assert live_names(emulator) == {prod: "support-agent", dev: "support-agent"}
+    for stack in ("dev", "prod"):
+        project.pulumi("refresh", "--yes", "--expect-no-changes", "--stack", stack)
+
+
+def test_a_gateway_504_while_another_stack_makes_the_same_name_deletes_nothing(
+    program_project: ProgramProject, emulator: Emulator
+) -> None:
+    """`dev`'s POST is at the gateway while `prod` makes its server of the same name; the
+    gateway answers 504 and Truto made nothing. `dev` cannot know whether its server will still
+    appear, so it fails saying so, and deletes nothing; its next `up` creates its server."""
+    project = program_project(PROGRAM)
+    project.pulumi("config", "set", "truto:operationTimeoutSeconds", "6")
+    second_stack(project, emulator)
+    emulator.inject(method="POST", status=504, delay=3.0)
+    dev = subprocess.Popen(
+        [project.cli, "up", "--yes", "--stack", "dev", "--non-interactive"],
+        cwd=project.folder,
+        env=project.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    while emulator.faults():  # dev's POST has reached the gateway
+        time.sleep(0.05)
+    project.pulumi("up", "--yes", "--stack", "prod")
+    output, _ = dev.communicate(timeout=120)
+
+    assert dev.returncode != 0
+    assert "Truto may still make it, so nothing was put in the state" in output
+    assert "its name would end in '[pulumi creating " in output
+    (prod,) = state_ids(project, "prod")
+    assert live_names(emulator) == {prod: "support-agent"}
+    assert [entry["method"] for entry in emulator.journal()].count("DELETE") == 0
+
+    project.pulumi("up", "--yes", "--stack", "dev")
+
+    (dev_id,) = state_ids(project, "dev")
+    assert live_names(emulator) == {prod: "support-agent", dev_id: "support-agent"}

@@ -1,0 +1,273 @@
+"""Create an MCP server so that no answer lost and no run killed leaves a server behind.
+
+Truto reveals a server's `token` and `url` only in the answer to its POST. A server whose answer
+is lost has a token nobody will ever know, so it must not stay; but only a server this stack can
+prove it made may be deleted, whoever else shares the account. Hence (`_mark` says how):
+
+1. The POST carries the name with this stack's mark and a nonce of its own. Once the answer is
+   in hand, a PATCH gives the server its declared name and the create returns. Should the engine
+   that asked for it be gone by then (the CLI killed), nobody would record its token: the
+   server is deleted instead.
+2. A lost answer is *settled* before anything else: the account is listed until a server with
+   the POST's own mark shows up, which is then deleted and POSTed anew (with a new nonce), or
+   until it is proven that none was made (Truto itself answered: 500, 501, 503, or a 2xx with an
+   unusable body). A gateway's 502 or 504, a timeout or a dropped connection leave Truto free to
+   carry on, so the listing goes on for `SETTLE_SECONDS` at most (and within the operation
+   timeout); then the create fails naming the mark a late server would carry.
+3. The first create in an account in a run removes what interrupted runs of this stack left:
+   servers with this stack's mark and no POST of this run behind them (a stack runs once at a
+   time). Servers of other stacks, pipelines and people carry no such mark and are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._errors import TrutoError, TrutoNotFoundError, TrutoServerError, TrutoTransportError
+from ._mark import CreateMark, read_mark
+from ._settings import OPERATION_TIMEOUT_KEY
+
+if TYPE_CHECKING:
+    from ._client import TrutoClient
+
+__all__ = [
+    "CREATE_ATTEMPTS",
+    "SETTLE_SECONDS",
+    "create_server",
+    "left_behind",
+    "remove_left_behind",
+    "settled_by_answer",
+]
+
+CREATE_ATTEMPTS = 3
+"""POSTs one create may send when answers are lost, each after removing what the last made."""
+
+SETTLE_SECONDS = 60.0
+"""How long a lost POST's server is waited for at most; later its mark still proves whose it is."""
+
+_TRUTO_ANSWERED = frozenset({500, 501, 503})
+"""5xx statuses that Truto itself sends once it is done with a request; 502, 504 and the
+like come from a gateway that gave up while Truto may carry on."""
+
+_FIRST_POLL = 0.25
+_LONGEST_POLL = 4.0
+
+_log = logging.getLogger("truto_pulumi.provider")
+
+Interrupted = Callable[[], bool]
+"""Whether the engine request a create serves is over (the CLI killed, the host stopping)."""
+
+
+def create_server(
+    client: TrutoClient,
+    account_id: str,
+    body: Mapping[str, Any],
+    *,
+    mark: CreateMark,
+    marking: Callable[[CreateMark], None],
+    interrupted: Interrupted = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """POST `body` under `mark`, then name the server as declared; settle every lost answer as
+    the module docstring says. `marking` is told each mark before its POST is sent. Messages
+    name the mark and ids, never the server's name: it may be a secret, which the provider
+    cannot tell (the engine sends it secrets as plain values), and the engine shows them on
+    the resource anyway."""
+    name = str(body["name"])
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        if attempt > 1:
+            mark = mark.renewed()
+        if interrupted():
+            raise _interrupted_error(mark, made=None)
+        marking(mark)
+        patience = None if attempt == 1 else client.operation_remaining()
+        try:
+            server = client.create_mcp_server(
+                account_id, {**body, "name": mark.on(name)}, timeout=patience
+            )
+        except (TrutoServerError, TrutoTransportError) as error:
+            if isinstance(error, TrutoTransportError) and not error.request_sent:
+                raise
+            _log.warning("create %s got no usable answer (%s); settling it", mark, error)
+            made = _settle(client, account_id, mark.on(name), mark, error, interrupted, sleep)
+            if made is not None:
+                _remove(client, account_id, mark, made, error)
+            if attempt == CREATE_ATTEMPTS:
+                raise TrutoError(
+                    f"no usable answer to {CREATE_ATTEMPTS} creates of this MCP server; each "
+                    f"server they made was removed, none is left behind. Last error: {error}"
+                ) from error
+            continue
+        return _named(client, account_id, server, name, mark, interrupted)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def settled_by_answer(error: TrutoError) -> bool:
+    """Whether Truto itself answered a lost POST, so that its work on it is over."""
+    if not isinstance(error, TrutoServerError):
+        return False
+    return error.status_code < 300 or error.status_code in _TRUTO_ANSWERED
+
+
+def left_behind(
+    servers: list[dict[str, Any]], *, stack: str, this_run: frozenset[CreateMark]
+) -> list[dict[str, Any]]:
+    """The servers interrupted runs of the stack tagged `stack` left: its mark, and no POST of
+    this run (`this_run`) behind them."""
+    found = []
+    for server in servers:
+        marked = read_mark(server.get("name"))
+        if marked is not None and marked[1].stack == stack and marked[1] not in this_run:
+            found.append(server)
+    return found
+
+
+def remove_left_behind(
+    client: TrutoClient,
+    account_id: str,
+    *,
+    stack: str,
+    this_run: Callable[[], frozenset[CreateMark]],
+) -> None:
+    """Delete what interrupted runs of this stack left under the account. A failure here fails
+    no create: it is said as a warning, and the next run tries again."""
+    try:
+        servers = client.list_mcp_servers(account_id)
+        for server in left_behind(servers, stack=stack, this_run=this_run()):
+            try:
+                client.delete_mcp_server(account_id, str(server["id"]))
+            except TrutoNotFoundError:
+                continue
+            _log.warning(
+                "removed MCP server %s under integrated account %s, its name ending in %s: an "
+                "interrupted run of this stack made it, and its token was never recorded",
+                server["id"],
+                account_id,
+                _mark_of(server),
+            )
+    except TrutoError as error:
+        _log.warning(
+            "could not check integrated account %s for servers an interrupted run of this "
+            "stack left (%s); the next `pulumi up` that creates a server there tries again",
+            account_id,
+            error,
+        )
+
+
+def _mark_of(server: Mapping[str, Any]) -> str:
+    """The mark ending a listed server's name, for messages that must not show the name."""
+    marked = read_mark(server.get("name"))
+    return "" if marked is None else str(marked[1])
+
+
+def _named(
+    client: TrutoClient,
+    account_id: str,
+    server: Mapping[str, Any],
+    name: str,
+    mark: CreateMark,
+    interrupted: Interrupted,
+) -> dict[str, Any]:
+    """Give a server just made its declared name, keeping the `token` and `url` of its create
+    answer; delete it when nobody is left to record it, or when it cannot be named."""
+    server_id = str(server["id"])
+    try:
+        if interrupted():
+            raise _interrupted_error(mark, made=server_id)
+        renamed = client.update_mcp_server(account_id, server_id, {"name": name})
+    except TrutoError as error:
+        _remove(client, account_id, mark, server, error)
+        raise
+    if interrupted():
+        gone = _interrupted_error(mark, made=server_id)
+        _remove(client, account_id, mark, server, gone, marked=False)
+        raise gone
+    return {**renamed, **{key: server[key] for key in ("token", "url") if key in server}}
+
+
+def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoError:
+    what = f"server {made} it made was removed" if made else "no request was sent"
+    return TrutoError(
+        "the create of this MCP server was interrupted (the Pulumi run that asked for it is "
+        f"gone): {what}. A server whose name ends in {str(mark)!r} that may still appear is "
+        "removed by the next `pulumi up` of this stack"
+    )
+
+
+def _settle(
+    client: TrutoClient,
+    account_id: str,
+    marked: str,
+    mark: CreateMark,
+    error: TrutoError,
+    interrupted: Interrupted,
+    sleep: Callable[[float], None],
+) -> dict[str, Any] | None:
+    """The server the lost POST (of the name `marked`) made, None when it provably made none;
+    raise when that cannot be told in time."""
+    answered = settled_by_answer(error)
+    started = time.monotonic()
+    pause = _FIRST_POLL
+    while True:
+        try:
+            servers = client.list_mcp_servers(account_id)
+        except TrutoError as listing:
+            raise TrutoError(
+                f"creating this MCP server under integrated account {account_id} failed "
+                f"({error}), and listing the account to check whether it was created anyway "
+                f"failed too ({listing}). A server whose name ends in {str(mark)!r} that it may "
+                "have made is removed by the next `pulumi up` of this stack"
+            ) from listing
+        made = next((s for s in servers if s.get("name") == marked), None)
+        if made is not None or answered:
+            return made
+        waited = time.monotonic() - started
+        remaining = client.operation_remaining()
+        limit = SETTLE_SECONDS - waited
+        if remaining is not None:
+            limit = min(limit, remaining)
+        if limit <= pause or interrupted():
+            why = (
+                "the Pulumi run that asked for it is gone"
+                if interrupted()
+                else f"the settle limit ({SETTLE_SECONDS:.0f} s) or the operation timeout "
+                f"({OPERATION_TIMEOUT_KEY}) ran out"
+            )
+            raise TrutoError(
+                f"creating this MCP server under integrated account {account_id} got no answer "
+                f"({error}), and no server of that request had appeared {waited:.0f} s later, "
+                f"when {why}. Truto may still make it, so nothing was put in the state; its "
+                f"name would end in {str(mark)!r}, and the next `pulumi up` of this stack "
+                "removes it before it creates anything under that account"
+            ) from error
+        sleep(pause)
+        pause = min(pause * 2, _LONGEST_POLL)
+
+
+def _remove(
+    client: TrutoClient,
+    account_id: str,
+    mark: CreateMark,
+    server: Mapping[str, Any],
+    error: TrutoError,
+    *,
+    marked: bool = True,
+) -> None:
+    """Delete a server this create made but cannot hand over; its token must not live on.
+    `marked`: the server still has its mark, so the next run would remove it too."""
+    server_id = str(server["id"])
+    try:
+        client.delete_mcp_server(account_id, server_id)
+    except TrutoNotFoundError:
+        return
+    except TrutoError as removal:
+        later = "The next `pulumi up` of this stack removes it; or delete" if marked else "Delete"
+        raise TrutoError(
+            f"creating this MCP server failed ({error}); create {mark} made server "
+            f"{server_id}, whose token will not be recorded, and deleting it failed "
+            f"({removal}). {later} server {server_id} under integrated account {account_id}"
+        ) from removal
+    _log.warning("removed MCP server %s, made by a create that could not complete", server_id)

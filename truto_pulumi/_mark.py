@@ -1,0 +1,80 @@
+"""The mark a create puts in its server's name while the POST is in flight.
+
+A server whose POST answer never arrived (a lost answer, a killed run) has a token nobody knows,
+and Truto's list cannot tell it from a same-named server another stack, pipeline or person made.
+So a create POSTs the name with a mark, `reader [pulumi creating 3f2a9c01b7de-5e0c41aa]`, and
+renames the server to `reader` by a PATCH once the answer is in hand. The mark holds:
+
+- the *stack tag*: a hash of the project and stack in the resource's URN, the same in every run
+  of that stack and in no other stack's marks;
+- a *nonce* drawn for each POST, so a lost POST's server is known exactly.
+
+A marked server is provably this stack's: the one a lost POST made (its nonce), or, for a marked
+server of no create now under way, what an interrupted run left (a stack runs once at a time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+__all__ = ["CreateMark", "read_mark", "stack_tag"]
+
+_STACK_TAG_LENGTH = 12
+_NONCE_LENGTH = 8
+_MARK = re.compile(
+    rf"^(?P<name>.*) \[pulumi creating (?P<stack>[0-9a-f]{{{_STACK_TAG_LENGTH}}})"
+    rf"-(?P<nonce>[0-9a-f]{{{_NONCE_LENGTH}}})\]$",
+    re.DOTALL,
+)
+
+
+def stack_tag(urn: str | None) -> str | None:
+    """The tag of the stack a resource URN (`urn:pulumi:STACK::PROJECT::...`) belongs to; None
+    without a URN."""
+    if urn is None or not urn.startswith("urn:pulumi:"):
+        return None
+    stack, _, rest = urn[len("urn:pulumi:") :].partition("::")
+    project = rest.partition("::")[0]
+    digest = hashlib.sha256(f"{project}::{stack}".encode()).hexdigest()
+    return digest[:_STACK_TAG_LENGTH]
+
+
+@dataclass(frozen=True)
+class CreateMark:
+    """The mark of one POST: the stack's tag and the POST's own nonce."""
+
+    stack: str
+    nonce: str
+
+    @classmethod
+    def drawn(cls, urn: str | None) -> CreateMark:
+        """A fresh mark for a POST of the resource `urn`. Without a URN the stack tag is random
+        too: such a mark proves only its own POST's server, never a leftover."""
+        stack = stack_tag(urn) or secrets.token_hex(_STACK_TAG_LENGTH // 2)
+        return cls(stack, secrets.token_hex(_NONCE_LENGTH // 2))
+
+    def renewed(self) -> CreateMark:
+        """The mark of the next POST of the same create."""
+        return CreateMark(self.stack, secrets.token_hex(_NONCE_LENGTH // 2))
+
+    def on(self, name: str) -> str:
+        """`name` as POSTed with this mark."""
+        return f"{name} {self}"
+
+    def __str__(self) -> str:
+        """The mark as it ends a name: what messages name, never the name itself (which may be
+        a secret the provider cannot tell from a plain value)."""
+        return f"[pulumi creating {self.stack}-{self.nonce}]"
+
+
+def read_mark(name: object) -> tuple[str, CreateMark] | None:
+    """A marked server name's unmarked name and mark; None for a name without a mark."""
+    if not isinstance(name, str):
+        return None
+    found = _MARK.fullmatch(name)
+    if found is None:
+        return None
+    return found["name"], CreateMark(found["stack"], found["nonce"])

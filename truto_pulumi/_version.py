@@ -1,0 +1,18 @@
+"""The version of the installed distribution, from its metadata: what every request and the
+package report, so that each release says which it is."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+__all__ = ["version"]
+
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("truto-pulumi")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+version: str = _installed_version()
