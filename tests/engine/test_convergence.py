@@ -100,3 +100,19 @@ def test_the_next_refresh_or_up_fills_outputs_an_early_release_did_not_write(
     assert {method for method, _, _ in api_calls(emulator)} == reads_only
     assert planned(project.preview_plan()) == {}
     succeeded(project, "refresh", "--yes", "--expect-no-changes")
+
+
+@pytest.mark.parametrize(("flags", "reads"), [((), 2), (("--skip-preview",), 1)])
+def test_refresh_reads_each_server_once_per_pass_as_the_readme_says(
+    program_project: ProgramProject, emulator: Emulator, flags: tuple[str, ...], reads: int
+) -> None:
+    """`pulumi refresh --yes` previews first, so it reads each server twice; with
+    `--skip-preview`, once."""
+    project = program_project(SCOPED_PROGRAM)
+    project.pulumi("up", "--yes")
+    (server,) = emulator.servers()
+    emulator.clear_journal()
+
+    project.pulumi("refresh", "--yes", *flags)
+
+    assert api_calls(emulator) == [("GET", item_path(server["id"]), None)] * reads
