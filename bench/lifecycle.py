@@ -76,7 +76,10 @@ def host_lifecycle(
     n: int,
     config: Mapping[str, str],
 ) -> Lifecycle:
-    """Take `n` servers through the five phases with `provider` served by `host`."""
+    """Take `n` servers through the five phases with `provider` served by `host`, restarted
+    first: a lifecycle starts as a `pulumi up` does, with a provider process that has done
+    nothing yet (ours lists each account once per process for what killed runs left)."""
+    host.restart()
     stack = SimulatedStack(host, provider, type_token=MCP_SERVER_TYPE, config=config, parallel=4)
     first, second = desired(n), desired(n, generation=1)
 
