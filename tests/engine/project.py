@@ -139,6 +139,20 @@ class ProjectFolder:
             )
         return result
 
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """`pulumi ARGS --non-interactive` started in the folder as a pipeline step runs it: in
+        a process group of its own (to be killed as a CI runner kills a job), output piped."""
+        return subprocess.Popen(
+            [self.cli, *args, "--non-interactive"],
+            cwd=self.folder,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
     def preview_plan(self, *args: str) -> dict[str, Any]:
         """`pulumi preview --json`: the plan as the engine reports it."""
         plan: dict[str, Any] = self.pulumi("preview", "--json", *args).json()

@@ -3,7 +3,6 @@ answer is lost never deletes the other stack's server, whenever that one was mad
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
@@ -78,15 +77,7 @@ def test_a_gateway_504_while_another_stack_makes_the_same_name_deletes_nothing(
     project.pulumi("config", "set", "truto:operationTimeoutSeconds", "6")
     second_stack(project, emulator)
     emulator.inject(method="POST", status=504, delay=3.0)
-    dev = subprocess.Popen(
-        [project.cli, "up", "--yes", "--stack", "dev", "--non-interactive"],
-        cwd=project.folder,
-        env=project.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    dev = project.start("up", "--yes", "--stack", "dev")
     while emulator.faults():  # dev's POST has reached the gateway
         time.sleep(0.05)
     project.pulumi("up", "--yes", "--stack", "prod")
