@@ -92,10 +92,6 @@ class RunState:
             self._adopted.pop(server_id, None)
             self._adopting_urns.pop(server_id, None)
 
-    def held(self) -> frozenset[str]:
-        with self._lock:
-            return frozenset(self._held)
-
     # --- adoption ----------------------------------------------------------------------------
 
     def reserve_adoption(self, server_id: str, holder: str, urn: str | None = None) -> str | None:
