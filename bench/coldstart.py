@@ -12,7 +12,7 @@ import time
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
-from tests.support import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost
+from devkit import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost
 
 from .lifecycle import desired
 

@@ -24,11 +24,10 @@ from pathlib import Path
 
 import pulumi
 
-from tests.engine.driver import EngineStack, pulumi_cli
+from devkit.driver import EngineStack, pickler_left_as_found, pulumi_cli
+from devkit.emulator import EmulatorProcess, emulator_process
 from truto_pulumi import TrutoMcpServer
-from truto_pulumi._resource import _pickler_left_as_found
 
-from .emulator import EmulatorProcess, emulator_process
 from .null_provider import NullProvider, NullResource
 from .reference_provider import ReferenceProvider, ReferenceServer
 from .report import ENGINE_BEGIN, TEMPLATE, spread, table, write_markdown
@@ -79,7 +78,7 @@ def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list
     """A `Sample` of each operation on a fresh stack."""
     # Undo the pickle patch pulumi.dynamic leaves per resource of the other variants (ours
     # pickles its provider once), or the rounds add up to a crash.
-    with _pickler_left_as_found(), tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
+    with pickler_left_as_found(), tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
         stack = EngineStack(Path(folder), cli, env={"PYTHONPATH": str(ROOT)})
         stack.configure(emulator.token, emulator.url, maxRequestsPerSecond="0")
         stack.program = lambda: declare(variant, n)

@@ -1,7 +1,7 @@
 """One lifecycle of N servers: create, no-op plan, update (one field), refresh, destroy.
 
 `host_lifecycle` drives a provider through the real provider host as the engine does
-(`tests.support.SimulatedStack`, four workers); `raw_lifecycle` sends the same requests with
+(`devkit.SimulatedStack`, four workers); `raw_lifecycle` sends the same requests with
 plain httpx. Each phase records its wall time and the requests in the emulator's journal.
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.dynamic.config import Config
 
-from tests.support import MCP_SERVER_TYPE, ProviderHost, SimulatedStack
+from devkit import MCP_SERVER_TYPE, ProviderHost, SimulatedStack
+from devkit.emulator import EmulatorProcess
 
-from .emulator import EmulatorProcess
 from .reference_provider import ReferenceProvider
 
 PHASES = ("create", "no-op plan", "update", "refresh", "destroy")

@@ -18,12 +18,18 @@ from typing import Any
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
-from tests.support import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, SimulatedStack, UpError
-from truto_pulumi._settings import MAX_REQUESTS_PER_SECOND_KEY
+from devkit import (
+    MAX_REQUESTS_PER_SECOND_KEY,
+    MCP_SERVER_TYPE,
+    NO_TRUTO_ENV,
+    ProviderHost,
+    SimulatedStack,
+    UpError,
+)
+from devkit.emulator import EmulatorProcess, emulator_process
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .coldstart import cold_start
-from .emulator import EmulatorProcess, emulator_process
 from .lifecycle import FLOOR, PHASES, Lifecycle, desired, host_lifecycle, raw_lifecycle
 from .null_provider import NullProvider
 from .reference_provider import ReferenceProvider

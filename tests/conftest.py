@@ -4,48 +4,52 @@ fresh stack of TrutoMcpServer resources on them.
 The host caches one configured provider per distinct `__provider` pickle, and every
 `TrutoMcpServerProvider` pickles the same: the first stack to use a host configures it for
 good. So every stack on the shared host carries the same config (the emulator's token and
-URL); a test needing other provider settings (no token, short timeouts) gets a host of its own.
+URL); a test needing other provider settings (no token, short timeouts) gets a host of its own
+from `own_host_stack`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any
 
 import pytest
 
-from tests.support import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
+from devkit import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
+from devkit.driver import pulumi_cli
+from devkit.project import language_host_beside
 from truto_pulumi.emulator import Emulator, run_emulator
 
-from .engine.driver import pulumi_cli
-from .engine.project import language_host_beside
-
-_PROCESS_FIXTURES = frozenset(
-    {
-        "_session_emulator",
-        "emulator",
-        "host",
-        "cli",
-        "project_cli",
-        "truto",
-        "other_environment",
-        "impatient_host",
-        "tokenless_host",
-        "live_host",
-    }
-)
-"""Fixtures that start a server or a process: a test that needs one (directly or through
-another fixture) is `slow`."""
+from ._tiers import guard_phase
+from .kit import OwnHostStackFactory
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `slow` every test that starts a process, so `pytest -m "not slow"` runs the pure
-    tests (tables, mocks, MockTransport) in seconds."""
+    """`engine` and `live` tests are `slow` too: `pytest -m "not slow"` runs neither."""
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        markers = {mark.name for mark in item.iter_markers()}
-        if fixtures & _PROCESS_FIXTURES or markers & {"engine", "live"}:
+        if any(item.iter_markers("engine")) or any(item.iter_markers("live")):
             item.add_marker(pytest.mark.slow)
+
+
+# The fast tier by structure: a test not marked `slow` fails if its setup (where the first test
+# to request a module- or session-scoped fixture starts it), call or teardown starts a process
+# or a server (tests/_tiers.py lists the doors it closes). So `-m "not slow"` starts none.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from guard_phase(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from guard_phase(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from guard_phase(item))
 
 
 @pytest.fixture(scope="session")
@@ -97,3 +101,37 @@ def stack(host: ProviderHost, emulator: Emulator) -> SimulatedStack:
     emulator.reset()
     host.reset_calls()
     return mcp_server_stack(host, api_token=emulator.token, base_url=emulator.url)
+
+
+@pytest.fixture
+def own_host_stack(emulator: Emulator) -> Iterator[OwnHostStackFactory]:
+    """`own_host_stack(...)`: like `stack`, an empty stack against the emulator (reset once, when
+    the test starts), but each call on a provider host of its own, for provider settings other
+    than the shared host's. `api_token` and `base_url` default to the emulator's; `settings`
+    adds stack config (`{"truto:operationTimeoutSeconds": 1}`) and wins over both; `env` adds to
+    the host's environment (`NO_TRUTO_ENV`); other keywords (`stack`, `new_host_each_run`) go to
+    `mcp_server_stack`. The hosts are stopped when the test ends."""
+    emulator.reset()
+    hosts: list[ProviderHost] = []
+
+    def make(
+        *,
+        api_token: str | None = None,
+        base_url: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> SimulatedStack:
+        host = ProviderHost(env={**NO_TRUTO_ENV, **(env or {})})
+        hosts.append(host.start())
+        return mcp_server_stack(
+            host,
+            api_token=emulator.token if api_token is None else api_token,
+            base_url=emulator.url if base_url is None else base_url,
+            settings=settings,
+            **options,
+        )
+
+    yield make
+    for host in hosts:
+        host.stop()

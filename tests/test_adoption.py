@@ -7,20 +7,18 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from tests.support import (
+from devkit import (
     MCP_SERVER_TYPE,
     NO_TRUTO_ENV,
     ProviderHost,
     SimulatedStack,
     UpError,
-    mcp_server_stack,
 )
 from truto_pulumi._mark import CreateMark, read_mark
 from truto_pulumi._run import cli_command_line, replace_targets, urn_matches
@@ -30,25 +28,20 @@ from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import run_program
 
+from .kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory, account_id
 from .lifecycle.helpers import made_in_dashboard
-
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
-OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000002"
 
 
 @pytest.fixture
-def stack(emulator: Emulator) -> Iterator[SimulatedStack]:
-    """A stack whose every run gets a new provider host, as under the engine: the provider
-    remembers what it adopted for the rest of a run, and only that long."""
-    emulator.reset()
-    with ProviderHost(env=NO_TRUTO_ENV) as host:
-        yield mcp_server_stack(
-            host, api_token=emulator.token, base_url=emulator.url, new_host_each_run=True
-        )
+def fresh_host_stack(own_host_stack: OwnHostStackFactory) -> SimulatedStack:
+    """An empty stack whose every run gets a fresh provider host, as under the engine: the
+    provider remembers what it adopted for the rest of a run, and only that long."""
+    return own_host_stack(new_host_each_run=True)
 
 
+@pytest.mark.slow
 def test_adopting_patches_only_what_differs_and_creates_nothing(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(
         emulator, ACCOUNT, name="legacy", config={"methods": ["read"], "tags": ["a"]}
@@ -60,94 +53,103 @@ def test_adopting_patches_only_what_differs_and_creates_nothing(
         "config": {"methods": ["read"], "tags": ["a", "b"]},
         "adopt_id": existing["id"],
     }
-    stack.apply_step({"legacy": declared})
+    fresh_host_stack.apply_step({"legacy": declared})
     assert [(e["method"], e["body"]) for e in emulator.journal()] == [
         ("GET", None),
         ("PATCH", {"config": {"methods": ["read"], "tags": ["a", "b"]}}),
     ]
-    state = stack.resources["legacy"]
+    state = fresh_host_stack.resources["legacy"]
     assert state.id == existing["id"]
     assert state.outputs["token_known"] is False
     assert "token" not in state.outputs
     assert "url" not in state.outputs
     (live,) = emulator.servers()
     assert live["config"]["tags"] == ["a", "b"]
-    assert existing["token"] not in repr(stack.resources)  # never revealed, never stored
+    assert existing["token"] not in repr(fresh_host_stack.resources)  # never revealed, never stored
 
 
+@pytest.mark.slow
 def test_adopting_a_server_already_as_declared_sends_no_patch(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="same")
     emulator.clear_journal()
-    stack.apply_step(
+    fresh_host_stack.apply_step(
         {"same": {"integrated_account_id": ACCOUNT, "name": "same", "adopt_id": existing["id"]}}
     )
     assert [e["method"] for e in emulator.journal()] == ["GET"]
 
 
+@pytest.mark.slow
 def test_changing_or_removing_adopt_id_later_is_no_change(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     first, second = (
         made_in_dashboard(emulator, ACCOUNT, name="x"),
         made_in_dashboard(emulator, ACCOUNT, name="y"),
     )
     declared = {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": first["id"]}
-    stack.apply_step({"x": declared})
-    assert stack.preview({"x": {**declared, "adopt_id": second["id"]}}).is_empty
+    fresh_host_stack.apply_step({"x": declared})
+    assert fresh_host_stack.preview({"x": {**declared, "adopt_id": second["id"]}}).is_empty
     without = {key: value for key, value in declared.items() if key != "adopt_id"}
-    assert stack.preview({"x": without}).is_empty
+    assert fresh_host_stack.preview({"x": without}).is_empty
 
 
-def test_adopting_an_unknown_server_fails_clearly(stack: SimulatedStack) -> None:
-    missing = "4f5a1c2e-0000-4000-8000-00000000dead"
+@pytest.mark.slow
+def test_adopting_an_unknown_server_fails_clearly(fresh_host_stack: SimulatedStack) -> None:
+    missing = account_id(0xDEAD)
     with pytest.raises(UpError) as info:
-        stack.up({"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": missing}})
+        fresh_host_stack.up(
+            {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": missing}}
+        )
     assert f"cannot adopt MCP server {missing}" in str(info.value)
     assert "python -m truto_pulumi.discover" in str(info.value)
 
 
+@pytest.mark.slow
 def test_adopting_a_server_of_another_account_fails_clearly(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     elsewhere = made_in_dashboard(emulator, account=OTHER_ACCOUNT, name="theirs")
     with pytest.raises(UpError, match=f"under integrated account {ACCOUNT}"):
-        stack.up(
+        fresh_host_stack.up(
             {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": elsewhere["id"]}}
         )
     assert len(emulator.servers()) == 1
 
 
+@pytest.mark.slow
 def test_adopting_a_server_that_carries_a_create_mark_fails_and_changes_nothing(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     """Another stack's create under way, or a killed run's leftover its stack will delete."""
     mark = CreateMark.drawn("urn:pulumi:prod::other::pulumi-python:dynamic/truto:McpServer::x")
     in_flight = made_in_dashboard(emulator, ACCOUNT, name=mark.on("agent"))
     emulator.clear_journal()
     with pytest.raises(UpError, match="its name carries a Pulumi create mark"):
-        stack.up(
+        fresh_host_stack.up(
             {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": in_flight["id"]}}
         )
     assert [e["method"] for e in emulator.journal()] == ["GET"]
     assert [s["name"] for s in emulator.servers()] == [mark.on("agent")]
 
 
+@pytest.mark.slow
 def test_adopted_server_survives_refresh_and_updates(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="kept")
     declared = {"integrated_account_id": ACCOUNT, "name": "kept", "adopt_id": existing["id"]}
-    stack.apply_step({"kept": declared})
-    assert stack.refresh()["kept"].drift is False
-    stack.apply_step({"kept": {**declared, "name": "kept v2"}})
-    assert stack.resources["kept"].outputs["token_known"] is False
+    fresh_host_stack.apply_step({"kept": declared})
+    assert fresh_host_stack.refresh()["kept"].drift is False
+    fresh_host_stack.apply_step({"kept": {**declared, "name": "kept v2"}})
+    assert fresh_host_stack.resources["kept"].outputs["token_known"] is False
     assert emulator.servers()[0]["name"] == "kept v2"
 
 
+@pytest.mark.slow
 def test_discovered_code_runs_and_adopts_every_server(
-    stack: SimulatedStack, emulator: Emulator, tmp_path: Path
+    fresh_host_stack: SimulatedStack, emulator: Emulator, tmp_path: Path
 ) -> None:
     made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]})
     made_in_dashboard(emulator, ACCOUNT, name="Support bot", expires_at="2031-01-01T00:00:00Z")
@@ -160,7 +162,7 @@ def test_discovered_code_runs_and_adopts_every_server(
     assert sorted(desired) == ["support-bot", "support-bot-2"]
     assert {props["adopt_id"] for props in desired.values()} == {s["id"] for s in listed}
     emulator.clear_journal()
-    stack.apply_step(desired)
+    fresh_host_stack.apply_step(desired)
     assert [e["method"] for e in emulator.journal()] == ["GET", "GET"]
     assert len(emulator.servers()) == 2
 
@@ -176,6 +178,7 @@ def run_discover(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_discover_command_prints_ready_to_paste_code(emulator: Emulator) -> None:
     emulator.reset()
     server = made_in_dashboard(emulator, ACCOUNT, name="ops", config={"methods": ["read"]})
@@ -188,53 +191,61 @@ def test_discover_command_prints_ready_to_paste_code(emulator: Emulator) -> None
     compile(done.stdout, "discovered.py", "exec")
 
 
+@pytest.mark.slow
 def test_discover_without_token_says_how_to_set_it() -> None:
     done = run_discover({"TRUTO_API_TOKEN": ""})
     assert done.returncode == 2
     assert "TRUTO_API_TOKEN" in done.stderr
 
 
+@pytest.mark.slow
 def test_two_resources_cannot_adopt_the_same_server(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="shared")
     declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
-    stack.up({"one": declared})
+    fresh_host_stack.up({"one": declared})
     with pytest.raises(UpError, match="a resource of this stack already manages it"):
-        stack.up({"one": declared, "two": declared})
+        fresh_host_stack.up({"one": declared, "two": declared})
     assert len(emulator.servers()) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attempt", range(5))
 def test_two_resources_with_one_adopt_id_in_one_up_exactly_one_adopts(
-    stack: SimulatedStack, emulator: Emulator, attempt: int
+    fresh_host_stack: SimulatedStack, emulator: Emulator, attempt: int
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="shared")
     emulator.set_latency(0.05)  # both creates are under way at once on the host's threads
     try:
         declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
         with pytest.raises(UpError) as info:
-            stack.up({"one": declared, "two": declared})
+            fresh_host_stack.up({"one": declared, "two": declared})
     finally:
         emulator.set_latency(0.0)
-    assert [state.id for state in stack.resources.values()] == [existing["id"]]
+    assert [state.id for state in fresh_host_stack.resources.values()] == [existing["id"]]
     (failed,) = info.value.errors.values()
     assert "it was already adopted in this run by the resource declaring adopt_id=" in str(failed)
     assert len(emulator.servers()) == 1
 
 
+@pytest.mark.slow
 def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
-    stack.up({"old": {"integrated_account_id": ACCOUNT, "name": "moved"}})
+    fresh_host_stack.up({"old": {"integrated_account_id": ACCOUNT, "name": "moved"}})
     (server,) = emulator.servers()
     emulator.clear_journal()
     # One `pulumi up`: `new` adopts the server of `old`, and `old` leaves the program.
-    stack.up({"new": {"integrated_account_id": ACCOUNT, "name": "moved", "adopt_id": server["id"]}})
+    fresh_host_stack.up(
+        {"new": {"integrated_account_id": ACCOUNT, "name": "moved", "adopt_id": server["id"]}}
+    )
     assert [e["method"] for e in emulator.journal()] == ["GET"]  # no DELETE of the server
     assert [s["id"] for s in emulator.servers()] == [server["id"]]
-    assert {name: state.id for name, state in stack.resources.items()} == {"new": server["id"]}
-    stack.destroy()  # a later run deletes it as the resource that now holds it
+    assert {name: state.id for name, state in fresh_host_stack.resources.items()} == {
+        "new": server["id"]
+    }
+    fresh_host_stack.destroy()  # a later run deletes it as the resource that now holds it
     assert emulator.servers() == []
 
 
@@ -248,17 +259,18 @@ def up_after_refresh(stack: SimulatedStack, desired: dict[str, Any], *, in_one_r
         stack.up(desired)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("in_one_run", [True, False], ids=["up_refresh", "refresh_then_up"])
 def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
-    stack: SimulatedStack, emulator: Emulator, in_one_run: bool
+    fresh_host_stack: SimulatedStack, emulator: Emulator, in_one_run: bool
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
-    stack.up({"legacy": declared})
+    fresh_host_stack.up({"legacy": declared})
     emulator.delete_server(existing["id"])
     with pytest.raises(UpError) as info:
-        up_after_refresh(stack, {"legacy": declared}, in_one_run=in_one_run)
-    assert stack.resources == {}
+        up_after_refresh(fresh_host_stack, {"legacy": declared}, in_one_run=in_one_run)
+    assert fresh_host_stack.resources == {}
     message = str(info.value)
     assert f"cannot adopt MCP server {existing['id']}: it does not exist in Truto" in message
     assert "Remove adopt_id to have `pulumi up` create a new server in its place" in message
@@ -274,16 +286,17 @@ def assert_holds_a_new_server(stack: SimulatedStack, emulator: Emulator, name: s
     assert outputs["token_known"] is True
 
 
+@pytest.mark.slow
 def test_rotating_an_adopted_server_gives_a_known_token(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="rotate")
     declared = {"integrated_account_id": ACCOUNT, "name": "rotate", "adopt_id": existing["id"]}
-    stack.apply_step({"rotate": declared})
+    fresh_host_stack.apply_step({"rotate": declared})
     # `pulumi up --replace`, adopt_id still declared: create a new server, then delete the old.
     emulator.clear_journal()
-    stack.up({"rotate": declared}, replace=["rotate"])
-    new_id = stack.resources["rotate"].id
+    fresh_host_stack.up({"rotate": declared}, replace=["rotate"])
+    new_id = fresh_host_stack.resources["rotate"].id
     journal = emulator.journal()
     assert [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in journal] == [
         ("GET", "mcp"),  # the run's first create in the account: leftovers of the stack
@@ -295,23 +308,26 @@ def test_rotating_an_adopted_server_gives_a_known_token(
     assert marked is not None
     assert marked[0] == "rotate"
     assert journal[2]["body"] == {"name": "rotate"}
-    assert_holds_a_new_server(stack, emulator, "rotate")
+    assert_holds_a_new_server(fresh_host_stack, emulator, "rotate")
     assert [s["name"] for s in emulator.servers()] == ["rotate"]
     # Without adopt_id too: rotated again.
     rotated = {key: value for key, value in declared.items() if key != "adopt_id"}
-    stack.up({"rotate": rotated}, replace=["rotate"])
-    assert_holds_a_new_server(stack, emulator, "rotate")
-    assert stack.resources["rotate"].id not in (existing["id"], new_id)
+    fresh_host_stack.up({"rotate": rotated}, replace=["rotate"])
+    assert_holds_a_new_server(fresh_host_stack, emulator, "rotate")
+    assert fresh_host_stack.resources["rotate"].id not in (existing["id"], new_id)
 
 
+@pytest.mark.slow
 def test_moving_an_adopted_server_to_another_account_makes_a_server_there(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="moving")
     declared = {"integrated_account_id": ACCOUNT, "name": "moving", "adopt_id": existing["id"]}
-    stack.apply_step({"moving": declared})
-    stack.up({"moving": {**declared, "integrated_account_id": OTHER_ACCOUNT}})  # a replacement
-    assert_holds_a_new_server(stack, emulator, "moving")
+    fresh_host_stack.apply_step({"moving": declared})
+    fresh_host_stack.up(
+        {"moving": {**declared, "integrated_account_id": OTHER_ACCOUNT}}
+    )  # a replacement
+    assert_holds_a_new_server(fresh_host_stack, emulator, "moving")
     (live,) = emulator.servers()
     assert live["integrated_account_id"] == OTHER_ACCOUNT
 
@@ -334,6 +350,7 @@ def urn_of(name: str) -> str:
     return f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::{name}"
 
 
+@pytest.mark.slow
 def test_the_engines_replace_calls_rotate_a_server_the_cli_replaces(emulator: Emulator) -> None:
     emulator.reset()
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
@@ -350,6 +367,7 @@ def test_the_engines_replace_calls_rotate_a_server_the_cli_replaces(emulator: Em
     assert (outputs["token"], outputs["token_known"]) == (live["token"], True)
 
 
+@pytest.mark.slow
 def test_a_replacement_the_provider_cannot_recognise_keeps_the_server_and_says_so(
     emulator: Emulator,
 ) -> None:
@@ -371,20 +389,21 @@ def test_a_replacement_the_provider_cannot_recognise_keeps_the_server_and_says_s
     assert advice in " ".join(stderr.split())
 
 
+@pytest.mark.slow
 def test_a_new_resource_adopts_while_another_is_replaced(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     legacy = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     second = made_in_dashboard(emulator, ACCOUNT, name="second")
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": legacy["id"]}
-    stack.apply_step({"legacy": declared})
+    fresh_host_stack.apply_step({"legacy": declared})
     adopting = {"integrated_account_id": ACCOUNT, "name": "second", "adopt_id": second["id"]}
-    stack.up({"legacy": declared, "second": adopting}, replace=["legacy"])
-    assert stack.resources["second"].id == second["id"]
-    assert stack.resources["second"].outputs["token_known"] is False
-    assert stack.resources["legacy"].outputs["token_known"] is True
+    fresh_host_stack.up({"legacy": declared, "second": adopting}, replace=["legacy"])
+    assert fresh_host_stack.resources["second"].id == second["id"]
+    assert fresh_host_stack.resources["second"].outputs["token_known"] is False
+    assert fresh_host_stack.resources["legacy"].outputs["token_known"] is True
     assert sorted(s["id"] for s in emulator.servers()) == sorted(
-        [stack.resources["legacy"].id, second["id"]]
+        [fresh_host_stack.resources["legacy"].id, second["id"]]
     )
 
 
@@ -425,6 +444,7 @@ def test_replace_targets_match_urns_as_the_engine_does(target: str, matches: boo
     assert urn_matches(target, URN) is matches
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["proc", "ps"])
 def test_the_cli_command_line_is_found_among_the_hosts_ancestors(
     tmp_path: Path, source: str
@@ -454,15 +474,16 @@ def test_the_cli_command_line_is_found_among_the_hosts_ancestors(
     assert cli_command_line(os.getpid()) == []  # no `pulumi` above the tests
 
 
+@pytest.mark.slow
 def test_adopting_the_server_of_a_resource_that_stays_fails_whichever_runs_first(
-    stack: SimulatedStack, emulator: Emulator
+    fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     old = {"integrated_account_id": ACCOUNT, "name": "kept"}
-    stack.up({"old": old})
+    fresh_host_stack.up({"old": old})
     (server,) = emulator.servers()
     adopting = {**old, "adopt_id": server["id"]}
     with pytest.raises(UpError) as info:
-        stack.up({"old": old, "new": adopting})
+        fresh_host_stack.up({"old": old, "new": adopting})
     message = str(info.value)
     assert (
         "a resource of this stack already manages it" in message  # old's diff came first

@@ -23,8 +23,11 @@ from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
 
 from truto_pulumi._check import CheckOutcome, InputFailure, check_inputs
-from truto_pulumi._inputs import CONFIG_KEYS, INPUT_KEYS, canonical_live_inputs, contains_unknown
+from truto_pulumi._inputs import canonical_live_inputs, contains_unknown
+from truto_pulumi._schema import CONFIG_KEYS, INPUT_KEYS
 from truto_pulumi.provider import TrutoMcpServerProvider
+
+from .kit import ACCOUNT
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 METHOD_NAMES = ("list", "get", "create", "update", "delete", "read", "write", "search_all")
@@ -410,7 +413,7 @@ def test_unknowns_anywhere_in_a_valid_bag_pass_through(
 )
 def test_expiry_at_the_edges_of_the_calendar_is_answered_not_raised(expires_at: str) -> None:
     bag = {
-        "integrated_account_id": "4f5a1c2e-0000-4000-8000-000000000001",
+        "integrated_account_id": ACCOUNT,
         "name": "edge",
         "expires_at": expires_at,
     }

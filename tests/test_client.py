@@ -47,6 +47,8 @@ from truto_pulumi._ratelimit import RateLimiter
 from truto_pulumi._redact import scrubbed
 from truto_pulumi.emulator import Emulator
 
+from .kit import FakeClock
+
 TOKEN = "sk-test-SECRET-api-token-6f1c"
 MCP_SECRET = "mcp-SECRET-token-9a2b"
 BASE = "https://api.truto.one"
@@ -58,21 +60,6 @@ NO_RETRY = RetryPolicy(deadline=-1.0)
 DEFAULT_TEST_RETRY = RetryPolicy(deadline=60.0)
 
 Step = httpx.Response | Exception
-
-
-class FakeClock:
-    """Monotonic clock whose `sleep` records the wait and moves time forward."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 class Script:
@@ -97,7 +84,7 @@ def make_client(
     clock: FakeClock | None = None,
     **kwargs: Any,
 ) -> tuple[TrutoClient, FakeClock]:
-    clock = clock or FakeClock()
+    clock = clock or FakeClock(1000.0)
     client = TrutoClient(
         base_url=kwargs.pop("base_url", BASE),
         api_token=TOKEN,
@@ -719,7 +706,7 @@ def test_post_retried_on_429_since_truto_refused_it() -> None:
 
 
 def test_rate_limiter_paces_every_attempt() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limiter = RateLimiter(2.0, window=1.0, clock=clock, sleep=clock.sleep)
     client, _ = make_client(Script(ok()), clock=clock, rate_limiter=limiter)
     for _ in range(4):
@@ -746,7 +733,7 @@ def test_operation_deadline_ends_retries_and_names_the_setting(
 
 
 def test_operation_deadline_also_bounds_waiting_for_the_limiter() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limiter = RateLimiter(0.1, window=10.0, clock=clock, sleep=clock.sleep)
     client, _ = make_client(Script(ok()), clock=clock, rate_limiter=limiter)
     with client.operation(3.0, setting="truto:operationTimeoutSeconds"):
@@ -829,6 +816,7 @@ def test_temporary_name_lookup_failure_is_retried() -> None:
     assert len(script.requests) == 2
 
 
+@pytest.mark.slow
 def test_https_against_a_plain_http_server_fails_at_once(emulator: Emulator) -> None:
     tls_url = emulator.url.replace("http://", "https://")
     with TrutoClient(base_url=tls_url, api_token=TOKEN) as client:
@@ -937,7 +925,7 @@ def test_scrubbed_removes_the_token_from_base64_at_any_alignment(
 
 def odd_token_client(script: Script) -> TrutoClient:
     """A client whose API token is `ODD_TOKEN`, failing at once."""
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     return TrutoClient(
         base_url=BASE,
         api_token=ODD_TOKEN,
@@ -1066,7 +1054,7 @@ def test_constant_429_with_retry_after_zero_sends_no_more_requests_than_the_back
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("truto_pulumi._client.random.uniform", random.Random(18).uniform)
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     sent: list[httpx.Request] = []
 
     def limited(request: httpx.Request) -> httpx.Response:
@@ -1092,7 +1080,7 @@ def test_operation_timeout_message_reports_the_time_since_the_operation_started(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
 
     def slow_then_busy(request: httpx.Request) -> httpx.Response:
         if request.method == "GET":

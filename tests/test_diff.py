@@ -9,8 +9,7 @@ from pulumi.output import Unknown
 
 from truto_pulumi._diff import diff_inputs, patch_body
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
-OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000002"
+from .kit import ACCOUNT, OTHER_ACCOUNT
 
 STATE: dict[str, Any] = {
     "integrated_account_id": ACCOUNT,

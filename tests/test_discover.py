@@ -33,7 +33,7 @@ from truto_pulumi.discover import (
 )
 from truto_pulumi.testing import run_program
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+from .kit import ACCOUNT
 
 OFF_LIMITS = frozenset(
     {"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", "pulumi", *dir(builtins)}

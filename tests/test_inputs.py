@@ -11,8 +11,9 @@ from pulumi.output import Unknown
 from truto_pulumi._check import InputFailure, check_inputs, described, input_failure
 from truto_pulumi._inputs import canonical_live_inputs, canonical_timestamp, unchanged_inputs
 
+from .kit import ACCOUNT
+
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
 
 
 def bag(**changes: Any) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from pulumi.output import Unknown
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+from .kit import ACCOUNT
+
 TOKEN = "truto-api-token-do-not-leak"
 
 
@@ -172,6 +173,7 @@ def loaded_after(config: dict[str, str], calls: str, module: str) -> bool:
     return {"True": True, "False": False}[done.stdout.strip()]
 
 
+@pytest.mark.slow
 def test_configure_and_check_open_no_http_client() -> None:
     """Preview pays for validation only: httpx loads at the first create/read/update/delete."""
     check = (
@@ -181,6 +183,7 @@ def test_configure_and_check_open_no_http_client() -> None:
     assert loaded_after({"truto:apiToken": "t"}, check, "httpx") is False
 
 
+@pytest.mark.slow
 def test_a_preview_with_nothing_to_change_never_loads_pydantic() -> None:
     """Check returns inputs identical to the old ones as they are: check of its own answer."""
     inputs = {"integrated_account_id": ACCOUNT, "name": "n", "config": {"methods": ["read"]}}
@@ -197,6 +200,7 @@ def test_unchanged_inputs_still_report_a_missing_api_token() -> None:
     assert [failure.property for failure in result.failures or []] == ["truto:apiToken"]
 
 
+@pytest.mark.slow
 def test_refresh_and_destroy_never_load_pydantic(emulator: Emulator) -> None:
     """Only check validates; read canonicalizes Truto's answer and delete sends, without it."""
     with emulator.client() as api:

@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from tests.support import ProviderHost
+from devkit import ProviderHost
 from truto_pulumi._mark import read_mark, stack_tag
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+from .kit import ACCOUNT
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
+
 URN = "urn:pulumi:dev::demo::pulumi-python:dynamic/truto:McpServer::reader"
 PROVIDER = serialize_provider(TrutoMcpServerProvider())
 

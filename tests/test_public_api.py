@@ -1,40 +1,47 @@
 """The public surface other code and docs depend on: exported names, paths, type token."""
 
 from __future__ import annotations
+import __future__
 
 import base64
 import importlib
+import inspect
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 
 import dill
+import pytest
 
 import truto_pulumi
-from truto_pulumi import TrutoMcpServer
+from truto_pulumi import TrutoMcpServer, _errors
 from truto_pulumi._client import DEFAULT_USER_AGENT
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 
-def test_exported_names_are_exactly_these() -> None:
-    assert sorted(truto_pulumi.__all__) == [
-        "McpServerConfigArgs",
-        "TrutoApiError",
-        "TrutoAuthError",
-        "TrutoConfigError",
-        "TrutoDeadlineError",
-        "TrutoError",
-        "TrutoMcpServer",
-        "TrutoMcpServerArgs",
-        "TrutoNotFoundError",
-        "TrutoRateLimitedError",
-        "TrutoServerError",
-        "TrutoTransportError",
-        "TrutoValidationError",
-        "__version__",
-    ]
-    assert all(hasattr(truto_pulumi, name) for name in truto_pulumi.__all__)
+def test_all_is_every_public_name_of_the_package() -> None:
+    public = {
+        name
+        for name, value in vars(truto_pulumi).items()
+        if not name.startswith("_")
+        and not inspect.ismodule(value)
+        and value is not __future__.annotations
+    }
+    assert set(truto_pulumi.__all__) == public | {"__version__"}
+    assert len(truto_pulumi.__all__) == len(set(truto_pulumi.__all__))
+
+
+def test_every_error_class_is_exported() -> None:
+    errors = {
+        name
+        for name, value in vars(_errors).items()
+        if isinstance(value, type) and issubclass(value, truto_pulumi.TrutoError)
+    }
+    assert errors <= set(truto_pulumi.__all__)
+    assert {"TrutoMcpServer", "TrutoMcpServerArgs", "McpServerConfigArgs"} <= set(
+        truto_pulumi.__all__
+    )
 
 
 def test_the_version_is_the_installed_distributions_and_every_request_says_it() -> None:
@@ -57,6 +64,7 @@ def test_package_ships_py_typed() -> None:
     assert (Path(truto_pulumi.__file__).parent / "py.typed").is_file()
 
 
+@pytest.mark.slow
 def test_importing_the_package_loads_neither_emulator_nor_test_harness() -> None:
     loaded = subprocess.run(
         [
@@ -84,7 +92,7 @@ PUBLIC_MODULES = {
         "install_mocks",
         "run_program",
     ],
-    "truto_pulumi.emulator": ["Emulator", "create_app", "run_emulator"],
+    "truto_pulumi.emulator": ["Emulator", "RemoteEmulator", "create_app", "run_emulator"],
     "truto_pulumi.emulator.__main__": None,  # `python -m truto_pulumi.emulator`
 }
 
@@ -102,6 +110,7 @@ def test_every_module_not_listed_as_public_is_private_by_name() -> None:
     assert sorted(public) == sorted(PUBLIC_MODULES)
 
 
+@pytest.mark.slow
 def test_public_modules_export_exactly_their_public_names() -> None:
     for module, names in PUBLIC_MODULES.items():
         if names is None:

@@ -10,16 +10,7 @@ import pytest
 
 from truto_pulumi._ratelimit import DEFAULT_REQUESTS_PER_SECOND, RateLimiter
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from .kit import FakeClock
 
 
 def test_requests_within_the_budget_are_never_delayed() -> None:

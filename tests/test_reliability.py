@@ -4,40 +4,19 @@ stack under random 429s and 503s, through the real provider host against the emu
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from tests.support import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, SimulatedStack, UpError
+from devkit import UpError
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.provider import TrutoMcpServerProvider
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+from .kit import ACCOUNT, OwnHostStackFactory
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
+
 MCP_PATH = rf"^/integrated-account/{ACCOUNT}/mcp$"
-
-StackFactory = Callable[..., SimulatedStack]
-
-
-@pytest.fixture
-def make_stack(emulator: Emulator) -> Iterator[StackFactory]:
-    """A stack on a host of its own, so each test's provider config takes effect."""
-    emulator.reset()
-    hosts: list[ProviderHost] = []
-
-    def make(**config: str) -> SimulatedStack:
-        host = ProviderHost(env=NO_TRUTO_ENV).start()
-        hosts.append(host)
-        settings = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
-        settings.update({f"truto:{key}": value for key, value in config.items()})
-        return SimulatedStack(
-            host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=settings
-        )
-
-    yield make
-    for host in hosts:
-        host.stop()
 
 
 def server(name: str, account: str = ACCOUNT, **extra: Any) -> dict[str, Any]:
@@ -63,9 +42,11 @@ def posts(emulator: Emulator) -> list[dict[str, Any]]:
     ],
 )
 def test_lost_create_answer_leaves_exactly_one_server_with_known_token(
-    make_stack: StackFactory, emulator: Emulator, fault: dict[str, Any]
+    own_host_stack: OwnHostStackFactory, emulator: Emulator, fault: dict[str, Any]
 ) -> None:
-    stack = make_stack(requestTimeoutSeconds="0.5", operationTimeoutSeconds="20")
+    stack = own_host_stack(
+        settings={"truto:requestTimeoutSeconds": "0.5", "truto:operationTimeoutSeconds": "20"}
+    )
     emulator.inject(method="POST", path=MCP_PATH, **fault)
     stack.apply_step({"srv": server("srv")})
     time.sleep(1.0)  # long enough for any POST still under way to have landed
@@ -84,9 +65,9 @@ def test_lost_create_answer_leaves_exactly_one_server_with_known_token(
     ],
 )
 def test_lost_create_not_settled_in_time_fails_and_the_next_up_removes_what_lands(
-    make_stack: StackFactory, emulator: Emulator, fault: dict[str, Any], lands: bool
+    own_host_stack: OwnHostStackFactory, emulator: Emulator, fault: dict[str, Any], lands: bool
 ) -> None:
-    stack = make_stack(operationTimeoutSeconds="1.5")
+    stack = own_host_stack(settings={"truto:operationTimeoutSeconds": "1.5"})
     emulator.inject(method="POST", path=MCP_PATH, **fault)
     with pytest.raises(UpError) as info:
         stack.up({"srv": server("srv")})
@@ -108,9 +89,9 @@ def test_lost_create_not_settled_in_time_fails_and_the_next_up_removes_what_land
 
 
 def test_a_server_of_the_same_name_held_by_another_resource_is_left_alone(
-    make_stack: StackFactory, emulator: Emulator
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
-    stack = make_stack()
+    stack = own_host_stack()
     stack.up({"first": server("same")})
     emulator.inject(method="POST", path=MCP_PATH, lose_answer=True)
     stack.up({"first": server("same"), "second": server("same")})
@@ -120,11 +101,11 @@ def test_a_server_of_the_same_name_held_by_another_resource_is_left_alone(
 
 
 def test_identical_server_made_in_the_same_moment_is_never_touched(
-    make_stack: StackFactory, emulator: Emulator
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
     with emulator.client() as http:  # another stack's identical server, an instant earlier
         theirs = http.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": "srv"}).json()
-    stack = make_stack()
+    stack = own_host_stack()
     emulator.inject(method="POST", path=MCP_PATH, lose_answer=True)
     stack.up({"srv": server("srv")})
     live = {s["id"]: s["name"] for s in emulator.servers()}
@@ -140,13 +121,15 @@ def marked_server(emulator: Emulator, mark: CreateMark, name: str = "srv") -> st
 
 
 def test_the_next_create_in_the_account_removes_what_an_interrupted_run_of_the_stack_left(
-    make_stack: StackFactory, emulator: Emulator
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
-    stack = make_stack()
+    stack = own_host_stack()
     urn = stack.urn("srv")
     ours = marked_server(emulator, CreateMark.drawn(urn))
     gone_resource = marked_server(emulator, CreateMark.drawn(stack.urn("dropped")), "dropped")
-    other_stack = marked_server(emulator, CreateMark.drawn(urn.replace(":dev::", ":prod::")))
+    other_stack = marked_server(
+        emulator, CreateMark.drawn(urn.replace(f":{stack.stack}::", ":prod::"))
+    )
 
     stack.up({"srv": server("srv")})
 

@@ -12,12 +12,12 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from tests.support import MCP_SERVER_TYPE, mcp_mock_outputs
+from devkit import MCP_SERVER_TYPE, mcp_mock_outputs
 from truto_pulumi import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import ProgramMocks, install_mocks
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+from .kit import ACCOUNT
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 
-from tests.support import (
+from devkit import (
     MCP_SERVER_TYPE,
     HostCallError,
     OperationError,
@@ -35,10 +35,12 @@ from truto_pulumi._errors import TrutoError
 from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
+from .kit import ACCOUNT, OTHER_ACCOUNT
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
+
 API_TOKEN = "truto-api-SECRET-4d1f0c2b9e7a5531-do-not-leak"
 WRONG_TOKEN = "truto-api-WRONG-88aa17c3e5f90b24-do-not-leak"
-ALPHA = "4f5a1c2e-0000-4000-8000-00000000000a"
-BETA = "4f5a1c2e-0000-4000-8000-00000000000b"
 SECRET_FIELDS = ("token", "url")
 HOST_ENV = {"TRUTO_API_TOKEN": "", "TRUTO_BASE_URL": ""}
 # Imported by the host's Python at start-up (it is first on the host's PYTHONPATH): the host's
@@ -188,7 +190,7 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
         assert len(stack.provider_string) < 256
         found.pickle("stack provider string", stack.provider_string)
 
-        desired = servers(alpha=ALPHA, beta=BETA)
+        desired = servers(alpha=ACCOUNT, beta=OTHER_ACCOUNT)
         found.text("create", stack.apply_step(desired))  # with the no-op preview after it
         found.live_servers(emulator)
         found.stack("after create", stack)
@@ -233,7 +235,7 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
         emulator.inject(method="POST", lose_answer=True)
         emulator.inject(method="DELETE", status=400)
         with pytest.raises(UpError) as lost:
-            stack.up({**desired, **servers(gamma=ALPHA)})
+            stack.up({**desired, **servers(gamma=ACCOUNT)})
         found.error("create with a lost answer", lost.value)
         found.live_servers(emulator)
         assert len(found.mcp_tokens) == 4
@@ -255,7 +257,7 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
             wrong.refresh()
         found.error("refresh with a wrong API token", unauthorized.value)
         with pytest.raises(UpError) as unauthorized_up:
-            wrong.up({"alpha": {**desired["alpha"], "name": "x"}, **servers(gamma=ALPHA)})
+            wrong.up({"alpha": {**desired["alpha"], "name": "x"}, **servers(gamma=ACCOUNT)})
         found.error("up with a wrong API token", unauthorized_up.value)
         with pytest.raises(OperationError) as unauthorized_destroy:
             wrong.destroy()
@@ -288,11 +290,11 @@ def test_in_process_calls_log_and_raise_no_token(
     provider.configure(ConfigureRequest(Config(config, project_name="p")))
     found.text("configured provider", repr(provider))
 
-    desired = servers(alpha=ALPHA)["alpha"]
+    desired = servers(alpha=ACCOUNT)["alpha"]
     checked = provider.check({}, desired)
     found.text("check", checked)
     created = provider.create(checked.inputs)
-    other = provider.create(provider.check({}, servers(beta=BETA)["beta"]).inputs)
+    other = provider.create(provider.check({}, servers(beta=OTHER_ACCOUNT)["beta"]).inputs)
     found.live_servers(emulator)
     found.text("other create id", other.id)
     found.props("other create outputs", other.outs or {})
@@ -350,7 +352,7 @@ def test_a_configured_provider_pickles_small_and_without_its_token(emulator: Emu
     provider = TrutoMcpServerProvider()
     config = {"truto:apiToken": API_TOKEN, "truto:baseUrl": emulator.url}
     provider.configure(ConfigureRequest(Config(config, project_name="p")))
-    assert provider.check({}, servers(alpha=ALPHA)["alpha"]).failures == []  # configured
+    assert provider.check({}, servers(alpha=ACCOUNT)["alpha"]).failures == []  # configured
     pickled = serialize_provider(provider)
     assert len(pickled) < 256
     assert pickled == serialize_provider(TrutoMcpServerProvider())

@@ -16,7 +16,7 @@ from truto_pulumi._settings import (
 )
 from truto_pulumi.provider import TrutoMcpServerProvider
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+from .kit import ACCOUNT
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pulumi.output import Unknown
@@ -19,14 +19,11 @@ from pydantic import (
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    create_model,
 )
 from pydantic_core import PydanticCustomError
 
 from ._inputs import (
-    ALLOWED,
-    CONFIG_KEYS,
-    INPUT_KEYS,
-    MIN_EXPIRY_LEAD,
     canonical_config,
     canonical_string_set,
     canonical_timestamp,
@@ -34,6 +31,7 @@ from ._inputs import (
     contains_unknown,
     parse_timestamp,
 )
+from ._schema import ALLOWED, CONFIG_KEYS, CONFIG_PROPERTIES, INPUT_KEYS, INPUTS, Property
 
 __all__ = [
     "CheckOutcome",
@@ -157,33 +155,42 @@ UuidString = Annotated[str, _wrapped(_uuid)]
 Timestamp = Annotated[str, _wrapped(_timestamp)]
 
 
-class McpServerConfig(BaseModel):
-    """`config` of an MCP server: which tools it exposes."""
-
-    model_config = ConfigDict(
-        extra="forbid", strict=True, arbitrary_types_allowed=True, defer_build=True
-    )
-
-    methods: StringSet | None = None
-    tags: StringSet | None = None
-    tool_exposure: Annotated[Literal["all", "discovery"], WrapValidator(_pass_unknown)] | None = (
-        None
-    )
-    require_api_token_auth: Annotated[bool, WrapValidator(_pass_unknown)] | None = None
+_MODEL_CONFIG = ConfigDict(
+    extra="forbid", strict=True, arbitrary_types_allowed=True, defer_build=True
+)
 
 
-class McpServerInputs(BaseModel):
-    """The managed inputs of a TrutoMcpServer."""
+def _annotation(prop: Property) -> Any:
+    """The validated type of an input, by its shape; an unknown value passes any of them."""
+    if prop.shape == "uuid":
+        return UuidString
+    if prop.shape == "text":
+        return NonEmptyString
+    if prop.shape == "timestamp":
+        return Timestamp
+    if prop.shape == "string_set":
+        return StringSet
+    if prop.shape == "choice":
+        return Annotated[Literal[prop.choices], WrapValidator(_pass_unknown)]
+    if prop.shape == "flag":
+        return Annotated[bool, WrapValidator(_pass_unknown)]
+    if prop.shape == "config":
+        return Annotated[McpServerConfig, WrapValidator(_pass_unknown)]
+    raise AssertionError(f"{prop.name}: no validation for shape {prop.shape!r}")
 
-    model_config = ConfigDict(
-        extra="forbid", strict=True, arbitrary_types_allowed=True, defer_build=True
-    )
 
-    integrated_account_id: UuidString
-    name: NonEmptyString
-    config: Annotated[McpServerConfig, WrapValidator(_pass_unknown)] | None = None
-    expires_at: Timestamp | None = None
-    adopt_id: UuidString | None = None
+def _model(name: str, props: tuple[Property, ...]) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        p.name: (_annotation(p), ...) if p.required else (_annotation(p) | None, None)
+        for p in props
+    }
+    return create_model(name, __config__=_MODEL_CONFIG, **fields)
+
+
+McpServerConfig = _model("McpServerConfig", CONFIG_PROPERTIES)
+"""`config` of an MCP server: which tools it exposes."""
+McpServerInputs = _model("McpServerInputs", INPUTS)
+"""The inputs of a TrutoMcpServer."""
 
 
 @dataclass(frozen=True)
@@ -216,15 +223,12 @@ class CheckOutcome:
     failures: list[InputFailure] = field(default_factory=list)
 
 
-def canonical_inputs(model: McpServerInputs) -> dict[str, Any]:
+def canonical_inputs(model: BaseModel) -> dict[str, Any]:
     """The property bag of validated inputs, without keys that are unset."""
-    bag: dict[str, Any] = {
-        "integrated_account_id": model.integrated_account_id,
-        "name": model.name,
-        "config": canonical_config(_config_bag(model.config)),
-        "expires_at": model.expires_at,
-        "adopt_id": model.adopt_id,
-    }
+    bag: dict[str, Any] = {key: getattr(model, key) for key in INPUT_KEYS}
+    for prop in INPUTS:
+        if prop.shape == "config":
+            bag[prop.name] = canonical_config(_config_bag(bag[prop.name]))
     return {key: value for key, value in bag.items() if value is not None}
 
 
@@ -245,27 +249,37 @@ def check_inputs(
     except ValidationError as error:
         return CheckOutcome(dict(bag), _failures(error, bag))
     inputs = canonical_inputs(model)
-    failure = _expiry_failure(inputs.get("expires_at"), olds, now)
-    return CheckOutcome(inputs, [failure] if failure else [])
+    failures = [
+        failure
+        for prop in INPUTS
+        if prop.lead_seconds is not None
+        and (failure := _lead_failure(prop, inputs.get(prop.name), olds, now)) is not None
+    ]
+    return CheckOutcome(inputs, failures)
 
 
-def _expiry_failure(
-    expires_at: Any, olds: Mapping[str, Any] | None, now: datetime | None
+def _lead_failure(
+    prop: Property, when: Any, olds: Mapping[str, Any] | None, now: datetime | None
 ) -> InputFailure | None:
-    if now is None or not isinstance(expires_at, str):
+    """A set or changed timestamp that lies less than `prop.lead_seconds` ahead of `now`."""
+    if now is None or not isinstance(when, str) or prop.lead_seconds is None:
         return None
-    previous = (olds or {}).get("expires_at")
-    if isinstance(previous, str) and _same_instant(previous, expires_at):
+    previous = (olds or {}).get(prop.name)
+    if isinstance(previous, str) and _same_instant(previous, when):
         return None
-    lead = parse_timestamp(expires_at) - now
-    if lead >= MIN_EXPIRY_LEAD:
+    lead = parse_timestamp(when) - now
+    if lead >= timedelta(seconds=prop.lead_seconds):
         return None
-    when = "is in the past" if lead.total_seconds() <= 0 else "is less than 60 s ahead"
+    problem = (
+        "is in the past"
+        if lead.total_seconds() <= 0
+        else f"is less than {prop.lead_seconds} s ahead"
+    )
     return InputFailure(
-        "expires_at",
-        f"{expires_at} {when} (now {canonical_timestamp(now.isoformat())}); "
-        f"expected {ALLOWED['expires_at']}, or no expiry",
-        "expires_at",
+        prop.name,
+        f"{when} {problem} (now {canonical_timestamp(now.isoformat())}); "
+        f"expected {ALLOWED[prop.name]}, or no expiry",
+        prop.name,
     )
 
 
@@ -325,7 +339,7 @@ def _problem(kind: str, message: str, value: Any) -> str:
     return f"got {described(value)}"
 
 
-def _config_bag(config: McpServerConfig | Any) -> Any:
+def _config_bag(config: BaseModel | Any) -> Any:
     if isinstance(config, McpServerConfig):
         return {key: getattr(config, key) for key in CONFIG_KEYS}
     return config

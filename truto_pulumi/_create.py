@@ -26,8 +26,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._errors import TrutoError, TrutoNotFoundError, TrutoServerError, TrutoTransportError
+from ._errors import (
+    TrutoCreateError,
+    TrutoError,
+    TrutoNotFoundError,
+    TrutoServerError,
+    TrutoTransportError,
+)
 from ._mark import CreateMark, read_mark
+from ._schema import CREATE_ONLY_OUTPUTS
 from ._settings import OPERATION_TIMEOUT_KEY
 
 if TYPE_CHECKING:
@@ -55,7 +62,7 @@ like come from a gateway that gave up while Truto may carry on."""
 _FIRST_POLL = 0.25
 _LONGEST_POLL = 4.0
 
-_log = logging.getLogger("truto_pulumi.provider")
+_log = logging.getLogger("truto_pulumi.create")
 
 Interrupted = Callable[[], bool]
 """Whether the engine request a create serves is over (the CLI killed, the host stopping)."""
@@ -96,9 +103,10 @@ def create_server(
             if made is not None:
                 _remove(client, account_id, mark, made, error)
             if attempt == CREATE_ATTEMPTS:
-                raise TrutoError(
+                raise TrutoCreateError(
                     f"no usable answer to {CREATE_ATTEMPTS} creates of this MCP server; each "
-                    f"server they made was removed, none is left behind. Last error: {error}"
+                    f"server they made was removed, none is left behind. Last error: {error}",
+                    mark=str(mark),
                 ) from error
             continue
         return _named(client, account_id, server, name, mark, interrupted)
@@ -185,15 +193,17 @@ def _named(
         gone = _interrupted_error(mark, made=server_id)
         _remove(client, account_id, mark, server, gone, marked=False)
         raise gone
-    return {**renamed, **{key: server[key] for key in ("token", "url") if key in server}}
+    return {**renamed, **{key: server[key] for key in CREATE_ONLY_OUTPUTS if key in server}}
 
 
-def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoError:
+def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoCreateError:
     what = f"server {made} it made was removed" if made else "no request was sent"
-    return TrutoError(
+    return TrutoCreateError(
         "the create of this MCP server was interrupted (the Pulumi run that asked for it is "
         f"gone): {what}. A server whose name ends in {str(mark)!r} that may still appear is "
-        "removed by the next `pulumi up` of this stack"
+        "removed by the next `pulumi up` of this stack",
+        mark=str(mark),
+        server_id=made,
     )
 
 
@@ -215,11 +225,12 @@ def _settle(
         try:
             servers = client.list_mcp_servers(account_id)
         except TrutoError as listing:
-            raise TrutoError(
+            raise TrutoCreateError(
                 f"creating this MCP server under integrated account {account_id} failed "
                 f"({error}), and listing the account to check whether it was created anyway "
                 f"failed too ({listing}). A server whose name ends in {str(mark)!r} that it may "
-                "have made is removed by the next `pulumi up` of this stack"
+                "have made is removed by the next `pulumi up` of this stack",
+                mark=str(mark),
             ) from listing
         made = next((s for s in servers if s.get("name") == marked), None)
         if made is not None or answered:
@@ -236,12 +247,13 @@ def _settle(
                 else f"the settle limit ({SETTLE_SECONDS:.0f} s) or the operation timeout "
                 f"({OPERATION_TIMEOUT_KEY}) ran out"
             )
-            raise TrutoError(
+            raise TrutoCreateError(
                 f"creating this MCP server under integrated account {account_id} got no answer "
                 f"({error}), and no server of that request had appeared {waited:.0f} s later, "
                 f"when {why}. Truto may still make it, so nothing was put in the state; its "
                 f"name would end in {str(mark)!r}, and the next `pulumi up` of this stack "
-                "removes it before it creates anything under that account"
+                "removes it before it creates anything under that account",
+                mark=str(mark),
             ) from error
         sleep(pause)
         pause = min(pause * 2, _LONGEST_POLL)
@@ -265,9 +277,11 @@ def _remove(
         return
     except TrutoError as removal:
         later = "The next `pulumi up` of this stack removes it; or delete" if marked else "Delete"
-        raise TrutoError(
+        raise TrutoCreateError(
             f"creating this MCP server failed ({error}); create {mark} made server "
             f"{server_id}, whose token will not be recorded, and deleting it failed "
-            f"({removal}). {later} server {server_id} under integrated account {account_id}"
+            f"({removal}). {later} server {server_id} under integrated account {account_id}",
+            mark=str(mark),
+            server_id=server_id,
         ) from removal
     _log.warning("removed MCP server %s, made by a create that could not complete", server_id)

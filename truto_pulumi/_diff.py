@@ -1,4 +1,5 @@
-"""What changed between a resource's state and its desired inputs, and the PATCH that applies it.
+"""What changed between a resource's state and its desired inputs, and the bodies of the create
+and the PATCH that apply them.
 
 Pure functions, no I/O. Only the inputs that describe the server are compared (not
 `adopt_id`, which matters only at create), in canonical form: methods and
@@ -14,21 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._inputs import DIFFED_KEYS, canonical_config, contains_unknown, parse_timestamp
+from ._inputs import canonical_config, contains_unknown, parse_timestamp
+from ._schema import DIFFED_INPUTS, INPUTS, Property, Shape, config_property
 
 __all__ = [
-    "PATCHABLE_KEYS",
-    "REPLACE_KEYS",
     "InputDiff",
+    "create_body",
     "diff_inputs",
     "patch_body",
 ]
-
-REPLACE_KEYS = ("integrated_account_id",)
-"""Inputs Truto cannot change in place: a change replaces the server."""
-
-PATCHABLE_KEYS = ("name", "config", "expires_at")
-"""Inputs a PATCH can change."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +36,17 @@ class InputDiff:
 
 def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> InputDiff:
     """Compare previous outputs (or inputs) with new inputs, key by key."""
-    changes = tuple(key for key in DIFFED_KEYS if _differs(key, olds.get(key), news.get(key)))
-    return InputDiff(changes, tuple(key for key in changes if key in REPLACE_KEYS))
+    changed = [p for p in DIFFED_INPUTS if _differs(p, olds.get(p.name), news.get(p.name))]
+    return InputDiff(tuple(p.name for p in changed), tuple(p.name for p in changed if p.replaces))
+
+
+def create_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of the POST that creates a server with these (canonical) inputs."""
+    return {
+        p.truto: inputs[p.name]
+        for p in INPUTS
+        if p.patchable and p.truto is not None and inputs.get(p.name) is not None
+    }
 
 
 def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,11 +58,14 @@ def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, An
     A removed `expires_at` is sent as `null`, which clears the expiry.
     """
     body: dict[str, Any] = {}
-    for key in diff_inputs(olds, news).changes:
-        if key == "config":
-            body["config"] = _config_patch(olds.get("config"), news.get("config"))
-        elif key in PATCHABLE_KEYS:
-            body[key] = news.get(key)
+    changes = diff_inputs(olds, news).changes
+    for prop in INPUTS:
+        if prop.name not in changes or not prop.patchable or prop.truto is None:
+            continue
+        if prop.shape == "config":
+            body[prop.truto] = _config_patch(olds.get(prop.name), news.get(prop.name))
+        else:
+            body[prop.truto] = news.get(prop.name)
     return body
 
 
@@ -70,27 +77,36 @@ def _config_patch(old: Any, new: Any) -> dict[str, Any]:
     return {**desired, **removed}
 
 
-def _differs(key: str, old: Any, new: Any) -> bool:
+def _differs(prop: Property, old: Any, new: Any) -> bool:
     if contains_unknown(new):
         return True
-    return bool(_comparable(key, old) != _comparable(key, new))
+    assert prop.shape is not None
+    return bool(_comparable(prop.shape, old) != _comparable(prop.shape, new))
 
 
-def _comparable(key: str, value: Any) -> Any:
+def _comparable(shape: Shape, value: Any) -> Any:
+    """A value as the diff compares it: sets as sets, timestamps as instants, UUIDs in one case."""
     if value is None:
         return None
-    if key == "config":
+    if shape == "config":
         config = canonical_config(value)
         if not isinstance(config, Mapping):
             return config
-        return {name: _comparable(name, item) for name, item in config.items()}
-    if key in ("methods", "tags") and isinstance(value, list | tuple):
+        return {key: _comparable_config_value(key, item) for key, item in config.items()}
+    if shape == "string_set" and isinstance(value, list | tuple):
         return frozenset(value)
-    if key == "expires_at" and isinstance(value, str):
+    if shape == "timestamp" and isinstance(value, str):
         try:
             return parse_timestamp(value)
         except ValueError:
             return value
-    if key == "integrated_account_id" and isinstance(value, str):
+    if shape == "uuid" and isinstance(value, str):
         return value.lower()
     return value
+
+
+def _comparable_config_value(key: str, value: Any) -> Any:
+    prop = config_property(key)
+    if prop is None or prop.shape is None or value is None:
+        return value
+    return _comparable(prop.shape, value)

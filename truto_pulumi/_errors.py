@@ -6,6 +6,7 @@ The whole tree::
     ├── TrutoConfigError         no API token, or a base URL that is not http(s)
     ├── TrutoTransportError      Truto could not be reached or did not answer in time
     ├── TrutoDeadlineError       retries or pacing ran past the call's or operation's deadline
+    ├── TrutoCreateError         a create that could not be completed, or whose outcome is open
     └── TrutoApiError            Truto answered with an error status
         ├── TrutoAuthError         401, 403
         ├── TrutoNotFoundError     404, 410
@@ -23,6 +24,7 @@ __all__ = [
     "TrutoApiError",
     "TrutoAuthError",
     "TrutoConfigError",
+    "TrutoCreateError",
     "TrutoDeadlineError",
     "TrutoError",
     "TrutoNotFoundError",
@@ -80,6 +82,20 @@ class TrutoDeadlineError(TrutoError):
         self.method = method
         self.path = path
         self.last_error = last_error
+
+
+class TrutoCreateError(TrutoError):
+    """A create of an MCP server got no usable answer, was interrupted, or could not hand its
+    server over; the message says what became of the server.
+
+    `mark` is the create mark a server it made would carry in its name (the stack's next
+    `pulumi up` removes such a server); `server_id` is the server it made, when known.
+    """
+
+    def __init__(self, message: str, *, mark: str, server_id: str | None = None) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.server_id = server_id
 
 
 class TrutoApiError(TrutoError):

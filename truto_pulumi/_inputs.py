@@ -1,4 +1,4 @@
-"""A TrutoMcpServer's inputs: their keys, what each accepts, and their canonical form.
+"""A TrutoMcpServer's inputs in canonical form, shape by shape (`_schema.Shape`).
 
 Canonical form is what `check` (`_check.py`) returns and what create/update/read echo as
 outputs, so that the next diff compares like with like: methods and tags de-duplicated and
@@ -11,17 +11,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from pulumi.output import Unknown
 
+from ._schema import DIFFED_INPUTS, Shape, config_property
+
 __all__ = [
-    "ALLOWED",
-    "CONFIG_KEYS",
-    "DIFFED_KEYS",
-    "INPUT_KEYS",
-    "MIN_EXPIRY_LEAD",
     "canonical_config",
     "canonical_live_inputs",
     "canonical_string_set",
@@ -31,33 +28,6 @@ __all__ = [
     "parse_timestamp",
     "unchanged_inputs",
 ]
-
-DIFFED_KEYS = ("integrated_account_id", "name", "config", "expires_at")
-"""The inputs that describe the server; a change to one is an update or a replacement."""
-
-INPUT_KEYS = (*DIFFED_KEYS, "adopt_id")
-"""Every input, as stored in state. `adopt_id` only matters at create: it is never diffed."""
-
-CONFIG_KEYS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
-
-MIN_EXPIRY_LEAD = timedelta(seconds=60)
-"""Truto rejects an `expires_at` less than 60 s ahead."""
-
-ALLOWED: dict[str, str] = {
-    "integrated_account_id": "the UUID of a Truto integrated account",
-    "name": "a non-empty string",
-    "config": "an object with any of methods, tags, tool_exposure, require_api_token_auth",
-    "config.methods": (
-        "a non-empty list of method names (list, get, create, update, delete, a custom method) "
-        "or the groups read, write"
-    ),
-    "config.tags": "a non-empty list of non-empty tag strings",
-    "config.tool_exposure": "'all' or 'discovery'",
-    "config.require_api_token_auth": "true or false",
-    "expires_at": "an RFC 3339 timestamp at least 60 s ahead, e.g. 2027-01-01T00:00:00Z",
-    "adopt_id": "the UUID of an existing MCP server of this integrated account to take over",
-}
-"""What each property accepts, quoted in check failures."""
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
@@ -122,21 +92,34 @@ def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
     Field by field and without validation (refresh must not load pydantic): a value that does
     not parse is kept as Truto sent it, so that it shows as a difference rather than an error.
     """
-    inputs = {key: server[key] for key in DIFFED_KEYS if server.get(key) is not None}
-    if isinstance(account := inputs.get("integrated_account_id"), str):
-        inputs["integrated_account_id"] = _or_as_sent(canonical_uuid, account)
-    if isinstance(expires_at := inputs.get("expires_at"), str):
-        inputs["expires_at"] = _or_as_sent(canonical_timestamp, expires_at)
-    config = inputs.pop("config", None)
-    if isinstance(config, Mapping):
-        config = {
-            key: canonical_string_set(value) if key in _SET_KEYS and _strings(value) else value
-            for key, value in config.items()
-        }
-    config = canonical_config(config)
-    if config is not None:
-        inputs["config"] = config
+    inputs: dict[str, Any] = {}
+    for prop in DIFFED_INPUTS:
+        assert prop.shape is not None  # every input has one
+        value = _live_value(prop.shape, server.get(str(prop.truto)))
+        if value is not None:
+            inputs[prop.name] = value
     return inputs
+
+
+def _live_value(shape: Shape, value: Any) -> Any:
+    if shape == "config":
+        if isinstance(value, Mapping):
+            value = {key: _live_config_value(key, item) for key, item in value.items()}
+        return canonical_config(value)
+    if isinstance(value, str) and shape == "uuid":
+        return _or_as_sent(canonical_uuid, value)
+    if isinstance(value, str) and shape == "timestamp":
+        return _or_as_sent(canonical_timestamp, value)
+    if shape == "string_set" and _strings(value):
+        return canonical_string_set(value)
+    return value
+
+
+def _live_config_value(key: str, value: Any) -> Any:
+    prop = config_property(key)
+    if prop is None or prop.shape is None:
+        return value  # a key of a newer Truto: kept, so the diff removes it
+    return _live_value(prop.shape, value)
 
 
 def unchanged_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -159,9 +142,6 @@ def _identical(left: Any, right: Any) -> bool:
     if isinstance(left, list | tuple):
         return len(left) == len(right) and all(map(_identical, left, right))
     return bool(left == right)
-
-
-_SET_KEYS = ("methods", "tags")
 
 
 def _strings(value: Any) -> bool:

@@ -13,7 +13,8 @@ import pulumi
 import pulumi.dynamic
 from pulumi.dynamic.dynamic import serialize_provider
 
-from .provider import _SECRET_OUTPUTS, _SERVER_OUTPUTS, TrutoMcpServerProvider
+from ._schema import INPUT_KEYS, OUTPUT_KEYS, SECRET_OUTPUTS
+from .provider import TrutoMcpServerProvider
 
 __all__ = ["McpServerConfigArgs", "TrutoMcpServer", "TrutoMcpServerArgs"]
 
@@ -98,29 +99,25 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
         adopt_id: pulumi.Input[str] | None = None,
     ) -> None:
         """Declare the server with `TrutoMcpServerArgs` or with keyword arguments, not both."""
-        keywords = (integrated_account_id, name, config, expires_at, adopt_id)
+        given = locals()  # the keyword arguments are the schema's inputs, by name
+        keywords = {key: given[key] for key in INPUT_KEYS}
         if args is None:
             if integrated_account_id is None:
                 raise TypeError(
                     f"TrutoMcpServer {resource_name!r}: integrated_account_id is required"
                 )
-            args = TrutoMcpServerArgs(integrated_account_id, name, config, expires_at, adopt_id)
-        elif any(value is not None for value in keywords):
+            args = TrutoMcpServerArgs(**keywords)
+        elif any(value is not None for value in keywords.values()):
             raise TypeError(
                 f"TrutoMcpServer {resource_name!r}: pass TrutoMcpServerArgs or keyword "
                 "arguments, not both"
             )
-        props: dict[str, Any] = {
-            "integrated_account_id": args.integrated_account_id,
-            "name": _name_or_default(args.name, resource_name),
-            "config": _config_props(args.config),
-            "expires_at": args.expires_at,
-            "adopt_id": args.adopt_id,
-        }
-        for output in (*_SECRET_OUTPUTS, *_SERVER_OUTPUTS, "token_known"):
-            props[output] = None
+        props: dict[str, Any] = {key: getattr(args, key) for key in INPUT_KEYS}
+        props["name"] = _name_or_default(args.name, resource_name)
+        props["config"] = _config_props(args.config)
+        props.update(dict.fromkeys(OUTPUT_KEYS))
         props["__provider"] = _pickled_provider()
-        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(_SECRET_OUTPUTS))
+        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
         # pulumi.dynamic.Resource.__init__ is skipped, its work done above: Pulumi takes the
         # frame below the third `__init__` on the stack for the source position, so calling it
         # would record this line, not the program's, for every server.

@@ -26,8 +26,9 @@ from typing import Any
 
 from ._client import TrutoClient
 from ._errors import TrutoError
-from ._inputs import CONFIG_KEYS, canonical_config
+from ._inputs import canonical_config
 from ._mark import read_mark
+from ._schema import CONFIG_KEYS
 from ._settings import DEFAULT_BASE_URL, MISSING_TOKEN_MESSAGE, resolve_settings
 
 __all__ = ["main", "render_program", "render_project", "write_project"]

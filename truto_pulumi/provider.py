@@ -28,7 +28,7 @@ from pulumi.dynamic import (
 )
 
 from ._create import create_server, remove_left_behind
-from ._diff import diff_inputs, patch_body
+from ._diff import create_body, diff_inputs, patch_body
 from ._errors import TrutoConfigError, TrutoNotFoundError
 from ._host_bridge import (
     quiet_expected_failures,
@@ -36,9 +36,10 @@ from ._host_bridge import (
     request_urn,
     send_warnings_to_engine,
 )
-from ._inputs import INPUT_KEYS, canonical_live_inputs, unchanged_inputs
+from ._inputs import canonical_live_inputs, unchanged_inputs
 from ._mark import CreateMark, read_mark, stack_tag
 from ._run import RunState
+from ._schema import CREATE_ONLY_OUTPUTS, DERIVED_OUTPUTS, INPUT_KEYS, PROPERTIES, SERVER_OUTPUTS
 from ._settings import (
     API_TOKEN_KEY,
     BASE_URL_KEY,
@@ -53,17 +54,6 @@ if TYPE_CHECKING:
     from ._client import TrutoClient
 
 __all__ = ["TrutoMcpServerProvider"]
-
-_SECRET_OUTPUTS = ("token", "url")
-"""Outputs Truto reveals only when a server is created; both embed the MCP token."""
-
-_SERVER_OUTPUTS = ("created_at", "updated_at", "created_by")
-"""Outputs Truto sets on every answer."""
-
-_DERIVED_OUTPUTS = ("token_known",)
-"""Outputs every create, read and update writes without asking Truto: a state that lacks one was
-written by an earlier release, and the next `up` (or `refresh`) fills it in."""
-
 
 _log = logging.getLogger("truto_pulumi.provider")
 
@@ -151,12 +141,12 @@ class TrutoMcpServerProvider(ResourceProvider):
         with _deadline(client, run):
             if "adopt_id" in inputs and not run.replaces(urn):
                 server = self._adopt(run, client, inputs, urn)
-                secrets: Mapping[str, Any] = {"token_known": False}
+                outputs = _outputs(inputs, server, revealed={}, token_known=False)
             else:
                 server = self._create(run, client, inputs, urn)
-                secrets = {**server, "token_known": True}
+                outputs = _outputs(inputs, server, revealed=server, token_known=True)
         run.hold(str(server["id"]))
-        return CreateResult(str(server["id"]), _outputs(inputs, server, secrets))
+        return CreateResult(str(server["id"]), outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh from Truto; a server proven gone is dropped from the state."""
@@ -181,7 +171,8 @@ class TrutoMcpServerProvider(ResourceProvider):
         inputs = _live_inputs(server, account_id)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
-        return ReadResult(id_, _outputs(inputs, server, props), dict(inputs))
+        outputs = _outputs(inputs, server, revealed=props, token_known=_token_known(props))
+        return ReadResult(id_, outputs, dict(inputs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Send one PATCH with only what changed; carry `token` and `url` forward."""
@@ -189,8 +180,9 @@ class TrutoMcpServerProvider(ResourceProvider):
         body = patch_body(olds, inputs)
         if self._run is not None:
             self._run.hold(id_)
+        known = _token_known(olds)
         if not body:
-            return UpdateResult(_outputs(inputs, olds, olds))
+            return UpdateResult(_outputs(inputs, olds, revealed=olds, token_known=known))
         account_id = str(olds.get("integrated_account_id", inputs["integrated_account_id"]))
         run, client = self._operation()
         with _deadline(client, run):
@@ -204,7 +196,7 @@ class TrutoMcpServerProvider(ResourceProvider):
                     "Run `pulumi refresh` to drop it from the state, then `pulumi up` to "
                     "create it again"
                 ) from error
-        return UpdateResult(_outputs(inputs, server, olds))
+        return UpdateResult(_outputs(inputs, server, revealed=olds, token_known=known))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the server; one proven gone counts as deleted, and one that another resource
@@ -247,7 +239,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         """POST a new server under this stack's mark (`_create` says why); the first create
         under an account in a run first removes what interrupted runs of the stack left."""
         account_id = str(inputs["integrated_account_id"])
-        body = {k: inputs[k] for k in ("name", "config", "expires_at") if k in inputs}
+        body = create_body(inputs)
         mark = CreateMark.drawn(urn)
         run.note_mark(mark)
         stack = stack_tag(urn)
@@ -356,30 +348,35 @@ def _live_inputs(server: Mapping[str, Any], account_id: str) -> dict[str, Any]:
 
 
 def _outputs(
-    inputs: Mapping[str, Any], server: Mapping[str, Any], secrets: Mapping[str, Any]
+    inputs: Mapping[str, Any],
+    server: Mapping[str, Any],
+    *,
+    revealed: Mapping[str, Any],
+    token_known: bool,
 ) -> dict[str, Any]:
-    """Outputs: the managed inputs as given, server-set fields, the create-only secrets and
-    `token_known`."""
+    """Outputs: the managed inputs as given, the fields Truto sets on every answer (from
+    `server`), the create-only outputs where `revealed` has them (the create's answer, or the
+    previous outputs), and `token_known`."""
     outputs = dict(inputs)
-    for key in _SERVER_OUTPUTS:
-        if server.get(key) is not None:
-            outputs[key] = server[key]
-    for key in _SECRET_OUTPUTS:
-        if secrets.get(key) is not None:
-            outputs[key] = secrets[key]
-    outputs["token_known"] = _token_known(secrets)
+    for prop in PROPERTIES:
+        if prop.name in SERVER_OUTPUTS and server.get(str(prop.truto)) is not None:
+            outputs[prop.name] = server[str(prop.truto)]
+    for key in CREATE_ONLY_OUTPUTS:
+        if revealed.get(key) is not None:
+            outputs[key] = revealed[key]
+    outputs["token_known"] = token_known
     return outputs
 
 
-def _token_known(secrets: Mapping[str, Any]) -> bool:
-    """`token_known` as recorded; for a state of a release before it, whether token and url
-    are there (that release only ever created servers)."""
-    recorded = secrets.get("token_known")
+def _token_known(olds: Mapping[str, Any]) -> bool:
+    """`token_known` as recorded; for a state of a release before it, whether the create-only
+    outputs are there (that release only ever created servers)."""
+    recorded = olds.get("token_known")
     if isinstance(recorded, bool):
         return recorded
-    return all(isinstance(secrets.get(key), str) and secrets[key] for key in _SECRET_OUTPUTS)
+    return all(isinstance(olds.get(key), str) and olds[key] for key in CREATE_ONLY_OUTPUTS)
 
 
 def _missing_outputs(olds: Mapping[str, Any]) -> tuple[str, ...]:
     """The outputs this release always writes that a resource's state lacks (an older release's)."""
-    return tuple(key for key in _DERIVED_OUTPUTS if key not in olds)
+    return tuple(key for key in DERIVED_OUTPUTS if key not in olds)

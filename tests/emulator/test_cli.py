@@ -14,16 +14,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from truto_pulumi.emulator import RemoteEmulator
 from truto_pulumi.emulator.__main__ import main
 from truto_pulumi.emulator._ratelimit import parse_rate_limit
 
+from ..kit import ACCOUNT
 from .helpers import mcp_path
 
 pytestmark = pytest.mark.slow  # starts processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"Truto emulator listening on (http://127\.0\.0\.1:(\d+))\n")
-ACCOUNT = "0b6c5a52-7f0e-4c2a-9a43-0d4c4b0e8f11"
 
 
 def read_line(process: subprocess.Popen[str], timeout: float) -> str:
@@ -61,6 +62,11 @@ def test_cli_prints_one_ready_line_serves_and_exits_0_on_signal(
         assert authorized.status_code == 200
         assert authorized.json() == {"result": [], "next_cursor": None, "limit": 100}
         assert anonymous.status_code == 401
+        with RemoteEmulator(url, "T") as remote:  # its hooks, from another process
+            assert [(e["method"], e["status"]) for e in remote.journal()] == [
+                ("GET", 200),
+                ("GET", 401),
+            ]
 
         process.send_signal(stop_signal)
         stdout, stderr = process.communicate(timeout=15.0)

@@ -10,7 +10,10 @@ import pytest
 
 from truto_pulumi.emulator import Emulator, run_emulator
 
+from ..kit import ACCOUNT
 from .helpers import in_seconds, mcp_path
+
+pytestmark = pytest.mark.slow  # starts the emulator
 
 SECRET_FIELDS = {"token", "url"}
 
@@ -199,26 +202,24 @@ def test_unknown_route_is_404_and_wrong_method_is_405(api: httpx.Client, account
 
 # ------------------------------------------------------------------ constructor settings
 
-FIXED_ACCOUNT = "0b6c5a52-7f0e-4c2a-9a43-0d4c4b0e8f11"
-
 
 @pytest.fixture(scope="module")
 def configured() -> Iterator[Emulator]:
     with run_emulator(
-        token="configured", accounts=[FIXED_ACCOUNT], public_base_url="https://api.truto.one/"
+        token="configured", accounts=[ACCOUNT], public_base_url="https://api.truto.one/"
     ) as emulator:
         yield emulator
 
 
 def test_fixed_accounts_make_every_other_account_404(configured: Emulator) -> None:
     with configured.client() as api:
-        assert api.post(mcp_path(FIXED_ACCOUNT), json={"name": "x"}).status_code == 201
+        assert api.post(mcp_path(ACCOUNT), json={"name": "x"}).status_code == 201
         assert_error(api.post(mcp_path(str(uuid.uuid4())), json={"name": "x"}), 404, "Not Found")
 
 
 def test_public_base_url_is_the_base_of_the_returned_mcp_url(configured: Emulator) -> None:
     with configured.client() as api:
-        server = api.post(mcp_path(FIXED_ACCOUNT), json={"name": "x"}).json()
+        server = api.post(mcp_path(ACCOUNT), json={"name": "x"}).json()
 
     assert server["url"] == f"https://api.truto.one/mcp/{server['token']}"
     assert configured.servers()[-1]["url"] == server["url"]

@@ -12,6 +12,8 @@ from truto_pulumi.emulator import Emulator
 
 from .helpers import mcp_path
 
+pytestmark = pytest.mark.slow  # starts the emulator
+
 
 def test_injected_429_answers_retry_after_without_acting_and_is_consumed(
     emu: Emulator, api: httpx.Client, account: str

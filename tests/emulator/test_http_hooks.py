@@ -10,7 +10,10 @@ import pytest
 
 from truto_pulumi.emulator import Emulator, run_emulator
 
+from ..kit import ACCOUNT, OTHER_ACCOUNT
 from .helpers import mcp_path
+
+pytestmark = pytest.mark.slow  # starts the emulator
 
 
 def test_journal_records_every_api_request_with_status_but_never_headers(
@@ -99,7 +102,7 @@ def test_out_of_band_delete_makes_the_server_404(
 def test_servers_hook_lists_live_servers_of_every_account_with_secrets(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    other = "6a1f2b3c-4d5e-4f60-8a71-92b3c4d5e6f7"
+    other = OTHER_ACCOUNT
     mine = api.post(mcp_path(account), json={"name": "a"}).json()
     theirs = api.post(mcp_path(other), json={"name": "b"}).json()
 
@@ -162,7 +165,7 @@ def test_rate_limit_answers_429_with_retry_after_once_exceeded(
 
 
 def test_rate_limit_given_to_the_constructor_is_enforced_per_window() -> None:
-    account = "0b6c5a52-7f0e-4c2a-9a43-0d4c4b0e8f11"
+    account = ACCOUNT
     with run_emulator(rate_limit=(2, 0.3)) as emu, emu.client() as api:
         first = [api.get(mcp_path(account)).status_code for _ in range(3)]
         time.sleep(0.35)

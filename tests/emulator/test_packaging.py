@@ -49,7 +49,12 @@ def test_emulator_modules_import_nothing_else_from_truto_pulumi() -> None:
 
 
 def test_public_api_is_exported() -> None:
-    assert sorted(truto_pulumi.emulator.__all__) == ["Emulator", "create_app", "run_emulator"]
+    assert sorted(truto_pulumi.emulator.__all__) == [
+        "Emulator",
+        "RemoteEmulator",
+        "create_app",
+        "run_emulator",
+    ]
     assert "Emulator(" in (truto_pulumi.emulator.__doc__ or "")
 
 

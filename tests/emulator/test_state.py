@@ -20,30 +20,19 @@ from truto_pulumi.emulator._state import (
     read_timestamp,
 )
 
+from ..kit import ACCOUNT, OTHER_ACCOUNT, FakeClock
+
 START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
-ACCOUNT = "0b6c5a52-7f0e-4c2a-9a43-0d4c4b0e8f11"
-OTHER_ACCOUNT = "6a1f2b3c-4d5e-4f60-8a71-92b3c4d5e6f7"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(epoch=START)
 
 
 @pytest.fixture
 def store(clock: FakeClock) -> Store:
-    return Store(clock=clock)
+    return Store(clock=clock.utc)
 
 
 def at(seconds: float) -> str:
@@ -271,7 +260,7 @@ def test_deleted_server_is_not_found_afterwards(store: Store) -> None:
             operation()
 
 
-@pytest.mark.parametrize("account", ["not-a-uuid", "", "0b6c5a527f0e4c2a9a430d4c4b0e8f11"])
+@pytest.mark.parametrize("account", ["not-a-uuid", "", ACCOUNT.replace("-", "")])
 def test_an_account_id_that_is_not_a_hyphenated_uuid_is_not_found(
     store: Store, account: str
 ) -> None:

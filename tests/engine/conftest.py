@@ -1,4 +1,5 @@
-"""Fixtures for the real-engine suite: a stack per test (the `cli` fixture is in tests/conftest)."""
+"""Fixtures for the real-engine suite: an `EngineStack` per test (`make_engine_stack`,
+`engine_stack`), example and program project folders (the `cli` fixture is in tests/conftest)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from devkit.driver import EngineStack
+from devkit.project import REPO, ProjectFolder, checkout_copy
 from truto_pulumi.emulator import Emulator
 
-from .driver import EngineStack
-from .project import REPO, ProjectFolder, checkout_copy
-
-StackFactory = Callable[..., EngineStack]
+from ..kit import EngineStackFactory
 
 
 @pytest.fixture
-def make_stack(cli: str, emulator: Emulator, tmp_path: Path) -> StackFactory:
-    """`make_stack()` gives a configured stack against the emulator; pass `api_token=None`,
-    `base_url=...` or settings to change its config."""
+def make_engine_stack(cli: str, emulator: Emulator, tmp_path: Path) -> EngineStackFactory:
+    """`make_engine_stack()` gives a configured stack of the real engine against the emulator
+    (reset); pass `api_token=None`, `base_url=...`, `env` or settings to change its config."""
     emulator.reset()
     made: list[EngineStack] = []
 
@@ -44,8 +44,9 @@ def make_stack(cli: str, emulator: Emulator, tmp_path: Path) -> StackFactory:
 
 
 @pytest.fixture
-def stack(make_stack: StackFactory) -> EngineStack:
-    return make_stack()
+def engine_stack(make_engine_stack: EngineStackFactory) -> EngineStack:
+    """A stack of the real engine against the emulator (reset), as `make_engine_stack()` gives."""
+    return make_engine_stack()
 
 
 @pytest.fixture(scope="session")

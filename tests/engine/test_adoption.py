@@ -6,66 +6,67 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
+from devkit.driver import EngineStack, Server, changes
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT, api_calls, made_in_dashboard
-from .driver import EngineStack, Server, changes
+from ..kit import ACCOUNT
+from ..lifecycle.helpers import api_calls, made_in_dashboard
 
 pytestmark = pytest.mark.engine
 
 
 def test_adopting_takes_the_server_over_without_creating_one(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     emulator.clear_journal()
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy v2", "adopt_id": existing["id"]}
-    stack.up({"legacy": declared})
+    engine_stack.up({"legacy": declared})
     assert [(m, b) for m, _, b in api_calls(emulator)] == [
         ("GET", None),
         ("PATCH", {"name": "legacy v2"}),
     ]
-    outputs = stack.servers()["legacy"]["outputs"]
-    assert stack.servers()["legacy"]["id"] == existing["id"]
+    outputs = engine_stack.servers()["legacy"]["outputs"]
+    assert engine_stack.servers()["legacy"]["id"] == existing["id"]
     assert outputs["token_known"] is False
-    stack.preview({"legacy": declared}, expect_no_changes=True)
+    engine_stack.preview({"legacy": declared}, expect_no_changes=True)
 
 
 def test_moving_a_server_to_a_new_resource_name_by_adoption_never_deletes_it(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
-    stack.up({"old": {"integrated_account_id": ACCOUNT, "name": "moved"}})
+    engine_stack.up({"old": {"integrated_account_id": ACCOUNT, "name": "moved"}})
     (server,) = emulator.servers()
     emulator.clear_journal()
     moved = {"integrated_account_id": ACCOUNT, "name": "moved", "adopt_id": server["id"]}
 
-    up = stack.up({"new": moved})
+    up = engine_stack.up({"new": moved})
 
     assert changes(up.summary.resource_changes) == {"create": 1, "delete": 1}
     assert [m for m, _, _ in api_calls(emulator)] == ["GET"]  # no DELETE reached Truto
     assert [s["id"] for s in emulator.servers()] == [server["id"]]
-    assert {name: r["id"] for name, r in stack.servers().items()} == {"new": server["id"]}
+    assert {name: r["id"] for name, r in engine_stack.servers().items()} == {"new": server["id"]}
     emulator.clear_journal()
-    stack.destroy()  # a later run deletes it, through the resource that holds it now
+    engine_stack.destroy()  # a later run deletes it, through the resource that holds it now
     assert emulator.servers() == []
 
 
 def test_two_resources_with_one_adopt_id_in_one_up_exactly_one_adopts(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="shared")
     declared = {"integrated_account_id": ACCOUNT, "name": "shared", "adopt_id": existing["id"]}
     with pytest.raises(auto.CommandError) as raised:
-        stack.up({"one": declared, "two": declared})
+        engine_stack.up({"one": declared, "two": declared})
     assert "it was already adopted in this run by the resource declaring adopt_id=" in str(
         raised.value
     )
-    assert [r["id"] for r in stack.servers().values()] == [existing["id"]]
+    assert [r["id"] for r in engine_stack.servers().values()] == [existing["id"]]
     assert len(emulator.servers()) == 1
 
 
 def test_the_import_option_fails_for_a_dynamic_resource(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     declared = Server(
@@ -73,7 +74,7 @@ def test_the_import_option_fails_for_a_dynamic_resource(
         pulumi.ResourceOptions(import_=existing["id"]),
     )
     with pytest.raises(auto.CommandError) as raised:
-        stack.up({"legacy": declared})
+        engine_stack.up({"legacy": declared})
     assert "KeyError: '__provider'" in str(raised.value)  # Read gets no pickled provider
-    assert stack.servers() == {}
+    assert engine_stack.servers() == {}
     assert len(emulator.servers()) == 1

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
+from devkit.project import EXAMPLES, ProjectFolder
 from truto_pulumi.emulator import Emulator
 
+from ..kit import EXAMPLE_ACCOUNT
 from ..lifecycle.helpers import collection_path, item_path, marked, masked_calls
-from .project import EXAMPLES, ProjectFolder
 
 pytestmark = pytest.mark.engine
 
 WORKFLOW = EXAMPLES / "ci" / "pulumi.yml"
-ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
 STACK = "dev"
 NAME = "acme-mcp read-only"
 """The template's server name for the project `acme-mcp`."""
@@ -60,7 +60,7 @@ def repository(
     repo.env["PATH"] = f"{bin_dir}:{repo.env['PATH']}"
     repo.env["PIP_FIND_LINKS"] = str(wheelhouse)  # the user's package index
     repo.pulumi("stack", "init", STACK)
-    repo.pulumi("config", "set", "integratedAccountId", ACCOUNT)
+    repo.pulumi("config", "set", "integratedAccountId", EXAMPLE_ACCOUNT)
     return repo
 
 
@@ -94,9 +94,9 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
             else:
                 (server,) = emulator.servers()
                 assert sent == [
-                    ("GET", collection_path(ACCOUNT), None),  # leftovers of killed runs
-                    ("POST", collection_path(ACCOUNT), {"name": marked(NAME), **READ_ONLY}),
-                    ("PATCH", item_path(server["id"], ACCOUNT), {"name": NAME}),
+                    ("GET", collection_path(EXAMPLE_ACCOUNT), None),  # leftovers of killed runs
+                    ("POST", collection_path(EXAMPLE_ACCOUNT), {"name": marked(NAME), **READ_ONLY}),
+                    ("PATCH", item_path(server["id"], EXAMPLE_ACCOUNT), {"name": NAME}),
                 ], command
         else:
             assert not uses, f"a step this test does not know: {step}"
@@ -110,7 +110,7 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
     installed = (repository.folder / venv).glob("lib/python3*/site-packages/truto_pulumi")
     assert list(installed), "the install step did not fill the virtualenv Pulumi.yaml names"
     assert [(s["integrated_account_id"], s["name"]) for s in emulator.servers()] == [
-        (ACCOUNT, NAME)
+        (EXAMPLE_ACCOUNT, NAME)
     ]
     repository.pulumi("preview", "--expect-no-changes", "--stack", STACK)
     repository.pulumi("destroy", "--yes", "--stack", STACK)

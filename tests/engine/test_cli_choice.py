@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .driver import pulumi_cli
-from .project import REPO
+from devkit.driver import pulumi_cli
+from devkit.project import REPO
 
 BUILD = REPO / "tools" / "pulumi-cli" / "build.sh"
 CACHED = REPO / ".cache" / "pulumi" / "bin" / "pulumi"

@@ -12,10 +12,11 @@ from urllib.parse import quote
 
 import pytest
 
+from devkit.project import ProjectFolder
 from truto_pulumi.emulator import Emulator, run_emulator
 
+from ..kit import account_id
 from ..lifecycle.helpers import collection_path, create_mark
-from .project import ProjectFolder
 
 pytestmark = pytest.mark.engine
 
@@ -27,7 +28,7 @@ TOKEN = "trt/4f9c2b7e+a1d0=9c3e/5f6a77b1e0c2d"
 FRAGMENT = 8
 """Characters of the token that must never show together, in any encoding."""
 
-ACCOUNTS = [f"4f5a1c2e-0000-4000-8000-0000000000{n:02d}" for n in range(6)]
+ACCOUNTS = [account_id(n) for n in range(6)]
 
 PROGRAM = """
 from truto_pulumi import TrutoMcpServer

@@ -7,8 +7,7 @@ from pulumi import automation as auto
 
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT
-from .conftest import StackFactory
+from ..kit import ACCOUNT, EngineStackFactory
 
 pytestmark = pytest.mark.engine
 
@@ -16,9 +15,9 @@ READER = {"integrated_account_id": ACCOUNT, "name": "reader"}
 
 
 def test_token_and_base_url_from_the_environment_when_config_has_none(
-    make_stack: StackFactory, emulator: Emulator
+    make_engine_stack: EngineStackFactory, emulator: Emulator
 ) -> None:
-    stack = make_stack(
+    stack = make_engine_stack(
         api_token=None,
         base_url=None,
         env={"TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url},
@@ -29,9 +28,9 @@ def test_token_and_base_url_from_the_environment_when_config_has_none(
 
 
 def test_a_typed_number_set_with_the_cli_is_honoured(
-    make_stack: StackFactory, emulator: Emulator
+    make_engine_stack: EngineStackFactory, emulator: Emulator
 ) -> None:
-    stack = make_stack()
+    stack = make_engine_stack()
     stack.up({"reader": READER})
     stack.cli_run("config", "set", "--type", "float", "truto:operationTimeoutSeconds", "1.5")
     emulator.inject(method="PATCH", times=100, status=503)
@@ -44,9 +43,9 @@ def test_a_typed_number_set_with_the_cli_is_honoured(
 
 
 def test_a_typed_boolean_for_a_number_fails_preview_naming_the_setting(
-    make_stack: StackFactory, emulator: Emulator
+    make_engine_stack: EngineStackFactory, emulator: Emulator
 ) -> None:
-    stack = make_stack()
+    stack = make_engine_stack()
     stack.cli_run("config", "set", "--type", "bool", "truto:requestTimeoutSeconds", "true")
     with pytest.raises(auto.CommandError) as raised:
         stack.preview({"reader": READER})

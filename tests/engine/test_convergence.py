@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from devkit.driver import servers_in
+from devkit.project import ProjectFolder, planned
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT, api_calls, item_path
-from .driver import servers_in
-from .project import ProjectFolder, planned
+from ..kit import ACCOUNT
+from ..lifecycle.helpers import api_calls, item_path
 
 pytestmark = pytest.mark.engine
 

@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from ..kit import EXAMPLE_ACCOUNTS
+
 pytestmark = pytest.mark.engine
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
-ACCOUNTS = ["8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11", "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"]
 TYPED = [
     "$ pulumi install",
     "$ pulumi stack init demo",
     "$ pulumi config set --secret truto:apiToken <token>",
     "$ pulumi config set truto:baseUrl http://127.0.0.1:",
-    f"$ pulumi config set --path 'integratedAccountIds[0]' {ACCOUNTS[0]}",
-    f"$ pulumi config set --path 'integratedAccountIds[1]' {ACCOUNTS[1]}",
+    f"$ pulumi config set --path 'integratedAccountIds[0]' {EXAMPLE_ACCOUNTS[0]}",
+    f"$ pulumi config set --path 'integratedAccountIds[1]' {EXAMPLE_ACCOUNTS[1]}",
     "$ pulumi config set expiresAt 2031-01-01T00:00:00Z",
     "$ pulumi preview\n",
     "$ pulumi up --yes",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from pulumi import automation as auto
 
+from devkit.driver import EngineStack
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT, collection_path, create_mark, item_path
-from .conftest import StackFactory
-from .driver import EngineStack
+from ..kit import ACCOUNT, EngineStackFactory
+from ..lifecycle.helpers import collection_path, create_mark, item_path
 
 pytestmark = pytest.mark.engine
 
@@ -17,26 +17,26 @@ READER = {"integrated_account_id": ACCOUNT, "name": "reader", "config": {"method
 
 
 def test_truto_400_at_create_fails_the_up_with_its_message_and_leaves_no_state(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     emulator.inject(method="POST", status=400)
     with pytest.raises(auto.CommandError) as raised:
-        stack.up({"reader": READER})
+        engine_stack.up({"reader": READER})
     assert f"Truto answered 400 to POST {collection_path()}: Injected fault" in str(raised.value)
-    assert stack.servers() == {}
+    assert engine_stack.servers() == {}
     assert emulator.servers() == []
 
 
 def test_lost_create_answer_ends_with_one_server_whose_token_is_in_state(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     """Truto makes the server of the first POST, its answer is lost: the account is listed,
     the server with that POST's own mark deleted, and a POST under a new mark is renamed."""
     emulator.inject(method="POST", lose_answer=True)
-    up = stack.up({"reader": READER})
+    up = engine_stack.up({"reader": READER})
     (server,) = emulator.servers()
     assert server["name"] == "reader"
-    assert stack.servers()["reader"]["id"] == server["id"]
+    assert engine_stack.servers()["reader"]["id"] == server["id"]
     assert up.outputs["reader-url"].value == server["url"]
     journal = emulator.journal()
     assert [(e["method"], e["path"]) for e in journal] == [
@@ -56,9 +56,9 @@ def test_lost_create_answer_ends_with_one_server_whose_token_is_in_state(
 
 
 def test_wrong_token_fails_the_up_saying_truto_refused_it(
-    make_stack: StackFactory, emulator: Emulator
+    make_engine_stack: EngineStackFactory, emulator: Emulator
 ) -> None:
-    stack = make_stack(api_token="not-the-emulator-token")
+    stack = make_engine_stack(api_token="not-the-emulator-token")
     with pytest.raises(auto.CommandError) as raised:
         stack.up({"reader": READER})
     assert f"Truto answered 401 to POST {collection_path()}" in str(raised.value)
@@ -68,9 +68,9 @@ def test_wrong_token_fails_the_up_saying_truto_refused_it(
 
 @pytest.mark.parametrize("operation", ["refresh", "destroy"])
 def test_a_base_url_that_answers_404_to_everything_never_drops_state(
-    make_stack: StackFactory, emulator: Emulator, operation: str
+    make_engine_stack: EngineStackFactory, emulator: Emulator, operation: str
 ) -> None:
-    good = make_stack()
+    good = make_engine_stack()
     good.up({"reader": READER})
     good.configure(None, f"{emulator.url}/v1")
     # The engine keeps the provider's config in state: refresh and destroy use what the last
@@ -82,9 +82,9 @@ def test_a_base_url_that_answers_404_to_everything_never_drops_state(
 
 
 def test_base_url_with_a_query_string_fails_preview_naming_the_setting(
-    make_stack: StackFactory, emulator: Emulator
+    make_engine_stack: EngineStackFactory, emulator: Emulator
 ) -> None:
-    stack = make_stack(base_url=f"{emulator.url}?env=eu")
+    stack = make_engine_stack(base_url=f"{emulator.url}?env=eu")
     with pytest.raises(auto.CommandError) as raised:
         stack.preview({"reader": READER})
     assert "truto:baseUrl must be the http(s) URL of Truto's API" in str(raised.value)

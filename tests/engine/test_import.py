@@ -21,12 +21,13 @@ from typing import Any
 
 import pytest
 
+from devkit import MCP_SERVER_TYPE
+from devkit.project import ProjectFolder, planned, server_steps
 from truto_pulumi._resource import _pickled_provider
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT, api_calls, made_in_dashboard
-from .driver import SERVER_TYPE
-from .project import ProjectFolder, planned, server_steps
+from ..kit import ACCOUNT
+from ..lifecycle.helpers import api_calls, made_in_dashboard
 
 pytestmark = pytest.mark.engine
 
@@ -96,7 +97,7 @@ def declare(folder: Path, *, import_id: str | None) -> None:
 def import_file(folder: Path, spec: dict[str, Any]) -> Path:
     """A `pulumi import --file` file holding one resource."""
     path = folder.parent / "import.json"
-    path.write_text(json.dumps({"resources": [{"type": SERVER_TYPE, "name": NAME, **spec}]}))
+    path.write_text(json.dumps({"resources": [{"type": MCP_SERVER_TYPE, "name": NAME, **spec}]}))
     return path
 
 
@@ -117,7 +118,7 @@ def assert_nothing_changed(
 def test_pulumi_import_of_a_server_fails_in_the_dynamic_provider_host_and_changes_nothing(
     project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
 ) -> None:
-    result = project.pulumi("import", SERVER_TYPE, NAME, legacy["id"], "--yes", check=False)
+    result = project.pulumi("import", MCP_SERVER_TYPE, NAME, legacy["id"], "--yes", check=False)
 
     assert result.returncode == 1
     assert "Previewing import (dev)" in result.stdout

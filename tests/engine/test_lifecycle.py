@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from devkit.driver import EngineStack, changes, dumps, is_secret
 from truto_pulumi import TrutoMcpServer
 from truto_pulumi._mark import stack_tag
 from truto_pulumi.emulator import Emulator
 
+from ..kit import ACCOUNT, OTHER_ACCOUNT, EngineStackFactory
 from ..lifecycle.helpers import (
-    ACCOUNT,
-    OTHER_ACCOUNT,
     api_calls,
     check_create_order,
     collection_path,
@@ -25,8 +25,6 @@ from ..lifecycle.helpers import (
     masked_calls,
     post_marks,
 )
-from .conftest import StackFactory
-from .driver import EngineStack, changes, dumps, is_secret
 
 pytestmark = pytest.mark.engine
 
@@ -46,17 +44,17 @@ def in_any_order(calls: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]
 
 
 def test_preview_of_a_new_stack_plans_creates_and_makes_no_http_call(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
-    preview = stack.preview({"reader": READER, "writer": WRITER})
+    preview = engine_stack.preview({"reader": READER, "writer": WRITER})
     assert changes(preview.change_summary) == {"create": 3}  # the stack and two servers
     assert api_calls(emulator) == []
 
 
 def test_preview_without_a_token_fails_with_the_provider_message(
-    make_stack: StackFactory, emulator: Emulator
+    make_engine_stack: EngineStackFactory, emulator: Emulator
 ) -> None:
-    stack = make_stack(api_token=None)
+    stack = make_engine_stack(api_token=None)
     with pytest.raises(auto.CommandError) as raised:
         stack.preview({"reader": READER})
     message = str(raised.value)
@@ -67,11 +65,11 @@ def test_preview_without_a_token_fails_with_the_provider_message(
 
 
 def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     """One POST per server, under the stack's create mark, then a PATCH giving it its declared
     name; the first create in the account lists it once (GET) for what killed runs left."""
-    up = stack.up({"reader": READER, "writer": WRITER})
+    up = engine_stack.up({"reader": READER, "writer": WRITER})
     assert changes(up.summary.resource_changes) == {"create": 3}
     live = {s["name"]: s for s in emulator.servers()}
     assert sorted(live) == ["reader", "writer"]
@@ -85,7 +83,7 @@ def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
         ]
     )
     check_create_order(api_calls(emulator))
-    state = stack.servers()
+    state = engine_stack.servers()
     marks = post_marks(emulator)
     assert {mark.stack for mark in marks} == {stack_tag(state["reader"]["urn"])}
     assert len({mark.nonce for mark in marks}) == 2
@@ -94,7 +92,7 @@ def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
         "writer": live["writer"]["id"],
     }
     emulator.clear_journal()
-    stack.preview({"reader": READER, "writer": WRITER}, expect_no_changes=True)
+    engine_stack.preview({"reader": READER, "writer": WRITER}, expect_no_changes=True)
     assert api_calls(emulator) == []
 
 
@@ -117,37 +115,37 @@ def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
     ],
 )
 def test_each_input_change_is_shown_by_preview_diff_and_sent_as_one_patch(
-    stack: EngineStack,
+    engine_stack: EngineStack,
     emulator: Emulator,
     change: dict[str, Any],
     property_name: str,
     patch: dict[str, Any],
 ) -> None:
-    stack.up({"reader": READER})
+    engine_stack.up({"reader": READER})
     (server,) = emulator.servers()
     emulator.clear_journal()
     changed = {**READER, **change}
 
-    preview = stack.preview({"reader": changed}, diff=True)
+    preview = engine_stack.preview({"reader": changed}, diff=True)
     assert changes(preview.change_summary) == {"update": 1}
     assert property_name in preview.stdout
     assert api_calls(emulator) == []
 
-    up = stack.up({"reader": changed})
+    up = engine_stack.up({"reader": changed})
     assert changes(up.summary.resource_changes) == {"update": 1}
     assert api_calls(emulator) == [("PATCH", item_path(server["id"]), patch)]
-    stack.preview({"reader": changed}, expect_no_changes=True)
+    engine_stack.preview({"reader": changed}, expect_no_changes=True)
 
 
 def test_account_change_replaces_creating_the_new_server_before_deleting_the_old(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
-    stack.up({"reader": READER})
+    engine_stack.up({"reader": READER})
     (old,) = emulator.servers()
     emulator.clear_journal()
     moved = {**READER, "integrated_account_id": OTHER_ACCOUNT}
 
-    up = stack.up({"reader": moved})
+    up = engine_stack.up({"reader": moved})
 
     assert changes(up.summary.resource_changes) == {"replace": 1}
     (new,) = emulator.servers()
@@ -158,31 +156,31 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
         ("DELETE", item_path(old["id"]), None),
     ]
     assert (new["integrated_account_id"], new["name"]) == (OTHER_ACCOUNT, "reader")
-    assert stack.servers()["reader"]["id"] == new["id"]
+    assert engine_stack.servers()["reader"]["id"] == new["id"]
 
 
 def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     tagger = {**READER, "name": "tagger", "config": {"methods": ["read"], "tags": ["crm"]}}
     declared = {"reader": READER, "writer": WRITER, "tagger": tagger}
-    stack.up(declared)
+    engine_stack.up(declared)
     live = {s["name"]: s for s in emulator.servers()}
     emulator.edit_server(live["reader"]["id"], name="renamed in the dashboard")
     emulator.edit_server(live["tagger"]["id"], config={"methods": ["read", "write"]})
     emulator.delete_server(live["writer"]["id"])
     emulator.clear_journal()
 
-    refresh = stack.refresh()
+    refresh = engine_stack.refresh()
 
     assert changes(refresh.summary.resource_changes) == {"update": 2, "delete": 1}
-    state = stack.servers()
+    state = engine_stack.servers()
     assert sorted(state) == ["reader", "tagger"]
     assert state["reader"]["outputs"]["name"] == "renamed in the dashboard"
     assert state["tagger"]["outputs"]["config"] == {"methods": ["read", "write"]}
     emulator.clear_journal()
 
-    up = stack.up(declared)
+    up = engine_stack.up(declared)
 
     assert changes(up.summary.resource_changes) == {"update": 2, "create": 1}
     restored = {s["name"]: s for s in emulator.servers()}
@@ -201,18 +199,18 @@ def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
         ]
     )
     check_create_order(api_calls(emulator))
-    stack.preview(declared, expect_no_changes=True)
+    engine_stack.preview(declared, expect_no_changes=True)
 
 
 def test_up_refresh_recreates_a_server_deleted_outside_pulumi(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
-    stack.up({"reader": READER})
+    engine_stack.up({"reader": READER})
     (server,) = emulator.servers()
     emulator.delete_server(server["id"])
     emulator.clear_journal()
 
-    up = stack.up({"reader": READER}, refresh=True)
+    up = engine_stack.up({"reader": READER}, refresh=True)
 
     assert changes(up.summary.resource_changes) == {"create": 1}
     (new,) = emulator.servers()
@@ -224,48 +222,48 @@ def test_up_refresh_recreates_a_server_deleted_outside_pulumi(
         ("PATCH", item_path(new["id"]), {"name": "reader"}),
     ]
     assert new["name"] == "reader"
-    assert stack.servers()["reader"]["id"] == new["id"]
+    assert engine_stack.servers()["reader"]["id"] == new["id"]
 
 
 def test_state_records_the_programs_line_as_each_servers_source_position(
-    stack: EngineStack,
+    engine_stack: EngineStack,
 ) -> None:
     def program() -> None:
         TrutoMcpServer("reader", integrated_account_id=ACCOUNT, name="reader")
 
     declared_at = program.__code__.co_firstlineno + 1
-    stack.program = program
-    stack.up({})
-    position = stack.servers()["reader"]["sourcePosition"]
+    engine_stack.program = program
+    engine_stack.up({})
+    position = engine_stack.servers()["reader"]["sourcePosition"]
     assert position.endswith(f"/tests/engine/{Path(__file__).name}#{declared_at}"), position
 
 
 def test_destroy_deletes_every_server_and_empties_the_state(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
-    stack.up({"reader": READER, "writer": WRITER})
+    engine_stack.up({"reader": READER, "writer": WRITER})
     emulator.clear_journal()
-    destroy = stack.destroy()
+    destroy = engine_stack.destroy()
     assert changes(destroy.summary.resource_changes) == {"delete": 3}
     assert sorted(m for m, _, _ in api_calls(emulator)) == ["DELETE", "DELETE"]
     assert emulator.servers() == []
-    assert stack.servers() == {}
+    assert engine_stack.servers() == {}
 
 
 def test_token_and_url_are_secret_in_state_and_outputs_and_the_api_token_is_nowhere(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
-    up = stack.up({"reader": READER})
+    up = engine_stack.up({"reader": READER})
     (server,) = emulator.servers()
-    outputs = stack.servers()["reader"]["outputs"]
+    outputs = engine_stack.servers()["reader"]["outputs"]
     assert is_secret(outputs["token"])
     assert is_secret(outputs["url"])
     assert up.outputs["reader-url"].secret is True
     assert up.outputs["reader-url"].value == server["url"]
-    stack.refresh()
-    stack.up({"reader": {**READER, "name": "reader v2"}})
-    everything = dumps(stack.export()) + stack.text()
-    home = stack.root / "pulumi-home"
+    engine_stack.refresh()
+    engine_stack.up({"reader": {**READER, "name": "reader v2"}})
+    everything = dumps(engine_stack.export()) + engine_stack.text()
+    home = engine_stack.root / "pulumi-home"
     logs = "".join(p.read_text(errors="replace") for p in home.rglob("*.log") if p.is_file())
     for secret in (emulator.token, server["token"]):
         assert secret not in everything

@@ -9,20 +9,20 @@ from collections.abc import Callable
 
 import pytest
 
+from devkit.project import ProjectFolder
 from truto_pulumi.emulator import Emulator
 
-from .project import ProjectFolder
+from ..kit import EXAMPLE_ACCOUNT
 
 pytestmark = pytest.mark.engine
 
 ProgramProject = Callable[[str], ProjectFolder]
-ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
 VALID_PROGRAM = f"""
 from truto_pulumi import McpServerConfigArgs, TrutoMcpServer
 
 TrutoMcpServer(
     "reader",
-    integrated_account_id="{ACCOUNT}",
+    integrated_account_id="{EXAMPLE_ACCOUNT}",
     name="Reader",
     config=McpServerConfigArgs(methods=["read"]),
 )
@@ -32,7 +32,7 @@ from truto_pulumi import McpServerConfigArgs, TrutoMcpServer
 
 TrutoMcpServer(
     "reader",
-    integrated_account_id="{ACCOUNT}",
+    integrated_account_id="{EXAMPLE_ACCOUNT}",
     name=5,
     config=McpServerConfigArgs(methods=["read", 3], require_api_token_auth="yes"),
 )
@@ -152,7 +152,7 @@ SECRET_NAME_PROGRAM = f"""
 import pulumi
 from truto_pulumi import TrutoMcpServer
 
-TrutoMcpServer("hidden", integrated_account_id="{ACCOUNT}",
+TrutoMcpServer("hidden", integrated_account_id="{EXAMPLE_ACCOUNT}",
                name=pulumi.Output.secret("payroll-agent"))
 """
 

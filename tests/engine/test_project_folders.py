@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
+from devkit.driver import dumps, is_secret
+from devkit.project import REPO, ProjectFolder, checkout_copy, planned, server_steps
 from truto_pulumi.emulator import Emulator
 
+from ..kit import EXAMPLE_ACCOUNTS
 from ..lifecycle.helpers import (
     api_calls,
     check_create_order,
@@ -23,12 +26,9 @@ from ..lifecycle.helpers import (
     marked,
     masked_calls,
 )
-from .driver import dumps, is_secret
-from .project import REPO, ProjectFolder, checkout_copy, planned, server_steps
 
 pytestmark = pytest.mark.engine
 
-ACCOUNTS = ["8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11", "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"]
 FIRST_EXPIRY = "2031-01-01T00:00:00Z"
 NEXT_EXPIRY = "2031-06-30T00:00:00Z"
 ExampleProject = Callable[[str], ProjectFolder]
@@ -38,7 +38,7 @@ def configure_basic(project: ProjectFolder, emulator: Emulator) -> None:
     """The README's `pulumi config set` lines, the token as a secret."""
     project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
-    for index, account in enumerate(ACCOUNTS):
+    for index, account in enumerate(EXAMPLE_ACCOUNTS):
         project.pulumi("config", "set", "--path", f"integratedAccountIds[{index}]", account)
     project.pulumi("config", "set", "expiresAt", FIRST_EXPIRY)
 
@@ -85,11 +85,11 @@ def test_basic_example_runs_preview_up_refresh_update_and_destroy_in_its_folder(
 
     project.pulumi("up", "--yes")
     assert sorted(masked_calls(emulator), key=dumps) == sorted(
-        basic_creates(emulator, ACCOUNTS), key=dumps
+        basic_creates(emulator, EXAMPLE_ACCOUNTS), key=dumps
     )
     check_create_order(api_calls(emulator))
     assert sorted((s["integrated_account_id"], s["name"]) for s in emulator.servers()) == [
-        (account, f"Read-only MCP {account}") for account in sorted(ACCOUNTS)
+        (account, f"Read-only MCP {account}") for account in sorted(EXAMPLE_ACCOUNTS)
     ]
 
     emulator.clear_journal()
@@ -152,11 +152,11 @@ def test_token_and_base_url_from_the_environment_keep_the_token_out_of_the_state
 ) -> None:
     project = example_project("basic")
     project.env.update({"TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url})
-    project.pulumi("config", "set", "--path", "integratedAccountIds[0]", ACCOUNTS[0])
+    project.pulumi("config", "set", "--path", "integratedAccountIds[0]", EXAMPLE_ACCOUNTS[0])
 
     project.pulumi("up", "--yes")
 
-    assert masked_calls(emulator) == basic_creates(emulator, ACCOUNTS[:1], expires_at=None)
+    assert masked_calls(emulator) == basic_creates(emulator, EXAMPLE_ACCOUNTS[:1], expires_at=None)
     assert "truto:apiToken" not in json.dumps(project.export())
     project.pulumi("destroy", "--yes")
     assert emulator.servers() == []
@@ -174,14 +174,14 @@ def test_typed_values_written_by_hand_in_the_stack_file_are_honoured(
         "  truto:requestTimeoutSeconds: 10.5\n"
         "  truto:operationTimeoutSeconds: 60\n"
         "  truto-mcp-basic:integratedAccountIds:\n"
-        f"    - {ACCOUNTS[1]}\n"
+        f"    - {EXAMPLE_ACCOUNTS[1]}\n"
     )
     stack_file.write_text(written)
     project.env["TRUTO_API_TOKEN"] = emulator.token
 
     assert planned(project.preview_plan()) == {"create": 2}
     project.pulumi("up", "--yes")
-    assert [s["integrated_account_id"] for s in emulator.servers()] == [ACCOUNTS[1]]
+    assert [s["integrated_account_id"] for s in emulator.servers()] == [EXAMPLE_ACCOUNTS[1]]
 
     stack_file.write_text(
         written.replace("requestTimeoutSeconds: 10.5", "requestTimeoutSeconds: true")
@@ -201,12 +201,12 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
     settings = {
         "fleet.teams[0].name": "support",
-        "fleet.teams[0].accounts[0]": ACCOUNTS[0],
-        "fleet.teams[0].accounts[1]": ACCOUNTS[1],
+        "fleet.teams[0].accounts[0]": EXAMPLE_ACCOUNTS[0],
+        "fleet.teams[0].accounts[1]": EXAMPLE_ACCOUNTS[1],
         "fleet.teams[0].scopes.readonly.methods[0]": "read",
         "fleet.teams[0].scopes.readonly.tags[0]": "tickets",
         "fleet.teams[1].name": "sales",
-        "fleet.teams[1].accounts[0]": ACCOUNTS[0],
+        "fleet.teams[1].accounts[0]": EXAMPLE_ACCOUNTS[0],
         "fleet.teams[1].scopes.crm.methods[0]": "read",
         "fleet.teams[1].scopes.crm.tool_exposure": "discovery",
     }
@@ -217,13 +217,13 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
     project.pulumi("up", "--yes")
     live = {(s["integrated_account_id"], s["name"]): s["id"] for s in emulator.servers()}
     servers = {
-        (ACCOUNTS[0], "support / readonly"): {"methods": ["read"], "tags": ["tickets"]},
-        (ACCOUNTS[1], "support / readonly"): {"methods": ["read"], "tags": ["tickets"]},
-        (ACCOUNTS[0], "sales / crm"): {"methods": ["read"], "tool_exposure": "discovery"},
+        (EXAMPLE_ACCOUNTS[0], "support / readonly"): {"methods": ["read"], "tags": ["tickets"]},
+        (EXAMPLE_ACCOUNTS[1], "support / readonly"): {"methods": ["read"], "tags": ["tickets"]},
+        (EXAMPLE_ACCOUNTS[0], "sales / crm"): {"methods": ["read"], "tool_exposure": "discovery"},
     }
     assert sorted(live) == sorted(servers)  # each under its declared name
     expected: list[tuple[str, str, Any]] = [
-        ("GET", collection_path(account), None) for account in ACCOUNTS
+        ("GET", collection_path(account), None) for account in EXAMPLE_ACCOUNTS
     ]
     for (account, name), config in servers.items():
         expected += [
@@ -254,10 +254,10 @@ def test_the_root_project_runs_examples_basic_in_the_development_virtualenv(
     project.pulumi("stack", "init", "dev")
     project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
-    project.pulumi("config", "set", "--path", "integratedAccountIds[0]", ACCOUNTS[0])
+    project.pulumi("config", "set", "--path", "integratedAccountIds[0]", EXAMPLE_ACCOUNTS[0])
 
     assert planned(project.preview_plan()) == {"create": 2}
     project.pulumi("up", "--yes")
-    assert [s["integrated_account_id"] for s in emulator.servers()] == [ACCOUNTS[0]]
+    assert [s["integrated_account_id"] for s in emulator.servers()] == [EXAMPLE_ACCOUNTS[0]]
     project.pulumi("destroy", "--yes")
     assert emulator.servers() == []

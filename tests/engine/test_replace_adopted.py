@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from devkit.project import CliResult, ProjectFolder
 from truto_pulumi.emulator import Emulator
 
+from ..kit import ACCOUNT
 from ..lifecycle.helpers import (
-    ACCOUNT,
     api_calls,
     collection_path,
     item_path,
@@ -26,7 +27,6 @@ from ..lifecycle.helpers import (
     marked,
     masked_calls,
 )
-from .project import CliResult, ProjectFolder
 
 pytestmark = pytest.mark.engine
 

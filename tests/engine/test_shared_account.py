@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from devkit.project import ProjectFolder
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import ACCOUNT
-from .project import ProjectFolder
+from ..kit import ACCOUNT
 
 pytestmark = pytest.mark.engine
 

@@ -1,4 +1,4 @@
-"""The project's engine simulation (`tests.support.SimulatedStack`) answers to the real engine:
+"""The project's engine simulation (`devkit.SimulatedStack`) answers to the real engine:
 one scripted scenario through both, compared step by step (operation per resource, HTTP calls).
 
 Differences found when this ran first, and fixed in the simulation: it reused one provider
@@ -17,19 +17,20 @@ import pulumi
 import pytest
 from pulumi.automation import events
 
-from tests.support import (
+from devkit import (
     MCP_SERVER_TYPE,
     NO_TRUTO_ENV,
     ProviderHost,
     SimulatedStack,
     mcp_server_stack,
 )
+from devkit.driver import EngineStack, is_secret
 from truto_pulumi import TrutoMcpServer
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import ProgramRun, install_mocks
 
-from ..lifecycle.helpers import ACCOUNT, OTHER_ACCOUNT, marked, masked
-from .driver import EngineStack, is_secret
+from ..kit import ACCOUNT, OTHER_ACCOUNT
+from ..lifecycle.helpers import marked, masked
 
 pytestmark = pytest.mark.engine
 
@@ -164,9 +165,9 @@ def run_script(
 
 
 def test_the_simulation_matches_the_engine_step_by_step(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
-    engine = run_script(InEngine(stack), emulator)
+    engine = run_script(InEngine(engine_stack), emulator)
     emulator.reset()
     with ProviderHost(env=NO_TRUTO_ENV) as host:
         simulated = mcp_server_stack(
@@ -196,14 +197,14 @@ def sent_bodies(emulator: Emulator) -> list[tuple[str, Any]]:
 
 
 def test_secret_inputs_reach_truto_in_plain_text_under_both(
-    stack: EngineStack, emulator: Emulator
+    engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     """The secret name is POSTed in plain text under the create mark, then PATCHed back."""
-    stack.program = secret_name_program
-    stack.up({})
+    engine_stack.program = secret_name_program
+    engine_stack.up({})
     engine_sent = sent_bodies(emulator)
     assert [s["name"] for s in emulator.servers()] == ["shh"]
-    assert is_secret(stack.servers()["hidden"]["outputs"]["name"])  # re-marked by the engine
+    assert is_secret(engine_stack.servers()["hidden"]["outputs"]["name"])  # re-marked by the engine
 
     emulator.reset()
     desired = run_program_function(secret_name_program).desired(MCP_SERVER_TYPE)

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from devkit.project import EXAMPLES, ProjectFolder, planned, server_steps
 from truto_pulumi.emulator import Emulator
 
+from ..kit import EXAMPLE_ACCOUNT
 from ..lifecycle.helpers import api_calls
-from .project import EXAMPLES, ProjectFolder, planned, server_steps
 
 pytestmark = pytest.mark.engine
 
 TEMPLATE = EXAMPLES / "template"
-ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_pulumi_new_from_the_template_previews_deploys_takes_an_edit_and_destroy
 ) -> None:
     workspace.pulumi(
         "new", str(TEMPLATE), "--yes", "--name", "acme-mcp", "--stack", "dev", "--dir", "acme-mcp",
-        "--config", f"integratedAccountId={ACCOUNT}",
+        "--config", f"integratedAccountId={EXAMPLE_ACCOUNT}",
     )  # fmt: skip
     project = made_by_new(workspace, "acme-mcp")
     assert (project.folder / "venv" / "bin" / "python").is_file()  # `pulumi new` ran the install
@@ -88,7 +88,7 @@ def test_pulumi_new_asks_for_the_token_and_stores_it_encrypted(
 ) -> None:
     """At a terminal, `pulumi new` prompts for each config value of the template; the token's
     answer is saved as ciphertext in `Pulumi.<stack>.yaml`."""
-    answers = {b"truto:apiToken": emulator.token, b"integratedAccountId": ACCOUNT}
+    answers = {b"truto:apiToken": emulator.token, b"integratedAccountId": EXAMPLE_ACCOUNT}
     env = {k: v for k, v in workspace.env.items() if k != "CI"}
     argv = [workspace.cli, "new", str(TEMPLATE), "--name", "asked", "--stack", "dev",
             "--description", "asked at a terminal", "--dir", "asked"]  # fmt: skip
@@ -100,7 +100,7 @@ def test_pulumi_new_asks_for_the_token_and_stores_it_encrypted(
     stack_file = (workspace.folder / "asked" / "Pulumi.dev.yaml").read_text()
     assert "truto:apiToken:\n    secure: v1:" in stack_file
     assert emulator.token not in stack_file
-    assert f"asked:integratedAccountId: {ACCOUNT}" in stack_file
+    assert f"asked:integratedAccountId: {EXAMPLE_ACCOUNT}" in stack_file
 
 
 def run_at_a_terminal(

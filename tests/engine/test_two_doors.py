@@ -12,16 +12,17 @@ from typing import Any, Protocol
 
 import pytest
 
+from devkit import MCP_SERVER_TYPE
+from devkit.driver import PROJECT, EngineStack, example, is_secret
+from devkit.project import ProjectFolder
 from truto_pulumi._mark import stack_tag
 from truto_pulumi.emulator import Emulator
 
+from ..kit import EXAMPLE_ACCOUNTS, EngineStackFactory
 from ..lifecycle.helpers import create_mark, marked, masked
-from .driver import PROJECT, SERVER_TYPE, EngineStack, example, is_secret
-from .project import ProjectFolder
 
 pytestmark = pytest.mark.engine
 
-ACCOUNTS = ["8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11", "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"]
 FIRST_EXPIRY = "2031-01-01T00:00:00Z"
 NEXT_EXPIRY = "2031-06-30T00:00:00Z"
 FOLDER_PROJECT = "truto-mcp-basic"  # the `name:` in examples/basic/Pulumi.yaml
@@ -94,7 +95,7 @@ def walk(door: Door, emulator: Emulator) -> Trace:
     preview, up, refresh, destroy; after each step: the plan or history, the calls, the state."""
     door.cli("config", "set", "--secret", "truto:apiToken", emulator.token)
     door.cli("config", "set", "truto:baseUrl", emulator.url)
-    for index, account in enumerate(ACCOUNTS):
+    for index, account in enumerate(EXAMPLE_ACCOUNTS):
         door.cli("config", "set", "--path", f"integratedAccountIds[{index}]", account)
     door.cli("config", "set", "expiresAt", FIRST_EXPIRY)
     trace: Trace = {}
@@ -165,7 +166,9 @@ def post_marks_are_the_stacks(trace: Trace) -> None:
     tag differs between the doors: their projects differ; `canonical` masks it)."""
     for step, seen in trace.items():
         posts = [call["body"]["name"] for call in seen["calls"] if call["method"] == "POST"]
-        urns = {r["urn"] for r in seen["state"].get("resources", []) if r["type"] == SERVER_TYPE}
+        urns = {
+            r["urn"] for r in seen["state"].get("resources", []) if r["type"] == MCP_SERVER_TYPE
+        }
         tags = {stack_tag(urn) for urn in urns}
         assert all(create_mark(name)[1].stack in tags for name in posts), (step, posts, tags)
 
@@ -219,11 +222,13 @@ def basic_creates(account: str) -> list[tuple[str, str, Any]]:
 
 
 def test_inline_program_and_project_folder_give_the_same_plans_calls_and_state(
-    make_stack: Callable[..., EngineStack],
+    make_engine_stack: EngineStackFactory,
     example_project: Callable[[str], ProjectFolder],
     emulator: Emulator,
 ) -> None:
-    stack = make_stack(api_token=None, base_url=None)  # configured by `walk`, as the folder is
+    stack = make_engine_stack(
+        api_token=None, base_url=None
+    )  # configured by `walk`, as the folder is
     stack.program = example("basic")
     inline_trace = walk(Inline(stack), emulator)
     emulator.reset()
@@ -244,10 +249,10 @@ def test_inline_program_and_project_folder_give_the_same_plans_calls_and_state(
         "DELETE DELETE",
     ], methods
     up_calls = [(c["method"], c["path"], c["body"]) for c in folder["up"]["calls"]]
-    expected = [call for account in ACCOUNTS for call in basic_creates(account)]
+    expected = [call for account in EXAMPLE_ACCOUNTS for call in basic_creates(account)]
     assert in_any_order(up_calls) == in_any_order(expected)
     assert folder["preview-expiry"]["ops"] == dict.fromkeys(
-        (f"readonly-{a}" for a in ACCOUNTS), "update"
+        (f"readonly-{a}" for a in EXAMPLE_ACCOUNTS), "update"
     ) | {"<project>-dev": "same"}
     found = differences(inline, folder)
     if found:

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import MCP_SERVER_TYPE, SimulatedStack
+from devkit import MCP_SERVER_TYPE, SimulatedStack
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
+from ..kit import EXAMPLE_ACCOUNTS
 from .conftest import EXAMPLES, PROJECT, stack_config
-
-ACCOUNTS = ["8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11", "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"]
 
 
 def test_one_read_only_server_per_account() -> None:
     run = run_program(
         EXAMPLES / "basic",
         project=PROJECT,
-        config=stack_config(integratedAccountIds=ACCOUNTS, expiresAt="2031-01-01T00:00:00Z"),
+        config=stack_config(
+            integratedAccountIds=EXAMPLE_ACCOUNTS, expiresAt="2031-01-01T00:00:00Z"
+        ),
     )
     assert {r.name: r.inputs for r in run.registrations} == {
         f"readonly-{account}": {
@@ -26,19 +27,21 @@ def test_one_read_only_server_per_account() -> None:
             "config": {"methods": ["read"]},
             "expires_at": "2031-01-01T00:00:00Z",
         }
-        for account in ACCOUNTS
+        for account in EXAMPLE_ACCOUNTS
     }
     assert all(r.secret_outputs == ("token", "url") for r in run.registrations)
 
 
 def test_reordering_accounts_keeps_resource_names() -> None:
     forward = run_program(
-        EXAMPLES / "basic", project=PROJECT, config=stack_config(integratedAccountIds=ACCOUNTS)
+        EXAMPLES / "basic",
+        project=PROJECT,
+        config=stack_config(integratedAccountIds=EXAMPLE_ACCOUNTS),
     )
     backward = run_program(
         EXAMPLES / "basic",
         project=PROJECT,
-        config=stack_config(integratedAccountIds=ACCOUNTS[::-1]),
+        config=stack_config(integratedAccountIds=EXAMPLE_ACCOUNTS[::-1]),
     )
     assert forward.desired(MCP_SERVER_TYPE) == backward.desired(MCP_SERVER_TYPE)
 
@@ -48,14 +51,17 @@ def test_missing_account_list_fails_the_program() -> None:
         run_program(EXAMPLES / "basic", project=PROJECT, config={})
 
 
+@pytest.mark.slow
 def test_basic_lifecycle_against_the_emulator(stack: SimulatedStack, emulator: Emulator) -> None:
-    config = stack_config(integratedAccountIds=ACCOUNTS)
+    config = stack_config(integratedAccountIds=EXAMPLE_ACCOUNTS)
     stack.apply_step(
         run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
     )
-    assert sorted(s["integrated_account_id"] for s in emulator.servers()) == sorted(ACCOUNTS)
+    assert sorted(s["integrated_account_id"] for s in emulator.servers()) == sorted(
+        EXAMPLE_ACCOUNTS
+    )
 
-    config = stack_config(integratedAccountIds=ACCOUNTS, expiresAt="2031-01-01T00:00:00Z")
+    config = stack_config(integratedAccountIds=EXAMPLE_ACCOUNTS, expiresAt="2031-01-01T00:00:00Z")
     emulator.clear_journal()
     stack.apply_step(
         run_program(EXAMPLES / "basic", project=PROJECT, config=config).desired(MCP_SERVER_TYPE)

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from fleet import plan_fleet
 
-from tests.support import MCP_SERVER_TYPE, SimulatedStack
+from devkit import MCP_SERVER_TYPE, SimulatedStack
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
+from ..kit import EXAMPLE_ACCOUNTS
 from .conftest import EXAMPLES, PROJECT, stack_config
 
-SUPPORT_A = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
-SUPPORT_B = "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b"
+SUPPORT_A, SUPPORT_B = EXAMPLE_ACCOUNTS
 SALES = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
 
 FLEET: dict[str, Any] = {
@@ -88,6 +88,7 @@ def test_program_registers_the_planned_servers() -> None:
     }
 
 
+@pytest.mark.slow
 def test_fleet_lifecycle_against_the_emulator(stack: SimulatedStack, emulator: Emulator) -> None:
     config = stack_config(fleet=FLEET)
     stack.apply_step(

@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.support import MCP_SERVER_TYPE, SimulatedStack
+from devkit import MCP_SERVER_TYPE, SimulatedStack
 from truto_pulumi._mark import read_mark, stack_tag
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+from ..kit import ACCOUNT
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
+
 PROJECT = "naming"
 
 PROGRAM = f"""

@@ -12,20 +12,22 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from tests.support import (
+from devkit import (
     MCP_SERVER_TYPE,
     NO_TRUTO_ENV,
     ProviderHost,
     SimulatedStack,
     mcp_server_stack,
 )
+from devkit.driver import EngineStack, is_secret
 from truto_pulumi._mark import read_mark
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
-from ..engine.driver import EngineStack, is_secret
+from ..kit import ACCOUNT
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
+
 PROJECT = "secretive"
 
 PROGRAM = f"""

@@ -6,18 +6,19 @@ import pytest
 
 from truto_pulumi.testing import run_program
 
+from ..kit import EXAMPLE_ACCOUNT
 from .conftest import EXAMPLES, PROJECT, stack_config
-
-ACCOUNT = "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11"
 
 
 def test_one_read_only_server_named_after_the_project() -> None:
     run = run_program(
-        EXAMPLES / "template", project=PROJECT, config=stack_config(integratedAccountId=ACCOUNT)
+        EXAMPLES / "template",
+        project=PROJECT,
+        config=stack_config(integratedAccountId=EXAMPLE_ACCOUNT),
     )
     assert {r.name: r.inputs for r in run.registrations} == {
         "readonly": {
-            "integrated_account_id": ACCOUNT,
+            "integrated_account_id": EXAMPLE_ACCOUNT,
             "name": f"{PROJECT} read-only",
             "config": {"methods": ["read"]},
         }

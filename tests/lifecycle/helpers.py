@@ -1,4 +1,5 @@
-"""Shared values and small readers of the emulator's journal for the lifecycle tests."""
+"""Shared values and small readers of the emulator's journal for the lifecycle tests (the
+account ids are `tests.kit`'s)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 from truto_pulumi._mark import CreateMark, read_mark
 from truto_pulumi.emulator import Emulator
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-00000000000a"
-OTHER_ACCOUNT = "4f5a1c2e-0000-4000-8000-00000000000b"
+from ..kit import ACCOUNT
+
 NAME = "srv"
 """The Pulumi resource name used by most tests."""
 

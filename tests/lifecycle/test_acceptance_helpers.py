@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.acceptance import (
+from devkit.acceptance import (
     AcceptanceSettings,
     acceptance_name,
     acceptance_settings,
     missing_acceptance_env,
 )
-from tests.support.sweep import ACCEPTANCE_PREFIX
+from devkit.sweep import ACCEPTANCE_PREFIX
+
+from ..kit import ACCOUNT
 
 COMPLETE = {
     "TRUTO_ACC": "1",
     "TRUTO_API_TOKEN": "secret-token",
-    "TRUTO_ACC_INTEGRATED_ACCOUNT_ID": "4f5a1c2e-0000-4000-8000-00000000000a",
+    "TRUTO_ACC_INTEGRATED_ACCOUNT_ID": ACCOUNT,
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import (
+from devkit import (
     NO_TRUTO_ENV,
     HostCallError,
     OperationError,
@@ -27,7 +27,10 @@ from truto_pulumi._mark import read_mark
 from truto_pulumi._settings import OPERATION_TIMEOUT_KEY
 from truto_pulumi.emulator import Emulator
 
-from .helpers import ACCOUNT, NAME, desired, requests_of
+from ..kit import ACCOUNT
+from .helpers import NAME, desired, requests_of
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
 RETRY_AFTER = 1
 DELAY = 0.3

@@ -10,19 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import SimulatedStack
+from devkit import SimulatedStack
 from truto_pulumi._mark import read_mark
 from truto_pulumi.emulator import Emulator
 
-from .helpers import (
-    ACCOUNT,
-    NAME,
-    OTHER_ACCOUNT,
-    api_calls,
-    collection_path,
-    desired,
-    item_path,
-)
+from ..kit import ACCOUNT, OTHER_ACCOUNT
+from .helpers import NAME, api_calls, collection_path, desired, item_path
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
 SCOPED = {"methods": ["read", "write"], "tags": ["contacts", "companies"]}
 

@@ -5,7 +5,7 @@
 
 Every server it creates is named `truto-pulumi-test-<run>-...` and expires within hours,
 and whatever a failed run leaves is swept at the end (or later with
-`python -m tests.support.sweep --integrated-account-id <uuid>`).
+`python -m devkit.sweep --integrated-account-id <uuid>`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
-from tests.support.acceptance import (
+from devkit import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
+from devkit.acceptance import (
     AcceptanceSettings,
     acceptance_name,
     acceptance_settings,
     missing_acceptance_env,
 )
-from tests.support.sweep import ACCEPTANCE_PREFIX, sweep
+from devkit.sweep import ACCEPTANCE_PREFIX, sweep
 from truto_pulumi._client import TrutoClient
 from truto_pulumi._errors import TrutoNotFoundError
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import MCP_SERVER_TYPE, UNKNOWN, CheckFailedError, ProviderHost, SimulatedStack
+from devkit import MCP_SERVER_TYPE, UNKNOWN, CheckFailedError, ProviderHost, SimulatedStack
 from truto_pulumi._settings import API_TOKEN_ENV, BASE_URL_ENV, BASE_URL_KEY
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .helpers import NAME, api_calls, desired
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
 
 def in_seconds(seconds: float) -> str:

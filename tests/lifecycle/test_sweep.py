@@ -1,5 +1,5 @@
 """The sweeper removes acceptance-test leftovers, and only those: tested against the emulator,
-as a function and as `python -m tests.support.sweep`."""
+as a function and as `python -m devkit.sweep`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.sweep import ACCEPTANCE_PREFIX, SweepError, main, sweep
+from devkit.sweep import ACCEPTANCE_PREFIX, SweepError, main, sweep
 from truto_pulumi._client import TrutoClient
 from truto_pulumi.emulator import Emulator
 
-from .helpers import ACCOUNT, OTHER_ACCOUNT, collection_path
+from ..kit import ACCOUNT, OTHER_ACCOUNT
+from .helpers import collection_path
+
+pytestmark = pytest.mark.slow  # starts the emulator and processes
 
 ROOT = Path(__file__).resolve().parents[2]
 LEFTOVERS = [f"{ACCEPTANCE_PREFIX}run1-a", f"{ACCEPTANCE_PREFIX}run2-b"]
@@ -56,7 +59,7 @@ def run_module(
     emulator: Emulator, *args: str, token: str | None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tests.support.sweep", *args],
+        [sys.executable, "-m", "devkit.sweep", *args],
         env=sweep_env(emulator, token),
         cwd=ROOT,
         capture_output=True,

@@ -15,12 +15,48 @@ Needs the `emulator` extra (starlette, uvicorn). In tests::
 From a shell: ``python -m truto_pulumi.emulator --port 8787 --token T`` (or ``truto-emulator``).
 As an ASGI app: ``create_app(token="T")``. Test hooks live under ``/_emulator/`` (no auth):
 ``journal``, ``faults``, ``servers``, ``reset``, ``latency``, ``rate-limit``, ``config-rules``,
-``health``.
+``health``. ``RemoteEmulator(url, token)`` calls them, with the methods of ``Emulator``
+(``journal()``, ``inject(...)``, ``reset()``, ``client()``...), on an emulator running elsewhere,
+such as one started from a shell.
 """
 
 from __future__ import annotations
 
+from types import TracebackType
+from typing import TypeVar
+
 from ._app import create_app
+from ._hooks import EmulatorHooks
 from ._server import Emulator, run_emulator
 
-__all__ = ["Emulator", "create_app", "run_emulator"]
+__all__ = ["Emulator", "RemoteEmulator", "create_app", "run_emulator"]
+
+_Remote = TypeVar("_Remote", bound="RemoteEmulator")
+
+
+class RemoteEmulator(EmulatorHooks):
+    """An emulator running elsewhere (``python -m truto_pulumi.emulator`` in a process of its
+    own), reached at `url` with `token`: the hooks and API client of :class:`Emulator`.
+
+    A context manager; `close()` releases its HTTP client and leaves the emulator running.
+    """
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self._open_hooks(self.url, token)
+
+    def close(self) -> None:
+        """Release the hooks' HTTP client (idempotent)."""
+        self._close_hooks()
+
+    def __enter__(self: _Remote) -> _Remote:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

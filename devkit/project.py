@@ -19,10 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .driver import PASSPHRASE, SERVER_TYPE, servers_in
+from .driver import EXAMPLES, PASSPHRASE, REPO, servers_in
+from .truto import MCP_SERVER_TYPE
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
+__all__ = [
+    "EXAMPLES",
+    "REPO",
+    "CliResult",
+    "ProjectFolder",
+    "checkout_copy",
+    "language_host_beside",
+    "planned",
+    "server_steps",
+]
+
 _KEPT_ENV = ("HOME", "LANG", "LC_ALL", "PIP_CACHE_DIR", "PYENV_ROOT", "PYENV_VERSION")
 
 
@@ -183,5 +193,5 @@ def server_steps(plan: Mapping[str, Any]) -> dict[str, str]:
     return {
         step["urn"].rsplit("::", 1)[1]: step["op"]
         for step in plan.get("steps", [])
-        if step["urn"].split("::")[2] == SERVER_TYPE
+        if step["urn"].split("::")[2] == MCP_SERVER_TYPE
     }

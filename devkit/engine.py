@@ -30,7 +30,7 @@ __all__ = [
     "SimulatedStack",
     "Step",
     "UpError",
-    "UpResult",
+    "UpOutcome",
 ]
 
 PROVIDER_KEY = "__provider"
@@ -89,7 +89,7 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class UpResult:
+class UpOutcome:
     """What an `up` planned and which op it performed per resource (successful ones only)."""
 
     plan: Plan
@@ -130,7 +130,7 @@ class OperationError(Exception):
 class UpError(OperationError):
     """`up` had failed steps; `result` says what did succeed (failed resources kept prior state)."""
 
-    def __init__(self, errors: Mapping[str, Exception], result: UpResult) -> None:
+    def __init__(self, errors: Mapping[str, Exception], result: UpOutcome) -> None:
         super().__init__("up", errors)
         self.result = result
 
@@ -388,7 +388,7 @@ class SimulatedStack:
         *,
         replace: Collection[str] = (),
         refresh: bool = False,
-    ) -> UpResult:
+    ) -> UpOutcome:
         """Preview, then apply: creates/updates/replacements first, deletions last.
 
         Replacement is create-before-delete unless Diff said `delete_before_replace`. The old
@@ -427,7 +427,7 @@ class SimulatedStack:
         ops.update({name: "delete" for name in deleted})
         errors.update(delete_errors)
 
-        result = UpResult(plan, ops)
+        result = UpOutcome(plan, ops)
         if errors:
             raise UpError(errors, result)
         return result
@@ -479,7 +479,7 @@ class SimulatedStack:
 
     def apply_step(
         self, desired: Mapping[str, Mapping[str, Any]], *, expect_empty_plan_after: bool = True
-    ) -> UpResult:
+    ) -> UpOutcome:
         """`up(desired)`, then (by default) a fresh preview that must be empty.
 
         The empty follow-up plan is the "no perpetual diff" check: outputs and checked inputs

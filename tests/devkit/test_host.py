@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from tests.support import (
+from devkit import (
     UNKNOWN,
     HostCallError,
     HostCheckFailure,
@@ -19,8 +19,7 @@ from tests.support import (
     to_struct,
 )
 
-from .conftest import TOY_TYPE
-from .toy_provider import ToyProvider, read_events
+from .toy_provider import TOY_TYPE, ToyProvider, read_events
 
 URN = f"urn:pulumi:dev::test::{TOY_TYPE}::obj"
 
@@ -35,65 +34,74 @@ def _fake_host(root: Path, body: str) -> Path:
     return root
 
 
-def test_host_prints_a_port_and_stays_up(host: ProviderHost) -> None:
-    assert host.port > 0
-    assert host.running
-    assert host.pid is not None
+@pytest.mark.slow
+def test_host_prints_a_port_and_stays_up(toy_host: ProviderHost) -> None:
+    assert toy_host.port > 0
+    assert toy_host.running
+    assert toy_host.pid is not None
 
 
-def test_configure_then_check_returns_canonical_inputs(host: ProviderHost, store: Path) -> None:
-    host.configure({"toy:dir": str(store)})
+@pytest.mark.slow
+def test_configure_then_check_returns_canonical_inputs(
+    toy_host: ProviderHost, toy_dir: Path
+) -> None:
+    toy_host.configure({"toy:dir": str(toy_dir)})
     provider = serialize_provider(ToyProvider(tag="check"))
 
-    result = host.check(URN, {}, {"name": "  alpha ", "zone": "EU", "__provider": provider})
+    result = toy_host.check(URN, {}, {"name": "  alpha ", "zone": "EU", "__provider": provider})
 
     assert result.failures == []
     assert result.inputs == {"name": "alpha", "zone": "eu", "size": 1, "__provider": provider}
     assert isinstance(result.inputs["size"], float)  # numbers come back as floats
-    assert store.is_dir()  # configure ran in the host with our config
+    assert toy_dir.is_dir()  # configure ran in the host with our config
 
 
-def test_check_reports_failures_for_an_empty_name(host: ProviderHost, store: Path) -> None:
-    host.configure({"toy:dir": str(store)})
+@pytest.mark.slow
+def test_check_reports_failures_for_an_empty_name(toy_host: ProviderHost, toy_dir: Path) -> None:
+    toy_host.configure({"toy:dir": str(toy_dir)})
     provider = serialize_provider(ToyProvider(tag="check-failure"))
 
-    result = host.check(URN, {}, {"name": "", "__provider": provider})
+    result = toy_host.check(URN, {}, {"name": "", "__provider": provider})
 
     assert result.failures == [HostCheckFailure("name", "name must be a non-empty string")]
 
 
-def test_crud_calls_round_trip_through_the_host(host: ProviderHost, store: Path) -> None:
-    host.configure({"toy:dir": str(store)})
+@pytest.mark.slow
+def test_crud_calls_round_trip_through_the_host(toy_host: ProviderHost, toy_dir: Path) -> None:
+    toy_host.configure({"toy:dir": str(toy_dir)})
     provider = serialize_provider(ToyProvider(tag="crud"))
-    inputs = host.check(URN, {}, {"name": "a", "__provider": provider}).inputs
+    inputs = toy_host.check(URN, {}, {"name": "a", "__provider": provider}).inputs
 
-    id_, outputs = host.create(URN, inputs)
+    id_, outputs = toy_host.create(URN, inputs)
     assert outputs["revision"] == 1
     assert outputs["__provider"] == provider
-    assert (store / f"{id_}.json").exists()
+    assert (toy_dir / f"{id_}.json").exists()
 
     news = {**inputs, "size": 3}
-    assert host.diff(id_, URN, outputs, news, inputs).changes is True
-    updated = host.update(id_, URN, outputs, news, inputs)
+    assert toy_host.diff(id_, URN, outputs, news, inputs).changes is True
+    updated = toy_host.update(id_, URN, outputs, news, inputs)
     assert (updated["size"], updated["revision"]) == (3, 2)
 
-    read = host.read(id_, URN, updated, news)
+    read = toy_host.read(id_, URN, updated, news)
     assert read.id == id_
     assert read.outputs == updated
     assert read.inputs is not None
     assert read.inputs["size"] == 3
 
-    host.delete(id_, URN, updated, news)
-    assert not (store / f"{id_}.json").exists()
-    assert host.read(id_, URN, updated, news).id == ""  # gone
+    toy_host.delete(id_, URN, updated, news)
+    assert not (toy_dir / f"{id_}.json").exists()
+    assert toy_host.read(id_, URN, updated, news).id == ""  # gone
 
 
-def test_provider_exception_surfaces_as_host_call_error(host: ProviderHost, store: Path) -> None:
-    host.configure({"toy:dir": str(store)})
+@pytest.mark.slow
+def test_provider_exception_surfaces_as_host_call_error(
+    toy_host: ProviderHost, toy_dir: Path
+) -> None:
+    toy_host.configure({"toy:dir": str(toy_dir)})
     provider = serialize_provider(ToyProvider(tag="boom"))
 
     with pytest.raises(HostCallError) as caught:
-        host.create(URN, {"name": "x", "fail_on": "create", "__provider": provider})
+        toy_host.create(URN, {"name": "x", "fail_on": "create", "__provider": provider})
 
     err = caught.value
     assert err.method == "Create"
@@ -102,26 +110,29 @@ def test_provider_exception_surfaces_as_host_call_error(host: ProviderHost, stor
     assert str(err).startswith("Create failed: ")
     assert str(err).endswith("ToyError: toy refuses to create 'x'")
     assert "Traceback" not in str(err)
-    assert read_events(store) == []  # nothing was created
+    assert read_events(toy_dir) == []  # nothing was created
 
 
-def test_calls_are_recorded_with_method_urn_and_outcome(host: ProviderHost, store: Path) -> None:
-    host.configure({"toy:dir": str(store)})
+@pytest.mark.slow
+def test_calls_are_recorded_with_method_urn_and_outcome(
+    toy_host: ProviderHost, toy_dir: Path
+) -> None:
+    toy_host.configure({"toy:dir": str(toy_dir)})
     provider = serialize_provider(ToyProvider(tag="calls"))
-    host.reset_calls()
+    toy_host.reset_calls()
 
-    host.check(URN, {}, {"name": "a", "__provider": provider})
+    toy_host.check(URN, {}, {"name": "a", "__provider": provider})
     with pytest.raises(HostCallError):
-        host.create(URN, {"name": "a", "fail_on": "create", "__provider": provider})
+        toy_host.create(URN, {"name": "a", "fail_on": "create", "__provider": provider})
 
-    calls = host.calls
+    calls = toy_host.calls
     assert [(c.method, c.urn, c.ok) for c in calls] == [
         ("Check", URN, True),
         ("Create", URN, False),
     ]
     assert all(c.seconds >= 0 for c in calls)
-    host.reset_calls()
-    assert host.calls == []
+    toy_host.reset_calls()
+    assert toy_host.calls == []
 
 
 def test_error_summary_keeps_the_whole_final_exception_message() -> None:
@@ -146,6 +157,7 @@ def test_props_encode_unknowns_and_decode_like_the_engine() -> None:
     assert from_struct(struct) == {"a": UNKNOWN, "n": 2.0, "nested": {"l": [1.0, UNKNOWN]}}
 
 
+@pytest.mark.slow
 def test_stop_ends_the_host_process() -> None:
     with ProviderHost() as own:
         pid = own.pid
@@ -159,6 +171,7 @@ def test_stop_ends_the_host_process() -> None:
         own.configure({})
 
 
+@pytest.mark.slow
 def test_host_dying_before_its_port_raises_with_stderr(tmp_path: Path) -> None:
     fake = _fake_host(
         tmp_path, "import sys\nsys.stderr.write('fake host exploded\\n')\nsys.exit(3)"
@@ -168,6 +181,7 @@ def test_host_dying_before_its_port_raises_with_stderr(tmp_path: Path) -> None:
         ProviderHost(extra_paths=[fake]).start()
 
 
+@pytest.mark.slow
 def test_host_printing_no_port_times_out_and_is_killed(tmp_path: Path) -> None:
     fake = _fake_host(tmp_path, "import time\ntime.sleep(60)")
     silent = ProviderHost(extra_paths=[fake], start_timeout=0.5, stop_grace=1)

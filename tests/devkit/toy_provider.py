@@ -31,6 +31,8 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
+TOY_TYPE = "pulumi-python:dynamic/toy:Object"
+"""The type token the engine would give a resource of `ToyProvider`."""
 TOY_INPUT_KEYS = ("name", "zone", "size", "exclusive", "fail_on", "delay")
 EVENTS = "events.log"
 

@@ -5,7 +5,7 @@ Live acceptance tests run against the real Truto API only when opted in::
     TRUTO_ACC=1 TRUTO_API_TOKEN=... TRUTO_ACC_INTEGRATED_ACCOUNT_ID=<uuid> pytest tests/lifecycle
 
 Every server they create is named `acceptance_name(...)`, which starts with
-`tests.support.sweep.ACCEPTANCE_PREFIX`, so the sweeper can remove leftovers.
+`devkit.sweep.ACCEPTANCE_PREFIX`, so the sweeper can remove leftovers.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The host is started as a subprocess exactly as the engine starts it; its port is read from the
 first stdout line and each method below sends one gRPC request, taking and returning plain
-dicts (see `tests.support.props` for the encoding).
+dicts (see `devkit.props` for the encoding).
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from .props import from_struct, to_struct
 
 __all__ = [
-    "CheckResult",
-    "DiffResult",
     "HostCall",
     "HostCallError",
+    "HostCheck",
     "HostCheckFailure",
+    "HostDiff",
+    "HostRead",
     "HostStartError",
     "ProviderHost",
-    "ReadResult",
 ]
 
 _T = TypeVar("_T")
@@ -60,16 +60,17 @@ class HostCheckFailure:
 
 
 @dataclass(frozen=True)
-class CheckResult:
-    """Canonical inputs (with `__provider`) and validation failures from Check."""
+class HostCheck:
+    """The host's answer to Check: canonical inputs (with `__provider`) and validation failures."""
 
     inputs: dict[str, Any]
     failures: list[HostCheckFailure] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class DiffResult:
-    """Diff answer: `changes` is True, False, or None (DIFF_UNKNOWN: provider did not say)."""
+class HostDiff:
+    """The host's answer to Diff: `changes` is True, False, or None (DIFF_UNKNOWN: the provider
+    did not say)."""
 
     changes: bool | None
     replaces: list[str] = field(default_factory=list)
@@ -77,8 +78,9 @@ class DiffResult:
 
 
 @dataclass(frozen=True)
-class ReadResult:
-    """Read answer: an empty `id` means the resource is gone; `inputs` is None if not returned."""
+class HostRead:
+    """The host's answer to Read: an empty `id` means the resource is gone; `inputs` is None if
+    not returned."""
 
     id: str
     outputs: dict[str, Any]
@@ -374,11 +376,11 @@ class ProviderHost:
             method, urn, lambda stub: getattr(stub, method)(request, timeout=self._call_timeout)
         )
 
-    def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
+    def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> HostCheck:
         """Check: validate `news` (olds = previous inputs, or {})."""
         response = self._resource_call("Check", urn, olds=olds, news=news)
         failures = [HostCheckFailure(f.property, f.reason) for f in response.failures]
-        return CheckResult(from_struct(response.inputs), failures)
+        return HostCheck(from_struct(response.inputs), failures)
 
     def diff(
         self,
@@ -387,7 +389,7 @@ class ProviderHost:
         olds: Mapping[str, Any],
         news: Mapping[str, Any],
         old_inputs: Mapping[str, Any] | None = None,
-    ) -> DiffResult:
+    ) -> HostDiff:
         """Diff: `olds` are the previous *outputs*, `news` the checked inputs."""
         response = self._resource_call(
             "Diff", urn, id=id, olds=olds, news=news, old_inputs=old_inputs or {}
@@ -396,7 +398,7 @@ class ProviderHost:
             provider_pb2.DiffResponse.DIFF_NONE: False,
             provider_pb2.DiffResponse.DIFF_SOME: True,
         }.get(response.changes)
-        return DiffResult(changes, list(response.replaces), bool(response.deleteBeforeReplace))
+        return HostDiff(changes, list(response.replaces), bool(response.deleteBeforeReplace))
 
     def create(self, urn: str, properties: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """Create: returns (id, outputs)."""
@@ -409,13 +411,13 @@ class ProviderHost:
         urn: str,
         properties: Mapping[str, Any],
         inputs: Mapping[str, Any] | None = None,
-    ) -> ReadResult:
+    ) -> HostRead:
         """Read (refresh): `properties` are the previous outputs."""
         response = self._resource_call(
             "Read", urn, id=id, properties=properties, inputs=inputs or {}
         )
         new_inputs = from_struct(response.inputs) if response.HasField("inputs") else None
-        return ReadResult(response.id, from_struct(response.properties), new_inputs)
+        return HostRead(response.id, from_struct(response.properties), new_inputs)
 
     def update(
         self,

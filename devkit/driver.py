@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import runpy
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,19 +25,38 @@ import pulumi
 from pulumi import automation as auto
 
 from truto_pulumi import TrutoMcpServer
-from truto_pulumi._settings import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY
+
+from .truto import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY, MCP_SERVER_TYPE
+
+__all__ = [
+    "EXAMPLES",
+    "PASSPHRASE",
+    "PROJECT",
+    "REPO",
+    "STACK",
+    "Desired",
+    "EngineStack",
+    "Server",
+    "changes",
+    "dumps",
+    "example",
+    "is_secret",
+    "pickler_left_as_found",
+    "pulumi_cli",
+    "servers_in",
+]
 
 PROJECT = "truto-engine"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
 STACK = "dev"
 PASSPHRASE = "truto-engine-tests"
-SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
 
 
 def pulumi_cli() -> str | None:
     """The `pulumi` CLI the tests use: one on PATH with its own Python language host beside it
     (a user's installation) wins; else the build cached by `make pulumi`; else any on PATH."""
-    cached = Path(__file__).resolve().parents[2] / ".cache" / "pulumi" / "bin" / "pulumi"
+    cached = REPO / ".cache" / "pulumi" / "bin" / "pulumi"
     on_path = shutil.which("pulumi")
     if on_path is not None and (Path(on_path).parent / "pulumi-language-python").is_file():
         return on_path
@@ -192,7 +213,7 @@ def servers_in(deployment: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         resource["urn"].rsplit("::", 1)[1]: resource
         for resource in deployment.get("resources", [])
-        if resource["type"] == SERVER_TYPE
+        if resource["type"] == MCP_SERVER_TYPE
     }
 
 
@@ -228,3 +249,17 @@ def example(name: str) -> Callable[[], None]:
         runpy.run_path(str(folder / "__main__.py"), run_name="__main__")
 
     return program
+
+
+@contextmanager
+def pickler_left_as_found() -> Iterator[None]:
+    """Undo what `pulumi.dynamic`'s `serialize_provider` leaves patched on pickle's pure-Python
+    Pickler. It wraps the patch of the previous call on every call, so that past about 950
+    dynamic resources in one process, pickling a provider exceeds the recursion limit: run each
+    program declaring many inside this."""
+    pickler: Any = pickle._Pickler
+    saved = pickler._batch_setitems, pickler.save_dict
+    try:
+        yield
+    finally:
+        pickler._batch_setitems, pickler.save_dict = saved

@@ -4,40 +4,19 @@ and a settings problem fails preview naming the setting, never an empty property
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from tests.support import NO_TRUTO_ENV, ProviderHost, SimulatedStack, UpError, mcp_server_stack
+from devkit import UpError
 from truto_pulumi.emulator import Emulator
 
-ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
+from .kit import ACCOUNT, OwnHostStackFactory
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
+
 SERVER = {"srv": {"integrated_account_id": ACCOUNT, "name": "srv"}}
 TOKEN = "settings-test-token-do-not-leak"
-
-StackFactory = Callable[..., SimulatedStack]
-
-
-@pytest.fixture
-def make_stack(emulator: Emulator) -> Iterator[StackFactory]:
-    """A stack on a host of its own (a host configures its provider once)."""
-    emulator.reset()
-    hosts: list[ProviderHost] = []
-
-    def make(*, api_token: str | None = None, **settings: Any) -> SimulatedStack:
-        host = ProviderHost(env=NO_TRUTO_ENV).start()
-        hosts.append(host)
-        return mcp_server_stack(
-            host,
-            api_token=emulator.token if api_token is None else api_token,
-            base_url=settings.pop("truto:baseUrl", emulator.url),
-            settings=settings,
-        )
-
-    yield make
-    for host in hosts:
-        host.stop()
 
 
 @pytest.mark.parametrize(
@@ -85,14 +64,13 @@ def make_stack(emulator: Emulator) -> Iterator[StackFactory]:
     ],
 )
 def test_a_settings_problem_fails_preview_naming_the_setting(
-    make_stack: StackFactory,
+    own_host_stack: OwnHostStackFactory,
     emulator: Emulator,
     settings: dict[str, Any],
     setting: str,
     reason: str,
 ) -> None:
-    settings = dict(settings)
-    stack = make_stack(api_token=settings.pop("truto:apiToken", None), **settings)
+    stack = own_host_stack(settings=settings)
 
     plan = stack.preview(SERVER)
 
@@ -103,8 +81,12 @@ def test_a_settings_problem_fails_preview_naming_the_setting(
     assert emulator.journal() == []  # preview makes no request
 
 
-def test_typed_numbers_are_honoured(make_stack: StackFactory, emulator: Emulator) -> None:
-    stack = make_stack(**{"truto:operationTimeoutSeconds": 1.5, "truto:maxRequestsPerSecond": 0})
+def test_typed_numbers_are_honoured(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack(
+        settings={"truto:operationTimeoutSeconds": 1.5, "truto:maxRequestsPerSecond": 0}
+    )
     assert stack.preview(SERVER).failures == {}
     stack.up(SERVER)
     emulator.inject(method="PATCH", times=100, status=503)

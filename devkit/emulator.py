@@ -1,4 +1,5 @@
-"""The emulator in a process of its own, not sharing the benchmark's GIL, with its hooks."""
+"""The emulator in a process of its own (`python -m truto_pulumi.emulator`), not sharing the
+caller's GIL, driven through its public hooks (`truto_pulumi.emulator.RemoteEmulator`)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,25 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from truto_pulumi.emulator._hooks import EmulatorHooks
+from truto_pulumi.emulator import RemoteEmulator
+
+from .truto import API_TOKEN_KEY, BASE_URL_KEY
+
+__all__ = ["EmulatorProcess", "emulator_process"]
 
 
-class EmulatorProcess(EmulatorHooks):
+class EmulatorProcess(RemoteEmulator):
     """A running `python -m truto_pulumi.emulator`: its URL, token and hooks."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-        self._open_hooks(url, token)
 
     def config(self, **extra: str) -> dict[str, str]:
         """Stack config pointing a provider at this emulator (plus `extra` keys)."""
-        return {"truto:apiToken": self.token, "truto:baseUrl": self.url, **extra}
+        return {API_TOKEN_KEY: self.token, BASE_URL_KEY: self.url, **extra}
 
 
 @contextmanager
 def emulator_process() -> Iterator[EmulatorProcess]:
-    """Start the emulator on a free port; stop it (SIGTERM) on the way out."""
-    token = f"bench-{secrets.token_urlsafe(12)}"
+    """Start the emulator on a free port with a fresh token; stop it (SIGTERM) on the way out."""
+    token = f"devkit-{secrets.token_urlsafe(12)}"
     command = [sys.executable, "-m", "truto_pulumi.emulator", "--port", "0", "--token", token]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         try:
@@ -36,10 +37,7 @@ def emulator_process() -> Iterator[EmulatorProcess]:
             match = re.search(r"listening on (http://\S+)", line)
             if match is None:
                 raise RuntimeError(f"the emulator did not start (first line: {line!r})")
-            emulator = EmulatorProcess(match[1], token)
-            try:
+            with EmulatorProcess(match[1], token) as emulator:
                 yield emulator
-            finally:
-                emulator._close_hooks()
         finally:
             process.terminate()

@@ -4,8 +4,8 @@ Every server the live acceptance tests create is named with `ACCEPTANCE_PREFIX`;
 crashed half-way may leave some behind. The sweeper lists one integrated account's MCP servers
 and deletes those whose name starts with the prefix::
 
-    TRUTO_API_TOKEN=... python -m tests.support.sweep --integrated-account-id <uuid>
-    python -m tests.support.sweep --integrated-account-id <uuid> --dry-run
+    TRUTO_API_TOKEN=... python -m devkit.sweep --integrated-account-id <uuid>
+    python -m devkit.sweep --integrated-account-id <uuid> --dry-run
 
 It prints one line per server (id and name, never a token) and a summary. Exit status: 0 when
 done, 1 when Truto refused a call, 2 for a usage problem (no API token, empty prefix).
@@ -19,8 +19,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from truto_pulumi import TrutoConfigError, TrutoError, TrutoNotFoundError
 from truto_pulumi._client import TrutoClient
-from truto_pulumi._errors import TrutoConfigError, TrutoError, TrutoNotFoundError
 from truto_pulumi._settings import API_TOKEN_ENV, BASE_URL_ENV, resolve_settings
 
 __all__ = ["ACCEPTANCE_PREFIX", "SweepError", "main", "sweep"]
@@ -80,7 +80,7 @@ def sweep(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.support.sweep",
+        prog="python -m devkit.sweep",
         description=(
             "Delete the MCP servers of one Truto integrated account whose name starts with a "
             f"prefix (acceptance-test leftovers). Reads {API_TOKEN_ENV} and {BASE_URL_ENV}."

@@ -1,4 +1,5 @@
-"""Conveniences for testing TrutoMcpServer itself: its type token and a ready `SimulatedStack`."""
+"""Conveniences for testing TrutoMcpServer itself: its type token, the names of its settings,
+and a ready `SimulatedStack`."""
 
 from __future__ import annotations
 
@@ -7,16 +8,33 @@ from typing import Any
 
 import pulumi
 
-from truto_pulumi._settings import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .engine import SimulatedStack
 from .host import ProviderHost
 
-__all__ = ["MCP_SERVER_TYPE", "NO_TRUTO_ENV", "mcp_mock_outputs", "mcp_server_stack"]
+__all__ = [
+    "API_TOKEN_ENV",
+    "API_TOKEN_KEY",
+    "BASE_URL_ENV",
+    "BASE_URL_KEY",
+    "MAX_REQUESTS_PER_SECOND_KEY",
+    "MCP_SERVER_TYPE",
+    "NO_TRUTO_ENV",
+    "mcp_mock_outputs",
+    "mcp_server_stack",
+]
 
 MCP_SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
 """The type token the engine gives TrutoMcpServer."""
+
+# The provider's settings as the README documents them (stack config keys, environment
+# variables): what users type, so what the kit types too.
+API_TOKEN_KEY = "truto:apiToken"
+BASE_URL_KEY = "truto:baseUrl"
+MAX_REQUESTS_PER_SECOND_KEY = "truto:maxRequestsPerSecond"
+API_TOKEN_ENV = "TRUTO_API_TOKEN"
+BASE_URL_ENV = "TRUTO_BASE_URL"
 
 NO_TRUTO_ENV = {API_TOKEN_ENV: "", BASE_URL_ENV: ""}
 """Environment for a `ProviderHost` that must not pick up a developer's real Truto settings."""

@@ -1,0 +1,80 @@
+"""What the test modules share besides fixtures (those are in the conftests): the integrated
+account ids they declare servers in, and a clock they move by hand. The machinery shared with
+`bench/` (provider host, engine simulation, real-engine drivers) is `devkit`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Final
+
+from devkit import SimulatedStack
+from devkit.driver import EngineStack
+
+__all__ = [
+    "ACCOUNT",
+    "EXAMPLE_ACCOUNT",
+    "EXAMPLE_ACCOUNTS",
+    "OTHER_ACCOUNT",
+    "EngineStackFactory",
+    "FakeClock",
+    "OwnHostStackFactory",
+    "account_id",
+]
+
+
+def account_id(n: int) -> str:
+    """The `n`-th integrated account id of the tests (a UUID, as Truto's are): `ACCOUNT` is the
+    first, `OTHER_ACCOUNT` the second."""
+    return f"4f5a1c2e-0000-4000-8000-{n:012x}"
+
+
+ACCOUNT: Final = account_id(1)
+"""The integrated account a test declares its servers in."""
+
+OTHER_ACCOUNT: Final = account_id(2)
+"""A second account, where a test needs one that is not `ACCOUNT`."""
+
+EXAMPLE_ACCOUNTS: Final = [
+    "8d0c1f52-6b1e-4c7e-9a43-0d6f2f0c1a11",
+    "2f4e9b7a-3c5d-4e6f-8a9b-1c2d3e4f5a6b",
+]
+"""The two accounts the examples' READMEs and `examples/demo.py` configure: the tests of the
+examples and of project folders configure them too, as a user following a README does."""
+
+EXAMPLE_ACCOUNT: Final = EXAMPLE_ACCOUNTS[0]
+"""The first of `EXAMPLE_ACCOUNTS`, for a program or stack that needs one account."""
+
+
+class FakeClock:
+    """A clock that moves only when told: `clock()` is the time now (seconds, as
+    `time.monotonic` gives it); `sleep(seconds)` records the wait in `waits` and moves time on;
+    `advance(seconds)` moves it without a wait. `utc()` is the time as a UTC datetime, `epoch`
+    at 0 s, for code that reads the wall clock."""
+
+    def __init__(self, start: float = 0.0, *, epoch: datetime | None = None) -> None:
+        self.now = start
+        self.epoch = epoch or datetime(2024, 1, 1, tzinfo=timezone.utc)
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def utc(self) -> datetime:
+        return self.epoch + timedelta(seconds=self.now)
+
+
+EngineStackFactory = Callable[..., EngineStack]
+"""The `make_engine_stack` fixture: `make_engine_stack(api_token=..., base_url=..., env=...,
+**settings)`, a stack of the real engine."""
+
+OwnHostStackFactory = Callable[..., SimulatedStack]
+"""The `own_host_stack` fixture: `own_host_stack(api_token=..., base_url=..., settings=...,
+env=..., stack=..., new_host_each_run=...)`, a `SimulatedStack` on a provider host of its own."""
