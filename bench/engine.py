@@ -80,7 +80,7 @@ def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list
     # pickles its provider once), or the rounds add up to a crash.
     with pickler_left_as_found(), tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
         stack = EngineStack(Path(folder), cli, env={"PYTHONPATH": str(ROOT)})
-        stack.configure(emulator.token, emulator.url, maxRequestsPerSecond="0")
+        stack.configure(emulator.api_token, emulator.url, maxRequestsPerSecond="0")
         stack.program = lambda: declare(variant, n)
         seconds = []
         for step in (lambda: stack.up({}), lambda: stack.preview({}), stack.refresh, stack.destroy):

@@ -74,13 +74,15 @@ def host_lifecycle(
     provider: ResourceProvider,
     emulator: EmulatorProcess,
     n: int,
-    config: Mapping[str, str],
+    stack_config: Mapping[str, str],
 ) -> Lifecycle:
     """Take `n` servers through the five phases with `provider` served by `host`, restarted
     first: a lifecycle starts as a `pulumi up` does, with a provider process that has done
     nothing yet (ours lists each account once per process for what killed runs left)."""
     host.restart()
-    stack = SimulatedStack(host, provider, type_token=MCP_SERVER_TYPE, config=config, parallel=4)
+    stack = SimulatedStack(
+        host, provider, type_token=MCP_SERVER_TYPE, stack_config=stack_config, parallel=4
+    )
     first, second = desired(n), desired(n, generation=1)
 
     def up(servers: dict[str, dict[str, Any]], op: str) -> bool:
@@ -101,11 +103,11 @@ def host_lifecycle(
     )
 
 
-def raw_lifecycle(emulator: EmulatorProcess, n: int, config: Mapping[str, str]) -> Lifecycle:
+def raw_lifecycle(emulator: EmulatorProcess, n: int, stack_config: Mapping[str, str]) -> Lifecycle:
     """The same requests without host or engine: the reference provider's plain httpx calls,
     from four threads sharing its one client."""
     provider = ReferenceProvider()
-    provider.configure(ConfigureRequest(Config(dict(config), "bench")))
+    provider.configure(ConfigureRequest(Config(dict(stack_config), "bench")))
     first, second = desired(n), desired(n, generation=1)
     made: dict[str, tuple[str, dict[str, Any]]] = {}
 

@@ -75,16 +75,16 @@ class _Bench:
     def __init__(self, plan: BenchPlan, emulator: EmulatorProcess, hosts: dict[str, ProviderHost]):
         self.plan, self.emulator, self.hosts = plan, emulator, hosts
         # Sections 1-3 measure code: the client-side limiter would only add its pacing.
-        self.config = emulator.config(**{LIMITER: "0"})
+        self.stack_config = emulator.stack_config(**{LIMITER: "0"})
         self.raw: dict[str, Any] = {"plan": plan}
         self.fields: dict[str, Any] = {"n": plan.n, "machine": machine()}
         self.settings: dict[str, dict[str, list[Lifecycle]]] = {}
 
     def lifecycle(self, variant: str, n: int) -> Lifecycle:
         if variant == RAW:
-            return raw_lifecycle(self.emulator, n, self.config)
+            return raw_lifecycle(self.emulator, n, self.stack_config)
         provider = PROVIDERS[variant]()
-        return host_lifecycle(self.hosts[variant], provider, self.emulator, n, self.config)
+        return host_lifecycle(self.hosts[variant], provider, self.emulator, n, self.stack_config)
 
     def rounds(self, variants: Sequence[str], n: int, count: int) -> dict[str, list[Lifecycle]]:
         runs: dict[str, list[Lifecycle]] = {variant: [] for variant in variants}
@@ -151,11 +151,11 @@ class _Bench:
         self.fields["scale"] = table(f"N|Rounds|Ours ms|Raw httpx ms|Ours vs N={min(ms)}", rows)
 
     def cold(self) -> None:
-        config = self.emulator.config()  # as a user configures it
+        stack_config = self.emulator.stack_config()  # as a user configures it
         found: dict[str, list[list[float]]] = {OURS: [], NULL: []}
         for index in range(self.plan.cold_rounds):
             for name, samples in found.items():
-                samples.append(cold_start(PROVIDERS[name], config))
+                samples.append(cold_start(PROVIDERS[name], stack_config))
             _progress(f"cold start round {index + 1}/{self.plan.cold_rounds}")
         self.raw["cold"] = found
         rows = [
@@ -173,7 +173,10 @@ class _Bench:
         for name in (OURS, REF):
             provider = PROVIDERS[name]()
             stack = SimulatedStack(
-                self.hosts[name], provider, type_token=MCP_SERVER_TYPE, config=self.config
+                self.hosts[name],
+                provider,
+                type_token=MCP_SERVER_TYPE,
+                stack_config=self.stack_config,
             )
             stack.up(desired(1))
             bags = next(iter(stack.resources.values()))
@@ -193,10 +196,13 @@ class _Bench:
             for setting in ({}, {LIMITER: "0"}):
                 self.emulator.reset()  # no servers; the rate limit's window starts empty
                 self.emulator.set_rate_limit(*self.plan.limit)
-                config = self.emulator.config(**setting)
+                stack_config = self.emulator.stack_config(**setting)
                 with ProviderHost(env=NO_TRUTO_ENV) as host:  # it configures a provider once
                     stack = SimulatedStack(
-                        host, PROVIDERS[OURS](), type_token=MCP_SERVER_TYPE, config=config
+                        host,
+                        PROVIDERS[OURS](),
+                        type_token=MCP_SERVER_TYPE,
+                        stack_config=stack_config,
                     )
                     started = time.perf_counter()
                     try:

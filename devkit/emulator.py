@@ -20,16 +20,16 @@ __all__ = ["EmulatorProcess", "emulator_process"]
 class EmulatorProcess(RemoteEmulator):
     """A running `python -m truto_pulumi.emulator`: its URL, token and hooks."""
 
-    def config(self, **extra: str) -> dict[str, str]:
+    def stack_config(self, **extra: str) -> dict[str, str]:
         """Stack config pointing a provider at this emulator (plus `extra` keys)."""
-        return {API_TOKEN_KEY: self.token, BASE_URL_KEY: self.url, **extra}
+        return {API_TOKEN_KEY: self.api_token, BASE_URL_KEY: self.url, **extra}
 
 
 @contextmanager
 def emulator_process() -> Iterator[EmulatorProcess]:
     """Start the emulator on a free port with a fresh token; stop it (SIGTERM) on the way out."""
     token = f"devkit-{secrets.token_urlsafe(12)}"
-    command = [sys.executable, "-m", "truto_pulumi.emulator", "--port", "0", "--token", token]
+    command = [sys.executable, "-m", "truto_pulumi.emulator", "--port", "0", "--api-token", token]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         try:
             assert process.stdout is not None

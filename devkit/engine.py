@@ -189,7 +189,7 @@ class SimulatedStack:
         type_token: str,
         project: str = "test",
         stack: str = "dev",
-        config: Mapping[str, Any] | None = None,
+        stack_config: Mapping[str, Any] | None = None,
         parallel: int = 4,
         new_host_each_run: bool = False,
     ) -> None:
@@ -200,7 +200,7 @@ class SimulatedStack:
         self.type_token = type_token
         self.project = project
         self.stack = stack
-        self.config = dict(config or {})
+        self.stack_config = dict(stack_config or {})
         self.parallel = parallel
         self.provider_string: str = serialize_provider(provider)
         self.resources: dict[str, ResourceState] = {}
@@ -221,7 +221,7 @@ class SimulatedStack:
                 self.host.restart()
                 self._configured = False
             if not self._configured:
-                self.host.configure(self.config)
+                self.host.configure(self.stack_config)
                 self._configured = True
 
     def _map(self, fn: Callable[[_K], _V], items: Iterable[_K]) -> dict[_K, _V | Exception]:

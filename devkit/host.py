@@ -343,12 +343,12 @@ class ProviderHost:
 
     # -- the ResourceProvider calls ------------------------------------------------------------
 
-    def configure(self, config: Mapping[str, Any]) -> None:
+    def configure(self, stack_config: Mapping[str, Any]) -> None:
         """Configure with the stack config; keys are namespaced (`truto:apiToken`). Values
         may be typed (numbers, booleans), as `pulumi config set --type` or YAML give them:
         `args` carries them as they are, `variables` as text (JSON for non-strings), as the
         engine sends them."""
-        plain = {key: rpc.unwrap_rpc_secret(value) for key, value in config.items()}
+        plain = {key: rpc.unwrap_rpc_secret(value) for key, value in stack_config.items()}
         request = provider_pb2.ConfigureRequest(
             variables={
                 key: value if isinstance(value, str) else json.dumps(value)

@@ -73,6 +73,6 @@ def mcp_server_stack(
         type_token=MCP_SERVER_TYPE,
         project=project,
         stack=stack,
-        config={API_TOKEN_KEY: api_token, BASE_URL_KEY: base_url, **(settings or {})},
+        stack_config={API_TOKEN_KEY: api_token, BASE_URL_KEY: base_url, **(settings or {})},
         new_host_each_run=new_host_each_run,
     )

@@ -74,7 +74,7 @@ def main() -> int:
         with run_emulator() as emulator, tempfile.TemporaryDirectory(prefix="truto-demo-") as tmp:
             print(f"Truto emulator listening on {emulator.url}")
             print(f"pulumi CLI: {tools.cli}; Python language host: {tools.host}")
-            shell = Shell.open(Path(tmp), tools, emulator.token)
+            shell = Shell.open(Path(tmp), tools, emulator.api_token)
             run_steps(emulator, steps(emulator, shell))
     except DemoError as error:
         print(f"\ndemo failed: {error}", file=sys.stderr)
@@ -150,7 +150,7 @@ def steps(emulator: Emulator, shell: Shell) -> list[Step]:
 
 def configure(shell: Shell, emulator: Emulator) -> None:
     """The `pulumi config set` lines of examples/basic/README.md, with the emulator's URL."""
-    shell.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    shell.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     shell.pulumi("config", "set", "truto:baseUrl", emulator.url)
     for index, account in enumerate(ACCOUNTS):
         shell.pulumi("config", "set", "--path", f"integratedAccountIds[{index}]", account)

@@ -100,7 +100,7 @@ def stack(host: ProviderHost, emulator: Emulator) -> SimulatedStack:
     """An empty stack on the shared host; the emulator is reset (no servers, journal, faults)."""
     emulator.reset()
     host.reset_calls()
-    return mcp_server_stack(host, api_token=emulator.token, base_url=emulator.url)
+    return mcp_server_stack(host, api_token=emulator.api_token, base_url=emulator.url)
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def own_host_stack(emulator: Emulator) -> Iterator[OwnHostStackFactory]:
         hosts.append(host.start())
         return mcp_server_stack(
             host,
-            api_token=emulator.token if api_token is None else api_token,
+            api_token=emulator.api_token if api_token is None else api_token,
             base_url=emulator.url if base_url is None else base_url,
             settings=settings,
             **options,

@@ -182,7 +182,7 @@ def run_discover(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_discover_command_prints_ready_to_paste_code(emulator: Emulator) -> None:
     emulator.reset()
     server = made_in_dashboard(emulator, ACCOUNT, name="ops", config={"methods": ["read"]})
-    done = run_discover({"TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url})
+    done = run_discover({"TRUTO_API_TOKEN": emulator.api_token, "TRUTO_BASE_URL": emulator.url})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"# 1 MCP server(s) of integrated account {ACCOUNT}\n")
     assert f"adopt_id={server['id']!r}" in done.stdout
@@ -358,7 +358,7 @@ def test_the_engines_replace_calls_rotate_a_server_the_cli_replaces(emulator: Em
     old_outputs = {**declared, "token_known": False}
     replaced = {"PULUMI_OPTION_REPLACE": f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::leg*"}
     with ProviderHost(env={**NO_TRUTO_ENV, **replaced}) as host:
-        host.configure({API_TOKEN_KEY: emulator.token, BASE_URL_KEY: emulator.url})
+        host.configure({API_TOKEN_KEY: emulator.api_token, BASE_URL_KEY: emulator.url})
         new_id, outputs = engine_replace(
             host, urn_of("legacy"), declared, (existing["id"], old_outputs)
         )
@@ -377,7 +377,7 @@ def test_a_replacement_the_provider_cannot_recognise_keeps_the_server_and_says_s
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
     old_outputs = {**declared, "token_known": False}
     with ProviderHost(env=NO_TRUTO_ENV) as host:
-        host.configure({API_TOKEN_KEY: emulator.token, BASE_URL_KEY: emulator.url})
+        host.configure({API_TOKEN_KEY: emulator.api_token, BASE_URL_KEY: emulator.url})
         same_id, outputs = engine_replace(
             host, urn_of("legacy"), declared, (existing["id"], old_outputs)
         )

@@ -205,7 +205,7 @@ def test_refresh_and_destroy_never_load_pydantic(emulator: Emulator) -> None:
     """Only check validates; read canonicalizes Truto's answer and delete sends, without it."""
     with emulator.client() as api:
         server_id = api.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": "n"}).json()["id"]
-    config = {"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url}
+    config = {"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url}
     props = {"integrated_account_id": ACCOUNT, "name": "n"}
     calls = f"p.read({server_id!r}, {props!r})\np.delete({server_id!r}, {props!r})"
     assert loaded_after(config, calls, "pydantic") is False

@@ -27,7 +27,7 @@ def _configured(host: ProviderHost, emulator: Emulator) -> None:
 
 
 def configure(host: ProviderHost, emulator: Emulator) -> None:
-    host.configure({"truto:apiToken": emulator.token, "truto:baseUrl": emulator.url})
+    host.configure({"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url})
 
 
 def api_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:

@@ -55,7 +55,7 @@ logging.getLogger("truto_pulumi").setLevel(logging.DEBUG)
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    with run_emulator(token=API_TOKEN) as running:
+    with run_emulator(api_token=API_TOKEN) as running:
         yield running
 
 
@@ -185,7 +185,7 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
     hosts = [ProviderHost(env=HOST_ENV, extra_paths=[tmp_path]) for _ in range(2)]
     with hosts[0] as host, hosts[1] as wrong_host:
         stack = SimulatedStack(
-            host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=config
+            host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, stack_config=config
         )
         assert len(stack.provider_string) < 256
         found.pickle("stack provider string", stack.provider_string)
@@ -250,7 +250,10 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
         found.text("check failure", plan.failures)
 
         wrong = SimulatedStack(
-            wrong_host, TrutoMcpServerProvider(), type_token=MCP_SERVER_TYPE, config=wrong_config
+            wrong_host,
+            TrutoMcpServerProvider(),
+            type_token=MCP_SERVER_TYPE,
+            stack_config=wrong_config,
         )
         wrong.resources = dict(stack.resources)  # the real state, MCP tokens included
         with pytest.raises(OperationError) as unauthorized:

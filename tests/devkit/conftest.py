@@ -33,4 +33,6 @@ def toy_stack(
     """A stack of toy objects in `toy_dir`; the per-test tag gives it its own provider instance."""
     toy_host.reset_calls()
     provider = ToyProvider(tag=request.node.nodeid)
-    return SimulatedStack(toy_host, provider, type_token=TOY_TYPE, config={"toy:dir": str(toy_dir)})
+    return SimulatedStack(
+        toy_host, provider, type_token=TOY_TYPE, stack_config={"toy:dir": str(toy_dir)}
+    )

@@ -243,7 +243,7 @@ def test_unknown_diff_falls_back_to_comparing_inputs(toy_host: ProviderHost, toy
         toy_host,
         DefaultDiffToy("default-diff"),
         type_token=TOY_TYPE,
-        config={"toy:dir": str(toy_dir)},
+        stack_config={"toy:dir": str(toy_dir)},
     )
     stack.apply_step(ALPHA)  # equal inputs: DIFF_UNKNOWN counts as no change
 
@@ -256,7 +256,10 @@ def test_concurrent_up_of_20_resources_with_parallel_4(
     toy_host: ProviderHost, toy_dir: Path
 ) -> None:
     stack = SimulatedStack(
-        toy_host, ToyProvider("parallel"), type_token=TOY_TYPE, config={"toy:dir": str(toy_dir)}
+        toy_host,
+        ToyProvider("parallel"),
+        type_token=TOY_TYPE,
+        stack_config={"toy:dir": str(toy_dir)},
     )
     desired: dict[str, dict[str, Any]] = {
         f"r{i:02}": {"name": f"n{i}", "delay": 0.05} for i in range(20)
@@ -302,7 +305,9 @@ def test_calls_follow_the_engine_order(toy_stack: SimulatedStack, toy_host: Prov
 
 def test_apply_step_detects_a_perpetual_diff(toy_host: ProviderHost, toy_dir: Path) -> None:
     config = {"toy:dir": str(toy_dir)}
-    stack = SimulatedStack(toy_host, ForgetfulToy("perpetual"), type_token=TOY_TYPE, config=config)
+    stack = SimulatedStack(
+        toy_host, ForgetfulToy("perpetual"), type_token=TOY_TYPE, stack_config=config
+    )
 
     with pytest.raises(AssertionError, match=r"perpetual diff.*a: update"):
         stack.apply_step(ALPHA)

@@ -13,7 +13,7 @@ from truto_pulumi.emulator import Emulator
 
 @pytest.fixture(scope="session")
 def _session_emulator() -> Iterator[Emulator]:
-    with Emulator(token="test-token") as emulator:
+    with Emulator(api_token="test-token") as emulator:
         yield emulator
 
 

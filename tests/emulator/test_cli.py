@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from truto_pulumi.emulator import RemoteEmulator
-from truto_pulumi.emulator.__main__ import main
+from truto_pulumi.emulator import Emulator, RemoteEmulator, create_app
+from truto_pulumi.emulator.__main__ import build_parser, main
 from truto_pulumi.emulator._ratelimit import parse_rate_limit
 
 from ..kit import ACCOUNT
@@ -48,7 +48,7 @@ def test_cli_prints_one_ready_line_serves_and_exits_0_on_signal(
     if token_from_env:
         env["TRUTO_API_TOKEN"] = "T"
     else:
-        args += ["--token", "T"]
+        args += ["--api-token", "T"]
     process = subprocess.Popen(
         args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -90,7 +90,7 @@ def test_cli_without_a_token_exits_with_usage_error(
         main(["--port", "0"])
 
     assert raised.value.code == 2
-    assert "--token is required" in capsys.readouterr().err
+    assert "--api-token is required" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_cli_rejects_malformed_settings(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as raised:
-        main(["--token", "T", *argv])
+        main(["--api-token", "T", *argv])
 
     assert raised.value.code == 2
     assert "error" in capsys.readouterr().err
@@ -109,7 +109,7 @@ def test_cli_rejects_malformed_settings(
 def test_cli_fails_cleanly_when_the_port_is_taken() -> None:
     started = time.monotonic()
     with subprocess.Popen(
-        [sys.executable, "-m", "truto_pulumi.emulator", "--port", "0", "--token", "T"],
+        [sys.executable, "-m", "truto_pulumi.emulator", "--port", "0", "--api-token", "T"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -119,7 +119,15 @@ def test_cli_fails_cleanly_when_the_port_is_taken() -> None:
             match = READY.fullmatch(read_line(first, timeout=15.0))
             assert match is not None
             second = subprocess.run(
-                [sys.executable, "-m", "truto_pulumi.emulator", "--port", match[2], "--token", "T"],
+                [
+                    sys.executable,
+                    "-m",
+                    "truto_pulumi.emulator",
+                    "--port",
+                    match[2],
+                    "--api-token",
+                    "T",
+                ],
                 cwd=REPO_ROOT,
                 capture_output=True,
                 text=True,
@@ -146,3 +154,16 @@ def test_parse_rate_limit_reads_requests_per_seconds(text: str, parsed: tuple[in
 def test_parse_rate_limit_rejects_other_shapes(text: str) -> None:
     with pytest.raises(ValueError, match="REQUESTS/SECONDS"):
         parse_rate_limit(text)
+
+
+def test_the_older_token_spellings_still_work_and_say_they_are_deprecated() -> None:
+    assert build_parser().parse_args(["--token", "T"]).api_token == "T"
+    with pytest.warns(DeprecationWarning, match="api_token"):
+        emulator = Emulator(token="T")
+    assert emulator.api_token == "T"
+    with pytest.warns(DeprecationWarning, match="api_token"):
+        assert emulator.token == "T"
+    with pytest.warns(DeprecationWarning, match="api_token"):
+        create_app(token="T")
+    with pytest.raises(TypeError, match="not both"):
+        Emulator(api_token="T", token="U")

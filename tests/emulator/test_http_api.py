@@ -50,7 +50,7 @@ def test_api_calls_without_the_right_bearer_token_get_401_and_change_nothing(
 
 
 def test_bearer_scheme_is_case_insensitive(emu: Emulator, account: str) -> None:
-    headers = {"Authorization": f"bearer {emu.token}"}
+    headers = {"Authorization": f"bearer {emu.api_token}"}
 
     response = httpx.get(f"{emu.url}{mcp_path(account)}", headers=headers)
 
@@ -206,7 +206,7 @@ def test_unknown_route_is_404_and_wrong_method_is_405(api: httpx.Client, account
 @pytest.fixture(scope="module")
 def configured() -> Iterator[Emulator]:
     with run_emulator(
-        token="configured", accounts=[ACCOUNT], public_base_url="https://api.truto.one/"
+        api_token="configured", accounts=[ACCOUNT], public_base_url="https://api.truto.one/"
     ) as emulator:
         yield emulator
 

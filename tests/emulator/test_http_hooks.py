@@ -39,7 +39,7 @@ def test_journal_records_every_api_request_with_status_but_never_headers(
     )
     assert journal[0]["ts"] <= journal[1]["ts"] <= journal[2]["ts"]
     dumped = json.dumps(journal).lower()
-    assert emu.token.lower() not in dumped
+    assert emu.api_token.lower() not in dumped
     assert "authorization" not in dumped
     assert created["token"].lower() not in dumped
 

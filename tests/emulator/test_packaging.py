@@ -23,7 +23,7 @@ def test_truto_emulator_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "truto-emulator"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
     assert "--port" in result.stdout
-    assert "--token" in result.stdout
+    assert "--api-token" in result.stdout
 
 
 def test_emulator_modules_import_nothing_else_from_truto_pulumi() -> None:

@@ -33,7 +33,7 @@ def make_engine_stack(cli: str, emulator: Emulator, tmp_path: Path) -> EngineSta
     ) -> EngineStack:
         stack = EngineStack(tmp_path / f"stack{len(made)}", cli, env=dict(env or {}))
         stack.configure(
-            emulator.token if api_token == "" else api_token,
+            emulator.api_token if api_token == "" else api_token,
             emulator.url if base_url == "" else base_url,
             **settings,
         )
@@ -137,7 +137,7 @@ def program_project(
         (folder / "__main__.py").write_text(source)
         project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
         project.pulumi("stack", "init", "dev")
-        project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+        project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
         project.pulumi("config", "set", "truto:baseUrl", emulator.url)
         return project
 

@@ -69,7 +69,7 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
 ) -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text())
     (job,) = workflow["jobs"].values()
-    values = {"vars.PULUMI_STACK": STACK, "secrets.TRUTO_API_TOKEN": emulator.token}
+    values = {"vars.PULUMI_STACK": STACK, "secrets.TRUTO_API_TOKEN": emulator.api_token}
     values["secrets.PULUMI_ACCESS_TOKEN"] = ""  # a self-managed (file://) backend instead
     env = {key: expand(str(value), values) for key, value in job["env"].items()}
     env["TRUTO_BASE_URL"] = emulator.url  # the emulator stands in for api.truto.one

@@ -101,7 +101,7 @@ def files_under(*roots: Path) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     """The emulator of this module, accepting `TOKEN` (the stack's API token)."""
-    with run_emulator(token=TOKEN) as running:
+    with run_emulator(api_token=TOKEN) as running:
         yield running
 
 

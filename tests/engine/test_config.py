@@ -20,7 +20,7 @@ def test_token_and_base_url_from_the_environment_when_config_has_none(
     stack = make_engine_stack(
         api_token=None,
         base_url=None,
-        env={"TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url},
+        env={"TRUTO_API_TOKEN": emulator.api_token, "TRUTO_BASE_URL": emulator.url},
     )
     stack.up({"reader": READER})
     assert len(emulator.servers()) == 1

@@ -75,7 +75,7 @@ def project(
     declare(folder, import_id=None)
     project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
     project.pulumi("stack", "init", "dev")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
     return project
 
@@ -229,7 +229,7 @@ def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post
         [sys.executable, "-m", "truto_pulumi.discover", "--integrated-account-id", ACCOUNT,
          "--project-dir", str(folder)],
         capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url},
+        env={**os.environ, "TRUTO_API_TOKEN": emulator.api_token, "TRUTO_BASE_URL": emulator.url},
     )  # fmt: skip
     assert discovered.returncode == 0, discovered.stderr
     assert sorted(path.name for path in folder.iterdir()) == [
@@ -242,7 +242,7 @@ def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post
     )
     project.pulumi("install")
     project.pulumi("stack", "init", "dev")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
     emulator.clear_journal()
 
@@ -258,4 +258,4 @@ def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post
     assert emulator.servers() == made
     shown = [discovered.stdout, discovered.stderr, project.text(), *map(Path.read_text, [
         folder / "Pulumi.yaml", folder / "__main__.py", folder / "requirements.txt"])]  # fmt: skip
-    assert not [text for text in shown if emulator.token in text]
+    assert not [text for text in shown if emulator.api_token in text]

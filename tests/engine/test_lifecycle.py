@@ -265,6 +265,6 @@ def test_token_and_url_are_secret_in_state_and_outputs_and_the_api_token_is_nowh
     everything = dumps(engine_stack.export()) + engine_stack.text()
     home = engine_stack.root / "pulumi-home"
     logs = "".join(p.read_text(errors="replace") for p in home.rglob("*.log") if p.is_file())
-    for secret in (emulator.token, server["token"]):
+    for secret in (emulator.api_token, server["token"]):
         assert secret not in everything
         assert secret not in logs

@@ -36,7 +36,7 @@ ExampleProject = Callable[[str], ProjectFolder]
 
 def configure_basic(project: ProjectFolder, emulator: Emulator) -> None:
     """The README's `pulumi config set` lines, the token as a secret."""
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
     for index, account in enumerate(EXAMPLE_ACCOUNTS):
         project.pulumi("config", "set", "--path", f"integratedAccountIds[{index}]", account)
@@ -125,7 +125,7 @@ def test_no_secret_is_in_plain_text_in_state_output_or_logs_and_show_secrets_rev
     project.pulumi("stack", "output", "--json")
     exported = project.pulumi("stack", "export").stdout
     live = emulator.servers()
-    secrets = {emulator.token} | {s["token"] for s in live} | {s["url"] for s in live}
+    secrets = {emulator.api_token} | {s["token"] for s in live} | {s["url"] for s in live}
 
     for name, state in project.servers().items():
         assert is_secret(state["outputs"]["token"]), name
@@ -151,7 +151,7 @@ def test_token_and_base_url_from_the_environment_keep_the_token_out_of_the_state
     example_project: ExampleProject, emulator: Emulator
 ) -> None:
     project = example_project("basic")
-    project.env.update({"TRUTO_API_TOKEN": emulator.token, "TRUTO_BASE_URL": emulator.url})
+    project.env.update({"TRUTO_API_TOKEN": emulator.api_token, "TRUTO_BASE_URL": emulator.url})
     project.pulumi("config", "set", "--path", "integratedAccountIds[0]", EXAMPLE_ACCOUNTS[0])
 
     project.pulumi("up", "--yes")
@@ -177,7 +177,7 @@ def test_typed_values_written_by_hand_in_the_stack_file_are_honoured(
         f"    - {EXAMPLE_ACCOUNTS[1]}\n"
     )
     stack_file.write_text(written)
-    project.env["TRUTO_API_TOKEN"] = emulator.token
+    project.env["TRUTO_API_TOKEN"] = emulator.api_token
 
     assert planned(project.preview_plan()) == {"create": 2}
     project.pulumi("up", "--yes")
@@ -197,7 +197,7 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
     example_project: ExampleProject, emulator: Emulator
 ) -> None:
     project = example_project("fleet")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
     settings = {
         "fleet.teams[0].name": "support",
@@ -252,7 +252,7 @@ def test_the_root_project_runs_examples_basic_in_the_development_virtualenv(
     project = ProjectFolder(checkout, project_cli, tmp_path / "pulumi")
     project.env["PATH"] = f"{Path(sys.prefix) / 'bin'}:{project.env['PATH']}"
     project.pulumi("stack", "init", "dev")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
     project.pulumi("config", "set", "--path", "integratedAccountIds[0]", EXAMPLE_ACCOUNTS[0])
 

@@ -29,7 +29,7 @@ TrutoMcpServer("agent", integrated_account_id="{ACCOUNT}", name="support-agent",
 def second_stack(project: ProjectFolder, emulator: Emulator) -> None:
     """Stack `prod` beside `dev`, on the same Truto account."""
     project.pulumi("stack", "init", "prod")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
 
 

@@ -171,7 +171,7 @@ def test_the_simulation_matches_the_engine_step_by_step(
     emulator.reset()
     with ProviderHost(env=NO_TRUTO_ENV) as host:
         simulated = mcp_server_stack(
-            host, api_token=emulator.token, base_url=emulator.url, new_host_each_run=True
+            host, api_token=emulator.api_token, base_url=emulator.url, new_host_each_run=True
         )
         simulation = run_script(InSimulation(simulated), emulator)
     for (step, engine_ops_, engine_http), (_, sim_ops, sim_http) in zip(
@@ -209,7 +209,7 @@ def test_secret_inputs_reach_truto_in_plain_text_under_both(
     emulator.reset()
     desired = run_program_function(secret_name_program).desired(MCP_SERVER_TYPE)
     with ProviderHost(env=NO_TRUTO_ENV) as host:
-        simulated = mcp_server_stack(host, api_token=emulator.token, base_url=emulator.url)
+        simulated = mcp_server_stack(host, api_token=emulator.api_token, base_url=emulator.url)
         simulated.up(desired)
         assert simulated.resources["hidden"].secrets == {"name"}
     assert [s["name"] for s in emulator.servers()] == ["shh"]

@@ -53,7 +53,7 @@ def test_pulumi_new_from_the_template_previews_deploys_takes_an_edit_and_destroy
     project = made_by_new(workspace, "acme-mcp")
     assert (project.folder / "venv" / "bin" / "python").is_file()  # `pulumi new` ran the install
     assert "${PROJECT}" not in (project.folder / "README.md").read_text()
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.token)
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
 
     plan = project.preview_plan()
@@ -88,7 +88,7 @@ def test_pulumi_new_asks_for_the_token_and_stores_it_encrypted(
 ) -> None:
     """At a terminal, `pulumi new` prompts for each config value of the template; the token's
     answer is saved as ciphertext in `Pulumi.<stack>.yaml`."""
-    answers = {b"truto:apiToken": emulator.token, b"integratedAccountId": EXAMPLE_ACCOUNT}
+    answers = {b"truto:apiToken": emulator.api_token, b"integratedAccountId": EXAMPLE_ACCOUNT}
     env = {k: v for k, v in workspace.env.items() if k != "CI"}
     argv = [workspace.cli, "new", str(TEMPLATE), "--name", "asked", "--stack", "dev",
             "--description", "asked at a terminal", "--dir", "asked"]  # fmt: skip
@@ -96,10 +96,10 @@ def test_pulumi_new_asks_for_the_token_and_stores_it_encrypted(
 
     assert status == 0, transcript.decode(errors="replace")
     assert b"truto:apiToken" in transcript  # it was asked for
-    assert emulator.token.encode() not in transcript  # and typed without echo
+    assert emulator.api_token.encode() not in transcript  # and typed without echo
     stack_file = (workspace.folder / "asked" / "Pulumi.dev.yaml").read_text()
     assert "truto:apiToken:\n    secure: v1:" in stack_file
-    assert emulator.token not in stack_file
+    assert emulator.api_token not in stack_file
     assert f"asked:integratedAccountId: {EXAMPLE_ACCOUNT}" in stack_file
 
 

@@ -93,7 +93,7 @@ class Folder:
 def walk(door: Door, emulator: Emulator) -> Trace:
     """Configure the stack as examples/basic's README says, then preview, up, change expiresAt,
     preview, up, refresh, destroy; after each step: the plan or history, the calls, the state."""
-    door.cli("config", "set", "--secret", "truto:apiToken", emulator.token)
+    door.cli("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     door.cli("config", "set", "truto:baseUrl", emulator.url)
     for index, account in enumerate(EXAMPLE_ACCOUNTS):
         door.cli("config", "set", "--path", f"integratedAccountIds[{index}]", account)

@@ -157,7 +157,7 @@ def test_the_kit_marks_secret_what_the_engine_marks(
     cli: str, emulator: Emulator, program: Path, tmp_path: Path
 ) -> None:
     engine = EngineStack(tmp_path / "engine", cli)
-    engine.configure(emulator.token, emulator.url)
+    engine.configure(emulator.api_token, emulator.url)
 
     def run_the_program() -> None:
         runpy.run_path(str(program), run_name="__main__")
@@ -191,7 +191,7 @@ def test_the_kit_marks_secret_what_the_engine_marks(
 
     emulator.reset()
     with ProviderHost(env=NO_TRUTO_ENV) as host:
-        stack = mcp_server_stack(host, api_token=emulator.token, base_url=emulator.url)
+        stack = mcp_server_stack(host, api_token=emulator.api_token, base_url=emulator.url)
         kit_marks = []
         for server_name, plain_name in [
             ("Hidden v1", False),

@@ -91,7 +91,7 @@ def impatient_stack(impatient_host: ProviderHost, emulator: Emulator) -> Simulat
     emulator.reset()
     return mcp_server_stack(
         impatient_host,
-        api_token=emulator.token,
+        api_token=emulator.api_token,
         base_url=emulator.url,
         settings={OPERATION_TIMEOUT_KEY: str(OPERATION_TIMEOUT)},
     )
@@ -228,7 +228,7 @@ def test_lost_create_answer_spares_a_same_named_server_of_another_stack(
     other_stack_id = stack.resources[NAME].id
     with ProviderHost(env=NO_TRUTO_ENV) as second_host:
         second = mcp_server_stack(
-            second_host, api_token=emulator.token, base_url=emulator.url, stack="prod"
+            second_host, api_token=emulator.api_token, base_url=emulator.url, stack="prod"
         )
         emulator.inject(method="POST", lose_answer=True)
 

@@ -37,10 +37,11 @@ def misconfigured(
 ) -> tuple[dict[str, str], str | None]:
     """The provider settings of a misconfigured run, and the account its state names."""
     if case == "base_url_with_an_extra_path_segment":
-        return {"api_token": emulator.token, "base_url": f"{emulator.url}/v1"}, None
+        return {"api_token": emulator.api_token, "base_url": f"{emulator.url}/v1"}, None
     if case == "token_of_another_truto_environment":
-        return {"api_token": other_environment.token, "base_url": other_environment.url}, None
-    return {"api_token": emulator.token, "base_url": emulator.url}, OTHER_ACCOUNT  # wrong account
+        return {"api_token": other_environment.api_token, "base_url": other_environment.url}, None
+    wrong_account = OTHER_ACCOUNT
+    return {"api_token": emulator.api_token, "base_url": emulator.url}, wrong_account
 
 
 CASES = [

@@ -174,7 +174,7 @@ def test_missing_api_token_fails_preview_saying_how_to_set_it(
         tokenless_host,
         TrutoMcpServerProvider(),
         type_token=MCP_SERVER_TYPE,
-        config={BASE_URL_KEY: emulator.url},
+        stack_config={BASE_URL_KEY: emulator.url},
     )
 
     plan = stack.preview(desired())

@@ -41,7 +41,7 @@ def fresh(emulator: Emulator) -> Emulator:
 
 @pytest.fixture
 def client(emulator: Emulator) -> Iterator[TrutoClient]:
-    with TrutoClient(base_url=emulator.url, api_token=emulator.token) as opened:
+    with TrutoClient(base_url=emulator.url, api_token=emulator.api_token) as opened:
         yield opened
 
 
@@ -146,7 +146,7 @@ def test_module_deletes_the_leftovers_printing_ids_and_names_but_no_token(
 ) -> None:
     tokens = [server["token"] for server in fresh.servers()]
 
-    done = run_module(fresh, "--integrated-account-id", ACCOUNT, token=fresh.token)
+    done = run_module(fresh, "--integrated-account-id", ACCOUNT, token=fresh.api_token)
 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -156,7 +156,7 @@ def test_module_deletes_the_leftovers_printing_ids_and_names_but_no_token(
     assert lines[-1] == (
         f"deleted 2 MCP server(s) named {ACCEPTANCE_PREFIX}* of integrated account {ACCOUNT}"
     )
-    assert not any(token in done.stdout + done.stderr for token in [*tokens, fresh.token])
+    assert not any(token in done.stdout + done.stderr for token in [*tokens, fresh.api_token])
     assert names_in(fresh, ACCOUNT) == sorted(KEPT)
 
 
@@ -168,7 +168,7 @@ def test_module_dry_run_says_what_it_would_delete(fresh: Emulator) -> None:
         "--prefix",
         "production",
         "--dry-run",
-        token=fresh.token,
+        token=fresh.api_token,
     )
 
     assert done.returncode == 0, done.stderr
@@ -189,7 +189,7 @@ def test_module_without_a_token_exits_2_naming_the_variable(fresh: Emulator) -> 
 def test_main_exits_1_when_truto_refuses_a_deletion(fresh: Emulator) -> None:
     fresh.inject(method="DELETE", status=403)
     out, err = io.StringIO(), io.StringIO()
-    environ = {"TRUTO_API_TOKEN": fresh.token, "TRUTO_BASE_URL": fresh.url}
+    environ = {"TRUTO_API_TOKEN": fresh.api_token, "TRUTO_BASE_URL": fresh.url}
 
     status = main(["--integrated-account-id", ACCOUNT], environ=environ, stdout=out, stderr=err)
 
@@ -201,7 +201,7 @@ def test_main_exits_1_when_truto_refuses_a_deletion(fresh: Emulator) -> None:
 
 def test_main_exits_2_on_an_empty_prefix(fresh: Emulator) -> None:
     err = io.StringIO()
-    environ = {"TRUTO_API_TOKEN": fresh.token, "TRUTO_BASE_URL": fresh.url}
+    environ = {"TRUTO_API_TOKEN": fresh.api_token, "TRUTO_BASE_URL": fresh.url}
 
     status = main(
         ["--integrated-account-id", ACCOUNT, "--prefix", ""],

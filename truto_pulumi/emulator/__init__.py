@@ -4,7 +4,7 @@ Needs the `emulator` extra (starlette, uvicorn). In tests::
 
     from truto_pulumi.emulator import Emulator
 
-    with Emulator(token="test-token") as emu:            # uvicorn on 127.0.0.1, a free port
+    with Emulator(api_token="test-token") as emu:            # uvicorn on 127.0.0.1, a free port
         with emu.client() as api:                         # httpx, base URL + bearer token set
             created = api.post(f"/integrated-account/{ia}/mcp", json={"name": "docs"}).json()
         emu.inject(method="GET", status=503, times=2)     # the next two GETs answer 503
@@ -12,10 +12,10 @@ Needs the `emulator` extra (starlette, uvicorn). In tests::
         emu.edit_server(created["id"], name="renamed")    # out-of-band (dashboard) edit
         assert [e["status"] for e in emu.journal()] == [201]
 
-From a shell: ``python -m truto_pulumi.emulator --port 8787 --token T`` (or ``truto-emulator``).
-As an ASGI app: ``create_app(token="T")``. Test hooks live under ``/_emulator/`` (no auth):
+From a shell: ``python -m truto_pulumi.emulator --port 8787 --api-token T`` (or ``truto-emulator``).
+As an ASGI app: ``create_app(api_token="T")``. Test hooks live under ``/_emulator/`` (no auth):
 ``journal``, ``faults``, ``servers``, ``reset``, ``latency``, ``rate-limit``, ``config-rules``,
-``health``. ``RemoteEmulator(url, token)`` calls them, with the methods of ``Emulator``
+``health``. ``RemoteEmulator(url, api_token)`` calls them, with the methods of ``Emulator``
 (``journal()``, ``inject(...)``, ``reset()``, ``client()``...), on an emulator running elsewhere,
 such as one started from a shell.
 """
@@ -36,15 +36,15 @@ _Remote = TypeVar("_Remote", bound="RemoteEmulator")
 
 class RemoteEmulator(EmulatorHooks):
     """An emulator running elsewhere (``python -m truto_pulumi.emulator`` in a process of its
-    own), reached at `url` with `token`: the hooks and API client of :class:`Emulator`.
+    own), reached at `url` with `api_token`: the hooks and API client of :class:`Emulator`.
 
     A context manager; `close()` releases its HTTP client and leaves the emulator running.
     """
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, api_token: str) -> None:
         self.url = url.rstrip("/")
-        self.token = token
-        self._open_hooks(self.url, token)
+        self.api_token = api_token
+        self._open_hooks(self.url, api_token)
 
     def close(self) -> None:
         """Release the hooks' HTTP client (idempotent)."""

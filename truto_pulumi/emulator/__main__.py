@@ -39,9 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8787, help="port (8787; 0 = any free port)")
     parser.add_argument(
+        "--api-token",
         "--token",
+        dest="api_token",
         default=os.environ.get("TRUTO_API_TOKEN"),
-        help="the API token clients must send (default: $TRUTO_API_TOKEN)",
+        help="the API token clients must send (default: $TRUTO_API_TOKEN; --token is its "
+        "older spelling)",
     )
     parser.add_argument(
         "--latency", type=_latency, default=0.0, help="seconds added to every API answer"
@@ -69,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.token:
-        parser.error("--token is required (or set TRUTO_API_TOKEN)")
+    if not args.api_token:
+        parser.error("--api-token is required (or set TRUTO_API_TOKEN)")
 
     stop = threading.Event()
 
@@ -79,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     emulator = Emulator(
-        token=args.token,
+        api_token=args.api_token,
         accounts=args.accounts,
         latency=args.latency,
         rate_limit=args.rate_limit,

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import secrets
+import warnings
 from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
@@ -73,17 +74,17 @@ class Emulation:
     def __init__(
         self,
         *,
-        token: str,
+        api_token: str,
         accounts: Iterable[str] | None,
         latency: float,
         rate_limit: tuple[int, float] | None,
         public_base_url: str | None,
     ) -> None:
-        if not token:
-            raise ValueError("token must be a non-empty string")
+        if not api_token:
+            raise ValueError("api_token must be a non-empty string")
         if latency < 0:
             raise ValueError("latency must be >= 0")
-        self.token = token
+        self.api_token = api_token
         self.store = Store(accounts=accounts)
         self.journal = Journal()
         self.faults = FaultPlan()
@@ -112,7 +113,7 @@ class Emulation:
     def authorized(self, request: Request) -> bool:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and secrets.compare_digest(
-            credentials.strip().encode(), self.token.encode()
+            credentials.strip().encode(), self.api_token.encode()
         )
 
 
@@ -172,7 +173,7 @@ class ApiEndpoint:
                 {"WWW-Authenticate": "Bearer"},
             )
         limiter = self.emu.rate_limiter
-        if limiter is not None and not limiter.allow(self.emu.token):
+        if limiter is not None and not limiter.allow(self.emu.api_token):
             return error_response(
                 429, "Rate limit exceeded", {"Retry-After": str(limiter.retry_after)}
             )
@@ -346,24 +347,38 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
 
 
+def deprecated_token_keyword(api_token: str | None, token: str | None) -> str | None:
+    """`api_token`, or the deprecated `token` keyword of releases up to 0.2.0 (with a warning)."""
+    if token is None:
+        return api_token
+    if api_token is not None:
+        raise TypeError("pass api_token, not both api_token and token")
+    warnings.warn(
+        "the emulator's `token` keyword is now `api_token`", DeprecationWarning, stacklevel=3
+    )
+    return token
+
+
 def create_app(
     *,
-    token: str,
+    api_token: str | None = None,
     accounts: Iterable[str] | None = None,
     latency: float = 0.0,
     rate_limit: tuple[int, float] | None = None,
     public_base_url: str | None = None,
+    token: str | None = None,
 ) -> Starlette:
     """The emulator as an ASGI app.
 
-    token: the only API token accepted (`Authorization: Bearer <token>`).
+    api_token: the only API token accepted (`Authorization: Bearer <api_token>`); `token` is
+    its older, deprecated spelling.
     accounts: integrated account ids that exist; None means every UUID is an account.
     latency: seconds added to every API answer (not to hooks).
     rate_limit: `(requests, per_seconds)` per token, e.g. `(500, 10.0)`; None disables it.
     public_base_url: base of the `url` returned on create; default: the URL the client used.
     """
     emulation = Emulation(
-        token=token,
+        api_token=deprecated_token_keyword(api_token, token) or "",
         accounts=accounts,
         latency=latency,
         rate_limit=rate_limit,

@@ -19,7 +19,7 @@ HOOK_PREFIX = "/_emulator"
 class EmulatorHooks:
     """Journal, faults, out-of-band edits, reset, latency and rate limit of a running emulator.
 
-    A subclass calls `_open_hooks(url, token)` once the emulator answers and `_close_hooks()`
+    A subclass calls `_open_hooks(url, api_token)` once the emulator answers and `_close_hooks()`
     when it stops.
     """
 
@@ -27,8 +27,8 @@ class EmulatorHooks:
     _api_token: str = ""
     _hooks: httpx.Client | None = None
 
-    def _open_hooks(self, url: str, token: str) -> None:
-        self._api_url, self._api_token = url, token
+    def _open_hooks(self, url: str, api_token: str) -> None:
+        self._api_url, self._api_token = url, api_token
         self._hooks = httpx.Client(base_url=f"{url}{HOOK_PREFIX}", timeout=30.0)
 
     def _close_hooks(self) -> None:

@@ -6,13 +6,14 @@ import contextlib
 import secrets
 import threading
 import time
+import warnings
 from collections.abc import Generator, Iterable
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
-from ._app import create_app
+from ._app import create_app, deprecated_token_keyword
 from ._hooks import EmulatorHooks
 from ._protocol import DroppingH11Protocol
 
@@ -30,9 +31,9 @@ class Emulator(EmulatorHooks):
 
     Use as a context manager (or call :meth:`start` / :meth:`stop`)::
 
-        with Emulator(token="t") as emu:
+        with Emulator(api_token="t") as emu:
             httpx.post(f"{emu.url}/integrated-account/{ia}/mcp", json={"name": "x"},
-                       headers={"Authorization": f"Bearer {emu.token}"})
+                       headers={"Authorization": f"Bearer {emu.api_token}"})
             assert emu.journal()[0]["status"] == 201
 
     `port=0` picks a free port; `.url` tells which one was taken.
@@ -41,7 +42,7 @@ class Emulator(EmulatorHooks):
     def __init__(
         self,
         *,
-        token: str | None = None,
+        api_token: str | None = None,
         accounts: Iterable[str] | None = None,
         latency: float = 0.0,
         rate_limit: tuple[int, float] | None = None,
@@ -49,13 +50,15 @@ class Emulator(EmulatorHooks):
         host: str = "127.0.0.1",
         port: int = 0,
         startup_timeout: float = 10.0,
+        token: str | None = None,
     ) -> None:
-        self.token = token or f"emulator-{secrets.token_urlsafe(16)}"
+        api_token = deprecated_token_keyword(api_token, token)
+        self.api_token = api_token or f"emulator-{secrets.token_urlsafe(16)}"
         self.host = host
         self._requested_port = port
         self._startup_timeout = startup_timeout
         self.app = create_app(
-            token=self.token,
+            api_token=self.api_token,
             accounts=accounts,
             latency=latency,
             rate_limit=rate_limit,
@@ -65,6 +68,12 @@ class Emulator(EmulatorHooks):
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
         self._port: int | None = None
+
+    @property
+    def token(self) -> str:
+        """Deprecated: the API token, now `api_token`."""
+        warnings.warn("Emulator.token is now Emulator.api_token", DeprecationWarning, stacklevel=2)
+        return self.api_token
 
     # -- lifecycle
 
@@ -107,7 +116,7 @@ class Emulator(EmulatorHooks):
                 ) from self._failure
             time.sleep(0.01)
         self._port = int(server.servers[0].sockets[0].getsockname()[1])
-        self._open_hooks(self.url, self.token)
+        self._open_hooks(self.url, self.api_token)
         return self
 
     def _serve(self) -> None:
@@ -146,7 +155,7 @@ class Emulator(EmulatorHooks):
 
 @contextlib.contextmanager
 def run_emulator(**kwargs: Any) -> Generator[Emulator, None, None]:
-    """`with run_emulator(token="t") as emu: ...`; keyword arguments as for :class:`Emulator`."""
+    """`with run_emulator(api_token="t") as emu: ...`; keywords as for :class:`Emulator`."""
     emulator = Emulator(**kwargs)
     emulator.start()
     try:
