@@ -1,12 +1,15 @@
 """What the test modules share besides fixtures (those are in the conftests): the integrated
-account ids they declare servers in, and a clock they move by hand. The machinery shared with
-`bench/` (provider host, engine simulation, real-engine drivers) is `devkit`."""
+account ids they declare servers in, a property bag of a server's inputs, a clock they move by
+hand, and an API token hard to scrub with the check that text shows none of it. The machinery
+shared with `bench/` (provider host, engine simulation, real-engine drivers) is `devkit`."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Final
+from typing import Any, Final
+from urllib.parse import quote
 
 from devkit import SimulatedStack
 from devkit.driver import EngineStack
@@ -15,11 +18,15 @@ __all__ = [
     "ACCOUNT",
     "EXAMPLE_ACCOUNT",
     "EXAMPLE_ACCOUNTS",
+    "ODD_TOKEN",
     "OTHER_ACCOUNT",
     "EngineStackFactory",
     "FakeClock",
     "OwnHostStackFactory",
     "account_id",
+    "bag",
+    "json_unicode",
+    "shows_token",
 ]
 
 
@@ -44,6 +51,14 @@ examples and of project folders configure them too, as a user following a README
 
 EXAMPLE_ACCOUNT: Final = EXAMPLE_ACCOUNTS[0]
 """The first of `EXAMPLE_ACCOUNTS`, for a program or stack that needs one account."""
+
+
+def bag(**changes: Any) -> dict[str, Any]:
+    """A server's inputs as the engine sends them to check: `ACCOUNT` and the name `reader`,
+    with `changes` on top (a None leaves the key out)."""
+    props: dict[str, Any] = {"integrated_account_id": ACCOUNT, "name": "reader"}
+    props.update(changes)
+    return {key: value for key, value in props.items() if value is not None}
 
 
 class FakeClock:
@@ -78,3 +93,27 @@ EngineStackFactory = Callable[..., EngineStack]
 OwnHostStackFactory = Callable[..., SimulatedStack]
 """The `own_host_stack` fixture: `own_host_stack(api_token=..., base_url=..., settings=...,
 env=..., stack=..., new_host_each_run=...)`, a `SimulatedStack` on a provider host of its own."""
+
+
+ODD_TOKEN: Final = 'tok/4f9c+2b7e=a1d0 9c3e"5f6a77b1e0c2'
+"""36 characters, with those JSON escapes (`/`, `"`) and URL encodings (`+`, `=`, space) touch."""
+
+
+def json_unicode(text: str, spec: str = "04x") -> str:
+    """`text` with every character JSON-escaped as `\\uXXXX` (`spec` formats the code)."""
+    return "".join(f"\\u{ord(c):{spec}}" for c in text)
+
+
+def shows_token(text: str, token: str = ODD_TOKEN) -> list[str]:
+    """The pieces of `token` that `text` shows: 8 characters in a row verbatim, JSON- or
+    percent-encoded, or 11 base64 characters of it at any byte alignment."""
+    windows = [token[i : i + 8] for i in range(len(token) - 7)]
+    needles = {
+        form
+        for window in windows
+        for form in (window, window.replace("/", "\\/"), json_unicode(window), quote(window))
+    }
+    for prefix in (b"", b"B", b"Be"):
+        inner = base64.b64encode(prefix + token.encode()).decode()[4:-4]
+        needles |= {inner[i : i + 11] for i in range(len(inner) - 10)}
+    return sorted(n for n in needles if n.lower() in text.lower())

@@ -3,7 +3,6 @@ code for it. Through the real provider host against the emulator."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,7 +20,6 @@ from devkit import (
     UpError,
 )
 from truto_pulumi._mark import CreateMark, read_mark
-from truto_pulumi._run import cli_command_line, replace_targets, urn_matches
 from truto_pulumi._settings import API_TOKEN_KEY, BASE_URL_KEY
 from truto_pulumi.discover import render_program
 from truto_pulumi.emulator import Emulator
@@ -405,73 +403,6 @@ def test_a_new_resource_adopts_while_another_is_replaced(
     assert sorted(s["id"] for s in emulator.servers()) == sorted(
         [fresh_host_stack.resources["legacy"].id, second["id"]]
     )
-
-
-@pytest.mark.parametrize(
-    ("argv", "environ", "expected"),
-    [
-        (["pulumi", "up", "--yes"], {}, ()),
-        (["pulumi", "up", "--replace", "u1", "--replace=u2"], {}, ("u1", "u2")),
-        (["pulumi", "up", "--target-replace", "u1", "--target", "u2"], {}, ("u1",)),
-        (["pulumi", "up", "--replace"], {}, ()),
-        (["pulumi", "up"], {"PULUMI_OPTION_REPLACE": "u1,u2"}, ("u1", "u2")),
-        (["pulumi", "up"], {"PULUMI_OPTION_TARGET_REPLACE": "u1"}, ("u1",)),
-    ],
-)
-def test_replace_targets_are_read_from_flags_and_their_variables(
-    argv: list[str], environ: dict[str, str], expected: tuple[str, ...]
-) -> None:
-    assert replace_targets(argv, environ) == expected
-
-
-URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/truto:McpServer::legacy"
-
-
-@pytest.mark.parametrize(
-    ("target", "matches"),
-    [
-        (URN, True),
-        (URN + "2", False),
-        ("urn:pulumi:dev::proj::*::legacy", False),  # `*` stays within one part
-        ("urn:pulumi:dev::proj::**::legacy", True),
-        ("urn:pulumi:dev::proj::pulumi-python*McpServer::leg*", False),
-        ("urn:pulumi:dev::proj::pulumi-python:dynamic/truto:McpServer::leg*", True),
-        ("**", True),
-        ("urn:pulumi:dev::proj::**::legacy.x", False),
-    ],
-)
-def test_replace_targets_match_urns_as_the_engine_does(target: str, matches: bool) -> None:
-    assert urn_matches(target, URN) is matches
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("source", ["proc", "ps"])
-def test_the_cli_command_line_is_found_among_the_hosts_ancestors(
-    tmp_path: Path, source: str
-) -> None:
-    """A host's parent is a shell script whose parent is the `pulumi` CLI (here a Python
-    named `pulumi`); without /proc (macOS), `ps` tells."""
-    cli = tmp_path / "pulumi"
-    cli.symlink_to(sys.executable)
-    proc = "/proc" if source == "proc" else str(tmp_path / "no-proc")
-    host = (
-        "import json, os, pathlib; from truto_pulumi._run import cli_command_line; "
-        f"print(json.dumps(cli_command_line(os.getppid(), proc=pathlib.Path({proc!r}))))"
-    )
-    child = ["sh", "-c", '"$@"; exit $?', "sh", sys.executable, "-c", host]
-    run_child = "import json, os, subprocess, sys; subprocess.run(json.loads(os.environ['CHILD']))"
-    done = subprocess.run(
-        [str(cli), "-c", run_child, "up", "--replace", URN, "--yes"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={**os.environ, "CHILD": json.dumps(child)},
-    )
-    argv = json.loads(done.stdout)
-    assert argv[0] == str(cli)
-    assert replace_targets(argv, {}) == (URN,)
-    assert cli_command_line(os.getpid()) == []  # no `pulumi` above the tests
 
 
 @pytest.mark.slow

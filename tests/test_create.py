@@ -1,17 +1,33 @@
-"""The create's rules as pure functions: which answers settle a lost POST, and which servers an
-interrupted run of this stack left."""
+"""The create's rules: which answers settle a lost POST, which servers an interrupted run of
+this stack left, and how a create that cannot complete fails (a `TrutoCreateError` naming its
+mark and the server it made), against a scripted stand-in for the client."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from truto_pulumi._create import left_behind, remove_left_behind, settled_by_answer
-from truto_pulumi._errors import TrutoError, TrutoServerError
-from truto_pulumi._mark import CreateMark
+from truto_pulumi._create import (
+    CREATE_ATTEMPTS,
+    create_server,
+    left_behind,
+    remove_left_behind,
+    settled_by_answer,
+)
+from truto_pulumi._errors import (
+    TrutoCreateError,
+    TrutoError,
+    TrutoServerError,
+    TrutoTransportError,
+    TrutoValidationError,
+)
+from truto_pulumi._mark import CreateMark, read_mark
 from truto_pulumi._run import RunState
 from truto_pulumi._settings import ProviderSettings
+
+from .kit import FakeClock
 
 if TYPE_CHECKING:
     from truto_pulumi._client import TrutoClient
@@ -90,3 +106,186 @@ def test_a_server_whose_create_this_run_already_finished_is_never_swept() -> Non
     )
 
     assert truto.deleted == ["old"]
+
+
+# --- a create that cannot complete -----------------------------------------------------------
+
+
+class _Truto:
+    """A stand-in for the client: each POST makes its server (unless its answer is lost before
+    it reached Truto), then answers with the next of `answers`: None for the server, or the
+    error the client would raise (with `made=False` when Truto made nothing)."""
+
+    def __init__(
+        self, *answers: tuple[TrutoError | None, bool], remaining: float | None = None
+    ) -> None:
+        self.answers = list(answers)
+        self.remaining = remaining
+        self.servers: dict[str, dict[str, Any]] = {}
+        self.posted: list[str] = []
+        self.deleted: list[str] = []
+        self.listing_error: TrutoError | None = None
+        self.rename_error: TrutoError | None = None
+        self.delete_error: TrutoError | None = None
+
+    def operation_remaining(self) -> float | None:
+        return self.remaining
+
+    def create_mcp_server(
+        self, account_id: str, body: Mapping[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        self.posted.append(str(body["name"]))
+        error, made = self.answers.pop(0) if self.answers else (None, True)
+        if made:
+            server_id = f"s{len(self.posted)}"
+            self.servers[server_id] = {"id": server_id, "name": body["name"], "token": "t"}
+        if error is not None:
+            raise error
+        return dict(self.servers[f"s{len(self.posted)}"])
+
+    def list_mcp_servers(self, account_id: str) -> list[dict[str, Any]]:
+        if self.listing_error is not None:
+            raise self.listing_error
+        return [dict(server) for server in self.servers.values()]
+
+    def update_mcp_server(
+        self, account_id: str, server_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if self.rename_error is not None:
+            raise self.rename_error
+        self.servers[server_id].update(body)
+        return {"id": server_id, "name": self.servers[server_id]["name"]}
+
+    def delete_mcp_server(self, account_id: str, server_id: str) -> None:
+        if self.delete_error is not None:
+            raise self.delete_error
+        self.deleted.append(server_id)
+        del self.servers[server_id]
+
+
+def dropped() -> TrutoTransportError:
+    """A POST whose connection dropped after it was sent: Truto may have acted."""
+    return TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True)
+
+
+def refused(status: int) -> TrutoError:
+    error_type = TrutoServerError if status >= 500 else TrutoValidationError
+    return error_type(status_code=status, method="PATCH", path="/mcp/s1", message="no")
+
+
+def interrupted_from(call: int) -> Callable[[], bool]:
+    """Whether the run is over, asked again and again: over from the `call`-th question on."""
+    calls: Iterator[int] = iter(range(1, 1_000))
+    return lambda: next(calls) >= call
+
+
+def create(
+    truto: _Truto, marks: list[CreateMark], interrupted: Callable[[], bool] = lambda: False
+) -> dict[str, Any]:
+    return create_server(
+        cast("TrutoClient", truto),
+        "acc",
+        {"name": "reader"},
+        mark=OURS,
+        marking=marks.append,
+        interrupted=interrupted,
+        sleep=FakeClock().sleep,
+    )
+
+
+def test_creates_whose_answers_are_all_lost_fail_naming_the_last_mark_and_leave_no_server() -> None:
+    truto = _Truto(*[(dropped(), True)] * CREATE_ATTEMPTS)
+    marks: list[CreateMark] = []
+
+    with pytest.raises(
+        TrutoCreateError, match=f"no usable answer to {CREATE_ATTEMPTS} creates"
+    ) as info:
+        create(truto, marks)
+
+    assert info.value.mark == str(marks[-1])
+    assert info.value.server_id is None
+    assert truto.posted == [mark.on("reader") for mark in marks]
+    assert len({mark.nonce for mark in marks}) == CREATE_ATTEMPTS
+    assert truto.deleted == [f"s{n}" for n in range(1, CREATE_ATTEMPTS + 1)]
+    assert truto.servers == {}
+
+
+@pytest.mark.parametrize(
+    ("remaining", "over_from", "why"),
+    [
+        pytest.param(0.1, 1_000, "operation timeout", id="operation_timeout_ran_out"),
+        pytest.param(None, 2, "run that asked for it is gone", id="run_gone"),
+    ],
+)
+def test_a_lost_answer_no_server_shows_up_for_fails_naming_its_mark(
+    remaining: float | None, over_from: int, why: str
+) -> None:
+    lost = TrutoServerError(status_code=504, method="POST", path="/mcp", message="gateway")
+    truto = _Truto((lost, False), remaining=remaining)
+    marks: list[CreateMark] = []
+
+    with pytest.raises(TrutoCreateError, match=why) as info:
+        create(truto, marks, interrupted_from(over_from))
+
+    assert marks == [OURS]
+    assert (info.value.mark, info.value.server_id) == (str(OURS), None)
+    assert info.value.__cause__ is lost
+    assert str(OURS) in str(info.value)
+
+
+def test_a_lost_answer_whose_account_cannot_be_listed_fails_naming_its_mark() -> None:
+    truto = _Truto((dropped(), True))
+    truto.listing_error = refused(503)
+    marks: list[CreateMark] = []
+
+    with pytest.raises(TrutoCreateError, match="listing the account") as info:
+        create(truto, marks)
+
+    assert (info.value.mark, info.value.server_id) == (str(OURS), None)
+    assert info.value.__cause__ is truto.listing_error
+
+
+@pytest.mark.parametrize(
+    ("over_from", "made", "renamed"),
+    [
+        pytest.param(1, None, False, id="before_the_post"),
+        pytest.param(2, "s1", False, id="before_the_rename"),
+        pytest.param(3, "s1", True, id="after_the_rename"),
+    ],
+)
+def test_an_interrupted_create_removes_the_server_it_made_and_names_it(
+    over_from: int, made: str | None, renamed: bool
+) -> None:
+    truto = _Truto()
+    marks: list[CreateMark] = []
+
+    with pytest.raises(TrutoCreateError, match="interrupted") as info:
+        create(truto, marks, interrupted_from(over_from))
+
+    assert (info.value.mark, info.value.server_id) == (str(OURS), made)
+    assert truto.posted == ([] if made is None else [OURS.on("reader")])
+    assert truto.deleted == ([] if made is None else [made])
+    assert truto.servers == {}
+
+
+@pytest.mark.parametrize(
+    ("rename_error", "over_from", "still_marked"),
+    [
+        pytest.param(refused(422), 1_000, True, id="rename_refused"),
+        pytest.param(None, 3, False, id="interrupted_after_the_rename"),
+    ],
+)
+def test_a_server_the_create_can_neither_hand_over_nor_delete_is_named_in_its_error(
+    rename_error: TrutoError | None, over_from: int, still_marked: bool
+) -> None:
+    truto = _Truto()
+    truto.rename_error = rename_error
+    truto.delete_error = refused(503)
+    marks: list[CreateMark] = []
+
+    with pytest.raises(TrutoCreateError, match="deleting it failed") as info:
+        create(truto, marks, interrupted_from(over_from))
+
+    assert (info.value.mark, info.value.server_id) == (str(OURS), "s1")
+    assert info.value.__cause__ is truto.delete_error
+    assert (read_mark(truto.servers["s1"]["name"]) is not None) is still_marked

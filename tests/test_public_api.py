@@ -8,7 +8,6 @@ import importlib
 import inspect
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import dill
@@ -16,7 +15,6 @@ import pytest
 
 import truto_pulumi
 from truto_pulumi import TrutoMcpServer, _errors
-from truto_pulumi._client import DEFAULT_USER_AGENT
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 
@@ -42,12 +40,6 @@ def test_every_error_class_is_exported() -> None:
     assert {"TrutoMcpServer", "TrutoMcpServerArgs", "McpServerConfigArgs"} <= set(
         truto_pulumi.__all__
     )
-
-
-def test_the_version_is_the_installed_distributions_and_every_request_says_it() -> None:
-    installed = metadata.version("truto-pulumi")
-    assert truto_pulumi.__version__ == installed
-    assert f"truto-pulumi/{installed}" == DEFAULT_USER_AGENT
 
 
 def test_provider_class_lives_at_its_stable_path_and_needs_no_arguments() -> None:

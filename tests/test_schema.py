@@ -30,6 +30,8 @@ from truto_pulumi._schema import (
     SERVER_OUTPUTS,
 )
 
+from .kit import ACCOUNT
+
 PACKAGE = Path(truto_pulumi.__file__).parent
 
 
@@ -79,8 +81,6 @@ def test_every_input_path_says_what_it_accepts() -> None:
     assert all(ALLOWED[path] for path in paths)
 
 
-_ACCOUNT = "4f5a1c2e-0000-4000-8000-000000000001"
-
 _NEW_INPUT = """    Property(
         "description",
         truto="description",
@@ -99,7 +99,7 @@ from truto_pulumi._diff import create_body, diff_inputs, patch_body
 from truto_pulumi._inputs import canonical_live_inputs
 from truto_pulumi.testing import run_program
 
-ia = "4f5a1c2e-0000-4000-8000-000000000001"  # the test's _ACCOUNT
+ia = ACCOUNT
 old = {"integrated_account_id": ia, "name": "docs", "description": "old"}
 new = check_inputs({**old, "description": "new"}).inputs
 bad = check_inputs({**old, "description": ""}).failures
@@ -143,10 +143,10 @@ def test_a_new_optional_input_is_one_schema_entry_and_its_typed_argument(tmp_pat
     program = tmp_path / "program.py"
     program.write_text(
         "from truto_pulumi import TrutoMcpServer\n"
-        f"TrutoMcpServer('r', integrated_account_id='{_ACCOUNT}', description='hello')\n"
+        f"TrutoMcpServer('r', integrated_account_id='{ACCOUNT}', description='hello')\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", f"PROGRAM = {str(program)!r}\n{_PROBE}"],
+        [sys.executable, "-c", f"PROGRAM = {str(program)!r}\nACCOUNT = {ACCOUNT!r}\n{_PROBE}"],
         cwd=tmp_path,
         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
         capture_output=True,

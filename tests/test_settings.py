@@ -195,13 +195,6 @@ def test_base_url_with_a_path_prefix_or_port_is_accepted(url: str) -> None:
     assert validated_base_url(url) == url.rstrip("/")
 
 
-def test_a_config_error_names_its_setting_only_when_given_by_keyword() -> None:
-    assert TrutoConfigError("no token").setting is None
-    assert TrutoConfigError("bad", setting="truto:baseUrl").setting == "truto:baseUrl"
-    with pytest.raises(TypeError):
-        TrutoConfigError("bad", "truto:baseUrl")  # type: ignore[call-arg]
-
-
 @pytest.mark.parametrize(
     ("written", "meant"),
     [

@@ -1,0 +1,179 @@
+"""The exception tree of `truto_pulumi._errors`: where each class sits, which class each HTTP
+error status maps to, what each error carries, and `explained` keeping all of an API error but
+its message. That the client raises them is in `test_client.py`."""
+
+from __future__ import annotations
+
+import pytest
+
+from truto_pulumi import _errors
+from truto_pulumi._errors import (
+    TrutoApiError,
+    TrutoAuthError,
+    TrutoConfigError,
+    TrutoCreateError,
+    TrutoDeadlineError,
+    TrutoError,
+    TrutoNotFoundError,
+    TrutoRateLimitedError,
+    TrutoServerError,
+    TrutoTransportError,
+    TrutoValidationError,
+    api_error_for_status,
+)
+
+TREE: dict[type[Exception], type[Exception]] = {
+    TrutoError: Exception,
+    TrutoConfigError: TrutoError,
+    TrutoTransportError: TrutoError,
+    TrutoDeadlineError: TrutoError,
+    TrutoCreateError: TrutoError,
+    TrutoApiError: TrutoError,
+    TrutoAuthError: TrutoApiError,
+    TrutoNotFoundError: TrutoApiError,
+    TrutoValidationError: TrutoApiError,
+    TrutoRateLimitedError: TrutoApiError,
+    TrutoServerError: TrutoApiError,
+}
+"""Each class and its parent, as the module docstring draws the tree."""
+
+MARK = "[pulumi creating 0123456789ab-01234567]"
+
+
+def test_every_class_of_the_module_is_in_the_documented_tree_and_a_truto_error() -> None:
+    defined = {
+        value
+        for value in vars(_errors).values()
+        if isinstance(value, type) and value.__module__ == _errors.__name__
+    }
+    assert defined == set(TREE)
+    assert all(issubclass(error_type, TrutoError) for error_type in defined)
+
+
+@pytest.mark.parametrize(
+    ("error_type", "parent"), list(TREE.items()), ids=[t.__name__ for t in TREE]
+)
+def test_each_error_class_sits_under_its_documented_parent(
+    error_type: type[Exception], parent: type[Exception]
+) -> None:
+    assert error_type.__bases__ == (parent,)
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (400, TrutoValidationError),
+        (401, TrutoAuthError),
+        (403, TrutoAuthError),
+        (404, TrutoNotFoundError),
+        (409, TrutoValidationError),
+        (410, TrutoNotFoundError),
+        (418, TrutoValidationError),
+        (422, TrutoValidationError),
+        (429, TrutoRateLimitedError),
+        (500, TrutoServerError),
+        (502, TrutoServerError),
+        (503, TrutoServerError),
+        (504, TrutoServerError),
+        (599, TrutoServerError),
+    ],
+)
+def test_each_error_status_maps_to_the_class_the_module_documents(
+    status: int, error_type: type[TrutoApiError]
+) -> None:
+    assert api_error_for_status(status) is error_type
+
+
+@pytest.mark.parametrize(
+    ("error_type", "status"),
+    [
+        (TrutoApiError, 418),
+        (TrutoAuthError, 403),
+        (TrutoNotFoundError, 410),
+        (TrutoValidationError, 409),
+        (TrutoRateLimitedError, 429),
+        (TrutoServerError, 503),
+    ],
+)
+def test_explained_keeps_type_status_method_path_and_retry_after_and_replaces_the_message(
+    error_type: type[TrutoApiError], status: int
+) -> None:
+    path = "/integrated-account/a/mcp/s"
+    truto_said = error_type(
+        status_code=status, method="DELETE", path=path, message="Truto's words", retry_after=2.5
+    )
+
+    explained = truto_said.explained("what to do about it")
+
+    assert type(explained) is error_type
+    assert (explained.status_code, explained.method, explained.path, explained.retry_after) == (
+        status,
+        "DELETE",
+        path,
+        2.5,
+    )
+    assert explained.message == "what to do about it"
+    assert str(explained) == f"Truto answered {status} to DELETE {path}: what to do about it"
+    assert truto_said.message == "Truto's words"
+
+
+@pytest.mark.parametrize(
+    ("message", "text"),
+    [
+        ("MCP server not found", "Truto answered 404 to GET /p: MCP server not found"),
+        ("", "Truto answered 404 to GET /p"),
+    ],
+)
+def test_an_api_error_says_status_method_path_and_trutos_words_when_it_has_any(
+    message: str, text: str
+) -> None:
+    error = TrutoNotFoundError(status_code=404, method="GET", path="/p", message=message)
+    assert str(error) == text
+    assert error.retry_after is None
+
+
+def test_a_config_error_names_its_setting_only_when_given_by_keyword() -> None:
+    assert TrutoConfigError("no token").setting is None
+    assert TrutoConfigError("bad", setting="truto:baseUrl").setting == "truto:baseUrl"
+    with pytest.raises(TypeError):
+        TrutoConfigError("bad", "truto:baseUrl")  # type: ignore[call-arg]
+
+
+def test_a_transport_error_carries_its_request_and_whether_it_may_have_been_sent() -> None:
+    error = TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True)
+    assert (str(error), error.method, error.path, error.request_sent) == (
+        "dropped",
+        "POST",
+        "/mcp",
+        True,
+    )
+    with pytest.raises(TypeError):
+        TrutoTransportError("dropped", method="POST", path="/mcp")  # type: ignore[call-arg]
+
+
+def test_a_deadline_error_carries_the_failure_it_was_retrying_if_any() -> None:
+    retried = TrutoServerError(status_code=503, method="GET", path="/p", message="down")
+    error = TrutoDeadlineError("gave up", method="GET", path="/p", last_error=retried)
+    assert (str(error), error.method, error.path, error.last_error) == (
+        "gave up",
+        "GET",
+        "/p",
+        retried,
+    )
+    assert TrutoDeadlineError("waited", method="GET", path="/p").last_error is None
+
+
+@pytest.mark.parametrize("server_id", [None, "s-1"])
+def test_a_create_error_carries_its_mark_and_the_server_it_made_if_any(
+    server_id: str | None,
+) -> None:
+    error = TrutoCreateError("interrupted", mark=MARK, server_id=server_id)
+    assert (str(error), error.mark, error.server_id) == ("interrupted", MARK, server_id)
+
+
+def test_a_create_error_needs_its_mark_by_keyword_and_has_no_server_unless_told() -> None:
+    assert TrutoCreateError("lost", mark=MARK).server_id is None
+    with pytest.raises(TypeError):
+        TrutoCreateError("lost")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        TrutoCreateError("lost", MARK)  # type: ignore[call-arg]
