@@ -1,6 +1,6 @@
-"""Markdown tables, the one-line machine description, and docs/benchmarks.md, whose engine
-section (between the `bench.engine` markers) `python -m bench` keeps and `python -m
-bench.engine` replaces."""
+"""Markdown tables, the one-line machine description, and docs/benchmarks.md, whose engine and
+lookups sections (between their markers) `python -m bench` keeps and `python -m bench.engine`
+and `python -m bench.lookups` replace."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from importlib import metadata
 from pathlib import Path
 
 ENGINE_BEGIN, ENGINE_END = "<!-- bench.engine -->", "<!-- /bench.engine -->"
+LOOKUPS_BEGIN, LOOKUPS_END = "<!-- bench.lookups -->", "<!-- /bench.lookups -->"
+_SECTIONS = {"engine": (ENGINE_BEGIN, ENGINE_END), "lookups": (LOOKUPS_BEGIN, LOOKUPS_END)}
+"""The sections other commands write, between their markers, after the host benchmark's part."""
 TEMPLATE = Path(__file__).with_name("template.md")
 """The report's text: sections 1-6, then (from ENGINE_BEGIN) section 7."""
 
@@ -38,15 +41,23 @@ def machine() -> str:
     return f"{cores} cores, Python {sys.version.split()[0]}, {packages}"
 
 
-def write_markdown(path: Path, body: str | None = None, engine: str | None = None) -> None:
-    """Replace the host benchmark's part (`body`) or the engine's section, keeping the other."""
+def write_markdown(
+    path: Path, body: str | None = None, engine: str | None = None, lookups: str | None = None
+) -> None:
+    """Replace the host benchmark's part (`body`), the engine's section or the lookups' section,
+    keeping the others as they are."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = text.find(ENGINE_BEGIN), text.find(ENGINE_END)
-    old_body, old_engine = text, ""
-    if 0 <= start < end:
-        end += len(ENGINE_END)
-        old_body, old_engine = text[:start] + text[end:], text[start:end]
-    parts = [old_body if body is None else body, old_engine if engine is None else engine]
+    kept: dict[str, str] = {}
+    for name, (begin, end) in _SECTIONS.items():
+        start, stop = text.find(begin), text.find(end)
+        if 0 <= start < stop:
+            stop += len(end)
+            kept[name], text = text[start:stop], text[:start] + text[stop:]
+    given = {"engine": engine, "lookups": lookups}
+    parts = [text if body is None else body]
+    for name in _SECTIONS:
+        section = given[name]
+        parts.append(kept.get(name, "") if section is None else section)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "\n\n".join(part.strip() for part in parts if part.strip()) + "\n"
     path.write_text(text, encoding="utf-8")

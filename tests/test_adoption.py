@@ -27,7 +27,14 @@ from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import run_program
 
 from .kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory, account_id
-from .lifecycle.helpers import made_in_dashboard
+from .lifecycle.helpers import (
+    account_path,
+    account_read,
+    api_calls,
+    collection_path,
+    item_path,
+    made_in_dashboard,
+)
 
 
 @pytest.fixture
@@ -52,9 +59,10 @@ def test_adopting_patches_only_what_differs_and_creates_nothing(
         "adopt_id": existing["id"],
     }
     fresh_host_stack.apply_step({"legacy": declared})
-    assert [(e["method"], e["body"]) for e in emulator.journal()] == [
-        ("GET", None),
-        ("PATCH", {"config": {"methods": ["read"], "tags": ["a", "b"]}}),
+    assert api_calls(emulator) == [
+        account_read(),  # the adoption reads the account first: its installed integration
+        ("GET", item_path(existing["id"]), None),
+        ("PATCH", item_path(existing["id"]), {"config": {"methods": ["read"], "tags": ["a", "b"]}}),
     ]
     state = fresh_host_stack.resources["legacy"]
     assert state.id == existing["id"]
@@ -75,7 +83,7 @@ def test_adopting_a_server_already_as_declared_sends_no_patch(
     fresh_host_stack.apply_step(
         {"same": {"integrated_account_id": ACCOUNT, "name": "same", "adopt_id": existing["id"]}}
     )
-    assert [e["method"] for e in emulator.journal()] == ["GET"]
+    assert api_calls(emulator) == [account_read(), ("GET", item_path(existing["id"]), None)]
 
 
 @pytest.mark.slow
@@ -128,7 +136,7 @@ def test_adopting_a_server_that_carries_a_create_mark_fails_and_changes_nothing(
         fresh_host_stack.up(
             {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": in_flight["id"]}}
         )
-    assert [e["method"] for e in emulator.journal()] == ["GET"]
+    assert api_calls(emulator) == [account_read(), ("GET", item_path(in_flight["id"]), None)]
     assert [s["name"] for s in emulator.servers()] == [mark.on("agent")]
 
 
@@ -161,7 +169,14 @@ def test_discovered_code_runs_and_adopts_every_server(
     assert {props["adopt_id"] for props in desired.values()} == {s["id"] for s in listed}
     emulator.clear_journal()
     fresh_host_stack.apply_step(desired)
-    assert [e["method"] for e in emulator.journal()] == ["GET", "GET"]
+    calls = api_calls(emulator)
+    assert {method for method, _, _ in calls} == {"GET"}  # adopted as they are: nothing written
+    assert sorted(path for _, path, _ in calls if path != account_path()) == sorted(
+        item_path(s["id"]) for s in listed
+    )
+    # The account is read before its servers (once per run is what lifecycle/
+    # test_account_deleted.py's test_creates_at_once_under_one_account_read_it_once asks).
+    assert calls[0] == account_read()
     assert len(emulator.servers()) == 2
 
 
@@ -238,7 +253,10 @@ def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
     fresh_host_stack.up(
         {"new": {"integrated_account_id": ACCOUNT, "name": "moved", "adopt_id": server["id"]}}
     )
-    assert [e["method"] for e in emulator.journal()] == ["GET"]  # no DELETE of the server
+    assert api_calls(emulator) == [  # no DELETE of the server
+        account_read(),  # the adoption reads the account first
+        ("GET", item_path(server["id"]), None),
+    ]
     assert [s["id"] for s in emulator.servers()] == [server["id"]]
     assert {name: state.id for name, state in fresh_host_stack.resources.items()} == {
         "new": server["id"]
@@ -296,16 +314,17 @@ def test_rotating_an_adopted_server_gives_a_known_token(
     fresh_host_stack.up({"rotate": declared}, replace=["rotate"])
     new_id = fresh_host_stack.resources["rotate"].id
     journal = emulator.journal()
-    assert [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in journal] == [
-        ("GET", "mcp"),  # the run's first create in the account: leftovers of the stack
-        ("POST", "mcp"),  # under the create's mark
-        ("PATCH", new_id),  # the declared name
-        ("DELETE", existing["id"]),
+    assert [(e["method"], e["path"]) for e in journal] == [
+        ("GET", account_path()),  # the run's first create in the account: the account,
+        ("GET", collection_path()),  # and leftovers of the stack
+        ("POST", collection_path()),  # under the create's mark
+        ("PATCH", item_path(new_id)),  # the declared name
+        ("DELETE", item_path(existing["id"])),
     ]
-    marked = read_mark(journal[1]["body"]["name"])
+    marked = read_mark(journal[2]["body"]["name"])
     assert marked is not None
     assert marked[0] == "rotate"
-    assert journal[2]["body"] == {"name": "rotate"}
+    assert journal[3]["body"] == {"name": "rotate"}
     assert_holds_a_new_server(fresh_host_stack, emulator, "rotate")
     assert [s["name"] for s in emulator.servers()] == ["rotate"]
     # Without adopt_id too: rotated again.

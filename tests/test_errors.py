@@ -4,6 +4,7 @@ its message. That the client raises them is in `test_client.py`."""
 
 from __future__ import annotations
 
+import pulumi
 import pytest
 
 from truto_pulumi import _errors
@@ -14,6 +15,7 @@ from truto_pulumi._errors import (
     TrutoCreateError,
     TrutoDeadlineError,
     TrutoError,
+    TrutoLookupError,
     TrutoNotFoundError,
     TrutoRateLimitedError,
     TrutoServerError,
@@ -28,6 +30,7 @@ TREE: dict[type[Exception], type[Exception]] = {
     TrutoTransportError: TrutoError,
     TrutoDeadlineError: TrutoError,
     TrutoCreateError: TrutoError,
+    TrutoLookupError: TrutoError,
     TrutoApiError: TrutoError,
     TrutoAuthError: TrutoApiError,
     TrutoNotFoundError: TrutoApiError,
@@ -56,7 +59,10 @@ def test_every_class_of_the_module_is_in_the_documented_tree_and_a_truto_error()
 def test_each_error_class_sits_under_its_documented_parent(
     error_type: type[Exception], parent: type[Exception]
 ) -> None:
-    assert error_type.__bases__ == (parent,)
+    assert error_type.__bases__[0] is parent
+    assert error_type.__bases__[1:] == (
+        (pulumi.RunError,) if error_type is TrutoLookupError else ()
+    )
 
 
 @pytest.mark.parametrize(
@@ -177,3 +183,10 @@ def test_a_create_error_needs_its_mark_by_keyword_and_has_no_server_unless_told(
         TrutoCreateError("lost")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         TrutoCreateError("lost", MARK)  # type: ignore[call-arg]
+
+
+def test_a_lookup_error_is_a_run_error_so_the_cli_shows_its_message_without_a_traceback() -> None:
+    error = TrutoLookupError("get_mcp_servers: check truto:baseUrl", setting="truto:baseUrl")
+    assert isinstance(error, pulumi.RunError)
+    assert error.setting == "truto:baseUrl"
+    assert str(error) == "get_mcp_servers: check truto:baseUrl"

@@ -57,14 +57,17 @@ def test_create_noop_update_read_delete_through_the_host(
     assert outputs["name"] == "reader"
     calls = api_calls(emulator)
     assert [(m, p) for m, p, _ in calls] == [
-        ("GET", f"/integrated-account/{ACCOUNT}/mcp"),  # the first create in the account
+        ("GET", f"/integrated-account/{ACCOUNT}"),  # the first create in the account reads it
+        ("GET", f"/integrated-account/{ACCOUNT}/mcp"),  # and lists it for leftovers
         ("POST", f"/integrated-account/{ACCOUNT}/mcp"),  # under the create's mark
         ("PATCH", f"/integrated-account/{ACCOUNT}/mcp/{server_id}"),  # the declared name
     ]
-    marked = read_mark(calls[1][2]["name"])
+    marked = read_mark(calls[2][2]["name"])
     assert marked is not None
     assert (marked[0], marked[1].stack) == ("reader", stack_tag(URN))
-    assert calls[2][2] == {"name": "reader"}
+    assert calls[3][2] == {"name": "reader"}
+    integration = emulator.environment()["default_environment_integration_id"]
+    assert outputs["environment_integration_id"] == integration  # the account's, read once
     assert [s["name"] for s in emulator.servers()] == ["reader"]
 
     emulator.clear_journal()
@@ -90,7 +93,8 @@ def test_create_noop_update_read_delete_through_the_host(
     assert read.outputs["token"] == outputs["token"]
     assert read.inputs is not None
     assert read.inputs["name"] == "reader v2"
-    assert [m for m, _, _ in api_calls(emulator)] == ["GET"]
+    assert read.outputs["environment_integration_id"] == updated["environment_integration_id"]
+    assert [m for m, _, _ in api_calls(emulator)] == ["GET"]  # recorded: the account not read
 
     emulator.clear_journal()
     host.delete(server_id, URN, updated)

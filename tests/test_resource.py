@@ -202,3 +202,32 @@ def test_output_annotations_exist_for_type_checkers_only() -> None:
     # Pulumi evaluates a resource class's runtime annotations with typing.get_type_hints at
     # every registration; without any, a program registers each server milliseconds faster.
     assert inspect.get_annotations(TrutoMcpServer) == {}
+
+
+@pulumi.runtime.test
+def test_get_reads_the_existing_server_by_id_and_account_and_declares_nothing(
+    mocks: ProgramMocks, monkeypatch: pytest.MonkeyPatch
+) -> pulumi.Output[Any]:
+    """`TrutoMcpServer.get`: a read of server `id` (the engine's ReadResource, never a
+    registration to create), with the account the provider's read needs and the provider."""
+    reads: list[pulumi.runtime.MockResourceArgs] = []
+    answer = mocks.new_resource
+
+    def new_resource(args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        reads.append(args)
+        return answer(args)
+
+    monkeypatch.setattr(mocks, "new_resource", new_resource)
+    server = TrutoMcpServer.get("existing", "srv-123", ACCOUNT)
+
+    def check(values: list[Any]) -> None:
+        (read,) = reads
+        assert (read.typ, read.name, read.resource_id) == (MCP_SERVER_TYPE, "existing", "srv-123")
+        assert {key: value for key, value in read.inputs.items() if key != "__provider"} == {
+            "integrated_account_id": ACCOUNT
+        }
+        assert read.inputs["__provider"] == serialize_provider(TrutoMcpServerProvider())
+        assert isinstance(server, TrutoMcpServer)
+        assert values == ["srv-123", ACCOUNT]
+
+    return pulumi.Output.all(server.id, server.integrated_account_id).apply(check)

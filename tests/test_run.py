@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -350,3 +351,19 @@ def test_the_cli_command_line_is_found_among_the_hosts_ancestors(
     assert argv[0] == str(cli)
     assert replace_targets(argv, {}) == (URN,)
     assert cli_command_line(os.getpid()) == []  # no `pulumi` above the tests
+
+
+def test_an_account_read_at_once_by_many_creates_is_read_once_and_shared() -> None:
+    run = RunState(SETTINGS)
+    reads: list[str] = []
+
+    def read() -> dict[str, object]:
+        reads.append("a")
+        time.sleep(0.05)  # the others arrive while the first read is under way
+        return {"environment_integration_id": "e"}
+
+    answers = all_at_once(lambda: run.integrated_account("a", read))
+
+    assert reads == ["a"]
+    assert answers == [{"environment_integration_id": "e"}] * 8
+    assert run.integrated_account("b", dict) == {}

@@ -17,6 +17,7 @@ import pytest
 import truto_pulumi
 from truto_pulumi import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi._schema import (
+    ACCOUNT_OUTPUTS,
     ALLOWED,
     CONFIG_KEYS,
     CREATE_ONLY_OUTPUTS,
@@ -68,7 +69,13 @@ def test_the_resource_declares_an_output_type_for_every_property() -> None:
 def test_the_derived_sets_partition_the_properties() -> None:
     assert set(INPUT_KEYS) | set(OUTPUT_KEYS) == {p.name for p in PROPERTIES}
     assert not set(INPUT_KEYS) & set(OUTPUT_KEYS)
-    assert set(OUTPUT_KEYS) == {*CREATE_ONLY_OUTPUTS, *SERVER_OUTPUTS, *DERIVED_OUTPUTS}
+    assert set(OUTPUT_KEYS) == {
+        *CREATE_ONLY_OUTPUTS,
+        *SERVER_OUTPUTS,
+        *ACCOUNT_OUTPUTS,
+        *DERIVED_OUTPUTS,
+    }
+    assert ACCOUNT_OUTPUTS == ("environment_integration_id",)
     assert REPLACE_KEYS == ("integrated_account_id",)
     assert PATCHABLE_KEYS == ("name", "config", "expires_at")
     assert SECRET_OUTPUTS == CREATE_ONLY_OUTPUTS == ("token", "url")

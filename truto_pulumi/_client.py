@@ -34,10 +34,10 @@ from truto_pulumi._errors import (
 )
 from truto_pulumi._ratelimit import RateLimiter
 from truto_pulumi._redact import scrub_exception_chain, scrubbed
-from truto_pulumi._settings import validate_api_token, validated_base_url
+from truto_pulumi._settings import ProviderSettings, validate_api_token, validated_base_url
 from truto_pulumi._version import version
 
-__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient"]
+__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient", "client_for"]
 
 log = logging.getLogger("truto_pulumi.client")
 
@@ -123,7 +123,8 @@ class _Deadline:
 
 
 class TrutoClient:
-    """Calls Truto's `/integrated-account/{ia}/mcp` endpoints; thread-safe."""
+    """Calls Truto's MCP server endpoints (`/integrated-account/{ia}/mcp`) and reads its
+    integrated accounts and installed integrations; thread-safe."""
 
     def __init__(
         self,
@@ -223,21 +224,48 @@ class TrutoClient:
         self, integrated_account_id: str, *, page_size: int | None = None
     ) -> list[dict[str, Any]]:
         """Every MCP server of the account, following `next_cursor` across all pages."""
+        return self._every_page(_mcp_path(integrated_account_id), {}, page_size)
+
+    # --- integrated accounts and installed integrations ------------------------------------
+
+    def list_integrated_accounts(
+        self, filters: Mapping[str, str] | None = None, *, page_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Every integrated account of the token's environment that matches `filters` (Truto's
+        query parameters, e.g. `{"integration.name": "hubspot"}`), across all pages."""
+        return self._every_page("/integrated-account", dict(filters or {}), page_size)
+
+    def get_integrated_account(self, integrated_account_id: str) -> dict[str, Any]:
+        """Read one integrated account."""
+        path = _account_path(integrated_account_id)
+        return self._object(self._request("GET", path), "GET", path)
+
+    def get_environment_integration(self, environment_integration_id: str) -> dict[str, Any]:
+        """Read one installed integration (environment integration) of the token's environment."""
+        if not environment_integration_id:
+            raise ValueError("environment_integration_id must not be empty")
+        path = f"/environment-integration/{quote(environment_integration_id, safe='')}"
+        return self._object(self._request("GET", path), "GET", path)
+
+    def _every_page(
+        self, path: str, filters: dict[str, str], page_size: int | None
+    ) -> list[dict[str, Any]]:
+        """The items of every page of a Truto list (`result`, or `results` as some of Truto's
+        pages spell it), following `next_cursor` until it is null; refuses a cursor loop."""
         if page_size is not None and page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
-        path = _mcp_path(integrated_account_id)
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
         cursor: str | None = None
         while True:
-            params: dict[str, str | int] = {}
+            params: dict[str, str | int] = dict(filters)
             if page_size is not None:
                 params["limit"] = page_size
             if cursor is not None:
                 params["next_cursor"] = cursor
             response = self._request("GET", path, params=params)
             page = self._object(response, "GET", path)
-            result = page.get("result")
+            result = page.get("result", page.get("results"))
             if not isinstance(result, list) or not all(isinstance(i, dict) for i in result):
                 raise self._bad_answer(
                     response, "GET", path, "answer has no 'result' list of objects"
@@ -465,6 +493,22 @@ class TrutoClient:
         )
 
 
+def client_for(settings: ProviderSettings) -> TrutoClient:
+    """The client of one process (the provider host, or a program running lookups): the
+    settings' base URL, API token and request timeout, paced by one limiter of its own."""
+    if settings.api_token is None:
+        raise ValueError("settings without an API token make no client")
+    limiter = None
+    if settings.max_requests_per_second > 0:
+        limiter = RateLimiter(settings.max_requests_per_second)
+    return TrutoClient(
+        base_url=settings.base_url,
+        api_token=settings.api_token,
+        timeout=settings.request_timeout,
+        rate_limiter=limiter,
+    )
+
+
 def _time_spent(operation: _Deadline | None, first: float, now: float) -> str:
     """How a call ran out of time: the operation's timeout (timed from the operation's start),
     or the retry policy's (timed from the call's first attempt)."""
@@ -479,10 +523,14 @@ def _retry_wait(retry_after: float | None, backoff: float, longest: float) -> fl
     return max(backoff, min(retry_after, longest))
 
 
-def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:
+def _account_path(integrated_account_id: str) -> str:
     if not integrated_account_id:
         raise ValueError("integrated_account_id must not be empty")
-    path = f"/integrated-account/{quote(integrated_account_id, safe='')}/mcp"
+    return f"/integrated-account/{quote(integrated_account_id, safe='')}"
+
+
+def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:
+    path = f"{_account_path(integrated_account_id)}/mcp"
     if mcp_id is None:
         return path
     if not mcp_id:

@@ -7,6 +7,7 @@ The whole tree::
     ├── TrutoTransportError      Truto could not be reached or did not answer in time
     ├── TrutoDeadlineError       retries or pacing ran past the call's or operation's deadline
     ├── TrutoCreateError         a create that could not be completed, or whose outcome is open
+    ├── TrutoLookupError         a lookup (`get_integrated_accounts`, ...) failed in the program
     └── TrutoApiError            Truto answered with an error status
         ├── TrutoAuthError         401, 403
         ├── TrutoNotFoundError     404, 410
@@ -20,6 +21,8 @@ No message ever contains the API token or an MCP token: paths hold ids only.
 
 from __future__ import annotations
 
+from pulumi.errors import RunError
+
 __all__ = [
     "TrutoApiError",
     "TrutoAuthError",
@@ -27,6 +30,7 @@ __all__ = [
     "TrutoCreateError",
     "TrutoDeadlineError",
     "TrutoError",
+    "TrutoLookupError",
     "TrutoNotFoundError",
     "TrutoRateLimitedError",
     "TrutoServerError",
@@ -96,6 +100,16 @@ class TrutoCreateError(TrutoError):
         super().__init__(message)
         self.mark = mark
         self.server_id = server_id
+
+
+class TrutoLookupError(TrutoError, RunError):
+    """A lookup in a Pulumi program could not read Truto; the message names the lookup and
+    the setting to check. A `pulumi.RunError` too, so the CLI shows the message alone, without
+    a Python traceback. `setting` names the stack config key at fault, when one is."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class TrutoApiError(TrutoError):

@@ -82,6 +82,8 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
         created_at: pulumi.Output[str]
         updated_at: pulumi.Output[str]
         created_by: pulumi.Output[str | None]
+        environment_integration_id: pulumi.Output[str | None]
+        """The installed integration the server's integrated account belongs to."""
         token_known: pulumi.Output[bool]
         """False for an adopted server: Truto never reveals an existing server's token and url."""
         adopt_id: pulumi.Output[str | None]
@@ -128,6 +130,30 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
             props,
             secrets if opts is None else pulumi.ResourceOptions.merge(opts, secrets),
         )
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],
+        integrated_account_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> TrutoMcpServer:
+        """A read-only reference to the existing server `id` of `integrated_account_id`. The
+        engine reads it at every run and nothing creates, changes or deletes it, also when the
+        program stops declaring it. Its `token` and `url` stay unknown."""
+        server: TrutoMcpServer = TrutoMcpServer.__new__(TrutoMcpServer)
+        props: dict[str, Any] = dict.fromkeys((*INPUT_KEYS, *OUTPUT_KEYS))
+        props["integrated_account_id"] = integrated_account_id
+        props["__provider"] = _pickled_provider()
+        read = pulumi.ResourceOptions(id=id, additional_secret_outputs=list(SECRET_OUTPUTS))
+        pulumi.CustomResource.__init__(
+            server,
+            f"pulumi-python:{TrutoMcpServer._resource_type_name}",
+            resource_name,
+            props,
+            read if opts is None else pulumi.ResourceOptions.merge(opts, read),
+        )
+        return server
 
 
 @functools.cache

@@ -23,7 +23,7 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,8 @@ class RunState:
         self._adopting_urns: dict[str, str] = {}
         self._marks: set[CreateMark] = set()
         self._swept: set[str] = set()
+        self._accounts: dict[str, Mapping[str, object]] = {}
+        self._account_reads: dict[str, threading.Lock] = {}
         self._with_state: set[str] = set()
         self._replace_targets: tuple[str, ...] | None = None
 
@@ -61,20 +63,9 @@ class RunState:
         """The one HTTP client of this process, opened on first use."""
         with self._lock:
             if self._client is None:
-                from ._client import TrutoClient  # httpx loads here, not during preview
-                from ._ratelimit import RateLimiter
+                from ._client import client_for  # httpx loads here, not during preview
 
-                settings = self.settings
-                assert settings.api_token is not None
-                limiter = None
-                if settings.max_requests_per_second > 0:
-                    limiter = RateLimiter(settings.max_requests_per_second)
-                self._client = TrutoClient(
-                    base_url=settings.base_url,
-                    api_token=settings.api_token,
-                    timeout=settings.request_timeout,
-                    rate_limiter=limiter,
-                )
+                self._client = client_for(self.settings)
             return self._client
 
     # --- ids held by resources -----------------------------------------------------------
@@ -169,6 +160,27 @@ class RunState:
                 return False
             self._swept.add(account_id)
             return True
+
+    # --- integrated accounts ------------------------------------------------------------------
+
+    def integrated_account(
+        self, account_id: str, read: Callable[[], Mapping[str, object]]
+    ) -> Mapping[str, object]:
+        """The account as `read()` gives it, read once per account in this process (a run),
+        also by creates under it at once: the others wait for the first one's read."""
+        with self._lock:
+            known = self._accounts.get(account_id)
+            reading = self._account_reads.setdefault(account_id, threading.Lock())
+        if known is not None:
+            return known
+        with reading:
+            with self._lock:
+                known = self._accounts.get(account_id)
+            if known is None:
+                known = read()
+                with self._lock:
+                    self._accounts[account_id] = known
+            return known
 
 
 # --- the `pulumi` command of this run ----------------------------------------------------------

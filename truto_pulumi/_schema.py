@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "ACCOUNT_OUTPUTS",
     "ALLOWED",
     "CONFIG_KEYS",
     "CONFIG_PROPERTIES",
@@ -58,6 +59,8 @@ class Property:
     secret: bool = False
     create_only: bool = False
     """An output only the answer to the server's create carries; Truto never shows it again."""
+    of_account: bool = False
+    """An output read from the server's integrated account, not from the server."""
     choices: tuple[str, ...] = ()
     """The values a `choice` accepts."""
     lead_seconds: int | None = None
@@ -119,6 +122,7 @@ PROPERTIES: tuple[Property, ...] = (
     Property("created_at", truto="created_at"),
     Property("updated_at", truto="updated_at"),
     Property("created_by", truto="created_by"),
+    Property("environment_integration_id", truto="environment_integration_id", of_account=True),
     Property("token_known"),
 )
 """Every property of a TrutoMcpServer."""
@@ -170,9 +174,14 @@ OUTPUT_KEYS = tuple(p.name for p in PROPERTIES if not p.input)
 SECRET_OUTPUTS = tuple(p.name for p in PROPERTIES if p.secret)
 CREATE_ONLY_OUTPUTS = tuple(p.name for p in PROPERTIES if p.create_only)
 SERVER_OUTPUTS = tuple(
-    p.name for p in PROPERTIES if not p.input and p.truto is not None and not p.create_only
+    p.name
+    for p in PROPERTIES
+    if not p.input and p.truto is not None and not p.create_only and not p.of_account
 )
-"""Outputs Truto sets on every answer."""
+"""Outputs Truto sets on every answer about the server."""
+ACCOUNT_OUTPUTS = tuple(p.name for p in PROPERTIES if p.of_account)
+"""Outputs read from the server's integrated account: the installed integration it belongs to,
+which proves the account deleted when the account answers 404 and the integration does not."""
 DERIVED_OUTPUTS = tuple(p.name for p in PROPERTIES if not p.input and p.truto is None)
 """Outputs every create, read and update writes without asking Truto: a state that lacks one was
 written by an earlier release, and the next `up` (or `refresh`) fills it in."""

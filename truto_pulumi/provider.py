@@ -29,7 +29,7 @@ from pulumi.dynamic import (
 
 from ._create import create_server, remove_left_behind
 from ._diff import create_body, diff_inputs, patch_body
-from ._errors import TrutoConfigError, TrutoNotFoundError
+from ._errors import TrutoConfigError, TrutoError, TrutoNotFoundError
 from ._host_bridge import (
     quiet_expected_failures,
     request_over,
@@ -39,7 +39,14 @@ from ._host_bridge import (
 from ._inputs import canonical_live_inputs, unchanged_inputs
 from ._mark import CreateMark, read_mark, stack_tag
 from ._run import RunState
-from ._schema import CREATE_ONLY_OUTPUTS, DERIVED_OUTPUTS, INPUT_KEYS, PROPERTIES, SERVER_OUTPUTS
+from ._schema import (
+    ACCOUNT_OUTPUTS,
+    CREATE_ONLY_OUTPUTS,
+    DERIVED_OUTPUTS,
+    INPUT_KEYS,
+    PROPERTIES,
+    SERVER_OUTPUTS,
+)
 from ._settings import (
     API_TOKEN_KEY,
     BASE_URL_KEY,
@@ -139,12 +146,13 @@ class TrutoMcpServerProvider(ResourceProvider):
         run, client = self._operation()
         urn = request_urn()
         with _deadline(client, run):
+            account = _account_outputs(run, client, str(inputs["integrated_account_id"]), {})
             if "adopt_id" in inputs and not run.replaces(urn):
                 server = self._adopt(run, client, inputs, urn)
-                outputs = _outputs(inputs, server, revealed={}, token_known=False)
+                outputs = _outputs(inputs, server, account, revealed={}, token_known=False)
             else:
                 server = self._create(run, client, inputs, urn)
-                outputs = _outputs(inputs, server, revealed=server, token_known=True)
+                outputs = _outputs(inputs, server, account, revealed=server, token_known=True)
         run.hold(str(server["id"]))
         return CreateResult(str(server["id"]), outputs)
 
@@ -161,7 +169,21 @@ class TrutoMcpServerProvider(ResourceProvider):
             try:
                 server: dict[str, Any] | None = client.get_mcp_server(account_id, id_)
             except TrutoNotFoundError as error:
-                server = _listed(client, account_id, id_, error)
+                server = _listed(client, account_id, id_, error, props)
+            account = {} if server is None else _account_outputs(run, client, account_id, props)
+        if server is None and props.get("name") is None:
+            # Every state of a server has its name: this is `TrutoMcpServer.get` of an id
+            # that does not exist, which must fail rather than read as "gone".
+            raise TrutoNotFoundError(
+                status_code=404,
+                method="GET",
+                path=f"/integrated-account/{account_id}/mcp/{id_}",
+                message=(
+                    f"TrutoMcpServer.get: MCP server {id_} does not exist in Truto under "
+                    f"integrated account {account_id}. `python -m truto_pulumi.discover "
+                    f"--integrated-account-id {account_id}` lists its servers"
+                ),
+            )
         if server is None:
             _log.warning("MCP server %s no longer exists in Truto; dropping it from state", id_)
             run.release(id_)
@@ -171,7 +193,8 @@ class TrutoMcpServerProvider(ResourceProvider):
         inputs = _live_inputs(server, account_id)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
-        outputs = _outputs(inputs, server, revealed=props, token_known=_token_known(props))
+        known = _token_known(props)
+        outputs = _outputs(inputs, server, account, revealed=props, token_known=known)
         return ReadResult(id_, outputs, dict(inputs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -182,21 +205,21 @@ class TrutoMcpServerProvider(ResourceProvider):
             self._run.hold(id_)
         known = _token_known(olds)
         if not body:
-            return UpdateResult(_outputs(inputs, olds, revealed=olds, token_known=known))
+            return UpdateResult(_outputs(inputs, olds, olds, revealed=olds, token_known=known))
         account_id = str(olds.get("integrated_account_id", inputs["integrated_account_id"]))
         run, client = self._operation()
         with _deadline(client, run):
             try:
                 server = client.update_mcp_server(account_id, id_, body)
             except TrutoNotFoundError as error:
-                if _listed(client, account_id, id_, error) is not None:
+                if _listed(client, account_id, id_, error, olds) is not None:
                     raise
                 raise error.explained(
                     f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
                     "Run `pulumi refresh` to drop it from the state, then `pulumi up` to "
                     "create it again"
                 ) from error
-        return UpdateResult(_outputs(inputs, server, revealed=olds, token_known=known))
+        return UpdateResult(_outputs(inputs, server, olds, revealed=olds, token_known=known))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the server; one proven gone counts as deleted, and one that another resource
@@ -228,7 +251,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             try:
                 client.delete_mcp_server(account_id, id_)
             except TrutoNotFoundError as error:
-                if _listed(client, account_id, id_, error) is not None:
+                if _listed(client, account_id, id_, error, props) is not None:
                     raise
                 _log.warning("MCP server %s was already deleted", id_)
         run.release(id_)
@@ -275,7 +298,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             try:
                 server = client.get_mcp_server(account_id, adopt_id)
             except TrutoNotFoundError as error:
-                listed = _listed(client, account_id, adopt_id, error)
+                listed = _listed(client, account_id, adopt_id, error, {})
                 if listed is None:
                     raise error.explained(
                         f"cannot adopt MCP server {adopt_id}: it does not exist in Truto under "
@@ -317,14 +340,30 @@ def _deadline(client: TrutoClient, run: RunState) -> AbstractContextManager[None
 
 
 def _listed(
-    client: TrutoClient, account_id: str, server_id: str, error: TrutoNotFoundError
+    client: TrutoClient,
+    account_id: str,
+    server_id: str,
+    error: TrutoNotFoundError,
+    state: Mapping[str, Any],
 ) -> dict[str, Any] | None:
     """After a 404 for one server, what the account's list says: the server if it is listed,
     None if the list proves it gone. A 404 for the list too proves nothing (a wrong account,
-    base URL or Truto environment), so that raises instead."""
+    base URL or Truto environment) unless Truto proves the account deleted (`_account_deleted`,
+    from the installed integration recorded in `state`); otherwise that raises."""
     try:
         servers = client.list_mcp_servers(account_id)
     except TrutoNotFoundError as listing:
+        integration = state.get("environment_integration_id")
+        if isinstance(integration, str) and _account_deleted(client, account_id, integration):
+            _log.warning(
+                "integrated account %s no longer exists in Truto, while the installed "
+                "integration %s it belonged to still answers: the account was deleted, and "
+                "MCP server %s with it",
+                account_id,
+                integration,
+                server_id,
+            )
+            return None
         raise listing.explained(
             f"Truto answered 404 for MCP server {server_id} ({error.method} {error.path}) and "
             f"for the server list of its integrated account {account_id} too, so the 404 does "
@@ -334,6 +373,48 @@ def _listed(
             "deleted in Truto, its servers are gone: `pulumi state delete <urn>` drops them"
         ) from error
     return next((s for s in servers if str(s.get("id")) == server_id), None)
+
+
+def _account_deleted(client: TrutoClient, account_id: str, integration: str) -> bool:
+    """Whether Truto proves the account deleted: the account answers 404 while the installed
+    integration it belonged to answers for this token. A token of another environment, or a
+    base URL that is not Truto's, gets a 404 for the integration too: no proof."""
+    try:
+        client.get_integrated_account(account_id)
+    except TrutoNotFoundError:
+        pass
+    else:
+        return False
+    try:
+        client.get_environment_integration(integration)
+    except TrutoNotFoundError:
+        return False
+    return True
+
+
+def _account_outputs(
+    run: RunState, client: TrutoClient, account_id: str, state: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The outputs read from the server's integrated account: as recorded in `state`, else
+    read once per account and run. Best effort: an account Truto does not describe leaves them
+    unset, and only the proof of a deleted account (`_account_deleted`) is lost."""
+    recorded = {key: state[key] for key in ACCOUNT_OUTPUTS if state.get(key) is not None}
+    if len(recorded) == len(ACCOUNT_OUTPUTS):
+        return recorded
+    account = run.integrated_account(account_id, lambda: _read_account(client, account_id))
+    return {
+        p.name: account[str(p.truto)]
+        for p in PROPERTIES
+        if p.of_account and isinstance(account.get(str(p.truto)), str)
+    }
+
+
+def _read_account(client: TrutoClient, account_id: str) -> Mapping[str, Any]:
+    try:
+        return client.get_integrated_account(account_id)
+    except TrutoError as error:
+        _log.debug("integrated account %s could not be read: %s", account_id, error)
+        return {}
 
 
 def _managed(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -350,17 +431,21 @@ def _live_inputs(server: Mapping[str, Any], account_id: str) -> dict[str, Any]:
 def _outputs(
     inputs: Mapping[str, Any],
     server: Mapping[str, Any],
+    account: Mapping[str, Any],
     *,
     revealed: Mapping[str, Any],
     token_known: bool,
 ) -> dict[str, Any]:
     """Outputs: the managed inputs as given, the fields Truto sets on every answer (from
-    `server`), the create-only outputs where `revealed` has them (the create's answer, or the
-    previous outputs), and `token_known`."""
+    `server`), those of its integrated account (`account`), the create-only outputs where
+    `revealed` has them (the create's answer, or the previous outputs), and `token_known`."""
     outputs = dict(inputs)
     for prop in PROPERTIES:
         if prop.name in SERVER_OUTPUTS and server.get(str(prop.truto)) is not None:
             outputs[prop.name] = server[str(prop.truto)]
+    for key in ACCOUNT_OUTPUTS:
+        if account.get(key) is not None:
+            outputs[key] = account[key]
     for key in CREATE_ONLY_OUTPUTS:
         if revealed.get(key) is not None:
             outputs[key] = revealed[key]

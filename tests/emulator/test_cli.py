@@ -167,3 +167,15 @@ def test_the_older_token_spellings_still_work_and_say_they_are_deprecated() -> N
         create_app(token="T")
     with pytest.raises(TypeError, match="not both"):
         Emulator(api_token="T", token="U")
+
+
+def test_the_account_page_limit_flag_parses_and_defaults_to_100(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert build_parser().parse_args(["--account-page-limit", "50"]).account_page_limit == 50
+    assert build_parser().parse_args([]).account_page_limit == 100
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(SystemExit) as raised:
+            build_parser().parse_args(["--account-page-limit", bad])
+        assert raised.value.code == 2
+    assert "page limit" in capsys.readouterr().err

@@ -192,7 +192,7 @@ def test_expired_server_behaves_as_deleted(emu: Emulator, api: httpx.Client, acc
 
 
 def test_unknown_route_is_404_and_wrong_method_is_405(api: httpx.Client, account: str) -> None:
-    assert_error(api.get("/integrated-account"), 404, "Not Found")
+    assert_error(api.get("/integrated-accounts"), 404, "Not Found")
     assert_error(api.get(mcp_path(account) + "/"), 404, "Not Found")
     not_allowed = api.put(mcp_path(account, str(uuid.uuid4())), json={})
     assert_error(not_allowed, 405, "Method Not Allowed")

@@ -11,8 +11,10 @@ import pytest
 
 from truto_pulumi.emulator._state import (
     EMULATOR_USER_ID,
+    AccountFilter,
     BadRequestError,
     ConfigRules,
+    ConflictError,
     NotFoundError,
     Store,
     format_timestamp,
@@ -498,3 +500,80 @@ def test_timestamps_parse_rfc3339_and_format_as_utc_milliseconds_z(
     text: str, formatted: str
 ) -> None:
     assert format_timestamp(read_timestamp(text, "t")) == formatted
+
+
+# ------------------------------------------------------------------ integrated accounts
+
+
+def test_account_ids_given_to_the_store_become_active_hubspot_accounts_once_each() -> None:
+    store = Store(accounts=[ACCOUNT, ACCOUNT.upper(), OTHER_ACCOUNT])
+
+    accounts = store.all_accounts()
+
+    assert sorted(a.id for a in accounts) == sorted([ACCOUNT, OTHER_ACCOUNT])
+    mine = store.get_account(ACCOUNT)
+    assert (mine.status, mine.region, mine.is_sandbox) == ("active", "wnam", False)
+    assert mine.tenant_id == f"tenant-{ACCOUNT[:8]}"
+    assert mine.integration.name == "hubspot"
+    assert mine.environment_integration_id == store.default_install_id
+
+
+def test_two_stores_are_two_environments_whose_installed_integrations_differ() -> None:
+    first, second = Store(accounts=[ACCOUNT]), Store(accounts=[ACCOUNT])
+
+    assert first.environment_id != second.environment_id
+    assert first.default_install_id != second.default_install_id
+    assert first.get_account(ACCOUNT).environment_integration_id == first.default_install_id
+
+
+def test_the_account_page_limit_must_be_a_positive_integer() -> None:
+    with pytest.raises(ValueError, match="account_page_limit"):
+        Store(account_page_limit=0)
+    with pytest.raises(BadRequestError):
+        Store().set_account_page_limit(0)
+
+
+def test_account_list_clips_limit_and_pages_by_created_at_then_id(
+    store: Store, clock: FakeClock
+) -> None:
+    store.set_account_page_limit(2)
+    late = store.add_account({"id": OTHER_ACCOUNT})
+    clock.advance(-1)  # an account created earlier comes first, whatever its id
+    early = store.add_account({"id": ACCOUNT})
+
+    first = store.list_accounts(limit=50)
+    second = store.list_accounts(limit=1, cursor=store.list_accounts(limit=1).next_cursor)
+
+    assert [a.id for a in first.items] == [early.id, late.id]
+    assert (first.limit, first.next_cursor) == (2, None)
+    assert [a.id for a in second.items] == [late.id]
+    assert second.next_cursor is None
+
+
+def test_account_filter_reads_query_values_and_ignores_other_parameters() -> None:
+    read = AccountFilter.from_query(
+        {"is_sandbox": "False", "integration.name": "hubspot", "created_at": at(1), "x": "y"}
+    )
+
+    assert read == AccountFilter(
+        is_sandbox=False, integration_name="hubspot", created_at=START + timedelta(seconds=1)
+    )
+    with pytest.raises(BadRequestError, match="status"):
+        AccountFilter.from_query({"status": "gone"})
+
+
+def test_removing_an_account_removes_only_its_servers_and_it_can_be_added_again(
+    store: Store,
+) -> None:
+    mine = store.create(ACCOUNT, {"name": "x"})
+    theirs = store.create(OTHER_ACCOUNT, {"name": "y"})
+
+    assert store.remove_account(ACCOUNT) == [mine.id]
+
+    assert [s.id for s in store.all_servers()] == [theirs.id]
+    with pytest.raises(NotFoundError, match="Integrated account"):
+        store.list_servers(ACCOUNT)
+    store.add_account({"id": ACCOUNT})
+    with pytest.raises(ConflictError):
+        store.add_account({"id": ACCOUNT})
+    assert store.list_servers(ACCOUNT).items == []

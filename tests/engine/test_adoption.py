@@ -10,7 +10,7 @@ from devkit.driver import EngineStack, Server, changes
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
-from ..lifecycle.helpers import api_calls, made_in_dashboard
+from ..lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
 
 pytestmark = pytest.mark.engine
 
@@ -22,9 +22,10 @@ def test_adopting_takes_the_server_over_without_creating_one(
     emulator.clear_journal()
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy v2", "adopt_id": existing["id"]}
     engine_stack.up({"legacy": declared})
-    assert [(m, b) for m, _, b in api_calls(emulator)] == [
-        ("GET", None),
-        ("PATCH", {"name": "legacy v2"}),
+    assert api_calls(emulator) == [
+        account_read(),  # the run's first create in the account: its installed integration
+        ("GET", item_path(existing["id"]), None),  # the server to adopt
+        ("PATCH", item_path(existing["id"]), {"name": "legacy v2"}),
     ]
     outputs = engine_stack.servers()["legacy"]["outputs"]
     assert engine_stack.servers()["legacy"]["id"] == existing["id"]
@@ -43,7 +44,8 @@ def test_moving_a_server_to_a_new_resource_name_by_adoption_never_deletes_it(
     up = engine_stack.up({"new": moved})
 
     assert changes(up.summary.resource_changes) == {"create": 1, "delete": 1}
-    assert [m for m, _, _ in api_calls(emulator)] == ["GET"]  # no DELETE reached Truto
+    # The adoption reads the account and the server; no DELETE reached Truto.
+    assert api_calls(emulator) == [account_read(), ("GET", item_path(server["id"]), None)]
     assert [s["id"] for s in emulator.servers()] == [server["id"]]
     assert {name: r["id"] for name, r in engine_stack.servers().items()} == {"new": server["id"]}
     emulator.clear_journal()

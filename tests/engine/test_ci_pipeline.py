@@ -16,7 +16,7 @@ from devkit.project import EXAMPLES, ProjectFolder
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
-from ..lifecycle.helpers import collection_path, item_path, marked, masked_calls
+from ..lifecycle.helpers import account_read, collection_path, item_path, marked, masked_calls
 
 pytestmark = pytest.mark.engine
 
@@ -94,6 +94,7 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
             else:
                 (server,) = emulator.servers()
                 assert sent == [
+                    account_read(EXAMPLE_ACCOUNT),  # the account's installed integration
                     ("GET", collection_path(EXAMPLE_ACCOUNT), None),  # leftovers of killed runs
                     ("POST", collection_path(EXAMPLE_ACCOUNT), {"name": marked(NAME), **READ_ONLY}),
                     ("PATCH", item_path(server["id"], EXAMPLE_ACCOUNT), {"name": NAME}),

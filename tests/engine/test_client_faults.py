@@ -16,7 +16,7 @@ from devkit.project import ProjectFolder
 from truto_pulumi.emulator import Emulator, run_emulator
 
 from ..kit import account_id
-from ..lifecycle.helpers import collection_path, create_mark
+from ..lifecycle.helpers import account_read, collection_path, create_mark
 
 pytestmark = pytest.mark.engine
 
@@ -161,9 +161,15 @@ def test_constant_429_with_retry_after_zero_is_retried_no_faster_than_the_backof
     assert "operation timeout of 5 s (truto:operationTimeoutSeconds) ran out" in up.text
     assert "Truto answered 429 to POST" in up.text
     methods = Counter(entry["method"] for entry in sent)
-    # The first create in the account lists it once for leftovers of killed runs; the 429s,
-    # refused before Truto acts, need no listing: no create settles, none gets to its rename.
-    assert (set(methods), methods["GET"]) == ({"GET", "POST"}, 1)
+    gets = [(e["method"], e["path"], e["body"]) for e in sent if e["method"] == "GET"]
+    # The first create in the account reads it (its installed integration) and lists it once
+    # for leftovers of killed runs; the 429s, refused before Truto acts, need no listing: no
+    # create settles, none gets to its rename.
+    assert set(methods) == {"GET", "POST"}
+    assert gets == [
+        account_read(ACCOUNTS[0]),
+        ("GET", collection_path(ACCOUNTS[0]), None),
+    ]
     posts = [entry["body"]["name"] for entry in sent if entry["method"] == "POST"]
     assert SERVERS <= len(posts) <= MAX_POSTS, f"{len(posts)} POSTs"
     marks = {create_mark(name) for name in posts}  # a retried POST keeps its mark

@@ -9,7 +9,7 @@ from devkit.driver import EngineStack
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT, EngineStackFactory
-from ..lifecycle.helpers import collection_path, create_mark, item_path
+from ..lifecycle.helpers import account_path, collection_path, create_mark, item_path
 
 pytestmark = pytest.mark.engine
 
@@ -40,19 +40,20 @@ def test_lost_create_answer_ends_with_one_server_whose_token_is_in_state(
     assert up.outputs["reader-url"].value == server["url"]
     journal = emulator.journal()
     assert [(e["method"], e["path"]) for e in journal] == [
-        ("GET", collection_path()),  # the first create in the account: leftovers of the stack
+        ("GET", account_path()),  # the first create in the account: its installed integration
+        ("GET", collection_path()),  # and leftovers of the stack
         ("POST", collection_path()),  # Truto makes the server; the answer is lost
         ("GET", collection_path()),  # the server with that POST's mark is listed ...
-        ("DELETE", journal[3]["path"]),  # ... and deleted
+        ("DELETE", journal[4]["path"]),  # ... and deleted
         ("POST", collection_path()),  # under a new mark
         ("PATCH", item_path(server["id"])),  # the declared name
     ]
-    assert journal[3]["path"] != item_path(server["id"])
-    lost, kept = (create_mark(journal[i]["body"]["name"]) for i in (1, 4))
+    assert journal[4]["path"] != item_path(server["id"])
+    lost, kept = (create_mark(journal[i]["body"]["name"]) for i in (2, 5))
     assert (lost[0], kept[0]) == ("reader", "reader")
     assert lost[1].stack == kept[1].stack
     assert lost[1].nonce != kept[1].nonce
-    assert journal[5]["body"] == {"name": "reader"}
+    assert journal[6]["body"] == {"name": "reader"}
 
 
 def test_wrong_token_fails_the_up_saying_truto_refused_it(

@@ -22,12 +22,13 @@ from typing import Any
 import pytest
 
 from devkit import MCP_SERVER_TYPE
+from devkit.driver import dumps
 from devkit.project import ProjectFolder, planned, server_steps
 from truto_pulumi._resource import _pickled_provider
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
-from ..lifecycle.helpers import api_calls, made_in_dashboard
+from ..lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
 
 pytestmark = pytest.mark.engine
 
@@ -250,7 +251,10 @@ def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post
     assert planned(plan) == {"create": 3}  # the stack and two adoptions
     assert server_steps(plan) == {"support-bot": "create", "sales": "create"}
     project.pulumi("up", "--yes")
-    assert [method for method, _, _ in api_calls(emulator)] == ["GET", "GET"]
+    # The account's installed integration, then each server to adopt: no POST, no PATCH.
+    assert sorted(api_calls(emulator), key=dumps) == sorted(
+        [account_read(), *(("GET", item_path(server["id"]), None) for server in made)], key=dumps
+    )
     project.pulumi("preview", "--expect-no-changes")
 
     ids = {name: state["id"] for name, state in project.servers().items()}

@@ -10,6 +10,7 @@ fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -130,6 +131,13 @@ def assert_truto_holds_exactly_the_stack(project: ProjectFolder, emulator: Emula
     assert not [name for name, count in Counter(live.values()).items() if count > 1]
 
 
+def kill_all(pids: list[int]) -> None:
+    """Kill the processes still alive among `pids`: a test leaves none running."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 KILLS = [
     pytest.param(
         moment, host_too, id=f"{moment}-{'cli_group_and_host' if host_too else 'cli_group'}"
@@ -144,7 +152,11 @@ KILLS = [
 
 @pytest.mark.parametrize(("moment", "host_too"), KILLS)
 def test_a_killed_up_and_the_readme_recovery_leave_exactly_the_stacks_servers(
-    program_project: ProgramProject, emulator: Emulator, moment: str, host_too: bool
+    program_project: ProgramProject,
+    emulator: Emulator,
+    moment: str,
+    host_too: bool,
+    request: pytest.FixtureRequest,
 ) -> None:
     project = program_project(FLEET_PROGRAM)
     fault, ready, lands_within = MOMENTS[moment]
@@ -152,6 +164,7 @@ def test_a_killed_up_and_the_readme_recovery_leave_exactly_the_stacks_servers(
     run = project.start("up", "--yes", "--parallel", str(SERVERS))
     wait_for(lambda: ready(emulator.journal()), moment)
     hosts = provider_hosts(run.pid)
+    request.addfinalizer(lambda: kill_all(hosts))  # a host that outlived its CLI, idle by then
     os.killpg(run.pid, signal.SIGKILL)
     if host_too:
         for pid in hosts:

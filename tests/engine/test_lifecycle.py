@@ -17,6 +17,8 @@ from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT, EngineStackFactory
 from ..lifecycle.helpers import (
+    account_path,
+    account_read,
     api_calls,
     check_create_order,
     collection_path,
@@ -68,13 +70,15 @@ def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
     engine_stack: EngineStack, emulator: Emulator
 ) -> None:
     """One POST per server, under the stack's create mark, then a PATCH giving it its declared
-    name; the first create in the account lists it once (GET) for what killed runs left."""
+    name; the first create in the account reads the account (its installed integration) and
+    lists it once (GET) for what killed runs left."""
     up = engine_stack.up({"reader": READER, "writer": WRITER})
     assert changes(up.summary.resource_changes) == {"create": 3}
     live = {s["name"]: s for s in emulator.servers()}
     assert sorted(live) == ["reader", "writer"]
     assert in_any_order(masked_calls(emulator)) == in_any_order(
         [
+            account_read(),
             ("GET", collection_path(), None),
             ("POST", collection_path(), posted(READER)),
             ("POST", collection_path(), posted(WRITER)),
@@ -94,6 +98,27 @@ def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
     emulator.clear_journal()
     engine_stack.preview({"reader": READER, "writer": WRITER}, expect_no_changes=True)
     assert api_calls(emulator) == []
+
+
+def test_parallel_creates_in_one_account_read_it_once(
+    engine_stack: EngineStack, emulator: Emulator
+) -> None:
+    """The account is read once per account and run, also when the engine runs its creates in
+    parallel: Truto answering slowly, every create starts before the first read is answered,
+    and waits for it instead of reading the account too."""
+    emulator.set_latency(0.5)
+    declared = {
+        name: {"integrated_account_id": ACCOUNT, "name": name} for name in ("a", "b", "c", "d")
+    }
+
+    engine_stack.up(declared)
+
+    calls = api_calls(emulator)
+    assert sorted(s["name"] for s in emulator.servers()) == sorted(declared)
+    assert [call for call in calls if call[1] == account_path()] == [account_read()]
+    assert [call for call in calls if call[0] == "GET" and call[1] == collection_path()] == [
+        ("GET", collection_path(), None)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -150,7 +175,8 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
     assert changes(up.summary.resource_changes) == {"replace": 1}
     (new,) = emulator.servers()
     assert masked_calls(emulator) == [
-        ("GET", collection_path(OTHER_ACCOUNT), None),  # the run's first create in that account
+        account_read(OTHER_ACCOUNT),  # the run's first create in that account ...
+        ("GET", collection_path(OTHER_ACCOUNT), None),  # ... reads it, and lists it
         ("POST", collection_path(OTHER_ACCOUNT), posted(moved)),
         ("PATCH", item_path(new["id"], OTHER_ACCOUNT), {"name": "reader"}),
         ("DELETE", item_path(old["id"]), None),
@@ -193,12 +219,15 @@ def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
                 item_path(live["tagger"]["id"]),
                 {"config": {"methods": ["read"], "tags": ["crm"]}},
             ),
-            ("GET", collection_path(), None),  # the create lists the account for leftovers
+            account_read(),  # the create reads the account ...
+            ("GET", collection_path(), None),  # ... and lists it for leftovers
             ("POST", collection_path(), posted(WRITER)),
             ("PATCH", item_path(restored["writer"]["id"]), {"name": "writer"}),
         ]
     )
-    check_create_order(api_calls(emulator))
+    # The create's calls in their order; the updates of servers in the state read no account.
+    updated = {item_path(live[name]["id"]) for name in ("reader", "tagger")}
+    check_create_order([call for call in api_calls(emulator) if call[1] not in updated])
     engine_stack.preview(declared, expect_no_changes=True)
 
 
@@ -217,7 +246,8 @@ def test_up_refresh_recreates_a_server_deleted_outside_pulumi(
     assert masked_calls(emulator) == [
         ("GET", item_path(server["id"]), None),  # the refresh: 404 ...
         ("GET", collection_path(), None),  # ... and the list proves the server gone
-        ("GET", collection_path(), None),  # the create lists the account for leftovers
+        account_read(),  # the create reads the account ...
+        ("GET", collection_path(), None),  # ... and lists it for leftovers
         ("POST", collection_path(), posted(READER)),
         ("PATCH", item_path(new["id"]), {"name": "reader"}),
     ]

@@ -13,7 +13,14 @@ from devkit.driver import PROJECT, STACK, EngineStack, Server, changes
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT
-from ..lifecycle.helpers import api_calls, collection_path, item_path, marked, masked_calls
+from ..lifecycle.helpers import (
+    account_read,
+    api_calls,
+    collection_path,
+    item_path,
+    marked,
+    masked_calls,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -74,7 +81,8 @@ def test_delete_before_replace_deletes_the_old_server_first(
     (new,) = emulator.servers()
     assert masked_calls(emulator) == [
         ("DELETE", item_path(old["id"]), None),
-        ("GET", collection_path(OTHER_ACCOUNT), None),  # the create lists it for leftovers
+        account_read(OTHER_ACCOUNT),  # the create reads the account ...
+        ("GET", collection_path(OTHER_ACCOUNT), None),  # ... and lists it for leftovers
         ("POST", collection_path(OTHER_ACCOUNT), POSTED),
         ("PATCH", item_path(new["id"], OTHER_ACCOUNT), {"name": "reader"}),
     ]
@@ -109,10 +117,12 @@ def test_replacement_trigger_replaces_the_server_when_its_value_changes(
 
 
 def assert_replaced_by_a_new_server(emulator: Emulator, old: dict[str, Any]) -> dict[str, Any]:
-    """The replacement made a new server (listing, marked POST, rename), then deleted `old`."""
+    """The replacement made a new server (account read, listing, marked POST, rename), then
+    deleted `old`."""
     (new,) = emulator.servers()
     assert masked_calls(emulator) == [
-        ("GET", collection_path(), None),  # the create lists the account for leftovers
+        account_read(),  # the create reads the account ...
+        ("GET", collection_path(), None),  # ... and lists it for leftovers
         ("POST", collection_path(), POSTED),
         ("PATCH", item_path(new["id"]), {"name": "reader"}),
         ("DELETE", item_path(old["id"]), None),

@@ -19,6 +19,7 @@ from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNTS
 from ..lifecycle.helpers import (
+    account_read,
     api_calls,
     check_create_order,
     collection_path,
@@ -47,8 +48,9 @@ def basic_creates(
     emulator: Emulator, accounts: list[str], expires_at: str | None = FIRST_EXPIRY
 ) -> list[tuple[str, str, Any]]:
     """The calls of examples/basic's first `up`, as `masked_calls` shows them: per account (in
-    parallel with the others), the first create there lists it for leftovers of killed runs,
-    then POSTs its server under the stack's create mark and PATCHes the declared name."""
+    parallel with the others), the first create there reads the account (its installed
+    integration) and lists it for leftovers of killed runs, then POSTs its server under the
+    stack's create mark and PATCHes the declared name."""
     live = {s["integrated_account_id"]: s["id"] for s in emulator.servers()}
     calls = []
     for account in accounts:
@@ -57,6 +59,7 @@ def basic_creates(
         if expires_at is not None:
             body["expires_at"] = expires_at
         calls += [
+            account_read(account),
             ("GET", collection_path(account), None),
             ("POST", collection_path(account), body),
             ("PATCH", item_path(live[account], account), {"name": name}),
@@ -223,7 +226,9 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
     }
     assert sorted(live) == sorted(servers)  # each under its declared name
     expected: list[tuple[str, str, Any]] = [
-        ("GET", collection_path(account), None) for account in EXAMPLE_ACCOUNTS
+        call
+        for account in EXAMPLE_ACCOUNTS
+        for call in (account_read(account), ("GET", collection_path(account), None))
     ]
     for (account, name), config in servers.items():
         expected += [

@@ -20,6 +20,7 @@ from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
 from ..lifecycle.helpers import (
+    account_read,
     api_calls,
     collection_path,
     item_path,
@@ -85,7 +86,8 @@ def assert_rotated(
     read = [("GET", item_path(old["id"]), None)] * (2 if refreshed else 0)
     assert masked_calls(emulator) == [
         *read,
-        ("GET", collection_path(), None),  # the create lists the account for leftovers
+        account_read(),  # the create reads the account ...
+        ("GET", collection_path(), None),  # ... and lists it for leftovers
         ("POST", collection_path(), {"name": marked("legacy")}),
         ("PATCH", item_path(live["id"]), {"name": "legacy"}),
         ("DELETE", item_path(old["id"]), None),

@@ -215,7 +215,8 @@ def basic_creates(account: str) -> list[tuple[str, str, Any]]:
     body = {"name": marked(name), "config": {"methods": ["read"]}, "expires_at": FIRST_EXPIRY}
     servers = f"/integrated-account/{account}/mcp"
     return [
-        ("GET", servers, None),  # the first create there: leftovers of killed runs
+        ("GET", f"/integrated-account/{account}", None),  # the first create there: the account
+        ("GET", servers, None),  # and leftovers of killed runs
         ("POST", servers, body),  # under the stack's create mark
         ("PATCH", f"{servers}/<id of readonly-{account}>", {"name": name}),  # declared name
     ]
@@ -239,10 +240,11 @@ def test_inline_program_and_project_folder_give_the_same_plans_calls_and_state(
     folder = canonical(folder_trace, FOLDER_PROJECT)
 
     methods = [" ".join(sorted(c["method"] for c in seen["calls"])) for seen in folder.values()]
-    # `up`: per account, a listing for leftovers of killed runs, the POST, the rename (PATCH).
+    # `up`: per account, a read of the account (its installed integration), a listing for
+    # leftovers of killed runs, the POST, the rename (PATCH).
     assert methods == [
         "",
-        "GET GET PATCH PATCH POST POST",
+        "GET GET GET GET PATCH PATCH POST POST",
         "",
         "PATCH PATCH",
         "GET GET",

@@ -34,6 +34,18 @@ def requests_of(emulator: Emulator, method: str) -> list[dict[str, Any]]:
     return [entry for entry in emulator.journal() if entry["method"] == method]
 
 
+def account_path(account: str = ACCOUNT) -> str:
+    """The integrated account itself: the first create (or adoption) under it in a run reads it
+    once (`GET`), for the installed integration it belongs to (`environment_integration_id`)."""
+    return f"/integrated-account/{account}"
+
+
+def account_read(account: str = ACCOUNT) -> tuple[str, str, None]:
+    """The account read as `api_calls` and `masked_calls` show it: a run's first create or
+    adoption under `account` sends it before anything else there."""
+    return ("GET", account_path(account), None)
+
+
 def collection_path(account: str = ACCOUNT) -> str:
     return f"/integrated-account/{account}/mcp"
 
@@ -92,10 +104,12 @@ def post_marks(emulator: Emulator) -> list[CreateMark]:
 def check_create_order(calls: list[tuple[str, str, Any]]) -> None:
     """What creates running in parallel still fix of the order of `calls` ((method, path, body)
     as `api_calls` gives them): each POST is followed by a PATCH of the declared name on a
-    server of its account, and each account listing by a POST in that account (the first
-    create there lists it for what interrupted runs left, then POSTs)."""
+    server of its account; each account listing by a POST in that account (the first create
+    there lists it for what interrupted runs left, then POSTs); and the first request about an
+    account's servers comes after a read of the account itself (`account_read`), which is
+    followed by a listing or POST there (a create reads its account before anything else)."""
     for index, (method, path, body) in enumerate(calls):
-        later = calls[index + 1 :]
+        earlier, later = calls[:index], calls[index + 1 :]
         if method == "POST":
             declared = create_mark(body["name"])[0]
             assert any(
@@ -104,3 +118,11 @@ def check_create_order(calls: list[tuple[str, str, Any]]) -> None:
             ), f"no rename to {declared!r} after its POST: {calls}"
         elif method == "GET" and path.endswith("/mcp"):
             assert ("POST", path) in [(m, p) for m, p, _ in later], f"no POST after: {calls}"
+        if path.startswith("/integrated-account/") and "/mcp" in path:
+            account = path.split("/")[2]
+            assert account_read(account) in earlier, f"{account} not read before: {calls}"
+        elif method == "GET" and path.count("/") == 2 and path.startswith("/integrated-account/"):
+            mcp = f"{path}/mcp"
+            assert any(p == mcp and m in ("GET", "POST") for m, p, _ in later), (
+                f"no listing or POST after the read of {path}: {calls}"
+            )

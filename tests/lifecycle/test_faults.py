@@ -28,7 +28,7 @@ from truto_pulumi._settings import OPERATION_TIMEOUT_KEY
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
-from .helpers import NAME, desired, requests_of
+from .helpers import NAME, account_path, collection_path, desired, requests_of
 
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
@@ -63,19 +63,20 @@ READ_FAULTS = {**TRANSIENT, **LATENCY, **DROPPED}
 
 CREATE_JOURNAL: dict[str, list[str]] = {
     # The HTTP calls one create makes, by fault. It is the first create in the account in a new
-    # provider process (as every `pulumi up` gets), so it first lists the account once for what
-    # interrupted runs of the stack left (GET); it POSTs the name under its mark, and once it
-    # has the answer PATCHes the declared name.
+    # provider process (as every `pulumi up` gets), so it first reads the account (GET, for its
+    # installed integration), then lists its servers once for what interrupted runs of the
+    # stack left (GET); it POSTs the name under its mark, and once it has the answer PATCHes
+    # the declared name.
     # Truto refuses a request with 429 before acting, so the client simply retries the POST.
-    "429-retry-after": ["GET", "POST", "POST", "PATCH"],
+    "429-retry-after": ["GET", "GET", "POST", "POST", "PATCH"],
     # Truto answered 500 or 503 itself, so it is done with the POST: one listing shows that no
     # server carries its mark, and the create POSTs again under a new one.
-    "500": ["GET", "POST", "GET", "POST", "PATCH"],
-    "503": ["GET", "POST", "GET", "POST", "PATCH"],
-    "latency": ["GET", "POST", "PATCH"],
+    "500": ["GET", "GET", "POST", "GET", "POST", "PATCH"],
+    "503": ["GET", "GET", "POST", "GET", "POST", "PATCH"],
+    "latency": ["GET", "GET", "POST", "PATCH"],
     # It did act: the server with the lost POST's mark is deleted before the POST that counts.
-    "lost-answer": ["GET", "POST", "GET", "DELETE", "POST", "PATCH"],
-    "lost-answer-then-500": ["GET", "POST", "GET", "DELETE", "POST", "PATCH"],
+    "lost-answer": ["GET", "GET", "POST", "GET", "DELETE", "POST", "PATCH"],
+    "lost-answer-then-500": ["GET", "GET", "POST", "GET", "DELETE", "POST", "PATCH"],
 }
 
 
@@ -147,6 +148,7 @@ def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_know
 
     assert result.ops == {NAME: "create"}
     assert [entry["method"] for entry in emulator.journal()] == journal
+    assert emulator.journal()[0]["path"] == account_path()  # its account read first
     assert_fault_then_recovery(emulator, "POST", action)
     posted = {read_mark(entry["body"]["name"]) for entry in requests_of(emulator, "POST")}
     assert {marked[0] if marked else None for marked in posted} == {"reader"}
@@ -176,9 +178,13 @@ def test_create_whose_connection_drops_waits_for_the_server_then_fails_without_p
     assert marked is not None
     assert marked[0] == "reader"
     assert f"its name would end in {str(marked[1])!r}" in summary
-    methods = [entry["method"] for entry in emulator.journal()]
-    assert methods[:2] == ["GET", "POST"]  # the account checked for leftovers, then the POST
-    assert set(methods[2:]) == {"GET"}  # listed for its server until the operation timeout
+    calls = [(entry["method"], entry["path"]) for entry in emulator.journal()]
+    assert calls[:3] == [
+        ("GET", account_path()),  # the account read, for its installed integration
+        ("GET", collection_path()),  # the account checked for leftovers
+        ("POST", collection_path()),
+    ]
+    assert set(calls[3:]) == {("GET", collection_path())}  # listed until the operation timeout
     assert emulator.servers() == []
     assert impatient_stack.resources == {}
 

@@ -15,7 +15,7 @@ from truto_pulumi._mark import read_mark
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT
-from .helpers import NAME, api_calls, collection_path, desired, item_path
+from .helpers import NAME, account_path, api_calls, collection_path, desired, item_path
 
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
@@ -54,7 +54,8 @@ def test_second_run_with_same_state_plans_no_change_and_makes_no_http_call(
     first = stack.up(state)
     assert first.ops == {NAME: "create"}
     assert [(m, p) for m, p, _ in api_calls(emulator)] == [
-        ("GET", collection_path()),  # the first create in the account: leftovers of the stack
+        ("GET", account_path()),  # the first create in the account: its installed integration
+        ("GET", collection_path()),  # and leftovers of the stack
         ("POST", collection_path()),  # under the create's mark
         ("PATCH", item_path(stack.resources[NAME].id)),  # the declared name
     ]
@@ -194,15 +195,16 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
     assert new_id != old_id
     calls = api_calls(emulator)
     assert [(m, p) for m, p, _ in calls] == [
-        ("GET", collection_path(OTHER_ACCOUNT)),  # the run's first create in that account
+        ("GET", account_path(OTHER_ACCOUNT)),  # the run's first create in that account
+        ("GET", collection_path(OTHER_ACCOUNT)),
         ("POST", collection_path(OTHER_ACCOUNT)),
         ("PATCH", item_path(new_id, OTHER_ACCOUNT)),
         ("DELETE", item_path(old_id)),
     ]
-    marked = read_mark(calls[1][2]["name"])
+    marked = read_mark(calls[2][2]["name"])
     assert marked is not None
     assert marked[0] == "reader"
-    assert calls[2][2] == {"name": "reader"}
+    assert calls[3][2] == {"name": "reader"}
     server = only_server(emulator)
     assert (server["id"], server["integrated_account_id"], server["name"]) == (
         new_id,

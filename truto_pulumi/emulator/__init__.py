@@ -1,4 +1,7 @@
-"""A stateful local stand-in for Truto's MCP servers API (`/integrated-account/{ia}/mcp`).
+"""A stateful local stand-in for Truto's MCP servers API (`/integrated-account/{ia}/mcp`) and the
+parts of its Admin API around it: integrated accounts (`GET /integrated-account`, filtered and
+paged, and `GET /integrated-account/{id}`) and installed integrations
+(`GET /environment-integration/{id}`).
 
 Needs the `emulator` extra (starlette, uvicorn). In tests::
 
@@ -11,13 +14,31 @@ Needs the `emulator` extra (starlette, uvicorn). In tests::
         emu.inject(method="POST", lose_answer=True)       # the next create happens, answer lost
         emu.edit_server(created["id"], name="renamed")    # out-of-band (dashboard) edit
         assert [e["status"] for e in emu.journal()] == [201]
+        acct = emu.add_account(integration="salesforce", tenant_id="acme")  # listed by the API
+        emu.set_account_status(acct["id"], "needs_reauth")
+        emu.remove_account(acct["id"])                    # and its MCP servers: all 404 now
+
+Accounts: with `accounts=None` (the default) every UUID is an account for the MCP endpoints
+and for `GET /integrated-account/{id}` (a record with default fields is made on first use), but
+`GET /integrated-account` lists only the accounts added with `add_account`; with
+`accounts=[ids]` only those ids (and added ones) exist, and are listed. An account given by id
+is `active`, of `hubspot` (one installed integration, whose id is this emulator's own:
+`environment()["default_environment_integration_id"]`; two emulators are two Truto
+environments), region `wnam`, tenant `tenant-<first 8 hex>`.
+Its `context` holds a fake OAuth access token, as Truto returns credentials there. The list
+filters on `tenant_id`, `is_sandbox`, `integration.name`, `status`, `created_at` and
+`updated_at` (a date-time: that very instant, at millisecond precision); other query parameters
+are ignored, a malformed value answers 400. Its pages hold at most `account_page_limit` items
+(100; a larger `limit` is clipped to it). Removing an account removes its MCP servers.
 
 From a shell: ``python -m truto_pulumi.emulator --port 8787 --api-token T`` (or ``truto-emulator``).
 As an ASGI app: ``create_app(api_token="T")``. Test hooks live under ``/_emulator/`` (no auth):
-``journal``, ``faults``, ``servers``, ``reset``, ``latency``, ``rate-limit``, ``config-rules``,
-``health``. ``RemoteEmulator(url, api_token)`` calls them, with the methods of ``Emulator``
-(``journal()``, ``inject(...)``, ``reset()``, ``client()``...), on an emulator running elsewhere,
-such as one started from a shell.
+``journal``, ``faults``, ``servers``, ``accounts``, ``environment-integrations``, ``reset``,
+``latency``, ``rate-limit``, ``account-page-limit``, ``config-rules``, ``environment``,
+``health``.
+``RemoteEmulator(url, api_token)`` calls them, with the methods of ``Emulator`` (``journal()``,
+``inject(...)``, ``add_account(...)``, ``reset()``, ``client()``...), on an emulator running
+elsewhere, such as one started from a shell.
 """
 
 from __future__ import annotations

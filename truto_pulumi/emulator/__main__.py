@@ -12,6 +12,7 @@ from types import FrameType
 
 from ._ratelimit import parse_rate_limit
 from ._server import Emulator
+from ._state import ACCOUNT_PAGE_LIMIT
 
 
 def _rate_limit(text: str) -> tuple[int, float]:
@@ -31,10 +32,21 @@ def _latency(text: str) -> float:
     return seconds
 
 
+def _page_limit(text: str) -> int:
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise argparse.ArgumentTypeError(f"page limit must be an integer >= 1: {text!r}")
+    return limit
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="truto-emulator",
-        description="A local, stateful stand-in for Truto's MCP servers API.",
+        description="A local, stateful stand-in for Truto's MCP servers API (and its "
+        "integrated accounts).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8787, help="port (8787; 0 = any free port)")
@@ -64,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="an integrated account id that exists (repeatable; default: every UUID exists)",
     )
     parser.add_argument(
+        "--account-page-limit",
+        type=_page_limit,
+        default=ACCOUNT_PAGE_LIMIT,
+        metavar="N",
+        help=f"largest page of GET /integrated-account ({ACCOUNT_PAGE_LIMIT}); a larger "
+        "`limit` is clipped to it",
+    )
+    parser.add_argument(
         "--public-base-url", default=None, help="base of the MCP `url` returned on create"
     )
     return parser
@@ -87,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency=args.latency,
         rate_limit=args.rate_limit,
         public_base_url=args.public_base_url,
+        account_page_limit=args.account_page_limit,
         host=args.host,
         port=args.port,
     )

@@ -1,4 +1,5 @@
-"""The emulator's Starlette application: Truto's MCP API plus the `/_emulator/` test hooks."""
+"""The emulator's Starlette application: Truto's MCP API, its integrated accounts and installed
+integrations, plus the `/_emulator/` test hooks."""
 
 from __future__ import annotations
 
@@ -24,17 +25,23 @@ from ._journal import Journal
 from ._protocol import drop_connection
 from ._ratelimit import SlidingWindowLog
 from ._state import (
+    ACCOUNT_PAGE_LIMIT,
+    AccountFilter,
     BadRequestError,
     ConfigRules,
     EmulatorError,
     JSONObject,
     NotFoundError,
     Store,
+    parse_account_limit,
     parse_limit,
 )
 
 _COLLECTION = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp")
 _ITEM = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp/(?P<id>[^/]+)")
+_ACCOUNTS = "/integrated-account"
+_ACCOUNT = re.compile(r"/integrated-account/(?P<ia>[^/]+)")
+_INSTALL = re.compile(r"/environment-integration/(?P<id>[^/]+)")
 
 
 def error_response(
@@ -69,7 +76,8 @@ def _journal_body(raw: bytes) -> Any:
 
 
 class Emulation:
-    """Everything one emulated Truto environment holds: servers, journal, faults, settings."""
+    """Everything one emulated Truto environment holds: servers, accounts, journal, faults,
+    settings."""
 
     def __init__(
         self,
@@ -79,13 +87,14 @@ class Emulation:
         latency: float,
         rate_limit: tuple[int, float] | None,
         public_base_url: str | None,
+        account_page_limit: int = ACCOUNT_PAGE_LIMIT,
     ) -> None:
         if not api_token:
             raise ValueError("api_token must be a non-empty string")
         if latency < 0:
             raise ValueError("latency must be >= 0")
         self.api_token = api_token
-        self.store = Store(accounts=accounts)
+        self.store = Store(accounts=accounts, account_page_limit=account_page_limit)
         self.journal = Journal()
         self.faults = FaultPlan()
         self.public_base_url = None if public_base_url is None else public_base_url.rstrip("/")
@@ -100,8 +109,7 @@ class Emulation:
 
     def reset(self) -> None:
         """Back to the state right after construction (settings included)."""
-        self.store.clear()
-        self.store.config_rules = ConfigRules()
+        self.store.reset()
         self.journal.clear()
         self.faults.clear()
         self.latency = self._initial_latency
@@ -216,6 +224,30 @@ class ApiEndpoint:
             if method == "DELETE":
                 return JSONResponse({"id": store.delete(account, server_id)})
             return _method_not_allowed("GET, PATCH, DELETE")
+        if path == _ACCOUNTS:
+            if method != "GET":
+                return _method_not_allowed("GET")
+            query = request.query_params
+            accounts = store.list_accounts(
+                AccountFilter.from_query(query),
+                limit=parse_account_limit(query.get("limit")),
+                cursor=query.get("next_cursor") or None,
+            )
+            return JSONResponse(
+                {
+                    "result": [account.to_json() for account in accounts.items],
+                    "next_cursor": accounts.next_cursor,
+                    "limit": accounts.limit,
+                }
+            )
+        if match := _ACCOUNT.fullmatch(path):
+            if method != "GET":
+                return _method_not_allowed("GET")
+            return JSONResponse(store.get_account(match["ia"]).to_json())
+        if match := _INSTALL.fullmatch(path):
+            if method != "GET":
+                return _method_not_allowed("GET")
+            return JSONResponse(store.get_environment_integration(match["id"]).to_json())
         raise NotFoundError(f"Route {method} {path} not found")
 
 
@@ -255,6 +287,15 @@ class Hooks:
             Route("/latency", self.latency, methods=["GET", "POST"]),
             Route("/rate-limit", self.rate_limit, methods=["GET", "POST"]),
             Route("/config-rules", self.config_rules, methods=["GET", "POST"]),
+            Route("/accounts", self.accounts, methods=["GET", "POST"]),
+            Route("/accounts/{account_id}", self.account, methods=["PATCH", "DELETE"]),
+            Route(
+                "/environment-integrations/{environment_integration_id}",
+                self.environment_integration,
+                methods=["DELETE"],
+            ),
+            Route("/account-page-limit", self.account_page_limit, methods=["GET", "POST"]),
+            Route("/environment", self.environment, methods=["GET"]),
         ]
 
     async def health(self, request: Request) -> Response:
@@ -336,6 +377,49 @@ class Hooks:
             self.emu.store.config_rules = ConfigRules.from_json(body)
         return JSONResponse(self.emu.store.config_rules.to_json())
 
+    async def accounts(self, request: Request) -> Response:
+        """GET: every account added explicitly (what the API lists). POST: add one."""
+        store = self.emu.store
+        if request.method == "POST":
+            account = store.add_account(_parse_json_body(await request.body()))
+            return JSONResponse(account.to_json(), status_code=201)
+        return JSONResponse([account.to_json() for account in store.all_accounts()])
+
+    async def account(self, request: Request) -> Response:
+        """PATCH: change an account's status, tenant, sandbox flag or region. DELETE: remove it
+        and its MCP servers (answers their ids)."""
+        account_id, store = request.path_params["account_id"], self.emu.store
+        if request.method == "DELETE":
+            account = store.get_account(account_id)
+            return JSONResponse({"id": account.id, "servers": store.remove_account(account.id)})
+        account = store.edit_account(account_id, _parse_json_body(await request.body()))
+        return JSONResponse(account.to_json())
+
+    async def environment_integration(self, request: Request) -> Response:
+        """DELETE: uninstall; the integration's accounts stay."""
+        install_id = request.path_params["environment_integration_id"]
+        return JSONResponse({"id": self.emu.store.uninstall(install_id)})
+
+    async def account_page_limit(self, request: Request) -> Response:
+        """The largest page of `GET /integrated-account` (`{"limit": n}`)."""
+        if request.method == "POST":
+            body = _parse_json_body(await request.body())
+            if not isinstance(body, dict) or set(body) != {"limit"}:
+                raise BadRequestError('body must be {"limit": <int >= 1>}')
+            self.emu.store.set_account_page_limit(body["limit"])
+        return JSONResponse({"limit": self.emu.store.account_page_limit})
+
+    async def environment(self, request: Request) -> Response:
+        """The emulated Truto environment: its id, and the installed integration of the
+        accounts given by id only."""
+        store = self.emu.store
+        return JSONResponse(
+            {
+                "environment_id": store.environment_id,
+                "default_environment_integration_id": store.default_install_id,
+            }
+        )
+
 
 async def _on_emulator_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EmulatorError)
@@ -367,15 +451,19 @@ def create_app(
     rate_limit: tuple[int, float] | None = None,
     public_base_url: str | None = None,
     token: str | None = None,
+    account_page_limit: int = ACCOUNT_PAGE_LIMIT,
 ) -> Starlette:
     """The emulator as an ASGI app.
 
     api_token: the only API token accepted (`Authorization: Bearer <api_token>`); `token` is
     its older, deprecated spelling.
-    accounts: integrated account ids that exist; None means every UUID is an account.
+    accounts: integrated account ids that exist; None means every UUID is an account (and
+    `GET /integrated-account` lists only the accounts added through the hooks).
     latency: seconds added to every API answer (not to hooks).
     rate_limit: `(requests, per_seconds)` per token, e.g. `(500, 10.0)`; None disables it.
     public_base_url: base of the `url` returned on create; default: the URL the client used.
+    account_page_limit: the largest page of `GET /integrated-account` (a larger `limit` is
+    clipped to it).
     """
     emulation = Emulation(
         api_token=deprecated_token_keyword(api_token, token) or "",
@@ -383,6 +471,7 @@ def create_app(
         latency=latency,
         rate_limit=rate_limit,
         public_base_url=public_base_url,
+        account_page_limit=account_page_limit,
     )
     app = Starlette(
         routes=[

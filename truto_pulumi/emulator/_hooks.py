@@ -17,7 +17,8 @@ HOOK_PREFIX = "/_emulator"
 
 
 class EmulatorHooks:
-    """Journal, faults, out-of-band edits, reset, latency and rate limit of a running emulator.
+    """Journal, faults, out-of-band edits of servers and accounts, reset, latency, rate limit
+    and page limit of a running emulator.
 
     A subclass calls `_open_hooks(url, api_token)` once the emulator answers and `_close_hooks()`
     when it stops.
@@ -94,7 +95,8 @@ class EmulatorHooks:
         self._hook("DELETE", f"/servers/{server_id}")
 
     def reset(self) -> None:
-        """Forget servers, journal and faults; latency and rate limit back to the start values."""
+        """Forget servers, journal and faults; accounts, installed integrations and settings
+        back to the start values."""
         self._hook("POST", "/reset")
 
     def set_latency(self, seconds: float) -> None:
@@ -109,3 +111,47 @@ class EmulatorHooks:
     def set_rate_limit(self, requests: int | None, per_seconds: float = 10.0) -> None:
         """Enforce `requests` per `per_seconds` per token (429 beyond); None disables it."""
         self._hook("POST", "/rate-limit", {"requests": requests, "per_seconds": per_seconds})
+
+    # -- integrated accounts and installed integrations
+
+    def accounts(self) -> list[JSONObject]:
+        """Every account added explicitly (what `GET /integrated-account` lists), with `context`."""
+        accounts: list[JSONObject] = self._hook("GET", "/accounts")
+        return accounts
+
+    def add_account(self, **fields: Any) -> JSONObject:
+        """Add an integrated account: `id`, `tenant_id`, `integration` (a name), `status`,
+        `is_sandbox`, `region`, `environment_integration_id`; defaults for those left out."""
+        account: JSONObject = self._hook("POST", "/accounts", fields)
+        return account
+
+    def edit_account(self, account_id: str, **fields: Any) -> JSONObject:
+        """Change `tenant_id`, `status`, `is_sandbox` or `region` of an account (bumps
+        `updated_at`)."""
+        account: JSONObject = self._hook("PATCH", f"/accounts/{account_id}", fields)
+        return account
+
+    def set_account_status(self, account_id: str, status: str) -> JSONObject:
+        """Change an account's status, e.g. to `needs_reauth`."""
+        return self.edit_account(account_id, status=status)
+
+    def remove_account(self, account_id: str) -> list[str]:
+        """Delete an account and, as Truto does, its MCP servers; their ids."""
+        answer: JSONObject = self._hook("DELETE", f"/accounts/{account_id}")
+        servers: list[str] = answer["servers"]
+        return servers
+
+    def uninstall_integration(self, environment_integration_id: str) -> None:
+        """Uninstall an installed integration (its accounts stay, naming it)."""
+        self._hook("DELETE", f"/environment-integrations/{environment_integration_id}")
+
+    def environment(self) -> JSONObject:
+        """The emulated Truto environment: `environment_id`, and the installed integration of
+        the accounts given by id only (`default_environment_integration_id`). Two emulators
+        are two environments: their ids differ."""
+        environment: JSONObject = self._hook("GET", "/environment")
+        return environment
+
+    def set_account_page_limit(self, limit: int) -> None:
+        """The largest page of `GET /integrated-account` from now on."""
+        self._hook("POST", "/account-page-limit", {"limit": limit})

@@ -16,6 +16,7 @@ import uvicorn
 from ._app import create_app, deprecated_token_keyword
 from ._hooks import EmulatorHooks
 from ._protocol import DroppingH11Protocol
+from ._state import ACCOUNT_PAGE_LIMIT
 
 
 class _ThreadedServer(uvicorn.Server):
@@ -36,7 +37,8 @@ class Emulator(EmulatorHooks):
                        headers={"Authorization": f"Bearer {emu.api_token}"})
             assert emu.journal()[0]["status"] == 201
 
-    `port=0` picks a free port; `.url` tells which one was taken.
+    `port=0` picks a free port; `.url` tells which one was taken. The settings are those of
+    :func:`create_app`.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class Emulator(EmulatorHooks):
         port: int = 0,
         startup_timeout: float = 10.0,
         token: str | None = None,
+        account_page_limit: int = ACCOUNT_PAGE_LIMIT,
     ) -> None:
         api_token = deprecated_token_keyword(api_token, token)
         self.api_token = api_token or f"emulator-{secrets.token_urlsafe(16)}"
@@ -63,6 +66,7 @@ class Emulator(EmulatorHooks):
             latency=latency,
             rate_limit=rate_limit,
             public_base_url=public_base_url,
+            account_page_limit=account_page_limit,
         )
         self._server: _ThreadedServer | None = None
         self._thread: threading.Thread | None = None

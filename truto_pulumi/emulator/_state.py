@@ -1,8 +1,9 @@
-"""The emulator's in-memory store of MCP servers and the request validation rules.
+"""The emulator's in-memory store: MCP servers, integrated accounts, installed integrations,
+and the request validation rules.
 
 Pure Python, no HTTP: every method takes already-decoded JSON values and either returns a copy
-of the affected record or raises :class:`BadRequestError` / :class:`NotFoundError`. One lock
-guards the store, so it may be shared between threads.
+of the affected record or raises :class:`BadRequestError` / :class:`NotFoundError` /
+:class:`ConflictError`. One lock guards the store, so it may be shared between threads.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 JSONObject = dict[str, Any]
 
@@ -30,6 +31,57 @@ DEFAULT_PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 1000
 #: The `created_by` of every server the emulator creates (the "user" owning the API token).
 EMULATOR_USER_ID = "5f1c0a3e-7b1d-4c52-9d3e-2a6f1e0b9c41"
+
+#: Largest page of `GET /integrated-account` unless configured otherwise; a larger `limit` is
+#: clipped to it (the answer's `limit` says so).
+ACCOUNT_PAGE_LIMIT = 100
+#: The integration of an account given only by its id. Its installed integration's id, like
+#: every id of an environment, is the emulated environment's own: see `Store.environment_id`.
+DEFAULT_INTEGRATION = "hubspot"
+
+ACCOUNT_STATUSES = (
+    "active",
+    "connecting",
+    "post_install_error",
+    "validation_error",
+    "needs_reauth",
+)
+REGIONS = ("wnam", "enam", "apac", "eu")
+#: The fields of the `POST /_emulator/accounts` body (all optional).
+ACCOUNT_FIELDS = (
+    "id",
+    "tenant_id",
+    "integration",
+    "status",
+    "is_sandbox",
+    "region",
+    "environment_integration_id",
+)
+#: The fields `PATCH /_emulator/accounts/{id}` may change.
+MUTABLE_ACCOUNT_FIELDS = ("tenant_id", "status", "is_sandbox", "region")
+#: The query parameters `GET /integrated-account` filters on (others are ignored).
+ACCOUNT_FILTERS = (
+    "tenant_id",
+    "is_sandbox",
+    "integration.name",
+    "status",
+    "created_at",
+    "updated_at",
+)
+#: The category of a few integrations of Truto's catalog; any other name is "other".
+INTEGRATION_CATEGORIES = {
+    "hubspot": "crm",
+    "salesforce": "crm",
+    "pipedrive": "crm",
+    "zendesk": "ticketing",
+    "jira": "ticketing",
+    "bamboohr": "hris",
+    "quickbooks": "accounting",
+    "slack": "im",
+}
+# Integration ids are derived from the name, so an integration has one id in every run.
+_INTEGRATION_NAMESPACE = uuid.UUID("6e7c3a52-0d1f-4b8a-9c2e-5f4d3b2a1c09")
+_ACCOUNT_CURSOR_TAG = "integrated-account"
 
 TOOL_EXPOSURES = ("all", "discovery")
 KNOWN_CONFIG_FIELDS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
@@ -60,6 +112,10 @@ class BadRequestError(EmulatorError):
 
 class NotFoundError(EmulatorError):
     status = 404
+
+
+class ConflictError(EmulatorError):
+    status = 409
 
 
 def utc_now() -> datetime:
@@ -217,6 +273,12 @@ def validate_expires_at(
     return _to_millis(moment)
 
 
+def _check_page_limit(limit: object) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"account_page_limit must be an integer >= 1, got {limit!r}")
+    return limit
+
+
 def _check_body_keys(body: JSONObject) -> None:
     unknown = sorted(set(body) - set(BODY_KEYS))
     if unknown:
@@ -238,20 +300,56 @@ def parse_limit(raw: str | None) -> int:
     return limit
 
 
+def _encode_json(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def _decode_json(cursor: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+
+
 def encode_cursor(created_at: datetime, server_id: str) -> str:
-    raw = json.dumps([format_timestamp(created_at), server_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _encode_json([format_timestamp(created_at), server_id])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, server_id = json.loads(raw)
+        stamp, server_id = _decode_json(cursor)
         if not isinstance(server_id, str):
             raise ValueError(server_id)
         return read_timestamp(stamp, "next_cursor"), server_id
     except (binascii.Error, ValueError, TypeError, BadRequestError):
         raise BadRequestError("next_cursor is not a cursor this API returned") from None
+
+
+def encode_account_cursor(created_at: datetime, account_id: str) -> str:
+    """The `next_cursor` of the account list: the last (created_at, id) seen, tagged as its own
+    so that a cursor of another list is refused."""
+    return _encode_json([_ACCOUNT_CURSOR_TAG, format_timestamp(created_at), account_id])
+
+
+def decode_account_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        tag, stamp, account_id = _decode_json(cursor)
+        if tag != _ACCOUNT_CURSOR_TAG or not isinstance(account_id, str):
+            raise ValueError(tag)
+        return read_timestamp(stamp, "next_cursor"), account_id
+    except (binascii.Error, ValueError, TypeError, BadRequestError):
+        raise BadRequestError("next_cursor is not a cursor this list returned") from None
+
+
+def parse_account_limit(raw: str | None) -> int | None:
+    """The account list's `limit` query parameter: None when absent, else an integer >= 1
+    (the store clips it to its page limit)."""
+    if raw is None or raw == "":
+        return None
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise BadRequestError(f"limit must be an integer, got {raw!r}") from None
+    if limit < 1:
+        raise BadRequestError("limit must be at least 1")
+    return limit
 
 
 # --------------------------------------------------------------------------- records
@@ -291,18 +389,205 @@ class McpServer:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[McpServer]
+class Integration:
+    """An integration of Truto's catalog; its id is the same in every environment."""
+
+    id: str
+    name: str
+    category: str
+
+    @classmethod
+    def named(cls, name: str) -> Integration:
+        return cls(
+            id=str(uuid.uuid5(_INTEGRATION_NAMESPACE, name)),
+            name=name,
+            category=INTEGRATION_CATEGORIES.get(name, "other"),
+        )
+
+    def to_json(self) -> JSONObject:
+        return {"id": self.id, "name": self.name, "category": self.category}
+
+
+@dataclass(frozen=True)
+class EnvironmentIntegration:
+    """An integration installed in the emulated environment (Truto's environment integration)."""
+
+    id: str
+    environment_id: str
+    integration: Integration
+    is_enabled: bool
+    show_in_catalog: bool
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self) -> JSONObject:
+        return {
+            "id": self.id,
+            "integration_id": self.integration.id,
+            "environment_id": self.environment_id,
+            "is_enabled": self.is_enabled,
+            "show_in_catalog": self.show_in_catalog,
+            "created_at": format_timestamp(self.created_at),
+            "updated_at": format_timestamp(self.updated_at),
+            "integration": self.integration.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class IntegratedAccount:
+    """A connected account of one installed integration. `context` holds its credentials, a
+    fake secret here, which the API returns as Truto does."""
+
+    id: str
+    tenant_id: str
+    environment_integration_id: str
+    integration: Integration
+    status: str
+    is_sandbox: bool
+    region: str
+    context: JSONObject
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self) -> JSONObject:
+        return {
+            "id": self.id,
+            "tenant_id": self.tenant_id,
+            "environment_integration_id": self.environment_integration_id,
+            "status": self.status,
+            "is_sandbox": self.is_sandbox,
+            "region": self.region,
+            "created_at": format_timestamp(self.created_at),
+            "updated_at": format_timestamp(self.updated_at),
+            "integration": self.integration.to_json(),
+            "context": copy.deepcopy(self.context),
+        }
+
+
+def _query_value(query: Mapping[str, str], key: str) -> str | None:
+    value = query.get(key)
+    return value if value else None
+
+
+def _query_choice(query: Mapping[str, str], key: str, choices: Iterable[str]) -> str | None:
+    value, allowed = _query_value(query, key), tuple(choices)
+    if value is not None and value not in allowed:
+        raise BadRequestError(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _query_instant(query: Mapping[str, str], key: str) -> datetime | None:
+    value = _query_value(query, key)
+    return None if value is None else _to_millis(read_timestamp(value, key))
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    """The filters of `GET /integrated-account`; None filters nothing. A date-time filter
+    matches the accounts whose timestamp is that very instant (at millisecond precision)."""
+
+    tenant_id: str | None = None
+    is_sandbox: bool | None = None
+    integration_name: str | None = None
+    status: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> AccountFilter:
+        """Read the filters among `query` (others are ignored; an empty value filters nothing);
+        a malformed value raises BadRequestError."""
+        sandbox = _query_value(query, "is_sandbox")
+        if sandbox is not None and sandbox.lower() not in ("true", "false"):
+            raise BadRequestError(f"is_sandbox must be true or false, got {sandbox!r}")
+        return cls(
+            tenant_id=_query_value(query, "tenant_id"),
+            is_sandbox=None if sandbox is None else sandbox.lower() == "true",
+            integration_name=_query_value(query, "integration.name"),
+            status=_query_choice(query, "status", ACCOUNT_STATUSES),
+            created_at=_query_instant(query, "created_at"),
+            updated_at=_query_instant(query, "updated_at"),
+        )
+
+    def matches(self, account: IntegratedAccount) -> bool:
+        wanted: list[tuple[object, object]] = [
+            (self.tenant_id, account.tenant_id),
+            (self.is_sandbox, account.is_sandbox),
+            (self.integration_name, account.integration.name),
+            (self.status, account.status),
+            (self.created_at, account.created_at),
+            (self.updated_at, account.updated_at),
+        ]
+        return all(want is None or want == have for want, have in wanted)
+
+
+_Item = TypeVar("_Item")
+
+
+@dataclass(frozen=True)
+class Page(Generic[_Item]):
+    items: list[_Item]
     next_cursor: str | None
     limit: int
 
 
-class Store:
-    """All MCP servers of one emulated Truto environment.
+def _optional_string(fields: JSONObject, key: str) -> str | None:
+    value = fields.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise BadRequestError(f"{key} must be a non-empty string")
+    return value
 
-    `accounts=None` accepts every well-formed UUID as an integrated account; a set of ids
-    restricts the environment to those accounts (others answer 404). `config_rules` say how
-    PATCH treats `config` and which newer options this Truto knows (default: merge, none).
+
+def _optional_choice(fields: JSONObject, key: str, choices: tuple[str, ...]) -> str | None:
+    value = fields.get(key)
+    if value is not None and value not in choices:
+        raise BadRequestError(f"{key} must be one of {', '.join(choices)}")
+    return value if isinstance(value, str) else None
+
+
+def _optional_bool(fields: JSONObject, key: str) -> bool | None:
+    value = fields.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise BadRequestError(f"{key} must be a boolean")
+    return value
+
+
+def _optional_uuid(fields: JSONObject, key: str) -> str | None:
+    value = _optional_string(fields, key)
+    if value is None:
+        return None
+    normalized = normalize_uuid(value)
+    if normalized is None:
+        raise BadRequestError(f"{key} must be a UUID, got {value!r}")
+    return normalized
+
+
+def _fake_credentials() -> JSONObject:
+    """What Truto keeps in an account's `context`: an OAuth token (a random, fake one)."""
+    return {
+        "oauth": {
+            "token": {
+                "access_token": f"fake-access-{secrets.token_urlsafe(24)}",
+                "token_type": "Bearer",
+            }
+        }
+    }
+
+
+class Store:
+    """All MCP servers, integrated accounts and installed integrations of one emulated Truto
+    environment.
+
+    `accounts=None` accepts every well-formed UUID as an integrated account (an account record
+    with default fields is made on its first use; `GET /integrated-account` lists only the
+    accounts added explicitly); a list of ids restricts the environment to those accounts
+    (others answer 404) and makes each an account of the default installed integration
+    (`hubspot`). Either way, accounts added by :meth:`add_account` exist too, and an account
+    removed by :meth:`remove_account` answers 404 until added again. An account of the open mode
+    that was not added stays unlisted even when :meth:`edit_account` changes it.
+
+    `config_rules` say how PATCH treats `config` and which newer options this Truto knows
+    (default: merge, none). `account_page_limit` is the largest page of the account list.
     """
 
     def __init__(
@@ -311,18 +596,52 @@ class Store:
         accounts: Iterable[str] | None = None,
         clock: Callable[[], datetime] = utc_now,
         created_by: str | None = EMULATOR_USER_ID,
+        account_page_limit: int = ACCOUNT_PAGE_LIMIT,
+        environment_id: str | None = None,
     ) -> None:
+        self.environment_id = environment_id or str(uuid.uuid4())
+        """The emulated Truto environment: two emulators are two environments, whose installed
+        integrations have ids of their own, as Truto's do."""
         self._lock = threading.RLock()
         self._servers: dict[str, McpServer] = {}
         self.config_rules = ConfigRules()
         self._clock = clock
         self._created_by = created_by
-        self._accounts: frozenset[str] | None = None
-        if accounts is not None:
-            normalized = {normalize_uuid(a) for a in accounts}
-            if None in normalized:
+        self._open = accounts is None
+        ids: list[str] = []
+        for given in accounts or ():
+            normalized = normalize_uuid(given)
+            if normalized is None:
                 raise ValueError("accounts must be UUID strings")
-            self._accounts = frozenset(a for a in normalized if a is not None)
+            ids.append(normalized)
+        self._initial_page_limit = _check_page_limit(account_page_limit)
+        self._page_limit = self._initial_page_limit
+        # Accounts added explicitly (listed), accounts of the open mode made on first use (not
+        # listed), ids removed (404 even in the open mode), installed integrations by id.
+        self._accounts: dict[str, IntegratedAccount] = {}
+        self._implicit: dict[str, IntegratedAccount] = {}
+        self._removed: set[str] = set()
+        now = self._now()
+        default = Integration.named(DEFAULT_INTEGRATION)
+        self.default_install_id = str(
+            uuid.uuid5(uuid.UUID(self.environment_id), DEFAULT_INTEGRATION)
+        )
+        """The installed integration of the accounts given by id only (`DEFAULT_INTEGRATION`)."""
+        self._installs = {
+            self.default_install_id: EnvironmentIntegration(
+                id=self.default_install_id,
+                environment_id=self.environment_id,
+                integration=default,
+                is_enabled=True,
+                show_in_catalog=True,
+                created_at=now,
+                updated_at=now,
+            )
+        }
+        for account_id in dict.fromkeys(ids):
+            self._accounts[account_id] = self._new_account({"id": account_id}, now)
+        self._initial_accounts = dict(self._accounts)
+        self._initial_installs = dict(self._installs)
 
     # -- helpers (call with the lock held)
 
@@ -333,11 +652,80 @@ class Store:
         for server_id in [s.id for s in self._servers.values() if s.is_expired(now)]:
             del self._servers[server_id]
 
-    def _account(self, account_id: str) -> str:
+    def _lookup(self, account_id: str) -> IntegratedAccount:
+        """The account, made on first use in the open mode; NotFoundError if there is none."""
         normalized = normalize_uuid(account_id)
-        if normalized is None or (self._accounts is not None and normalized not in self._accounts):
-            raise NotFoundError(f"Integrated account {account_id} not found")
-        return normalized
+        if normalized is not None and normalized not in self._removed:
+            found = self._accounts.get(normalized) or self._implicit.get(normalized)
+            if found is None and self._open:
+                found = self._new_account({"id": normalized}, self._now())
+                self._implicit[normalized] = found
+            if found is not None:
+                return found
+        raise NotFoundError(f"Integrated account {account_id} not found")
+
+    def _account(self, account_id: str) -> str:
+        return self._lookup(account_id).id
+
+    def _install_for(
+        self, name: str | None, install_id: str | None, now: datetime
+    ) -> EnvironmentIntegration:
+        """The installed integration an account is added to, installed on first use."""
+        if install_id is not None and install_id in self._installs:
+            install = self._installs[install_id]
+            if name is not None and name != install.integration.name:
+                raise BadRequestError(
+                    f"environment integration {install_id} is {install.integration.name!r}, "
+                    f"not {name!r}"
+                )
+            return install
+        name = name or DEFAULT_INTEGRATION
+        same = [i for i in self._installs.values() if i.integration.name == name]
+        if same and install_id is not None:
+            raise ConflictError(f"integration {name!r} is already installed as {same[0].id}")
+        if same:
+            return same[0]
+        install = EnvironmentIntegration(
+            id=install_id or str(uuid.uuid4()),
+            environment_id=self.environment_id,
+            integration=Integration.named(name),
+            is_enabled=True,
+            show_in_catalog=True,
+            created_at=now,
+            updated_at=now,
+        )
+        self._installs[install.id] = install
+        return install
+
+    def _new_account(self, body: object, now: datetime) -> IntegratedAccount:
+        fields = _require_object(body, "request body")
+        unknown = sorted(set(fields) - set(ACCOUNT_FIELDS))
+        if unknown:
+            raise BadRequestError(
+                f"unknown field(s): {', '.join(unknown)} (allowed: {', '.join(ACCOUNT_FIELDS)})"
+            )
+        account_id = _optional_uuid(fields, "id") or str(uuid.uuid4())
+        tenant_id = _optional_string(fields, "tenant_id") or f"tenant-{account_id[:8]}"
+        name = _optional_string(fields, "integration")
+        status = _optional_choice(fields, "status", ACCOUNT_STATUSES) or "active"
+        is_sandbox = _optional_bool(fields, "is_sandbox") or False
+        region = _optional_choice(fields, "region", REGIONS) or "wnam"
+        install_id = _optional_uuid(fields, "environment_integration_id")
+        if account_id in self._accounts:
+            raise ConflictError(f"Integrated account {account_id} already exists")
+        install = self._install_for(name, install_id, now)
+        return IntegratedAccount(
+            id=account_id,
+            tenant_id=tenant_id,
+            environment_integration_id=install.id,
+            integration=install.integration,
+            status=status,
+            is_sandbox=is_sandbox,
+            region=region,
+            context=_fake_credentials(),
+            created_at=now,
+            updated_at=now,
+        )
 
     def _find(self, account_id: str, server_id: str) -> McpServer:
         account = self._account(account_id)
@@ -376,7 +764,7 @@ class Store:
 
     def list_servers(
         self, account_id: str, *, limit: int = DEFAULT_PAGE_LIMIT, cursor: str | None = None
-    ) -> Page:
+    ) -> Page[McpServer]:
         """One page, ordered by (created_at, id); `cursor` resumes after the last item seen."""
         if not 1 <= limit <= MAX_PAGE_LIMIT:
             raise BadRequestError(f"limit must be between 1 and {MAX_PAGE_LIMIT}")
@@ -456,5 +844,141 @@ class Store:
                 raise NotFoundError(f"MCP server {server_id} not found")
 
     def clear(self) -> None:
+        """Forget every MCP server."""
         with self._lock:
             self._servers.clear()
+
+    def reset(self) -> None:
+        """Back to the state right after construction: no servers, the constructor's accounts
+        and installed integrations as they were, the first page limit and config rules."""
+        with self._lock:
+            self._servers.clear()
+            self._accounts = dict(self._initial_accounts)
+            self._installs = dict(self._initial_installs)
+            self._implicit.clear()
+            self._removed.clear()
+            self._page_limit = self._initial_page_limit
+            self.config_rules = ConfigRules()
+
+    # -- integrated accounts and installed integrations: the API
+
+    def get_account(self, account_id: str) -> IntegratedAccount:
+        with self._lock:
+            return copy.deepcopy(self._lookup(account_id))
+
+    def list_accounts(
+        self,
+        filters: AccountFilter | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[IntegratedAccount]:
+        """One page of the accounts added explicitly that match `filters`, ordered by
+        (created_at, id). `limit` above the page limit is clipped to it; None means
+        `min(DEFAULT_PAGE_LIMIT, page limit)`. `cursor` resumes after the last item seen."""
+        if limit is not None and limit < 1:
+            raise BadRequestError("limit must be at least 1")
+        after = decode_account_cursor(cursor) if cursor else None
+        with self._lock:
+            limit = min(DEFAULT_PAGE_LIMIT if limit is None else limit, self._page_limit)
+            accounts = sorted(
+                (a for a in self._accounts.values() if filters is None or filters.matches(a)),
+                key=lambda a: (a.created_at, a.id),
+            )
+            if after is not None:
+                accounts = [a for a in accounts if (a.created_at, a.id) > after]
+            page = accounts[:limit]
+            more = len(accounts) > limit
+            next_cursor = encode_account_cursor(page[-1].created_at, page[-1].id) if more else None
+            return Page(items=copy.deepcopy(page), next_cursor=next_cursor, limit=limit)
+
+    def get_environment_integration(self, install_id: str) -> EnvironmentIntegration:
+        with self._lock:
+            install = self._installs.get(normalize_uuid(install_id) or "")
+            if install is None:
+                raise NotFoundError(f"Environment integration {install_id} not found")
+            return copy.deepcopy(install)
+
+    # -- integrated accounts: out of band (the test hooks)
+
+    @property
+    def account_page_limit(self) -> int:
+        """The largest page of the account list."""
+        with self._lock:
+            return self._page_limit
+
+    def set_account_page_limit(self, limit: object) -> int:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise BadRequestError("the account page limit must be an integer >= 1")
+        with self._lock:
+            self._page_limit = limit
+            return limit
+
+    def all_accounts(self) -> list[IntegratedAccount]:
+        """Every account added explicitly (those the API lists), ordered by (created_at, id)."""
+        with self._lock:
+            return copy.deepcopy(
+                sorted(self._accounts.values(), key=lambda a: (a.created_at, a.id))
+            )
+
+    def add_account(self, body: object) -> IntegratedAccount:
+        """Add an account (fields of ACCOUNT_FIELDS, all optional); its installed integration is
+        installed on first use. An id that already names an added account is a conflict."""
+        with self._lock:
+            account = self._new_account(body, self._now())
+            self._implicit.pop(account.id, None)
+            self._removed.discard(account.id)
+            self._accounts[account.id] = account
+            return copy.deepcopy(account)
+
+    def edit_account(self, account_id: str, body: object) -> IntegratedAccount:
+        """Change the MUTABLE_ACCOUNT_FIELDS of an account; bumps `updated_at`."""
+        with self._lock:
+            account = self._lookup(account_id)
+            fields = _require_object(body, "request body")
+            fixed = sorted(set(fields) & (set(ACCOUNT_FIELDS) - set(MUTABLE_ACCOUNT_FIELDS)))
+            if fixed:
+                raise BadRequestError(f"{', '.join(fixed)} cannot be changed")
+            unknown = sorted(set(fields) - set(MUTABLE_ACCOUNT_FIELDS))
+            if unknown:
+                raise BadRequestError(
+                    f"unknown field(s): {', '.join(unknown)} "
+                    f"(allowed: {', '.join(MUTABLE_ACCOUNT_FIELDS)})"
+                )
+            if any(value is None for value in fields.values()):
+                raise BadRequestError("a field of an account cannot be set to null")
+            changes: JSONObject = {
+                "tenant_id": _optional_string(fields, "tenant_id"),
+                "status": _optional_choice(fields, "status", ACCOUNT_STATUSES),
+                "is_sandbox": _optional_bool(fields, "is_sandbox"),
+                "region": _optional_choice(fields, "region", REGIONS),
+            }
+            changes = {key: value for key, value in changes.items() if key in fields}
+            updated = replace(account, **changes, updated_at=max(self._now(), account.created_at))
+            table = self._accounts if account.id in self._accounts else self._implicit
+            table[account.id] = updated
+            return copy.deepcopy(updated)
+
+    def remove_account(self, account_id: str) -> list[str]:
+        """Remove an account and its MCP servers (as Truto does); the servers' ids, ordered by
+        (created_at, id). The account answers 404 from now on."""
+        with self._lock:
+            account = self._lookup(account_id)
+            self._accounts.pop(account.id, None)
+            self._implicit.pop(account.id, None)
+            self._removed.add(account.id)
+            self._purge_expired(self._now())
+            servers = sorted(
+                (s for s in self._servers.values() if s.integrated_account_id == account.id),
+                key=lambda s: (s.created_at, s.id),
+            )
+            for server in servers:
+                del self._servers[server.id]
+            return [server.id for server in servers]
+
+    def uninstall(self, install_id: str) -> str:
+        """Remove an installed integration; its accounts stay (and still name it)."""
+        with self._lock:
+            install = self.get_environment_integration(install_id)
+            del self._installs[install.id]
+            return install.id

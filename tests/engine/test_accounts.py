@@ -1,0 +1,273 @@
+"""`examples/accounts` as users run it: its project folder, `pulumi install`, the README's
+config, then preview and up as Truto's integrated accounts come, change status and go (the
+emulator's account hooks). Plans are read from `pulumi preview --json`, the HTTP calls from the
+emulator's journal. The program's lookup (`get_integrated_accounts`) runs in the program, at
+preview too: its `GET /integrated-account` is the only call a preview makes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from devkit.project import CliResult, ProjectFolder, planned, server_steps
+from truto_pulumi.emulator import Emulator
+
+from ..lifecycle.helpers import (
+    account_read,
+    api_calls,
+    collection_path,
+    item_path,
+    marked,
+    masked_calls,
+)
+
+pytestmark = pytest.mark.engine
+
+ExampleProject = Callable[[str], ProjectFolder]
+INTEGRATION = "hubspot"
+LOOKUP = ("GET", "/integrated-account", None)
+"""The program's `get_integrated_accounts`, one page, as `api_calls` shows it."""
+UP_LOOKUPS = [LOOKUP, LOOKUP]
+"""`pulumi up --yes` runs the program twice, for its preview and for the update: each looks up."""
+READ_ONLY = {"methods": ["read"]}
+"""The example's server config."""
+
+
+@pytest.fixture
+def accounts_project(example_project: ExampleProject, emulator: Emulator) -> ProjectFolder:
+    """examples/accounts installed, stack `dev` configured as its README says (the token as a
+    secret, the emulator's URL, `integration`); the emulator is reset: no account listed."""
+    project = example_project("accounts")
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
+    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    project.pulumi("config", "set", "integration", INTEGRATION)
+    return project
+
+
+def resource(account: dict[str, Any]) -> str:
+    """The example's resource name for an account."""
+    return f"readonly-{account['id']}"
+
+
+def server_name(account: dict[str, Any]) -> str:
+    """The example's server name for an account (the emulator gives each a tenant)."""
+    return f"Read-only MCP {account['tenant_id']}"
+
+
+def moves(plan: dict[str, Any]) -> dict[str, str]:
+    """The planned steps on servers that are not `same`: resource name -> op."""
+    return {name: op for name, op in server_steps(plan).items() if op != "same"}
+
+
+def live_accounts(emulator: Emulator) -> list[str]:
+    """The accounts that have a server in the emulator, sorted."""
+    return sorted(server["integrated_account_id"] for server in emulator.servers())
+
+
+def creates_of(emulator: Emulator, account: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """The calls of the example's create of `account`'s server, as `masked_calls` shows them:
+    the account read (its installed integration), the listing for leftovers of killed runs,
+    the POST under the stack's create mark, the rename."""
+    (server,) = [s for s in emulator.servers() if s["integrated_account_id"] == account["id"]]
+    name = server_name(account)
+    return [
+        account_read(account["id"]),
+        ("GET", collection_path(account["id"]), None),
+        ("POST", collection_path(account["id"]), {"name": marked(name), "config": READ_ONLY}),
+        ("PATCH", item_path(server["id"], account["id"]), {"name": name}),
+    ]
+
+
+def up_with(project: ProjectFolder, emulator: Emulator, accounts: int) -> list[dict[str, Any]]:
+    """`accounts` new active accounts of the integration, and an `up` giving each its server;
+    the journal cleared after."""
+    added = [emulator.add_account(integration=INTEGRATION) for _ in range(accounts)]
+    project.pulumi("up", "--yes")
+    assert live_accounts(emulator) == sorted(account["id"] for account in added)
+    emulator.clear_journal()
+    return added
+
+
+def diagnostics_of(result: CliResult, name: str) -> str:
+    """What the CLI's Diagnostics section says about one TrutoMcpServer."""
+    diagnostics = result.text.split("Diagnostics:", 1)[1]
+    on_resource = diagnostics.split(f"pulumi-python:dynamic/truto:McpServer ({name}):", 1)[1]
+    return on_resource.split("\n\n", 1)[0]
+
+
+def test_a_new_account_gets_one_server_and_nothing_else_moves(
+    accounts_project: ProjectFolder, emulator: Emulator
+) -> None:
+    project = accounts_project
+    first = [emulator.add_account(integration=INTEGRATION) for _ in range(2)]
+    emulator.add_account(integration="salesforce")  # another integration: no server
+    plan = project.preview_plan()
+    assert planned(plan) == {"create": 3}  # the stack and two servers
+    assert moves(plan) == {resource(account): "create" for account in first}
+    assert api_calls(emulator) == [LOOKUP]
+    project.pulumi("up", "--yes")
+    assert live_accounts(emulator) == sorted(account["id"] for account in first)
+
+    new = emulator.add_account(integration=INTEGRATION)
+    emulator.clear_journal()
+    plan = project.preview_plan()
+
+    assert planned(plan) == {"create": 1}
+    assert moves(plan) == {resource(new): "create"}
+    assert api_calls(emulator) == [LOOKUP]  # the program's lookup, nothing else
+    emulator.clear_journal()
+
+    project.pulumi("up", "--yes")
+
+    assert masked_calls(emulator) == [*UP_LOOKUPS, *creates_of(emulator, new)]
+    assert [m for m, _, _ in api_calls(emulator)].count("POST") == 1
+    assert live_accounts(emulator) == sorted(account["id"] for account in [*first, new])
+    assert sorted(project.servers()) == sorted(resource(a) for a in [*first, new])
+    assert project.pulumi("stack", "output", "accounts").stdout.strip() == "3"
+    project.pulumi("preview", "--expect-no-changes")
+
+
+def test_a_deleted_account_loses_its_server_in_one_delete_that_names_the_account(
+    accounts_project: ProjectFolder, emulator: Emulator
+) -> None:
+    project = accounts_project
+    gone, kept = up_with(project, emulator, 2)
+    (gone_server,) = emulator.remove_account(gone["id"])  # as Truto does: its servers go too
+    (kept_server,) = emulator.servers()
+
+    plan = project.preview_plan()
+
+    assert planned(plan) == {"delete": 1}
+    assert moves(plan) == {resource(gone): "delete"}
+    assert api_calls(emulator) == [LOOKUP]
+    emulator.clear_journal()
+
+    up = project.pulumi("up", "--yes")
+
+    # The server answers 404, and so does its account's list: the provider proves the account
+    # deleted (404) while the installed integration it belonged to answers (200).
+    install = emulator.environment()["default_environment_integration_id"]
+    sent = [(e["method"], e["path"], e["status"]) for e in emulator.journal()]
+    assert sent == [
+        *[(*lookup[:2], 200) for lookup in UP_LOOKUPS],
+        ("DELETE", item_path(gone_server, gone["id"]), 404),
+        ("GET", collection_path(gone["id"]), 404),
+        ("GET", f"/integrated-account/{gone['id']}", 404),
+        ("GET", f"/environment-integration/{install}", 200),
+    ]
+    on_resource = diagnostics_of(up, resource(gone))
+    assert "warning:" in on_resource
+    assert f"integrated account {gone['id']} no longer exists in Truto" in on_resource
+    assert list(project.servers()) == [resource(kept)]
+    assert emulator.servers() == [kept_server]
+    project.pulumi("preview", "--expect-no-changes")
+
+
+def test_an_account_that_is_no_longer_active_loses_its_server_but_needs_reauth_keeps_it(
+    accounts_project: ProjectFolder, emulator: Emulator
+) -> None:
+    project = accounts_project
+    connecting, invalid, reauth = up_with(project, emulator, 3)
+    servers = {server["integrated_account_id"]: server for server in emulator.servers()}
+
+    emulator.set_account_status(reauth["id"], "needs_reauth")
+    assert planned(project.preview_plan()) == {}
+    project.pulumi("up", "--yes", "--expect-no-changes")
+    assert api_calls(emulator) == [LOOKUP, *UP_LOOKUPS]  # the preview's and the up's: no other
+    assert servers[reauth["id"]] in emulator.servers()
+
+    for account, status in ((connecting, "connecting"), (invalid, "validation_error")):
+        emulator.set_account_status(account["id"], status)
+        emulator.clear_journal()
+        plan = project.preview_plan()
+        assert planned(plan) == {"delete": 1}, status
+        assert moves(plan) == {resource(account): "delete"}, status
+        emulator.clear_journal()
+
+        project.pulumi("up", "--yes")
+
+        server = servers[account["id"]]["id"]
+        deleted = ("DELETE", item_path(server, account["id"]), None)
+        assert api_calls(emulator) == [*UP_LOOKUPS, deleted], status
+        assert resource(account) not in project.servers()
+
+    assert live_accounts(emulator) == [reauth["id"]]
+    assert list(project.servers()) == [resource(reauth)]
+
+
+def test_120_accounts_over_three_pages_are_planned_and_created(
+    accounts_project: ProjectFolder, emulator: Emulator
+) -> None:
+    project = accounts_project
+    added = [emulator.add_account(integration=INTEGRATION) for _ in range(120)]
+    emulator.set_account_page_limit(50)
+    emulator.clear_journal()
+
+    plan = project.preview_plan()
+
+    assert planned(plan) == {"create": 121}
+    assert moves(plan) == {resource(account): "create" for account in added}
+    listings = emulator.journal()  # preview runs the program once: three pages, nothing else
+    assert [(e["method"], e["path"]) for e in listings] == [LOOKUP[:2]] * 3
+    assert ["next_cursor" in e["query"] for e in listings] == [False, True, True]
+    emulator.clear_journal()
+
+    project.pulumi("up", "--yes")
+
+    calls = api_calls(emulator)
+    assert calls.count(LOOKUP) == 3 * len(UP_LOOKUPS)  # three pages per run of the program
+    assert [m for m, _, _ in calls].count("POST") == 120
+    assert live_accounts(emulator) == sorted(account["id"] for account in added)
+    assert len(project.servers()) == 120
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def failed_preview(project: ProjectFolder) -> str:
+    """`pulumi preview` that must fail: what it printed."""
+    preview = project.pulumi("preview", check=False)
+    assert preview.returncode != 0, preview.text
+    return preview.text
+
+
+def test_a_lookup_failure_fails_the_preview_naming_the_lookup_and_the_setting(
+    accounts_project: ProjectFolder, emulator: Emulator
+) -> None:
+    project = accounts_project
+    emulator.add_account(integration=INTEGRATION)
+    wrong_token = "trt-not-this-environments-token-5b0e"
+    project.pulumi("config", "set", "--secret", "truto:apiToken", wrong_token)
+
+    text = failed_preview(project)
+
+    assert "get_integrated_accounts" in text
+    assert "truto:apiToken" in text
+    assert "Traceback" not in text
+    assert wrong_token not in text
+    assert [(e["path"], e["status"]) for e in emulator.journal()] == [("/integrated-account", 401)]
+
+    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
+    project.pulumi("config", "set", "truto:baseUrl", f"http://127.0.0.1:{closed_port()}")
+    # A refused connection is retried as Truto being unavailable, for the operation timeout
+    # (300 s by default): the preview fails once that runs out.
+    project.pulumi("config", "set", "truto:operationTimeoutSeconds", "5")
+    emulator.clear_journal()
+
+    text = failed_preview(project)
+
+    assert "get_integrated_accounts" in text
+    assert "truto:baseUrl" in text
+    assert "Traceback" not in text
+    assert emulator.api_token not in text
+    assert emulator.journal() == []
+    assert emulator.servers() == []
+    assert project.servers() == {}

@@ -1,0 +1,366 @@
+"""An integrated account deleted in Truto takes its MCP servers with it, and the provider drops
+them only when Truto proves it: the account answers 404 while the installed integration it
+belonged to (`environment_integration_id`, recorded at create) still answers. Without that
+proof (another Truto environment, a wrong base URL, the integration uninstalled too, a state
+without the recorded integration) refresh and destroy fail and keep the state.
+
+The create reads the server's account once per account and run to record its installed
+integration; a refresh reads it only for a state that lacks it.
+
+Each test runs against an emulator in the open mode (every UUID is an account) and in the mode
+where only the listed accounts exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from devkit import OperationError, SimulatedStack
+from truto_pulumi.emulator import Emulator, run_emulator
+
+from ..kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory
+from .helpers import NAME, account_path, collection_path, desired, item_path
+
+pytestmark = pytest.mark.slow  # starts the provider host and the emulator
+
+NO_PROOF = "so the 404 does not show that the server is gone"
+"""What the failure of a 404 without proof says (with the `pulumi state delete` advice)."""
+
+
+@pytest.fixture(scope="module", params=["open", "listed"])
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """The Truto environment of the stack: every UUID an account (`open`), or only `ACCOUNT`
+    and `OTHER_ACCOUNT` (`listed`), plus the accounts a test adds."""
+    accounts = None if request.param == "open" else [ACCOUNT, OTHER_ACCOUNT]
+    with run_emulator(accounts=accounts) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def other_environment() -> Iterator[Emulator]:
+    """Another Truto environment (its own token, installed integrations and accounts), where
+    the stack's account does not exist."""
+    with run_emulator(accounts=[OTHER_ACCOUNT]) as running:
+        yield running
+
+
+def default_integration(emulator: Emulator) -> str:
+    """The installed integration of the accounts the emulator makes by id."""
+    integration: str = emulator.environment()["default_environment_integration_id"]
+    return integration
+
+
+def calls(emulator: Emulator) -> list[tuple[str, str, int]]:
+    """(method, path, status) of every API request the emulator received, in order."""
+    return [(entry["method"], entry["path"], entry["status"]) for entry in emulator.journal()]
+
+
+def account_reads(emulator: Emulator) -> list[str]:
+    """The accounts read (`GET /integrated-account/{id}`), in order."""
+    return [
+        path.rsplit("/", 1)[1]
+        for method, path, _ in calls(emulator)
+        if method == "GET" and path.count("/") == 2 and path.startswith("/integrated-account/")
+    ]
+
+
+def proof_calls(emulator: Emulator, server_id: str, first: tuple[str, str, int]) -> list[Any]:
+    """The calls that prove a server of `ACCOUNT` gone with its account: `first` (the read or
+    the delete of the server) answered 404, the account's server list 404, the account 404,
+    and its installed integration 200."""
+    return [
+        first,
+        ("GET", collection_path(), 404),
+        ("GET", account_path(), 404),
+        ("GET", f"/environment-integration/{default_integration(emulator)}", 200),
+    ]
+
+
+def warning_of(stack: SimulatedStack) -> str:
+    """The host's stderr, where the provider's warnings go outside the real engine, with its
+    line breaks folded (complete once the host has stopped)."""
+    stack.host.stop()
+    return " ".join(stack.host.stderr.split())
+
+
+def deleted_warning(server_id: str, emulator: Emulator) -> str:
+    return (
+        f"integrated account {ACCOUNT} no longer exists in Truto, while the installed "
+        f"integration {default_integration(emulator)} it belonged to still answers: the "
+        f"account was deleted, and MCP server {server_id} with it"
+    )
+
+
+def live_stack(own_host_stack: OwnHostStackFactory, **settings: Any) -> SimulatedStack:
+    """A stack holding one server `NAME` of `ACCOUNT`, created by this release (so its state
+    records the installed integration)."""
+    stack = own_host_stack(**settings)
+    stack.up(desired())
+    return stack
+
+
+# --- the proof ------------------------------------------------------------------------------
+
+
+def test_refresh_drops_the_server_of_a_deleted_account_with_a_warning(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = live_stack(own_host_stack)
+    server_id = stack.resources[NAME].id
+    assert emulator.remove_account(ACCOUNT) == [server_id]
+    emulator.clear_journal()
+
+    outcome = stack.refresh()
+
+    assert outcome[NAME].deleted is True
+    assert stack.resources == {}
+    assert calls(emulator) == proof_calls(emulator, server_id, ("GET", item_path(server_id), 404))
+    emulator.clear_journal()
+    stack.destroy()  # nothing left to delete
+    assert calls(emulator) == []
+    assert deleted_warning(server_id, emulator) in warning_of(stack)
+
+
+def test_destroy_of_a_server_of_a_deleted_account_succeeds_with_a_warning(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = live_stack(own_host_stack)
+    server_id = stack.resources[NAME].id
+    emulator.remove_account(ACCOUNT)
+    emulator.clear_journal()
+
+    stack.destroy()
+
+    assert stack.resources == {}
+    # The DELETE met a server already gone (404), and nothing else was deleted or written.
+    assert calls(emulator) == proof_calls(
+        emulator, server_id, ("DELETE", item_path(server_id), 404)
+    )
+    assert deleted_warning(server_id, emulator) in warning_of(stack)
+
+
+def test_only_the_servers_of_the_deleted_account_are_dropped(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack()
+    stack.up({"gone": desired()[NAME], "kept": desired(integrated_account_id=OTHER_ACCOUNT)[NAME]})
+    kept = stack.resources["kept"]
+    emulator.remove_account(ACCOUNT)
+
+    stack.refresh()
+
+    assert list(stack.resources) == ["kept"]
+    assert stack.resources["kept"].id == kept.id
+    assert [s["id"] for s in emulator.servers()] == [kept.id]
+
+
+# --- no proof: fail and keep the state ------------------------------------------------------
+
+
+def without_proof(
+    case: str, emulator: Emulator, other_environment: Emulator
+) -> tuple[dict[str, str], bool]:
+    """After the stack's account was removed: the settings of the run that meets it, and
+    whether its state loses the recorded installed integration (as an older release wrote)."""
+    settings = {"api_token": emulator.api_token, "base_url": emulator.url}
+    if case == "token_of_another_truto_environment":
+        settings = {"api_token": other_environment.api_token, "base_url": other_environment.url}
+    elif case == "base_url_with_an_extra_path_segment":
+        settings["base_url"] = f"{emulator.url}/v1"
+    elif case == "installed_integration_uninstalled_too":
+        emulator.uninstall_integration(default_integration(emulator))
+    return settings, case == "state_of_an_older_release"
+
+
+NO_PROOF_CASES = [
+    "token_of_another_truto_environment",
+    "base_url_with_an_extra_path_segment",
+    "installed_integration_uninstalled_too",
+    "state_of_an_older_release",
+]
+
+
+@pytest.mark.parametrize("case", NO_PROOF_CASES)
+@pytest.mark.parametrize("operation", ["refresh", "destroy"])
+def test_a_deleted_account_that_truto_cannot_prove_fails_and_keeps_the_state(
+    own_host_stack: OwnHostStackFactory,
+    emulator: Emulator,
+    other_environment: Emulator,
+    case: str,
+    operation: str,
+) -> None:
+    good = live_stack(own_host_stack)
+    recorded = good.resources[NAME]
+    assert recorded.outputs["environment_integration_id"] == default_integration(emulator)
+    emulator.remove_account(ACCOUNT)
+    other_environment.clear_journal()
+    emulator.clear_journal()
+    settings, older = without_proof(case, emulator, other_environment)
+    stack = own_host_stack(**settings)
+    stack.resources = dict(good.resources)
+    if older:
+        outputs = dict(recorded.outputs)
+        del outputs["environment_integration_id"]
+        stack.resources[NAME] = dataclasses.replace(recorded, outputs=outputs)
+    before = dict(stack.resources)
+
+    with pytest.raises(OperationError) as raised:
+        getattr(stack, operation)()
+
+    message = " ".join(str(raised.value).split())
+    assert NO_PROOF in message
+    assert "`pulumi state delete <urn>` drops them" in message
+    assert stack.resources == before  # kept, as it was
+    journal = emulator.journal() + other_environment.journal()
+    assert {entry["method"] for entry in journal} <= {"GET", "DELETE"}
+    assert all(entry["status"] == 404 for entry in journal if entry["method"] == "DELETE")
+    if older:  # nothing to prove it with: the account is not even asked about
+        assert f"integrated account {ACCOUNT} no longer exists" not in warning_of(stack)
+        assert f"/integrated-account/{ACCOUNT}" not in [entry["path"] for entry in journal]
+
+
+# --- what the create records, and how often it reads an account -----------------------------
+
+
+def test_the_create_records_the_installed_integration_of_the_account(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    jira = emulator.add_account(integration="jira")
+    stack = own_host_stack()
+
+    stack.up({"hubspot": desired()[NAME], "jira": desired(integrated_account_id=jira["id"])[NAME]})
+
+    recorded = {
+        name: state.outputs["environment_integration_id"] for name, state in stack.resources.items()
+    }
+    assert recorded == {
+        "hubspot": default_integration(emulator),
+        "jira": jira["environment_integration_id"],
+    }
+    assert jira["environment_integration_id"] != default_integration(emulator)
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
+
+
+def test_creates_read_each_account_once_per_run(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack(new_host_each_run=True)
+    stack.parallel = 1  # one create after the other: see the test below for creates at once
+    servers = {
+        "a": desired(name="a")[NAME],
+        "b": desired(name="b")[NAME],
+        "c": desired(name="c", integrated_account_id=OTHER_ACCOUNT)[NAME],
+    }
+
+    stack.up(servers)
+
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, OTHER_ACCOUNT])
+    emulator.clear_journal()
+    stack.up({**servers, "d": desired(name="d")[NAME]})  # a new run reads its account again
+    assert account_reads(emulator) == [ACCOUNT]
+
+
+def test_creates_at_once_under_one_account_read_it_once(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack()
+    emulator.set_latency(0.05)  # both creates are under way at once on the host's threads
+    try:
+        stack.up({"a": desired(name="a")[NAME], "b": desired(name="b")[NAME]})
+    finally:
+        emulator.set_latency(0.0)
+
+    assert len(stack.resources) == 2
+    assert account_reads(emulator) == [ACCOUNT]
+
+
+def test_a_failed_account_read_leaves_the_integration_unset_and_the_create_succeeds(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    """Best effort: the account read answered 403 (a token that may not read accounts)."""
+    emulator.inject(method="GET", path=r"^/integrated-account/[^/]+$", status=403)
+    stack = own_host_stack()
+
+    stack.up(desired())
+
+    outputs = stack.resources[NAME].outputs
+    assert "environment_integration_id" not in outputs
+    assert outputs["token"] == emulator.servers()[0]["token"]
+    assert account_reads(emulator) == [ACCOUNT]  # not read again in the run
+
+
+# --- refresh: fills in what an older release did not record, once per account ---------------
+
+
+def older_release_state(stack: SimulatedStack) -> None:
+    """Drop `environment_integration_id` from every resource's state, as an older release
+    wrote it."""
+    for name, state in stack.resources.items():
+        outputs = {k: v for k, v in state.outputs.items() if k != "environment_integration_id"}
+        stack.resources[name] = dataclasses.replace(state, outputs=outputs)
+
+
+def test_refresh_fills_in_the_installed_integration_reading_each_account_once(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    jira = emulator.add_account(integration="jira")
+    stack = own_host_stack(new_host_each_run=True)
+    stack.parallel = 1  # reads one after the other: see the create's test of reads at once
+    stack.up(
+        {
+            "a": desired(name="a")[NAME],
+            "b": desired(name="b")[NAME],
+            "c": desired(name="c", integrated_account_id=jira["id"])[NAME],
+        }
+    )
+    older_release_state(stack)
+    emulator.clear_journal()
+
+    stack.refresh()
+
+    assert {
+        name: state.outputs["environment_integration_id"] for name, state in stack.resources.items()
+    } == {
+        "a": default_integration(emulator),
+        "b": default_integration(emulator),
+        "c": jira["environment_integration_id"],
+    }
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
+    assert {method for method, _, _ in calls(emulator)} == {"GET"}
+
+
+def test_refresh_of_a_state_that_records_it_reads_no_account(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack(new_host_each_run=True)
+    stack.up({"a": desired(name="a")[NAME], "b": desired(name="b")[NAME]})
+    before = {name: state.outputs for name, state in stack.resources.items()}
+    emulator.clear_journal()
+
+    outcomes = stack.refresh()
+
+    assert account_reads(emulator) == []
+    assert sorted(path for _, path, _ in calls(emulator)) == sorted(
+        item_path(state.id) for state in stack.resources.values()
+    )
+    assert {name: outcome.drift for name, outcome in outcomes.items()} == {"a": False, "b": False}
+    assert {name: state.outputs for name, state in stack.resources.items()} == before
+
+
+def test_a_refreshed_older_state_is_proven_deleted_with_its_account(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    """`pulumi refresh` of an older release's state records the integration; once the account
+    is deleted, the next refresh proves it."""
+    stack = live_stack(own_host_stack)
+    older_release_state(stack)
+    stack.refresh()
+    emulator.remove_account(ACCOUNT)
+
+    stack.refresh()
+
+    assert stack.resources == {}
