@@ -13,6 +13,13 @@ from urllib.parse import quote
 
 from devkit import SimulatedStack
 from devkit.driver import EngineStack
+from truto_pulumi import (
+    TrutoAuthError,
+    TrutoNotFoundError,
+    TrutoRateLimitedError,
+    TrutoServerError,
+    TrutoValidationError,
+)
 
 __all__ = [
     "ACCOUNT",
@@ -20,6 +27,7 @@ __all__ = [
     "EXAMPLE_ACCOUNTS",
     "ODD_TOKEN",
     "OTHER_ACCOUNT",
+    "STATUS_ERRORS",
     "EngineStackFactory",
     "FakeClock",
     "OwnHostStackFactory",
@@ -117,3 +125,22 @@ def shows_token(text: str, token: str = ODD_TOKEN) -> list[str]:
         inner = base64.b64encode(prefix + token.encode()).decode()[4:-4]
         needles |= {inner[i : i + 11] for i in range(len(inner) - 10)}
     return sorted(n for n in needles if n.lower() in text.lower())
+
+
+STATUS_ERRORS: Final = [
+    (400, TrutoValidationError),
+    (401, TrutoAuthError),
+    (403, TrutoAuthError),
+    (404, TrutoNotFoundError),
+    (409, TrutoValidationError),
+    (410, TrutoNotFoundError),
+    (418, TrutoValidationError),
+    (422, TrutoValidationError),
+    (429, TrutoRateLimitedError),
+    (500, TrutoServerError),
+    (502, TrutoServerError),
+    (503, TrutoServerError),
+    (504, TrutoServerError),
+    (599, TrutoServerError),
+]
+"""Each HTTP error status and the exception class `_errors` documents for it."""

@@ -46,7 +46,7 @@ from truto_pulumi._errors import (
 from truto_pulumi._ratelimit import RateLimiter
 from truto_pulumi.emulator import Emulator
 
-from .kit import ODD_TOKEN, FakeClock, shows_token
+from .kit import ODD_TOKEN, STATUS_ERRORS, FakeClock, shows_token
 from .kit import json_unicode as _json_unicode
 
 TOKEN = "sk-test-SECRET-api-token-6f1c"
@@ -121,23 +121,7 @@ def call(client: TrutoClient, method: str) -> object:
 # --- status mapping --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("status", "error_type"),
-    [
-        (400, TrutoValidationError),
-        (401, TrutoAuthError),
-        (403, TrutoAuthError),
-        (404, TrutoNotFoundError),
-        (409, TrutoValidationError),
-        (410, TrutoNotFoundError),
-        (422, TrutoValidationError),
-        (429, TrutoRateLimitedError),
-        (500, TrutoServerError),
-        (502, TrutoServerError),
-        (503, TrutoServerError),
-        (504, TrutoServerError),
-    ],
-)
+@pytest.mark.parametrize(("status", "error_type"), STATUS_ERRORS)
 def test_error_status_raises_mapped_exception_with_truto_message(
     status: int, error_type: type[TrutoApiError]
 ) -> None:

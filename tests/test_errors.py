@@ -24,6 +24,8 @@ from truto_pulumi._errors import (
     api_error_for_status,
 )
 
+from .kit import STATUS_ERRORS
+
 TREE: dict[type[Exception], type[Exception]] = {
     TrutoError: Exception,
     TrutoConfigError: TrutoError,
@@ -65,25 +67,7 @@ def test_each_error_class_sits_under_its_documented_parent(
     )
 
 
-@pytest.mark.parametrize(
-    ("status", "error_type"),
-    [
-        (400, TrutoValidationError),
-        (401, TrutoAuthError),
-        (403, TrutoAuthError),
-        (404, TrutoNotFoundError),
-        (409, TrutoValidationError),
-        (410, TrutoNotFoundError),
-        (418, TrutoValidationError),
-        (422, TrutoValidationError),
-        (429, TrutoRateLimitedError),
-        (500, TrutoServerError),
-        (502, TrutoServerError),
-        (503, TrutoServerError),
-        (504, TrutoServerError),
-        (599, TrutoServerError),
-    ],
-)
+@pytest.mark.parametrize(("status", "error_type"), STATUS_ERRORS)
 def test_each_error_status_maps_to_the_class_the_module_documents(
     status: int, error_type: type[TrutoApiError]
 ) -> None:
