@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 JSONObject = dict[str, Any]
 
@@ -531,6 +531,33 @@ class Page(Generic[_Item]):
     limit: int
 
 
+class _Listed(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def id(self) -> str: ...
+
+
+_Listable = TypeVar("_Listable", bound=_Listed)
+
+
+def _page(
+    items: list[_Listable],
+    after: tuple[datetime, str] | None,
+    limit: int,
+    encode: Callable[[datetime, str], str],
+) -> Page[_Listable]:
+    """The page of `items` after the cursor position `after`, ordered by (created_at, id):
+    copies, and the cursor of the next page while there is one."""
+    ordered = sorted(items, key=lambda item: (item.created_at, item.id))
+    if after is not None:
+        ordered = [item for item in ordered if (item.created_at, item.id) > after]
+    page = ordered[:limit]
+    more = len(ordered) > limit
+    next_cursor = encode(page[-1].created_at, page[-1].id) if more else None
+    return Page(items=copy.deepcopy(page), next_cursor=next_cursor, limit=limit)
+
+
 def _optional_string(fields: JSONObject, key: str) -> str | None:
     value = fields.get(key)
     if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -772,16 +799,8 @@ class Store:
         with self._lock:
             account = self._account(account_id)
             self._purge_expired(self._now())
-            servers = sorted(
-                (s for s in self._servers.values() if s.integrated_account_id == account),
-                key=lambda s: (s.created_at, s.id),
-            )
-            if after is not None:
-                servers = [s for s in servers if (s.created_at, s.id) > after]
-            page = servers[:limit]
-            more = len(servers) > limit
-            next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
-            return Page(items=copy.deepcopy(page), next_cursor=next_cursor, limit=limit)
+            servers = [s for s in self._servers.values() if s.integrated_account_id == account]
+            return _page(servers, after, limit, encode_cursor)
 
     def update(self, account_id: str, server_id: str, body: object) -> McpServer:
         with self._lock:
@@ -881,16 +900,8 @@ class Store:
         after = decode_account_cursor(cursor) if cursor else None
         with self._lock:
             limit = min(DEFAULT_PAGE_LIMIT if limit is None else limit, self._page_limit)
-            accounts = sorted(
-                (a for a in self._accounts.values() if filters is None or filters.matches(a)),
-                key=lambda a: (a.created_at, a.id),
-            )
-            if after is not None:
-                accounts = [a for a in accounts if (a.created_at, a.id) > after]
-            page = accounts[:limit]
-            more = len(accounts) > limit
-            next_cursor = encode_account_cursor(page[-1].created_at, page[-1].id) if more else None
-            return Page(items=copy.deepcopy(page), next_cursor=next_cursor, limit=limit)
+            accounts = [a for a in self._accounts.values() if filters is None or filters.matches(a)]
+            return _page(accounts, after, limit, encode_account_cursor)
 
     def get_environment_integration(self, install_id: str) -> EnvironmentIntegration:
         with self._lock:
