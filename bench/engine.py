@@ -9,6 +9,9 @@ that calls nothing ("null": the engine's and the host's own cost). The pinned CL
 interleaved.
 
     python -m bench.engine [--sizes 50 200] [--rounds 3] [--write docs/benchmarks.md]
+
+With `--cells N@MS ...` or `--latency MS ...`, section 9 instead (`bench/distance.py`): Truto
+that many milliseconds away, beside the floor.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from devkit.driver import EngineStack, pickler_left_as_found, pulumi_cli
 from devkit.emulator import EmulatorProcess, emulator_process
 from truto_pulumi import TrutoMcpServer
 
+from . import distance
 from .null_provider import NullProvider, NullResource
 from .reference_provider import ReferenceProvider, ReferenceServer
-from .report import ENGINE_BEGIN, TEMPLATE, spread, table, write_markdown
+from .report import DISTANCE_BEGIN, ENGINE_BEGIN, TEMPLATE, spread, table, write_markdown
 
 ACCOUNT = "4f5a1c2e-0000-4000-8000-0000000000be"
 OPERATIONS = ("up", "preview", "refresh", "destroy")
@@ -44,12 +48,13 @@ SURFACES = {
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def declare(variant: str, n: int) -> None:
-    """The program: N servers of one variant."""
+def declare(variant: str, n: int, generation: int = 0) -> None:
+    """The program: N servers of one variant (renamed in each `generation`)."""
     for i in range(n):
-        props = {"integrated_account_id": ACCOUNT, "name": f"bench-{i}"}
-        if variant == "ours":
-            TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=f"bench-{i}")
+        name = f"bench-{i}" if generation == 0 else f"bench-{i}-v{generation}"
+        props = {"integrated_account_id": ACCOUNT, "name": name}
+        if variant.startswith("ours"):
+            TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=name)
         elif variant in SURFACES:
             surface = {**props, **dict.fromkeys(SURFACES[variant].split())}
             secret = pulumi.ResourceOptions(additional_secret_outputs=["token", "url"])
@@ -99,6 +104,68 @@ def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list
     return seconds
 
 
+def distance_round(
+    variant: str, n: int, latency_ms: int, emulator: EmulatorProcess, cli: str
+) -> distance.Round:
+    """`distance.OPERATIONS` of one variant on a fresh stack, Truto `latency_ms` away."""
+    with pickler_left_as_found(), tempfile.TemporaryDirectory(prefix="bench-distance-") as folder:
+        env = {"PYTHONPATH": str(ROOT), **distance.ENGINE_ENV, **distance.environment(variant)}
+        stack = EngineStack(Path(folder), cli, env=env)
+        stack.configure(emulator.api_token, emulator.url, **distance.settings(variant))
+        stack.program = lambda: declare(variant, n)
+
+        def update() -> None:
+            stack.program = lambda: declare(variant, n, generation=1)
+            stack.up({})
+
+        emulator.set_latency(latency_ms / 1000)
+        try:
+            found = distance.run_round(
+                {
+                    "up": lambda: stack.up({}),
+                    "preview": lambda: stack.preview({}),
+                    "refresh": stack.refresh,
+                    "update": update,
+                    "destroy": stack.destroy,
+                },
+                emulator,
+            )
+        finally:
+            emulator.set_latency(0)
+    if emulator.servers():
+        raise RuntimeError(f"{variant} left servers behind")
+    return found
+
+
+def distance_main(cells: list[tuple[int, int]], rounds: int, cli: str) -> str:
+    """Section 9's tables: every variant, every cell, `rounds` times, variants interleaved."""
+    found: dict[tuple[int, int], dict[str, list[distance.Round]]] = {}
+    with emulator_process() as emulator:
+        emulator.set_rate_limit(*distance.TRUTO_LIMIT)
+        for n, latency_ms in cells:
+            times: dict[str, list[distance.Round]] = {v: [] for v in distance.VARIANTS}
+            for round_ in range(rounds):
+                first = round_ % len(distance.VARIANTS)
+                for variant in distance.VARIANTS[first:] + distance.VARIANTS[:first]:
+                    times[variant].append(
+                        result := distance_round(variant, n, latency_ms, emulator, cli)
+                    )
+                    print(
+                        f"N={n} {latency_ms} ms round {round_ + 1} {variant}: {result}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            found[(n, latency_ms)] = times
+    rows = [row for (n, ms), times in found.items() for row in distance.rows(n, ms, times)]
+    return table(distance.HEADER, rows) + "\n" + distance.footer(found)
+
+
+def _cell(text: str) -> tuple[int, int]:
+    """`200@150`: 200 servers, 150 ms."""
+    n, _, ms = text.partition("@")
+    return int(n), int(ms)
+
+
 def _paired(
     ours: list[list[Sample]], other: list[list[Sample]], operation: int, cpu: bool, with_range: bool
 ) -> str:
@@ -139,12 +206,26 @@ def main(argv: list[str] | None = None) -> int:
         help=f"which of {', '.join(map(repr, VARIANTS))} to run (ours always runs)",
     )
     parser.add_argument("--write", type=Path, help="put the table into this Markdown file")
+    parser.add_argument(
+        "--latency", type=int, nargs="+", metavar="MS", help="section 9 at each --sizes"
+    )
+    parser.add_argument(
+        "--cells", type=_cell, nargs="+", metavar="N@MS", help="section 9 at these cells"
+    )
     args = parser.parse_args(argv)
     variants = tuple(v for v in VARIANTS if v == "ours" or v in args.variants)
     cli = pulumi_cli()
     if cli is None:
         print("no pulumi CLI: run `make pulumi`", file=sys.stderr)
         return 2
+    cells = list(args.cells or []) + [(n, ms) for n in args.sizes for ms in args.latency or []]
+    if cells:
+        started = time.perf_counter()
+        found = distance_main(cells, args.rounds, cli)
+        print(found)
+        if args.write is not None:
+            _write(args, cli, DISTANCE_BEGIN, found, time.perf_counter() - started)
+        return 0
     header = (
         "N|operation|ours (s)|reference (s)|same surface (s)|plain (s)|no HTTP (s)"
         "|ours / reference|CPU: ours / reference|CPU: ours / same surface|ours / plain"
@@ -180,14 +261,28 @@ def main(argv: list[str] | None = None) -> int:
     found = table(header, rows) + "\n" + table(SPLIT_HEADER, split_rows)
     print(found)
     if args.write is not None:
-        version = subprocess.run([cli, "version"], capture_output=True, text=True, check=True)
-        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        template = TEMPLATE.read_text(encoding="utf-8")
-        section = template[template.index(ENGINE_BEGIN) :].format(
-            date=when, version=version.stdout.strip(), rounds=args.rounds, table=found
-        )
-        write_markdown(args.write, engine=section)
+        _write(args, cli, ENGINE_BEGIN, found, 0.0)
     return 0
+
+
+def _write(args: argparse.Namespace, cli: str, begin: str, found: str, seconds: float) -> None:
+    """Put a section (that of `begin` in the template) into `args.write`."""
+    version = subprocess.run([cli, "version"], capture_output=True, text=True, check=True)
+    template = TEMPLATE.read_text(encoding="utf-8")
+    start = template.index(begin)
+    end = template.index("<!-- /", start)
+    section = template[start : template.index("-->", end) + 3].format(
+        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        version=version.stdout.strip(),
+        rounds=args.rounds,
+        table=found,
+        command=" ".join(["python -m bench.engine", *sys.argv[1:]]),
+        seconds=seconds,
+    )
+    if begin == DISTANCE_BEGIN:
+        write_markdown(args.write, distance=section)
+    else:
+        write_markdown(args.write, engine=section)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """A minimal provider making the floor of HTTP calls: the yardstick for what our code adds.
 
-One shared `httpx.Client` built in `configure`; no validation, canonical form, retries, error
-mapping or create mark. Check echoes, Diff compares the inputs, and Create / Read / Update /
-Delete each send one request (Create its POST alone, where ours adds the mark's rename PATCH),
-returning outputs of the same shape.
+One shared `httpx.Client` built in `configure`; no validation, canonical form, error mapping,
+create mark, or retries but of a 429 (after its `Retry-After`, as any provider must). Check
+echoes, Diff compares the inputs, and Create / Read / Update / Delete each send one request
+(Create its POST alone, where ours adds the mark's rename PATCH), returning outputs of the same
+shape.
 Importable (not `__main__`), so it pickles by reference, like ours.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -62,7 +64,11 @@ class ReferenceProvider(dynamic.ResourceProvider):
     ) -> dict[str, Any]:
         assert self._http is not None, "configure() was not called"
         path = f"/integrated-account/{props['integrated_account_id']}/mcp"
-        response = self._http.request(method, path if id_ is None else f"{path}/{id_}", json=body)
+        url = path if id_ is None else f"{path}/{id_}"
+        response = self._http.request(method, url, json=body)
+        while response.status_code == 429:  # as any provider must: wait as Truto says, again
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+            response = self._http.request(method, url, json=body)
         answer: dict[str, Any] = response.raise_for_status().json()
         return answer
 

@@ -1,6 +1,6 @@
-"""Markdown tables, the one-line machine description, and docs/benchmarks.md, whose engine and
-lookups sections (between their markers) `python -m bench` keeps and `python -m bench.engine`
-and `python -m bench.lookups` replace."""
+"""Markdown tables, the one-line machine description, and docs/benchmarks.md, whose engine,
+lookups and distance sections (between their markers) `python -m bench` keeps and
+`python -m bench.engine` and `python -m bench.lookups` replace."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from pathlib import Path
 
 ENGINE_BEGIN, ENGINE_END = "<!-- bench.engine -->", "<!-- /bench.engine -->"
 LOOKUPS_BEGIN, LOOKUPS_END = "<!-- bench.lookups -->", "<!-- /bench.lookups -->"
-_SECTIONS = {"engine": (ENGINE_BEGIN, ENGINE_END), "lookups": (LOOKUPS_BEGIN, LOOKUPS_END)}
+DISTANCE_BEGIN, DISTANCE_END = "<!-- bench.distance -->", "<!-- /bench.distance -->"
+_SECTIONS = {
+    "engine": (ENGINE_BEGIN, ENGINE_END),
+    "lookups": (LOOKUPS_BEGIN, LOOKUPS_END),
+    "distance": (DISTANCE_BEGIN, DISTANCE_END),
+}
 """The sections other commands write, between their markers, after the host benchmark's part."""
 TEMPLATE = Path(__file__).with_name("template.md")
 """The report's text: sections 1-6, then (from ENGINE_BEGIN) section 7."""
@@ -42,10 +47,14 @@ def machine() -> str:
 
 
 def write_markdown(
-    path: Path, body: str | None = None, engine: str | None = None, lookups: str | None = None
+    path: Path,
+    body: str | None = None,
+    engine: str | None = None,
+    lookups: str | None = None,
+    distance: str | None = None,
 ) -> None:
-    """Replace the host benchmark's part (`body`), the engine's section or the lookups' section,
-    keeping the others as they are."""
+    """Replace the host benchmark's part (`body`), the engine's, the lookups' or the distance
+    section, keeping the others as they are."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     kept: dict[str, str] = {}
     for name, (begin, end) in _SECTIONS.items():
@@ -53,7 +62,7 @@ def write_markdown(
         if 0 <= start < stop:
             stop += len(end)
             kept[name], text = text[start:stop], text[:start] + text[stop:]
-    given = {"engine": engine, "lookups": lookups}
+    given = {"engine": engine, "lookups": lookups, "distance": distance}
     parts = [text if body is None else body]
     for name in _SECTIONS:
         section = given[name]

@@ -147,10 +147,11 @@ class ProviderHost:
     """Runs `python -u -m pulumi.dynamic` and talks to it as the engine does. A context manager.
 
     The child inherits `os.environ` plus `env`; its PYTHONPATH is `extra_paths` followed by this
-    process's `sys.path`, so it can import whatever the test can (test modules included). One
+    process's `sys.path`, so it can import whatever the test can (test modules included), unless
+    `python` is another interpreter, which keeps its own packages. One
     host serves every provider pickle; the host configures each distinct pickle once, with the
     config of the most recent `configure` call. Thread-safe: up to 4 calls run at once in the
-    host (its worker count); more are queued.
+    host (its worker count, unless the provider widens it); more are queued.
     """
 
     def __init__(
@@ -196,7 +197,9 @@ class ProviderHost:
 
     def _child_env(self) -> dict[str, str]:
         env = {**os.environ, **self._env}
-        paths = [*self._extra_paths, *(p or os.getcwd() for p in sys.path)]
+        paths = list(self._extra_paths)
+        if self._python == sys.executable:  # another interpreter keeps its own packages
+            paths += [p or os.getcwd() for p in sys.path]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         return env
 

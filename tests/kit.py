@@ -1,11 +1,13 @@
 """What the test modules share besides fixtures (those are in the conftests): the integrated
 account ids they declare servers in, a property bag of a server's inputs, a clock they move by
-hand, and an API token hard to scrub with the check that text shows none of it. The machinery
+hand, an API token hard to scrub with the check that text shows none of it, and how many
+requests the emulator held at once. The machinery
 shared with `bench/` (provider host, engine simulation, real-engine drivers) is `devkit`."""
 
 from __future__ import annotations
 
 import base64
+import bisect
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
@@ -144,3 +146,15 @@ STATUS_ERRORS: Final = [
     (599, TrutoServerError),
 ]
 """Each HTTP error status and the exception class `_errors` documents for it."""
+
+
+def peak_in_flight(journal: list[dict[str, Any]], latency: float) -> int:
+    """The most API requests the emulator held at once, from its journal: each request is held
+    for the added `latency` from its arrival (`ts`). One caller's next request arrives only
+    after its answer, so N callers never show more than N."""
+    arrivals = sorted(float(entry["ts"]) for entry in journal)
+    window = latency * 0.9  # the answer leaves `latency` after arrival, plus the emulator's work
+    return max(
+        (i + 1 - bisect.bisect_right(arrivals, t - window) for i, t in enumerate(arrivals)),
+        default=0,
+    )

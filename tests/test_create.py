@@ -23,6 +23,7 @@ from truto_pulumi._errors import (
     TrutoTransportError,
     TrutoValidationError,
 )
+from truto_pulumi._listings import AccountListings
 from truto_pulumi._mark import CreateMark, read_mark
 from truto_pulumi._run import RunState
 from truto_pulumi._settings import ProviderSettings
@@ -93,6 +94,9 @@ class _SlowListing:
     def delete_mcp_server(self, account_id: str, server_id: str) -> None:
         self.deleted.append(server_id)
 
+    def operation_remaining(self) -> float | None:
+        return None
+
 
 def test_a_server_whose_create_this_run_already_finished_is_never_swept() -> None:
     run = RunState(ProviderSettings(api_token=None))
@@ -102,7 +106,11 @@ def test_a_server_whose_create_this_run_already_finished_is_never_swept() -> Non
     truto = _SlowListing([listed("mine", finished.on("b")), listed("old", leftover.on("a"))])
 
     remove_left_behind(
-        cast("TrutoClient", truto), "acc", stack=finished.stack, this_run=run.marks_of_this_run
+        cast("TrutoClient", truto),
+        "acc",
+        stack=finished.stack,
+        this_run=run.marks_of_this_run,
+        listings=AccountListings(truto.list_mcp_servers),
     )
 
     assert truto.deleted == ["old"]
@@ -188,6 +196,7 @@ def create(
         {"name": "reader"},
         mark=OURS,
         marking=marks.append,
+        listings=AccountListings(truto.list_mcp_servers),
         interrupted=interrupted,
         sleep=FakeClock().sleep,
     )

@@ -4,13 +4,19 @@ reported by its message; everything else, and every other process, keeps its tra
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import traceback
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from importlib.machinery import ModuleSpec
 from types import ModuleType, SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
 from pulumi.runtime.proto import engine_pb2
 
 from truto_pulumi._errors import TrutoConfigError
@@ -22,7 +28,11 @@ from truto_pulumi._host_bridge import (
     request_over,
     request_urn,
     send_warnings_to_engine,
+    widen_host,
 )
+from truto_pulumi.provider import TrutoMcpServerProvider
+
+_T = TypeVar("_T")
 
 
 def fake_host(name: str = HOST_MODULE) -> ModuleType:
@@ -176,3 +186,101 @@ def test_warnings_go_to_the_engine_only_in_the_host_it_started(
         assert logger.propagate is not routed
     finally:
         logger.handlers[:], logger.propagate = before
+
+
+# --- widen_host: more than the host's four engine calls at once ---------------------------------
+
+
+def in_worker(pool: ThreadPoolExecutor, call: Callable[[], _T]) -> _T:
+    """`call()` run by a worker of `pool`, as the host runs a provider's `configure`."""
+    return pool.submit(call).result(timeout=10)
+
+
+def test_in_the_host_a_worker_widens_its_pool_and_starts_every_worker() -> None:
+    host = {"__main__": fake_host()}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(20):  # finished calls leave the pool believing it has idle workers
+            in_worker(pool, lambda: None)
+        assert in_worker(pool, lambda: widen_host(16, modules=host)) == 16
+        assert pool._max_workers == 16
+        together = threading.Barrier(16, timeout=10)
+        assert all(
+            f.result(timeout=10) >= 0 for f in [pool.submit(together.wait) for _ in range(16)]
+        )
+
+
+def test_outside_the_host_the_pool_is_left_as_it_is() -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert in_worker(pool, lambda: widen_host(16, modules={})) is None
+        assert pool._max_workers == 4
+
+
+def test_a_thread_of_no_pool_widens_nothing() -> None:
+    assert widen_host(16, modules={"__main__": fake_host()}) is None
+
+
+def test_the_pool_is_never_narrowed() -> None:
+    host = {"__main__": fake_host()}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        in_worker(pool, lambda: widen_host(16, modules=host))
+        assert in_worker(pool, lambda: widen_host(8, modules=host)) == 16
+        assert pool._max_workers == 16
+
+
+class _OwnPool(ThreadPoolExecutor):
+    """A pool of another kind than the host's: its internals are not known."""
+
+
+def _worker_like(pool: object, target: Callable[..., None] | None = None) -> Any:
+    """A thread object shaped like a pool worker whose pool is `pool`."""
+    import concurrent.futures.thread as pool_module
+
+    return SimpleNamespace(
+        _target=target or pool_module._worker, _args=(weakref.ref(pool), None, None, ())
+    )
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        pytest.param("pool_of_another_kind", id="a_subclass"),
+        pytest.param("no_max_workers", id="no__max_workers"),
+        pytest.param("threads_not_a_set", id="_threads_not_a_set"),
+        pytest.param("shut_down", id="shut_down"),
+        pytest.param("target_elsewhere", id="worker_function_of_another_module"),
+    ],
+)
+def test_a_pool_not_as_expected_is_left_alone(breakage: str) -> None:
+    """Feature detection: any part of the host's pool not as Python's makes it a no-op."""
+    pool = (_OwnPool if breakage == "pool_of_another_kind" else ThreadPoolExecutor)(max_workers=4)
+    target = None
+    if breakage == "no_max_workers":
+        pool._limit = pool.__dict__.pop("_max_workers")  # type: ignore[attr-defined]
+    elif breakage == "threads_not_a_set":
+        pool._threads = []  # type: ignore[assignment]
+    elif breakage == "shut_down":
+        pool.shutdown()
+    elif breakage == "target_elsewhere":
+        target = print
+    thread = _worker_like(pool, target)
+    assert widen_host(16, modules={"__main__": fake_host()}, thread=thread) is None
+    assert pool.__dict__.get("_max_workers", 4) == 4
+
+
+@pytest.mark.parametrize(
+    ("stack_config", "workers"),
+    [
+        pytest.param({}, 16, id="sixteen_as_shipped"),
+        pytest.param({"truto:hostConcurrency": "8"}, 8, id="as_set"),
+        pytest.param({"truto:hostConcurrency": "0"}, 4, id="zero_leaves_the_host_as_it_is"),
+    ],
+)
+def test_configure_widens_the_host_as_truto_host_concurrency_says(
+    monkeypatch: pytest.MonkeyPatch, stack_config: dict[str, str], workers: int
+) -> None:
+    monkeypatch.setitem(sys.modules, "__main__", fake_host())
+    provider = TrutoMcpServerProvider()
+    config = Config({"truto:apiToken": "t", **stack_config}, "demo")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        in_worker(pool, lambda: provider.configure(ConfigureRequest(config)))
+        assert pool._max_workers == workers

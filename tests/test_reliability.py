@@ -1,5 +1,6 @@
 """Faults survived with nothing lost: transactional create, pacing, deadlines, and a 200-server
-stack under random 429s and 503s, through the real provider host against the emulator."""
+stack under random 429s and 503s, through the real provider host against the emulator; and the
+listings of an account that its operations share, counted at scale."""
 
 from __future__ import annotations
 
@@ -139,3 +140,98 @@ def test_the_next_create_in_the_account_removes_what_an_interrupted_run_of_the_s
     assert other_stack in live
     assert live[stack.resources["srv"].id] == "srv"
     assert len(live) == 2
+
+
+# --- listings shared by the operations of a run -----------------------------------------------
+
+THEIRS = 250
+"""Servers of other stacks in the account: its list takes `LIST_PAGES` requests (a page of the
+emulator holds 100 servers)."""
+LIST_PAGES = 3
+ENGINE_CALLS = 16
+"""Calls the engine sends at once; the provider host serves as many at once by default (where
+Pulumi's own host serves four)."""
+NO_PACING = {"truto:maxRequestsPerSecond": 0}
+"""Request counts, not pacing, are measured: the emulator enforces no rate limit here."""
+
+
+def theirs_in(emulator: Emulator, count: int = THEIRS) -> None:
+    with emulator.client() as http:
+        for n in range(count):
+            made = http.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": f"theirs{n}"})
+            made.raise_for_status()
+
+
+def listings(emulator: Emulator) -> list[int]:
+    """The listings of the account's servers the emulator got, in order, each as its number of
+    page requests: a listing's first page has no `next_cursor`. Pages of two listings under way
+    at once would interleave (say `[1, 5]` for two of 3 pages)."""
+    pages: list[int] = []
+    for entry in emulator.journal():
+        if (entry["method"], entry["path"]) == ("GET", f"/integrated-account/{ACCOUNT}/mcp"):
+            if entry["query"].get("next_cursor"):
+                pages[-1] += 1
+            else:
+                pages.append(1)
+    return pages
+
+
+def refresh_of_servers_gone(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator, count: int
+) -> tuple[int, list[int]]:
+    """Refresh a stack of `count` servers all deleted outside Pulumi, in an account holding as
+    many servers of other stacks: the requests the refresh sent, and its listings."""
+    emulator.reset()
+    theirs_in(emulator, count)
+    stack = own_host_stack(settings=NO_PACING)
+    stack.parallel = ENGINE_CALLS
+    stack.up({f"s{n}": server(f"s{n}") for n in range(count)})
+    for state in stack.resources.values():
+        emulator.delete_server(state.id)
+    emulator.clear_journal()
+
+    stack.refresh()
+
+    assert stack.resources == {}
+    return len(emulator.journal()), listings(emulator)
+
+
+def test_a_refresh_of_servers_deleted_outside_pulumi_lists_their_account_once(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    """Each server existed before the refresh, so one listing that lacks them proves them all
+    gone: the refresh's requests grow with N, the account growing with it."""
+    per_server: dict[int, float] = {}
+    for count in (50, 200):
+        requests, listed = refresh_of_servers_gone(own_host_stack, emulator, count)
+
+        pages = -(-count // 100)  # ceil: the account holds `count` servers of other stacks
+        assert listed == [pages]  # one listing, of every page
+        assert requests == count + pages  # a GET of each server, and that listing
+        per_server[count] = requests / count
+
+    assert per_server == {50: 1.02, 200: 1.01}
+
+
+def test_lost_creates_in_one_account_settle_on_shared_listings(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    theirs_in(emulator)
+    emulator.clear_journal()
+    stack = own_host_stack(settings=NO_PACING)
+    stack.parallel = ENGINE_CALLS
+    # Each page takes 0.1 s: the creates settle while the first create's sweep lists.
+    emulator.inject(method="GET", path=MCP_PATH, times=1_000, delay=0.1)
+    emulator.inject(method="POST", path=MCP_PATH, times=ENGINE_CALLS, lose_answer=True)
+
+    stack.up({f"s{n}": server(f"s{n}") for n in range(ENGINE_CALLS)})
+
+    # The first create's sweep; one listing for the creates whose answers were lost while the
+    # sweep ran; one for the first create's own lost answer. Each lost answer listed once before.
+    assert listings(emulator) == [LIST_PAGES] * 3
+    assert len(posts(emulator)) == 2 * ENGINE_CALLS  # each lost POST, then the one that counts
+    live = {s["id"]: s for s in emulator.servers() if not s["name"].startswith("theirs")}
+    assert sorted(live) == sorted(state.id for state in stack.resources.values())
+    for name, state in stack.resources.items():
+        assert (live[state.id]["name"], live[state.id]["token"]) == (name, state.outputs["token"])
+    assert len(emulator.servers()) == THEIRS + ENGINE_CALLS

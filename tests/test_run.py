@@ -228,6 +228,37 @@ def test_of_creates_under_one_account_at_once_exactly_one_is_the_first() -> None
     assert all_at_once(lambda: run.first_create_under("acc")).count(True) == 1
 
 
+# --- listings of accounts --------------------------------------------------------------------
+
+
+class _ListingClient:
+    def __init__(self) -> None:
+        self.listed: list[str] = []
+
+    def list_mcp_servers(self, account_id: str) -> list[dict[str, str]]:
+        self.listed.append(account_id)
+        return [{"id": f"{account_id}/{len(self.listed)}"}]
+
+
+def test_the_runs_listings_are_one_for_the_process_and_open_the_client_at_the_first_listing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[_ListingClient] = []
+
+    def client_for(settings: ProviderSettings) -> _ListingClient:
+        opened.append(_ListingClient())
+        return opened[-1]
+
+    monkeypatch.setattr("truto_pulumi._client.client_for", client_for)
+    run = RunState(SETTINGS)
+    assert run.listings is run.listings
+    assert opened == []  # no listing yet: preview never opens the client
+
+    assert run.listings.fresh("acc-1") == [{"id": "acc-1/1"}]
+    assert run.listings.fresh("acc-1") == [{"id": "acc-1/2"}]
+    assert [client.listed for client in opened] == [["acc-1", "acc-1"]]
+
+
 # --- the `pulumi` command of this run --------------------------------------------------------
 
 

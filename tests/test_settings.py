@@ -64,6 +64,9 @@ def test_token_is_not_in_repr() -> None:
         pytest.param("truto:operationTimeoutSeconds", 600, 600.0, id="operation_int"),
         pytest.param("truto:maxRequestsPerSecond", 0, 0.0, id="rate_int_zero_turns_it_off"),
         pytest.param("truto:maxRequestsPerSecond", 12.5, 12.5, id="rate_float"),
+        pytest.param("truto:hostConcurrency", 32, 32, id="host_int"),
+        pytest.param("truto:hostConcurrency", "0", 0, id="host_zero_leaves_the_host_as_it_is"),
+        pytest.param("truto:hostConcurrency", 64.0, 64, id="host_whole_float"),
     ],
 )
 def test_typed_numbers_are_honoured_not_replaced_by_the_default(
@@ -74,8 +77,15 @@ def test_typed_numbers_are_honoured_not_replaced_by_the_default(
         "truto:requestTimeoutSeconds": "request_timeout",
         "truto:operationTimeoutSeconds": "operation_timeout",
         "truto:maxRequestsPerSecond": "max_requests_per_second",
+        "truto:hostConcurrency": "host_concurrency",
     }[key]
     assert getattr(settings, attribute) == expected
+
+
+def test_the_host_serves_sixteen_calls_at_once_unless_told_otherwise() -> None:
+    assert resolve_settings({}, {}).host_concurrency == 16
+    assert resolve_settings({}, {"TRUTO_HOST_CONCURRENCY": "0"}).host_concurrency == 0
+    assert resolve_settings({"truto:hostConcurrency": 8}, {}).host_concurrency == 8
 
 
 def test_a_typed_number_in_stack_config_wins_over_the_environment() -> None:
@@ -132,6 +142,21 @@ def test_a_typed_number_in_stack_config_wins_over_the_environment() -> None:
             float("inf"),
             "must be a number 0 or more, got 'inf'",
             id="infinite_float",
+        ),
+        pytest.param(
+            "truto:hostConcurrency",
+            "4.5",
+            "(or TRUTO_HOST_CONCURRENCY) must be a whole number from 0 to 64, got 4.5",
+            id="host_fraction",
+        ),
+        pytest.param(
+            "truto:hostConcurrency",
+            65,
+            "must be a whole number from 0 to 64, got 65",
+            id="host_too_many",
+        ),
+        pytest.param(
+            "truto:hostConcurrency", -1, "must be a number 0 or more, got '-1'", id="host_negative"
         ),
     ],
 )

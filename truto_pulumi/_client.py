@@ -32,7 +32,7 @@ from truto_pulumi._errors import (
     TrutoTransportError,
     api_error_for_status,
 )
-from truto_pulumi._ratelimit import RateLimiter
+from truto_pulumi._ratelimit import SEND_SLACK_SECONDS, RateLimiter
 from truto_pulumi._redact import scrub_exception_chain, scrubbed
 from truto_pulumi._settings import ProviderSettings, validate_api_token, validated_base_url
 from truto_pulumi._version import version
@@ -124,7 +124,8 @@ class _Deadline:
 
 class TrutoClient:
     """Calls Truto's MCP server endpoints (`/integrated-account/{ia}/mcp`) and reads its
-    integrated accounts and installed integrations; thread-safe."""
+    integrated accounts and installed integrations; thread-safe. `connections` bounds the
+    connections open at once: one for each call the provider host serves at once."""
 
     def __init__(
         self,
@@ -138,6 +139,7 @@ class TrutoClient:
         clock: Callable[[], float] = time.monotonic,
         user_agent: str = DEFAULT_USER_AGENT,
         rate_limiter: RateLimiter | None = None,
+        connections: int = 8,
     ) -> None:
         self.base_url = validated_base_url(base_url)
         validate_api_token(api_token)
@@ -151,7 +153,7 @@ class TrutoClient:
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=self._timeout,
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             headers={
                 "Authorization": f"Bearer {api_token}",
                 "Content-Type": "application/json",
@@ -500,12 +502,13 @@ def client_for(settings: ProviderSettings) -> TrutoClient:
         raise ValueError("settings without an API token make no client")
     limiter = None
     if settings.max_requests_per_second > 0:
-        limiter = RateLimiter(settings.max_requests_per_second)
+        limiter = RateLimiter(settings.max_requests_per_second, slack=SEND_SLACK_SECONDS)
     return TrutoClient(
         base_url=settings.base_url,
         api_token=settings.api_token,
         timeout=settings.request_timeout,
         rate_limiter=limiter,
+        connections=max(8, settings.host_concurrency),
     )
 
 

@@ -8,12 +8,14 @@ prove it made may be deleted, whoever else shares the account. Hence (`_mark` sa
    in hand, a PATCH gives the server its declared name and the create returns. Should the engine
    that asked for it be gone by then (the CLI killed), nobody would record its token: the
    server is deleted instead.
-2. A lost answer is *settled* before anything else: the account is listed until a server with
-   the POST's own mark shows up, which is then deleted and POSTed anew (with a new nonce), or
-   until it is proven that none was made (Truto itself answered: 500, 501, 503, or a 2xx with an
-   unusable body). A gateway's 502 or 504, a timeout or a dropped connection leave Truto free to
-   carry on, so the listing goes on for `SETTLE_SECONDS` at most (and within the operation
-   timeout); then the create fails naming the mark a late server would carry.
+2. A lost answer is *settled* before anything else: the account is listed (each time by a
+   listing begun after the last, shared with the other operations that need one: `_listings`)
+   until a server with the POST's own mark shows up, which is then deleted and POSTed anew
+   (with a new nonce), or until it is proven that none was made (Truto itself answered: 500,
+   501, 503, or a 2xx with an unusable body). A gateway's 502 or 504, a timeout or a dropped
+   connection leave Truto free to carry on, so the listing goes on for `SETTLE_SECONDS` at most
+   (and within the operation timeout); then the create fails naming the mark a late server
+   would carry.
 3. The first create in an account in a run removes what interrupted runs of this stack left:
    servers with this stack's mark and no POST of this run behind them (a stack runs once at a
    time). Servers of other stacks, pipelines and people carry no such mark and are never touched.
@@ -39,6 +41,7 @@ from ._settings import OPERATION_TIMEOUT_KEY
 
 if TYPE_CHECKING:
     from ._client import TrutoClient
+    from ._listings import AccountListings
 
 __all__ = [
     "CREATE_ATTEMPTS",
@@ -75,11 +78,13 @@ def create_server(
     *,
     mark: CreateMark,
     marking: Callable[[CreateMark], None],
+    listings: AccountListings,
     interrupted: Interrupted = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """POST `body` under `mark`, then name the server as declared; settle every lost answer as
-    the module docstring says. `marking` is told each mark before its POST is sent. Messages
+    the module docstring says, polling `listings`. `marking` is told each mark before its POST
+    is sent. Messages
     name the mark and ids, never the server's name: it may be a secret, which the provider
     cannot tell (the engine sends it secrets as plain values), and the engine shows them on
     the resource anyway."""
@@ -99,7 +104,9 @@ def create_server(
             if isinstance(error, TrutoTransportError) and not error.request_sent:
                 raise
             _log.warning("create %s got no usable answer (%s); settling it", mark, error)
-            made = _settle(client, account_id, mark.on(name), mark, error, interrupted, sleep)
+            made = _settle(
+                client, listings, account_id, mark.on(name), mark, error, interrupted, sleep
+            )
             if made is not None:
                 _remove(client, account_id, mark, made, error)
             if attempt == CREATE_ATTEMPTS:
@@ -139,11 +146,12 @@ def remove_left_behind(
     *,
     stack: str,
     this_run: Callable[[], frozenset[CreateMark]],
+    listings: AccountListings,
 ) -> None:
-    """Delete what interrupted runs of this stack left under the account. A failure here fails
-    no create: it is said as a warning, and the next run tries again."""
+    """Delete what interrupted runs of this stack left under the account, as `listings` shows
+    it. A failure here fails no create: it is said as a warning, and the next run tries again."""
     try:
-        servers = client.list_mcp_servers(account_id)
+        servers = listings.fresh(account_id, timeout=client.operation_remaining())
         for server in left_behind(servers, stack=stack, this_run=this_run()):
             try:
                 client.delete_mcp_server(account_id, str(server["id"]))
@@ -209,6 +217,7 @@ def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoCreateError:
 
 def _settle(
     client: TrutoClient,
+    listings: AccountListings,
     account_id: str,
     marked: str,
     mark: CreateMark,
@@ -217,13 +226,14 @@ def _settle(
     sleep: Callable[[float], None],
 ) -> dict[str, Any] | None:
     """The server the lost POST (of the name `marked`) made, None when it provably made none;
-    raise when that cannot be told in time."""
+    raise when that cannot be told in time. Each poll waits for a listing begun after it
+    (`listings`): the creates settling in one account at once share their listings."""
     answered = settled_by_answer(error)
     started = time.monotonic()
     pause = _FIRST_POLL
     while True:
         try:
-            servers = client.list_mcp_servers(account_id)
+            servers = listings.fresh(account_id, timeout=client.operation_remaining())
         except TrutoError as listing:
             raise TrutoCreateError(
                 f"creating this MCP server under integrated account {account_id} failed "

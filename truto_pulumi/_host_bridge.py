@@ -5,7 +5,8 @@ hands a provider neither the request's URN nor a way to talk to the engine:
 - `request_over`: whether that request is over (the engine gone), so no answer will be read;
 - `quiet_expected_failures`: an expected failure reaches the user as its message alone;
 - `send_warnings_to_engine`: the provider's warnings become the engine's warnings on the resource
-  they concern, not untyped text on the stack.
+  they concern, not untyped text on the stack;
+- `widen_host`: the host serves more than its four engine calls at once (`truto:hostConcurrency`).
 
 Everything is feature-detected: where the host is not as expected, nothing changes.
 
@@ -24,8 +25,11 @@ import logging
 import os
 import re
 import sys
+import threading
 import traceback
+import weakref
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -39,6 +43,7 @@ __all__ = [
     "request_over",
     "request_urn",
     "send_warnings_to_engine",
+    "widen_host",
 ]
 
 HOST_MODULE = "pulumi.dynamic.__main__"
@@ -183,3 +188,59 @@ def send_warnings_to_engine(
     logger.addHandler(EngineLogHandler(engine))
     logger.propagate = False  # not also as untyped text on the host's stderr
     return True
+
+
+def widen_host(
+    calls: int,
+    *,
+    modules: dict[str, ModuleType] | None = None,
+    thread: threading.Thread | None = None,
+) -> int | None:
+    """Let the dynamic provider host serve up to `calls` engine calls at once; the number of
+    workers it has now, or None where this is not that host or its pool is not as expected (then
+    nothing changed).
+
+    The host serves the engine's calls from `ThreadPoolExecutor(max_workers=4)`, a local of its
+    `main()`, so a provider waiting on Truto holds one of four workers whatever `--parallel`
+    says. The calling thread (a worker of that pool, during `configure`) leads to the pool: its
+    worker function holds a weak reference to it. The pool's limit is raised (never lowered)
+    and its workers started; Truto's rate stays with the client's one limiter.
+    """
+    if _running_host(sys.modules if modules is None else modules) is None:
+        return None
+    pool = _serving_pool(threading.current_thread() if thread is None else thread)
+    if pool is None:
+        return None
+    with pool._shutdown_lock:
+        pool._max_workers = limit = max(pool._max_workers, calls)
+        # The pool starts a worker on `submit` only when its count of idle workers (a hint,
+        # grown by every finished call) is spent, so start them all now.
+        for _ in range(_MOST_STARTS):
+            if len(pool._threads) >= limit:
+                break
+            pool._adjust_thread_count()
+        return len(pool._threads)
+
+
+def _serving_pool(thread: threading.Thread) -> ThreadPoolExecutor | None:
+    """The `ThreadPoolExecutor` whose worker `thread` is, when every part is as expected."""
+    args = getattr(thread, "_args", None)
+    if not isinstance(args, tuple) or not args or not isinstance(args[0], weakref.ref):
+        return None
+    if getattr(getattr(thread, "_target", None), "__module__", None) != "concurrent.futures.thread":
+        return None
+    pool = args[0]()
+    if type(pool) is not ThreadPoolExecutor:
+        return None
+    limit = getattr(pool, "_max_workers", None)
+    if type(limit) is not int or not callable(getattr(pool, "_adjust_thread_count", None)):
+        return None
+    if not hasattr(getattr(pool, "_shutdown_lock", None), "__enter__"):
+        return None
+    if not isinstance(getattr(pool, "_threads", None), set) or getattr(pool, "_shutdown", True):
+        return None
+    return pool
+
+
+_MOST_STARTS = 100_000
+"""Bounds the loop that starts workers: each turn starts one, or spends one idle-worker hint."""

@@ -2,10 +2,11 @@
 
 The engine serves every TrutoMcpServer of a stack from one configured provider instance, on
 several threads at once. This object is made by `configure` and holds what those threads share:
-the HTTP client (opened at the first operation, so preview never loads httpx), the ids held by
-resources of the stack, the servers adopted during this run, the marks of its creates' POSTs and
-the accounts already checked for what interrupted runs left, and which creates replace a
-resource of the stack.
+the HTTP client (opened at the first operation, so preview never loads httpx), the listings of
+accounts' servers (one at a time per account, `_listings`), the ids held by resources of the
+stack, the servers adopted during this run, the marks of its creates' POSTs and the accounts
+already checked for what interrupted runs left, and which creates replace a resource of the
+stack.
 
 A replacement's Create looks like a first Create to a dynamic provider: the host passes it
 neither the URN (the provider reads it from the host's request) nor the old state. For `pulumi
@@ -23,10 +24,12 @@ import os
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._listings import AccountListings
 from ._mark import CreateMark
 from ._settings import ProviderSettings
 
@@ -50,6 +53,7 @@ class RunState:
         self._lock = threading.Lock()
         self._client: TrutoClient | None = None
         self._held: set[str] = set()
+        self._made: dict[str, float] = {}
         self._adopted: dict[str, str] = {}
         self._adopting_urns: dict[str, str] = {}
         self._marks: set[CreateMark] = set()
@@ -58,6 +62,9 @@ class RunState:
         self._account_reads: dict[str, threading.Lock] = {}
         self._with_state: set[str] = set()
         self._replace_targets: tuple[str, ...] | None = None
+        self._listings = AccountListings(
+            lambda account_id: self.client().list_mcp_servers(account_id)
+        )
 
     def client(self) -> TrutoClient:
         """The one HTTP client of this process, opened on first use."""
@@ -68,6 +75,12 @@ class RunState:
                 self._client = client_for(self.settings)
             return self._client
 
+    @property
+    def listings(self) -> AccountListings:
+        """The accounts' server listings every operation of this process shares: each begun
+        after its caller asked, at most one running per account (`_listings`)."""
+        return self._listings
+
     # --- ids held by resources -----------------------------------------------------------
 
     def hold(self, server_id: str) -> None:
@@ -75,6 +88,17 @@ class RunState:
         if server_id:
             with self._lock:
                 self._held.add(server_id)
+
+    def note_made(self, server_id: str) -> None:
+        """Note a server this run made: a listing begun before now cannot prove it gone."""
+        with self._lock:
+            self._made[server_id] = time.monotonic()
+
+    def existed_since(self, server_id: str) -> float:
+        """Since when the server is known to exist (a `time.monotonic()` value): when this run
+        made it, else before the run began (it is in the stack's state)."""
+        with self._lock:
+            return self._made.get(server_id, float("-inf"))
 
     def release(self, server_id: str) -> None:
         """Forget a server that was deleted or found gone."""

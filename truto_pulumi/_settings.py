@@ -17,9 +17,12 @@ __all__ = [
     "BASE_URL_ENV",
     "BASE_URL_KEY",
     "DEFAULT_BASE_URL",
+    "DEFAULT_HOST_CONCURRENCY",
     "DEFAULT_OPERATION_TIMEOUT",
     "DEFAULT_REQUEST_TIMEOUT",
+    "HOST_CONCURRENCY_KEY",
     "KNOWN_SETTINGS",
+    "MAX_HOST_CONCURRENCY",
     "MAX_REQUESTS_PER_SECOND_KEY",
     "MISSING_TOKEN_MESSAGE",
     "OPERATION_TIMEOUT_KEY",
@@ -39,8 +42,13 @@ DEFAULT_BASE_URL = "https://api.truto.one"
 MAX_REQUESTS_PER_SECOND_KEY = "truto:maxRequestsPerSecond"
 REQUEST_TIMEOUT_KEY = "truto:requestTimeoutSeconds"
 OPERATION_TIMEOUT_KEY = "truto:operationTimeoutSeconds"
+HOST_CONCURRENCY_KEY = "truto:hostConcurrency"
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_OPERATION_TIMEOUT = 300.0
+DEFAULT_HOST_CONCURRENCY = 16
+"""Engine calls the provider host serves at once: enough for Truto's rate (49 requests per
+second) at 300 ms, where Pulumi's Python host serves four."""
+MAX_HOST_CONCURRENCY = 64
 _NAMESPACE = "truto:"
 KNOWN_SETTINGS = (
     API_TOKEN_KEY,
@@ -48,6 +56,7 @@ KNOWN_SETTINGS = (
     MAX_REQUESTS_PER_SECOND_KEY,
     REQUEST_TIMEOUT_KEY,
     OPERATION_TIMEOUT_KEY,
+    HOST_CONCURRENCY_KEY,
 )
 """Every `truto:` stack config key the provider reads; any other `truto:` key is refused."""
 
@@ -69,6 +78,9 @@ class ProviderSettings:
     """Seconds one HTTP request may take (connect, send, answer)."""
     operation_timeout: float = DEFAULT_OPERATION_TIMEOUT
     """Seconds one create/read/update/delete may take, retries and pacing included."""
+    host_concurrency: int = DEFAULT_HOST_CONCURRENCY
+    """Engine calls Pulumi's dynamic provider host may serve at once (it serves four); 0 leaves
+    the host as Pulumi made it."""
 
 
 def resolve_settings(
@@ -94,7 +106,7 @@ def resolve_settings(
         return None
 
     def number(key: str, default: float, *, zero_allowed: bool = False) -> float:
-        env = "TRUTO_" + "".join("_" + c if c.isupper() else c.upper() for c in key[6:])
+        env = _env_name(key)
         text = first(key, env, numeric=True)
         if text is None:
             return default
@@ -109,6 +121,16 @@ def resolve_settings(
             )
         return value
 
+    def whole(key: str, default: int, most: int) -> int:
+        value = number(key, default, zero_allowed=True)
+        if value != int(value) or value > most:
+            raise TrutoConfigError(
+                f"{key} (or {_env_name(key)}) must be a whole number from 0 to {most}, "
+                f"got {value:g}",
+                setting=key,
+            )
+        return int(value)
+
     return ProviderSettings(
         api_token=first(API_TOKEN_KEY, API_TOKEN_ENV),
         base_url=(first(BASE_URL_KEY, BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
@@ -117,7 +139,16 @@ def resolve_settings(
         ),
         request_timeout=number(REQUEST_TIMEOUT_KEY, DEFAULT_REQUEST_TIMEOUT),
         operation_timeout=number(OPERATION_TIMEOUT_KEY, DEFAULT_OPERATION_TIMEOUT),
+        host_concurrency=whole(
+            HOST_CONCURRENCY_KEY, DEFAULT_HOST_CONCURRENCY, MAX_HOST_CONCURRENCY
+        ),
     )
+
+
+def _env_name(key: str) -> str:
+    """The environment variable standing for a numeric setting: truto:hostConcurrency ->
+    TRUTO_HOST_CONCURRENCY."""
+    return "TRUTO_" + "".join("_" + c if c.isupper() else c.upper() for c in key[6:])
 
 
 def unknown_settings_problem(keys: Iterable[str]) -> TrutoConfigError | None:

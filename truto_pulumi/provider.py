@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
@@ -35,6 +36,7 @@ from ._host_bridge import (
     request_over,
     request_urn,
     send_warnings_to_engine,
+    widen_host,
 )
 from ._inputs import canonical_live_inputs, unchanged_inputs
 from ._mark import CreateMark, read_mark, stack_tag
@@ -99,6 +101,9 @@ class TrutoMcpServerProvider(ResourceProvider):
             self._config_problem = error
         else:
             self._run = RunState(settings)
+            if settings.host_concurrency:
+                serves = widen_host(settings.host_concurrency)
+                _log.debug("the provider host serves %s engine calls at once", serves or 4)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs and return them in canonical form; report a missing API token too.
@@ -154,6 +159,7 @@ class TrutoMcpServerProvider(ResourceProvider):
                 server = self._create(run, client, inputs, urn)
                 outputs = _outputs(inputs, server, account, revealed=server, token_known=True)
         run.hold(str(server["id"]))
+        run.note_made(str(server["id"]))
         return CreateResult(str(server["id"]), outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -169,7 +175,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             try:
                 server: dict[str, Any] | None = client.get_mcp_server(account_id, id_)
             except TrutoNotFoundError as error:
-                server = _listed(client, account_id, id_, error, props)
+                server = _listed(run, client, account_id, id_, error, props)
             account = {} if server is None else _account_outputs(run, client, account_id, props)
         if server is None and props.get("name") is None:
             # Every state of a server has its name: this is `TrutoMcpServer.get` of an id
@@ -212,7 +218,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             try:
                 server = client.update_mcp_server(account_id, id_, body)
             except TrutoNotFoundError as error:
-                if _listed(client, account_id, id_, error, olds) is not None:
+                if _listed(run, client, account_id, id_, error, olds) is not None:
                     raise
                 raise error.explained(
                     f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
@@ -251,7 +257,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             try:
                 client.delete_mcp_server(account_id, id_)
             except TrutoNotFoundError as error:
-                if _listed(client, account_id, id_, error, props) is not None:
+                if _listed(run, client, account_id, id_, error, props) is not None:
                     raise
                 _log.warning("MCP server %s was already deleted", id_)
         run.release(id_)
@@ -267,13 +273,20 @@ class TrutoMcpServerProvider(ResourceProvider):
         run.note_mark(mark)
         stack = stack_tag(urn)
         if stack is not None and run.first_create_under(account_id):
-            remove_left_behind(client, account_id, stack=stack, this_run=run.marks_of_this_run)
+            remove_left_behind(
+                client,
+                account_id,
+                stack=stack,
+                this_run=run.marks_of_this_run,
+                listings=run.listings,
+            )
         return create_server(
             client,
             account_id,
             body,
             mark=mark,
             marking=run.note_mark,
+            listings=run.listings,
             interrupted=request_over,
         )
 
@@ -298,7 +311,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             try:
                 server = client.get_mcp_server(account_id, adopt_id)
             except TrutoNotFoundError as error:
-                listed = _listed(client, account_id, adopt_id, error, {})
+                listed = _listed(run, client, account_id, adopt_id, error, {})
                 if listed is None:
                     raise error.explained(
                         f"cannot adopt MCP server {adopt_id}: it does not exist in Truto under "
@@ -340,6 +353,7 @@ def _deadline(client: TrutoClient, run: RunState) -> AbstractContextManager[None
 
 
 def _listed(
+    run: RunState,
     client: TrutoClient,
     account_id: str,
     server_id: str,
@@ -347,11 +361,22 @@ def _listed(
     state: Mapping[str, Any],
 ) -> dict[str, Any] | None:
     """After a 404 for one server, what the account's list says: the server if it is listed,
-    None if the list proves it gone. A 404 for the list too proves nothing (a wrong account,
-    base URL or Truto environment) unless Truto proves the account deleted (`_account_deleted`,
-    from the installed integration recorded in `state`); otherwise that raises."""
+    None if the list proves it gone. A listing that began after the server was known to exist
+    and lacks it proves it gone (a server in the state existed before the run: any listing of
+    the run will do, shared with the other operations, `RunState.listings`); one that shows it
+    is asked again, begun after the 404. A server not in the state (an `adopt_id`, a `.get`)
+    takes a listing begun after the 404. A 404 for the list too proves nothing (a wrong
+    account, base URL or Truto environment) unless Truto proves the account deleted
+    (`_account_deleted`, from the installed integration recorded in `state`); otherwise that
+    raises."""
+    answered = time.monotonic()
+    known = run.existed_since(server_id) if state.get("name") is not None else answered
     try:
-        servers = client.list_mcp_servers(account_id)
+        listed = run.listings.since(account_id, known, timeout=client.operation_remaining())
+        server = _find(listed.servers, server_id)
+        if server is not None and listed.began < answered:
+            fresh = run.listings.since(account_id, answered, timeout=client.operation_remaining())
+            server = _find(fresh.servers, server_id)
     except TrutoNotFoundError as listing:
         integration = state.get("environment_integration_id")
         if isinstance(integration, str) and _account_deleted(client, account_id, integration):
@@ -372,6 +397,10 @@ def _listed(
             "does not point at Truto's API. Nothing was changed. If the integrated account was "
             "deleted in Truto, its servers are gone: `pulumi state delete <urn>` drops them"
         ) from error
+    return server
+
+
+def _find(servers: list[dict[str, Any]], server_id: str) -> dict[str, Any] | None:
     return next((s for s in servers if str(s.get("id")) == server_id), None)
 
 

@@ -158,6 +158,56 @@ def test_only_the_servers_of_the_deleted_account_are_dropped(
     assert [s["id"] for s in emulator.servers()] == [kept.id]
 
 
+AT_ONCE = 16
+"""Servers of one account whose refresh runs at once (the engine's and the host's calls)."""
+
+
+def listing_404s(emulator: Emulator) -> int:
+    return calls(emulator).count(("GET", collection_path(), 404))
+
+
+def test_servers_of_a_deleted_account_refreshed_at_once_share_its_listings_and_are_dropped(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack()
+    stack.parallel = AT_ONCE
+    stack.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(AT_ONCE)})
+    server_ids = [state.id for state in stack.resources.values()]
+    emulator.remove_account(ACCOUNT)
+    emulator.clear_journal()
+
+    stack.refresh()
+
+    assert stack.resources == {}
+    assert 1 <= listing_404s(emulator) < AT_ONCE  # one 404 of the listing proves several gone
+    warnings = warning_of(stack)
+    for server_id in server_ids:
+        assert deleted_warning(server_id, emulator) in warnings
+
+
+def test_servers_refreshed_at_once_without_proof_each_fail_naming_themselves(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator, other_environment: Emulator
+) -> None:
+    good = own_host_stack()
+    good.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(AT_ONCE)})
+    emulator.remove_account(ACCOUNT)
+    stack = own_host_stack(api_token=other_environment.api_token, base_url=other_environment.url)
+    stack.parallel = AT_ONCE
+    stack.resources = dict(good.resources)
+    other_environment.clear_journal()
+
+    with pytest.raises(OperationError) as raised:
+        stack.refresh()
+
+    assert sorted(raised.value.errors) == sorted(good.resources)
+    for name, error in raised.value.errors.items():
+        message = " ".join(str(error).split())
+        assert f"Truto answered 404 for MCP server {good.resources[name].id} " in message
+        assert NO_PROOF in message
+    assert stack.resources == good.resources
+    assert 1 <= listing_404s(other_environment) < AT_ONCE
+
+
 # --- no proof: fail and keep the state ------------------------------------------------------
 
 

@@ -1,0 +1,85 @@
+"""`truto:hostConcurrency` in Pulumi's real provider host (`python -m pulumi.dynamic`), under
+the lowest and the highest `pulumi` the package allows: the host serves sixteen engine calls at
+once as shipped and its own four with the setting 0. Twelve creates sent at once against the
+emulator (0.4 s away); how many requests it held at once is read from its journal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from devkit import ProviderHost
+from devkit.pulumi_versions import installed_pulumi, pulumi_venv
+from devkit.truto import NO_TRUTO_ENV
+from truto_pulumi.emulator import Emulator
+from truto_pulumi.provider import TrutoMcpServerProvider
+
+from .kit import ACCOUNT, peak_in_flight
+
+pytestmark = pytest.mark.slow  # builds virtualenvs, starts provider hosts and the emulator
+
+REPO = Path(__file__).resolve().parents[1]
+PROVIDER = serialize_provider(TrutoMcpServerProvider())
+LATENCY = 0.4
+CREATES = 12
+
+
+@pytest.fixture(scope="module", params=["lowest", "highest"])
+def pulumi_python(request: pytest.FixtureRequest) -> Path:
+    """The Python of a virtualenv with the lowest or the highest pulumi the package allows."""
+    return pulumi_venv(request.param)
+
+
+@pytest.fixture
+def host_of(pulumi_python: Path, emulator: Emulator) -> Iterator[ProviderHost]:
+    """A fresh host of that pulumi, importing this repo's package; the emulator is reset and
+    LATENCY away."""
+    emulator.reset()
+    with ProviderHost(env=NO_TRUTO_ENV, extra_paths=[REPO], python=str(pulumi_python)) as host:
+        emulator.set_latency(LATENCY)
+        try:
+            yield host
+        finally:
+            emulator.set_latency(0)
+
+
+def create_at_once(host: ProviderHost, count: int) -> list[str]:
+    """`count` creates sent to the host at once, as the engine sends them."""
+
+    def create(i: int) -> str:
+        urn = f"urn:pulumi:dev::demo::pulumi-python:dynamic:Resource::s{i}"
+        props = {"__provider": PROVIDER, "integrated_account_id": ACCOUNT, "name": f"s{i}"}
+        server_id, _ = host.create(urn, host.check(urn, {}, props).inputs)
+        return server_id
+
+    with ThreadPoolExecutor(count) as engine:
+        return list(engine.map(create, range(count)))
+
+
+@pytest.mark.parametrize(
+    ("setting", "at_least", "at_most"),
+    [
+        pytest.param({}, 8, CREATES, id="as_shipped_twice_the_hosts_own_four_and_more"),
+        pytest.param({"truto:hostConcurrency": "0"}, 1, 4, id="zero_the_hosts_own_four"),
+    ],
+)
+def test_the_host_serves_what_truto_host_concurrency_allows_in_each_allowed_pulumi(
+    pulumi_python: Path,
+    host_of: ProviderHost,
+    emulator: Emulator,
+    setting: dict[str, str],
+    at_least: int,
+    at_most: int,
+) -> None:
+    host_of.configure(
+        {"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url, **setting}
+    )
+    made = create_at_once(host_of, CREATES)
+    posts = [e for e in emulator.journal() if e["method"] == "POST"]
+    assert at_least <= peak_in_flight(posts, LATENCY) <= at_most, installed_pulumi(pulumi_python)
+    assert sorted(s["name"] for s in emulator.servers()) == sorted(f"s{i}" for i in range(CREATES))
+    assert sorted(made) == sorted(s["id"] for s in emulator.servers())

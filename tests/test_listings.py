@@ -1,0 +1,346 @@
+"""`truto_pulumi._listings`: each caller gets a listing of its account begun after it asked, at
+most one running and one queued per account, against a listing function whose listings end
+when the test says so (threads, held by events: no sleep decides an outcome)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from truto_pulumi._errors import TrutoDeadlineError, TrutoServerError
+from truto_pulumi._listings import AccountListings
+
+ACC = "acc-1"
+OTHER = "acc-2"
+PATIENCE = 5.0
+"""Seconds a test waits for what must happen at once; only reached when the code is wrong."""
+
+
+class HeldTruto:
+    """A listing function: its n-th listing (from 1, over all accounts) waits until `end(n)`,
+    then answers one server named after it (`{account}/{n}`), or raises `errors[n]`. It records
+    the accounts listed, in order, and the most listings of one account it ran at once."""
+
+    def __init__(
+        self, *, errors: dict[int, BaseException] | None = None, held: bool = True
+    ) -> None:
+        self.errors = errors or {}
+        self.held = held
+        self.accounts: list[str] = []
+        self.most_at_once = 0
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._began: dict[int, threading.Event] = {}
+        self._may_end: dict[int, threading.Event] = {}
+
+    def __call__(self, account_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self.accounts.append(account_id)
+            n = len(self.accounts)
+            self._running[account_id] = self._running.get(account_id, 0) + 1
+            self.most_at_once = max(self.most_at_once, self._running[account_id])
+        try:
+            self._event(self._began, n).set()
+            if self.held and not self._event(self._may_end, n).wait(PATIENCE):
+                raise RuntimeError(f"listing {n} was never let end")
+            if n in self.errors:
+                raise self.errors[n]
+            return [{"id": f"{account_id}/{n}"}]
+        finally:
+            with self._lock:
+                self._running[account_id] -= 1
+
+    def began(self, n: int) -> None:
+        """Wait until the n-th listing began."""
+        assert self._event(self._began, n).wait(PATIENCE), f"listing {n} never began"
+
+    def end(self, n: int) -> None:
+        """Let the n-th listing end (now, or as soon as it begins)."""
+        self._event(self._may_end, n).set()
+
+    def _event(self, events: dict[int, threading.Event], n: int) -> threading.Event:
+        with self._lock:
+            return events.setdefault(n, threading.Event())
+
+
+def listed(servers: list[dict[str, Any]]) -> list[str]:
+    return [str(server["id"]) for server in servers]
+
+
+def until(condition: Callable[[], bool]) -> None:
+    """Wait until `condition()` holds (another thread's step), failing after `PATIENCE`."""
+    give_up = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < give_up, "the condition never held"
+        threading.Event().wait(0.001)
+
+
+@contextmanager
+def threads(count: int = 16) -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(count) as pool:
+        yield pool
+
+
+def ask(
+    pool: ThreadPoolExecutor,
+    listings: AccountListings,
+    account: str = ACC,
+    timeout: float | None = None,
+) -> Future[list[dict[str, Any]]]:
+    return pool.submit(listings.fresh, account, timeout=timeout)
+
+
+# --- who gets which listing ------------------------------------------------------------------
+
+
+def test_a_caller_with_no_listing_under_way_lists_at_once() -> None:
+    truto = HeldTruto(held=False)
+    listings = AccountListings(truto)
+
+    assert listed(listings.fresh(ACC)) == [f"{ACC}/1"]
+    assert listed(listings.fresh(ACC)) == [f"{ACC}/2"]  # a later call: a later listing
+    assert truto.accounts == [ACC, ACC]
+
+
+def test_callers_during_a_listing_join_the_next_one() -> None:
+    truto = HeldTruto()
+    listings = AccountListings(truto)
+    with threads() as pool:
+        first = ask(pool, listings)
+        truto.began(1)
+        late = [ask(pool, listings) for _ in range(3)]
+        until(lambda: listings.waiting(ACC) == 3)
+
+        truto.end(1)
+        assert listed(first.result(PATIENCE)) == [f"{ACC}/1"]
+        truto.began(2)
+        assert not any(f.done() for f in late)  # listing 1 began before them: not theirs
+        truto.end(2)
+
+        assert [listed(f.result(PATIENCE)) for f in late] == [[f"{ACC}/2"]] * 3
+    assert truto.accounts == [ACC, ACC]
+    assert truto.most_at_once == 1
+
+
+@pytest.mark.parametrize("callers", [2, 5, 16])
+def test_concurrent_callers_cause_at_most_two_listings(callers: int) -> None:
+    truto = HeldTruto()
+    listings = AccountListings(truto)
+    start = threading.Barrier(callers)
+
+    def one(_: int) -> list[str]:
+        start.wait()
+        return listed(listings.fresh(ACC))
+
+    with threads(callers) as pool:
+        answers = pool.map(one, range(callers))
+        truto.began(1)
+        until(lambda: listings.waiting(ACC) == callers - 1)
+        truto.end(1)
+        truto.end(2)
+        got = sorted(answer[0] for answer in answers)
+
+    assert got == [f"{ACC}/1"] + [f"{ACC}/2"] * (callers - 1)
+    assert truto.accounts == [ACC, ACC]
+
+
+def test_every_caller_gets_a_listing_begun_after_its_call_and_one_runs_at_a_time() -> None:
+    truto = HeldTruto(held=False)
+    listings = AccountListings(truto)
+
+    def one(_: int) -> None:
+        for _ in range(25):
+            begun_before = len(truto.accounts)  # listings begun before this call, at least
+            (server,) = listings.fresh(ACC)
+            assert int(str(server["id"]).rsplit("/", 1)[1]) > begun_before
+
+    with threads(8) as pool:
+        for done in [pool.submit(one, n) for n in range(8)]:
+            done.result(PATIENCE)
+
+    assert truto.most_at_once == 1
+    assert len(truto.accounts) <= 8 * 25
+
+
+def test_different_accounts_list_at_the_same_time() -> None:
+    truto = HeldTruto()
+    listings = AccountListings(truto)
+    with threads() as pool:
+        held = ask(pool, listings, ACC)
+        truto.began(1)
+        other = ask(pool, listings, OTHER)
+        truto.began(2)
+        truto.end(2)
+
+        assert listed(other.result(PATIENCE)) == [f"{OTHER}/2"]
+        assert not held.done()
+        truto.end(1)
+        assert listed(held.result(PATIENCE)) == [f"{ACC}/1"]
+
+
+def test_each_caller_gets_a_list_of_its_own() -> None:
+    truto = HeldTruto()
+    listings = AccountListings(truto)
+    with threads() as pool:
+        first = ask(pool, listings)
+        truto.began(1)
+        joined = [ask(pool, listings) for _ in range(2)]
+        until(lambda: listings.waiting(ACC) == 2)
+        truto.end(1)
+        truto.end(2)
+        one, two = (f.result(PATIENCE) for f in joined)
+
+    one[0]["id"] = "changed by its caller"
+    assert listed(two) == [f"{ACC}/2"]
+    assert listed(first.result()) == [f"{ACC}/1"]
+
+
+# --- errors and deadlines --------------------------------------------------------------------
+
+
+def unavailable() -> TrutoServerError:
+    return TrutoServerError(
+        status_code=503, method="GET", path=f"/integrated-account/{ACC}/mcp", message="down"
+    )
+
+
+@pytest.mark.parametrize(
+    ("failing", "first_gets", "joined_get"),
+    [
+        pytest.param(1, "error", f"{ACC}/2", id="the_running_one_fails_only_its_caller"),
+        pytest.param(2, f"{ACC}/1", "error", id="the_queued_one_fails_all_who_joined_it"),
+    ],
+)
+def test_an_error_reaches_every_caller_of_its_listing_and_the_next_call_lists_again(
+    failing: int, first_gets: str, joined_get: str
+) -> None:
+    error = unavailable()
+    truto = HeldTruto(errors={failing: error})
+    listings = AccountListings(truto)
+
+    def outcome(future: Future[list[dict[str, Any]]]) -> str:
+        raised = future.exception(PATIENCE)
+        if raised is not None:
+            assert raised is error
+            return "error"
+        return listed(future.result())[0]
+
+    with threads() as pool:
+        first = ask(pool, listings)
+        truto.began(1)
+        joined = [ask(pool, listings) for _ in range(3)]
+        until(lambda: listings.waiting(ACC) == 3)
+        truto.end(1)
+        truto.end(2)
+
+        assert outcome(first) == first_gets
+        assert [outcome(f) for f in joined] == [joined_get] * 3
+
+    truto.end(3)
+    assert listed(listings.fresh(ACC)) == [f"{ACC}/3"]
+
+
+def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_queue_goes_on() -> None:
+    truto = HeldTruto()
+    listings = AccountListings(truto)
+    with threads() as pool:
+        first = ask(pool, listings)
+        truto.began(1)
+        patient = ask(pool, listings)
+        impatient = ask(pool, listings, timeout=0.05)  # joined, and gives up before 1 ends
+
+        raised = impatient.exception(PATIENCE)
+        assert isinstance(raised, TrutoDeadlineError)
+        assert (raised.method, raised.path) == ("GET", f"/integrated-account/{ACC}/mcp")
+        assert "operation timeout (truto:operationTimeoutSeconds) ran out" in str(raised)
+        until(lambda: listings.waiting(ACC) == 1)  # the patient one still waits
+        truto.end(1)
+        truto.end(2)
+
+        assert listed(first.result(PATIENCE)) == [f"{ACC}/1"]
+        assert listed(patient.result(PATIENCE)) == [f"{ACC}/2"]
+    assert truto.accounts == [ACC, ACC]
+
+
+@pytest.mark.parametrize("timeout", [0.05, 0.0, -1.0])
+def test_a_queued_listing_all_its_callers_gave_up_on_is_dropped(timeout: float) -> None:
+    truto = HeldTruto()
+    listings = AccountListings(truto)
+    with threads() as pool:
+        first = ask(pool, listings)
+        truto.began(1)
+        with pytest.raises(TrutoDeadlineError):
+            listings.fresh(ACC, timeout=timeout)
+        assert listings.waiting(ACC) == 0
+        truto.end(1)
+        first.result(PATIENCE)
+
+    truto.end(2)
+    assert listed(listings.fresh(ACC)) == [f"{ACC}/2"]  # nothing stuck: the next call lists
+    assert truto.accounts == [ACC, ACC]
+
+
+def test_a_caller_starting_a_listing_is_not_bound_by_its_timeout() -> None:
+    truto = HeldTruto(held=False)
+    listings = AccountListings(truto)
+
+    # The client bounds the listing by the operation's deadline itself.
+    assert listed(listings.fresh(ACC, timeout=-1.0)) == [f"{ACC}/1"]
+
+
+# --- callers that can do with an older listing (`since`) -------------------------------------
+
+
+def test_a_listing_that_ended_serves_a_caller_that_can_do_with_it_without_a_request() -> None:
+    truto = HeldTruto(held=False)
+    listings = AccountListings(truto)
+    first = listings.since(ACC, float("-inf"))
+
+    again = listings.since(ACC, first.began)
+
+    assert (again.began, listed(again.servers)) == (first.began, [f"{ACC}/1"])
+    assert truto.accounts == [ACC]
+
+
+def test_a_listing_that_began_before_the_caller_can_do_is_not_reused() -> None:
+    truto = HeldTruto(held=False)
+    clock = iter([1.0, 2.5]).__next__  # listing 1 begins at 1, listing 2 at 2.5
+    listings = AccountListings(truto, clock=clock)
+    listings.since(ACC, float("-inf"))
+
+    later = listings.since(ACC, 2.0)
+
+    assert (later.began, listed(later.servers)) == (2.5, [f"{ACC}/2"])
+
+
+def test_a_caller_that_can_do_with_the_listing_under_way_joins_it() -> None:
+    truto = HeldTruto()
+    listings = AccountListings(truto)
+    with threads() as pool:
+        first = pool.submit(listings.since, ACC, float("-inf"))
+        truto.began(1)
+        joined = [pool.submit(listings.since, ACC, float("-inf")) for _ in range(3)]
+        fresh = ask(pool, listings)
+        until(lambda: listings.waiting(ACC) == 1)  # only the fresh one waits for listing 2
+        truto.end(1)
+
+        assert [listed(f.result(PATIENCE).servers) for f in [first, *joined]] == [[f"{ACC}/1"]] * 4
+        truto.end(2)
+        assert listed(fresh.result(PATIENCE)) == [f"{ACC}/2"]
+    assert truto.accounts == [ACC, ACC]
+
+
+def test_a_failed_listing_is_never_reused() -> None:
+    failure = TrutoServerError(status_code=503, method="GET", path="/mcp", message="down")
+    truto = HeldTruto(held=False, errors={1: failure})
+    listings = AccountListings(truto)
+    with pytest.raises(TrutoServerError):
+        listings.since(ACC, float("-inf"))
+
+    assert listed(listings.since(ACC, float("-inf")).servers) == [f"{ACC}/2"]
