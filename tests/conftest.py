@@ -11,6 +11,7 @@ from `own_host_stack`.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
@@ -81,6 +82,16 @@ def project_cli(cli: str) -> str:
             pytest.fail(f"CI must run project folders: {reason}")
         pytest.skip(reason)
     return cli
+
+
+@pytest.fixture(autouse=True)
+def _machine_of_its_own(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test runs as on a machine of its own: the send times its processes share with the
+    same token (`_ratelimit.SendLog`, in the temporary folder) are not an earlier test's."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path_factory.mktemp("tmp")))
+    monkeypatch.setattr(tempfile, "tempdir", None)
 
 
 @pytest.fixture(scope="module")
