@@ -1,6 +1,7 @@
 """`truto_pulumi._listings`: each caller gets a listing of its account begun after it asked, at
 most one running and one queued per account, against a listing function whose listings end
-when the test says so (threads, held by events: no sleep decides an outcome)."""
+when the test says so (threads, held by events: no sleep decides an outcome); and the proof of
+a 404 that the provider draws from them (`provider._listed`), over `httpx.MockTransport`."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
 
-from truto_pulumi._errors import TrutoDeadlineError, TrutoServerError
+from truto_pulumi._client import TrutoClient
+from truto_pulumi._errors import TrutoDeadlineError, TrutoNotFoundError, TrutoServerError
 from truto_pulumi._listings import AccountListings
+from truto_pulumi._run import RunState
+from truto_pulumi._settings import ProviderSettings
+from truto_pulumi.provider import _listed
 
 ACC = "acc-1"
 OTHER = "acc-2"
@@ -108,15 +114,23 @@ def test_a_caller_with_no_listing_under_way_lists_at_once() -> None:
     assert truto.accounts == [ACC, ACC]
 
 
-def test_callers_during_a_listing_join_the_next_one() -> None:
-    truto = HeldTruto()
-    listings = AccountListings(truto)
+@contextmanager
+def joined_behind_the_first(
+    truto: HeldTruto, listings: AccountListings, count: int
+) -> Iterator[tuple[Future[list[dict[str, Any]]], list[Future[list[dict[str, Any]]]]]]:
+    """The first caller's listing under way, and `count` callers waiting for the next one."""
     with threads() as pool:
         first = ask(pool, listings)
         truto.began(1)
-        late = [ask(pool, listings) for _ in range(3)]
-        until(lambda: listings.waiting(ACC) == 3)
+        late = [ask(pool, listings) for _ in range(count)]
+        until(lambda: listings.waiting(ACC) == count)
+        yield first, late
 
+
+def test_callers_during_a_listing_join_the_next_one() -> None:
+    truto = HeldTruto()
+    listings = AccountListings(truto)
+    with joined_behind_the_first(truto, listings, 3) as (first, late):
         truto.end(1)
         assert listed(first.result(PATIENCE)) == [f"{ACC}/1"]
         truto.began(2)
@@ -187,11 +201,7 @@ def test_different_accounts_list_at_the_same_time() -> None:
 def test_each_caller_gets_a_list_of_its_own() -> None:
     truto = HeldTruto()
     listings = AccountListings(truto)
-    with threads() as pool:
-        first = ask(pool, listings)
-        truto.began(1)
-        joined = [ask(pool, listings) for _ in range(2)]
-        until(lambda: listings.waiting(ACC) == 2)
+    with joined_behind_the_first(truto, listings, 2) as (first, joined):
         truto.end(1)
         truto.end(2)
         one, two = (f.result(PATIENCE) for f in joined)
@@ -344,3 +354,78 @@ def test_a_failed_listing_is_never_reused() -> None:
         listings.since(ACC, float("-inf"))
 
     assert listed(listings.since(ACC, float("-inf")).servers) == [f"{ACC}/2"]
+
+
+# --- a 404 proven by the run's listings (`provider._listed`) ---------------------------------
+
+
+class Account:
+    """Truto's list of one account over `httpx.MockTransport`: `servers` as listed now; counts
+    the listings it answered."""
+
+    def __init__(self, *servers: str) -> None:
+        self.servers = list(servers)
+        self.listings = 0
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        assert (request.method, request.url.path) == ("GET", f"/integrated-account/{ACC}/mcp")
+        self.listings += 1
+        return httpx.Response(200, json={"result": [{"id": s} for s in self.servers]})
+
+
+def a_run(account: Account) -> RunState:
+    run = RunState(ProviderSettings(api_token="t", base_url="https://truto.test"))
+    transport = httpx.MockTransport(account.handler)
+    run._client = TrutoClient(base_url="https://truto.test", api_token="t", transport=transport)
+    return run
+
+
+def gone_404(server_id: str) -> TrutoNotFoundError:
+    path = f"/integrated-account/{ACC}/mcp/{server_id}"
+    return TrutoNotFoundError(status_code=404, method="GET", path=path, message="Not Found")
+
+
+def listed_after_404(run: RunState, server_id: str, state: dict[str, Any]) -> object:
+    client = run.client()
+    return _listed(run, client, ACC, server_id, gone_404(server_id), state)
+
+
+IN_STATE = {"name": "reader"}
+"""What the state of a server holds (its name among the rest); `.get` and adopt_id have none."""
+
+
+def test_servers_of_the_state_gone_from_a_listing_of_the_run_need_no_other() -> None:
+    account = Account("theirs")
+    run = a_run(account)
+    assert [listed_after_404(run, s, IN_STATE) for s in ("s1", "s2", "s3")] == [None] * 3
+    assert account.listings == 1
+
+
+def test_a_listing_that_still_shows_the_server_is_asked_again_after_the_404() -> None:
+    account = Account("s1")
+    run = a_run(account)
+    run.listings.since(ACC, float("-inf"))  # earlier in the run, s1 was listed
+    account.servers.remove("s1")
+
+    assert listed_after_404(run, "s1", IN_STATE) is None
+    assert account.listings == 2
+
+
+def test_a_server_made_in_this_run_needs_a_listing_begun_after_it_was_made() -> None:
+    account = Account()
+    run = a_run(account)
+    run.listings.since(ACC, float("-inf"))  # the sweep of the run's first create
+    account.servers.append("s1")
+    run.note_made("s1")
+
+    assert listed_after_404(run, "s1", IN_STATE) == {"id": "s1"}  # a 404 the list refutes
+    assert account.listings == 2
+
+
+def test_a_server_not_in_the_state_takes_a_listing_begun_after_the_404() -> None:
+    account = Account()
+    run = a_run(account)
+    run.listings.since(ACC, float("-inf"))
+
+    assert listed_after_404(run, "adopted", {}) is None
+    assert account.listings == 2

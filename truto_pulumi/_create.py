@@ -84,10 +84,9 @@ def create_server(
 ) -> dict[str, Any]:
     """POST `body` under `mark`, then name the server as declared; settle every lost answer as
     the module docstring says, polling `listings`. `marking` is told each mark before its POST
-    is sent. Messages
-    name the mark and ids, never the server's name: it may be a secret, which the provider
-    cannot tell (the engine sends it secrets as plain values), and the engine shows them on
-    the resource anyway."""
+    is sent. Messages name the mark and ids, never the server's name: it may be a secret, which
+    the provider cannot tell (the engine sends it secrets as plain values), and the engine
+    shows them on the resource anyway."""
     name = str(body["name"])
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         if attempt > 1:
