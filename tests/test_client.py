@@ -672,7 +672,7 @@ def test_concurrent_calls_from_four_threads_all_get_their_own_answer() -> None:
 # --- POST safety, pacing and operation deadlines ----------------------------------------------
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@pytest.mark.parametrize("status", [500, 502, 504])
 def test_post_not_retried_on_5xx_since_truto_may_have_acted(status: int) -> None:
     script = Script(truto_error(status, "oops"), ok({**OBJ, "token": MCP_SECRET}))
     client, clock = make_client(script)
@@ -687,6 +687,66 @@ def test_post_retried_on_429_since_truto_refused_it() -> None:
     client, clock = make_client(script)
     assert client.create_mcp_server(IA, {"name": "n"})["token"] == "t"
     assert clock.waits == [2.0]
+
+
+@pytest.mark.parametrize("method", ["POST", "GET", "PATCH", "DELETE"])
+def test_a_brief_503_is_retried_since_truto_answers_it_before_acting(method: str) -> None:
+    script = Script(truto_error(503, "busy"), ok({**OBJ, "token": "t"}))
+    client, clock = make_client(script)
+    call(client, method)
+    assert len(script.requests) == 2
+    assert len(clock.waits) == 1
+
+
+BLOCKED = f"Integrated account {IA} is blocked. Contact support."
+
+
+@pytest.mark.parametrize("method", ["POST", "GET", "PATCH", "DELETE"])
+def test_a_persistent_503_fails_within_a_minute_with_trutos_message(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
+    script = Script(truto_error(503, BLOCKED))
+    client, clock = make_client(script)
+    started = clock.now
+    with client.operation(300.0), pytest.raises(TrutoServerError) as info:
+        call(client, method)
+    assert clock.now - started <= RetryPolicy().unavailable_for < 60
+    assert info.value.status_code == 503
+    assert BLOCKED in str(info.value)
+    assert "blocked" in str(info.value).split(BLOCKED)[1]  # and what to do about it
+    assert len(script.requests) > 2
+
+
+def test_a_503_that_persisted_fails_the_next_call_under_that_account_at_once() -> None:
+    script = Script(truto_error(503, BLOCKED))
+    client, clock = make_client(script)
+    with pytest.raises(TrutoServerError):
+        client.list_mcp_servers(IA)
+    sent = len(script.requests)
+    with pytest.raises(TrutoServerError, match="blocked"):
+        client.create_mcp_server(IA, {"name": "n"})
+    assert len(script.requests) == sent + 1
+
+
+def test_an_answer_between_503s_starts_the_wait_again() -> None:
+    script = Script(truto_error(503, BLOCKED), ok(), truto_error(503, BLOCKED), ok())
+    client, clock = make_client(script)
+    client.get_mcp_server(IA, MCP_ID)
+    clock.advance(100.0)
+    client.get_mcp_server(IA, MCP_ID)
+    assert len(script.requests) == 4
+
+
+def test_503s_under_one_account_do_not_count_against_another() -> None:
+    script = Script(truto_error(503, BLOCKED))
+    client, _ = make_client(script)
+    with pytest.raises(TrutoServerError):
+        client.list_mcp_servers(IA)
+    script.steps = [truto_error(503, "busy"), ok()]
+    sent = len(script.requests)
+    client.get_mcp_server("ia-2", MCP_ID)
+    assert len(script.requests) == sent + 2
 
 
 def test_rate_limiter_paces_every_attempt() -> None:
@@ -740,7 +800,7 @@ def test_operation_timeout_longer_than_the_retry_policy_deadline_governs(
 ) -> None:
     # Set 200 s while the policy alone would stop at 60 s: retries go on past 60 s.
     monkeypatch.setattr("truto_pulumi._client.random.uniform", lambda low, high: high)
-    script = Script(truto_error(503, "busy"))
+    script = Script(truto_error(502, "busy"))
     client, clock = make_client(script, retry=RetryPolicy(deadline=60.0, max_delay=8.0))
     started = clock.now
     with (

@@ -242,6 +242,21 @@ def test_a_lost_answer_no_server_shows_up_for_fails_naming_its_mark(
     assert str(OURS) in str(info.value)
 
 
+def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_nothing() -> None:
+    blocked = TrutoServerError(
+        status_code=503, method="POST", path="/mcp", message="Account is blocked."
+    )
+    truto = _Truto((blocked, False))
+    truto.listing_error = refused(503)  # a listing would fail too: none may be asked for
+
+    with pytest.raises(TrutoServerError) as info:
+        create(truto, [])
+
+    assert info.value is blocked
+    assert truto.posted == [OURS.on("reader")]
+    assert truto.servers == {}
+
+
 def test_a_lost_answer_whose_account_cannot_be_listed_fails_naming_its_mark() -> None:
     truto = _Truto((dropped(), True))
     truto.listing_error = refused(503)

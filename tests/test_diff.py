@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from truto_pulumi._diff import diff_inputs, patch_body
+from truto_pulumi._diff import as_recorded, create_body, diff_inputs, patch_body
+from truto_pulumi._schema import CONFIG_PROPERTIES
 
 from .kit import ACCOUNT, OTHER_ACCOUNT
 
@@ -85,6 +86,91 @@ def test_empty_config_equals_no_config() -> None:
     assert diff_inputs(olds, desired(config=None)).changes == ()
 
 
+DEFAULTS = {"tool_exposure": "all", "require_api_token_auth": False}
+"""What a Truto that echoes defaults answers for a server that never set these keys."""
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param({**STATE["config"], **DEFAULTS}, STATE["config"], id="echoed_defaults"),
+        pytest.param(STATE["config"], {**STATE["config"], **DEFAULTS}, id="declared_defaults"),
+        pytest.param(DEFAULTS, None, id="echoed_defaults_of_no_config"),
+        pytest.param({"tool_exposure": "all"}, {}, id="one_echoed_default"),
+    ],
+)
+def test_a_config_key_at_its_default_equals_the_key_absent(old: Any, new: Any) -> None:
+    assert diff_inputs({**STATE, "config": old}, desired(config=new)).changes == ()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param({"tool_exposure": "discovery"}, None, id="non_default_value"),
+        pytest.param({"require_api_token_auth": True}, {}, id="non_default_flag"),
+        pytest.param({"require_api_token_auth": 0}, {}, id="zero_is_not_false"),
+    ],
+)
+def test_a_config_key_off_its_default_is_a_change(old: Any, new: Any) -> None:
+    assert diff_inputs({**STATE, "config": old}, desired(config=new)).changes == ("config",)
+
+
+def test_every_config_key_with_a_default_is_documented() -> None:
+    assert {p.name: p.default for p in CONFIG_PROPERTIES if p.default is not None} == DEFAULTS
+
+
+@pytest.mark.parametrize(
+    ("inputs", "body"),
+    [
+        pytest.param(
+            {"integrated_account_id": ACCOUNT, "name": "n"},
+            {"name": "n", "config": {}},
+            id="no_config_sends_empty_config",
+        ),
+        pytest.param(
+            {"integrated_account_id": ACCOUNT, "name": "n", "config": {"tags": ["a"]}},
+            {"name": "n", "config": {"tags": ["a"]}},
+            id="declared_config_sent",
+        ),
+        pytest.param(
+            {**desired(), "adopt_id": OTHER_ACCOUNT},
+            {"name": "reader", "config": STATE["config"], "expires_at": STATE["expires_at"]},
+            id="only_truto_fields",
+        ),
+    ],
+)
+def test_create_body_always_carries_config(inputs: dict[str, Any], body: dict[str, Any]) -> None:
+    assert create_body(inputs) == body
+
+
+@pytest.mark.parametrize(
+    ("live", "recorded", "expected"),
+    [
+        pytest.param(
+            {"config": {"tags": ["a"], **DEFAULTS}},
+            {"config": {"tags": ["a"]}},
+            {"config": {"tags": ["a"]}},
+            id="echoed_defaults_keep_the_recorded_config",
+        ),
+        pytest.param({"config": DEFAULTS}, {}, {}, id="echoed_defaults_of_no_config"),
+        pytest.param(
+            {"expires_at": "2027-01-01T00:00:00Z"},
+            {"expires_at": "2027-01-01T01:00:00+01:00"},
+            {"expires_at": "2027-01-01T01:00:00+01:00"},
+            id="same_instant_keeps_the_recorded_spelling",
+        ),
+        pytest.param(
+            {"config": {"tool_exposure": "discovery"}, "name": "edited"},
+            {"config": {}, "name": "reader"},
+            {"config": {"tool_exposure": "discovery"}, "name": "edited"},
+            id="real_drift_is_shown",
+        ),
+    ],
+)
+def test_as_recorded(live: Any, recorded: Any, expected: Any) -> None:
+    assert as_recorded(live, recorded) == expected
+
+
 @pytest.mark.parametrize(
     ("news", "body"),
     [
@@ -104,6 +190,11 @@ def test_empty_config_equals_no_config() -> None:
             desired(config=None),
             {"config": {"methods": None, "tags": None}},
             id="removed_config_clears_every_key",
+        ),
+        pytest.param(
+            {**desired(), "config": {"methods": ["read"]}},
+            {"config": {"methods": ["read"], "tags": None}},
+            id="removed_key_without_default_sent_as_null",
         ),
         pytest.param(
             desired(expires_at="2027-06-01T00:00:00Z"),
@@ -143,9 +234,34 @@ def test_a_config_key_the_program_does_not_declare_is_sent_as_null_even_if_unkno
     assert patch_body(live, desired()) == {"config": {**STATE["config"], NEWER_OPTION: None}}
 
 
+@pytest.mark.parametrize(
+    ("old", "body"),
+    [
+        pytest.param(
+            {"tags": ["a"], "tool_exposure": "discovery"},
+            {"config": {"tags": ["a"], "tool_exposure": "all"}},
+            id="dropped_tool_exposure_sent_as_its_default",
+        ),
+        pytest.param(
+            {"tags": ["a"], "require_api_token_auth": True},
+            {"config": {"tags": ["a"], "require_api_token_auth": False}},
+            id="dropped_flag_sent_as_its_default",
+        ),
+    ],
+)
+def test_a_dropped_key_with_a_default_is_sent_as_that_default(old: Any, body: Any) -> None:
+    assert patch_body({**STATE, "config": old}, desired(config={"tags": ["a"]})) == body
+
+
 def merged(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     """`config` after a PATCH by a Truto that merges it one level deep (null removes)."""
     return {key: value for key, value in {**live, **sent}.items() if value is not None}
+
+
+def merged_refusing_null(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """`config` after a PATCH by a Truto that merges it and refuses `null` for a typed key."""
+    assert not [key for key in DEFAULTS if key in sent and sent[key] is None], sent
+    return merged(live, sent)
 
 
 def replaced(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +269,12 @@ def replaced(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in sent.items() if value is not None}
 
 
-@pytest.mark.parametrize("truto_patch", [merged, replaced], ids=["merge", "replace"])
+@pytest.mark.parametrize("echo", [False, True], ids=["defaults_absent", "defaults_echoed"])
+@pytest.mark.parametrize(
+    "truto_patch",
+    [merged, merged_refusing_null, replaced],
+    ids=["merge", "merge_refusing_null", "replace"],
+)
 @pytest.mark.parametrize(
     "live",
     [
@@ -165,6 +286,9 @@ def replaced(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
             {"tags": ["hr"], "tool_exposure": "discovery", NEWER_OPTION: {"level": 2}},
             id="live_newer_object",
         ),
+        pytest.param(
+            {"tool_exposure": "discovery", "require_api_token_auth": True}, id="live_off_defaults"
+        ),
     ],
 )
 @pytest.mark.parametrize(
@@ -173,11 +297,14 @@ def replaced(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
         pytest.param(None, id="declared_none"),
         pytest.param({"methods": ["read"]}, id="declared_methods"),
         pytest.param({"tags": ["hr"], "require_api_token_auth": True}, id="declared_other"),
+        pytest.param({"tool_exposure": "all"}, id="declared_a_default"),
     ],
 )
-def test_one_patch_leaves_truto_with_the_declared_config_whether_it_merges_or_replaces(
-    live: dict[str, Any], declared: dict[str, Any] | None, truto_patch: Any
+def test_one_patch_leaves_truto_with_the_declared_config_under_every_reading(
+    live: dict[str, Any], declared: dict[str, Any] | None, truto_patch: Any, echo: bool
 ) -> None:
     body = patch_body({**STATE, "config": live}, desired(config=declared))
     after = truto_patch(live, body["config"]) if "config" in body else live
-    assert diff_inputs({"config": after}, {"config": declared}).changes == ()
+    answered = {**DEFAULTS, **after} if echo else after
+    assert diff_inputs({"config": answered}, {"config": declared}).changes == ()
+    assert patch_body({**STATE, "config": answered}, desired(config=declared)) == {}

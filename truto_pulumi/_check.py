@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pulumi.output import Unknown
@@ -29,6 +29,7 @@ from ._inputs import (
     canonical_timestamp,
     canonical_uuid,
     contains_unknown,
+    lead_problem,
     parse_timestamp,
 )
 from ._schema import ALLOWED, CONFIG_KEYS, CONFIG_PROPERTIES, INPUT_KEYS, INPUTS, Property
@@ -267,14 +268,9 @@ def _lead_failure(
     previous = (olds or {}).get(prop.name)
     if isinstance(previous, str) and _same_instant(previous, when):
         return None
-    lead = parse_timestamp(when) - now
-    if lead >= timedelta(seconds=prop.lead_seconds):
+    problem = lead_problem(when, prop.lead_seconds, now)
+    if problem is None:
         return None
-    problem = (
-        "is in the past"
-        if lead.total_seconds() <= 0
-        else f"is less than {prop.lead_seconds} s ahead"
-    )
     return InputFailure(
         prop.name,
         f"{when} {problem} (now {canonical_timestamp(now.isoformat())}); "

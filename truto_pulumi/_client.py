@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
@@ -45,9 +45,12 @@ log = logging.getLogger("truto_pulumi.client")
 DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
 
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Truto answers 429 before acting, so a POST may be retried on it; a 5xx may follow an
-# action, so retrying a POST on one could create a duplicate.
-_RETRYABLE_POST_STATUSES = frozenset({429})
+# Truto answers 429 and 503 before acting, so a POST may be retried on them; another 5xx may
+# follow an action, so retrying a POST on one could create a duplicate.
+_RETRYABLE_POST_STATUSES = frozenset({429, 503})
+_UNAVAILABLE = 503
+"""Retried while brief; Truto's operator notes say it means a blocked integrated account when
+it persists (`RetryPolicy.unavailable_for`)."""
 _IDEMPOTENT_METHODS = frozenset({"GET", "PATCH", "DELETE"})
 # Failures before the request left this process: retrying is safe even for POST.
 _NOT_SENT_ERRORS: tuple[type[httpx.RequestError], ...] = (
@@ -95,6 +98,9 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 30.0
+    unavailable_for: float = 30.0
+    """Seconds 503s may go on under one integrated account (every call there counts) before
+    calls there stop retrying them: a 503 that persists means a blocked account."""
 
     def backoff(self, retry_index: int) -> float:
         """A random wait before retry number `retry_index` (0 for the first retry)."""
@@ -149,6 +155,8 @@ class TrutoClient:
         self._clock = clock
         self._limiter = rate_limiter
         self._local = threading.local()
+        self._unavailable_since: dict[str, float] = {}
+        """When the 503s still going on under a path's integrated account began."""
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -322,6 +330,7 @@ class TrutoClient:
             attempt += 1
             self._pace(method, path, deadline, operation, first)
             outcome = self._send(method, path, json, params, timeout, deadline, attempt)
+            outcome = self._unless_unavailable_too_long(path, outcome)
             if isinstance(outcome, httpx.Response):
                 return outcome
             if not outcome.retryable:
@@ -346,6 +355,31 @@ class TrutoClient:
                 attempt,
             )
             self._sleep(outcome.wait)
+
+    def _unless_unavailable_too_long(
+        self, path: str, outcome: httpx.Response | _Failure
+    ) -> httpx.Response | _Failure:
+        """`outcome`, made final when it is a 503 and 503s under the same integrated account
+        have gone on too long to retry (`RetryPolicy.unavailable_for`)."""
+        scope = "/".join(path.split("/")[:3])
+        error = outcome.error if isinstance(outcome, _Failure) else None
+        if not isinstance(error, TrutoApiError) or error.status_code != _UNAVAILABLE:
+            if not isinstance(error, TrutoTransportError):
+                self._unavailable_since.pop(scope, None)
+            return outcome
+        assert isinstance(outcome, _Failure)
+        now = self._clock()
+        since = self._unavailable_since.setdefault(scope, now)
+        left = since + self._retry.unavailable_for - now
+        if left > 0:
+            return replace(outcome, wait=min(outcome.wait, left))
+        words = error.message or "no message"
+        final = error.explained(
+            f"{words} (Truto has answered 503 under this integrated account for "
+            f"{now - since:.0f} s; a 503 that persists means the account is blocked, and "
+            "retrying will not help: ask Truto's support to unblock it, then run again)"
+        )
+        return _Failure(final, outcome.cause, False, 0.0, outcome.reason)
 
     def _pace(
         self,

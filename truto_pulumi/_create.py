@@ -12,7 +12,8 @@ prove it made may be deleted, whoever else shares the account. Hence (`_mark` sa
    listing begun after the last, shared with the other operations that need one: `_listings`)
    until a server with the POST's own mark shows up, which is then deleted and POSTed anew
    (with a new nonce), or until it is proven that none was made (Truto itself answered: 500,
-   501, 503, or a 2xx with an unusable body). A gateway's 502 or 504, a timeout or a dropped
+   501, or a 2xx with an unusable body). A 503 is Truto's refusal before acting: retried by
+   the client while brief, it made nothing. A gateway's 502 or 504, a timeout or a dropped
    connection leave Truto free to carry on, so the listing goes on for `SETTLE_SECONDS` at most
    (and within the operation timeout); then the create fails naming the mark a late server
    would carry.
@@ -62,6 +63,9 @@ _TRUTO_ANSWERED = frozenset({500, 501, 503})
 """5xx statuses that Truto itself sends once it is done with a request; 502, 504 and the
 like come from a gateway that gave up while Truto may carry on."""
 
+_REFUSED = frozenset({503})
+"""What Truto answers before acting (a blocked account): a POST it answers made nothing."""
+
 _FIRST_POLL = 0.25
 _LONGEST_POLL = 4.0
 
@@ -102,6 +106,8 @@ def create_server(
         except (TrutoServerError, TrutoTransportError) as error:
             if isinstance(error, TrutoTransportError) and not error.request_sent:
                 raise
+            if isinstance(error, TrutoServerError) and error.status_code in _REFUSED:
+                raise  # retried by the client until it persisted: no server was made
             _log.warning("create %s got no usable answer (%s); settling it", mark, error)
             made = _settle(
                 client, listings, account_id, mark.on(name), mark, error, interrupted, sleep

@@ -3,8 +3,9 @@ and the PATCH that apply them.
 
 Pure functions, no I/O. Only the inputs that describe the server are compared (not
 `adopt_id`, which matters only at create), in canonical form: methods and
-tags as sets, timestamps as instants, an empty `config` the same as none. An unknown value is a
-change; on `integrated_account_id` it forces a replacement, as any real change there does.
+tags as sets, timestamps as instants, an empty `config` the same as none, and a `config` key at
+its documented default the same as the key absent (Truto may echo defaults). An unknown value
+is a change; on `integrated_account_id` it forces a replacement, as any real change there does.
 A `config` key the program does not declare is removed, also one this provider does not know
 (an option of a newer Truto set in the dashboard): the program is the whole desired `config`.
 """
@@ -20,6 +21,7 @@ from ._schema import DIFFED_INPUTS, INPUTS, Property, Shape, config_property
 
 __all__ = [
     "InputDiff",
+    "as_recorded",
     "create_body",
     "diff_inputs",
     "patch_body",
@@ -40,21 +42,38 @@ def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> InputDiff:
     return InputDiff(tuple(p.name for p in changed), tuple(p.name for p in changed if p.replaces))
 
 
+def as_recorded(live: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs Truto has (`live`), each one the diff finds equal to the `recorded` one in
+    its recorded form: a refresh shows no drift where Truto merely echoes a default."""
+    inputs = dict(live)
+    for prop in DIFFED_INPUTS:
+        if not _differs(prop, recorded.get(prop.name), live.get(prop.name)):
+            inputs.pop(prop.name, None)
+            if recorded.get(prop.name) is not None:
+                inputs[prop.name] = recorded[prop.name]
+    return inputs
+
+
 def create_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The body of the POST that creates a server with these (canonical) inputs."""
-    return {
-        p.truto: inputs[p.name]
-        for p in INPUTS
-        if p.patchable and p.truto is not None and inputs.get(p.name) is not None
-    }
+    """The body of the POST that creates a server with these (canonical) inputs. `config` is
+    always sent, `{}` (every tool of the account) when none is declared: Truto requires it."""
+    body: dict[str, Any] = {}
+    for prop in INPUTS:
+        value = inputs.get(prop.name)
+        if prop.shape == "config":
+            value = dict(value or {})
+        if prop.patchable and prop.truto is not None and value is not None:
+            body[prop.truto] = value
+    return body
 
 
 def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
     """The PATCH body that takes a server from `olds` to `news`: only the fields that changed.
 
-    A changed `config` is sent whole, with `null` for every key the server has that `news` does
-    not declare (known or not), which gives the intended result whether Truto replaces `config`
-    or merges it one level deep.
+    A changed `config` is sent whole; each key the server has that `news` does not declare goes
+    as its documented default, or as `null` where it has none (known or not). That gives the
+    declared `config` whether Truto replaces it, merges it one level deep with `null` deleting a
+    key, or merges it and refuses `null` for a typed key.
     A removed `expires_at` is sent as `null`, which clears the expiry.
     """
     body: dict[str, Any] = {}
@@ -70,11 +89,17 @@ def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, An
 
 
 def _config_patch(old: Any, new: Any) -> dict[str, Any]:
-    """The whole desired `config`, and `null` for each key of the old one it does not declare."""
+    """The whole desired `config`, and for each key of the old one it does not declare, that
+    key's default (`null` when it has none)."""
     desired = dict(canonical_config(new) or {})
     previous = canonical_config(old) or {}
-    removed = {key: None for key in previous if key not in desired}
+    removed = {key: _default(key) for key in previous if key not in desired}
     return {**desired, **removed}
+
+
+def _default(key: str) -> Any:
+    prop = config_property(key)
+    return None if prop is None else prop.default
 
 
 def _differs(prop: Property, old: Any, new: Any) -> bool:
@@ -86,13 +111,14 @@ def _differs(prop: Property, old: Any, new: Any) -> bool:
 
 def _comparable(shape: Shape, value: Any) -> Any:
     """A value as the diff compares it: sets as sets, timestamps as instants, UUIDs in one case."""
-    if value is None:
-        return None
     if shape == "config":
-        config = canonical_config(value)
+        config = canonical_config(value) or {}
         if not isinstance(config, Mapping):
             return config
-        return {key: _comparable_config_value(key, item) for key, item in config.items()}
+        compared = {key: _comparable_config_value(key, item) for key, item in config.items()}
+        return {key: item for key, item in compared.items() if not _at_default(key, item)}
+    if value is None:
+        return None
     if shape == "string_set" and isinstance(value, list | tuple):
         return frozenset(value)
     if shape == "timestamp" and isinstance(value, str):
@@ -103,6 +129,13 @@ def _comparable(shape: Shape, value: Any) -> Any:
     if shape == "uuid" and isinstance(value, str):
         return value.lower()
     return value
+
+
+def _at_default(key: str, value: Any) -> bool:
+    """Whether a `config` value is its key's documented default (of the default's type too:
+    `0` is not `false`)."""
+    default = _default(key)
+    return default is not None and type(value) is type(default) and value == default
 
 
 def _comparable_config_value(key: str, value: Any) -> Any:

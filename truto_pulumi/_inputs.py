@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pulumi.output import Unknown
@@ -25,6 +25,7 @@ __all__ = [
     "canonical_timestamp",
     "canonical_uuid",
     "contains_unknown",
+    "lead_problem",
     "parse_timestamp",
     "unchanged_inputs",
 ]
@@ -57,6 +58,14 @@ def parse_timestamp(value: str) -> datetime:
     except OverflowError:
         raise ValueError("timestamp out of range") from None
     return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+
+
+def lead_problem(when: str, lead_seconds: int, now: datetime) -> str | None:
+    """Why a timestamp that must lie `lead_seconds` after `now` does not; None when it does."""
+    lead = parse_timestamp(when) - now
+    if lead >= timedelta(seconds=lead_seconds):
+        return None
+    return "is in the past" if lead.total_seconds() <= 0 else f"is less than {lead_seconds} s ahead"
 
 
 def canonical_timestamp(value: str) -> str:

@@ -67,6 +67,10 @@ class Property:
     """A timestamp that must lie at least this far ahead when it is set or changed."""
     accepts: str = ""
     """What it accepts, in the words check failures quote."""
+    default: str | bool | None = None
+    """A `config` key's documented default: Truto may echo it for a server that never set the
+    key, so the key at its default and the key absent are the same `config`; and a key the
+    program drops is PATCHed back to it (Truto may refuse `null` for a typed key)."""
 
     @property
     def diffed(self) -> bool:
@@ -151,6 +155,7 @@ CONFIG_PROPERTIES: tuple[Property, ...] = (
         input=True,
         shape="choice",
         choices=("all", "discovery"),
+        default="all",
         accepts="'all' or 'discovery'",
     ),
     Property(
@@ -158,6 +163,7 @@ CONFIG_PROPERTIES: tuple[Property, ...] = (
         truto="require_api_token_auth",
         input=True,
         shape="flag",
+        default=False,
         accepts="true or false",
     ),
 )

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,8 @@ from pulumi.dynamic import (
 )
 
 from ._create import create_server, remove_left_behind
-from ._diff import create_body, diff_inputs, patch_body
-from ._errors import TrutoConfigError, TrutoError, TrutoNotFoundError
+from ._diff import as_recorded, create_body, diff_inputs, patch_body
+from ._errors import TrutoApiError, TrutoConfigError, TrutoError, TrutoNotFoundError
 from ._host_bridge import (
     quiet_expected_failures,
     request_over,
@@ -38,7 +38,7 @@ from ._host_bridge import (
     send_warnings_to_engine,
     widen_host,
 )
-from ._inputs import canonical_live_inputs, unchanged_inputs
+from ._inputs import canonical_live_inputs, lead_problem, unchanged_inputs
 from ._mark import CreateMark, read_mark, stack_tag
 from ._run import RunState
 from ._schema import (
@@ -150,9 +150,12 @@ class TrutoMcpServerProvider(ResourceProvider):
         inputs = _managed(props)
         run, client = self._operation()
         urn = request_urn()
-        with _deadline(client, run):
+        adopting = "adopt_id" in inputs and not run.replaces(urn)
+        if not adopting:
+            _refuse_late_expiry(create_body(inputs), "create")
+        with _deadline(client, run), _refusals_explained("created"):
             account = _account_outputs(run, client, str(inputs["integrated_account_id"]), {})
-            if "adopt_id" in inputs and not run.replaces(urn):
+            if adopting:
                 server = self._adopt(run, client, inputs, urn)
                 outputs = _outputs(inputs, server, account, revealed={}, token_known=False)
             else:
@@ -196,7 +199,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             return ReadResult(None, {})
         run.hold(id_)
         run.note_state(request_urn())  # a resource dropped above enters the stack anew
-        inputs = _live_inputs(server, account_id)
+        inputs = as_recorded(_live_inputs(server, account_id), props)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
         known = _token_known(props)
@@ -214,7 +217,8 @@ class TrutoMcpServerProvider(ResourceProvider):
             return UpdateResult(_outputs(inputs, olds, olds, revealed=olds, token_known=known))
         account_id = str(olds.get("integrated_account_id", inputs["integrated_account_id"]))
         run, client = self._operation()
-        with _deadline(client, run):
+        _refuse_late_expiry(body, "update")
+        with _deadline(client, run), _refusals_explained("changed"):
             try:
                 server = client.update_mcp_server(account_id, id_, body)
             except TrutoNotFoundError as error:
@@ -331,6 +335,7 @@ class TrutoMcpServerProvider(ResourceProvider):
                 )
             body = patch_body(_live_inputs(server, account_id), inputs)
             if body:
+                _refuse_late_expiry(body, "adoption")
                 server = client.update_mcp_server(account_id, adopt_id, body)
         except BaseException:
             run.cancel_adoption(adopt_id)
@@ -345,6 +350,45 @@ class TrutoMcpServerProvider(ResourceProvider):
             problem = self._config_problem
             raise TrutoConfigError(str(problem), setting=problem.setting)
         return self._run, self._run.client()
+
+
+def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
+    """Fail before any request when a timestamp about to be sent no longer lies far enough
+    ahead: check judged it at preview, and the run may have reached it much later."""
+    now = datetime.now(timezone.utc)
+    for prop in PROPERTIES:
+        when = body.get(str(prop.truto))
+        if prop.lead_seconds is None or not isinstance(when, str):
+            continue
+        problem = lead_problem(when, prop.lead_seconds, now)
+        if problem is not None:
+            raise TrutoConfigError(
+                f"{prop.name} {when} {problem} now, at the {operation} (it was far enough "
+                "ahead when the plan was made; the run reached this server later). Nothing "
+                f"was sent to Truto: set a later {prop.name}, or none, and run again"
+            )
+
+
+_REFUSED_HINT = (
+    "Truto refuses a config whose methods and tags match no tool of the integrated account "
+    "(check them against the tools its integration offers, or declare fewer), and a create "
+    "beyond the plan's limit on MCP servers (delete servers no longer needed, or ask Truto "
+    "to raise the limit)"
+)
+
+
+@contextmanager
+def _refusals_explained(done: str) -> Iterator[None]:
+    """Truto's refusal of a create or an update (a 4xx other than 401, 404 and 429) with its
+    own words, that nothing was `done`, and the documented causes of such refusals."""
+    try:
+        yield
+    except TrutoApiError as error:
+        if error.status_code in (401, 404, 429) or not 400 <= error.status_code < 500:
+            raise
+        raise error.explained(
+            f"{error.message.rstrip('.')}. Nothing was {done}. {_REFUSED_HINT}"
+        ) from error
 
 
 def _deadline(client: TrutoClient, run: RunState) -> AbstractContextManager[None]:
