@@ -44,6 +44,7 @@ class ReferenceProvider(dynamic.ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         body = {key: props[key] for key in _BODY if props.get(key) is not None}
+        body.setdefault("config", {})  # Truto requires it
         server = self._send("POST", props, None, body)
         return dynamic.CreateResult(str(server["id"]), _outputs(props, server, server))
 

@@ -720,7 +720,7 @@ def test_a_persistent_503_fails_within_a_minute_with_trutos_message(
 
 def test_a_503_that_persisted_fails_the_next_call_under_that_account_at_once() -> None:
     script = Script(truto_error(503, BLOCKED))
-    client, clock = make_client(script)
+    client, _ = make_client(script)
     with pytest.raises(TrutoServerError):
         client.list_mcp_servers(IA)
     sent = len(script.requests)

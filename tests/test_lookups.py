@@ -134,6 +134,15 @@ def closed_port() -> int:
         pytest.param({"tenant_id": ""}, "tenant_id must be a non-empty string", id="tenant-empty"),
         pytest.param({"integration": 7}, "integration must be a non-empty string", id="integ-int"),
         pytest.param({"created_at": " "}, "created_at must be a non-empty string", id="blank-at"),
+        pytest.param({"super_query": "yes"}, "super_query must be True or False", id="sq-str"),
+        pytest.param({"filters": {"": "x"}}, "a key of filters must be", id="filter-blank-key"),
+        pytest.param({"filters": {"created_at[gt]": 5}}, "filters['created_at[gt]']", id="f-int"),
+        pytest.param(
+            {"status": "active", "filters": {"status": "active"}},
+            "filters repeats 'status'",
+            id="filter-repeats-a-named-one",
+        ),
+        pytest.param({"filters": {"limit": "5"}}, "filters repeats 'limit'", id="filter-limit"),
     ],
 )
 def test_a_bad_filter_fails_before_any_request(arguments: dict[str, Any], named: str) -> None:
@@ -240,7 +249,9 @@ def test_the_output_forms_stay_unknown_while_an_input_is_unknown(tmp_path: Path)
 
 
 @pytest.mark.slow
-def test_every_page_of_accounts_is_read(truto: Emulator) -> None:
+@pytest.mark.parametrize("list_key", ["result", "results"])
+def test_every_page_of_accounts_is_read(truto: Emulator, list_key: str) -> None:
+    truto.set_readings(list_key=list_key)
     added = [truto.add_account(tenant_id=f"tenant-{n:03d}") for n in range(120)]
     truto.set_account_page_limit(50)
     truto.clear_journal()
@@ -264,6 +275,8 @@ FOUR_ACCOUNTS = [
     {"integration": "salesforce", "tenant_id": "acme", "status": "connecting", "is_sandbox": False},
     {"integration": "jira", "tenant_id": "initech", "status": "active", "is_sandbox": True},
 ]
+SUPER_QUERY = (1, 2)
+"""The accounts among them with Truto's `features.super_query`."""
 """The accounts the filter test adds."""
 
 
@@ -283,12 +296,22 @@ FOUR_ACCOUNTS = [
             id="integration-and-status",
         ),
         pytest.param({"integration": "zendesk"}, {"integration.name": "zendesk"}, [], id="none"),
+        pytest.param({"super_query": True}, {"features.super_query": "true"}, [1, 2], id="sq"),
+        pytest.param(
+            {"super_query": False, "filters": {"tenant_id": "acme"}},
+            {"features.super_query": "false", "tenant_id": "acme"},
+            [0],
+            id="super-query-off-and-a-passed-filter",
+        ),
     ],
 )
 def test_each_filter_reaches_truto_and_narrows_the_accounts(
     truto: Emulator, arguments: dict[str, Any], query: dict[str, str], kept: list[int]
 ) -> None:
-    added = [truto.add_account(**fields) for fields in FOUR_ACCOUNTS]
+    added = [
+        truto.add_account(**fields, super_query=index in SUPER_QUERY)
+        for index, fields in enumerate(FOUR_ACCOUNTS)
+    ]
     truto.clear_journal()
     configure(truto)
 
@@ -325,6 +348,14 @@ def test_the_instant_filters_reach_truto(truto: Emulator, field: str) -> None:
     assert edited["id"] in expected
     (listing,) = listings(truto)
     assert listing["query"][field] == instant
+
+    before = get_integrated_accounts(filters={f"{field}[lt]": instant})
+    since = get_integrated_accounts(filters={f"{field}[gte]": instant})
+
+    assert [a.id for a in before] == [a["id"] for a in truto.accounts() if a[field] < instant]
+    assert [a.id for a in since] == [a["id"] for a in truto.accounts() if a[field] >= instant]
+    assert len(before) + len(since) == len(FOUR_ACCOUNTS)
+    assert edited["id"] in {a.id for a in since}
 
 
 # --- the records ------------------------------------------------------------------------------
@@ -367,7 +398,11 @@ def test_account_records_are_frozen_with_the_documented_fields_and_no_credential
 
 
 @pytest.mark.slow
-def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(truto: Emulator) -> None:
+@pytest.mark.parametrize("list_key", ["result", "results"])
+def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(
+    truto: Emulator, list_key: str
+) -> None:
+    truto.set_readings(list_key=list_key)
     made = [
         made_in_dashboard(truto, ACCOUNT, name=f"server {n:03d}", config={"methods": ["read"]})
         for n in range(105)  # more than one page of Truto's default 100
@@ -388,7 +423,7 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(truto: Emu
         assert (server.integrated_account_id, server.name, server.config) == (
             ACCOUNT,
             live["name"],
-            {"methods": ["read"]},
+            live["config"],  # as Truto lists it, its defaults echoed
         )
         assert (server.created_at, server.created_by) == (live["created_at"], live["created_by"])
     shown = repr(servers) + json.dumps([dataclasses.asdict(s) for s in servers])

@@ -10,6 +10,7 @@ import base64
 import pickle
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import dill
@@ -19,12 +20,15 @@ from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
+from truto_pulumi._errors import TrutoConfigError
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .kit import ACCOUNT
 
 TOKEN = "truto-api-token-do-not-leak"
+UNREACHABLE = "http://127.0.0.1:9"
+"""A base URL no request may reach: a test that sends one fails on it, not silently."""
 
 
 def configured(config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> TrutoMcpServerProvider:
@@ -97,6 +101,31 @@ def test_diff_replaces_on_account_change_and_updates_otherwise(
 
 EARLY_RELEASE_STATE = {**valid_inputs(), "url": "u", "token": "t", "updated_at": "2026-01-01"}
 """A server's outputs as the first release wrote them: no `token_known`."""
+
+
+def soon(seconds: float) -> str:
+    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
+
+
+@pytest.mark.parametrize("ahead", [30.0, -5.0], ids=["less_than_60_s_ahead", "past"])
+def test_an_expiry_no_longer_far_enough_ahead_at_create_fails_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, ahead: float
+) -> None:
+    provider = configured({"truto:apiToken": TOKEN, "truto:baseUrl": UNREACHABLE}, monkeypatch)
+    with pytest.raises(TrutoConfigError) as raised:
+        provider.create(valid_inputs(expires_at=soon(ahead)))
+    message = str(raised.value)
+    assert "now, at the create" in message
+    assert "Nothing was sent to Truto: set a later expires_at, or none, and run again" in message
+
+
+def test_an_expiry_no_longer_far_enough_ahead_at_update_fails_before_any_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = configured({"truto:apiToken": TOKEN, "truto:baseUrl": UNREACHABLE}, monkeypatch)
+    olds = {**valid_inputs(expires_at=soon(3600)), "token_known": True}
+    with pytest.raises(TrutoConfigError, match="now, at the update"):
+        provider.update("mcp-1", olds, valid_inputs(expires_at=soon(30)))
 
 
 def test_a_state_without_token_known_is_an_update_so_that_up_fills_it_in(
@@ -204,7 +233,9 @@ def test_unchanged_inputs_still_report_a_missing_api_token() -> None:
 def test_refresh_and_destroy_never_load_pydantic(emulator: Emulator) -> None:
     """Only check validates; read canonicalizes Truto's answer and delete sends, without it."""
     with emulator.client() as api:
-        server_id = api.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": "n"}).json()["id"]
+        server_id = api.post(
+            f"/integrated-account/{ACCOUNT}/mcp", json={"config": {}, "name": "n"}
+        ).json()["id"]
     config = {"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url}
     props = {"integrated_account_id": ACCOUNT, "name": "n"}
     calls = f"p.read({server_id!r}, {props!r})\np.delete({server_id!r}, {props!r})"

@@ -123,11 +123,11 @@ def test_tag_change_patches_the_whole_config_and_clears_removed_keys(
     host.update(server_id, URN, outputs, news, inputs)
     ((_, _, body),) = api_calls(emulator)
     assert body == {
-        "config": {"methods": ["read"], "tags": ["b"], "tool_exposure": None},
+        "config": {"methods": ["read"], "tags": ["b"], "tool_exposure": "all"},
         "expires_at": None,
     }
     (live,) = emulator.servers()
-    assert live["config"] == {"methods": ["read"], "tags": ["b"]}
+    assert live["config"] == {"methods": ["read"], "tags": ["b"], "tool_exposure": "all"}
     assert live.get("expires_at") is None
 
 

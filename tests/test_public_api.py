@@ -84,7 +84,13 @@ PUBLIC_MODULES = {
         "install_mocks",
         "run_program",
     ],
-    "truto_pulumi.emulator": ["Emulator", "RemoteEmulator", "create_app", "run_emulator"],
+    "truto_pulumi.emulator": [
+        "Emulator",
+        "Readings",
+        "RemoteEmulator",
+        "create_app",
+        "run_emulator",
+    ],
     "truto_pulumi.emulator.__main__": None,  # `python -m truto_pulumi.emulator`
 }
 

@@ -105,7 +105,9 @@ def test_identical_server_made_in_the_same_moment_is_never_touched(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
     with emulator.client() as http:  # another stack's identical server, an instant earlier
-        theirs = http.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": "srv"}).json()
+        theirs = http.post(
+            f"/integrated-account/{ACCOUNT}/mcp", json={"config": {}, "name": "srv"}
+        ).json()
     stack = own_host_stack()
     emulator.inject(method="POST", path=MCP_PATH, lose_answer=True)
     stack.up({"srv": server("srv")})
@@ -117,7 +119,9 @@ def test_identical_server_made_in_the_same_moment_is_never_touched(
 def marked_server(emulator: Emulator, mark: CreateMark, name: str = "srv") -> str:
     """A server as an interrupted create left it: its POST landed, its rename never came."""
     with emulator.client() as http:
-        made = http.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": mark.on(name)})
+        made = http.post(
+            f"/integrated-account/{ACCOUNT}/mcp", json={"config": {}, "name": mark.on(name)}
+        )
     return str(made.json()["id"])
 
 
@@ -158,7 +162,9 @@ NO_PACING = {"truto:maxRequestsPerSecond": 0}
 def theirs_in(emulator: Emulator, count: int = THEIRS) -> None:
     with emulator.client() as http:
         for n in range(count):
-            made = http.post(f"/integrated-account/{ACCOUNT}/mcp", json={"name": f"theirs{n}"})
+            made = http.post(
+                f"/integrated-account/{ACCOUNT}/mcp", json={"config": {}, "name": f"theirs{n}"}
+            )
             made.raise_for_status()
 
 

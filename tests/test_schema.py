@@ -167,6 +167,6 @@ def test_a_new_optional_input_is_one_schema_entry_and_its_typed_argument(tmp_pat
     assert seen["failure"] == ["description"]
     assert seen["changes"] == ["description"]
     assert seen["patch"] == {"description": "new"}
-    assert seen["create"] == {"name": "docs", "description": "new"}
+    assert seen["create"] == {"name": "docs", "config": {}, "description": "new"}
     assert seen["live"]["description"] == "live"
     assert seen["registered"] == "hello"

@@ -89,11 +89,15 @@ def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, An
 
 
 def _config_patch(old: Any, new: Any) -> dict[str, Any]:
-    """The whole desired `config`, and for each key of the old one it does not declare, that
-    key's default (`null` when it has none)."""
+    """The whole desired `config`, and for each key of the old one it does not declare (and that
+    is not at its default already), that key's default (`null` when it has none)."""
     desired = dict(canonical_config(new) or {})
     previous = canonical_config(old) or {}
-    removed = {key: _default(key) for key in previous if key not in desired}
+    removed = {
+        key: _default(key)
+        for key, value in previous.items()
+        if key not in desired and not _at_default(key, value)
+    }
     return {**desired, **removed}
 
 
@@ -132,10 +136,8 @@ def _comparable(shape: Shape, value: Any) -> Any:
 
 
 def _at_default(key: str, value: Any) -> bool:
-    """Whether a `config` value is its key's documented default (of the default's type too:
-    `0` is not `false`)."""
-    default = _default(key)
-    return default is not None and type(value) is type(default) and value == default
+    prop = config_property(key)
+    return prop is not None and prop.at_default(value)
 
 
 def _comparable_config_value(key: str, value: Any) -> Any:

@@ -96,7 +96,8 @@ def canonical_string_set(items: Sequence[str]) -> list[str]:
 
 
 def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs a server has in Truto, in canonical form, for refresh to compare with state.
+    """The inputs a server has in Truto, in canonical form, for refresh to compare with state;
+    a `config` key at its documented default is left out, as Truto may or may not echo it.
 
     Field by field and without validation (refresh must not load pydantic): a value that does
     not parse is kept as Truto sent it, so that it shows as a difference rather than an error.
@@ -128,6 +129,8 @@ def _live_config_value(key: str, value: Any) -> Any:
     prop = config_property(key)
     if prop is None or prop.shape is None:
         return value  # a key of a newer Truto: kept, so the diff removes it
+    if prop.at_default(value):
+        return None  # a Truto that echoes defaults: the same as the key absent
     return _live_value(prop.shape, value)
 
 

@@ -143,18 +143,33 @@ def get_integrated_accounts(
     is_sandbox: bool | None = None,
     created_at: str | None = None,
     updated_at: str | None = None,
+    super_query: bool | None = None,
+    filters: Mapping[str, str] | None = None,
 ) -> list[IntegratedAccount]:
     """The integrated accounts of the Truto environment the API token belongs to, every page,
     filtered as Truto filters them: `integration` is the integration's name (`hubspot`),
-    `status` one of `ACCOUNT_STATUSES`. Ordered as Truto lists them."""
+    `status` one of `ACCOUNT_STATUSES`, `super_query` Truto's `features.super_query`; `filters`
+    passes any other of Truto's query parameters as they are, such as its operator filters
+    (`{"created_at[gt]": "2026-01-01T00:00:00Z"}`). Ordered as Truto lists them."""
     lookup = "get_integrated_accounts"
-    filters = _account_filters(lookup, tenant_id, integration, status, is_sandbox)
+    query = _account_filters(lookup, tenant_id, integration, status, is_sandbox)
     for key, value in (("created_at", created_at), ("updated_at", updated_at)):
         if value is not None:
-            filters[key] = _filter_text(lookup, key, value)
+            query[key] = _filter_text(lookup, key, value)
+    if super_query is not None:
+        if not isinstance(super_query, bool):
+            raise TrutoLookupError(f"{lookup}: super_query must be True or False")
+        query["features.super_query"] = "true" if super_query else "false"
+    for key, value in (filters or {}).items():
+        name = _filter_text(lookup, "a key of filters", key)
+        if name in query or name in ("limit", "next_cursor"):
+            raise TrutoLookupError(
+                f"{lookup}: filters repeats {name!r}, which the lookup sets itself"
+            )
+        query[name] = _filter_text(lookup, f"filters[{name!r}]", value)
 
     def read(client: TrutoClient) -> list[IntegratedAccount]:
-        items = client.list_integrated_accounts(filters, page_size=ACCOUNT_PAGE_SIZE)
+        items = client.list_integrated_accounts(query, page_size=ACCOUNT_PAGE_SIZE)
         return [IntegratedAccount.from_truto(item) for item in items if "id" in item]
 
     return _looked_up(lookup, read, account_id=None)
@@ -168,6 +183,8 @@ def get_integrated_accounts_output(
     is_sandbox: pulumi.Input[bool | None] = None,
     created_at: pulumi.Input[str | None] = None,
     updated_at: pulumi.Input[str | None] = None,
+    super_query: pulumi.Input[bool | None] = None,
+    filters: pulumi.Input[Mapping[str, str] | None] = None,
 ) -> pulumi.Output[list[IntegratedAccount]]:
     """`get_integrated_accounts` for arguments that may be `Output`s; unknown while one is."""
     arguments = pulumi.Output.all(
@@ -177,6 +194,8 @@ def get_integrated_accounts_output(
         is_sandbox=is_sandbox,
         created_at=created_at,
         updated_at=updated_at,
+        super_query=super_query,
+        filters=filters,
     )
     return arguments.apply(lambda given: get_integrated_accounts(**given))
 

@@ -72,6 +72,13 @@ class Property:
     key, so the key at its default and the key absent are the same `config`; and a key the
     program drops is PATCHed back to it (Truto may refuse `null` for a typed key)."""
 
+    def at_default(self, value: object) -> bool:
+        """Whether `value` is this key's documented default (of its type too: `0` is not
+        `false`)."""
+        return (
+            self.default is not None and type(value) is type(self.default) and value == self.default
+        )
+
     @property
     def diffed(self) -> bool:
         """An input that describes the server, so that a change to it is an update or a

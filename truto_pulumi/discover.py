@@ -26,7 +26,7 @@ from typing import Any
 
 from ._client import TrutoClient
 from ._errors import TrutoError
-from ._inputs import canonical_config
+from ._inputs import canonical_live_inputs
 from ._mark import read_mark
 from ._schema import CONFIG_KEYS
 from ._settings import DEFAULT_BASE_URL, MISSING_TOKEN_MESSAGE, resolve_settings
@@ -73,7 +73,7 @@ def render_program(integrated_account_id: str, servers: Sequence[Mapping[str, An
         lines += ["", f"{variable} = TrutoMcpServer(", f"    {resource_name!r},"]
         lines.append("    integrated_account_id=ACCOUNT_ID,")
         lines.append(f"    name={server.get('name')!r},")
-        config = canonical_config(server.get("config"))
+        config = canonical_live_inputs(server).get("config")
         if config:
             arguments = ", ".join(f"{k}={config[k]!r}" for k in CONFIG_KEYS if k in config)
             lines.append(f"    config=McpServerConfigArgs({arguments}),")

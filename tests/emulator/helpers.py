@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from truto_pulumi.emulator import Readings
 from truto_pulumi.emulator._state import format_timestamp
+
+from ..kit import ACCOUNT
+
+EVERY_READING_CHANGED = Readings(
+    config_required=False,
+    echo_defaults=False,
+    config_patch="replace",
+    list_key="results",
+    plan_limit=3,
+    plan_limit_status=402,
+    blocked_accounts=frozenset({ACCOUNT}),
+    account_tools={ACCOUNT: ({"method": "list", "tags": ["crm"]},)},
+)
+"""Each reading off its default."""
 
 
 def mcp_path(account: str, server_id: str | None = None) -> str:

@@ -28,6 +28,7 @@ ACCOUNT_KEYS = {
     "environment_integration_id",
     "status",
     "is_sandbox",
+    "features",
     "region",
     "created_at",
     "updated_at",
@@ -194,7 +195,7 @@ def test_environment_integration_answers_the_installed_integration_and_404_other
 def test_an_open_emulator_lists_only_added_accounts_but_answers_for_any_uuid(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    assert api.post(mcp_path(account), json={"name": "x"}).status_code == 201
+    assert api.post(mcp_path(account), json={"config": {}, "name": "x"}).status_code == 201
     implicit = api.get(account_path(account))
 
     assert implicit.status_code == 200
@@ -219,7 +220,7 @@ def test_fixed_accounts_are_listed_and_every_other_account_is_404(
 
         added = fixed_emu.add_account()
 
-        assert api.post(mcp_path(added["id"]), json={"name": "x"}).status_code == 201
+        assert api.post(mcp_path(added["id"]), json={"config": {}, "name": "x"}).status_code == 201
         assert added["id"] in listed_ids(api)
 
 
@@ -395,7 +396,7 @@ def test_a_cursor_of_another_list_answers_400(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
     for _ in range(2):
-        api.post(mcp_path(account), json={"name": "x"})
+        api.post(mcp_path(account), json={"config": {}, "name": "x"})
         emu.add_account()
     server_cursor = api.get(mcp_path(account), params={"limit": 1}).json()["next_cursor"]
     account_cursor = api.get(ACCOUNTS, params={"limit": 1}).json()["next_cursor"]
@@ -415,14 +416,16 @@ def test_removing_an_account_removes_its_servers_and_the_account_then_answers_40
 ) -> None:
     added = emu.add_account(integration="salesforce")
     ia = added["id"]
-    servers = [api.post(mcp_path(ia), json={"name": n}).json()["id"] for n in ("a", "b")]
-    kept = api.post(mcp_path(OTHER_ACCOUNT), json={"name": "other"}).json()["id"]
+    servers = [
+        api.post(mcp_path(ia), json={"config": {}, "name": n}).json()["id"] for n in ("a", "b")
+    ]
+    kept = api.post(mcp_path(OTHER_ACCOUNT), json={"config": {}, "name": "other"}).json()["id"]
 
     removed = emu.remove_account(ia)
 
     assert removed == servers
     assert_error(api.get(mcp_path(ia)), 404)
-    assert_error(api.post(mcp_path(ia), json={"name": "x"}), 404)
+    assert_error(api.post(mcp_path(ia), json={"config": {}, "name": "x"}), 404)
     for server_id in servers:
         assert_error(api.get(mcp_path(ia, server_id)), 404)
         assert_error(api.patch(mcp_path(ia, server_id), json={"name": "y"}), 404)
@@ -439,7 +442,7 @@ def test_removing_an_account_removes_its_servers_and_the_account_then_answers_40
 def test_a_removed_account_is_gone_even_where_every_uuid_is_an_account(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    server_id = api.post(mcp_path(account), json={"name": "x"}).json()["id"]
+    server_id = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()["id"]
 
     assert emu.remove_account(account) == [server_id]
 
@@ -459,7 +462,7 @@ def test_uninstalling_an_integration_makes_it_404_while_its_accounts_stay(
 
     assert_error(api.get(install_path(install_id)), 404)
     assert api.get(account_path(added["id"])).json() == added
-    assert api.post(mcp_path(added["id"]), json={"name": "x"}).status_code == 201
+    assert api.post(mcp_path(added["id"]), json={"config": {}, "name": "x"}).status_code == 201
     with pytest.raises(httpx.HTTPStatusError) as raised:
         emu.uninstall_integration(install_id)
     assert raised.value.response.status_code == 404

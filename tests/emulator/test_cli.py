@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import selectors
@@ -14,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from truto_pulumi.emulator import Emulator, RemoteEmulator, create_app
-from truto_pulumi.emulator.__main__ import build_parser, main
+from truto_pulumi.emulator import Emulator, Readings, RemoteEmulator, create_app
+from truto_pulumi.emulator.__main__ import build_parser, main, readings_of
 from truto_pulumi.emulator._ratelimit import parse_rate_limit
 
 from ..kit import ACCOUNT
-from .helpers import mcp_path
+from .helpers import EVERY_READING_CHANGED, mcp_path
 
 pytestmark = pytest.mark.slow  # starts processes
 
@@ -93,8 +94,31 @@ def test_cli_without_a_token_exits_with_usage_error(
     assert "--api-token is required" in capsys.readouterr().err
 
 
+def test_cli_flags_set_every_reading(tmp_path: Path) -> None:
+    changed = EVERY_READING_CHANGED
+    tools = tmp_path / "tools.json"
+    tools.write_text(json.dumps(changed.to_json()["account_tools"]))
+    argv = ["--config-optional", "--no-echo-defaults", "--config-patch", changed.config_patch]
+    argv += ["--list-key", changed.list_key, "--plan-limit", str(changed.plan_limit)]
+    argv += ["--plan-limit-status", str(changed.plan_limit_status), "--blocked-account", ACCOUNT]
+    argv += ["--account-tools", str(tools)]
+
+    readings = readings_of(build_parser().parse_args(["--api-token", "T", *argv]))
+
+    assert readings == changed
+    assert readings_of(build_parser().parse_args(["--api-token", "T"])) == Readings()
+
+
 @pytest.mark.parametrize(
-    "argv", [["--rate-limit", "500"], ["--rate-limit", "0/10"], ["--latency", "-1"]]
+    "argv",
+    [
+        ["--rate-limit", "500"],
+        ["--rate-limit", "0/10"],
+        ["--latency", "-1"],
+        ["--blocked-account", "not-a-uuid"],
+        ["--config-patch", "overwrite"],
+        ["--account-tools", "/nonexistent/tools.json"],
+    ],
 )
 def test_cli_rejects_malformed_settings(
     argv: list[str], capsys: pytest.CaptureFixture[str]

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.emulator._readings import CONFIG_DEFAULTS
 
 from ..kit import ACCOUNT
 from .helpers import in_seconds, mcp_path
@@ -43,7 +44,7 @@ def test_api_calls_without_the_right_bearer_token_get_401_and_change_nothing(
     emu: Emulator, account: str, headers: dict[str, str]
 ) -> None:
     with httpx.Client(base_url=emu.url, headers=headers) as anonymous:
-        response = anonymous.post(mcp_path(account), json={"name": "x"})
+        response = anonymous.post(mcp_path(account), json={"config": {}, "name": "x"})
 
     assert_error(response, 401, "Unauthorized")
     assert emu.servers() == []
@@ -67,7 +68,7 @@ def test_create_answers_201_with_token_and_url_that_no_other_call_returns(
     server = created.json()
     assert server["url"] == f"{emu.url}/mcp/{server['token']}"
     assert server["integrated_account_id"] == account
-    assert server["config"] == {"tags": ["crm"]}
+    assert server["config"] == {**CONFIG_DEFAULTS, "tags": ["crm"]}
     assert server["created_at"].endswith("Z")
 
     fetched = api.get(mcp_path(account, server["id"])).json()
@@ -82,7 +83,7 @@ def test_create_answers_201_with_token_and_url_that_no_other_call_returns(
 
 
 def test_server_is_not_found_from_another_account(api: httpx.Client, account: str) -> None:
-    server = api.post(mcp_path(account), json={"name": "x"}).json()
+    server = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()
     other = str(uuid.uuid4())
 
     assert_error(api.get(mcp_path(other, server["id"])), 404, "Not Found")
@@ -95,7 +96,7 @@ def test_server_is_not_found_from_another_account(api: httpx.Client, account: st
 def test_delete_answers_the_id_and_the_server_is_not_found_afterwards(
     api: httpx.Client, account: str
 ) -> None:
-    server_id = api.post(mcp_path(account), json={"name": "x"}).json()["id"]
+    server_id = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()["id"]
 
     deleted = api.delete(mcp_path(account, server_id))
 
@@ -107,12 +108,14 @@ def test_delete_answers_the_id_and_the_server_is_not_found_afterwards(
 
 
 def test_non_uuid_account_or_server_id_is_404(api: httpx.Client, account: str) -> None:
-    assert_error(api.post(mcp_path("acme"), json={"name": "x"}), 404, "Not Found")
+    assert_error(api.post(mcp_path("acme"), json={"config": {}, "name": "x"}), 404, "Not Found")
     assert_error(api.get(mcp_path(account, "123")), 404, "Not Found")
 
 
 def test_list_paginates_with_limit_and_next_cursor(api: httpx.Client, account: str) -> None:
-    created = [api.post(mcp_path(account), json={"name": f"s{i}"}).json() for i in range(5)]
+    created = [
+        api.post(mcp_path(account), json={"config": {}, "name": f"s{i}"}).json() for i in range(5)
+    ]
     expected = [s["id"] for s in sorted(created, key=lambda s: (s["created_at"], s["id"]))]
 
     seen: list[str] = []
@@ -147,7 +150,11 @@ def test_patch_merges_config_and_bumps_updated_at(api: httpx.Client, account: st
     )
 
     assert patched.status_code == 200
-    assert patched.json()["config"] == {"tags": ["hr"], "tool_exposure": "discovery"}
+    assert patched.json()["config"] == {
+        **CONFIG_DEFAULTS,
+        "tags": ["hr"],
+        "tool_exposure": "discovery",
+    }
     assert patched.json()["updated_at"] >= server["updated_at"]
     assert patched.json()["created_at"] == server["created_at"]
 
@@ -174,14 +181,18 @@ def test_malformed_or_invalid_bodies_get_400(
 
 
 def test_expires_at_less_than_60_seconds_ahead_is_400(api: httpx.Client, account: str) -> None:
-    response = api.post(mcp_path(account), json={"name": "x", "expires_at": in_seconds(30)})
+    response = api.post(
+        mcp_path(account), json={"config": {}, "name": "x", "expires_at": in_seconds(30)}
+    )
 
     assert_error(response, 400, "Bad Request")
     assert "60 seconds" in response.json()["message"]
 
 
 def test_expired_server_behaves_as_deleted(emu: Emulator, api: httpx.Client, account: str) -> None:
-    server = api.post(mcp_path(account), json={"name": "x", "expires_at": in_seconds(90)}).json()
+    server = api.post(
+        mcp_path(account), json={"config": {}, "name": "x", "expires_at": in_seconds(90)}
+    ).json()
     assert api.get(mcp_path(account, server["id"])).status_code == 200
 
     emu.edit_server(server["id"], expires_at=in_seconds(-1))
@@ -213,13 +224,17 @@ def configured() -> Iterator[Emulator]:
 
 def test_fixed_accounts_make_every_other_account_404(configured: Emulator) -> None:
     with configured.client() as api:
-        assert api.post(mcp_path(ACCOUNT), json={"name": "x"}).status_code == 201
-        assert_error(api.post(mcp_path(str(uuid.uuid4())), json={"name": "x"}), 404, "Not Found")
+        assert api.post(mcp_path(ACCOUNT), json={"config": {}, "name": "x"}).status_code == 201
+        assert_error(
+            api.post(mcp_path(str(uuid.uuid4())), json={"config": {}, "name": "x"}),
+            404,
+            "Not Found",
+        )
 
 
 def test_public_base_url_is_the_base_of_the_returned_mcp_url(configured: Emulator) -> None:
     with configured.client() as api:
-        server = api.post(mcp_path(ACCOUNT), json={"name": "x"}).json()
+        server = api.post(mcp_path(ACCOUNT), json={"config": {}, "name": "x"}).json()
 
     assert server["url"] == f"https://api.truto.one/mcp/{server['token']}"
     assert configured.servers()[-1]["url"] == server["url"]

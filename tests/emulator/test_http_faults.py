@@ -20,13 +20,13 @@ def test_injected_429_answers_retry_after_without_acting_and_is_consumed(
 ) -> None:
     emu.inject(method="POST", status=429, retry_after=1)
 
-    limited = api.post(mcp_path(account), json={"name": "x"})
+    limited = api.post(mcp_path(account), json={"config": {}, "name": "x"})
 
     assert limited.status_code == 429
     assert limited.headers["retry-after"] == "1"
     assert limited.json()["error"] == "Too Many Requests"
     assert emu.servers() == []
-    assert api.post(mcp_path(account), json={"name": "x"}).status_code == 201
+    assert api.post(mcp_path(account), json={"config": {}, "name": "x"}).status_code == 201
     assert emu.faults() == []
     journal = emu.journal()
     assert [(e["status"], e["fault"]) for e in journal] == [
@@ -42,7 +42,7 @@ def test_injected_429_answers_retry_after_without_acting_and_is_consumed(
 def test_injected_status_answers_the_error_body_without_acting(
     emu: Emulator, api: httpx.Client, account: str, status: int, error: str
 ) -> None:
-    server_id = api.post(mcp_path(account), json={"name": "x"}).json()["id"]
+    server_id = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()["id"]
     emu.inject(method="DELETE", status=status)
 
     response = api.delete(mcp_path(account, server_id))
@@ -65,7 +65,7 @@ def test_injected_status_with_body_answers_that_raw_text_without_acting(
 ) -> None:
     emu.inject(method="POST", status=502, body=body)
 
-    response = api.post(mcp_path(account), json={"name": "x"})
+    response = api.post(mcp_path(account), json={"config": {}, "name": "x"})
 
     assert response.status_code == 502
     assert response.text == body
@@ -77,7 +77,7 @@ def test_injected_status_with_body_answers_that_raw_text_without_acting(
 def test_fault_applies_times_then_stops_and_filters_on_method_and_path_regex(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    server_id = api.post(mcp_path(account), json={"name": "x"}).json()["id"]
+    server_id = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()["id"]
     emu.inject(method="get", path=r"/mcp/[0-9a-f-]+$", times=2, status=503)
 
     assert api.get(mcp_path(account)).status_code == 200  # path does not match
@@ -106,7 +106,7 @@ def test_delay_adds_latency_then_acts_normally(
     emu.inject(method="POST", delay=0.3)
 
     started = time.monotonic()
-    response = api.post(mcp_path(account), json={"name": "slow"})
+    response = api.post(mcp_path(account), json={"config": {}, "name": "slow"})
     elapsed = time.monotonic() - started
 
     assert response.status_code == 201
@@ -129,13 +129,13 @@ def test_drop_closes_the_connection_without_an_answer_and_without_acting(
     emu.inject(method="POST", drop=True)
 
     with pytest.raises(httpx.RemoteProtocolError):
-        api.post(mcp_path(account), json={"name": "x"})
+        api.post(mcp_path(account), json={"config": {}, "name": "x"})
 
     assert emu.servers() == []
     [entry] = emu.journal()
     assert entry["status"] is None
     assert entry["fault"] == {"drop": True}
-    assert api.post(mcp_path(account), json={"name": "x"}).status_code == 201
+    assert api.post(mcp_path(account), json={"config": {}, "name": "x"}).status_code == 201
 
 
 def test_lose_answer_performs_the_create_but_the_client_gets_no_answer(
@@ -144,7 +144,7 @@ def test_lose_answer_performs_the_create_but_the_client_gets_no_answer(
     emu.inject(method="POST", lose_answer=True)
 
     with pytest.raises(httpx.RemoteProtocolError):
-        api.post(mcp_path(account), json={"name": "ghost"})
+        api.post(mcp_path(account), json={"config": {}, "name": "ghost"})
 
     [server] = emu.servers()
     assert server["name"] == "ghost"
@@ -157,7 +157,7 @@ def test_lose_answer_performs_the_create_but_the_client_gets_no_answer(
 def test_lose_answer_with_status_acts_then_answers_that_status(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    server_id = api.post(mcp_path(account), json={"name": "x"}).json()["id"]
+    server_id = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()["id"]
     emu.inject(method="DELETE", lose_answer=True, status=500)
 
     response = api.delete(mcp_path(account, server_id))

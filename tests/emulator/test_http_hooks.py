@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from truto_pulumi.emulator import Emulator, run_emulator
+from truto_pulumi.emulator._readings import CONFIG_DEFAULTS as DEFAULTS
+from truto_pulumi.emulator._readings import Readings
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT
 from .helpers import mcp_path
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.slow  # starts the emulator
 def test_journal_records_every_api_request_with_status_but_never_headers(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    created = api.post(mcp_path(account), json={"name": "x"}).json()
+    created = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()
     api.get(mcp_path(account), params={"limit": "5"})
     httpx.get(f"{emu.url}{mcp_path(account)}")  # no token: 401, journaled too
 
@@ -30,7 +32,7 @@ def test_journal_records_every_api_request_with_status_but_never_headers(
         ("GET", mcp_path(account), 200),
         ("GET", mcp_path(account), 401),
     ]
-    assert journal[0]["body"] == {"name": "x"}
+    assert journal[0]["body"] == {"config": {}, "name": "x"}
     assert journal[0]["query"] == {}
     assert journal[1]["query"] == {"limit": "5"}
     assert journal[1]["body"] is None
@@ -81,7 +83,7 @@ def test_out_of_band_edit_is_seen_by_the_api_and_bumps_updated_at(
     assert edited["token"] == server["token"]
     fetched = api.get(mcp_path(account, server["id"])).json()
     assert fetched["name"] == "dashboard"
-    assert fetched["config"] == {"tags": ["hr"]}
+    assert fetched["config"] == {**DEFAULTS, "tags": ["hr"]}
     assert fetched["updated_at"] > server["updated_at"]
     assert emu.journal()[-1]["method"] == "GET"  # the edit itself is not journaled
 
@@ -89,7 +91,7 @@ def test_out_of_band_edit_is_seen_by_the_api_and_bumps_updated_at(
 def test_out_of_band_delete_makes_the_server_404(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    server_id = api.post(mcp_path(account), json={"name": "x"}).json()["id"]
+    server_id = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()["id"]
 
     emu.delete_server(server_id)
 
@@ -103,22 +105,23 @@ def test_servers_hook_lists_live_servers_of_every_account_with_secrets(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
     other = OTHER_ACCOUNT
-    mine = api.post(mcp_path(account), json={"name": "a"}).json()
-    theirs = api.post(mcp_path(other), json={"name": "b"}).json()
+    mine = api.post(mcp_path(account), json={"config": {}, "name": "a"}).json()
+    theirs = api.post(mcp_path(other), json={"config": {}, "name": "b"}).json()
 
     servers = {s["id"]: s for s in emu.servers()}
 
-    assert servers == {mine["id"]: mine, theirs["id"]: theirs}
+    as_stored = [{**s, "config": {}} for s in (mine, theirs)]  # the API echoes the defaults
+    assert servers == {s["id"]: s for s in as_stored}
 
 
 def test_reset_forgets_servers_journal_faults_and_runtime_settings(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    api.post(mcp_path(account), json={"name": "x"})
+    api.post(mcp_path(account), json={"config": {}, "name": "x"})
     emu.inject(status=500)
     emu.set_latency(5.0)
     emu.set_rate_limit(1, 10)
-    httpx.post(f"{emu.url}/_emulator/config-rules", json={"patch": "replace"})
+    emu.set_readings(config_patch="replace", echo_defaults=False)
 
     emu.reset()
 
@@ -127,10 +130,7 @@ def test_reset_forgets_servers_journal_faults_and_runtime_settings(
     assert emu.faults() == []
     assert httpx.get(f"{emu.url}/_emulator/latency").json() == {"seconds": 0.0}
     assert httpx.get(f"{emu.url}/_emulator/rate-limit").json()["requests"] is None
-    assert httpx.get(f"{emu.url}/_emulator/config-rules").json() == {
-        "patch": "merge",
-        "newer_keys": [],
-    }
+    assert emu.readings() == Readings().to_json()
     assert [api.get(mcp_path(account)).status_code for _ in range(2)] == [200, 200]
 
 
@@ -175,18 +175,34 @@ def test_rate_limit_given_to_the_constructor_is_enforced_per_window() -> None:
     assert after_window.status_code == 200
 
 
-def test_config_rules_hook_makes_patch_replace_config_and_accept_a_newer_option(
+def test_readings_hook_makes_patch_replace_config_and_accept_a_newer_option(
     emu: Emulator, api: httpx.Client, account: str
 ) -> None:
-    rules = {"patch": "replace", "newer_keys": ["some_new_option"]}
-    assert httpx.post(f"{emu.url}/_emulator/config-rules", json=rules).json() == rules
+    rules = {"config_patch": "replace", "newer_keys": ["some_new_option"], "echo_defaults": False}
+    answered = httpx.post(f"{emu.url}/_emulator/readings", json=rules).json()
+    assert answered == {**Readings().to_json(), **rules}
     server = api.post(mcp_path(account), json={"name": "x", "config": {"tags": ["hr"]}}).json()
     emu.edit_server(server["id"], config={"tags": ["hr"], "some_new_option": "strict"})
 
     patched = api.patch(f"{mcp_path(account)}/{server['id']}", json={"config": {"tags": ["crm"]}})
 
     assert patched.json()["config"] == {"tags": ["crm"]}
-    assert httpx.get(f"{emu.url}/_emulator/config-rules").json() == rules
+    assert emu.readings() == answered
+
+
+def test_readings_hook_blocks_an_account_and_names_both_list_keys(
+    emu: Emulator, api: httpx.Client, account: str
+) -> None:
+    emu.set_readings(blocked_accounts=[account], list_key="results")
+
+    blocked = api.get(mcp_path(account))
+    listed = api.get(mcp_path(OTHER_ACCOUNT)).json()
+
+    assert blocked.status_code == 503
+    assert blocked.json()["message"] == f"Integrated account {account} is blocked. Contact support."
+    assert api.get(f"/integrated-account/{account}").status_code == 503
+    assert set(listed) == {"results", "next_cursor", "limit"}
+    assert set(api.get("/integrated-account").json()) == {"results", "next_cursor", "limit"}
 
 
 @pytest.mark.parametrize(
@@ -197,7 +213,7 @@ def test_config_rules_hook_makes_patch_replace_config_and_accept_a_newer_option(
         ("rate-limit", {"requests": 0, "per_seconds": 10}),
         ("rate-limit", {"requests": 5, "per_seconds": 0}),
         ("rate-limit", [5, 10]),
-        ("config-rules", {"patch": "overwrite"}),
+        ("readings", {"config_patch": "overwrite"}),
     ],
 )
 def test_setting_hooks_reject_invalid_values_with_400(

@@ -51,6 +51,7 @@ def test_emulator_modules_import_nothing_else_from_truto_pulumi() -> None:
 def test_public_api_is_exported() -> None:
     assert sorted(truto_pulumi.emulator.__all__) == [
         "Emulator",
+        "Readings",
         "RemoteEmulator",
         "create_app",
         "run_emulator",

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from truto_pulumi.emulator._base import (
+    BadRequestError,
+    ConflictError,
+    EmulatorError,
+    JSONObject,
+    NotFoundError,
+)
+from truto_pulumi.emulator._readings import Readings, matches_a_tool
 from truto_pulumi.emulator._state import (
     EMULATOR_USER_ID,
     AccountFilter,
-    BadRequestError,
-    ConfigRules,
-    ConflictError,
-    NotFoundError,
     Store,
     format_timestamp,
     parse_limit,
@@ -23,6 +29,7 @@ from truto_pulumi.emulator._state import (
 )
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT, FakeClock
+from .helpers import EVERY_READING_CHANGED
 
 START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
 
@@ -46,7 +53,7 @@ def at(seconds: float) -> str:
 
 
 def test_create_fills_server_fields_and_stores_omitted_config_as_empty(store: Store) -> None:
-    server = store.create(ACCOUNT, {"name": "docs"})
+    server = store.create(ACCOUNT, {"config": {}, "name": "docs"})
     body = server.to_json()
 
     assert uuid.UUID(body["id"]).version == 4
@@ -63,8 +70,8 @@ def test_create_fills_server_fields_and_stores_omitted_config_as_empty(store: St
 
 
 def test_create_issues_a_distinct_url_safe_token_and_url_only_on_request(store: Store) -> None:
-    first = store.create(ACCOUNT, {"name": "a"})
-    second = store.create(ACCOUNT, {"name": "b"})
+    first = store.create(ACCOUNT, {"config": {}, "name": "a"})
+    second = store.create(ACCOUNT, {"config": {}, "name": "b"})
 
     assert first.token != second.token
     assert re.fullmatch(r"[A-Za-z0-9_-]{32,}", first.token)
@@ -104,9 +111,14 @@ def test_create_issues_a_distinct_url_safe_token_and_url_only_on_request(store: 
 def test_create_rejects_invalid_bodies_with_bad_request(
     store: Store, body: Any, message: str
 ) -> None:
+    store.readings = LOOSE
     with pytest.raises(BadRequestError, match=re.escape(message)):
         store.create(ACCOUNT, body)
     assert store.all_servers() == []
+
+
+LOOSE = Readings(config_required=False, config_patch="merge")
+"""A Truto that takes a create without `config` and `null` for any key of a PATCHed one."""
 
 
 @pytest.mark.parametrize(
@@ -142,6 +154,7 @@ def test_create_rejects_invalid_bodies_with_bad_request(
 def test_create_accepts_valid_bodies_and_normalizes_them(
     store: Store, body: Any, config: dict[str, Any], expires_at: str | None
 ) -> None:
+    store.readings = LOOSE
     created = store.create(ACCOUNT, body).to_json()
 
     assert created["config"] == config
@@ -175,6 +188,7 @@ STORED_CONFIG = {"methods": ["read"], "tags": ["crm"], "tool_exposure": "discove
 def test_patch_merges_config_one_level_deep_and_null_removes_a_key(
     store: Store, patch: Any, expected: dict[str, Any]
 ) -> None:
+    store.readings = LOOSE
     server = store.create(ACCOUNT, {"name": "x", "config": STORED_CONFIG})
 
     updated = store.update(ACCOUNT, server.id, {"config": patch})
@@ -199,7 +213,7 @@ def test_patch_without_config_keeps_config_and_changes_only_sent_fields(
 
 
 def test_patch_expires_at_null_clears_the_expiry(store: Store, clock: FakeClock) -> None:
-    server = store.create(ACCOUNT, {"name": "x", "expires_at": at(120)})
+    server = store.create(ACCOUNT, {"config": {}, "name": "x", "expires_at": at(120)})
 
     store.update(ACCOUNT, server.id, {"expires_at": None})
     clock.advance(3600)
@@ -236,7 +250,7 @@ def test_patch_validates_like_create_and_leaves_the_server_unchanged(
 
 
 def test_get_update_delete_of_a_server_of_another_account_are_not_found(store: Store) -> None:
-    server = store.create(ACCOUNT, {"name": "x"})
+    server = store.create(ACCOUNT, {"config": {}, "name": "x"})
 
     with pytest.raises(NotFoundError):
         store.get(OTHER_ACCOUNT, server.id)
@@ -249,7 +263,7 @@ def test_get_update_delete_of_a_server_of_another_account_are_not_found(store: S
 
 
 def test_deleted_server_is_not_found_afterwards(store: Store) -> None:
-    server = store.create(ACCOUNT, {"name": "x"})
+    server = store.create(ACCOUNT, {"config": {}, "name": "x"})
 
     assert store.delete(ACCOUNT, server.id) == server.id
 
@@ -267,7 +281,7 @@ def test_an_account_id_that_is_not_a_hyphenated_uuid_is_not_found(
     store: Store, account: str
 ) -> None:
     with pytest.raises(NotFoundError, match="Integrated account"):
-        store.create(account, {"name": "x"})
+        store.create(account, {"config": {}, "name": "x"})
 
 
 def test_a_server_id_that_is_not_a_uuid_is_not_found(store: Store) -> None:
@@ -276,7 +290,7 @@ def test_a_server_id_that_is_not_a_uuid_is_not_found(store: Store) -> None:
 
 
 def test_account_ids_are_case_insensitive(store: Store) -> None:
-    server = store.create(ACCOUNT.upper(), {"name": "x"})
+    server = store.create(ACCOUNT.upper(), {"config": {}, "name": "x"})
 
     assert server.integrated_account_id == ACCOUNT
     assert store.get(ACCOUNT, server.id.upper()).id == server.id
@@ -285,9 +299,9 @@ def test_account_ids_are_case_insensitive(store: Store) -> None:
 def test_a_store_with_fixed_accounts_knows_no_other_account() -> None:
     store = Store(accounts=[ACCOUNT.upper()])
 
-    assert store.create(ACCOUNT, {"name": "x"}).integrated_account_id == ACCOUNT
+    assert store.create(ACCOUNT, {"config": {}, "name": "x"}).integrated_account_id == ACCOUNT
     with pytest.raises(NotFoundError, match="Integrated account"):
-        store.create(OTHER_ACCOUNT, {"name": "x"})
+        store.create(OTHER_ACCOUNT, {"config": {}, "name": "x"})
     with pytest.raises(NotFoundError, match="Integrated account"):
         store.list_servers(OTHER_ACCOUNT)
 
@@ -301,7 +315,7 @@ def test_fixed_accounts_must_be_uuids() -> None:
 
 
 def test_a_server_whose_expiry_passed_behaves_as_deleted(store: Store, clock: FakeClock) -> None:
-    server = store.create(ACCOUNT, {"name": "x", "expires_at": at(60)})
+    server = store.create(ACCOUNT, {"config": {}, "name": "x", "expires_at": at(60)})
     clock.advance(59.999)
     assert store.get(ACCOUNT, server.id).id == server.id
 
@@ -325,10 +339,10 @@ def test_a_server_whose_expiry_passed_behaves_as_deleted(store: Store, clock: Fa
 def test_list_pages_in_created_at_then_id_order_until_next_cursor_is_null(
     store: Store, clock: FakeClock
 ) -> None:
-    same_moment = [store.create(ACCOUNT, {"name": f"s{i}"}) for i in range(3)]
+    same_moment = [store.create(ACCOUNT, {"config": {}, "name": f"s{i}"}) for i in range(3)]
     clock.advance(1)
-    later = [store.create(ACCOUNT, {"name": f"t{i}"}) for i in range(2)]
-    store.create(OTHER_ACCOUNT, {"name": "elsewhere"})
+    later = [store.create(ACCOUNT, {"config": {}, "name": f"t{i}"}) for i in range(2)]
+    store.create(OTHER_ACCOUNT, {"config": {}, "name": "elsewhere"})
     expected = sorted(s.id for s in same_moment) + sorted(s.id for s in later)
 
     seen: list[str] = []
@@ -350,7 +364,8 @@ def test_list_pages_in_created_at_then_id_order_until_next_cursor_is_null(
 
 def test_list_cursor_stays_valid_when_the_last_seen_server_is_deleted(store: Store) -> None:
     servers = sorted(
-        (store.create(ACCOUNT, {"name": f"s{i}"}) for i in range(4)), key=lambda s: s.id
+        (store.create(ACCOUNT, {"config": {}, "name": f"s{i}"}) for i in range(4)),
+        key=lambda s: s.id,
     )
     first = store.list_servers(ACCOUNT, limit=2)
     store.delete(ACCOUNT, servers[1].id)
@@ -363,7 +378,7 @@ def test_list_cursor_stays_valid_when_the_last_seen_server_is_deleted(store: Sto
 
 def test_list_of_exactly_one_full_page_has_no_next_cursor(store: Store) -> None:
     for i in range(2):
-        store.create(ACCOUNT, {"name": f"s{i}"})
+        store.create(ACCOUNT, {"config": {}, "name": f"s{i}"})
 
     page = store.list_servers(ACCOUNT, limit=2)
 
@@ -411,7 +426,7 @@ def test_out_of_band_edit_replaces_config_whole_and_accepts_a_past_expiry(
 def test_out_of_band_remove_deletes_across_accounts_and_unknown_ids_are_not_found(
     store: Store,
 ) -> None:
-    server = store.create(ACCOUNT, {"name": "x"})
+    server = store.create(ACCOUNT, {"config": {}, "name": "x"})
 
     store.remove(server.id)
 
@@ -429,16 +444,16 @@ def test_returned_records_are_copies_that_cannot_change_the_store(store: Store) 
     assert store.get(ACCOUNT, server.id).config == {"tags": ["crm"]}
 
 
-# ------------------------------------------------------------------ config rules
+# ------------------------------------------------------------------ readings
 
-NEWER = ConfigRules(newer_keys=frozenset({"some_new_option"}))
+NEWER = Readings(newer_keys=frozenset({"some_new_option"}), config_patch="merge")
 """A newer Truto: it knows a `config` option the provider does not."""
 
 
 def test_a_newer_truto_keeps_its_option_set_in_the_dashboard_and_null_removes_it(
     store: Store,
 ) -> None:
-    store.config_rules = NEWER
+    store.readings = NEWER
     server = store.create(ACCOUNT, {"name": "x", "config": {"methods": ["read"]}})
     store.edit(server.id, {"config": {"methods": ["read"], "some_new_option": {"level": 2}}})
 
@@ -450,7 +465,7 @@ def test_a_newer_truto_keeps_its_option_set_in_the_dashboard_and_null_removes_it
 
 
 def test_a_truto_whose_patch_replaces_config_drops_every_key_not_sent(store: Store) -> None:
-    store.config_rules = ConfigRules(patch="replace", newer_keys=NEWER.newer_keys)
+    store.readings = Readings(config_patch="replace", newer_keys=NEWER.newer_keys)
     server = store.create(ACCOUNT, {"name": "x", "config": {**STORED_CONFIG, "some_new_option": 1}})
 
     updated = store.update(ACCOUNT, server.id, {"config": {"tags": ["hr"], "methods": None}})
@@ -460,26 +475,133 @@ def test_a_truto_whose_patch_replaces_config_drops_every_key_not_sent(store: Sto
     assert renamed.config == {"tags": ["hr"]}
 
 
+@pytest.mark.parametrize("key", ["tool_exposure", "require_api_token_auth"])
+def test_by_default_a_merging_patch_refuses_null_for_a_typed_key(store: Store, key: str) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": {"tool_exposure": "discovery"}})
+
+    with pytest.raises(BadRequestError, match=f"config.{key} must be"):
+        store.update(ACCOUNT, server.id, {"config": {key: None}})
+    assert store.update(ACCOUNT, server.id, {"config": {"methods": None}}).config == {
+        "tool_exposure": "discovery"
+    }
+
+
+def test_by_default_a_create_without_config_is_refused(store: Store) -> None:
+    with pytest.raises(BadRequestError, match="config is required"):
+        store.create(ACCOUNT, {"name": "x"})
+    store.readings = Readings(config_required=False)
+    assert store.create(ACCOUNT, {"name": "x"}).config == {}
+
+
+def test_by_default_answers_echo_the_config_defaults() -> None:
+    server = Store().create(ACCOUNT, {"name": "x", "config": {"tags": ["a"]}})
+    echoed = {"tags": ["a"], "tool_exposure": "all", "require_api_token_auth": False}
+    assert server.to_json(readings=Readings())["config"] == echoed
+    assert server.to_json(readings=Readings(echo_defaults=False))["config"] == {"tags": ["a"]}
+    assert server.to_json()["config"] == {"tags": ["a"]}  # the hooks' view: as stored
+
+
 def test_by_default_truto_knows_no_newer_config_option(store: Store) -> None:
-    server = store.create(ACCOUNT, {"name": "x"})
+    server = store.create(ACCOUNT, {"name": "x", "config": {}})
 
     with pytest.raises(BadRequestError, match=r"config\.some_new_option is not a known"):
         store.edit(server.id, {"config": {"some_new_option": True}})
 
 
+def test_a_blocked_account_answers_503_to_every_mcp_call(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": {}})
+    store.readings = Readings(blocked_accounts=frozenset({ACCOUNT}))
+    calls: list[Callable[[], object]] = [
+        lambda: store.create(ACCOUNT, {"name": "y", "config": {}}),
+        lambda: store.list_servers(ACCOUNT),
+        lambda: store.get(ACCOUNT, server.id),
+        lambda: store.update(ACCOUNT, server.id, {"name": "z"}),
+        lambda: store.delete(ACCOUNT, server.id),
+    ]
+    for attempt in calls:
+        with pytest.raises(EmulatorError, match=f"{ACCOUNT} is blocked. Contact support") as info:
+            attempt()
+        assert info.value.status == 503
+    assert store.create(OTHER_ACCOUNT, {"name": "y", "config": {}}).name == "y"
+
+
+TOOLS = (
+    {"resource": "contacts", "method": "list", "tags": ["crm"]},
+    {"resource": "contacts", "method": "create", "tags": ["crm"]},
+    {"resource": "tickets", "method": "get", "tags": ["support"]},
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "matches"),
+    [
+        pytest.param({}, True, id="no_filter"),
+        pytest.param({"methods": ["read"]}, True, id="group_read"),
+        pytest.param({"methods": ["write"], "tags": ["support"]}, False, id="and_of_both"),
+        pytest.param({"methods": ["create"], "tags": ["crm", "x"]}, True, id="any_tag"),
+        pytest.param({"tags": ["hr"]}, False, id="unknown_tag"),
+        pytest.param({"methods": ["delete"]}, False, id="no_such_method"),
+    ],
+)
+def test_a_config_matches_a_tool_by_method_and_tag(config: JSONObject, matches: bool) -> None:
+    assert matches_a_tool(config, TOOLS) is matches
+
+
+def test_a_config_that_matches_no_tool_is_refused_on_create_and_on_a_patch_of_config(
+    store: Store,
+) -> None:
+    store.readings = Readings(account_tools={ACCOUNT: TOOLS})
+    with pytest.raises(BadRequestError, match="No tools match the given methods and tags"):
+        store.create(ACCOUNT, {"name": "x", "config": {"tags": ["hr"]}})
+    server = store.create(ACCOUNT, {"name": "x", "config": {"tags": ["crm"]}})
+    with pytest.raises(BadRequestError, match="No tools match"):
+        store.update(ACCOUNT, server.id, {"config": {"tags": ["hr"]}})
+    assert store.update(ACCOUNT, server.id, {"name": "y"}).name == "y"
+
+
+@pytest.mark.parametrize("status", [402, 403])
+def test_a_create_beyond_the_plan_limit_is_refused_with_its_status(
+    store: Store, status: int
+) -> None:
+    store.readings = Readings(plan_limit=1, plan_limit_status=status)
+    store.create(ACCOUNT, {"name": "x", "config": {}})
+    with pytest.raises(EmulatorError, match="Your plan allows 1 MCP servers") as info:
+        store.create(OTHER_ACCOUNT, {"name": "y", "config": {}})
+    assert info.value.status == status
+
+
+def test_reset_restores_the_readings_of_the_constructor() -> None:
+    first = Readings(config_patch="replace", echo_defaults=False)
+    store = Store(readings=first)
+    store.readings = Readings()
+    store.reset()
+    assert store.readings == first
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"patch": "overwrite"}, "patch must be one of merge, replace"),
+        ({"config_patch": "overwrite"}, "config_patch must be one of merge-null-refused, merge"),
         ({"newer_keys": "some_new_option"}, "newer_keys must be an array"),
         ({"newer_keys": ["tags"]}, "must not name a known config key"),
-        ({"merge": True}, "unknown field(s): merge"),
-        ([], "request body must be a JSON object"),
+        ({"merge": True}, "unknown reading(s): merge"),
+        ({"echo_defaults": "yes"}, "echo_defaults must be true or false"),
+        ({"list_key": "items"}, "list_key must be one of result, results"),
+        ({"plan_limit": -1}, "plan_limit must be an integer >= 0"),
+        ({"plan_limit_status": 500}, "plan_limit_status must be one of 400"),
+        ({"blocked_accounts": ["x"]}, "blocked_accounts must be integrated account UUIDs"),
+        ({"account_tools": {ACCOUNT: [{"verb": "list"}]}}, "a tool is"),
+        ([], "readings must be a JSON object"),
     ],
 )
-def test_config_rules_reject_what_they_cannot_mean(body: Any, message: str) -> None:
+def test_readings_reject_what_they_cannot_mean(body: Any, message: str) -> None:
     with pytest.raises(BadRequestError, match=re.escape(message)):
-        ConfigRules.from_json(body)
+        Readings.from_json(body)
+
+
+def test_readings_round_trip_through_json() -> None:
+    readings = replace(EVERY_READING_CHANGED, newer_keys=frozenset({"x"}))
+    assert Readings.from_json(readings.to_json()) == readings
 
 
 # ------------------------------------------------------------------ timestamps
@@ -565,8 +687,8 @@ def test_account_filter_reads_query_values_and_ignores_other_parameters() -> Non
 def test_removing_an_account_removes_only_its_servers_and_it_can_be_added_again(
     store: Store,
 ) -> None:
-    mine = store.create(ACCOUNT, {"name": "x"})
-    theirs = store.create(OTHER_ACCOUNT, {"name": "y"})
+    mine = store.create(ACCOUNT, {"config": {}, "name": "x"})
+    theirs = store.create(OTHER_ACCOUNT, {"config": {}, "name": "y"})
 
     assert store.remove_account(ACCOUNT) == [mine.id]
 

@@ -1,6 +1,8 @@
-"""Convergence in a project folder: after one `up`, refresh and preview find nothing to do, even
-for a `config` option the provider does not know, and a state an early release wrote gets
-every output this release declares."""
+"""Convergence in a project folder: after one `up`, refresh and preview find nothing to do, under
+every reading of what Truto leaves loose about `config` (defaults echoed or not; a PATCHed
+`config` merged, merged with `null` refused for a typed key, or replaced), even for a `config`
+option the provider does not know; and a state an early release wrote gets every output this
+release declares."""
 
 from __future__ import annotations
 
@@ -37,12 +39,61 @@ def succeeded(project: ProjectFolder, *args: str) -> None:
     assert result.returncode == 0, f"pulumi {' '.join(args)} failed:\n{result.text}"
 
 
-@pytest.mark.parametrize("patch", ["merge", "replace"])
+CONFIGURED_PROGRAM = f"""
+import pulumi
+from truto_pulumi import TrutoMcpServer
+
+TrutoMcpServer(
+    "scoped",
+    integrated_account_id="{ACCOUNT}",
+    config=pulumi.Config("app").require_object("config"),
+)
+TrutoMcpServer("whole", integrated_account_id="{ACCOUNT}")
+"""
+"""One server whose `config` comes from stack config, so that a step can drop keys from it, and
+one that declares none."""
+
+OFF_DEFAULTS = {"methods": ["read"], "tool_exposure": "discovery", "require_api_token_auth": True}
+
+
+@pytest.mark.parametrize("patch", ["merge-null-refused", "merge", "replace"])
+@pytest.mark.parametrize("echo_defaults", [True, False], ids=["echoed", "not_echoed"])
+@pytest.mark.parametrize("config_required", [True, False], ids=["required", "optional"])
+def test_config_converges_under_every_reading_of_truto(
+    program_project: ProgramProject,
+    emulator: Emulator,
+    patch: str,
+    echo_defaults: bool,
+    config_required: bool,
+) -> None:
+    emulator.set_readings(
+        config_patch=patch, echo_defaults=echo_defaults, config_required=config_required
+    )
+    project = program_project(CONFIGURED_PROGRAM)
+    project.pulumi("config", "set", "app:config", json.dumps(OFF_DEFAULTS))
+    succeeded(project, "up", "--yes", "--skip-preview")
+    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    succeeded(project, "preview", "--expect-no-changes")
+
+    project.pulumi("config", "set", "app:config", json.dumps({"methods": ["read"]}))
+    succeeded(project, "up", "--yes", "--skip-preview")
+
+    stored = {s["name"]: s["config"] for s in emulator.servers()}
+    assert stored["whole"] == {}
+    assert {k: v for k, v in stored["scoped"].items() if k != "methods"} in (
+        {},
+        {"tool_exposure": "all", "require_api_token_auth": False},
+    )
+    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    succeeded(project, "preview", "--expect-no-changes")
+
+
+@pytest.mark.parametrize("patch", ["merge-null-refused", "replace"])
 def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is_removed_once(
     program_project: ProgramProject, emulator: Emulator, patch: str
 ) -> None:
     project = program_project(SCOPED_PROGRAM)
-    emulator.set_config_rules(patch=patch, newer_keys=[NEWER_OPTION])
+    emulator.set_readings(config_patch=patch, newer_keys=[NEWER_OPTION], echo_defaults=False)
     project.pulumi("up", "--yes")
     (server,) = emulator.servers()
     emulator.edit_server(server["id"], config={"methods": ["read"], NEWER_OPTION: "strict"})

@@ -57,7 +57,7 @@ def item_path(server_id: str, account: str = ACCOUNT) -> str:
 def made_in_dashboard(emulator: Emulator, account: str, **body: Any) -> dict[str, Any]:
     """A server made outside Pulumi (as in Truto's dashboard), with its token."""
     with emulator.client() as http:
-        answer = http.post(collection_path(account), json=body)
+        answer = http.post(collection_path(account), json={"config": {}, **body})
     answer.raise_for_status()
     created: dict[str, Any] = answer.json()
     return created

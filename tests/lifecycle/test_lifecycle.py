@@ -108,7 +108,7 @@ def test_tag_change_sends_one_patch_with_the_whole_config(
     assert only_server(emulator)["config"] == changed
 
 
-def test_removing_config_sends_one_patch_that_nulls_every_key(
+def test_removing_config_sends_one_patch_that_resets_every_key(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     config = {**SCOPED, "tool_exposure": "discovery", "require_api_token_auth": True}
@@ -116,8 +116,12 @@ def test_removing_config_sends_one_patch_that_nulls_every_key(
 
     stack.apply_step(desired())
 
-    assert patch_bodies(emulator) == [{"config": dict.fromkeys(sorted(config))}]
-    assert only_server(emulator)["config"] == {}
+    reset = {**dict.fromkeys(SCOPED), "tool_exposure": "all", "require_api_token_auth": False}
+    assert patch_bodies(emulator) == [{"config": reset}]
+    assert only_server(emulator)["config"] == {
+        "tool_exposure": "all",
+        "require_api_token_auth": False,
+    }
     assert "config" not in stack.resources[NAME].outputs
 
 

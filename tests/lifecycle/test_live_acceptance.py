@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 
 from devkit import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
@@ -121,3 +122,60 @@ def test_live_create_noop_update_refresh_destroy(
     assert live_stack.resources == {}
     with pytest.raises(TrutoNotFoundError):
         client.get_mcp_server(account, state.id)
+
+
+OFF_DEFAULTS = {"tool_exposure": "discovery", "require_api_token_auth": True}
+"""Both typed `config` keys off their defaults; neither narrows the account's tools, so the
+run needs nothing of the account but that it has one."""
+
+
+def test_live_config_converges_and_says_which_reading_truto_follows(
+    live_stack: SimulatedStack, client: TrutoClient, live: AcceptanceSettings, run_id: str
+) -> None:
+    """The convergence sequence of `tests/engine/test_convergence.py`, against Truto itself;
+    then a few raw calls settle each loose point of its documentation, printed (`pytest -s`)."""
+    name = acceptance_name("converges", run_id)
+    scoped = declared(live, name, expiry(2))
+    scoped[RESOURCE]["config"] = OFF_DEFAULTS
+
+    live_stack.apply_step(scoped)
+    assert live_stack.refresh()[RESOURCE].drift is False
+    assert live_stack.preview(scoped).is_empty
+    dropped = declared(live, name, scoped[RESOURCE]["expires_at"])
+    live_stack.apply_step(dropped)  # both keys dropped: no 400
+    assert live_stack.refresh()[RESOURCE].drift is False
+    assert live_stack.preview(dropped).is_empty
+    live_stack.destroy()
+
+    readings = _readings_of_truto(live, run_id)
+    print("\nTruto's readings of its loose points:", readings)
+    assert set(readings) == {"config_required", "echo_defaults", "config_patch", "list_key"}
+
+
+def _readings_of_truto(live: AcceptanceSettings, run_id: str) -> dict[str, Any]:
+    """Which reading of each loose point Truto follows, found with raw calls (the client maps
+    the statuses they turn on) on servers of this run, each deleted at once."""
+    path = f"/integrated-account/{live.integrated_account_id}/mcp"
+    bare = {"name": acceptance_name("bare", run_id), "expires_at": expiry(1)}
+    headers = {"Authorization": f"Bearer {live.api_token}"}
+    with httpx.Client(base_url=live.base_url, headers=headers, timeout=30) as http:
+        without_config = http.post(path, json=bare)
+        if without_config.is_success:
+            http.delete(f"{path}/{without_config.json()['id']}")
+        probe = http.post(path, json={**bare, "config": {}}).raise_for_status().json()
+        echoed = http.get(f"{path}/{probe['id']}").raise_for_status().json()["config"]
+        http.delete(f"{path}/{probe['id']}")
+        made = http.post(path, json={**bare, "config": OFF_DEFAULTS}).raise_for_status().json()
+        item = f"{path}/{made['id']}"
+        http.patch(item, json={"config": {"require_api_token_auth": False}}).raise_for_status()
+        kept = http.get(item).raise_for_status().json()["config"].get("tool_exposure")
+        typed_null = http.patch(item, json={"config": {"tool_exposure": None}})
+        http.delete(item)
+        listed = http.get(path, params={"limit": 1}).raise_for_status().json()
+    patch = "merge" if typed_null.is_success else "merge-null-refused"
+    return {
+        "config_required": not without_config.is_success,
+        "echo_defaults": bool(set(echoed) & set(OFF_DEFAULTS)),
+        "config_patch": "replace" if kept != "discovery" else patch,
+        "list_key": "result" if "result" in listed else "results",
+    }

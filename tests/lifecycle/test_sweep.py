@@ -33,8 +33,10 @@ def fresh(emulator: Emulator) -> Emulator:
     emulator.reset()
     with emulator.client() as api:
         for name in [*LEFTOVERS, *KEPT]:
-            api.post(collection_path(), json={"name": name}).raise_for_status()
-        api.post(collection_path(OTHER_ACCOUNT), json={"name": LEFTOVERS[0]}).raise_for_status()
+            api.post(collection_path(), json={"config": {}, "name": name}).raise_for_status()
+        api.post(
+            collection_path(OTHER_ACCOUNT), json={"config": {}, "name": LEFTOVERS[0]}
+        ).raise_for_status()
     emulator.clear_journal()
     return emulator
 

@@ -34,8 +34,16 @@ are ignored, a malformed value answers 400. Its pages hold at most `account_page
 From a shell: ``python -m truto_pulumi.emulator --port 8787 --api-token T`` (or ``truto-emulator``).
 As an ASGI app: ``create_app(api_token="T")``. Test hooks live under ``/_emulator/`` (no auth):
 ``journal``, ``faults``, ``servers``, ``accounts``, ``environment-integrations``, ``reset``,
-``latency``, ``rate-limit``, ``account-page-limit``, ``config-rules``, ``environment``,
+``latency``, ``rate-limit``, ``account-page-limit``, ``readings``, ``environment``,
 ``health``.
+
+Readings: where Truto's documentation is loose, the emulator reads it one way, the strictest
+by default, and each reading is a switch (``Emulator(readings=Readings(...))``, a command-line
+flag, ``emu.set_readings(...)``): `config` required on create or not, defaults echoed in answers
+or not, a PATCHed `config` merged (``null`` deleting a key, or refused for a typed key) or
+replaced, lists under ``result`` or ``results``; and the facts behind Truto's documented
+refusals: blocked accounts (503), an account's tools (a filter that matches none: 400), the
+plan's limit on MCP servers.
 ``RemoteEmulator(url, api_token)`` calls them, with the methods of ``Emulator`` (``journal()``,
 ``inject(...)``, ``add_account(...)``, ``reset()``, ``client()``...), on an emulator running
 elsewhere, such as one started from a shell.
@@ -48,9 +56,10 @@ from typing import TypeVar
 
 from ._app import create_app
 from ._hooks import EmulatorHooks
+from ._readings import Readings
 from ._server import Emulator, run_emulator
 
-__all__ = ["Emulator", "RemoteEmulator", "create_app", "run_emulator"]
+__all__ = ["Emulator", "Readings", "RemoteEmulator", "create_app", "run_emulator"]
 
 _Remote = TypeVar("_Remote", bound="RemoteEmulator")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -10,7 +11,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from ._base import EmulatorError
 from ._ratelimit import parse_rate_limit
+from ._readings import CONFIG_PATCHES, LIST_KEYS, PLAN_LIMIT_STATUSES, Readings
 from ._server import Emulator
 from ._state import ACCOUNT_PAGE_LIMIT
 
@@ -86,7 +89,83 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--public-base-url", default=None, help="base of the MCP `url` returned on create"
     )
+    loose = parser.add_argument_group(
+        "readings",
+        "how the points Truto's documentation leaves loose are read (default: "
+        "the strictest reading of each)",
+    )
+    loose.add_argument(
+        "--config-optional",
+        dest="config_required",
+        action="store_false",
+        help="take a create without `config` (default: refused with 400)",
+    )
+    loose.add_argument(
+        "--no-echo-defaults",
+        dest="echo_defaults",
+        action="store_false",
+        help="answer `config` as stored (default: with its documented defaults filled in)",
+    )
+    loose.add_argument(
+        "--config-patch",
+        choices=CONFIG_PATCHES,
+        default=CONFIG_PATCHES[0],
+        help="what a PATCHed `config` does (default: %(default)s)",
+    )
+    loose.add_argument(
+        "--list-key", choices=LIST_KEYS, default=LIST_KEYS[0], help="the list answers' key"
+    )
+    loose.add_argument(
+        "--plan-limit", type=int, default=None, metavar="N", help="MCP servers the plan allows"
+    )
+    loose.add_argument(
+        "--plan-limit-status",
+        type=int,
+        choices=PLAN_LIMIT_STATUSES,
+        default=403,
+        help="the status of a create beyond the plan limit (%(default)s)",
+    )
+    loose.add_argument(
+        "--blocked-account",
+        action="append",
+        dest="blocked_accounts",
+        default=[],
+        metavar="UUID",
+        help="an integrated account Truto blocked: 503 to every call under it (repeatable)",
+    )
+    loose.add_argument(
+        "--account-tools",
+        type=_tools_file,
+        default={},
+        metavar="FILE",
+        help='a JSON file {"<account UUID>": [{"resource", "method", "tags"}, ...]}: a '
+        "config that matches none of an account's tools is refused with 400",
+    )
     return parser
+
+
+def _tools_file(path: str) -> object:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read tools from {path}: {exc}") from None
+
+
+def readings_of(args: argparse.Namespace) -> Readings:
+    """The readings the command line asks for; an impossible one exits with its message."""
+    return Readings.from_json(
+        {
+            "config_required": args.config_required,
+            "echo_defaults": args.echo_defaults,
+            "config_patch": args.config_patch,
+            "list_key": args.list_key,
+            "plan_limit": args.plan_limit,
+            "plan_limit_status": args.plan_limit_status,
+            "blocked_accounts": args.blocked_accounts,
+            "account_tools": args.account_tools,
+        }
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.api_token:
         parser.error("--api-token is required (or set TRUTO_API_TOKEN)")
+    try:
+        readings = readings_of(args)
+    except EmulatorError as exc:
+        parser.error(exc.message)
 
     stop = threading.Event()
 
@@ -108,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         public_base_url=args.public_base_url,
         account_page_limit=args.account_page_limit,
+        readings=readings,
         host=args.host,
         port=args.port,
     )

@@ -19,23 +19,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from ._base import BadRequestError, EmulatorError, JSONObject, NotFoundError
 from ._faults import FaultAction, FaultPlan
 from ._hooks import HOOK_PREFIX
 from ._journal import Journal
 from ._protocol import drop_connection
 from ._ratelimit import SlidingWindowLog
-from ._state import (
-    ACCOUNT_PAGE_LIMIT,
-    AccountFilter,
-    BadRequestError,
-    ConfigRules,
-    EmulatorError,
-    JSONObject,
-    NotFoundError,
-    Store,
-    parse_account_limit,
-    parse_limit,
-)
+from ._readings import Readings
+from ._state import ACCOUNT_PAGE_LIMIT, AccountFilter, Store, parse_account_limit, parse_limit
 
 _COLLECTION = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp")
 _ITEM = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp/(?P<id>[^/]+)")
@@ -88,13 +79,16 @@ class Emulation:
         rate_limit: tuple[int, float] | None,
         public_base_url: str | None,
         account_page_limit: int = ACCOUNT_PAGE_LIMIT,
+        readings: Readings | None = None,
     ) -> None:
         if not api_token:
             raise ValueError("api_token must be a non-empty string")
         if latency < 0:
             raise ValueError("latency must be >= 0")
         self.api_token = api_token
-        self.store = Store(accounts=accounts, account_page_limit=account_page_limit)
+        self.store = Store(
+            accounts=accounts, account_page_limit=account_page_limit, readings=readings
+        )
         self.journal = Journal()
         self.faults = FaultPlan()
         self.public_base_url = None if public_base_url is None else public_base_url.rstrip("/")
@@ -192,12 +186,14 @@ class ApiEndpoint:
 
     def _route(self, request: Request, raw: bytes) -> Response:
         path, method, store = request.url.path, request.method, self.emu.store
+        readings = store.readings
         if match := _COLLECTION.fullmatch(path):
             account = match["ia"]
             if method == "POST":
                 server = store.create(account, _parse_json_body(raw))
                 return JSONResponse(
-                    server.to_json(public_base_url=self.emu.base_url(request)), status_code=201
+                    server.to_json(public_base_url=self.emu.base_url(request), readings=readings),
+                    status_code=201,
                 )
             if method == "GET":
                 query = request.query_params
@@ -208,7 +204,7 @@ class ApiEndpoint:
                 )
                 return JSONResponse(
                     {
-                        "result": [server.to_json() for server in page.items],
+                        readings.list_key: [s.to_json(readings=readings) for s in page.items],
                         "next_cursor": page.next_cursor,
                         "limit": page.limit,
                     }
@@ -217,10 +213,10 @@ class ApiEndpoint:
         if match := _ITEM.fullmatch(path):
             account, server_id = match["ia"], match["id"]
             if method == "GET":
-                return JSONResponse(store.get(account, server_id).to_json())
+                return JSONResponse(store.get(account, server_id).to_json(readings=readings))
             if method == "PATCH":
                 server = store.update(account, server_id, _parse_json_body(raw))
-                return JSONResponse(server.to_json())
+                return JSONResponse(server.to_json(readings=readings))
             if method == "DELETE":
                 return JSONResponse({"id": store.delete(account, server_id)})
             return _method_not_allowed("GET, PATCH, DELETE")
@@ -235,7 +231,7 @@ class ApiEndpoint:
             )
             return JSONResponse(
                 {
-                    "result": [account.to_json() for account in accounts.items],
+                    readings.list_key: [account.to_json() for account in accounts.items],
                     "next_cursor": accounts.next_cursor,
                     "limit": accounts.limit,
                 }
@@ -243,7 +239,9 @@ class ApiEndpoint:
         if match := _ACCOUNT.fullmatch(path):
             if method != "GET":
                 return _method_not_allowed("GET")
-            return JSONResponse(store.get_account(match["ia"]).to_json())
+            account_record = store.get_account(match["ia"])
+            readings.refuse_if_blocked(account_record.id)
+            return JSONResponse(account_record.to_json())
         if match := _INSTALL.fullmatch(path):
             if method != "GET":
                 return _method_not_allowed("GET")
@@ -286,7 +284,7 @@ class Hooks:
             Route("/reset", self.reset, methods=["POST"]),
             Route("/latency", self.latency, methods=["GET", "POST"]),
             Route("/rate-limit", self.rate_limit, methods=["GET", "POST"]),
-            Route("/config-rules", self.config_rules, methods=["GET", "POST"]),
+            Route("/readings", self.readings, methods=["GET", "POST"]),
             Route("/accounts", self.accounts, methods=["GET", "POST"]),
             Route("/accounts/{account_id}", self.account, methods=["PATCH", "DELETE"]),
             Route(
@@ -370,12 +368,13 @@ class Hooks:
         }
         return JSONResponse(settings)
 
-    async def config_rules(self, request: Request) -> Response:
-        """How PATCH treats `config` (`merge` or `replace`) and the options of a newer Truto."""
+    async def readings(self, request: Request) -> Response:
+        """How this Truto reads the loose points of its documentation (`_readings`); a POST
+        sets every reading, those it leaves out to their defaults."""
         if request.method == "POST":
             body = _parse_json_body(await request.body())
-            self.emu.store.config_rules = ConfigRules.from_json(body)
-        return JSONResponse(self.emu.store.config_rules.to_json())
+            self.emu.store.readings = Readings.from_json(body)
+        return JSONResponse(self.emu.store.readings.to_json())
 
     async def accounts(self, request: Request) -> Response:
         """GET: every account added explicitly (what the API lists). POST: add one."""
@@ -452,6 +451,7 @@ def create_app(
     public_base_url: str | None = None,
     token: str | None = None,
     account_page_limit: int = ACCOUNT_PAGE_LIMIT,
+    readings: Readings | None = None,
 ) -> Starlette:
     """The emulator as an ASGI app.
 
@@ -464,6 +464,8 @@ def create_app(
     public_base_url: base of the `url` returned on create; default: the URL the client used.
     account_page_limit: the largest page of `GET /integrated-account` (a larger `limit` is
     clipped to it).
+    readings: how the loose points of Truto's documentation are read (`Readings`); the
+    strictest reading of each by default.
     """
     emulation = Emulation(
         api_token=deprecated_token_keyword(api_token, token) or "",
@@ -472,6 +474,7 @@ def create_app(
         rate_limit=rate_limit,
         public_base_url=public_base_url,
         account_page_limit=account_page_limit,
+        readings=readings,
     )
     app = Starlette(
         routes=[

@@ -28,7 +28,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 
-from ._state import BadRequestError, JSONObject
+from ._base import BadRequestError, JSONObject
 
 _ACTION_KEYS = ("status", "retry_after", "body", "delay", "drop", "lose_answer", "act_after")
 

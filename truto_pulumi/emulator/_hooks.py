@@ -3,13 +3,13 @@ emulator runs (in a thread of the test, or in a process of its own)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from ._state import JSONObject, format_timestamp
+from ._base import JSONObject
+from ._state import format_timestamp
 
 __all__ = ["HOOK_PREFIX", "EmulatorHooks"]
 
@@ -103,10 +103,18 @@ class EmulatorHooks:
         """Seconds added to every API answer from now on."""
         self._hook("POST", "/latency", {"seconds": seconds})
 
-    def set_config_rules(self, *, patch: str = "merge", newer_keys: Sequence[str] = ()) -> None:
-        """How PATCH treats `config` (`merge` or `replace`), and the options of a newer Truto
-        (`newer_keys`) that are accepted and kept though this provider does not know them."""
-        self._hook("POST", "/config-rules", {"patch": patch, "newer_keys": list(newer_keys)})
+    def set_readings(self, **readings: Any) -> JSONObject:
+        """How this Truto reads the loose points of its documentation from now on: the fields of
+        `Readings` (`config_patch="replace"`, `echo_defaults=False`, `blocked_accounts=[id]`,
+        `account_tools={id: [tool]}`, `plan_limit=10`, ...); those not given take their
+        default, the strictest reading. Answers the readings in force."""
+        answer: JSONObject = self._hook("POST", "/readings", readings)
+        return answer
+
+    def readings(self) -> JSONObject:
+        """The readings in force, as JSON."""
+        answer: JSONObject = self._hook("GET", "/readings")
+        return answer
 
     def set_rate_limit(self, requests: int | None, per_seconds: float = 10.0) -> None:
         """Enforce `requests` per `per_seconds` per token (429 beyond); None disables it."""

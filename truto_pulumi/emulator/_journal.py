@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ._state import JSONObject
+from ._base import JSONObject
 
 
 @dataclass

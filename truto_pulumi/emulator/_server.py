@@ -16,6 +16,7 @@ import uvicorn
 from ._app import create_app, deprecated_token_keyword
 from ._hooks import EmulatorHooks
 from ._protocol import DroppingH11Protocol
+from ._readings import Readings
 from ._state import ACCOUNT_PAGE_LIMIT
 
 
@@ -54,6 +55,7 @@ class Emulator(EmulatorHooks):
         startup_timeout: float = 10.0,
         token: str | None = None,
         account_page_limit: int = ACCOUNT_PAGE_LIMIT,
+        readings: Readings | None = None,
     ) -> None:
         api_token = deprecated_token_keyword(api_token, token)
         self.api_token = api_token or f"emulator-{secrets.token_urlsafe(16)}"
@@ -67,6 +69,7 @@ class Emulator(EmulatorHooks):
             rate_limit=rate_limit,
             public_base_url=public_base_url,
             account_page_limit=account_page_limit,
+            readings=readings,
         )
         self._server: _ThreadedServer | None = None
         self._thread: threading.Thread | None = None

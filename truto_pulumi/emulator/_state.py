@@ -21,7 +21,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, Protocol, TypeVar
 
-JSONObject = dict[str, Any]
+from ._base import (
+    BadRequestError,
+    ConflictError,
+    EmulatorError,
+    JSONObject,
+    NotFoundError,
+    normalize_uuid,
+    string_list,
+)
+from ._readings import CONFIG_DEFAULTS, Readings
 
 #: `expires_at` must lie at least this far in the future when a client sets it.
 SHORTEST_EXPIRY_AHEAD = timedelta(seconds=60)
@@ -56,18 +65,27 @@ ACCOUNT_FIELDS = (
     "is_sandbox",
     "region",
     "environment_integration_id",
+    "super_query",
 )
 #: The fields `PATCH /_emulator/accounts/{id}` may change.
-MUTABLE_ACCOUNT_FIELDS = ("tenant_id", "status", "is_sandbox", "region")
-#: The query parameters `GET /integrated-account` filters on (others are ignored).
+MUTABLE_ACCOUNT_FIELDS = ("tenant_id", "status", "is_sandbox", "region", "super_query")
+#: The query parameters `GET /integrated-account` filters on (others are ignored); a date-time
+#: one also takes Truto's operators: `created_at[gt]`, `[gte]`, `[lt]`, `[lte]`.
 ACCOUNT_FILTERS = (
     "tenant_id",
     "is_sandbox",
     "integration.name",
     "status",
+    "features.super_query",
     "created_at",
     "updated_at",
 )
+_OPERATORS = {
+    "gt": lambda have, want: have > want,
+    "gte": lambda have, want: have >= want,
+    "lt": lambda have, want: have < want,
+    "lte": lambda have, want: have <= want,
+}
 #: The category of a few integrations of Truto's catalog; any other name is "other".
 INTEGRATION_CATEGORIES = {
     "hubspot": "crm",
@@ -86,36 +104,21 @@ _ACCOUNT_CURSOR_TAG = "integrated-account"
 TOOL_EXPOSURES = ("all", "discovery")
 KNOWN_CONFIG_FIELDS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
 BODY_KEYS = ("name", "config", "expires_at")
-CONFIG_PATCHES = ("merge", "replace")
 NO_NEWER_KEYS: frozenset[str] = frozenset()
 
 _TIMESTAMP_SHAPE = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?"
     r"(?P<tz>[Zz]|[+-]\d{2}:\d{2})"
 )
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-class EmulatorError(Exception):
-    """A request the emulator refuses; `status` is the HTTP status it answers with."""
+class PlanLimitError(EmulatorError):
+    """Truto's refusal of an MCP server beyond the plan's limit, with the status it is read to
+    answer (`Readings.plan_limit_status`)."""
 
-    status = 500
-
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
-        self.message = message
-
-
-class BadRequestError(EmulatorError):
-    status = 400
-
-
-class NotFoundError(EmulatorError):
-    status = 404
-
-
-class ConflictError(EmulatorError):
-    status = 409
+        self.status = status
 
 
 def utc_now() -> datetime:
@@ -151,13 +154,6 @@ def read_timestamp(value: object, field: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def normalize_uuid(value: str) -> str | None:
-    """The lower-case canonical form of a hyphenated UUID, or None if `value` is not one."""
-    if _UUID.fullmatch(value) is None:
-        return None
-    return str(uuid.UUID(value))
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -167,12 +163,6 @@ def validate_name(value: object) -> str:
     return value
 
 
-def _validate_string_list(key: str, value: object) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise BadRequestError(f"config.{key} must be an array of non-empty strings")
-    return list(value)
-
-
 def validate_config_entry(
     key: str, value: object, newer_keys: frozenset[str] = NO_NEWER_KEYS
 ) -> object:
@@ -180,7 +170,7 @@ def validate_config_entry(
     if key in newer_keys:
         return copy.deepcopy(value)
     if key in ("methods", "tags"):
-        return _validate_string_list(key, value)
+        return string_list(value, f"config.{key}")
     if key == "tool_exposure":
         if value not in TOOL_EXPOSURES:
             raise BadRequestError(
@@ -211,9 +201,14 @@ def validate_config(value: object, newer_keys: frozenset[str] = NO_NEWER_KEYS) -
 
 
 def merge_config(
-    stored: JSONObject, patch: object, newer_keys: frozenset[str] = NO_NEWER_KEYS
+    stored: JSONObject,
+    patch: object,
+    newer_keys: frozenset[str] = NO_NEWER_KEYS,
+    *,
+    refuse_typed_null: bool = False,
 ) -> JSONObject:
-    """PATCH semantics, one level deep: sent keys replace, `null` removes, others are kept.
+    """PATCH semantics, one level deep: sent keys replace, `null` removes, others are kept;
+    with `refuse_typed_null`, `null` for a key with a documented type and default is refused.
 
     A `config` of `null` resets the config to `{}`.
     """
@@ -227,39 +222,12 @@ def merge_config(
                 raise BadRequestError(
                     f"config.{key} is not a known config key ({', '.join(KNOWN_CONFIG_FIELDS)})"
                 )
+            if refuse_typed_null and key in CONFIG_DEFAULTS:
+                validate_config_entry(key, value, newer_keys)  # refused: null is not its type
             merged.pop(key, None)
         else:
             merged[key] = validate_config_entry(key, value, newer_keys)
     return merged
-
-
-@dataclass(frozen=True)
-class ConfigRules:
-    """How this Truto treats `config`: whether PATCH merges it one level deep or replaces it,
-    and the options of a newer Truto (any value) that the provider does not know."""
-
-    patch: str = "merge"
-    newer_keys: frozenset[str] = NO_NEWER_KEYS
-
-    @classmethod
-    def from_json(cls, body: object) -> ConfigRules:
-        """`{"patch": "merge"|"replace", "newer_keys": [str, ...]}`, both optional."""
-        fields = _require_object(body, "request body")
-        unknown = sorted(set(fields) - {"patch", "newer_keys"})
-        if unknown:
-            raise BadRequestError(f"unknown field(s): {', '.join(unknown)}")
-        patch = fields.get("patch", "merge")
-        if patch not in CONFIG_PATCHES:
-            raise BadRequestError(f"patch must be one of {', '.join(CONFIG_PATCHES)}")
-        keys = fields.get("newer_keys", [])
-        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
-            raise BadRequestError("newer_keys must be an array of non-empty strings")
-        if set(keys) & set(KNOWN_CONFIG_FIELDS):
-            raise BadRequestError("newer_keys must not name a known config key")
-        return cls(patch=patch, newer_keys=frozenset(keys))
-
-    def to_json(self) -> JSONObject:
-        return {"patch": self.patch, "newer_keys": sorted(self.newer_keys)}
 
 
 def validate_expires_at(
@@ -370,13 +338,17 @@ class McpServer:
     def is_expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
 
-    def to_json(self, *, public_base_url: str | None = None) -> JSONObject:
-        """The API's view. With `public_base_url` also the secrets `token` and `url`."""
+    def to_json(
+        self, *, public_base_url: str | None = None, readings: Readings | None = None
+    ) -> JSONObject:
+        """The API's view (with `readings`, `config` as they show it; else as stored). With
+        `public_base_url` also the secrets `token` and `url`."""
+        config = copy.deepcopy(self.config)
         body: JSONObject = {
             "id": self.id,
             "integrated_account_id": self.integrated_account_id,
             "name": self.name,
-            "config": copy.deepcopy(self.config),
+            "config": config if readings is None else readings.shown(config),
             "expires_at": None if self.expires_at is None else format_timestamp(self.expires_at),
             "created_at": format_timestamp(self.created_at),
             "updated_at": format_timestamp(self.updated_at),
@@ -448,6 +420,7 @@ class IntegratedAccount:
     context: JSONObject
     created_at: datetime
     updated_at: datetime
+    super_query: bool = False
 
     def to_json(self) -> JSONObject:
         return {
@@ -456,6 +429,7 @@ class IntegratedAccount:
             "environment_integration_id": self.environment_integration_id,
             "status": self.status,
             "is_sandbox": self.is_sandbox,
+            "features": {"super_query": self.super_query},
             "region": self.region,
             "created_at": format_timestamp(self.created_at),
             "updated_at": format_timestamp(self.updated_at),
@@ -484,7 +458,8 @@ def _query_instant(query: Mapping[str, str], key: str) -> datetime | None:
 @dataclass(frozen=True)
 class AccountFilter:
     """The filters of `GET /integrated-account`; None filters nothing. A date-time filter
-    matches the accounts whose timestamp is that very instant (at millisecond precision)."""
+    matches the accounts whose timestamp is that very instant (at millisecond precision), or,
+    with an operator (`created_at[gt]`), those after or before it (`bounds`)."""
 
     tenant_id: str | None = None
     is_sandbox: bool | None = None
@@ -492,21 +467,29 @@ class AccountFilter:
     status: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    super_query: bool | None = None
+    bounds: tuple[tuple[str, str, datetime], ...] = ()
+    """(field, operator, instant) of each operator filter."""
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> AccountFilter:
         """Read the filters among `query` (others are ignored; an empty value filters nothing);
         a malformed value raises BadRequestError."""
-        sandbox = _query_value(query, "is_sandbox")
-        if sandbox is not None and sandbox.lower() not in ("true", "false"):
-            raise BadRequestError(f"is_sandbox must be true or false, got {sandbox!r}")
+        bounds = tuple(
+            (field, operator, instant)
+            for field in ("created_at", "updated_at")
+            for operator in _OPERATORS
+            if (instant := _query_instant(query, f"{field}[{operator}]")) is not None
+        )
         return cls(
             tenant_id=_query_value(query, "tenant_id"),
-            is_sandbox=None if sandbox is None else sandbox.lower() == "true",
+            is_sandbox=_query_flag(query, "is_sandbox"),
             integration_name=_query_value(query, "integration.name"),
             status=_query_choice(query, "status", ACCOUNT_STATUSES),
             created_at=_query_instant(query, "created_at"),
             updated_at=_query_instant(query, "updated_at"),
+            super_query=_query_flag(query, "features.super_query"),
+            bounds=bounds,
         )
 
     def matches(self, account: IntegratedAccount) -> bool:
@@ -517,8 +500,19 @@ class AccountFilter:
             (self.status, account.status),
             (self.created_at, account.created_at),
             (self.updated_at, account.updated_at),
+            (self.super_query, account.super_query),
         ]
-        return all(want is None or want == have for want, have in wanted)
+        return all(want is None or want == have for want, have in wanted) and all(
+            _OPERATORS[operator](getattr(account, field), instant)
+            for field, operator, instant in self.bounds
+        )
+
+
+def _query_flag(query: Mapping[str, str], key: str) -> bool | None:
+    value = _query_value(query, key)
+    if value is not None and value.lower() not in ("true", "false"):
+        raise BadRequestError(f"{key} must be true or false, got {value!r}")
+    return None if value is None else value.lower() == "true"
 
 
 _Item = TypeVar("_Item")
@@ -613,8 +607,8 @@ class Store:
     removed by :meth:`remove_account` answers 404 until added again. An account of the open mode
     that was not added stays unlisted even when :meth:`edit_account` changes it.
 
-    `config_rules` say how PATCH treats `config` and which newer options this Truto knows
-    (default: merge, none). `account_page_limit` is the largest page of the account list.
+    `readings` say how this Truto reads the loose points of its documentation (`_readings`;
+    the strictest by default). `account_page_limit` is the largest page of the account list.
     """
 
     def __init__(
@@ -625,13 +619,15 @@ class Store:
         created_by: str | None = EMULATOR_USER_ID,
         account_page_limit: int = ACCOUNT_PAGE_LIMIT,
         environment_id: str | None = None,
+        readings: Readings | None = None,
     ) -> None:
         self.environment_id = environment_id or str(uuid.uuid4())
         """The emulated Truto environment: two emulators are two environments, whose installed
         integrations have ids of their own, as Truto's do."""
         self._lock = threading.RLock()
         self._servers: dict[str, McpServer] = {}
-        self.config_rules = ConfigRules()
+        self._initial_readings = readings or Readings()
+        self.readings = self._initial_readings
         self._clock = clock
         self._created_by = created_by
         self._open = accounts is None
@@ -692,7 +688,10 @@ class Store:
         raise NotFoundError(f"Integrated account {account_id} not found")
 
     def _account(self, account_id: str) -> str:
-        return self._lookup(account_id).id
+        """An account the MCP endpoints serve: it exists and is not blocked."""
+        found = self._lookup(account_id).id
+        self.readings.refuse_if_blocked(found)
+        return found
 
     def _install_for(
         self, name: str | None, install_id: str | None, now: datetime
@@ -736,6 +735,7 @@ class Store:
         name = _optional_string(fields, "integration")
         status = _optional_choice(fields, "status", ACCOUNT_STATUSES) or "active"
         is_sandbox = _optional_bool(fields, "is_sandbox") or False
+        super_query = _optional_bool(fields, "super_query") or False
         region = _optional_choice(fields, "region", REGIONS) or "wnam"
         install_id = _optional_uuid(fields, "environment_integration_id")
         if account_id in self._accounts:
@@ -748,6 +748,7 @@ class Store:
             integration=install.integration,
             status=status,
             is_sandbox=is_sandbox,
+            super_query=super_query,
             region=region,
             context=_fake_credentials(),
             created_at=now,
@@ -771,11 +772,23 @@ class Store:
             now = self._now()
             fields = _require_object(body, "request body")
             _check_body_keys(fields)
+            readings = self.readings
+            if readings.config_required and fields.get("config") is None:
+                raise BadRequestError("config is required (send {} to expose every tool)")
+            config = validate_config(fields.get("config"), readings.newer_keys)
+            readings.refuse_unmatched(account, config)
+            self._purge_expired(now)
+            if readings.plan_limit is not None and len(self._servers) >= readings.plan_limit:
+                raise PlanLimitError(
+                    f"Your plan allows {readings.plan_limit} MCP servers. Delete MCP servers "
+                    "you no longer need, or upgrade your plan",
+                    readings.plan_limit_status,
+                )
             server = McpServer(
                 id=str(uuid.uuid4()),
                 integrated_account_id=account,
                 name=validate_name(fields.get("name")),
-                config=validate_config(fields.get("config"), self.config_rules.newer_keys),
+                config=config,
                 expires_at=validate_expires_at(fields.get("expires_at"), now),
                 created_at=now,
                 updated_at=now,
@@ -825,12 +838,19 @@ class Store:
         if "name" in fields:
             changes["name"] = validate_name(fields["name"])
         if "config" in fields:
-            sent, rules = fields["config"], self.config_rules
+            sent, readings = fields["config"], self.readings
             changes["config"] = (
-                merge_config(server.config, sent, rules.newer_keys)
-                if merge and rules.patch == "merge"
-                else validate_config(sent, rules.newer_keys)
+                merge_config(
+                    server.config,
+                    sent,
+                    readings.newer_keys,
+                    refuse_typed_null=readings.config_patch == "merge-null-refused",
+                )
+                if merge and readings.config_patch != "replace"
+                else validate_config(sent, readings.newer_keys)
             )
+            if merge:
+                readings.refuse_unmatched(server.integrated_account_id, changes["config"])
         if "expires_at" in fields:
             changes["expires_at"] = validate_expires_at(
                 fields["expires_at"], now, enforce_lead=enforce_lead
@@ -869,7 +889,7 @@ class Store:
 
     def reset(self) -> None:
         """Back to the state right after construction: no servers, the constructor's accounts
-        and installed integrations as they were, the first page limit and config rules."""
+        and installed integrations as they were, the first page limit and readings."""
         with self._lock:
             self._servers.clear()
             self._accounts = dict(self._initial_accounts)
@@ -877,7 +897,7 @@ class Store:
             self._implicit.clear()
             self._removed.clear()
             self._page_limit = self._initial_page_limit
-            self.config_rules = ConfigRules()
+            self.readings = self._initial_readings
 
     # -- integrated accounts and installed integrations: the API
 
@@ -962,6 +982,7 @@ class Store:
                 "tenant_id": _optional_string(fields, "tenant_id"),
                 "status": _optional_choice(fields, "status", ACCOUNT_STATUSES),
                 "is_sandbox": _optional_bool(fields, "is_sandbox"),
+                "super_query": _optional_bool(fields, "super_query"),
                 "region": _optional_choice(fields, "region", REGIONS),
             }
             changes = {key: value for key, value in changes.items() if key in fields}
