@@ -88,7 +88,7 @@ def assert_rotated(
         *read,
         account_read(),  # the create reads the account ...
         ("GET", collection_path(), None),  # ... and lists it for leftovers
-        ("POST", collection_path(), {"name": marked("legacy")}),
+        ("POST", collection_path(), {"name": marked("legacy"), "config": {}}),
         ("PATCH", item_path(live["id"]), {"name": "legacy"}),
         ("DELETE", item_path(old["id"]), None),
     ]

@@ -214,7 +214,7 @@ def test_secret_inputs_reach_truto_in_plain_text_under_both(
         assert simulated.resources["hidden"].secrets == {"name"}
     assert [s["name"] for s in emulator.servers()] == ["shh"]
     simulation_sent = sent_bodies(emulator)
-    expected = [("POST", {"name": marked("shh")}), ("PATCH", {"name": "shh"})]
+    expected = [("POST", {"name": marked("shh"), "config": {}}), ("PATCH", {"name": "shh"})]
     assert simulation_sent == engine_sent == expected
 
 

@@ -73,12 +73,14 @@ class Readings:
         if unknown:
             raise BadRequestError(f"unknown reading(s): {', '.join(unknown)}")
         readings = cls(
-            config_required=_flag(body, "config_required", True),
-            echo_defaults=_flag(body, "echo_defaults", True),
-            config_patch=_choice(body, "config_patch", CONFIG_PATCHES),
-            list_key=_choice(body, "list_key", LIST_KEYS),
+            config_required=_flag(body, "config_required", cls.config_required),
+            echo_defaults=_flag(body, "echo_defaults", cls.echo_defaults),
+            config_patch=_choice(body, "config_patch", CONFIG_PATCHES, cls.config_patch),
+            list_key=_choice(body, "list_key", LIST_KEYS, cls.list_key),
             plan_limit=_limit(body.get("plan_limit")),
-            plan_limit_status=_choice(body, "plan_limit_status", PLAN_LIMIT_STATUSES),
+            plan_limit_status=_choice(
+                body, "plan_limit_status", PLAN_LIMIT_STATUSES, cls.plan_limit_status
+            ),
             blocked_accounts=frozenset(_uuids(body.get("blocked_accounts", []))),
             account_tools=_tools(body.get("account_tools", {})),
             newer_keys=frozenset(string_list(body.get("newer_keys", []), "newer_keys")),
@@ -144,8 +146,8 @@ def _flag(body: Mapping[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _choice(body: Mapping[str, Any], key: str, choices: tuple[Any, ...]) -> Any:
-    value = body.get(key, choices[0] if key != "plan_limit_status" else 403)
+def _choice(body: Mapping[str, Any], key: str, choices: tuple[Any, ...], default: Any) -> Any:
+    value = body.get(key, default)
     if value not in choices or isinstance(value, bool):
         raise BadRequestError(f"{key} must be one of {', '.join(map(str, choices))}")
     return value
