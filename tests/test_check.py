@@ -289,3 +289,10 @@ def test_canonical_inputs_are_stable() -> None:
         bag(config={"tags": ["z", "a"]}, expires_at="2027-03-01T10:00:00.5+02:00"), now=NOW
     ).inputs
     assert check_inputs(first, now=NOW).inputs == first
+
+
+def test_a_name_that_parses_as_a_create_mark_is_refused_without_showing_it() -> None:
+    marked = "secret-reports [pulumi creating 0123456789ab-0badc0de]"
+    (failure,) = check_inputs(bag(name=marked), now=NOW).failures
+    assert "must not end in a Pulumi create mark" in failure.reason
+    assert "secret-reports" not in failure.reason

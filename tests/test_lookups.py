@@ -29,6 +29,7 @@ from truto_pulumi import (
     get_mcp_servers,
 )
 from truto_pulumi._lookups import ACCOUNT_PAGE_SIZE
+from truto_pulumi._mark import CreateMark
 from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.testing import run_program
 
@@ -433,6 +434,17 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(
 
 
 # --- settings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_servers_in_flight_are_left_out_unless_asked_for(truto: Emulator) -> None:
+    kept = made_in_dashboard(truto, ACCOUNT, name="agent")
+    in_flight = made_in_dashboard(truto, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
+    configure(truto)
+
+    assert [s.id for s in get_mcp_servers(ACCOUNT)] == [kept["id"]]
+    every = get_mcp_servers(ACCOUNT, include_in_flight=True)
+    assert sorted(s.id for s in every) == sorted([kept["id"], in_flight["id"]])
 
 
 @pytest.mark.slow

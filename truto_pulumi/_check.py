@@ -32,6 +32,7 @@ from ._inputs import (
     lead_problem,
     parse_timestamp,
 )
+from ._mark import read_mark
 from ._schema import ALLOWED, CONFIG_KEYS, CONFIG_PROPERTIES, INPUT_KEYS, INPUTS, Property
 
 __all__ = [
@@ -54,6 +55,17 @@ def _non_empty_string(value: Any) -> str:
     if not value.strip():
         raise PydanticCustomError("empty_string", "must not be empty or blank")
     return value
+
+
+def _name(value: Any) -> str:
+    """A server's name: no create mark at its end, which would make it a server under way (or
+    a killed run's leftover) to every create of the stack. The name may be a secret: unshown."""
+    name = _non_empty_string(value)
+    if read_mark(name) is not None:
+        raise PydanticCustomError(
+            "marked_name", "must not end in a Pulumi create mark, [pulumi creating …]"
+        )
+    return name
 
 
 def _string_set(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
@@ -166,7 +178,7 @@ def _annotation(prop: Property) -> Any:
     if prop.shape == "uuid":
         return UuidString
     if prop.shape == "text":
-        return NonEmptyString
+        return Annotated[str, _wrapped(_name)]
     if prop.shape == "timestamp":
         return Timestamp
     if prop.shape == "string_set":
@@ -290,6 +302,7 @@ _OWN_ERRORS = frozenset(
     {
         "string_type",
         "empty_string",
+        "marked_name",
         "list_type",
         "empty_list",
         "uuid_type",

@@ -27,6 +27,7 @@ from ._errors import (
     TrutoLookupError,
     TrutoNotFoundError,
 )
+from ._mark import read_mark
 from ._settings import (
     API_TOKEN_KEY,
     BASE_URL_KEY,
@@ -200,23 +201,33 @@ def get_integrated_accounts_output(
     return arguments.apply(lambda given: get_integrated_accounts(**given))
 
 
-def get_mcp_servers(integrated_account_id: str) -> list[McpServerInfo]:
-    """The MCP servers of one integrated account, every page, without their tokens."""
+def get_mcp_servers(
+    integrated_account_id: str, *, include_in_flight: bool = False
+) -> list[McpServerInfo]:
+    """The MCP servers of one integrated account, every page, without their tokens. Servers
+    whose name carries a Pulumi create mark (a stack's create under way, or what a killed run
+    left) are left out unless `include_in_flight`: they cannot be adopted."""
     lookup = "get_mcp_servers"
     account = _filter_text(lookup, "integrated_account_id", integrated_account_id)
 
     def read(client: TrutoClient) -> list[McpServerInfo]:
         items = client.list_mcp_servers(account)
-        return [McpServerInfo.from_truto(item, account) for item in items if "id" in item]
+        return [
+            McpServerInfo.from_truto(item, account)
+            for item in items
+            if "id" in item and (include_in_flight or read_mark(item.get("name")) is None)
+        ]
 
     return _looked_up(lookup, read, account_id=account)
 
 
 def get_mcp_servers_output(
-    integrated_account_id: pulumi.Input[str],
+    integrated_account_id: pulumi.Input[str], *, include_in_flight: bool = False
 ) -> pulumi.Output[list[McpServerInfo]]:
     """`get_mcp_servers` for an account id that may be an `Output`; unknown while it is."""
-    return pulumi.Output.from_input(integrated_account_id).apply(get_mcp_servers)
+    return pulumi.Output.from_input(integrated_account_id).apply(
+        lambda account: get_mcp_servers(account, include_in_flight=include_in_flight)
+    )
 
 
 # --- plumbing --------------------------------------------------------------------------------

@@ -302,7 +302,8 @@ class TrutoMcpServerProvider(ResourceProvider):
         """Take over an existing server: PATCH only what differs from the declared inputs."""
         account_id = str(inputs["integrated_account_id"])
         adopt_id = str(inputs["adopt_id"])
-        holder = f"the resource declaring adopt_id={adopt_id} (name {inputs['name']!r})"
+        # Its URN, never its `name`: that may be a secret, which the host gets as plain text.
+        holder = f"the resource declaring adopt_id={adopt_id}" + (f" ({urn})" if urn else "")
         problem = run.reserve_adoption(adopt_id, holder, urn)
         if problem is not None:
             raise TrutoConfigError(
@@ -328,10 +329,9 @@ class TrutoMcpServerProvider(ResourceProvider):
                 server = listed
             if read_mark(server.get("name")) is not None:
                 raise TrutoConfigError(
-                    f"cannot adopt MCP server {adopt_id} ({server.get('name')!r}): its name "
-                    "carries a Pulumi create mark, so a stack's create of it is under way, or a "
-                    "killed run left it and that stack's next `pulumi up` deletes it. Adopt a "
-                    "server without the mark"
+                    f"cannot adopt MCP server {adopt_id}: its name carries a Pulumi create "
+                    "mark, so a stack's create of it is under way, or a killed run left it and "
+                    "that stack's next `pulumi up` deletes it. Adopt a server without the mark"
                 )
             body = patch_body(_live_inputs(server, account_id), inputs)
             if body:
