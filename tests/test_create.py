@@ -91,6 +91,11 @@ class _SlowListing:
     def list_mcp_servers(self, account_id: str) -> list[dict[str, Any]]:
         return self.listed
 
+    def get_mcp_server(self, account_id: str, server_id: str) -> dict[str, Any]:
+        if self.get_error is not None:
+            raise self.get_error
+        return {k: v for k, v in self.servers[server_id].items() if k != "token"}
+
     def delete_mcp_server(self, account_id: str, server_id: str) -> None:
         self.deleted.append(server_id)
 
@@ -134,6 +139,9 @@ class _Truto:
         self.deleted: list[str] = []
         self.listing_error: TrutoError | None = None
         self.rename_error: TrutoError | None = None
+        self.rename_lands = False
+        """With `rename_error`: the rename is applied all the same (its answer is lost)."""
+        self.get_error: TrutoError | None = None
         self.delete_error: TrutoError | None = None
 
     def operation_remaining(self) -> float | None:
@@ -160,9 +168,16 @@ class _Truto:
         self, account_id: str, server_id: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
         if self.rename_error is not None:
+            if self.rename_lands:
+                self.servers[server_id].update(body)
             raise self.rename_error
         self.servers[server_id].update(body)
         return {"id": server_id, "name": self.servers[server_id]["name"]}
+
+    def get_mcp_server(self, account_id: str, server_id: str) -> dict[str, Any]:
+        if self.get_error is not None:
+            raise self.get_error
+        return {k: v for k, v in self.servers[server_id].items() if k != "token"}
 
     def delete_mcp_server(self, account_id: str, server_id: str) -> None:
         if self.delete_error is not None:
@@ -313,3 +328,29 @@ def test_a_server_the_create_can_neither_hand_over_nor_delete_is_named_in_its_er
     assert (info.value.mark, info.value.server_id) == (str(OURS), "s1")
     assert info.value.__cause__ is truto.delete_error
     assert (read_mark(truto.servers["s1"]["name"]) is not None) is still_marked
+
+
+def test_a_rename_whose_answer_is_lost_but_that_landed_completes_the_create() -> None:
+    truto = _Truto()
+    truto.rename_error = refused(504)
+    truto.rename_lands = True
+
+    made = create(truto, [])
+
+    assert (made["id"], made["name"], made["token"]) == ("s1", "reader", "t")
+    assert truto.deleted == []
+
+
+def test_a_rename_that_may_have_landed_and_cannot_be_undone_promises_nothing() -> None:
+    truto = _Truto()
+    truto.rename_error = refused(504)
+    truto.rename_lands = True
+    truto.get_error = refused(503)
+    truto.delete_error = refused(503)
+
+    with pytest.raises(TrutoCreateError, match="deleting it failed") as info:
+        create(truto, [])
+
+    message = str(info.value)
+    assert "Delete server s1 under integrated account acc" in message
+    assert "next `pulumi up`" not in message  # the name no longer carries the mark

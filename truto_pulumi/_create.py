@@ -193,20 +193,34 @@ def _named(
     interrupted: Interrupted,
 ) -> dict[str, Any]:
     """Give a server just made its declared name, keeping the `token` and `url` of its create
-    answer; delete it when nobody is left to record it, or when it cannot be named."""
+    answer; delete it when nobody is left to record it, or when it cannot be named. A rename
+    whose answer is lost is read back: if it landed, the create is done."""
     server_id = str(server["id"])
+    revealed = {key: server[key] for key in CREATE_ONLY_OUTPUTS if key in server}
     try:
         if interrupted():
             raise _interrupted_error(mark, made=server_id)
         renamed = client.update_mcp_server(account_id, server_id, {"name": name})
-    except TrutoError as error:
+    except TrutoCreateError as error:
         _remove(client, account_id, mark, server, error)
+        raise
+    except TrutoError as error:
+        # The rename may have landed though its answer did not: the server tells.
+        try:
+            now = client.get_mcp_server(account_id, server_id)
+        except TrutoError:
+            now = None
+        if now is not None and now.get("name") == name and not interrupted():
+            _log.warning("the rename of %s got no answer (%s), but it landed", mark, error)
+            return {**now, **revealed}
+        still_marked = now is not None and now.get("name") == mark.on(name)
+        _remove(client, account_id, mark, server, error, marked=still_marked)
         raise
     if interrupted():
         gone = _interrupted_error(mark, made=server_id)
         _remove(client, account_id, mark, server, gone, marked=False)
         raise gone
-    return {**renamed, **{key: server[key] for key in CREATE_ONLY_OUTPUTS if key in server}}
+    return {**renamed, **revealed}
 
 
 def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoCreateError:
