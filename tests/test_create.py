@@ -91,11 +91,6 @@ class _SlowListing:
     def list_mcp_servers(self, account_id: str) -> list[dict[str, Any]]:
         return self.listed
 
-    def get_mcp_server(self, account_id: str, server_id: str) -> dict[str, Any]:
-        if self.get_error is not None:
-            raise self.get_error
-        return {k: v for k, v in self.servers[server_id].items() if k != "token"}
-
     def delete_mcp_server(self, account_id: str, server_id: str) -> None:
         self.deleted.append(server_id)
 

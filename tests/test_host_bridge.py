@@ -270,7 +270,7 @@ def test_a_pool_not_as_expected_is_left_alone(breakage: str) -> None:
 @pytest.mark.parametrize(
     ("stack_config", "workers"),
     [
-        pytest.param({}, 16, id="sixteen_as_shipped"),
+        pytest.param({}, 4, id="by_default_the_host_as_it_is"),
         pytest.param({"truto:hostConcurrency": "8"}, 8, id="as_set"),
         pytest.param({"truto:hostConcurrency": "0"}, 4, id="zero_leaves_the_host_as_it_is"),
     ],

@@ -63,8 +63,10 @@ def create_at_once(host: ProviderHost, count: int) -> list[str]:
 @pytest.mark.parametrize(
     ("setting", "at_least", "at_most"),
     [
-        pytest.param({}, 8, CREATES, id="as_shipped_twice_the_hosts_own_four_and_more"),
-        pytest.param({"truto:hostConcurrency": "0"}, 1, 4, id="zero_the_hosts_own_four"),
+        pytest.param(
+            {"truto:hostConcurrency": "16"}, 8, CREATES, id="sixteen_twice_the_hosts_own_four"
+        ),
+        pytest.param({}, 1, 4, id="by_default_the_hosts_own_four"),
     ],
 )
 def test_the_host_serves_what_truto_host_concurrency_allows_in_each_allowed_pulumi(

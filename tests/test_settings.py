@@ -82,9 +82,9 @@ def test_typed_numbers_are_honoured_not_replaced_by_the_default(
     assert getattr(settings, attribute) == expected
 
 
-def test_the_host_serves_sixteen_calls_at_once_unless_told_otherwise() -> None:
-    assert resolve_settings({}, {}).host_concurrency == 16
-    assert resolve_settings({}, {"TRUTO_HOST_CONCURRENCY": "0"}).host_concurrency == 0
+def test_the_host_is_left_as_pulumi_made_it_unless_told_otherwise() -> None:
+    assert resolve_settings({}, {}).host_concurrency == 0
+    assert resolve_settings({}, {"TRUTO_HOST_CONCURRENCY": "16"}).host_concurrency == 16
     assert resolve_settings({"truto:hostConcurrency": 8}, {}).host_concurrency == 8
 
 

@@ -45,7 +45,7 @@ OPERATION_TIMEOUT_KEY = "truto:operationTimeoutSeconds"
 HOST_CONCURRENCY_KEY = "truto:hostConcurrency"
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_OPERATION_TIMEOUT = 300.0
-DEFAULT_HOST_CONCURRENCY = 16
+DEFAULT_HOST_CONCURRENCY = 0
 """Engine calls the provider host serves at once: enough for Truto's rate (49 requests per
 second) at 300 ms, where Pulumi's Python host serves four."""
 MAX_HOST_CONCURRENCY = 64

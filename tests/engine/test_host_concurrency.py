@@ -1,8 +1,8 @@
 """`truto:hostConcurrency` through the `pulumi` CLI in a project folder, as a pipeline runs it:
-an `up` of 24 servers with Truto 0.3 s away gets more than the four calls at once Pulumi's
-provider host serves (as many as the engine's `--parallel` sends), and exactly those four after
-`pulumi config set truto:hostConcurrency 0`. The emulator's journal tells how many requests it
-held at once."""
+by default an `up` of 24 servers with Truto 0.3 s away gets the four calls at once Pulumi's
+provider host serves, as any other dynamic provider of the program does; after `pulumi config
+set truto:hostConcurrency 16`, as many as the engine's `--parallel` sends. The emulator's
+journal tells how many requests it held at once."""
 
 from __future__ import annotations
 
@@ -27,20 +27,21 @@ for i in range({SERVERS}):
 """
 
 
-def test_up_serves_the_engines_parallel_calls_unless_host_concurrency_is_zero(
+def test_up_serves_the_engines_parallel_calls_only_when_host_concurrency_is_set(
     program_project: Callable[[str], ProjectFolder], emulator: Emulator
 ) -> None:
     project = program_project(PROGRAM)
     parallel = {"PULUMI_PARALLEL": "8"}  # the engine's default on two cores, on any machine
     emulator.set_latency(LATENCY)
     try:
+        project.pulumi("config", "set", "truto:hostConcurrency", "16")
         project.pulumi("up", "--yes", env=parallel)
         widened = peak_in_flight(emulator.journal(), LATENCY)
         assert len(emulator.servers()) == SERVERS
         project.pulumi("destroy", "--yes", env=parallel)
         assert emulator.servers() == []
 
-        project.pulumi("config", "set", "truto:hostConcurrency", "0")
+        project.pulumi("config", "rm", "truto:hostConcurrency")  # the default: the host as is
         emulator.clear_journal()
         project.pulumi("up", "--yes", env=parallel)
         as_is = peak_in_flight(emulator.journal(), LATENCY)

@@ -1,7 +1,7 @@
-"""A fleet against Truto's rate limit with the shipped settings: sixteen calls at once (the
-provider host widened to `truto:hostConcurrency`), the emulator enforcing Truto's 500 requests
-per 10 s. The run sends more than one window's budget and draws no 429 from its own traffic:
-the client's one limiter paces every thread."""
+"""A fleet against Truto's rate limit: sixteen calls at once (the provider host widened by
+`truto:hostConcurrency` 16, the README's setting for fleets), the emulator enforcing Truto's
+500 requests per 10 s. The run sends more than one window's budget and draws no 429 from its
+own traffic: the client's one limiter paces every thread."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ SERVERS = 300
 def test_an_up_refresh_and_destroy_of_300_servers_sixteen_at_once_draw_no_429(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
-    stack = own_host_stack()
+    stack = own_host_stack(settings={"truto:hostConcurrency": "16"})
     stack.parallel = 16
     emulator.set_rate_limit(500, 10)
     try:
