@@ -34,6 +34,7 @@ from .lifecycle.helpers import (
     collection_path,
     item_path,
     made_in_dashboard,
+    renamed,
 )
 
 
@@ -333,7 +334,7 @@ def test_rotating_an_adopted_server_gives_a_known_token(
     marked = read_mark(journal[2]["body"]["name"])
     assert marked is not None
     assert marked[0] == "rotate"
-    assert journal[3]["body"] == {"name": "rotate"}
+    assert journal[3]["body"] == renamed("rotate")
     assert_holds_a_new_server(fresh_host_stack, emulator, "rotate")
     assert [s["name"] for s in emulator.servers()] == ["rotate"]
     # Without adopt_id too: rotated again.

@@ -5,6 +5,7 @@ mark and the server it made), against a scripted stand-in for the client."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
@@ -25,16 +26,15 @@ from truto_pulumi._errors import (
 )
 from truto_pulumi._listings import AccountListings
 from truto_pulumi._mark import CreateMark, read_mark
-from truto_pulumi._run import RunState
-from truto_pulumi._settings import ProviderSettings
 
 from .kit import FakeClock
 
 if TYPE_CHECKING:
     from truto_pulumi._client import TrutoClient
 
-OURS = CreateMark("0123456789ab", "01234567")
-THIS_RUN = CreateMark("0123456789ab", "89abcdef")
+OURS = CreateMark("0123456789ab", "0123456789abcdef")
+LEGACY = CreateMark("0123456789ab", "01234567")
+"""A mark of a release up to 0.2.0 (8-hex nonce), which set no provisional expiry."""
 THEIRS = CreateMark("ba9876543210", "01234567")
 URN = "urn:pulumi:dev::shop::pulumi-python:dynamic/truto:McpServer::b"
 
@@ -46,18 +46,19 @@ def listed(id_: str, name: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("server", "left"),
     [
-        pytest.param(listed("a", OURS.on("reader")), True, id="this_stacks_mark"),
-        pytest.param(listed("b", THIS_RUN.on("reader")), False, id="a_post_of_this_run"),
+        pytest.param(listed("a", LEGACY.on("reader")), True, id="this_stacks_legacy_mark"),
+        pytest.param(listed("held", LEGACY.on("reader")), False, id="an_id_the_stack_holds"),
+        pytest.param(listed("b", OURS.on("reader")), False, id="a_current_mark_maybe_in_flight"),
         pytest.param(listed("c", THEIRS.on("reader")), False, id="another_stacks_mark"),
         pytest.param(listed("d", "reader"), False, id="no_mark"),
         pytest.param(listed("e", "reader [pulumi creating 0123456789ab]"), False, id="half_mark"),
         pytest.param({"id": "f"}, False, id="no_name"),
     ],
 )
-def test_left_behind_is_only_this_stacks_marked_servers_no_post_of_this_run_made(
+def test_left_behind_is_only_this_stacks_legacy_marked_servers_it_does_not_hold(
     server: dict[str, Any], left: bool
 ) -> None:
-    found = left_behind([server], stack=OURS.stack, this_run=frozenset({THIS_RUN}))
+    found = left_behind([server], stack=OURS.stack, held={"held"})
     assert (found == [server]) is left
 
 
@@ -98,18 +99,14 @@ class _SlowListing:
         return None
 
 
-def test_a_server_whose_create_this_run_already_finished_is_never_swept() -> None:
-    run = RunState(ProviderSettings(api_token=None))
-    finished = CreateMark.drawn(URN)
-    run.note_mark(finished)  # its POST, rename and return to the engine are all done
-    leftover = CreateMark(finished.stack, "deadbeef")
-    truto = _SlowListing([listed("mine", finished.on("b")), listed("old", leftover.on("a"))])
+def test_the_sweep_deletes_only_the_legacy_leftovers() -> None:
+    truto = _SlowListing([listed("mine", OURS.on("b")), listed("old", LEGACY.on("a"))])
 
     remove_left_behind(
         cast("TrutoClient", truto),
         "acc",
-        stack=finished.stack,
-        this_run=run.marks_of_this_run,
+        stack=OURS.stack,
+        held=frozenset,
         listings=AccountListings(truto.list_mcp_servers),
     )
 
@@ -131,6 +128,8 @@ class _Truto:
         self.remaining = remaining
         self.servers: dict[str, dict[str, Any]] = {}
         self.posted: list[str] = []
+        self.bodies: list[dict[str, Any]] = []
+        """Every POST's and PATCH's body, in order."""
         self.deleted: list[str] = []
         self.listing_error: TrutoError | None = None
         self.rename_error: TrutoError | None = None
@@ -146,6 +145,7 @@ class _Truto:
         self, account_id: str, body: Mapping[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
         self.posted.append(str(body["name"]))
+        self.bodies.append(dict(body))
         error, made = self.answers.pop(0) if self.answers else (None, True)
         if made:
             server_id = f"s{len(self.posted)}"
@@ -162,6 +162,7 @@ class _Truto:
     def update_mcp_server(
         self, account_id: str, server_id: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
+        self.bodies.append(dict(body))
         if self.rename_error is not None:
             if self.rename_lands:
                 self.servers[server_id].update(body)
@@ -181,6 +182,12 @@ class _Truto:
         del self.servers[server_id]
 
 
+def mark_of(name: str) -> CreateMark:
+    found = read_mark(name)
+    assert found is not None, name
+    return found[1]
+
+
 def dropped() -> TrutoTransportError:
     """A POST whose connection dropped after it was sent: Truto may have acted."""
     return TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True)
@@ -197,15 +204,22 @@ def interrupted_from(call: int) -> Callable[[], bool]:
     return lambda: next(calls) >= call
 
 
+NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
+HOLD = 420.0
+
+
 def create(
-    truto: _Truto, marks: list[CreateMark], interrupted: Callable[[], bool] = lambda: False
+    truto: _Truto,
+    interrupted: Callable[[], bool] = lambda: False,
+    body: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return create_server(
         cast("TrutoClient", truto),
         "acc",
-        {"name": "reader"},
+        body or {"name": "reader"},
         mark=OURS,
-        marking=marks.append,
+        hold=HOLD,
+        now=lambda: NOW,
         listings=AccountListings(truto.list_mcp_servers),
         interrupted=interrupted,
         sleep=FakeClock().sleep,
@@ -214,13 +228,13 @@ def create(
 
 def test_creates_whose_answers_are_all_lost_fail_naming_the_last_mark_and_leave_no_server() -> None:
     truto = _Truto(*[(dropped(), True)] * CREATE_ATTEMPTS)
-    marks: list[CreateMark] = []
 
     with pytest.raises(
         TrutoCreateError, match=f"no usable answer to {CREATE_ATTEMPTS} creates"
     ) as info:
-        create(truto, marks)
+        create(truto)
 
+    marks = [mark_of(name) for name in truto.posted]
     assert info.value.mark == str(marks[-1])
     assert info.value.server_id is None
     assert truto.posted == [mark.on("reader") for mark in marks]
@@ -241,12 +255,11 @@ def test_a_lost_answer_no_server_shows_up_for_fails_naming_its_mark(
 ) -> None:
     lost = TrutoServerError(status_code=504, method="POST", path="/mcp", message="gateway")
     truto = _Truto((lost, False), remaining=remaining)
-    marks: list[CreateMark] = []
 
     with pytest.raises(TrutoCreateError, match=why) as info:
-        create(truto, marks, interrupted_from(over_from))
+        create(truto, interrupted_from(over_from))
 
-    assert marks == [OURS]
+    assert [mark_of(name) for name in truto.posted] == [OURS]
     assert (info.value.mark, info.value.server_id) == (str(OURS), None)
     assert info.value.__cause__ is lost
     assert str(OURS) in str(info.value)
@@ -260,7 +273,7 @@ def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_no
     truto.listing_error = refused(503)  # a listing would fail too: none may be asked for
 
     with pytest.raises(TrutoServerError) as info:
-        create(truto, [])
+        create(truto)
 
     assert info.value is blocked
     assert truto.posted == [OURS.on("reader")]
@@ -270,10 +283,9 @@ def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_no
 def test_a_lost_answer_whose_account_cannot_be_listed_fails_naming_its_mark() -> None:
     truto = _Truto((dropped(), True))
     truto.listing_error = refused(503)
-    marks: list[CreateMark] = []
 
     with pytest.raises(TrutoCreateError, match="listing the account") as info:
-        create(truto, marks)
+        create(truto)
 
     assert (info.value.mark, info.value.server_id) == (str(OURS), None)
     assert info.value.__cause__ is truto.listing_error
@@ -291,10 +303,9 @@ def test_an_interrupted_create_removes_the_server_it_made_and_names_it(
     over_from: int, made: str | None, renamed: bool
 ) -> None:
     truto = _Truto()
-    marks: list[CreateMark] = []
 
     with pytest.raises(TrutoCreateError, match="interrupted") as info:
-        create(truto, marks, interrupted_from(over_from))
+        create(truto, interrupted_from(over_from))
 
     assert (info.value.mark, info.value.server_id) == (str(OURS), made)
     assert truto.posted == ([] if made is None else [OURS.on("reader")])
@@ -315,10 +326,9 @@ def test_a_server_the_create_can_neither_hand_over_nor_delete_is_named_in_its_er
     truto = _Truto()
     truto.rename_error = rename_error
     truto.delete_error = refused(503)
-    marks: list[CreateMark] = []
 
     with pytest.raises(TrutoCreateError, match="deleting it failed") as info:
-        create(truto, marks, interrupted_from(over_from))
+        create(truto, interrupted_from(over_from))
 
     assert (info.value.mark, info.value.server_id) == (str(OURS), "s1")
     assert info.value.__cause__ is truto.delete_error
@@ -330,7 +340,7 @@ def test_a_rename_whose_answer_is_lost_but_that_landed_completes_the_create() ->
     truto.rename_error = refused(504)
     truto.rename_lands = True
 
-    made = create(truto, [])
+    made = create(truto)
 
     assert (made["id"], made["name"], made["token"]) == ("s1", "reader", "t")
     assert truto.deleted == []
@@ -344,8 +354,43 @@ def test_a_rename_that_may_have_landed_and_cannot_be_undone_promises_nothing() -
     truto.delete_error = refused(503)
 
     with pytest.raises(TrutoCreateError, match="deleting it failed") as info:
-        create(truto, [])
+        create(truto)
 
     message = str(info.value)
     assert "Delete server s1 under integrated account acc" in message
     assert "next `pulumi up`" not in message  # the name no longer carries the mark
+
+
+PROVISIONAL = "2027-01-01T00:07:00Z"
+"""NOW + HOLD: the expiry a marked POST carries when none as early is declared."""
+
+
+@pytest.mark.parametrize(
+    ("declared", "posted", "rename"),
+    [
+        pytest.param(None, PROVISIONAL, {"expires_at": None}, id="none_declared_cleared_at_rename"),
+        pytest.param(
+            "2027-06-01T00:00:00Z",
+            PROVISIONAL,
+            {"expires_at": "2027-06-01T00:00:00Z"},
+            id="a_later_one_set_at_rename",
+        ),
+        pytest.param(
+            "2027-01-01T00:05:00Z", "2027-01-01T00:05:00Z", {}, id="an_earlier_one_posted"
+        ),
+    ],
+)
+def test_a_marked_post_carries_a_provisional_expiry_that_the_rename_replaces(
+    declared: str | None, posted: str, rename: dict[str, Any]
+) -> None:
+    truto = _Truto()
+    body = {"name": "reader", "config": {}} if declared is None else {
+        "name": "reader", "config": {}, "expires_at": declared
+    }  # fmt: skip
+
+    create(truto, body=body)
+
+    assert truto.bodies == [
+        {"name": OURS.on("reader"), "config": {}, "expires_at": posted},
+        {"name": "reader", **rename},
+    ]

@@ -65,7 +65,7 @@ def test_create_noop_update_read_delete_through_the_host(
     marked = read_mark(calls[2][2]["name"])
     assert marked is not None
     assert (marked[0], marked[1].stack) == ("reader", stack_tag(URN))
-    assert calls[3][2] == {"name": "reader"}
+    assert calls[3][2] == {"name": "reader", "expires_at": None}  # the provisional one cleared
     integration = emulator.environment()["default_environment_integration_id"]
     assert outputs["environment_integration_id"] == integration  # the account's, read once
     assert [s["name"] for s in emulator.servers()] == ["reader"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from devkit import UpError
+from truto_pulumi._create import PROVISIONAL_MARGIN
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.emulator import Emulator
 
@@ -65,7 +66,7 @@ def test_lost_create_answer_leaves_exactly_one_server_with_known_token(
         pytest.param({"drop": True, "act_after": 2.5}, True, id="lands_after_the_operation"),
     ],
 )
-def test_lost_create_not_settled_in_time_fails_and_the_next_up_removes_what_lands(
+def test_lost_create_not_settled_in_time_fails_and_what_lands_expires_by_itself(
     own_host_stack: OwnHostStackFactory, emulator: Emulator, fault: dict[str, Any], lands: bool
 ) -> None:
     stack = own_host_stack(settings={"truto:operationTimeoutSeconds": "1.5"})
@@ -75,7 +76,7 @@ def test_lost_create_not_settled_in_time_fails_and_the_next_up_removes_what_land
     message = str(info.value)
     assert "Truto may still make it, so nothing was put in the state" in message
     assert "its name would end in '[pulumi creating " in message
-    assert "the next `pulumi up` of this stack removes it" in message
+    assert "it would carry a provisional expiry: Truto deletes it by itself" in message
     assert len(posts(emulator)) == 1  # never POSTed again while the first may land
     assert stack.resources == {}
     time.sleep(2.0)
@@ -84,6 +85,7 @@ def test_lost_create_not_settled_in_time_fails_and_the_next_up_removes_what_land
 
     stack.new_host_each_run = True  # the next `pulumi up`: a new provider process
     stack.up({"srv": server("srv")})
+    emulator.advance_clock(1.5 + PROVISIONAL_MARGIN)  # what landed reaches its expiry
 
     (live,) = emulator.servers()
     assert (live["id"], live["name"]) == (stack.resources["srv"].id, "srv")
@@ -125,16 +127,21 @@ def marked_server(emulator: Emulator, mark: CreateMark, name: str = "srv") -> st
     return str(made.json()["id"])
 
 
-def test_the_next_create_in_the_account_removes_what_an_interrupted_run_of_the_stack_left(
+def legacy(urn: str) -> CreateMark:
+    """A mark as releases up to 0.2.0 drew them (an 8-hex nonce, no provisional expiry)."""
+    return CreateMark(CreateMark.drawn(urn).stack, "0badc0de")
+
+
+def test_the_next_create_removes_only_what_a_killed_run_of_an_earlier_release_left(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
     stack = own_host_stack()
     urn = stack.urn("srv")
-    ours = marked_server(emulator, CreateMark.drawn(urn))
-    gone_resource = marked_server(emulator, CreateMark.drawn(stack.urn("dropped")), "dropped")
-    other_stack = marked_server(
-        emulator, CreateMark.drawn(urn.replace(f":{stack.stack}::", ":prod::"))
-    )
+    ours = marked_server(emulator, legacy(urn))
+    gone_resource = marked_server(emulator, legacy(stack.urn("dropped")), "dropped")
+    other_stack = marked_server(emulator, legacy(urn.replace(f":{stack.stack}::", ":prod::")))
+    # A run of a same-named stack in another backend, its POST answered, its rename not yet.
+    in_flight = marked_server(emulator, CreateMark.drawn(urn))
 
     stack.up({"srv": server("srv")})
 
@@ -142,8 +149,9 @@ def test_the_next_create_in_the_account_removes_what_an_interrupted_run_of_the_s
     assert ours not in live
     assert gone_resource not in live
     assert other_stack in live
+    assert in_flight in live
     assert live[stack.resources["srv"].id] == "srv"
-    assert len(live) == 2
+    assert len(live) == 3
 
 
 # --- listings shared by the operations of a run -----------------------------------------------
@@ -153,8 +161,8 @@ THEIRS = 250
 emulator holds 100 servers)."""
 LIST_PAGES = 3
 ENGINE_CALLS = 16
-"""Calls the engine sends at once; the provider host serves as many at once by default (where
-Pulumi's own host serves four)."""
+"""Calls the engine sends at once; the provider host serves as many with `truto:hostConcurrency`
+(Pulumi's own host serves four)."""
 NO_PACING = {"truto:maxRequestsPerSecond": 0}
 """Request counts, not pacing, are measured: the emulator enforces no rate limit here."""
 
@@ -224,7 +232,7 @@ def test_lost_creates_in_one_account_settle_on_shared_listings(
 ) -> None:
     theirs_in(emulator)
     emulator.clear_journal()
-    stack = own_host_stack(settings=NO_PACING)
+    stack = own_host_stack(settings={**NO_PACING, "truto:hostConcurrency": ENGINE_CALLS})
     stack.parallel = ENGINE_CALLS
     # Each page takes 0.1 s: the creates settle while the first create's sweep lists.
     emulator.inject(method="GET", path=MCP_PATH, times=1_000, delay=0.1)

@@ -19,7 +19,6 @@ from typing import TypeVar
 import pytest
 
 from truto_pulumi import _run
-from truto_pulumi._mark import CreateMark
 from truto_pulumi._run import RunState, cli_command_line, replace_targets, urn_matches
 from truto_pulumi._settings import ProviderSettings
 
@@ -197,17 +196,15 @@ def test_the_commands_replace_targets_are_read_once_per_run_from_the_hosts_paren
 # --- creates under way -----------------------------------------------------------------------
 
 
-def test_the_marks_of_this_run_are_every_mark_noted_as_of_the_asking() -> None:
+def test_the_ids_held_are_those_held_and_not_released_as_of_the_asking() -> None:
     run = RunState(SETTINGS)
-    assert run.marks_of_this_run() == frozenset()
-    first, second = CreateMark("0123456789ab", "01234567"), CreateMark("0123456789ab", "89abcdef")
-    run.note_mark(first)
-    run.note_mark(second)
-    run.note_mark(first)
-    asked = run.marks_of_this_run()
-    run.note_mark(CreateMark("0123456789ab", "deadbeef"))
-    assert asked == frozenset({first, second})
-    assert len(run.marks_of_this_run()) == 3
+    run.hold("a")
+    run.hold("b")
+    run.release("a")
+    asked = run.held()
+    run.hold("c")
+    assert asked == frozenset({"b"})
+    assert run.held() == frozenset({"b", "c"})
 
 
 def test_the_first_create_under_each_account_is_told_so_once_per_process() -> None:

@@ -4,10 +4,12 @@ Truto reveals a server's `token` and `url` only in the answer to its POST. A ser
 is lost has a token nobody will ever know, so it must not stay; but only a server this stack can
 prove it made may be deleted, whoever else shares the account. Hence (`_mark` says how):
 
-1. The POST carries the name with this stack's mark and a nonce of its own. Once the answer is
-   in hand, a PATCH gives the server its declared name and the create returns. Should the engine
-   that asked for it be gone by then (the CLI killed), nobody would record its token: the
-   server is deleted instead.
+1. The POST carries the name with this stack's mark and a nonce of its own, and a provisional
+   expiry (`hold` seconds ahead: longer than the create may take), so that Truto itself deletes
+   the server should no process live to finish the create. Once the answer is in hand, one PATCH
+   gives the server its declared name and expiry and the create returns. Should the engine that
+   asked for it be gone by then (the CLI killed), nobody would record its token: the server is
+   deleted instead. A rename whose answer is lost is read back: if it landed, the create is done.
 2. A lost answer is *settled* before anything else: the account is listed (each time by a
    listing begun after the last, shared with the other operations that need one: `_listings`)
    until a server with the POST's own mark shows up, which is then deleted and POSTed anew
@@ -17,16 +19,18 @@ prove it made may be deleted, whoever else shares the account. Hence (`_mark` sa
    connection leave Truto free to carry on, so the listing goes on for `SETTLE_SECONDS` at most
    (and within the operation timeout); then the create fails naming the mark a late server
    would carry.
-3. The first create in an account in a run removes what interrupted runs of this stack left:
-   servers with this stack's mark and no POST of this run behind them (a stack runs once at a
-   time). Servers of other stacks, pipelines and people carry no such mark and are never touched.
+3. What killed runs left expires by itself. The first create in an account in a run removes
+   only what releases up to 0.2.0 left (legacy marks: they set no provisional expiry) with this
+   stack's tag, never a server the stack holds. So no run can delete another run's server in
+   flight, whichever backend holds its stack.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._errors import (
@@ -36,6 +40,7 @@ from ._errors import (
     TrutoServerError,
     TrutoTransportError,
 )
+from ._inputs import canonical_timestamp, parse_timestamp
 from ._mark import CreateMark, read_mark
 from ._schema import CREATE_ONLY_OUTPUTS
 from ._settings import OPERATION_TIMEOUT_KEY
@@ -46,9 +51,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREATE_ATTEMPTS",
+    "PROVISIONAL_MARGIN",
     "SETTLE_SECONDS",
     "create_server",
     "left_behind",
+    "provisional_expiry",
     "remove_left_behind",
     "settled_by_answer",
 ]
@@ -56,12 +63,21 @@ __all__ = [
 CREATE_ATTEMPTS = 3
 """POSTs one create may send when answers are lost, each after removing what the last made."""
 
+PROVISIONAL_MARGIN = 120.0
+"""Seconds a marked server's provisional expiry lies beyond the create's operation timeout:
+the rename replaces it long before, unless no process lived to send it."""
+
 SETTLE_SECONDS = 60.0
 """How long a lost POST's server is waited for at most; later its mark still proves whose it is."""
 
 _TRUTO_ANSWERED = frozenset({500, 501, 503})
 """5xx statuses that Truto itself sends once it is done with a request; 502, 504 and the
 like come from a gateway that gave up while Truto may carry on."""
+
+_EXPIRES = (
+    f"Truto deletes it by itself at that expiry ({OPERATION_TIMEOUT_KEY} and two minutes after "
+    "its create at the latest)"
+)
 
 _REFUSED = frozenset({503})
 """What Truto answers before acting (a blocked account): a POST it answers made nothing."""
@@ -81,27 +97,30 @@ def create_server(
     body: Mapping[str, Any],
     *,
     mark: CreateMark,
-    marking: Callable[[CreateMark], None],
+    hold: float,
     listings: AccountListings,
     interrupted: Interrupted = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> dict[str, Any]:
-    """POST `body` under `mark`, then name the server as declared; settle every lost answer as
-    the module docstring says, polling `listings`. `marking` is told each mark before its POST
-    is sent. Messages name the mark and ids, never the server's name: it may be a secret, which
-    the provider cannot tell (the engine sends it secrets as plain values), and the engine
-    shows them on the resource anyway."""
+    """POST `body` under `mark` with an expiry at most `hold` seconds ahead, then name the
+    server and give it its declared expiry; settle every lost answer as the module docstring
+    says, polling `listings`. Messages name the mark and ids, never the server's name: it may
+    be a secret, which the provider cannot tell (the engine sends it secrets as plain values),
+    and the engine shows them on the resource anyway."""
     name = str(body["name"])
+    declared = body.get("expires_at")
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         if attempt > 1:
             mark = mark.renewed()
         if interrupted():
             raise _interrupted_error(mark, made=None)
-        marking(mark)
         patience = None if attempt == 1 else client.operation_remaining()
+        posted = provisional_expiry(declared, now() + timedelta(seconds=hold))
+        rename = {"name": name} if posted == declared else {"name": name, "expires_at": declared}
         try:
             server = client.create_mcp_server(
-                account_id, {**body, "name": mark.on(name)}, timeout=patience
+                account_id, {**body, "name": mark.on(name), "expires_at": posted}, timeout=patience
             )
         except (TrutoServerError, TrutoTransportError) as error:
             if isinstance(error, TrutoTransportError) and not error.request_sent:
@@ -121,8 +140,16 @@ def create_server(
                     mark=str(mark),
                 ) from error
             continue
-        return _named(client, account_id, server, name, mark, interrupted)
+        return _named(client, account_id, server, rename, mark, interrupted)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def provisional_expiry(declared: object, latest: datetime) -> str:
+    """The expiry a marked POST carries: the declared one when it comes no later than `latest`,
+    else `latest`, which the rename then replaces with the declared one (or none)."""
+    if isinstance(declared, str) and parse_timestamp(declared) <= latest:
+        return declared
+    return canonical_timestamp(latest.isoformat())
 
 
 def settled_by_answer(error: TrutoError) -> bool:
@@ -133,14 +160,20 @@ def settled_by_answer(error: TrutoError) -> bool:
 
 
 def left_behind(
-    servers: list[dict[str, Any]], *, stack: str, this_run: frozenset[CreateMark]
+    servers: list[dict[str, Any]], *, stack: str, held: Collection[str]
 ) -> list[dict[str, Any]]:
-    """The servers interrupted runs of the stack tagged `stack` left: its mark, and no POST of
-    this run (`this_run`) behind them."""
+    """The servers interrupted runs of a release up to 0.2.0 left for the stack tagged `stack`:
+    its legacy mark, and not an id the stack holds. A current mark is never a leftover: Truto
+    deletes such a server at its provisional expiry, and until then it may be a run's in flight."""
     found = []
     for server in servers:
         marked = read_mark(server.get("name"))
-        if marked is not None and marked[1].stack == stack and marked[1] not in this_run:
+        if (
+            marked is not None
+            and marked[1].legacy
+            and marked[1].stack == stack
+            and str(server.get("id")) not in held
+        ):
             found.append(server)
     return found
 
@@ -150,14 +183,15 @@ def remove_left_behind(
     account_id: str,
     *,
     stack: str,
-    this_run: Callable[[], frozenset[CreateMark]],
+    held: Callable[[], Collection[str]],
     listings: AccountListings,
 ) -> None:
-    """Delete what interrupted runs of this stack left under the account, as `listings` shows
-    it. A failure here fails no create: it is said as a warning, and the next run tries again."""
+    """Delete what interrupted runs of an earlier release left for this stack under the account
+    (`left_behind`), as `listings` shows it. A failure here fails no create: it is said as a
+    warning, and the next run tries again."""
     try:
         servers = listings.fresh(account_id, timeout=client.operation_remaining())
-        for server in left_behind(servers, stack=stack, this_run=this_run()):
+        for server in left_behind(servers, stack=stack, held=held()):
             try:
                 client.delete_mcp_server(account_id, str(server["id"]))
             except TrutoNotFoundError:
@@ -171,8 +205,8 @@ def remove_left_behind(
             )
     except TrutoError as error:
         _log.warning(
-            "could not check integrated account %s for servers an interrupted run of this "
-            "stack left (%s); the next `pulumi up` that creates a server there tries again",
+            "could not check integrated account %s for servers an interrupted run of an earlier "
+            "release left (%s); the next `pulumi up` that creates a server there tries again",
             account_id,
             error,
         )
@@ -188,7 +222,7 @@ def _named(
     client: TrutoClient,
     account_id: str,
     server: Mapping[str, Any],
-    name: str,
+    rename: Mapping[str, Any],
     mark: CreateMark,
     interrupted: Interrupted,
 ) -> dict[str, Any]:
@@ -200,7 +234,7 @@ def _named(
     try:
         if interrupted():
             raise _interrupted_error(mark, made=server_id)
-        renamed = client.update_mcp_server(account_id, server_id, {"name": name})
+        renamed = client.update_mcp_server(account_id, server_id, rename)
     except TrutoCreateError as error:
         _remove(client, account_id, mark, server, error)
         raise
@@ -210,6 +244,7 @@ def _named(
             now = client.get_mcp_server(account_id, server_id)
         except TrutoError:
             now = None
+        name = rename["name"]
         if now is not None and now.get("name") == name and not interrupted():
             _log.warning("the rename of %s got no answer (%s), but it landed", mark, error)
             return {**now, **revealed}
@@ -227,8 +262,8 @@ def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoCreateError:
     what = f"server {made} it made was removed" if made else "no request was sent"
     return TrutoCreateError(
         "the create of this MCP server was interrupted (the Pulumi run that asked for it is "
-        f"gone): {what}. A server whose name ends in {str(mark)!r} that may still appear is "
-        "removed by the next `pulumi up` of this stack",
+        f"gone): {what}. A server whose name ends in {str(mark)!r} that may still appear "
+        f"carries a provisional expiry: {_EXPIRES}",
         mark=str(mark),
         server_id=made,
     )
@@ -258,7 +293,7 @@ def _settle(
                 f"creating this MCP server under integrated account {account_id} failed "
                 f"({error}), and listing the account to check whether it was created anyway "
                 f"failed too ({listing}). A server whose name ends in {str(mark)!r} that it may "
-                "have made is removed by the next `pulumi up` of this stack",
+                f"have made carries a provisional expiry: {_EXPIRES}",
                 mark=str(mark),
             ) from listing
         made = next((s for s in servers if s.get("name") == marked), None)
@@ -280,8 +315,8 @@ def _settle(
                 f"creating this MCP server under integrated account {account_id} got no answer "
                 f"({error}), and no server of that request had appeared {waited:.0f} s later, "
                 f"when {why}. Truto may still make it, so nothing was put in the state; its "
-                f"name would end in {str(mark)!r}, and the next `pulumi up` of this stack "
-                "removes it before it creates anything under that account",
+                f"name would end in {str(mark)!r}, and it would carry a provisional expiry: "
+                f"{_EXPIRES}",
                 mark=str(mark),
             ) from error
         sleep(pause)
@@ -305,7 +340,7 @@ def _remove(
     except TrutoNotFoundError:
         return
     except TrutoError as removal:
-        later = "The next `pulumi up` of this stack removes it; or delete" if marked else "Delete"
+        later = f"{_EXPIRES}; or delete" if marked else "Delete"
         raise TrutoCreateError(
             f"creating this MCP server failed ({error}); create {mark} made server "
             f"{server_id}, whose token will not be recorded, and deleting it failed "

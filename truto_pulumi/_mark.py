@@ -9,8 +9,10 @@ renames the server to `reader` by a PATCH once the answer is in hand. The mark h
   of that stack and in no other stack's marks;
 - a *nonce* drawn for each POST, so a lost POST's server is known exactly.
 
-A marked server is provably this stack's: the one a lost POST made (its nonce), or, for a marked
-server of no create now under way, what an interrupted run left (a stack runs once at a time).
+A marked server is provably this stack's: the one a lost POST made (its nonce). The POST also
+gives it a provisional expiry that the rename replaces, so what a killed run left is deleted by
+Truto itself (`_create`). Releases up to 0.2.0 drew 8-hex nonces and no provisional expiry: their
+leftovers (`CreateMark.legacy`) are swept by the stack's next create under the account.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from dataclasses import dataclass
 __all__ = ["CreateMark", "read_mark", "stack_tag"]
 
 _STACK_TAG_LENGTH = 12
-_NONCE_LENGTH = 8
+_NONCE_LENGTH = 16
+_LEGACY_NONCE_LENGTH = 8
 _MARK = re.compile(
     rf"^(?P<name>.*) \[pulumi creating (?P<stack>[0-9a-f]{{{_STACK_TAG_LENGTH}}})"
-    rf"-(?P<nonce>[0-9a-f]{{{_NONCE_LENGTH}}})\]$",
+    rf"-(?P<nonce>[0-9a-f]{{{_NONCE_LENGTH}}}|[0-9a-f]{{{_LEGACY_NONCE_LENGTH}}})\]$",
     re.DOTALL,
 )
 
@@ -55,6 +58,11 @@ class CreateMark:
         too: such a mark proves only its own POST's server, never a leftover."""
         stack = stack_tag(urn) or secrets.token_hex(_STACK_TAG_LENGTH // 2)
         return cls(stack, secrets.token_hex(_NONCE_LENGTH // 2))
+
+    @property
+    def legacy(self) -> bool:
+        """A mark of a release up to 0.2.0, whose POST set no provisional expiry."""
+        return len(self.nonce) == _LEGACY_NONCE_LENGTH
 
     def renewed(self) -> CreateMark:
         """The mark of the next POST of the same create."""

@@ -4,8 +4,8 @@ The engine serves every TrutoMcpServer of a stack from one configured provider i
 several threads at once. This object is made by `configure` and holds what those threads share:
 the HTTP client (opened at the first operation, so preview never loads httpx), the listings of
 accounts' servers (one at a time per account, `_listings`), the ids held by resources of the
-stack, the servers adopted during this run, the marks of its creates' POSTs and the accounts
-already checked for what interrupted runs left, and which creates replace a resource of the
+stack, the servers adopted during this run, the accounts already checked for what
+interrupted runs of an earlier release left, and which creates replace a resource of the
 stack.
 
 A replacement's Create looks like a first Create to a dynamic provider: the host passes it
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._listings import AccountListings
-from ._mark import CreateMark
 from ._settings import ProviderSettings
 
 if TYPE_CHECKING:
@@ -56,7 +55,6 @@ class RunState:
         self._made: dict[str, float] = {}
         self._adopted: dict[str, str] = {}
         self._adopting_urns: dict[str, str] = {}
-        self._marks: set[CreateMark] = set()
         self._swept: set[str] = set()
         self._accounts: dict[str, Mapping[str, object]] = {}
         self._account_reads: dict[str, threading.Lock] = {}
@@ -165,20 +163,14 @@ class RunState:
 
     # --- creates under way -------------------------------------------------------------------
 
-    def note_mark(self, mark: CreateMark) -> None:
-        """Note the mark of a POST this run sends, before it is sent."""
+    def held(self) -> frozenset[str]:
+        """The server ids resources of the stack hold, as of the asking."""
         with self._lock:
-            self._marks.add(mark)
-
-    def marks_of_this_run(self) -> frozenset[CreateMark]:
-        """The marks of every POST this run sent: their servers are never leftovers, even after
-        their create ended (a sweep's listing may predate the rename)."""
-        with self._lock:
-            return frozenset(self._marks)
+            return frozenset(self._held)
 
     def first_create_under(self, account_id: str) -> bool:
         """True once per account and process: for the create that checks it for servers an
-        interrupted run left."""
+        interrupted run of an earlier release left."""
         with self._lock:
             if account_id in self._swept:
                 return False

@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"# left out: MCP server {server.get('id')} ({server.get('name')!r}) carries a "
             "Pulumi create mark: a stack's create is under way, or a killed run left it and "
-            "that stack's next `pulumi up` deletes it",
+            "Truto deletes it at its provisional expiry",
             file=sys.stderr,
         )
     if directory is None:

@@ -28,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ._create import create_server, remove_left_behind
+from ._create import PROVISIONAL_MARGIN, create_server, remove_left_behind
 from ._diff import as_recorded, create_body, diff_inputs, patch_body
 from ._errors import TrutoApiError, TrutoConfigError, TrutoError, TrutoNotFoundError
 from ._host_bridge import (
@@ -270,26 +270,20 @@ class TrutoMcpServerProvider(ResourceProvider):
         self, run: RunState, client: TrutoClient, inputs: Mapping[str, Any], urn: str | None
     ) -> dict[str, Any]:
         """POST a new server under this stack's mark (`_create` says why); the first create
-        under an account in a run first removes what interrupted runs of the stack left."""
+        under an account in a run first removes what interrupted runs of an earlier release of
+        the stack left."""
         account_id = str(inputs["integrated_account_id"])
-        body = create_body(inputs)
-        mark = CreateMark.drawn(urn)
-        run.note_mark(mark)
         stack = stack_tag(urn)
         if stack is not None and run.first_create_under(account_id):
             remove_left_behind(
-                client,
-                account_id,
-                stack=stack,
-                this_run=run.marks_of_this_run,
-                listings=run.listings,
+                client, account_id, stack=stack, held=run.held, listings=run.listings
             )
         return create_server(
             client,
             account_id,
-            body,
-            mark=mark,
-            marking=run.note_mark,
+            create_body(inputs),
+            mark=CreateMark.drawn(urn),
+            hold=run.settings.operation_timeout + PROVISIONAL_MARGIN,
             listings=run.listings,
             interrupted=request_over,
         )
@@ -331,7 +325,7 @@ class TrutoMcpServerProvider(ResourceProvider):
                 raise TrutoConfigError(
                     f"cannot adopt MCP server {adopt_id}: its name carries a Pulumi create "
                     "mark, so a stack's create of it is under way, or a killed run left it and "
-                    "that stack's next `pulumi up` deletes it. Adopt a server without the mark"
+                    "Truto deletes it at its provisional expiry. Adopt a server without the mark"
                 )
             body = patch_body(_live_inputs(server, account_id), inputs)
             if body:

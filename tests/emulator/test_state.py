@@ -699,3 +699,16 @@ def test_removing_an_account_removes_only_its_servers_and_it_can_be_added_again(
     with pytest.raises(ConflictError):
         store.add_account({"id": ACCOUNT})
     assert store.list_servers(ACCOUNT).items == []
+
+
+def test_a_clock_moved_on_past_an_expiry_deletes_the_server(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": {}, "expires_at": at(120)})
+    kept = store.create(ACCOUNT, {"name": "y", "config": {}})
+
+    store.advance_clock(121)
+
+    assert [s.id for s in store.all_servers()] == [kept.id]
+    with pytest.raises(NotFoundError):
+        store.get(ACCOUNT, server.id)
+    with pytest.raises(BadRequestError, match="only moves on"):
+        store.advance_clock(-1)

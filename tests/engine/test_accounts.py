@@ -20,8 +20,9 @@ from ..lifecycle.helpers import (
     api_calls,
     collection_path,
     item_path,
-    marked,
+    marked_post,
     masked_calls,
+    renamed,
 )
 
 pytestmark = pytest.mark.engine
@@ -76,8 +77,8 @@ def creates_of(emulator: Emulator, account: dict[str, Any]) -> list[tuple[str, s
     return [
         account_read(account["id"]),
         ("GET", collection_path(account["id"]), None),
-        ("POST", collection_path(account["id"]), {"name": marked(name), "config": READ_ONLY}),
-        ("PATCH", item_path(server["id"], account["id"]), {"name": name}),
+        ("POST", collection_path(account["id"]), marked_post(name, config=READ_ONLY)),
+        ("PATCH", item_path(server["id"], account["id"]), renamed(name)),
     ]
 
 

@@ -16,7 +16,14 @@ from devkit.project import EXAMPLES, ProjectFolder
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
-from ..lifecycle.helpers import account_read, collection_path, item_path, marked, masked_calls
+from ..lifecycle.helpers import (
+    account_read,
+    collection_path,
+    item_path,
+    marked_post,
+    masked_calls,
+    renamed,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -96,8 +103,8 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
                 assert sent == [
                     account_read(EXAMPLE_ACCOUNT),  # the account's installed integration
                     ("GET", collection_path(EXAMPLE_ACCOUNT), None),  # leftovers of killed runs
-                    ("POST", collection_path(EXAMPLE_ACCOUNT), {"name": marked(NAME), **READ_ONLY}),
-                    ("PATCH", item_path(server["id"], EXAMPLE_ACCOUNT), {"name": NAME}),
+                    ("POST", collection_path(EXAMPLE_ACCOUNT), marked_post(NAME, **READ_ONLY)),
+                    ("PATCH", item_path(server["id"], EXAMPLE_ACCOUNT), renamed(NAME)),
                 ], command
         else:
             assert not uses, f"a step this test does not know: {step}"

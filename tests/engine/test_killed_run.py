@@ -1,5 +1,6 @@
 """A `pulumi up` killed hard in a project folder, then the recovery the README gives: Truto ends
-with exactly the stack's servers, each once, under its declared name, and `destroy` leaves none.
+with exactly the stack's servers, each once, under its declared name, once what the killed run
+left has reached its provisional expiry (Truto deletes it then), and `destroy` leaves none.
 
 The kill lands at a chosen moment of an `up` creating 20 servers: POSTs in flight, renames in
 flight, lost answers being settled. `kill -9` of the CLI's process group is a CI runner
@@ -16,12 +17,16 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devkit.project import ProjectFolder
+from truto_pulumi._create import PROVISIONAL_MARGIN
+from truto_pulumi._inputs import parse_timestamp
+from truto_pulumi._mark import read_mark
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
@@ -47,6 +52,10 @@ RECOVERY = (
 """What the README says to run after a killed pipeline, in order."""
 
 Journal = list[dict[str, Any]]
+
+HOLD = 300 + PROVISIONAL_MARGIN
+"""How far ahead a marked POST's provisional expiry lies: the default operation timeout and the
+margin."""
 
 IN_FLIGHT = 3
 """Requests of one kind under way when the kill comes: the host serves four calls at a time
@@ -119,7 +128,20 @@ def recover(project: ProjectFolder) -> None:
         assert result.returncode == 0, f"pulumi {' '.join(command)}:\n{result.text}"
 
 
+def leftovers_expire(emulator: Emulator, state: dict[str, Any]) -> None:
+    """What a killed run left carries its create mark and a provisional expiry within the
+    create's hold; Truto's time moved past it, they are gone."""
+    held = {resource["id"] for resource in state.values()}
+    latest = datetime.now(timezone.utc) + timedelta(seconds=HOLD + 5)
+    for server in emulator.servers():
+        if server["id"] not in held:
+            assert read_mark(server["name"]) is not None, server["name"]
+            assert parse_timestamp(server["expires_at"]) <= latest, server["expires_at"]
+    emulator.advance_clock(HOLD + 5)
+
+
 def assert_truto_holds_exactly_the_stack(project: ProjectFolder, emulator: Emulator) -> None:
+    leftovers_expire(emulator, project.servers())
     live = {server["id"]: server["name"] for server in emulator.servers()}
     state = {name: resource["id"] for name, resource in project.servers().items()}
     assert sorted(state) == sorted(f"agent-{index}" for index in range(SERVERS))

@@ -23,9 +23,10 @@ from ..lifecycle.helpers import (
     check_create_order,
     collection_path,
     item_path,
-    marked,
+    marked_post,
     masked_calls,
     post_marks,
+    renamed,
 )
 
 pytestmark = pytest.mark.engine
@@ -36,8 +37,7 @@ WRITER = {"integrated_account_id": ACCOUNT, "name": "writer", "config": {"method
 
 def posted(props: dict[str, Any]) -> dict[str, Any]:
     """The body a create of `props` POSTs (as `masked_calls` shows it): its name marked."""
-    body: dict[str, Any] = {k: props[k] for k in ("name", "config", "expires_at") if k in props}
-    return {**body, "name": marked(props["name"])}
+    return marked_post(props["name"], **{k: props[k] for k in ("config",) if k in props})
 
 
 def in_any_order(calls: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
@@ -82,8 +82,8 @@ def test_up_posts_once_per_server_and_the_next_preview_expects_no_changes(
             ("GET", collection_path(), None),
             ("POST", collection_path(), posted(READER)),
             ("POST", collection_path(), posted(WRITER)),
-            ("PATCH", item_path(live["reader"]["id"]), {"name": "reader"}),
-            ("PATCH", item_path(live["writer"]["id"]), {"name": "writer"}),
+            ("PATCH", item_path(live["reader"]["id"]), renamed("reader")),
+            ("PATCH", item_path(live["writer"]["id"]), renamed("writer")),
         ]
     )
     check_create_order(api_calls(emulator))
@@ -178,7 +178,7 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
         account_read(OTHER_ACCOUNT),  # the run's first create in that account ...
         ("GET", collection_path(OTHER_ACCOUNT), None),  # ... reads it, and lists it
         ("POST", collection_path(OTHER_ACCOUNT), posted(moved)),
-        ("PATCH", item_path(new["id"], OTHER_ACCOUNT), {"name": "reader"}),
+        ("PATCH", item_path(new["id"], OTHER_ACCOUNT), renamed("reader")),
         ("DELETE", item_path(old["id"]), None),
     ]
     assert (new["integrated_account_id"], new["name"]) == (OTHER_ACCOUNT, "reader")
@@ -213,7 +213,7 @@ def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
     assert sorted(restored) == ["reader", "tagger", "writer"]
     assert in_any_order(masked_calls(emulator)) == in_any_order(
         [
-            ("PATCH", item_path(live["reader"]["id"]), {"name": "reader"}),
+            ("PATCH", item_path(live["reader"]["id"]), renamed("reader")),
             (
                 "PATCH",
                 item_path(live["tagger"]["id"]),
@@ -222,7 +222,7 @@ def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
             account_read(),  # the create reads the account ...
             ("GET", collection_path(), None),  # ... and lists it for leftovers
             ("POST", collection_path(), posted(WRITER)),
-            ("PATCH", item_path(restored["writer"]["id"]), {"name": "writer"}),
+            ("PATCH", item_path(restored["writer"]["id"]), renamed("writer")),
         ]
     )
     # The create's calls in their order; the updates of servers in the state read no account.
@@ -249,7 +249,7 @@ def test_up_refresh_recreates_a_server_deleted_outside_pulumi(
         account_read(),  # the create reads the account ...
         ("GET", collection_path(), None),  # ... and lists it for leftovers
         ("POST", collection_path(), posted(READER)),
-        ("PATCH", item_path(new["id"]), {"name": "reader"}),
+        ("PATCH", item_path(new["id"]), renamed("reader")),
     ]
     assert new["name"] == "reader"
     assert engine_stack.servers()["reader"]["id"] == new["id"]

@@ -18,14 +18,15 @@ from ..lifecycle.helpers import (
     api_calls,
     collection_path,
     item_path,
-    marked,
+    marked_post,
     masked_calls,
+    renamed,
 )
 
 pytestmark = pytest.mark.engine
 
 READER = {"integrated_account_id": ACCOUNT, "name": "reader", "config": {"methods": ["read"]}}
-POSTED = {"name": marked("reader"), "config": {"methods": ["read"]}}
+POSTED = marked_post("reader", config={"methods": ["read"]})
 """READER's create as `masked_calls` shows it: the name under the stack's create mark."""
 
 
@@ -84,7 +85,7 @@ def test_delete_before_replace_deletes_the_old_server_first(
         account_read(OTHER_ACCOUNT),  # the create reads the account ...
         ("GET", collection_path(OTHER_ACCOUNT), None),  # ... and lists it for leftovers
         ("POST", collection_path(OTHER_ACCOUNT), POSTED),
-        ("PATCH", item_path(new["id"], OTHER_ACCOUNT), {"name": "reader"}),
+        ("PATCH", item_path(new["id"], OTHER_ACCOUNT), renamed("reader")),
     ]
     assert new["name"] == "reader"
 
@@ -124,7 +125,7 @@ def assert_replaced_by_a_new_server(emulator: Emulator, old: dict[str, Any]) -> 
         account_read(),  # the create reads the account ...
         ("GET", collection_path(), None),  # ... and lists it for leftovers
         ("POST", collection_path(), POSTED),
-        ("PATCH", item_path(new["id"]), {"name": "reader"}),
+        ("PATCH", item_path(new["id"]), renamed("reader")),
         ("DELETE", item_path(old["id"]), None),
     ]
     assert new["name"] == "reader"

@@ -24,8 +24,9 @@ from ..lifecycle.helpers import (
     check_create_order,
     collection_path,
     item_path,
-    marked,
+    marked_post,
     masked_calls,
+    renamed,
 )
 
 pytestmark = pytest.mark.engine
@@ -55,14 +56,12 @@ def basic_creates(
     calls = []
     for account in accounts:
         name = f"Read-only MCP {account}"
-        body = {"name": marked(name), "config": {"methods": ["read"]}}
-        if expires_at is not None:
-            body["expires_at"] = expires_at
+        body = marked_post(name, config={"methods": ["read"]})
         calls += [
             account_read(account),
             ("GET", collection_path(account), None),
             ("POST", collection_path(account), body),
-            ("PATCH", item_path(live[account], account), {"name": name}),
+            ("PATCH", item_path(live[account], account), renamed(name, expires_at)),
         ]
     return calls
 
@@ -232,8 +231,8 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
     ]
     for (account, name), config in servers.items():
         expected += [
-            ("POST", collection_path(account), {"name": marked(name), "config": config}),
-            ("PATCH", item_path(live[account, name], account), {"name": name}),
+            ("POST", collection_path(account), marked_post(name, config=config)),
+            ("PATCH", item_path(live[account, name], account), renamed(name)),
         ]
     assert sorted(masked_calls(emulator), key=dumps) == sorted(expected, key=dumps)
     check_create_order(api_calls(emulator))

@@ -25,8 +25,9 @@ from ..lifecycle.helpers import (
     collection_path,
     item_path,
     made_in_dashboard,
-    marked,
+    marked_post,
     masked_calls,
+    renamed,
 )
 
 pytestmark = pytest.mark.engine
@@ -88,8 +89,8 @@ def assert_rotated(
         *read,
         account_read(),  # the create reads the account ...
         ("GET", collection_path(), None),  # ... and lists it for leftovers
-        ("POST", collection_path(), {"name": marked("legacy"), "config": {}}),
-        ("PATCH", item_path(live["id"]), {"name": "legacy"}),
+        ("POST", collection_path(), marked_post("legacy", config={})),
+        ("PATCH", item_path(live["id"]), renamed("legacy")),
         ("DELETE", item_path(old["id"]), None),
     ]
     succeeded(project.pulumi("preview", "--expect-no-changes", check=False))

@@ -30,7 +30,7 @@ from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import ProgramRun, install_mocks
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT
-from ..lifecycle.helpers import marked, masked
+from ..lifecycle.helpers import marked_post, masked, renamed
 
 pytestmark = pytest.mark.engine
 
@@ -214,7 +214,7 @@ def test_secret_inputs_reach_truto_in_plain_text_under_both(
         assert simulated.resources["hidden"].secrets == {"name"}
     assert [s["name"] for s in emulator.servers()] == ["shh"]
     simulation_sent = sent_bodies(emulator)
-    expected = [("POST", {"name": marked("shh"), "config": {}}), ("PATCH", {"name": "shh"})]
+    expected = [("POST", marked_post("shh", config={})), ("PATCH", renamed("shh"))]
     assert simulation_sent == engine_sent == expected
 
 

@@ -19,7 +19,7 @@ from truto_pulumi._mark import stack_tag
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNTS, EngineStackFactory
-from ..lifecycle.helpers import create_mark, marked, masked
+from ..lifecycle.helpers import create_mark, marked_post, masked, renamed
 
 pytestmark = pytest.mark.engine
 
@@ -212,13 +212,13 @@ def differences(inline: Trace, folder: Trace) -> list[str]:
 def basic_creates(account: str) -> list[tuple[str, str, Any]]:
     """The calls examples/basic's first `up` makes for `account`, as `canonical` shows them."""
     name = f"Read-only MCP {account}"
-    body = {"name": marked(name), "config": {"methods": ["read"]}, "expires_at": FIRST_EXPIRY}
+    body = marked_post(name, config={"methods": ["read"]})
     servers = f"/integrated-account/{account}/mcp"
     return [
         ("GET", f"/integrated-account/{account}", None),  # the first create there: the account
         ("GET", servers, None),  # and leftovers of killed runs
         ("POST", servers, body),  # under the stack's create mark
-        ("PATCH", f"{servers}/<id of readonly-{account}>", {"name": name}),  # declared name
+        ("PATCH", f"{servers}/<id of readonly-{account}>", renamed(name, FIRST_EXPIRY)),
     ]
 
 

@@ -91,7 +91,11 @@ def test_secret_inputs_reach_truto_in_plain_text_and_stay_secret_in_state(
 
     stack.apply_step(v1)
     posts = [e["body"] for e in emulator.journal() if e["method"] == "POST"]
-    unmarked = [{**body, "name": unmarked_name(body["name"])} for body in posts]
+    unmarked = [
+        {key: value for key, value in body.items() if key != "expires_at"}  # a provisional one
+        | {"name": unmarked_name(body["name"])}
+        for body in posts
+    ]
     assert sorted(unmarked, key=str) == sorted(
         [
             {"name": "Hidden v1", "config": {"methods": ["read"], "tags": ["a", "b"]}},

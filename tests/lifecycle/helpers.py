@@ -3,8 +3,10 @@ account ids are `tests.kit`'s)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from truto_pulumi._inputs import parse_timestamp
 from truto_pulumi._mark import CreateMark, read_mark
 from truto_pulumi.emulator import Emulator
 
@@ -75,19 +77,44 @@ def create_mark(posted: object) -> tuple[str, CreateMark]:
     return marked
 
 
+PROVISIONAL = "<provisional>"
+"""What `masked` shows in place of a marked POST's provisional expiry (drawn from the clock)."""
+
+
 def marked(name: str) -> str:
     """`name` as `masked` shows it POSTed under a create mark."""
     return f"{name} {MASKED_MARK}"
 
 
+def marked_post(name: str, **fields: Any) -> dict[str, Any]:
+    """The body of a create's POST as `masked` shows it: `name` under the mark, the provisional
+    expiry, and `fields` (its `config`)."""
+    return {"name": marked(name), **fields, "expires_at": PROVISIONAL}
+
+
+def renamed(name: str, expires_at: str | None = None) -> dict[str, Any]:
+    """The body of a create's rename: the declared name and expiry (None clears the
+    provisional one)."""
+    return {"name": name, "expires_at": expires_at}
+
+
 def masked(body: Any) -> Any:
     """A request body whose name carries a create mark, with the mark replaced by MASKED_MARK
-    (so runs compare); any other body as it is, so a name POSTed without a mark still differs."""
+    and a provisional expiry (within the hour) by PROVISIONAL, so runs compare; any other body
+    as it is, so a name POSTed without a mark still differs."""
     if isinstance(body, dict):
         found = read_mark(body.get("name"))
         if found is not None:
-            return {**body, "name": marked(found[0])}
+            shown = {**body, "name": marked(found[0])}
+            expiry = body.get("expires_at")
+            if isinstance(expiry, str) and parse_timestamp(expiry) < _within_the_hour():
+                shown["expires_at"] = PROVISIONAL
+            return shown
     return body
+
+
+def _within_the_hour() -> datetime:
+    return datetime.now(timezone.utc) + timedelta(hours=1)
 
 
 def masked_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:
@@ -113,7 +140,7 @@ def check_create_order(calls: list[tuple[str, str, Any]]) -> None:
         if method == "POST":
             declared = create_mark(body["name"])[0]
             assert any(
-                m == "PATCH" and p.startswith(f"{path}/") and b == {"name": declared}
+                m == "PATCH" and p.startswith(f"{path}/") and b.get("name") == declared
                 for m, p, b in later
             ), f"no rename to {declared!r} after its POST: {calls}"
         elif method == "GET" and path.endswith("/mcp"):

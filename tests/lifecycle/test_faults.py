@@ -28,7 +28,7 @@ from truto_pulumi._settings import OPERATION_TIMEOUT_KEY
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
-from .helpers import NAME, account_path, collection_path, desired, requests_of
+from .helpers import NAME, account_path, collection_path, desired, renamed, requests_of
 
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
@@ -153,7 +153,7 @@ def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_know
     assert_fault_then_recovery(emulator, "POST", action)
     posted = {read_mark(entry["body"]["name"]) for entry in requests_of(emulator, "POST")}
     assert {marked[0] if marked else None for marked in posted} == {"reader"}
-    assert [entry["body"] for entry in requests_of(emulator, "PATCH")] == [{"name": "reader"}]
+    assert [entry["body"] for entry in requests_of(emulator, "PATCH")] == [renamed("reader")]
     server = single_server(emulator, stack)
     assert server["name"] == "reader"
     deletes = requests_of(emulator, "DELETE")

@@ -15,7 +15,15 @@ from truto_pulumi._mark import read_mark
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT
-from .helpers import NAME, account_path, api_calls, collection_path, desired, item_path
+from .helpers import (
+    NAME,
+    account_path,
+    api_calls,
+    collection_path,
+    desired,
+    item_path,
+    renamed,
+)
 
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
@@ -208,7 +216,7 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
     marked = read_mark(calls[2][2]["name"])
     assert marked is not None
     assert marked[0] == "reader"
-    assert calls[3][2] == {"name": "reader"}
+    assert calls[3][2] == renamed("reader")
     server = only_server(emulator)
     assert (server["id"], server["integrated_account_id"], server["name"]) == (
         new_id,

@@ -34,8 +34,8 @@ are ignored, a malformed value answers 400. Its pages hold at most `account_page
 From a shell: ``python -m truto_pulumi.emulator --port 8787 --api-token T`` (or ``truto-emulator``).
 As an ASGI app: ``create_app(api_token="T")``. Test hooks live under ``/_emulator/`` (no auth):
 ``journal``, ``faults``, ``servers``, ``accounts``, ``environment-integrations``, ``reset``,
-``latency``, ``rate-limit``, ``account-page-limit``, ``readings``, ``environment``,
-``health``.
+``latency``, ``rate-limit``, ``account-page-limit``, ``readings``, ``clock`` (its time moved
+on: ``emu.advance_clock(seconds)``), ``environment``, ``health``.
 
 Readings: where Truto's documentation is loose, the emulator reads it one way, the strictest
 by default, and each reading is a switch (``Emulator(readings=Readings(...))``, a command-line

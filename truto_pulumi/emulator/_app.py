@@ -285,6 +285,7 @@ class Hooks:
             Route("/latency", self.latency, methods=["GET", "POST"]),
             Route("/rate-limit", self.rate_limit, methods=["GET", "POST"]),
             Route("/readings", self.readings, methods=["GET", "POST"]),
+            Route("/clock", self.clock, methods=["POST"]),
             Route("/accounts", self.accounts, methods=["GET", "POST"]),
             Route("/accounts/{account_id}", self.account, methods=["PATCH", "DELETE"]),
             Route(
@@ -375,6 +376,15 @@ class Hooks:
             body = _parse_json_body(await request.body())
             self.emu.store.readings = Readings.from_json(body)
         return JSONResponse(self.emu.store.readings.to_json())
+
+    async def clock(self, request: Request) -> Response:
+        """`{"advance": seconds}`: this Truto's time moves on, expiries come due."""
+        body = _parse_json_body(await request.body())
+        seconds = body.get("advance") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise BadRequestError('body must be {"advance": <seconds >= 0>}')
+        self.emu.store.advance_clock(float(seconds))
+        return JSONResponse({"ok": True})
 
     async def accounts(self, request: Request) -> Response:
         """GET: every account added explicitly (what the API lists). POST: add one."""

@@ -116,6 +116,10 @@ class EmulatorHooks:
         answer: JSONObject = self._hook("GET", "/readings")
         return answer
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulated Truto's time on by `seconds`: what expires by then is gone."""
+        self._hook("POST", "/clock", {"advance": seconds})
+
     def set_rate_limit(self, requests: int | None, per_seconds: float = 10.0) -> None:
         """Enforce `requests` per `per_seconds` per token (429 beyond); None disables it."""
         self._hook("POST", "/rate-limit", {"requests": requests, "per_seconds": per_seconds})

@@ -629,6 +629,8 @@ class Store:
         self._initial_readings = readings or Readings()
         self.readings = self._initial_readings
         self._clock = clock
+        self._ahead = timedelta(0)
+        """How far this Truto's clock runs ahead of `clock` (`advance_clock`)."""
         self._created_by = created_by
         self._open = accounts is None
         ids: list[str] = []
@@ -669,7 +671,14 @@ class Store:
     # -- helpers (call with the lock held)
 
     def _now(self) -> datetime:
-        return _to_millis(self._clock())
+        return _to_millis(self._clock() + self._ahead)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move this Truto's time on, as if `seconds` had passed: expiries come due."""
+        if seconds < 0:
+            raise BadRequestError("the clock only moves on: seconds must be >= 0")
+        with self._lock:
+            self._ahead += timedelta(seconds=seconds)
 
     def _purge_expired(self, now: datetime) -> None:
         for server_id in [s.id for s in self._servers.values() if s.is_expired(now)]:
@@ -897,6 +906,7 @@ class Store:
             self._implicit.clear()
             self._removed.clear()
             self._page_limit = self._initial_page_limit
+            self._ahead = timedelta(0)
             self.readings = self._initial_readings
 
     # -- integrated accounts and installed integrations: the API
