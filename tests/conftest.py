@@ -88,8 +88,8 @@ def project_cli(cli: str) -> str:
 def _machine_of_its_own(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each test runs as on a machine of its own: the send times its processes share with the
-    same token (`_ratelimit.SendLog`, in the temporary folder) are not an earlier test's."""
+    """Each test runs with a temporary folder of its own: what its processes leave there (the
+    engine's logs that secrets tests scan) is not an earlier test's."""
     monkeypatch.setenv("TMPDIR", str(tmp_path_factory.mktemp("tmp")))
     monkeypatch.setattr(tempfile, "tempdir", None)
 

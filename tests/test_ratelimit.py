@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,6 @@ from truto_pulumi._ratelimit import (
     DEFAULT_REQUESTS_PER_SECOND,
     SEND_SLACK_SECONDS,
     RateLimiter,
-    SendLog,
 )
 
 from .kit import FakeClock
@@ -129,55 +127,3 @@ def test_threads_share_one_budget() -> None:
         thread.join()
     # 40 requests at 10 per half second: the last ten cannot go before 1.5 s.
     assert time.monotonic() - started >= 1.5 * 0.95
-
-
-# --- the send times of a machine's processes with one token (`SendLog`) ----------------------
-
-
-def test_a_new_limiter_starts_from_the_sends_another_process_made_in_the_last_window(
-    tmp_path: Path,
-) -> None:
-    wall = FakeClock(1_000.0)
-    shared = SendLog(tmp_path / "sent.log", wall=wall)
-    first = RateLimiter(0.3, window=10.0, shared=shared, clock=wall, sleep=wall.sleep)
-    for _ in range(3):
-        first.acquire()
-    wall.advance(4.0)  # the `up` ended; the `destroy` starts, in a new host
-
-    second = RateLimiter(0.3, window=10.0, shared=shared, clock=wall, sleep=wall.sleep)
-
-    assert second.acquire() == pytest.approx(6.0)  # the first send leaves the window at 10 s
-
-
-def test_sends_older_than_the_window_are_forgotten_and_the_file_is_cut_back(
-    tmp_path: Path,
-) -> None:
-    wall = FakeClock(1_000.0)
-    shared = SendLog(tmp_path / "sent.log", wall=wall)
-    for _ in range(5_000):
-        shared.record()
-    wall.advance(60.0)
-    shared.record()
-
-    assert shared.ages(within=10.5) == [0.0]
-    assert shared.path.read_text().split() == ["1060.000"]
-
-
-def test_a_log_that_cannot_be_written_or_read_leaves_the_limiter_to_itself(
-    tmp_path: Path,
-) -> None:
-    blocked = tmp_path / "a-file"
-    blocked.write_text("")
-    shared = SendLog(blocked / "sent.log")  # its folder is a file
-    limiter = RateLimiter(49.0, shared=shared)
-
-    assert limiter.acquire() == 0.0
-    assert shared.ages(within=10.5) == []
-
-
-def test_the_log_is_named_by_a_hash_of_token_and_url_never_the_token() -> None:
-    one = SendLog.for_token("tok-secret-1", "https://api.truto.one")
-    assert "tok-secret-1" not in str(one.path)
-    assert one.path != SendLog.for_token("tok-secret-2", "https://api.truto.one").path
-    assert one.path != SendLog.for_token("tok-secret-1", "http://127.0.0.1:8787").path
-    assert one.path == SendLog.for_token("tok-secret-1", "https://api.truto.one").path

@@ -32,7 +32,7 @@ from truto_pulumi._errors import (
     TrutoTransportError,
     api_error_for_status,
 )
-from truto_pulumi._ratelimit import SEND_SLACK_SECONDS, RateLimiter, SendLog
+from truto_pulumi._ratelimit import SEND_SLACK_SECONDS, RateLimiter
 from truto_pulumi._redact import scrub_exception_chain, scrubbed
 from truto_pulumi._settings import ProviderSettings, validate_api_token, validated_base_url
 from truto_pulumi._version import version
@@ -536,11 +536,7 @@ def client_for(settings: ProviderSettings) -> TrutoClient:
         raise ValueError("settings without an API token make no client")
     limiter = None
     if settings.max_requests_per_second > 0:
-        limiter = RateLimiter(
-            settings.max_requests_per_second,
-            slack=SEND_SLACK_SECONDS,
-            shared=SendLog.for_token(settings.api_token, settings.base_url),
-        )
+        limiter = RateLimiter(settings.max_requests_per_second, slack=SEND_SLACK_SECONDS)
     return TrutoClient(
         base_url=settings.base_url,
         api_token=settings.api_token,

@@ -12,34 +12,25 @@ A request reaches Truto a little after the limiter lets it go, later still on a 
 and the provider's limiter counts each one for `SEND_SLACK_SECONDS` beyond the window: a
 request that arrives up to that much late still finds Truto's window as the log saw it.
 
-Each `pulumi` command runs a new provider host, and a `pulumi destroy` right after an `up`
-would start with an empty log while Truto still counts the `up`'s last ten seconds. So the
-processes of one machine that use one API token and base URL share their send times through a
-file (`SendLog`: times only, named by a hash, in the user's temporary folder): a new limiter
-starts from what the last window held.
+Each `pulumi` command runs a new provider host whose log starts empty, while Truto may still
+count the last command's requests: what that costs is a 429, retried after its `Retry-After`
+(`bench/back_to_back.py` measures it). Nothing is shared between processes.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
-import logging
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 __all__ = [
     "DEFAULT_REQUESTS_PER_SECOND",
     "SEND_SLACK_SECONDS",
     "TRUTO_WINDOW_SECONDS",
     "RateLimiter",
-    "SendLog",
 ]
 
-_log = logging.getLogger("truto_pulumi.ratelimit")
 
 DEFAULT_REQUESTS_PER_SECOND = 49.0
 TRUTO_WINDOW_SECONDS = 10.0
@@ -48,8 +39,7 @@ SEND_SLACK_SECONDS = 0.5
 
 class RateLimiter:
     """Thread-safe sliding-window limiter: `acquire()` waits until a request may be sent.
-    `slack`: seconds each send counts beyond the window; `shared`: the send times of this
-    machine's other processes with the same token, read at the start and added to.
+    `slack`: seconds each send counts beyond the window.
 
     Each caller reserves its send time under the lock, then sleeps outside it, so waiters
     keep their order and never poll; the log then keeps the time it really woke.
@@ -61,7 +51,6 @@ class RateLimiter:
         *,
         window: float = TRUTO_WINDOW_SECONDS,
         slack: float = 0.0,
-        shared: SendLog | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -77,11 +66,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._shared = shared
         self._sent: list[float] = []  # send times, sorted; older than one window are dropped
-        if shared is not None:
-            now = clock()
-            self._sent = sorted(now - ago for ago in shared.ages(within=self._held))
 
     def acquire(self, *, deadline: float | None = None) -> float:
         """Reserve the next send time and wait for it; returns the seconds waited.
@@ -103,8 +88,6 @@ class RateLimiter:
         if wait > 0:
             self._sleep(wait)
         self._sent_at_last(at)
-        if self._shared is not None:
-            self._shared.record()
         return wait
 
     def _sent_at_last(self, reserved: float) -> None:
@@ -118,71 +101,3 @@ class RateLimiter:
             if index < len(self._sent) and self._sent[index] == reserved:
                 del self._sent[index]
             bisect.insort(self._sent, now)
-
-
-class SendLog:
-    """Send times (wall clock) shared by the processes of one machine that use one API token
-    and base URL: a file of one time per line, appended to by each request. Best effort: a
-    file that cannot be read or written leaves each process with its own log."""
-
-    _KEEP_BYTES = 64 * 1024
-    """A file grown past this is cut back to its recent lines when a limiter starts."""
-
-    def __init__(self, path: Path, *, wall: Callable[[], float] = time.time) -> None:
-        self.path = path
-        self._wall = wall
-        self._lock = threading.Lock()
-
-    @classmethod
-    def for_token(cls, api_token: str, base_url: str) -> SendLog:
-        """The log of this token at this URL, in the user's temporary folder, named by a hash
-        that neither shows the token nor lets it be found."""
-        digest = hashlib.sha256(f"{base_url}\n{api_token}".encode()).hexdigest()[:24]
-        folder = Path(tempfile.gettempdir()) / f"truto-pulumi-{_user()}"
-        return cls(folder / f"sent-{digest}.log")
-
-    def ages(self, *, within: float) -> list[float]:
-        """How many seconds ago each send of the last `within` seconds went (cuts the file
-        back to those when it has grown large)."""
-        now = self._wall()
-        try:
-            lines = self.path.read_text(encoding="ascii").split()
-        except (OSError, ValueError):
-            return []
-        recent = []
-        for line in lines:
-            try:
-                ago = now - float(line)
-            except ValueError:
-                continue
-            if 0 <= ago <= within:
-                recent.append(ago)
-        if len(lines) * 16 > self._KEEP_BYTES:
-            self._rewrite(now, recent)
-        return recent
-
-    def record(self) -> None:
-        """Add a send at this moment."""
-        line = f"{self._wall():.3f}\n"
-        with self._lock:
-            try:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                with self.path.open("a", encoding="ascii") as file:
-                    file.write(line)
-            except OSError as error:
-                _log.debug("could not record a send in %s: %s", self.path, error)
-
-    def _rewrite(self, now: float, ages: list[float]) -> None:
-        kept = "".join(f"{now - ago:.3f}\n" for ago in sorted(ages, reverse=True))
-        try:
-            partial = self.path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(kept, encoding="ascii")
-            partial.replace(self.path)
-        except OSError as error:
-            _log.debug("could not cut back %s: %s", self.path, error)
-
-
-def _user() -> str:
-    """Who runs this process, for a temporary folder of their own."""
-    getuid = getattr(os, "getuid", None)
-    return str(getuid()) if getuid is not None else os.environ.get("USERNAME", "user")
