@@ -4,6 +4,7 @@ reported by its message; everything else, and every other process, keeps its tra
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 import threading
 import traceback
@@ -24,6 +25,7 @@ from truto_pulumi._host_bridge import (
     FULL_TRACEBACKS_ENV,
     HOST_MODULE,
     EngineLogHandler,
+    exit_with_engine,
     quiet_expected_failures,
     request_over,
     request_urn,
@@ -284,3 +286,35 @@ def test_configure_widens_the_host_as_truto_host_concurrency_says(
     with ThreadPoolExecutor(max_workers=4) as pool:
         in_worker(pool, lambda: provider.configure(ConfigureRequest(config)))
         assert pool._max_workers == workers
+
+
+# --- the host exits with its engine ------------------------------------------------------------
+
+
+@pytest.mark.slow  # listens on a loopback port: the engine stand-in
+def test_the_host_exits_once_its_engine_is_gone_and_its_operations_are_done() -> None:
+    engine = socket.create_server(("127.0.0.1", 0))
+    address = f"127.0.0.1:{engine.getsockname()[1]}"
+    operations = [True]
+    exited = threading.Event()
+
+    watching = exit_with_engine(
+        lambda: operations[0],
+        argv=["pulumi.dynamic", address],
+        modules={"__main__": fake_host()},
+        every=0.05,
+        exit_process=lambda code: exited.set(),
+    )
+
+    assert watching
+    assert not exited.wait(0.3)  # the engine answers
+    engine.close()
+    assert not exited.wait(0.3)  # gone, but an operation is under way
+    operations[0] = False
+    assert exited.wait(2.0)
+
+
+def test_outside_the_host_or_without_an_engine_address_nothing_is_watched() -> None:
+    assert not exit_with_engine(lambda: False, argv=["x", "127.0.0.1:1"], modules={})
+    host = {"__main__": fake_host()}
+    assert not exit_with_engine(lambda: False, argv=["pulumi.dynamic"], modules=host)

@@ -6,7 +6,9 @@ hands a provider neither the request's URN nor a way to talk to the engine:
 - `quiet_expected_failures`: an expected failure reaches the user as its message alone;
 - `send_warnings_to_engine`: the provider's warnings become the engine's warnings on the resource
   they concern, not untyped text on the stack;
-- `widen_host`: the host serves more than its four engine calls at once (`truto:hostConcurrency`).
+- `widen_host`: the host serves more than its four engine calls at once (`truto:hostConcurrency`);
+- `exit_with_engine`: the host exits once its engine is gone and its operations are done (the
+  engine starts it in a process group of its own, so it outlives a killed CLI).
 
 Everything is feature-detected: where the host is not as expected, nothing changes.
 
@@ -24,11 +26,13 @@ import inspect
 import logging
 import os
 import re
+import socket
 import sys
 import threading
+import time
 import traceback
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any, Protocol
@@ -39,6 +43,7 @@ __all__ = [
     "FULL_TRACEBACKS_ENV",
     "HOST_MODULE",
     "EngineLogHandler",
+    "exit_with_engine",
     "quiet_expected_failures",
     "request_over",
     "request_urn",
@@ -187,6 +192,47 @@ def send_warnings_to_engine(
     engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(args[1]))
     logger.addHandler(EngineLogHandler(engine))
     logger.propagate = False  # not also as untyped text on the host's stderr
+    return True
+
+
+def exit_with_engine(
+    busy: Callable[[], bool],
+    *,
+    argv: Sequence[str] | None = None,
+    modules: dict[str, ModuleType] | None = None,
+    every: float = 2.0,
+    exit_process: Callable[[int], object] = os._exit,
+) -> bool:
+    """In the dynamic provider host, watch the engine (whose address the host is started with)
+    and end the process once the engine refuses connections and `busy()` is false: a host
+    whose CLI was killed finishes what it started, then leaves no process holding the API token.
+    True when the watch runs."""
+    if _running_host(sys.modules if modules is None else modules) is None:
+        return False
+    args = sys.argv if argv is None else argv
+    if len(args) < 2 or not _ENGINE_ADDRESS.fullmatch(args[1]):
+        return False
+    host, _, port = args[1].rpartition(":")
+    address = (host.strip("[]"), int(port))
+
+    def watch() -> None:
+        while _engine_answers(address):
+            time.sleep(every)
+        while busy():
+            time.sleep(every / 4)
+        exit_process(0)
+
+    threading.Thread(target=watch, name="truto-engine-watch", daemon=True).start()
+    return True
+
+
+def _engine_answers(address: tuple[str, int]) -> bool:
+    try:
+        socket.create_connection(address, timeout=5.0).close()
+    except ConnectionRefusedError:
+        return False
+    except OSError:
+        return True  # a slow or odd answer is no proof that the engine is gone
     return True
 
 

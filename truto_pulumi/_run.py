@@ -25,7 +25,8 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,7 @@ class RunState:
         self.settings = settings
         self._lock = threading.Lock()
         self._client: TrutoClient | None = None
+        self._operations = 0
         self._held: set[str] = set()
         self._made: dict[str, float] = {}
         self._adopted: dict[str, str] = {}
@@ -63,6 +65,22 @@ class RunState:
         self._listings = AccountListings(
             lambda account_id: self.client().list_mcp_servers(account_id)
         )
+
+    @contextmanager
+    def operating(self) -> Iterator[None]:
+        """Count an operation under way for as long as the block runs (`busy`)."""
+        with self._lock:
+            self._operations += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._operations -= 1
+
+    def busy(self) -> bool:
+        """Whether an operation that talks to Truto is under way."""
+        with self._lock:
+            return self._operations > 0
 
     def client(self) -> TrutoClient:
         """The one HTTP client of this process, opened on first use."""

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from ._create import PROVISIONAL_MARGIN, create_server, remove_left_behind
 from ._diff import as_recorded, create_body, diff_inputs, patch_body
 from ._errors import TrutoApiError, TrutoConfigError, TrutoError, TrutoNotFoundError
 from ._host_bridge import (
+    exit_with_engine,
     quiet_expected_failures,
     request_over,
     request_urn,
@@ -101,6 +102,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             self._config_problem = error
         else:
             self._run = RunState(settings)
+            _watch_engine(self._run)
             if settings.host_concurrency:
                 serves = widen_host(settings.host_concurrency)
                 _log.debug("the provider host serves %s engine calls at once", serves or 4)
@@ -346,6 +348,18 @@ class TrutoMcpServerProvider(ResourceProvider):
         return self._run, self._run.client()
 
 
+_watching: list[RunState] = []
+"""The run whose operations the engine watch waits for: the host's latest configuration."""
+
+
+def _watch_engine(run: RunState) -> None:
+    """Once per process: the host exits when its engine is gone and no operation is under way."""
+    first = not _watching
+    _watching[:] = [run]
+    if first:
+        exit_with_engine(lambda: _watching[0].busy())
+
+
 def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
     """Fail before any request when a timestamp about to be sent no longer lies far enough
     ahead: check judged it at preview, and the run may have reached it much later."""
@@ -385,9 +399,15 @@ def _refusals_explained(done: str) -> Iterator[None]:
         ) from error
 
 
-def _deadline(client: TrutoClient, run: RunState) -> AbstractContextManager[None]:
-    """One operation's deadline (`truto:operationTimeoutSeconds`) around all of its calls."""
-    return client.operation(run.settings.operation_timeout, setting=OPERATION_TIMEOUT_KEY)
+@contextmanager
+def _deadline(client: TrutoClient, run: RunState) -> Iterator[None]:
+    """One operation's deadline (`truto:operationTimeoutSeconds`) around all of its calls; the
+    operation counts as under way meanwhile (`RunState.busy`)."""
+    with (
+        run.operating(),
+        client.operation(run.settings.operation_timeout, setting=OPERATION_TIMEOUT_KEY),
+    ):
+        yield
 
 
 def _listed(

@@ -122,6 +122,15 @@ def provider_hosts(cli_pid: int) -> list[int]:
     return hosts
 
 
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def recover(project: ProjectFolder) -> None:
     for command in RECOVERY:
         result = project.pulumi(*command, check=False)
@@ -196,6 +205,8 @@ def test_a_killed_up_and_the_readme_recovery_leave_exactly_the_stacks_servers(
     run.communicate(timeout=60)
     # What was in flight lands (or the host that outlived the CLI removes it).
     time.sleep(lands_within)
+    # The host that outlived its CLI leaves once its work is done: no process keeps the token.
+    wait_for(lambda: not [pid for pid in hosts if alive(pid)], "the host to exit", timeout=30)
     emulator.clear_faults()
 
     recover(project)
