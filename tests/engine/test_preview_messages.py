@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from devkit.project import ProjectFolder
+from truto_pulumi._create import PROVISIONAL_MARGIN
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
@@ -161,8 +162,8 @@ def test_a_create_that_may_still_land_names_its_mark_never_the_secret_name(
     program_project: ProgramProject, emulator: Emulator
 ) -> None:
     """The engine hands the provider a secret name as a plain value, so the provider's warnings
-    and errors never show a name: the mark says which server to look for, and the next `up`
-    removes that server once it lands."""
+    and errors never show a name: the mark says which server to look for, and Truto deletes that
+    server at its provisional expiry once it lands."""
     project = program_project(SECRET_NAME_PROGRAM)
     project.pulumi("config", "set", "truto:operationTimeoutSeconds", "2")
     emulator.inject(method="POST", drop=True, act_after=3.0)
@@ -171,12 +172,13 @@ def test_a_create_that_may_still_land_names_its_mark_never_the_secret_name(
 
     assert failed.returncode != 0
     assert "payroll-agent" not in failed.text
-    (mark,) = set(re.findall(r"'\[pulumi creating ([0-9a-f]{12}-[0-9a-f]{8})\]'", failed.text))
+    (mark,) = set(re.findall(r"'\[pulumi creating ([0-9a-f]{12}-[0-9a-f]{16})\]'", failed.text))
     time.sleep(3.5)
     (landed,) = emulator.servers()
     assert landed["name"] == f"payroll-agent [pulumi creating {mark}]"
 
     project.pulumi("up", "--yes")
+    emulator.advance_clock(2 + PROVISIONAL_MARGIN)  # the landed one reaches its expiry
 
     (live,) = emulator.servers()
     assert live["name"] == "payroll-agent"
