@@ -76,6 +76,7 @@ PUBLIC_MODULES = {
     "truto_pulumi": None,  # checked above
     "truto_pulumi.provider": ["TrutoMcpServerProvider"],
     "truto_pulumi.discover": ["main", "render_program", "render_project", "write_project"],
+    "truto_pulumi.recover": ["left_by_killed_run", "main"],
     "truto_pulumi.testing": [
         "ComputedOutputs",
         "ProgramMocks",

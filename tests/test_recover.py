@@ -1,0 +1,60 @@
+"""What a killed run left, from the state's pending creates and the accounts' servers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from truto_pulumi._mark import CreateMark
+from truto_pulumi.recover import left_by_killed_run
+
+from .kit import ACCOUNT, OTHER_ACCOUNT
+
+TYPE = "pulumi-python:dynamic/truto:McpServer"
+
+
+def pending(name: Any, account: str = ACCOUNT, kind: str = "creating") -> dict[str, Any]:
+    inputs = {"integrated_account_id": account, "name": name}
+    return {"type": kind, "resource": {"urn": f"urn::{name}", "type": TYPE, "inputs": inputs}}
+
+
+DEPLOYMENT: dict[str, Any] = {
+    "resources": [{"type": TYPE, "id": "held", "urn": "urn::done"}],
+    "pending_operations": [pending("agent-1"), pending("agent-2", OTHER_ACCOUNT)],
+}
+
+SERVERS = {
+    ACCOUNT: [
+        {"id": "window", "name": "agent-1"},  # renamed after every process was gone
+        {"id": "held", "name": "agent-1"},  # the state holds it
+        {"id": "theirs", "name": "reports"},  # no pending create has that name
+        {"id": "marked", "name": CreateMark.drawn(None).on("agent-1")},  # expires by itself
+    ],
+    OTHER_ACCOUNT: [{"id": "other-window", "name": "agent-2"}, {"id": "x", "name": "agent-1"}],
+}
+
+
+def test_the_candidates_are_unheld_unmarked_servers_of_a_pending_creates_account_and_name() -> None:
+    found = left_by_killed_run(DEPLOYMENT, lambda account: SERVERS[account])
+    assert [(s["id"], s["integrated_account_id"]) for s in found] == sorted(
+        [("window", ACCOUNT), ("other-window", OTHER_ACCOUNT)], key=lambda pair: pair[1]
+    )
+
+
+def test_without_pending_creates_nothing_is_listed_or_asked() -> None:
+    asked: list[str] = []
+
+    def servers_of(account: str) -> list[dict[str, Any]]:
+        asked.append(account)
+        return []
+
+    deployment = {"resources": [], "pending_operations": [pending("agent-1", kind="updating")]}
+    assert left_by_killed_run(deployment, servers_of) == []
+    assert asked == []
+
+
+def test_a_secret_name_asks_for_the_export_with_secrets() -> None:
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+    with pytest.raises(ValueError, match="--show-secrets"):
+        left_by_killed_run({"pending_operations": [pending(secret)]}, lambda account: [])
