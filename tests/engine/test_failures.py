@@ -13,7 +13,7 @@ from devkit.project import ProjectFolder
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT, EngineStackFactory
-from ..lifecycle.helpers import account_path, collection_path, create_mark, item_path
+from ..lifecycle.helpers import account_path, collection_path, create_mark, item_path, renamed
 
 pytestmark = pytest.mark.engine
 
@@ -59,7 +59,7 @@ def test_lost_create_answer_ends_with_one_server_whose_token_is_in_state(
     assert (lost[0], kept[0]) == ("reader", "reader")
     assert lost[1].stack == kept[1].stack
     assert lost[1].nonce != kept[1].nonce
-    assert journal[6]["body"] == {"name": "reader"}
+    assert journal[6]["body"] == renamed("reader")
 
 
 def test_wrong_token_fails_the_up_saying_truto_refused_it(

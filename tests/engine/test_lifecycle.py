@@ -213,7 +213,7 @@ def test_refresh_reports_out_of_band_edits_and_deletes_and_up_restores_them(
     assert sorted(restored) == ["reader", "tagger", "writer"]
     assert in_any_order(masked_calls(emulator)) == in_any_order(
         [
-            ("PATCH", item_path(live["reader"]["id"]), renamed("reader")),
+            ("PATCH", item_path(live["reader"]["id"]), {"name": "reader"}),  # an update
             (
                 "PATCH",
                 item_path(live["tagger"]["id"]),
