@@ -28,6 +28,7 @@ from ._base import BadRequestError, JSONObject, normalize_uuid, string_list
 __all__ = [
     "CONFIG_DEFAULTS",
     "CONFIG_PATCHES",
+    "KNOWN_CONFIG_FIELDS",
     "LIST_KEYS",
     "PLAN_LIMIT_STATUSES",
     "Readings",
@@ -35,6 +36,8 @@ __all__ = [
     "matches_a_tool",
 ]
 
+KNOWN_CONFIG_FIELDS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
+"""The `config` keys this Truto knows (besides `newer_keys`)."""
 CONFIG_DEFAULTS: JSONObject = {"tool_exposure": "all", "require_api_token_auth": False}
 """The documented defaults of `config` keys; the emulator's own copy of Truto's rule."""
 CONFIG_PATCHES = ("merge-null-refused", "merge", "replace")
@@ -85,7 +88,7 @@ class Readings:
             account_tools=_tools(body.get("account_tools", {})),
             newer_keys=frozenset(string_list(body.get("newer_keys", []), "newer_keys")),
         )
-        if readings.newer_keys & set(_KNOWN_CONFIG_KEYS):
+        if readings.newer_keys & set(KNOWN_CONFIG_FIELDS):
             raise BadRequestError("newer_keys must not name a known config key")
         return readings
 
@@ -118,9 +121,6 @@ class Readings:
                 "No tools match the given methods and tags for this integrated account. "
                 "Change config.methods or config.tags"
             )
-
-
-_KNOWN_CONFIG_KEYS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
 
 
 def matches_a_tool(config: Mapping[str, Any], tools: tuple[JSONObject, ...]) -> bool:

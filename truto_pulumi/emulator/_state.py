@@ -30,7 +30,7 @@ from ._base import (
     normalize_uuid,
     string_list,
 )
-from ._readings import CONFIG_DEFAULTS, Readings
+from ._readings import CONFIG_DEFAULTS, KNOWN_CONFIG_FIELDS, Readings
 
 #: `expires_at` must lie at least this far in the future when a client sets it.
 SHORTEST_EXPIRY_AHEAD = timedelta(seconds=60)
@@ -102,7 +102,6 @@ _INTEGRATION_NAMESPACE = uuid.UUID("6e7c3a52-0d1f-4b8a-9c2e-5f4d3b2a1c09")
 _ACCOUNT_CURSOR_TAG = "integrated-account"
 
 TOOL_EXPOSURES = ("all", "discovery")
-KNOWN_CONFIG_FIELDS = ("methods", "tags", "tool_exposure", "require_api_token_auth")
 BODY_KEYS = ("name", "config", "expires_at")
 NO_NEWER_KEYS: frozenset[str] = frozenset()
 
