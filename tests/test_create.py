@@ -14,7 +14,6 @@ from truto_pulumi._create import (
     CREATE_ATTEMPTS,
     create_server,
     left_behind,
-    remove_left_behind,
     settled_by_answer,
 )
 from truto_pulumi._errors import (
@@ -79,38 +78,6 @@ def status_error(status: int) -> TrutoServerError:
 )
 def test_only_trutos_own_answer_settles_a_lost_post(error: TrutoError, settled: bool) -> None:
     assert settled_by_answer(error) is settled
-
-
-class _SlowListing:
-    """A Truto whose listing was read before a create of the run renamed its server, and whose
-    answer arrives after that create ended (a paged or slow list)."""
-
-    def __init__(self, listed: list[dict[str, Any]]) -> None:
-        self.listed = listed
-        self.deleted: list[str] = []
-
-    def list_mcp_servers(self, account_id: str) -> list[dict[str, Any]]:
-        return self.listed
-
-    def delete_mcp_server(self, account_id: str, server_id: str) -> None:
-        self.deleted.append(server_id)
-
-    def operation_remaining(self) -> float | None:
-        return None
-
-
-def test_the_sweep_deletes_only_the_legacy_leftovers() -> None:
-    truto = _SlowListing([listed("mine", OURS.on("b")), listed("old", LEGACY.on("a"))])
-
-    remove_left_behind(
-        cast("TrutoClient", truto),
-        "acc",
-        stack=OURS.stack,
-        held=frozenset,
-        listings=AccountListings(truto.list_mcp_servers),
-    )
-
-    assert truto.deleted == ["old"]
 
 
 # --- a create that cannot complete -----------------------------------------------------------

@@ -1,7 +1,8 @@
-"""`truto_pulumi._listings`: each caller gets a listing of its account begun after it asked, at
-most one running and one queued per account, against a listing function whose listings end
-when the test says so (threads, held by events: no sleep decides an outcome); and the proof of
-a 404 that the provider draws from them (`provider._listed`), over `httpx.MockTransport`."""
+"""`truto_pulumi._listings`: each caller gets a listing of its account begun late enough for
+it, one at a time per account, the callers during one sharing the next, against a listing
+function whose listings end when the test says so (threads, held by events: no sleep decides
+an outcome); and the proof of a 404 that the provider draws from them (`provider._listed`),
+over `httpx.MockTransport`."""
 
 from __future__ import annotations
 
@@ -75,6 +76,20 @@ class HeldTruto:
             return events.setdefault(n, threading.Event())
 
 
+class Clock:
+    """`time.monotonic`, counting its calls: a caller takes it once on asking, and once more
+    when it starts a listing, so a test knows when callers have asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            self.calls += 1
+        return time.monotonic()
+
+
 def listed(servers: list[dict[str, Any]]) -> list[str]:
     return [str(server["id"]) for server in servers]
 
@@ -93,13 +108,22 @@ def threads(count: int = 16) -> Iterator[ThreadPoolExecutor]:
         yield pool
 
 
-def ask(
-    pool: ThreadPoolExecutor,
-    listings: AccountListings,
-    account: str = ACC,
-    timeout: float | None = None,
-) -> Future[list[dict[str, Any]]]:
-    return pool.submit(listings.fresh, account, timeout=timeout)
+Answer = Future[list[dict[str, Any]]]
+
+
+@contextmanager
+def asked_during_the_first(
+    count: int, *, errors: dict[int, BaseException] | None = None, timeout: float | None = None
+) -> Iterator[tuple[HeldTruto, AccountListings, Answer, list[Answer]]]:
+    """The first caller's listing under way, and `count` callers that asked after it began."""
+    truto, clock = HeldTruto(errors=errors), Clock()
+    listings = AccountListings(truto, clock=clock)
+    with threads() as pool:
+        first = pool.submit(listings.fresh, ACC)
+        truto.began(1)
+        late = [pool.submit(listings.fresh, ACC, timeout=timeout) for _ in range(count)]
+        until(lambda: clock.calls == 2 + count)
+        yield truto, listings, first, late
 
 
 # --- who gets which listing ------------------------------------------------------------------
@@ -114,54 +138,18 @@ def test_a_caller_with_no_listing_under_way_lists_at_once() -> None:
     assert truto.accounts == [ACC, ACC]
 
 
-@contextmanager
-def joined_behind_the_first(
-    truto: HeldTruto, listings: AccountListings, count: int
-) -> Iterator[tuple[Future[list[dict[str, Any]]], list[Future[list[dict[str, Any]]]]]]:
-    """The first caller's listing under way, and `count` callers waiting for the next one."""
-    with threads() as pool:
-        first = ask(pool, listings)
-        truto.began(1)
-        late = [ask(pool, listings) for _ in range(count)]
-        until(lambda: listings.waiting(ACC) == count)
-        yield first, late
-
-
-def test_callers_during_a_listing_join_the_next_one() -> None:
-    truto = HeldTruto()
-    listings = AccountListings(truto)
-    with joined_behind_the_first(truto, listings, 3) as (first, late):
+@pytest.mark.parametrize("callers", [1, 3, 15])
+def test_callers_during_a_listing_share_the_next_one(callers: int) -> None:
+    with asked_during_the_first(callers) as (truto, _, first, late):
         truto.end(1)
         assert listed(first.result(PATIENCE)) == [f"{ACC}/1"]
         truto.began(2)
         assert not any(f.done() for f in late)  # listing 1 began before them: not theirs
         truto.end(2)
 
-        assert [listed(f.result(PATIENCE)) for f in late] == [[f"{ACC}/2"]] * 3
+        assert [listed(f.result(PATIENCE)) for f in late] == [[f"{ACC}/2"]] * callers
     assert truto.accounts == [ACC, ACC]
     assert truto.most_at_once == 1
-
-
-@pytest.mark.parametrize("callers", [2, 5, 16])
-def test_concurrent_callers_cause_at_most_two_listings(callers: int) -> None:
-    truto = HeldTruto()
-    listings = AccountListings(truto)
-    start = threading.Barrier(callers)
-
-    def one(_: int) -> list[str]:
-        start.wait()
-        return listed(listings.fresh(ACC))
-
-    with threads(callers) as pool:
-        answers = pool.map(one, range(callers))
-        truto.began(1)
-        until(lambda: listings.waiting(ACC) == callers - 1)
-        truto.end(1)
-        truto.end(2)
-        got = sorted(answer[0] for answer in answers)
-
-    assert got == [f"{ACC}/1"] + [f"{ACC}/2"] * (callers - 1)
-    assert truto.accounts == [ACC, ACC]
 
 
 def test_every_caller_gets_a_listing_begun_after_its_call_and_one_runs_at_a_time() -> None:
@@ -186,9 +174,9 @@ def test_different_accounts_list_at_the_same_time() -> None:
     truto = HeldTruto()
     listings = AccountListings(truto)
     with threads() as pool:
-        held = ask(pool, listings, ACC)
+        held = pool.submit(listings.fresh, ACC)
         truto.began(1)
-        other = ask(pool, listings, OTHER)
+        other = pool.submit(listings.fresh, OTHER)
         truto.began(2)
         truto.end(2)
 
@@ -199,9 +187,7 @@ def test_different_accounts_list_at_the_same_time() -> None:
 
 
 def test_each_caller_gets_a_list_of_its_own() -> None:
-    truto = HeldTruto()
-    listings = AccountListings(truto)
-    with joined_behind_the_first(truto, listings, 2) as (first, joined):
+    with asked_during_the_first(2) as (truto, _, first, joined):
         truto.end(1)
         truto.end(2)
         one, two = (f.result(PATIENCE) for f in joined)
@@ -221,55 +207,41 @@ def unavailable() -> TrutoServerError:
 
 
 @pytest.mark.parametrize(
-    ("failing", "first_gets", "joined_get"),
+    ("failing", "first_gets", "late_get"),
     [
-        pytest.param(1, "error", f"{ACC}/2", id="the_running_one_fails_only_its_caller"),
-        pytest.param(2, f"{ACC}/1", "error", id="the_queued_one_fails_all_who_joined_it"),
+        pytest.param(1, "error", f"{ACC}/2", id="the_first_fails_only_its_caller"),
+        pytest.param(2, f"{ACC}/1", "error", id="the_next_fails_all_who_waited_for_it"),
     ],
 )
-def test_an_error_reaches_every_caller_of_its_listing_and_the_next_call_lists_again(
-    failing: int, first_gets: str, joined_get: str
+def test_an_error_reaches_every_caller_that_waited_for_it_and_the_next_call_lists_again(
+    failing: int, first_gets: str, late_get: str
 ) -> None:
     error = unavailable()
-    truto = HeldTruto(errors={failing: error})
-    listings = AccountListings(truto)
 
-    def outcome(future: Future[list[dict[str, Any]]]) -> str:
+    def outcome(future: Answer) -> str:
         raised = future.exception(PATIENCE)
         if raised is not None:
             assert raised is error
             return "error"
         return listed(future.result())[0]
 
-    with threads() as pool:
-        first = ask(pool, listings)
-        truto.began(1)
-        joined = [ask(pool, listings) for _ in range(3)]
-        until(lambda: listings.waiting(ACC) == 3)
+    with asked_during_the_first(3, errors={failing: error}) as (truto, listings, first, late):
         truto.end(1)
         truto.end(2)
-
         assert outcome(first) == first_gets
-        assert [outcome(f) for f in joined] == [joined_get] * 3
+        assert [outcome(f) for f in late] == [late_get] * 3
 
     truto.end(3)
     assert listed(listings.fresh(ACC)) == [f"{ACC}/3"]
+    assert len(truto.accounts) == 3
 
 
-def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_queue_goes_on() -> None:
-    truto = HeldTruto()
-    listings = AccountListings(truto)
-    with threads() as pool:
-        first = ask(pool, listings)
-        truto.began(1)
-        patient = ask(pool, listings)
-        impatient = ask(pool, listings, timeout=0.05)  # joined, and gives up before 1 ends
-
-        raised = impatient.exception(PATIENCE)
-        assert isinstance(raised, TrutoDeadlineError)
-        assert (raised.method, raised.path) == ("GET", f"/integrated-account/{ACC}/mcp")
-        assert "operation timeout (truto:operationTimeoutSeconds) ran out" in str(raised)
-        until(lambda: listings.waiting(ACC) == 1)  # the patient one still waits
+def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_go_on() -> None:
+    with asked_during_the_first(1) as (truto, listings, first, (patient,)):
+        with pytest.raises(TrutoDeadlineError) as raised:
+            listings.fresh(ACC, timeout=0.05)
+        assert (raised.value.method, raised.value.path) == ("GET", f"/integrated-account/{ACC}/mcp")
+        assert "operation timeout (truto:operationTimeoutSeconds) ran out" in str(raised.value)
         truto.end(1)
         truto.end(2)
 
@@ -278,30 +250,13 @@ def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_queue_go
     assert truto.accounts == [ACC, ACC]
 
 
-@pytest.mark.parametrize("timeout", [0.05, 0.0, -1.0])
-def test_a_queued_listing_all_its_callers_gave_up_on_is_dropped(timeout: float) -> None:
-    truto = HeldTruto()
-    listings = AccountListings(truto)
-    with threads() as pool:
-        first = ask(pool, listings)
-        truto.began(1)
-        with pytest.raises(TrutoDeadlineError):
-            listings.fresh(ACC, timeout=timeout)
-        assert listings.waiting(ACC) == 0
-        truto.end(1)
-        first.result(PATIENCE)
-
-    truto.end(2)
-    assert listed(listings.fresh(ACC)) == [f"{ACC}/2"]  # nothing stuck: the next call lists
-    assert truto.accounts == [ACC, ACC]
-
-
-def test_a_caller_starting_a_listing_is_not_bound_by_its_timeout() -> None:
+@pytest.mark.parametrize("timeout", [0.0, -1.0])
+def test_a_caller_starting_a_listing_is_not_bound_by_its_timeout(timeout: float) -> None:
     truto = HeldTruto(held=False)
     listings = AccountListings(truto)
 
     # The client bounds the listing by the operation's deadline itself.
-    assert listed(listings.fresh(ACC, timeout=-1.0)) == [f"{ACC}/1"]
+    assert listed(listings.fresh(ACC, timeout=timeout)) == [f"{ACC}/1"]
 
 
 # --- callers that can do with an older listing (`since`) -------------------------------------
@@ -320,7 +275,7 @@ def test_a_listing_that_ended_serves_a_caller_that_can_do_with_it_without_a_requ
 
 def test_a_listing_that_began_before_the_caller_can_do_is_not_reused() -> None:
     truto = HeldTruto(held=False)
-    clock = iter([1.0, 2.5]).__next__  # listing 1 begins at 1, listing 2 at 2.5
+    clock = iter([0.0, 1.0, 2.0, 2.5]).__next__  # asked, listing 1 at 1, asked, listing 2 at 2.5
     listings = AccountListings(truto, clock=clock)
     listings.since(ACC, float("-inf"))
 
@@ -329,26 +284,22 @@ def test_a_listing_that_began_before_the_caller_can_do_is_not_reused() -> None:
     assert (later.began, listed(later.servers)) == (2.5, [f"{ACC}/2"])
 
 
-def test_a_caller_that_can_do_with_the_listing_under_way_joins_it() -> None:
-    truto = HeldTruto()
-    listings = AccountListings(truto)
+def test_a_caller_that_can_do_with_the_listing_under_way_waits_for_it() -> None:
+    truto, clock = HeldTruto(), Clock()
+    listings = AccountListings(truto, clock=clock)
     with threads() as pool:
         first = pool.submit(listings.since, ACC, float("-inf"))
         truto.began(1)
         joined = [pool.submit(listings.since, ACC, float("-inf")) for _ in range(3)]
-        fresh = ask(pool, listings)
-        until(lambda: listings.waiting(ACC) == 1)  # only the fresh one waits for listing 2
+        until(lambda: clock.calls == 5)
         truto.end(1)
 
         assert [listed(f.result(PATIENCE).servers) for f in [first, *joined]] == [[f"{ACC}/1"]] * 4
-        truto.end(2)
-        assert listed(fresh.result(PATIENCE)) == [f"{ACC}/2"]
-    assert truto.accounts == [ACC, ACC]
+    assert truto.accounts == [ACC]
 
 
 def test_a_failed_listing_is_never_reused() -> None:
-    failure = TrutoServerError(status_code=503, method="GET", path="/mcp", message="down")
-    truto = HeldTruto(held=False, errors={1: failure})
+    truto = HeldTruto(held=False, errors={1: unavailable()})
     listings = AccountListings(truto)
     with pytest.raises(TrutoServerError):
         listings.since(ACC, float("-inf"))

@@ -19,6 +19,7 @@ from .kit import ACCOUNT, OwnHostStackFactory
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
 MCP_PATH = rf"^/integrated-account/{ACCOUNT}/mcp$"
+SERVER_PATH = rf"^/integrated-account/{ACCOUNT}/mcp/[^/]+$"
 
 
 def server(name: str, account: str = ACCOUNT, **extra: Any) -> dict[str, Any]:
@@ -89,6 +90,22 @@ def test_lost_create_not_settled_in_time_fails_and_what_lands_expires_by_itself(
 
     (live,) = emulator.servers()
     assert (live["id"], live["name"]) == (stack.resources["srv"].id, "srv")
+
+
+def test_a_rename_truto_applies_but_never_answers_completes_the_create(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack(settings={"truto:operationTimeoutSeconds": "4"})
+    emulator.inject(method="PATCH", path=SERVER_PATH, times=50, lose_answer=True, status=504)
+    emulator.inject(method="DELETE", path=SERVER_PATH, times=50, status=503)
+    stack.apply_step({"srv": server("srv")})
+    (live,) = emulator.servers()
+    state = stack.resources["srv"]
+    assert (state.id, live["name"], state.outputs["token"]) == (live["id"], "srv", live["token"])
+    sent = {(e["method"], e["status"]) for e in emulator.journal() if live["id"] in e["path"]}
+    assert ("PATCH", 504) in sent
+    assert ("GET", 200) in sent  # read back: the rename had landed
+    assert "DELETE" not in {method for method, _ in sent}
 
 
 def test_a_server_of_the_same_name_held_by_another_resource_is_left_alone(

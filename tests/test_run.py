@@ -69,23 +69,14 @@ def test_an_empty_server_id_is_never_held() -> None:
     assert run.reserve_adoption("", "resource a") is None
 
 
-def test_a_cancelled_adoption_frees_the_server_for_another_claimant() -> None:
+def test_a_released_server_is_neither_held_nor_adopted() -> None:
     run = RunState(SETTINGS)
     run.reserve_adoption("s1", "resource a", URN)
-    run.cancel_adoption("s1")
+    run.release("s1")  # deleted, gone, or its adoption failed
     assert run.adopted_by("s1") is None
     assert run.readopted("s1", URN) is False
     assert run.reserve_adoption("s1", "resource b", OTHER_URN) is None
     assert run.adopted_by("s1") == "resource b"
-
-
-def test_a_released_server_is_neither_held_nor_adopted() -> None:
-    run = RunState(SETTINGS)
-    run.reserve_adoption("s1", "resource a", URN)
-    run.release("s1")
-    assert run.adopted_by("s1") is None
-    assert run.readopted("s1", URN) is False
-    assert run.reserve_adoption("s1", "resource a") is None
 
 
 @pytest.mark.parametrize(
@@ -248,7 +239,6 @@ def test_the_runs_listings_are_one_for_the_process_and_open_the_client_at_the_fi
 
     monkeypatch.setattr("truto_pulumi._client.client_for", client_for)
     run = RunState(SETTINGS)
-    assert run.listings is run.listings
     assert opened == []  # no listing yet: preview never opens the client
 
     assert run.listings.fresh("acc-1") == [{"id": "acc-1/1"}]

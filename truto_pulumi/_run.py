@@ -62,9 +62,8 @@ class RunState:
         self._account_reads: dict[str, threading.Lock] = {}
         self._with_state: set[str] = set()
         self._replace_targets: tuple[str, ...] | None = None
-        self._listings = AccountListings(
-            lambda account_id: self.client().list_mcp_servers(account_id)
-        )
+        self.listings = AccountListings(lambda account: self.client().list_mcp_servers(account))
+        """The accounts' server listings every operation of this process shares (`_listings`)."""
 
     @contextmanager
     def operating(self) -> Iterator[None]:
@@ -90,12 +89,6 @@ class RunState:
 
                 self._client = client_for(self.settings)
             return self._client
-
-    @property
-    def listings(self) -> AccountListings:
-        """The accounts' server listings every operation of this process shares: each begun
-        after its caller asked, at most one running per account (`_listings`)."""
-        return self._listings
 
     # --- ids held by resources -----------------------------------------------------------
 
@@ -140,10 +133,6 @@ class RunState:
                 self._adopting_urns[server_id] = urn
             self._held.add(server_id)
             return None
-
-    def cancel_adoption(self, server_id: str) -> None:
-        """Undo `reserve_adoption` after the adoption failed."""
-        self.release(server_id)
 
     def adopted_by(self, server_id: str) -> str | None:
         """Who adopted `server_id` during this run, if anyone did."""

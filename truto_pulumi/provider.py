@@ -334,7 +334,7 @@ class TrutoMcpServerProvider(ResourceProvider):
                 _refuse_late_expiry(body, "adoption")
                 server = client.update_mcp_server(account_id, adopt_id, body)
         except BaseException:
-            run.cancel_adoption(adopt_id)
+            run.release(adopt_id)  # the adoption failed
             raise
         return server
 

@@ -3,8 +3,10 @@ answer is lost never deletes the other stack's server, whenever that one was mad
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +28,9 @@ TrutoMcpServer("agent", integrated_account_id="{ACCOUNT}", name="support-agent",
 """
 
 
-def second_stack(project: ProjectFolder, emulator: Emulator) -> None:
-    """Stack `prod` beside `dev`, on the same Truto account."""
-    project.pulumi("stack", "init", "prod")
+def second_stack(project: ProjectFolder, emulator: Emulator, name: str = "prod") -> None:
+    """Stack `name` beside `dev`, on the same Truto account."""
+    project.pulumi("stack", "init", name)
     project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
     project.pulumi("config", "set", "truto:baseUrl", emulator.url)
 
@@ -94,3 +96,29 @@ def test_a_gateway_504_while_another_stack_makes_the_same_name_deletes_nothing(
 
     (dev_id,) = state_ids(project, "dev")
     assert live_names(emulator) == {prod: "support-agent", dev_id: "support-agent"}
+
+
+def test_the_same_stack_in_another_backend_never_deletes_a_server_in_flight(
+    program_project: ProgramProject, emulator: Emulator, tmp_path: Path
+) -> None:
+    """Stack `dev` of this project in two backends (personal stacks in two organizations, a
+    pipeline's temporary backend), on one account: the other backend's `up` runs while this
+    one's server is between its marked POST and its rename. Each keeps its own server."""
+    here = program_project(PROGRAM)
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(here.folder, copy, ignore=shutil.ignore_patterns("Pulumi.dev.yaml"))
+    elsewhere = ProjectFolder(copy, here.cli, tmp_path / "other-backend")
+    second_stack(elsewhere, emulator, "dev")
+    emulator.inject(method="PATCH", delay=12.0)  # this backend's rename, held
+    up_here = here.start("up", "--yes")
+    while emulator.faults():
+        time.sleep(0.05)
+
+    elsewhere.pulumi("up", "--yes")
+    assert up_here.poll() is None  # the rename was still in flight throughout
+    output, _ = up_here.communicate(timeout=120)
+
+    assert up_here.returncode == 0, output
+    (mine,) = state_ids(here, "dev")
+    (theirs,) = state_ids(elsewhere, "dev")
+    assert live_names(emulator) == {mine: "support-agent", theirs: "support-agent"}
