@@ -1,5 +1,6 @@
-"""`_host_bridge.quiet_expected_failures`: in Pulumi's dynamic provider host, a `TrutoError` is
-reported by its message; everything else, and every other process, keeps its traceback."""
+"""`_host_bridge`, against stand-ins of Pulumi's dynamic provider host: expected failures by
+their message, the request's URN, warnings to the engine, the widened pool, the exit with the
+engine, and each reach that no longer works said once (`reach_lost`)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from truto_pulumi._host_bridge import (
     send_warnings_to_engine,
     widen_host,
 )
-from truto_pulumi.provider import TrutoMcpServerProvider
+from truto_pulumi._settings import resolve_settings
+from truto_pulumi.provider import TrutoMcpServerProvider, _request_urn
 
 _T = TypeVar("_T")
 
@@ -53,6 +55,17 @@ def formatted(host: ModuleType, error: Exception) -> str:
     except Exception:
         text: str = host.traceback.format_exc()
     return text
+
+
+@pytest.fixture
+def said(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> pytest.LogCaptureFixture:
+    """What `reach_lost` says in the test (`.messages`), as a fresh process would."""
+    monkeypatch.setattr("truto_pulumi._host_bridge._said", set())
+    monkeypatch.setattr(logging.getLogger("truto_pulumi"), "propagate", True)
+    caplog.set_level(logging.WARNING, logger="truto_pulumi")
+    return caplog
 
 
 def test_in_the_host_an_expected_failure_is_its_message_alone() -> None:
@@ -91,11 +104,15 @@ def test_outside_the_host_nothing_changes(modules: dict[str, ModuleType]) -> Non
         assert module.traceback is traceback
 
 
-def test_a_host_that_formats_errors_otherwise_is_left_as_it_is() -> None:
+def test_a_host_that_formats_errors_otherwise_is_left_as_it_is_and_says_so(
+    said: pytest.LogCaptureFixture,
+) -> None:
     host = fake_host()
     del host._abort_with_traceback
     assert quiet_expected_failures({"__main__": host}) is False
     assert host.traceback is traceback
+    (message,) = said.messages
+    assert "comes with the host's traceback" in message
 
 
 def test_the_environment_variable_keeps_every_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,6 +303,37 @@ def test_configure_widens_the_host_as_truto_host_concurrency_says(
     with ThreadPoolExecutor(max_workers=4) as pool:
         in_worker(pool, lambda: provider.configure(ConfigureRequest(config)))
         assert pool._max_workers == workers
+
+
+# --- a reach that no longer works is said, once ------------------------------------------------
+
+
+def test_a_host_whose_pool_cannot_be_widened_says_so_once(
+    monkeypatch: pytest.MonkeyPatch, said: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "__main__", fake_host())
+    config = Config({"truto:apiToken": "t", "truto:hostConcurrency": "8"}, "demo")
+    for _ in range(2):  # not from one of the pool's workers: the pool cannot be found
+        TrutoMcpServerProvider().configure(ConfigureRequest(config))
+    (message,) = said.messages
+    assert message.startswith("truto-pulumi cannot widen the pool of Pulumi's provider host in ")
+    assert "truto:hostConcurrency has no effect" in message
+
+
+def test_a_config_whose_keys_cannot_be_seen_says_so(said: pytest.LogCaptureFixture) -> None:
+    config = SimpleNamespace(get=lambda key: None)
+    assert resolve_settings(config.get, {}).api_token is None
+    (message,) = said.messages
+    assert "a misspelled truto: setting is ignored rather than refused" in message
+
+
+def test_a_host_that_hides_the_request_urn_says_so(
+    monkeypatch: pytest.MonkeyPatch, said: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "__main__", fake_host())
+    assert _request_urn() is None
+    (message,) = said.messages
+    assert "cannot read the URN of the engine's request" in message
 
 
 # --- the host exits with its engine ------------------------------------------------------------

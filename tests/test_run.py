@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -171,6 +172,18 @@ def test_a_create_replaces_what_the_pulumi_command_replaces(
     for name, value in environ.items():
         no_replace_variables.setenv(name, value)
     assert RunState(SETTINGS).replaces(urn) is replaced
+
+
+def test_a_pulumi_command_that_cannot_be_found_is_said(
+    no_replace_variables: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    command(no_replace_variables, [])
+    no_replace_variables.setattr("truto_pulumi._host_bridge._said", set())
+    no_replace_variables.setattr(logging.getLogger("truto_pulumi"), "propagate", True)
+    assert RunState(SETTINGS).replaces(URN) is False
+    (message,) = caplog.messages
+    assert "cannot read the `pulumi` command that runs this provider host" in message
+    assert "adopts its server again rather than making a new one" in message
 
 
 def test_the_commands_replace_targets_are_read_once_per_run_from_the_hosts_parent(

@@ -34,6 +34,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -44,7 +45,9 @@ __all__ = [
     "HOST_MODULE",
     "EngineLogHandler",
     "exit_with_engine",
+    "in_host",
     "quiet_expected_failures",
+    "reach_lost",
     "request_over",
     "request_urn",
     "send_warnings_to_engine",
@@ -82,15 +85,41 @@ def quiet_expected_failures(modules: dict[str, ModuleType] | None = None) -> boo
     if os.environ.get(FULL_TRACEBACKS_ENV, "") not in ("", "0"):
         return False
     host = _running_host(sys.modules if modules is None else modules)
-    if host is None or not callable(getattr(host, "_abort_with_traceback", None)):
+    if host is None:
         return False
     current = getattr(host, "traceback", None)
     if isinstance(current, _QuietTraceback):
         return True
-    if current is not traceback:
+    if current is not traceback or not callable(getattr(host, "_abort_with_traceback", None)):
+        reach_lost(
+            "shorten the provider host's report of an expected failure",
+            "each failure it explains comes with the host's traceback of about twenty lines",
+        )
         return False
     host.traceback = _QuietTraceback()  # type: ignore[attr-defined]
     return True
+
+
+def in_host() -> bool:
+    """Whether this process is Pulumi's dynamic provider host."""
+    return _running_host(sys.modules) is not None
+
+
+_said: set[str] = set()
+
+
+def reach_lost(what: str, consequence: str) -> None:
+    """Warn once per process that a reach into Pulumi's internals no longer works in the
+    installed `pulumi`, and what the provider does without it: never silently less."""
+    if what in _said:
+        return
+    _said.add(what)
+    logging.getLogger(_LOGGER).warning(
+        "truto-pulumi cannot %s in pulumi %s: %s. Please report this, with the pulumi version",
+        what,
+        metadata.version("pulumi"),
+        consequence,
+    )
 
 
 def _running_host(modules: dict[str, ModuleType]) -> ModuleType | None:

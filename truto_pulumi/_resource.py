@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import pickle
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -159,23 +157,11 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
 @functools.cache
 def _pickled_provider() -> str:
     """`__provider` as pulumi.dynamic pickles it, once per program: the provider pickles to its
-    class reference alone, the same for every server."""
-    with _pickler_left_as_found():
-        pickled: str = serialize_provider(TrutoMcpServerProvider())
+    class reference alone, the same for every server. Once, too, because each call wraps a
+    patch of pickle's Pickler in another: past about 950 calls pickling exceeds the recursion
+    limit."""
+    pickled: str = serialize_provider(TrutoMcpServerProvider())
     return pickled
-
-
-@contextmanager
-def _pickler_left_as_found() -> Iterator[None]:
-    """Undo what pulumi.dynamic's `serialize_provider` leaves patched on pickle's pure-Python
-    Pickler. It wraps the patch of the previous call on every call, so that past about 950
-    dynamic resources in one program, pickling the provider exceeds the recursion limit."""
-    pickler: Any = pickle._Pickler
-    saved = pickler._batch_setitems, pickler.save_dict
-    try:
-        yield
-    finally:
-        pickler._batch_setitems, pickler.save_dict = saved
 
 
 def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulumi.Input[str]:

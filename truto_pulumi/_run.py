@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._host_bridge import reach_lost
 from ._listings import AccountListings
 from ._settings import ProviderSettings
 
@@ -163,7 +164,16 @@ class RunState:
                 return True
             targets = self._replace_targets
         if targets is None:  # read once per run, outside the lock: `ps` may be slow
-            targets = replace_targets(cli_command_line(os.getppid()), os.environ)
+            command = cli_command_line(os.getppid())
+            if not command:
+                reach_lost(
+                    "read the `pulumi` command that runs this provider host (from /proc, "
+                    "else `ps`)",
+                    "`--replace` or `--target-replace` of a resource declaring adopt_id adopts "
+                    "its server again rather than making a new one (remove adopt_id to rotate "
+                    "it)",
+                )
+            targets = replace_targets(command, os.environ)
             with self._lock:
                 self._replace_targets = targets
         return any(urn_matches(target, urn) for target in targets)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ._errors import TrutoConfigError
+from ._host_bridge import reach_lost
 from ._ratelimit import DEFAULT_REQUESTS_PER_SECOND
 
 __all__ = [
@@ -185,10 +186,15 @@ def _config_keys(config: Callable[[str], object] | Mapping[str, object]) -> Iter
     The provider passes `ConfigureRequest.config.get`: pulumi's `Config` keeps the stack config
     (every namespace, keys as `ns:key`) in `_props`, which has no public accessor.
     """
-    if isinstance(config, Mapping):
-        return config.keys()
-    props = getattr(getattr(config, "__self__", None), "_props", None)
-    return props.keys() if isinstance(props, Mapping) else ()
+    owner = getattr(config, "__self__", None)
+    for keys in (config, owner, getattr(owner, "_props", None)):
+        if isinstance(keys, Mapping):
+            return keys.keys()
+    reach_lost(
+        "list the stack's config keys (`Config._props`)",
+        f"a misspelled {_NAMESPACE} setting is ignored rather than refused",
+    )
+    return ()
 
 
 def _setting_text(key: str, value: object, *, numeric: bool) -> str | None:

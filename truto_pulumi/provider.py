@@ -33,7 +33,9 @@ from ._diff import as_recorded, create_body, diff_inputs, patch_body
 from ._errors import TrutoApiError, TrutoConfigError, TrutoError, TrutoNotFoundError
 from ._host_bridge import (
     exit_with_engine,
+    in_host,
     quiet_expected_failures,
+    reach_lost,
     request_over,
     request_urn,
     send_warnings_to_engine,
@@ -53,6 +55,7 @@ from ._schema import (
 from ._settings import (
     API_TOKEN_KEY,
     BASE_URL_KEY,
+    HOST_CONCURRENCY_KEY,
     MISSING_TOKEN_MESSAGE,
     OPERATION_TIMEOUT_KEY,
     resolve_settings,
@@ -103,9 +106,14 @@ class TrutoMcpServerProvider(ResourceProvider):
         else:
             self._run = RunState(settings)
             _watch_engine(self._run)
-            if settings.host_concurrency:
+            if settings.host_concurrency and in_host():
                 serves = widen_host(settings.host_concurrency)
-                _log.debug("the provider host serves %s engine calls at once", serves or 4)
+                if serves is None:
+                    reach_lost(
+                        "widen the pool of Pulumi's provider host",
+                        f"it serves four engine calls at once, as Pulumi made it, and "
+                        f"{HOST_CONCURRENCY_KEY} has no effect",
+                    )
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs and return them in canonical form; report a missing API token too.
@@ -125,7 +133,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             problem = self._config_problem
             failures.append(CheckFailure(problem.setting or API_TOKEN_KEY, str(problem)))
         elif olds:  # the engine sends olds only for a resource of the stack: see `_run`
-            self._run.note_state(request_urn())
+            self._run.note_state(_request_urn())
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -151,7 +159,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         replacement makes a new one); keep the `token` and `url` only a create's answer has."""
         inputs = _managed(props)
         run, client = self._operation()
-        urn = request_urn()
+        urn = _request_urn()
         adopting = "adopt_id" in inputs and not run.replaces(urn)
         if not adopting:
             _refuse_late_expiry(create_body(inputs), "create")
@@ -200,7 +208,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             run.release(id_)
             return ReadResult(None, {})
         run.hold(id_)
-        run.note_state(request_urn())  # a resource dropped above enters the stack anew
+        run.note_state(_request_urn())  # a resource dropped above enters the stack anew
         inputs = as_recorded(_live_inputs(server, account_id), props)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
@@ -238,7 +246,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         adopted during this run is left to it."""
         run, client = self._operation()
         adopter = run.adopted_by(id_)
-        urn = request_urn()
+        urn = _request_urn()
         if adopter is not None and run.readopted(id_, urn):
             _log.warning(
                 "MCP server %s was NOT rotated: the replacement of %s took it over again "
@@ -346,6 +354,20 @@ class TrutoMcpServerProvider(ResourceProvider):
             problem = self._config_problem
             raise TrutoConfigError(str(problem), setting=problem.setting)
         return self._run, self._run.client()
+
+
+def _request_urn() -> str | None:
+    """The URN of the engine request being served; said once when the host hides it."""
+    urn = request_urn()
+    if urn is None and in_host():
+        reach_lost(
+            "read the URN of the engine's request from its provider host",
+            "the create marks of new servers carry no tag of this stack (`python -m "
+            "truto_pulumi.recover` cannot find what a killed run left), warnings land on the "
+            "stack rather than the resource, and a replacement of a resource declaring adopt_id "
+            "adopts its server again rather than making a new one",
+        )
+    return urn
 
 
 _watching: list[RunState] = []

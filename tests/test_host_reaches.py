@@ -1,7 +1,10 @@
-"""`truto:hostConcurrency` in Pulumi's real provider host (`python -m pulumi.dynamic`), under
-the lowest and the highest `pulumi` the package allows: the host serves sixteen engine calls at
-once as shipped and its own four with the setting 0. Twelve creates sent at once against the
-emulator (0.4 s away); how many requests it held at once is read from its journal."""
+"""What the provider reads from or changes in Pulumi's real provider host (`python -m
+pulumi.dynamic`) beyond its public API, under the lowest and the highest `pulumi` the package
+allows (ARCHITECTURE.md lists each, and why): `truto:hostConcurrency` widens the host (twelve
+creates sent at once against the emulator 0.4 s away; how many requests it held at once is read
+from its journal); the request's URN tags each create mark; an expected failure is its message
+alone; the stack config's keys are seen, so a misspelled setting is refused. None of them is
+said to be lost (`_host_bridge.reach_lost`)."""
 
 from __future__ import annotations
 
@@ -12,9 +15,10 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from devkit import ProviderHost
+from devkit import HostCallError, ProviderHost
 from devkit.pulumi_versions import installed_pulumi, pulumi_venv
 from devkit.truto import NO_TRUTO_ENV
+from truto_pulumi._mark import read_mark, stack_tag
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
@@ -47,13 +51,20 @@ def host_of(pulumi_python: Path, emulator: Emulator) -> Iterator[ProviderHost]:
             emulator.set_latency(0)
 
 
+LOST = "truto-pulumi cannot"
+"""How `reach_lost` begins what it says."""
+
+
+def urn(i: int) -> str:
+    return f"urn:pulumi:dev::demo::pulumi-python:dynamic:Resource::s{i}"
+
+
 def create_at_once(host: ProviderHost, count: int) -> list[str]:
     """`count` creates sent to the host at once, as the engine sends them."""
 
     def create(i: int) -> str:
-        urn = f"urn:pulumi:dev::demo::pulumi-python:dynamic:Resource::s{i}"
         props = {"__provider": PROVIDER, "integrated_account_id": ACCOUNT, "name": f"s{i}"}
-        server_id, _ = host.create(urn, host.check(urn, {}, props).inputs)
+        server_id, _ = host.create(urn(i), host.check(urn(i), {}, props).inputs)
         return server_id
 
     with ThreadPoolExecutor(count) as engine:
@@ -85,3 +96,32 @@ def test_the_host_serves_what_truto_host_concurrency_allows_in_each_allowed_pulu
     assert at_least <= peak_in_flight(posts, LATENCY) <= at_most, installed_pulumi(pulumi_python)
     assert sorted(s["name"] for s in emulator.servers()) == sorted(f"s{i}" for i in range(CREATES))
     assert sorted(made) == sorted(s["id"] for s in emulator.servers())
+    assert LOST not in host_of.stderr
+
+
+def test_the_urn_tags_each_mark_and_a_failure_is_its_message_in_each_allowed_pulumi(
+    pulumi_python: Path, host_of: ProviderHost, emulator: Emulator
+) -> None:
+    host_of.configure({"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url})
+    create_at_once(host_of, 1)
+    (post,) = [e for e in emulator.journal() if e["method"] == "POST"]
+    marked = read_mark(post["body"]["name"])
+    assert marked is not None
+    assert marked[1].stack == stack_tag(urn(0)), installed_pulumi(pulumi_python)
+
+    props = {"__provider": PROVIDER, "integrated_account_id": ACCOUNT, "name": "s1"}
+    emulator.inject(method="POST", status=422, body='{"message": "no tool matches"}')
+    with pytest.raises(HostCallError) as refused:
+        host_of.create(urn(1), props)
+    assert "no tool matches. Nothing was created." in refused.value.details
+    assert "Traceback" not in refused.value.details
+    assert LOST not in host_of.stderr
+
+
+def test_a_misspelled_setting_is_refused_in_each_allowed_pulumi(
+    pulumi_python: Path, host_of: ProviderHost, emulator: Emulator
+) -> None:
+    host_of.configure({"truto:apiToken": emulator.api_token, "truto:hostConcurency": "16"})
+    props = {"__provider": PROVIDER, "integrated_account_id": ACCOUNT, "name": "s0"}
+    (failure,) = host_of.check(urn(0), {}, props).failures
+    assert "did you mean truto:hostConcurrency?" in failure.reason, installed_pulumi(pulumi_python)
