@@ -108,11 +108,19 @@ def test_a_host_that_formats_errors_otherwise_is_left_as_it_is_and_says_so(
     said: pytest.LogCaptureFixture,
 ) -> None:
     host = fake_host()
+    host.traceback = ModuleType("traceback")
+    assert quiet_expected_failures({"__main__": host}) is False
+    assert host.traceback is not traceback
+    (message,) = said.messages
+    assert "comes with the host's traceback" in message
+
+
+def test_a_host_that_adds_no_traceback_is_left_as_it_is(said: pytest.LogCaptureFixture) -> None:
+    host = fake_host()
     del host._abort_with_traceback
     assert quiet_expected_failures({"__main__": host}) is False
     assert host.traceback is traceback
-    (message,) = said.messages
-    assert "comes with the host's traceback" in message
+    assert said.messages == []
 
 
 def test_the_environment_variable_keeps_every_traceback(monkeypatch: pytest.MonkeyPatch) -> None:

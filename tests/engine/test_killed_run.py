@@ -1,6 +1,7 @@
-"""A `pulumi up` killed hard in a project folder, then the recovery the README gives: Truto ends
-with exactly the stack's servers, each once, under its declared name, once what the killed run
-left has reached its provisional expiry (Truto deletes it then), and `destroy` leaves none.
+"""A `pulumi up` killed hard in a project folder, then the recovery docs/reliability.md gives:
+Truto ends with exactly the stack's servers, each once, under its declared name, once what the
+killed run left has reached its provisional expiry (Truto deletes it then), and `destroy`
+leaves none.
 
 The kill lands at a chosen moment of an `up` creating 20 servers: POSTs in flight, renames in
 flight, lost answers being settled. `kill -9` of the CLI's process group is a CI runner
@@ -52,7 +53,7 @@ RECOVERY = (
     ("refresh", "--clear-pending-creates", "--yes"),
     ("up", "--yes"),
 )
-"""What the README says to run after a killed pipeline, in order."""
+"""What docs/reliability.md says to run after a killed pipeline, in order."""
 
 Journal = list[dict[str, Any]]
 
@@ -135,7 +136,7 @@ def alive(pid: int) -> bool:
 
 
 def recover(project: ProjectFolder, emulator: Emulator) -> str:
-    """Run the README's recovery; what `truto_pulumi.recover` printed."""
+    """Run the recovery of docs/reliability.md; what `truto_pulumi.recover` printed."""
     printed = ""
     for command in RECOVERY:
         result = project.pulumi(*command, check=False)
@@ -243,7 +244,9 @@ def test_a_killed_provider_host_fails_the_up_and_the_next_up_leaves_exactly_the_
     wait_for(lambda: ready(emulator.journal()), "POSTs in flight")
     for pid in provider_hosts(run.pid):
         os.kill(pid, signal.SIGKILL)
-    assert arrived(emulator.journal(), "PATCH") == 0  # not the README's residual window
+    assert (
+        arrived(emulator.journal(), "PATCH") == 0
+    )  # not the residual window of docs/reliability.md
     output, _ = run.communicate(timeout=120)
     assert run.returncode != 0, output
     time.sleep(lands_within)
