@@ -1,28 +1,19 @@
 """Create an MCP server so that no answer lost and no run killed leaves a server behind.
 
-Truto reveals a server's `token` and `url` only in the answer to its POST. A server whose answer
-is lost has a token nobody will ever know, so it must not stay; but only a server this stack can
-prove it made may be deleted, whoever else shares the account. Hence (`_mark` says how):
+Truto reveals a server's `token` and `url` only in the answer to its POST, and only a server this
+stack can prove it made may be deleted. So (`_mark` says how the proof is carried):
 
-1. The POST carries the name with this stack's mark and a nonce of its own, and a provisional
-   expiry (`hold` seconds ahead: longer than the create may take), so that Truto itself deletes
-   the server should no process live to finish the create. Once the answer is in hand, one PATCH
-   gives the server its declared name and expiry and the create returns. Should the engine that
-   asked for it be gone by then (the CLI killed), nobody would record its token: the server is
-   deleted instead. A rename whose answer is lost is read back: if it landed, the create is done.
-2. A lost answer is *settled* before anything else: the account is listed (each time by a
-   listing begun after the last, shared with the other operations that need one: `_listings`)
-   until a server with the POST's own mark shows up, which is then deleted and POSTed anew
-   (with a new nonce), or until it is proven that none was made (Truto itself answered: 500,
-   501, or a 2xx with an unusable body). A 503 is Truto's refusal before acting: retried by
-   the client while brief, it made nothing. A gateway's 502 or 504, a timeout or a dropped
-   connection leave Truto free to carry on, so the listing goes on for `SETTLE_SECONDS` at most
-   (and within the operation timeout); then the create fails naming the mark a late server
-   would carry.
-3. What killed runs left expires by itself. The first create in an account in a run removes
-   only what releases up to 0.2.0 left (legacy marks: they set no provisional expiry) with this
-   stack's tag, never a server the stack holds. So no run can delete another run's server in
-   flight, whichever backend holds its stack.
+1. The POST carries the marked name and a provisional expiry (`hold` seconds ahead), so Truto
+   itself deletes what no process lived to finish. One PATCH then gives the declared name and
+   expiry; a rename whose answer is lost is read back. A create whose engine is gone (the CLI
+   killed) deletes what it made instead: nobody would record its token.
+2. A lost answer is *settled* first: listings begun after it (`_listings`) until the POST's own
+   mark shows up (deleted, then POSTed anew with a new nonce) or Truto itself answered (500,
+   501, an unusable 2xx); a 503 is a refusal before acting. A gateway's 502/504, a timeout or a
+   dropped connection let Truto carry on: the settle waits `SETTLE_SECONDS` at most, then fails
+   naming the mark.
+3. The first create in an account in a run removes only legacy marks of this stack (releases up
+   to 0.2.0 set no expiry), never an id the stack holds: no run deletes another's in flight.
 """
 
 from __future__ import annotations

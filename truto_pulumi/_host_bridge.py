@@ -1,23 +1,14 @@
 """How this provider fits Pulumi's dynamic provider host (`python -m pulumi.dynamic`), which
 hands a provider neither the request's URN nor a way to talk to the engine:
 
-- `request_urn`: the URN of the engine request a thread serves, read from the host's call;
-- `request_over`: whether that request is over (the engine gone), so no answer will be read;
-- `quiet_expected_failures`: an expected failure reaches the user as its message alone;
-- `send_warnings_to_engine`: the provider's warnings become the engine's warnings on the resource
-  they concern, not untyped text on the stack;
-- `widen_host`: the host serves more than its four engine calls at once (`truto:hostConcurrency`);
-- `exit_with_engine`: the host exits once its engine is gone and its operations are done (the
-  engine starts it in a process group of its own, so it outlives a killed CLI).
+- `request_urn`, `request_over`: the engine request a thread serves, read from the host's call;
+- `quiet_expected_failures`: a `TrutoError` reaches the user as its message alone, not the
+  host's twenty lines of traceback (TRUTO_PULUMI_TRACEBACKS=1 keeps them, to debug the provider);
+- `send_warnings_to_engine`: the provider's warnings become warnings on their resource;
+- `widen_host`: more than the host's four engine calls at once (`truto:hostConcurrency`);
+- `exit_with_engine`: the host, which outlives a killed CLI, exits once its work is done.
 
-Everything is feature-detected: where the host is not as expected, nothing changes.
-
-Expected failures: the host (`python -m pulumi.dynamic`) answers every exception of a
-provider method with `traceback.format_exc()`, about twenty lines around the one that matters.
-A `TrutoError` is a failure this provider expects and explains (Truto's answer, a setting, a
-lost create), so in that host its message alone is what the engine shows. Any other exception
-keeps its whole traceback. Feature-detected: a host that does not format errors this way is left
-as it is; TRUTO_PULUMI_TRACEBACKS=1 keeps every traceback (to debug the provider itself).
+Each is feature-detected; one that finds the host not as expected says so (`reach_lost`).
 """
 
 from __future__ import annotations

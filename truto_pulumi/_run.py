@@ -202,18 +202,11 @@ class RunState:
         """The account as `read()` gives it, read once per account in this process (a run),
         also by creates under it at once: the others wait for the first one's read."""
         with self._lock:
-            known = self._accounts.get(account_id)
             reading = self._account_reads.setdefault(account_id, threading.Lock())
-        if known is not None:
-            return known
         with reading:
-            with self._lock:
-                known = self._accounts.get(account_id)
-            if known is None:
-                known = read()
-                with self._lock:
-                    self._accounts[account_id] = known
-            return known
+            if account_id not in self._accounts:
+                self._accounts[account_id] = read()
+            return self._accounts[account_id]
 
 
 # --- the `pulumi` command of this run ----------------------------------------------------------

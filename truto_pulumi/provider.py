@@ -440,15 +440,12 @@ def _listed(
     error: TrutoNotFoundError,
     state: Mapping[str, Any],
 ) -> dict[str, Any] | None:
-    """After a 404 for one server, what the account's list says: the server if it is listed,
-    None if the list proves it gone. A listing that began after the server was known to exist
-    and lacks it proves it gone (a server in the state existed before the run: any listing of
-    the run will do, shared with the other operations, `RunState.listings`); one that shows it
-    is asked again, begun after the 404. A server not in the state (an `adopt_id`, a `.get`)
-    takes a listing begun after the 404. A 404 for the list too proves nothing (a wrong
-    account, base URL or Truto environment) unless Truto proves the account deleted
-    (`_account_deleted`, from the installed integration recorded in `state`); otherwise that
-    raises."""
+    """After a 404 for one server, what the account's list says: the server if listed, None if
+    the list proves it gone. The listing must have begun after the server was known to exist
+    (`RunState.existed_since`: before the run for one in the state, so the run's listings are
+    shared) and, if it still shows the server, after the 404. A 404 for the list too proves
+    nothing (another environment's token, a wrong base URL) unless Truto proves the account
+    deleted (`_account_deleted`); otherwise that raises."""
     answered = time.monotonic()
     known = run.existed_since(server_id) if state.get("name") is not None else answered
     try:
