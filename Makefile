@@ -24,7 +24,7 @@ lint: venv
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=30
 
 demo: venv pulumi
 	$(BIN)/python examples/demo.py
