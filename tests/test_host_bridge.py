@@ -108,7 +108,7 @@ def test_a_host_that_formats_errors_otherwise_is_left_as_it_is_and_says_so(
     said: pytest.LogCaptureFixture,
 ) -> None:
     host = fake_host()
-    host.traceback = ModuleType("traceback")
+    vars(host)["traceback"] = ModuleType("traceback")
     assert quiet_expected_failures({"__main__": host}) is False
     assert host.traceback is not traceback
     (message,) = said.messages
