@@ -199,32 +199,6 @@ def test_an_account_that_is_no_longer_active_loses_its_server_but_needs_reauth_k
     assert list(project.servers()) == [resource(reauth)]
 
 
-def test_120_accounts_over_three_pages_are_planned_and_created(
-    accounts_project: ProjectFolder, emulator: Emulator
-) -> None:
-    project = accounts_project
-    added = [emulator.add_account(integration=INTEGRATION) for _ in range(120)]
-    emulator.set_account_page_limit(50)
-    emulator.clear_journal()
-
-    plan = project.preview_plan()
-
-    assert planned(plan) == {"create": 121}
-    assert moves(plan) == {resource(account): "create" for account in added}
-    listings = emulator.journal()  # preview runs the program once: three pages, nothing else
-    assert [(e["method"], e["path"]) for e in listings] == [LOOKUP[:2]] * 3
-    assert ["next_cursor" in e["query"] for e in listings] == [False, True, True]
-    emulator.clear_journal()
-
-    project.pulumi("up", "--yes")
-
-    calls = api_calls(emulator)
-    assert calls.count(LOOKUP) == 3 * len(UP_LOOKUPS)  # three pages per run of the program
-    assert [m for m, _, _ in calls].count("POST") == 120
-    assert live_accounts(emulator) == sorted(account["id"] for account in added)
-    assert len(project.servers()) == 120
-
-
 def closed_port() -> int:
     """A loopback port nothing listens on."""
     with socket.socket() as probe:

@@ -57,12 +57,6 @@ def edit_stack_config(project: ProjectFolder, old: str, new: str) -> None:
             ("  truto:baseUrl:", "  truto:baseURL:"),
             id="base_url",
         ),
-        pytest.param(
-            "truto:maxRequestPerSecond",
-            "truto:maxRequestsPerSecond",
-            ("config:\n", "config:\n  truto:maxRequestPerSecond: 2\n"),
-            id="rate",
-        ),
     ],
 )
 def test_a_misspelt_setting_fails_preview_and_up_naming_the_nearest_key_without_a_request(

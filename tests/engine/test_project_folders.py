@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from devkit.driver import dumps, is_secret
-from devkit.project import REPO, ProjectFolder, checkout_copy, planned, server_steps
+from devkit.project import REPO, ProjectFolder, checkout_copy, planned
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNTS
@@ -32,7 +32,6 @@ from ..lifecycle.helpers import (
 pytestmark = pytest.mark.engine
 
 FIRST_EXPIRY = "2031-01-01T00:00:00Z"
-NEXT_EXPIRY = "2031-06-30T00:00:00Z"
 ExampleProject = Callable[[str], ProjectFolder]
 
 
@@ -72,48 +71,6 @@ def files_under(*roots: Path) -> Iterator[Path]:
         for path in root.rglob("*"):
             if path.is_file() and "venv" not in path.relative_to(root).parts:
                 yield path
-
-
-def test_basic_example_runs_preview_up_refresh_update_and_destroy_in_its_folder(
-    example_project: ExampleProject, emulator: Emulator
-) -> None:
-    project = example_project("basic")
-    configure_basic(project, emulator)
-
-    plan = project.preview_plan()
-    assert planned(plan) == {"create": 3}  # the stack and two servers
-    assert sorted(server_steps(plan).values()) == ["create", "create"]
-    assert api_calls(emulator) == []  # preview makes no HTTP call
-
-    project.pulumi("up", "--yes")
-    assert sorted(masked_calls(emulator), key=dumps) == sorted(
-        basic_creates(emulator, EXAMPLE_ACCOUNTS), key=dumps
-    )
-    check_create_order(api_calls(emulator))
-    assert sorted((s["integrated_account_id"], s["name"]) for s in emulator.servers()) == [
-        (account, f"Read-only MCP {account}") for account in sorted(EXAMPLE_ACCOUNTS)
-    ]
-
-    emulator.clear_journal()
-    project.pulumi("preview", "--expect-no-changes")
-    assert api_calls(emulator) == []
-    project.pulumi("refresh", "--yes", "--expect-no-changes")
-    assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
-
-    emulator.clear_journal()
-    project.pulumi("config", "set", "expiresAt", NEXT_EXPIRY)
-    plan = project.preview_plan()
-    assert planned(plan) == {"update": 2}
-    assert api_calls(emulator) == []
-    project.pulumi("up", "--yes")
-    patches = api_calls(emulator)
-    assert [method for method, _, _ in patches] == ["PATCH", "PATCH"]
-    assert [body for _, _, body in patches] == [{"expires_at": NEXT_EXPIRY}] * 2
-
-    emulator.clear_journal()
-    project.pulumi("destroy", "--yes")
-    assert [method for method, _, _ in api_calls(emulator)] == ["DELETE", "DELETE"]
-    assert emulator.servers() == []
 
 
 def test_no_secret_is_in_plain_text_in_state_output_or_logs_and_show_secrets_reveals_the_urls(

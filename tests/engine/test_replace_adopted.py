@@ -98,19 +98,15 @@ def assert_rotated(
 
 @pytest.mark.parametrize(
     "how",
-    [["--replace"], ["--target-replace"], ["--replace", "--refresh"], ["env"]],
-    ids=["replace", "target_replace", "replace_refresh", "PULUMI_OPTION_REPLACE"],
+    [["--replace"], ["--replace", "--refresh"]],
+    ids=["replace", "replace_refresh"],  # other flags and PULUMI_OPTION_*: test_run.py
 )
 def test_up_replace_of_an_adopted_server_that_still_declares_adopt_id_rotates_it(
     program_project: ProgramProject, emulator: Emulator, how: list[str]
 ) -> None:
     project, existing = adopted_legacy(program_project, emulator)
     urn = urn_of(project, "legacy")
-    if how == ["env"]:
-        up = project.pulumi("up", "--yes", check=False, env={"PULUMI_OPTION_REPLACE": urn})
-    else:
-        up = project.pulumi("up", how[0], urn, *how[1:], "--yes", check=False)
-    succeeded(up)
+    succeeded(project.pulumi("up", how[0], urn, *how[1:], "--yes", check=False))
     assert_rotated(project, emulator, existing, refreshed="--refresh" in how)
 
 

@@ -122,12 +122,6 @@ def masked_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:
     return [(method, path, masked(body)) for method, path, body in api_calls(emulator)]
 
 
-def post_marks(emulator: Emulator) -> list[CreateMark]:
-    """The create mark of every POST the emulator received, in order; fails the test for a POST
-    whose name has none."""
-    return [create_mark(entry["body"]["name"])[1] for entry in requests_of(emulator, "POST")]
-
-
 def check_create_order(calls: list[tuple[str, str, Any]]) -> None:
     """What creates running in parallel still fix of the order of `calls` ((method, path, body)
     as `api_calls` gives them): each POST is followed by a PATCH of the declared name on a
