@@ -353,3 +353,45 @@ def test_outputs_echo_the_canonical_inputs_and_server_fields(
         server["created_at"],
         server["created_by"],
     )
+
+
+OFF_DEFAULTS = {"methods": ["read"], "tool_exposure": "discovery", "require_api_token_auth": True}
+
+
+def assert_converged(stack: SimulatedStack, servers: dict[str, dict[str, Any]]) -> None:
+    """A refresh finds no drift and the next plan has nothing to do."""
+    assert not [name for name, read in stack.refresh().items() if read.drift]
+    assert stack.preview(servers).is_empty
+
+
+@pytest.mark.parametrize("patch", ["merge-null-refused", "merge", "replace"])
+@pytest.mark.parametrize("echo_defaults", [True, False], ids=["echoed", "not_echoed"])
+@pytest.mark.parametrize("config_required", [True, False], ids=["required", "optional"])
+def test_config_converges_under_every_reading_of_truto(
+    stack: SimulatedStack,
+    emulator: Emulator,
+    patch: str,
+    echo_defaults: bool,
+    config_required: bool,
+) -> None:
+    emulator.set_readings(
+        config_patch=patch, echo_defaults=echo_defaults, config_required=config_required
+    )
+    stack.new_host_each_run = True
+    servers: dict[str, dict[str, Any]] = {
+        "scoped": {"integrated_account_id": ACCOUNT, "name": "scoped", "config": OFF_DEFAULTS},
+        "whole": {"integrated_account_id": ACCOUNT, "name": "whole"},
+    }
+    stack.up(servers)
+    assert_converged(stack, servers)
+
+    servers["scoped"]["config"] = {"methods": ["read"]}  # the keys at their defaults dropped
+    stack.up(servers)
+
+    stored = {s["name"]: s["config"] for s in emulator.servers()}
+    assert stored["whole"] == {}
+    assert {k: v for k, v in stored["scoped"].items() if k != "methods"} in (
+        {},
+        {"tool_exposure": "all", "require_api_token_auth": False},
+    )
+    assert_converged(stack, servers)
