@@ -104,44 +104,28 @@ def only_changes(emulator: Emulator, existing: dict[str, Any]) -> dict[str, Any]
     return {key: value for key, value in live.items() if existing.get(key) != value}
 
 
-@pytest.mark.parametrize("command", ["up without it", "destroy"])
-def test_dropping_a_reference_or_destroying_the_stack_leaves_the_server_alone(
-    engine_stack: EngineStack, emulator: Emulator, dashboard_server: dict[str, Any], command: str
+def test_dropping_a_reference_destroying_the_stack_or_a_missing_id_changes_nothing(
+    engine_stack: EngineStack, emulator: Emulator, dashboard_server: dict[str, Any]
 ) -> None:
     existing = dashboard_server
     engine_stack.program = referencing(existing["id"])
     engine_stack.up({})
     emulator.clear_journal()
 
-    if command == "destroy":
-        destroyed = engine_stack.destroy()
-        # The stack is deleted; the reference only discarded from the state.
-        assert changes(destroyed.summary.resource_changes) == {"delete": 1, "discard": 1}
-    else:
-        engine_stack.program = nothing
-        up = engine_stack.up({})
-        assert changes(up.summary.resource_changes) == {"discard": 1}
+    engine_stack.program = nothing
+    up = engine_stack.up({})
+    assert changes(up.summary.resource_changes) == {"discard": 1}
+
+    engine_stack.program = referencing(existing["id"])
+    engine_stack.up({})
+    destroyed = engine_stack.destroy()  # the stack deleted, the reference only discarded
+    assert changes(destroyed.summary.resource_changes) == {"delete": 1, "discard": 1}
+
+    engine_stack.program = referencing(MISSING_ID)
+    with pytest.raises(auto.CommandError) as raised:
+        engine_stack.up({})
+    assert f"MCP server {MISSING_ID} does not exist" in str(raised.value)
 
     assert writes(emulator) == []
     assert emulator.servers() == [existing]
-    assert "ref" not in engine_stack.servers()
-
-
-def test_get_of_a_server_that_does_not_exist_fails_the_up_saying_so(
-    engine_stack: EngineStack, emulator: Emulator
-) -> None:
-    """Fails (package bug): the provider's Read answers "gone" (`ReadResult(None, {})`) as for
-    a refresh, the dynamic provider host sends that as id "" with the outputs `{__provider}`,
-    and the engine records the reference with the requested id and no other output: `up`
-    succeeds with a warning "dropping it from state", the program sees `name` None, and the
-    next `refresh` fails with "its state has no integrated_account_id"."""
-    engine_stack.program = referencing(MISSING_ID)
-
-    with pytest.raises(auto.CommandError) as raised:
-        engine_stack.up({})
-
-    message = str(raised.value)
-    assert MISSING_ID in message
-    assert "does not exist" in message
-    assert writes(emulator) == []
     assert engine_stack.servers() == {}
