@@ -1,5 +1,6 @@
-"""What `pulumi preview` prints for a misspelt `truto:` setting and for bad inputs, through the
-real CLI in a project folder: the key or property path, in the user's terms, and no request."""
+"""What the CLI prints, in a project folder: a misspelt `truto:` setting and bad inputs at
+preview (the key or property path, in the user's terms, and no request), Truto's refusal without
+a Python traceback, a provider warning on its resource, and a secret name never."""
 
 from __future__ import annotations
 
@@ -48,93 +49,52 @@ def edit_stack_config(project: ProjectFolder, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-@pytest.mark.parametrize(
-    ("written", "meant", "edit"),
-    [
-        pytest.param(
-            "truto:baseURL",
-            "truto:baseUrl",
-            ("  truto:baseUrl:", "  truto:baseURL:"),
-            id="base_url",
-        ),
-    ],
-)
-def test_a_misspelt_setting_fails_preview_and_up_naming_the_nearest_key_without_a_request(
-    program_project: ProgramProject,
-    emulator: Emulator,
-    written: str,
-    meant: str,
-    edit: tuple[str, str],
-) -> None:
-    project = program_project(VALID_PROGRAM)
-    edit_stack_config(project, *edit)
-
-    preview = project.pulumi("preview", check=False)
-    assert preview.returncode != 0, preview.text
-    assert f"unknown setting {written}: did you mean {meant}?" in preview.text
-    assert emulator.journal() == []  # with `truto:baseURL`, no token went anywhere
-
-    up = project.pulumi("up", "--yes", check=False)
-    assert up.returncode != 0, up.text
-    assert f"unknown setting {written}: did you mean {meant}?" in up.text
-    assert emulator.journal() == []
-    assert emulator.servers() == []
+def failed(project: ProjectFolder, *args: str) -> str:
+    """What a CLI command that must fail printed."""
+    result = project.pulumi(*args, check=False)
+    assert result.returncode != 0, result.text
+    return result.text
 
 
-def test_bad_inputs_fail_preview_naming_each_property_path_and_what_the_user_wrote(
+def test_what_the_cli_shows_of_settings_inputs_refusals_and_warnings(
     program_project: ProgramProject, emulator: Emulator
 ) -> None:
-    project = program_project(BAD_INPUTS_PROGRAM)
+    project = program_project(VALID_PROGRAM)
+    program = project.folder / "__main__.py"
 
-    preview = project.pulumi("preview", check=False)
+    # A misspelt setting fails preview and up naming the nearest key; no token goes anywhere.
+    edit_stack_config(project, "  truto:baseUrl:", "  truto:baseURL:")
+    for command in (("preview",), ("up", "--yes")):
+        assert "unknown setting truto:baseURL: did you mean truto:baseUrl?" in failed(
+            project, *command
+        )
+    assert emulator.journal() == []
+    edit_stack_config(project, "  truto:baseURL:", "  truto:baseUrl:")
 
-    assert preview.returncode != 0, preview.text
-    text = preview.text
+    # Bad inputs: each property path and what the user wrote, in the user's terms.
+    program.write_text(BAD_INPUTS_PROGRAM)
+    text = failed(project, "preview")
     assert "property name value {5} has a problem: must be a string, got the number 5" in text
     assert "has a problem: config.methods: item 1 must be a string, got the number 3" in text
     assert "has a problem: config.require_api_token_auth: got the string 'yes'" in text
     assert "{<nil>}" not in text
     assert "float" not in text
     assert emulator.journal() == []
+    program.write_text(VALID_PROGRAM)
 
+    # Truto's refusal: its message alone, and the traceback only with the debugging variable.
+    for tracebacks in ("", "1"):
+        emulator.inject(method="POST", status=400, body='{"message": "tags match no tool"}')
+        project.env["TRUTO_PULUMI_TRACEBACKS"] = tracebacks
+        text = failed(project, "up", "--yes")
+        assert "Truto answered 400 to POST" in text
+        assert "tags match no tool" in text
+        assert ("Traceback (most recent call last)" in text) is bool(tracebacks)
+    del project.env["TRUTO_PULUMI_TRACEBACKS"]
 
-def test_an_expected_failure_shows_its_message_without_a_python_traceback(
-    program_project: ProgramProject, emulator: Emulator
-) -> None:
-    project = program_project(VALID_PROGRAM)
-    emulator.inject(method="POST", status=400, body='{"message": "tags match no tool"}')
-
-    refused = project.pulumi("up", "--yes", check=False)
-
-    assert refused.returncode != 0
-    assert "Truto answered 400 to POST" in refused.text
-    assert "tags match no tool" in refused.text
-    assert "Traceback (most recent call last)" not in refused.text
-    assert "File " not in refused.text
-
-
-def test_tracebacks_come_back_with_the_debugging_variable(
-    program_project: ProgramProject, emulator: Emulator
-) -> None:
-    project = program_project(VALID_PROGRAM)
-    project.env["TRUTO_PULUMI_TRACEBACKS"] = "1"
-    emulator.inject(method="POST", status=400, body='{"message": "tags match no tool"}')
-
-    refused = project.pulumi("up", "--yes", check=False)
-
-    assert refused.returncode != 0
-    assert "Traceback (most recent call last)" in refused.text
-    assert "Truto answered 400 to POST" in refused.text
-
-
-def test_a_provider_warning_is_a_warning_on_its_resource_not_stack_text(
-    program_project: ProgramProject, emulator: Emulator
-) -> None:
-    project = program_project(VALID_PROGRAM)
+    # A provider warning is a warning on its resource, not text of the stack.
     emulator.inject(method="POST", status=500)  # Truto answered: settled, then sent again
-
     done = project.pulumi("up", "--yes")
-
     diagnostics = done.text.split("Diagnostics:", 1)[1]
     on_resource = diagnostics.split("pulumi-python:dynamic/truto:McpServer (reader):", 1)[1]
     assert on_resource.lstrip().startswith("warning: create [pulumi creating ")
