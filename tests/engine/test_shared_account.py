@@ -7,7 +7,6 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -42,31 +41,6 @@ def state_ids(project: ProjectFolder, stack: str) -> list[str]:
 
 def live_names(emulator: Emulator) -> dict[str, str]:
     return {server["id"]: server["name"] for server in emulator.servers()}
-
-
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param({"status": 500}, id="truto_500_made_nothing"),
-        pytest.param({"lose_answer": True}, id="answer_lost_after_truto_made_it"),
-        pytest.param({"lose_answer": True, "status": 500}, id="truto_500_after_making_it"),
-    ],
-)
-def test_a_lost_create_after_another_stack_made_the_same_name_spares_that_server(
-    program_project: ProgramProject, emulator: Emulator, fault: dict[str, Any]
-) -> None:
-    project = program_project(PROGRAM)
-    second_stack(project, emulator)
-    project.pulumi("up", "--yes", "--stack", "prod")
-    (prod,) = state_ids(project, "prod")
-    emulator.inject(method="POST", **fault)
-
-    project.pulumi("up", "--yes", "--stack", "dev")
-
-    (dev,) = state_ids(project, "dev")
-    assert live_names(emulator) == {prod: "support-agent", dev: "support-agent"}
-    for stack in ("dev", "prod"):
-        project.pulumi("refresh", "--yes", "--expect-no-changes", "--stack", stack)
 
 
 def test_a_gateway_504_while_another_stack_makes_the_same_name_deletes_nothing(

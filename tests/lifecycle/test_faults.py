@@ -226,23 +226,33 @@ def test_lost_create_answer_spares_a_same_named_server_of_the_same_stack(
     assert ids == {kept_id, stack.resources[NAME].id}
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"status": 500}, id="truto_500_made_nothing"),
+        pytest.param({"lose_answer": True}, id="answer_lost_after_truto_made_it"),
+        pytest.param({"lose_answer": True, "status": 500}, id="truto_500_after_making_it"),
+    ],
+)
 def test_lost_create_answer_spares_a_same_named_server_of_another_stack(
-    stack: SimulatedStack, emulator: Emulator
+    stack: SimulatedStack, emulator: Emulator, fault: dict[str, Any]
 ) -> None:
     """Two stacks (two `pulumi up` runs, so two provider hosts) declare the same server name
-    in one account a few seconds apart; the second one's POST answer is lost."""
+    in one account a few seconds apart; the second one's POST gets no usable answer."""
     stack.up(desired(name="reader"))
     other_stack_id = stack.resources[NAME].id
     with ProviderHost(env=NO_TRUTO_ENV) as second_host:
         second = mcp_server_stack(
             second_host, api_token=emulator.api_token, base_url=emulator.url, stack="prod"
         )
-        emulator.inject(method="POST", lose_answer=True)
+        emulator.inject(method="POST", **fault)
 
         second.up(desired(name="reader"))
 
         ids = {server["id"] for server in emulator.servers()}
         assert ids == {other_stack_id, second.resources[NAME].id}
+        assert {s["name"] for s in emulator.servers()} == {"reader"}
+        assert second.refresh()[NAME].drift is False
 
 
 # --- update ---------------------------------------------------------------------------------
