@@ -117,59 +117,44 @@ def assert_nothing_changed(
     assert emulator.servers() == [legacy]
 
 
-def test_pulumi_import_of_a_server_fails_in_the_dynamic_provider_host_and_changes_nothing(
+def test_pulumi_import_in_each_form_fails_in_the_dynamic_provider_host_and_changes_nothing(
     project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
 ) -> None:
+    """The command, an import file (even with the pickled provider in its inputs) and the
+    `import_` option of a program."""
     result = project.pulumi("import", MCP_SERVER_TYPE, NAME, legacy["id"], "--yes", check=False)
-
-    assert result.returncode == 1
     assert "Previewing import (dev)" in result.stdout
     assert "Importing (dev)" not in result.stdout  # it fails in the preview
     assert "error: preview failed: step application failed: Traceback" in result.stdout
-    assert [line for line in PROVIDER_HOST_FAILURE if line not in result.stdout] == []
-    assert_nothing_changed(project, emulator, legacy)
-
-
-@pytest.mark.parametrize(
-    "with_inputs", [pytest.param(False, id="id-only"), pytest.param(True, id="with-inputs")]
-)
-def test_pulumi_import_file_fails_the_same_way_even_with_the_pickled_provider_in_its_inputs(
-    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any], with_inputs: bool
-) -> None:
     inputs = with_provider({"integrated_account_id": ACCOUNT, "name": NAME, "config": CONFIG})
-    spec = {"id": legacy["id"], **({"inputs": inputs} if with_inputs else {})}
-    path = import_file(project.folder, spec)
-
-    result = project.pulumi("import", "--file", str(path), "--yes", check=False)
-
-    assert result.returncode == 1
-    assert [line for line in PROVIDER_HOST_FAILURE if line not in result.stdout] == []
-    assert_nothing_changed(project, emulator, legacy)
-
-
-def test_the_import_option_in_a_project_program_fails_the_same_way(
-    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
-) -> None:
+    path = import_file(project.folder, {"id": legacy["id"], "inputs": inputs})
+    from_file = project.pulumi("import", "--file", str(path), "--yes", check=False)
     declare(project.folder, import_id=legacy["id"])
+    option = project.pulumi("up", "--yes", check=False)
 
-    result = project.pulumi("up", "--yes", check=False)
-
-    assert result.returncode == 1
-    assert [line for line in PROVIDER_HOST_FAILURE if line not in result.stdout] == []
+    for failed in (result, from_file, option):
+        assert failed.returncode == 1
+        assert [line for line in PROVIDER_HOST_FAILURE if line not in failed.stdout] == []
     assert_nothing_changed(project, emulator, legacy)
 
 
 def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking_truto(
     project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
 ) -> None:
+    """Since CLI 3.254 the engine writes an import file's outputs and skips Read: the state is
+    written (code generation then fails: a dynamic provider has no schema), and a server that
+    does not exist is taken on trust until a refresh proves it gone."""
     inputs = {"integrated_account_id": ACCOUNT, "name": NAME, "config": CONFIG}
     outputs = {**inputs, "token_known": False}
     spec = {"id": legacy["id"], "inputs": with_provider(inputs), "outputs": with_provider(outputs)}
-    path = import_file(project.folder, spec)
 
-    result = project.pulumi("import", "--file", str(path), "--yes", "--generate-code=false")
+    result = project.pulumi(
+        "import", "--file", str(import_file(project.folder, spec)), "--yes", check=False
+    )
 
+    assert result.returncode == 1
     assert "= 1 imported" in result.stdout
+    assert "Error loading schema from plugin" in result.stderr
     assert api_calls(emulator) == []  # the engine skipped Read: nothing checked the server
     state = project.servers()[NAME]
     assert (state["id"], state["protect"]) == (legacy["id"], True)
@@ -180,36 +165,15 @@ def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == [legacy]
 
-
-def test_pulumi_import_file_with_outputs_takes_a_server_that_does_not_exist_on_trust(
-    project: ProjectFolder, emulator: Emulator
-) -> None:
-    props = {"integrated_account_id": ACCOUNT, "name": NAME, "config": CONFIG}
-    spec = {"id": MISSING_ID, "inputs": with_provider(props), "outputs": with_provider(props)}
-    path = import_file(project.folder, spec)
-
-    project.pulumi("import", "--file", str(path), "--yes", "--generate-code=false")
-
-    assert project.servers()[NAME]["id"] == MISSING_ID
-    assert api_calls(emulator) == []
+    ghost = {"id": MISSING_ID, "inputs": with_provider(inputs), "outputs": with_provider(inputs)}
+    ghost_file = import_file(project.folder, ghost)
+    ghost_file.write_text(ghost_file.read_text().replace(f'"name": "{NAME}"', '"name": "ghost"'))
+    project.pulumi("import", "--file", str(ghost_file), "--yes", "--generate-code=false")
+    assert project.servers()["ghost"]["id"] == MISSING_ID
     project.pulumi("refresh", "--yes")  # Read: 404, and the account's list lacks it
-    assert project.servers() == {}
+    assert sorted(project.servers()) == [NAME]
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
-
-
-def test_pulumi_import_generating_code_fails_after_writing_the_state(
-    project: ProjectFolder, emulator: Emulator, legacy: dict[str, Any]
-) -> None:
-    props = with_provider({"integrated_account_id": ACCOUNT, "name": NAME, "config": CONFIG})
-    path = import_file(project.folder, {"id": legacy["id"], "inputs": props, "outputs": props})
-
-    result = project.pulumi("import", "--file", str(path), "--yes", check=False)
-
-    assert result.returncode == 1
-    assert "= 1 imported" in result.stdout
-    assert "Error loading schema from plugin" in result.stderr  # no schema: a dynamic provider
-    assert project.servers()[NAME]["id"] == legacy["id"]
-    assert api_calls(emulator) == []
+    assert emulator.servers() == [legacy]
 
 
 def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post_or_patch(
