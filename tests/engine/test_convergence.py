@@ -78,12 +78,11 @@ def test_config_converges_in_a_project_folder(
     succeeded(project, "preview", "--expect-no-changes")
 
 
-@pytest.mark.parametrize("patch", ["merge-null-refused", "replace"])
 def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is_removed_once(
-    program_project: ProgramProject, emulator: Emulator, patch: str
+    program_project: ProgramProject, emulator: Emulator
 ) -> None:
     project = program_project(SCOPED_PROGRAM)
-    emulator.set_readings(config_patch=patch, newer_keys=[NEWER_OPTION], echo_defaults=False)
+    emulator.set_readings(newer_keys=[NEWER_OPTION], echo_defaults=False)
     project.pulumi("up", "--yes")
     (server,) = emulator.servers()
     emulator.edit_server(server["id"], config={"methods": ["read"], NEWER_OPTION: "strict"})
@@ -123,38 +122,28 @@ def revealed_outputs(project: ProjectFolder, name: str) -> dict[str, Any]:
     return outputs
 
 
-@pytest.mark.parametrize("command", ["refresh", "up"])
-def test_the_next_refresh_or_up_fills_outputs_an_early_release_did_not_write(
-    program_project: ProgramProject, emulator: Emulator, command: str
+def test_refresh_and_up_fill_outputs_an_early_release_did_not_write(
+    program_project: ProgramProject, emulator: Emulator
 ) -> None:
+    """Refresh fills them from its reads, `up` without a call; and `pulumi refresh --yes`
+    previews first, so it reads each server twice, once with `--skip-preview` (as the README
+    says)."""
     project = program_project(SCOPED_PROGRAM)
     project.pulumi("up", "--yes")
     before = revealed_outputs(project, "scoped")
-    as_an_early_release_wrote_it(project, "scoped")
-    emulator.clear_journal()
-
-    project.pulumi(command, "--yes")
-
-    outputs = revealed_outputs(project, "scoped")
-    assert outputs["token_known"] is True
-    assert {k: outputs[k] for k in ("token", "url")} == {k: before[k] for k in ("token", "url")}
-    reads_only = {"GET"} if command == "refresh" else set()  # up fills it without a call
-    assert {method for method, _, _ in api_calls(emulator)} == reads_only
-    assert planned(project.preview_plan()) == {}
-    succeeded(project, "refresh", "--yes", "--expect-no-changes")
-
-
-@pytest.mark.parametrize(("flags", "reads"), [((), 2), (("--skip-preview",), 1)])
-def test_refresh_reads_each_server_once_per_pass_as_the_readme_says(
-    program_project: ProgramProject, emulator: Emulator, flags: tuple[str, ...], reads: int
-) -> None:
-    """`pulumi refresh --yes` previews first, so it reads each server twice; with
-    `--skip-preview`, once."""
-    project = program_project(SCOPED_PROGRAM)
-    project.pulumi("up", "--yes")
     (server,) = emulator.servers()
+    read = ("GET", item_path(server["id"]), None)
+
+    for command, calls in (("refresh", [read, read]), ("up", [])):
+        as_an_early_release_wrote_it(project, "scoped")
+        emulator.clear_journal()
+        project.pulumi(command, "--yes")
+        outputs = revealed_outputs(project, "scoped")
+        assert outputs["token_known"] is True, command
+        assert {k: outputs[k] for k in ("token", "url")} == {k: before[k] for k in ("token", "url")}
+        assert api_calls(emulator) == calls, command
+
+    assert planned(project.preview_plan()) == {}
     emulator.clear_journal()
-
-    project.pulumi("refresh", "--yes", *flags)
-
-    assert api_calls(emulator) == [("GET", item_path(server["id"]), None)] * reads
+    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    assert api_calls(emulator) == [read]
