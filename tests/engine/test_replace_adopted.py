@@ -96,18 +96,14 @@ def assert_rotated(
     succeeded(project.pulumi("preview", "--expect-no-changes", check=False))
 
 
-@pytest.mark.parametrize(
-    "how",
-    [["--replace"], ["--replace", "--refresh"]],
-    ids=["replace", "replace_refresh"],  # other flags and PULUMI_OPTION_*: test_run.py
-)
-def test_up_replace_of_an_adopted_server_that_still_declares_adopt_id_rotates_it(
-    program_project: ProgramProject, emulator: Emulator, how: list[str]
+def test_up_replace_refresh_of_an_adopted_server_that_still_declares_adopt_id_rotates_it(
+    program_project: ProgramProject, emulator: Emulator
 ) -> None:
+    """`--replace` alone: `test_a_new_resource_still_adopts_in_the_up_that_rotates_another`."""
     project, existing = adopted_legacy(program_project, emulator)
     urn = urn_of(project, "legacy")
-    succeeded(project.pulumi("up", how[0], urn, *how[1:], "--yes", check=False))
-    assert_rotated(project, emulator, existing, refreshed="--refresh" in how)
+    succeeded(project.pulumi("up", "--replace", urn, "--refresh", "--yes", check=False))
+    assert_rotated(project, emulator, existing, refreshed=True)
 
 
 def test_a_changed_replacement_trigger_rotates_an_adopted_server(
