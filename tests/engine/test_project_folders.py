@@ -106,25 +106,21 @@ def test_no_secret_is_in_plain_text_in_state_output_or_logs_and_show_secrets_rev
     assert shown["mcp_urls"] == {s["integrated_account_id"]: s["url"] for s in live}
 
 
-def test_token_and_base_url_from_the_environment_keep_the_token_out_of_the_state(
+def test_settings_from_the_environment_or_typed_by_hand_in_the_stack_file(
     example_project: ExampleProject, emulator: Emulator
 ) -> None:
     project = example_project("basic")
     project.env.update({"TRUTO_API_TOKEN": emulator.api_token, "TRUTO_BASE_URL": emulator.url})
     project.pulumi("config", "set", "--path", "integratedAccountIds[0]", EXAMPLE_ACCOUNTS[0])
 
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes")  # the token and base URL from the environment only
 
     assert masked_calls(emulator) == basic_creates(emulator, EXAMPLE_ACCOUNTS[:1], expires_at=None)
-    assert "truto:apiToken" not in json.dumps(project.export())
+    assert "truto:apiToken" not in json.dumps(project.export())  # kept out of the state
     project.pulumi("destroy", "--yes")
     assert emulator.servers() == []
 
-
-def test_typed_values_written_by_hand_in_the_stack_file_are_honoured(
-    example_project: ExampleProject, emulator: Emulator
-) -> None:
-    project = example_project("basic")
+    del project.env["TRUTO_BASE_URL"]
     stack_file = project.folder / "Pulumi.dev.yaml"
     written = (
         "config:\n"
@@ -135,8 +131,7 @@ def test_typed_values_written_by_hand_in_the_stack_file_are_honoured(
         "  truto-mcp-basic:integratedAccountIds:\n"
         f"    - {EXAMPLE_ACCOUNTS[1]}\n"
     )
-    stack_file.write_text(written)
-    project.env["TRUTO_API_TOKEN"] = emulator.api_token
+    stack_file.write_text(written)  # typed values, as a user writes them by hand
 
     assert planned(project.preview_plan()) == {"create": 2}
     project.pulumi("up", "--yes")
