@@ -95,7 +95,7 @@ def test_lost_create_not_settled_in_time_fails_and_what_lands_expires_by_itself(
 def test_a_rename_truto_applies_but_never_answers_completes_the_create(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
-    stack = own_host_stack(settings={"truto:operationTimeoutSeconds": "4"})
+    stack = own_host_stack(settings={"truto:operationTimeoutSeconds": "6"})
     emulator.inject(method="PATCH", path=SERVER_PATH, times=50, lose_answer=True, status=504)
     emulator.inject(method="DELETE", path=SERVER_PATH, times=50, status=503)
     stack.apply_step({"srv": server("srv")})

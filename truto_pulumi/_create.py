@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -225,7 +226,8 @@ def _named(
     try:
         if interrupted():
             raise _interrupted_error(mark, made=server_id)
-        renamed = client.update_mcp_server(account_id, server_id, rename)
+        with _leaving_room(client):
+            renamed = client.update_mcp_server(account_id, server_id, rename)
     except TrutoCreateError as error:
         _remove(client, account_id, mark, server, error)
         raise
@@ -247,6 +249,18 @@ def _named(
         _remove(client, account_id, mark, server, gone, marked=False)
         raise gone
     return {**renamed, **revealed}
+
+
+def _leaving_room(client: TrutoClient) -> AbstractContextManager[None]:
+    """The rename's retries take at most half of the operation's remaining time: the rest reads
+    a rename whose answer was lost back, and removes the server should it not have landed."""
+    left = client.operation_remaining()
+    if left is None:
+        return nullcontext()
+    return client.operation(
+        left / 2,
+        setting=f"half of what {OPERATION_TIMEOUT_KEY} left, the rest kept to read it back",
+    )
 
 
 def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoCreateError:
