@@ -131,47 +131,11 @@ def test_a_new_account_gets_one_server_and_nothing_else_moves(
     project.pulumi("preview", "--expect-no-changes")
 
 
-def test_a_deleted_account_loses_its_server_in_one_delete_that_names_the_account(
+def test_accounts_that_are_deleted_or_no_longer_active_lose_their_server_but_needs_reauth_keeps_it(
     accounts_project: ProjectFolder, emulator: Emulator
 ) -> None:
     project = accounts_project
-    gone, kept = up_with(project, emulator, 2)
-    (gone_server,) = emulator.remove_account(gone["id"])  # as Truto does: its servers go too
-    (kept_server,) = emulator.servers()
-
-    plan = project.preview_plan()
-
-    assert planned(plan) == {"delete": 1}
-    assert moves(plan) == {resource(gone): "delete"}
-    assert api_calls(emulator) == [LOOKUP]
-    emulator.clear_journal()
-
-    up = project.pulumi("up", "--yes")
-
-    # The server answers 404, and so does its account's list: the provider proves the account
-    # deleted (404) while the installed integration it belonged to answers (200).
-    install = emulator.environment()["default_environment_integration_id"]
-    sent = [(e["method"], e["path"], e["status"]) for e in emulator.journal()]
-    assert sent == [
-        *[(*lookup[:2], 200) for lookup in UP_LOOKUPS],
-        ("DELETE", item_path(gone_server, gone["id"]), 404),
-        ("GET", collection_path(gone["id"]), 404),
-        ("GET", f"/integrated-account/{gone['id']}", 404),
-        ("GET", f"/environment-integration/{install}", 200),
-    ]
-    on_resource = diagnostics_of(up, resource(gone))
-    assert "warning:" in on_resource
-    assert f"integrated account {gone['id']} no longer exists in Truto" in on_resource
-    assert list(project.servers()) == [resource(kept)]
-    assert emulator.servers() == [kept_server]
-    project.pulumi("preview", "--expect-no-changes")
-
-
-def test_an_account_that_is_no_longer_active_loses_its_server_but_needs_reauth_keeps_it(
-    accounts_project: ProjectFolder, emulator: Emulator
-) -> None:
-    project = accounts_project
-    connecting, invalid, reauth = up_with(project, emulator, 3)
+    connecting, invalid, reauth, gone, kept = up_with(project, emulator, 5)
     servers = {server["integrated_account_id"]: server for server in emulator.servers()}
 
     emulator.set_account_status(reauth["id"], "needs_reauth")
@@ -195,8 +159,31 @@ def test_an_account_that_is_no_longer_active_loses_its_server_but_needs_reauth_k
         assert api_calls(emulator) == [*UP_LOOKUPS, deleted], status
         assert resource(account) not in project.servers()
 
-    assert live_accounts(emulator) == [reauth["id"]]
-    assert list(project.servers()) == [resource(reauth)]
+    (gone_server,) = emulator.remove_account(gone["id"])  # as Truto does: its servers go too
+    emulator.clear_journal()
+    plan = project.preview_plan()
+    assert moves(plan) == {resource(gone): "delete"}
+    emulator.clear_journal()
+
+    up = project.pulumi("up", "--yes")
+
+    # The server answers 404, and so does its account's list: the provider proves the account
+    # deleted (404) while the installed integration it belonged to answers (200).
+    install = emulator.environment()["default_environment_integration_id"]
+    sent = [(e["method"], e["path"], e["status"]) for e in emulator.journal()]
+    assert sent == [
+        *[(*lookup[:2], 200) for lookup in UP_LOOKUPS],
+        ("DELETE", item_path(gone_server, gone["id"]), 404),
+        ("GET", collection_path(gone["id"]), 404),
+        ("GET", f"/integrated-account/{gone['id']}", 404),
+        ("GET", f"/environment-integration/{install}", 200),
+    ]
+    on_resource = diagnostics_of(up, resource(gone))
+    assert "warning:" in on_resource
+    assert f"integrated account {gone['id']} no longer exists in Truto" in on_resource
+    assert live_accounts(emulator) == sorted([reauth["id"], kept["id"]])
+    assert sorted(project.servers()) == sorted([resource(reauth), resource(kept)])
+    project.pulumi("preview", "--expect-no-changes")
 
 
 def closed_port() -> int:
