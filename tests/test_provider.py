@@ -167,6 +167,7 @@ def test_configured_provider_pickles_without_token_or_client(
     assert TOKEN.encode() not in raw
     assert b"httpx" not in raw
     assert len(pickled) < 256
+    assert pickled == serialize_provider(TrutoMcpServerProvider())  # by reference, no state
     restored = dill.loads(raw)
     assert isinstance(restored, TrutoMcpServerProvider)
     assert restored.check({}, valid_inputs()).failures != []  # unconfigured again

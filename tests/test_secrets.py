@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
-from pulumi.dynamic.dynamic import serialize_provider
 
 from devkit import (
     MCP_SERVER_TYPE,
@@ -349,18 +348,3 @@ def test_in_process_calls_log_and_raise_no_token(
         found.text(f"log record {record.name} exception", record.exc_text)
     found.text("caplog", caplog.text)
     found.assert_no_leaks(min_size=5_000)
-
-
-def test_a_configured_provider_pickles_small_and_without_its_token(emulator: Emulator) -> None:
-    provider = TrutoMcpServerProvider()
-    config = {"truto:apiToken": API_TOKEN, "truto:baseUrl": emulator.url}
-    provider.configure(ConfigureRequest(Config(config, project_name="p")))
-    assert provider.check({}, servers(alpha=ACCOUNT)["alpha"]).failures == []  # configured
-    pickled = serialize_provider(provider)
-    assert len(pickled) < 256
-    assert pickled == serialize_provider(TrutoMcpServerProvider())
-    unpickled = unpickled_text(pickled)
-    assert "truto_pulumi.provider" in unpickled  # by reference, not by value
-    for text in (pickled, unpickled):
-        assert API_TOKEN not in text
-        assert emulator.url not in text
