@@ -298,6 +298,21 @@ def test_a_caller_that_can_do_with_the_listing_under_way_waits_for_it() -> None:
     assert truto.accounts == [ACC]
 
 
+def test_callers_that_could_do_with_a_listing_under_way_share_its_error() -> None:
+    error = unavailable()
+    truto, clock = HeldTruto(errors={1: error}), Clock()
+    listings = AccountListings(truto, clock=clock)
+    with threads() as pool:
+        first = pool.submit(listings.since, ACC, float("-inf"))
+        truto.began(1)
+        joined = [pool.submit(listings.since, ACC, float("-inf")) for _ in range(3)]
+        until(lambda: clock.calls == 5)
+        truto.end(1)
+
+        assert [f.exception(PATIENCE) for f in [first, *joined]] == [error] * 4
+    assert truto.accounts == [ACC]  # the 404s of a refresh at once: one listing proves nothing
+
+
 def test_a_failed_listing_is_never_reused() -> None:
     truto = HeldTruto(held=False, errors={1: unavailable()})
     listings = AccountListings(truto)

@@ -38,8 +38,8 @@ class _Account:
         self.lock = threading.Lock()
         self.last: Listed | None = None
         """The latest listing that ended with the servers."""
-        self.failed: tuple[float, BaseException] | None = None
-        """The latest listing that failed, and when it began."""
+        self.failed: tuple[float, float, BaseException] | None = None
+        """The latest listing that failed: when it began and ended, and its error."""
 
 
 class AccountListings:
@@ -67,7 +67,8 @@ class AccountListings:
         """Every MCP server of the account, from a listing that began at `began` or later
         (None: after this call). Waits at most `timeout` seconds for another caller's listing
         (pass the operation's remaining time; None waits as long as it takes), else raises
-        `TrutoDeadlineError`. A listing's error reaches every caller that waited for it."""
+        `TrutoDeadlineError`. A listing's error reaches every caller that waited for it and could
+        have used its servers; a caller that asks after it ended lists again."""
         asked = self._clock()
         began = asked if began is None else began
         with self._lock:
@@ -78,13 +79,14 @@ class AccountListings:
         try:
             last = account.last
             if last is None or last.began < began:
-                if account.failed is not None and account.failed[0] >= asked:
-                    raise account.failed[1]  # the listing this caller waited for failed
+                failed = account.failed
+                if failed is not None and failed[0] >= began and failed[1] >= asked:
+                    raise failed[2]  # the listing this caller waited for, and could use, failed
                 started = self._clock()
                 try:
                     last = account.last = Listed(started, self._list_servers(account_id))
                 except BaseException as error:
-                    account.failed = (started, error)
+                    account.failed = (started, self._clock(), error)
                     raise
             return Listed(last.began, [dict(server) for server in last.servers])
         finally:
