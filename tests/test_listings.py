@@ -284,23 +284,10 @@ def test_a_listing_that_began_before_the_caller_can_do_is_not_reused() -> None:
     assert (later.began, listed(later.servers)) == (2.5, [f"{ACC}/2"])
 
 
-def test_a_caller_that_can_do_with_the_listing_under_way_waits_for_it() -> None:
-    truto, clock = HeldTruto(), Clock()
-    listings = AccountListings(truto, clock=clock)
-    with threads() as pool:
-        first = pool.submit(listings.since, ACC, float("-inf"))
-        truto.began(1)
-        joined = [pool.submit(listings.since, ACC, float("-inf")) for _ in range(3)]
-        until(lambda: clock.calls == 5)
-        truto.end(1)
-
-        assert [listed(f.result(PATIENCE).servers) for f in [first, *joined]] == [[f"{ACC}/1"]] * 4
-    assert truto.accounts == [ACC]
-
-
-def test_callers_that_could_do_with_a_listing_under_way_share_its_error() -> None:
+@pytest.mark.parametrize("fails", [False, True], ids=["its_servers", "its_error"])
+def test_callers_that_can_do_with_the_listing_under_way_share_its_outcome(fails: bool) -> None:
     error = unavailable()
-    truto, clock = HeldTruto(errors={1: error}), Clock()
+    truto, clock = HeldTruto(errors={1: error} if fails else {}), Clock()
     listings = AccountListings(truto, clock=clock)
     with threads() as pool:
         first = pool.submit(listings.since, ACC, float("-inf"))
@@ -309,7 +296,8 @@ def test_callers_that_could_do_with_a_listing_under_way_share_its_error() -> Non
         until(lambda: clock.calls == 5)
         truto.end(1)
 
-        assert [f.exception(PATIENCE) for f in [first, *joined]] == [error] * 4
+        outcomes = [f.exception(PATIENCE) or listed(f.result().servers) for f in [first, *joined]]
+        assert outcomes == [error if fails else [f"{ACC}/1"]] * 4
     assert truto.accounts == [ACC]  # the 404s of a refresh at once: one listing proves nothing
 
 
