@@ -1,8 +1,8 @@
-"""Shared fixtures: one emulator for the whole session, reset before every test that uses it."""
+"""Fixtures: the emulator's app served in this thread (`api`, fast tier), and one real emulator
+on loopback for the whole session (`emu`, reset before each test that uses it)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -10,10 +10,19 @@ import pytest
 
 from truto_pulumi.emulator import Emulator
 
+from .helpers import TOKEN, in_process
+
+
+@pytest.fixture
+def api() -> Iterator[httpx.Client]:
+    """A client of a fresh emulator app (default settings), bearer token set."""
+    with in_process() as client:
+        yield client
+
 
 @pytest.fixture(scope="session")
 def _session_emulator() -> Iterator[Emulator]:
-    with Emulator(api_token="test-token") as emulator:
+    with Emulator(api_token=TOKEN) as emulator:
         yield emulator
 
 
@@ -22,15 +31,3 @@ def emu(_session_emulator: Emulator) -> Emulator:
     """The running emulator, freshly reset (no servers, journal, faults; default settings)."""
     _session_emulator.reset()
     return _session_emulator
-
-
-@pytest.fixture
-def api(emu: Emulator) -> Iterator[httpx.Client]:
-    """An httpx client for the emulator's API with the right bearer token."""
-    with emu.client(timeout=5.0) as client:
-        yield client
-
-
-@pytest.fixture
-def account() -> str:
-    return str(uuid.uuid4())

@@ -1,13 +1,18 @@
-"""Small helpers shared by the emulator tests."""
+"""What the emulator tests share: the app served in this thread, paths, the error check."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import asyncio
+from typing import Any
 
-from truto_pulumi.emulator import Readings
-from truto_pulumi.emulator._state import format_timestamp
+import httpx
+
+from truto_pulumi.emulator import Readings, create_app
 
 from ..kit import ACCOUNT
+
+TOKEN = "test-token"
+BASE_URL = "http://truto.test"
 
 EVERY_READING_CHANGED = Readings(
     config_required=False,
@@ -22,11 +27,40 @@ EVERY_READING_CHANGED = Readings(
 """Each reading off its default."""
 
 
+class InProcess(httpx.BaseTransport):
+    """Hands each request to an ASGI app in this thread: no socket, no server."""
+
+    def __init__(self, app: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def serve() -> httpx.Response:
+            answer = await self._asgi.handle_async_request(request)
+            content = await answer.aread()
+            return httpx.Response(answer.status_code, headers=answer.headers, content=content)
+
+        return asyncio.run(serve())
+
+
+def in_process(**settings: Any) -> httpx.Client:
+    """A client of a fresh emulator app made with `settings`, at `BASE_URL`, bearer token set."""
+    app = create_app(api_token=TOKEN, **settings)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    return httpx.Client(transport=InProcess(app), base_url=BASE_URL, headers=headers)
+
+
 def mcp_path(account: str, server_id: str | None = None) -> str:
     base = f"/integrated-account/{account}/mcp"
     return base if server_id is None else f"{base}/{server_id}"
 
 
-def in_seconds(seconds: float) -> str:
-    """An `expires_at` value this many seconds from now."""
-    return format_timestamp(datetime.now(timezone.utc) + timedelta(seconds=seconds))
+def assert_error(response: httpx.Response, status: int, error: str | None = None) -> None:
+    """The answer is Truto's error body with this status (and reason phrase)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"statusCode", "error", "message"}
+    assert body["statusCode"] == status
+    assert body["message"]
+    if error is not None:
+        assert body["error"] == error

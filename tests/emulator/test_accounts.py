@@ -1,27 +1,28 @@
-"""Integrated accounts and installed integrations over real loopback HTTP: Truto's
-`GET /integrated-account` (filters, pages), `GET /integrated-account/{id}`,
-`GET /environment-integration/{id}`, and the `/_emulator/` hooks that shape them."""
+"""Integrated accounts and installed integrations in the store, without HTTP, on a fake clock:
+what `GET /integrated-account` (filters, pages), `GET /integrated-account/{id}` and
+`GET /environment-integration/{id}` answer, and the hooks that shape them."""
 
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 import pytest
 
-from truto_pulumi.emulator import Emulator, RemoteEmulator, run_emulator
+from truto_pulumi.emulator._base import BadRequestError, ConflictError, NotFoundError
+from truto_pulumi.emulator._state import (
+    AccountFilter,
+    Page,
+    Store,
+    format_timestamp,
+    parse_account_limit,
+)
 
-from ..kit import ACCOUNT, OTHER_ACCOUNT
-from .helpers import mcp_path
+from ..kit import ACCOUNT, OTHER_ACCOUNT, FakeClock
 
-pytestmark = pytest.mark.slow  # starts the emulator
-
-ACCOUNTS = "/integrated-account"
-TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
 ACCOUNT_KEYS = {
     "id",
     "tenant_id",
@@ -37,211 +38,175 @@ ACCOUNT_KEYS = {
 }
 
 
-def account_path(account_id: str) -> str:
-    return f"{ACCOUNTS}/{account_id}"
-
-
-def default_install(emu: Emulator) -> str:
-    """The id of this emulator's installed integration of the accounts given by id only."""
-    return str(emu.environment()["default_environment_integration_id"])
-
-
-def install_path(install_id: str) -> str:
-    return f"/environment-integration/{install_id}"
-
-
-def assert_error(response: httpx.Response, status: int) -> None:
-    assert response.status_code == status
-    body = response.json()
-    assert set(body) == {"statusCode", "error", "message"}
-    assert body["statusCode"] == status
-    assert body["message"]
-
-
-def listed_ids(api: httpx.Client, **params: Any) -> list[str]:
-    response = api.get(ACCOUNTS, params=params)
-    assert response.status_code == 200, response.text
-    return [account["id"] for account in response.json()["result"]]
-
-
-def every_page(api: httpx.Client, **params: Any) -> list[dict[str, Any]]:
-    """Every page of the account list, following `next_cursor` until it is null."""
-    pages: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        query = dict(params) if cursor is None else {**params, "next_cursor": cursor}
-        response = api.get(ACCOUNTS, params=query)
-        assert response.status_code == 200, response.text
-        pages.append(response.json())
-        cursor = pages[-1]["next_cursor"]
-        if cursor is None:
-            return pages
-        assert len(pages) < 20, "the cursor does not end"
-
-
-@pytest.fixture(scope="module")
-def fixed() -> Iterator[Emulator]:
-    """An emulator whose environment holds `ACCOUNT` and `OTHER_ACCOUNT` (and no other)."""
-    with run_emulator(api_token="fixed", accounts=[ACCOUNT, OTHER_ACCOUNT]) as emulator:
-        yield emulator
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(epoch=START)
 
 
 @pytest.fixture
-def fixed_emu(fixed: Emulator) -> Emulator:
-    fixed.reset()
-    return fixed
+def store(clock: FakeClock) -> Store:
+    return Store(clock=clock.utc)
+
+
+def page_of(store: Store, **query: str) -> Page[Any]:
+    """The page `GET /integrated-account?<query>` answers (as the app reads its query)."""
+    return store.list_accounts(
+        AccountFilter.from_query(query),
+        limit=parse_account_limit(query.get("limit")),
+        cursor=query.get("next_cursor") or None,
+    )
+
+
+def listed(store: Store, **query: str) -> list[str]:
+    return [account.id for account in page_of(store, **query).items]
+
+
+def every_page(store: Store, **query: str) -> list[Page[Any]]:
+    """Every page of the account list, following `next_cursor` until it is null."""
+    pages = [page_of(store, **query)]
+    while (cursor := pages[-1].next_cursor) is not None:
+        pages.append(page_of(store, **{**query, "next_cursor": cursor}))
+        assert len(pages) < 20, "the cursor does not end"
+    return pages
 
 
 # ------------------------------------------------------------------ the records
 
 
 def test_an_added_account_has_trutos_fields_defaults_and_a_credential_in_context(
-    emu: Emulator, api: httpx.Client
+    store: Store,
 ) -> None:
-    added = emu.add_account()
+    added = store.add_account({}).to_json()
 
     assert set(added) == ACCOUNT_KEYS
     assert uuid.UUID(added["id"]).version == 4
     assert added["tenant_id"] == f"tenant-{added['id'][:8]}"
-    assert added["status"] == "active"
-    assert added["is_sandbox"] is False
-    assert added["region"] == "wnam"
-    assert added["environment_integration_id"] == default_install(emu)
-    assert added["integration"]["name"] == "hubspot"
-    assert set(added["integration"]) == {"id", "name", "category"}
-    assert TIMESTAMP.fullmatch(added["created_at"])
-    assert added["updated_at"] == added["created_at"]
-    token = added["context"]["oauth"]["token"]["access_token"]
-    assert isinstance(token, str)
-    assert len(token) > 20
-    assert api.get(account_path(added["id"])).json() == added
-    assert api.get(ACCOUNTS).json() == {"result": [added], "next_cursor": None, "limit": 100}
-    assert emu.accounts() == [added]
-
-
-def test_added_accounts_get_distinct_credentials_and_the_fields_they_were_given(
-    emu: Emulator,
-) -> None:
-    first = emu.add_account(
-        id=ACCOUNT.upper(),
-        tenant_id="acme",
-        integration="salesforce",
-        status="connecting",
-        is_sandbox=True,
-        region="eu",
-    )
-    second = emu.add_account()
-
-    assert first["id"] == ACCOUNT
-    assert (first["tenant_id"], first["status"], first["is_sandbox"], first["region"]) == (
-        "acme",
-        "connecting",
-        True,
-        "eu",
-    )
-    assert first["integration"]["name"] == "salesforce"
-    assert first["environment_integration_id"] != default_install(emu)
-    assert first["context"] != second["context"]
-
-
-def test_accounts_of_one_integration_share_its_installed_integration(
-    emu: Emulator, api: httpx.Client
-) -> None:
-    install_id = str(uuid.uuid4())
-    first = emu.add_account(integration="zendesk", environment_integration_id=install_id)
-    second = emu.add_account(integration="zendesk")
-
-    assert first["environment_integration_id"] == install_id
-    assert second["environment_integration_id"] == install_id
-    install = api.get(install_path(install_id)).json()
-    assert install["integration"] == first["integration"]
-    assert install["integration"]["category"] == "ticketing"
-
-
-def test_environment_integration_answers_the_installed_integration_and_404_otherwise(
-    emu: Emulator, api: httpx.Client
-) -> None:
-    response = api.get(install_path(default_install(emu)))
-
-    assert response.status_code == 200
-    install = response.json()
-    assert set(install) == {
-        "id",
-        "integration_id",
-        "environment_id",
-        "is_enabled",
-        "show_in_catalog",
-        "created_at",
-        "updated_at",
-        "integration",
-    }
-    assert install["id"] == default_install(emu)
-    assert install["integration"] == {
-        "id": install["integration_id"],
+    assert (added["status"], added["is_sandbox"], added["region"]) == ("active", False, "wnam")
+    assert added["features"] == {"super_query": False}
+    assert added["environment_integration_id"] == store.default_install_id
+    assert added["integration"] == {
+        "id": store.get_environment_integration(store.default_install_id).integration.id,
         "name": "hubspot",
         "category": "crm",
     }
-    assert install["is_enabled"] is True
-    assert install["show_in_catalog"] is True
-    assert uuid.UUID(install["environment_id"])
-    assert TIMESTAMP.fullmatch(install["created_at"])
-    assert_error(api.get(install_path(str(uuid.uuid4()))), 404)
-    assert_error(api.get(install_path("hubspot")), 404)
+    assert added["created_at"] == added["updated_at"] == "2024-01-10T10:00:00.000Z"
+    token = added["context"]["oauth"]["token"]["access_token"]
+    assert isinstance(token, str)
+    assert len(token) > 20
+    assert store.get_account(added["id"]).to_json() == added
+    assert [a.to_json() for a in store.all_accounts()] == [added]
+
+
+def test_added_accounts_get_distinct_credentials_and_the_fields_they_were_given(
+    store: Store,
+) -> None:
+    given = {"tenant_id": "acme", "status": "connecting", "is_sandbox": True, "region": "eu"}
+    first = store.add_account({"id": ACCOUNT.upper(), "integration": "salesforce", **given})
+    second = store.add_account({})
+
+    assert first.id == ACCOUNT
+    shown = first.to_json()
+    assert {key: shown[key] for key in given} == given
+    assert first.integration.name == "salesforce"
+    assert first.environment_integration_id != store.default_install_id
+    assert first.context != second.context
+
+
+def test_accounts_of_one_integration_share_its_installed_integration(store: Store) -> None:
+    install_id = str(uuid.uuid4())
+    first = store.add_account({"integration": "zendesk", "environment_integration_id": install_id})
+    second = store.add_account({"integration": "zendesk"})
+
+    assert first.environment_integration_id == second.environment_integration_id == install_id
+    install = store.get_environment_integration(install_id).to_json()
+    assert install["integration"] == first.integration.to_json()
+    assert install["integration"]["category"] == "ticketing"
+
+
+def test_an_installed_integration_has_trutos_fields_and_others_are_not_found(
+    store: Store,
+) -> None:
+    install = store.get_environment_integration(store.default_install_id).to_json()
+
+    assert install == {
+        "id": store.default_install_id,
+        "integration_id": install["integration"]["id"],
+        "environment_id": store.environment_id,
+        "is_enabled": True,
+        "show_in_catalog": True,
+        "created_at": "2024-01-10T10:00:00.000Z",
+        "updated_at": "2024-01-10T10:00:00.000Z",
+        "integration": {"id": install["integration_id"], "name": "hubspot", "category": "crm"},
+    }
+    for unknown in (str(uuid.uuid4()), "hubspot"):
+        with pytest.raises(NotFoundError, match="Environment integration"):
+            store.get_environment_integration(unknown)
+
+
+def test_two_stores_are_two_environments_whose_installed_integrations_differ() -> None:
+    first, second = Store(accounts=[ACCOUNT]), Store(accounts=[ACCOUNT])
+
+    assert first.environment_id != second.environment_id
+    assert first.default_install_id != second.default_install_id
+    assert first.get_account(ACCOUNT).environment_integration_id == first.default_install_id
 
 
 # ------------------------------------------------------------------ which accounts exist
 
 
-def test_an_open_emulator_lists_only_added_accounts_but_answers_for_any_uuid(
-    emu: Emulator, api: httpx.Client, account: str
-) -> None:
-    assert api.post(mcp_path(account), json={"config": {}, "name": "x"}).status_code == 201
-    implicit = api.get(account_path(account))
+def test_an_open_store_lists_only_added_accounts_but_answers_for_any_uuid(store: Store) -> None:
+    store.create(ACCOUNT, {"config": {}, "name": "x"})
+    implicit = store.get_account(ACCOUNT)
 
-    assert implicit.status_code == 200
-    assert implicit.json()["id"] == account
-    assert implicit.json()["status"] == "active"
-    assert api.get(account_path(account)).json() == implicit.json()  # made once, on first use
-    assert listed_ids(api) == []
-    assert emu.accounts() == []
-    assert_error(api.get(account_path("not-a-uuid")), 404)
+    assert (implicit.id, implicit.status) == (ACCOUNT, "active")
+    assert store.get_account(ACCOUNT) == implicit  # made once, on first use
+    assert listed(store) == []
+    assert store.all_accounts() == []
+    with pytest.raises(NotFoundError, match="Integrated account"):
+        store.get_account("not-a-uuid")
 
 
-def test_fixed_accounts_are_listed_and_every_other_account_is_404(
-    fixed_emu: Emulator,
-) -> None:
-    with fixed_emu.client() as api:
-        assert sorted(listed_ids(api)) == sorted([ACCOUNT, OTHER_ACCOUNT])
-        mine = api.get(account_path(ACCOUNT.upper()))
-        assert mine.status_code == 200
-        assert mine.json()["id"] == ACCOUNT
-        assert mine.json()["integration"]["name"] == "hubspot"
-        assert_error(api.get(account_path(str(uuid.uuid4()))), 404)
+def test_fixed_accounts_are_listed_once_each_and_every_other_account_is_not_found() -> None:
+    store = Store(accounts=[ACCOUNT, ACCOUNT.upper(), OTHER_ACCOUNT])
 
-        added = fixed_emu.add_account()
-
-        assert api.post(mcp_path(added["id"]), json={"config": {}, "name": "x"}).status_code == 201
-        assert added["id"] in listed_ids(api)
+    assert sorted(listed(store)) == sorted([ACCOUNT, OTHER_ACCOUNT])
+    assert store.get_account(ACCOUNT.upper()).integration.name == "hubspot"
+    unknown = str(uuid.uuid4())
+    for attempt in (
+        lambda: store.get_account(unknown),
+        lambda: store.edit_account(unknown, {"status": "active"}),
+        lambda: store.remove_account(unknown),
+    ):
+        with pytest.raises(NotFoundError, match="Integrated account"):
+            attempt()
+    added = store.add_account({})
+    assert store.create(added.id, {"config": {}, "name": "x"}).integrated_account_id == added.id
+    assert added.id in listed(store)
 
 
 # ------------------------------------------------------------------ filters
 
 
 @pytest.fixture
-def trio(emu: Emulator) -> dict[str, str]:
+def trio(store: Store) -> dict[str, str]:
     """Three accounts `a`, `b`, `c` that the filters tell apart; name -> id."""
-    a = emu.add_account(tenant_id="t1", integration="hubspot", status="active")
-    b = emu.add_account(
-        tenant_id="t1", integration="salesforce", status="needs_reauth", is_sandbox=True
+    a = store.add_account({"tenant_id": "t1", "integration": "hubspot", "super_query": True})
+    b = store.add_account(
+        {
+            "tenant_id": "t1",
+            "integration": "salesforce",
+            "status": "needs_reauth",
+            "is_sandbox": True,
+        }
     )
-    c = emu.add_account(
-        tenant_id="t2", integration="hubspot", status="connecting", is_sandbox=True, region="eu"
+    c = store.add_account(
+        {"tenant_id": "t2", "status": "connecting", "is_sandbox": True, "region": "eu"}
     )
-    return {"a": a["id"], "b": b["id"], "c": c["id"]}
+    return {"a": a.id, "b": b.id, "c": c.id}
 
 
 @pytest.mark.parametrize(
-    ("params", "expected"),
+    ("query", "expected"),
     [
         ({}, "abc"),
         ({"tenant_id": "t1"}, "ab"),
@@ -253,6 +218,7 @@ def trio(emu: Emulator) -> dict[str, str]:
         ({"integration.name": "hubspot"}, "ac"),
         ({"status": "connecting"}, "c"),
         ({"status": "validation_error"}, ""),
+        ({"features.super_query": "true"}, "a"),
         ({"tenant_id": "t1", "is_sandbox": "true"}, "b"),
         ({"integration.name": "hubspot", "status": "active"}, "a"),
         ({"integration.name": "hubspot", "is_sandbox": "true", "tenant_id": "t2"}, "c"),
@@ -262,33 +228,34 @@ def trio(emu: Emulator) -> dict[str, str]:
     ],
 )
 def test_filters_alone_and_combined_select_the_matching_accounts(
-    api: httpx.Client, trio: dict[str, str], params: dict[str, str], expected: str
+    store: Store, trio: dict[str, str], query: dict[str, str], expected: str
 ) -> None:
-    ids = listed_ids(api, **params)
-
-    assert sorted(ids) == sorted(trio[name] for name in expected)
+    assert sorted(listed(store, **query)) == sorted(trio[name] for name in expected)
 
 
-def test_created_at_and_updated_at_filters_match_that_very_instant(
-    emu: Emulator, api: httpx.Client
+def test_date_time_filters_match_that_very_instant_or_bound_it_with_an_operator(
+    store: Store, clock: FakeClock
 ) -> None:
-    first = emu.add_account()
-    time.sleep(0.005)
-    second = emu.add_account()
-    time.sleep(0.005)
-    edited = emu.set_account_status(second["id"], "needs_reauth")
-    same_instant_other_spelling = first["created_at"][:-1] + "+00:00"
+    first = store.add_account({})
+    clock.advance(1)
+    second = store.add_account({})
+    clock.advance(1)
+    edited = store.edit_account(second.id, {"status": "needs_reauth"}).to_json()
+    created = format_timestamp(first.created_at)
 
-    assert listed_ids(api, created_at=first["created_at"]) == [first["id"]]
-    assert listed_ids(api, created_at=same_instant_other_spelling) == [first["id"]]
-    assert listed_ids(api, created_at=second["created_at"]) == [second["id"]]
-    assert listed_ids(api, updated_at=edited["updated_at"]) == [second["id"]]
-    assert listed_ids(api, updated_at=second["created_at"]) == []
-    assert listed_ids(api, created_at="2001-01-01T00:00:00Z") == []
+    assert listed(store, created_at=created) == [first.id]
+    assert listed(store, created_at=created[:-1] + "+00:00") == [first.id]
+    assert listed(store, updated_at=edited["updated_at"]) == [second.id]
+    assert listed(store, updated_at=edited["created_at"]) == []
+    assert listed(store, created_at="2001-01-01T00:00:00Z") == []
+    assert listed(store, **{"created_at[gt]": created}) == [second.id]
+    assert listed(
+        store, **{"created_at[gte]": created, "updated_at[lt]": edited["updated_at"]}
+    ) == [first.id]
 
 
 @pytest.mark.parametrize(
-    "params",
+    "query",
     [
         {"is_sandbox": "maybe"},
         {"is_sandbox": "1"},
@@ -297,374 +264,248 @@ def test_created_at_and_updated_at_filters_match_that_very_instant(
         {"created_at": "yesterday"},
         {"updated_at": "2024-01-10"},
         {"created_at": "2024-01-10T10:00:00"},  # no time zone
+        {"created_at[gt]": "soon"},
         {"limit": "ten"},
         {"limit": "0"},
         {"limit": "-5"},
         {"next_cursor": "not-a-cursor"},
     ],
 )
-def test_malformed_query_values_answer_400_in_trutos_error_shape(
-    emu: Emulator, api: httpx.Client, params: dict[str, str]
+def test_malformed_query_values_are_bad_requests(store: Store, query: dict[str, str]) -> None:
+    store.add_account({})
+
+    with pytest.raises(BadRequestError):
+        page_of(store, **query)
+
+
+def test_an_edit_shows_in_get_list_and_filters_and_bumps_updated_at(
+    store: Store, clock: FakeClock
 ) -> None:
-    emu.add_account()
+    added = store.add_account({})
+    clock.advance(1)
 
-    response = api.get(ACCOUNTS, params=params)
-
-    assert_error(response, 400)
-    assert response.json()["error"] == "Bad Request"
-
-
-def test_a_status_change_shows_in_get_list_and_filters(emu: Emulator, api: httpx.Client) -> None:
-    added = emu.add_account()
-    time.sleep(0.005)
-
-    changed = emu.set_account_status(added["id"], "needs_reauth")
-
-    assert changed["status"] == "needs_reauth"
-    assert changed["updated_at"] > added["updated_at"]
-    assert changed["created_at"] == added["created_at"]
-    assert api.get(account_path(added["id"])).json() == changed
-    assert listed_ids(api, status="needs_reauth") == [added["id"]]
-    assert listed_ids(api, status="active") == []
-    edited = emu.edit_account(added["id"], tenant_id="acme", is_sandbox=True, region="apac")
-    assert (edited["tenant_id"], edited["is_sandbox"], edited["region"]) == (
-        "acme",
-        True,
-        "apac",
+    edited = store.edit_account(
+        added.id, {"status": "needs_reauth", "tenant_id": "acme", "is_sandbox": True}
     )
-    assert listed_ids(api, tenant_id="acme", is_sandbox="true") == [added["id"]]
+
+    assert (edited.status, edited.tenant_id, edited.is_sandbox) == ("needs_reauth", "acme", True)
+    assert (edited.created_at, edited.updated_at) == (added.created_at, START + timedelta(0, 1))
+    assert store.get_account(added.id) == edited
+    assert listed(store, status="needs_reauth", tenant_id="acme") == [added.id]
+    assert listed(store, status="active") == []
 
 
 # ------------------------------------------------------------------ pages
 
 
-def test_120_accounts_by_pages_of_50_come_in_3_pages_each_exactly_once(
-    emu: Emulator, api: httpx.Client
-) -> None:
-    emu.set_account_page_limit(50)
-    added = [emu.add_account()["id"] for _ in range(120)]
-    emu.clear_journal()
+def test_120_accounts_by_pages_of_50_come_in_3_pages_each_exactly_once(store: Store) -> None:
+    store.set_account_page_limit(50)
+    added = [store.add_account({}).id for _ in range(120)]
 
-    pages = every_page(api)
+    pages = every_page(store)
 
-    assert [len(page["result"]) for page in pages] == [50, 50, 20]
-    assert [page["limit"] for page in pages] == [50, 50, 50]
-    assert pages[-1]["next_cursor"] is None
-    ids = [account["id"] for page in pages for account in page["result"]]
-    assert sorted(ids) == sorted(added)
-    assert len(set(ids)) == 120
-    assert ids == [account["id"] for account in emu.accounts()]  # by (created_at, id)
-    assert [(e["method"], e["path"], e["status"]) for e in emu.journal()] == [
-        ("GET", ACCOUNTS, 200)
-    ] * 3
-    assert [e["query"] for e in emu.journal()][1:] == [
-        {"next_cursor": page["next_cursor"]} for page in pages[:-1]
-    ]
+    assert [(len(page.items), page.limit) for page in pages] == [(50, 50), (50, 50), (20, 50)]
+    ids = [account.id for page in pages for account in page.items]
+    assert ids == sorted(added)  # one instant: by id
+    assert ids == [account.id for account in store.all_accounts()]
 
 
 def test_a_limit_above_the_page_limit_is_clipped_and_the_applied_limit_reported(
-    emu: Emulator, api: httpx.Client
+    store: Store,
 ) -> None:
     for _ in range(4):
-        emu.add_account()
+        store.add_account({})
 
-    assert api.get(ACCOUNTS, params={"limit": 5000}).json()["limit"] == 100
-    emu.set_account_page_limit(3)
-    clipped = api.get(ACCOUNTS, params={"limit": 5000}).json()
-    assert (len(clipped["result"]), clipped["limit"]) == (3, 3)
-    assert clipped["next_cursor"] is not None
-    smaller = api.get(ACCOUNTS, params={"limit": 2}).json()
-    assert (len(smaller["result"]), smaller["limit"]) == (2, 2)
-    assert httpx.get(f"{emu.url}/_emulator/account-page-limit").json() == {"limit": 3}
+    assert page_of(store, limit="5000").limit == 100
+    store.set_account_page_limit(3)
+    clipped = page_of(store, limit="5000")
+    assert (len(clipped.items), clipped.limit, clipped.next_cursor is None) == (3, 3, False)
+    assert (len(page_of(store, limit="2").items), page_of(store, limit="2").limit) == (2, 2)
+    assert store.account_page_limit == 3
 
 
-def test_pages_stay_stable_when_accounts_are_added_between_them(
-    emu: Emulator, api: httpx.Client
+def test_pages_come_by_created_at_then_id_and_stay_stable_when_accounts_are_added(
+    store: Store, clock: FakeClock
 ) -> None:
-    before = [emu.add_account()["id"] for _ in range(5)]
-    first = api.get(ACCOUNTS, params={"limit": 2}).json()
-    later = [emu.add_account()["id"] for _ in range(2)]
+    late = store.add_account({"id": ACCOUNT})
+    clock.advance(-1)  # an account created earlier comes first, whatever its id
+    early = store.add_account({"id": OTHER_ACCOUNT})
+    clock.advance(2)
+    before = [early.id, late.id] + [store.add_account({}).id for _ in range(3)]
+    first = page_of(store, limit="2")
+    clock.advance(1)
+    later = [store.add_account({}).id for _ in range(2)]
 
-    rest = every_page(api, limit=2, next_cursor=first["next_cursor"])
+    rest = every_page(store, limit="2", next_cursor=str(first.next_cursor))
 
-    ids = [a["id"] for a in first["result"]] + [a["id"] for p in rest for a in p["result"]]
+    ids = [a.id for a in first.items] + [a.id for page in rest for a in page.items]
+    assert ids[:2] == [early.id, late.id]
     assert sorted(ids) == sorted(before + later)
     assert len(set(ids)) == 7
 
 
-def test_a_cursor_of_another_list_answers_400(
-    emu: Emulator, api: httpx.Client, account: str
-) -> None:
-    for _ in range(2):
-        api.post(mcp_path(account), json={"config": {}, "name": "x"})
-        emu.add_account()
-    server_cursor = api.get(mcp_path(account), params={"limit": 1}).json()["next_cursor"]
-    account_cursor = api.get(ACCOUNTS, params={"limit": 1}).json()["next_cursor"]
+def test_a_cursor_of_the_other_list_is_refused(store: Store) -> None:
+    for name in ("a", "b"):
+        store.create(ACCOUNT, {"config": {}, "name": name})
+        store.add_account({})
+    server_cursor = store.list_servers(ACCOUNT, limit=1).next_cursor
+    account_cursor = page_of(store, limit="1").next_cursor
     assert server_cursor
     assert account_cursor
 
-    assert_error(api.get(ACCOUNTS, params={"next_cursor": server_cursor}), 400)
-    assert_error(api.get(mcp_path(account), params={"next_cursor": account_cursor}), 400)
-    assert api.get(ACCOUNTS, params={"next_cursor": account_cursor}).status_code == 200
+    with pytest.raises(BadRequestError, match="next_cursor"):
+        page_of(store, next_cursor=server_cursor)
+    with pytest.raises(BadRequestError, match="next_cursor"):
+        store.list_servers(ACCOUNT, cursor=account_cursor)
 
 
-# ------------------------------------------------------------------ removal, uninstall
+# ------------------------------------------------------------------ removal, uninstall, reset
 
 
-def test_removing_an_account_removes_its_servers_and_the_account_then_answers_404(
-    emu: Emulator, api: httpx.Client
+def test_removing_an_account_removes_only_its_servers_and_it_answers_not_found(
+    store: Store,
 ) -> None:
-    added = emu.add_account(integration="salesforce")
-    ia = added["id"]
-    servers = [
-        api.post(mcp_path(ia), json={"config": {}, "name": n}).json()["id"] for n in ("a", "b")
-    ]
-    kept = api.post(mcp_path(OTHER_ACCOUNT), json={"config": {}, "name": "other"}).json()["id"]
+    added = store.add_account({"integration": "salesforce"})
+    servers = [store.create(added.id, {"config": {}, "name": n}).id for n in ("a", "b")]
+    kept = store.create(OTHER_ACCOUNT, {"config": {}, "name": "other"}).id
 
-    removed = emu.remove_account(ia)
+    assert store.remove_account(added.id) == sorted(servers)
 
-    assert removed == servers
-    assert_error(api.get(mcp_path(ia)), 404)
-    assert_error(api.post(mcp_path(ia), json={"config": {}, "name": "x"}), 404)
-    for server_id in servers:
-        assert_error(api.get(mcp_path(ia, server_id)), 404)
-        assert_error(api.patch(mcp_path(ia, server_id), json={"name": "y"}), 404)
-        assert_error(api.delete(mcp_path(ia, server_id)), 404)
-    assert_error(api.get(account_path(ia)), 404)
-    assert listed_ids(api) == []
-    assert api.get(install_path(added["environment_integration_id"])).status_code == 200
-    assert [s["id"] for s in emu.servers()] == [kept]
-    with pytest.raises(httpx.HTTPStatusError) as raised:
-        emu.remove_account(ia)
-    assert raised.value.response.status_code == 404
+    for attempt in (
+        lambda: store.list_servers(added.id),
+        lambda: store.create(added.id, {"config": {}, "name": "x"}),
+        lambda: store.get_account(added.id),
+        lambda: store.remove_account(added.id),
+    ):
+        with pytest.raises(NotFoundError, match="Integrated account"):
+            attempt()
+    assert listed(store) == []
+    assert store.get_environment_integration(added.environment_integration_id)
+    assert [s.id for s in store.all_servers()] == [kept]
 
 
-def test_a_removed_account_is_gone_even_where_every_uuid_is_an_account(
-    emu: Emulator, api: httpx.Client, account: str
+def test_a_removed_account_of_the_open_store_is_gone_until_added_again(store: Store) -> None:
+    store.create(ACCOUNT, {"config": {}, "name": "x"})
+    store.remove_account(ACCOUNT)
+
+    with pytest.raises(NotFoundError, match="Integrated account"):
+        store.get_account(ACCOUNT)
+    assert store.add_account({"id": ACCOUNT}).id == ACCOUNT
+    assert store.list_servers(ACCOUNT).items == []
+    with pytest.raises(ConflictError):
+        store.add_account({"id": ACCOUNT})
+
+
+def test_uninstalling_an_integration_makes_it_not_found_while_its_accounts_stay(
+    store: Store,
 ) -> None:
-    server_id = api.post(mcp_path(account), json={"config": {}, "name": "x"}).json()["id"]
+    added = store.add_account({})
+    install_id = added.environment_integration_id
 
-    assert emu.remove_account(account) == [server_id]
+    assert store.uninstall(install_id) == install_id
 
-    assert_error(api.get(mcp_path(account)), 404)
-    assert_error(api.get(account_path(account)), 404)
-    assert emu.add_account(id=account)["id"] == account  # added again: exists, no servers
-    assert api.get(mcp_path(account)).json()["result"] == []
-
-
-def test_uninstalling_an_integration_makes_it_404_while_its_accounts_stay(
-    emu: Emulator, api: httpx.Client
-) -> None:
-    added = emu.add_account()
-    install_id = added["environment_integration_id"]
-
-    emu.uninstall_integration(install_id)
-
-    assert_error(api.get(install_path(install_id)), 404)
-    assert api.get(account_path(added["id"])).json() == added
-    assert api.post(mcp_path(added["id"]), json={"config": {}, "name": "x"}).status_code == 201
-    with pytest.raises(httpx.HTTPStatusError) as raised:
-        emu.uninstall_integration(install_id)
-    assert raised.value.response.status_code == 404
-    reinstalled = emu.add_account()  # hubspot again: installed anew, under another id
-    assert reinstalled["environment_integration_id"] != install_id
-    assert api.get(install_path(reinstalled["environment_integration_id"])).status_code == 200
-
-
-# ------------------------------------------------------------------ reset
+    with pytest.raises(NotFoundError):
+        store.get_environment_integration(install_id)
+    assert store.get_account(added.id) == added
+    assert store.create(added.id, {"config": {}, "name": "x"}).integrated_account_id == added.id
+    with pytest.raises(NotFoundError):
+        store.uninstall(install_id)
+    reinstalled = store.add_account({})  # hubspot again: installed anew, under another id
+    assert reinstalled.environment_integration_id != install_id
+    assert store.get_environment_integration(reinstalled.environment_integration_id)
 
 
 def test_reset_restores_the_constructors_accounts_installs_and_page_limit() -> None:
-    with run_emulator(accounts=[ACCOUNT, OTHER_ACCOUNT], account_page_limit=7) as emu:
-        initial = emu.accounts()
-        emu.add_account(integration="jira")
-        emu.set_account_status(ACCOUNT, "needs_reauth")
-        emu.remove_account(OTHER_ACCOUNT)
-        emu.uninstall_integration(default_install(emu))
-        emu.set_account_page_limit(1)
+    store = Store(accounts=[ACCOUNT, OTHER_ACCOUNT], account_page_limit=7)
+    initial = store.all_accounts()
+    store.add_account({"integration": "jira"})
+    store.edit_account(ACCOUNT, {"status": "needs_reauth"})
+    store.remove_account(OTHER_ACCOUNT)
+    store.uninstall(store.default_install_id)
+    store.set_account_page_limit(1)
 
-        emu.reset()
+    store.reset()
 
-        assert emu.accounts() == initial
-        with emu.client() as api:
-            assert api.get(ACCOUNTS).json()["limit"] == 7
-            assert api.get(install_path(default_install(emu))).status_code == 200
-            assert api.get(mcp_path(OTHER_ACCOUNT)).status_code == 200
-
-
-def test_reset_of_an_open_emulator_forgets_added_and_removed_accounts(
-    emu: Emulator, api: httpx.Client, account: str
-) -> None:
-    emu.add_account()
-    emu.remove_account(account)
-
-    emu.reset()
-
-    assert listed_ids(api) == []
-    assert api.get(mcp_path(account)).status_code == 200
+    assert store.all_accounts() == initial
+    assert store.account_page_limit == 7
+    assert store.get_environment_integration(store.default_install_id)
+    assert store.list_servers(OTHER_ACCOUNT).items == []
 
 
-# ------------------------------------------------------------------ like the MCP endpoints
+def test_reset_of_an_open_store_forgets_added_and_removed_accounts(store: Store) -> None:
+    store.add_account({})
+    store.remove_account(ACCOUNT)
+
+    store.reset()
+
+    assert listed(store) == []
+    assert store.list_servers(ACCOUNT).items == []
+
+
+# ------------------------------------------------------------------ the hooks' validation
 
 
 @pytest.mark.parametrize(
-    "path",
-    [ACCOUNTS, account_path(ACCOUNT), "installed integration"],
-)
-def test_account_endpoints_need_the_bearer_token_and_are_journaled(
-    emu: Emulator, path: str
-) -> None:
-    if path == "installed integration":
-        path = install_path(default_install(emu))
-    response = httpx.get(f"{emu.url}{path}", params={"status": "active"})
-
-    assert_error(response, 401)
-    assert [(e["method"], e["path"], e["query"], e["status"]) for e in emu.journal()] == [
-        ("GET", path, {"status": "active"}, 401)
-    ]
-
-
-def test_rate_limit_latency_and_faults_apply_to_account_endpoints(
-    emu: Emulator, api: httpx.Client
-) -> None:
-    emu.set_rate_limit(2, 10)
-    statuses = [api.get(ACCOUNTS).status_code for _ in range(2)]
-    limited = api.get(account_path(ACCOUNT))
-    assert statuses == [200, 200]
-    assert_error(limited, 429)
-    assert limited.headers["retry-after"] == "10"
-    emu.set_rate_limit(None)
-
-    emu.set_latency(0.2)
-    started = time.monotonic()
-    assert api.get(install_path(default_install(emu))).status_code == 200
-    assert time.monotonic() - started >= 0.2
-    emu.set_latency(0)
-
-    emu.inject(path=r"^/integrated-account$", status=503)
-    assert_error(api.get(ACCOUNTS), 503)
-    assert api.get(ACCOUNTS).status_code == 200
-
-
-def test_account_endpoints_answer_405_to_other_methods(emu: Emulator, api: httpx.Client) -> None:
-    for response, allow in [
-        (api.post(ACCOUNTS, json={}), "GET"),
-        (api.delete(account_path(ACCOUNT)), "GET"),
-        (api.patch(install_path(default_install(emu)), json={}), "GET"),
-    ]:
-        assert_error(response, 405)
-        assert response.headers["allow"] == allow
-
-
-# ------------------------------------------------------------------ the hooks
-
-
-def test_a_remote_emulator_has_the_account_hooks_too(emu: Emulator) -> None:
-    with RemoteEmulator(emu.url, emu.api_token) as remote, remote.client() as api:
-        added = remote.add_account(integration="jira")
-        remote.set_account_page_limit(1)
-        remote.set_account_status(added["id"], "validation_error")
-
-        assert api.get(ACCOUNTS).json()["limit"] == 1
-        assert [a["status"] for a in remote.accounts()] == ["validation_error"]
-        remote.uninstall_integration(added["environment_integration_id"])
-        assert remote.remove_account(added["id"]) == []
-        assert remote.accounts() == []
-
-
-@pytest.mark.parametrize(
-    "fields",
+    ("fields", "message"),
     [
-        {"status": "gone"},
-        {"region": "mars"},
-        {"is_sandbox": "yes"},
-        {"id": "42"},
-        {"integration": ""},
-        {"tenant_id": 7},
-        {"environment_integration_id": "hubspot"},
-        {"colour": "blue"},
-        {"environment_integration_id": "installed hubspot", "integration": "jira"},
+        ({"status": "gone"}, "status must be one of"),
+        ({"region": "mars"}, "region must be one of"),
+        ({"is_sandbox": "yes"}, "is_sandbox must be a boolean"),
+        ({"id": "42"}, "id must be a UUID"),
+        ({"integration": ""}, "integration must be a non-empty string"),
+        ({"tenant_id": 7}, "tenant_id must be a non-empty string"),
+        ({"environment_integration_id": "hubspot"}, "must be a UUID"),
+        ({"colour": "blue"}, "unknown field(s): colour"),
+        ({"environment_integration_id": "installed hubspot", "integration": "jira"}, "not 'jira'"),
+        ([], "request body must be a JSON object"),
     ],
 )
-def test_adding_an_account_with_a_bad_field_is_400(emu: Emulator, fields: dict[str, Any]) -> None:
-    if fields.get("environment_integration_id") == "installed hubspot":
-        fields = {**fields, "environment_integration_id": default_install(emu)}
-    response = httpx.post(f"{emu.url}/_emulator/accounts", json=fields)
-
-    assert_error(response, 400)
-    assert emu.accounts() == []
-
-
-def test_adding_an_account_twice_or_installing_an_integration_twice_is_409(
-    emu: Emulator,
+def test_adding_an_account_with_a_bad_field_is_refused(
+    store: Store, fields: Any, message: str
 ) -> None:
-    emu.add_account(id=ACCOUNT)
+    if isinstance(fields, dict) and fields.get("environment_integration_id") == "installed hubspot":
+        fields = {**fields, "environment_integration_id": store.default_install_id}
 
-    again = httpx.post(f"{emu.url}/_emulator/accounts", json={"id": ACCOUNT})
-    second_install = httpx.post(
-        f"{emu.url}/_emulator/accounts",
-        json={"integration": "hubspot", "environment_integration_id": str(uuid.uuid4())},
-    )
+    with pytest.raises(BadRequestError, match=re.escape(message)):
+        store.add_account(fields)
+    assert store.all_accounts() == []
 
-    assert_error(again, 409)
-    assert_error(second_install, 409)
-    assert len(emu.accounts()) == 1
+
+def test_adding_an_account_twice_or_installing_an_integration_twice_is_a_conflict(
+    store: Store,
+) -> None:
+    store.add_account({"id": ACCOUNT})
+
+    with pytest.raises(ConflictError, match="already exists"):
+        store.add_account({"id": ACCOUNT.upper()})
+    with pytest.raises(ConflictError, match="already installed"):
+        store.add_account({"integration": "hubspot", "environment_integration_id": ACCOUNT})
+    assert len(store.all_accounts()) == 1
 
 
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "message"),
     [
-        {"id": str(uuid.uuid4())},
-        {"integration": "jira"},
-        {"status": "gone"},
-        {"status": None},
-        {"colour": "blue"},
+        ({"id": str(uuid.uuid4())}, "id cannot be changed"),
+        ({"integration": "jira"}, "integration cannot be changed"),
+        ({"status": "gone"}, "status must be one of"),
+        ({"status": None}, "cannot be set to null"),
+        ({"colour": "blue"}, "unknown field(s): colour"),
     ],
 )
 def test_editing_an_account_refuses_fixed_unknown_and_bad_fields(
-    emu: Emulator, fields: dict[str, Any]
+    store: Store, fields: dict[str, Any], message: str
 ) -> None:
-    added = emu.add_account()
+    added = store.add_account({})
 
-    response = httpx.patch(f"{emu.url}/_emulator/accounts/{added['id']}", json=fields)
-
-    assert_error(response, 400)
-    assert emu.accounts() == [added]
-
-
-def test_hooks_on_an_account_outside_a_fixed_environment_are_404(fixed_emu: Emulator) -> None:
-    unknown = str(uuid.uuid4())
-    for call in (
-        lambda: fixed_emu.set_account_status(unknown, "active"),
-        lambda: fixed_emu.remove_account(unknown),
-        lambda: fixed_emu.uninstall_integration(unknown),
-    ):
-        with pytest.raises(httpx.HTTPStatusError) as raised:
-            call()
-        assert raised.value.response.status_code == 404
+    with pytest.raises(BadRequestError, match=re.escape(message)):
+        store.edit_account(added.id, fields)
+    assert store.all_accounts() == [added]
 
 
-@pytest.mark.parametrize("body", [{"limit": 0}, {"limit": "5"}, {"limit": True}, {}, [5]])
-def test_the_page_limit_hook_refuses_anything_but_a_positive_integer(
-    emu: Emulator, body: object
-) -> None:
-    response = httpx.post(f"{emu.url}/_emulator/account-page-limit", json=body)
-
-    assert_error(response, 400)
-    assert httpx.get(f"{emu.url}/_emulator/account-page-limit").json() == {"limit": 100}
-
-
-def test_the_environment_hook_names_this_emulators_environment_and_default_install(
-    emu: Emulator, api: httpx.Client
-) -> None:
-    environment = emu.environment()
-    install = api.get(install_path(environment["default_environment_integration_id"])).json()
-
-    assert install["environment_id"] == environment["environment_id"]
-    assert install["integration"]["name"] == "hubspot"
-    with run_emulator() as other:
-        assert other.environment()["environment_id"] != environment["environment_id"]
-        assert_error(
-            api.get(install_path(other.environment()["default_environment_integration_id"])),
-            404,
-        )
+@pytest.mark.parametrize("limit", [0, -1, "5", True, None])
+def test_the_account_page_limit_must_be_a_positive_integer(limit: Any) -> None:
+    with pytest.raises(BadRequestError, match="page limit"):
+        Store().set_account_page_limit(limit)
+    with pytest.raises(ValueError, match="account_page_limit"):
+        Store(account_page_limit=limit)

@@ -1,4 +1,4 @@
-"""The in-memory store and its validation rules, without HTTP."""
+"""The in-memory store of MCP servers and its validation rules, without HTTP, on a fake clock."""
 
 from __future__ import annotations
 
@@ -11,17 +11,11 @@ from typing import Any
 
 import pytest
 
-from truto_pulumi.emulator._base import (
-    BadRequestError,
-    ConflictError,
-    EmulatorError,
-    JSONObject,
-    NotFoundError,
-)
+from truto_pulumi.emulator._base import BadRequestError, EmulatorError, JSONObject, NotFoundError
 from truto_pulumi.emulator._readings import Readings, matches_a_tool
 from truto_pulumi.emulator._state import (
     EMULATOR_USER_ID,
-    AccountFilter,
+    McpServer,
     Store,
     format_timestamp,
     parse_limit,
@@ -32,6 +26,9 @@ from ..kit import ACCOUNT, OTHER_ACCOUNT, FakeClock
 from .helpers import EVERY_READING_CHANGED
 
 START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
+LOOSE = Readings(config_required=False, config_patch="merge")
+"""A Truto that takes a create without `config` and `null` for any key of a PATCHed one."""
+STORED_CONFIG = {"methods": ["read"], "tags": ["crm"], "tool_exposure": "discovery"}
 
 
 @pytest.fixture
@@ -49,15 +46,20 @@ def at(seconds: float) -> str:
     return format_timestamp(START + timedelta(seconds=seconds))
 
 
+def new(store: Store, name: str = "x", account: str = ACCOUNT, **fields: Any) -> McpServer:
+    return store.create(account, {"name": name, "config": {}, **fields})
+
+
 # ------------------------------------------------------------------ create
 
 
-def test_create_fills_server_fields_and_stores_omitted_config_as_empty(store: Store) -> None:
-    server = store.create(ACCOUNT, {"config": {}, "name": "docs"})
-    body = server.to_json()
+def test_create_fills_server_fields_and_keeps_the_token_and_url_for_secret_views(
+    store: Store,
+) -> None:
+    server, other = new(store, "docs"), new(store, "b")
 
-    assert uuid.UUID(body["id"]).version == 4
-    assert body == {
+    assert uuid.UUID(server.id).version == 4
+    assert server.to_json() == {
         "id": server.id,
         "integrated_account_id": ACCOUNT,
         "name": "docs",
@@ -67,19 +69,13 @@ def test_create_fills_server_fields_and_stores_omitted_config_as_empty(store: St
         "updated_at": "2024-01-10T10:00:00.000Z",
         "created_by": EMULATOR_USER_ID,
     }
-
-
-def test_create_issues_a_distinct_url_safe_token_and_url_only_on_request(store: Store) -> None:
-    first = store.create(ACCOUNT, {"config": {}, "name": "a"})
-    second = store.create(ACCOUNT, {"config": {}, "name": "b"})
-
-    assert first.token != second.token
-    assert re.fullmatch(r"[A-Za-z0-9_-]{32,}", first.token)
-    secret = first.to_json(public_base_url="https://api.truto.one/")
-    assert secret["token"] == first.token
-    assert secret["url"] == f"https://api.truto.one/mcp/{first.token}"
-    assert "token" not in first.to_json()
-    assert "url" not in first.to_json()
+    assert server.token != other.token
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32,}", server.token)
+    secret = server.to_json(public_base_url="https://api.truto.one/")
+    assert (secret["token"], secret["url"]) == (
+        server.token,
+        f"https://api.truto.one/mcp/{server.token}",
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,54 +113,30 @@ def test_create_rejects_invalid_bodies_with_bad_request(
     assert store.all_servers() == []
 
 
-LOOSE = Readings(config_required=False, config_patch="merge")
-"""A Truto that takes a create without `config` and `null` for any key of a PATCHed one."""
-
-
 @pytest.mark.parametrize(
     ("body", "config", "expires_at"),
     [
-        ({"name": "x", "config": None}, {}, None),
-        (
-            {"name": "x", "config": {"methods": ["read", "write"]}},
-            {"methods": ["read", "write"]},
-            None,
-        ),
-        (
-            {"name": "x", "config": {"tool_exposure": "discovery"}},
-            {"tool_exposure": "discovery"},
-            None,
-        ),
-        ({"name": "x", "config": {"tags": ["crm"], "methods": None}}, {"tags": ["crm"]}, None),
-        (
-            {"name": "x", "config": {"require_api_token_auth": False}},
-            {"require_api_token_auth": False},
-            None,
-        ),
-        ({"name": "x", "expires_at": at(60)}, {}, "2024-01-10T10:01:00.000Z"),
-        (
-            {"name": "x", "expires_at": "2024-01-10T12:30:00.123456+02:00"},
-            {},
-            "2024-01-10T10:30:00.123Z",
-        ),
-        ({"name": "x", "expires_at": "2024-01-10t10:30:00z"}, {}, "2024-01-10T10:30:00.000Z"),
-        ({"name": "x", "expires_at": None}, {}, None),
+        ({"config": None}, {}, None),
+        ({"config": {"methods": ["read", "write"]}}, {"methods": ["read", "write"]}, None),
+        ({"config": {"tool_exposure": "discovery"}}, {"tool_exposure": "discovery"}, None),
+        ({"config": {"tags": ["crm"], "methods": None}}, {"tags": ["crm"]}, None),
+        ({"config": {"require_api_token_auth": False}}, {"require_api_token_auth": False}, None),
+        ({"expires_at": at(60)}, {}, "2024-01-10T10:01:00.000Z"),
+        ({"expires_at": "2024-01-10T12:30:00.123456+02:00"}, {}, "2024-01-10T10:30:00.123Z"),
+        ({"expires_at": "2024-01-10t10:30:00z"}, {}, "2024-01-10T10:30:00.000Z"),
+        ({"expires_at": None}, {}, None),
     ],
 )
 def test_create_accepts_valid_bodies_and_normalizes_them(
-    store: Store, body: Any, config: dict[str, Any], expires_at: str | None
+    store: Store, body: JSONObject, config: JSONObject, expires_at: str | None
 ) -> None:
     store.readings = LOOSE
-    created = store.create(ACCOUNT, body).to_json()
+    created = store.create(ACCOUNT, {"name": "x", **body}).to_json()
 
-    assert created["config"] == config
-    assert created["expires_at"] == expires_at
+    assert (created["config"], created["expires_at"]) == (config, expires_at)
 
 
 # ------------------------------------------------------------------ PATCH
-
-
-STORED_CONFIG = {"methods": ["read"], "tags": ["crm"], "tool_exposure": "discovery"}
 
 
 @pytest.mark.parametrize(
@@ -174,10 +146,7 @@ STORED_CONFIG = {"methods": ["read"], "tags": ["crm"], "tool_exposure": "discove
         ({"methods": None}, {"tags": ["crm"], "tool_exposure": "discovery"}),
         ({"methods": None, "tags": None, "tool_exposure": None}, {}),
         ({}, STORED_CONFIG),
-        (
-            {"require_api_token_auth": True},
-            {**STORED_CONFIG, "require_api_token_auth": True},
-        ),
+        ({"require_api_token_auth": True}, {**STORED_CONFIG, "require_api_token_auth": True}),
         (
             {"methods": ["write"], "tags": None, "tool_exposure": "all"},
             {"methods": ["write"], "tool_exposure": "all"},
@@ -186,7 +155,7 @@ STORED_CONFIG = {"methods": ["read"], "tags": ["crm"], "tool_exposure": "discove
     ],
 )
 def test_patch_merges_config_one_level_deep_and_null_removes_a_key(
-    store: Store, patch: Any, expected: dict[str, Any]
+    store: Store, patch: Any, expected: JSONObject
 ) -> None:
     store.readings = LOOSE
     server = store.create(ACCOUNT, {"name": "x", "config": STORED_CONFIG})
@@ -197,28 +166,24 @@ def test_patch_merges_config_one_level_deep_and_null_removes_a_key(
     assert store.get(ACCOUNT, server.id).config == expected
 
 
-def test_patch_without_config_keeps_config_and_changes_only_sent_fields(
+def test_patch_changes_only_sent_fields_bumps_updated_at_and_null_clears_the_expiry(
     store: Store, clock: FakeClock
 ) -> None:
     server = store.create(ACCOUNT, {"name": "x", "config": STORED_CONFIG, "expires_at": at(600)})
     clock.advance(5)
 
-    updated = store.update(ACCOUNT, server.id, {"name": "renamed"}).to_json()
-
-    assert updated["name"] == "renamed"
-    assert updated["config"] == STORED_CONFIG
-    assert updated["expires_at"] == at(600)
-    assert updated["created_at"] == at(0)
-    assert updated["updated_at"] == at(5)
-
-
-def test_patch_expires_at_null_clears_the_expiry(store: Store, clock: FakeClock) -> None:
-    server = store.create(ACCOUNT, {"config": {}, "name": "x", "expires_at": at(120)})
-
-    store.update(ACCOUNT, server.id, {"expires_at": None})
+    renamed = store.update(ACCOUNT, server.id, {"name": "renamed"}).to_json()
+    cleared = store.update(ACCOUNT, server.id, {"expires_at": None})
     clock.advance(3600)
 
-    assert store.get(ACCOUNT, server.id).expires_at is None
+    assert (renamed["name"], renamed["config"], renamed["expires_at"]) == (
+        "renamed",
+        STORED_CONFIG,
+        at(600),
+    )
+    assert (renamed["created_at"], renamed["updated_at"]) == (at(0), at(5))
+    assert cleared.expires_at is None
+    assert store.get(ACCOUNT, server.id).name == "renamed"
 
 
 @pytest.mark.parametrize(
@@ -246,34 +211,58 @@ def test_patch_validates_like_create_and_leaves_the_server_unchanged(
     assert store.get(ACCOUNT, server.id) == server
 
 
-# ------------------------------------------------------------------ visibility
+# ------------------------------------------------------------------ what a client sees
 
 
-def test_get_update_delete_of_a_server_of_another_account_are_not_found(store: Store) -> None:
-    server = store.create(ACCOUNT, {"config": {}, "name": "x"})
-
-    with pytest.raises(NotFoundError):
-        store.get(OTHER_ACCOUNT, server.id)
-    with pytest.raises(NotFoundError):
-        store.update(OTHER_ACCOUNT, server.id, {"name": "stolen"})
-    with pytest.raises(NotFoundError):
-        store.delete(OTHER_ACCOUNT, server.id)
-    assert store.list_servers(OTHER_ACCOUNT).items == []
-    assert store.get(ACCOUNT, server.id).name == "x"
+HIDDEN_BUT_KEPT = ("from_another_account", "id_not_a_uuid")
 
 
-def test_deleted_server_is_not_found_afterwards(store: Store) -> None:
-    server = store.create(ACCOUNT, {"config": {}, "name": "x"})
+@pytest.mark.parametrize(
+    "how",
+    [
+        *HIDDEN_BUT_KEPT,
+        "deleted",
+        "removed_out_of_band",
+        "expired",
+        "truto_clock_moved_past_expiry",
+        "account_removed",
+    ],
+)
+def test_a_server_a_client_cannot_see_is_not_found_to_get_update_and_delete(
+    store: Store, clock: FakeClock, how: str
+) -> None:
+    server = new(store, expires_at=at(120))
+    if how == "deleted":
+        assert store.delete(ACCOUNT, server.id) == server.id
+    elif how == "removed_out_of_band":
+        store.remove(server.id)
+    elif how == "expired":
+        clock.advance(119.999)
+        assert store.get(ACCOUNT, server.id).id == server.id
+        clock.advance(0.001)
+    elif how == "truto_clock_moved_past_expiry":
+        store.advance_clock(120)
+    elif how == "account_removed":
+        assert store.remove_account(ACCOUNT) == [server.id]
+    account = OTHER_ACCOUNT if how == "from_another_account" else ACCOUNT
+    server_id = "42" if how == "id_not_a_uuid" else server.id
 
-    assert store.delete(ACCOUNT, server.id) == server.id
-
-    for operation in (
-        lambda: store.get(ACCOUNT, server.id),
-        lambda: store.update(ACCOUNT, server.id, {"name": "y"}),
-        lambda: store.delete(ACCOUNT, server.id),
+    for attempt in (
+        lambda: store.get(account, server_id),
+        lambda: store.update(account, server_id, {"name": "stolen"}),
+        lambda: store.delete(account, server_id),
     ):
         with pytest.raises(NotFoundError):
-            operation()
+            attempt()
+    kept = how in HIDDEN_BUT_KEPT
+    assert [s.id for s in store.all_servers()] == ([server.id] if kept else [])
+    if kept:
+        assert store.get(ACCOUNT, server.id) == server
+    else:
+        with pytest.raises(NotFoundError):
+            store.remove(server.id)
+        with pytest.raises(NotFoundError):
+            store.edit(server.id, {"name": "y"})
 
 
 @pytest.mark.parametrize("account", ["not-a-uuid", "", ACCOUNT.replace("-", "")])
@@ -281,16 +270,11 @@ def test_an_account_id_that_is_not_a_hyphenated_uuid_is_not_found(
     store: Store, account: str
 ) -> None:
     with pytest.raises(NotFoundError, match="Integrated account"):
-        store.create(account, {"config": {}, "name": "x"})
+        new(store, account=account)
 
 
-def test_a_server_id_that_is_not_a_uuid_is_not_found(store: Store) -> None:
-    with pytest.raises(NotFoundError, match="MCP server"):
-        store.get(ACCOUNT, "42")
-
-
-def test_account_ids_are_case_insensitive(store: Store) -> None:
-    server = store.create(ACCOUNT.upper(), {"config": {}, "name": "x"})
+def test_account_and_server_ids_are_case_insensitive(store: Store) -> None:
+    server = new(store, account=ACCOUNT.upper())
 
     assert server.integrated_account_id == ACCOUNT
     assert store.get(ACCOUNT, server.id.upper()).id == server.id
@@ -299,38 +283,26 @@ def test_account_ids_are_case_insensitive(store: Store) -> None:
 def test_a_store_with_fixed_accounts_knows_no_other_account() -> None:
     store = Store(accounts=[ACCOUNT.upper()])
 
-    assert store.create(ACCOUNT, {"config": {}, "name": "x"}).integrated_account_id == ACCOUNT
+    assert new(store).integrated_account_id == ACCOUNT
     with pytest.raises(NotFoundError, match="Integrated account"):
-        store.create(OTHER_ACCOUNT, {"config": {}, "name": "x"})
+        new(store, account=OTHER_ACCOUNT)
     with pytest.raises(NotFoundError, match="Integrated account"):
         store.list_servers(OTHER_ACCOUNT)
-
-
-def test_fixed_accounts_must_be_uuids() -> None:
     with pytest.raises(ValueError, match="UUID"):
         Store(accounts=["acme"])
 
 
-# ------------------------------------------------------------------ expiry
+def test_the_truto_clock_only_moves_on(store: Store) -> None:
+    with pytest.raises(BadRequestError, match="only moves on"):
+        store.advance_clock(-1)
 
 
-def test_a_server_whose_expiry_passed_behaves_as_deleted(store: Store, clock: FakeClock) -> None:
-    server = store.create(ACCOUNT, {"config": {}, "name": "x", "expires_at": at(60)})
-    clock.advance(59.999)
-    assert store.get(ACCOUNT, server.id).id == server.id
+def test_returned_records_are_copies_that_cannot_change_the_store(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": {"tags": ["crm"]}})
 
-    clock.advance(0.001)
+    server.config["tags"].append("leak")
 
-    with pytest.raises(NotFoundError):
-        store.get(ACCOUNT, server.id)
-    with pytest.raises(NotFoundError):
-        store.update(ACCOUNT, server.id, {"expires_at": None})
-    with pytest.raises(NotFoundError):
-        store.delete(ACCOUNT, server.id)
-    with pytest.raises(NotFoundError):
-        store.edit(server.id, {"name": "y"})
-    assert store.list_servers(ACCOUNT).items == []
-    assert store.all_servers() == []
+    assert store.get(ACCOUNT, server.id).config == {"tags": ["crm"]}
 
 
 # ------------------------------------------------------------------ pagination
@@ -339,34 +311,22 @@ def test_a_server_whose_expiry_passed_behaves_as_deleted(store: Store, clock: Fa
 def test_list_pages_in_created_at_then_id_order_until_next_cursor_is_null(
     store: Store, clock: FakeClock
 ) -> None:
-    same_moment = [store.create(ACCOUNT, {"config": {}, "name": f"s{i}"}) for i in range(3)]
+    same_moment = [new(store, f"s{i}") for i in range(3)]
     clock.advance(1)
-    later = [store.create(ACCOUNT, {"config": {}, "name": f"t{i}"}) for i in range(2)]
-    store.create(OTHER_ACCOUNT, {"config": {}, "name": "elsewhere"})
+    later = [new(store, f"t{i}") for i in range(2)]
+    new(store, "elsewhere", account=OTHER_ACCOUNT)
+
+    pages = [store.list_servers(ACCOUNT, limit=2)]
+    while pages[-1].next_cursor is not None:
+        pages.append(store.list_servers(ACCOUNT, limit=2, cursor=pages[-1].next_cursor))
+
     expected = sorted(s.id for s in same_moment) + sorted(s.id for s in later)
-
-    seen: list[str] = []
-    cursor: str | None = None
-    pages = 0
-    while True:
-        page = store.list_servers(ACCOUNT, limit=2, cursor=cursor)
-        pages += 1
-        assert page.limit == 2
-        assert len(page.items) <= 2
-        seen += [s.id for s in page.items]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-
-    assert seen == expected
-    assert pages == 3
+    assert [s.id for page in pages for s in page.items] == expected
+    assert [(len(page.items), page.limit) for page in pages] == [(2, 2), (2, 2), (1, 2)]
 
 
 def test_list_cursor_stays_valid_when_the_last_seen_server_is_deleted(store: Store) -> None:
-    servers = sorted(
-        (store.create(ACCOUNT, {"config": {}, "name": f"s{i}"}) for i in range(4)),
-        key=lambda s: s.id,
-    )
+    servers = sorted((new(store, f"s{i}") for i in range(4)), key=lambda s: s.id)
     first = store.list_servers(ACCOUNT, limit=2)
     store.delete(ACCOUNT, servers[1].id)
 
@@ -377,13 +337,12 @@ def test_list_cursor_stays_valid_when_the_last_seen_server_is_deleted(store: Sto
 
 
 def test_list_of_exactly_one_full_page_has_no_next_cursor(store: Store) -> None:
-    for i in range(2):
-        store.create(ACCOUNT, {"config": {}, "name": f"s{i}"})
+    for name in ("a", "b"):
+        new(store, name)
 
     page = store.list_servers(ACCOUNT, limit=2)
 
-    assert len(page.items) == 2
-    assert page.next_cursor is None
+    assert (len(page.items), page.next_cursor) == (2, None)
 
 
 @pytest.mark.parametrize("cursor", ["garbage!", "bm90LWpzb24", "WzEsMl0"])
@@ -393,16 +352,16 @@ def test_list_rejects_a_cursor_it_did_not_issue(store: Store, cursor: str) -> No
 
 
 @pytest.mark.parametrize(
-    ("raw", "limit"), [(None, 100), ("", 100), ("1", 1), ("250", 250), ("1000", 1000)]
+    ("raw", "limit"),
+    [(None, 100), ("", 100), ("1", 1), ("250", 250), ("1000", 1000)]
+    + [(bad, None) for bad in ("0", "-1", "1001", "ten", "1.5")],
 )
-def test_parse_limit_defaults_to_100_and_accepts_1_to_1000(raw: str | None, limit: int) -> None:
-    assert parse_limit(raw) == limit
-
-
-@pytest.mark.parametrize("raw", ["0", "-1", "1001", "ten", "1.5"])
-def test_parse_limit_rejects_values_outside_1_to_1000(raw: str) -> None:
-    with pytest.raises(BadRequestError, match="limit"):
-        parse_limit(raw)
+def test_limit_defaults_to_100_and_takes_1_to_1000(raw: str | None, limit: int | None) -> None:
+    if limit is None:
+        with pytest.raises(BadRequestError, match="limit"):
+            parse_limit(raw)
+    else:
+        assert parse_limit(raw) == limit
 
 
 # ------------------------------------------------------------------ out of band
@@ -416,32 +375,10 @@ def test_out_of_band_edit_replaces_config_whole_and_accepts_a_past_expiry(
 
     edited = store.edit(server.id, {"name": "dash", "config": {"tags": ["hr"]}})
 
-    assert edited.name == "dash"
-    assert edited.config == {"tags": ["hr"]}
+    assert (edited.name, edited.config, edited.token) == ("dash", {"tags": ["hr"]}, server.token)
     assert edited.updated_at == START + timedelta(seconds=2)
     store.edit(server.id, {"expires_at": at(-1)})
     assert store.all_servers() == []
-
-
-def test_out_of_band_remove_deletes_across_accounts_and_unknown_ids_are_not_found(
-    store: Store,
-) -> None:
-    server = store.create(ACCOUNT, {"config": {}, "name": "x"})
-
-    store.remove(server.id)
-
-    with pytest.raises(NotFoundError):
-        store.get(ACCOUNT, server.id)
-    with pytest.raises(NotFoundError):
-        store.remove(server.id)
-
-
-def test_returned_records_are_copies_that_cannot_change_the_store(store: Store) -> None:
-    server = store.create(ACCOUNT, {"name": "x", "config": {"tags": ["crm"]}})
-
-    server.config["tags"].append("leak")
-
-    assert store.get(ACCOUNT, server.id).config == {"tags": ["crm"]}
 
 
 # ------------------------------------------------------------------ readings
@@ -453,6 +390,8 @@ NEWER = Readings(newer_keys=frozenset({"some_new_option"}), config_patch="merge"
 def test_a_newer_truto_keeps_its_option_set_in_the_dashboard_and_null_removes_it(
     store: Store,
 ) -> None:
+    with pytest.raises(BadRequestError, match=r"config\.some_new_option is not a known"):
+        store.create(ACCOUNT, {"name": "x", "config": {"some_new_option": True}})
     store.readings = NEWER
     server = store.create(ACCOUNT, {"name": "x", "config": {"methods": ["read"]}})
     store.edit(server.id, {"config": {"methods": ["read"], "some_new_option": {"level": 2}}})
@@ -471,8 +410,7 @@ def test_a_truto_whose_patch_replaces_config_drops_every_key_not_sent(store: Sto
     updated = store.update(ACCOUNT, server.id, {"config": {"tags": ["hr"], "methods": None}})
     renamed = store.update(ACCOUNT, server.id, {"name": "y"})
 
-    assert updated.config == {"tags": ["hr"]}
-    assert renamed.config == {"tags": ["hr"]}
+    assert updated.config == renamed.config == {"tags": ["hr"]}
 
 
 @pytest.mark.parametrize("key", ["tool_exposure", "require_api_token_auth"])
@@ -493,26 +431,19 @@ def test_by_default_a_create_without_config_is_refused(store: Store) -> None:
     assert store.create(ACCOUNT, {"name": "x"}).config == {}
 
 
-def test_by_default_answers_echo_the_config_defaults() -> None:
-    server = Store().create(ACCOUNT, {"name": "x", "config": {"tags": ["a"]}})
+def test_by_default_answers_echo_the_config_defaults(store: Store) -> None:
+    server = store.create(ACCOUNT, {"name": "x", "config": {"tags": ["a"]}})
     echoed = {"tags": ["a"], "tool_exposure": "all", "require_api_token_auth": False}
     assert server.to_json(readings=Readings())["config"] == echoed
     assert server.to_json(readings=Readings(echo_defaults=False))["config"] == {"tags": ["a"]}
     assert server.to_json()["config"] == {"tags": ["a"]}  # the hooks' view: as stored
 
 
-def test_by_default_truto_knows_no_newer_config_option(store: Store) -> None:
-    server = store.create(ACCOUNT, {"name": "x", "config": {}})
-
-    with pytest.raises(BadRequestError, match=r"config\.some_new_option is not a known"):
-        store.edit(server.id, {"config": {"some_new_option": True}})
-
-
 def test_a_blocked_account_answers_503_to_every_mcp_call(store: Store) -> None:
-    server = store.create(ACCOUNT, {"name": "x", "config": {}})
+    server = new(store)
     store.readings = Readings(blocked_accounts=frozenset({ACCOUNT}))
     calls: list[Callable[[], object]] = [
-        lambda: store.create(ACCOUNT, {"name": "y", "config": {}}),
+        lambda: new(store, "y"),
         lambda: store.list_servers(ACCOUNT),
         lambda: store.get(ACCOUNT, server.id),
         lambda: store.update(ACCOUNT, server.id, {"name": "z"}),
@@ -522,7 +453,7 @@ def test_a_blocked_account_answers_503_to_every_mcp_call(store: Store) -> None:
         with pytest.raises(EmulatorError, match=f"{ACCOUNT} is blocked. Contact support") as info:
             attempt()
         assert info.value.status == 503
-    assert store.create(OTHER_ACCOUNT, {"name": "y", "config": {}}).name == "y"
+    assert new(store, "y", account=OTHER_ACCOUNT).name == "y"
 
 
 TOOLS = (
@@ -564,18 +495,25 @@ def test_a_create_beyond_the_plan_limit_is_refused_with_its_status(
     store: Store, status: int
 ) -> None:
     store.readings = Readings(plan_limit=1, plan_limit_status=status)
-    store.create(ACCOUNT, {"name": "x", "config": {}})
+    new(store)
     with pytest.raises(EmulatorError, match="Your plan allows 1 MCP servers") as info:
-        store.create(OTHER_ACCOUNT, {"name": "y", "config": {}})
+        new(store, "y", account=OTHER_ACCOUNT)
     assert info.value.status == status
 
 
-def test_reset_restores_the_readings_of_the_constructor() -> None:
+def test_reset_forgets_servers_and_restores_the_readings_and_clock_of_the_constructor(
+    clock: FakeClock,
+) -> None:
     first = Readings(config_patch="replace", echo_defaults=False)
-    store = Store(readings=first)
+    store = Store(readings=first, clock=clock.utc)
+    new(store)
     store.readings = Readings()
+    store.advance_clock(3600)
+
     store.reset()
-    assert store.readings == first
+
+    assert (store.readings, store.all_servers()) == (first, [])
+    assert new(store, expires_at=at(120)).expires_at == START + timedelta(seconds=120)
 
 
 @pytest.mark.parametrize(
@@ -604,9 +542,6 @@ def test_readings_round_trip_through_json() -> None:
     assert Readings.from_json(readings.to_json()) == readings
 
 
-# ------------------------------------------------------------------ timestamps
-
-
 @pytest.mark.parametrize(
     ("text", "formatted"),
     [
@@ -622,93 +557,3 @@ def test_timestamps_parse_rfc3339_and_format_as_utc_milliseconds_z(
     text: str, formatted: str
 ) -> None:
     assert format_timestamp(read_timestamp(text, "t")) == formatted
-
-
-# ------------------------------------------------------------------ integrated accounts
-
-
-def test_account_ids_given_to_the_store_become_active_hubspot_accounts_once_each() -> None:
-    store = Store(accounts=[ACCOUNT, ACCOUNT.upper(), OTHER_ACCOUNT])
-
-    accounts = store.all_accounts()
-
-    assert sorted(a.id for a in accounts) == sorted([ACCOUNT, OTHER_ACCOUNT])
-    mine = store.get_account(ACCOUNT)
-    assert (mine.status, mine.region, mine.is_sandbox) == ("active", "wnam", False)
-    assert mine.tenant_id == f"tenant-{ACCOUNT[:8]}"
-    assert mine.integration.name == "hubspot"
-    assert mine.environment_integration_id == store.default_install_id
-
-
-def test_two_stores_are_two_environments_whose_installed_integrations_differ() -> None:
-    first, second = Store(accounts=[ACCOUNT]), Store(accounts=[ACCOUNT])
-
-    assert first.environment_id != second.environment_id
-    assert first.default_install_id != second.default_install_id
-    assert first.get_account(ACCOUNT).environment_integration_id == first.default_install_id
-
-
-def test_the_account_page_limit_must_be_a_positive_integer() -> None:
-    with pytest.raises(ValueError, match="account_page_limit"):
-        Store(account_page_limit=0)
-    with pytest.raises(BadRequestError):
-        Store().set_account_page_limit(0)
-
-
-def test_account_list_clips_limit_and_pages_by_created_at_then_id(
-    store: Store, clock: FakeClock
-) -> None:
-    store.set_account_page_limit(2)
-    late = store.add_account({"id": OTHER_ACCOUNT})
-    clock.advance(-1)  # an account created earlier comes first, whatever its id
-    early = store.add_account({"id": ACCOUNT})
-
-    first = store.list_accounts(limit=50)
-    second = store.list_accounts(limit=1, cursor=store.list_accounts(limit=1).next_cursor)
-
-    assert [a.id for a in first.items] == [early.id, late.id]
-    assert (first.limit, first.next_cursor) == (2, None)
-    assert [a.id for a in second.items] == [late.id]
-    assert second.next_cursor is None
-
-
-def test_account_filter_reads_query_values_and_ignores_other_parameters() -> None:
-    read = AccountFilter.from_query(
-        {"is_sandbox": "False", "integration.name": "hubspot", "created_at": at(1), "x": "y"}
-    )
-
-    assert read == AccountFilter(
-        is_sandbox=False, integration_name="hubspot", created_at=START + timedelta(seconds=1)
-    )
-    with pytest.raises(BadRequestError, match="status"):
-        AccountFilter.from_query({"status": "gone"})
-
-
-def test_removing_an_account_removes_only_its_servers_and_it_can_be_added_again(
-    store: Store,
-) -> None:
-    mine = store.create(ACCOUNT, {"config": {}, "name": "x"})
-    theirs = store.create(OTHER_ACCOUNT, {"config": {}, "name": "y"})
-
-    assert store.remove_account(ACCOUNT) == [mine.id]
-
-    assert [s.id for s in store.all_servers()] == [theirs.id]
-    with pytest.raises(NotFoundError, match="Integrated account"):
-        store.list_servers(ACCOUNT)
-    store.add_account({"id": ACCOUNT})
-    with pytest.raises(ConflictError):
-        store.add_account({"id": ACCOUNT})
-    assert store.list_servers(ACCOUNT).items == []
-
-
-def test_a_clock_moved_on_past_an_expiry_deletes_the_server(store: Store) -> None:
-    server = store.create(ACCOUNT, {"name": "x", "config": {}, "expires_at": at(120)})
-    kept = store.create(ACCOUNT, {"name": "y", "config": {}})
-
-    store.advance_clock(121)
-
-    assert [s.id for s in store.all_servers()] == [kept.id]
-    with pytest.raises(NotFoundError):
-        store.get(ACCOUNT, server.id)
-    with pytest.raises(BadRequestError, match="only moves on"):
-        store.advance_clock(-1)

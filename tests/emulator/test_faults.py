@@ -1,0 +1,98 @@
+"""Fault rules (which request consumes which rule) and the rate limit's window, on a fake clock."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from truto_pulumi.emulator._base import BadRequestError
+from truto_pulumi.emulator._faults import FaultPlan, parse_rule
+from truto_pulumi.emulator._ratelimit import SlidingWindowLog, parse_rate_limit
+
+from ..kit import FakeClock
+
+
+def test_a_rule_matches_its_method_and_path_regex_for_its_times_then_is_gone() -> None:
+    plan = FaultPlan()
+    plan.add({"method": "get", "path": r"/mcp/[0-9a-f-]+$", "times": 2, "action": {"status": 503}})
+
+    taken = [
+        plan.take("GET", "/integrated-account/a/mcp"),  # the path does not match
+        plan.take("PATCH", "/integrated-account/a/mcp/1f"),  # nor the method
+        plan.take("GET", "/integrated-account/a/mcp/1f"),
+    ]
+    assert plan.pending()[0]["times"] == 1
+    taken += [plan.take("get", "/x/mcp/2e"), plan.take("GET", "/x/mcp/2e")]
+
+    assert [None if a is None else a.status for a in taken] == [None, None, 503, 503, None]
+    assert plan.pending() == []
+
+
+def test_rules_are_consumed_in_registration_order_and_clear_removes_them() -> None:
+    plan = FaultPlan()
+    for status in (500, 503):
+        plan.add({"action": {"status": status}})
+
+    taken = [plan.take("GET", "/") for _ in range(3)]
+    plan.add({"times": 3, "action": {"drop": True}})
+    plan.clear()
+
+    assert [None if a is None else a.status for a in taken] == [500, 503, None]
+    assert plan.pending() == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"action": {}}, "at least one of"),
+        ({"action": {"status": 200}}, "between 400 and 599"),
+        ({"action": {"status": "500"}}, "between 400 and 599"),
+        ({"action": {"drop": True, "status": 500}}, "cannot be combined"),
+        ({"action": {"drop": True, "lose_answer": True}}, "cannot be combined"),
+        ({"action": {"retry_after": 1}}, "retry_after needs action.status"),
+        ({"action": {"body": "no status"}}, "body needs action.status"),
+        ({"action": {"status": 400, "body": {"not": "text"}}}, "must be a string"),
+        ({"action": {"delay": -1}}, "delay must be a number >= 0"),
+        ({"action": {"lose_answer": True, "act_after": 1}}, "act_after needs"),
+        ({"action": {"explode": True}}, "unknown action key(s): explode"),
+        ({"path": "(unclosed", "action": {"status": 500}}, "not a valid regular expression"),
+        ({"times": 0, "action": {"status": 500}}, "times must be an integer >= 1"),
+        ({"method": "", "action": {"status": 500}}, "method must be"),
+        ({"when": "now", "action": {"status": 500}}, "unknown fault key(s): when"),
+    ],
+)
+def test_a_fault_that_cannot_be_carried_out_is_refused(rule: dict[str, Any], message: str) -> None:
+    with pytest.raises(BadRequestError, match=re.escape(message)):
+        parse_rule(rule)
+
+
+def test_the_rate_limit_counts_accepted_requests_per_token_in_a_sliding_window() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLog(2, 10.0, clock=clock)
+
+    first = [limiter.allow("t"), limiter.allow("other"), limiter.allow("t")]
+    clock.advance(5)
+    refused = limiter.allow("t")  # refused: not counted
+    clock.advance(5)
+    later = [limiter.allow("t"), limiter.allow("t"), limiter.allow("t")]
+
+    assert (first, refused, later) == ([True, True, True], False, [True, True, False])
+    assert limiter.retry_after == 10
+    assert SlidingWindowLog(1, 0.25).retry_after == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [("500/10", (500, 10.0)), ("3/0.5", (3, 0.5))]
+    + [(bad, None) for bad in ("500", "500/", "/10", "a/b", "0/10", "5/0", "5/-1")],
+)
+def test_a_rate_limit_reads_requests_per_seconds(
+    text: str, parsed: tuple[int, float] | None
+) -> None:
+    if parsed is None:
+        with pytest.raises(ValueError, match="REQUESTS/SECONDS"):
+            parse_rate_limit(text)
+    else:
+        assert parse_rate_limit(text) == parsed
