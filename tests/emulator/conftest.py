@@ -1,5 +1,5 @@
-"""Fixtures: the emulator's app served in this thread (`api`, fast tier), and one real emulator
-on loopback for the whole session (`emu`, reset before each test that uses it)."""
+"""Fixtures: a store on a fake clock, the emulator's app served in this thread (`api`), and one
+real emulator on loopback for the whole session (`emu`, reset before each test that uses it)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,20 @@ import httpx
 import pytest
 
 from truto_pulumi.emulator import Emulator
+from truto_pulumi.emulator._state import Store
 
-from .helpers import TOKEN, in_process
+from ..kit import FakeClock
+from .helpers import START, TOKEN, in_process
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(epoch=START)
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> Store:
+    return Store(clock=clock.utc)
 
 
 @pytest.fixture

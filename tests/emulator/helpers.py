@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
 from truto_pulumi.emulator import Readings, create_app
+from truto_pulumi.emulator._state import format_timestamp
 
 from ..kit import ACCOUNT
 
+START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
+"""The fake clock's epoch."""
 TOKEN = "test-token"
 BASE_URL = "http://truto.test"
 
@@ -47,6 +51,11 @@ def in_process(**settings: Any) -> httpx.Client:
     app = create_app(api_token=TOKEN, **settings)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     return httpx.Client(transport=InProcess(app), base_url=BASE_URL, headers=headers)
+
+
+def at(seconds: float) -> str:
+    """A timestamp `seconds` after START."""
+    return format_timestamp(START + timedelta(seconds=seconds))
 
 
 def mcp_path(account: str, server_id: str | None = None) -> str:

@@ -4,6 +4,7 @@ hooks client of `Emulator` and `RemoteEmulator`, and emulators side by side."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 import pytest
@@ -35,7 +36,8 @@ def test_drop_closes_the_connection_without_an_answer_and_without_acting(emu: Em
 
 @pytest.mark.parametrize("status", [None, 500])
 def test_a_lost_answer_comes_after_the_create_happened(emu: Emulator, status: int | None) -> None:
-    emu.inject(method="POST", lose_answer=True, **({} if status is None else {"status": status}))
+    answer: dict[str, Any] = {} if status is None else {"status": status}
+    emu.inject(method="POST", lose_answer=True, **answer)
 
     with emu.client(timeout=5.0) as api:
         if status is None:
