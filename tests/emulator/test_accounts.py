@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from truto_pulumi.emulator._base import BadRequestError, ConflictError, NotFoundError
+from truto_pulumi.emulator._readings import Readings
 from truto_pulumi.emulator._state import AccountFilter, Page, Store, parse_account_limit
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT, FakeClock
@@ -120,12 +121,16 @@ def test_fixed_accounts_are_listed_once_each_and_every_other_account_is_not_foun
         lambda: store.get_account(unknown),
         lambda: store.edit_account(unknown, {"status": "active"}),
         lambda: store.remove_account(unknown),
+        lambda: store.list_servers(unknown),
+        lambda: store.create(unknown, {"config": {}, "name": "x"}),
     ):
         with pytest.raises(NotFoundError, match="Integrated account"):
             attempt()
     added = store.add_account({})
     assert store.create(added.id, {"config": {}, "name": "x"}).integrated_account_id == added.id
     assert added.id in listed(store)
+    with pytest.raises(ValueError, match="UUID"):
+        Store(accounts=["acme"])
 
 
 @pytest.fixture
@@ -310,23 +315,31 @@ def test_uninstalling_an_integration_makes_it_not_found_while_its_accounts_stay(
 
 
 @pytest.mark.parametrize("fixed", [[ACCOUNT, OTHER_ACCOUNT], None])
-def test_reset_restores_the_constructors_accounts_installs_and_page_limit(
-    fixed: list[str] | None,
+def test_reset_restores_the_constructors_store_without_servers(
+    clock: FakeClock, fixed: list[str] | None
 ) -> None:
-    store = Store(accounts=fixed, account_page_limit=7)
+    readings = Readings(config_patch="replace", echo_defaults=False)
+    store = Store(accounts=fixed, account_page_limit=7, readings=readings, clock=clock.utc)
     initial = store.all_accounts()
+    store.create(ACCOUNT, {"config": {}, "name": "x"})
     store.add_account({"integration": "jira"})
     store.edit_account(ACCOUNT, {"status": "needs_reauth"})
     store.remove_account(OTHER_ACCOUNT)
     store.uninstall(store.default_install_id)
     store.set_account_page_limit(1)
+    store.readings = Readings()
+    store.advance_clock(3600)
+    with pytest.raises(BadRequestError, match="only moves on"):
+        store.advance_clock(-1)
 
     store.reset()
 
-    assert store.all_accounts() == initial
+    assert (store.all_accounts(), store.all_servers(), store.readings) == (initial, [], readings)
     assert (store.account_page_limit, store.get_account(ACCOUNT).status) == (7, "active")
     assert store.get_environment_integration(store.default_install_id)
     assert store.list_servers(OTHER_ACCOUNT).items == []
+    server = store.create(ACCOUNT, {"config": {}, "name": "x", "expires_at": at(120)})
+    assert server.to_json()["expires_at"] == at(120)  # the clock is back too
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import selectors
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -79,18 +80,6 @@ def test_cli_serves_after_one_ready_line_refuses_a_taken_port_and_exits_0_on_a_s
             httpx.get(f"{url}/_emulator/health", timeout=1.0)
 
 
-def test_cli_without_a_token_exits_with_usage_error(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.delenv("TRUTO_API_TOKEN", raising=False)
-
-    with pytest.raises(SystemExit) as raised:
-        main(["--port", "0"])
-
-    assert raised.value.code == 2
-    assert "--api-token is required" in capsys.readouterr().err
-
-
 def test_cli_flags_set_every_reading_and_the_account_page_limit(tmp_path: Path) -> None:
     changed = EVERY_READING_CHANGED
     tools = tmp_path / "tools.json"
@@ -98,33 +87,47 @@ def test_cli_flags_set_every_reading_and_the_account_page_limit(tmp_path: Path) 
     argv = ["--config-optional", "--no-echo-defaults", "--config-patch", changed.config_patch]
     argv += ["--list-key", changed.list_key, "--plan-limit", str(changed.plan_limit)]
     argv += ["--plan-limit-status", str(changed.plan_limit_status), "--blocked-account", ACCOUNT]
-    argv += ["--account-tools", str(tools), "--account-page-limit", "50"]
+    argv += ["--account-tools", str(tools), "--account-page-limit", "50", "--rate-limit", "3/0.5"]
 
     args = build_parser().parse_args(["--api-token", "T", *argv])
     defaults = build_parser().parse_args(["--api-token", "T"])
 
-    assert (readings_of(args), args.account_page_limit) == (changed, 50)
-    assert (readings_of(defaults), defaults.account_page_limit) == (Readings(), 100)
+    assert (readings_of(args), args.account_page_limit, args.rate_limit) == (changed, 50, (3, 0.5))
+    newer = replace(changed, newer_keys=frozenset({"x"}))
+    assert Readings.from_json(newer.to_json()) == newer  # as the readings hook takes them
+    assert (readings_of(defaults), defaults.account_page_limit, defaults.rate_limit) == (
+        Readings(),
+        100,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--rate-limit", "500"], "REQUESTS/SECONDS"),
-        (["--rate-limit", "0/10"], "REQUESTS/SECONDS"),
-        (["--latency", "-1"], "latency must be"),
-        (["--account-page-limit", "0"], "page limit must be"),
-        (["--account-page-limit", "many"], "page limit must be"),
-        (["--blocked-account", "not-a-uuid"], "blocked_accounts must be"),
-        (["--config-patch", "overwrite"], "invalid choice"),
-        (["--account-tools", "/nonexistent/tools.json"], "cannot read tools"),
+        (["--port", "0"], "--api-token is required"),
+        *(
+            (["--api-token", "T", "--rate-limit", bad], "REQUESTS/SECONDS")
+            for bad in ("500", "500/", "/10", "a/b", "0/10", "5/0", "5/-1")
+        ),
+        (["--api-token", "T", "--latency", "-1"], "latency must be"),
+        (["--api-token", "T", "--account-page-limit", "0"], "page limit must be"),
+        (["--api-token", "T", "--account-page-limit", "many"], "page limit must be"),
+        (["--api-token", "T", "--blocked-account", "not-a-uuid"], "blocked_accounts must be"),
+        (["--api-token", "T", "--config-patch", "overwrite"], "invalid choice"),
+        (["--api-token", "T", "--account-tools", "/nonexistent/tools.json"], "cannot read tools"),
     ],
 )
 def test_cli_rejects_malformed_settings_with_a_usage_error(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("TRUTO_API_TOKEN", raising=False)
+
     with pytest.raises(SystemExit) as raised:
-        main(["--api-token", "T", *argv])
+        main(argv)
 
     assert raised.value.code == 2
     assert message in capsys.readouterr().err

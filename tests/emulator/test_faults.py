@@ -9,37 +9,27 @@ import pytest
 
 from truto_pulumi.emulator._base import BadRequestError
 from truto_pulumi.emulator._faults import FaultPlan, parse_rule
-from truto_pulumi.emulator._ratelimit import SlidingWindowLog, parse_rate_limit
+from truto_pulumi.emulator._ratelimit import SlidingWindowLog
 
 from ..kit import FakeClock
 
 
-def test_a_rule_matches_its_method_and_path_regex_for_its_times_then_is_gone() -> None:
+def test_rules_match_method_and_path_regex_in_registration_order_for_their_times() -> None:
     plan = FaultPlan()
     plan.add({"method": "get", "path": r"/mcp/[0-9a-f-]+$", "times": 2, "action": {"status": 503}})
+    plan.add({"action": {"status": 500}})
 
     taken = [
-        plan.take("GET", "/integrated-account/a/mcp"),  # the path does not match
-        plan.take("PATCH", "/integrated-account/a/mcp/1f"),  # nor the method
+        plan.take("GET", "/integrated-account/a/mcp"),  # the path does not match: the next rule
+        plan.take("PATCH", "/integrated-account/a/mcp/1f"),  # nor the method: no rule is left
         plan.take("GET", "/integrated-account/a/mcp/1f"),
     ]
-    assert plan.pending()[0]["times"] == 1
+    assert [rule["times"] for rule in plan.pending()] == [1]
     taken += [plan.take("get", "/x/mcp/2e"), plan.take("GET", "/x/mcp/2e")]
-
-    assert [None if a is None else a.status for a in taken] == [None, None, 503, 503, None]
-    assert plan.pending() == []
-
-
-def test_rules_are_consumed_in_registration_order_and_clear_removes_them() -> None:
-    plan = FaultPlan()
-    for status in (500, 503):
-        plan.add({"action": {"status": status}})
-
-    taken = [plan.take("GET", "/") for _ in range(3)]
     plan.add({"times": 3, "action": {"drop": True}})
     plan.clear()
 
-    assert [None if a is None else a.status for a in taken] == [500, 503, None]
+    assert [None if a is None else a.status for a in taken] == [500, None, 503, 503, None]
     assert plan.pending() == []
 
 
@@ -81,18 +71,3 @@ def test_the_rate_limit_counts_accepted_requests_per_token_in_a_sliding_window()
     assert (first, refused, later) == ([True, True, True], False, [True, True, False])
     assert limiter.retry_after == 10
     assert SlidingWindowLog(1, 0.25).retry_after == 1
-
-
-@pytest.mark.parametrize(
-    ("text", "parsed"),
-    [("500/10", (500, 10.0)), ("3/0.5", (3, 0.5))]
-    + [(bad, None) for bad in ("500", "500/", "/10", "a/b", "0/10", "5/0", "5/-1")],
-)
-def test_a_rate_limit_reads_requests_per_seconds(
-    text: str, parsed: tuple[int, float] | None
-) -> None:
-    if parsed is None:
-        with pytest.raises(ValueError, match="REQUESTS/SECONDS"):
-            parse_rate_limit(text)
-    else:
-        assert parse_rate_limit(text) == parsed

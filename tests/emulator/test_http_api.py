@@ -47,8 +47,6 @@ def in_seconds(seconds: float) -> str:
         ("POST", mcp_path(ACCOUNT), f"Basic {TOKEN}"),
         ("POST", mcp_path(ACCOUNT), "Bearer"),
         ("GET", "/integrated-account", None),
-        ("GET", f"/integrated-account/{ACCOUNT}", None),
-        ("GET", f"/environment-integration/{ANY_ID}", None),
     ],
 )
 def test_api_calls_without_the_right_bearer_token_get_401_are_journaled_and_change_nothing(
@@ -70,11 +68,6 @@ def test_api_calls_without_the_right_bearer_token_get_401_are_journaled_and_chan
     ]
 
 
-def test_the_bearer_scheme_is_case_insensitive(api: httpx.Client) -> None:
-    headers = {"Authorization": f"bEARER {TOKEN}"}
-    assert api.get(mcp_path(ACCOUNT), headers=headers).status_code == 200
-
-
 # ------------------------------------------------------------------ the MCP endpoints
 
 
@@ -86,7 +79,10 @@ def test_a_server_through_every_endpoint_shows_its_token_and_url_only_on_create(
     settings: dict[str, str], base: str
 ) -> None:
     with in_process(**settings) as api:
-        created = api.post(mcp_path(ACCOUNT), json={"name": "docs", "config": {"tags": ["crm"]}})
+        any_case = {"Authorization": f"bEARER {TOKEN}"}  # the scheme is case-insensitive
+        created = api.post(
+            mcp_path(ACCOUNT), json={"name": "docs", "config": {"tags": ["crm"]}}, headers=any_case
+        )
         assert created.status_code == 201
         assert created.headers["content-type"] == "application/json"
         server = created.json()
@@ -95,8 +91,13 @@ def test_a_server_through_every_endpoint_shows_its_token_and_url_only_on_create(
         assert server["config"] == {**CONFIG_DEFAULTS, "tags": ["crm"]}
         public = {k: v for k, v in server.items() if k not in ("token", "url")}
         assert api.get(item).json() == public
-        listed = api.get(mcp_path(ACCOUNT)).json()
-        assert listed == {"result": [public], "next_cursor": None, "limit": 100}
+        other = api.post(mcp_path(ACCOUNT), json=CREATE).json()
+        first = api.get(mcp_path(ACCOUNT), params={"limit": 1}).json()
+        cursor = {"limit": 1, "next_cursor": first["next_cursor"]}
+        rest = api.get(mcp_path(ACCOUNT), params=cursor).json()
+        assert (first["limit"], rest["next_cursor"]) == (1, None)
+        assert public in first["result"] + rest["result"]
+        assert {s["id"] for s in first["result"] + rest["result"]} == {server["id"], other["id"]}
         patched = api.patch(item, json={"name": "renamed"})
         assert patched.status_code == 200
         assert {**patched.json(), "updated_at": None} == {
@@ -104,29 +105,18 @@ def test_a_server_through_every_endpoint_shows_its_token_and_url_only_on_create(
             "name": "renamed",
             "updated_at": None,
         }
-        [shown] = api.get("/_emulator/servers").json()  # as stored, with the secrets
-        assert {**shown, "updated_at": None} == {
-            **server,
-            "name": "renamed",
-            "config": {"tags": ["crm"]},
-            "updated_at": None,
-        }
+        shown = api.get("/_emulator/servers").json()  # as stored, with the secrets
+        assert {**server, "name": "renamed", "config": {"tags": ["crm"]}, "updated_at": None} in [
+            {**s, "updated_at": None} for s in shown
+        ]
         deleted = api.delete(item)
         assert (deleted.status_code, deleted.json()) == (200, {"id": server["id"]})
         assert_error(api.get(item), 404, "Not Found")
-
-
-def test_list_pages_follow_limit_and_next_cursor_in_the_query(api: httpx.Client) -> None:
-    ids = {
-        api.post(mcp_path(ACCOUNT), json={**CREATE, "name": f"s{i}"}).json()["id"] for i in "abc"
-    }
-
-    first = api.get(mcp_path(ACCOUNT), params={"limit": 2}).json()
-    rest = api.get(mcp_path(ACCOUNT), params={"limit": 2, "next_cursor": first["next_cursor"]})
-
-    assert (len(first["result"]), first["limit"]) == (2, 2)
-    assert rest.json()["next_cursor"] is None
-    assert {s["id"] for s in first["result"] + rest.json()["result"]} == ids
+        assert api.get(mcp_path(ACCOUNT)).json() == {
+            "result": [{k: v for k, v in other.items() if k not in ("token", "url")}],
+            "next_cursor": None,
+            "limit": 100,
+        }
 
 
 @pytest.mark.parametrize(
@@ -136,10 +126,7 @@ def test_list_pages_follow_limit_and_next_cursor_in_the_query(api: httpx.Client)
         ("GET", mcp_path(ACCOUNT, "123"), {}, 404, "MCP server", None),
         ("POST", mcp_path(ACCOUNT), {"content": b"{not json"}, 400, "not valid JSON", None),
         ("POST", mcp_path(ACCOUNT), {"content": b""}, 400, "must be a JSON object", None),
-        ("POST", mcp_path(ACCOUNT), {"content": b'["name"]'}, 400, "must be a JSON object", None),
-        ("POST", mcp_path(ACCOUNT), {"json": {**CREATE, "config": 1}}, 400, "config must", None),
         ("GET", mcp_path(ACCOUNT), {"params": {"limit": "0"}}, 400, "limit", None),
-        ("GET", mcp_path(ACCOUNT), {"params": {"limit": "1001"}}, 400, "limit", None),
         ("GET", mcp_path(ACCOUNT), {"params": {"next_cursor": "x"}}, 400, "next_cursor", None),
         ("GET", "/integrated-account", {"params": {"status": "gone"}}, 400, "status", None),
         ("GET", "/integrated-account", {"params": {"limit": "0"}}, 400, "limit", None),
@@ -395,19 +382,14 @@ def test_reset_forgets_servers_journal_faults_accounts_and_runtime_settings(
         ("POST", "rate-limit", [5, 10], 400),
         ("POST", "readings", {"config_patch": "overwrite"}, 400),
         ("POST", "faults", {"action": {}}, 400),
-        ("POST", "faults", {"path": "(unclosed", "action": {"status": 500}}, 400),
         ("POST", "clock", {"advance": -1}, 400),
         ("POST", "clock", {"advance": "1"}, 400),
         ("POST", "account-page-limit", {}, 400),
         ("POST", "account-page-limit", [5], 400),
-        ("POST", "account-page-limit", {"limit": 0}, 400),
-        ("POST", "accounts", {"colour": "blue"}, 400),
         ("POST", "accounts", {"integration": "hubspot", "environment_integration_id": ANY_ID}, 409),
-        ("PATCH", f"accounts/{ACCOUNT}", {"status": "gone"}, 400),
         ("DELETE", "accounts/not-a-uuid", None, 404),
         ("PATCH", f"servers/{ANY_ID}", {"name": "y"}, 404),
         ("DELETE", f"servers/{ANY_ID}", None, 404),
-        ("DELETE", f"environment-integrations/{ANY_ID}", None, 404),
         ("GET", "nothing-here", None, 404),
     ],
 )
