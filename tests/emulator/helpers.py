@@ -8,27 +8,13 @@ from typing import Any
 
 import httpx
 
-from truto_pulumi.emulator import Readings, create_app
+from truto_pulumi.emulator import create_app
 from truto_pulumi.emulator._state import format_timestamp
-
-from ..kit import ACCOUNT
 
 START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
 """The fake clock's epoch."""
 TOKEN = "test-token"
 BASE_URL = "http://truto.test"
-
-EVERY_READING_CHANGED = Readings(
-    config_required=False,
-    echo_defaults=False,
-    config_patch="replace",
-    list_key="results",
-    plan_limit=3,
-    plan_limit_status=402,
-    blocked_accounts=frozenset({ACCOUNT}),
-    account_tools={ACCOUNT: ({"method": "list", "tags": ["crm"]},)},
-)
-"""Each reading off its default."""
 
 
 class InProcess(httpx.BaseTransport):

@@ -19,11 +19,22 @@ from truto_pulumi.emulator import Emulator, Readings, RemoteEmulator, create_app
 from truto_pulumi.emulator.__main__ import build_parser, main, readings_of
 
 from ..kit import ACCOUNT
-from .helpers import EVERY_READING_CHANGED, mcp_path
+from .helpers import mcp_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"Truto emulator listening on (http://127\.0\.0\.1:(\d+))\n")
 COMMAND = [sys.executable, "-m", "truto_pulumi.emulator", "--port"]
+EVERY_READING_CHANGED = Readings(
+    config_required=False,
+    echo_defaults=False,
+    config_patch="replace",
+    list_key="results",
+    plan_limit=3,
+    plan_limit_status=402,
+    blocked_accounts=frozenset({ACCOUNT}),
+    account_tools={ACCOUNT: ({"method": "list", "tags": ["crm"]},)},
+)
+"""Each reading off its default."""
 
 
 def start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
