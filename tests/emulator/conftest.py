@@ -1,5 +1,5 @@
-"""Fixtures: a store on a fake clock, the emulator's app served in this thread (`api`), and one
-real emulator on loopback for the whole session (`emu`, reset before each test that uses it)."""
+"""Fixtures: a store on a fake clock, an emulator served in this thread (`emu`, its API client
+`api`), and one on loopback for the whole session (`served`, reset before each test using it)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from truto_pulumi.emulator import Emulator
 from truto_pulumi.emulator._state import Store
 
 from ..kit import FakeClock
-from .helpers import START, TOKEN, in_process
+from .helpers import START, TOKEN, InProcessEmulator
 
 
 @pytest.fixture
@@ -26,9 +26,17 @@ def store(clock: FakeClock) -> Store:
 
 
 @pytest.fixture
-def api() -> Iterator[httpx.Client]:
-    """A client of a fresh emulator app (default settings), bearer token set."""
-    with in_process() as client:
+def emu() -> Iterator[InProcessEmulator]:
+    """A fresh emulator (default settings) served in this thread, with `Emulator`'s hooks."""
+    emulator = InProcessEmulator()
+    yield emulator
+    emulator.close()
+
+
+@pytest.fixture
+def api(emu: InProcessEmulator) -> Iterator[httpx.Client]:
+    """A client of `emu`'s API, bearer token set."""
+    with emu.client() as client:
         yield client
 
 
@@ -39,7 +47,7 @@ def _session_emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def emu(_session_emulator: Emulator) -> Emulator:
-    """The running emulator, freshly reset (no servers, journal, faults; default settings)."""
+def served(_session_emulator: Emulator) -> Emulator:
+    """The emulator served on loopback, freshly reset (no servers, journal, faults)."""
     _session_emulator.reset()
     return _session_emulator

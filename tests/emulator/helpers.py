@@ -1,4 +1,4 @@
-"""What the emulator tests share: the app served in this thread, paths, the error check."""
+"""What the emulator tests share: the emulator served in this thread, paths, the error check."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from truto_pulumi.emulator import create_app
+from truto_pulumi.emulator._hooks import HOOK_PREFIX, EmulatorHooks
 from truto_pulumi.emulator._state import format_timestamp
 
 START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
@@ -32,11 +33,19 @@ class InProcess(httpx.BaseTransport):
         return asyncio.run(serve())
 
 
-def in_process(**settings: Any) -> httpx.Client:
-    """A client of a fresh emulator app made with `settings`, at `BASE_URL`, bearer token set."""
-    app = create_app(api_token=TOKEN, **settings)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    return httpx.Client(transport=InProcess(app), base_url=BASE_URL, headers=headers)
+class InProcessEmulator(EmulatorHooks):
+    """`Emulator`'s hooks client and API client, on an app served in this thread."""
+
+    def __init__(self, **settings: Any) -> None:
+        self._transport = InProcess(create_app(api_token=TOKEN, **settings))
+        self._api_url, self._api_token = BASE_URL, TOKEN
+        self._hooks = httpx.Client(transport=self._transport, base_url=BASE_URL + HOOK_PREFIX)
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return super().client(transport=self._transport, **kwargs)
+
+    def close(self) -> None:
+        self._close_hooks()
 
 
 def at(seconds: float) -> str:
