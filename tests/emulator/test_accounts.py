@@ -197,16 +197,13 @@ def test_an_edit_shows_in_get_and_filters_which_match_an_instant_or_bound_it(
     "query",
     [
         {"is_sandbox": "maybe"},
-        {"is_sandbox": "1"},
         {"status": "deleted"},
         {"status": "ACTIVE"},
-        {"created_at": "yesterday"},
         {"updated_at": "2024-01-10"},
         {"created_at": "2024-01-10T10:00:00"},  # no time zone
         {"created_at[gt]": "soon"},
         {"limit": "ten"},
         {"limit": "0"},
-        {"limit": "-5"},
         {"next_cursor": "not-a-cursor"},
     ],
 )
@@ -334,8 +331,6 @@ def test_reset_restores_the_constructors_store_without_servers(
         ("add", {"is_sandbox": "yes"}, "is_sandbox must be a boolean"),
         ("add", {"id": "42"}, "id must be a UUID"),
         ("add", {"integration": ""}, "integration must be a non-empty string"),
-        ("add", {"tenant_id": 7}, "tenant_id must be a non-empty string"),
-        ("add", {"environment_integration_id": "hubspot"}, "must be a UUID"),
         ("add", {"colour": "blue"}, "unknown field(s): colour"),
         ("add", [], "request body must be a JSON object"),
         ("add", {"environment_integration_id": "default", "integration": "jira"}, "not 'jira'"),

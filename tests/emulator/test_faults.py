@@ -38,7 +38,6 @@ def test_rules_match_method_and_path_regex_in_registration_order_for_their_times
     [
         ({"action": {}}, "at least one of"),
         ({"action": {"status": 200}}, "between 400 and 599"),
-        ({"action": {"status": "500"}}, "between 400 and 599"),
         ({"action": {"drop": True, "status": 500}}, "cannot be combined"),
         ({"action": {"drop": True, "lose_answer": True}}, "cannot be combined"),
         ({"action": {"retry_after": 1}}, "retry_after needs action.status"),
