@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from truto_pulumi.emulator._base import BadRequestError, ConflictError, NotFoundError
+from truto_pulumi.emulator._base import BadRequestError, EmulatorError, NotFoundError
 from truto_pulumi.emulator._readings import Readings
 from truto_pulumi.emulator._state import AccountFilter, Page, Store, parse_account_limit
 
@@ -339,30 +339,25 @@ def test_reset_restores_the_constructors_store_without_servers(
         ("edit", {"status": "gone"}, "status must be one of"),
         ("edit", {"status": None}, "cannot be set to null"),
         ("edit", {"colour": "blue"}, "unknown field(s): colour"),
+        ("conflict", {"id": ACCOUNT.upper()}, "already exists"),
+        (
+            "conflict",
+            {"integration": "hubspot", "environment_integration_id": OTHER_ACCOUNT},
+            "already installed",
+        ),
     ],
 )
-def test_adding_or_editing_an_account_refuses_bad_fixed_and_unknown_fields(
+def test_adding_or_editing_an_account_refuses_bad_fixed_unknown_and_taken_fields(
     store: Store, op: str, fields: Any, message: str
 ) -> None:
-    existing = store.add_account({})
+    existing = store.add_account({"id": ACCOUNT})
     if isinstance(fields, dict) and fields.get("environment_integration_id") == "default":
         fields = {**fields, "environment_integration_id": store.default_install_id}
 
-    with pytest.raises(BadRequestError, match=re.escape(message)):
-        store.add_account(fields) if op == "add" else store.edit_account(existing.id, fields)
+    with pytest.raises(EmulatorError, match=re.escape(message)) as refused:
+        store.edit_account(ACCOUNT, fields) if op == "edit" else store.add_account(fields)
+    assert refused.value.status == (409 if op == "conflict" else 400)
     assert store.all_accounts() == [existing]
-
-
-def test_adding_an_account_twice_or_installing_an_integration_twice_is_a_conflict(
-    store: Store,
-) -> None:
-    store.add_account({"id": ACCOUNT})
-
-    with pytest.raises(ConflictError, match="already exists"):
-        store.add_account({"id": ACCOUNT.upper()})
-    with pytest.raises(ConflictError, match="already installed"):
-        store.add_account({"integration": "hubspot", "environment_integration_id": ACCOUNT})
-    assert len(store.all_accounts()) == 1
 
 
 @pytest.mark.parametrize("limit", [0, -1, "5", True, None])

@@ -117,24 +117,31 @@ def test_create_accepts_valid_bodies_and_normalizes_them(
     assert (created["config"], created["expires_at"]) == (config, expires_at)
 
 
+MERGED = "merge-null-refused"  # the default reading
+
+
 @pytest.mark.parametrize(
-    ("patch", "expected"),
+    ("reading", "patch", "expected"),
     [
-        ({"tags": ["hr"]}, {"methods": ["read"], "tags": ["hr"], "tool_exposure": "discovery"}),
-        ({"methods": None}, {"tags": ["crm"], "tool_exposure": "discovery"}),
-        ({"methods": None, "tags": None}, {"tool_exposure": "discovery"}),
-        ({}, STORED),
-        ({"require_api_token_auth": True}, {**STORED, "require_api_token_auth": True}),
+        (MERGED, {"tags": ["hr"]}, {**STORED, "tags": ["hr"]}),
+        (MERGED, {"methods": None}, {"tags": ["crm"], "tool_exposure": "discovery"}),
+        (MERGED, {"methods": None, "tags": None}, {"tool_exposure": "discovery"}),
+        (MERGED, {}, STORED),
+        (MERGED, {"require_api_token_auth": True}, {**STORED, "require_api_token_auth": True}),
         (
+            MERGED,
             {"methods": ["write"], "tool_exposure": "all"},
-            {**STORED, "methods": ["write"], "tool_exposure": "all"},
+            {"methods": ["write"], "tags": ["crm"], "tool_exposure": "all"},
         ),
-        (None, {}),
+        (MERGED, None, {}),
+        ("merge", {"tool_exposure": None}, {"methods": ["read"], "tags": ["crm"]}),
+        ("replace", {"tags": ["hr"], "methods": None}, {"tags": ["hr"]}),
     ],
 )
-def test_patch_merges_config_one_level_deep_and_null_removes_a_key(
-    store: Store, patch: Any, expected: JSONObject
+def test_a_patched_config_is_merged_one_level_deep_null_removing_a_key_or_replaced(
+    store: Store, reading: str, patch: Any, expected: JSONObject
 ) -> None:
+    store.readings = Readings(config_patch=reading)
     server = store.create(ACCOUNT, {"name": "x", "config": STORED})
 
     assert store.update(ACCOUNT, server.id, {"config": patch}).config == expected
@@ -144,6 +151,7 @@ def test_patch_merges_config_one_level_deep_and_null_removes_a_key(
 def test_patch_changes_only_sent_fields_bumps_updated_at_and_null_clears_the_expiry(
     store: Store, clock: FakeClock
 ) -> None:
+    store.readings = Readings(config_patch="replace")  # even then, config not sent is kept
     server = store.create(ACCOUNT, {"name": "x", "config": STORED, "expires_at": at(600)})
     clock.advance(5)
 
@@ -282,16 +290,6 @@ def test_a_newer_truto_keeps_its_option_set_in_the_dashboard_and_null_removes_an
 
     assert kept.config == {**STORED, "methods": ["write"], "some_new_option": {"level": 2}}
     assert removed.config == {"methods": ["write"], "tags": ["crm"]}
-
-
-def test_a_truto_whose_patch_replaces_config_drops_every_key_not_sent(store: Store) -> None:
-    store.readings = Readings(config_patch="replace")
-    server = store.create(ACCOUNT, {"name": "x", "config": STORED})
-
-    updated = store.update(ACCOUNT, server.id, {"config": {"tags": ["hr"], "methods": None}})
-    renamed = store.update(ACCOUNT, server.id, {"name": "y"})
-
-    assert updated.config == renamed.config == {"tags": ["hr"]}
 
 
 def test_a_blocked_account_answers_503_to_every_mcp_call(store: Store) -> None:
