@@ -15,8 +15,6 @@ from truto_pulumi.emulator._state import EMULATOR_USER_ID, McpServer, Store, par
 from ..kit import ACCOUNT, OTHER_ACCOUNT, FakeClock
 from .helpers import at
 
-LOOSE = Readings(config_required=False, config_patch="merge")
-"""A Truto that takes a create without `config` and `null` for any key of a PATCHed one."""
 STORED = {"methods": ["read"], "tags": ["crm"], "tool_exposure": "discovery"}
 
 
@@ -93,7 +91,7 @@ def test_create_and_patch_refuse_invalid_bodies_and_change_nothing(
 @pytest.mark.parametrize(
     ("body", "config", "expires_at"),
     [
-        ({}, {}, None),  # a Truto that does not require `config`
+        ({}, {}, None),  # this Truto does not require `config`
         ({"config": None}, {}, None),
         ({"config": {"methods": ["read", "write"]}}, {"methods": ["read", "write"]}, None),
         ({"config": {"tool_exposure": "discovery"}}, {"tool_exposure": "discovery"}, None),
@@ -111,7 +109,7 @@ def test_create_and_patch_refuse_invalid_bodies_and_change_nothing(
 def test_create_accepts_valid_bodies_and_normalizes_them(
     store: Store, body: JSONObject, config: JSONObject, expires_at: str | None
 ) -> None:
-    store.readings = LOOSE
+    store.readings = Readings(config_required=False)
     created = store.create(ACCOUNT, {"name": "x", **body}).to_json()
 
     assert (created["config"], created["expires_at"]) == (config, expires_at)
