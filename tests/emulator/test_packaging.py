@@ -13,12 +13,11 @@ import pytest
 import truto_pulumi.emulator
 from truto_pulumi.emulator._protocol import ConnectionDroppedError, drop_connection
 
-pytestmark = pytest.mark.slow  # starts processes
-
 EMULATOR_DIR = Path(truto_pulumi.emulator.__file__).parent
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # starts a process
 def test_truto_emulator_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "truto-emulator"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
