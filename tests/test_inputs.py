@@ -1,29 +1,222 @@
-"""The canonical form of inputs (`_inputs`): instants in UTC, a server read back from Truto in
-the form check gives, and which new inputs are identical to the old, as tables. What check
-answers is in `test_check.py`."""
+"""Inputs (`_inputs`): what check answers (canonical inputs, or one failure per bad property
+naming it and what it accepts), a server read back from Truto in the same canonical form, and
+which inputs are identical to the old ones, as tables. `test_inputs_properties.py` checks check
+with generated property bags."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from pulumi.output import Unknown
 
-from truto_pulumi._inputs import canonical_live_inputs, canonical_timestamp, unchanged_inputs
+from truto_pulumi._inputs import canonical_live_inputs, check_inputs, described, unchanged_inputs
+from truto_pulumi._schema import INPUT_KEYS
 
 from .kit import ACCOUNT, bag
 
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+METHODS_ALLOWED = (
+    "a non-empty list of method names (list, get, create, update, delete, a custom method) "
+    "or the groups read, write"
+)
+CONFIG_KEYS = "methods, tags, tool_exposure, require_api_token_auth"
+CONFIG_ALLOWED = f"an object with any of {CONFIG_KEYS}"
+NO_FILTER = "config.methods: must not be empty (omit it to apply no filter)"
+CHOICES = "expected 'all' or 'discovery'"
+NOW_TEXT = "2026-11-27T12:00:00Z"
+
 
 @pytest.mark.parametrize(
-    ("text", "canonical"),
+    ("props", "expected"),
     [
-        ("2024-01-10T10:00:00.000Z", "2024-01-10T10:00:00Z"),
-        ("2024-01-10T10:00:00.120Z", "2024-01-10T10:00:00.120Z"),
-        ("2024-01-10 12:30:00-02:00", "2024-01-10T14:30:00Z"),
+        pytest.param(bag(), bag(), id="minimal"),
+        pytest.param(
+            bag(integrated_account_id=ACCOUNT.upper()), bag(), id="account_id_lower_cased"
+        ),
+        pytest.param(
+            bag(config={"methods": ["write", "read", "read"], "tags": ["b", "a", "b"]}),
+            bag(config={"methods": ["read", "write"], "tags": ["a", "b"]}),
+            id="methods_and_tags_deduplicated_and_sorted",
+        ),
+        pytest.param(bag(config={}), bag(), id="empty_config_dropped"),
+        pytest.param(bag(config={"tags": None}), bag(), id="unset_config_key_dropped"),
+        pytest.param(
+            bag(config={"tool_exposure": "discovery", "require_api_token_auth": False}),
+            bag(config={"tool_exposure": "discovery", "require_api_token_auth": False}),
+            id="tool_exposure_and_auth_kept",
+        ),
+        pytest.param(
+            bag(expires_at="2027-01-01 01:00:00+01:00"),
+            bag(expires_at="2027-01-01T00:00:00Z"),
+            id="expiry_in_utc",
+        ),
+        pytest.param(
+            bag(expires_at="2027-01-01t00:00:00.123456z"),
+            bag(expires_at="2027-01-01T00:00:00.123Z"),
+            id="expiry_truncated_to_milliseconds",
+        ),
+        pytest.param(
+            bag(expires_at="2027-01-01T00:00:00.000Z"),
+            bag(expires_at="2027-01-01T00:00:00Z"),
+            id="expiry_zero_milliseconds_dropped",
+        ),
+        pytest.param(bag(__provider="pickled"), bag(), id="provider_key_not_part_of_inputs"),
     ],
 )
-def test_canonical_timestamp(text: str, canonical: str) -> None:
-    assert canonical_timestamp(text) == canonical
+def test_valid_inputs_become_canonical(props: dict[str, Any], expected: dict[str, Any]) -> None:
+    outcome = check_inputs(props, now=NOW)
+    assert (outcome.inputs, outcome.failures) == (expected, [])
+    assert check_inputs(outcome.inputs, now=NOW).inputs == expected
+
+
+@pytest.mark.parametrize(
+    ("props", "path", "reason"),
+    [
+        (
+            bag(integrated_account_id=None),
+            "integrated_account_id",
+            "is required; expected the UUID",
+        ),
+        (bag(integrated_account_id="acct-1"), "integrated_account_id", "'acct-1' is not a UUID"),
+        (bag(integrated_account_id=42.0), "integrated_account_id", "a string, got the number 42"),
+        (bag(name=None), "name", "is required"),
+        (bag(name="  "), "name", "must not be empty"),
+        (bag(name=5.0), "name", "must be a string, got the number 5; expected a non-empty string"),
+        (bag(name=True), "name", "must be a string, got the boolean True"),
+        (bag(name=["a", 1.0]), "name", "must be a string, got the list ['a', 1]"),
+        (bag(config="all"), "config", f"got the string 'all'; expected {CONFIG_ALLOWED}"),
+        (bag(config={"methods": []}), "config.methods", f"{NO_FILTER}; expected {METHODS_ALLOWED}"),
+        (
+            bag(config={"methods": "read"}),
+            "config.methods",
+            "must be a list, got the string 'read'",
+        ),
+        (bag(config={"methods": ["read", ""]}), "config.methods", "item 1 must not be empty"),
+        (
+            bag(config={"methods": ["read", 3.0]}),
+            "config.methods",
+            "item 1 must be a string, got the number 3",
+        ),
+        (
+            bag(config={"tags": {"crm": 1.0}}),
+            "config.tags",
+            "must be a list, got the object {'crm': 1}",
+        ),
+        (bag(config={"tool_exposure": "some"}), "config.tool_exposure", f"got 'some'; {CHOICES}"),
+        (
+            bag(config={"tool_exposure": 1.0}),
+            "config.tool_exposure",
+            f"got the number 1; {CHOICES}",
+        ),
+        (
+            bag(config={"require_api_token_auth": "yes"}),
+            "config.require_api_token_auth",
+            "got the string 'yes'; expected true or false",
+        ),
+        (
+            bag(config={"scopes": ["x"]}),
+            "config.scopes",
+            f"unknown property; allowed: {CONFIG_KEYS}",
+        ),
+        (bag(url="https://x"), "url", f"unknown property; allowed: {', '.join(INPUT_KEYS)}"),
+        (bag(expires_at="next week"), "expires_at", "'next week' is not an RFC 3339 timestamp"),
+        (bag(expires_at="2027-01-01T00:00:00"), "expires_at", "is not an RFC 3339 timestamp"),
+        (
+            bag(expires_at=2.5),
+            "expires_at",
+            "must be a string, got the number 2.5; expected an RFC",
+        ),
+        (bag(expires_at="2026-11-27T11:00:00Z"), "expires_at", f"is in the past (now {NOW_TEXT})"),
+        (bag(expires_at="2026-11-27T12:00:30Z"), "expires_at", "is less than 60 s ahead"),
+        (bag(expires_at="9999-12-31T23:00:00-05:00"), "expires_at", "is not an RFC 3339 timestamp"),
+        (bag(expires_at="0001-01-01T00:00:00+01:00"), "expires_at", "is not an RFC 3339 timestamp"),
+        (bag(expires_at="0999-06-01T00:00:00Z"), "expires_at", "is in the past"),
+    ],
+)
+def test_invalid_property_fails_check_naming_it_and_what_the_user_wrote(
+    props: dict[str, Any], path: str, reason: str
+) -> None:
+    (failure,) = check_inputs(props, now=NOW).failures
+    # The engine prints "property P value {<nil>}" for a P that is not a key of the inputs:
+    # such a path leads the reason instead.
+    assert failure.path == path
+    assert failure.property == (path if props.get(path) is not None else "")
+    assert reason in failure.reason
+    assert failure.reason.startswith(f"{path}: ") or failure.property == path
+    assert "float" not in failure.reason
+
+
+def test_each_bad_field_gets_one_failure_saying_what_is_allowed() -> None:
+    props = bag(name="", config={"methods": ["", 3.0], "tool_exposure": "x"}, expires_at="soon")
+    failures = {f.path: f.reason for f in check_inputs(props, now=NOW).failures}
+    assert sorted(failures) == ["config.methods", "config.tool_exposure", "expires_at", "name"]
+    assert failures["config.methods"] == (
+        "config.methods: item 0 must not be empty or blank; item 1 must be a string, "
+        f"got the number 3; expected {METHODS_ALLOWED}"
+    )
+    assert "e.g. 2027-01-01T00:00:00Z" in failures["expires_at"]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (5.0, "the number 5"),
+        (-3.0, "the number -3"),
+        (2.5, "the number 2.5"),
+        (1e300, "the number 1e+300"),
+        (float("nan"), "the number nan"),
+        (True, "the boolean True"),
+        ([1.0, "a", [True]], "the list [1, 'a', [True]]"),
+        (("read",), "the list ['read']"),
+        ({"k": 2.0}, "the object {'k': 2}"),
+        ([Unknown()], "the list [<unknown>]"),
+        (None, "None"),
+        ("y" * 100, "the string '" + "y" * 56 + "..."),
+        (b"raw", "a value of type bytes"),
+    ],
+)
+def test_a_value_is_described_as_the_user_wrote_it(value: Any, text: str) -> None:
+    assert described(value) == text
+
+
+def test_unknown_values_pass_unvalidated_and_known_parts_beside_them_are_checked() -> None:
+    name, tags, method = Unknown(), Unknown(), Unknown()
+    props = {
+        "integrated_account_id": Unknown(),
+        "name": name,
+        "config": {"methods": ["read", method], "tags": tags},
+        "expires_at": Unknown(),
+    }
+    outcome = check_inputs(props, now=NOW)
+    assert outcome.failures == []
+    assert outcome.inputs["name"] is name
+    assert outcome.inputs["config"] == {"methods": ["read", method], "tags": tags}
+    failures = check_inputs(bag(config={"methods": [Unknown(), ""]}), now=NOW).failures
+    assert [f.path for f in failures] == ["config.methods"]
+
+
+@pytest.mark.parametrize(
+    ("old", "failed"),
+    [
+        pytest.param("2026-11-27T11:00:00Z", [], id="unchanged_past_expiry_does_not_block"),
+        pytest.param("2026-11-27T12:00:00+01:00", [], id="same_instant_is_unchanged"),
+        pytest.param("2026-11-27T10:00:00Z", ["expires_at"], id="changed_must_be_ahead"),
+    ],
+)
+def test_only_a_new_or_changed_expiry_must_lie_ahead(old: str, failed: list[str]) -> None:
+    outcome = check_inputs(
+        bag(expires_at="2026-11-27T11:00:00Z"), olds=bag(expires_at=old), now=NOW
+    )
+    assert [f.property for f in outcome.failures] == failed
+
+
+def test_a_name_that_parses_as_a_create_mark_is_refused_without_showing_it() -> None:
+    marked = "secret-reports [pulumi creating 0123456789ab-0badc0de]"
+    (failure,) = check_inputs(bag(name=marked), now=NOW).failures
+    assert "must not end in a Pulumi create mark" in failure.reason
+    assert "secret-reports" not in failure.reason
 
 
 SERVER = {"integrated_account_id": ACCOUNT, "name": "reader", "id": "x", "token": "t"}
@@ -32,45 +225,37 @@ SERVER = {"integrated_account_id": ACCOUNT, "name": "reader", "id": "x", "token"
 @pytest.mark.parametrize(
     ("answer", "inputs"),
     [
-        pytest.param({}, {"integrated_account_id": ACCOUNT, "name": "reader"}, id="plain"),
-        pytest.param(
-            {"integrated_account_id": ACCOUNT.upper()},
-            {"integrated_account_id": ACCOUNT, "name": "reader"},
-            id="account_upper_case",
-        ),
+        pytest.param({}, {}, id="plain"),
+        pytest.param({"integrated_account_id": ACCOUNT.upper()}, {}, id="account_upper_case"),
         pytest.param(
             {"config": {"tags": ["b", "a", "b"], "methods": ["read"], "tool_exposure": None}},
-            {
-                "integrated_account_id": ACCOUNT,
-                "name": "reader",
-                "config": {"tags": ["a", "b"], "methods": ["read"]},
-            },
+            {"config": {"tags": ["a", "b"], "methods": ["read"]}},
             id="tags_as_a_set_and_unset_keys_dropped",
         ),
         pytest.param(
-            {"config": {}}, {"integrated_account_id": ACCOUNT, "name": "reader"}, id="empty_config"
+            {"config": {"tags": ["a"], "tool_exposure": "all", "require_api_token_auth": False}},
+            {"config": {"tags": ["a"]}},
+            id="keys_at_their_default_dropped",
         ),
+        pytest.param({"config": {}}, {}, id="empty_config"),
         pytest.param(
             {"expires_at": "2027-01-01T01:00:00.000+01:00"},
-            {
-                "integrated_account_id": ACCOUNT,
-                "name": "reader",
-                "expires_at": "2027-01-01T00:00:00Z",
-            },
+            {"expires_at": "2027-01-01T00:00:00Z"},
             id="expiry_in_utc",
         ),
         pytest.param(
+            {"expires_at": "0999-06-01T00:00:00+00:00"},
+            {"expires_at": "0999-06-01T00:00:00Z"},
+            id="expiry_before_year_1000",
+        ),
+        pytest.param(
             {"expires_at": "soon", "integrated_account_id": "not-a-uuid"},
-            {"integrated_account_id": "not-a-uuid", "name": "reader", "expires_at": "soon"},
+            {"integrated_account_id": "not-a-uuid", "expires_at": "soon"},
             id="what_does_not_parse_is_kept_as_sent",
         ),
         pytest.param(
             {"config": {"tags": ["b", 1], "surprise": True}},
-            {
-                "integrated_account_id": ACCOUNT,
-                "name": "reader",
-                "config": {"tags": ["b", 1], "surprise": True},
-            },
+            {"config": {"tags": ["b", 1], "surprise": True}},
             id="unexpected_config_kept_as_sent",
         ),
     ],
@@ -78,7 +263,8 @@ SERVER = {"integrated_account_id": ACCOUNT, "name": "reader", "id": "x", "token"
 def test_a_server_read_back_from_truto_comes_in_canonical_form(
     answer: dict[str, Any], inputs: dict[str, Any]
 ) -> None:
-    assert canonical_live_inputs({**SERVER, **answer}) == inputs
+    expected = {"integrated_account_id": ACCOUNT, "name": "reader", **inputs}
+    assert canonical_live_inputs({**SERVER, **answer}) == expected
 
 
 CONFIG = {"methods": ["read"], "tags": ["a", "b"], "require_api_token_auth": True}

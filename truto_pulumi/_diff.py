@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._inputs import canonical_config, contains_unknown, parse_timestamp
-from ._schema import DIFFED_INPUTS, INPUTS, Property, Shape, config_property
+from ._inputs import canonical_form, contains_unknown
+from ._schema import DIFFED_INPUTS, INPUTS, Property, config_property
 
 __all__ = [
     "InputDiff",
@@ -91,14 +91,9 @@ def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, An
 def _config_patch(old: Any, new: Any) -> dict[str, Any]:
     """The whole desired `config`, and for each key of the old one it does not declare (and that
     is not at its default already), that key's default (`null` when it has none)."""
-    desired = dict(canonical_config(new) or {})
-    previous = canonical_config(old) or {}
-    removed = {
-        key: _default(key)
-        for key, value in previous.items()
-        if key not in desired and not _at_default(key, value)
-    }
-    return {**desired, **removed}
+    desired = {key: value for key, value in (new or {}).items() if value is not None}
+    previous = canonical_form("config", old) or {}
+    return {**desired, **{key: _default(key) for key in previous if key not in desired}}
 
 
 def _default(key: str) -> Any:
@@ -107,41 +102,7 @@ def _default(key: str) -> Any:
 
 
 def _differs(prop: Property, old: Any, new: Any) -> bool:
+    """Whether `new` is another value than `old`: in canonical form, or not known yet."""
     if contains_unknown(new):
         return True
-    assert prop.shape is not None
-    return bool(_comparable(prop.shape, old) != _comparable(prop.shape, new))
-
-
-def _comparable(shape: Shape, value: Any) -> Any:
-    """A value as the diff compares it: sets as sets, timestamps as instants, UUIDs in one case."""
-    if shape == "config":
-        config = canonical_config(value) or {}
-        if not isinstance(config, Mapping):
-            return config
-        compared = {key: _comparable_config_value(key, item) for key, item in config.items()}
-        return {key: item for key, item in compared.items() if not _at_default(key, item)}
-    if value is None:
-        return None
-    if shape == "string_set" and isinstance(value, list | tuple):
-        return frozenset(value)
-    if shape == "timestamp" and isinstance(value, str):
-        try:
-            return parse_timestamp(value)
-        except ValueError:
-            return value
-    if shape == "uuid" and isinstance(value, str):
-        return value.lower()
-    return value
-
-
-def _at_default(key: str, value: Any) -> bool:
-    prop = config_property(key)
-    return prop is not None and prop.at_default(value)
-
-
-def _comparable_config_value(key: str, value: Any) -> Any:
-    prop = config_property(key)
-    if prop is None or prop.shape is None or value is None:
-        return value
-    return _comparable(prop.shape, value)
+    return bool(canonical_form(prop.shape, old) != canonical_form(prop.shape, new))

@@ -1,10 +1,10 @@
 """The shape of a TrutoMcpServer, declared once: each property, what it is to Pulumi (an input or
 an output, secret, replacing) and to Truto (its field, whether a create and a PATCH carry it).
 
-The resource's properties and secret outputs, check's validation model, the canonical form, the
-diff, the create and PATCH bodies and the provider's outputs all derive from `PROPERTIES` and
-`CONFIG_PROPERTIES`. Adding a property is one entry here (and, for an input, its typed
-argument on `TrutoMcpServerArgs`). Pure data: no pulumi, no pydantic.
+The resource's properties and secret outputs, check, the canonical form, the diff, the create
+and PATCH bodies and the provider's outputs all derive from `PROPERTIES` and `CONFIG_PROPERTIES`:
+adding a property is one entry here (and, for an input, its typed argument on
+`TrutoMcpServerArgs`). Pure data.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ __all__ = [
     "INPUTS",
     "INPUT_KEYS",
     "OUTPUT_KEYS",
-    "PATCHABLE_KEYS",
     "PROPERTIES",
-    "REPLACE_KEYS",
     "SECRET_OUTPUTS",
     "SERVER_OUTPUTS",
     "Property",
@@ -34,9 +32,7 @@ __all__ = [
 ]
 
 Shape = Literal["uuid", "text", "timestamp", "config", "string_set", "choice", "flag"]
-"""What an input's value is, which decides how check validates it and its canonical form:
-a UUID (lower case), non-empty text, an RFC 3339 timestamp (UTC, milliseconds), the `config`
-object, a set of strings (sorted, no duplicates), one of `choices`, or a boolean."""
+"""What an input's value is, which decides how check validates it and its canonical form."""
 
 
 @dataclass(frozen=True)
@@ -78,12 +74,6 @@ class Property:
         return (
             self.default is not None and type(value) is type(self.default) and value == self.default
         )
-
-    @property
-    def diffed(self) -> bool:
-        """An input that describes the server, so that a change to it is an update or a
-        replacement (`adopt_id` only matters at create)."""
-        return self.input and (self.replaces or self.patchable)
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -179,9 +169,9 @@ CONFIG_PROPERTIES: tuple[Property, ...] = (
 INPUTS = tuple(p for p in PROPERTIES if p.input)
 INPUT_KEYS = tuple(p.name for p in INPUTS)
 """Every input, as stored in state."""
-DIFFED_INPUTS = tuple(p for p in INPUTS if p.diffed)
-REPLACE_KEYS = tuple(p.name for p in INPUTS if p.replaces)
-PATCHABLE_KEYS = tuple(p.name for p in INPUTS if p.patchable)
+DIFFED_INPUTS = tuple(p for p in INPUTS if p.replaces or p.patchable)
+"""The inputs that describe the server: a change is an update or a replacement (`adopt_id`
+only matters at create)."""
 OUTPUT_KEYS = tuple(p.name for p in PROPERTIES if not p.input)
 """The outputs that are not inputs echoed back."""
 SECRET_OUTPUTS = tuple(p.name for p in PROPERTIES if p.secret)
