@@ -19,14 +19,6 @@ from typing import Any
 from ._inputs import canonical_form, contains_unknown
 from ._schema import DIFFED_INPUTS, INPUTS, Property, config_property
 
-__all__ = [
-    "InputDiff",
-    "as_recorded",
-    "create_body",
-    "diff_inputs",
-    "patch_body",
-]
-
 
 @dataclass(frozen=True)
 class InputDiff:

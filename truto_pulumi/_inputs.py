@@ -29,20 +29,6 @@ from ._schema import (
     config_property,
 )
 
-__all__ = [
-    "CheckOutcome",
-    "InputFailure",
-    "canonical_form",
-    "canonical_live_inputs",
-    "canonical_timestamp",
-    "check_inputs",
-    "contains_unknown",
-    "described",
-    "lead_problem",
-    "parse_timestamp",
-    "unchanged_inputs",
-]
-
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
 )
