@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._inputs import canonical_form, contains_unknown
-from ._schema import DIFFED_INPUTS, INPUTS, Property, config_property
+from ._schema import CONFIG_BY_NAME, DIFFED_INPUTS, INPUTS, Property
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _config_patch(old: Any, new: Any) -> dict[str, Any]:
 
 
 def _default(key: str) -> Any:
-    prop = config_property(key)
+    prop = CONFIG_BY_NAME.get(key)
     return None if prop is None else prop.default
 
 

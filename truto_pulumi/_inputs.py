@@ -21,12 +21,12 @@ from pulumi.output import Unknown
 from ._mark import read_mark
 from ._schema import (
     ALLOWED,
+    CONFIG_BY_NAME,
     CONFIG_PROPERTIES,
     DIFFED_INPUTS,
     INPUTS,
     Property,
     Shape,
-    config_property,
 )
 
 _RFC3339 = re.compile(
@@ -83,7 +83,7 @@ def canonical_form(shape: Shape | None, value: Any) -> Any:
     if shape == "config" and isinstance(value, Mapping):
         kept = {}
         for key, item in value.items():
-            prop = config_property(key)
+            prop = CONFIG_BY_NAME.get(key)
             if prop is not None and prop.shape is not None:
                 item = None if prop.at_default(item) else canonical_form(prop.shape, item)
             if item is not None:

@@ -138,9 +138,5 @@ ALLOWED: dict[str, str] = {
 }
 """What each property path accepts, quoted in check failures."""
 
-_CONFIG_BY_NAME = {p.name: p for p in CONFIG_PROPERTIES}
-
-
-def config_property(name: str) -> Property | None:
-    """The `config` key called `name`, None for a key this release does not know."""
-    return _CONFIG_BY_NAME.get(name)
+CONFIG_BY_NAME = {p.name: p for p in CONFIG_PROPERTIES}
+"""The `config` keys this release knows, by name."""

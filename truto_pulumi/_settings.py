@@ -24,6 +24,8 @@ REQUEST_TIMEOUT_KEY = "truto:requestTimeoutSeconds"
 OPERATION_TIMEOUT_KEY = "truto:operationTimeoutSeconds"
 HOST_CONCURRENCY_KEY = "truto:hostConcurrency"
 _NAMESPACE = "truto:"
+_USERINFO = re.compile(r"//[^/?#]*@")
+"""The `user:password@` of a URL's authority, which is never echoed."""
 _NUMBERS = (
     (MAX_REQUESTS_PER_SECOND_KEY, "max_requests_per_second", True, None),
     (REQUEST_TIMEOUT_KEY, "request_timeout", False, None),
@@ -195,18 +197,10 @@ def validated_base_url(base_url: str) -> str:
     if problem is not None:
         raise TrutoConfigError(
             f"{BASE_URL_KEY} must be the http(s) URL of Truto's API, such as "
-            f"{DEFAULT_BASE_URL}, but {problem}: got {_without_userinfo(base_url)!r}",
+            f"{DEFAULT_BASE_URL}, but {problem}: got {_USERINFO.sub('//', base_url, count=1)!r}",
             setting=BASE_URL_KEY,
         )
     return url
-
-
-def _without_userinfo(url: str) -> str:
-    """`url` without the `user:password@` of its authority, which must never be echoed."""
-    return _USERINFO.sub("//", url, count=1)
-
-
-_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 def validate_api_token(api_token: str) -> None:
