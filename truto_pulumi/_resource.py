@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic.dynamic import serialize_provider
 
 from ._schema import INPUT_KEYS, OUTPUT_KEYS, SECRET_OUTPUTS
 from .provider import TrutoMcpServerProvider
@@ -158,10 +159,11 @@ def _register(
 
 @functools.cache
 def _pickled_provider() -> str:
-    """`__provider` as pulumi.dynamic pickles it: the provider pickles to its class reference
-    alone, the same for every server."""
-    pickled: str = serialize_provider(TrutoMcpServerProvider())
-    return pickled
+    """`__provider`, the same bytes as pulumi.dynamic's pickle of the provider (dill, with sorted
+    dicts): the provider pickles to its class reference alone, the same for every server."""
+    return base64.b64encode(
+        pickle.dumps(TrutoMcpServerProvider(), pickle.DEFAULT_PROTOCOL)
+    ).decode()
 
 
 def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulumi.Input[str]:
