@@ -1,10 +1,7 @@
-"""A TrutoMcpServer's inputs: check (validate, one failure per invalid property naming it and
-what it accepts) and their canonical form, shape by shape (`_schema.Shape`). No I/O.
-
-Canonical form is what check returns and what create/update/read echo as outputs, so that the
-next diff compares like with like: methods and tags de-duplicated and sorted, UUIDs in lower
-case, timestamps in UTC at millisecond precision (Truto's own), an empty `config` dropped.
-Unknown (computed) values pass through unjudged.
+"""A TrutoMcpServer's inputs, shape by shape (`_schema.Shape`): check (one failure per invalid
+property, naming it and what it accepts) and the canonical form (sets sorted, UUIDs in lower
+case, timestamps in UTC to the millisecond as Truto keeps them, an empty `config` dropped) that
+check returns, the diff compares and refresh reads back. Unknown values pass unjudged. No I/O.
 """
 
 from __future__ import annotations
@@ -115,12 +112,8 @@ def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def unchanged_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The old inputs if the new ones are identical to them (`__` keys aside), else None.
-
-    Check returns these as they are: check of its own answer is that answer, and like an
-    unchanged expiry, an unchanged value refresh read from Truto is not judged again.
-    Identical means of the same types too: `1` is not `True`.
-    """
+    """The old inputs if the new ones are identical to them, types too (`1` is not `True`;
+    `__` keys aside), else None: check returns them unjudged, as what refresh read from Truto."""
     old = {key: value for key, value in olds.items() if not key.startswith("__")}
     new = {key: value for key, value in news.items() if not key.startswith("__")}
     return old if old and _identical(old, new) else None
@@ -168,11 +161,8 @@ def check_inputs(
     olds: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> CheckOutcome:
-    """Validate a property bag and return its canonical form or one failure per bad property.
-
-    With `now`, a new or changed `expires_at` must lie at least a minute after it; an expiry
-    equal to the one in `olds` is not re-judged, so an expired server does not block preview.
-    """
+    """A property bag's canonical form, or one failure per bad property. With `now`, a new or
+    changed `expires_at` must lie a minute ahead (an expired server does not block preview)."""
     bag = {key: value for key, value in news.items() if not key.startswith("__")}
     problems: dict[str, str] = {}
     inputs = _checked(INPUTS, bag, "", problems)
@@ -291,19 +281,19 @@ def _clipped(text: str) -> str:
 def described(value: Any) -> str:
     """A value as the user wrote it, its kind first: `the number 5`, never `float` (the wire
     turns every number into a float), `the boolean True`, `the list [...]`."""
-    if value is None:
-        return "None"
-    kinds = (
-        (bool, "the boolean"),
-        (int | float, "the number"),
-        (str, "the string"),
-        (list | tuple, "the list"),
-        (Mapping, "the object"),
-    )
-    for kind, text in kinds:
-        if isinstance(value, kind):
-            return f"{text} {_clipped(_written(value))}"
-    return f"a value of type {type(value).__name__}"
+    kind = next((text for kind, text in _KINDS if isinstance(value, kind)), None)
+    if value is None or kind is None:
+        return "None" if value is None else f"a value of type {type(value).__name__}"
+    return f"{kind} {_clipped(_written(value))}"
+
+
+_KINDS = (
+    (bool, "the boolean"),
+    (int | float, "the number"),
+    (str, "the string"),
+    (list | tuple, "the list"),
+    (Mapping, "the object"),
+)
 
 
 def _written(value: Any) -> str:
