@@ -1,13 +1,7 @@
 """What changed between a resource's state and its desired inputs, and the bodies of the create
-and the PATCH that apply them.
-
-Pure functions, no I/O. Only the inputs that describe the server are compared (not
-`adopt_id`, which matters only at create), in canonical form: methods and
-tags as sets, timestamps as instants, an empty `config` the same as none, and a `config` key at
-its documented default the same as the key absent (Truto may echo defaults). An unknown value
-is a change; on `integrated_account_id` it forces a replacement, as any real change there does.
-A `config` key the program does not declare is removed, also one this provider does not know
-(an option of a newer Truto set in the dashboard): the program is the whole desired `config`.
+and the PATCH that apply them. Pure functions. Only the inputs that describe the server are
+compared, in canonical form (`_inputs.canonical_form`); an unknown value is a change. The program
+is the whole desired `config`: a key it does not declare is removed, known or not.
 """
 
 from __future__ import annotations
@@ -49,14 +43,11 @@ def as_recorded(live: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[st
 def create_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The body of the POST that creates a server with these (canonical) inputs. `config` is
     always sent, `{}` (every tool of the account) when none is declared: Truto requires it."""
-    body: dict[str, Any] = {}
-    for prop in INPUTS:
-        value = inputs.get(prop.name)
-        if prop.shape == "config":
-            value = dict(value or {})
-        if prop.patchable and prop.truto is not None and value is not None:
-            body[prop.truto] = value
-    return body
+    return {
+        p.name: dict(value or {}) if p.shape == "config" else value
+        for p in INPUTS
+        if p.patchable and ((value := inputs.get(p.name)) is not None or p.shape == "config")
+    }
 
 
 def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,16 +59,14 @@ def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, An
     key, or merges it and refuses `null` for a typed key.
     A removed `expires_at` is sent as `null`, which clears the expiry.
     """
-    body: dict[str, Any] = {}
     changes = diff_inputs(olds, news).changes
-    for prop in INPUTS:
-        if prop.name not in changes or not prop.patchable or prop.truto is None:
-            continue
-        if prop.shape == "config":
-            body[prop.truto] = _config_patch(olds.get(prop.name), news.get(prop.name))
-        else:
-            body[prop.truto] = news.get(prop.name)
-    return body
+    return {
+        p.name: _config_patch(olds.get(p.name), news.get(p.name))
+        if p.shape == "config"
+        else news.get(p.name)
+        for p in INPUTS
+        if p.patchable and p.name in changes
+    }
 
 
 def _config_patch(old: Any, new: Any) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def _canonical_text(shape: Shape, value: str) -> str:
 def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a server has in Truto, in canonical form, for refresh to compare with state.
     Without validation: a value that does not parse shows as a difference, not an error."""
-    live = {p.name: canonical_form(p.shape, server.get(str(p.truto))) for p in DIFFED_INPUTS}
+    live = {p.name: canonical_form(p.shape, server.get(p.name)) for p in DIFFED_INPUTS}
     return {key: value for key, value in live.items() if value is not None}
 
 
@@ -134,13 +134,9 @@ def _identical(left: Any, right: Any) -> bool:
 
 @dataclass(frozen=True)
 class InputFailure:
-    """One invalid property as the engine shows it; `path` is its dotted path (`config.methods`).
-
-    The engine prints a failure as "property P value V has a problem: R", looking P up among
-    the program's top-level inputs, and prints `{<nil>}` for a path it cannot find there. So
-    `property` is the path only when it is such a key; otherwise it is "" (the engine then
-    prints "has a problem: R") and `reason` opens with the path.
-    """
+    """One invalid property as the engine shows it: "property P value V has a problem: R",
+    `{<nil>}` for a P that is not a top-level input. So `property` is the dotted `path` only when
+    it is such a key; otherwise "", and `reason` opens with the path."""
 
     property: str
     reason: str
@@ -167,8 +163,6 @@ def check_inputs(
     problems: dict[str, str] = {}
     inputs = _checked(INPUTS, bag, "", problems)
     if problems:
-        # The engine looks a failure's property up among the top-level inputs, and prints
-        # `{<nil>}` for one it cannot find: then the path leads the reason instead.
         failures = [
             InputFailure(path, problem, path)
             if bag.get(path) is not None or not path

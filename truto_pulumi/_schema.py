@@ -40,7 +40,6 @@ class Property:
     in_truto: bool = True
     """Whether Truto has the field; `adopt_id` and `token_known` are the provider's own."""
     choices: tuple[str, ...] = ()
-    """The values a `choice` accepts."""
     lead_seconds: int | None = None
     """A timestamp that must lie at least this far ahead when it is set or changed."""
     default: str | bool | None = None
@@ -55,6 +54,7 @@ class Property:
 
     @property
     def input(self) -> bool:
+        """Declared by the program (and echoed as an output)."""
         return self.shape is not None
 
     def at_default(self, value: object) -> bool:
