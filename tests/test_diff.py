@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from truto_pulumi._diff import as_recorded, create_body, diff_inputs, patch_body
+from truto_pulumi._diff import InputDiff, as_recorded, create_body, diff_inputs, patch_body
 from truto_pulumi._schema import CONFIG_PROPERTIES
 
 from .kit import ACCOUNT, OTHER_ACCOUNT
@@ -48,15 +48,6 @@ def desired(**changes: Any) -> dict[str, Any]:
         pytest.param(
             desired(integrated_account_id=ACCOUNT.upper()), (), (), id="account_case_is_no_change"
         ),
-        pytest.param(desired(name="renamed"), ("name",), (), id="rename_is_update"),
-        pytest.param(
-            desired(config={"methods": ["read"], "tags": ["contacts"]}),
-            ("config",),
-            (),
-            id="tag_change_is_update",
-        ),
-        pytest.param(desired(config=None), ("config",), (), id="removed_config_is_update"),
-        pytest.param(desired(expires_at=None), ("expires_at",), (), id="cleared_expiry_is_update"),
         pytest.param(
             desired(integrated_account_id=OTHER_ACCOUNT),
             ("integrated_account_id",),
@@ -75,15 +66,12 @@ def desired(**changes: Any) -> dict[str, Any]:
         ),
     ],
 )
-def test_diff(news: dict[str, Any], changes: tuple[str, ...], replaces: tuple[str, ...]) -> None:
+def test_diff_no_change_replace_or_unknown(
+    news: dict[str, Any], changes: tuple[str, ...], replaces: tuple[str, ...]
+) -> None:
     result = diff_inputs(STATE, news)
     assert result.changes == changes
     assert result.replaces == replaces
-
-
-def test_empty_config_equals_no_config() -> None:
-    olds = {**desired(config=None), "config": {}}
-    assert diff_inputs(olds, desired(config=None)).changes == ()
 
 
 DEFAULTS = {"tool_exposure": "all", "require_api_token_auth": False}
@@ -91,28 +79,22 @@ DEFAULTS = {"tool_exposure": "all", "require_api_token_auth": False}
 
 
 @pytest.mark.parametrize(
-    ("old", "new"),
+    ("old", "new", "changes"),
     [
-        pytest.param({**STATE["config"], **DEFAULTS}, STATE["config"], id="echoed_defaults"),
-        pytest.param(STATE["config"], {**STATE["config"], **DEFAULTS}, id="declared_defaults"),
-        pytest.param(DEFAULTS, None, id="echoed_defaults_of_no_config"),
-        pytest.param({"tool_exposure": "all"}, {}, id="one_echoed_default"),
+        pytest.param({}, None, (), id="empty_config_equals_no_config"),
+        pytest.param({**STATE["config"], **DEFAULTS}, STATE["config"], (), id="echoed_defaults"),
+        pytest.param(STATE["config"], {**STATE["config"], **DEFAULTS}, (), id="declared_defaults"),
+        pytest.param(DEFAULTS, None, (), id="echoed_defaults_of_no_config"),
+        pytest.param({"tool_exposure": "all"}, {}, (), id="one_echoed_default"),
+        pytest.param({"tool_exposure": "discovery"}, None, ("config",), id="non_default_value"),
+        pytest.param({"require_api_token_auth": True}, {}, ("config",), id="non_default_flag"),
+        pytest.param({"require_api_token_auth": 0}, {}, ("config",), id="zero_is_not_false"),
     ],
 )
-def test_a_config_key_at_its_default_equals_the_key_absent(old: Any, new: Any) -> None:
-    assert diff_inputs({**STATE, "config": old}, desired(config=new)).changes == ()
-
-
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        pytest.param({"tool_exposure": "discovery"}, None, id="non_default_value"),
-        pytest.param({"require_api_token_auth": True}, {}, id="non_default_flag"),
-        pytest.param({"require_api_token_auth": 0}, {}, id="zero_is_not_false"),
-    ],
-)
-def test_a_config_key_off_its_default_is_a_change(old: Any, new: Any) -> None:
-    assert diff_inputs({**STATE, "config": old}, desired(config=new)).changes == ("config",)
+def test_a_config_key_at_its_default_equals_the_key_absent(
+    old: Any, new: Any, changes: tuple[str, ...]
+) -> None:
+    assert diff_inputs({**STATE, "config": old}, desired(config=new)).changes == changes
 
 
 def test_every_config_key_with_a_default_is_documented() -> None:
@@ -171,86 +153,74 @@ def test_as_recorded(live: Any, recorded: Any, expected: Any) -> None:
     assert as_recorded(live, recorded) == expected
 
 
+NEWER_OPTION = "some_new_option"
+"""A `config` option of a newer Truto, set in the dashboard, that this provider does not know."""
+NO_EXPIRY = {key: value for key, value in STATE.items() if key != "expires_at"}
+NO_CONFIG = {key: value for key, value in STATE.items() if key != "config"}
+
+
 @pytest.mark.parametrize(
-    ("news", "body"),
+    ("olds", "news", "body"),
     [
-        pytest.param(desired(), {}, id="nothing_changed"),
-        pytest.param(desired(name="renamed"), {"name": "renamed"}, id="rename_sends_name_only"),
+        pytest.param(STATE, desired(name="renamed"), {"name": "renamed"}, id="rename_sends_name"),
         pytest.param(
+            STATE,
             desired(config={"methods": ["read"], "tags": ["contacts"]}),
             {"config": {"methods": ["read"], "tags": ["contacts"]}},
             id="tag_change_sends_whole_config",
         ),
         pytest.param(
+            STATE,
             desired(config={"tags": ["contacts"], "tool_exposure": "discovery"}),
             {"config": {"tags": ["contacts"], "tool_exposure": "discovery", "methods": None}},
-            id="removed_key_sent_as_null",
+            id="removed_key_without_default_sent_as_null",
         ),
         pytest.param(
+            STATE,
             desired(config=None),
             {"config": {"methods": None, "tags": None}},
             id="removed_config_clears_every_key",
         ),
         pytest.param(
-            {**desired(), "config": {"methods": ["read"]}},
-            {"config": {"methods": ["read"], "tags": None}},
-            id="removed_key_without_default_sent_as_null",
+            {**STATE, "config": {**STATE["config"], NEWER_OPTION: "strict"}},
+            desired(),
+            {"config": {**STATE["config"], NEWER_OPTION: None}},
+            id="undeclared_key_sent_as_null_even_if_unknown",
         ),
         pytest.param(
+            {**STATE, "config": {"tags": ["a"], "tool_exposure": "discovery"}},
+            desired(config={"tags": ["a"]}),
+            {"config": {"tags": ["a"], "tool_exposure": "all"}},
+            id="dropped_tool_exposure_sent_as_its_default",
+        ),
+        pytest.param(
+            {**STATE, "config": {"tags": ["a"], "require_api_token_auth": True}},
+            desired(config={"tags": ["a"]}),
+            {"config": {"tags": ["a"], "require_api_token_auth": False}},
+            id="dropped_flag_sent_as_its_default",
+        ),
+        pytest.param(NO_CONFIG, desired(), {"config": STATE["config"]}, id="config_added"),
+        pytest.param(
+            STATE,
             desired(expires_at="2027-06-01T00:00:00Z"),
             {"expires_at": "2027-06-01T00:00:00Z"},
             id="expiry_changed",
         ),
-        pytest.param(desired(expires_at=None), {"expires_at": None}, id="expiry_cleared_with_null"),
+        pytest.param(NO_EXPIRY, desired(), {"expires_at": STATE["expires_at"]}, id="expiry_set"),
+        pytest.param(STATE, desired(expires_at=None), {"expires_at": None}, id="expiry_cleared"),
         pytest.param(
+            STATE,
             desired(name="n", expires_at=None),
             {"name": "n", "expires_at": None},
             id="two_fields_changed",
         ),
     ],
 )
-def test_patch_body(news: dict[str, Any], body: dict[str, Any]) -> None:
-    assert patch_body(STATE, news) == body
-
-
-def test_patch_body_sets_expiry_on_a_server_without_one() -> None:
-    olds = {**STATE}
-    del olds["expires_at"]
-    assert patch_body(olds, desired()) == {"expires_at": "2027-01-01T00:00:00Z"}
-
-
-def test_patch_body_adds_config_to_a_server_without_one() -> None:
-    olds = {**STATE}
-    del olds["config"]
-    assert patch_body(olds, desired()) == {"config": STATE["config"]}
-
-
-NEWER_OPTION = "some_new_option"
-"""A `config` option of a newer Truto, set in the dashboard, that this provider does not know."""
-
-
-def test_a_config_key_the_program_does_not_declare_is_sent_as_null_even_if_unknown() -> None:
-    live = {**STATE, "config": {**STATE["config"], NEWER_OPTION: "strict"}}
-    assert patch_body(live, desired()) == {"config": {**STATE["config"], NEWER_OPTION: None}}
-
-
-@pytest.mark.parametrize(
-    ("old", "body"),
-    [
-        pytest.param(
-            {"tags": ["a"], "tool_exposure": "discovery"},
-            {"config": {"tags": ["a"], "tool_exposure": "all"}},
-            id="dropped_tool_exposure_sent_as_its_default",
-        ),
-        pytest.param(
-            {"tags": ["a"], "require_api_token_auth": True},
-            {"config": {"tags": ["a"], "require_api_token_auth": False}},
-            id="dropped_flag_sent_as_its_default",
-        ),
-    ],
-)
-def test_a_dropped_key_with_a_default_is_sent_as_that_default(old: Any, body: Any) -> None:
-    assert patch_body({**STATE, "config": old}, desired(config={"tags": ["a"]})) == body
+def test_a_change_is_an_update_whose_patch_carries_only_what_changed(
+    olds: dict[str, Any], news: dict[str, Any], body: dict[str, Any]
+) -> None:
+    assert diff_inputs(olds, news) == InputDiff(tuple(body), ())
+    assert patch_body(olds, news) == body
 
 
 def merged(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:

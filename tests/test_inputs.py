@@ -1,119 +1,244 @@
-"""The canonical form of inputs (`_inputs`): instants in UTC, a server read back from Truto in
-the form check gives, and which new inputs are identical to the old, as tables. What check
-answers is in `test_check.py`."""
+"""Inputs (`_inputs`): what check answers (canonical inputs, or one failure per bad property
+naming it and what it accepts), a server read back from Truto in the same canonical form, and
+which inputs are identical to the old ones, as tables. `test_inputs_properties.py` checks check
+with generated property bags."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from pulumi.output import Unknown
 
-from truto_pulumi._inputs import canonical_live_inputs, canonical_timestamp, unchanged_inputs
+from truto_pulumi._inputs import canonical_live_inputs, check_inputs, described, unchanged_inputs
+from truto_pulumi._schema import INPUT_KEYS
 
 from .kit import ACCOUNT, bag
 
-
-@pytest.mark.parametrize(
-    ("text", "canonical"),
-    [
-        ("2024-01-10T10:00:00.000Z", "2024-01-10T10:00:00Z"),
-        ("2024-01-10T10:00:00.120Z", "2024-01-10T10:00:00.120Z"),
-        ("2024-01-10 12:30:00-02:00", "2024-01-10T14:30:00Z"),
-    ],
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+METHODS_ALLOWED = (
+    "a non-empty list of method names (list, get, create, update, delete, a custom method) "
+    "or the groups read, write"
 )
-def test_canonical_timestamp(text: str, canonical: str) -> None:
-    assert canonical_timestamp(text) == canonical
+CONFIG_KEYS = "methods, tags, tool_exposure, require_api_token_auth"
+CONFIG_ALLOWED = f"an object with any of {CONFIG_KEYS}"
+NO_FILTER = "config.methods: must not be empty (omit it to apply no filter)"
+CHOICES = "expected 'all' or 'discovery'"
+NOW_TEXT = "2026-11-27T12:00:00Z"
 
 
 SERVER = {"integrated_account_id": ACCOUNT, "name": "reader", "id": "x", "token": "t"}
+"""A server as Truto answers it: its fields and more."""
 
 
 @pytest.mark.parametrize(
-    ("answer", "inputs"),
+    ("given", "canonical"),
     [
-        pytest.param({}, {"integrated_account_id": ACCOUNT, "name": "reader"}, id="plain"),
+        pytest.param({}, {}, id="minimal"),
+        pytest.param({"integrated_account_id": ACCOUNT.upper()}, {}, id="account_id_lower_cased"),
         pytest.param(
-            {"integrated_account_id": ACCOUNT.upper()},
-            {"integrated_account_id": ACCOUNT, "name": "reader"},
-            id="account_upper_case",
+            {"config": {"methods": ["write", "read", "read"], "tags": ["b", "a", "b"]}},
+            {"config": {"methods": ["read", "write"], "tags": ["a", "b"]}},
+            id="methods_and_tags_deduplicated_and_sorted",
+        ),
+        pytest.param({"config": {}}, {}, id="empty_config_dropped"),
+        pytest.param(
+            {"config": {"tags": None, "tool_exposure": "discovery"}},
+            {"config": {"tool_exposure": "discovery"}},
+            id="unset_config_key_dropped",
         ),
         pytest.param(
-            {"config": {"tags": ["b", "a", "b"], "methods": ["read"], "tool_exposure": None}},
-            {
-                "integrated_account_id": ACCOUNT,
-                "name": "reader",
-                "config": {"tags": ["a", "b"], "methods": ["read"]},
-            },
-            id="tags_as_a_set_and_unset_keys_dropped",
-        ),
-        pytest.param(
-            {"config": {}}, {"integrated_account_id": ACCOUNT, "name": "reader"}, id="empty_config"
-        ),
-        pytest.param(
-            {"expires_at": "2027-01-01T01:00:00.000+01:00"},
-            {
-                "integrated_account_id": ACCOUNT,
-                "name": "reader",
-                "expires_at": "2027-01-01T00:00:00Z",
-            },
+            {"expires_at": "2027-01-01 01:00:00+01:00"},
+            {"expires_at": "2027-01-01T00:00:00Z"},
             id="expiry_in_utc",
         ),
         pytest.param(
-            {"expires_at": "soon", "integrated_account_id": "not-a-uuid"},
-            {"integrated_account_id": "not-a-uuid", "name": "reader", "expires_at": "soon"},
-            id="what_does_not_parse_is_kept_as_sent",
+            {"expires_at": "2027-01-01t00:00:00.123456z"},
+            {"expires_at": "2027-01-01T00:00:00.123Z"},
+            id="expiry_truncated_to_milliseconds",
         ),
         pytest.param(
-            {"config": {"tags": ["b", 1], "surprise": True}},
-            {
-                "integrated_account_id": ACCOUNT,
-                "name": "reader",
-                "config": {"tags": ["b", 1], "surprise": True},
-            },
-            id="unexpected_config_kept_as_sent",
+            {"expires_at": "2027-01-01T00:00:00.000Z"},
+            {"expires_at": "2027-01-01T00:00:00Z"},
+            id="expiry_zero_milliseconds_dropped",
         ),
+        pytest.param(
+            {"expires_at": "0999-06-01T00:00:00+00:00"},
+            {"expires_at": "0999-06-01T00:00:00Z"},
+            id="expiry_before_year_1000",
+        ),
+        pytest.param({"__provider": "pickled"}, {}, id="provider_key_not_part_of_inputs"),
     ],
 )
-def test_a_server_read_back_from_truto_comes_in_canonical_form(
-    answer: dict[str, Any], inputs: dict[str, Any]
+def test_valid_inputs_and_a_server_read_back_from_truto_take_one_canonical_form(
+    given: dict[str, Any], canonical: dict[str, Any]
 ) -> None:
-    assert canonical_live_inputs({**SERVER, **answer}) == inputs
+    expected = bag(**canonical)
+    outcome = check_inputs(bag(**given))
+    assert (outcome.inputs, outcome.failures) == (expected, [])
+    assert check_inputs(outcome.inputs).inputs == expected
+    assert canonical_live_inputs({**SERVER, **given}) == expected
+
+
+def test_check_keeps_a_declared_default_that_refresh_reads_as_the_key_absent() -> None:
+    config = {"tool_exposure": "all", "require_api_token_auth": False}
+    assert check_inputs(bag(config=config)).inputs == bag(config=config)
+    assert canonical_live_inputs({**SERVER, "config": {**config, "tags": ["a"]}}) == bag(
+        config={"tags": ["a"]}
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"expires_at": "soon", "integrated_account_id": "not-a-uuid"},
+        {"config": {"tags": ["b", 1], "surprise": True}},
+    ],
+)
+def test_refresh_keeps_what_does_not_parse_as_truto_sent_it(answer: dict[str, Any]) -> None:
+    assert canonical_live_inputs({**SERVER, **answer}) == {**bag(), **answer}
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        ("integrated_account_id", None, "is required; expected the UUID of a Truto integrated"),
+        ("integrated_account_id", "acct-1", "'acct-1' is not a UUID"),
+        ("integrated_account_id", 42.0, "must be a string, got the number 42"),
+        ("name", None, "is required"),
+        ("name", "  ", "must not be empty"),
+        ("name", 5.0, "must be a string, got the number 5; expected a non-empty string"),
+        ("name", True, "must be a string, got the boolean True"),
+        ("name", ["a", 1.0], "must be a string, got the list ['a', 1]"),
+        ("config", "all", f"got the string 'all'; expected {CONFIG_ALLOWED}"),
+        ("config.methods", [], f"{NO_FILTER}; expected {METHODS_ALLOWED}"),
+        ("config.methods", "read", "must be a list, got the string 'read'"),
+        ("config.methods", ["read", ""], "item 1 must not be empty"),
+        ("config.methods", ["read", 3.0], "item 1 must be a string, got the number 3"),
+        ("config.tags", {"crm": 1.0}, "must be a list, got the object {'crm': 1}"),
+        ("config.tool_exposure", "some", f"config.tool_exposure: got 'some'; {CHOICES}"),
+        ("config.tool_exposure", 1.0, f"got the number 1; {CHOICES}"),
+        ("config.require_api_token_auth", "yes", "got the string 'yes'; expected true or false"),
+        ("config.scopes", ["x"], f"config.scopes: unknown property; allowed: {CONFIG_KEYS}"),
+        ("url", "https://x", f"unknown property; allowed: {', '.join(INPUT_KEYS)}"),
+        ("expires_at", "next week", "'next week' is not an RFC 3339 timestamp"),
+        ("expires_at", "2027-01-01T00:00:00", "is not an RFC 3339 timestamp"),
+        ("expires_at", 2.5, "must be a string, got the number 2.5; expected an RFC 3339"),
+        ("expires_at", "2026-11-27T11:00:00Z", f"is in the past (now {NOW_TEXT})"),
+        ("expires_at", "2026-11-27T12:00:30Z", "is less than 60 s ahead"),
+        ("expires_at", "9999-12-31T23:00:00-05:00", "is not an RFC 3339 timestamp"),
+        ("expires_at", "0001-01-01T00:00:00+01:00", "is not an RFC 3339 timestamp"),
+        ("expires_at", "0999-06-01T00:00:00Z", "is in the past"),
+    ],
+)
+def test_invalid_property_fails_check_naming_it_and_what_the_user_wrote(
+    path: str, value: Any, reason: str
+) -> None:
+    key = path.removeprefix("config.")
+    props = bag(config={key: value}) if key != path else bag(**{path: value})
+    (failure,) = check_inputs(props, now=NOW).failures
+    # The engine prints "property P value {<nil>}" for a P that is not a key of the inputs:
+    # such a path leads the reason instead.
+    assert failure.path == path
+    assert failure.property == (path if props.get(path) is not None else "")
+    assert failure.reason.startswith(f"{path}: ") or failure.property == path
+    assert reason in failure.reason
+    assert "float" not in failure.reason
+
+
+def test_each_bad_field_gets_one_failure_saying_what_is_allowed() -> None:
+    props = bag(name="", config={"methods": ["", 3.0], "tool_exposure": "x"}, expires_at="soon")
+    failures = {f.path: f.reason for f in check_inputs(props, now=NOW).failures}
+    assert sorted(failures) == ["config.methods", "config.tool_exposure", "expires_at", "name"]
+    assert failures["config.methods"] == (
+        "config.methods: item 0 must not be empty or blank; item 1 must be a string, "
+        f"got the number 3; expected {METHODS_ALLOWED}"
+    )
+    assert "e.g. 2027-01-01T00:00:00Z" in failures["expires_at"]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (-3.0, "the number -3"),
+        (2.5, "the number 2.5"),
+        (1e300, "the number 1e+300"),
+        (float("nan"), "the number nan"),
+        ([1.0, "a", [True]], "the list [1, 'a', [True]]"),
+        (("read",), "the list ['read']"),
+        ({"k": 2.0}, "the object {'k': 2}"),
+        ([Unknown()], "the list [<unknown>]"),
+        (None, "None"),
+        ("y" * 100, "the string '" + "y" * 56 + "..."),
+        (b"raw", "a value of type bytes"),
+    ],
+)
+def test_a_value_is_described_as_the_user_wrote_it(value: Any, text: str) -> None:
+    assert described(value) == text
+
+
+def test_unknown_values_pass_unvalidated_and_known_parts_beside_them_are_checked() -> None:
+    name, tags, method = Unknown(), Unknown(), Unknown()
+    props = {
+        "integrated_account_id": Unknown(),
+        "name": name,
+        "config": {"methods": ["read", method], "tags": tags},
+        "expires_at": Unknown(),
+    }
+    outcome = check_inputs(props, now=NOW)
+    assert outcome.failures == []
+    assert outcome.inputs["name"] is name
+    assert outcome.inputs["config"] == {"methods": ["read", method], "tags": tags}
+    failures = check_inputs(bag(config={"methods": [Unknown(), ""]}), now=NOW).failures
+    assert [f.path for f in failures] == ["config.methods"]
+
+
+@pytest.mark.parametrize(
+    ("old", "failed"),
+    [
+        pytest.param("2026-11-27T11:00:00Z", [], id="unchanged_past_expiry_does_not_block"),
+        pytest.param("2026-11-27T12:00:00+01:00", [], id="same_instant_is_unchanged"),
+        pytest.param("2026-11-27T10:00:00Z", ["expires_at"], id="changed_must_be_ahead"),
+    ],
+)
+def test_only_a_new_or_changed_expiry_must_lie_ahead(old: str, failed: list[str]) -> None:
+    outcome = check_inputs(
+        bag(expires_at="2026-11-27T11:00:00Z"), olds=bag(expires_at=old), now=NOW
+    )
+    assert [f.property for f in outcome.failures] == failed
+
+
+def test_a_name_that_parses_as_a_create_mark_is_refused_without_showing_it() -> None:
+    marked = "secret-reports [pulumi creating 0123456789ab-0badc0de]"
+    (failure,) = check_inputs(bag(name=marked), now=NOW).failures
+    assert "must not end in a Pulumi create mark" in failure.reason
+    assert "secret-reports" not in failure.reason
 
 
 CONFIG = {"methods": ["read"], "tags": ["a", "b"], "require_api_token_auth": True}
+CHANGES: dict[str, dict[str, Any]] = {
+    "reordered_tags_are_judged_by_check": {"tags": ["b", "a"]},
+    "one_is_not_true": {"require_api_token_auth": 1},
+    "tuple_is_not_list": {"methods": ("read",)},
+}
+"""Changes to `CONFIG` that look alike but are not identical: check judges them."""
 
 
 @pytest.mark.parametrize(
     ("olds", "news", "unchanged"),
     [
         pytest.param(bag(config=CONFIG), bag(config=CONFIG), True, id="identical"),
-        pytest.param(
-            bag(__provider="old pickle"), bag(__provider="new pickle"), True, id="provider_aside"
-        ),
+        pytest.param(bag(__provider="old"), bag(__provider="new"), True, id="provider_aside"),
         pytest.param({}, bag(), False, id="no_olds_is_a_create"),
         pytest.param(bag(), bag(name="renamed"), False, id="changed_value"),
         pytest.param(bag(), bag(expires_at="2027-01-01T00:00:00Z"), False, id="added_key"),
         pytest.param(bag(expires_at="2027-01-01T00:00:00Z"), bag(), False, id="removed_key"),
-        pytest.param(
-            bag(config=CONFIG),
-            bag(config={**CONFIG, "tags": ["b", "a"]}),
-            False,
-            id="reordered_tags_are_judged_by_check",
-        ),
-        pytest.param(
-            bag(config=CONFIG),
-            bag(config={**CONFIG, "require_api_token_auth": 1}),
-            False,
-            id="one_is_not_true",
-        ),
-        pytest.param(
-            bag(config=CONFIG),
-            bag(config={**CONFIG, "methods": ("read",)}),
-            False,
-            id="tuple_is_not_list",
-        ),
         pytest.param(bag(), bag(name=Unknown()), False, id="unknown_value"),
+        *(
+            pytest.param(bag(config=CONFIG), bag(config={**CONFIG, **change}), False, id=name)
+            for name, change in CHANGES.items()
+        ),
     ],
 )
 def test_only_identical_inputs_skip_validation(

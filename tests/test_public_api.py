@@ -1,4 +1,5 @@
-"""The public surface other code and docs depend on: exported names, paths, type token."""
+"""The public surface other code and docs depend on: exported names, paths, type token, the
+version every request reports."""
 
 from __future__ import annotations
 import __future__
@@ -8,13 +9,15 @@ import importlib
 import inspect
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import dill
 import pytest
 
 import truto_pulumi
-from truto_pulumi import TrutoMcpServer, _errors
+from truto_pulumi import TrutoMcpServer, _errors, _version
+from truto_pulumi._client import DEFAULT_USER_AGENT
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 
@@ -28,31 +31,18 @@ def test_all_is_every_public_name_of_the_package() -> None:
     }
     assert set(truto_pulumi.__all__) == public | {"__version__"}
     assert len(truto_pulumi.__all__) == len(set(truto_pulumi.__all__))
-
-
-def test_every_error_class_is_exported() -> None:
     errors = {
         name
         for name, value in vars(_errors).items()
         if isinstance(value, type) and issubclass(value, truto_pulumi.TrutoError)
     }
-    assert errors <= set(truto_pulumi.__all__)
-    assert {"TrutoMcpServer", "TrutoMcpServerArgs", "McpServerConfigArgs"} <= set(
-        truto_pulumi.__all__
-    )
+    assert errors | {"TrutoMcpServer", "TrutoMcpServerArgs", "McpServerConfigArgs"} <= public
 
 
-def test_provider_class_lives_at_its_stable_path_and_needs_no_arguments() -> None:
-    provider = TrutoMcpServerProvider()
-    assert type(provider).__module__ == "truto_pulumi.provider"
-    assert type(provider).__qualname__ == "TrutoMcpServerProvider"
-
-
-def test_resource_type_token() -> None:
+def test_the_stable_names_of_the_state_and_the_package_data() -> None:
     assert TrutoMcpServer._resource_type_name == "dynamic/truto:McpServer"
-
-
-def test_package_ships_py_typed() -> None:
+    assert TrutoMcpServerProvider.__module__ == "truto_pulumi.provider"
+    assert TrutoMcpServerProvider.__qualname__ == "TrutoMcpServerProvider"
     assert (Path(truto_pulumi.__file__).parent / "py.typed").is_file()
 
 
@@ -128,3 +118,19 @@ PICKLED_BY_AN_EARLIER_RELEASE = (
 def test_a_provider_pickled_by_an_earlier_release_still_loads() -> None:
     provider = dill.loads(base64.b64decode(PICKLED_BY_AN_EARLIER_RELEASE))
     assert isinstance(provider, TrutoMcpServerProvider)
+
+
+def test_the_version_is_the_installed_distributions_and_every_request_says_it() -> None:
+    installed = metadata.version("truto-pulumi")
+    assert truto_pulumi.__version__ == installed
+    assert f"truto-pulumi/{installed}" == DEFAULT_USER_AGENT
+
+
+def test_a_source_tree_never_installed_reports_version_0_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    assert _version._installed_version() == "0+unknown"

@@ -29,7 +29,7 @@ def mocks() -> ProgramMocks:
 def test_keyword_form_registers_type_token_and_inputs(mocks: ProgramMocks) -> pulumi.Output[Any]:
     server = TrutoMcpServer(
         "hubspot-readonly",
-        integrated_account_id=ACCOUNT,
+        integrated_account_id=pulumi.Output.from_input(ACCOUNT),
         name="Read-only HubSpot",
         config=McpServerConfigArgs(methods=["read"], tags=["contacts", "companies"]),
         expires_at="2027-01-01T00:00:00Z",
@@ -37,8 +37,7 @@ def test_keyword_form_registers_type_token_and_inputs(mocks: ProgramMocks) -> pu
 
     def check(values: list[Any]) -> None:
         (registered,) = mocks.run.registrations
-        assert registered.type_token == "pulumi-python:dynamic/truto:McpServer"
-        assert registered.name == "hubspot-readonly"
+        assert (registered.type_token, registered.name) == (MCP_SERVER_TYPE, "hubspot-readonly")
         assert registered.inputs == {
             "integrated_account_id": ACCOUNT,
             "name": "Read-only HubSpot",
@@ -47,137 +46,87 @@ def test_keyword_form_registers_type_token_and_inputs(mocks: ProgramMocks) -> pu
         }
         assert values == [
             "hubspot-readonly-id",
-            "Read-only HubSpot",
+            ACCOUNT,
             "https://mcp.invalid/mcp/mock-token-hubspot-readonly",
         ]
 
-    return pulumi.Output.all(server.id, server.name, server.url).apply(check)
-
-
-@pulumi.runtime.test
-def test_args_form_defaults_name_to_resource_name(mocks: ProgramMocks) -> pulumi.Output[Any]:
-    server = TrutoMcpServer(
-        "support-bot", TrutoMcpServerArgs(integrated_account_id=ACCOUNT, config={"tags": ["t"]})
-    )
-
-    def check(name: str) -> None:
-        assert name == "support-bot"
-        assert mocks.run.registrations[0].inputs["config"] == {"tags": ["t"]}
-
-    return server.name.apply(check)
-
-
-@pulumi.runtime.test
-def test_output_inputs_are_accepted(mocks: ProgramMocks) -> pulumi.Output[Any]:
-    account = pulumi.Output.from_input(ACCOUNT)
-    server = TrutoMcpServer("from-output", integrated_account_id=account)
-    return server.integrated_account_id.apply(lambda value: assert_equal(value, ACCOUNT))
-
-
-def assert_equal(left: Any, right: Any) -> None:
-    assert left == right
-
-
-@pulumi.runtime.test
-def test_token_and_url_are_secret_outputs(mocks: ProgramMocks) -> pulumi.Output[Any]:
-    server = TrutoMcpServer("secret-check", integrated_account_id=ACCOUNT)
-
-    def check(secrets: list[bool]) -> None:
-        assert secrets == [True, True, False]
-
-    return pulumi.Output.all(
-        pulumi.Output.is_secret(server.url),
-        pulumi.Output.is_secret(server.token),
-        pulumi.Output.is_secret(server.name),
-    ).apply(check)
-
-
-@pulumi.runtime.test
-def test_user_secret_outputs_are_merged_not_replaced(mocks: ProgramMocks) -> pulumi.Output[Any]:
-    opts = pulumi.ResourceOptions(additional_secret_outputs=["name"])
-    server = TrutoMcpServer("merged", integrated_account_id=ACCOUNT, opts=opts)
-    return pulumi.Output.all(
-        pulumi.Output.is_secret(server.name),
-        pulumi.Output.is_secret(server.url),
-    ).apply(lambda secrets: assert_equal(secrets, [True, True]))
-
-
-@pulumi.runtime.test
-def test_provider_is_pickled_by_reference_and_small(mocks: ProgramMocks) -> pulumi.Output[Any]:
-    server = TrutoMcpServer("pickled", integrated_account_id=ACCOUNT)
-
-    def check(_: Any) -> None:
-        (registered,) = mocks.run.registrations
-        assert registered.secret_outputs == ("token", "url")
-        pickled = registered.provider
-        assert isinstance(pickled, str)
-        assert len(pickled) < 256
-        assert b"truto_pulumi.provider" in base64.b64decode(pickled)
-        assert isinstance(dill.loads(base64.b64decode(pickled)), TrutoMcpServerProvider)
-
-    return server.id.apply(check)
-
-
-@pulumi.runtime.test
-def test_every_server_carries_the_provider_as_pulumi_dynamic_pickles_it(
-    mocks: ProgramMocks,
-) -> pulumi.Output[Any]:
-    servers = [TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT) for i in range(3)]
-
-    def check(_: Any) -> None:
-        pickled = {registered.provider for registered in mocks.run.registrations}
-        assert pickled == {serialize_provider(TrutoMcpServerProvider())}
-        assert {r.type_token for r in mocks.run.registrations} == {MCP_SERVER_TYPE}
-
-    return pulumi.Output.all(*(server.id for server in servers)).apply(check)
-
-
-def test_args_and_keywords_together_is_an_error() -> None:
-    with pytest.raises(TypeError, match="not both"):
-        TrutoMcpServer("x", TrutoMcpServerArgs(ACCOUNT), name="also")
-
-
-def test_missing_account_is_an_error() -> None:
-    with pytest.raises(TypeError, match="integrated_account_id is required"):
-        TrutoMcpServer("x")
+    return pulumi.Output.all(server.id, server.integrated_account_id, server.url).apply(check)
 
 
 @pytest.mark.parametrize(
-    ("declared", "secret"),
+    ("declare", "name", "secret"),
     [
-        pytest.param(lambda: None, False, id="plain_none"),
-        pytest.param(lambda: pulumi.Output.from_input(None), False, id="output_of_none"),
-        pytest.param(lambda: pulumi.Output.secret(None), True, id="secret_output_of_none"),
+        pytest.param(lambda: None, "fallback", False, id="none"),
+        pytest.param(
+            lambda: pulumi.Output.from_input(None), "fallback", False, id="output_of_none"
+        ),
+        pytest.param(lambda: pulumi.Output.secret(None), "fallback", True, id="secret_none"),
+        pytest.param(lambda: pulumi.Output.from_input("Declared"), "Declared", False, id="output"),
     ],
 )
 @pulumi.runtime.test
-def test_name_resolving_to_none_falls_back_to_the_resource_name(
-    mocks: ProgramMocks, declared: Any, secret: bool
+def test_a_name_resolving_to_none_falls_back_to_the_resource_name(
+    mocks: ProgramMocks, declare: Any, name: str, secret: bool
 ) -> pulumi.Output[Any]:
-    server = TrutoMcpServer("fallback", integrated_account_id=ACCOUNT, name=declared())
+    server = TrutoMcpServer(
+        "fallback",
+        TrutoMcpServerArgs(integrated_account_id=ACCOUNT, name=declare(), config={"tags": ["t"]}),
+    )
 
     def check(values: list[Any]) -> None:
-        name, name_is_secret = values
         (registered,) = mocks.run.registrations
         sent = registered.inputs["name"]
-        assert rpc.unwrap_rpc_secret(sent) == "fallback"
-        assert rpc.is_rpc_secret(sent) is secret  # a secret Output's fallback stays secret
-        assert (name, name_is_secret) == ("fallback", secret)
+        assert (rpc.unwrap_rpc_secret(sent), rpc.is_rpc_secret(sent)) == (name, secret)
+        assert registered.inputs["config"] == {"tags": ["t"]}
+        assert values == [name, secret]  # a secret Output's fallback stays secret
 
     return pulumi.Output.all(server.name, pulumi.Output.is_secret(server.name)).apply(check)
 
 
 @pulumi.runtime.test
-def test_a_name_output_with_a_value_is_kept(mocks: ProgramMocks) -> pulumi.Output[Any]:
-    server = TrutoMcpServer(
-        "kept", integrated_account_id=ACCOUNT, name=pulumi.Output.from_input("Declared")
-    )
+def test_token_and_url_are_secret_outputs_beside_the_programs_own(
+    mocks: ProgramMocks,
+) -> pulumi.Output[Any]:
+    opts = pulumi.ResourceOptions(additional_secret_outputs=["name"])
+    server = TrutoMcpServer("secret-check", integrated_account_id=ACCOUNT, opts=opts)
+    outputs = (server.url, server.token, server.name, server.integrated_account_id)
 
-    def check(name: str) -> None:
-        assert mocks.run.registrations[0].inputs["name"] == "Declared"
-        assert name == "Declared"
+    def check(secrets: list[bool]) -> None:
+        assert secrets == [True, True, True, False]
+        assert mocks.run.registrations[0].secret_outputs == ("name", "token", "url")
 
-    return server.name.apply(check)
+    return pulumi.Output.all(*(pulumi.Output.is_secret(o) for o in outputs)).apply(check)
+
+
+@pulumi.runtime.test
+def test_every_server_carries_the_provider_pickled_by_reference_as_pulumi_dynamic_would(
+    mocks: ProgramMocks,
+) -> pulumi.Output[Any]:
+    servers = [TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT) for i in range(3)]
+
+    def check(_: Any) -> None:
+        (pickled,) = {registered.provider for registered in mocks.run.registrations}
+        assert pickled == serialize_provider(TrutoMcpServerProvider())
+        assert isinstance(pickled, str)
+        assert len(pickled) < 256
+        assert b"truto_pulumi.provider" in base64.b64decode(pickled)
+        assert isinstance(dill.loads(base64.b64decode(pickled)), TrutoMcpServerProvider)
+
+    return pulumi.Output.all(*(server.id for server in servers)).apply(check)
+
+
+@pytest.mark.parametrize(
+    ("args", "keywords", "error"),
+    [
+        (TrutoMcpServerArgs(ACCOUNT), {"name": "also"}, "not both"),
+        (None, {"name": "only"}, "'x': integrated_account_id is required"),
+    ],
+)
+def test_a_declaration_without_an_account_or_with_both_forms_is_refused(
+    args: TrutoMcpServerArgs | None, keywords: dict[str, Any], error: str
+) -> None:
+    with pytest.raises(TypeError, match=error):
+        TrutoMcpServer("x", args, **keywords)
 
 
 @pytest.mark.slow
@@ -187,10 +136,7 @@ def test_a_program_of_a_thousand_servers_registers_them_all(
 ) -> pulumi.Output[Any]:
     # pulumi.dynamic re-wraps a pickle patch each time it pickles a provider; ~950 of them
     # exceed the recursion limit. TrutoMcpServer pickles its provider once per program.
-    servers = [
-        TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT, name=f"server {i}")
-        for i in range(1200)
-    ]
+    servers = [TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT) for i in range(1200)]
 
     def check(ids: list[str]) -> None:
         assert len(ids) == len(mocks.run.registrations) == 1200

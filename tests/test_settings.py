@@ -1,6 +1,10 @@
-"""Where the provider reads its token and base URL: stack config first, then environment."""
+"""Where the provider reads its settings: stack config first, then environment; typed values
+honoured or refused naming the setting; a base URL or token that cannot be right refused
+without echoing a secret; a misspelt `truto:` key refused naming the nearest one."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from pulumi.dynamic import ConfigureRequest
@@ -11,153 +15,78 @@ from truto_pulumi._settings import (
     DEFAULT_BASE_URL,
     KNOWN_SETTINGS,
     resolve_settings,
-    unknown_settings_problem,
+    validate_api_token,
     validated_base_url,
 )
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .kit import ACCOUNT
 
+ENV = {"TRUTO_API_TOKEN": "env", "TRUTO_BASE_URL": "https://eu.truto"}
+
 
 @pytest.mark.parametrize(
-    ("config", "environ", "token", "base_url"),
+    ("config", "environ", "expected"),
     [
-        pytest.param({}, {}, None, DEFAULT_BASE_URL, id="nothing_set"),
-        pytest.param({"truto:apiToken": "cfg"}, {}, "cfg", DEFAULT_BASE_URL, id="config_only"),
-        pytest.param({}, {"TRUTO_API_TOKEN": "env"}, "env", DEFAULT_BASE_URL, id="env_only"),
+        pytest.param({}, {}, {"api_token": None, "base_url": DEFAULT_BASE_URL}, id="nothing_set"),
+        pytest.param({"truto:apiToken": "cfg"}, {}, {"api_token": "cfg"}, id="config_only"),
+        pytest.param({}, ENV, {"api_token": "env", "base_url": "https://eu.truto"}, id="env"),
         pytest.param(
             {"truto:apiToken": "cfg", "truto:baseUrl": "http://127.0.0.1:8787/"},
-            {"TRUTO_API_TOKEN": "env", "TRUTO_BASE_URL": "https://other"},
-            "cfg",
-            "http://127.0.0.1:8787",
+            ENV,
+            {"api_token": "cfg", "base_url": "http://127.0.0.1:8787"},
             id="config_wins_over_env",
         ),
+        pytest.param({"truto:apiToken": "  "}, ENV, {"api_token": "env"}, id="blank_is_unset"),
+        pytest.param({"truto:requestTimeoutSeconds": 5}, {}, {"request_timeout": 5.0}, id="int"),
         pytest.param(
-            {"truto:apiToken": "  "},
-            {"TRUTO_API_TOKEN": "env", "TRUTO_BASE_URL": "https://eu.truto"},
-            "env",
-            "https://eu.truto",
-            id="blank_config_falls_back_to_env",
+            {"truto:requestTimeoutSeconds": " 7 "}, {}, {"request_timeout": 7.0}, id="text"
+        ),
+        pytest.param(
+            {"truto:requestTimeoutSeconds": 5},
+            {"TRUTO_REQUEST_TIMEOUT_SECONDS": "9"},
+            {"request_timeout": 5.0},
+            id="typed_number_wins_over_env",
+        ),
+        pytest.param({"truto:operationTimeoutSeconds": 600}, {}, {"operation_timeout": 600.0}),
+        pytest.param({"truto:maxRequestsPerSecond": 0}, {}, {"max_requests_per_second": 0.0}),
+        pytest.param({"truto:maxRequestsPerSecond": 12.5}, {}, {"max_requests_per_second": 12.5}),
+        pytest.param({}, {}, {"host_concurrency": 0}, id="host_left_as_pulumi_made_it"),
+        pytest.param({}, {"TRUTO_HOST_CONCURRENCY": "16"}, {"host_concurrency": 16}),
+        pytest.param({"truto:hostConcurrency": 64.0}, {}, {"host_concurrency": 64}),
+        pytest.param(
+            {"truto-program:baseURL": "x", "aws:region": "x", "pulumi:tags": "x", "expiresAt": ""},
+            {},
+            {"api_token": None},
+            id="keys_of_other_namespaces_are_not_ours",
         ),
     ],
 )
-def test_resolve_settings(
-    config: dict[str, str], environ: dict[str, str], token: str | None, base_url: str
+def test_settings_come_from_stack_config_then_the_environment(
+    config: dict[str, Any], environ: dict[str, str], expected: dict[str, Any]
 ) -> None:
     settings = resolve_settings(config, environ)
-    assert settings.api_token == token
-    assert settings.base_url == base_url
+    assert {key: getattr(settings, key) for key in expected} == expected
 
 
 def test_token_is_not_in_repr() -> None:
-    settings = resolve_settings({"truto:apiToken": "very-secret"}, {})
-    assert "very-secret" not in repr(settings)
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "expected"),
-    [
-        pytest.param("truto:requestTimeoutSeconds", 5, 5.0, id="int"),
-        pytest.param("truto:requestTimeoutSeconds", 2.5, 2.5, id="float"),
-        pytest.param("truto:requestTimeoutSeconds", "7", 7.0, id="string"),
-        pytest.param("truto:requestTimeoutSeconds", " 7 ", 7.0, id="string_with_spaces"),
-        pytest.param("truto:operationTimeoutSeconds", 600, 600.0, id="operation_int"),
-        pytest.param("truto:maxRequestsPerSecond", 0, 0.0, id="rate_int_zero_turns_it_off"),
-        pytest.param("truto:maxRequestsPerSecond", 12.5, 12.5, id="rate_float"),
-        pytest.param("truto:hostConcurrency", 32, 32, id="host_int"),
-        pytest.param("truto:hostConcurrency", "0", 0, id="host_zero_leaves_the_host_as_it_is"),
-        pytest.param("truto:hostConcurrency", 64.0, 64, id="host_whole_float"),
-    ],
-)
-def test_typed_numbers_are_honoured_not_replaced_by_the_default(
-    key: str, value: object, expected: float
-) -> None:
-    settings = resolve_settings({key: value}, {})
-    attribute = {
-        "truto:requestTimeoutSeconds": "request_timeout",
-        "truto:operationTimeoutSeconds": "operation_timeout",
-        "truto:maxRequestsPerSecond": "max_requests_per_second",
-        "truto:hostConcurrency": "host_concurrency",
-    }[key]
-    assert getattr(settings, attribute) == expected
-
-
-def test_the_host_is_left_as_pulumi_made_it_unless_told_otherwise() -> None:
-    assert resolve_settings({}, {}).host_concurrency == 0
-    assert resolve_settings({}, {"TRUTO_HOST_CONCURRENCY": "16"}).host_concurrency == 16
-    assert resolve_settings({"truto:hostConcurrency": 8}, {}).host_concurrency == 8
-
-
-def test_a_typed_number_in_stack_config_wins_over_the_environment() -> None:
-    settings = resolve_settings(
-        {"truto:requestTimeoutSeconds": 5}, {"TRUTO_REQUEST_TIMEOUT_SECONDS": "9"}
-    )
-    assert settings.request_timeout == 5.0
+    assert "very-secret" not in repr(resolve_settings({"truto:apiToken": "very-secret"}, {}))
 
 
 @pytest.mark.parametrize(
     ("key", "value", "reason"),
     [
-        pytest.param(
-            "truto:requestTimeoutSeconds",
-            True,
-            "must be a number, got a value of type bool",
-            id="bool",
-        ),
-        pytest.param(
-            "truto:operationTimeoutSeconds",
-            [1],
-            "must be a number, got a value of type list",
-            id="list",
-        ),
-        pytest.param(
-            "truto:maxRequestsPerSecond",
-            "true",
-            "must be a number 0 or more, got 'true'",
-            id="text",
-        ),
-        pytest.param(
-            "truto:baseUrl", 8080, "must be a string, got a value of type int", id="url_int"
-        ),
-        pytest.param(
-            "truto:apiToken", 12345, "must be a string, got a value of type int", id="token_int"
-        ),
-        pytest.param(
-            "truto:apiToken",
-            {"value": "12345"},
-            "must be a string, got a value of type dict",
-            id="token_dict",
-        ),
-        pytest.param(
-            "truto:baseUrl", True, "must be a string, got a value of type bool", id="url_bool"
-        ),
-        pytest.param(
-            "truto:requestTimeoutSeconds",
-            -1,
-            "must be a number more than 0, got '-1'",
-            id="negative_int",
-        ),
-        pytest.param(
-            "truto:maxRequestsPerSecond",
-            float("inf"),
-            "must be a number 0 or more, got 'inf'",
-            id="infinite_float",
-        ),
-        pytest.param(
-            "truto:hostConcurrency",
-            "4.5",
-            "(or TRUTO_HOST_CONCURRENCY) must be a whole number from 0 to 64, got 4.5",
-            id="host_fraction",
-        ),
-        pytest.param(
-            "truto:hostConcurrency",
-            65,
-            "must be a whole number from 0 to 64, got 65",
-            id="host_too_many",
-        ),
-        pytest.param(
-            "truto:hostConcurrency", -1, "must be a number 0 or more, got '-1'", id="host_negative"
-        ),
+        ("truto:requestTimeoutSeconds", True, "must be a number, got a value of type bool"),
+        ("truto:operationTimeoutSeconds", [1], "must be a number, got a value of type list"),
+        ("truto:maxRequestsPerSecond", "true", "must be a number 0 or more, got 'true'"),
+        ("truto:baseUrl", 8080, "must be a string, got a value of type int"),
+        ("truto:apiToken", 12345, "must be a string, got a value of type int"),
+        ("truto:apiToken", {"value": "12345"}, "must be a string, got a value of type dict"),
+        ("truto:requestTimeoutSeconds", -1, "must be a number more than 0, got '-1'"),
+        ("truto:maxRequestsPerSecond", float("inf"), "must be a number 0 or more, got 'inf'"),
+        ("truto:hostConcurrency", "4.5", "(or TRUTO_HOST_CONCURRENCY) must be a whole number"),
+        ("truto:hostConcurrency", 65, "must be a whole number from 0 to 64, got 65"),
+        ("truto:hostConcurrency", -1, "must be a number 0 or more, got '-1'"),
     ],
 )
 def test_a_value_of_the_wrong_type_is_refused_naming_the_setting(
@@ -174,20 +103,20 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_setting(
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
-        pytest.param("https://api.truto.one?env=eu", "query string", id="query"),
-        pytest.param("https://api.truto.one/?", "query string", id="empty_query"),
-        pytest.param("https://api.truto.one/v1?", "query string", id="empty_query_after_path"),
-        pytest.param("https://api.truto.one#frag", "fragment", id="fragment"),
-        pytest.param("https://api.truto.one/#", "fragment", id="empty_fragment"),
-        pytest.param("https://user:sekrit@api.truto.one", "user info", id="user_info"),
-        pytest.param("https://sekrit@api.truto.one/v1", "user info", id="user_only"),
-        pytest.param("https://:sekrit@api.truto.one", "user info", id="password_only"),
-        pytest.param("ftp://api.truto.one", "not an http(s) URL", id="scheme"),
-        pytest.param("ftp://user:sekrit@api.truto.one", "not an http(s) URL", id="scheme_user"),
-        pytest.param("https://", "not an http(s) URL", id="no_host"),
-        pytest.param("https://api.truto.one:port", "not an http(s) URL", id="bad_port"),
-        pytest.param("https://u:sekrit@api.truto.one:port", "not an http(s) URL", id="port_user"),
-        pytest.param("https://api.truto .one", "white space", id="space"),
+        ("https://api.truto.one?env=eu", "query string"),
+        ("https://api.truto.one/?", "query string"),
+        ("https://api.truto.one/v1?", "query string"),
+        ("https://api.truto.one#frag", "fragment"),
+        ("https://api.truto.one/#", "fragment"),
+        ("https://user:sekrit@api.truto.one", "user info"),
+        ("https://sekrit@api.truto.one/v1", "user info (user:password@); give the token as"),
+        ("https://:sekrit@api.truto.one", "user info"),
+        ("ftp://api.truto.one", "not an http(s) URL"),
+        ("ftp://user:sekrit@api.truto.one", "not an http(s) URL"),
+        ("https://", "not an http(s) URL"),
+        ("https://api.truto.one:port", "not an http(s) URL"),
+        ("https://u:sekrit@api.truto.one:port", "not an http(s) URL"),
+        ("https://api.truto .one", "white space"),
     ],
 )
 def test_base_url_that_cannot_be_right_is_refused_naming_why(url: str, problem: str) -> None:
@@ -221,69 +150,56 @@ def test_base_url_with_a_path_prefix_or_port_is_accepted(url: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("", "Truto API token is empty"),
+        ("   ", "Truto API token is empty"),
+        ("s3cr\u00e9t", "contains characters not allowed in an HTTP header"),
+        ("s3cr\nt", "contains characters not allowed in an HTTP header"),
+        (" s3cret", "contains characters not allowed in an HTTP header"),
+    ],
+)
+def test_a_token_that_cannot_go_in_a_header_is_refused_without_echoing_it(
+    token: str, problem: str
+) -> None:
+    with pytest.raises(TrutoConfigError, match=problem) as info:
+        validate_api_token(token)
+    assert info.value.setting == "truto:apiToken"
+    assert "s3cr" not in str(info.value)
+
+
+@pytest.mark.parametrize(
     ("written", "meant"),
     [
-        pytest.param("truto:baseURL", "truto:baseUrl", id="base_url_case"),
-        pytest.param("truto:baseurl", "truto:baseUrl", id="base_url_lower"),
-        pytest.param("truto:base_url", "truto:baseUrl", id="base_url_snake"),
-        pytest.param("truto:apitoken", "truto:apiToken", id="token_case"),
-        pytest.param("truto:token", "truto:apiToken", id="token_short"),
-        pytest.param("truto:maxRequestPerSecond", "truto:maxRequestsPerSecond", id="rate"),
-        pytest.param("truto:requestTimeout", "truto:requestTimeoutSeconds", id="request_timeout"),
-        pytest.param(
-            "truto:operationTimeoutSecond", "truto:operationTimeoutSeconds", id="operation"
-        ),
+        ("truto:baseURL", "did you mean truto:baseUrl?"),
+        ("truto:baseurl", "did you mean truto:baseUrl?"),
+        ("truto:base_url", "did you mean truto:baseUrl?"),
+        ("truto:apitoken", "did you mean truto:apiToken?"),
+        ("truto:token", "did you mean truto:apiToken?"),
+        ("truto:maxRequestPerSecond", "did you mean truto:maxRequestsPerSecond?"),
+        ("truto:requestTimeout", "did you mean truto:requestTimeoutSeconds?"),
+        ("truto:operationTimeoutSecond", "did you mean truto:operationTimeoutSeconds?"),
+        ("truto:colour", "the settings are " + ", ".join(KNOWN_SETTINGS)),
     ],
 )
 def test_a_misspelt_setting_is_refused_naming_the_nearest_known_key(
     written: str, meant: str
 ) -> None:
-    config = {"truto:apiToken": "t", written: "http://127.0.0.1:1"}
+    # Also with the environment set: a misspelt key must not fall back to it.
+    config = Config({"truto:apiToken": "t", written: "http://127.0.0.1:1"}, project_name="p")
     with pytest.raises(TrutoConfigError) as info:
-        resolve_settings(config, {})
+        resolve_settings(config.get, ENV)  # the keys behind `ConfigureRequest.config.get`
     assert info.value.setting == written
-    assert str(info.value).startswith(f"unknown setting {written}: did you mean {meant}?")
+    assert str(info.value).startswith(f"unknown setting {written}: {meant}")
     assert "127.0.0.1" not in str(info.value)  # a value (perhaps a token) is never echoed
 
 
-def test_a_setting_like_no_other_is_refused_listing_the_known_ones() -> None:
-    problem = unknown_settings_problem(["truto:colour"])
-    assert problem is not None
-    assert str(problem).startswith(
-        "unknown setting truto:colour: the settings are " + ", ".join(KNOWN_SETTINGS)
-    )
-
-
 def test_every_unknown_setting_is_named_in_one_error() -> None:
-    problem = unknown_settings_problem(["truto:zone", "truto:baseURL", "truto:apiToken"])
-    assert problem is not None
-    assert problem.setting == "truto:baseURL"
-    assert "unknown setting truto:baseURL: did you mean truto:baseUrl?" in str(problem)
-    assert "unknown setting truto:zone: the settings are" in str(problem)
-
-
-@pytest.mark.parametrize(
-    "key",
-    ["truto-program:baseURL", "truto-mcp:apiToken", "aws:region", "pulumi:tags", "expiresAt"],
-)
-def test_keys_of_other_namespaces_are_not_the_providers_to_judge(key: str) -> None:
-    settings = resolve_settings({key: "x", "truto:apiToken": "t"}, {})
-    assert settings.api_token == "t"
-    assert unknown_settings_problem([key, *KNOWN_SETTINGS]) is None
-
-
-def test_the_whole_stack_config_is_judged_as_the_provider_host_hands_it_over() -> None:
-    # The provider passes `ConfigureRequest.config.get`: the keys are found behind it.
-    config = Config({"truto:apiToken": "t", "truto:baseURL": "http://x"}, project_name="p")
-    with pytest.raises(TrutoConfigError, match="did you mean truto:baseUrl"):
-        resolve_settings(config.get, {})
-
-
-def test_an_unknown_setting_wins_over_the_environment_fallback() -> None:
-    environ = {"TRUTO_API_TOKEN": "env", "TRUTO_BASE_URL": "http://127.0.0.1:8787"}
-    assert resolve_settings({}, environ).base_url == "http://127.0.0.1:8787"
-    with pytest.raises(TrutoConfigError, match="unknown setting truto:baseURL"):
-        resolve_settings({"truto:baseURL": "http://127.0.0.1:8787"}, environ)
+    with pytest.raises(TrutoConfigError) as info:
+        resolve_settings({"truto:zone": "x", "truto:baseURL": "x", "truto:apiToken": "t"}, {})
+    assert info.value.setting == "truto:baseURL"
+    assert "unknown setting truto:baseURL: did you mean truto:baseUrl?" in str(info.value)
+    assert "unknown setting truto:zone: the settings are" in str(info.value)
 
 
 def test_a_misspelt_setting_fails_check_and_every_operation_before_any_request(

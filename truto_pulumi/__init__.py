@@ -1,16 +1,5 @@
-"""Manage Truto MCP servers as code with Pulumi.
-
-```python
-from truto_pulumi import TrutoMcpServer, McpServerConfigArgs
-
-reader = TrutoMcpServer(
-    "hubspot-readonly",
-    integrated_account_id=account_id,
-    config=McpServerConfigArgs(methods=["read"], tags=["contacts"]),
-)
-pulumi.export("mcp_url", reader.url)  # secret
-```
-"""
+"""Manage Truto MCP servers as code with Pulumi: the `TrutoMcpServer` resource, its argument
+types, lookups and errors (README.md shows them at work)."""
 
 from __future__ import annotations
 

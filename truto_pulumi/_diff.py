@@ -1,13 +1,7 @@
 """What changed between a resource's state and its desired inputs, and the bodies of the create
-and the PATCH that apply them.
-
-Pure functions, no I/O. Only the inputs that describe the server are compared (not
-`adopt_id`, which matters only at create), in canonical form: methods and
-tags as sets, timestamps as instants, an empty `config` the same as none, and a `config` key at
-its documented default the same as the key absent (Truto may echo defaults). An unknown value
-is a change; on `integrated_account_id` it forces a replacement, as any real change there does.
-A `config` key the program does not declare is removed, also one this provider does not know
-(an option of a newer Truto set in the dashboard): the program is the whole desired `config`.
+and the PATCH that apply them. Pure functions. Only the inputs that describe the server are
+compared, in canonical form (`_inputs.canonical_form`); an unknown value is a change. The program
+is the whole desired `config`: a key it does not declare is removed, known or not.
 """
 
 from __future__ import annotations
@@ -16,16 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._inputs import canonical_config, contains_unknown, parse_timestamp
-from ._schema import DIFFED_INPUTS, INPUTS, Property, Shape, config_property
-
-__all__ = [
-    "InputDiff",
-    "as_recorded",
-    "create_body",
-    "diff_inputs",
-    "patch_body",
-]
+from ._inputs import canonical_form, contains_unknown
+from ._schema import CONFIG_BY_NAME, DIFFED_INPUTS, INPUTS, Property
 
 
 @dataclass(frozen=True)
@@ -57,14 +43,11 @@ def as_recorded(live: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[st
 def create_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The body of the POST that creates a server with these (canonical) inputs. `config` is
     always sent, `{}` (every tool of the account) when none is declared: Truto requires it."""
-    body: dict[str, Any] = {}
-    for prop in INPUTS:
-        value = inputs.get(prop.name)
-        if prop.shape == "config":
-            value = dict(value or {})
-        if prop.patchable and prop.truto is not None and value is not None:
-            body[prop.truto] = value
-    return body
+    return {
+        p.name: dict(value or {}) if p.shape == "config" else value
+        for p in INPUTS
+        if p.patchable and ((value := inputs.get(p.name)) is not None or p.shape == "config")
+    }
 
 
 def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,72 +59,31 @@ def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, An
     key, or merges it and refuses `null` for a typed key.
     A removed `expires_at` is sent as `null`, which clears the expiry.
     """
-    body: dict[str, Any] = {}
     changes = diff_inputs(olds, news).changes
-    for prop in INPUTS:
-        if prop.name not in changes or not prop.patchable or prop.truto is None:
-            continue
-        if prop.shape == "config":
-            body[prop.truto] = _config_patch(olds.get(prop.name), news.get(prop.name))
-        else:
-            body[prop.truto] = news.get(prop.name)
-    return body
+    return {
+        p.name: _config_patch(olds.get(p.name), news.get(p.name))
+        if p.shape == "config"
+        else news.get(p.name)
+        for p in INPUTS
+        if p.patchable and p.name in changes
+    }
 
 
 def _config_patch(old: Any, new: Any) -> dict[str, Any]:
     """The whole desired `config`, and for each key of the old one it does not declare (and that
     is not at its default already), that key's default (`null` when it has none)."""
-    desired = dict(canonical_config(new) or {})
-    previous = canonical_config(old) or {}
-    removed = {
-        key: _default(key)
-        for key, value in previous.items()
-        if key not in desired and not _at_default(key, value)
-    }
-    return {**desired, **removed}
+    desired = {key: value for key, value in (new or {}).items() if value is not None}
+    previous = canonical_form("config", old) or {}
+    return {**desired, **{key: _default(key) for key in previous if key not in desired}}
 
 
 def _default(key: str) -> Any:
-    prop = config_property(key)
+    prop = CONFIG_BY_NAME.get(key)
     return None if prop is None else prop.default
 
 
 def _differs(prop: Property, old: Any, new: Any) -> bool:
+    """Whether `new` is another value than `old`: in canonical form, or not known yet."""
     if contains_unknown(new):
         return True
-    assert prop.shape is not None
-    return bool(_comparable(prop.shape, old) != _comparable(prop.shape, new))
-
-
-def _comparable(shape: Shape, value: Any) -> Any:
-    """A value as the diff compares it: sets as sets, timestamps as instants, UUIDs in one case."""
-    if shape == "config":
-        config = canonical_config(value) or {}
-        if not isinstance(config, Mapping):
-            return config
-        compared = {key: _comparable_config_value(key, item) for key, item in config.items()}
-        return {key: item for key, item in compared.items() if not _at_default(key, item)}
-    if value is None:
-        return None
-    if shape == "string_set" and isinstance(value, list | tuple):
-        return frozenset(value)
-    if shape == "timestamp" and isinstance(value, str):
-        try:
-            return parse_timestamp(value)
-        except ValueError:
-            return value
-    if shape == "uuid" and isinstance(value, str):
-        return value.lower()
-    return value
-
-
-def _at_default(key: str, value: Any) -> bool:
-    prop = config_property(key)
-    return prop is not None and prop.at_default(value)
-
-
-def _comparable_config_value(key: str, value: Any) -> Any:
-    prop = config_property(key)
-    if prop is None or prop.shape is None or value is None:
-        return value
-    return _comparable(prop.shape, value)
+    return bool(canonical_form(prop.shape, old) != canonical_form(prop.shape, new))

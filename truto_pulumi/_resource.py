@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic.dynamic import serialize_provider
 
 from ._schema import INPUT_KEYS, OUTPUT_KEYS, SECRET_OUTPUTS
 from .provider import TrutoMcpServerProvider
-
-__all__ = ["McpServerConfigArgs", "TrutoMcpServer", "TrutoMcpServerArgs"]
 
 
 @dataclass(frozen=True)
@@ -114,20 +113,9 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
             )
         props: dict[str, Any] = {key: getattr(args, key) for key in INPUT_KEYS}
         props["name"] = _name_or_default(args.name, resource_name)
-        props["config"] = _config_props(args.config)
-        props.update(dict.fromkeys(OUTPUT_KEYS))
-        props["__provider"] = _pickled_provider()
-        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
-        # pulumi.dynamic.Resource.__init__ is skipped, its work done above: Pulumi takes the
-        # frame below the third `__init__` on the stack for the source position, so calling it
-        # would record this line, not the program's, for every server.
-        pulumi.CustomResource.__init__(
-            self,
-            f"pulumi-python:{self._resource_type_name}",
-            resource_name,
-            props,
-            secrets if opts is None else pulumi.ResourceOptions.merge(opts, secrets),
-        )
+        if isinstance(args.config, McpServerConfigArgs):
+            props["config"] = args.config.to_props()
+        _register(self, resource_name, {**props, **dict.fromkeys(OUTPUT_KEYS)}, opts)
 
     @staticmethod
     def get(
@@ -142,26 +130,40 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
         server: TrutoMcpServer = TrutoMcpServer.__new__(TrutoMcpServer)
         props: dict[str, Any] = dict.fromkeys((*INPUT_KEYS, *OUTPUT_KEYS))
         props["integrated_account_id"] = integrated_account_id
-        props["__provider"] = _pickled_provider()
-        read = pulumi.ResourceOptions(id=id, additional_secret_outputs=list(SECRET_OUTPUTS))
-        pulumi.CustomResource.__init__(
-            server,
-            f"pulumi-python:{TrutoMcpServer._resource_type_name}",
-            resource_name,
-            props,
-            read if opts is None else pulumi.ResourceOptions.merge(opts, read),
-        )
+        _register(server, resource_name, props, opts, id=id)
         return server
+
+
+def _register(
+    server: TrutoMcpServer,
+    resource_name: str,
+    props: dict[str, Any],
+    opts: pulumi.ResourceOptions | None,
+    **options: Any,
+) -> None:
+    """Register `server` with its `token` and `url` secret, as `pulumi.dynamic.Resource` would
+    but for two flaws: it pickles the provider for every server, each time wrapping a patch of
+    pickle's Pickler in another (past about 950 servers, pickling exceeds the recursion limit),
+    and its own `__init__` frame would be the source position Pulumi records for every server.
+    """
+    props["__provider"] = _pickled_provider()
+    ours = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS), **options)
+    pulumi.CustomResource.__init__(
+        server,
+        f"pulumi-python:{TrutoMcpServer._resource_type_name}",
+        resource_name,
+        props,
+        ours if opts is None else pulumi.ResourceOptions.merge(opts, ours),
+    )
 
 
 @functools.cache
 def _pickled_provider() -> str:
-    """`__provider` as pulumi.dynamic pickles it, once per program: the provider pickles to its
-    class reference alone, the same for every server. Once, too, because each call wraps a
-    patch of pickle's Pickler in another: past about 950 calls pickling exceeds the recursion
-    limit."""
-    pickled: str = serialize_provider(TrutoMcpServerProvider())
-    return pickled
+    """`__provider`, the same bytes as pulumi.dynamic's pickle of the provider (dill, with sorted
+    dicts): the provider pickles to its class reference alone, the same for every server."""
+    return base64.b64encode(
+        pickle.dumps(TrutoMcpServerProvider(), pickle.DEFAULT_PROTOCOL)
+    ).decode()
 
 
 def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulumi.Input[str]:
@@ -172,9 +174,3 @@ def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulu
         return name
     declared: pulumi.Input[str] = name
     return pulumi.Output.from_input(declared).apply(lambda n: resource_name if n is None else n)
-
-
-def _config_props(config: ConfigInput | None) -> Any:
-    if isinstance(config, McpServerConfigArgs):
-        return config.to_props()
-    return config

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from ._errors import TrutoConfigError
 from ._host_bridge import reach_lost
 from ._ratelimit import DEFAULT_REQUESTS_PER_SECOND
-
-__all__ = [
-    "API_TOKEN_ENV",
-    "API_TOKEN_KEY",
-    "BASE_URL_ENV",
-    "BASE_URL_KEY",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_HOST_CONCURRENCY",
-    "DEFAULT_OPERATION_TIMEOUT",
-    "DEFAULT_REQUEST_TIMEOUT",
-    "HOST_CONCURRENCY_KEY",
-    "KNOWN_SETTINGS",
-    "MAX_HOST_CONCURRENCY",
-    "MAX_REQUESTS_PER_SECOND_KEY",
-    "MISSING_TOKEN_MESSAGE",
-    "OPERATION_TIMEOUT_KEY",
-    "REQUEST_TIMEOUT_KEY",
-    "ProviderSettings",
-    "resolve_settings",
-    "unknown_settings_problem",
-    "validate_api_token",
-    "validated_base_url",
-]
 
 API_TOKEN_KEY = "truto:apiToken"
 BASE_URL_KEY = "truto:baseUrl"
@@ -44,21 +23,18 @@ MAX_REQUESTS_PER_SECOND_KEY = "truto:maxRequestsPerSecond"
 REQUEST_TIMEOUT_KEY = "truto:requestTimeoutSeconds"
 OPERATION_TIMEOUT_KEY = "truto:operationTimeoutSeconds"
 HOST_CONCURRENCY_KEY = "truto:hostConcurrency"
-DEFAULT_REQUEST_TIMEOUT = 30.0
-DEFAULT_OPERATION_TIMEOUT = 300.0
-DEFAULT_HOST_CONCURRENCY = 0
-"""Engine calls the provider host serves at once: enough for Truto's rate (49 requests per
-second) at 300 ms, where Pulumi's Python host serves four."""
-MAX_HOST_CONCURRENCY = 64
 _NAMESPACE = "truto:"
-KNOWN_SETTINGS = (
-    API_TOKEN_KEY,
-    BASE_URL_KEY,
-    MAX_REQUESTS_PER_SECOND_KEY,
-    REQUEST_TIMEOUT_KEY,
-    OPERATION_TIMEOUT_KEY,
-    HOST_CONCURRENCY_KEY,
+_USERINFO = re.compile(r"//[^/?#]*@")
+"""The `user:password@` of a URL's authority, which is never echoed."""
+_NUMBERS = (
+    (MAX_REQUESTS_PER_SECOND_KEY, "max_requests_per_second", True, None),
+    (REQUEST_TIMEOUT_KEY, "request_timeout", False, None),
+    (OPERATION_TIMEOUT_KEY, "operation_timeout", False, None),
+    (HOST_CONCURRENCY_KEY, "host_concurrency", True, 64),
 )
+"""The numeric settings: key, field of `ProviderSettings`, whether 0 is allowed, and for a
+whole number its most."""
+KNOWN_SETTINGS = (API_TOKEN_KEY, BASE_URL_KEY, *(number[0] for number in _NUMBERS))
 """Every `truto:` stack config key the provider reads; any other `truto:` key is refused."""
 
 MISSING_TOKEN_MESSAGE = (
@@ -75,11 +51,11 @@ class ProviderSettings:
     base_url: str = DEFAULT_BASE_URL
     max_requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
     """Client-side pacing shared by every operation of the provider process; 0 turns it off."""
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    request_timeout: float = 30.0
     """Seconds one HTTP request may take (connect, send, answer)."""
-    operation_timeout: float = DEFAULT_OPERATION_TIMEOUT
+    operation_timeout: float = 300.0
     """Seconds one create/read/update/delete may take, retries and pacing included."""
-    host_concurrency: int = DEFAULT_HOST_CONCURRENCY
+    host_concurrency: int = 0
     """Engine calls Pulumi's dynamic provider host may serve at once (it serves four); 0 leaves
     the host as Pulumi made it."""
 
@@ -99,55 +75,44 @@ def resolve_settings(
         raise problem
     lookup = config.get if isinstance(config, Mapping) else config
 
-    def first(key: str, env: str, *, numeric: bool = False) -> str | None:
-        for value in (lookup(key), environ.get(env)):
+    def first(key: str, *, numeric: bool = False) -> str | None:
+        for value in (lookup(key), environ.get(_env_name(key))):
             text = _setting_text(key, value, numeric=numeric)
             if text is not None:
                 return text
         return None
 
-    def number(key: str, default: float, *, zero_allowed: bool = False) -> float:
-        env = _env_name(key)
-        text = first(key, env, numeric=True)
-        if text is None:
-            return default
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not (value > 0 or (zero_allowed and value == 0)) or value == float("inf"):
-            floor = "0 or more" if zero_allowed else "more than 0"
-            raise TrutoConfigError(
-                f"{key} (or {env}) must be a number {floor}, got {text!r}", setting=key
-            )
-        return value
-
-    def whole(key: str, default: int, most: int) -> int:
-        value = number(key, default, zero_allowed=True)
-        if value != int(value) or value > most:
-            raise TrutoConfigError(
-                f"{key} (or {_env_name(key)}) must be a whole number from 0 to {most}, "
-                f"got {value:g}",
-                setting=key,
-            )
-        return int(value)
-
+    numbers: dict[str, Any] = {}
+    for key, name, zero_allowed, most in _NUMBERS:
+        text = first(key, numeric=True)
+        if text is not None:
+            numbers[name] = _number(key, text, zero_allowed, most)
     return ProviderSettings(
-        api_token=first(API_TOKEN_KEY, API_TOKEN_ENV),
-        base_url=(first(BASE_URL_KEY, BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
-        max_requests_per_second=number(
-            MAX_REQUESTS_PER_SECOND_KEY, DEFAULT_REQUESTS_PER_SECOND, zero_allowed=True
-        ),
-        request_timeout=number(REQUEST_TIMEOUT_KEY, DEFAULT_REQUEST_TIMEOUT),
-        operation_timeout=number(OPERATION_TIMEOUT_KEY, DEFAULT_OPERATION_TIMEOUT),
-        host_concurrency=whole(
-            HOST_CONCURRENCY_KEY, DEFAULT_HOST_CONCURRENCY, MAX_HOST_CONCURRENCY
-        ),
+        api_token=first(API_TOKEN_KEY),
+        base_url=(first(BASE_URL_KEY) or DEFAULT_BASE_URL).rstrip("/"),
+        **numbers,
     )
 
 
+def _number(key: str, text: str, zero_allowed: bool, most: int | None) -> float:
+    """A numeric setting's value; `TrutoConfigError` naming the setting when out of range."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    named = f"{key} (or {_env_name(key)}) must be a"
+    if not (value > 0 or (zero_allowed and value == 0)) or math.isinf(value):
+        floor = "0 or more" if zero_allowed else "more than 0"
+        raise TrutoConfigError(f"{named} number {floor}, got {text!r}", setting=key)
+    if most is None:
+        return value
+    if value != int(value) or value > most:
+        raise TrutoConfigError(f"{named} whole number from 0 to {most}, got {value:g}", setting=key)
+    return int(value)
+
+
 def _env_name(key: str) -> str:
-    """The environment variable standing for a numeric setting: truto:hostConcurrency ->
+    """The environment variable standing for a setting: truto:hostConcurrency ->
     TRUTO_HOST_CONCURRENCY."""
     return "TRUTO_" + "".join("_" + c if c.isupper() else c.upper() for c in key[6:])
 
@@ -155,7 +120,7 @@ def _env_name(key: str) -> str:
 def unknown_settings_problem(keys: Iterable[str]) -> TrutoConfigError | None:
     """The error for the `truto:` keys of stack config that are not settings, each with the
     nearest known key; None when there are none. Keys of other namespaces are not ours."""
-    unknown = sorted({key for key in keys if _is_ours(key) and key not in KNOWN_SETTINGS})
+    unknown = sorted({k for k in keys if k.startswith(_NAMESPACE) and k not in KNOWN_SETTINGS})
     if not unknown:
         return None
     clauses = [f"unknown setting {key}: {_suggestion(key)}" for key in unknown]
@@ -164,11 +129,6 @@ def unknown_settings_problem(keys: Iterable[str]) -> TrutoConfigError | None:
         "Pulumi.<stack>.yaml, or remove it with `pulumi config rm <key>`)",
         setting=unknown[0],
     )
-
-
-def _is_ours(key: str) -> bool:
-    """Whether a stack config key is in the provider's namespace, `truto:`."""
-    return key.startswith(_NAMESPACE)
 
 
 def _suggestion(key: str) -> str:
@@ -183,8 +143,9 @@ def _suggestion(key: str) -> str:
 def _config_keys(config: Callable[[str], object] | Mapping[str, object]) -> Iterable[str]:
     """The keys of the whole stack config, when they can be seen.
 
-    The provider passes `ConfigureRequest.config.get`: pulumi's `Config` keeps the stack config
-    (every namespace, keys as `ns:key`) in `_props`, which has no public accessor.
+    The provider passes `ConfigureRequest.config.get`: pulumi's dynamic `Config` keeps the
+    stack config (every namespace, keys as `ns:key`) in `_props`, and has no public way to
+    list it; without it, a misspelt key is said to be ignored (`reach_lost`), never silently.
     """
     owner = getattr(config, "__self__", None)
     for keys in (config, owner, getattr(owner, "_props", None)):
@@ -236,18 +197,10 @@ def validated_base_url(base_url: str) -> str:
     if problem is not None:
         raise TrutoConfigError(
             f"{BASE_URL_KEY} must be the http(s) URL of Truto's API, such as "
-            f"{DEFAULT_BASE_URL}, but {problem}: got {_without_userinfo(base_url)!r}",
+            f"{DEFAULT_BASE_URL}, but {problem}: got {_USERINFO.sub('//', base_url, count=1)!r}",
             setting=BASE_URL_KEY,
         )
     return url
-
-
-def _without_userinfo(url: str) -> str:
-    """`url` without the `user:password@` of its authority, which must never be echoed."""
-    return _USERINFO.sub("//", url, count=1)
-
-
-_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 def validate_api_token(api_token: str) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from importlib import metadata
 
-__all__ = ["version"]
-
 
 def _installed_version() -> str:
     try:

@@ -41,7 +41,7 @@ from ._host_bridge import (
     send_warnings_to_engine,
     widen_host,
 )
-from ._inputs import canonical_live_inputs, lead_problem, unchanged_inputs
+from ._inputs import canonical_live_inputs, check_inputs, lead_problem, unchanged_inputs
 from ._mark import CreateMark, read_mark, stack_tag
 from ._run import RunState
 from ._schema import (
@@ -122,8 +122,6 @@ class TrutoMcpServerProvider(ResourceProvider):
         inputs = unchanged_inputs(olds, news)
         failures: list[CheckFailure] = []
         if inputs is None:
-            from ._check import check_inputs  # pydantic loads here, and only here
-
             outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
             inputs = outcome.inputs
             failures = [

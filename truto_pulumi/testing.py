@@ -71,15 +71,15 @@ class ProgramMocks(pulumi.runtime.Mocks):
         self.run = ProgramRun()
         self._computed = outputs
         self._secret_outputs: dict[str, tuple[str, ...]] = {}
+        """Each resource's `additional_secret_outputs`, which the engine makes secret."""
         self._sent_inputs: dict[tuple[str, str], dict[str, Any]] = {}
+        """Each resource's inputs as the program sent them: the SDK's own decoding
+        (`args.inputs`) lifts a nested secret up to its top-level property."""
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[Any, Any]]:
-        # The SDK's own decoding (`args.inputs`) lifts a nested secret up to its top-level
-        # property; the engine gets it where the program put it, so record that form.
         sent = self._sent_inputs.pop((args.typ, args.name), args.inputs)
-        inputs = {key: value for key, value in args.inputs.items() if key != "__provider"}
         secret_outputs = self._secret_outputs.get(args.name, ())
         provider = args.inputs.get("__provider")
         self.run.registrations.append(
@@ -91,12 +91,10 @@ class ProgramMocks(pulumi.runtime.Mocks):
                 secret_outputs,
             )
         )
-        outputs: dict[str, Any] = dict(inputs)
-        if self._computed is not None:
-            outputs.update(self._computed(args))
-        for key in secret_outputs:
-            if key in outputs:
-                outputs[key] = rpc.wrap_rpc_secret(outputs[key])
+        outputs = {key: value for key, value in args.inputs.items() if key != "__provider"}
+        outputs.update(self._computed(args) if self._computed is not None else {})
+        for key in set(secret_outputs) & set(outputs):
+            outputs[key] = rpc.wrap_rpc_secret(outputs[key])
         return f"{args.name}-id", outputs
 
     def call(
@@ -104,26 +102,19 @@ class ProgramMocks(pulumi.runtime.Mocks):
     ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         return {}, None
 
-    def note_secret_outputs(self, name: str, keys: list[str]) -> None:
-        """Remember a resource's `additional_secret_outputs` (the engine's secret re-marking)."""
-        self._secret_outputs[name] = tuple(keys)
-
-    def note_sent_inputs(self, type_token: str, name: str, inputs: dict[str, Any]) -> None:
-        """Remember a resource's inputs as the program sent them (nested secrets in place)."""
-        self._sent_inputs[(type_token, name)] = inputs
-
 
 class _SecretAwareMonitor(MockMonitor):
+    """Pulumi's mock monitor, telling the mocks what it alone sees of a registration."""
+
     def __init__(self, mocks: ProgramMocks) -> None:
         super().__init__(mocks)
         self._program_mocks = mocks
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
-        self._program_mocks.note_secret_outputs(request.name, list(request.additionalSecretOutputs))
+        mocks = self._program_mocks
+        mocks._secret_outputs[request.name] = tuple(request.additionalSecretOutputs)
         if request.type != "pulumi:pulumi:Stack":
-            self._program_mocks.note_sent_inputs(
-                request.type, request.name, _as_sent(request.object)
-            )
+            mocks._sent_inputs[(request.type, request.name)] = _as_sent(request.object)
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
@@ -133,25 +124,18 @@ _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 """Its value for a secret."""
 
 
-def _as_sent(properties: Any) -> dict[str, Any]:
-    """A registration's property Struct decoded like `rpc.deserialize_properties`, except that a
+def _as_sent(value: Any) -> Any:
+    """A registration's properties decoded like `rpc.deserialize_properties`, except that a
     secret stays where it is instead of making its whole object or list secret."""
-    decoded = _decode_as_sent(properties)
-    if not isinstance(decoded, dict):
-        raise TypeError(f"expected a property bag, got {type(decoded).__name__}")
-    return decoded
-
-
-def _decode_as_sent(value: Any) -> Any:
     if isinstance(value, struct_pb2.Struct):
         if _SIG_KEY not in value:
-            decoded = {key: _decode_as_sent(item) for key, item in value.items()}
+            decoded = {key: _as_sent(item) for key, item in value.items()}
             return {key: item for key, item in decoded.items() if item is not None}
         if value[_SIG_KEY] == _SECRET_SIG:
-            return rpc.wrap_rpc_secret(_decode_as_sent(value["value"]))
+            return rpc.wrap_rpc_secret(_as_sent(value["value"]))
         return rpc.deserialize_properties(value)  # an asset, archive or resource reference
     if isinstance(value, struct_pb2.ListValue):
-        return [_decode_as_sent(item) for item in value]
+        return [_as_sent(item) for item in value]
     return rpc.deserialize_property(value)
 
 
