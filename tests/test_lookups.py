@@ -6,6 +6,7 @@ tokens), where they read their settings, how they fail, and their pacing."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -30,10 +31,11 @@ from truto_pulumi import (
 )
 from truto_pulumi._lookups import ACCOUNT_PAGE_SIZE
 from truto_pulumi._mark import CreateMark
+from truto_pulumi._ratelimit import RateLimiter
 from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.testing import run_program
 
-from .kit import ACCOUNT, ODD_TOKEN, OTHER_ACCOUNT, shows_token
+from .kit import ACCOUNT, ODD_TOKEN, OTHER_ACCOUNT, FakeClock, shows_token
 from .lifecycle.helpers import made_in_dashboard
 
 API_TOKEN_KEY = "truto:apiToken"
@@ -162,42 +164,39 @@ def test_get_mcp_servers_of_no_account_fails_before_any_request(account: Any) ->
     assert _lookups._clients == {}
 
 
-def test_without_a_token_the_lookup_names_the_setting() -> None:
-    pulumi.runtime.set_all_config({BASE_URL_KEY: "http://127.0.0.1:9"})
-    with pytest.raises(TrutoLookupError) as raised:
-        get_integrated_accounts()
-    message = str(raised.value)
-    assert message.startswith("get_integrated_accounts: no Truto API token")
-    assert API_TOKEN_KEY in message
-    assert "TRUTO_API_TOKEN" in message
-    assert raised.value.setting == API_TOKEN_KEY
-    assert _lookups._clients == {}
-
-
-def test_a_misspelt_setting_is_refused_naming_it_before_the_token_goes_anywhere() -> None:
-    pulumi.runtime.set_all_config({API_TOKEN_KEY: ODD_TOKEN, "truto:baseURL": "http://x.invalid"})
+@pytest.mark.parametrize(
+    ("config", "said", "setting"),
+    [
+        pytest.param(
+            {BASE_URL_KEY: "http://127.0.0.1:9"},
+            ["get_mcp_servers: no Truto API token", API_TOKEN_KEY, "TRUTO_API_TOKEN"],
+            API_TOKEN_KEY,
+            id="no_token",
+        ),
+        pytest.param(
+            {API_TOKEN_KEY: ODD_TOKEN, "truto:baseURL": "http://x.invalid"},
+            ["get_mcp_servers: unknown setting truto:baseURL", "did you mean truto:baseUrl?"],
+            "truto:baseURL",
+            id="misspelt_setting",
+        ),
+        pytest.param(
+            {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "ftp://truto"},
+            [f"{BASE_URL_KEY} must be the http(s) URL of Truto's API"],
+            BASE_URL_KEY,
+            id="invalid_base_url",
+        ),
+    ],
+)
+def test_a_settings_problem_is_refused_naming_the_setting_before_any_request(
+    config: dict[str, str], said: list[str], setting: str
+) -> None:
+    pulumi.runtime.set_all_config(config)
     with pytest.raises(TrutoLookupError) as raised:
         get_mcp_servers(ACCOUNT)
-    message = str(raised.value)
-    assert message.startswith("get_mcp_servers: unknown setting truto:baseURL")
-    assert "did you mean truto:baseUrl?" in message
-    assert raised.value.setting == "truto:baseURL"
-    assert shows_token(message) == []
+    assert all(words in str(raised.value) for words in said), raised.value
+    assert raised.value.setting == setting
+    assert shows_token(str(raised.value)) == []
     assert _lookups._clients == {}
-
-
-def test_an_invalid_base_url_is_refused_naming_it() -> None:
-    pulumi.runtime.set_all_config({API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "ftp://truto"})
-    with pytest.raises(TrutoLookupError) as raised:
-        get_integrated_accounts()
-    assert raised.value.setting == BASE_URL_KEY
-    assert f"{BASE_URL_KEY} must be the http(s) URL of Truto's API" in str(raised.value)
-
-
-def test_a_lookup_error_is_a_run_error() -> None:
-    """So the Pulumi CLI shows the message alone, without a Python traceback."""
-    with pytest.raises(pulumi.RunError):
-        get_integrated_accounts(status="gone")
 
 
 # --- the `_output` forms while an input is unknown (preview; no emulator) ---------------------
@@ -250,9 +249,8 @@ def test_the_output_forms_stay_unknown_while_an_input_is_unknown(tmp_path: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("list_key", ["result", "results"])
-def test_every_page_of_accounts_is_read(truto: Emulator, list_key: str) -> None:
-    truto.set_readings(list_key=list_key)
+def test_every_page_of_accounts_is_read(truto: Emulator) -> None:
+    truto.set_readings(list_key="results")  # Truto's other reading: the servers' test below
     added = [truto.add_account(tenant_id=f"tenant-{n:03d}") for n in range(120)]
     truto.set_account_page_limit(50)
     truto.clear_journal()
@@ -399,11 +397,7 @@ def test_account_records_are_frozen_with_the_documented_fields_and_no_credential
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("list_key", ["result", "results"])
-def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(
-    truto: Emulator, list_key: str
-) -> None:
-    truto.set_readings(list_key=list_key)
+def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(truto: Emulator) -> None:
     made = [
         made_in_dashboard(truto, ACCOUNT, name=f"server {n:03d}", config={"methods": ["read"]})
         for n in range(105)  # more than one page of Truto's default 100
@@ -448,24 +442,18 @@ def test_servers_in_flight_are_left_out_unless_asked_for(truto: Emulator) -> Non
 
 
 @pytest.mark.slow
-def test_settings_from_the_stack_config_win_over_the_environment(
-    truto: Emulator, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("in_config", [True, False], ids=["config_wins", "environment_alone"])
+def test_settings_come_from_the_stack_config_else_the_environment(
+    truto: Emulator, monkeypatch: pytest.MonkeyPatch, in_config: bool
 ) -> None:
-    monkeypatch.setenv("TRUTO_API_TOKEN", "not-the-token")
-    monkeypatch.setenv("TRUTO_BASE_URL", "http://127.0.0.1:9")
-    truto.add_account()
-    configure(truto)
-
-    assert len(get_integrated_accounts()) == 1
-
-
-@pytest.mark.slow
-def test_settings_from_the_environment_without_stack_config(
-    truto: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TRUTO_API_TOKEN", truto.api_token)
-    monkeypatch.setenv("TRUTO_BASE_URL", truto.url)
-    server = made_in_dashboard(truto, ACCOUNT, name="from env")
+    server = made_in_dashboard(truto, ACCOUNT, name="found")
+    if in_config:
+        monkeypatch.setenv("TRUTO_API_TOKEN", "not-the-token")
+        monkeypatch.setenv("TRUTO_BASE_URL", "http://127.0.0.1:9")
+        configure(truto)
+    else:
+        monkeypatch.setenv("TRUTO_API_TOKEN", truto.api_token)
+        monkeypatch.setenv("TRUTO_BASE_URL", truto.url)
 
     assert [s.id for s in get_mcp_servers(ACCOUNT)] == [server["id"]]
 
@@ -479,96 +467,59 @@ def lookup_error(call: Any, *args: Any) -> TrutoLookupError:
     return raised.value
 
 
-@pytest.mark.slow
-def test_a_wrong_token_names_the_lookup_and_the_token_setting_never_the_token(
-    truto: Emulator,
-) -> None:
-    pulumi.runtime.set_all_config({API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: truto.url})
-
-    error = lookup_error(get_integrated_accounts)
-
-    message = str(error)
-    assert message.startswith("get_integrated_accounts: Truto refused the API token")
-    assert API_TOKEN_KEY in message
-    assert error.setting == API_TOKEN_KEY
-    assert shows_token(message) == []
-    assert shows_token(repr(error.__cause__)) == []
-    assert [e["status"] for e in truto.journal()] == [401]  # no retry of a refusal
+NOT_AN_ACCOUNT = f"integrated account {ACCOUNT} does not exist for this API token"
 
 
 @pytest.mark.slow
-def test_a_base_url_with_a_wrong_path_names_the_base_url_and_the_404(truto: Emulator) -> None:
-    configure(truto, **{BASE_URL_KEY: f"{truto.url}/v1"})
-
-    error = lookup_error(get_integrated_accounts)
-
-    message = str(error)
-    assert message.startswith("get_integrated_accounts: Truto answered 404")
-    assert f"{BASE_URL_KEY} ({truto.url}/v1) does not point at Truto's API" in message
-    assert error.setting == BASE_URL_KEY
-
-
-@pytest.mark.slow
-def test_an_unreachable_base_url_names_the_base_url() -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
-    pulumi.runtime.set_all_config(
-        {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: url, "truto:operationTimeoutSeconds": "1"}
-    )
-
-    error = lookup_error(get_mcp_servers, ACCOUNT)
-
-    message = str(error)
-    assert message.startswith(f"get_mcp_servers: could not read Truto at {url}")
-    assert BASE_URL_KEY in message
-    assert error.setting == BASE_URL_KEY
-    assert shows_token(message) == []
-
-
-@pytest.mark.slow
-def test_truto_unavailable_until_the_operation_timeout_names_the_base_url(
-    truto: Emulator,
-) -> None:
-    truto.inject(method="GET", status=503, times=1000)
-    configure(truto, **{"truto:operationTimeoutSeconds": "1"})
-    started = time.monotonic()
-
-    error = lookup_error(get_integrated_accounts)
-
-    assert time.monotonic() - started < 5
-    message = str(error)
-    assert message.startswith(f"get_integrated_accounts: could not read Truto at {truto.url}")
-    assert "503" in message
-    assert f"check {BASE_URL_KEY}, or run again if Truto was unavailable" in message
-    assert error.setting == BASE_URL_KEY
-    assert len(truto.journal()) > 1  # retried within the timeout
-    truto.clear_faults()
-
-
-@pytest.mark.slow
-def test_servers_of_an_account_of_another_environment_name_the_account(
-    truto: Emulator, other_environment: Emulator
+@pytest.mark.parametrize(
+    ("case", "said", "setting"),
+    [
+        ("wrong_token", ["Truto refused the API token", API_TOKEN_KEY], API_TOKEN_KEY),
+        (
+            "base_url_with_a_wrong_path",
+            ["Truto answered 404", f"{BASE_URL_KEY} ({{url}}) does not point at Truto's API"],
+            BASE_URL_KEY,
+        ),
+        ("unreachable", ["could not read Truto at {url}", BASE_URL_KEY], BASE_URL_KEY),
+        (
+            "unavailable_until_the_operation_timeout",
+            ["could not read Truto at {url}", "503", f"check {BASE_URL_KEY}, or run again"],
+            BASE_URL_KEY,
+        ),
+        ("account_of_another_environment", ["Truto answered 404", NOT_AN_ACCOUNT], BASE_URL_KEY),
+        ("removed_account", ["404", NOT_AN_ACCOUNT], BASE_URL_KEY),
+    ],
+)
+def test_a_failed_lookup_names_itself_the_cause_and_the_setting_never_the_token(
+    truto: Emulator, other_environment: Emulator, case: str, said: list[str], setting: str
 ) -> None:
     made_in_dashboard(truto, ACCOUNT, name="in the first environment")
-    configure(other_environment)
+    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url}
+    if case == "wrong_token":
+        config[API_TOKEN_KEY] = ODD_TOKEN
+    elif case == "base_url_with_a_wrong_path":
+        config[BASE_URL_KEY] = f"{truto.url}/v1"
+    elif case == "unreachable":
+        config = {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: f"http://127.0.0.1:{closed_port()}"}
+    elif case == "unavailable_until_the_operation_timeout":
+        truto.inject(method="GET", status=503, times=1000)
+    elif case == "account_of_another_environment":
+        config = {API_TOKEN_KEY: other_environment.api_token, BASE_URL_KEY: other_environment.url}
+    else:
+        truto.remove_account(ACCOUNT)
+    pulumi.runtime.set_all_config({**config, "truto:operationTimeoutSeconds": "1"})
 
-    error = lookup_error(get_mcp_servers, ACCOUNT)
+    with pytest.raises(TrutoLookupError) as raised:
+        get_mcp_servers(ACCOUNT)
 
-    message = str(error)
-    assert message.startswith("get_mcp_servers: Truto answered 404")
-    assert f"integrated account {ACCOUNT} does not exist for this API token" in message
-    assert error.setting == BASE_URL_KEY
-
-
-@pytest.mark.slow
-def test_servers_of_a_removed_account_name_the_account(truto: Emulator) -> None:
-    made_in_dashboard(truto, ACCOUNT, name="gone with its account")
-    truto.remove_account(ACCOUNT)
-    configure(truto)
-
-    error = lookup_error(get_mcp_servers, ACCOUNT)
-
-    assert f"integrated account {ACCOUNT} does not exist for this API token" in str(error)
-    assert "404" in str(error)
+    message = str(raised.value)
+    assert message.startswith("get_mcp_servers: ")
+    for words in said:
+        assert words.format(url=config[BASE_URL_KEY]) in message
+    assert raised.value.setting == setting
+    assert shows_token(message, config[API_TOKEN_KEY]) == []
+    assert shows_token(repr(raised.value.__cause__), config[API_TOKEN_KEY]) == []
+    truto.clear_faults()
 
 
 # --- the `_output` forms resolve to what the plain forms return -------------------------------
@@ -613,33 +564,32 @@ def test_the_output_forms_resolve_to_the_same_records(truto: Emulator, tmp_path:
 
 
 @pytest.mark.slow
-def test_lookups_of_one_process_share_the_pacing_and_stay_under_truto_s_limit(
-    truto: Emulator,
+def test_lookups_of_one_process_share_one_pacing(
+    truto: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The limiter allows `rate` x 10 requests in any 10 s (Truto's window): at 0.2 per second,
-    2. The emulator enforces the same, so a request sent too early would meet a 429."""
+    2; the third request, of another lookup, waits for the window. On a fake clock: that the
+    limiter keeps under Truto's limit is tests/test_ratelimit.py's."""
+    clock = FakeClock()
+    paced = functools.partial(RateLimiter, clock=clock, sleep=clock.sleep)
+    monkeypatch.setattr("truto_pulumi._client.RateLimiter", paced)
     truto.add_account()
     truto.add_account()
     truto.set_account_page_limit(1)  # two pages
-    truto.set_rate_limit(2, per_seconds=10)
     truto.clear_journal()
     configure(truto, **{"truto:maxRequestsPerSecond": "0.2"})
-    started = time.monotonic()
 
     assert len(get_integrated_accounts()) == 2  # two requests: within the budget
-    listed = time.monotonic() - started
+    assert clock.waits == []
     assert get_mcp_servers(ACCOUNT) == []  # a third: it waits for the window
-    waited = time.monotonic() - started
 
-    assert listed < 5
-    assert waited >= 9.5
-    journal = truto.journal()
-    assert [(e["path"], e["status"]) for e in journal] == [
-        ("/integrated-account", 200),
-        ("/integrated-account", 200),
-        (f"/integrated-account/{ACCOUNT}/mcp", 200),  # never a 429
+    (waited,) = clock.waits
+    assert 10 <= waited < 11
+    assert [e["path"] for e in truto.journal()] == [
+        "/integrated-account",
+        "/integrated-account",
+        f"/integrated-account/{ACCOUNT}/mcp",
     ]
-    assert journal[2]["ts"] - journal[0]["ts"] >= 9.5
     assert len(_lookups._clients) == 1  # one client, so one limiter, for both lookups
 
 

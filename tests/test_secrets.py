@@ -2,25 +2,22 @@
 
 A whole lifecycle runs through the real provider host against the emulator (create, no-op
 preview, update, refresh with a retried GET, out-of-band deletion, refused PATCH, lost create
-answer, check failure, wrong API token, destroy), and the same calls run in-process under
-caplog. Everything the provider produced is collected: state, check results, pickles (decoded),
-error texts with their tracebacks, the host's stderr with the `truto_pulumi` loggers at DEBUG,
-and log records. Then every text is scanned for the tokens.
+answer, check failure, wrong API token, destroy). Everything the provider produced is collected:
+state, check results, pickles (decoded), error texts with their tracebacks, the host's stderr
+with the `truto_pulumi` loggers at DEBUG. Then every text is scanned for the tokens. (The
+client's own errors and log records: tests/test_client.py; the lookups': tests/test_lookups.py.)
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import logging
 import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.dynamic import ConfigureRequest
-from pulumi.dynamic.config import Config
 
 from devkit import (
     MCP_SERVER_TYPE,
@@ -30,7 +27,6 @@ from devkit import (
     SimulatedStack,
     UpError,
 )
-from truto_pulumi._errors import TrutoError
 from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
@@ -279,72 +275,3 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
     assert "truto_pulumi.provider WARNING" in host.stderr
     assert "401" in wrong_host.stderr
     found.assert_no_leaks(min_size=20_000)
-
-
-def test_in_process_calls_log_and_raise_no_token(
-    emulator: Emulator, caplog: pytest.LogCaptureFixture
-) -> None:
-    emulator.reset()
-    caplog.set_level(logging.DEBUG, logger="truto_pulumi")
-    found = Evidence()
-    provider = TrutoMcpServerProvider()
-    config = {"truto:apiToken": API_TOKEN, "truto:baseUrl": emulator.url}
-    provider.configure(ConfigureRequest(Config(config, project_name="p")))
-    found.text("configured provider", repr(provider))
-
-    desired = servers(alpha=ACCOUNT)["alpha"]
-    checked = provider.check({}, desired)
-    found.text("check", checked)
-    created = provider.create(checked.inputs)
-    other = provider.create(provider.check({}, servers(beta=OTHER_ACCOUNT)["beta"]).inputs)
-    found.live_servers(emulator)
-    found.text("other create id", other.id)
-    found.props("other create outputs", other.outs or {})
-    server_id, outputs = created.id, dict(created.outs or {})
-    found.text("create id", server_id)
-    found.props("create outputs", outputs)
-
-    emulator.inject(method="GET", status=503)
-    read = provider.read(server_id, outputs)
-    found.text("read id", read.id)
-    found.props("read outputs", read.outs or {})
-    found.props("read inputs", read.inputs or {})
-
-    news = {**checked.inputs, "name": "renamed"}
-    updated = provider.update(server_id, outputs, news)
-    found.props("update outputs", updated.outs or {})
-
-    emulator.inject(method="PATCH", status=400)
-    with pytest.raises(TrutoError) as refused:
-        provider.update(server_id, outputs, {**news, "name": "refused"})
-    found.error("PATCH answered 400", refused.value)
-
-    emulator.delete_server(server_id)
-    gone = provider.read(server_id, outputs)
-    assert gone.id is None
-    found.text("read of a deleted server", gone)
-    with pytest.raises(TrutoError) as missing:
-        provider.update(server_id, outputs, {**news, "name": "too late"})
-    found.error("update of a deleted server", missing.value)
-    provider.delete(server_id, outputs)
-
-    wrong = TrutoMcpServerProvider()
-    wrong_config = {"truto:apiToken": WRONG_TOKEN, "truto:baseUrl": emulator.url}
-    wrong.configure(ConfigureRequest(Config(wrong_config, project_name="p")))
-    other_outputs = dict(other.outs or {})
-    with pytest.raises(TrutoError) as unauthorized:
-        wrong.read(other.id, other_outputs)
-    found.error("read with a wrong API token", unauthorized.value)
-    with pytest.raises(TrutoError) as unconfigured:
-        TrutoMcpServerProvider().delete(other.id, other_outputs)
-    found.error("delete without configure", unconfigured.value)
-    provider.delete(other.id, other_outputs)
-    assert emulator.servers() == []
-
-    records = [r for r in caplog.records if r.name.startswith("truto_pulumi")]
-    assert {logging.DEBUG, logging.WARNING} <= {r.levelno for r in records}
-    for record in records:
-        found.text(f"log record {record.name}", (record.getMessage(), record.args))
-        found.text(f"log record {record.name} exception", record.exc_text)
-    found.text("caplog", caplog.text)
-    found.assert_no_leaks(min_size=5_000)
