@@ -1,18 +1,16 @@
-"""Preview: bad inputs, unknown values and a missing API token are all settled by Check and
-Diff, through the real host, without a single HTTP call."""
+"""Preview: bad inputs and unknown values are settled by Check and Diff, through the real host,
+without a single HTTP call (settings problems, a missing API token among them:
+tests/test_provider_settings.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from devkit import MCP_SERVER_TYPE, UNKNOWN, CheckFailedError, ProviderHost, SimulatedStack
-from truto_pulumi._settings import API_TOKEN_ENV, BASE_URL_ENV, BASE_URL_KEY
+from devkit import UNKNOWN, CheckFailedError, SimulatedStack
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .helpers import NAME, api_calls, desired
 
@@ -117,37 +115,3 @@ def test_unknown_values_for_a_new_server_plan_a_create_without_http(
 
     assert plan.steps[NAME].op == "create"
     assert api_calls(emulator) == []
-
-
-# --- missing API token ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tokenless_host(emulator: Emulator) -> Iterator[ProviderHost]:
-    """A host with no token in its environment. Its base URL points at the emulator, so a
-    request made by mistake would show in the journal (and never leave this machine)."""
-    with ProviderHost(env={API_TOKEN_ENV: "", BASE_URL_ENV: emulator.url}) as started:
-        yield started
-
-
-def test_missing_api_token_fails_preview_saying_how_to_set_it(
-    tokenless_host: ProviderHost, emulator: Emulator
-) -> None:
-    emulator.reset()
-    stack = SimulatedStack(
-        tokenless_host,
-        TrutoMcpServerProvider(),
-        type_token=MCP_SERVER_TYPE,
-        stack_config={BASE_URL_KEY: emulator.url},
-    )
-
-    plan = stack.preview(desired())
-
-    (failure,) = plan.failures[NAME]
-    assert failure.property == "truto:apiToken"  # the setting, never an empty property
-    assert "pulumi config set --secret truto:apiToken" in failure.reason
-    assert "TRUTO_API_TOKEN" in failure.reason
-    with pytest.raises(CheckFailedError, match="truto:apiToken"):
-        stack.up(desired())
-    assert api_calls(emulator) == []
-    assert emulator.servers() == []
