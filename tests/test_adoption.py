@@ -90,21 +90,6 @@ def test_adopting_patches_only_what_differs_and_creates_nothing(
     assert existing["token"] not in repr(fresh_host_stack.resources)  # never revealed, never stored
 
 
-@pytest.mark.slow
-def test_changing_or_removing_adopt_id_later_is_no_change(
-    fresh_host_stack: SimulatedStack, emulator: Emulator
-) -> None:
-    first, second = (
-        made_in_dashboard(emulator, ACCOUNT, name="x"),
-        made_in_dashboard(emulator, ACCOUNT, name="y"),
-    )
-    declared = {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": first["id"]}
-    fresh_host_stack.apply_step({"x": declared})
-    assert fresh_host_stack.preview({"x": {**declared, "adopt_id": second["id"]}}).is_empty
-    without = {key: value for key, value in declared.items() if key != "adopt_id"}
-    assert fresh_host_stack.preview({"x": without}).is_empty
-
-
 IN_FLIGHT = CreateMark.drawn("urn:pulumi:prod::other::pulumi-python:dynamic/truto:McpServer::x")
 """Another stack's create under way, or a killed run's leftover its stack will delete."""
 
@@ -145,16 +130,23 @@ def test_adopting_a_server_it_may_not_fails_clearly_and_changes_nothing(
 
 
 @pytest.mark.slow
-def test_adopted_server_survives_refresh_and_updates(
+def test_an_adopted_server_survives_refresh_and_updates_and_adopt_id_later_is_no_change(
     fresh_host_stack: SimulatedStack, emulator: Emulator
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="kept")
+    other = made_in_dashboard(emulator, ACCOUNT, name="other")
     declared = {"integrated_account_id": ACCOUNT, "name": "kept", "adopt_id": existing["id"]}
     fresh_host_stack.apply_step({"kept": declared})
+    assert fresh_host_stack.preview({"kept": {**declared, "adopt_id": other["id"]}}).is_empty
+    without = {key: value for key, value in declared.items() if key != "adopt_id"}
+    assert fresh_host_stack.preview({"kept": without}).is_empty
     assert fresh_host_stack.refresh()["kept"].drift is False
     fresh_host_stack.apply_step({"kept": {**declared, "name": "kept v2"}})
     assert fresh_host_stack.resources["kept"].outputs["token_known"] is False
-    assert emulator.servers()[0]["name"] == "kept v2"
+    assert {s["id"]: s["name"] for s in emulator.servers()} == {
+        existing["id"]: "kept v2",
+        other["id"]: "other",
+    }
 
 
 @pytest.mark.slow

@@ -44,7 +44,7 @@ def all_at_once(ask: Callable[[], T], threads: int = 8) -> list[T]:
 # --- ids held and adoptions ------------------------------------------------------------------
 
 
-def test_a_server_is_adopted_once_per_run_by_its_first_claimant() -> None:
+def test_a_server_is_adopted_once_per_run_by_its_first_claimant_until_released() -> None:
     run = RunState(SETTINGS)
     assert run.adopted_by("s1") is None
     assert run.reserve_adoption("s1", "resource a", URN) is None
@@ -53,31 +53,21 @@ def test_a_server_is_adopted_once_per_run_by_its_first_claimant() -> None:
         "it was already adopted in this run by resource a"
     )
     assert run.adopted_by("s1") == "resource a"
+    run.release("s1")  # deleted, gone, or its adoption failed
+    assert (run.adopted_by("s1"), run.readopted("s1", URN)) == (None, False)
+    assert run.reserve_adoption("s1", "resource b", OTHER_URN) is None
+    assert run.adopted_by("s1") == "resource b"
 
 
 def test_a_server_a_resource_holds_cannot_be_adopted_until_released() -> None:
     run = RunState(SETTINGS)
     run.hold("s1")
+    run.hold("")  # an empty id is never held
     assert run.reserve_adoption("s1", "resource a") == "a resource of this stack already manages it"
     assert run.adopted_by("s1") is None
+    assert run.reserve_adoption("", "resource a") is None
     run.release("s1")
     assert run.reserve_adoption("s1", "resource a") is None
-
-
-def test_an_empty_server_id_is_never_held() -> None:
-    run = RunState(SETTINGS)
-    run.hold("")
-    assert run.reserve_adoption("", "resource a") is None
-
-
-def test_a_released_server_is_neither_held_nor_adopted() -> None:
-    run = RunState(SETTINGS)
-    run.reserve_adoption("s1", "resource a", URN)
-    run.release("s1")  # deleted, gone, or its adoption failed
-    assert run.adopted_by("s1") is None
-    assert run.readopted("s1", URN) is False
-    assert run.reserve_adoption("s1", "resource b", OTHER_URN) is None
-    assert run.adopted_by("s1") == "resource b"
 
 
 @pytest.mark.parametrize(
