@@ -85,14 +85,6 @@ def test_an_expiry_no_longer_far_enough_ahead_fails_before_any_request(
     assert "Nothing was sent to Truto: set a later expires_at, or none, and run again" in message
 
 
-def test_a_state_without_token_known_is_an_update_so_that_up_fills_it_in(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    diff = provider.diff("id", EARLY_RELEASE_STATE, valid_inputs())
-    assert (diff.changes, diff.replaces) == (True, [])
-
-
 @pytest.mark.parametrize(
     ("state", "token_known"),
     [
@@ -102,12 +94,12 @@ def test_a_state_without_token_known_is_an_update_so_that_up_fills_it_in(
         pytest.param({**valid_inputs(), "token_known": True}, True, id="recorded_true"),
     ],
 )
-def test_an_update_with_nothing_to_patch_writes_token_known_without_a_call(
+def test_a_state_without_token_known_is_an_update_that_writes_it_without_a_call(
     monkeypatch: pytest.MonkeyPatch, state: dict[str, Any], token_known: bool
 ) -> None:
-    provider = configured(
-        {"truto:apiToken": TOKEN, "truto:baseUrl": "http://127.0.0.1:9"}, monkeypatch
-    )
+    provider = configured({"truto:apiToken": TOKEN, "truto:baseUrl": UNREACHABLE}, monkeypatch)
+    diff = provider.diff("id", {**state, "__provider": "x"}, valid_inputs())
+    assert (diff.changes, diff.replaces) == ("token_known" not in state, [])
     outs = provider.update("id", state, valid_inputs()).outs
     assert outs is not None
     assert outs["token_known"] is token_known
