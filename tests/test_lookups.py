@@ -247,10 +247,19 @@ def test_the_output_forms_stay_unknown_while_an_input_is_unknown(tmp_path: Path)
 # --- every page, each filter ------------------------------------------------------------------
 
 
+def access_token(account: dict[str, Any]) -> str:
+    """The credential Truto keeps in an account's `context` (the emulator's is fake)."""
+    token: str = account["context"]["oauth"]["token"]["access_token"]
+    return token
+
+
 @pytest.mark.slow
-def test_every_page_of_accounts_is_read(truto: Emulator) -> None:
+def test_every_page_of_accounts_is_read_into_frozen_records_without_credentials(
+    truto: Emulator,
+) -> None:
     truto.set_readings(list_key="results")  # Truto's other reading: the servers' test below
-    added = [truto.add_account(tenant_id=f"tenant-{n:03d}") for n in range(120)]
+    first = truto.add_account(integration="salesforce", tenant_id="acme", region="eu")
+    added = [first] + [truto.add_account(tenant_id=f"tenant-{n:03d}") for n in range(119)]
     truto.set_account_page_limit(50)
     truto.clear_journal()
     configure(truto)
@@ -259,12 +268,30 @@ def test_every_page_of_accounts_is_read(truto: Emulator) -> None:
 
     assert [a.id for a in accounts] == [a["id"] for a in truto.accounts()]  # Truto's order
     assert sorted(a.id for a in accounts) == sorted(a["id"] for a in added)
-    assert len({a.id for a in accounts}) == 120
     pages = listings(truto)
-    assert len(pages) == 3
     assert [entry["query"].get("limit") for entry in pages] == [str(ACCOUNT_PAGE_SIZE)] * 3
     assert ["next_cursor" in entry["query"] for entry in pages] == [False, True, True]
     assert {entry["method"] for entry in truto.journal()} == {"GET"}  # a lookup only reads
+    (account,) = [a for a in accounts if a.id == first["id"]]
+    assert isinstance(account, IntegratedAccount)
+    assert tuple(f.name for f in dataclasses.fields(account)) == ACCOUNT_FIELDS
+    assert dataclasses.asdict(account) == {
+        "id": first["id"],
+        "tenant_id": "acme",
+        "environment_integration_id": first["environment_integration_id"],
+        "status": "active",
+        "is_sandbox": False,
+        "region": "eu",
+        "created_at": first["created_at"],
+        "updated_at": first["updated_at"],
+        "integration_name": "salesforce",
+    }
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        account.status = "needs_reauth"  # type: ignore[misc]
+    assert not hasattr(account, "context")
+    secret = access_token(first)
+    assert secret not in repr(account)
+    assert secret not in json.dumps(dataclasses.asdict(account))
 
 
 FOUR_ACCOUNTS = [
@@ -276,7 +303,6 @@ FOUR_ACCOUNTS = [
 INSTANT = "2999-01-01T00:00:00.000Z"
 SUPER_QUERY = (1, 2)
 """The accounts among them with Truto's `features.super_query`."""
-"""The accounts the filter test adds."""
 
 
 @pytest.mark.slow
@@ -337,47 +363,11 @@ def test_each_filter_reaches_truto_and_narrows_the_accounts(
         } == FOUR_ACCOUNTS[[a["id"] for a in added].index(account.id)]
 
 
-# --- the records ------------------------------------------------------------------------------
-
-
-def access_token(account: dict[str, Any]) -> str:
-    """The credential Truto keeps in an account's `context` (the emulator's is fake)."""
-    token: str = account["context"]["oauth"]["token"]["access_token"]
-    return token
-
-
 @pytest.mark.slow
-def test_account_records_are_frozen_with_the_documented_fields_and_no_credentials(
+def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_in_flight(
     truto: Emulator,
 ) -> None:
-    added = truto.add_account(integration="salesforce", tenant_id="acme", region="eu")
-    secret = access_token(added)
-    configure(truto)
-
-    (account,) = get_integrated_accounts()
-
-    assert isinstance(account, IntegratedAccount)
-    assert tuple(f.name for f in dataclasses.fields(account)) == ACCOUNT_FIELDS
-    assert dataclasses.asdict(account) == {
-        "id": added["id"],
-        "tenant_id": "acme",
-        "environment_integration_id": added["environment_integration_id"],
-        "status": "active",
-        "is_sandbox": False,
-        "region": "eu",
-        "created_at": added["created_at"],
-        "updated_at": added["updated_at"],
-        "integration_name": "salesforce",
-    }
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        account.status = "needs_reauth"  # type: ignore[misc]
-    assert not hasattr(account, "context")
-    assert secret not in repr(account)
-    assert secret not in json.dumps(dataclasses.asdict(account))
-
-
-@pytest.mark.slow
-def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(truto: Emulator) -> None:
+    in_flight = made_in_dashboard(truto, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
     made = [
         made_in_dashboard(truto, ACCOUNT, name=f"server {n:03d}", config={"methods": ["read"]})
         for n in range(105)  # more than one page of Truto's default 100
@@ -405,20 +395,11 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(truto: Emu
     assert not any(s["token"] in shown or s["url"] in shown for s in made)
     values = {str(v) for s in servers for v in dataclasses.asdict(s).values()}
     assert not values & {s["token"] for s in made}
+    every = get_mcp_servers(ACCOUNT, include_in_flight=True)  # unless asked for
+    assert sorted(s.id for s in every) == sorted([in_flight["id"], *by_id])
 
 
 # --- settings ---------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_servers_in_flight_are_left_out_unless_asked_for(truto: Emulator) -> None:
-    kept = made_in_dashboard(truto, ACCOUNT, name="agent")
-    in_flight = made_in_dashboard(truto, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
-    configure(truto)
-
-    assert [s.id for s in get_mcp_servers(ACCOUNT)] == [kept["id"]]
-    every = get_mcp_servers(ACCOUNT, include_in_flight=True)
-    assert sorted(s.id for s in every) == sorted([kept["id"], in_flight["id"]])
 
 
 @pytest.mark.slow
