@@ -17,7 +17,7 @@ from devkit import (
     UpError,
 )
 from truto_pulumi import discover
-from truto_pulumi._mark import CreateMark, read_mark
+from truto_pulumi._mark import CreateMark
 from truto_pulumi._settings import API_TOKEN_KEY, BASE_URL_KEY
 from truto_pulumi.discover import render_program
 from truto_pulumi.emulator import Emulator
@@ -30,6 +30,7 @@ from .lifecycle.helpers import (
     account_read,
     api_calls,
     collection_path,
+    create_mark,
     item_path,
     made_in_dashboard,
     renamed,
@@ -170,8 +171,8 @@ def test_discovered_code_runs_and_adopts_every_server(
     assert sorted(path for _, path, _ in calls if path != account_path()) == sorted(
         item_path(s["id"]) for s in listed
     )
-    # The account is read before its servers (once per run is what lifecycle/
-    # test_account_deleted.py's test_creates_at_once_under_one_account_read_it_once asks).
+    # The account is read before its servers (once per run: lifecycle/test_account_deleted.py's
+    # test_creates_record_the_installed_integration_reading_each_account_once_per_run).
     assert calls[0] == account_read()
     assert len(emulator.servers()) == 2
 
@@ -291,60 +292,43 @@ def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
     assert "already manages it" not in message
 
 
-def assert_holds_a_new_server(stack: SimulatedStack, emulator: Emulator, name: str) -> None:
-    """Resource `name` holds the one live server, and knows its token and url."""
-    (live,) = emulator.servers()
-    outputs = stack.resources[name].outputs
-    assert stack.resources[name].id == live["id"]
-    assert (outputs["token"], outputs["url"]) == (live["token"], live["url"])
-    assert outputs["token_known"] is True
-
-
 @pytest.mark.slow
-def test_rotating_an_adopted_server_gives_a_known_token(
-    fresh_host_stack: SimulatedStack, emulator: Emulator
+@pytest.mark.parametrize("moved", [False, True], ids=["up_replace", "account_changed"])
+def test_replacing_an_adopted_server_makes_a_new_one_with_a_known_token(
+    fresh_host_stack: SimulatedStack, emulator: Emulator, moved: bool
 ) -> None:
+    """`pulumi up --replace` with adopt_id still declared, or a replacement its diff asks for:
+    a new server, then the old one deleted."""
     existing = made_in_dashboard(emulator, ACCOUNT, name="rotate")
     declared = {"integrated_account_id": ACCOUNT, "name": "rotate", "adopt_id": existing["id"]}
     fresh_host_stack.apply_step({"rotate": declared})
-    # `pulumi up --replace`, adopt_id still declared: create a new server, then delete the old.
     emulator.clear_journal()
-    fresh_host_stack.up({"rotate": declared}, replace=["rotate"])
-    new_id = fresh_host_stack.resources["rotate"].id
+    account = OTHER_ACCOUNT if moved else ACCOUNT
+
+    if moved:
+        fresh_host_stack.up({"rotate": {**declared, "integrated_account_id": account}})
+    else:
+        fresh_host_stack.up({"rotate": declared}, replace=["rotate"])
+
+    state = fresh_host_stack.resources["rotate"]
     journal = emulator.journal()
     assert [(e["method"], e["path"]) for e in journal] == [
-        ("GET", account_path()),  # the run's first create in the account: the account,
-        ("GET", collection_path()),  # and leftovers of the stack
-        ("POST", collection_path()),  # under the create's mark
-        ("PATCH", item_path(new_id)),  # the declared name
+        ("GET", account_path(account)),  # the run's first create in the account: the account,
+        ("GET", collection_path(account)),  # and leftovers of the stack
+        ("POST", collection_path(account)),  # under the create's mark
+        ("PATCH", item_path(state.id, account)),  # the declared name
         ("DELETE", item_path(existing["id"])),
     ]
-    marked = read_mark(journal[2]["body"]["name"])
-    assert marked is not None
-    assert marked[0] == "rotate"
+    assert create_mark(journal[2]["body"]["name"])[0] == "rotate"
     assert journal[3]["body"] == renamed("rotate")
-    assert_holds_a_new_server(fresh_host_stack, emulator, "rotate")
-    assert [s["name"] for s in emulator.servers()] == ["rotate"]
-    # Without adopt_id too: rotated again.
-    rotated = {key: value for key, value in declared.items() if key != "adopt_id"}
-    fresh_host_stack.up({"rotate": rotated}, replace=["rotate"])
-    assert_holds_a_new_server(fresh_host_stack, emulator, "rotate")
-    assert fresh_host_stack.resources["rotate"].id not in (existing["id"], new_id)
-
-
-@pytest.mark.slow
-def test_moving_an_adopted_server_to_another_account_makes_a_server_there(
-    fresh_host_stack: SimulatedStack, emulator: Emulator
-) -> None:
-    existing = made_in_dashboard(emulator, ACCOUNT, name="moving")
-    declared = {"integrated_account_id": ACCOUNT, "name": "moving", "adopt_id": existing["id"]}
-    fresh_host_stack.apply_step({"moving": declared})
-    fresh_host_stack.up(
-        {"moving": {**declared, "integrated_account_id": OTHER_ACCOUNT}}
-    )  # a replacement
-    assert_holds_a_new_server(fresh_host_stack, emulator, "moving")
     (live,) = emulator.servers()
-    assert live["integrated_account_id"] == OTHER_ACCOUNT
+    assert (live["id"], live["name"], live["integrated_account_id"]) == (
+        state.id,
+        "rotate",
+        account,
+    )
+    assert (state.outputs["token"], state.outputs["url"]) == (live["token"], live["url"])
+    assert state.outputs["token_known"] is True
 
 
 def engine_replace(
