@@ -130,40 +130,6 @@ def test_a_create_replaces_a_urn_whose_state_this_run_saw(
     assert (run.replaces(URN), run.replaces(OTHER_URN), run.replaces(None)) == (True, False, False)
 
 
-@pytest.mark.parametrize(
-    ("argv", "environ", "urn", "replaced"),
-    [
-        pytest.param(["pulumi", "up", "--replace", URN], {}, URN, True, id="replace_flag"),
-        pytest.param(
-            ["pulumi", "up", "--replace", URN], {}, OTHER_URN, False, id="another_urn_replaced"
-        ),
-        pytest.param(
-            ["pulumi", "up", "--target-replace=urn:pulumi:dev::proj::**::leg*"],
-            {},
-            URN,
-            True,
-            id="target_replace_glob",
-        ),
-        pytest.param(
-            ["pulumi", "up"], {"PULUMI_OPTION_REPLACE": f"x,{URN}"}, URN, True, id="variable"
-        ),
-        pytest.param(["pulumi", "up"], {}, URN, False, id="no_target"),
-        pytest.param(["pulumi", "up", "--replace", URN], {}, None, False, id="no_urn"),
-    ],
-)
-def test_a_create_replaces_what_the_pulumi_command_replaces(
-    no_replace_variables: pytest.MonkeyPatch,
-    argv: list[str],
-    environ: dict[str, str],
-    urn: str | None,
-    replaced: bool,
-) -> None:
-    command(no_replace_variables, argv)
-    for name, value in environ.items():
-        no_replace_variables.setenv(name, value)
-    assert RunState(SETTINGS).replaces(urn) is replaced
-
-
 def test_a_pulumi_command_that_cannot_be_found_is_said(
     no_replace_variables: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -179,9 +145,10 @@ def test_a_pulumi_command_that_cannot_be_found_is_said(
 def test_the_commands_replace_targets_are_read_once_per_run_from_the_hosts_parent(
     no_replace_variables: pytest.MonkeyPatch,
 ) -> None:
+    """Which targets name which URN: `replace_targets` and `urn_matches` below."""
     asked = command(no_replace_variables, ["pulumi", "up", "--replace", URN])
     run = RunState(SETTINGS)
-    assert (run.replaces(URN), run.replaces(OTHER_URN)) == (True, False)
+    assert (run.replaces(URN), run.replaces(OTHER_URN), run.replaces(None)) == (True, False, False)
     no_replace_variables.setenv("PULUMI_OPTION_REPLACE", OTHER_URN)
     assert run.replaces(OTHER_URN) is False
     assert asked == [os.getppid()]
