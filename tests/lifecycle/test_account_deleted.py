@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -65,18 +64,6 @@ def account_reads(emulator: Emulator) -> list[str]:
     ]
 
 
-def proof_calls(emulator: Emulator, server_id: str, first: tuple[str, str, int]) -> list[Any]:
-    """The calls that prove a server of `ACCOUNT` gone with its account: `first` (the read or
-    the delete of the server) answered 404, the account's server list 404, the account 404,
-    and its installed integration 200."""
-    return [
-        first,
-        ("GET", collection_path(), 404),
-        ("GET", account_path(), 404),
-        ("GET", f"/environment-integration/{default_integration(emulator)}", 200),
-    ]
-
-
 def warning_of(stack: SimulatedStack) -> str:
     """The host's stderr, where the provider's warnings go outside the real engine, with its
     line breaks folded (complete once the host has stopped)."""
@@ -90,14 +77,6 @@ def deleted_warning(server_id: str, emulator: Emulator) -> str:
         f"integration {default_integration(emulator)} it belonged to still answers: the "
         f"account was deleted, and MCP server {server_id} with it"
     )
-
-
-def live_stack(own_host_stack: OwnHostStackFactory, **settings: Any) -> SimulatedStack:
-    """A stack holding one server `NAME` of `ACCOUNT`, created by this release (so its state
-    records the installed integration)."""
-    stack = own_host_stack(**settings)
-    stack.up(desired())
-    return stack
 
 
 # --- the proof ------------------------------------------------------------------------------
@@ -120,12 +99,15 @@ def test_refresh_or_destroy_drops_only_the_servers_of_a_deleted_account_with_a_w
         stack.destroy()
         assert stack.resources == {}
 
-    # The read or the DELETE met a server already gone (404); nothing else was written.
-    first = ("GET" if operation == "refresh" else "DELETE", item_path(server_id), 404)
+    # The proof: the read or the DELETE of the server (404), its account's list (404), the
+    # account (404), and the installed integration it belonged to (200). Nothing written.
     about_kept = f"/integrated-account/{OTHER_ACCOUNT}/"
-    assert [c for c in calls(emulator) if not c[1].startswith(about_kept)] == proof_calls(
-        emulator, server_id, first
-    )
+    assert [c for c in calls(emulator) if not c[1].startswith(about_kept)] == [
+        ("GET" if operation == "refresh" else "DELETE", item_path(server_id), 404),
+        ("GET", collection_path(), 404),
+        ("GET", account_path(), 404),
+        ("GET", f"/environment-integration/{default_integration(emulator)}", 200),
+    ]
     assert [s["id"] for s in emulator.servers()] == ([kept.id] if operation == "refresh" else [])
     assert deleted_warning(server_id, emulator) in warning_of(stack)
 
@@ -207,7 +189,8 @@ def test_a_404_that_truto_cannot_prove_fails_and_keeps_the_state(
 ) -> None:
     """A wrong base URL or Truto environment answers 404 for a live server too: only the proof
     that its account was deleted drops it from the state."""
-    good = live_stack(own_host_stack)
+    good = own_host_stack()
+    good.up(desired())  # its state records the installed integration
     recorded = good.resources[NAME]
     assert recorded.outputs["environment_integration_id"] == default_integration(emulator)
     emulator.remove_account(ACCOUNT)
