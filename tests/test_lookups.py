@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import logging
 import os
 import socket
 import textwrap
@@ -178,17 +177,12 @@ def test_get_mcp_servers_of_no_account_fails_before_any_request(account: Any) ->
             "truto:baseURL",
             id="misspelt_setting",
         ),
-        pytest.param(
-            {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "ftp://truto"},
-            [f"{BASE_URL_KEY} must be the http(s) URL of Truto's API"],
-            BASE_URL_KEY,
-            id="invalid_base_url",
-        ),
     ],
 )
 def test_a_settings_problem_is_refused_naming_the_setting_before_any_request(
     config: dict[str, str], said: list[str], setting: str
 ) -> None:
+    """As the lookup says it; every problem a setting can have: tests/test_settings.py."""
     pulumi.runtime.set_all_config(config)
     with pytest.raises(TrutoLookupError) as raised:
         get_mcp_servers(ACCOUNT)
@@ -403,18 +397,13 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_i
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("in_config", [True, False], ids=["config_wins", "environment_alone"])
-def test_settings_come_from_the_stack_config_else_the_environment(
-    truto: Emulator, monkeypatch: pytest.MonkeyPatch, in_config: bool
+def test_without_stack_config_the_settings_come_from_the_environment(
+    truto: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Which wins when both are set: tests/test_settings.py (`resolve_settings`)."""
     server = made_in_dashboard(truto, ACCOUNT, name="found")
-    if in_config:
-        monkeypatch.setenv("TRUTO_API_TOKEN", "not-the-token")
-        monkeypatch.setenv("TRUTO_BASE_URL", "http://127.0.0.1:9")
-        configure(truto)
-    else:
-        monkeypatch.setenv("TRUTO_API_TOKEN", truto.api_token)
-        monkeypatch.setenv("TRUTO_BASE_URL", truto.url)
+    monkeypatch.setenv("TRUTO_API_TOKEN", truto.api_token)
+    monkeypatch.setenv("TRUTO_BASE_URL", truto.url)
 
     assert [s.id for s in get_mcp_servers(ACCOUNT)] == [server["id"]]
 
@@ -552,30 +541,3 @@ def test_lookups_of_one_process_share_one_pacing(
         f"/integrated-account/{ACCOUNT}/mcp",
     ]
     assert len(_lookups._clients) == 1  # one client, so one limiter, for both lookups
-
-
-# --- logging ----------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_debug_logs_of_the_lookups_show_no_token(
-    truto: Emulator, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="truto_pulumi")
-    added = truto.add_account()
-    server = made_in_dashboard(truto, ACCOUNT, name="logged")
-    truto.inject(method="GET", status=503)  # a retry, logged too
-    configure(truto)
-    get_integrated_accounts()
-    get_mcp_servers(ACCOUNT)
-    forget_clients()
-    pulumi.runtime.set_all_config({API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: truto.url})
-    lookup_error(get_mcp_servers, ACCOUNT)  # refused: 401
-
-    text = caplog.text
-    assert any(r.name.startswith("truto_pulumi") for r in caplog.records)
-    assert any(r.levelno == logging.DEBUG for r in caplog.records)
-    assert truto.api_token not in text
-    assert shows_token(text) == []
-    assert server["token"] not in text
-    assert access_token(added) not in text
