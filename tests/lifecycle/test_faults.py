@@ -175,6 +175,23 @@ def test_a_lost_create_answer_spares_an_identical_server_of_another_stack(
     assert stack.refresh()[NAME].drift is False
 
 
+def test_a_rename_truto_applies_but_never_answers_completes_the_create(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack(settings={OPERATION_TIMEOUT_KEY: "6"})
+    emulator.inject(method="PATCH", path=SERVER_PATH, times=50, lose_answer=True, status=504)
+    emulator.inject(method="DELETE", path=SERVER_PATH, times=50, status=503)
+
+    stack.up(desired())
+
+    live = single_server(emulator, stack)
+    sent = {(e["method"], e["status"]) for e in emulator.journal() if live["id"] in e["path"]}
+    assert ("PATCH", 504) in sent
+    assert ("GET", 200) in sent  # read back: the rename had landed
+    assert "DELETE" not in {method for method, _ in sent}
+    assert live["name"] == "reader"
+
+
 def marked_server(emulator: Emulator, mark: CreateMark, name: str = NAME) -> str:
     """A server as an interrupted create left it: its POST landed, its rename never came."""
     return str(made_in_dashboard(emulator, ACCOUNT, name=mark.on(name))["id"])
