@@ -1,8 +1,6 @@
-"""The provider's own behaviour, called in-process: configuration, check, diff, pickling.
-
-Its create/read/update/delete against a live server are covered through the real provider
-host in `test_provider_host.py`.
-"""
+"""The provider called in-process: the API token at check, a late expiry, `token_known`, its
+pickle, and what preview, refresh and destroy load. Its operations against Truto are
+`lifecycle/`'s, through the real provider host."""
 
 from __future__ import annotations
 
