@@ -211,6 +211,7 @@ def test_a_404_that_truto_cannot_prove_fails_and_keeps_the_state(
     message = " ".join(str(raised.value).split())
     assert NO_PROOF in message
     assert "`pulumi state delete <urn>` drops them" in message
+    assert "truto:baseUrl" in message  # the setting to check first
     assert stack.resources == before  # kept, as it was
     journal = emulator.journal() + other_environment.journal()
     assert {entry["method"] for entry in journal} <= {"GET", "DELETE"}
