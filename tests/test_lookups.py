@@ -144,22 +144,24 @@ def closed_port() -> int:
             id="filter-repeats-a-named-one",
         ),
         pytest.param({"filters": {"limit": "5"}}, "filters repeats 'limit'", id="filter-limit"),
+        *[
+            pytest.param(
+                {"integrated_account_id": account},
+                "get_mcp_servers: integrated_account_id must be",
+                id=f"servers-of-{account!r}",
+            )
+            for account in ("", "  ", None, 42)
+        ],
     ],
 )
-def test_a_bad_filter_fails_before_any_request(arguments: dict[str, Any], named: str) -> None:
+def test_a_bad_argument_fails_before_any_request(arguments: dict[str, Any], named: str) -> None:
     # No token is configured: had the lookup gone on, it would have failed on that instead.
+    lookup = get_mcp_servers if "integrated_account_id" in arguments else get_integrated_accounts
     with pytest.raises(TrutoLookupError) as raised:
-        get_integrated_accounts(**arguments)
-    assert str(raised.value).startswith("get_integrated_accounts: ")
+        lookup(**arguments)
+    assert str(raised.value).startswith(f"{lookup.__name__}: ")
     assert named in str(raised.value)
     assert _lookups._clients == {}  # no client made, so no request sent
-
-
-@pytest.mark.parametrize("account", ["", "  ", None, 42])
-def test_get_mcp_servers_of_no_account_fails_before_any_request(account: Any) -> None:
-    with pytest.raises(TrutoLookupError, match="get_mcp_servers: integrated_account_id must be"):
-        get_mcp_servers(account)
-    assert _lookups._clients == {}
 
 
 @pytest.mark.parametrize(
