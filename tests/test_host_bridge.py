@@ -68,66 +68,49 @@ def said(
     return caplog
 
 
-def test_in_the_host_an_expected_failure_is_its_message_alone() -> None:
+def test_in_the_host_an_expected_failure_is_its_message_alone_and_any_other_its_traceback() -> None:
     host = fake_host()
     assert quiet_expected_failures({"__main__": host}) is True
+    patched = host.traceback
+    assert quiet_expected_failures({"__main__": host}) is True  # a second configure
+    assert host.traceback is patched
     error = TrutoConfigError("truto:baseUrl must be an http(s) URL")
     assert formatted(host, error) == "truto:baseUrl must be an http(s) URL"
-
-
-def test_in_the_host_any_other_exception_keeps_its_traceback() -> None:
-    host = fake_host()
-    quiet_expected_failures({"__main__": host})
     text = formatted(host, KeyError("__provider"))
     assert text.startswith("Traceback (most recent call last):")
     assert text.rstrip().endswith("KeyError: '__provider'")
 
 
-def test_a_second_configure_leaves_the_host_as_the_first_made_it() -> None:
-    host = fake_host()
-    assert quiet_expected_failures({"__main__": host}) is True
-    patched = host.traceback
-    assert quiet_expected_failures({"__main__": host}) is True
-    assert host.traceback is patched
-
-
 @pytest.mark.parametrize(
-    "modules",
+    ("case", "message"),
     [
-        pytest.param({}, id="no_main"),
-        pytest.param({"__main__": fake_host("pytest.__main__")}, id="another_program"),
+        pytest.param("no_main", None, id="outside_any_program"),
+        pytest.param("another_program", None, id="outside_the_host"),
+        pytest.param("formats_otherwise", "comes with the host's traceback", id="other_format"),
+        pytest.param("adds_no_traceback", None, id="host_adds_no_traceback"),
+        pytest.param("full_tracebacks", None, id="environment_variable_keeps_every_traceback"),
     ],
 )
-def test_outside_the_host_nothing_changes(modules: dict[str, ModuleType]) -> None:
-    assert quiet_expected_failures(modules) is False
-    for module in modules.values():
-        assert module.traceback is traceback
-
-
-def test_a_host_that_formats_errors_otherwise_is_left_as_it_is_and_says_so(
+def test_a_host_that_is_not_as_expected_is_left_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
     said: pytest.LogCaptureFixture,
+    case: str,
+    message: str | None,
 ) -> None:
-    host = fake_host()
-    vars(host)["traceback"] = ModuleType("traceback")
-    assert quiet_expected_failures({"__main__": host}) is False
-    assert host.traceback is not traceback
-    (message,) = said.messages
-    assert "comes with the host's traceback" in message
-
-
-def test_a_host_that_adds_no_traceback_is_left_as_it_is(said: pytest.LogCaptureFixture) -> None:
-    host = fake_host()
-    del host._abort_with_traceback
-    assert quiet_expected_failures({"__main__": host}) is False
-    assert host.traceback is traceback
-    assert said.messages == []
-
-
-def test_the_environment_variable_keeps_every_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(FULL_TRACEBACKS_ENV, "1")
-    host = fake_host()
-    assert quiet_expected_failures({"__main__": host}) is False
-    assert formatted(host, TrutoConfigError("bad")).startswith("Traceback")
+    host = fake_host("pytest.__main__" if case == "another_program" else HOST_MODULE)
+    own = ModuleType("traceback")
+    if case == "formats_otherwise":
+        vars(host)["traceback"] = own
+    elif case == "adds_no_traceback":
+        del host._abort_with_traceback
+    elif case == "full_tracebacks":
+        monkeypatch.setenv(FULL_TRACEBACKS_ENV, "1")
+    assert quiet_expected_failures({} if case == "no_main" else {"__main__": host}) is False
+    if case == "formats_otherwise":
+        assert host.traceback is own
+    else:
+        assert formatted(host, TrutoConfigError("bad")).startswith("Traceback")
+    assert [(message or "") in text for text in said.messages] == ([True] if message else [])
 
 
 class FakeEngine:
@@ -140,10 +123,15 @@ class FakeEngine:
         self.sent.append(request)
 
 
-def serve(request: Any, action: Callable[[], None]) -> None:
-    """Run `action` as the host's servicer runs a provider method: `request` in a caller frame."""
+def handle(request: Any, context: Any, action: Callable[[], _T]) -> _T:
+    """Run `action` as the host's servicer runs a provider method: its request and gRPC context
+    in a caller frame."""
     assert request is not None
-    action()
+    assert context is not None
+    return action()
+
+
+URN = "urn:pulumi:dev::p::pulumi-python:dynamic/truto:McpServer::reader"
 
 
 def test_a_warning_during_a_request_goes_to_the_engine_on_that_resource() -> None:
@@ -152,30 +140,18 @@ def test_a_warning_during_a_request_goes_to_the_engine_on_that_resource() -> Non
     handler = EngineLogHandler(engine)
     logger.addHandler(handler)
     try:
-        urn = "urn:pulumi:dev::p::pulumi-python:dynamic/truto:McpServer::reader"
-        serve(SimpleNamespace(urn=urn), lambda: logger.warning("removed MCP server %s", "s1"))
+        handle(
+            SimpleNamespace(urn=URN),
+            SimpleNamespace(),
+            lambda: logger.warning("removed MCP server %s", "s1"),
+        )
         logger.warning("outside any request")
     finally:
         logger.removeHandler(handler)
     assert [(r.severity, r.message, r.urn) for r in engine.sent] == [
-        (engine_pb2.WARNING, "removed MCP server s1", urn),
+        (engine_pb2.WARNING, "removed MCP server s1", URN),
         (engine_pb2.WARNING, "outside any request", ""),
     ]
-
-
-def test_request_urn_is_none_outside_the_hosts_call() -> None:
-    assert request_urn() is None
-
-
-URN = "urn:pulumi:dev::p::pulumi-python:dynamic/truto:McpServer::reader"
-
-
-def handle(request: Any, context: Any, action: Callable[[], bool]) -> bool:
-    """Run `action` as the host's servicer runs a provider method: its request and gRPC context
-    in a caller frame."""
-    assert request is not None
-    assert context is not None
-    return action()
 
 
 @pytest.mark.parametrize(("active", "over"), [(True, False), (False, True)])
@@ -186,7 +162,8 @@ def test_a_request_is_over_when_its_grpc_context_is_no_longer_active(
     assert handle(SimpleNamespace(urn=URN), context, request_over) is over
 
 
-def test_outside_the_hosts_call_no_request_is_over() -> None:
+def test_outside_the_hosts_call_there_is_no_request_urn_and_no_request_is_over() -> None:
+    assert request_urn() is None
     assert request_over() is False
     assert handle(SimpleNamespace(urn=URN), SimpleNamespace(), request_over) is False
 
@@ -223,12 +200,13 @@ def in_worker(pool: ThreadPoolExecutor, call: Callable[[], _T]) -> _T:
     return pool.submit(call).result(timeout=10)
 
 
-def test_in_the_host_a_worker_widens_its_pool_and_starts_every_worker() -> None:
+def test_in_the_host_a_worker_widens_its_pool_never_narrowing_it_and_starts_every_worker() -> None:
     host = {"__main__": fake_host()}
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(20):  # finished calls leave the pool believing it has idle workers
             in_worker(pool, lambda: None)
         assert in_worker(pool, lambda: widen_host(16, modules=host)) == 16
+        assert in_worker(pool, lambda: widen_host(8, modules=host)) == 16
         assert pool._max_workers == 16
         together = threading.Barrier(16, timeout=10)
         assert all(
@@ -236,22 +214,11 @@ def test_in_the_host_a_worker_widens_its_pool_and_starts_every_worker() -> None:
         )
 
 
-def test_outside_the_host_the_pool_is_left_as_it_is() -> None:
+def test_outside_the_host_or_a_pool_nothing_is_widened() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert in_worker(pool, lambda: widen_host(16, modules={})) is None
         assert pool._max_workers == 4
-
-
-def test_a_thread_of_no_pool_widens_nothing() -> None:
-    assert widen_host(16, modules={"__main__": fake_host()}) is None
-
-
-def test_the_pool_is_never_narrowed() -> None:
-    host = {"__main__": fake_host()}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        in_worker(pool, lambda: widen_host(16, modules=host))
-        assert in_worker(pool, lambda: widen_host(8, modules=host)) == 16
-        assert pool._max_workers == 16
+    assert widen_host(16, modules={"__main__": fake_host()}) is None  # a thread of no pool
 
 
 class _OwnPool(ThreadPoolExecutor):

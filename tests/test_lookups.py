@@ -6,12 +6,11 @@ tokens), where they read their settings, how they fail, and their pacing."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-import logging
 import os
 import socket
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,11 @@ from truto_pulumi import (
 )
 from truto_pulumi._lookups import ACCOUNT_PAGE_SIZE
 from truto_pulumi._mark import CreateMark
+from truto_pulumi._ratelimit import RateLimiter
 from truto_pulumi.emulator import Emulator, run_emulator
 from truto_pulumi.testing import run_program
 
-from .kit import ACCOUNT, ODD_TOKEN, OTHER_ACCOUNT, shows_token
+from .kit import ACCOUNT, ODD_TOKEN, OTHER_ACCOUNT, FakeClock, shows_token
 from .lifecycle.helpers import made_in_dashboard
 
 API_TOKEN_KEY = "truto:apiToken"
@@ -144,60 +144,54 @@ def closed_port() -> int:
             id="filter-repeats-a-named-one",
         ),
         pytest.param({"filters": {"limit": "5"}}, "filters repeats 'limit'", id="filter-limit"),
+        *[
+            pytest.param(
+                {"integrated_account_id": account},
+                "get_mcp_servers: integrated_account_id must be",
+                id=f"servers-of-{account!r}",
+            )
+            for account in ("", "  ", None, 42)
+        ],
     ],
 )
-def test_a_bad_filter_fails_before_any_request(arguments: dict[str, Any], named: str) -> None:
+def test_a_bad_argument_fails_before_any_request(arguments: dict[str, Any], named: str) -> None:
     # No token is configured: had the lookup gone on, it would have failed on that instead.
+    lookup = get_mcp_servers if "integrated_account_id" in arguments else get_integrated_accounts
     with pytest.raises(TrutoLookupError) as raised:
-        get_integrated_accounts(**arguments)
-    assert str(raised.value).startswith("get_integrated_accounts: ")
+        lookup(**arguments)
+    assert str(raised.value).startswith(f"{lookup.__name__}: ")
     assert named in str(raised.value)
     assert _lookups._clients == {}  # no client made, so no request sent
 
 
-@pytest.mark.parametrize("account", ["", "  ", None, 42])
-def test_get_mcp_servers_of_no_account_fails_before_any_request(account: Any) -> None:
-    with pytest.raises(TrutoLookupError, match="get_mcp_servers: integrated_account_id must be"):
-        get_mcp_servers(account)
-    assert _lookups._clients == {}
-
-
-def test_without_a_token_the_lookup_names_the_setting() -> None:
-    pulumi.runtime.set_all_config({BASE_URL_KEY: "http://127.0.0.1:9"})
-    with pytest.raises(TrutoLookupError) as raised:
-        get_integrated_accounts()
-    message = str(raised.value)
-    assert message.startswith("get_integrated_accounts: no Truto API token")
-    assert API_TOKEN_KEY in message
-    assert "TRUTO_API_TOKEN" in message
-    assert raised.value.setting == API_TOKEN_KEY
-    assert _lookups._clients == {}
-
-
-def test_a_misspelt_setting_is_refused_naming_it_before_the_token_goes_anywhere() -> None:
-    pulumi.runtime.set_all_config({API_TOKEN_KEY: ODD_TOKEN, "truto:baseURL": "http://x.invalid"})
+@pytest.mark.parametrize(
+    ("config", "said", "setting"),
+    [
+        pytest.param(
+            {BASE_URL_KEY: "http://127.0.0.1:9"},
+            ["get_mcp_servers: no Truto API token", API_TOKEN_KEY, "TRUTO_API_TOKEN"],
+            API_TOKEN_KEY,
+            id="no_token",
+        ),
+        pytest.param(
+            {API_TOKEN_KEY: ODD_TOKEN, "truto:baseURL": "http://x.invalid"},
+            ["get_mcp_servers: unknown setting truto:baseURL", "did you mean truto:baseUrl?"],
+            "truto:baseURL",
+            id="misspelt_setting",
+        ),
+    ],
+)
+def test_a_settings_problem_is_refused_naming_the_setting_before_any_request(
+    config: dict[str, str], said: list[str], setting: str
+) -> None:
+    """As the lookup says it; every problem a setting can have: tests/test_settings.py."""
+    pulumi.runtime.set_all_config(config)
     with pytest.raises(TrutoLookupError) as raised:
         get_mcp_servers(ACCOUNT)
-    message = str(raised.value)
-    assert message.startswith("get_mcp_servers: unknown setting truto:baseURL")
-    assert "did you mean truto:baseUrl?" in message
-    assert raised.value.setting == "truto:baseURL"
-    assert shows_token(message) == []
+    assert all(words in str(raised.value) for words in said), raised.value
+    assert raised.value.setting == setting
+    assert shows_token(str(raised.value)) == []
     assert _lookups._clients == {}
-
-
-def test_an_invalid_base_url_is_refused_naming_it() -> None:
-    pulumi.runtime.set_all_config({API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "ftp://truto"})
-    with pytest.raises(TrutoLookupError) as raised:
-        get_integrated_accounts()
-    assert raised.value.setting == BASE_URL_KEY
-    assert f"{BASE_URL_KEY} must be the http(s) URL of Truto's API" in str(raised.value)
-
-
-def test_a_lookup_error_is_a_run_error() -> None:
-    """So the Pulumi CLI shows the message alone, without a Python traceback."""
-    with pytest.raises(pulumi.RunError):
-        get_integrated_accounts(status="gone")
 
 
 # --- the `_output` forms while an input is unknown (preview; no emulator) ---------------------
@@ -249,11 +243,19 @@ def test_the_output_forms_stay_unknown_while_an_input_is_unknown(tmp_path: Path)
 # --- every page, each filter ------------------------------------------------------------------
 
 
+def access_token(account: dict[str, Any]) -> str:
+    """The credential Truto keeps in an account's `context` (the emulator's is fake)."""
+    token: str = account["context"]["oauth"]["token"]["access_token"]
+    return token
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("list_key", ["result", "results"])
-def test_every_page_of_accounts_is_read(truto: Emulator, list_key: str) -> None:
-    truto.set_readings(list_key=list_key)
-    added = [truto.add_account(tenant_id=f"tenant-{n:03d}") for n in range(120)]
+def test_every_page_of_accounts_is_read_into_frozen_records_without_credentials(
+    truto: Emulator,
+) -> None:
+    truto.set_readings(list_key="results")  # Truto's other reading: the servers' test below
+    first = truto.add_account(integration="salesforce", tenant_id="acme", region="eu")
+    added = [first] + [truto.add_account(tenant_id=f"tenant-{n:03d}") for n in range(119)]
     truto.set_account_page_limit(50)
     truto.clear_journal()
     configure(truto)
@@ -262,12 +264,30 @@ def test_every_page_of_accounts_is_read(truto: Emulator, list_key: str) -> None:
 
     assert [a.id for a in accounts] == [a["id"] for a in truto.accounts()]  # Truto's order
     assert sorted(a.id for a in accounts) == sorted(a["id"] for a in added)
-    assert len({a.id for a in accounts}) == 120
     pages = listings(truto)
-    assert len(pages) == 3
     assert [entry["query"].get("limit") for entry in pages] == [str(ACCOUNT_PAGE_SIZE)] * 3
     assert ["next_cursor" in entry["query"] for entry in pages] == [False, True, True]
     assert {entry["method"] for entry in truto.journal()} == {"GET"}  # a lookup only reads
+    (account,) = [a for a in accounts if a.id == first["id"]]
+    assert isinstance(account, IntegratedAccount)
+    assert tuple(f.name for f in dataclasses.fields(account)) == ACCOUNT_FIELDS
+    assert dataclasses.asdict(account) == {
+        "id": first["id"],
+        "tenant_id": "acme",
+        "environment_integration_id": first["environment_integration_id"],
+        "status": "active",
+        "is_sandbox": False,
+        "region": "eu",
+        "created_at": first["created_at"],
+        "updated_at": first["updated_at"],
+        "integration_name": "salesforce",
+    }
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        account.status = "needs_reauth"  # type: ignore[misc]
+    assert not hasattr(account, "context")
+    secret = access_token(first)
+    assert secret not in repr(account)
+    assert secret not in json.dumps(dataclasses.asdict(account))
 
 
 FOUR_ACCOUNTS = [
@@ -276,9 +296,9 @@ FOUR_ACCOUNTS = [
     {"integration": "salesforce", "tenant_id": "acme", "status": "connecting", "is_sandbox": False},
     {"integration": "jira", "tenant_id": "initech", "status": "active", "is_sandbox": True},
 ]
+INSTANT = "2999-01-01T00:00:00.000Z"
 SUPER_QUERY = (1, 2)
 """The accounts among them with Truto's `features.super_query`."""
-"""The accounts the filter test adds."""
 
 
 @pytest.mark.slow
@@ -303,6 +323,14 @@ SUPER_QUERY = (1, 2)
             {"features.super_query": "false", "tenant_id": "acme"},
             [0],
             id="super-query-off-and-a-passed-filter",
+        ),
+        # Instants: Truto compares them (tests/emulator holds the emulator to it).
+        pytest.param({"created_at": INSTANT}, {"created_at": INSTANT}, [], id="created-at"),
+        pytest.param(
+            {"filters": {"updated_at[lt]": INSTANT}},
+            {"updated_at[lt]": INSTANT},
+            [0, 1, 2, 3],
+            id="updated-before",
         ),
     ],
 )
@@ -332,78 +360,10 @@ def test_each_filter_reaches_truto_and_narrows_the_accounts(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("field", ["created_at", "updated_at"])
-def test_the_instant_filters_reach_truto(truto: Emulator, field: str) -> None:
-    for fields in FOUR_ACCOUNTS:
-        truto.add_account(**fields)
-    time.sleep(0.01)  # a later millisecond than any account so far
-    edited = truto.edit_account(truto.accounts()[2]["id"], status="active")
-    instant = edited[field]
-    truto.clear_journal()
-    configure(truto)
-
-    accounts = get_integrated_accounts(**{field: instant})
-
-    expected = [a["id"] for a in truto.accounts() if a[field] == instant]
-    assert [a.id for a in accounts] == expected
-    assert edited["id"] in expected
-    (listing,) = listings(truto)
-    assert listing["query"][field] == instant
-
-    before = get_integrated_accounts(filters={f"{field}[lt]": instant})
-    since = get_integrated_accounts(filters={f"{field}[gte]": instant})
-
-    assert [a.id for a in before] == [a["id"] for a in truto.accounts() if a[field] < instant]
-    assert [a.id for a in since] == [a["id"] for a in truto.accounts() if a[field] >= instant]
-    assert len(before) + len(since) == len(FOUR_ACCOUNTS)
-    assert edited["id"] in {a.id for a in since}
-
-
-# --- the records ------------------------------------------------------------------------------
-
-
-def access_token(account: dict[str, Any]) -> str:
-    """The credential Truto keeps in an account's `context` (the emulator's is fake)."""
-    token: str = account["context"]["oauth"]["token"]["access_token"]
-    return token
-
-
-@pytest.mark.slow
-def test_account_records_are_frozen_with_the_documented_fields_and_no_credentials(
+def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_in_flight(
     truto: Emulator,
 ) -> None:
-    added = truto.add_account(integration="salesforce", tenant_id="acme", region="eu")
-    secret = access_token(added)
-    configure(truto)
-
-    (account,) = get_integrated_accounts()
-
-    assert isinstance(account, IntegratedAccount)
-    assert tuple(f.name for f in dataclasses.fields(account)) == ACCOUNT_FIELDS
-    assert dataclasses.asdict(account) == {
-        "id": added["id"],
-        "tenant_id": "acme",
-        "environment_integration_id": added["environment_integration_id"],
-        "status": "active",
-        "is_sandbox": False,
-        "region": "eu",
-        "created_at": added["created_at"],
-        "updated_at": added["updated_at"],
-        "integration_name": "salesforce",
-    }
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        account.status = "needs_reauth"  # type: ignore[misc]
-    assert not hasattr(account, "context")
-    assert secret not in repr(account)
-    assert secret not in json.dumps(dataclasses.asdict(account))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("list_key", ["result", "results"])
-def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(
-    truto: Emulator, list_key: str
-) -> None:
-    truto.set_readings(list_key=list_key)
+    in_flight = made_in_dashboard(truto, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
     made = [
         made_in_dashboard(truto, ACCOUNT, name=f"server {n:03d}", config={"methods": ["read"]})
         for n in range(105)  # more than one page of Truto's default 100
@@ -431,41 +391,21 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens(
     assert not any(s["token"] in shown or s["url"] in shown for s in made)
     values = {str(v) for s in servers for v in dataclasses.asdict(s).values()}
     assert not values & {s["token"] for s in made}
+    every = get_mcp_servers(ACCOUNT, include_in_flight=True)  # unless asked for
+    assert sorted(s.id for s in every) == sorted([in_flight["id"], *by_id])
 
 
 # --- settings ---------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_servers_in_flight_are_left_out_unless_asked_for(truto: Emulator) -> None:
-    kept = made_in_dashboard(truto, ACCOUNT, name="agent")
-    in_flight = made_in_dashboard(truto, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
-    configure(truto)
-
-    assert [s.id for s in get_mcp_servers(ACCOUNT)] == [kept["id"]]
-    every = get_mcp_servers(ACCOUNT, include_in_flight=True)
-    assert sorted(s.id for s in every) == sorted([kept["id"], in_flight["id"]])
-
-
-@pytest.mark.slow
-def test_settings_from_the_stack_config_win_over_the_environment(
+def test_without_stack_config_the_settings_come_from_the_environment(
     truto: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TRUTO_API_TOKEN", "not-the-token")
-    monkeypatch.setenv("TRUTO_BASE_URL", "http://127.0.0.1:9")
-    truto.add_account()
-    configure(truto)
-
-    assert len(get_integrated_accounts()) == 1
-
-
-@pytest.mark.slow
-def test_settings_from_the_environment_without_stack_config(
-    truto: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    """Which wins when both are set: tests/test_settings.py (`resolve_settings`)."""
+    server = made_in_dashboard(truto, ACCOUNT, name="found")
     monkeypatch.setenv("TRUTO_API_TOKEN", truto.api_token)
     monkeypatch.setenv("TRUTO_BASE_URL", truto.url)
-    server = made_in_dashboard(truto, ACCOUNT, name="from env")
 
     assert [s.id for s in get_mcp_servers(ACCOUNT)] == [server["id"]]
 
@@ -479,96 +419,59 @@ def lookup_error(call: Any, *args: Any) -> TrutoLookupError:
     return raised.value
 
 
-@pytest.mark.slow
-def test_a_wrong_token_names_the_lookup_and_the_token_setting_never_the_token(
-    truto: Emulator,
-) -> None:
-    pulumi.runtime.set_all_config({API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: truto.url})
-
-    error = lookup_error(get_integrated_accounts)
-
-    message = str(error)
-    assert message.startswith("get_integrated_accounts: Truto refused the API token")
-    assert API_TOKEN_KEY in message
-    assert error.setting == API_TOKEN_KEY
-    assert shows_token(message) == []
-    assert shows_token(repr(error.__cause__)) == []
-    assert [e["status"] for e in truto.journal()] == [401]  # no retry of a refusal
+NOT_AN_ACCOUNT = f"integrated account {ACCOUNT} does not exist for this API token"
 
 
 @pytest.mark.slow
-def test_a_base_url_with_a_wrong_path_names_the_base_url_and_the_404(truto: Emulator) -> None:
-    configure(truto, **{BASE_URL_KEY: f"{truto.url}/v1"})
-
-    error = lookup_error(get_integrated_accounts)
-
-    message = str(error)
-    assert message.startswith("get_integrated_accounts: Truto answered 404")
-    assert f"{BASE_URL_KEY} ({truto.url}/v1) does not point at Truto's API" in message
-    assert error.setting == BASE_URL_KEY
-
-
-@pytest.mark.slow
-def test_an_unreachable_base_url_names_the_base_url() -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
-    pulumi.runtime.set_all_config(
-        {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: url, "truto:operationTimeoutSeconds": "1"}
-    )
-
-    error = lookup_error(get_mcp_servers, ACCOUNT)
-
-    message = str(error)
-    assert message.startswith(f"get_mcp_servers: could not read Truto at {url}")
-    assert BASE_URL_KEY in message
-    assert error.setting == BASE_URL_KEY
-    assert shows_token(message) == []
-
-
-@pytest.mark.slow
-def test_truto_unavailable_until_the_operation_timeout_names_the_base_url(
-    truto: Emulator,
-) -> None:
-    truto.inject(method="GET", status=503, times=1000)
-    configure(truto, **{"truto:operationTimeoutSeconds": "1"})
-    started = time.monotonic()
-
-    error = lookup_error(get_integrated_accounts)
-
-    assert time.monotonic() - started < 5
-    message = str(error)
-    assert message.startswith(f"get_integrated_accounts: could not read Truto at {truto.url}")
-    assert "503" in message
-    assert f"check {BASE_URL_KEY}, or run again if Truto was unavailable" in message
-    assert error.setting == BASE_URL_KEY
-    assert len(truto.journal()) > 1  # retried within the timeout
-    truto.clear_faults()
-
-
-@pytest.mark.slow
-def test_servers_of_an_account_of_another_environment_name_the_account(
-    truto: Emulator, other_environment: Emulator
+@pytest.mark.parametrize(
+    ("case", "said", "setting"),
+    [
+        ("wrong_token", ["Truto refused the API token", API_TOKEN_KEY], API_TOKEN_KEY),
+        (
+            "base_url_with_a_wrong_path",
+            ["Truto answered 404", f"{BASE_URL_KEY} ({{url}}) does not point at Truto's API"],
+            BASE_URL_KEY,
+        ),
+        ("unreachable", ["could not read Truto at {url}", BASE_URL_KEY], BASE_URL_KEY),
+        (
+            "unavailable_until_the_operation_timeout",
+            ["could not read Truto at {url}", "503", f"check {BASE_URL_KEY}, or run again"],
+            BASE_URL_KEY,
+        ),
+        ("account_of_another_environment", ["Truto answered 404", NOT_AN_ACCOUNT], BASE_URL_KEY),
+        ("removed_account", ["404", NOT_AN_ACCOUNT], BASE_URL_KEY),
+    ],
+)
+def test_a_failed_lookup_names_itself_the_cause_and_the_setting_never_the_token(
+    truto: Emulator, other_environment: Emulator, case: str, said: list[str], setting: str
 ) -> None:
     made_in_dashboard(truto, ACCOUNT, name="in the first environment")
-    configure(other_environment)
+    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url}
+    if case == "wrong_token":
+        config[API_TOKEN_KEY] = ODD_TOKEN
+    elif case == "base_url_with_a_wrong_path":
+        config[BASE_URL_KEY] = f"{truto.url}/v1"
+    elif case == "unreachable":
+        config = {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: f"http://127.0.0.1:{closed_port()}"}
+    elif case == "unavailable_until_the_operation_timeout":
+        truto.inject(method="GET", status=503, times=1000)
+    elif case == "account_of_another_environment":
+        config = {API_TOKEN_KEY: other_environment.api_token, BASE_URL_KEY: other_environment.url}
+    else:
+        truto.remove_account(ACCOUNT)
+    pulumi.runtime.set_all_config({**config, "truto:operationTimeoutSeconds": "1"})
 
-    error = lookup_error(get_mcp_servers, ACCOUNT)
+    with pytest.raises(TrutoLookupError) as raised:
+        get_mcp_servers(ACCOUNT)
 
-    message = str(error)
-    assert message.startswith("get_mcp_servers: Truto answered 404")
-    assert f"integrated account {ACCOUNT} does not exist for this API token" in message
-    assert error.setting == BASE_URL_KEY
-
-
-@pytest.mark.slow
-def test_servers_of_a_removed_account_name_the_account(truto: Emulator) -> None:
-    made_in_dashboard(truto, ACCOUNT, name="gone with its account")
-    truto.remove_account(ACCOUNT)
-    configure(truto)
-
-    error = lookup_error(get_mcp_servers, ACCOUNT)
-
-    assert f"integrated account {ACCOUNT} does not exist for this API token" in str(error)
-    assert "404" in str(error)
+    message = str(raised.value)
+    assert message.startswith("get_mcp_servers: ")
+    for words in said:
+        assert words.format(url=config[BASE_URL_KEY]) in message
+    assert raised.value.setting == setting
+    assert shows_token(message, config[API_TOKEN_KEY]) == []
+    assert shows_token(repr(raised.value.__cause__), config[API_TOKEN_KEY]) == []
+    truto.clear_faults()
 
 
 # --- the `_output` forms resolve to what the plain forms return -------------------------------
@@ -613,58 +516,30 @@ def test_the_output_forms_resolve_to_the_same_records(truto: Emulator, tmp_path:
 
 
 @pytest.mark.slow
-def test_lookups_of_one_process_share_the_pacing_and_stay_under_truto_s_limit(
-    truto: Emulator,
+def test_lookups_of_one_process_share_one_pacing(
+    truto: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The limiter allows `rate` x 10 requests in any 10 s (Truto's window): at 0.2 per second,
-    2. The emulator enforces the same, so a request sent too early would meet a 429."""
+    2; the third request, of another lookup, waits for the window. On a fake clock: that the
+    limiter keeps under Truto's limit is tests/test_ratelimit.py's."""
+    clock = FakeClock()
+    paced = functools.partial(RateLimiter, clock=clock, sleep=clock.sleep)
+    monkeypatch.setattr("truto_pulumi._client.RateLimiter", paced)
     truto.add_account()
     truto.add_account()
     truto.set_account_page_limit(1)  # two pages
-    truto.set_rate_limit(2, per_seconds=10)
     truto.clear_journal()
     configure(truto, **{"truto:maxRequestsPerSecond": "0.2"})
-    started = time.monotonic()
 
     assert len(get_integrated_accounts()) == 2  # two requests: within the budget
-    listed = time.monotonic() - started
+    assert clock.waits == []
     assert get_mcp_servers(ACCOUNT) == []  # a third: it waits for the window
-    waited = time.monotonic() - started
 
-    assert listed < 5
-    assert waited >= 9.5
-    journal = truto.journal()
-    assert [(e["path"], e["status"]) for e in journal] == [
-        ("/integrated-account", 200),
-        ("/integrated-account", 200),
-        (f"/integrated-account/{ACCOUNT}/mcp", 200),  # never a 429
+    (waited,) = clock.waits
+    assert 10 <= waited < 11
+    assert [e["path"] for e in truto.journal()] == [
+        "/integrated-account",
+        "/integrated-account",
+        f"/integrated-account/{ACCOUNT}/mcp",
     ]
-    assert journal[2]["ts"] - journal[0]["ts"] >= 9.5
     assert len(_lookups._clients) == 1  # one client, so one limiter, for both lookups
-
-
-# --- logging ----------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_debug_logs_of_the_lookups_show_no_token(
-    truto: Emulator, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="truto_pulumi")
-    added = truto.add_account()
-    server = made_in_dashboard(truto, ACCOUNT, name="logged")
-    truto.inject(method="GET", status=503)  # a retry, logged too
-    configure(truto)
-    get_integrated_accounts()
-    get_mcp_servers(ACCOUNT)
-    forget_clients()
-    pulumi.runtime.set_all_config({API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: truto.url})
-    lookup_error(get_mcp_servers, ACCOUNT)  # refused: 401
-
-    text = caplog.text
-    assert any(r.name.startswith("truto_pulumi") for r in caplog.records)
-    assert any(r.levelno == logging.DEBUG for r in caplog.records)
-    assert truto.api_token not in text
-    assert shows_token(text) == []
-    assert server["token"] not in text
-    assert access_token(added) not in text

@@ -1,8 +1,6 @@
-"""The provider's own behaviour, called in-process: configuration, check, diff, pickling.
-
-Its create/read/update/delete against a live server are covered through the real provider
-host in `test_provider_host.py`.
-"""
+"""The provider called in-process: the API token at check, a late expiry, `token_known`, its
+pickle, and what preview, refresh and destroy load. Its operations against Truto are
+`lifecycle/`'s, through the real provider host."""
 
 from __future__ import annotations
 
@@ -18,7 +16,6 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.output import Unknown
 
 from truto_pulumi._errors import TrutoConfigError
 from truto_pulumi.emulator import Emulator
@@ -43,60 +40,19 @@ def valid_inputs(**changes: Any) -> dict[str, Any]:
     return {"integrated_account_id": ACCOUNT, "name": "reader", "__provider": "x", **changes}
 
 
-def test_check_without_token_names_both_ways_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("unchanged", [False, True], ids=["new_inputs", "unchanged_inputs"])
+def test_check_without_token_names_both_ways_to_set_it(
+    monkeypatch: pytest.MonkeyPatch, unchanged: bool
+) -> None:
     provider = configured({}, monkeypatch)
-    result = provider.check({}, valid_inputs())
-    reasons = [failure.reason for failure in result.failures]
-    assert len(reasons) == 1
-    assert "pulumi config set --secret truto:apiToken" in reasons[0]
-    assert "TRUTO_API_TOKEN" in reasons[0]
-
-
-def test_token_from_environment_satisfies_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    provider = configured({}, monkeypatch)
-    monkeypatch.setenv("TRUTO_API_TOKEN", TOKEN)
+    olds = valid_inputs() if unchanged else {}
+    (failure,) = provider.check(olds, valid_inputs()).failures
+    assert failure.property == "truto:apiToken"
+    assert "pulumi config set --secret truto:apiToken" in failure.reason
+    assert "TRUTO_API_TOKEN" in failure.reason
+    monkeypatch.setenv("TRUTO_API_TOKEN", TOKEN)  # the environment's token will do
     provider.configure(ConfigureRequest(Config({}, project_name="demo")))
-    assert provider.check({}, valid_inputs()).failures == []
-
-
-def test_invalid_base_url_is_reported_at_check_without_the_token(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    provider = configured({"truto:apiToken": TOKEN, "truto:baseUrl": "ftp://x"}, monkeypatch)
-    (failure,) = provider.check({}, valid_inputs()).failures
-    assert "http(s)" in failure.reason
-    assert TOKEN not in failure.reason
-
-
-def test_check_returns_canonical_inputs_and_field_failures(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    good = provider.check({}, valid_inputs(config={"tags": ["b", "a", "b"]}))
-    assert good.failures == []
-    assert good.inputs["config"] == {"tags": ["a", "b"]}
-    bad = provider.check({}, valid_inputs(name="", config={"tool_exposure": "none"}))
-    paths = sorted(f.property or f.reason.split(": ", 1)[0] for f in bad.failures)
-    assert paths == ["config.tool_exposure", "name"]
-
-
-def test_diff_replaces_on_account_change_and_updates_otherwise(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    olds = {
-        **valid_inputs(),
-        "url": "u",
-        "token": "t",
-        "token_known": True,
-        "updated_at": "2026-01-01T00:00:00Z",
-    }
-    assert provider.diff("id", olds, valid_inputs()).changes is False
-    renamed = provider.diff("id", olds, valid_inputs(name="other"))
-    assert (renamed.changes, renamed.replaces) == (True, [])
-    moved = provider.diff("id", olds, valid_inputs(integrated_account_id=Unknown()))
-    assert moved.changes is True
-    assert moved.replaces == ["integrated_account_id"]
+    assert provider.check(olds, valid_inputs()).failures == []
 
 
 EARLY_RELEASE_STATE = {**valid_inputs(), "url": "u", "token": "t", "updated_at": "2026-01-01"}
@@ -107,33 +63,24 @@ def soon(seconds: float) -> str:
     return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
 
 
-@pytest.mark.parametrize("ahead", [30.0, -5.0], ids=["less_than_60_s_ahead", "past"])
-def test_an_expiry_no_longer_far_enough_ahead_at_create_fails_before_any_request(
-    monkeypatch: pytest.MonkeyPatch, ahead: float
+@pytest.mark.parametrize(
+    ("operation", "ahead"),
+    [("create", 30.0), ("create", -5.0), ("update", 30.0)],
+    ids=["create_less_than_60_s_ahead", "create_past", "update_less_than_60_s_ahead"],
+)
+def test_an_expiry_no_longer_far_enough_ahead_fails_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, operation: str, ahead: float
 ) -> None:
+    """Valid at the preview, but no longer by the time the create or update runs."""
     provider = configured({"truto:apiToken": TOKEN, "truto:baseUrl": UNREACHABLE}, monkeypatch)
-    with pytest.raises(TrutoConfigError) as raised:
-        provider.create(valid_inputs(expires_at=soon(ahead)))
-    message = str(raised.value)
-    assert "now, at the create" in message
-    assert "Nothing was sent to Truto: set a later expires_at, or none, and run again" in message
-
-
-def test_an_expiry_no_longer_far_enough_ahead_at_update_fails_before_any_request(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    provider = configured({"truto:apiToken": TOKEN, "truto:baseUrl": UNREACHABLE}, monkeypatch)
+    news = valid_inputs(expires_at=soon(ahead))
     olds = {**valid_inputs(expires_at=soon(3600)), "token_known": True}
-    with pytest.raises(TrutoConfigError, match="now, at the update"):
-        provider.update("mcp-1", olds, valid_inputs(expires_at=soon(30)))
-
-
-def test_a_state_without_token_known_is_an_update_so_that_up_fills_it_in(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    diff = provider.diff("id", EARLY_RELEASE_STATE, valid_inputs())
-    assert (diff.changes, diff.replaces) == (True, [])
+    calls = {"create": lambda: provider.create(news)}
+    with pytest.raises(TrutoConfigError) as raised:
+        calls.get(operation, lambda: provider.update("mcp-1", olds, news))()
+    message = str(raised.value)
+    assert f"now, at the {operation}" in message
+    assert "Nothing was sent to Truto: set a later expires_at, or none, and run again" in message
 
 
 @pytest.mark.parametrize(
@@ -145,12 +92,12 @@ def test_a_state_without_token_known_is_an_update_so_that_up_fills_it_in(
         pytest.param({**valid_inputs(), "token_known": True}, True, id="recorded_true"),
     ],
 )
-def test_an_update_with_nothing_to_patch_writes_token_known_without_a_call(
+def test_a_state_without_token_known_is_an_update_that_writes_it_without_a_call(
     monkeypatch: pytest.MonkeyPatch, state: dict[str, Any], token_known: bool
 ) -> None:
-    provider = configured(
-        {"truto:apiToken": TOKEN, "truto:baseUrl": "http://127.0.0.1:9"}, monkeypatch
-    )
+    provider = configured({"truto:apiToken": TOKEN, "truto:baseUrl": UNREACHABLE}, monkeypatch)
+    diff = provider.diff("id", {**state, "__provider": "x"}, valid_inputs())
+    assert (diff.changes, diff.replaces) == ("token_known" not in state, [])
     outs = provider.update("id", state, valid_inputs()).outs
     assert outs is not None
     assert outs["token_known"] is token_known
@@ -158,9 +105,10 @@ def test_an_update_with_nothing_to_patch_writes_token_known_without_a_call(
     assert provider.diff("id", {**outs, "__provider": "x"}, valid_inputs()).changes is False
 
 
-def test_configured_provider_pickles_without_token_or_client(
+def test_a_configured_provider_pickles_by_reference_without_token_or_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    assert TrutoMcpServerProvider.serialize_as_secret_always is False
     provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
     pickled = serialize_provider(provider)
     raw = base64.b64decode(pickled)
@@ -172,16 +120,6 @@ def test_configured_provider_pickles_without_token_or_client(
     assert isinstance(restored, TrutoMcpServerProvider)
     assert restored.check({}, valid_inputs()).failures != []  # unconfigured again
     assert TOKEN.encode() not in pickle.dumps(provider)
-
-
-def test_provider_pickle_is_not_forced_secret() -> None:
-    assert TrutoMcpServerProvider.serialize_as_secret_always is False
-
-
-def test_provider_constructs_with_no_arguments() -> None:
-    assert serialize_provider(TrutoMcpServerProvider()) == serialize_provider(
-        TrutoMcpServerProvider()
-    )
 
 
 def loaded_after(config: dict[str, str], calls: str, module: str) -> bool:
@@ -220,12 +158,6 @@ def test_a_preview_with_nothing_to_change_never_loads_pydantic() -> None:
     olds, news = {**inputs, "__provider": "old"}, {**inputs, "__provider": "new"}
     check = f"r = p.check({olds!r}, {news!r})\nassert (r.inputs, r.failures) == ({inputs!r}, [])"
     assert loaded_after({"truto:apiToken": "t"}, check, "pydantic") is False
-
-
-def test_unchanged_inputs_still_report_a_missing_api_token() -> None:
-    inputs = valid_inputs()
-    result = TrutoMcpServerProvider().check(inputs, dict(inputs))
-    assert [failure.property for failure in result.failures or []] == ["truto:apiToken"]
 
 
 @pytest.mark.slow

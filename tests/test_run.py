@@ -44,7 +44,7 @@ def all_at_once(ask: Callable[[], T], threads: int = 8) -> list[T]:
 # --- ids held and adoptions ------------------------------------------------------------------
 
 
-def test_a_server_is_adopted_once_per_run_by_its_first_claimant() -> None:
+def test_a_server_is_adopted_once_per_run_by_its_first_claimant_until_released() -> None:
     run = RunState(SETTINGS)
     assert run.adopted_by("s1") is None
     assert run.reserve_adoption("s1", "resource a", URN) is None
@@ -53,31 +53,21 @@ def test_a_server_is_adopted_once_per_run_by_its_first_claimant() -> None:
         "it was already adopted in this run by resource a"
     )
     assert run.adopted_by("s1") == "resource a"
+    run.release("s1")  # deleted, gone, or its adoption failed
+    assert (run.adopted_by("s1"), run.readopted("s1", URN)) == (None, False)
+    assert run.reserve_adoption("s1", "resource b", OTHER_URN) is None
+    assert run.adopted_by("s1") == "resource b"
 
 
 def test_a_server_a_resource_holds_cannot_be_adopted_until_released() -> None:
     run = RunState(SETTINGS)
     run.hold("s1")
+    run.hold("")  # an empty id is never held
     assert run.reserve_adoption("s1", "resource a") == "a resource of this stack already manages it"
     assert run.adopted_by("s1") is None
+    assert run.reserve_adoption("", "resource a") is None
     run.release("s1")
     assert run.reserve_adoption("s1", "resource a") is None
-
-
-def test_an_empty_server_id_is_never_held() -> None:
-    run = RunState(SETTINGS)
-    run.hold("")
-    assert run.reserve_adoption("", "resource a") is None
-
-
-def test_a_released_server_is_neither_held_nor_adopted() -> None:
-    run = RunState(SETTINGS)
-    run.reserve_adoption("s1", "resource a", URN)
-    run.release("s1")  # deleted, gone, or its adoption failed
-    assert run.adopted_by("s1") is None
-    assert run.readopted("s1", URN) is False
-    assert run.reserve_adoption("s1", "resource b", OTHER_URN) is None
-    assert run.adopted_by("s1") == "resource b"
 
 
 @pytest.mark.parametrize(
@@ -140,40 +130,6 @@ def test_a_create_replaces_a_urn_whose_state_this_run_saw(
     assert (run.replaces(URN), run.replaces(OTHER_URN), run.replaces(None)) == (True, False, False)
 
 
-@pytest.mark.parametrize(
-    ("argv", "environ", "urn", "replaced"),
-    [
-        pytest.param(["pulumi", "up", "--replace", URN], {}, URN, True, id="replace_flag"),
-        pytest.param(
-            ["pulumi", "up", "--replace", URN], {}, OTHER_URN, False, id="another_urn_replaced"
-        ),
-        pytest.param(
-            ["pulumi", "up", "--target-replace=urn:pulumi:dev::proj::**::leg*"],
-            {},
-            URN,
-            True,
-            id="target_replace_glob",
-        ),
-        pytest.param(
-            ["pulumi", "up"], {"PULUMI_OPTION_REPLACE": f"x,{URN}"}, URN, True, id="variable"
-        ),
-        pytest.param(["pulumi", "up"], {}, URN, False, id="no_target"),
-        pytest.param(["pulumi", "up", "--replace", URN], {}, None, False, id="no_urn"),
-    ],
-)
-def test_a_create_replaces_what_the_pulumi_command_replaces(
-    no_replace_variables: pytest.MonkeyPatch,
-    argv: list[str],
-    environ: dict[str, str],
-    urn: str | None,
-    replaced: bool,
-) -> None:
-    command(no_replace_variables, argv)
-    for name, value in environ.items():
-        no_replace_variables.setenv(name, value)
-    assert RunState(SETTINGS).replaces(urn) is replaced
-
-
 def test_a_pulumi_command_that_cannot_be_found_is_said(
     no_replace_variables: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -189,9 +145,10 @@ def test_a_pulumi_command_that_cannot_be_found_is_said(
 def test_the_commands_replace_targets_are_read_once_per_run_from_the_hosts_parent(
     no_replace_variables: pytest.MonkeyPatch,
 ) -> None:
+    """Which targets name which URN: `replace_targets` and `urn_matches` below."""
     asked = command(no_replace_variables, ["pulumi", "up", "--replace", URN])
     run = RunState(SETTINGS)
-    assert (run.replaces(URN), run.replaces(OTHER_URN)) == (True, False)
+    assert (run.replaces(URN), run.replaces(OTHER_URN), run.replaces(None)) == (True, False, False)
     no_replace_variables.setenv("PULUMI_OPTION_REPLACE", OTHER_URN)
     assert run.replaces(OTHER_URN) is False
     assert asked == [os.getppid()]
@@ -211,22 +168,12 @@ def test_the_ids_held_are_those_held_and_not_released_as_of_the_asking() -> None
     assert run.held() == frozenset({"b", "c"})
 
 
-def test_the_first_create_under_each_account_is_told_so_once_per_process() -> None:
+def test_the_first_create_under_each_account_is_told_so_once_per_process_even_at_once() -> None:
     run = RunState(SETTINGS)
     accounts = ["acc-1", "acc-1", "acc-2", "acc-1", "acc-2"]
-    assert [run.first_create_under(account) for account in accounts] == [
-        True,
-        False,
-        True,
-        False,
-        False,
-    ]
-    assert RunState(SETTINGS).first_create_under("acc-1") is True
-
-
-def test_of_creates_under_one_account_at_once_exactly_one_is_the_first() -> None:
-    run = RunState(SETTINGS)
-    assert all_at_once(lambda: run.first_create_under("acc")).count(True) == 1
+    assert [run.first_create_under(a) for a in accounts] == [True, False, True, False, False]
+    assert RunState(SETTINGS).first_create_under("acc-1") is True  # another process
+    assert all_at_once(lambda: run.first_create_under("acc-3")).count(True) == 1
 
 
 # --- listings of accounts --------------------------------------------------------------------

@@ -5,17 +5,14 @@ proof (another Truto environment, a wrong base URL, the integration uninstalled 
 without the recorded integration) refresh and destroy fail and keep the state.
 
 The create reads the server's account once per account and run to record its installed
-integration; a refresh reads it only for a state that lacks it.
-
-Each test runs against an emulator in the open mode (every UUID is an account) and in the mode
-where only the listed accounts exist.
+integration; a refresh reads it only for a state that lacks it. The emulator holds only the
+accounts it lists, as Truto does.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -31,12 +28,11 @@ NO_PROOF = "so the 404 does not show that the server is gone"
 """What the failure of a 404 without proof says (with the `pulumi state delete` advice)."""
 
 
-@pytest.fixture(scope="module", params=["open", "listed"])
-def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
-    """The Truto environment of the stack: every UUID an account (`open`), or only `ACCOUNT`
-    and `OTHER_ACCOUNT` (`listed`), plus the accounts a test adds."""
-    accounts = None if request.param == "open" else [ACCOUNT, OTHER_ACCOUNT]
-    with run_emulator(accounts=accounts) as running:
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """The Truto environment of the stack: only `ACCOUNT` and `OTHER_ACCOUNT`, plus the
+    accounts a test adds."""
+    with run_emulator(accounts=[ACCOUNT, OTHER_ACCOUNT]) as running:
         yield running
 
 
@@ -68,18 +64,6 @@ def account_reads(emulator: Emulator) -> list[str]:
     ]
 
 
-def proof_calls(emulator: Emulator, server_id: str, first: tuple[str, str, int]) -> list[Any]:
-    """The calls that prove a server of `ACCOUNT` gone with its account: `first` (the read or
-    the delete of the server) answered 404, the account's server list 404, the account 404,
-    and its installed integration 200."""
-    return [
-        first,
-        ("GET", collection_path(), 404),
-        ("GET", account_path(), 404),
-        ("GET", f"/environment-integration/{default_integration(emulator)}", 200),
-    ]
-
-
 def warning_of(stack: SimulatedStack) -> str:
     """The host's stderr, where the provider's warnings go outside the real engine, with its
     line breaks folded (complete once the host has stopped)."""
@@ -95,117 +79,77 @@ def deleted_warning(server_id: str, emulator: Emulator) -> str:
     )
 
 
-def live_stack(own_host_stack: OwnHostStackFactory, **settings: Any) -> SimulatedStack:
-    """A stack holding one server `NAME` of `ACCOUNT`, created by this release (so its state
-    records the installed integration)."""
-    stack = own_host_stack(**settings)
-    stack.up(desired())
-    return stack
-
-
 # --- the proof ------------------------------------------------------------------------------
 
 
-def test_refresh_drops_the_server_of_a_deleted_account_with_a_warning(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
+@pytest.mark.parametrize("operation", ["refresh", "destroy"])
+def test_refresh_or_destroy_drops_only_the_servers_of_a_deleted_account_with_a_warning(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator, operation: str
 ) -> None:
-    stack = live_stack(own_host_stack)
-    server_id = stack.resources[NAME].id
+    stack = own_host_stack()
+    stack.up({NAME: desired()[NAME], "kept": desired(integrated_account_id=OTHER_ACCOUNT)[NAME]})
+    server_id, kept = stack.resources[NAME].id, stack.resources["kept"]
     assert emulator.remove_account(ACCOUNT) == [server_id]
     emulator.clear_journal()
 
-    outcome = stack.refresh()
+    if operation == "refresh":
+        stack.refresh()
+        assert list(stack.resources) == ["kept"]
+    else:
+        stack.destroy()
+        assert stack.resources == {}
 
-    assert outcome[NAME].deleted is True
-    assert stack.resources == {}
-    assert calls(emulator) == proof_calls(emulator, server_id, ("GET", item_path(server_id), 404))
-    emulator.clear_journal()
-    stack.destroy()  # nothing left to delete
-    assert calls(emulator) == []
+    # The proof: the read or the DELETE of the server (404), its account's list (404), the
+    # account (404), and the installed integration it belonged to (200). Nothing written.
+    about_kept = f"/integrated-account/{OTHER_ACCOUNT}/"
+    assert [c for c in calls(emulator) if not c[1].startswith(about_kept)] == [
+        ("GET" if operation == "refresh" else "DELETE", item_path(server_id), 404),
+        ("GET", collection_path(), 404),
+        ("GET", account_path(), 404),
+        ("GET", f"/environment-integration/{default_integration(emulator)}", 200),
+    ]
+    assert [s["id"] for s in emulator.servers()] == ([kept.id] if operation == "refresh" else [])
     assert deleted_warning(server_id, emulator) in warning_of(stack)
-
-
-def test_destroy_of_a_server_of_a_deleted_account_succeeds_with_a_warning(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    stack = live_stack(own_host_stack)
-    server_id = stack.resources[NAME].id
-    emulator.remove_account(ACCOUNT)
-    emulator.clear_journal()
-
-    stack.destroy()
-
-    assert stack.resources == {}
-    # The DELETE met a server already gone (404), and nothing else was deleted or written.
-    assert calls(emulator) == proof_calls(
-        emulator, server_id, ("DELETE", item_path(server_id), 404)
-    )
-    assert deleted_warning(server_id, emulator) in warning_of(stack)
-
-
-def test_only_the_servers_of_the_deleted_account_are_dropped(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    stack = own_host_stack()
-    stack.up({"gone": desired()[NAME], "kept": desired(integrated_account_id=OTHER_ACCOUNT)[NAME]})
-    kept = stack.resources["kept"]
-    emulator.remove_account(ACCOUNT)
-
-    stack.refresh()
-
-    assert list(stack.resources) == ["kept"]
-    assert stack.resources["kept"].id == kept.id
-    assert [s["id"] for s in emulator.servers()] == [kept.id]
 
 
 AT_ONCE = 16
 """Servers of one account whose refresh runs at once (the engine's and the host's calls)."""
 
 
-def listing_404s(emulator: Emulator) -> int:
-    return calls(emulator).count(("GET", collection_path(), 404))
-
-
-def test_servers_of_a_deleted_account_refreshed_at_once_share_its_listings_and_are_dropped(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
+@pytest.mark.parametrize("proven", [True, False], ids=["proven", "without_proof"])
+def test_servers_of_a_deleted_account_refreshed_at_once_share_its_listings(
+    own_host_stack: OwnHostStackFactory,
+    emulator: Emulator,
+    other_environment: Emulator,
+    proven: bool,
 ) -> None:
-    stack = own_host_stack()
-    stack.parallel = AT_ONCE
-    stack.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(AT_ONCE)})
-    server_ids = [state.id for state in stack.resources.values()]
-    emulator.remove_account(ACCOUNT)
-    emulator.clear_journal()
-
-    stack.refresh()
-
-    assert stack.resources == {}
-    assert 1 <= listing_404s(emulator) < AT_ONCE  # one 404 of the listing proves several gone
-    warnings = warning_of(stack)
-    for server_id in server_ids:
-        assert deleted_warning(server_id, emulator) in warnings
-
-
-def test_servers_refreshed_at_once_without_proof_each_fail_naming_themselves(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator, other_environment: Emulator
-) -> None:
+    """One 404 of the listing answers several servers: dropped with a warning each when Truto
+    proves the account deleted, else each failing under its own name."""
     good = own_host_stack()
     good.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(AT_ONCE)})
     emulator.remove_account(ACCOUNT)
-    stack = own_host_stack(api_token=other_environment.api_token, base_url=other_environment.url)
+    truto = emulator if proven else other_environment
+    stack = good if proven else own_host_stack(api_token=truto.api_token, base_url=truto.url)
     stack.parallel = AT_ONCE
     stack.resources = dict(good.resources)
-    other_environment.clear_journal()
+    truto.clear_journal()
 
-    with pytest.raises(OperationError) as raised:
+    if proven:
         stack.refresh()
-
-    assert sorted(raised.value.errors) == sorted(good.resources)
-    for name, error in raised.value.errors.items():
-        message = " ".join(str(error).split())
-        assert f"Truto answered 404 for MCP server {good.resources[name].id} " in message
-        assert NO_PROOF in message
-    assert stack.resources == good.resources
-    assert 1 <= listing_404s(other_environment) < AT_ONCE
+        assert stack.resources == {}
+        warnings = warning_of(stack)
+        for state in good.resources.values():
+            assert deleted_warning(state.id, emulator) in warnings
+    else:
+        with pytest.raises(OperationError) as raised:
+            stack.refresh()
+        assert sorted(raised.value.errors) == sorted(good.resources)
+        for name, error in raised.value.errors.items():
+            message = " ".join(str(error).split())
+            assert f"Truto answered 404 for MCP server {good.resources[name].id} " in message
+            assert NO_PROOF in message
+        assert stack.resources == good.resources
+    assert 1 <= calls(truto).count(("GET", collection_path(), 404)) < AT_ONCE
 
 
 # --- no proof: fail and keep the state ------------------------------------------------------
@@ -236,14 +180,17 @@ NO_PROOF_CASES = [
 
 @pytest.mark.parametrize("case", NO_PROOF_CASES)
 @pytest.mark.parametrize("operation", ["refresh", "destroy"])
-def test_a_deleted_account_that_truto_cannot_prove_fails_and_keeps_the_state(
+def test_a_404_that_truto_cannot_prove_fails_and_keeps_the_state(
     own_host_stack: OwnHostStackFactory,
     emulator: Emulator,
     other_environment: Emulator,
     case: str,
     operation: str,
 ) -> None:
-    good = live_stack(own_host_stack)
+    """A wrong base URL or Truto environment answers 404 for a live server too: only the proof
+    that its account was deleted drops it from the state."""
+    good = own_host_stack()
+    good.up(desired())  # its state records the installed integration
     recorded = good.resources[NAME]
     assert recorded.outputs["environment_integration_id"] == default_integration(emulator)
     emulator.remove_account(ACCOUNT)
@@ -264,6 +211,7 @@ def test_a_deleted_account_that_truto_cannot_prove_fails_and_keeps_the_state(
     message = " ".join(str(raised.value).split())
     assert NO_PROOF in message
     assert "`pulumi state delete <urn>` drops them" in message
+    assert "truto:baseUrl" in message  # the setting to check first
     assert stack.resources == before  # kept, as it was
     journal = emulator.journal() + other_environment.journal()
     assert {entry["method"] for entry in journal} <= {"GET", "DELETE"}
@@ -273,58 +221,40 @@ def test_a_deleted_account_that_truto_cannot_prove_fails_and_keeps_the_state(
         assert f"/integrated-account/{ACCOUNT}" not in [entry["path"] for entry in journal]
 
 
-# --- what the create records, and how often it reads an account -----------------------------
+# --- what the create and the refresh record, reading each account once per run ---------------
 
 
-def test_the_create_records_the_installed_integration_of_the_account(
+def recorded_integrations(stack: SimulatedStack) -> dict[str, str]:
+    return {
+        name: state.outputs["environment_integration_id"] for name, state in stack.resources.items()
+    }
+
+
+def test_creates_record_the_installed_integration_reading_each_account_once_per_run(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
     jira = emulator.add_account(integration="jira")
-    stack = own_host_stack()
-
-    stack.up({"hubspot": desired()[NAME], "jira": desired(integrated_account_id=jira["id"])[NAME]})
-
-    recorded = {
-        name: state.outputs["environment_integration_id"] for name, state in stack.resources.items()
-    }
-    assert recorded == {
-        "hubspot": default_integration(emulator),
-        "jira": jira["environment_integration_id"],
-    }
-    assert jira["environment_integration_id"] != default_integration(emulator)
-    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
-
-
-def test_creates_read_each_account_once_per_run(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
     stack = own_host_stack(new_host_each_run=True)
-    stack.parallel = 1  # one create after the other: see the test below for creates at once
     servers = {
         "a": desired(name="a")[NAME],
         "b": desired(name="b")[NAME],
-        "c": desired(name="c", integrated_account_id=OTHER_ACCOUNT)[NAME],
+        "jira": desired(name="jira", integrated_account_id=jira["id"])[NAME],
     }
-
-    stack.up(servers)
-
-    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, OTHER_ACCOUNT])
-    emulator.clear_journal()
-    stack.up({**servers, "d": desired(name="d")[NAME]})  # a new run reads its account again
-    assert account_reads(emulator) == [ACCOUNT]
-
-
-def test_creates_at_once_under_one_account_read_it_once(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    stack = own_host_stack()
-    emulator.set_latency(0.05)  # both creates are under way at once on the host's threads
+    emulator.set_latency(0.05)  # the creates under one account are under way at once
     try:
-        stack.up({"a": desired(name="a")[NAME], "b": desired(name="b")[NAME]})
+        stack.up(servers)
     finally:
         emulator.set_latency(0.0)
 
-    assert len(stack.resources) == 2
+    assert jira["environment_integration_id"] != default_integration(emulator)
+    assert recorded_integrations(stack) == {
+        "a": default_integration(emulator),
+        "b": default_integration(emulator),
+        "jira": jira["environment_integration_id"],
+    }
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
+    emulator.clear_journal()
+    stack.up({**servers, "d": desired(name="d")[NAME]})  # a new run reads its account again
     assert account_reads(emulator) == [ACCOUNT]
 
 
@@ -343,74 +273,39 @@ def test_a_failed_account_read_leaves_the_integration_unset_and_the_create_succe
     assert account_reads(emulator) == [ACCOUNT]  # not read again in the run
 
 
-# --- refresh: fills in what an older release did not record, once per account ---------------
-
-
-def older_release_state(stack: SimulatedStack) -> None:
-    """Drop `environment_integration_id` from every resource's state, as an older release
-    wrote it."""
+def older_release_state(stack: SimulatedStack, *names: str) -> None:
+    """Drop `environment_integration_id` from the state of `names` (every resource if none), as
+    an older release wrote it."""
     for name, state in stack.resources.items():
-        outputs = {k: v for k, v in state.outputs.items() if k != "environment_integration_id"}
-        stack.resources[name] = dataclasses.replace(state, outputs=outputs)
+        if name in names or not names:
+            outputs = {k: v for k, v in state.outputs.items() if k != "environment_integration_id"}
+            stack.resources[name] = dataclasses.replace(state, outputs=outputs)
 
 
-def test_refresh_fills_in_the_installed_integration_reading_each_account_once(
+def test_refresh_fills_in_what_an_older_release_did_not_record_reading_each_account_once(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
     jira = emulator.add_account(integration="jira")
     stack = own_host_stack(new_host_each_run=True)
-    stack.parallel = 1  # reads one after the other: see the create's test of reads at once
     stack.up(
         {
             "a": desired(name="a")[NAME],
             "b": desired(name="b")[NAME],
             "c": desired(name="c", integrated_account_id=jira["id"])[NAME],
+            "recorded": desired(name="d", integrated_account_id=OTHER_ACCOUNT)[NAME],
         }
     )
-    older_release_state(stack)
-    emulator.clear_journal()
-
-    stack.refresh()
-
-    assert {
-        name: state.outputs["environment_integration_id"] for name, state in stack.resources.items()
-    } == {
-        "a": default_integration(emulator),
-        "b": default_integration(emulator),
-        "c": jira["environment_integration_id"],
-    }
-    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
-    assert {method for method, _, _ in calls(emulator)} == {"GET"}
-
-
-def test_refresh_of_a_state_that_records_it_reads_no_account(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    stack = own_host_stack(new_host_each_run=True)
-    stack.up({"a": desired(name="a")[NAME], "b": desired(name="b")[NAME]})
-    before = {name: state.outputs for name, state in stack.resources.items()}
+    before = recorded_integrations(stack)
+    older_release_state(stack, "a", "b", "c")
     emulator.clear_journal()
 
     outcomes = stack.refresh()
 
-    assert account_reads(emulator) == []
-    assert sorted(path for _, path, _ in calls(emulator)) == sorted(
-        item_path(state.id) for state in stack.resources.values()
-    )
-    assert {name: outcome.drift for name, outcome in outcomes.items()} == {"a": False, "b": False}
-    assert {name: state.outputs for name, state in stack.resources.items()} == before
-
-
-def test_a_refreshed_older_state_is_proven_deleted_with_its_account(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    """`pulumi refresh` of an older release's state records the integration; once the account
-    is deleted, the next refresh proves it."""
-    stack = live_stack(own_host_stack)
-    older_release_state(stack)
+    assert recorded_integrations(stack) == before
+    assert outcomes["recorded"].drift is False
+    # The accounts of the older state read once each; the one whose state records it, never.
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
+    assert {method for method, _, _ in calls(emulator)} == {"GET"}
+    emulator.remove_account(ACCOUNT)  # what the refresh recorded proves it deleted, next time
     stack.refresh()
-    emulator.remove_account(ACCOUNT)
-
-    stack.refresh()
-
-    assert stack.resources == {}
+    assert sorted(stack.resources) == ["c", "recorded"]

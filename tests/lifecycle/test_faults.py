@@ -1,229 +1,152 @@
-"""Every fault the emulator can inject, on each operation: survived, or reported clearly.
+"""Faults through the real provider host against the emulator: a one-shot fault is survived
+with exactly the servers the state holds (tokens known), a lasting one fails naming what
+failed and keeps the state; a create whose answer is lost never orphans, duplicates or touches
+another's server; and the listings an account's operations share, counted at scale.
 
-After each, the emulator's servers are counted: nothing may be orphaned or duplicated.
-A one-shot fault (`times=1`) must be survived: the retry meets a healthy emulator. A fault
-that persists must end in an error that says what failed, still with nothing left behind.
-A 429 carries `Retry-After: 1`, which the client honours.
-"""
+The client's retry rules (which status, which method, how long) are `tests/test_client.py`'s;
+the create's settling of a lost answer, step by step, `tests/test_create.py`'s."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
 from typing import Any
 
 import pytest
 
-from devkit import (
-    NO_TRUTO_ENV,
-    HostCallError,
-    OperationError,
-    ProviderHost,
-    SimulatedStack,
-    UpError,
-    mcp_server_stack,
-)
-from truto_pulumi._create import CREATE_ATTEMPTS
-from truto_pulumi._mark import read_mark
+from devkit import HostCallError, OperationError, SimulatedStack, UpError
+from truto_pulumi._create import PROVISIONAL_MARGIN
+from truto_pulumi._mark import CreateMark
 from truto_pulumi._settings import OPERATION_TIMEOUT_KEY
 from truto_pulumi.emulator import Emulator
 
-from ..kit import ACCOUNT
-from .helpers import NAME, account_path, collection_path, desired, renamed, requests_of
+from ..kit import ACCOUNT, OwnHostStackFactory
+from .helpers import (
+    NAME,
+    account_path,
+    collection_path,
+    desired,
+    item_path,
+    made_in_dashboard,
+    renamed,
+    requests_of,
+)
 
-pytestmark = pytest.mark.slow  # starts the provider host and the emulator
+pytestmark = pytest.mark.slow  # starts provider hosts and the emulator
 
+MCP_PATH = rf"^{collection_path()}$"
+SERVER_PATH = rf"^{collection_path()}/[^/]+$"
 RETRY_AFTER = 1
-DELAY = 0.3
-OPERATION_TIMEOUT = 1.0
-"""`truto:operationTimeoutSeconds` of the impatient host, which meets persistent faults."""
-
-TRANSIENT: dict[str, dict[str, Any]] = {
-    "429-retry-after": {"status": 429, "retry_after": RETRY_AFTER},
-    "500": {"status": 500},
-    "503": {"status": 503},
-}
-"""Answered with an error status before acting."""
-
-LATENCY: dict[str, dict[str, Any]] = {"latency": {"delay": DELAY}}
-
-DROPPED: dict[str, dict[str, Any]] = {"dropped-connection": {"drop": True}}
-"""The connection closes without an answer, before acting."""
-
-LOST_ANSWER: dict[str, dict[str, Any]] = {
-    "lost-answer": {"lose_answer": True},
-    "lost-answer-then-500": {"lose_answer": True, "status": 500},
-}
-"""Truto acts, then the client gets no answer (or a 500 instead of the real one)."""
-
-ALL_FAULTS = {**TRANSIENT, **LATENCY, **DROPPED, **LOST_ANSWER}
-CREATE_FAULTS = {**TRANSIENT, **LATENCY, **LOST_ANSWER}
-"""A dropped connection leaves a create unsettled: see the test of its own below."""
-READ_FAULTS = {**TRANSIENT, **LATENCY, **DROPPED}
-"""A lost answer to a GET is a dropped connection: there is nothing to act on."""
-
-CREATE_JOURNAL: dict[str, list[str]] = {
-    # The HTTP calls one create makes, by fault. It is the first create in the account in a new
-    # provider process (as every `pulumi up` gets), so it first reads the account (GET, for its
-    # installed integration), then lists its servers once for what interrupted runs of the
-    # stack left (GET); it POSTs the name under its mark, and once it has the answer PATCHes
-    # the declared name.
-    # Truto refuses a request with 429 or 503 before acting, so the client simply retries the
-    # POST.
-    "429-retry-after": ["GET", "GET", "POST", "POST", "PATCH"],
-    "503": ["GET", "GET", "POST", "POST", "PATCH"],
-    # Truto answered 500 itself, so it is done with the POST: one listing shows that no server
-    # carries its mark, and the create POSTs again under a new one.
-    "500": ["GET", "GET", "POST", "GET", "POST", "PATCH"],
-    "latency": ["GET", "GET", "POST", "PATCH"],
-    # It did act: the server with the lost POST's mark is deleted before the POST that counts.
-    "lost-answer": ["GET", "GET", "POST", "GET", "DELETE", "POST", "PATCH"],
-    "lost-answer-then-500": ["GET", "GET", "POST", "GET", "DELETE", "POST", "PATCH"],
-}
-
-
-@pytest.fixture(scope="module")
-def impatient_host(emulator: Emulator) -> Iterator[ProviderHost]:
-    """A host of its own whose provider gives each operation `OPERATION_TIMEOUT` seconds."""
-    with ProviderHost(env=NO_TRUTO_ENV) as started:
-        yield started
-
-
-@pytest.fixture
-def impatient_stack(impatient_host: ProviderHost, emulator: Emulator) -> SimulatedStack:
-    emulator.reset()
-    return mcp_server_stack(
-        impatient_host,
-        api_token=emulator.api_token,
-        base_url=emulator.url,
-        settings={OPERATION_TIMEOUT_KEY: str(OPERATION_TIMEOUT)},
-    )
-
-
-def assert_fault_then_recovery(emulator: Emulator, method: str, action: dict[str, Any]) -> None:
-    """The first `method` request met the fault; unless it only added latency, it was tried
-    again and the second try succeeded (after `Retry-After` for a 429)."""
-    entries = requests_of(emulator, method)
-    assert entries, f"no {method} request reached the emulator"
-    assert entries[0]["fault"] == action
-    if action == LATENCY["latency"]:
-        assert len(entries) == 1
-        return
-    assert len(entries) == 2, entries
-    assert entries[1]["fault"] is None
-    if action.get("status") == 429:
-        waited = entries[1]["ts"] - entries[0]["ts"]
-        assert waited >= RETRY_AFTER - 0.05, f"retried after {waited:.2f} s, before Retry-After"
 
 
 def single_server(emulator: Emulator, stack: SimulatedStack) -> dict[str, Any]:
     """The only server in the emulator, which must be the one in the state, token included."""
-    servers = emulator.servers()
-    assert len(servers) == 1, f"expected exactly one server, found {len(servers)}"
+    (server,) = emulator.servers()
     state = stack.resources[NAME]
-    assert state.id == servers[0]["id"]
-    assert state.outputs["token"] == servers[0]["token"]
-    return servers[0]
+    assert (state.id, state.outputs["token"], state.outputs["url"]) == (
+        server["id"],
+        server["token"],
+        server["url"],
+    )
+    return server
 
 
-def error_of(raised: OperationError) -> str:
+def summary_of(raised: OperationError) -> str:
     error = raised.errors[NAME]
     assert isinstance(error, HostCallError)
     return error.summary
 
 
-# --- create ---------------------------------------------------------------------------------
+def assert_faulted_once(emulator: Emulator, method: str, fault: dict[str, Any]) -> None:
+    """The first `method` request met `fault`, the retry a healthy emulator (after
+    `Retry-After` for a 429)."""
+    first, retry = requests_of(emulator, method)
+    assert (first["fault"], retry["fault"]) == (fault, None)
+    if fault.get("status") == 429:
+        assert retry["ts"] - first["ts"] >= RETRY_AFTER - 0.05, "retried before Retry-After"
+
+
+# --- create: survived, with exactly one server whose token is known ---------------------------
+
+# The first create in the account in a new provider process reads the account, lists it for
+# what interrupted runs left, POSTs the name under its mark and PATCHes the declared name.
+# Refused before acting (429, 503): the POST again. Truto's own 500: one listing shows no
+# server with the mark, and a POST under a new one. A lost answer: the server with the lost
+# POST's mark is deleted before the POST that counts.
+REFUSED = ["GET", "GET", "POST", "POST", "PATCH"]
+LOST = ["GET", "GET", "POST", "GET", "DELETE", "POST", "PATCH"]
 
 
 @pytest.mark.parametrize(
-    ("action", "journal"),
-    [(CREATE_FAULTS[fault], CREATE_JOURNAL[fault]) for fault in CREATE_FAULTS],
-    ids=CREATE_FAULTS,
+    ("fault", "journal"),
+    [
+        pytest.param({"status": 429, "retry_after": RETRY_AFTER}, REFUSED, id="429_retry_after"),
+        pytest.param({"status": 503}, REFUSED, id="503_refused_before_acting"),
+        pytest.param({"status": 500}, ["GET", "GET", "POST", "GET", "POST", "PATCH"], id="500"),
+        pytest.param({"lose_answer": True}, LOST, id="answer_lost_after_create"),
+        pytest.param({"lose_answer": True, "status": 500}, LOST, id="500_after_create"),
+        pytest.param({"delay": 1.5}, None, id="answer_slower_than_the_request_timeout"),
+        pytest.param({"status": 504, "act_after": 1.0}, None, id="gateway_504_while_truto_goes_on"),
+        pytest.param({"drop": True, "act_after": 1.0}, None, id="dropped_while_truto_goes_on"),
+    ],
 )
 def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_known(
-    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any], journal: list[str]
+    own_host_stack: OwnHostStackFactory,
+    emulator: Emulator,
+    fault: dict[str, Any],
+    journal: list[str] | None,
 ) -> None:
-    stack.new_host_each_run = True  # a `pulumi up` of its own: a new provider process
-    emulator.inject(method="POST", **action)
+    stack = own_host_stack(
+        settings={"truto:requestTimeoutSeconds": "0.5", OPERATION_TIMEOUT_KEY: "20"},
+        new_host_each_run=True,  # a `pulumi up` of its own: a new provider process
+    )
+    emulator.inject(method="POST", path=MCP_PATH, **fault)
 
-    result = stack.up(desired())
+    assert stack.up(desired()).ops == {NAME: "create"}
 
-    assert result.ops == {NAME: "create"}
-    assert [entry["method"] for entry in emulator.journal()] == journal
+    if journal is not None:
+        assert [entry["method"] for entry in emulator.journal()] == journal
+        assert_faulted_once(emulator, "POST", fault)
     assert emulator.journal()[0]["path"] == account_path()  # its account read first
-    assert_fault_then_recovery(emulator, "POST", action)
-    posted = {read_mark(entry["body"]["name"]) for entry in requests_of(emulator, "POST")}
-    assert {marked[0] if marked else None for marked in posted} == {"reader"}
-    assert [entry["body"] for entry in requests_of(emulator, "PATCH")] == [renamed("reader")]
-    server = single_server(emulator, stack)
-    assert server["name"] == "reader"
-    deletes = requests_of(emulator, "DELETE")
-    assert all(not entry["path"].endswith(server["id"]) for entry in deletes)
-    if action == LATENCY["latency"]:
-        (create,) = [call for call in stack.host.calls if call.method == "Create"]
-        assert create.seconds >= DELAY
-
-
-def test_create_whose_connection_drops_waits_for_the_server_then_fails_without_posting_again(
-    impatient_stack: SimulatedStack, emulator: Emulator
-) -> None:
-    impatient_stack.new_host_each_run = True  # a `pulumi up` of its own: a new provider process
-    emulator.inject(method="POST", **DROPPED["dropped-connection"])
-
-    with pytest.raises(UpError) as raised:
-        impatient_stack.up(desired())
-
-    summary = error_of(raised.value)
-    assert "Truto may still make it, so nothing was put in the state" in summary
-    (post,) = requests_of(emulator, "POST")  # never POSTed again while the first may land
-    marked = read_mark(post["body"]["name"])
-    assert marked is not None
-    assert marked[0] == "reader"
-    assert f"its name would end in {str(marked[1])!r}" in summary
-    calls = [(entry["method"], entry["path"]) for entry in emulator.journal()]
-    assert calls[:3] == [
-        ("GET", account_path()),  # the account read, for its installed integration
-        ("GET", collection_path()),  # the account checked for leftovers
-        ("POST", collection_path()),
-    ]
-    assert set(calls[3:]) == {("GET", collection_path())}  # listed until the operation timeout
-    assert emulator.servers() == []
-    assert impatient_stack.resources == {}
+    assert [e["body"] for e in requests_of(emulator, "PATCH")] == [renamed("reader")]
+    time.sleep(1.0)  # long enough for any POST still under way to have landed
+    assert single_server(emulator, stack)["name"] == "reader"
 
 
 @pytest.mark.parametrize(
-    "action",
-    [*LOST_ANSWER.values(), TRANSIENT["500"]],
-    ids=[*LOST_ANSWER, "500"],
+    ("fault", "lands"),
+    [
+        pytest.param({"drop": True}, False, id="never_lands"),
+        pytest.param({"drop": True, "act_after": 2.5}, True, id="lands_after_the_operation"),
+    ],
 )
-def test_create_that_never_gets_an_answer_fails_clearly_and_leaves_nothing(
-    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
+def test_lost_create_not_settled_in_time_fails_and_what_lands_expires_by_itself(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator, fault: dict[str, Any], lands: bool
 ) -> None:
-    emulator.inject(method="POST", times=CREATE_ATTEMPTS, **action)
+    stack = own_host_stack(settings={OPERATION_TIMEOUT_KEY: "1.5"}, new_host_each_run=True)
+    emulator.inject(method="POST", path=MCP_PATH, **fault)
 
     with pytest.raises(UpError) as raised:
         stack.up(desired())
 
-    summary = error_of(raised.value)
-    assert f"no usable answer to {CREATE_ATTEMPTS} creates of this MCP server" in summary
-    assert "none is left behind" in summary
-    assert len(requests_of(emulator, "POST")) == CREATE_ATTEMPTS
-    assert emulator.servers() == []
+    message = summary_of(raised.value)
+    assert "Truto may still make it, so nothing was put in the state" in message
+    assert "its name would end in '[pulumi creating " in message
+    assert "it would carry a provisional expiry: Truto deletes it by itself" in message
+    calls = [(entry["method"], entry["path"]) for entry in emulator.journal()]
+    assert calls[:3] == [
+        ("GET", account_path()),
+        ("GET", collection_path()),
+        ("POST", collection_path()),  # never POSTed again while the first may land
+    ]
+    assert set(calls[3:]) == {("GET", collection_path())}  # listed until the timeout ran out
     assert stack.resources == {}
+    time.sleep(2.0)
+    (marked,) = [s["name"] for s in emulator.servers()] if lands else [None]
+    assert (marked or "").startswith("reader [pulumi creating ") is lands
 
-
-def test_lost_create_answer_spares_a_same_named_server_of_the_same_stack(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    """A server the provider saw in this run (here: one it diffs) is never taken for what
-    the lost POST made."""
-    stack.up({"kept": desired(name="twin")[NAME]})
-    kept_id = stack.resources["kept"].id
-    emulator.inject(method="POST", lose_answer=True)
-
-    stack.up({"kept": desired(name="twin")[NAME], NAME: desired(name="twin")[NAME]})
-
-    ids = {server["id"] for server in emulator.servers()}
-    assert ids == {kept_id, stack.resources[NAME].id}
+    stack.up(desired())  # the next `pulumi up`
+    emulator.advance_clock(1.5 + PROVISIONAL_MARGIN)  # what landed reaches its expiry
+    assert single_server(emulator, stack)["name"] == "reader"
 
 
 @pytest.mark.parametrize(
@@ -234,165 +157,247 @@ def test_lost_create_answer_spares_a_same_named_server_of_the_same_stack(
         pytest.param({"lose_answer": True, "status": 500}, id="truto_500_after_making_it"),
     ],
 )
-def test_lost_create_answer_spares_a_same_named_server_of_another_stack(
-    stack: SimulatedStack, emulator: Emulator, fault: dict[str, Any]
+def test_a_lost_create_answer_spares_an_identical_server_of_another_stack(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator, fault: dict[str, Any]
 ) -> None:
-    """Two stacks (two `pulumi up` runs, so two provider hosts) declare the same server name
-    in one account a few seconds apart; the second one's POST gets no usable answer."""
-    stack.up(desired(name="reader"))
-    other_stack_id = stack.resources[NAME].id
-    with ProviderHost(env=NO_TRUTO_ENV) as second_host:
-        second = mcp_server_stack(
-            second_host, api_token=emulator.api_token, base_url=emulator.url, stack="prod"
-        )
-        emulator.inject(method="POST", **fault)
+    """Or of this stack: only a server carrying the lost POST's mark is the lost POST's."""
+    theirs = made_in_dashboard(emulator, ACCOUNT, name="reader")  # an instant earlier
+    stack = own_host_stack()
+    emulator.inject(method="POST", path=MCP_PATH, **fault)
 
-        second.up(desired(name="reader"))
-
-        ids = {server["id"] for server in emulator.servers()}
-        assert ids == {other_stack_id, second.resources[NAME].id}
-        assert {s["name"] for s in emulator.servers()} == {"reader"}
-        assert second.refresh()[NAME].drift is False
-
-
-# --- update ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("action", ALL_FAULTS.values(), ids=ALL_FAULTS)
-def test_update_survives_every_fault_with_one_server_holding_the_new_name(
-    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
-) -> None:
     stack.up(desired())
-    token = stack.resources[NAME].outputs["token"]
+
+    live = {s["id"]: s["name"] for s in emulator.servers()}
+    assert live == {theirs["id"]: "reader", stack.resources[NAME].id: "reader"}
+    assert ("DELETE", item_path(theirs["id"])) not in [
+        (e["method"], e["path"]) for e in emulator.journal()
+    ]
+    assert stack.refresh()[NAME].drift is False
+
+
+def test_a_rename_truto_applies_but_never_answers_completes_the_create(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack(settings={OPERATION_TIMEOUT_KEY: "6"})
+    emulator.inject(method="PATCH", path=SERVER_PATH, times=50, lose_answer=True, status=504)
+    emulator.inject(method="DELETE", path=SERVER_PATH, times=50, status=503)
+
+    stack.up(desired())
+
+    live = single_server(emulator, stack)
+    sent = {(e["method"], e["status"]) for e in emulator.journal() if live["id"] in e["path"]}
+    assert ("PATCH", 504) in sent
+    assert ("GET", 200) in sent  # read back: the rename had landed
+    assert "DELETE" not in {method for method, _ in sent}
+    assert live["name"] == "reader"
+
+
+def marked_server(emulator: Emulator, mark: CreateMark, name: str = NAME) -> str:
+    """A server as an interrupted create left it: its POST landed, its rename never came."""
+    return str(made_in_dashboard(emulator, ACCOUNT, name=mark.on(name))["id"])
+
+
+def legacy(urn: str) -> CreateMark:
+    """A mark as releases up to 0.2.0 drew them (an 8-hex nonce, no provisional expiry)."""
+    return CreateMark(CreateMark.drawn(urn).stack, "0badc0de")
+
+
+def test_the_next_create_removes_only_what_a_killed_run_of_an_earlier_release_left(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    stack = own_host_stack()
+    urn = stack.urn(NAME)
+    ours = marked_server(emulator, legacy(urn))
+    gone_resource = marked_server(emulator, legacy(stack.urn("dropped")), "dropped")
+    other_stack = marked_server(emulator, legacy(urn.replace(f":{stack.stack}::", ":prod::")))
+    # A run of a same-named stack in another backend, its POST answered, its rename not yet.
+    in_flight = marked_server(emulator, CreateMark.drawn(urn))
+
+    stack.up(desired())
+
+    live = {s["id"]: s["name"] for s in emulator.servers()}
+    assert ours not in live
+    assert gone_resource not in live
+    assert {other_stack, in_flight} < set(live)
+    assert live[stack.resources[NAME].id] == "reader"
+    assert len(live) == 3
+
+
+# --- update, refresh, destroy ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "method", "fault"),
+    [
+        ("update", "PATCH", {"status": 429, "retry_after": RETRY_AFTER}),
+        ("update", "PATCH", {"lose_answer": True}),
+        ("refresh", "GET", {"drop": True}),
+        ("destroy", "DELETE", {"lose_answer": True}),
+    ],
+    ids=lambda value: "-".join(value) if isinstance(value, dict) else value,
+)
+def test_update_refresh_and_destroy_survive_a_one_shot_fault(
+    stack: SimulatedStack, emulator: Emulator, operation: str, method: str, fault: dict[str, Any]
+) -> None:
+    """Which fault is retried how, method by method: tests/test_client.py; here, the state."""
+    stack.up(desired())
+    before = stack.resources[NAME].outputs
     emulator.clear_journal()
-    emulator.inject(method="PATCH", **action)
+    emulator.inject(method=method, **fault)
 
-    result = stack.up(desired(name="renamed"))
+    if operation == "update":
+        assert stack.up(desired(name="renamed")).ops == {NAME: "update"}
+        assert single_server(emulator, stack)["name"] == "renamed"
+        assert stack.resources[NAME].outputs["token"] == before["token"]
+    elif operation == "refresh":
+        assert stack.refresh()[NAME].drift is False
+        assert stack.resources[NAME].outputs == before
+    else:
+        stack.destroy()
+        assert (emulator.servers(), stack.resources) == ([], {})
+        # A lost answer: the first DELETE did it; the retry's 404 counts as "already deleted".
+        assert requests_of(emulator, "DELETE")[1]["status"] == (
+            404 if "lose_answer" in fault else 200
+        )
+    assert_faulted_once(emulator, method, fault)
 
-    assert result.ops == {NAME: "update"}
-    assert_fault_then_recovery(emulator, "PATCH", action)
-    assert single_server(emulator, stack)["name"] == "renamed"
-    outputs = stack.resources[NAME].outputs
-    assert (outputs["name"], outputs["token"]) == ("renamed", token)
 
-
-def test_update_refused_by_truto_is_reported_at_once_and_keeps_the_prior_state(
-    stack: SimulatedStack, emulator: Emulator
+@pytest.mark.parametrize(
+    ("gone", "said"),
+    [
+        pytest.param(False, ["Truto answered 422 to PATCH", "Injected fault"], id="refused_422"),
+        pytest.param(True, ["no longer exists in Truto", "pulumi refresh"], id="deleted_outside"),
+    ],
+)
+def test_an_update_truto_refuses_fails_at_once_saying_why_and_keeps_the_state(
+    stack: SimulatedStack, emulator: Emulator, gone: bool, said: list[str]
 ) -> None:
     stack.up(desired())
     before = stack.resources[NAME]
+    if gone:
+        emulator.delete_server(before.id)
+    else:
+        emulator.inject(method="PATCH", status=422)
     emulator.clear_journal()
-    emulator.inject(method="PATCH", status=422)
 
     with pytest.raises(UpError) as raised:
         stack.up(desired(name="renamed"))
 
-    summary = error_of(raised.value)
-    assert "Truto answered 422 to PATCH" in summary
-    assert "Injected fault" in summary  # Truto's own message is passed on
+    summary = summary_of(raised.value)
+    assert all(words in summary for words in said), summary  # Truto's own message passed on
     assert len(requests_of(emulator, "PATCH")) == 1
     assert stack.resources[NAME] == before
-    assert single_server(emulator, stack)["name"] == "reader"
+    assert [s["name"] for s in emulator.servers()] == ([] if gone else ["reader"])
 
 
-def test_update_of_a_server_deleted_outside_pulumi_says_to_refresh(
-    stack: SimulatedStack, emulator: Emulator
+@pytest.mark.parametrize(
+    ("operation", "method", "fault"),
+    [
+        ("refresh", "GET", {"drop": True}),
+        ("destroy", "DELETE", {"status": 503}),
+    ],
+)
+def test_a_refresh_or_destroy_failing_past_the_operation_timeout_names_it_and_keeps_the_state(
+    own_host_stack: OwnHostStackFactory,
+    emulator: Emulator,
+    operation: str,
+    method: str,
+    fault: dict[str, Any],
 ) -> None:
-    stack.up(desired())
-    emulator.delete_server(stack.resources[NAME].id)
-
-    with pytest.raises(UpError) as raised:
-        stack.up(desired(name="renamed"))
-
-    summary = error_of(raised.value)
-    assert "no longer exists in Truto" in summary
-    assert "pulumi refresh" in summary
-    assert emulator.servers() == []
-
-
-# --- read (refresh) -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("action", READ_FAULTS.values(), ids=READ_FAULTS)
-def test_refresh_survives_every_fault_without_reporting_drift(
-    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
-) -> None:
+    """An update's: tests/test_provider_settings.py::test_typed_numbers_are_honoured."""
+    stack = own_host_stack(settings={OPERATION_TIMEOUT_KEY: "1"})
     stack.up(desired())
     before = stack.resources[NAME]
-    emulator.clear_journal()
-    emulator.inject(method="GET", **action)
-
-    outcome = stack.refresh()
-
-    assert outcome[NAME].drift is False
-    assert_fault_then_recovery(emulator, "GET", action)
-    assert stack.resources[NAME].outputs == before.outputs
-    single_server(emulator, stack)
-
-
-# --- delete (destroy) -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("action", ALL_FAULTS.values(), ids=ALL_FAULTS)
-def test_destroy_survives_every_fault_leaving_no_server(
-    stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
-) -> None:
-    stack.up(desired())
-    emulator.clear_journal()
-    emulator.inject(method="DELETE", **action)
-
-    stack.destroy()
-
-    assert_fault_then_recovery(emulator, "DELETE", action)
-    if action.get("lose_answer"):
-        # The first call deleted it; the retry's 404 counts as "already deleted".
-        assert requests_of(emulator, "DELETE")[1]["status"] == 404
-    assert emulator.servers() == []
-    assert stack.resources == {}
-
-
-# --- faults that persist: reported when the operation timeout runs out ----------------------
-
-PERSISTENT = {"503": {"status": 503}, "dropped-connection": {"drop": True}}
-
-
-@pytest.mark.parametrize("action", PERSISTENT.values(), ids=PERSISTENT)
-def test_update_failing_until_the_operation_timeout_names_it_and_keeps_state(
-    impatient_stack: SimulatedStack, emulator: Emulator, action: dict[str, Any]
-) -> None:
-    impatient_stack.up(desired())
-    before = impatient_stack.resources[NAME]
-    emulator.inject(method="PATCH", times=1000, **action)
-
-    with pytest.raises(UpError) as raised:
-        impatient_stack.up(desired(name="renamed"))
-
-    summary = error_of(raised.value)
-    assert f"operation timeout of {OPERATION_TIMEOUT:g} s ({OPERATION_TIMEOUT_KEY}) ran out" in (
-        summary
-    )
-    assert f"waiting on PATCH /integrated-account/{ACCOUNT}/mcp/{before.id}" in summary
-    assert impatient_stack.resources[NAME] == before
-    assert single_server(emulator, impatient_stack)["name"] == "reader"
-
-
-@pytest.mark.parametrize("operation", ["refresh", "destroy"])
-@pytest.mark.parametrize("action", PERSISTENT.values(), ids=PERSISTENT)
-def test_refresh_or_destroy_failing_until_the_operation_timeout_names_it_and_keeps_the_resource(
-    impatient_stack: SimulatedStack, emulator: Emulator, action: dict[str, Any], operation: str
-) -> None:
-    method = {"refresh": "GET", "destroy": "DELETE"}[operation]
-    impatient_stack.up(desired())
-    before = impatient_stack.resources[NAME]
-    emulator.inject(method=method, times=1000, **action)
+    emulator.inject(method=method, times=1000, **fault)
 
     with pytest.raises(OperationError) as raised:
-        getattr(impatient_stack, operation)()
+        getattr(stack, operation)()
 
-    summary = error_of(raised.value)
-    assert "ran out" in summary
-    assert f"waiting on {method} /integrated-account/{ACCOUNT}/mcp/{before.id}" in summary
-    assert impatient_stack.resources[NAME] == before
+    summary = summary_of(raised.value)
+    assert f"operation timeout of 1 s ({OPERATION_TIMEOUT_KEY}) ran out" in summary
+    assert f"waiting on {method} {item_path(before.id)}" in summary
+    assert stack.resources[NAME] == before
+    assert single_server(emulator, stack)["name"] == "reader"
     emulator.clear_faults()
-    impatient_stack.destroy()  # the next run finishes the job
+    stack.destroy()  # the next run finishes the job
     assert emulator.servers() == []
+
+
+# --- listings shared by the operations of a run -----------------------------------------------
+
+THEIRS = 250
+"""Servers of other stacks in the account: its list takes `LIST_PAGES` requests (a page of the
+emulator holds 100 servers)."""
+LIST_PAGES = 3
+ENGINE_CALLS = 16
+"""Calls the engine sends at once; the provider host serves as many with `truto:hostConcurrency`
+(Pulumi's own host serves four)."""
+NO_PACING = {"truto:maxRequestsPerSecond": 0}
+"""Request counts, not pacing, are measured: the emulator enforces no rate limit here."""
+
+
+def theirs_in(emulator: Emulator, count: int = THEIRS) -> None:
+    """`count` servers of other stacks in the account, made over one connection."""
+    with emulator.client() as http:
+        for n in range(count):
+            made = http.post(collection_path(), json={"config": {}, "name": f"theirs{n}"})
+            made.raise_for_status()
+
+
+def listings(emulator: Emulator) -> list[int]:
+    """The listings of the account's servers the emulator got, in order, each as its number of
+    page requests: a listing's first page has no `next_cursor`. Pages of two listings under way
+    at once would interleave (say `[1, 5]` for two of 3 pages)."""
+    pages: list[int] = []
+    for entry in emulator.journal():
+        if (entry["method"], entry["path"]) == ("GET", collection_path()):
+            if entry["query"].get("next_cursor"):
+                pages[-1] += 1
+            else:
+                pages.append(1)
+    return pages
+
+
+def test_a_refresh_of_servers_deleted_outside_pulumi_lists_their_account_once(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    """Each server existed before the refresh, so one listing that lacks them proves them all
+    gone: a GET of each server and one listing of every page, the account as large again."""
+    count = 150
+    theirs_in(emulator, count)
+    stack = own_host_stack(settings=NO_PACING)
+    stack.parallel = ENGINE_CALLS
+    stack.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(count)})
+    for state in stack.resources.values():
+        emulator.delete_server(state.id)
+    emulator.clear_journal()
+
+    stack.refresh()
+
+    assert stack.resources == {}
+    assert listings(emulator) == [2]
+    assert len(emulator.journal()) == count + 2
+
+
+def test_lost_creates_in_one_account_settle_on_shared_listings(
+    own_host_stack: OwnHostStackFactory, emulator: Emulator
+) -> None:
+    theirs_in(emulator)
+    emulator.clear_journal()
+    stack = own_host_stack(settings={**NO_PACING, "truto:hostConcurrency": ENGINE_CALLS})
+    stack.parallel = ENGINE_CALLS
+    # Each page takes 0.1 s: the creates settle while the first create's sweep lists.
+    emulator.inject(method="GET", path=MCP_PATH, times=1_000, delay=0.1)
+    emulator.inject(method="POST", path=MCP_PATH, times=ENGINE_CALLS, lose_answer=True)
+
+    stack.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(ENGINE_CALLS)})
+
+    # The first create's sweep; one listing for the creates whose answers were lost while the
+    # sweep ran; one for the first create's own lost answer. Each lost answer listed once before.
+    assert listings(emulator) == [LIST_PAGES] * 3
+    assert len(requests_of(emulator, "POST")) == 2 * ENGINE_CALLS  # each lost, then the one
+    live = {s["id"]: s for s in emulator.servers() if not s["name"].startswith("theirs")}
+    assert sorted(live) == sorted(state.id for state in stack.resources.values())
+    for name, state in stack.resources.items():
+        assert (live[state.id]["name"], live[state.id]["token"]) == (name, state.outputs["token"])
+    assert len(emulator.servers()) == THEIRS + ENGINE_CALLS

@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 
 from devkit import SimulatedStack
-from truto_pulumi._mark import read_mark
+from truto_pulumi._mark import stack_tag
 from truto_pulumi.emulator import Emulator
 
-from ..kit import ACCOUNT, OTHER_ACCOUNT
+from ..kit import OTHER_ACCOUNT
 from .helpers import (
     NAME,
     account_path,
     api_calls,
     collection_path,
+    create_mark,
     desired,
     item_path,
     renamed,
@@ -28,18 +29,12 @@ from .helpers import (
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
 SCOPED = {"methods": ["read", "write"], "tags": ["contacts", "companies"]}
+SORTED = {"methods": ["read", "write"], "tags": ["companies", "contacts"]}
 
 
 def only_server(emulator: Emulator) -> dict[str, Any]:
-    servers = emulator.servers()
-    assert len(servers) == 1, servers
-    return servers[0]
-
-
-def patch_bodies(emulator: Emulator) -> list[Any]:
-    calls = api_calls(emulator)
-    assert all(method == "PATCH" for method, _, _ in calls), calls
-    return [body for _, _, body in calls]
+    (server,) = emulator.servers()
+    return server
 
 
 def apply_and_clear(
@@ -51,22 +46,35 @@ def apply_and_clear(
     return stack.resources[NAME].id
 
 
-# --- no change ------------------------------------------------------------------------------
-
-
-def test_second_run_with_same_state_plans_no_change_and_makes_no_http_call(
+def test_a_create_then_a_second_run_with_the_same_state_plans_no_change_and_calls_nothing(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.new_host_each_run = True  # every run a new provider process, as under the engine
     state = desired(config=SCOPED, expires_at="2099-01-01T00:00:00Z")
-    first = stack.up(state)
-    assert first.ops == {NAME: "create"}
-    assert [(m, p) for m, p, _ in api_calls(emulator)] == [
+
+    assert stack.up(state).ops == {NAME: "create"}
+
+    server_id = stack.resources[NAME].id
+    calls = api_calls(emulator)
+    assert [(m, p) for m, p, _ in calls] == [
         ("GET", account_path()),  # the first create in the account: its installed integration
         ("GET", collection_path()),  # and leftovers of the stack
         ("POST", collection_path()),  # under the create's mark
-        ("PATCH", item_path(stack.resources[NAME].id)),  # the declared name
+        ("PATCH", item_path(server_id)),  # the declared name
     ]
+    declared, mark = create_mark(calls[2][2]["name"])
+    assert (declared, mark.stack) == ("reader", stack_tag(stack.urn(NAME)))
+    assert calls[3][2] == renamed("reader", "2099-01-01T00:00:00Z")  # the provisional replaced
+    outputs, server = stack.resources[NAME].outputs, only_server(emulator)
+    assert (outputs["token"], outputs["url"]) == (server["token"], server["url"])
+    assert outputs["url"] == f"{emulator.url}/mcp/{outputs['token']}"
+    assert outputs["config"] == SORTED  # the canonical inputs echoed, with Truto's fields
+    assert (outputs["created_at"], outputs["created_by"]) == (
+        server["created_at"],
+        server["created_by"],
+    )
+    integration = emulator.environment()["default_environment_integration_id"]
+    assert outputs["environment_integration_id"] == integration
     emulator.clear_journal()
 
     second = stack.up(state)
@@ -76,121 +84,74 @@ def test_second_run_with_same_state_plans_no_change_and_makes_no_http_call(
     assert api_calls(emulator) == []
 
 
-def test_reordered_tags_and_methods_plan_no_change(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    apply_and_clear(stack, emulator, desired(config=SCOPED))
-    reordered = {"methods": ["write", "read", "read"], "tags": ["companies", "contacts"]}
-
-    result = stack.up(desired(config=reordered))
-
-    assert result.plan.steps[NAME].op == "same"
-    assert api_calls(emulator) == []
+WHOLE = {**SCOPED, "tool_exposure": "discovery", "require_api_token_auth": True}
+EXPIRY = "2099-01-01T00:00:00Z"
 
 
-# --- updates --------------------------------------------------------------------------------
-
-
-def test_rename_updates_in_place_with_one_patch_of_the_name(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    server_id = apply_and_clear(stack, emulator, desired(config=SCOPED))
-
-    result = stack.apply_step(desired(config=SCOPED, name="reader v2"))
-
-    assert result.ops == {NAME: "update"}
-    assert api_calls(emulator) == [("PATCH", item_path(server_id), {"name": "reader v2"})]
-    assert stack.resources[NAME].id == server_id
-    assert only_server(emulator)["name"] == "reader v2"
-
-
-def test_tag_change_sends_one_patch_with_the_whole_config(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    apply_and_clear(stack, emulator, desired(config={**SCOPED, "tool_exposure": "discovery"}))
-    changed = {"methods": ["read", "write"], "tags": ["deals"], "tool_exposure": "discovery"}
-
-    stack.apply_step(desired(config=changed))
-
-    assert patch_bodies(emulator) == [{"config": changed}]
-    assert only_server(emulator)["config"] == changed
-
-
-def test_removing_config_sends_one_patch_that_resets_every_key(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    config = {**SCOPED, "tool_exposure": "discovery", "require_api_token_auth": True}
-    apply_and_clear(stack, emulator, desired(config=config))
-
-    stack.apply_step(desired())
-
-    reset = {**dict.fromkeys(SCOPED), "tool_exposure": "all", "require_api_token_auth": False}
-    assert patch_bodies(emulator) == [{"config": reset}]
-    assert only_server(emulator)["config"] == {
-        "tool_exposure": "all",
-        "require_api_token_auth": False,
-    }
-    assert "config" not in stack.resources[NAME].outputs
+# What each change sends, field by field, is tests/test_diff.py's (`patch_body`, and under every
+# reading of Truto); here, that it reaches Truto as one PATCH, or nothing.
 
 
 @pytest.mark.parametrize(
-    ("before", "after", "sent", "stored"),
+    ("before", "after", "patch", "stored"),
     [
         pytest.param(
+            {"config": SCOPED},
+            {"config": {"methods": ["write", "read", "read"], "tags": ["companies", "contacts"]}},
             None,
-            "2099-01-01T00:00:00Z",
-            "2099-01-01T00:00:00Z",
-            "2099-01-01T00:00:00.000Z",
-            id="set",
+            {"config": SORTED},
+            id="reordered_tags_and_methods_no_change",
         ),
         pytest.param(
-            "2099-01-01T00:00:00Z",
-            "2099-06-30T12:30:00+02:00",
-            "2099-06-30T10:30:00Z",
-            "2099-06-30T10:30:00.000Z",
-            id="changed",
+            {"config": SCOPED},
+            {"config": SCOPED, "name": "reader v2"},
+            {"name": "reader v2"},
+            {"name": "reader v2", "config": SORTED},
+            id="rename_in_place",
+        ),
+        pytest.param(
+            {"config": WHOLE},
+            {},
+            {
+                "config": {
+                    **dict.fromkeys(SCOPED),
+                    "tool_exposure": "all",
+                    "require_api_token_auth": False,
+                }
+            },
+            {"config": {"tool_exposure": "all", "require_api_token_auth": False}},
+            id="removing_config_resets_every_key",
+        ),
+        pytest.param(
+            {"expires_at": EXPIRY},
+            {"expires_at": "2099-06-30T12:30:00+02:00"},
+            {"expires_at": "2099-06-30T10:30:00Z"},
+            {"expires_at": "2099-06-30T10:30:00.000Z"},
+            id="expiry_changed_sent_in_utc",
         ),
     ],
 )
-def test_setting_or_changing_the_expiry_sends_one_patch_of_the_new_instant(
+def test_a_change_sends_one_patch_and_keeps_the_server_and_its_token(
     stack: SimulatedStack,
     emulator: Emulator,
-    before: str | None,
-    after: str,
-    sent: str,
-    stored: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    patch: dict[str, Any] | None,
+    stored: dict[str, Any],
 ) -> None:
-    apply_and_clear(stack, emulator, desired(expires_at=before))
+    server_id = apply_and_clear(stack, emulator, desired(**before))
+    token = stack.resources[NAME].outputs["token"]
 
-    stack.apply_step(desired(expires_at=after))
+    result = stack.apply_step(desired(**after))
 
-    assert patch_bodies(emulator) == [{"expires_at": sent}]
-    assert only_server(emulator)["expires_at"] == stored
-
-
-def test_same_expiry_written_differently_plans_no_change(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    apply_and_clear(stack, emulator, desired(expires_at="2099-01-01T00:00:00Z"))
-
-    result = stack.up(desired(expires_at="2099-01-01T01:00:00.000+01:00"))
-
-    assert result.plan.steps[NAME].op == "same"
-    assert api_calls(emulator) == []
-
-
-def test_clearing_the_expiry_sends_one_patch_with_null(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    apply_and_clear(stack, emulator, desired(expires_at="2099-01-01T00:00:00Z"))
-
-    stack.apply_step(desired())
-
-    assert patch_bodies(emulator) == [{"expires_at": None}]
-    assert only_server(emulator)["expires_at"] is None
-
-
-# --- replacement ----------------------------------------------------------------------------
+    assert result.ops == {NAME: "update" if patch else "same"}
+    sent = [] if patch is None else [("PATCH", item_path(server_id), patch)]
+    assert api_calls(emulator) == sent
+    server = only_server(emulator)
+    assert {key: server.get(key) for key in stored} == stored
+    outputs = stack.resources[NAME].outputs
+    assert (stack.resources[NAME].id, outputs["token"]) == (server_id, token)
+    assert ("config" in outputs) is ("config" in after)
 
 
 def test_account_change_replaces_creating_the_new_server_before_deleting_the_old(
@@ -213,9 +174,7 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
         ("PATCH", item_path(new_id, OTHER_ACCOUNT)),
         ("DELETE", item_path(old_id)),
     ]
-    marked = read_mark(calls[2][2]["name"])
-    assert marked is not None
-    assert marked[0] == "reader"
+    assert create_mark(calls[2][2]["name"])[0] == "reader"
     assert calls[3][2] == renamed("reader")
     server = only_server(emulator)
     assert (server["id"], server["integrated_account_id"], server["name"]) == (
@@ -223,7 +182,7 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
         OTHER_ACCOUNT,
         "reader",
     )
-    assert server["config"] == {key: sorted(value) for key, value in SCOPED.items()}
+    assert server["config"] == SORTED
 
 
 # --- drift ----------------------------------------------------------------------------------
@@ -232,8 +191,11 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
 def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_the_next_up(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
-    state = desired(config=SCOPED, expires_at="2099-01-01T00:00:00Z")
+    state = desired(config=SCOPED, expires_at=EXPIRY)
     server_id = apply_and_clear(stack, emulator, state)
+    unchanged = stack.refresh()
+    assert unchanged[NAME].drift is False
+    assert [m for m, _, _ in api_calls(emulator)] == ["GET"]
     emulator.edit_server(
         server_id, name="edited in the dashboard", config={"methods": ["get"]}, expires_at=None
     )
@@ -251,52 +213,37 @@ def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_the_next_up(
     emulator.clear_journal()
     stack.apply_step(state)
 
-    assert patch_bodies(emulator) == [
-        {
-            "name": "reader",
-            "config": {"methods": ["read", "write"], "tags": ["companies", "contacts"]},
-            "expires_at": "2099-01-01T00:00:00Z",
-        }
+    assert api_calls(emulator) == [
+        ("PATCH", item_path(server_id), {"name": "reader", "config": SORTED, "expires_at": EXPIRY})
     ]
     server = only_server(emulator)
-    assert server["id"] == server_id
-    assert server["name"] == "reader"
-    assert server["config"] == {"methods": ["read", "write"], "tags": ["companies", "contacts"]}
+    assert (server["id"], server["name"], server["config"]) == (server_id, "reader", SORTED)
     assert server["expires_at"] == "2099-01-01T00:00:00.000Z"
 
 
-def test_refresh_without_out_of_band_change_reports_no_drift(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    apply_and_clear(stack, emulator, desired(config=SCOPED, expires_at="2099-01-01T00:00:00Z"))
-
-    refreshed = stack.refresh()
-
-    assert refreshed[NAME].drift is False
-    assert [m for m, _, _ in api_calls(emulator)] == ["GET"]
-
-
-def test_out_of_band_delete_is_dropped_by_refresh_and_recreated_by_the_next_up(
+def test_out_of_band_delete_is_proven_by_refresh_dropped_and_recreated_by_the_next_up(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     state = desired(config=SCOPED)
     old_id = apply_and_clear(stack, emulator, state)
     old_token = stack.resources[NAME].outputs["token"]
     emulator.delete_server(old_id)
+    emulator.clear_journal()
 
     refreshed = stack.refresh()
 
     assert refreshed[NAME].deleted is True
     assert NAME not in stack.resources
-    result = stack.apply_step(state)
-    assert result.ops == {NAME: "create"}
+    # The server's 404, then its account's list without it: proof that it is gone.
+    assert [(e["method"], e["path"], e["status"]) for e in emulator.journal()] == [
+        ("GET", item_path(old_id), 404),
+        ("GET", collection_path(), 200),
+    ]
+    assert stack.apply_step(state).ops == {NAME: "create"}
     server = only_server(emulator)
     outputs = stack.resources[NAME].outputs
     assert server["id"] == stack.resources[NAME].id != old_id
     assert server["token"] == outputs["token"] != old_token
-
-
-# --- destroy --------------------------------------------------------------------------------
 
 
 def test_destroy_deletes_every_server_and_empties_the_state(
@@ -316,82 +263,3 @@ def test_destroy_deletes_every_server_and_empties_the_state(
     assert emulator.servers() == []
     assert stack.resources == {}
     assert sorted(m for m, _, _ in api_calls(emulator)) == ["DELETE", "DELETE"]
-
-
-# --- secrets issued at create ---------------------------------------------------------------
-
-
-def test_token_and_url_survive_update_and_refresh_unchanged(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    stack.apply_step(desired(config=SCOPED))
-    created = stack.resources[NAME].outputs
-    server = only_server(emulator)
-    assert (created["token"], created["url"]) == (server["token"], server["url"])
-    assert created["url"] == f"{emulator.url}/mcp/{created['token']}"
-
-    stack.apply_step(desired(config=SCOPED, name="renamed"))
-    updated = stack.resources[NAME].outputs
-    assert updated["name"] == "renamed"
-    assert (updated["token"], updated["url"]) == (created["token"], created["url"])
-
-    assert stack.refresh()[NAME].drift is False
-    refreshed = stack.resources[NAME].outputs
-    assert (refreshed["token"], refreshed["url"]) == (created["token"], created["url"])
-
-
-def test_outputs_echo_the_canonical_inputs_and_server_fields(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    stack.apply_step(desired(config={"tags": ["b", "a", "b"]}))
-
-    outputs = stack.resources[NAME].outputs
-    server = only_server(emulator)
-    assert outputs["config"] == {"tags": ["a", "b"]}
-    assert outputs["integrated_account_id"] == ACCOUNT
-    assert (outputs["created_at"], outputs["created_by"]) == (
-        server["created_at"],
-        server["created_by"],
-    )
-
-
-OFF_DEFAULTS = {"methods": ["read"], "tool_exposure": "discovery", "require_api_token_auth": True}
-
-
-def assert_converged(stack: SimulatedStack, servers: dict[str, dict[str, Any]]) -> None:
-    """A refresh finds no drift and the next plan has nothing to do."""
-    assert not [name for name, read in stack.refresh().items() if read.drift]
-    assert stack.preview(servers).is_empty
-
-
-@pytest.mark.parametrize("patch", ["merge-null-refused", "merge", "replace"])
-@pytest.mark.parametrize("echo_defaults", [True, False], ids=["echoed", "not_echoed"])
-@pytest.mark.parametrize("config_required", [True, False], ids=["required", "optional"])
-def test_config_converges_under_every_reading_of_truto(
-    stack: SimulatedStack,
-    emulator: Emulator,
-    patch: str,
-    echo_defaults: bool,
-    config_required: bool,
-) -> None:
-    emulator.set_readings(
-        config_patch=patch, echo_defaults=echo_defaults, config_required=config_required
-    )
-    stack.new_host_each_run = True
-    servers: dict[str, dict[str, Any]] = {
-        "scoped": {"integrated_account_id": ACCOUNT, "name": "scoped", "config": OFF_DEFAULTS},
-        "whole": {"integrated_account_id": ACCOUNT, "name": "whole"},
-    }
-    stack.up(servers)
-    assert_converged(stack, servers)
-
-    servers["scoped"]["config"] = {"methods": ["read"]}  # the keys at their defaults dropped
-    stack.up(servers)
-
-    stored = {s["name"]: s["config"] for s in emulator.servers()}
-    assert stored["whole"] == {}
-    assert {k: v for k, v in stored["scoped"].items() if k != "methods"} in (
-        {},
-        {"tool_exposure": "all", "require_api_token_auth": False},
-    )
-    assert_converged(stack, servers)

@@ -1,18 +1,16 @@
-"""Preview: bad inputs, unknown values and a missing API token are all settled by Check and
-Diff, through the real host, without a single HTTP call."""
+"""Preview: bad inputs and unknown values are settled by Check and Diff, through the real host,
+without a single HTTP call (settings problems, a missing API token among them:
+tests/test_provider_settings.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from devkit import MCP_SERVER_TYPE, UNKNOWN, CheckFailedError, ProviderHost, SimulatedStack
-from truto_pulumi._settings import API_TOKEN_ENV, BASE_URL_ENV, BASE_URL_KEY
+from devkit import UNKNOWN, CheckFailedError, SimulatedStack
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .helpers import NAME, api_calls, desired
 
@@ -22,36 +20,6 @@ pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 def in_seconds(seconds: float) -> str:
     moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# (id, props overriding the valid defaults, the property Check must name, words of the reason)
-BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
-    ("account-id-not-uuid", {"integrated_account_id": "acct-1"}, "integrated_account_id", "UUID"),
-    ("empty-name", {"name": ""}, "name", "must not be empty"),
-    ("blank-name", {"name": "   "}, "name", "must not be empty"),
-    ("empty-method", {"config": {"methods": ["read", ""]}}, "config.methods", "item 1"),
-    ("blank-method", {"config": {"methods": [" "]}}, "config.methods", "item 0"),
-    ("empty-tag", {"config": {"tags": [""]}}, "config.tags", "item 0"),
-    ("blank-tag", {"config": {"tags": ["crm", "\t"]}}, "config.tags", "item 1"),
-    ("empty-methods-list", {"config": {"methods": []}}, "config.methods", "must not be empty"),
-    (
-        "bad-tool-exposure",
-        {"config": {"tool_exposure": "everything"}},
-        "config.tool_exposure",
-        "'all' or 'discovery'",
-    ),
-    (
-        "non-bool-require-api-token-auth",
-        {"config": {"require_api_token_auth": "yes"}},
-        "config.require_api_token_auth",
-        "true or false",
-    ),
-    ("unknown-config-key", {"config": {"colour": "red"}}, "config.colour", "unknown property"),
-    ("unknown-property", {"colour": "red"}, "colour", "unknown property"),
-    ("expiry-not-rfc3339", {"expires_at": "tomorrow"}, "expires_at", "not an RFC 3339"),
-    ("expiry-without-zone", {"expires_at": "2099-01-01T00:00:00"}, "expires_at", "RFC 3339"),
-    ("expiry-in-the-past", {"expires_at": "2001-01-01T00:00:00Z"}, "expires_at", "in the past"),
-]
 
 
 def failure_properties(stack: SimulatedStack, state: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -66,55 +34,41 @@ def failed_path(failure: Any) -> str:
     return str(failure.property or failure.reason.split(": ", 1)[0])
 
 
-# --- bad inputs -----------------------------------------------------------------------------
+# --- bad inputs (each rule: tests/test_check.py) ----------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("props", "prop", "reason"),
-    [case[1:] for case in BAD_INPUTS],
-    ids=[case[0] for case in BAD_INPUTS],
-)
-def test_bad_input_fails_preview_naming_the_property_without_http(
-    stack: SimulatedStack, emulator: Emulator, props: dict[str, Any], prop: str, reason: str
-) -> None:
-    failures = failure_properties(stack, desired(**props))
-
-    assert list(failures) == [prop]
-    assert reason in failures[prop]
-    assert api_calls(emulator) == []
-
-
-def test_expiry_less_than_60_seconds_ahead_fails_preview_naming_it(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    failures = failure_properties(stack, desired(expires_at=in_seconds(30)))
-
-    assert list(failures) == ["expires_at"]
-    assert "less than 60 s ahead" in failures["expires_at"]
-    assert api_calls(emulator) == []
-
-
-def test_bad_input_to_an_existing_server_fails_up_before_any_http_call(
+def test_every_bad_property_fails_preview_and_up_at_once_each_named_without_http(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.up(desired())
     before = stack.resources[NAME]
     emulator.clear_journal()
-
-    with pytest.raises(CheckFailedError) as raised:
-        stack.up(desired(config={"methods": []}))
-
-    assert [failed_path(failure) for failure in raised.value.failures[NAME]] == ["config.methods"]
-    assert api_calls(emulator) == []
-    assert stack.resources[NAME] == before
-
-
-def test_every_bad_property_is_reported_at_once(stack: SimulatedStack, emulator: Emulator) -> None:
-    state = desired(name="", config={"tags": []}, expires_at="soon")
+    state = desired(
+        name="",
+        config={"tags": ["crm", "\t"], "colour": "red"},
+        integrated_account_id="acct-1",
+    )
 
     failures = failure_properties(stack, state)
+    # Valid when written, but less than 60 s ahead by the time of the check:
+    late = failure_properties(stack, desired(expires_at=in_seconds(30)))
 
-    assert sorted(failures) == ["config.tags", "expires_at", "name"]
+    assert sorted(failures) == [
+        "config.colour",
+        "config.tags",
+        "integrated_account_id",
+        "name",
+    ]
+    assert "unknown property" in failures["config.colour"]
+    assert "item 1" in failures["config.tags"]
+    assert list(late) == ["expires_at"]
+    assert "less than 60 s ahead" in late["expires_at"]
+    assert "UUID" in failures["integrated_account_id"]
+    assert "must not be empty" in failures["name"]
+    with pytest.raises(CheckFailedError) as raised:
+        stack.up(state)
+    assert sorted(map(failed_path, raised.value.failures[NAME])) == sorted(failures)
+    assert stack.resources[NAME] == before
     assert api_calls(emulator) == []
 
 
@@ -124,17 +78,15 @@ def test_every_bad_property_is_reported_at_once(stack: SimulatedStack, emulator:
 @pytest.mark.parametrize(
     ("props", "op", "replaces"),
     [
-        ({"name": UNKNOWN}, "update", []),
-        ({"config": UNKNOWN}, "update", []),
         ({"config": {"methods": ["read"], "tags": [UNKNOWN]}}, "update", []),
-        ({"expires_at": UNKNOWN}, "update", []),
         ({"integrated_account_id": UNKNOWN}, "replace", ["integrated_account_id"]),
     ],
-    ids=["name", "config", "one-tag", "expires_at", "integrated_account_id"],
+    ids=["one-tag", "integrated_account_id"],
 )
 def test_unknown_value_at_preview_plans_a_change_without_http(
     stack: SimulatedStack, emulator: Emulator, props: dict[str, Any], op: str, replaces: list[str]
 ) -> None:
+    """Which unknown plans what, property by property: tests/test_diff.py."""
     stack.up(desired(config={"methods": ["read"], "tags": ["crm"]}))
     emulator.clear_journal()
 
@@ -153,37 +105,3 @@ def test_unknown_values_for_a_new_server_plan_a_create_without_http(
 
     assert plan.steps[NAME].op == "create"
     assert api_calls(emulator) == []
-
-
-# --- missing API token ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tokenless_host(emulator: Emulator) -> Iterator[ProviderHost]:
-    """A host with no token in its environment. Its base URL points at the emulator, so a
-    request made by mistake would show in the journal (and never leave this machine)."""
-    with ProviderHost(env={API_TOKEN_ENV: "", BASE_URL_ENV: emulator.url}) as started:
-        yield started
-
-
-def test_missing_api_token_fails_preview_saying_how_to_set_it(
-    tokenless_host: ProviderHost, emulator: Emulator
-) -> None:
-    emulator.reset()
-    stack = SimulatedStack(
-        tokenless_host,
-        TrutoMcpServerProvider(),
-        type_token=MCP_SERVER_TYPE,
-        stack_config={BASE_URL_KEY: emulator.url},
-    )
-
-    plan = stack.preview(desired())
-
-    (failure,) = plan.failures[NAME]
-    assert failure.property == "truto:apiToken"  # the setting, never an empty property
-    assert "pulumi config set --secret truto:apiToken" in failure.reason
-    assert "TRUTO_API_TOKEN" in failure.reason
-    with pytest.raises(CheckFailedError, match="truto:apiToken"):
-        stack.up(desired())
-    assert api_calls(emulator) == []
-    assert emulator.servers() == []
