@@ -174,27 +174,19 @@ class TrutoClient:
         return self._every_page(_mcp_path(account_id), {}, deadline, page_size)
 
     def list_integrated_accounts(
-        self,
-        filters: Mapping[str, str] | None = None,
-        deadline: _Due = None,
-        *,
-        page_size: int | None = None,
+        self, filters: Mapping[str, str], deadline: _Due = None, *, page_size: int | None = None
     ) -> list[_Object]:
         """Every integrated account of the token's environment that matches `filters` (Truto's
         query parameters, e.g. `{"integration.name": "hubspot"}`), across all pages."""
-        return self._every_page("/integrated-account", dict(filters or {}), deadline, page_size)
+        return self._every_page(_path("integrated-account"), {**filters}, deadline, page_size)
 
     def get_integrated_account(self, account_id: str, deadline: _Due = None) -> _Object:
         """Read one integrated account."""
-        return self._call("GET", _account_path(account_id), deadline)
+        return self._call("GET", _path("integrated-account", account_id), deadline)
 
     def get_environment_integration(self, integration_id: str, deadline: _Due = None) -> _Object:
         """Read one installed integration (environment integration) of the token's environment."""
-        if not integration_id:
-            raise ValueError("environment_integration_id must not be empty")
-        return self._call(
-            "GET", f"/environment-integration/{quote(integration_id, safe='')}", deadline
-        )
+        return self._call("GET", _path("environment-integration", integration_id), deadline)
 
     def _call(self, method: str, path: str, deadline: _Due, **request: Any) -> _Object:
         """The answer to one call, a JSON object."""
@@ -351,9 +343,8 @@ def client_for(settings: ProviderSettings) -> TrutoClient:
     settings' base URL, API token and request timeout, paced by one limiter of its own."""
     if settings.api_token is None:
         raise ValueError("settings without an API token make no client")
-    limiter = None
-    if settings.max_requests_per_second > 0:
-        limiter = RateLimiter(settings.max_requests_per_second, slack=SEND_SLACK_SECONDS)
+    rate = settings.max_requests_per_second
+    limiter = RateLimiter(rate, slack=SEND_SLACK_SECONDS) if rate > 0 else None
     return TrutoClient(
         base_url=settings.base_url,
         api_token=settings.api_token,
@@ -374,19 +365,15 @@ def _scope(path: str) -> str:
     return "/".join(path.split("/")[:3])
 
 
-def _account_path(integrated_account_id: str) -> str:
-    if not integrated_account_id:
-        raise ValueError("integrated_account_id must not be empty")
-    return f"/integrated-account/{quote(integrated_account_id, safe='')}"
+def _mcp_path(account_id: str, *mcp_id: str) -> str:
+    return _path("integrated-account", account_id, "mcp", *mcp_id)
 
 
-def _mcp_path(integrated_account_id: str, mcp_id: str | None = None) -> str:
-    path = f"{_account_path(integrated_account_id)}/mcp"
-    if mcp_id is None:
-        return path
-    if not mcp_id:
-        raise ValueError("mcp_id must not be empty")
-    return f"{path}/{quote(mcp_id, safe='')}"
+def _path(*parts: str) -> str:
+    """The path of `parts`, words and ids, each quoted; an empty id is refused."""
+    if not all(parts):
+        raise ValueError(f"an id must not be empty: {parts}")
+    return "".join(f"/{quote(part, safe='')}" for part in parts)
 
 
 def _object(response: httpx.Response, method: str, path: str) -> _Object:

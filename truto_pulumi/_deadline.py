@@ -30,13 +30,7 @@ class Deadline:
         return self.at - time.monotonic()
 
     def error(
-        self,
-        now: float,
-        what: str,
-        *,
-        method: str,
-        path: str,
-        last_error: TrutoError | None = None,
+        self, now: float, what: str, *, method: str, path: str, last_error: TrutoError | None = None
     ) -> TrutoDeadlineError:
         """The error of a call that ran out of time at `now`, `what` it was doing (`waiting on
         GET /x`); it names the setting and the time since the deadline was made."""
