@@ -234,6 +234,10 @@ class TrutoClient:
             try:
                 response = self._attempt(method, path, deadline, patient, send)
             except (TrutoApiError, TrutoTransportError) as error:
+                reason = type(error.__cause__).__name__
+                if isinstance(error, TrutoApiError):
+                    reason = f"status {error.status_code}"
+                log.debug("%s -> %s (attempt %d)", call, reason, attempt)
                 wait = self._wait(error, method, path, attempt)
                 now = self._clock()
                 if now + wait > deadline.at:
@@ -241,14 +245,12 @@ class TrutoClient:
                     raise deadline.error(
                         now, what, method=method, path=path, last_error=error
                     ) from error
-                reason = type(error.__cause__).__name__
-                if isinstance(error, TrutoApiError):
-                    reason = f"status {error.status_code}"
                 log.warning(
                     "retrying %s in %.2f s after %s (attempt %d)", call, wait, reason, attempt
                 )
                 self._sleep(wait)
             else:
+                log.debug("%s -> status %d (attempt %d)", call, response.status_code, attempt)
                 self._unavailable_since.pop(_scope(path), None)
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
