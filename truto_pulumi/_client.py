@@ -61,6 +61,7 @@ _PHRASES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str
     (httpx.WriteTimeout, "timed out sending the request to"),
     ((httpx.RemoteProtocolError, httpx.ReadError), "connection broke while reading the answer of"),
     (httpx.WriteError, "connection broke while sending the request to"),
+    (BaseException, "could not complete the request to"),
 )
 _UNKNOWN_HOST_ERRNOS = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 _MAX_TEXT = 200
@@ -326,10 +327,7 @@ class TrutoClient:
         shown = exc if permanent is None else permanent
         detail = _excerpt(str(shown).strip() or type(shown).__name__, self._token)
         sent = permanent is None and not isinstance(exc, _NOT_SENT)
-        what = next(
-            (phrase for kind, phrase in _PHRASES if isinstance(shown, kind)),
-            "could not complete the request to",
-        )
+        what = next(phrase for kind, phrase in _PHRASES if isinstance(shown, kind))
         message = f"{what} {self.base_url} ({method} {path}): {detail}"
         if permanent is not None:
             message += f". Retrying cannot fix this: check {BASE_URL_KEY}"

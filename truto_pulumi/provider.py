@@ -168,10 +168,10 @@ class TrutoMcpServerProvider(ResourceProvider):
         with run.operating(), _refusals_explained("created"):
             account = _account_outputs(run, client, deadline, account_id, {})
             if adopting:
-                server = self._adopt(run, client, deadline, inputs, urn)
+                server = self._adopt(run, deadline, inputs, urn)
                 outputs = _outputs(inputs, server, account, revealed={}, token_known=False)
             else:
-                server = self._create(run, client, deadline, inputs, urn)
+                server = self._create(run, deadline, inputs, urn)
                 outputs = _outputs(inputs, server, account, revealed=server, token_known=True)
         run.hold(str(server["id"]))
         run.note_made(str(server["id"]))
@@ -281,17 +281,12 @@ class TrutoMcpServerProvider(ResourceProvider):
         run.release(id_)
 
     def _create(
-        self,
-        run: RunState,
-        client: TrutoClient,
-        deadline: Deadline,
-        inputs: Mapping[str, Any],
-        urn: str | None,
+        self, run: RunState, deadline: Deadline, inputs: Mapping[str, Any], urn: str | None
     ) -> dict[str, Any]:
         """POST a new server under this stack's mark (`_create` says why); the first create
         under an account in a run first removes what interrupted runs of an earlier release of
         the stack left."""
-        account_id = str(inputs["integrated_account_id"])
+        account_id, client = str(inputs["integrated_account_id"]), run.client()
         stack = stack_tag(urn)
         if stack is not None and run.first_create_under(account_id):
             remove_left_behind(
@@ -311,16 +306,11 @@ class TrutoMcpServerProvider(ResourceProvider):
     # --- adoption --------------------------------------------------------------------------
 
     def _adopt(
-        self,
-        run: RunState,
-        client: TrutoClient,
-        deadline: Deadline,
-        inputs: Mapping[str, Any],
-        urn: str | None,
+        self, run: RunState, deadline: Deadline, inputs: Mapping[str, Any], urn: str | None
     ) -> dict[str, Any]:
         """Take over an existing server: PATCH only what differs from the declared inputs."""
-        account_id = str(inputs["integrated_account_id"])
-        adopt_id = str(inputs["adopt_id"])
+        account_id, adopt_id = str(inputs["integrated_account_id"]), str(inputs["adopt_id"])
+        client = run.client()
         # Its URN, never its `name`: that may be a secret, which the host gets as plain text.
         holder = f"the resource declaring adopt_id={adopt_id}" + (f" ({urn})" if urn else "")
         problem = run.reserve_adoption(adopt_id, holder, urn)
