@@ -16,6 +16,7 @@ from truto_pulumi._create import (
     left_behind,
     settled_by_answer,
 )
+from truto_pulumi._deadline import Deadline
 from truto_pulumi._errors import (
     TrutoCreateError,
     TrutoError,
@@ -105,11 +106,8 @@ class _Truto:
         self.get_error: TrutoError | None = None
         self.delete_error: TrutoError | None = None
 
-    def operation_remaining(self) -> float | None:
-        return self.remaining
-
     def create_mcp_server(
-        self, account_id: str, body: Mapping[str, Any], *, timeout: float | None = None
+        self, account_id: str, body: Mapping[str, Any], deadline: Deadline, *, patient: bool
     ) -> dict[str, Any]:
         self.posted.append(str(body["name"]))
         self.bodies.append(dict(body))
@@ -121,13 +119,13 @@ class _Truto:
             raise error
         return dict(self.servers[f"s{len(self.posted)}"])
 
-    def list_mcp_servers(self, account_id: str) -> list[dict[str, Any]]:
+    def list_mcp_servers(self, account_id: str, deadline: Deadline | None) -> list[dict[str, Any]]:
         if self.listing_error is not None:
             raise self.listing_error
         return [dict(server) for server in self.servers.values()]
 
     def update_mcp_server(
-        self, account_id: str, server_id: str, body: Mapping[str, Any]
+        self, account_id: str, server_id: str, body: Mapping[str, Any], deadline: Deadline
     ) -> dict[str, Any]:
         self.bodies.append(dict(body))
         if self.rename_error is not None:
@@ -137,12 +135,12 @@ class _Truto:
         self.servers[server_id].update(body)
         return {"id": server_id, "name": self.servers[server_id]["name"]}
 
-    def get_mcp_server(self, account_id: str, server_id: str) -> dict[str, Any]:
+    def get_mcp_server(self, account_id: str, server_id: str, deadline: Deadline) -> dict[str, Any]:
         if self.get_error is not None:
             raise self.get_error
         return {k: v for k, v in self.servers[server_id].items() if k != "token"}
 
-    def delete_mcp_server(self, account_id: str, server_id: str) -> None:
+    def delete_mcp_server(self, account_id: str, server_id: str, deadline: Deadline) -> None:
         if self.delete_error is not None:
             raise self.delete_error
         self.deleted.append(server_id)
@@ -184,6 +182,7 @@ def create(
         cast("TrutoClient", truto),
         "acc",
         body or {"name": "reader"},
+        Deadline.after(300.0 if truto.remaining is None else truto.remaining, "the test's"),
         mark=OURS,
         hold=HOLD,
         now=lambda: NOW,

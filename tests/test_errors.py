@@ -4,6 +4,8 @@ its message. That the client raises them is in `test_client.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 import pytest
 
@@ -122,55 +124,47 @@ def test_an_api_error_says_status_method_path_and_trutos_words_when_it_has_any(
     assert error.retry_after is None
 
 
-def test_a_config_error_names_its_setting_only_when_given_by_keyword() -> None:
-    assert TrutoConfigError("no token").setting is None
-    assert TrutoConfigError("bad", setting="truto:baseUrl").setting == "truto:baseUrl"
-    with pytest.raises(TypeError):
-        TrutoConfigError("bad", "truto:baseUrl")  # type: ignore[call-arg]
+RETRIED = TrutoServerError(status_code=503, method="GET", path="/p", message="down")
 
 
-def test_a_transport_error_carries_its_request_and_whether_it_may_have_been_sent() -> None:
-    error = TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True)
-    assert (str(error), error.method, error.path, error.request_sent) == (
-        "dropped",
-        "POST",
-        "/mcp",
-        True,
-    )
-    with pytest.raises(TypeError):
-        TrutoTransportError("dropped", method="POST", path="/mcp")  # type: ignore[call-arg]
-
-
-def test_a_deadline_error_carries_the_failure_it_was_retrying_if_any() -> None:
-    retried = TrutoServerError(status_code=503, method="GET", path="/p", message="down")
-    error = TrutoDeadlineError("gave up", method="GET", path="/p", last_error=retried)
-    assert (str(error), error.method, error.path, error.last_error) == (
-        "gave up",
-        "GET",
-        "/p",
-        retried,
-    )
-    assert TrutoDeadlineError("waited", method="GET", path="/p").last_error is None
-
-
-@pytest.mark.parametrize("server_id", [None, "s-1"])
-def test_a_create_error_carries_its_mark_and_the_server_it_made_if_any(
-    server_id: str | None,
+@pytest.mark.parametrize(
+    ("error", "carries"),
+    [
+        (TrutoConfigError("no token"), {"setting": None}),
+        (TrutoConfigError("bad", setting="truto:baseUrl"), {"setting": "truto:baseUrl"}),
+        (TrutoLookupError("get_mcp_servers: check truto:baseUrl", setting="truto:baseUrl"),
+         {"setting": "truto:baseUrl"}),
+        (TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True),
+         {"method": "POST", "path": "/mcp", "request_sent": True}),
+        (TrutoDeadlineError("gave up", method="GET", path="/p", last_error=RETRIED),
+         {"method": "GET", "path": "/p", "last_error": RETRIED}),
+        (TrutoDeadlineError("waited", method="GET", path="/p"), {"last_error": None}),
+        (TrutoCreateError("lost", mark=MARK), {"mark": MARK, "server_id": None}),
+        (TrutoCreateError("interrupted", mark=MARK, server_id="s-1"),
+         {"mark": MARK, "server_id": "s-1"}),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else "",
+)  # fmt: skip
+def test_each_error_says_its_message_and_carries_what_it_was_given(
+    error: TrutoError, carries: dict[str, object]
 ) -> None:
-    error = TrutoCreateError("interrupted", mark=MARK, server_id=server_id)
-    assert (str(error), error.mark, error.server_id) == ("interrupted", MARK, server_id)
+    assert str(error) == error.args[0]
+    assert {key: getattr(error, key) for key in carries} == carries
 
 
-def test_a_create_error_needs_its_mark_by_keyword_and_has_no_server_unless_told() -> None:
-    assert TrutoCreateError("lost", mark=MARK).server_id is None
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TrutoConfigError("bad", "truto:baseUrl"),  # type: ignore[call-arg]
+        lambda: TrutoTransportError("dropped", method="POST", path="/mcp"),  # type: ignore[call-arg]
+        lambda: TrutoCreateError("lost"),  # type: ignore[call-arg]
+        lambda: TrutoCreateError("lost", MARK),  # type: ignore[call-arg]
+    ],
+    ids=["config_setting_by_position", "transport_without_request_sent", "create_without_mark",
+         "create_mark_by_position"],
+)  # fmt: skip
+def test_an_errors_details_are_given_by_keyword_and_none_required_may_be_left_out(
+    make: Callable[[], TrutoError],
+) -> None:
     with pytest.raises(TypeError):
-        TrutoCreateError("lost")  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
-        TrutoCreateError("lost", MARK)  # type: ignore[call-arg]
-
-
-def test_a_lookup_error_is_a_run_error_so_the_cli_shows_its_message_without_a_traceback() -> None:
-    error = TrutoLookupError("get_mcp_servers: check truto:baseUrl", setting="truto:baseUrl")
-    assert isinstance(error, pulumi.RunError)
-    assert error.setting == "truto:baseUrl"
-    assert str(error) == "get_mcp_servers: check truto:baseUrl"
+        make()

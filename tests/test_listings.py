@@ -17,10 +17,11 @@ import httpx
 import pytest
 
 from truto_pulumi._client import TrutoClient
+from truto_pulumi._deadline import Deadline
 from truto_pulumi._errors import TrutoDeadlineError, TrutoNotFoundError, TrutoServerError
 from truto_pulumi._listings import AccountListings
 from truto_pulumi._run import RunState
-from truto_pulumi._settings import ProviderSettings
+from truto_pulumi._settings import OPERATION_TIMEOUT_KEY, ProviderSettings
 from truto_pulumi.provider import _listed
 
 ACC = "acc-1"
@@ -46,7 +47,7 @@ class HeldTruto:
         self._began: dict[int, threading.Event] = {}
         self._may_end: dict[int, threading.Event] = {}
 
-    def __call__(self, account_id: str) -> list[dict[str, Any]]:
+    def __call__(self, account_id: str, deadline: Deadline | None) -> list[dict[str, Any]]:
         with self._lock:
             self.accounts.append(account_id)
             n = len(self.accounts)
@@ -121,7 +122,8 @@ def asked_during_the_first(
     with threads() as pool:
         first = pool.submit(listings.fresh, ACC)
         truto.began(1)
-        late = [pool.submit(listings.fresh, ACC, timeout=timeout) for _ in range(count)]
+        deadline = None if timeout is None else Deadline.after(timeout, OPERATION_TIMEOUT_KEY)
+        late = [pool.submit(listings.fresh, ACC, deadline) for _ in range(count)]
         until(lambda: clock.calls == 2 + count)
         yield truto, listings, first, late
 
@@ -239,9 +241,11 @@ def test_an_error_reaches_every_caller_that_waited_for_it_and_the_next_call_list
 def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_go_on() -> None:
     with asked_during_the_first(1) as (truto, listings, first, (patient,)):
         with pytest.raises(TrutoDeadlineError) as raised:
-            listings.fresh(ACC, timeout=0.05)
+            listings.fresh(ACC, Deadline.after(0.05, OPERATION_TIMEOUT_KEY))
         assert (raised.value.method, raised.value.path) == ("GET", f"/integrated-account/{ACC}/mcp")
-        assert "operation timeout (truto:operationTimeoutSeconds) ran out" in str(raised.value)
+        assert "operation timeout of 0.05 s (truto:operationTimeoutSeconds) ran out after" in str(
+            raised.value
+        )
         truto.end(1)
         truto.end(2)
 
@@ -256,7 +260,7 @@ def test_a_caller_starting_a_listing_is_not_bound_by_its_timeout(timeout: float)
     listings = AccountListings(truto)
 
     # The client bounds the listing by the operation's deadline itself.
-    assert listed(listings.fresh(ACC, timeout=timeout)) == [f"{ACC}/1"]
+    assert listed(listings.fresh(ACC, Deadline.after(timeout))) == [f"{ACC}/1"]
 
 
 # --- callers that can do with an older listing (`since`) -------------------------------------
@@ -341,7 +345,7 @@ def gone_404(server_id: str) -> TrutoNotFoundError:
 
 def listed_after_404(run: RunState, server_id: str, state: dict[str, Any]) -> object:
     client = run.client()
-    return _listed(run, client, ACC, server_id, gone_404(server_id), state)
+    return _listed(run, client, Deadline.after(60.0), ACC, server_id, gone_404(server_id), state)
 
 
 IN_STATE = {"name": "reader"}

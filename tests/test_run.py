@@ -183,7 +183,7 @@ class _ListingClient:
     def __init__(self) -> None:
         self.listed: list[str] = []
 
-    def list_mcp_servers(self, account_id: str) -> list[dict[str, str]]:
+    def list_mcp_servers(self, account_id: str, deadline: object) -> list[dict[str, str]]:
         self.listed.append(account_id)
         return [{"id": f"{account_id}/{len(self.listed)}"}]
 

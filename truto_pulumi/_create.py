@@ -21,10 +21,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from ._deadline import Deadline
 from ._errors import (
     TrutoCreateError,
     TrutoError,
@@ -87,6 +87,7 @@ def create_server(
     client: TrutoClient,
     account_id: str,
     body: Mapping[str, Any],
+    deadline: Deadline,
     *,
     mark: CreateMark,
     hold: float,
@@ -96,10 +97,10 @@ def create_server(
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> dict[str, Any]:
     """POST `body` under `mark` with an expiry at most `hold` seconds ahead, then name the
-    server and give it its declared expiry; settle every lost answer as the module docstring
-    says, polling `listings`. Messages name the mark and ids, never the server's name: it may
-    be a secret, which the provider cannot tell (the engine sends it secrets as plain values),
-    and the engine shows them on the resource anyway."""
+    server and give it its declared expiry, all by `deadline`; settle every lost answer as the
+    module docstring says, polling `listings`. Messages name the mark and ids, never the
+    server's name: it may be a secret, which the provider cannot tell (the engine sends it
+    secrets as plain values), and the engine shows them on the resource anyway."""
     name = str(body["name"])
     declared = body.get("expires_at")
     for attempt in range(1, CREATE_ATTEMPTS + 1):
@@ -107,13 +108,11 @@ def create_server(
             mark = mark.renewed()
         if interrupted():
             raise _interrupted_error(mark, made=None)
-        patience = None if attempt == 1 else client.operation_remaining()
         posted = provisional_expiry(declared, now() + timedelta(seconds=hold))
         rename = {"name": name} if posted == declared else {"name": name, "expires_at": declared}
-        try:
-            server = client.create_mcp_server(
-                account_id, {**body, "name": mark.on(name), "expires_at": posted}, timeout=patience
-            )
+        marked = {**body, "name": mark.on(name), "expires_at": posted}
+        try:  # a POST sent again waits for its answer as long as the operation may
+            server = client.create_mcp_server(account_id, marked, deadline, patient=attempt > 1)
         except (TrutoServerError, TrutoTransportError) as error:
             if isinstance(error, TrutoTransportError) and not error.request_sent:
                 raise
@@ -121,10 +120,10 @@ def create_server(
                 raise  # retried by the client until it persisted: no server was made
             _log.warning("create %s got no usable answer (%s); settling it", mark, error)
             made = _settle(
-                client, listings, account_id, mark.on(name), mark, error, interrupted, sleep
+                listings, account_id, deadline, mark.on(name), mark, error, interrupted, sleep
             )
             if made is not None:
-                _remove(client, account_id, mark, made, error)
+                _remove(client, account_id, deadline, mark, made, error)
             if attempt == CREATE_ATTEMPTS:
                 raise TrutoCreateError(
                     f"no usable answer to {CREATE_ATTEMPTS} creates of this MCP server; each "
@@ -132,7 +131,7 @@ def create_server(
                     mark=str(mark),
                 ) from error
             continue
-        return _named(client, account_id, server, rename, mark, interrupted)
+        return _named(client, account_id, deadline, server, rename, mark, interrupted)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -173,6 +172,7 @@ def left_behind(
 def remove_left_behind(
     client: TrutoClient,
     account_id: str,
+    deadline: Deadline,
     *,
     stack: str,
     held: Callable[[], Collection[str]],
@@ -182,10 +182,10 @@ def remove_left_behind(
     (`left_behind`), as `listings` shows it. A failure here fails no create: it is said as a
     warning, and the next run tries again."""
     try:
-        servers = listings.fresh(account_id, timeout=client.operation_remaining())
+        servers = listings.fresh(account_id, deadline)
         for server in left_behind(servers, stack=stack, held=held()):
             try:
-                client.delete_mcp_server(account_id, str(server["id"]))
+                client.delete_mcp_server(account_id, str(server["id"]), deadline)
             except TrutoNotFoundError:
                 continue
             _log.warning(
@@ -213,6 +213,7 @@ def _mark_of(server: Mapping[str, Any]) -> str:
 def _named(
     client: TrutoClient,
     account_id: str,
+    deadline: Deadline,
     server: Mapping[str, Any],
     rename: Mapping[str, Any],
     mark: CreateMark,
@@ -226,15 +227,14 @@ def _named(
     try:
         if interrupted():
             raise _interrupted_error(mark, made=server_id)
-        with _leaving_room(client):
-            renamed = client.update_mcp_server(account_id, server_id, rename)
+        renamed = client.update_mcp_server(account_id, server_id, rename, _leaving_room(deadline))
     except TrutoCreateError as error:
-        _remove(client, account_id, mark, server, error)
+        _remove(client, account_id, deadline, mark, server, error)
         raise
     except TrutoError as error:
         # The rename may have landed though its answer did not: the server tells.
         try:
-            now = client.get_mcp_server(account_id, server_id)
+            now = client.get_mcp_server(account_id, server_id, deadline)
         except TrutoError:
             now = None
         name = rename["name"]
@@ -242,24 +242,21 @@ def _named(
             _log.warning("the rename of %s got no answer (%s), but it landed", mark, error)
             return {**now, **revealed}
         still_marked = now is not None and now.get("name") == mark.on(name)
-        _remove(client, account_id, mark, server, error, marked=still_marked)
+        _remove(client, account_id, deadline, mark, server, error, marked=still_marked)
         raise
     if interrupted():
         gone = _interrupted_error(mark, made=server_id)
-        _remove(client, account_id, mark, server, gone, marked=False)
+        _remove(client, account_id, deadline, mark, server, gone, marked=False)
         raise gone
     return {**renamed, **revealed}
 
 
-def _leaving_room(client: TrutoClient) -> AbstractContextManager[None]:
+def _leaving_room(deadline: Deadline) -> Deadline:
     """The rename's retries take at most half of the operation's remaining time: the rest reads
     a rename whose answer was lost back, and removes the server should it not have landed."""
-    left = client.operation_remaining()
-    if left is None:
-        return nullcontext()
-    return client.operation(
-        left / 2,
-        setting=f"half of what {OPERATION_TIMEOUT_KEY} left, the rest kept to read it back",
+    return Deadline.after(
+        max(deadline.remaining(), 0.0) / 2,
+        f"half of what {OPERATION_TIMEOUT_KEY} left, the rest kept to read it back",
     )
 
 
@@ -275,9 +272,9 @@ def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoCreateError:
 
 
 def _settle(
-    client: TrutoClient,
     listings: AccountListings,
     account_id: str,
+    deadline: Deadline,
     marked: str,
     mark: CreateMark,
     error: TrutoError,
@@ -292,7 +289,7 @@ def _settle(
     pause = _FIRST_POLL
     while True:
         try:
-            servers = listings.fresh(account_id, timeout=client.operation_remaining())
+            servers = listings.fresh(account_id, deadline)
         except TrutoError as listing:
             raise TrutoCreateError(
                 f"creating this MCP server under integrated account {account_id} failed "
@@ -305,10 +302,7 @@ def _settle(
         if made is not None or answered:
             return made
         waited = time.monotonic() - started
-        remaining = client.operation_remaining()
-        limit = SETTLE_SECONDS - waited
-        if remaining is not None:
-            limit = min(limit, remaining)
+        limit = min(SETTLE_SECONDS - waited, deadline.remaining())
         if limit <= pause or interrupted():
             why = (
                 "the Pulumi run that asked for it is gone"
@@ -331,6 +325,7 @@ def _settle(
 def _remove(
     client: TrutoClient,
     account_id: str,
+    deadline: Deadline,
     mark: CreateMark,
     server: Mapping[str, Any],
     error: TrutoError,
@@ -341,7 +336,7 @@ def _remove(
     `marked`: the server still has its mark, so the next run would remove it too."""
     server_id = str(server["id"])
     try:
-        client.delete_mcp_server(account_id, server_id)
+        client.delete_mcp_server(account_id, server_id, deadline)
     except TrutoNotFoundError:
         return
     except TrutoError as removal:

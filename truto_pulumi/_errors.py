@@ -57,9 +57,7 @@ class TrutoConfigError(TrutoError):
 
 class TrutoTransportError(TrutoError):
     """No usable answer from Truto: connection refused or dropped, or a timeout.
-
-    `request_sent` tells whether the request may have reached Truto (so a POST may have acted).
-    """
+    `request_sent`: whether the request may have reached Truto (so a POST may have acted)."""
 
     def __init__(self, message: str, *, method: str, path: str, request_sent: bool) -> None:
         super().__init__(message)
@@ -70,17 +68,10 @@ class TrutoTransportError(TrutoError):
 
 class TrutoDeadlineError(TrutoError):
     """Time ran out before a call succeeded; the message says what it was waiting on.
-
-    `last_error` is the failure that was being retried, if any.
-    """
+    `last_error` is the failure that was being retried, if any."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        method: str,
-        path: str,
-        last_error: TrutoError | None = None,
+        self, message: str, *, method: str, path: str, last_error: TrutoError | None = None
     ) -> None:
         super().__init__(message)
         self.method = method
@@ -90,11 +81,8 @@ class TrutoDeadlineError(TrutoError):
 
 class TrutoCreateError(TrutoError):
     """A create of an MCP server got no usable answer, was interrupted, or could not hand its
-    server over; the message says what became of the server.
-
-    `mark` is the create mark a server it made would carry in its name (the stack's next
-    `pulumi up` removes such a server); `server_id` is the server it made, when known.
-    """
+    server over; the message says what became of the server. `mark` is the create mark a
+    server it made would carry in its name; `server_id` is the server it made, when known."""
 
     def __init__(self, message: str, *, mark: str, server_id: str | None = None) -> None:
         super().__init__(message)

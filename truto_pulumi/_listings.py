@@ -18,8 +18,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from ._errors import TrutoDeadlineError
-from ._settings import OPERATION_TIMEOUT_KEY
+from ._deadline import Deadline
 
 __all__ = ["AccountListings", "Listed"]
 
@@ -48,7 +47,7 @@ class AccountListings:
 
     def __init__(
         self,
-        list_servers: Callable[[str], Servers],
+        list_servers: Callable[[str, Deadline | None], Servers],
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -57,25 +56,28 @@ class AccountListings:
         self._lock = threading.Lock()
         self._accounts: dict[str, _Account] = {}
 
-    def fresh(self, account_id: str, *, timeout: float | None = None) -> Servers:
+    def fresh(self, account_id: str, deadline: Deadline | None = None) -> Servers:
         """Every MCP server of the account, from a listing that began after this call."""
-        return self.since(account_id, None, timeout=timeout).servers
+        return self.since(account_id, None, deadline).servers
 
     def since(
-        self, account_id: str, began: float | None, *, timeout: float | None = None
+        self, account_id: str, began: float | None, deadline: Deadline | None = None
     ) -> Listed:
         """Every MCP server of the account, from a listing that began at `began` or later
-        (None: after this call). Waits at most `timeout` seconds for another caller's listing
-        (pass the operation's remaining time; None waits as long as it takes), else raises
-        `TrutoDeadlineError`. A listing's error reaches every caller that waited for it and could
-        have used its servers; a caller that asks after it ended lists again."""
+        (None: after this call). Waits for another caller's listing until the operation's
+        `deadline` (None: as long as it takes), else raises its `TrutoDeadlineError`; a listing
+        it runs itself gets the deadline. A listing's error reaches every caller that waited for
+        it and could have used its servers; a caller that asks after it ended lists again."""
         asked = self._clock()
         began = asked if began is None else began
         with self._lock:
             account = self._accounts.setdefault(account_id, _Account())
-        waiting = time.monotonic()
-        if not account.lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
-            raise _waited_too_long(account_id, time.monotonic() - waiting)
+        if deadline is None:
+            account.lock.acquire()
+        elif not account.lock.acquire(timeout=max(deadline.remaining(), 0.0)):
+            path = f"/integrated-account/{quote(account_id, safe='')}/mcp"
+            what = f"waiting on GET {path}: its MCP servers were being listed for other operations"
+            raise deadline.error(time.monotonic(), what, method="GET", path=path)
         try:
             last = account.last
             if last is None or last.began < began:
@@ -84,22 +86,10 @@ class AccountListings:
                     raise failed[2]  # the listing this caller waited for, and could use, failed
                 started = self._clock()
                 try:
-                    last = account.last = Listed(started, self._list_servers(account_id))
+                    last = account.last = Listed(started, self._list_servers(account_id, deadline))
                 except BaseException as error:
                     account.failed = (started, self._clock(), error)
                     raise
             return Listed(last.began, [dict(server) for server in last.servers])
         finally:
             account.lock.release()
-
-
-def _waited_too_long(account_id: str, waited: float) -> TrutoDeadlineError:
-    """The deadline error of a caller that gave up waiting for a listing another one runs, in
-    the words the client uses for an operation that ran out of time."""
-    path = f"/integrated-account/{quote(account_id, safe='')}/mcp"
-    return TrutoDeadlineError(
-        f"operation timeout ({OPERATION_TIMEOUT_KEY}) ran out after waiting {waited:.1f} s on "
-        f"GET {path}: the account's MCP servers were being listed for other operations",
-        method="GET",
-        path=path,
-    )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pulumi
 from pulumi.runtime import config as _runtime_config
 
+from ._deadline import Deadline
 from ._errors import (
     TrutoAuthError,
     TrutoConfigError,
@@ -169,8 +170,8 @@ def get_integrated_accounts(
             )
         query[name] = _filter_text(lookup, f"filters[{name!r}]", value)
 
-    def read(client: TrutoClient) -> list[IntegratedAccount]:
-        items = client.list_integrated_accounts(query, page_size=ACCOUNT_PAGE_SIZE)
+    def read(client: TrutoClient, deadline: Deadline) -> list[IntegratedAccount]:
+        items = client.list_integrated_accounts(query, deadline, page_size=ACCOUNT_PAGE_SIZE)
         return [IntegratedAccount.from_truto(item) for item in items if "id" in item]
 
     return _looked_up(lookup, read, account_id=None)
@@ -210,8 +211,8 @@ def get_mcp_servers(
     lookup = "get_mcp_servers"
     account = _filter_text(lookup, "integrated_account_id", integrated_account_id)
 
-    def read(client: TrutoClient) -> list[McpServerInfo]:
-        items = client.list_mcp_servers(account)
+    def read(client: TrutoClient, deadline: Deadline) -> list[McpServerInfo]:
+        items = client.list_mcp_servers(account, deadline)
         return [
             McpServerInfo.from_truto(item, account)
             for item in items
@@ -269,13 +270,15 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _looked_up(lookup: str, read: Callable[[TrutoClient], _T], *, account_id: str | None) -> _T:
-    """`read(client)` within the operation timeout, its failures told in the program's terms."""
+def _looked_up(
+    lookup: str, read: Callable[[TrutoClient, Deadline], _T], *, account_id: str | None
+) -> _T:
+    """`read(client, deadline)` within the operation timeout, its failures told in the
+    program's terms."""
     settings = _program_settings(lookup)
     client = _client(settings)
     try:
-        with client.operation(settings.operation_timeout, setting=OPERATION_TIMEOUT_KEY):
-            return read(client)
+        return read(client, Deadline.after(settings.operation_timeout, OPERATION_TIMEOUT_KEY))
     except TrutoAuthError as error:
         raise TrutoLookupError(
             f"{lookup}: Truto refused the API token ({error}); check {API_TOKEN_KEY} (or "

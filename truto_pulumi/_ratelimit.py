@@ -1,20 +1,13 @@
-"""Client-side pacing that keeps a large stack under Truto's rate limit without slowing a
-small one.
+"""Client-side pacing under Truto's rate limit (500 requests per 10 s per API token).
 
-Truto allows 500 requests per 10 s per API token. The limiter keeps a sliding log of send
-times and lets a request go at once while fewer than `rate * window` were sent in the last
-`window` seconds; otherwise it waits until the oldest of them leaves the window. So no
-10-second interval ever sees more than the budget, and a run that stays under it is never
-delayed. The default, 49 per second over Truto's 10-second window, is a budget of 490.
-
-A request reaches Truto a little after the limiter lets it go, later still on a busy machine
-(the thread woke late, the GIL was taken). So the log keeps the time each request really went,
-and the provider's limiter counts each one for `SEND_SLACK_SECONDS` beyond the window: a
-request that arrives up to that much late still finds Truto's window as the log saw it.
-
-Each `pulumi` command runs a new provider host whose log starts empty, while Truto may still
-count the last command's requests: what that costs is a 429, retried after its `Retry-After`
-(`bench/back_to_back.py` measures it). Nothing is shared between processes.
+A sliding log of send times: a request goes at once while fewer than `rate * window` went in
+the last `window` seconds, else when the oldest of them leaves it; so no 10 s ever see more
+than the budget (49 per second: 490), and a run under it is never delayed. A thread may wake
+late on a busy machine, so the log keeps when each request really went, and the provider's
+limiter counts each `SEND_SLACK_SECONDS` beyond the window, for requests that reach Truto late.
+Nothing is shared between processes: a new `pulumi` command whose host starts an empty log while
+Truto still counts the last one's requests pays a 429, retried after its `Retry-After`
+(`bench/back_to_back.py` measures it).
 """
 
 from __future__ import annotations
@@ -38,12 +31,9 @@ SEND_SLACK_SECONDS = 0.5
 
 
 class RateLimiter:
-    """Thread-safe sliding-window limiter: `acquire()` waits until a request may be sent.
-    `slack`: seconds each send counts beyond the window.
-
-    Each caller reserves its send time under the lock, then sleeps outside it, so waiters
-    keep their order and never poll; the log then keeps the time it really woke.
-    """
+    """Thread-safe sliding-window limiter: `acquire()` waits until a request may be sent;
+    `slack`: seconds each send counts beyond the window. Each caller reserves its send time
+    under the lock, then sleeps outside it: waiters keep their order and never poll."""
 
     def __init__(
         self,
@@ -59,21 +49,15 @@ class RateLimiter:
                 f"rate and window must be positive and slack not negative, got {rate}, "
                 f"{window} and {slack}"
             )
-        self.rate = rate
-        self.window = window
         self.budget = max(1, int(rate * window))
         self._held = window + slack  # how long a send counts in the log
-        self._clock = clock
-        self._sleep = sleep
+        self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._sent: list[float] = []  # send times, sorted; older than one window are dropped
 
     def acquire(self, *, deadline: float | None = None) -> float:
-        """Reserve the next send time and wait for it; returns the seconds waited.
-
-        Raises `TimeoutError`, reserving nothing, if that time comes after `deadline`
-        (a `clock()` value).
-        """
+        """Reserve the next send time and wait for it; returns the seconds waited. Raises
+        `TimeoutError`, reserving nothing, if that time comes after `deadline` (a `clock()`)."""
         with self._lock:
             now = self._clock()
             expired = bisect.bisect_right(self._sent, now - self._held)

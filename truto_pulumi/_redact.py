@@ -28,22 +28,19 @@ _ENCODED_CHAR = re.compile(
 )
 
 
-def _plain_chars(text: str) -> list[tuple[int, int, str]]:
-    """`text` as (start, end, characters it may stand for), taking every character as itself."""
-    return [(i, i + 1, "+ " if char == "+" else char) for i, char in enumerate(text)]
-
-
-def _decoded_chars(text: str) -> list[tuple[int, int, str]]:
-    """`text` as (start, end, characters it may stand for), one entry per encoded character."""
+def _chars(text: str, *, decoded: bool) -> list[tuple[int, int, str]]:
+    """`text` as (start, end, characters it may stand for): one entry per character, or, when
+    `decoded`, per encoded character; `+` stands for itself or a space (in a query string)."""
+    if not decoded:  # for a secret holding what reads as an encoding, such as `%41`
+        return [(i, i + 1, "+ " if char == "+" else char) for i, char in enumerate(text)]
     units = []
     for match in _ENCODED_CHAR.finditer(text):
-        plain = match["plain"]
-        if plain is not None:
-            chars = "+ " if plain == "+" else plain  # `+` is a space in a query string
+        number = match["json"] or match["percent"] or match["hex"]
+        if match["plain"] is not None:
+            chars = "+ " if match["plain"] == "+" else match["plain"]
         elif match["escaped"] is not None:
             chars = match["escaped"]
         else:
-            number = match["json"] or match["percent"] or match["hex"]
             code = int(number, 16) if number is not None else int(match["decimal"])
             chars = chr(code) if code <= 0x10FFFF else ""
         units.append((match.start(), match.end(), chars))
@@ -94,8 +91,8 @@ def scrubbed(text: str, secret: str) -> str:
     if not secret or not text:
         return text
     shortest = min(_MIN_FRAGMENT, len(secret))
-    spans = _fragment_spans(_plain_chars(text), secret, shortest)  # a secret holding `%41`
-    decoded = _decoded_chars(text)
+    spans = _fragment_spans(_chars(text, decoded=False), secret, shortest)
+    decoded = _chars(text, decoded=True)
     spans += _fragment_spans(decoded, secret, shortest)
     shortest_base64 = -(-_MIN_FRAGMENT * 4 // 3)
     for core in _base64_cores(secret):

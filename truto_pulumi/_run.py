@@ -63,7 +63,9 @@ class RunState:
         self._account_reads: dict[str, threading.Lock] = {}
         self._with_state: set[str] = set()
         self._replace_targets: tuple[str, ...] | None = None
-        self.listings = AccountListings(lambda account: self.client().list_mcp_servers(account))
+        self.listings = AccountListings(
+            lambda account, deadline: self.client().list_mcp_servers(account, deadline)
+        )
         """The accounts' server listings every operation of this process shares (`_listings`)."""
 
     @contextmanager

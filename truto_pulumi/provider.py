@@ -29,6 +29,7 @@ from pulumi.dynamic import (
 )
 
 from ._create import PROVISIONAL_MARGIN, create_server, remove_left_behind
+from ._deadline import Deadline
 from ._diff import as_recorded, create_body, diff_inputs, patch_body
 from ._errors import TrutoApiError, TrutoConfigError, TrutoError, TrutoNotFoundError
 from ._host_bridge import (
@@ -156,18 +157,19 @@ class TrutoMcpServerProvider(ResourceProvider):
         """Create the server, or take over `adopt_id` for a resource entering the stack (a
         replacement makes a new one); keep the `token` and `url` only a create's answer has."""
         inputs = _managed(props)
-        run, client = self._operation()
+        run, client, deadline = self._operation()
         urn = _request_urn()
         adopting = "adopt_id" in inputs and not run.replaces(urn)
         if not adopting:
             _refuse_late_expiry(create_body(inputs), "create")
-        with _deadline(client, run), _refusals_explained("created"):
-            account = _account_outputs(run, client, str(inputs["integrated_account_id"]), {})
+        account_id = str(inputs["integrated_account_id"])
+        with run.operating(), _refusals_explained("created"):
+            account = _account_outputs(run, client, deadline, account_id, {})
             if adopting:
-                server = self._adopt(run, client, inputs, urn)
+                server = self._adopt(run, deadline, inputs, urn)
                 outputs = _outputs(inputs, server, account, revealed={}, token_known=False)
             else:
-                server = self._create(run, client, inputs, urn)
+                server = self._create(run, deadline, inputs, urn)
                 outputs = _outputs(inputs, server, account, revealed=server, token_known=True)
         run.hold(str(server["id"]))
         run.note_made(str(server["id"]))
@@ -181,13 +183,15 @@ class TrutoMcpServerProvider(ResourceProvider):
                 f"cannot read MCP server {id_}: its state has no integrated_account_id "
                 "(`pulumi import` is not supported for dynamic providers; use adopt_id)"
             )
-        run, client = self._operation()
-        with _deadline(client, run):
+        run, client, deadline = self._operation()
+        with run.operating():
             try:
-                server: dict[str, Any] | None = client.get_mcp_server(account_id, id_)
+                server: dict[str, Any] | None = client.get_mcp_server(account_id, id_, deadline)
             except TrutoNotFoundError as error:
-                server = _listed(run, client, account_id, id_, error, props)
-            account = {} if server is None else _account_outputs(run, client, account_id, props)
+                server = _listed(run, client, deadline, account_id, id_, error, props)
+            account = (
+                {} if server is None else _account_outputs(run, client, deadline, account_id, props)
+            )
         if server is None and props.get("name") is None:
             # Every state of a server has its name: this is `TrutoMcpServer.get` of an id
             # that does not exist, which must fail rather than read as "gone".
@@ -224,13 +228,13 @@ class TrutoMcpServerProvider(ResourceProvider):
         if not body:
             return UpdateResult(_outputs(inputs, olds, olds, revealed=olds, token_known=known))
         account_id = str(olds.get("integrated_account_id", inputs["integrated_account_id"]))
-        run, client = self._operation()
+        run, client, deadline = self._operation()
         _refuse_late_expiry(body, "update")
-        with _deadline(client, run), _refusals_explained("changed"):
+        with run.operating(), _refusals_explained("changed"):
             try:
-                server = client.update_mcp_server(account_id, id_, body)
+                server = client.update_mcp_server(account_id, id_, body, deadline)
             except TrutoNotFoundError as error:
-                if _listed(run, client, account_id, id_, error, olds) is not None:
+                if _listed(run, client, deadline, account_id, id_, error, olds) is not None:
                     raise
                 raise error.explained(
                     f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
@@ -242,7 +246,7 @@ class TrutoMcpServerProvider(ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the server; one proven gone counts as deleted, and one that another resource
         adopted during this run is left to it."""
-        run, client = self._operation()
+        run, client, deadline = self._operation()
         adopter = run.adopted_by(id_)
         urn = _request_urn()
         if adopter is not None and run.readopted(id_, urn):
@@ -265,31 +269,32 @@ class TrutoMcpServerProvider(ResourceProvider):
             )
             return
         account_id = str(props["integrated_account_id"])
-        with _deadline(client, run):
+        with run.operating():
             try:
-                client.delete_mcp_server(account_id, id_)
+                client.delete_mcp_server(account_id, id_, deadline)
             except TrutoNotFoundError as error:
-                if _listed(run, client, account_id, id_, error, props) is not None:
+                if _listed(run, client, deadline, account_id, id_, error, props) is not None:
                     raise
                 _log.warning("MCP server %s was already deleted", id_)
         run.release(id_)
 
     def _create(
-        self, run: RunState, client: TrutoClient, inputs: Mapping[str, Any], urn: str | None
+        self, run: RunState, deadline: Deadline, inputs: Mapping[str, Any], urn: str | None
     ) -> dict[str, Any]:
         """POST a new server under this stack's mark (`_create` says why); the first create
         under an account in a run first removes what interrupted runs of an earlier release of
         the stack left."""
-        account_id = str(inputs["integrated_account_id"])
+        account_id, client = str(inputs["integrated_account_id"]), run.client()
         stack = stack_tag(urn)
         if stack is not None and run.first_create_under(account_id):
             remove_left_behind(
-                client, account_id, stack=stack, held=run.held, listings=run.listings
+                client, account_id, deadline, stack=stack, held=run.held, listings=run.listings
             )
         return create_server(
             client,
             account_id,
             create_body(inputs),
+            deadline,
             mark=CreateMark.drawn(urn),
             hold=run.settings.operation_timeout + PROVISIONAL_MARGIN,
             listings=run.listings,
@@ -299,11 +304,11 @@ class TrutoMcpServerProvider(ResourceProvider):
     # --- adoption --------------------------------------------------------------------------
 
     def _adopt(
-        self, run: RunState, client: TrutoClient, inputs: Mapping[str, Any], urn: str | None
+        self, run: RunState, deadline: Deadline, inputs: Mapping[str, Any], urn: str | None
     ) -> dict[str, Any]:
         """Take over an existing server: PATCH only what differs from the declared inputs."""
-        account_id = str(inputs["integrated_account_id"])
-        adopt_id = str(inputs["adopt_id"])
+        account_id, adopt_id = str(inputs["integrated_account_id"]), str(inputs["adopt_id"])
+        client = run.client()
         # Its URN, never its `name`: that may be a secret, which the host gets as plain text.
         holder = f"the resource declaring adopt_id={adopt_id}" + (f" ({urn})" if urn else "")
         problem = run.reserve_adoption(adopt_id, holder, urn)
@@ -316,9 +321,9 @@ class TrutoMcpServerProvider(ResourceProvider):
             )
         try:
             try:
-                server = client.get_mcp_server(account_id, adopt_id)
+                server = client.get_mcp_server(account_id, adopt_id, deadline)
             except TrutoNotFoundError as error:
-                listed = _listed(run, client, account_id, adopt_id, error, {})
+                listed = _listed(run, client, deadline, account_id, adopt_id, error, {})
                 if listed is None:
                     raise error.explained(
                         f"cannot adopt MCP server {adopt_id}: it does not exist in Truto under "
@@ -338,7 +343,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             body = patch_body(_live_inputs(server, account_id), inputs)
             if body:
                 _refuse_late_expiry(body, "adoption")
-                server = client.update_mcp_server(account_id, adopt_id, body)
+                server = client.update_mcp_server(account_id, adopt_id, body, deadline)
         except BaseException:
             run.release(adopt_id)  # the adoption failed
             raise
@@ -346,12 +351,18 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     # --- plumbing ----------------------------------------------------------------------------
 
-    def _operation(self) -> tuple[RunState, TrutoClient]:
-        """The run's state and client, or the configuration problem that prevents them."""
+    def _operation(self) -> tuple[RunState, TrutoClient, Deadline]:
+        """The run's state and client, and the deadline of an operation starting now (the
+        operation timeout), or the configuration problem that prevents them."""
         if self._run is None:
             problem = self._config_problem
             raise TrutoConfigError(str(problem), setting=problem.setting)
-        return self._run, self._run.client()
+        client = self._run.client()
+        return (
+            self._run,
+            client,
+            Deadline.after(self._run.settings.operation_timeout, OPERATION_TIMEOUT_KEY),
+        )
 
 
 def _request_urn() -> str | None:
@@ -419,20 +430,10 @@ def _refusals_explained(done: str) -> Iterator[None]:
         ) from error
 
 
-@contextmanager
-def _deadline(client: TrutoClient, run: RunState) -> Iterator[None]:
-    """One operation's deadline (`truto:operationTimeoutSeconds`) around all of its calls; the
-    operation counts as under way meanwhile (`RunState.busy`)."""
-    with (
-        run.operating(),
-        client.operation(run.settings.operation_timeout, setting=OPERATION_TIMEOUT_KEY),
-    ):
-        yield
-
-
 def _listed(
     run: RunState,
     client: TrutoClient,
+    deadline: Deadline,
     account_id: str,
     server_id: str,
     error: TrutoNotFoundError,
@@ -447,14 +448,16 @@ def _listed(
     answered = time.monotonic()
     known = run.existed_since(server_id) if state.get("name") is not None else answered
     try:
-        listed = run.listings.since(account_id, known, timeout=client.operation_remaining())
+        listed = run.listings.since(account_id, known, deadline)
         server = _find(listed.servers, server_id)
         if server is not None and listed.began < answered:
-            fresh = run.listings.since(account_id, answered, timeout=client.operation_remaining())
+            fresh = run.listings.since(account_id, answered, deadline)
             server = _find(fresh.servers, server_id)
     except TrutoNotFoundError as listing:
         integration = state.get("environment_integration_id")
-        if isinstance(integration, str) and _account_deleted(client, account_id, integration):
+        if isinstance(integration, str) and _account_deleted(
+            client, deadline, account_id, integration
+        ):
             _log.warning(
                 "integrated account %s no longer exists in Truto, while the installed "
                 "integration %s it belonged to still answers: the account was deleted, and "
@@ -479,25 +482,31 @@ def _find(servers: list[dict[str, Any]], server_id: str) -> dict[str, Any] | Non
     return next((s for s in servers if str(s.get("id")) == server_id), None)
 
 
-def _account_deleted(client: TrutoClient, account_id: str, integration: str) -> bool:
+def _account_deleted(
+    client: TrutoClient, deadline: Deadline, account_id: str, integration: str
+) -> bool:
     """Whether Truto proves the account deleted: the account answers 404 while the installed
     integration it belonged to answers for this token. A token of another environment, or a
     base URL that is not Truto's, gets a 404 for the integration too: no proof."""
     try:
-        client.get_integrated_account(account_id)
+        client.get_integrated_account(account_id, deadline)
     except TrutoNotFoundError:
         pass
     else:
         return False
     try:
-        client.get_environment_integration(integration)
+        client.get_environment_integration(integration, deadline)
     except TrutoNotFoundError:
         return False
     return True
 
 
 def _account_outputs(
-    run: RunState, client: TrutoClient, account_id: str, state: Mapping[str, Any]
+    run: RunState,
+    client: TrutoClient,
+    deadline: Deadline,
+    account_id: str,
+    state: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The outputs read from the server's integrated account: as recorded in `state`, else
     read once per account and run. Best effort: an account Truto does not describe leaves them
@@ -505,7 +514,9 @@ def _account_outputs(
     recorded = {key: state[key] for key in ACCOUNT_OUTPUTS if state.get(key) is not None}
     if len(recorded) == len(ACCOUNT_OUTPUTS):
         return recorded
-    account = run.integrated_account(account_id, lambda: _read_account(client, account_id))
+    account = run.integrated_account(
+        account_id, lambda: _read_account(client, deadline, account_id)
+    )
     return {
         p.name: account[str(p.truto)]
         for p in PROPERTIES
@@ -513,9 +524,9 @@ def _account_outputs(
     }
 
 
-def _read_account(client: TrutoClient, account_id: str) -> Mapping[str, Any]:
+def _read_account(client: TrutoClient, deadline: Deadline, account_id: str) -> Mapping[str, Any]:
     try:
-        return client.get_integrated_account(account_id)
+        return client.get_integrated_account(account_id, deadline)
     except TrutoError as error:
         _log.debug("integrated account %s could not be read: %s", account_id, error)
         return {}

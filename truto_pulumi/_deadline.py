@@ -1,0 +1,45 @@
+"""The deadline of one operation: made when it starts, and passed to every call it makes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ._errors import TrutoDeadlineError, TrutoError
+
+__all__ = ["Deadline"]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When the calls of an operation must be done by (a `time.monotonic()` value), the timeout
+    it was given, and the setting that gave it ("" for a call's own), for the error that says
+    it ran out."""
+
+    at: float
+    timeout: float
+    setting: str = ""
+
+    @classmethod
+    def after(cls, timeout: float, setting: str = "", *, now: float | None = None) -> Deadline:
+        """A deadline `timeout` seconds after `now` (by default, `time.monotonic()`)."""
+        return cls((time.monotonic() if now is None else now) + timeout, timeout, setting)
+
+    def remaining(self) -> float:
+        """Seconds left, by `time.monotonic()`."""
+        return self.at - time.monotonic()
+
+    def error(
+        self, now: float, what: str, *, method: str, path: str, last_error: TrutoError | None = None
+    ) -> TrutoDeadlineError:
+        """The error of a call that ran out of time at `now`, `what` it was doing (`waiting on
+        GET /x`); it names the setting and the time since the deadline was made."""
+        elapsed = f"{now - (self.at - self.timeout):.1f} s"
+        spent = f"gave up after {elapsed}"
+        if self.setting:
+            spent = (
+                f"operation timeout of {self.timeout:g} s ({self.setting}) ran out after {elapsed}"
+            )
+        return TrutoDeadlineError(
+            f"{spent} {what}", method=method, path=path, last_error=last_error
+        )
