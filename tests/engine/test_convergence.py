@@ -31,12 +31,6 @@ NEWER_OPTION = "some_new_option"
 """A `config` option of a newer Truto that this provider does not know."""
 
 
-def succeeded(project: ProjectFolder, *args: str) -> None:
-    """Run a CLI command and fail with everything it printed when it does not succeed."""
-    result = project.pulumi(*args, check=False)
-    assert result.returncode == 0, f"pulumi {' '.join(args)} failed:\n{result.text}"
-
-
 CONFIGURED_PROGRAM = f"""
 import pulumi
 from truto_pulumi import TrutoMcpServer
@@ -61,12 +55,12 @@ def test_config_converges_in_a_project_folder(
     `lifecycle/test_lifecycle.py::test_config_converges_under_every_reading_of_truto`."""
     project = program_project(CONFIGURED_PROGRAM)
     project.pulumi("config", "set", "app:config", json.dumps(OFF_DEFAULTS))
-    succeeded(project, "up", "--yes", "--skip-preview")
-    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
-    succeeded(project, "preview", "--expect-no-changes")
+    project.pulumi("up", "--yes", "--skip-preview")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    project.pulumi("preview", "--expect-no-changes")
 
     project.pulumi("config", "set", "app:config", json.dumps({"methods": ["read"]}))
-    succeeded(project, "up", "--yes", "--skip-preview")
+    project.pulumi("up", "--yes", "--skip-preview")
 
     stored = {s["name"]: s["config"] for s in emulator.servers()}
     assert stored["whole"] == {}
@@ -74,8 +68,8 @@ def test_config_converges_in_a_project_folder(
         {},
         {"tool_exposure": "all", "require_api_token_auth": False},
     )
-    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
-    succeeded(project, "preview", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    project.pulumi("preview", "--expect-no-changes")
 
 
 def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is_removed_once(
@@ -96,8 +90,8 @@ def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is
         ("PATCH", item_path(server["id"]), {"config": {"methods": ["read"], NEWER_OPTION: None}})
     ]
     assert [s["config"] for s in emulator.servers()] == [{"methods": ["read"]}]
-    succeeded(project, "refresh", "--yes", "--expect-no-changes")
-    succeeded(project, "preview", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    project.pulumi("preview", "--expect-no-changes")
 
 
 def as_an_early_release_wrote_it(project: ProjectFolder, name: str) -> None:
@@ -145,5 +139,5 @@ def test_refresh_and_up_fill_outputs_an_early_release_did_not_write(
 
     assert planned(project.preview_plan()) == {}
     emulator.clear_journal()
-    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
     assert api_calls(emulator) == [read]

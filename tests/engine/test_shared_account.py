@@ -30,8 +30,9 @@ TrutoMcpServer("agent", integrated_account_id="{ACCOUNT}", name="support-agent",
 def second_stack(project: ProjectFolder, emulator: Emulator, name: str = "prod") -> None:
     """Stack `name` beside `dev`, on the same Truto account."""
     project.pulumi("stack", "init", name)
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    project.set_config(
+        {"truto:baseUrl": emulator.url}, secret={"truto:apiToken": emulator.api_token}
+    )
 
 
 def state_ids(project: ProjectFolder, stack: str) -> list[str]:

@@ -93,11 +93,10 @@ class Folder:
 def walk(door: Door, emulator: Emulator) -> Trace:
     """Configure the stack as examples/basic's README says, then preview, up, change expiresAt,
     preview, up, refresh, destroy; after each step: the plan or history, the calls, the state."""
-    door.cli("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    door.cli("config", "set", "truto:baseUrl", emulator.url)
-    for index, account in enumerate(EXAMPLE_ACCOUNTS):
-        door.cli("config", "set", "--path", f"integratedAccountIds[{index}]", account)
-    door.cli("config", "set", "expiresAt", FIRST_EXPIRY)
+    accounts = [f"integratedAccountIds[{i}]={a}" for i, a in enumerate(EXAMPLE_ACCOUNTS)]
+    plain = [f"truto:baseUrl={emulator.url}", *accounts, f"expiresAt={FIRST_EXPIRY}"]
+    door.cli("config", "set-all", "--path", "--secret", f"truto:apiToken={emulator.api_token}",
+             *(arg for value in plain for arg in ("--plaintext", value)))  # fmt: skip
     trace: Trace = {}
     for name in STEPS:
         if name == "preview-expiry":
