@@ -73,27 +73,22 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-SHARED_VENV = ("basic", "fleet", "accounts")
-"""The examples whose `requirements.txt` is the same (this package from `../..`, and pulumi)."""
+PROGRAM_VENV = Path(sys.prefix)
+"""The virtualenv project folders run their programs on: the test run's (this package and
+pulumi). A `pulumi install` of an example is the demo's first step (`test_demo.py`)."""
 
 
 @pytest.fixture(scope="session")
-def installed_examples(
-    project_cli: str, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
-    """The examples in one checkout of this repository after one `pulumi install`, in basic:
-    fleet and accounts list the same requirements, so they get its virtualenv (a link named
-    `venv`, as their Pulumi.yaml says). Example name -> folder."""
-    root = tmp_path_factory.mktemp("checkout")
-    folders = {name: checkout_copy(root / "truto-pulumi", name) for name in SHARED_VENV}
-    basic = folders["basic"]
-    ProjectFolder(basic, project_cli, root / "install").pulumi("install")
+def example_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """basic, fleet and accounts in one checkout of this repository, each with a `venv` (as their
+    Pulumi.yaml says) that links to `PROGRAM_VENV`: their requirements are basic's, which the demo
+    installs. Example name -> folder."""
+    root = tmp_path_factory.mktemp("checkout") / "truto-pulumi"
+    folders = {name: checkout_copy(root, name) for name in ("basic", "fleet", "accounts")}
     for name, folder in folders.items():
-        if name != "basic":
-            assert (folder / "requirements.txt").read_text() == (
-                basic / "requirements.txt"
-            ).read_text(), f"examples/{name} needs an install of its own"
-            (folder / "venv").symlink_to(basic / "venv")
+        requirements = (folder / "requirements.txt").read_text()
+        assert requirements == (folders["basic"] / "requirements.txt").read_text(), name
+        (folder / "venv").symlink_to(PROGRAM_VENV)
     return folders
 
 
@@ -129,14 +124,14 @@ def failed(project: ProjectFolder, *args: str) -> str:
 
 @pytest.fixture
 def example_project(
-    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
+    example_folders: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
 ) -> Callable[[str], ProjectFolder]:
     """`example_project("basic")`: the installed example folder with a fresh backend, PULUMI_HOME
     and stack `dev` (no stack config yet); the emulator is reset."""
     emulator.reset()
 
     def make(example: str) -> ProjectFolder:
-        folder = installed_examples[example]
+        folder = example_folders[example]
         for stale in folder.glob("Pulumi.*.yaml"):
             stale.unlink()
         project = ProjectFolder(folder, project_cli, tmp_path / example)
@@ -148,15 +143,15 @@ def example_project(
 
 @pytest.fixture
 def program_project(
-    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
+    project_cli: str, emulator: Emulator, tmp_path: Path
 ) -> Callable[[str], ProjectFolder]:
     """`program_project(source)`: a project folder `truto-program` whose `__main__.py` is
-    `source`, run on the installed basic example's virtualenv (this package and pulumi), with
-    stack `dev` configured for the emulator; the emulator is reset."""
+    `source`, run on `PROGRAM_VENV`, with stack `dev` configured for the emulator; the emulator
+    is reset."""
     emulator.reset()
 
     def make(source: str) -> ProjectFolder:
-        program_folder(tmp_path / "truto-program", installed_examples["basic"] / "venv", source)
+        program_folder(tmp_path / "truto-program", PROGRAM_VENV, source)
         project = ProjectFolder(tmp_path / "truto-program", project_cli, tmp_path / "pulumi")
         to_emulator(project, emulator)
         return project

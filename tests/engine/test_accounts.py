@@ -88,7 +88,7 @@ def up_with(project: ProjectFolder, emulator: Emulator, accounts: int) -> list[d
     """`accounts` new active accounts of the integration, and an `up` giving each its server;
     the journal cleared after."""
     added = [emulator.add_account(integration=INTEGRATION) for _ in range(accounts)]
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     assert live_accounts(emulator) == sorted(account["id"] for account in added)
     emulator.clear_journal()
     return added
@@ -111,7 +111,7 @@ def test_a_new_account_gets_one_server_and_nothing_else_moves(
     assert planned(plan) == {"create": 3}  # the stack and two servers
     assert moves(plan) == {resource(account): "create" for account in first}
     assert api_calls(emulator) == [LOOKUP]
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     assert live_accounts(emulator) == sorted(account["id"] for account in first)
 
     new = emulator.add_account(integration=INTEGRATION)

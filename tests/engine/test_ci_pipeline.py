@@ -124,7 +124,6 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
         (EXAMPLE_ACCOUNT, NAME)
     ]
     repository.pulumi("preview", "--expect-no-changes", "--stack", STACK)
-    repository.pulumi("refresh", "--yes", "--expect-no-changes", "--stack", STACK)
 
     program = repository.folder / "__main__.py"  # an edit, as the template's README suggests
     program.write_text(program.read_text().replace('} read-only"', '} support read-only"'))

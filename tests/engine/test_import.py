@@ -29,7 +29,7 @@ from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
 from ..lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
-from .conftest import program_folder, to_emulator
+from .conftest import PROGRAM_VENV, program_folder, to_emulator
 
 pytestmark = pytest.mark.engine
 
@@ -61,14 +61,12 @@ PROVIDER_HOST_FAILURE = (
 
 
 @pytest.fixture
-def project(
-    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
-) -> ProjectFolder:
+def project(project_cli: str, emulator: Emulator, tmp_path: Path) -> ProjectFolder:
     """A project folder declaring `legacy` (no import), stack `dev` set to the emulator. It runs
     in the basic example's virtualenv (installed once per session): the same packages."""
     emulator.reset()
     folder = tmp_path / "project"
-    program_folder(folder, installed_examples["basic"] / "venv", "", name="truto-import")
+    program_folder(folder, PROGRAM_VENV, "", name="truto-import")
     declare(folder, import_id=None)
     project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
     to_emulator(project, emulator)
@@ -171,10 +169,10 @@ def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking
 
 
 def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post_or_patch(
-    project_cli: str, installed_examples: dict[str, Path], emulator: Emulator, tmp_path: Path
+    project_cli: str, emulator: Emulator, tmp_path: Path
 ) -> None:
     """The folder's requirements are the template's (`tests/test_discover.py`), which
-    `test_ci_pipeline.py` installs: its `venv` is the basic example's virtualenv."""
+    `test_ci_pipeline.py` installs: its `venv` links to `PROGRAM_VENV`."""
     emulator.reset()
     made = [
         made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]}),
@@ -199,7 +197,7 @@ def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post
         "__main__.py",
         "requirements.txt",
     ]
-    (folder / "venv").symlink_to(installed_examples["basic"] / "venv")
+    (folder / "venv").symlink_to(PROGRAM_VENV)
     project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
     to_emulator(project, emulator)
     emulator.clear_journal()

@@ -60,7 +60,7 @@ def adopted_legacy(
     """A project whose `legacy` adopted a dashboard-made server (one `up`); journal cleared."""
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     project = program_project(program({"legacy": existing["id"]}))
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     state = project.servers()["legacy"]
     assert (state["id"], state["outputs"]["token_known"]) == (existing["id"], False)
     emulator.clear_journal()
@@ -107,7 +107,7 @@ def test_a_changed_replacement_trigger_rotates_an_adopted_server(
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     project = program_project(program({"legacy": existing["id"]}, trigger="v1"))
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     assert project.servers()["legacy"]["id"] == existing["id"]
     emulator.clear_journal()
     (project.folder / "__main__.py").write_text(program({"legacy": existing["id"]}, trigger="v2"))
