@@ -18,16 +18,6 @@ from truto_pulumi._settings import API_TOKEN_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 
 from .sweep import ACCEPTANCE_PREFIX
 
-__all__ = [
-    "ACCEPTANCE_ACCOUNT_ENV",
-    "ACCEPTANCE_ENV",
-    "ACCEPTANCE_SWITCH_ENV",
-    "AcceptanceSettings",
-    "acceptance_name",
-    "acceptance_settings",
-    "missing_acceptance_env",
-]
-
 ACCEPTANCE_SWITCH_ENV = "TRUTO_ACC"
 ACCEPTANCE_ACCOUNT_ENV = "TRUTO_ACC_INTEGRATED_ACCOUNT_ID"
 ACCEPTANCE_ENV = (ACCEPTANCE_SWITCH_ENV, API_TOKEN_ENV, ACCEPTANCE_ACCOUNT_ENV)

@@ -28,29 +28,22 @@ from truto_pulumi import TrutoMcpServer
 
 from .truto import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY, MCP_SERVER_TYPE
 
-__all__ = [
-    "EXAMPLES",
-    "PASSPHRASE",
-    "PROJECT",
-    "REPO",
-    "STACK",
-    "Desired",
-    "EngineStack",
-    "Server",
-    "changes",
-    "dumps",
-    "example",
-    "is_secret",
-    "pickler_left_as_found",
-    "pulumi_cli",
-    "servers_in",
-]
-
 PROJECT = "truto-engine"
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 STACK = "dev"
 PASSPHRASE = "truto-engine-tests"
+
+
+def backend_env(backend: Path) -> dict[str, str]:
+    """A `file://` backend at `backend` with passphrase secrets, and no update check or plugin
+    download: what every stack of the tests runs with."""
+    return {
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
 
 
 def pulumi_cli() -> str | None:
@@ -91,11 +84,8 @@ class EngineStack:
         venv = Path(sys.prefix)
         bin_dir = str(Path(self.cli).parent)
         env = {
-            "PULUMI_BACKEND_URL": backend.as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            **backend_env(backend),
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             # The engine starts `python -m pulumi.dynamic` in this virtualenv.
             "PULUMI_RUNTIME_VIRTUALENV": str(venv),
             "PATH": os.pathsep.join([bin_dir, str(venv / "bin"), os.environ.get("PATH", "")]),
@@ -129,16 +119,16 @@ class EngineStack:
             ),
         )
 
-    # -- config -------------------------------------------------------------------------------
-
     def configure(self, api_token: str | None, base_url: str | None, **settings: str) -> None:
-        """Stack config as users set it: the token as a secret, the rest in plain text."""
+        """Stack config as users set it, in one command: the token as a secret, the rest in
+        plain text."""
+        config = {f"truto:{key}": auto.ConfigValue(value) for key, value in settings.items()}
         if api_token is not None:
-            self.stack.set_config(API_TOKEN_KEY, auto.ConfigValue(api_token, secret=True))
+            config[API_TOKEN_KEY] = auto.ConfigValue(api_token, secret=True)
         if base_url is not None:
-            self.stack.set_config(BASE_URL_KEY, auto.ConfigValue(base_url))
-        for key, value in settings.items():
-            self.stack.set_config(f"truto:{key}", auto.ConfigValue(value))
+            config[BASE_URL_KEY] = auto.ConfigValue(base_url)
+        if config:
+            self.stack.set_all_config(config)
 
     def cli_run(self, *args: str, check: bool = True, record: bool = True) -> tuple[int, str]:
         """Run the CLI itself in the stack's project folder (e.g. `config set --type int`)."""
@@ -157,8 +147,6 @@ class EngineStack:
         if check and done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed ({done.returncode}): {text}")
         return done.returncode, text
-
-    # -- operations ---------------------------------------------------------------------------
 
     def _declare(self, desired: Desired) -> None:
         self.desired = {
@@ -190,8 +178,6 @@ class EngineStack:
 
     def destroy(self, **options: Any) -> auto.DestroyResult:
         return self.stack.destroy(on_output=self._log, on_error=self._log, **options)
-
-    # -- state --------------------------------------------------------------------------------
 
     def export(self) -> dict[str, Any]:
         """`pulumi stack export`: the deployment as stored (secrets as ciphertext)."""

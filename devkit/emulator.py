@@ -14,8 +14,6 @@ from truto_pulumi.emulator import RemoteEmulator
 
 from .truto import API_TOKEN_KEY, BASE_URL_KEY
 
-__all__ = ["EmulatorProcess", "emulator_process"]
-
 
 class EmulatorProcess(RemoteEmulator):
     """A running `python -m truto_pulumi.emulator`: its URL, token and hooks."""

@@ -7,7 +7,6 @@ Delete in up; Read in refresh. Resources are independent (no dependency graph).
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -18,20 +17,7 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
 from .host import HostCheckFailure, ProviderHost
-from .props import contains_unknown_sentinel, mark_secrets, secret_paths
-
-__all__ = [
-    "CheckFailedError",
-    "Op",
-    "OperationError",
-    "Plan",
-    "RefreshOutcome",
-    "ResourceState",
-    "SimulatedStack",
-    "Step",
-    "UpError",
-    "UpOutcome",
-]
+from .props import contains_unknown_sentinel
 
 PROVIDER_KEY = "__provider"
 
@@ -48,14 +34,6 @@ class ResourceState:
     urn: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
-    secrets: frozenset[str] = frozenset()
-    """Paths of the outputs the engine keeps secret (`name`, `config.tags`: keys joined by
-    `.`): the provider sees secrets in plain text, and the engine marks secret again what
-    came from a secret input (see `secret_inputs`). Not included: outputs listed in a
-    resource's `additional_secret_outputs`, which `SimulatedStack` does not know."""
-    secret_inputs: frozenset[str] = frozenset()
-    """Paths of the inputs the engine keeps secret: where Check's inputs have a same-named
-    secret in what the program declared."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +44,6 @@ class Step:
     checked_inputs: dict[str, Any]
     replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
-    secret_inputs: frozenset[str] = frozenset()
-    """Paths of `checked_inputs` the engine marks secret (see `ResourceState.secret_inputs`)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +85,7 @@ class CheckFailedError(Exception):
 
     def __init__(self, failures: Mapping[str, list[HostCheckFailure]]) -> None:
         self.failures = dict(failures)
-        lines = [
-            f"  {name}: {f.property}: {f.reason}" for name, fs in self.failures.items() for f in fs
-        ]
+        lines = [f"  {n}: {f.property}: {f.reason}" for n, fs in self.failures.items() for f in fs]
         super().__init__("check failed:\n" + "\n".join(lines))
 
 
@@ -122,9 +96,8 @@ class OperationError(Exception):
         self.operation = operation
         self.errors = dict(errors)
         lines = [f"  {name}: {err}" for name, err in self.errors.items()]
-        super().__init__(
-            f"{operation} failed for {len(self.errors)} resource(s):\n" + "\n".join(lines)
-        )
+        count = f"{len(self.errors)} resource(s)"
+        super().__init__(f"{operation} failed for {count}:\n" + "\n".join(lines))
 
 
 class UpError(OperationError):
@@ -139,38 +112,9 @@ def _without_provider(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != PROVIDER_KEY}
 
 
-def _name_of(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1]
-
-
 def _drop_none(props: Mapping[str, Any]) -> dict[str, Any]:
     """The engine drops output keys whose value is None."""
     return {k: v for k, v in props.items() if v is not None}
-
-
-def _output_secrets(
-    outputs: Mapping[str, Any], marked: Mapping[str, Any], secret_inputs: frozenset[str]
-) -> frozenset[str]:
-    """The paths of `outputs` the engine marks secret: those with a secret in the same place of
-    `marked` (the provider call's secret-marked properties), and, after every step, each output
-    whose same-named input is secret as a whole."""
-    paths = secret_paths(outputs, marked) | {key for key in outputs if key in secret_inputs}
-    return secret_paths(outputs, mark_secrets(outputs, paths))  # a marked object covers its keys
-
-
-def _applied(
-    id_: str,
-    urn: str,
-    inputs: dict[str, Any],
-    outputs: Mapping[str, Any],
-    secret_inputs: frozenset[str],
-) -> ResourceState:
-    """The state after a Create or Update: secrets re-marked from the inputs sent."""
-    kept = _drop_none(outputs)
-    marked = mark_secrets(inputs, secret_inputs)
-    return ResourceState(
-        id_, urn, inputs, kept, _output_secrets(kept, marked, secret_inputs), secret_inputs
-    )
 
 
 class SimulatedStack:
@@ -208,8 +152,6 @@ class SimulatedStack:
         self._configured = False
         self._lock = threading.Lock()
 
-    # -- helpers -------------------------------------------------------------------------------
-
     def urn(self, name: str) -> str:
         """The URN of resource `name`."""
         return f"urn:pulumi:{self.stack}::{self.project}::{self.type_token}::{name}"
@@ -244,10 +186,8 @@ class SimulatedStack:
             else:
                 self.resources[name] = state
 
-    # -- preview -------------------------------------------------------------------------------
-
     def _plan_one(
-        self, name: str, props: Mapping[str, Any], *, force_replace: bool = False
+        self, name: str, props: Mapping[str, Any], force_replace: bool
     ) -> tuple[Step | None, list[HostCheckFailure]]:
         urn = self.urn(name)
         prior = self.resources.get(name)
@@ -272,24 +212,18 @@ class SimulatedStack:
         rechecked = self.host.check(urn, {}, news)
         if rechecked.failures:
             return None, rechecked.failures
-        step = Step("replace", rechecked.inputs, replaces, diff.delete_before_replace)
-        return step, []
+        return Step("replace", rechecked.inputs, replaces, diff.delete_before_replace), []
 
     def preview(
         self, desired: Mapping[str, Mapping[str, Any]], *, replace: Collection[str] = ()
     ) -> Plan:
         """Plan `desired` against the state: Check (and Diff for existing resources) only.
-
-        Names in `replace` are replaced whatever their diff, like `pulumi up --replace <urn>`.
-        """
+        Names in `replace` are replaced whatever their diff, like `pulumi up --replace <urn>`."""
         self._ensure_configured()
         return self._plan(desired, replace)
 
     def _plan(self, desired: Mapping[str, Mapping[str, Any]], replace: Collection[str]) -> Plan:
-        results = self._map(
-            lambda name: self._plan_one(name, desired[name], force_replace=name in replace),
-            desired,
-        )
+        results = self._map(lambda n: self._plan_one(n, desired[n], n in replace), desired)
         steps: dict[str, Step] = {}
         failures: dict[str, list[HostCheckFailure]] = {}
         for name, result in results.items():
@@ -299,21 +233,16 @@ class SimulatedStack:
             if step_failures:
                 failures[name] = step_failures
             elif step is not None:
-                # The engine copies the secretness of what the program declared onto the
-                # checked inputs (the host gets, and Check returns, plain values).
-                secret = secret_paths(step.checked_inputs, desired[name])
-                steps[name] = dataclasses.replace(step, secret_inputs=secret)
+                steps[name] = step
         for name, state in self.resources.items():
             if name not in desired:
                 steps[name] = Step("delete", state.inputs)
         return Plan(steps, failures)
 
-    # -- up ------------------------------------------------------------------------------------
-
     def _create(self, name: str, step: Step) -> ResourceState:
         urn = self.urn(name)
         id_, outputs = self.host.create(urn, step.checked_inputs)
-        return _applied(id_, urn, step.checked_inputs, outputs, step.secret_inputs)
+        return ResourceState(id_, urn, step.checked_inputs, _drop_none(outputs))
 
     def _delete(self, state: ResourceState) -> None:
         self.host.delete(state.id, state.urn, state.outputs, state.inputs)
@@ -323,51 +252,33 @@ class SimulatedStack:
         prior = self.resources.get(name)
         if step.op == "create":
             self._set(name, self._create(name, step))
-        elif step.op == "same":  # the outputs stay as stored, secrets included
-            assert prior is not None
-            marked = mark_secrets(prior.outputs, prior.secrets)
-            secrets = _output_secrets(prior.outputs, marked, step.secret_inputs)
-            self._set(
-                name,
-                ResourceState(
-                    prior.id,
-                    prior.urn,
-                    step.checked_inputs,
-                    prior.outputs,
-                    secrets,
-                    step.secret_inputs,
-                ),
-            )
+            return []
+        assert prior is not None
+        if step.op == "same":  # the outputs stay as stored
+            self._set(name, ResourceState(prior.id, prior.urn, step.checked_inputs, prior.outputs))
         elif step.op == "update":
-            assert prior is not None
             outputs = self.host.update(
                 prior.id, prior.urn, prior.outputs, step.checked_inputs, prior.inputs
             )
-            self._set(
-                name,
-                _applied(prior.id, prior.urn, step.checked_inputs, outputs, step.secret_inputs),
-            )
-        elif step.op == "replace":
-            assert prior is not None
-            if step.delete_before_replace:
-                self._delete(prior)
-                self._set(name, None)
-                self._set(name, self._create(name, step))
-            else:
-                self._set(name, self._create(name, step))
-                return [prior]
+            state = ResourceState(prior.id, prior.urn, step.checked_inputs, _drop_none(outputs))
+            self._set(name, state)
+        elif step.delete_before_replace:
+            self._delete(prior)
+            self._set(name, None)
+            self._set(name, self._create(name, step))
+        else:
+            self._set(name, self._create(name, step))
+            return [prior]
         return []
 
     def _delete_phase(
         self, names: list[str], olds: list[ResourceState]
     ) -> tuple[list[str], dict[str, Exception]]:
-        """Delete resources `names` and replaced `olds` in parallel.
-
-        Deleted names leave the state; a failed name stays, a failed old goes back to
-        `pending_deletes`. Returns (deleted names, errors by label).
-        """
+        """Delete resources `names` and replaced `olds` in parallel. Deleted names leave the
+        state; a failed name stays, a failed old goes back to `pending_deletes`. Returns
+        (deleted names, errors by label)."""
         items = [(name, self.resources[name], False) for name in names]
-        items += [(f"{_name_of(s.urn)} (old id {s.id})", s, True) for s in olds]
+        items += [(f"{s.urn.rsplit('::', 1)[-1]} (old id {s.id})", s, True) for s in olds]
         outcomes = self._map(lambda i: self._delete(items[i][1]), range(len(items)))
         deleted: list[str] = []
         errors: dict[str, Exception] = {}
@@ -397,9 +308,7 @@ class SimulatedStack:
         `pending_deletes` and is retried by the next `up` or `destroy`. `refresh=True` is
         `pulumi up --refresh`: a refresh first, in the same run.
         """
-        unknown = sorted(
-            name for name, props in desired.items() if contains_unknown_sentinel(props)
-        )
+        unknown = sorted(n for n, props in desired.items() if contains_unknown_sentinel(props))
         if unknown:
             raise ValueError(f"unknown values are only allowed in preview: {', '.join(unknown)}")
         if refresh:
@@ -411,7 +320,6 @@ class SimulatedStack:
             raise CheckFailedError(plan.failures)
         ops: dict[str, Op] = {}
         errors: dict[str, Exception] = {}
-
         main = {n: s for n, s in plan.steps.items() if s.op != "delete"}
         leftovers: list[ResourceState] = []
         for name, outcome in self._map(lambda n: self._apply_one(n, main[n]), main).items():
@@ -420,19 +328,15 @@ class SimulatedStack:
             else:
                 ops[name] = main[name].op
                 leftovers.extend(outcome)
-
         removed = [n for n, s in plan.steps.items() if s.op == "delete"]
         olds, self.pending_deletes = [*self.pending_deletes, *leftovers], []
         deleted, delete_errors = self._delete_phase(removed, olds)
-        ops.update({name: "delete" for name in deleted})
+        ops.update(dict.fromkeys(deleted, "delete"))
         errors.update(delete_errors)
-
         result = UpOutcome(plan, ops)
         if errors:
             raise UpError(errors, result)
         return result
-
-    # -- refresh / destroy ---------------------------------------------------------------------
 
     def _refresh_one(self, name: str) -> RefreshOutcome:
         state = self.resources[name]
@@ -441,31 +345,18 @@ class SimulatedStack:
             self._set(name, None)
             return RefreshOutcome(drift=True, deleted=True)
         outputs = _drop_none(read.outputs)
-        # The engine keeps secret what was secret in the state: live values copy the marks of
-        # the same-named stored ones.
-        if read.inputs is not None:
-            inputs = read.inputs
-            secret_inputs = secret_paths(inputs, mark_secrets(state.inputs, state.secret_inputs))
-        else:
-            inputs, secret_inputs = state.inputs, state.secret_inputs
-        marked = mark_secrets(state.outputs, state.secrets)
-        secrets = _output_secrets(outputs, marked, secret_inputs)
-        self._set(name, ResourceState(read.id, state.urn, inputs, outputs, secrets, secret_inputs))
+        inputs = state.inputs if read.inputs is None else read.inputs
+        self._set(name, ResourceState(read.id, state.urn, inputs, outputs))
         return RefreshOutcome(drift=outputs != state.outputs or read.id != state.id)
 
     def refresh(self) -> dict[str, RefreshOutcome]:
         """Read every resource: drop the ones gone, store live outputs (and returned inputs)."""
         self._ensure_configured()
-        outcomes: dict[str, RefreshOutcome] = {}
-        errors: dict[str, Exception] = {}
-        for name, outcome in self._map(self._refresh_one, list(self.resources)).items():
-            if isinstance(outcome, Exception):
-                errors[name] = outcome
-            else:
-                outcomes[name] = outcome
+        outcomes = self._map(self._refresh_one, list(self.resources))
+        errors = {n: o for n, o in outcomes.items() if isinstance(o, Exception)}
         if errors:
             raise OperationError("refresh", errors)
-        return outcomes
+        return {n: o for n, o in outcomes.items() if not isinstance(o, Exception)}
 
     def destroy(self) -> None:
         """Delete every resource (and pending delete) in parallel; failed ones stay in state."""
@@ -475,17 +366,12 @@ class SimulatedStack:
         if errors:
             raise OperationError("destroy", errors)
 
-    # -- a test step: up, then a preview that must plan nothing ------------------------------
-
     def apply_step(
         self, desired: Mapping[str, Mapping[str, Any]], *, expect_empty_plan_after: bool = True
     ) -> UpOutcome:
-        """`up(desired)`, then (by default) a fresh preview that must be empty.
-
-        The empty follow-up plan is the "no perpetual diff" check: outputs and checked inputs
-        must round-trip so the next run sees nothing to do. Raises `AssertionError` naming
-        the non-empty steps otherwise.
-        """
+        """`up(desired)`, then (by default) a fresh preview that must be empty: the "no
+        perpetual diff" check (outputs and checked inputs must round-trip so the next run sees
+        nothing to do). Raises `AssertionError` naming the non-empty steps otherwise."""
         result = self.up(desired)
         if expect_empty_plan_after:
             after = self.preview(desired)

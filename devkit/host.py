@@ -1,9 +1,6 @@
-"""`ProviderHost`: the real dynamic-provider host (`python -u -m pulumi.dynamic`) over gRPC.
-
-The host is started as a subprocess exactly as the engine starts it; its port is read from the
-first stdout line and each method below sends one gRPC request, taking and returning plain
-dicts (see `devkit.props` for the encoding).
-"""
+"""`ProviderHost`: the real dynamic-provider host (`python -u -m pulumi.dynamic`) over gRPC, started
+as the engine starts it; its port is its first stdout line, and each method below sends one
+gRPC request, taking and returning plain dicts (`devkit.props` encodes them)."""
 
 from __future__ import annotations
 
@@ -17,8 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import IO, Any, TypeVar
+from types import MappingProxyType
+from typing import IO, Any, NoReturn, TypeVar
 
 import grpc
 from pulumi.runtime import rpc
@@ -26,19 +23,11 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from .props import from_struct, to_struct
 
-__all__ = [
-    "HostCall",
-    "HostCallError",
-    "HostCheck",
-    "HostCheckFailure",
-    "HostDiff",
-    "HostRead",
-    "HostStartError",
-    "ProviderHost",
-]
-
 _T = TypeVar("_T")
 _MAX_MESSAGE = 400 * 1024 * 1024  # what the Pulumi SDK allows
+_Bag = Mapping[str, Any]
+_Dict = dict[str, Any]
+_EMPTY: _Bag = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -182,17 +171,10 @@ class ProviderHost:
         self._calls: list[HostCall] = []
         self._lock = threading.Lock()
 
-    # -- lifecycle -----------------------------------------------------------------------------
-
     def __enter__(self) -> ProviderHost:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def _child_env(self) -> dict[str, str]:
@@ -203,11 +185,16 @@ class ProviderHost:
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         return env
 
+    def _fail(self, why: Callable[[], str]) -> NoReturn:
+        """Stop the host, then raise `HostStartError`: `why()` and what the host wrote to stderr."""
+        self.stop()
+        raise HostStartError(f"{why()}; stderr:\n{self.stderr}") from None
+
     def start(self) -> ProviderHost:
         """Start the host and connect; a no-op if already running. Returns `self`."""
         if self._process is not None:
             return self
-        process = subprocess.Popen(
+        process = self._process = subprocess.Popen(
             [self._python, "-u", "-m", "pulumi.dynamic"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -215,47 +202,34 @@ class ProviderHost:
             env=self._child_env(),
             cwd=self._cwd,
         )
-        self._process = process
         atexit.register(self.stop)
         assert process.stdout is not None
         assert process.stderr is not None
         first: queue.Queue[str | None] = queue.Queue()
-        self._readers = [
-            threading.Thread(target=_drain, args=args, daemon=True)
-            for args in (
-                (process.stdout, self._stdout, first),
-                (process.stderr, self._stderr, None),
-            )
-        ]
+        outs = ((process.stdout, self._stdout, first), (process.stderr, self._stderr, None))
+        self._readers = [threading.Thread(target=_drain, args=a, daemon=True) for a in outs]
         for reader in self._readers:
             reader.start()
         try:
             line = first.get(timeout=self._start_timeout)
         except queue.Empty:
-            self.stop()
-            raise HostStartError(
-                f"dynamic provider host printed no port within {self._start_timeout:g}s; "
-                f"stderr:\n{self.stderr}"
-            ) from None
+            self._fail(
+                lambda: f"dynamic provider host printed no port within {self._start_timeout:g}s"
+            )
         if line is None or not line.strip().isdigit():
-            self.stop()
-            raise HostStartError(
-                f"dynamic provider host exited with code {process.returncode} before printing "
-                f"its port (first line: {line!r}); stderr:\n{self.stderr}"
+            self._fail(
+                lambda: (
+                    f"dynamic provider host exited with code {process.returncode} before"
+                    f" printing its port (first line: {line!r})"
+                )
             )
         self._port = int(line.strip())
-        options = [
-            ("grpc.max_receive_message_length", _MAX_MESSAGE),
-            ("grpc.max_send_message_length", _MAX_MESSAGE),
-        ]
+        options = [(f"grpc.max_{way}_message_length", _MAX_MESSAGE) for way in ("receive", "send")]
         self._channel = grpc.insecure_channel(f"127.0.0.1:{self._port}", options=options)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
         except grpc.FutureTimeoutError:
-            self.stop()
-            raise HostStartError(
-                f"could not connect to the host on port {self._port}; stderr:\n{self.stderr}"
-            ) from None
+            self._fail(lambda: f"could not connect to the host on port {self._port}")
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
         return self
 
@@ -310,8 +284,6 @@ class ProviderHost:
         """What the host wrote to stdout after the port line (e.g. provider `print`s)."""
         return "".join(self._stdout)
 
-    # -- call log ------------------------------------------------------------------------------
-
     @property
     def calls(self) -> list[HostCall]:
         """A copy of the calls made so far, in the order they finished."""
@@ -343,8 +315,6 @@ class ProviderHost:
             call = HostCall(method, time.perf_counter() - started, urn, ok)
             with self._lock:
                 self._calls.append(call)
-
-    # -- the ResourceProvider calls ------------------------------------------------------------
 
     def configure(self, stack_config: Mapping[str, Any]) -> None:
         """Configure with the stack config; keys are namespaced (`truto:apiToken`). Values
@@ -379,23 +349,18 @@ class ProviderHost:
             method, urn, lambda stub: getattr(stub, method)(request, timeout=self._call_timeout)
         )
 
-    def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> HostCheck:
+    def check(self, urn: str, olds: _Bag, news: _Bag) -> HostCheck:
         """Check: validate `news` (olds = previous inputs, or {})."""
         response = self._resource_call("Check", urn, olds=olds, news=news)
         failures = [HostCheckFailure(f.property, f.reason) for f in response.failures]
         return HostCheck(from_struct(response.inputs), failures)
 
     def diff(
-        self,
-        id: str,
-        urn: str,
-        olds: Mapping[str, Any],
-        news: Mapping[str, Any],
-        old_inputs: Mapping[str, Any] | None = None,
+        self, id: str, urn: str, olds: _Bag, news: _Bag, old_inputs: _Bag = _EMPTY
     ) -> HostDiff:
         """Diff: `olds` are the previous *outputs*, `news` the checked inputs."""
         response = self._resource_call(
-            "Diff", urn, id=id, olds=olds, news=news, old_inputs=old_inputs or {}
+            "Diff", urn, id=id, olds=olds, news=news, old_inputs=old_inputs
         )
         changes: bool | None = {
             provider_pb2.DiffResponse.DIFF_NONE: False,
@@ -403,47 +368,24 @@ class ProviderHost:
         }.get(response.changes)
         return HostDiff(changes, list(response.replaces), bool(response.deleteBeforeReplace))
 
-    def create(self, urn: str, properties: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    def create(self, urn: str, properties: _Bag) -> tuple[str, _Dict]:
         """Create: returns (id, outputs)."""
         response = self._resource_call("Create", urn, properties=properties)
         return response.id, from_struct(response.properties)
 
-    def read(
-        self,
-        id: str,
-        urn: str,
-        properties: Mapping[str, Any],
-        inputs: Mapping[str, Any] | None = None,
-    ) -> HostRead:
+    def read(self, id: str, urn: str, properties: _Bag, inputs: _Bag = _EMPTY) -> HostRead:
         """Read (refresh): `properties` are the previous outputs."""
-        response = self._resource_call(
-            "Read", urn, id=id, properties=properties, inputs=inputs or {}
-        )
+        response = self._resource_call("Read", urn, id=id, properties=properties, inputs=inputs)
         new_inputs = from_struct(response.inputs) if response.HasField("inputs") else None
         return HostRead(response.id, from_struct(response.properties), new_inputs)
 
-    def update(
-        self,
-        id: str,
-        urn: str,
-        olds: Mapping[str, Any],
-        news: Mapping[str, Any],
-        old_inputs: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    def update(self, id: str, urn: str, olds: _Bag, news: _Bag, old_inputs: _Bag = _EMPTY) -> _Dict:
         """Update: `olds` are the previous outputs; returns the new outputs."""
         response = self._resource_call(
-            "Update", urn, id=id, olds=olds, news=news, old_inputs=old_inputs or {}
+            "Update", urn, id=id, olds=olds, news=news, old_inputs=old_inputs
         )
         return from_struct(response.properties)
 
-    def delete(
-        self,
-        id: str,
-        urn: str,
-        properties: Mapping[str, Any],
-        old_inputs: Mapping[str, Any] | None = None,
-    ) -> None:
+    def delete(self, id: str, urn: str, properties: _Bag, old_inputs: _Bag = _EMPTY) -> None:
         """Delete: `properties` are the previous outputs."""
-        self._resource_call(
-            "Delete", urn, id=id, properties=properties, old_inputs=old_inputs or {}
-        )
+        self._resource_call("Delete", urn, id=id, properties=properties, old_inputs=old_inputs)

@@ -19,24 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .driver import EXAMPLES, PASSPHRASE, REPO, servers_in
+from .driver import EXAMPLES, backend_env, servers_in
 from .truto import MCP_SERVER_TYPE
-
-__all__ = [
-    "EXAMPLES",
-    "REPO",
-    "CliResult",
-    "ProjectFolder",
-    "checkout_copy",
-    "language_host_beside",
-    "planned",
-    "server_steps",
-]
 
 _KEPT_ENV = ("HOME", "LANG", "LC_ALL", "PIP_CACHE_DIR", "PYENV_ROOT", "PYENV_VERSION")
 
 
-def _pipeline_path(cli: str) -> str:
+def pipeline_path(cli: str) -> str:
     """The CLI's folder, then PATH without the test run's virtualenv: the project's own
     virtualenv (`pulumi install`) must be what runs the program."""
     test_venv = str(Path(sys.prefix) / "bin")
@@ -96,13 +85,10 @@ class ProjectFolder:
         base = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
         self.env = {
             **base,
-            "PATH": _pipeline_path(self.cli),
+            "PATH": pipeline_path(self.cli),
             "PULUMI_HOME": str(self.home),
             "TMPDIR": str(self.tmp),
-            "PULUMI_BACKEND_URL": self.backend.as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            **backend_env(self.backend),
             "CI": "true",
             **self.env,
         }
@@ -162,6 +148,19 @@ class ProjectFolder:
             text=True,
             start_new_session=True,
         )
+
+    def set_config(
+        self,
+        plain: Mapping[str, str],
+        *,
+        secret: Mapping[str, str] | None = None,
+        path: bool = False,
+    ) -> None:
+        """`pulumi config set-all`: every value in one command (`path`: keys are paths)."""
+        pairs = [("--plaintext", f"{k}={v}") for k, v in plain.items()]
+        pairs += [("--secret", f"{k}={v}") for k, v in (secret or {}).items()]
+        flags = ["--path"] if path else []
+        self.pulumi("config", "set-all", *flags, *(part for pair in pairs for part in pair))
 
     def preview_plan(self, *args: str) -> dict[str, Any]:
         """`pulumi preview --json`: the plan as the engine reports it."""

@@ -13,8 +13,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["allowed_pulumi", "installed_pulumi", "lowest_pin", "pulumi_venv"]
-
 REPO = Path(__file__).resolve().parents[1]
 _FRESH_FOR = 24 * 3600.0
 """Seconds a venv of the highest allowed pulumi is trusted to still hold the highest."""

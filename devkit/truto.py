@@ -13,18 +13,6 @@ from truto_pulumi.provider import TrutoMcpServerProvider
 from .engine import SimulatedStack
 from .host import ProviderHost
 
-__all__ = [
-    "API_TOKEN_ENV",
-    "API_TOKEN_KEY",
-    "BASE_URL_ENV",
-    "BASE_URL_KEY",
-    "MAX_REQUESTS_PER_SECOND_KEY",
-    "MCP_SERVER_TYPE",
-    "NO_TRUTO_ENV",
-    "mcp_mock_outputs",
-    "mcp_server_stack",
-]
-
 MCP_SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
 """The type token the engine gives TrutoMcpServer."""
 

@@ -16,6 +16,8 @@ exit code 1. The temporary folder is deleted and the emulator stopped in every c
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shlex
@@ -27,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from truto_pulumi.emulator import Emulator, run_emulator
 
@@ -41,6 +43,8 @@ FIRST_EXPIRY = "2031-01-01T00:00:00Z"
 NEXT_EXPIRY = "2031-06-30T00:00:00Z"
 DASHBOARD_NAME = "renamed in the dashboard"
 COMMAND_TIMEOUT = 600.0
+TRANSCRIPT_ENV = "DEMO_TRANSCRIPT"
+"""Where `make demo` has the demo record its run (JSON), which the test of the demo reads."""
 NO_CLI = "no pulumi CLI on PATH: run `make pulumi` (builds the pinned CLI) or install Pulumi"
 
 Call = dict[str, Any]
@@ -348,12 +352,17 @@ def user_env(tools: Tools) -> dict[str, str]:
 def checkout(dest: Path, example: str = EXAMPLE) -> Path:
     """Copy what pip needs to install this package (`../..` of the example) and the example
     itself to `dest`, as a clone of the repository has them; returns the example's folder.
-    The project-folder tests make their folders with it too."""
+    The project-folder tests make their folders with it too (several examples in one `dest`)."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in CHECKOUT_FILES:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                source,
+                dest / name,
+                ignore=shutil.ignore_patterns("__pycache__"),
+                dirs_exist_ok=True,
+            )
         else:
             shutil.copy2(source, dest / name)
     folder = dest / "examples" / example
@@ -361,9 +370,38 @@ def checkout(dest: Path, example: str = EXAMPLE) -> Path:
         ROOT / "examples" / example,
         folder,
         ignore=shutil.ignore_patterns("__pycache__", "venv", "Pulumi.*.yaml"),
+        dirs_exist_ok=True,
     )
     return folder
 
 
+class _Tee(io.StringIO):
+    """Keeps what is written to it, and writes it on to `stream` at once."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(text)
+        return super().write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def recorded(transcript: Path) -> int:
+    """`main()`, its output shown as it comes and, once it ends, written with its exit code and
+    the CLI it found to `transcript`: CI runs `make demo` before the tests, which read it."""
+    out, err = _Tee(sys.stdout), _Tee(sys.stderr)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main()
+    run = {"returncode": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+    transcript.parent.mkdir(parents=True, exist_ok=True)
+    transcript.write_text(json.dumps({**run, "cli": shutil.which("pulumi")}))
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    transcript = os.environ.get(TRANSCRIPT_ENV)
+    sys.exit(recorded(Path(transcript)) if transcript else main())

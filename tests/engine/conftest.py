@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from devkit.driver import EngineStack
-from devkit.project import REPO, ProjectFolder, checkout_copy
+from devkit.driver import REPO, EngineStack
+from devkit.project import ProjectFolder, checkout_copy
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EngineStackFactory
@@ -73,39 +73,65 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+PROGRAM_VENV = Path(sys.prefix)
+"""The virtualenv project folders run their programs on: the test run's (this package and
+pulumi). A `pulumi install` of an example is the demo's first step (`test_demo.py`)."""
+
+
 @pytest.fixture(scope="session")
-def installed_examples(
-    project_cli: str, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
-    """Each example folder in a checkout of this repository, after `pulumi install` (made once
-    per session, on first use): example name -> folder."""
-    return _InstalledExamples(project_cli, tmp_path_factory)
+def example_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """basic, fleet and accounts in one checkout of this repository, each with a `venv` (as their
+    Pulumi.yaml says) that links to `PROGRAM_VENV`: their requirements are basic's, which the demo
+    installs. Example name -> folder."""
+    root = tmp_path_factory.mktemp("checkout") / "truto-pulumi"
+    folders = {name: checkout_copy(root, name) for name in ("basic", "fleet", "accounts")}
+    for name, folder in folders.items():
+        requirements = (folder / "requirements.txt").read_text()
+        assert requirements == (folders["basic"] / "requirements.txt").read_text(), name
+        (folder / "venv").symlink_to(PROGRAM_VENV)
+    return folders
 
 
-class _InstalledExamples(dict[str, Path]):
-    def __init__(self, cli: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-        super().__init__()
-        self._cli = cli
-        self._tmp = tmp_path_factory
+def program_folder(folder: Path, venv: Path, source: str, name: str = "truto-program") -> None:
+    """A project folder `name` whose `__main__.py` is `source`, run on the virtualenv `venv`."""
+    folder.mkdir()
+    (folder / "Pulumi.yaml").write_text(
+        f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+        f"    virtualenv: {venv}\n"
+    )
+    (folder / "__main__.py").write_text(source)
 
-    def __missing__(self, example: str) -> Path:
-        root = self._tmp.mktemp(f"checkout-{example}")
-        folder = checkout_copy(root / "truto-pulumi", example)
-        ProjectFolder(folder, self._cli, root / "install").pulumi("install")
-        self[example] = folder
-        return folder
+
+def to_emulator(
+    project: ProjectFolder, emulator: Emulator, plain: dict[str, str] | None = None
+) -> None:
+    """Stack `dev` made and configured for the emulator (the token as a secret, the base URL
+    and `plain`, whose keys are paths), in two commands."""
+    project.pulumi("stack", "init", "dev")
+    project.set_config(
+        {"truto:baseUrl": emulator.url, **(plain or {})},
+        secret={"truto:apiToken": emulator.api_token},
+        path=True,
+    )
+
+
+def failed(project: ProjectFolder, *args: str) -> str:
+    """What a CLI command that must fail printed."""
+    result = project.pulumi(*args, check=False)
+    assert result.returncode != 0, result.text
+    return result.text
 
 
 @pytest.fixture
 def example_project(
-    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
+    example_folders: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
 ) -> Callable[[str], ProjectFolder]:
     """`example_project("basic")`: the installed example folder with a fresh backend, PULUMI_HOME
     and stack `dev` (no stack config yet); the emulator is reset."""
     emulator.reset()
 
     def make(example: str) -> ProjectFolder:
-        folder = installed_examples[example]
+        folder = example_folders[example]
         for stale in folder.glob("Pulumi.*.yaml"):
             stale.unlink()
         project = ProjectFolder(folder, project_cli, tmp_path / example)
@@ -117,28 +143,17 @@ def example_project(
 
 @pytest.fixture
 def program_project(
-    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
+    project_cli: str, emulator: Emulator, tmp_path: Path
 ) -> Callable[[str], ProjectFolder]:
     """`program_project(source)`: a project folder `truto-program` whose `__main__.py` is
-    `source`, run on the installed basic example's virtualenv (this package and pulumi), with
-    stack `dev` configured for the emulator (the token as a secret, the base URL); the emulator
+    `source`, run on `PROGRAM_VENV`, with stack `dev` configured for the emulator; the emulator
     is reset."""
     emulator.reset()
-    venv = installed_examples["basic"] / "venv"
 
     def make(source: str) -> ProjectFolder:
-        folder = tmp_path / "truto-program"
-        folder.mkdir()
-        (folder / "Pulumi.yaml").write_text(
-            "name: truto-program\n"
-            "runtime:\n  name: python\n  options:\n    toolchain: pip\n"
-            f"    virtualenv: {venv}\n"
-        )
-        (folder / "__main__.py").write_text(source)
-        project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
-        project.pulumi("stack", "init", "dev")
-        project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-        project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+        program_folder(tmp_path / "truto-program", PROGRAM_VENV, source)
+        project = ProjectFolder(tmp_path / "truto-program", project_cli, tmp_path / "pulumi")
+        to_emulator(project, emulator)
         return project
 
     return make

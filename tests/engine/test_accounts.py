@@ -24,6 +24,7 @@ from ..lifecycle.helpers import (
     masked_calls,
     renamed,
 )
+from .conftest import failed
 
 pytestmark = pytest.mark.engine
 
@@ -42,9 +43,10 @@ def accounts_project(example_project: ExampleProject, emulator: Emulator) -> Pro
     """examples/accounts installed, stack `dev` configured as its README says (the token as a
     secret, the emulator's URL, `integration`); the emulator is reset: no account listed."""
     project = example_project("accounts")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
-    project.pulumi("config", "set", "integration", INTEGRATION)
+    project.set_config(
+        {"truto:baseUrl": emulator.url, "integration": INTEGRATION},
+        secret={"truto:apiToken": emulator.api_token},
+    )
     return project
 
 
@@ -86,7 +88,7 @@ def up_with(project: ProjectFolder, emulator: Emulator, accounts: int) -> list[d
     """`accounts` new active accounts of the integration, and an `up` giving each its server;
     the journal cleared after."""
     added = [emulator.add_account(integration=INTEGRATION) for _ in range(accounts)]
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     assert live_accounts(emulator) == sorted(account["id"] for account in added)
     emulator.clear_journal()
     return added
@@ -109,7 +111,7 @@ def test_a_new_account_gets_one_server_and_nothing_else_moves(
     assert planned(plan) == {"create": 3}  # the stack and two servers
     assert moves(plan) == {resource(account): "create" for account in first}
     assert api_calls(emulator) == [LOOKUP]
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     assert live_accounts(emulator) == sorted(account["id"] for account in first)
 
     new = emulator.add_account(integration=INTEGRATION)
@@ -137,51 +139,43 @@ def test_accounts_that_are_deleted_or_no_longer_active_lose_their_server_but_nee
     project = accounts_project
     connecting, invalid, reauth, gone, kept = up_with(project, emulator, 5)
     servers = {server["integrated_account_id"]: server for server in emulator.servers()}
-
     emulator.set_account_status(reauth["id"], "needs_reauth")
-    assert planned(project.preview_plan()) == {}
-    project.pulumi("up", "--yes", "--expect-no-changes")
-    assert api_calls(emulator) == [LOOKUP, *UP_LOOKUPS]  # the preview's and the up's: no other
-    assert servers[reauth["id"]] in emulator.servers()
-
-    for account, status in ((connecting, "connecting"), (invalid, "validation_error")):
-        emulator.set_account_status(account["id"], status)
-        emulator.clear_journal()
-        plan = project.preview_plan()
-        assert planned(plan) == {"delete": 1}, status
-        assert moves(plan) == {resource(account): "delete"}, status
-        emulator.clear_journal()
-
-        project.pulumi("up", "--yes")
-
-        server = servers[account["id"]]["id"]
-        deleted = ("DELETE", item_path(server, account["id"]), None)
-        assert api_calls(emulator) == [*UP_LOOKUPS, deleted], status
-        assert resource(account) not in project.servers()
-
+    emulator.set_account_status(connecting["id"], "connecting")
+    emulator.set_account_status(invalid["id"], "validation_error")
     (gone_server,) = emulator.remove_account(gone["id"])  # as Truto does: its servers go too
     emulator.clear_journal()
+
     plan = project.preview_plan()
-    assert moves(plan) == {resource(gone): "delete"}
+
+    dropped = (connecting, invalid, gone)
+    assert moves(plan) == {resource(account): "delete" for account in dropped}
+    assert api_calls(emulator) == [LOOKUP]
     emulator.clear_journal()
 
     up = project.pulumi("up", "--yes")
 
-    # The server answers 404, and so does its account's list: the provider proves the account
-    # deleted (404) while the installed integration it belonged to answers (200).
+    # A server of a deleted account answers 404, and so does its account's list: the provider
+    # proves the account deleted (404) while the installed integration it belonged to answers.
     install = emulator.environment()["default_environment_integration_id"]
     sent = [(e["method"], e["path"], e["status"]) for e in emulator.journal()]
-    assert sent == [
-        *[(*lookup[:2], 200) for lookup in UP_LOOKUPS],
-        ("DELETE", item_path(gone_server, gone["id"]), 404),
-        ("GET", collection_path(gone["id"]), 404),
-        ("GET", f"/integrated-account/{gone['id']}", 404),
-        ("GET", f"/environment-integration/{install}", 200),
-    ]
+    assert sorted(sent) == sorted(
+        [
+            *[(*lookup[:2], 200) for lookup in UP_LOOKUPS],
+            *[
+                ("DELETE", item_path(servers[a["id"]]["id"], a["id"]), 200)
+                for a in (connecting, invalid)
+            ],
+            ("DELETE", item_path(gone_server, gone["id"]), 404),
+            ("GET", collection_path(gone["id"]), 404),
+            ("GET", f"/integrated-account/{gone['id']}", 404),
+            ("GET", f"/environment-integration/{install}", 200),
+        ]
+    )
     on_resource = diagnostics_of(up, resource(gone))
     assert "warning:" in on_resource
     assert f"integrated account {gone['id']} no longer exists in Truto" in on_resource
     assert live_accounts(emulator) == sorted([reauth["id"], kept["id"]])
+    assert servers[reauth["id"]] in emulator.servers()  # untouched
     assert sorted(project.servers()) == sorted([resource(reauth), resource(kept)])
     project.pulumi("preview", "--expect-no-changes")
 
@@ -194,13 +188,6 @@ def closed_port() -> int:
     return port
 
 
-def failed_preview(project: ProjectFolder) -> str:
-    """`pulumi preview` that must fail: what it printed."""
-    preview = project.pulumi("preview", check=False)
-    assert preview.returncode != 0, preview.text
-    return preview.text
-
-
 def test_a_lookup_failure_fails_the_preview_naming_the_lookup_and_the_setting(
     accounts_project: ProjectFolder, emulator: Emulator
 ) -> None:
@@ -209,7 +196,7 @@ def test_a_lookup_failure_fails_the_preview_naming_the_lookup_and_the_setting(
     wrong_token = "trt-not-this-environments-token-5b0e"
     project.pulumi("config", "set", "--secret", "truto:apiToken", wrong_token)
 
-    text = failed_preview(project)
+    text = failed(project, "preview")
 
     assert "get_integrated_accounts" in text
     assert "truto:apiToken" in text
@@ -217,14 +204,16 @@ def test_a_lookup_failure_fails_the_preview_naming_the_lookup_and_the_setting(
     assert wrong_token not in text
     assert [(e["path"], e["status"]) for e in emulator.journal()] == [("/integrated-account", 401)]
 
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", f"http://127.0.0.1:{closed_port()}")
     # A refused connection is retried as Truto being unavailable, for the operation timeout
     # (300 s by default): the preview fails once that runs out.
-    project.pulumi("config", "set", "truto:operationTimeoutSeconds", "5")
+    closed = {"truto:baseUrl": f"http://127.0.0.1:{closed_port()}"}
+    project.set_config(
+        {**closed, "truto:operationTimeoutSeconds": "5"},
+        secret={"truto:apiToken": emulator.api_token},
+    )
     emulator.clear_journal()
 
-    text = failed_preview(project)
+    text = failed(project, "preview")
 
     assert "get_integrated_accounts" in text
     assert "truto:baseUrl" in text

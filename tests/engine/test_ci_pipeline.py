@@ -1,6 +1,7 @@
 """`examples/ci/pulumi.yml` run step by step, in its order, on a fresh repository made from the
 template, so that the pipeline users copy cannot rot: its shell steps run as written, and each
-`pulumi/actions` step runs the CLI command the action runs."""
+`pulumi/actions` step runs the CLI command the action runs; then the next commit's edit of the
+program goes out as one PATCH, and the stack is destroyed."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from typing import Any
 import pytest
 import yaml
 
-from devkit.project import EXAMPLES, ProjectFolder
+from devkit.driver import EXAMPLES
+from devkit.project import ProjectFolder, server_steps
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
 from ..lifecycle.helpers import (
     account_read,
+    api_calls,
     collection_path,
     item_path,
     marked_post,
@@ -121,5 +124,16 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
         (EXAMPLE_ACCOUNT, NAME)
     ]
     repository.pulumi("preview", "--expect-no-changes", "--stack", STACK)
+
+    program = repository.folder / "__main__.py"  # an edit, as the template's README suggests
+    program.write_text(program.read_text().replace('} read-only"', '} support read-only"'))
+    emulator.clear_journal()
+    assert server_steps(repository.preview_plan("--stack", STACK)) == {"readonly": "update"}
+    repository.pulumi("up", "--yes", "--stack", STACK)
+    assert [(m, body) for m, _, body in api_calls(emulator)] == [
+        ("PATCH", {"name": "acme-mcp support read-only"})
+    ]
+    shown = repository.pulumi("stack", "output", "--show-secrets", "mcp_url", "--stack", STACK)
+    assert shown.stdout.strip() == emulator.servers()[0]["url"]
     repository.pulumi("destroy", "--yes", "--stack", STACK)
     assert emulator.servers() == []

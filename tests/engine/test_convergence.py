@@ -1,6 +1,8 @@
 """Convergence in a project folder: after one `up`, `refresh --expect-no-changes` and `preview
 --expect-no-changes` pass, even for a `config` option the provider does not know; and a state an
-early release wrote gets every output this release declares."""
+early release wrote gets every output this release declares. How `config` converges under every
+reading of Truto: `lifecycle/test_lifecycle.py::test_config_converges_under_every_reading_of_truto`,
+which `test_simulation.py` holds to the engine."""
 
 from __future__ import annotations
 
@@ -31,59 +33,12 @@ NEWER_OPTION = "some_new_option"
 """A `config` option of a newer Truto that this provider does not know."""
 
 
-def succeeded(project: ProjectFolder, *args: str) -> None:
-    """Run a CLI command and fail with everything it printed when it does not succeed."""
-    result = project.pulumi(*args, check=False)
-    assert result.returncode == 0, f"pulumi {' '.join(args)} failed:\n{result.text}"
-
-
-CONFIGURED_PROGRAM = f"""
-import pulumi
-from truto_pulumi import TrutoMcpServer
-
-TrutoMcpServer(
-    "scoped",
-    integrated_account_id="{ACCOUNT}",
-    config=pulumi.Config("app").require_object("config"),
-)
-TrutoMcpServer("whole", integrated_account_id="{ACCOUNT}")
-"""
-"""One server whose `config` comes from stack config, so that a step can drop keys from it, and
-one that declares none."""
-
-OFF_DEFAULTS = {"methods": ["read"], "tool_exposure": "discovery", "require_api_token_auth": True}
-
-
-def test_config_converges_in_a_project_folder(
-    program_project: ProgramProject, emulator: Emulator
-) -> None:
-    """Through the CLI with the emulator's default reading; every reading of Truto:
-    `lifecycle/test_lifecycle.py::test_config_converges_under_every_reading_of_truto`."""
-    project = program_project(CONFIGURED_PROGRAM)
-    project.pulumi("config", "set", "app:config", json.dumps(OFF_DEFAULTS))
-    succeeded(project, "up", "--yes", "--skip-preview")
-    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
-    succeeded(project, "preview", "--expect-no-changes")
-
-    project.pulumi("config", "set", "app:config", json.dumps({"methods": ["read"]}))
-    succeeded(project, "up", "--yes", "--skip-preview")
-
-    stored = {s["name"]: s["config"] for s in emulator.servers()}
-    assert stored["whole"] == {}
-    assert {k: v for k, v in stored["scoped"].items() if k != "methods"} in (
-        {},
-        {"tool_exposure": "all", "require_api_token_auth": False},
-    )
-    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
-    succeeded(project, "preview", "--expect-no-changes")
-
-
 def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is_removed_once(
     program_project: ProgramProject, emulator: Emulator
 ) -> None:
     project = program_project(SCOPED_PROGRAM)
     emulator.set_readings(newer_keys=[NEWER_OPTION], echo_defaults=False)
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     (server,) = emulator.servers()
     emulator.edit_server(server["id"], config={"methods": ["read"], NEWER_OPTION: "strict"})
 
@@ -96,8 +51,8 @@ def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is
         ("PATCH", item_path(server["id"]), {"config": {"methods": ["read"], NEWER_OPTION: None}})
     ]
     assert [s["config"] for s in emulator.servers()] == [{"methods": ["read"]}]
-    succeeded(project, "refresh", "--yes", "--expect-no-changes")
-    succeeded(project, "preview", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    project.pulumi("preview", "--expect-no-changes")
 
 
 def as_an_early_release_wrote_it(project: ProjectFolder, name: str) -> None:
@@ -129,7 +84,7 @@ def test_refresh_and_up_fill_outputs_an_early_release_did_not_write(
     previews first, so it reads each server twice, once with `--skip-preview` (as the README
     says)."""
     project = program_project(SCOPED_PROGRAM)
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     before = revealed_outputs(project, "scoped")
     (server,) = emulator.servers()
     read = ("GET", item_path(server["id"]), None)
@@ -145,5 +100,5 @@ def test_refresh_and_up_fill_outputs_an_early_release_did_not_write(
 
     assert planned(project.preview_plan()) == {}
     emulator.clear_journal()
-    succeeded(project, "refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
     assert api_calls(emulator) == [read]

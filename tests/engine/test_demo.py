@@ -1,21 +1,30 @@
 """`make demo` with the pinned CLI: every command a user types in examples/basic, the CLI's own
-output, and the HTTP calls Truto received, step by step."""
+output, and the HTTP calls Truto received, step by step. The run `make demo` recorded is read
+when it ran this CLI after the last change to what the demo runs (CI runs `make demo`, then the
+tests: the demo runs once); otherwise the demo runs here."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from devkit.project import pipeline_path
 
 from ..kit import EXAMPLE_ACCOUNTS
 
 pytestmark = pytest.mark.engine
 
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "examples" / "demo.py"
+TRANSCRIPT = REPO / "build" / "demo-transcript.json"
+DEMO_RUNS = ("examples/demo.py", "examples/basic", "truto_pulumi", "pyproject.toml", "README.md")
 TYPED = [
     "$ pulumi install",
     "$ pulumi stack init demo",
@@ -36,13 +45,6 @@ TYPED = [
 ]
 
 
-def user_path(cli: str) -> str:
-    """The CLI's folder, then PATH without the test run's virtualenv (as `make demo` has it)."""
-    own_bin = str(Path(sys.prefix) / "bin")
-    kept = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and d != own_bin]
-    return os.pathsep.join([str(Path(cli).parent), *kept])
-
-
 def section(out: str, number: int) -> str:
     """What the demo printed for step `number` (from its `== N.` heading to the next)."""
     start = out.index(f"\n== {number}. ")
@@ -50,13 +52,39 @@ def section(out: str, number: int) -> str:
     return out[start : end if end != -1 else len(out)]
 
 
+def newest_change(paths: list[Path]) -> float:
+    """The latest modification time among `paths` and the files under them (bytecode, and what
+    `pulumi install` and `stack init` leave in an example, aside)."""
+    files = [f for p in paths for f in (p, *p.rglob("*")) if f.is_file()]
+    kept = [f for f in files if not {"__pycache__", "venv"} & set(f.parts)]
+    return max(f.stat().st_mtime for f in kept if not f.name.startswith("Pulumi."))
+
+
+def recorded_run(cli: str) -> dict[str, Any] | None:
+    """What `make demo` recorded, if it ran `cli` after every change to what the demo runs."""
+    if not TRANSCRIPT.is_file():
+        return None
+    run: dict[str, Any] = json.loads(TRANSCRIPT.read_text())
+    ran = [REPO / path for path in DEMO_RUNS] + [
+        Path(cli),
+        Path(cli).parent / "pulumi-language-python",
+    ]
+    same_cli = run["cli"] is not None and Path(run["cli"]).resolve() == Path(cli).resolve()
+    return run if same_cli and TRANSCRIPT.stat().st_mtime > newest_change(ran) else None
+
+
 @pytest.fixture(scope="module")
 def demo_run(project_cli: str) -> subprocess.CompletedProcess[str]:
-    """One run of `python examples/demo.py` with the CLI on PATH and a TRUTO_* token set that
-    the demo must ignore."""
+    """The run `make demo` recorded, else one run of `python examples/demo.py` with the CLI on
+    PATH and a TRUTO_* token set that the demo must ignore."""
+    run = recorded_run(project_cli)
+    if run is not None:
+        return subprocess.CompletedProcess(
+            [sys.executable, str(DEMO)], run["returncode"], run["stdout"], run["stderr"]
+        )
     env = {
         **os.environ,
-        "PATH": user_path(project_cli),
+        "PATH": pipeline_path(project_cli),  # as `make demo` has it
         "TRUTO_API_TOKEN": "not-the-emulators",
         "TRUTO_BASE_URL": "http://127.0.0.1:9",
     }

@@ -29,6 +29,7 @@ from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
 from ..lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
+from .conftest import PROGRAM_VENV, program_folder, to_emulator
 
 pytestmark = pytest.mark.engine
 
@@ -60,24 +61,15 @@ PROVIDER_HOST_FAILURE = (
 
 
 @pytest.fixture
-def project(
-    installed_examples: dict[str, Path], project_cli: str, emulator: Emulator, tmp_path: Path
-) -> ProjectFolder:
+def project(project_cli: str, emulator: Emulator, tmp_path: Path) -> ProjectFolder:
     """A project folder declaring `legacy` (no import), stack `dev` set to the emulator. It runs
     in the basic example's virtualenv (installed once per session): the same packages."""
     emulator.reset()
     folder = tmp_path / "project"
-    folder.mkdir()
-    venv = installed_examples["basic"] / "venv"
-    (folder / "Pulumi.yaml").write_text(
-        "name: truto-import\nruntime:\n  name: python\n  options:\n"
-        f"    toolchain: pip\n    virtualenv: {venv}\n"
-    )
+    program_folder(folder, PROGRAM_VENV, "", name="truto-import")
     declare(folder, import_id=None)
     project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
-    project.pulumi("stack", "init", "dev")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    to_emulator(project, emulator)
     return project
 
 
@@ -177,8 +169,10 @@ def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking
 
 
 def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post_or_patch(
-    project_cli: str, wheelhouse: Path, emulator: Emulator, tmp_path: Path
+    project_cli: str, emulator: Emulator, tmp_path: Path
 ) -> None:
+    """The folder's requirements are the template's (`tests/test_discover.py`), which
+    `test_ci_pipeline.py` installs: its `venv` links to `PROGRAM_VENV`."""
     emulator.reset()
     made = [
         made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]}),
@@ -203,13 +197,9 @@ def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post
         "__main__.py",
         "requirements.txt",
     ]
-    project = ProjectFolder(
-        folder, project_cli, tmp_path / "pulumi", env={"PIP_FIND_LINKS": str(wheelhouse)}
-    )
-    project.pulumi("install")
-    project.pulumi("stack", "init", "dev")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
+    (folder / "venv").symlink_to(PROGRAM_VENV)
+    project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
+    to_emulator(project, emulator)
     emulator.clear_journal()
 
     plan = project.preview_plan()

@@ -15,6 +15,7 @@ from truto_pulumi._create import PROVISIONAL_MARGIN
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
+from .conftest import failed
 
 pytestmark = pytest.mark.engine
 
@@ -47,13 +48,6 @@ def edit_stack_config(project: ProjectFolder, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, text
     path.write_text(text.replace(old, new))
-
-
-def failed(project: ProjectFolder, *args: str) -> str:
-    """What a CLI command that must fail printed."""
-    result = project.pulumi(*args, check=False)
-    assert result.returncode != 0, result.text
-    return result.text
 
 
 def test_what_the_cli_shows_of_settings_inputs_refusals_and_warnings(
@@ -122,11 +116,10 @@ def test_a_create_that_may_still_land_names_its_mark_never_the_secret_name(
     project.pulumi("config", "set", "truto:operationTimeoutSeconds", "2")
     emulator.inject(method="POST", drop=True, act_after=3.0)
 
-    failed = project.pulumi("up", "--yes", check=False)
+    text = failed(project, "up", "--yes")
 
-    assert failed.returncode != 0
-    assert "payroll-agent" not in failed.text
-    (mark,) = set(re.findall(r"'\[pulumi creating ([0-9a-f]{12}-[0-9a-f]{16})\]'", failed.text))
+    assert "payroll-agent" not in text
+    (mark,) = set(re.findall(r"'\[pulumi creating ([0-9a-f]{12}-[0-9a-f]{16})\]'", text))
     time.sleep(3.5)
     (landed,) = emulator.servers()
     assert landed["name"] == f"payroll-agent [pulumi creating {mark}]"

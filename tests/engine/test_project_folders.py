@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from devkit.driver import dumps, is_secret
-from devkit.project import REPO, ProjectFolder, checkout_copy, planned
+from devkit.driver import REPO, dumps, is_secret
+from devkit.project import ProjectFolder, checkout_copy, planned
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNTS
@@ -28,6 +28,7 @@ from ..lifecycle.helpers import (
     masked_calls,
     renamed,
 )
+from .conftest import to_emulator
 
 pytestmark = pytest.mark.engine
 
@@ -36,12 +37,13 @@ ExampleProject = Callable[[str], ProjectFolder]
 
 
 def configure_basic(project: ProjectFolder, emulator: Emulator) -> None:
-    """The README's `pulumi config set` lines, the token as a secret."""
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
-    for index, account in enumerate(EXAMPLE_ACCOUNTS):
-        project.pulumi("config", "set", "--path", f"integratedAccountIds[{index}]", account)
-    project.pulumi("config", "set", "expiresAt", FIRST_EXPIRY)
+    """The README's settings (its `pulumi config set` lines), the token as a secret."""
+    accounts = {f"integratedAccountIds[{i}]": a for i, a in enumerate(EXAMPLE_ACCOUNTS)}
+    project.set_config(
+        {"truto:baseUrl": emulator.url, "expiresAt": FIRST_EXPIRY, **accounts},
+        secret={"truto:apiToken": emulator.api_token},
+        path=True,
+    )
 
 
 def basic_creates(
@@ -151,8 +153,6 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
     example_project: ExampleProject, emulator: Emulator
 ) -> None:
     project = example_project("fleet")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
     settings = {
         "fleet.teams[0].name": "support",
         "fleet.teams[0].accounts[0]": EXAMPLE_ACCOUNTS[0],
@@ -164,8 +164,11 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
         "fleet.teams[1].scopes.crm.methods[0]": "read",
         "fleet.teams[1].scopes.crm.tool_exposure": "discovery",
     }
-    for path, value in settings.items():
-        project.pulumi("config", "set", "--path", path, value)
+    project.set_config(
+        {"truto:baseUrl": emulator.url, **settings},
+        secret={"truto:apiToken": emulator.api_token},
+        path=True,
+    )
 
     assert planned(project.preview_plan()) == {"create": 4}
     project.pulumi("up", "--yes")
@@ -207,10 +210,7 @@ def test_the_root_project_runs_examples_basic_in_the_development_virtualenv(
     (checkout / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
     project = ProjectFolder(checkout, project_cli, tmp_path / "pulumi")
     project.env["PATH"] = f"{Path(sys.prefix) / 'bin'}:{project.env['PATH']}"
-    project.pulumi("stack", "init", "dev")
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
-    project.pulumi("config", "set", "--path", "integratedAccountIds[0]", EXAMPLE_ACCOUNTS[0])
+    to_emulator(project, emulator, {"integratedAccountIds[0]": EXAMPLE_ACCOUNTS[0]})
 
     assert planned(project.preview_plan()) == {"create": 2}
     project.pulumi("up", "--yes")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from devkit.project import CliResult, ProjectFolder
+from devkit.project import ProjectFolder
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
@@ -54,17 +54,13 @@ def urn_of(project: ProjectFolder, name: str) -> str:
     return urn
 
 
-def succeeded(result: CliResult) -> None:
-    assert result.returncode == 0, f"pulumi {' '.join(result.args[1:])} failed:\n{result.text}"
-
-
 def adopted_legacy(
     program_project: ProgramProject, emulator: Emulator
 ) -> tuple[ProjectFolder, dict[str, Any]]:
     """A project whose `legacy` adopted a dashboard-made server (one `up`); journal cleared."""
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     project = program_project(program({"legacy": existing["id"]}))
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     state = project.servers()["legacy"]
     assert (state["id"], state["outputs"]["token_known"]) == (existing["id"], False)
     emulator.clear_journal()
@@ -93,7 +89,7 @@ def assert_rotated(
         ("PATCH", item_path(live["id"]), renamed("legacy")),
         ("DELETE", item_path(old["id"]), None),
     ]
-    succeeded(project.pulumi("preview", "--expect-no-changes", check=False))
+    project.pulumi("preview", "--expect-no-changes")
 
 
 def test_up_replace_refresh_of_an_adopted_server_that_still_declares_adopt_id_rotates_it(
@@ -102,7 +98,7 @@ def test_up_replace_refresh_of_an_adopted_server_that_still_declares_adopt_id_ro
     """`--replace` alone: `test_a_new_resource_still_adopts_in_the_up_that_rotates_another`."""
     project, existing = adopted_legacy(program_project, emulator)
     urn = urn_of(project, "legacy")
-    succeeded(project.pulumi("up", "--replace", urn, "--refresh", "--yes", check=False))
+    project.pulumi("up", "--replace", urn, "--refresh", "--yes")
     assert_rotated(project, emulator, existing, refreshed=True)
 
 
@@ -111,12 +107,12 @@ def test_a_changed_replacement_trigger_rotates_an_adopted_server(
 ) -> None:
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     project = program_project(program({"legacy": existing["id"]}, trigger="v1"))
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     assert project.servers()["legacy"]["id"] == existing["id"]
     emulator.clear_journal()
     (project.folder / "__main__.py").write_text(program({"legacy": existing["id"]}, trigger="v2"))
 
-    succeeded(project.pulumi("up", "--yes", check=False))
+    project.pulumi("up", "--yes")
 
     assert_rotated(project, emulator, existing)
 
@@ -131,7 +127,7 @@ def test_a_new_resource_still_adopts_in_the_up_that_rotates_another(
     (project.folder / "__main__.py").write_text(source)
     emulator.clear_journal()
 
-    succeeded(project.pulumi("up", "--replace", urn, "--yes", check=False))
+    project.pulumi("up", "--replace", urn, "--yes")
 
     states = project.servers()
     assert (states["second"]["id"], states["second"]["outputs"]["token_known"]) == (

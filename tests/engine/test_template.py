@@ -1,6 +1,7 @@
-"""`pulumi new` from the template in `examples/template`, offline from its local path, as a user
-starts their own repository: the project it gives previews, deploys, takes an edit as one
-PATCH and destroys; asked interactively, the token is stored as a secret."""
+"""`pulumi new` from the template in `examples/template`, offline from its local path, at a
+terminal as a user starts their own repository: it asks for the token and stores it as a
+secret, and installs the program's dependencies. What such a project does in a pipeline (preview,
+up, an edit as one PATCH, destroy) is `test_ci_pipeline.py`."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from devkit.project import EXAMPLES, ProjectFolder, planned, server_steps
+from devkit.driver import EXAMPLES
+from devkit.project import ProjectFolder
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
-from ..lifecycle.helpers import api_calls
 
 pytestmark = pytest.mark.engine
 
@@ -36,58 +37,11 @@ def workspace(
     )
 
 
-def made_by_new(workspace: ProjectFolder, name: str) -> ProjectFolder:
-    """The project folder `pulumi new --dir NAME` made, sharing the workspace's backend."""
-    return ProjectFolder(
-        workspace.root / "repos" / name, workspace.cli, workspace.root, env=workspace.env
-    )
-
-
-def test_pulumi_new_from_the_template_previews_deploys_takes_an_edit_and_destroys(
-    workspace: ProjectFolder, emulator: Emulator
-) -> None:
-    workspace.pulumi(
-        "new", str(TEMPLATE), "--yes", "--name", "acme-mcp", "--stack", "dev", "--dir", "acme-mcp",
-        "--config", f"integratedAccountId={EXAMPLE_ACCOUNT}",
-    )  # fmt: skip
-    project = made_by_new(workspace, "acme-mcp")
-    assert (project.folder / "venv" / "bin" / "python").is_file()  # `pulumi new` ran the install
-    assert "${PROJECT}" not in (project.folder / "README.md").read_text()
-    project.pulumi("config", "set", "--secret", "truto:apiToken", emulator.api_token)
-    project.pulumi("config", "set", "truto:baseUrl", emulator.url)
-
-    plan = project.preview_plan()
-    assert planned(plan) == {"create": 2}
-    assert server_steps(plan) == {"readonly": "create"}
-    assert api_calls(emulator) == []
-    project.pulumi("up", "--yes")
-    assert [(s["name"], s["config"]) for s in emulator.servers()] == [
-        ("acme-mcp read-only", {"methods": ["read"]})
-    ]
-    emulator.clear_journal()
-    project.pulumi("preview", "--expect-no-changes")
-    project.pulumi("refresh", "--yes", "--expect-no-changes")
-
-    program = project.folder / "__main__.py"
-    program.write_text(program.read_text().replace('} read-only"', '} support read-only"'))
-    emulator.clear_journal()
-    assert server_steps(project.preview_plan()) == {"readonly": "update"}
-    project.pulumi("up", "--yes")
-    assert [(m, body) for m, _, body in api_calls(emulator)] == [
-        ("PATCH", {"name": "acme-mcp support read-only"})
-    ]
-    url = project.pulumi("stack", "output", "--show-secrets", "mcp_url").stdout.strip()
-    assert url == emulator.servers()[0]["url"]
-
-    project.pulumi("destroy", "--yes")
-    assert emulator.servers() == []
-
-
 def test_pulumi_new_asks_for_the_token_and_stores_it_encrypted(
     workspace: ProjectFolder, emulator: Emulator
 ) -> None:
     """At a terminal, `pulumi new` prompts for each config value of the template; the token's
-    answer is saved as ciphertext in `Pulumi.<stack>.yaml`."""
+    answer is saved as ciphertext in `Pulumi.<stack>.yaml`, and the project is ready to run."""
     answers = {b"truto:apiToken": emulator.api_token, b"integratedAccountId": EXAMPLE_ACCOUNT}
     env = {k: v for k, v in workspace.env.items() if k != "CI"}
     argv = [workspace.cli, "new", str(TEMPLATE), "--name", "asked", "--stack", "dev",
@@ -101,6 +55,9 @@ def test_pulumi_new_asks_for_the_token_and_stores_it_encrypted(
     assert "truto:apiToken:\n    secure: v1:" in stack_file
     assert emulator.api_token not in stack_file
     assert f"asked:integratedAccountId: {EXAMPLE_ACCOUNT}" in stack_file
+    project = workspace.folder / "asked"
+    assert (project / "venv" / "bin" / "python").is_file()  # `pulumi new` ran the install
+    assert "${PROJECT}" not in (project / "README.md").read_text()
 
 
 def run_at_a_terminal(

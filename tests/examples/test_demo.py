@@ -138,3 +138,18 @@ def test_servers_left_after_destroy_fail_the_destroy_step() -> None:
     check = demo["expect_none_left"](FakeEmulator({"id": "a"}))
     with pytest.raises(demo["DemoError"], match=r"^destroy left 1 server\(s\) in the emulator$"):
         check([])
+
+
+def test_the_demo_runs_the_cli_without_the_developers_truto_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`make demo` in a shell holding TRUTO_* settings: the stack config the demo sets is what
+    counts (the engine test of the demo runs it with a wrong token set)."""
+    demo = load_demo()
+    monkeypatch.setenv("TRUTO_API_TOKEN", "not-the-emulators")
+    monkeypatch.setenv("TRUTO_BASE_URL", "http://127.0.0.1:9")
+    env = demo["user_env"](
+        demo["Tools"]("/opt/pulumi/bin/pulumi", "/opt/lang/pulumi-language-python")
+    )
+    assert not [key for key in env if key.startswith("TRUTO_")]
+    assert env["PATH"].split(os.pathsep)[:2] == ["/opt/pulumi/bin", "/opt/lang"]
