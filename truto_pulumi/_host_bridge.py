@@ -209,25 +209,22 @@ def exit_with_engine(
     if address is None:
         return False
     host, _, port = address.rpartition(":")
+    engine = (host.strip("[]"), int(port))
 
     def watch() -> None:
-        while _engine_answers((host.strip("[]"), int(port))):
+        while True:
+            try:
+                socket.create_connection(engine, timeout=5.0).close()
+            except ConnectionRefusedError:
+                break
+            except OSError:
+                pass  # a slow or odd answer is no proof that the engine is gone
             time.sleep(every)
         while busy():
             time.sleep(every / 4)
         exit_process(0)
 
     threading.Thread(target=watch, name="truto-engine-watch", daemon=True).start()
-    return True
-
-
-def _engine_answers(address: tuple[str, int]) -> bool:
-    try:
-        socket.create_connection(address, timeout=5.0).close()
-    except ConnectionRefusedError:
-        return False
-    except OSError:
-        return True  # a slow or odd answer is no proof that the engine is gone
     return True
 
 
@@ -242,10 +239,21 @@ def widen_host(
     not that host or its pool is not as expected (then nothing changed). The calling thread (a
     worker of that pool, during `configure`) leads to the pool through its weak reference; the
     limit is raised (never lowered) and the workers started."""
-    if _running_host(modules) is None:
-        return None
-    pool = _serving_pool(threading.current_thread() if thread is None else thread)
-    if pool is None:
+    thread = threading.current_thread() if thread is None else thread
+    args = getattr(thread, "_args", None)  # a pool worker's: a weak reference to its pool first
+    ref = args[0] if isinstance(args, tuple) and args else None
+    pool = ref() if isinstance(ref, weakref.ref) else None
+    as_expected = (
+        _running_host(modules) is not None
+        and getattr(getattr(thread, "_target", None), "__module__", None)
+        == "concurrent.futures.thread"
+        and type(getattr(pool, "_max_workers", None)) is int
+        and callable(getattr(pool, "_adjust_thread_count", None))
+        and hasattr(getattr(pool, "_shutdown_lock", None), "__enter__")
+        and isinstance(getattr(pool, "_threads", None), set)
+        and getattr(pool, "_shutdown", True) is False
+    )
+    if type(pool) is not ThreadPoolExecutor or not as_expected:
         return None
     with pool._shutdown_lock:
         pool._max_workers = limit = max(pool._max_workers, calls)
@@ -257,22 +265,3 @@ def widen_host(
                 break
             pool._adjust_thread_count()
         return len(pool._threads)
-
-
-def _serving_pool(thread: threading.Thread) -> ThreadPoolExecutor | None:
-    """The `ThreadPoolExecutor` whose worker `thread` is, when every part is as expected."""
-    args = getattr(thread, "_args", None)
-    target = getattr(thread, "_target", None)
-    if not (isinstance(args, tuple) and args and isinstance(args[0], weakref.ref)):
-        return None
-    pool = args[0]()
-    expected = (
-        getattr(target, "__module__", None) == "concurrent.futures.thread"
-        and type(pool) is ThreadPoolExecutor
-        and type(getattr(pool, "_max_workers", None)) is int
-        and callable(getattr(pool, "_adjust_thread_count", None))
-        and hasattr(getattr(pool, "_shutdown_lock", None), "__enter__")
-        and isinstance(getattr(pool, "_threads", None), set)
-        and getattr(pool, "_shutdown", True) is False
-    )
-    return pool if expected else None

@@ -1,21 +1,9 @@
-"""What one provider host knows across the operations of one Pulumi run.
-
-The engine serves every TrutoMcpServer of a stack from one configured provider instance, on
-several threads at once. This object is made by `configure` and holds what those threads share:
-the HTTP client (opened at the first operation, so preview never loads httpx), the listings of
-accounts' servers (`_listings`), the ids held by resources of the stack, the servers adopted
-during this run, the accounts already checked for what interrupted runs of an earlier release
-left, and which creates replace a resource of the stack.
-
-A replacement's Create looks like a first Create to a dynamic provider: the host passes it
-neither the URN (the provider reads it from the host's request) nor the old state. For `pulumi
-up --replace <urn>` the engine calls Check without olds, then Create, then deletes the old
-resource (pulumi/pulumi `pkg/resource/deploy/step_generator.go`, `isTargetedReplace`), and sends
-the provider nothing that tells it so; every other replacement first calls Check with the old
-inputs, and a refresh calls Read. So a create replaces a resource when its URN had such a call
-in this run, or when the `pulumi` command that runs this host replaces it (`--replace`,
-`--target-replace`, or their PULUMI_OPTION_* variables), read from the process tree. A resource
-marked by `pulumi state taint` shows neither, unless the run refreshes it.
+"""What one provider host knows across the operations of one Pulumi run: the HTTP client (opened
+at the first operation, so preview never loads httpx), the accounts' server listings
+(`_listings`), the ids the stack's resources hold, the servers adopted in this run, the accounts
+checked for what interrupted runs of an earlier release left, and which creates replace a
+resource. The engine serves every TrutoMcpServer of a stack from one configured provider
+instance, on several threads at once; `configure` makes this object for all of them.
 """
 
 from __future__ import annotations
@@ -90,11 +78,17 @@ class RunState:
                 self._client = client_for(self.settings)
             return self._client
 
+    def _add(self, into: set[str], key: str | None) -> bool:
+        """Add `key`, when there is one, to `into`: whether it was not there before."""
+        with self._lock:
+            if not key or key in into:
+                return False
+            into.add(key)
+            return True
+
     def hold(self, server_id: str) -> None:
         """Note a server id that a resource of the stack holds (seen in its state or made)."""
-        if server_id:
-            with self._lock:
-                self._held.add(server_id)
+        self._add(self._held, server_id)
 
     def held(self) -> frozenset[str]:
         """The server ids resources of the stack hold, as of the asking."""
@@ -144,10 +138,7 @@ class RunState:
     def first_create_under(self, account_id: str) -> bool:
         """True once per account and process: for the create that checks it for servers an
         interrupted run of an earlier release left."""
-        with self._lock:
-            first = account_id not in self._swept
-            self._swept.add(account_id)
-            return first
+        return self._add(self._swept, account_id)
 
     def integrated_account(
         self, account_id: str, read: Callable[[], Mapping[str, object]]
@@ -164,12 +155,15 @@ class RunState:
     def note_state(self, urn: str | None) -> None:
         """Note that resource `urn` has a state in the stack (the engine sent its old inputs in
         a Check, or read it for a refresh)."""
-        if urn is not None:
-            with self._lock:
-                self._with_state.add(urn)
+        self._add(self._with_state, urn)
 
     def replaces(self, urn: str | None) -> bool:
-        """Whether a Create for `urn` replaces a resource of the stack, rather than adding it."""
+        """Whether a Create for `urn` replaces a resource of the stack rather than adding it: its
+        URN had a Check with old inputs or a Read in this run (`note_state`), or the `pulumi`
+        command running this host replaces it (`--replace`, `--target-replace` or their
+        PULUMI_OPTION_* variables). For that one the engine calls Check without olds, then
+        Create, and tells the provider nothing (pulumi/pulumi `step_generator.go`,
+        `isTargetedReplace`); nor for `pulumi state taint`, unless the run refreshes it."""
         if urn is None or urn in self._with_state:
             return urn is not None
         if self._replace_targets is None:  # read once per run
