@@ -41,6 +41,8 @@ FULL_TRACEBACKS_ENV = "TRUTO_PULUMI_TRACEBACKS"
 """Set to 1 to keep the host's traceback for every failure."""
 _LOGGER = "truto_pulumi"
 _said: set[str] = set()
+_Modules = dict[str, ModuleType]
+"""`sys.modules`, or what a test passes for it."""
 
 
 def reach_lost(what: str, consequence: str) -> None:
@@ -56,7 +58,7 @@ def reach_lost(what: str, consequence: str) -> None:
         )
 
 
-def _running_host(modules: dict[str, ModuleType] | None = None) -> ModuleType | None:
+def _running_host(modules: _Modules | None = None) -> ModuleType | None:
     """The dynamic provider host's module, when this process is that host."""
     modules = sys.modules if modules is None else modules
     for module in (modules.get("__main__"), modules.get(HOST_MODULE)):
@@ -83,14 +85,13 @@ class _QuietTraceback(ModuleType):
         return str(error) if isinstance(error, TrutoError) else traceback.format_exc(limit, chain)
 
 
-def quiet_expected_failures(modules: dict[str, ModuleType] | None = None) -> bool:
+def quiet_expected_failures(modules: _Modules | None = None) -> bool:
     """Make the running dynamic provider host report a `TrutoError` by its message; True when
     it did (or had already), False where the host is not there or formats errors otherwise."""
     host = _running_host(modules)
-    if os.environ.get(FULL_TRACEBACKS_ENV, "") not in ("", "0") or host is None:
-        return False
-    if not callable(getattr(host, "_abort_with_traceback", None)):
-        return False  # a host that adds no traceback (gRPC reports the message)
+    full = os.environ.get(FULL_TRACEBACKS_ENV, "") not in ("", "0")
+    if full or host is None or not callable(getattr(host, "_abort_with_traceback", None)):
+        return False  # tracebacks wanted, not the host, or a host that adds none to a failure
     current = getattr(host, "traceback", None)
     if current is traceback:
         host.traceback = _QuietTraceback("traceback")  # type: ignore[attr-defined]
@@ -103,17 +104,12 @@ def quiet_expected_failures(modules: dict[str, ModuleType] | None = None) -> boo
     return True
 
 
-_HOST_FRAMES = 40
-"""How far up the call stack the host's request is looked for (a log record's handler runs
-about ten frames below the provider method)."""
-
-
 def _host_call() -> tuple[Any, Any]:
     """The `request` and `context` of the host's servicer method (`Create(self, request,
     context)`) this thread runs under: the host never passes them to the provider."""
     frame = inspect.currentframe()
     try:
-        for _ in range(_HOST_FRAMES):
+        for _ in range(40):  # a log record's handler runs about ten frames below the method
             if frame is None:
                 break
             request = frame.f_locals.get("request")
@@ -163,9 +159,7 @@ _ENGINE_ADDRESS = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}")
 """The engine's address as it starts a provider plugin: its first argument."""
 
 
-def _engine_address(
-    argv: Sequence[str] | None, modules: dict[str, ModuleType] | None
-) -> str | None:
+def _engine_address(argv: Sequence[str] | None, modules: _Modules | None) -> str | None:
     """The engine's address, in the dynamic provider host (the plugin protocol's first argument,
     which the host itself ignores); None elsewhere."""
     args = sys.argv if argv is None else argv
@@ -175,7 +169,7 @@ def _engine_address(
 
 
 def send_warnings_to_engine(
-    argv: Sequence[str] | None = None, modules: dict[str, ModuleType] | None = None
+    argv: Sequence[str] | None = None, modules: _Modules | None = None
 ) -> bool:
     """In the dynamic provider host, route the `truto_pulumi` loggers' warnings to the engine;
     True when they go there now."""
@@ -198,7 +192,7 @@ def exit_with_engine(
     busy: Callable[[], bool],
     *,
     argv: Sequence[str] | None = None,
-    modules: dict[str, ModuleType] | None = None,
+    modules: _Modules | None = None,
     every: float = 2.0,
     exit_process: Callable[[int], object] = os._exit,
 ) -> bool:
@@ -231,7 +225,7 @@ def exit_with_engine(
 def widen_host(
     calls: int,
     *,
-    modules: dict[str, ModuleType] | None = None,
+    modules: _Modules | None = None,
     thread: threading.Thread | None = None,
 ) -> int | None:
     """Let the host serve up to `calls` engine calls at once, not the four of its `main()`'s
