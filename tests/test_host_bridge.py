@@ -33,7 +33,8 @@ from truto_pulumi._host_bridge import (
     send_warnings_to_engine,
     widen_host,
 )
-from truto_pulumi._settings import resolve_settings
+from truto_pulumi._run import RunState
+from truto_pulumi._settings import ProviderSettings, resolve_settings
 from truto_pulumi.provider import TrutoMcpServerProvider, _request_urn
 
 _T = TypeVar("_T")
@@ -82,20 +83,17 @@ def test_in_the_host_an_expected_failure_is_its_message_alone_and_any_other_its_
 
 
 @pytest.mark.parametrize(
-    ("case", "message"),
+    "case",
     [
-        pytest.param("no_main", None, id="outside_any_program"),
-        pytest.param("another_program", None, id="outside_the_host"),
-        pytest.param("formats_otherwise", "comes with the host's traceback", id="other_format"),
-        pytest.param("adds_no_traceback", None, id="host_adds_no_traceback"),
-        pytest.param("full_tracebacks", None, id="environment_variable_keeps_every_traceback"),
+        pytest.param("no_main", id="outside_any_program"),
+        pytest.param("another_program", id="outside_the_host"),
+        pytest.param("formats_otherwise", id="other_format"),
+        pytest.param("adds_no_traceback", id="host_adds_no_traceback"),
+        pytest.param("full_tracebacks", id="environment_variable_keeps_every_traceback"),
     ],
 )
 def test_a_host_that_is_not_as_expected_is_left_as_it_is(
-    monkeypatch: pytest.MonkeyPatch,
-    said: pytest.LogCaptureFixture,
-    case: str,
-    message: str | None,
+    monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
     host = fake_host("pytest.__main__" if case == "another_program" else HOST_MODULE)
     own = ModuleType("traceback")
@@ -110,24 +108,11 @@ def test_a_host_that_is_not_as_expected_is_left_as_it_is(
         assert host.traceback is own
     else:
         assert formatted(host, TrutoConfigError("bad")).startswith("Traceback")
-    assert [(message or "") in text for text in said.messages] == ([True] if message else [])
-
-
-class FakeEngine:
-    """The engine's `Log` RPC, recording what it is sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[Any] = []
-
-    def Log(self, request: Any) -> None:  # noqa: N802 (the gRPC method's name)
-        self.sent.append(request)
 
 
 def handle(request: Any, context: Any, action: Callable[[], _T]) -> _T:
     """Run `action` as the host's servicer runs a provider method: its request and gRPC context
     in a caller frame."""
-    assert request is not None
-    assert context is not None
     return action()
 
 
@@ -135,9 +120,9 @@ URN = "urn:pulumi:dev::p::pulumi-python:dynamic/truto:McpServer::reader"
 
 
 def test_a_warning_during_a_request_goes_to_the_engine_on_that_resource() -> None:
-    engine = FakeEngine()
+    sent: list[Any] = []
     logger = logging.getLogger("truto_pulumi.test_bridge")
-    handler = EngineLogHandler(engine)
+    handler = EngineLogHandler(SimpleNamespace(Log=sent.append))
     logger.addHandler(handler)
     try:
         handle(
@@ -148,36 +133,42 @@ def test_a_warning_during_a_request_goes_to_the_engine_on_that_resource() -> Non
         logger.warning("outside any request")
     finally:
         logger.removeHandler(handler)
-    assert [(r.severity, r.message, r.urn) for r in engine.sent] == [
+    assert [(r.severity, r.message, r.urn) for r in sent] == [
         (engine_pb2.WARNING, "removed MCP server s1", URN),
         (engine_pb2.WARNING, "outside any request", ""),
     ]
 
 
-@pytest.mark.parametrize(("active", "over"), [(True, False), (False, True)])
-def test_a_request_is_over_when_its_grpc_context_is_no_longer_active(
-    active: bool, over: bool
+@pytest.mark.parametrize(
+    ("context", "urn", "over"),
+    [
+        pytest.param(SimpleNamespace(is_active=lambda: True), URN, False, id="engine_waiting"),
+        pytest.param(SimpleNamespace(is_active=lambda: False), URN, True, id="engine_gone"),
+        pytest.param(SimpleNamespace(), URN, False, id="context_without_is_active"),
+        pytest.param(None, None, False, id="outside_the_hosts_call"),
+    ],
+)
+def test_the_request_urn_and_whether_the_request_is_over_come_from_the_hosts_call(
+    context: Any, urn: str | None, over: bool
 ) -> None:
-    context = SimpleNamespace(is_active=lambda: active)
-    assert handle(SimpleNamespace(urn=URN), context, request_over) is over
+    def ask() -> tuple[str | None, bool]:
+        return request_urn(), request_over()
 
-
-def test_outside_the_hosts_call_there_is_no_request_urn_and_no_request_is_over() -> None:
-    assert request_urn() is None
-    assert request_over() is False
-    assert handle(SimpleNamespace(urn=URN), SimpleNamespace(), request_over) is False
+    asked = ask() if context is None else handle(SimpleNamespace(urn=URN), context, ask)
+    assert asked == (urn, over)
 
 
 @pytest.mark.parametrize(
     ("argv", "modules", "routed"),
     [
         pytest.param(["host", "127.0.0.1:45123"], "host", True, id="host_with_engine_address"),
+        pytest.param(["host", "[::1]:45123"], "host", True, id="ipv6_engine_address"),
         pytest.param(["host"], "host", False, id="no_engine_address"),
         pytest.param(["host", "--flag"], "host", False, id="not_an_address"),
         pytest.param(["pytest", "127.0.0.1:45123"], "elsewhere", False, id="not_the_host"),
     ],
 )
-def test_warnings_go_to_the_engine_only_in_the_host_it_started(
+def test_warnings_go_to_and_the_exit_watches_only_the_engine_that_started_the_host(
     argv: list[str], modules: str, routed: bool
 ) -> None:
     logger = logging.getLogger("truto_pulumi")
@@ -185,11 +176,23 @@ def test_warnings_go_to_the_engine_only_in_the_host_it_started(
     found = {"__main__": fake_host()} if modules == "host" else {}
     try:
         assert send_warnings_to_engine(argv, found) is routed
+        assert send_warnings_to_engine(argv, found) is routed  # a second configure
         installed = [h for h in logger.handlers if isinstance(h, EngineLogHandler)]
         assert len(installed) == (1 if routed else 0)
         assert logger.propagate is not routed
     finally:
         logger.handlers[:], logger.propagate = before
+    done, exited = threading.Event(), threading.Event()
+    watching = exit_with_engine(
+        lambda: not done.is_set(),
+        argv=argv,
+        modules=found,
+        every=0.01,
+        exit_process=lambda code: exited.set(),
+    )
+    assert watching is routed
+    done.set()  # no engine listens there: a watch exits at once, now that nothing is under way
+    assert exited.wait(5.0 if routed else 0) is routed
 
 
 # --- widen_host: more than the host's four engine calls at once ---------------------------------
@@ -198,27 +201,6 @@ def test_warnings_go_to_the_engine_only_in_the_host_it_started(
 def in_worker(pool: ThreadPoolExecutor, call: Callable[[], _T]) -> _T:
     """`call()` run by a worker of `pool`, as the host runs a provider's `configure`."""
     return pool.submit(call).result(timeout=10)
-
-
-def test_in_the_host_a_worker_widens_its_pool_never_narrowing_it_and_starts_every_worker() -> None:
-    host = {"__main__": fake_host()}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        for _ in range(20):  # finished calls leave the pool believing it has idle workers
-            in_worker(pool, lambda: None)
-        assert in_worker(pool, lambda: widen_host(16, modules=host)) == 16
-        assert in_worker(pool, lambda: widen_host(8, modules=host)) == 16
-        assert pool._max_workers == 16
-        together = threading.Barrier(16, timeout=10)
-        assert all(
-            f.result(timeout=10) >= 0 for f in [pool.submit(together.wait) for _ in range(16)]
-        )
-
-
-def test_outside_the_host_or_a_pool_nothing_is_widened() -> None:
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        assert in_worker(pool, lambda: widen_host(16, modules={})) is None
-        assert pool._max_workers == 4
-    assert widen_host(16, modules={"__main__": fake_host()}) is None  # a thread of no pool
 
 
 class _OwnPool(ThreadPoolExecutor):
@@ -237,78 +219,110 @@ def _worker_like(pool: object, target: Callable[..., None] | None = None) -> Any
 @pytest.mark.parametrize(
     "breakage",
     [
-        pytest.param("pool_of_another_kind", id="a_subclass"),
-        pytest.param("no_max_workers", id="no__max_workers"),
-        pytest.param("threads_not_a_set", id="_threads_not_a_set"),
-        pytest.param("shut_down", id="shut_down"),
-        pytest.param("target_elsewhere", id="worker_function_of_another_module"),
+        "outside_the_host",
+        "a_thread_of_no_pool",
+        "a_subclass",
+        "no__max_workers",
+        "_threads_not_a_set",
+        "shut_down",
+        "worker_function_of_another_module",
     ],
 )
-def test_a_pool_not_as_expected_is_left_alone(breakage: str) -> None:
+def test_outside_the_host_or_in_a_pool_not_as_expected_nothing_is_widened(breakage: str) -> None:
     """Feature detection: any part of the host's pool not as Python's makes it a no-op."""
-    pool = (_OwnPool if breakage == "pool_of_another_kind" else ThreadPoolExecutor)(max_workers=4)
+    pool = (_OwnPool if breakage == "a_subclass" else ThreadPoolExecutor)(max_workers=4)
     target = None
-    if breakage == "no_max_workers":
+    if breakage == "no__max_workers":
         pool._limit = pool.__dict__.pop("_max_workers")  # type: ignore[attr-defined]
-    elif breakage == "threads_not_a_set":
+    elif breakage == "_threads_not_a_set":
         pool._threads = []  # type: ignore[assignment]
     elif breakage == "shut_down":
         pool.shutdown()
-    elif breakage == "target_elsewhere":
+    elif breakage == "worker_function_of_another_module":
         target = print
-    thread = _worker_like(pool, target)
-    assert widen_host(16, modules={"__main__": fake_host()}, thread=thread) is None
+    thread = threading.current_thread() if breakage == "a_thread_of_no_pool" else None
+    modules = {} if breakage == "outside_the_host" else {"__main__": fake_host()}
+    widened = widen_host(16, modules=modules, thread=thread or _worker_like(pool, target))
+    assert widened is None
     assert pool.__dict__.get("_max_workers", 4) == 4
 
 
 @pytest.mark.parametrize(
-    ("stack_config", "workers"),
+    ("size", "stack_config", "workers"),
     [
-        pytest.param({}, 4, id="by_default_the_host_as_it_is"),
-        pytest.param({"truto:hostConcurrency": "8"}, 8, id="as_set"),
-        pytest.param({"truto:hostConcurrency": "0"}, 4, id="zero_leaves_the_host_as_it_is"),
+        pytest.param(4, {}, 4, id="by_default_the_host_as_it_is"),
+        pytest.param(4, {"truto:hostConcurrency": "16"}, 16, id="as_set"),
+        pytest.param(4, {"truto:hostConcurrency": "0"}, 4, id="zero_leaves_the_host_as_it_is"),
+        pytest.param(16, {"truto:hostConcurrency": "8"}, 16, id="never_narrowed"),
     ],
 )
-def test_configure_widens_the_host_as_truto_host_concurrency_says(
-    monkeypatch: pytest.MonkeyPatch, stack_config: dict[str, str], workers: int
+def test_configure_widens_the_hosts_pool_as_truto_host_concurrency_says_with_every_worker_started(
+    monkeypatch: pytest.MonkeyPatch, size: int, stack_config: dict[str, str], workers: int
 ) -> None:
     monkeypatch.setitem(sys.modules, "__main__", fake_host())
     provider = TrutoMcpServerProvider()
     config = Config({"truto:apiToken": "t", **stack_config}, "demo")
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=size) as pool:
+        for _ in range(20):  # finished calls leave the pool believing it has idle workers
+            in_worker(pool, lambda: None)
         in_worker(pool, lambda: provider.configure(ConfigureRequest(config)))
         assert pool._max_workers == workers
+        together = threading.Barrier(workers, timeout=10)  # as many calls at once
+        assert all(f.result(10) >= 0 for f in [pool.submit(together.wait) for _ in range(workers)])
 
 
 # --- a reach that no longer works is said, once ------------------------------------------------
 
 
-def test_a_host_whose_pool_cannot_be_widened_says_so_once(
-    monkeypatch: pytest.MonkeyPatch, said: pytest.LogCaptureFixture
-) -> None:
+def _unwidened_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Configure asks for more workers, not from one of the pool's: the pool cannot be found."""
     monkeypatch.setitem(sys.modules, "__main__", fake_host())
     config = Config({"truto:apiToken": "t", "truto:hostConcurrency": "8"}, "demo")
-    for _ in range(2):  # not from one of the pool's workers: the pool cannot be found
-        TrutoMcpServerProvider().configure(ConfigureRequest(config))
-    (message,) = said.messages
-    assert message.startswith("truto-pulumi cannot widen the pool of Pulumi's provider host in ")
-    assert "truto:hostConcurrency has no effect" in message
+    TrutoMcpServerProvider().configure(ConfigureRequest(config))
 
 
-def test_a_config_whose_keys_cannot_be_seen_says_so(said: pytest.LogCaptureFixture) -> None:
-    config = SimpleNamespace(get=lambda key: None)
-    assert resolve_settings(config.get, {}).api_token is None
-    (message,) = said.messages
-    assert "a misspelled truto: setting is ignored rather than refused" in message
+def _host_of_other_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = fake_host()
+    vars(host)["traceback"] = ModuleType("traceback")
+    assert quiet_expected_failures({"__main__": host}) is False
 
 
-def test_a_host_that_hides_the_request_urn_says_so(
-    monkeypatch: pytest.MonkeyPatch, said: pytest.LogCaptureFixture
-) -> None:
+def _hidden_urn(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "__main__", fake_host())
     assert _request_urn() is None
+
+
+def _hidden_config_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_settings(SimpleNamespace(get=lambda key: None).get, {}).api_token is None
+
+
+def _no_pulumi_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("truto_pulumi._run.cli_command_line", lambda pid: [])
+    assert RunState(ProviderSettings(api_token=None)).replaces(URN) is False
+
+
+@pytest.mark.parametrize(
+    ("lose", "what", "without"),
+    [
+        (_unwidened_host, "widen the pool", "truto:hostConcurrency has no effect"),
+        (_host_of_other_format, "shorten the provider host's report", "the host's traceback"),
+        (_hidden_urn, "read the URN", "the create marks of new servers carry no tag"),
+        (_hidden_config_keys, "list the stack's config keys", "setting is ignored"),
+        (_no_pulumi_command, "read the `pulumi` command", "adopts its server again"),
+    ],
+)
+def test_a_reach_that_no_longer_works_is_said_once_with_what_the_provider_does_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+    said: pytest.LogCaptureFixture,
+    lose: Callable[[pytest.MonkeyPatch], None],
+    what: str,
+    without: str,
+) -> None:
+    lose(monkeypatch)
+    lose(monkeypatch)
     (message,) = said.messages
-    assert "cannot read the URN of the engine's request" in message
+    assert message.startswith(f"truto-pulumi cannot {what}")
+    assert without in message
 
 
 # --- the host exits with its engine ------------------------------------------------------------
@@ -335,9 +349,3 @@ def test_the_host_exits_once_its_engine_is_gone_and_its_operations_are_done() ->
     assert not exited.wait(0.3)  # gone, but an operation is under way
     operations[0] = False
     assert exited.wait(2.0)
-
-
-def test_outside_the_host_or_without_an_engine_address_nothing_is_watched() -> None:
-    assert not exit_with_engine(lambda: False, argv=["x", "127.0.0.1:1"], modules={})
-    host = {"__main__": fake_host()}
-    assert not exit_with_engine(lambda: False, argv=["pulumi.dynamic"], modules=host)

@@ -9,21 +9,17 @@ from truto_pulumi._mark import CreateMark, read_mark, stack_tag
 URN = "urn:pulumi:dev::shop::pulumi-python:dynamic/truto:McpServer::reader"
 
 
-def test_marked_name_reads_back_as_the_declared_name_and_its_mark() -> None:
-    mark = CreateMark.drawn(URN)
-    assert read_mark(mark.on("reader")) == ("reader", mark)
-
-
 @pytest.mark.parametrize(
     "name",
     [
+        "reader",
         "reader with [spaces] and ] brackets",
         "reader [pulumi creating 0123456789ab-01234567]",  # a mark in the declared name itself
         "",
         "naïve ✓\nsecond line",
     ],
 )
-def test_any_declared_name_survives_the_mark(name: str) -> None:
+def test_a_marked_name_reads_back_as_the_declared_name_and_its_mark(name: str) -> None:
     mark = CreateMark.drawn(URN)
     assert read_mark(mark.on(name)) == (name, mark)
 

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -130,18 +129,6 @@ def test_a_create_replaces_a_urn_whose_state_this_run_saw(
     assert (run.replaces(URN), run.replaces(OTHER_URN), run.replaces(None)) == (True, False, False)
 
 
-def test_a_pulumi_command_that_cannot_be_found_is_said(
-    no_replace_variables: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    command(no_replace_variables, [])
-    no_replace_variables.setattr("truto_pulumi._host_bridge._said", set())
-    no_replace_variables.setattr(logging.getLogger("truto_pulumi"), "propagate", True)
-    assert RunState(SETTINGS).replaces(URN) is False
-    (message,) = caplog.messages
-    assert "cannot read the `pulumi` command that runs this provider host" in message
-    assert "adopts its server again rather than making a new one" in message
-
-
 def test_the_commands_replace_targets_are_read_once_per_run_from_the_hosts_parent(
     no_replace_variables: pytest.MonkeyPatch,
 ) -> None:
@@ -243,13 +230,15 @@ def test_replace_targets_match_urns_as_the_engine_does(target: str, matches: boo
     assert urn_matches(target, URN) is matches
 
 
-def fake_proc(root: Path, processes: dict[int, tuple[int, list[str]]]) -> Path:
-    """A /proc holding `processes` (pid: parent pid, arguments) as Linux shows them."""
+def fake_proc(root: Path, processes: dict[int, tuple[int | None, list[str]]]) -> Path:
+    """A /proc holding `processes` (pid: parent pid, arguments) as Linux shows them; a parent
+    None makes a stat without one."""
     for pid, (parent, argv) in processes.items():
         folder = root / str(pid)
         folder.mkdir(parents=True)
         (folder / "cmdline").write_bytes(b"".join(arg.encode() + b"\0" for arg in argv))
-        (folder / "stat").write_text(f"{pid} (a (odd) name) S {parent} {pid} {pid} 0 -1")
+        odd = "" if parent is None else f" S {parent} {pid} {pid} 0 -1"
+        (folder / "stat").write_text(f"{pid} (a (odd) name){odd}")
     return root
 
 
@@ -257,7 +246,7 @@ CLI = ["/usr/local/bin/pulumi", "up", "--replace", URN]
 HOST = [sys.executable, "-m", "pulumi.dynamic"]
 
 
-def chain(length: int, cli_at: int) -> dict[int, tuple[int, list[str]]]:
+def chain(length: int, cli_at: int) -> dict[int, tuple[int | None, list[str]]]:
     """Processes 100 (the host), 99 (its parent), ...: `length` of them, the CLI the
     `cli_at`-th (1 is the host itself), the last one's parent 1."""
     return {
@@ -287,18 +276,13 @@ def chain(length: int, cli_at: int) -> dict[int, tuple[int, list[str]]]:
         ),
         pytest.param(chain(8, cli_at=8), CLI, id="eighth_process"),
         pytest.param(chain(9, cli_at=9), [], id="ninth_process_is_too_far"),
+        pytest.param({100: (None, CLI)}, [], id="stat_unreadable"),
     ],
 )
 def test_the_cli_command_line_is_the_nearest_pulumi_among_a_process_and_its_ancestors(
-    tmp_path: Path, processes: dict[int, tuple[int, list[str]]], found: list[str]
+    tmp_path: Path, processes: dict[int, tuple[int | None, list[str]]], found: list[str]
 ) -> None:
     assert cli_command_line(100, proc=fake_proc(tmp_path, processes)) == found
-
-
-def test_a_process_whose_stat_cannot_be_read_has_no_cli_command_line(tmp_path: Path) -> None:
-    proc = fake_proc(tmp_path, {100: (90, HOST)})
-    (proc / "100" / "stat").write_text("100 (python)")
-    assert cli_command_line(100, proc=proc) == []
 
 
 @pytest.mark.slow

@@ -2,17 +2,14 @@
 
 A server whose POST answer never arrived (a lost answer, a killed run) has a token nobody knows,
 and Truto's list cannot tell it from a same-named server another stack, pipeline or person made.
-So a create POSTs the name with a mark, `reader [pulumi creating 3f2a9c01b7de-5e0c41aa]`, and
-renames the server to `reader` by a PATCH once the answer is in hand. The mark holds:
-
-- the *stack tag*: a hash of the project and stack in the resource's URN, the same in every run
-  of that stack and in no other stack's marks;
-- a *nonce* drawn for each POST, so a lost POST's server is known exactly.
-
-A marked server is provably this stack's: the one a lost POST made (its nonce). The POST also
-gives it a provisional expiry that the rename replaces, so what a killed run left is deleted by
-Truto itself (`_create`). Releases up to 0.2.0 drew 8-hex nonces and no provisional expiry: their
-leftovers (`CreateMark.legacy`) are swept by the stack's next create under the account.
+So a create POSTs the name with a mark, `reader [pulumi creating 3f2a9c01b7de-5e0c41aa9d27b310]`,
+and renames the server to `reader` by a PATCH once the answer is in hand. The mark holds the *stack
+tag* (a hash of the project and stack in the resource's URN: the same in every run of that stack
+and in no other stack's marks) and a *nonce* drawn for each POST, so a lost POST's server is
+known exactly. The POST also gives it a provisional expiry that the rename replaces, so what a
+killed run left is deleted by Truto itself (`_create`). Releases up to 0.2.0 drew 8-hex nonces
+and no provisional expiry: their leftovers (`CreateMark.legacy`) are swept by the stack's next
+create under the account.
 """
 
 from __future__ import annotations
@@ -24,14 +21,11 @@ from dataclasses import dataclass
 
 __all__ = ["CreateMark", "read_mark", "stack_tag"]
 
-_STACK_TAG_LENGTH = 12
-_NONCE_LENGTH = 16
-_LEGACY_NONCE_LENGTH = 8
 _MARK = re.compile(
-    rf"^(?P<name>.*) \[pulumi creating (?P<stack>[0-9a-f]{{{_STACK_TAG_LENGTH}}})"
-    rf"-(?P<nonce>[0-9a-f]{{{_NONCE_LENGTH}}}|[0-9a-f]{{{_LEGACY_NONCE_LENGTH}}})\]$",
+    r"(?P<name>.*) \[pulumi creating (?P<stack>[0-9a-f]{12})-(?P<nonce>[0-9a-f]{16}|[0-9a-f]{8})\]",
     re.DOTALL,
 )
+"""A marked name: the stack tag is 12 hex digits, the nonce 16 (8 up to release 0.2.0)."""
 
 
 def stack_tag(urn: str | None) -> str | None:
@@ -40,9 +34,7 @@ def stack_tag(urn: str | None) -> str | None:
     if urn is None or not urn.startswith("urn:pulumi:"):
         return None
     stack, _, rest = urn[len("urn:pulumi:") :].partition("::")
-    project = rest.partition("::")[0]
-    digest = hashlib.sha256(f"{project}::{stack}".encode()).hexdigest()
-    return digest[:_STACK_TAG_LENGTH]
+    return hashlib.sha256(f"{rest.partition('::')[0]}::{stack}".encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -56,17 +48,16 @@ class CreateMark:
     def drawn(cls, urn: str | None) -> CreateMark:
         """A fresh mark for a POST of the resource `urn`. Without a URN the stack tag is random
         too: such a mark proves only its own POST's server, never a leftover."""
-        stack = stack_tag(urn) or secrets.token_hex(_STACK_TAG_LENGTH // 2)
-        return cls(stack, secrets.token_hex(_NONCE_LENGTH // 2))
+        return cls(stack_tag(urn) or secrets.token_hex(6), secrets.token_hex(8))
 
     @property
     def legacy(self) -> bool:
         """A mark of a release up to 0.2.0, whose POST set no provisional expiry."""
-        return len(self.nonce) == _LEGACY_NONCE_LENGTH
+        return len(self.nonce) == 8
 
     def renewed(self) -> CreateMark:
         """The mark of the next POST of the same create."""
-        return CreateMark(self.stack, secrets.token_hex(_NONCE_LENGTH // 2))
+        return CreateMark(self.stack, secrets.token_hex(8))
 
     def on(self, name: str) -> str:
         """`name` as POSTed with this mark."""
@@ -80,9 +71,5 @@ class CreateMark:
 
 def read_mark(name: object) -> tuple[str, CreateMark] | None:
     """A marked server name's unmarked name and mark; None for a name without a mark."""
-    if not isinstance(name, str):
-        return None
-    found = _MARK.fullmatch(name)
-    if found is None:
-        return None
-    return found["name"], CreateMark(found["stack"], found["nonce"])
+    found = _MARK.fullmatch(name) if isinstance(name, str) else None
+    return None if found is None else (found["name"], CreateMark(found["stack"], found["nonce"]))

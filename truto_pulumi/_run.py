@@ -1,21 +1,9 @@
-"""What one provider host knows across the operations of one Pulumi run.
-
-The engine serves every TrutoMcpServer of a stack from one configured provider instance, on
-several threads at once. This object is made by `configure` and holds what those threads share:
-the HTTP client (opened at the first operation, so preview never loads httpx), the listings of
-accounts' servers (one at a time per account, `_listings`), the ids held by resources of the
-stack, the servers adopted during this run, the accounts already checked for what
-interrupted runs of an earlier release left, and which creates replace a resource of the
-stack.
-
-A replacement's Create looks like a first Create to a dynamic provider: the host passes it
-neither the URN (the provider reads it from the host's request) nor the old state. For `pulumi
-up --replace <urn>` the engine calls Check without olds, then Create, then deletes the old
-resource (pulumi/pulumi `pkg/resource/deploy/step_generator.go`, `isTargetedReplace`); every
-other replacement first calls Check with the old inputs, and a refresh calls Read. So a create
-replaces a resource when its URN had such a call in this run, or when the `pulumi` command
-that runs this host replaces it (`--replace`, `--target-replace`, or their PULUMI_OPTION_*
-variables). A resource marked by `pulumi state taint` shows neither, unless the run refreshes it.
+"""What one provider host knows across the operations of one Pulumi run: the HTTP client (opened
+at the first operation, so preview never loads httpx), the accounts' server listings
+(`_listings`), the ids the stack's resources hold, the servers adopted in this run, the accounts
+checked for what interrupted runs of an earlier release left, and which creates replace a
+resource. The engine serves every TrutoMcpServer of a stack from one configured provider
+instance, on several threads at once; `configure` makes this object for all of them.
 """
 
 from __future__ import annotations
@@ -56,8 +44,8 @@ class RunState:
         self._operations = 0
         self._held: set[str] = set()
         self._made: dict[str, float] = {}
-        self._adopted: dict[str, str] = {}
-        self._adopting_urns: dict[str, str] = {}
+        self._adopted: dict[str, tuple[str, str | None]] = {}
+        """Servers adopted in this run: who adopted each, and that resource's URN."""
         self._swept: set[str] = set()
         self._accounts: dict[str, Mapping[str, object]] = {}
         self._account_reads: dict[str, threading.Lock] = {}
@@ -81,8 +69,7 @@ class RunState:
 
     def busy(self) -> bool:
         """Whether an operation that talks to Truto is under way."""
-        with self._lock:
-            return self._operations > 0
+        return self._operations > 0
 
     def client(self) -> TrutoClient:
         """The one HTTP client of this process, opened on first use."""
@@ -93,13 +80,22 @@ class RunState:
                 self._client = client_for(self.settings)
             return self._client
 
-    # --- ids held by resources -----------------------------------------------------------
+    def _add(self, into: set[str], key: str | None) -> bool:
+        """Add `key`, when there is one, to `into`: whether it was not there before."""
+        with self._lock:
+            if not key or key in into:
+                return False
+            into.add(key)
+            return True
 
     def hold(self, server_id: str) -> None:
         """Note a server id that a resource of the stack holds (seen in its state or made)."""
-        if server_id:
-            with self._lock:
-                self._held.add(server_id)
+        self._add(self._held, server_id)
+
+    def held(self) -> frozenset[str]:
+        """The server ids resources of the stack hold, as of the asking."""
+        with self._lock:
+            return frozenset(self._held)
 
     def note_made(self, server_id: str) -> None:
         """Note a server this run made: a listing begun before now cannot prove it gone."""
@@ -113,90 +109,38 @@ class RunState:
             return self._made.get(server_id, float("-inf"))
 
     def release(self, server_id: str) -> None:
-        """Forget a server that was deleted or found gone."""
+        """Forget a server that was deleted or found gone (or whose adoption failed)."""
         with self._lock:
             self._held.discard(server_id)
             self._adopted.pop(server_id, None)
-            self._adopting_urns.pop(server_id, None)
-
-    # --- adoption ----------------------------------------------------------------------------
 
     def reserve_adoption(self, server_id: str, holder: str, urn: str | None = None) -> str | None:
-        """Claim `server_id` for the resource described by `holder` (URN `urn`), atomically.
-
-        Returns None when the claim succeeded, else why it cannot be taken.
-        """
+        """Claim `server_id` for the resource described by `holder` (URN `urn`), atomically:
+        None when the claim succeeded, else why it cannot be taken."""
         with self._lock:
             if server_id in self._adopted:
-                return f"it was already adopted in this run by {self._adopted[server_id]}"
+                return f"it was already adopted in this run by {self._adopted[server_id][0]}"
             if server_id in self._held:
                 return "a resource of this stack already manages it"
-            self._adopted[server_id] = holder
-            if urn is not None:
-                self._adopting_urns[server_id] = urn
+            self._adopted[server_id] = (holder, urn)
             self._held.add(server_id)
             return None
 
     def adopted_by(self, server_id: str) -> str | None:
         """Who adopted `server_id` during this run, if anyone did."""
         with self._lock:
-            return self._adopted.get(server_id)
+            return self._adopted.get(server_id, (None, None))[0]
 
     def readopted(self, server_id: str, urn: str | None) -> bool:
         """Whether `server_id` was adopted in this run by the resource `urn` itself: its
         replacement took the old server over again instead of making a new one."""
         with self._lock:
-            return urn is not None and self._adopting_urns.get(server_id) == urn
-
-    # --- replacements ------------------------------------------------------------------------
-
-    def note_state(self, urn: str | None) -> None:
-        """Note that resource `urn` has a state in the stack (the engine sent its old inputs in
-        a Check, or read it for a refresh)."""
-        if urn is not None:
-            with self._lock:
-                self._with_state.add(urn)
-
-    def replaces(self, urn: str | None) -> bool:
-        """Whether a Create for `urn` replaces a resource of the stack, rather than adding it."""
-        if urn is None:
-            return False
-        with self._lock:
-            if urn in self._with_state:
-                return True
-            targets = self._replace_targets
-        if targets is None:  # read once per run, outside the lock: `ps` may be slow
-            command = cli_command_line(os.getppid())
-            if not command:
-                reach_lost(
-                    "read the `pulumi` command that runs this provider host (from /proc, "
-                    "else `ps`)",
-                    "`--replace` or `--target-replace` of a resource declaring adopt_id adopts "
-                    "its server again rather than making a new one (remove adopt_id to rotate "
-                    "it)",
-                )
-            targets = replace_targets(command, os.environ)
-            with self._lock:
-                self._replace_targets = targets
-        return any(urn_matches(target, urn) for target in targets)
-
-    # --- creates under way -------------------------------------------------------------------
-
-    def held(self) -> frozenset[str]:
-        """The server ids resources of the stack hold, as of the asking."""
-        with self._lock:
-            return frozenset(self._held)
+            return urn is not None and self._adopted.get(server_id, (None, None))[1] == urn
 
     def first_create_under(self, account_id: str) -> bool:
         """True once per account and process: for the create that checks it for servers an
         interrupted run of an earlier release left."""
-        with self._lock:
-            if account_id in self._swept:
-                return False
-            self._swept.add(account_id)
-            return True
-
-    # --- integrated accounts ------------------------------------------------------------------
+        return self._add(self._swept, account_id)
 
     def integrated_account(
         self, account_id: str, read: Callable[[], Mapping[str, object]]
@@ -210,29 +154,48 @@ class RunState:
                 self._accounts[account_id] = read()
             return self._accounts[account_id]
 
+    def note_state(self, urn: str | None) -> None:
+        """Note that resource `urn` has a state in the stack (the engine sent its old inputs in
+        a Check, or read it for a refresh)."""
+        self._add(self._with_state, urn)
 
-# --- the `pulumi` command of this run ----------------------------------------------------------
+    def replaces(self, urn: str | None) -> bool:
+        """Whether a Create for `urn` replaces a resource of the stack rather than adding it: its
+        URN had a Check with old inputs or a Read in this run (`note_state`), or the `pulumi`
+        command running this host replaces it (`--replace`, `--target-replace` or their
+        PULUMI_OPTION_* variables). For that one the engine calls Check without olds, then
+        Create, and tells the provider nothing (pulumi/pulumi `step_generator.go`,
+        `isTargetedReplace`); nor for `pulumi state taint`, unless the run refreshes it."""
+        if urn is None or urn in self._with_state:
+            return urn is not None
+        if self._replace_targets is None:  # read once per run
+            command = cli_command_line(os.getppid())
+            if not command:
+                reach_lost(
+                    "read the `pulumi` command that runs this provider host (from /proc, "
+                    "else `ps`)",
+                    "`--replace` or `--target-replace` of a resource declaring adopt_id adopts "
+                    "its server again rather than making a new one (remove adopt_id to rotate "
+                    "it)",
+                )
+            self._replace_targets = replace_targets(command, os.environ)
+        return any(urn_matches(target, urn) for target in self._replace_targets)
 
 
 def replace_targets(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...]:
     """The URNs (or globs) a `pulumi` command replaces: its `--replace` and `--target-replace`
     flags, and the PULUMI_OPTION_* variables that stand for them."""
-    found: list[str] = []
+    found = [name for variable in _REPLACE_ENV for name in environ.get(variable, "").split(",")]
     for index, arg in enumerate(argv):
         flag, equals, value = arg.partition("=")
         if flag in _REPLACE_FLAGS:
-            following = argv[index + 1] if index + 1 < len(argv) else ""
-            found.append(value if equals else following)
-    for name in _REPLACE_ENV:
-        found.extend(environ.get(name, "").split(","))
+            found.append(value if equals else "".join(argv[index + 1 : index + 2]))
     return tuple(target for target in found if target)
 
 
 def urn_matches(target: str, urn: str) -> bool:
     """Whether `urn` is `target`, or matches it as the engine reads a glob: `*` within one part
     of the URN (no `:`), `**` across parts (`deploy.UrnTargets`)."""
-    if "*" not in target:
-        return target == urn
     parts = (
         "[^:]*".join(re.escape(piece) for piece in segment.split("*"))
         for segment in target.split("**")
@@ -244,52 +207,28 @@ def cli_command_line(pid: int, *, proc: Path = Path("/proc")) -> list[str]:
     """The arguments of the nearest `pulumi` process among `pid` and its ancestors (the CLI
     that started this provider host), or [] when there is none or it cannot be read."""
     for _ in range(_ANCESTORS):
-        found = _process(pid, proc)
+        found = _process(pid, proc) if pid > 0 else None
         if found is None:
             return []
-        parent, argv = found
-        if argv and _program_name(argv[0]) == "pulumi":
+        pid, argv = found
+        if argv and re.split(r"[\\/]", argv[0])[-1].lower() in ("pulumi", "pulumi.exe"):
             return argv
-        if parent <= 0:
-            return []
-        pid = parent
     return []
 
 
 def _process(pid: int, proc: Path) -> tuple[int, list[str]] | None:
-    """A process's parent id and arguments: from /proc (Linux), else from `ps` (macOS, BSD)."""
+    """A process's parent id and arguments: from /proc (Linux), else from `ps` (macOS, BSD),
+    which joins the arguments with spaces."""
     try:
-        raw = (proc / str(pid) / "cmdline").read_bytes()
-        stat = (proc / str(pid) / "stat").read_text()
+        raw = (proc / str(pid) / "cmdline").read_bytes().removesuffix(b"\0")
+        argv = [arg.decode(errors="replace") for arg in raw.split(b"\0")]
+        parent = (proc / str(pid) / "stat").read_text().rpartition(")")[2].split()[1:2]
     except OSError:
-        return _ps_process(pid)
-    try:
-        parent = int(stat.rpartition(")")[2].split()[1])  # "pid (name) state ppid ..."
-    except (IndexError, ValueError):
-        return None
-    raw = raw[:-1] if raw.endswith(b"\0") else raw
-    return parent, [arg.decode(errors="replace") for arg in raw.split(b"\0")]
-
-
-def _ps_process(pid: int) -> tuple[int, list[str]] | None:
-    """`_process` through `ps`, which joins the arguments with spaces (URNs have none)."""
-    try:
-        done = subprocess.run(
-            ["ps", "-o", "ppid=", "-o", "args=", "-p", str(pid)],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    parent, _, args = done.stdout.strip().partition(" ")
-    if done.returncode != 0 or not parent.isdigit():
-        return None
-    return int(parent), args.split()
-
-
-def _program_name(path: str) -> str:
-    """A program's name without folder or `.exe`: `/usr/local/bin/pulumi` -> `pulumi`."""
-    name = re.split(r"[\\/]", path)[-1]
-    return name[: -len(".exe")] if name.lower().endswith(".exe") else name
+        try:
+            ps = ["ps", "-o", "ppid=", "-o", "args=", "-p", str(pid)]
+            done = subprocess.run(ps, capture_output=True, text=True, timeout=5, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        first, _, args = done.stdout.strip().partition(" ")
+        parent, argv = [first], args.split()
+    return (int(parent[0]), argv) if parent and parent[0].isdigit() else None
