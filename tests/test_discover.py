@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import ast
 import builtins
-import json
+import dataclasses
 import keyword
-import os
 import re
-import subprocess
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from truto_pulumi import discover
-from truto_pulumi._client import TrutoClient
+from truto_pulumi import discover, get_mcp_servers
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.discover import (
     _PROJECT_FILES,
@@ -31,9 +26,12 @@ from truto_pulumi.discover import (
     render_project,
     write_project,
 )
+from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
 from .kit import ACCOUNT
+from .lifecycle.helpers import made_in_dashboard
+from .test_lookups import fresh_lookups  # noqa: F401 (autouse: no stale client or config)
 
 OFF_LIMITS = frozenset(
     {"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", "pulumi", *dir(builtins)}
@@ -45,7 +43,7 @@ SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
-TABLE: dict[str, tuple[list[str], list[str], list[str]]] = {
+TABLE: dict[str, tuple[list[Any], list[str], list[str]]] = {
     # behaviour: (server names, their resource names, their variables)
     "keyword": (["class", "import"], ["class", "import"], ["class_server", "import_server"]),
     "soft-keyword": (
@@ -97,9 +95,10 @@ TABLE: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["print_2", "type_server", "trutomcpserver", "account_id", "pulumi_2"],
     ),
     "very-long": (["long " * 40], ["long-" * 11 + "long"], ["long_" * 11 + "long"]),
+    "missing": ([None], ["mcp-00000000"], ["mcp_00000000"]),
 }
 
-ALL_NAMES = [name for names, _, _ in TABLE.values() for name in names]
+ALL_NAMES = [name for names, _, _ in TABLE.values() for name in names if name is not None]
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ class Declared:
     adopt_id: str
 
 
-def servers_named(names: list[str], *, shared_id_prefix: bool = False) -> list[dict[str, Any]]:
+def servers_named(names: list[Any], *, shared_id_prefix: bool = False) -> list[dict[str, Any]]:
     """Servers in the order given; their ids differ in the first 8 characters unless shared."""
     return [
         {"id": f"00000000-0000-4000-8000-{index:012x}", "name": name}
@@ -175,23 +174,8 @@ def test_tricky_names_render_runnable_code(
     assert [d.variable for d in found] == variables
 
 
-def test_missing_name_renders_runnable_code() -> None:
-    servers = [{"id": "00000000-0000-4000-8000-000000000000"}]
-    (only,) = assert_runnable(render_program(ACCOUNT, servers), [{**servers[0], "name": None}])
-    assert only.resource_name == "mcp-00000000"
-
-
-@pytest.mark.parametrize(
-    "names",
-    [
-        *(pytest.param(names, id=behaviour) for behaviour, (names, _, _) in TABLE.items()),
-        pytest.param(ALL_NAMES, id="all-in-one-program"),
-    ],
-)
-def test_rendered_program_registers_each_server_once_under_mocks(
-    names: list[str], tmp_path: Path
-) -> None:
-    servers = servers_named(names)
+def test_rendered_program_registers_each_server_once_under_mocks(tmp_path: Path) -> None:
+    servers = servers_named(ALL_NAMES)
     program = tmp_path / "__main__.py"
     program.write_text(render_program(ACCOUNT, servers), encoding="utf-8")
     run = run_program(program)
@@ -199,28 +183,6 @@ def test_rendered_program_registers_each_server_once_under_mocks(
     assert registered == sorted((s["id"], s["name"]) for s in servers)
     assert {r.inputs["integrated_account_id"] for r in run.registrations} == {ACCOUNT}
     assert len({r.name for r in run.registrations}) == len(servers)
-
-
-@pytest.mark.slow
-def test_rendering_is_deterministic_across_processes() -> None:
-    servers = servers_named(ALL_NAMES)
-    script = (
-        "import json, sys\n"
-        "from truto_pulumi.discover import render_program\n"
-        "sys.stdout.write(json.dumps(render_program(sys.argv[1], json.loads(sys.stdin.read()))))"
-    )
-    rendered = render_program(ACCOUNT, servers)
-    for seed in ("0", "1"):
-        done = subprocess.run(
-            [sys.executable, "-c", script, ACCOUNT],
-            input=json.dumps(servers),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        )
-        assert json.loads(done.stdout) == rendered
 
 
 def with_collisions(names: list[str]) -> list[str]:
@@ -243,8 +205,6 @@ def test_any_names_render_runnable_code(names: list[str], shared_id_prefix: bool
 # `--project-dir`: a complete project folder whose first `pulumi up` adopts every server.
 
 TEMPLATE_REQUIREMENTS = Path(__file__).parents[1] / "examples" / "template" / "requirements.txt"
-API_TOKEN = "discover-test-token"
-BASE_URL = "https://truto.example.test"
 LISTED: list[dict[str, Any]] = [
     {
         "id": "0f1e2d3c-0000-4000-8000-000000000001",
@@ -266,46 +226,9 @@ LISTED: list[dict[str, Any]] = [
 """An account's servers as Truto lists them (with the tokens a list must never leak into code)."""
 
 
-@dataclass
-class Discover:
-    """`python -m truto_pulumi.discover` run in-process against a MockTransport Truto."""
-
-    capsys: pytest.CaptureFixture[str]
-    listed: list[dict[str, Any]]
-    requests: list[str] = field(default_factory=list)
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        code = discover.main(["--integrated-account-id", ACCOUNT, *args])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-
-@pytest.fixture
-def run_discover(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Discover:
-    """The command, with TRUTO_API_TOKEN and TRUTO_BASE_URL set, listing `LISTED`."""
-    run = Discover(capsys, list(LISTED))
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        run.requests.append(f"{request.method} {request.url.path}")
-        return httpx.Response(200, json={"result": run.listed})
-
-    def client(**kwargs: Any) -> TrutoClient:
-        return TrutoClient(**kwargs, transport=httpx.MockTransport(answer))
-
-    monkeypatch.setenv("TRUTO_API_TOKEN", API_TOKEN)
-    monkeypatch.setenv("TRUTO_BASE_URL", BASE_URL)
-    monkeypatch.setattr(discover, "TrutoClient", client)
-    return run
-
-
 def requirement_lines(text: str) -> list[str]:
     """A requirements file's requirements, without comments and blank lines."""
     return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
-
-
-def written(folder: Path) -> dict[str, str]:
-    """Every file in the folder, by name."""
-    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
 
 
 @pytest.mark.parametrize("name", ["acme-mcp", "true", "1.0", "null", "a_b.c"])
@@ -318,10 +241,6 @@ def test_project_is_a_python_pip_virtualenv_project_named_as_given(name: str) ->
         "python -m truto_pulumi.discover",
         "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}},
     }
-
-
-def test_project_requires_what_the_template_requires() -> None:
-    files = render_project(ACCOUNT, LISTED, "acme-mcp")
     assert requirement_lines(files["requirements.txt"]) == requirement_lines(
         TEMPLATE_REQUIREMENTS.read_text()
     )
@@ -346,23 +265,6 @@ def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_pat
     assert not [s[key] for s in LISTED for key in ("token", "url") if s[key] in program]
 
 
-@pytest.mark.parametrize("present", [*_PROJECT_FILES, "Pulumi.yml"])
-def test_a_folder_holding_a_project_file_is_refused_and_left_as_it_was(
-    present: str, tmp_path: Path
-) -> None:
-    (tmp_path / present).write_text("theirs")
-    with pytest.raises(FileExistsError, match=re.escape(f"already holds {present}")):
-        write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
-    assert written(tmp_path) == {present: "theirs"}
-
-
-def test_the_project_folder_is_made_with_its_parents(tmp_path: Path) -> None:
-    folder = tmp_path / "infra" / "truto"
-    files = render_project(ACCOUNT, LISTED, "truto")
-    write_project(folder, files)
-    assert written(folder) == files
-
-
 @pytest.mark.parametrize(
     ("folder", "project_name"),
     [
@@ -379,50 +281,94 @@ def test_project_is_named_after_its_folder_when_pulumi_accepts_the_name(
     assert _project_name_for(tmp_path / folder) == project_name
 
 
+# The command, in-process against the emulator, with TRUTO_API_TOKEN and TRUTO_BASE_URL.
+
+
+@dataclass
+class Discover:
+    """`python -m truto_pulumi.discover --integrated-account-id ACCOUNT ...`: its exit status,
+    standard output and standard error."""
+
+    truto: Emulator
+    capsys: pytest.CaptureFixture[str]
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.truto.clear_journal()
+        code = discover.main(["--integrated-account-id", ACCOUNT, *args])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def listed(self) -> list[dict[str, Any]]:
+        """The account's servers as the command reads them."""
+        return [dataclasses.asdict(server) for server in get_mcp_servers(ACCOUNT)]
+
+
+@pytest.fixture
+def run_discover(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Discover:
+    """The command, the account holding two servers."""
+    emulator.reset()
+    made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]})
+    made_in_dashboard(emulator, ACCOUNT, name="Sales", expires_at="2031-01-01T00:00:00Z")
+    monkeypatch.setenv("TRUTO_API_TOKEN", emulator.api_token)
+    monkeypatch.setenv("TRUTO_BASE_URL", emulator.url)
+    return Discover(emulator, capsys)
+
+
+def written(folder: Path) -> dict[str, str]:
+    """Every file in the folder, by name."""
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("options", "name"), [((), "acme-mcp"), (("--project-name", "a"), "a")])
 def test_project_dir_writes_the_project_and_says_what_to_run_never_the_token(
-    run_discover: Discover, tmp_path: Path
+    run_discover: Discover, tmp_path: Path, options: tuple[str, ...], name: str
 ) -> None:
-    folder = tmp_path / "acme-mcp"
-    code, out, err = run_discover("--project-dir", str(folder))
+    folder = tmp_path / "infra" / "acme-mcp"  # made with its parents
+    code, out, err = run_discover("--project-dir", str(folder), *options)
     assert code == 0, err
-    assert written(folder) == render_project(ACCOUNT, LISTED, "acme-mcp")
-    assert run_discover.requests == [f"GET /integrated-account/{ACCOUNT}/mcp"]
+    assert [(e["method"], e["path"]) for e in run_discover.truto.journal()] == [
+        ("GET", f"/integrated-account/{ACCOUNT}/mcp")
+    ]
+    assert written(folder) == render_project(ACCOUNT, run_discover.listed(), name)
     assert "pulumi config set --secret truto:apiToken <token>" in out
-    assert f"pulumi config set truto:baseUrl {BASE_URL}" in out
+    assert f"pulumi config set truto:baseUrl {run_discover.truto.url}" in out
     assert "2 to create: each an adoption" in out
-    shown = [out, err, *written(folder).values()]
-    assert not [text for text in shown if API_TOKEN in text]
+    secrets = [run_discover.truto.api_token, *(s["token"] for s in run_discover.truto.servers())]
+    assert not [s for s in secrets for text in [out, err, *written(folder).values()] if s in text]
 
 
-def test_project_name_option_names_the_project(run_discover: Discover, tmp_path: Path) -> None:
-    code, _, err = run_discover("--project-dir", str(tmp_path), "--project-name", "acme")
-    assert code == 0, err
-    assert yaml.safe_load((tmp_path / "Pulumi.yaml").read_text())["name"] == "acme"
-
-
-def test_project_dir_holding_a_project_is_refused_before_truto_is_asked(
-    run_discover: Discover, tmp_path: Path
+@pytest.mark.slow
+@pytest.mark.parametrize("present", [*_PROJECT_FILES, "Pulumi.yml"])
+def test_a_folder_holding_a_project_file_is_refused_before_truto_is_asked(
+    run_discover: Discover, tmp_path: Path, present: str
 ) -> None:
-    (tmp_path / "Pulumi.yaml").write_text("name: theirs\n")
+    (tmp_path / present).write_text("theirs")
     code, out, err = run_discover("--project-dir", str(tmp_path))
     assert code == 2
-    assert err.startswith(f"error: {tmp_path} already holds Pulumi.yaml: ")
+    assert err.startswith(f"error: {tmp_path} already holds {present}: ")
     assert "overwrites nothing" in err
-    assert out == ""
-    assert run_discover.requests == []
-    assert written(tmp_path) == {"Pulumi.yaml": "name: theirs\n"}
+    assert (out, run_discover.truto.journal()) == ("", [])
+    assert written(tmp_path) == {present: "theirs"}
+    with pytest.raises(FileExistsError, match=re.escape(f"already holds {present}")):
+        write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
+    assert written(tmp_path) == {present: "theirs"}
 
 
+@pytest.mark.slow
 def test_project_dir_for_an_account_without_servers_writes_nothing(
     run_discover: Discover, tmp_path: Path
 ) -> None:
-    run_discover.listed = []
+    run_discover.truto.reset()
     code, _, err = run_discover("--project-dir", str(tmp_path / "empty"))
     assert code == 2
     assert "has no MCP servers: nothing to adopt, no project written" in err
     assert not (tmp_path / "empty").exists()
 
 
+@pytest.mark.slow
 def test_a_project_name_pulumi_refuses_is_a_usage_error(
     run_discover: Discover, tmp_path: Path
 ) -> None:
@@ -430,17 +376,19 @@ def test_a_project_name_pulumi_refuses_is_a_usage_error(
         run_discover("--project-dir", str(tmp_path), "--project-name", "my project")
     assert exited.value.code == 2
     assert "Pulumi project names are 1 to 100 alphanumerics" in run_discover.capsys.readouterr().err
-    assert run_discover.requests == []
+    assert run_discover.truto.journal() == []
 
 
+@pytest.mark.slow
 def test_a_server_carrying_a_create_mark_is_left_out_saying_why(run_discover: Discover) -> None:
-    in_flight = {"id": "marked-1", "name": CreateMark("0123456789ab", "01234567").on("agent")}
-    run_discover.listed = [*LISTED, in_flight]
+    mark = CreateMark("0123456789ab", "0123456789abcdef").on("agent")
+    marked = made_in_dashboard(run_discover.truto, ACCOUNT, name=mark)
     code, out, err = run_discover()
     assert code == 0, err
-    assert out == (
-        f"# {len(LISTED)} MCP server(s) of integrated account {ACCOUNT}\n"
-        + render_program(ACCOUNT, LISTED)
+    listed = run_discover.listed()
+    assert len(listed) == 2
+    assert out == f"# 2 MCP server(s) of integrated account {ACCOUNT}\n" + render_program(
+        ACCOUNT, listed
     )
-    assert "left out: MCP server marked-1 ('agent [pulumi creating " in err
+    assert f"left out: MCP server {marked['id']} ('agent [pulumi creating " in err
     assert "carries a Pulumi create mark" in err

@@ -70,17 +70,15 @@ class ProgramMocks(pulumi.runtime.Mocks):
     def __init__(self, outputs: ComputedOutputs | None = None) -> None:
         self.run = ProgramRun()
         self._computed = outputs
-        self._secret_outputs: dict[str, tuple[str, ...]] = {}
-        """Each resource's `additional_secret_outputs`, which the engine makes secret."""
-        self._sent_inputs: dict[tuple[str, str], dict[str, Any]] = {}
-        """Each resource's inputs as the program sent them: the SDK's own decoding
-        (`args.inputs`) lifts a nested secret up to its top-level property."""
+        self._sent: dict[tuple[str, str], tuple[dict[str, Any], tuple[str, ...]]] = {}
+        """What the monitor alone sees of each registration: its inputs as the program sent
+        them (the SDK's decoding, `args.inputs`, lifts a nested secret up to its top-level
+        property) and its `additional_secret_outputs`, which the engine makes secret."""
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[Any, Any]]:
-        sent = self._sent_inputs.pop((args.typ, args.name), args.inputs)
-        secret_outputs = self._secret_outputs.get(args.name, ())
+        sent, secret_outputs = self._sent.pop((args.typ, args.name), (args.inputs, ()))
         provider = args.inputs.get("__provider")
         self.run.registrations.append(
             Registration(
@@ -111,10 +109,10 @@ class _SecretAwareMonitor(MockMonitor):
         self._program_mocks = mocks
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
-        mocks = self._program_mocks
-        mocks._secret_outputs[request.name] = tuple(request.additionalSecretOutputs)
-        if request.type != "pulumi:pulumi:Stack":
-            mocks._sent_inputs[(request.type, request.name)] = _as_sent(request.object)
+        self._program_mocks._sent[(request.type, request.name)] = (
+            _as_sent(request.object),
+            tuple(request.additionalSecretOutputs),
+        )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
