@@ -8,9 +8,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import socket
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import ANY
 
 import pulumi
 import pytest
@@ -40,36 +40,32 @@ BASE_URL_KEY = "truto:baseUrl"
 """The settings as the README documents them: what a user types."""
 
 
-def forget_clients() -> None:
-    """Close and forget the clients the lookups keep per settings in this process."""
-    for client in _lookups._clients.values():
-        client.close()
-    _lookups._clients.clear()
-
-
 @pytest.fixture(autouse=True)
 def fresh_lookups(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No `TRUTO_*` or `PULUMI_CONFIG*` environment, an empty stack config and no client of an
-    earlier test; the stack config as it was afterwards."""
+    earlier test (those of the test closed after it); the stack config as it was afterwards."""
     for name in list(os.environ):
         if name.startswith(("TRUTO_", "PULUMI_CONFIG")):
             monkeypatch.delenv(name)
+    monkeypatch.setattr(_lookups, "_clients", {})
     saved = runtime_config.CONFIG.get()
     pulumi.runtime.set_all_config({})
-    forget_clients()
     yield
-    forget_clients()
+    for client in _lookups._clients.values():
+        client.close()
     runtime_config.CONFIG.set(saved)
 
 
 @pytest.fixture
-def truto(emulator: Emulator) -> Iterator[Emulator]:
-    """The module's emulator, reset; reset again at the end (page limit, rate limit, faults and
-    accounts back to the start)."""
+def truto(emulator: Emulator) -> Emulator:
+    """The module's emulator, reset: page limit, readings and accounts as at the start."""
     emulator.reset()
-    yield emulator
-    emulator.set_rate_limit(None)
-    emulator.reset()
+    return emulator
+
+
+ACCOUNT_KEYS = [
+    f.name for f in dataclasses.fields(IntegratedAccount) if f.name != "integration_name"
+]
 
 
 def configure(emulator: Emulator, **settings: str) -> None:
@@ -97,136 +93,79 @@ def made(emulator: Emulator, account: str, *names: str) -> list[dict[str, Any]]:
 # --- arguments and settings checked before any request (no emulator) -------------------------
 
 
-@pytest.mark.parametrize(
-    ("arguments", "named"),
-    [
-        pytest.param({"status": "enabled"}, "status must be one of active", id="unknown-status"),
-        pytest.param({"status": "Active"}, "status must be one of active", id="status-case"),
-        pytest.param({"is_sandbox": "true"}, "is_sandbox must be True or False", id="sandbox-str"),
-        pytest.param({"is_sandbox": 1}, "is_sandbox must be True or False", id="sandbox-int"),
-        pytest.param({"tenant_id": ""}, "tenant_id must be a non-empty string", id="tenant-empty"),
-        pytest.param({"integration": 7}, "integration must be a non-empty string", id="integ-int"),
-        pytest.param({"created_at": " "}, "created_at must be a non-empty string", id="blank-at"),
-        pytest.param({"super_query": "yes"}, "super_query must be True or False", id="sq-str"),
-        pytest.param({"filters": {"": "x"}}, "a key of filters must be", id="filter-blank-key"),
-        pytest.param({"filters": {"created_at[gt]": 5}}, "filters['created_at[gt]']", id="f-int"),
-        pytest.param(
-            {"status": "active", "filters": {"status": "active"}},
-            "filters repeats 'status'",
-            id="filter-repeats-a-named-one",
-        ),
-        pytest.param({"filters": {"limit": "5"}}, "filters repeats 'limit'", id="filter-limit"),
-        *[
-            pytest.param(
-                {"integrated_account_id": account},
-                "get_mcp_servers: integrated_account_id must be",
-                id=f"servers-of-{account!r}",
-            )
-            for account in ("", "  ", None, 42)
-        ],
-    ],
-)
-def test_a_bad_argument_fails_before_any_request(arguments: dict[str, Any], named: str) -> None:
-    # No token is configured: had the lookup gone on, it would have failed on that instead.
+BAD_ARGUMENTS = {
+    "unknown-status": ({"status": "enabled"}, "status must be one of active"),
+    "status-case": ({"status": "Active"}, "status must be one of active"),
+    "sandbox-int": ({"is_sandbox": 1}, "is_sandbox must be True or False"),
+    "super-query-str": ({"super_query": "yes"}, "super_query must be True or False"),
+    "tenant-empty": ({"tenant_id": ""}, "tenant_id must be a non-empty string"),
+    "integration-int": ({"integration": 7}, "integration must be a non-empty string"),
+    "blank-instant": ({"created_at": " "}, "created_at must be a non-empty string"),
+    "filter-blank-key": ({"filters": {"": "x"}}, "a key of filters must be"),
+    "filter-int": ({"filters": {"created_at[gt]": 5}}, "filters['created_at[gt]']"),
+    "filter-repeats": ({"status": "active", "filters": {"status": "x"}}, "repeats 'status'"),
+    "filter-limit": ({"filters": {"limit": "5"}}, "filters repeats 'limit'"),
+    **{
+        f"servers-of-{account!r}": ({"integrated_account_id": account}, "must be a non-empty")
+        for account in ("", "  ", None, 42)
+    },
+}
+BAD_SETTINGS = {
+    "no-token": (
+        {BASE_URL_KEY: "http://127.0.0.1:9"},
+        "no Truto API token: set it with `pulumi config set --secret truto:apiToken <token>` "
+        "or the environment variable TRUTO_API_TOKEN",
+        API_TOKEN_KEY,
+    ),
+    "misspelt-setting": (
+        {API_TOKEN_KEY: ODD_TOKEN, "truto:baseURL": "http://x.invalid"},
+        "unknown setting truto:baseURL: did you mean truto:baseUrl?",
+        "truto:baseURL",
+    ),
+    "not-a-url": (
+        {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "ftp://truto.invalid"},
+        "truto:baseUrl must be the http(s) URL of Truto's API",
+        BASE_URL_KEY,
+    ),
+}
+REFUSED = {
+    **{key: ({}, arguments, said, None) for key, (arguments, said) in BAD_ARGUMENTS.items()},
+    **{
+        key: (config, {"integrated_account_id": ACCOUNT}, said, setting)
+        for key, (config, said, setting) in BAD_SETTINGS.items()
+    },
+}
+"""(stack config, the lookup's arguments, what its error says, the setting it names)"""
+
+
+@pytest.mark.parametrize(("config", "arguments", "said", "setting"), REFUSED.values(), ids=REFUSED)
+def test_a_bad_argument_or_setting_fails_naming_it_before_any_request(
+    config: dict[str, str], arguments: dict[str, Any], said: str, setting: str | None
+) -> None:
+    """As the lookup says it; every problem a setting can have: tests/test_settings.py."""
+    pulumi.runtime.set_all_config(config)  # no token, unless given: the lookup stops before
     lookup = get_mcp_servers if "integrated_account_id" in arguments else get_integrated_accounts
     with pytest.raises(TrutoLookupError) as raised:
         lookup(**arguments)
-    assert str(raised.value).startswith(f"{lookup.__name__}: ")
-    assert named in str(raised.value)
-    assert _lookups._clients == {}  # no client made, so no request sent
-
-
-@pytest.mark.parametrize(
-    ("config", "said", "setting"),
-    [
-        pytest.param(
-            {BASE_URL_KEY: "http://127.0.0.1:9"},
-            ["get_mcp_servers: no Truto API token", API_TOKEN_KEY, "TRUTO_API_TOKEN"],
-            API_TOKEN_KEY,
-            id="no_token",
-        ),
-        pytest.param(
-            {API_TOKEN_KEY: ODD_TOKEN, "truto:baseURL": "http://x.invalid"},
-            ["get_mcp_servers: unknown setting truto:baseURL", "did you mean truto:baseUrl?"],
-            "truto:baseURL",
-            id="misspelt_setting",
-        ),
-        pytest.param(
-            {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "ftp://truto.invalid"},
-            ["get_mcp_servers: truto:baseUrl must be the http(s) URL of Truto's API"],
-            BASE_URL_KEY,
-            id="not_a_url",
-        ),
-    ],
-)
-def test_a_settings_problem_is_refused_naming_the_setting_before_any_request(
-    config: dict[str, str], said: list[str], setting: str
-) -> None:
-    """As the lookup says it; every problem a setting can have: tests/test_settings.py."""
-    pulumi.runtime.set_all_config(config)
-    with pytest.raises(TrutoLookupError) as raised:
-        get_mcp_servers(ACCOUNT)
-    assert all(words in str(raised.value) for words in said), raised.value
+    message = str(raised.value)
+    assert message.startswith(f"{lookup.__name__}: ")
+    assert said in message
     assert raised.value.setting == setting
-    assert shows_token(str(raised.value)) == []
-    assert _lookups._clients == {}
+    assert shows_token(message) == []
+    assert _lookups._clients == {}  # no client made, so no request sent
 
 
 # --- every page, each filter ------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_every_page_of_accounts_is_read_into_frozen_records_without_credentials(
-    truto: Emulator,
-) -> None:
-    truto.set_readings(list_key="results")  # Truto's other reading: the servers' test below
-    first = truto.add_account(integration="salesforce", tenant_id="acme", region="eu")
-    added = [first] + [truto.add_account(tenant_id=f"tenant-{n:03d}") for n in range(119)]
-    truto.set_account_page_limit(50)
-    truto.clear_journal()
-    configure(truto)
-
-    accounts = get_integrated_accounts()
-
-    assert [a.id for a in accounts] == [a["id"] for a in truto.accounts()]  # Truto's order
-    assert sorted(a.id for a in accounts) == sorted(a["id"] for a in added)
-    pages = listings(truto)
-    assert [entry["query"].get("limit") for entry in pages] == [str(ACCOUNT_PAGE_SIZE)] * 3
-    assert ["next_cursor" in entry["query"] for entry in pages] == [False, True, True]
-    assert {entry["method"] for entry in truto.journal()} == {"GET"}  # a lookup only reads
-    (account,) = [a for a in accounts if a.id == first["id"]]
-    assert isinstance(account, IntegratedAccount)
-    assert dataclasses.asdict(account) == {
-        "id": first["id"],
-        "tenant_id": "acme",
-        "environment_integration_id": first["environment_integration_id"],
-        "status": "active",
-        "is_sandbox": False,
-        "region": "eu",
-        "created_at": first["created_at"],
-        "updated_at": first["updated_at"],
-        "integration_name": "salesforce",
-    }
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        account.status = "needs_reauth"  # type: ignore[misc]
-    assert first["context"]["oauth"]["token"]["access_token"] not in repr(account)
-
-
-ACCOUNTS = [
-    {"integration": "hubspot", "tenant_id": "acme", "status": "active", "is_sandbox": False},
-    {"integration": "hubspot", "tenant_id": "globex", "status": "needs_reauth", "is_sandbox": True},
-    {
-        "integration": "salesforce",
-        "tenant_id": "acme",
-        "status": "post_install_error",
-        "is_sandbox": False,
-    },
-    {
-        "integration": "jira",
-        "tenant_id": "initech",
-        "status": "post_connect_user_input",
-        "is_sandbox": True,
-    },
+ACCOUNTS: list[dict[str, Any]] = [
+    dict(zip(("integration", "tenant_id", "status", "is_sandbox", "region"), fields, strict=True))
+    for fields in [
+        ("hubspot", "acme", "active", False, "eu"),
+        ("hubspot", "globex", "needs_reauth", True, "wnam"),
+        ("salesforce", "acme", "post_install_error", False, "apac"),
+        ("jira", "initech", "post_connect_user_input", True, "enam"),
+    ]
 ]
 """Both spellings of the status after a connection's setup failed: Truto's documentation says
 `post_install_error`, its MCP API notes `post_connect_user_input`."""
@@ -237,12 +176,12 @@ INSTANT = "2999-01-01T00:00:00.000Z"
 @pytest.mark.parametrize(
     ("arguments", "query", "kept"),
     [
+        pytest.param({}, {}, [0, 1, 2, 3], id="every-account"),
         pytest.param({"integration": "hubspot"}, {"integration.name": "hubspot"}, [0, 1], id="i"),
         pytest.param({"tenant_id": "acme"}, {"tenant_id": "acme"}, [0, 2], id="tenant"),
-        pytest.param({"status": "active"}, {"status": "active"}, [0], id="status"),
         *[
             pytest.param({"status": status}, {"status": status}, [index], id=status)
-            for index, status in ((2, "post_install_error"), (3, "post_connect_user_input"))
+            for index, status in enumerate(account["status"] for account in ACCOUNTS)
         ],
         pytest.param({"is_sandbox": True}, {"is_sandbox": "true"}, [1, 3], id="sandbox"),
         pytest.param({"is_sandbox": False}, {"is_sandbox": "false"}, [0, 2], id="not-sandbox"),
@@ -270,26 +209,39 @@ INSTANT = "2999-01-01T00:00:00.000Z"
         ),
     ],
 )
-def test_each_filter_reaches_truto_and_narrows_the_accounts(
+def test_each_filter_reaches_truto_and_every_page_is_read_into_frozen_records(
     truto: Emulator, arguments: dict[str, Any], query: dict[str, str], kept: list[int]
 ) -> None:
+    """Truto's pages of one account each, under its other list key (`results`); the default
+    one, `result`: the servers' test below."""
+    truto.set_readings(list_key="results")
     added = [
-        truto.add_account(**fields, super_query=index in (1, 2))
-        for index, fields in enumerate(ACCOUNTS)
+        truto.add_account(**fields, super_query=n in (1, 2)) for n, fields in enumerate(ACCOUNTS)
     ]
+    truto.set_account_page_limit(1)
     truto.clear_journal()
     configure(truto)
 
     accounts = get_integrated_accounts(**arguments)
 
-    wanted = {added[index]["id"] for index in kept}
-    assert [a.id for a in accounts] == [a["id"] for a in truto.accounts() if a["id"] in wanted]
-    (listing,) = listings(truto)
-    assert listing["query"] == {**query, "limit": str(ACCOUNT_PAGE_SIZE)}
-    for account in accounts:  # each record agrees with the filter it passed
-        fields = ACCOUNTS[[a["id"] for a in added].index(account.id)]
-        seen = (account.integration_name, account.tenant_id, account.status, account.is_sandbox)
-        assert seen == tuple(fields.values())
+    assert accounts == [  # Truto's order and fields; never an account's `context`
+        IntegratedAccount(
+            **{key: account[key] for key in ACCOUNT_KEYS},
+            integration_name=account["integration"]["name"],
+        )
+        for account in truto.accounts()
+        if account["id"] in {added[index]["id"] for index in kept}
+    ]
+    pages = listings(truto)
+    assert [entry["query"] for entry in pages] == [
+        {**query, "limit": str(ACCOUNT_PAGE_SIZE), **({"next_cursor": ANY} if n else {})}
+        for n in range(max(len(kept), 1))
+    ]
+    assert {entry["method"] for entry in truto.journal()} == {"GET"}  # a lookup only reads
+    for account, index in zip(accounts, kept, strict=True):
+        assert added[index]["context"]["oauth"]["token"]["access_token"] not in repr(account)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            account.status = "active"  # type: ignore[misc]
 
 
 @pytest.mark.slow
@@ -354,14 +306,6 @@ def test_the_output_forms_stay_unknown_while_an_input_is_and_else_resolve_to_the
 # --- failures ---------------------------------------------------------------------------------
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 NOT_AN_ACCOUNT = f"integrated account {ACCOUNT} does not exist for this API token"
 
 
@@ -388,7 +332,7 @@ def test_a_failed_lookup_names_itself_the_cause_and_the_setting_never_the_token(
     elif case == "base_url_with_a_wrong_path":
         config[BASE_URL_KEY] = f"{truto.url}/v1"
     elif case == "unreachable":
-        config = {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: f"http://127.0.0.1:{closed_port()}"}
+        config = {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "http://127.0.0.1:9"}  # no listener
     else:
         truto.remove_account(ACCOUNT)
     pulumi.runtime.set_all_config({**config, "truto:operationTimeoutSeconds": "1"})

@@ -64,13 +64,10 @@ def test_sweep_refuses_an_empty_prefix(
 
 
 def test_live_runs_are_opt_in_and_name_what_they_make_with_the_sweepers_prefix() -> None:
-    complete = {
-        "TRUTO_ACC": "1",
-        "TRUTO_API_TOKEN": "secret-token",
-        "TRUTO_ACC_INTEGRATED_ACCOUNT_ID": ACCOUNT,
-    }
-    for off in ({**complete, "TRUTO_ACC": "0"}, {**complete, "TRUTO_ACC": ""}):
-        assert acceptance_settings(off) is None
+    complete = {"TRUTO_ACC": "1", "TRUTO_API_TOKEN": "secret-token"}
+    complete["TRUTO_ACC_INTEGRATED_ACCOUNT_ID"] = ACCOUNT
+    for switch in ("0", "", " 1 0"):
+        assert acceptance_settings({**complete, "TRUTO_ACC": switch}) is None
     settings = acceptance_settings(complete)
     assert settings is not None
     assert "secret-token" not in repr(settings)
