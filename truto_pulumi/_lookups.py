@@ -1,13 +1,9 @@
 """Lookups: what exists in Truto, read by the program, so that it can follow Truto (one server
-per integrated account, say) without a config edit per customer.
-
-Pulumi's data-function convention: `get_x(...)` returns the answer at registration time (a
-program loops over it), `get_x_output(...)` takes inputs that may be `Output`s and returns an
-`Output`. A lookup runs in the program process, at preview too; it only reads. It reads its
-settings as the provider does (`truto:apiToken`, `truto:baseUrl` from stack config, else the
-environment; the same pacing, retries and deadline) and one client serves every lookup of the
-process (`discover` and `recover` list through them too). A failure is a `TrutoLookupError`
-naming the lookup and the setting to check.
+per integrated account, say) without a config edit per customer. `get_x(...)` answers at
+registration time, `get_x_output(...)` takes `Output`s (Pulumi's data-function convention).
+A lookup only reads, at preview too, with the provider's settings (stack config, else the
+environment), pacing, retries and deadline, through one client per process (`discover` and
+`recover` list through them too). A failure is a `TrutoLookupError` naming the setting to check.
 """
 
 from __future__ import annotations
@@ -118,11 +114,7 @@ def get_integrated_accounts(
 
     def read(client: TrutoClient, deadline: Deadline) -> list[IntegratedAccount]:
         items = client.list_integrated_accounts(query, deadline, page_size=ACCOUNT_PAGE_SIZE)
-        return [
-            _record(IntegratedAccount, item, integration_name=_name_of(item.get("integration")))
-            for item in items
-            if "id" in item
-        ]
+        return [_record(IntegratedAccount, item) for item in items if "id" in item]
 
     return _looked_up("get_integrated_accounts", read, account_id=None)
 
@@ -228,19 +220,18 @@ _Record = TypeVar("_Record", IntegratedAccount, McpServerInfo)
 
 
 def _record(kind: type[_Record], item: Mapping[str, Any], **given: object) -> _Record:
-    """The record of one item of Truto's answer: each field (`given` first) where it has the
-    field's type (a string, but `is_sandbox` a bool, `config` an object), else None; every
-    other field of the answer is ignored."""
+    """The record of one item of Truto's answer: each field (`given` first; an account's
+    `integration.name` its `integration_name`) where it has the field's type (a string, but
+    `is_sandbox` a bool, `config` an object), else None; the rest of the answer is ignored."""
     types: dict[str, type] = {"is_sandbox": bool, "config": dict}
-    values = {f.name: given.get(f.name, item.get(f.name)) for f in dataclasses.fields(kind)}
+    integration = item.get("integration")
+    named = {"integration_name": integration.get("name")} if isinstance(integration, dict) else {}
+    fields = {**named, **item, **given}
+    values = {f.name: fields.get(f.name) for f in dataclasses.fields(kind)}
     kept: dict[str, Any] = {
         k: v if isinstance(v, types.get(k, str)) else None for k, v in values.items()
     }
     return kind(**{**kept, "id": str(item["id"])})
-
-
-def _name_of(integration: object) -> object:
-    return integration.get("name") if isinstance(integration, Mapping) else None
 
 
 def _looked_up(

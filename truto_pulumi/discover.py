@@ -36,12 +36,6 @@ __all__ = ["main", "render_program", "render_project", "write_project"]
 _PROJECT_FILES = ("Pulumi.yaml", "requirements.txt", "__main__.py")
 """What `--project-dir` writes, in this order."""
 
-_REQUIREMENTS = ("truto-pulumi>=0.1,<1", "pulumi>=3.200,<4")
-"""The written project's dependencies: those of `examples/template/requirements.txt`."""
-
-_DEFAULT_PROJECT_NAME = "truto-mcp-servers"
-"""The project name when the folder's own name is not a valid Pulumi project name."""
-
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 """Pulumi's rule for project names (`tokens.ValidateProjectName`)."""
 
@@ -71,16 +65,14 @@ def render_program(integrated_account_id: str, servers: Sequence[Mapping[str, An
         resource_name = _unique(_slug(server), resource_names, "-")
         variable = _unique(_identifier(resource_name), variables, "_")
         lines += ["", f"{variable} = TrutoMcpServer(", f"    {resource_name!r},"]
-        lines.append("    integrated_account_id=ACCOUNT_ID,")
-        lines.append(f"    name={server.get('name')!r},")
+        lines += ["    integrated_account_id=ACCOUNT_ID,", f"    name={server.get('name')!r},"]
         config = canonical_live_inputs(server).get("config")
         if config:
             arguments = ", ".join(f"{k}={config[k]!r}" for k in CONFIG_KEYS if k in config)
             lines.append(f"    config=McpServerConfigArgs({arguments}),")
         if server.get("expires_at"):
             lines.append(f"    expires_at={server['expires_at']!r},")
-        lines.append(f"    adopt_id={server['id']!r},  # take over the existing server")
-        lines.append(")")
+        lines += [f"    adopt_id={server['id']!r},  # take over the existing server", ")"]
     return "\n".join(lines) + "\n"
 
 
@@ -97,7 +89,7 @@ def render_project(
         "Pulumi.yaml": f"name: {json.dumps(project_name)}\n"  # JSON strings are YAML's too
         f"description: {json.dumps(description)}\n"
         "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n",
-        "requirements.txt": "\n".join(_REQUIREMENTS) + "\n",
+        "requirements.txt": "truto-pulumi>=0.1,<1\npulumi>=3.200,<4\n",  # as examples/template
         "__main__.py": _PROGRAM_HEADER + render_program(integrated_account_id, servers),
     }
 
@@ -126,13 +118,26 @@ def _refuse_a_project(directory: Path) -> None:
 def _project_name_for(directory: Path) -> str:
     """What `pulumi new` would name the project: the folder's name, if Pulumi accepts it."""
     name = directory.resolve().name
-    return name if _PROJECT_NAME.fullmatch(name) else _DEFAULT_PROJECT_NAME
+    return name if _PROJECT_NAME.fullmatch(name) else "truto-mcp-servers"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the code for every MCP server of the account, or write it as a project folder
     (`--project-dir`); 0 on success, 2 on an error."""
-    args = _parser().parse_args(argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m truto_pulumi.discover",
+        description="Print TrutoMcpServer code (with adopt_id) for an account's MCP servers, "
+        "or write a Pulumi project folder that adopts them all.",
+    )
+    parser.add_argument("--integrated-account-id", required=True)
+    parser.add_argument("--project-dir", type=Path, help="write the project there (new folder)")
+    parser.add_argument("--project-name", help="the project's name (default: the folder's)")
+    args = parser.parse_args(argv)
+    if args.project_name is not None and not _PROJECT_NAME.fullmatch(args.project_name):
+        parser.error(
+            f"{args.project_name!r}: Pulumi project names are 1 to 100 alphanumerics, hyphens, "
+            "underscores and periods"
+        )
     account, directory = args.integrated_account_id, args.project_dir
     try:
         settings, _ = configured("discover")
@@ -174,38 +179,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    """The command line: the account, and where to write a project folder (optional)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m truto_pulumi.discover",
-        description="Print TrutoMcpServer code (with adopt_id) for an account's MCP servers, "
-        "or write a Pulumi project folder that adopts them all.",
-    )
-    parser.add_argument("--integrated-account-id", required=True)
-    parser.add_argument(
-        "--project-dir",
-        type=Path,
-        help="write Pulumi.yaml, requirements.txt and __main__.py there (a new folder, or one "
-        "without them) instead of printing the code",
-    )
-    parser.add_argument(
-        "--project-name",
-        type=_project_name,
-        help="the project's name (default: the folder's name)",
-    )
-    return parser
-
-
-def _project_name(value: str) -> str:
-    """A project name Pulumi accepts, else an argparse error saying its rule."""
-    if not _PROJECT_NAME.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: Pulumi project names are 1 to 100 alphanumerics, hyphens, underscores "
-            "and periods"
-        )
-    return value
-
-
 _TAKEN = frozenset(
     {"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", "pulumi", *dir(builtins)}
 )
@@ -214,14 +187,12 @@ _TAKEN = frozenset(
 _SOFT_KEYWORDS = frozenset({"_", "case", "match", "type", *keyword.softkwlist})
 """Soft keywords of every supported Python (`type` is one from 3.12): same code on each."""
 
-_MAX_SLUG = 60
-
 
 def _slug(server: Mapping[str, Any]) -> str:
     """A readable ASCII resource name from the server's name, else from its id."""
     name = unicodedata.normalize("NFKD", str(server.get("name") or ""))
     slug = re.sub(r"[^a-z0-9]+", "-", name.encode("ascii", "ignore").decode().lower())
-    slug = slug[:_MAX_SLUG].strip("-")
+    slug = slug[:60].strip("-")
     if not slug:
         slug = "mcp-" + re.sub(r"[^a-z0-9]", "", str(server.get("id", "")).lower())[:8]
     return slug.rstrip("-")

@@ -1,18 +1,15 @@
 """`python -m truto_pulumi.recover`: after a killed `pulumi up`, the servers its creates made
-that the stack's state does not hold, deleted on confirmation.
+that the stack's state does not hold, each shown (id, name, creation time) and deleted once
+confirmed (`--yes`: all). Reads TRUTO_API_TOKEN and TRUTO_BASE_URL as the lookups do.
 
     pulumi cancel --yes
     pulumi stack export --show-secrets | python -m truto_pulumi.recover
     pulumi refresh --clear-pending-creates --yes
     pulumi up --yes
 
-A server whose create was killed before its rename expires by itself (its provisional expiry).
-One whose rename reached Truto after every process that could record it was gone carries its
-declared name and expiry, and no mark: the creates the killed run left pending in the state say
-which account and name each was made under. So the candidates are the servers of those accounts
-with a pending create's declared name and an id no resource of the state holds; each is shown
-(id, name, creation time) and deleted once confirmed (`--yes` confirms all). Reads the API token
-and base URL as the lookups do (TRUTO_API_TOKEN and TRUTO_BASE_URL).
+They are renames that reached Truto after every process that could record them was gone: such
+a server carries its declared name and no mark, so the creates left pending in the state say
+which account and name it was made under (`left_by_killed_run`).
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
-"""Unit-test a Pulumi program under `pulumi.runtime.set_mocks` and see what it registers.
-
-Pulumi's own unit-test convention (no engine, no provider, no network)::
+"""Unit-test a Pulumi program under `pulumi.runtime.set_mocks` (no engine, no provider, no
+network) and see what it registers::
 
     run = run_program("examples/basic", project="truto-mcp", config={"truto-mcp:ids": "[...]"})
     assert [r.name for r in run.registrations] == ["readonly-0"]
 
 The mocks answer like the engine after a create: outputs are the inputs, plus what `outputs`
-computes for a resource (values its provider would return), and outputs the resource lists in
-`additional_secret_outputs` come back secret.
+computes (what a provider would return); those in `additional_secret_outputs` come back secret.
 """
 
 from __future__ import annotations
@@ -17,8 +15,7 @@ import os
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from google.protobuf import struct_pb2  # type: ignore[import-untyped]
@@ -102,17 +99,12 @@ class ProgramMocks(pulumi.runtime.Mocks):
 
 
 class _SecretAwareMonitor(MockMonitor):
-    """Pulumi's mock monitor, telling the mocks what it alone sees of a registration."""
-
-    def __init__(self, mocks: ProgramMocks) -> None:
-        super().__init__(mocks)
-        self._program_mocks = mocks
+    """Pulumi's mock monitor, telling the mocks (`self.mocks`) what it alone sees of a
+    registration."""
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
-        self._program_mocks._sent[(request.type, request.name)] = (
-            _as_sent(request.object),
-            tuple(request.additionalSecretOutputs),
-        )
+        sent = (_as_sent(request.object), tuple(request.additionalSecretOutputs))
+        cast(ProgramMocks, self.mocks)._sent[(request.type, request.name)] = sent
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
@@ -172,13 +164,12 @@ def run_program(
     Config keys are namespaced (`<project>:key`, `truto:apiToken`); values are strings, with
     structured values as JSON text, as the CLI passes them.
     """
-    main = Path(program)
     mocks = install_mocks(project=project, stack=stack, preview=preview, outputs=outputs)
     pulumi.runtime.set_all_config(dict(config or {}))
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def execute() -> None:
-        runpy.run_path(str(main), run_name="__main__")
+        runpy.run_path(os.fspath(program), run_name="__main__")
 
     execute()
     return mocks.run
