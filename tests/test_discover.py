@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import ast
 import builtins
-import json
+import dataclasses
 import keyword
-import os
 import re
-import subprocess
-import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from truto_pulumi import discover
-from truto_pulumi._client import TrutoClient
+from truto_pulumi import discover, get_mcp_servers
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.discover import (
     _PROJECT_FILES,
@@ -31,9 +26,12 @@ from truto_pulumi.discover import (
     render_project,
     write_project,
 )
+from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
-from .kit import ACCOUNT
+from .kit import ACCOUNT, OTHER_ACCOUNT
+from .lifecycle.helpers import made_in_dashboard
+from .test_lookups import fresh_lookups  # noqa: F401 (autouse: no stale client or config)
 
 OFF_LIMITS = frozenset(
     {"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", "pulumi", *dir(builtins)}
@@ -45,7 +43,7 @@ SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
-TABLE: dict[str, tuple[list[str], list[str], list[str]]] = {
+TABLE: dict[str, tuple[list[Any], list[str], list[str]]] = {
     # behaviour: (server names, their resource names, their variables)
     "keyword": (["class", "import"], ["class", "import"], ["class_server", "import_server"]),
     "soft-keyword": (
@@ -97,22 +95,13 @@ TABLE: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["print_2", "type_server", "trutomcpserver", "account_id", "pulumi_2"],
     ),
     "very-long": (["long " * 40], ["long-" * 11 + "long"], ["long_" * 11 + "long"]),
+    "missing": ([None], ["mcp-00000000"], ["mcp_00000000"]),
 }
 
-ALL_NAMES = [name for names, _, _ in TABLE.values() for name in names]
+ALL_NAMES = [name for names, _, _ in TABLE.values() for name in names if name is not None]
 
 
-@dataclass(frozen=True)
-class Declared:
-    """One `TrutoMcpServer(...)` statement of rendered code."""
-
-    variable: str
-    resource_name: str
-    name: Any
-    adopt_id: str
-
-
-def servers_named(names: list[str], *, shared_id_prefix: bool = False) -> list[dict[str, Any]]:
+def servers_named(names: list[Any], *, shared_id_prefix: bool = False) -> list[dict[str, Any]]:
     """Servers in the order given; their ids differ in the first 8 characters unless shared."""
     return [
         {"id": f"00000000-0000-4000-8000-{index:012x}", "name": name}
@@ -122,43 +111,34 @@ def servers_named(names: list[str], *, shared_id_prefix: bool = False) -> list[d
     ]
 
 
-def declared(code: str) -> list[Declared]:
-    """The servers the code declares, in order."""
+def declared(code: str) -> list[tuple[str, str, Any, str]]:
+    """Each `TrutoMcpServer(...)` of the code, in order: its variable, resource name, `name`
+    and `adopt_id`."""
     found = []
     for node in ast.parse(code).body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             call = node.value
-            assert isinstance(call.func, ast.Name)
-            assert call.func.id == "TrutoMcpServer"
-            (target,) = node.targets
-            assert isinstance(target, ast.Name)
-            keywords = {k.arg: k.value for k in call.keywords}
-            found.append(
-                Declared(
-                    variable=target.id,
-                    resource_name=ast.literal_eval(call.args[0]),
-                    name=ast.literal_eval(keywords["name"]),
-                    adopt_id=ast.literal_eval(keywords["adopt_id"]),
-                )
-            )
+            assert ast.unparse(call.func) == "TrutoMcpServer"
+            given = {k.arg: k.value for k in call.keywords}
+            literals = [call.args[0], given["name"], given["adopt_id"]]
+            found.append((ast.unparse(node.targets[0]), *map(ast.literal_eval, literals)))
     return found
 
 
-def assert_runnable(code: str, servers: list[dict[str, Any]]) -> list[Declared]:
+def assert_runnable(code: str, servers: list[dict[str, Any]]) -> list[tuple[str, str, Any, str]]:
     """Code that compiles, declares each server once by its own name, and clashes nowhere."""
     compile(code, "discovered.py", "exec")
     found = declared(code)
-    assert [(d.name, d.adopt_id) for d in found] == [(s["name"], s["id"]) for s in servers]
-    variables = [d.variable for d in found]
-    assert len(set(variables)) == len(variables)
+    assert [(name, adopt_id) for *_, name, adopt_id in found] == [
+        (s["name"], s["id"]) for s in servers
+    ]
+    variables, resource_names = [d[0] for d in found], [d[1] for d in found]
+    assert len(set(variables)) == len(variables) == len(set(resource_names))
     for variable in variables:
-        assert variable.isidentifier()
-        assert variable.isascii()
-        assert not keyword.iskeyword(variable)
-        assert variable not in SOFT_KEYWORDS
-        assert variable not in OFF_LIMITS
-    resource_names = [d.resource_name for d in found]
-    assert len(set(resource_names)) == len(resource_names)
+        assert variable.isidentifier(), variable
+        assert variable.isascii(), variable
+        assert not keyword.iskeyword(variable), variable
+        assert variable not in SOFT_KEYWORDS | OFF_LIMITS, variable
     assert all(SLUG.fullmatch(r) for r in resource_names), resource_names
     return found
 
@@ -171,27 +151,11 @@ def test_tricky_names_render_runnable_code(
     names: list[str], resource_names: list[str], variables: list[str]
 ) -> None:
     found = assert_runnable(render_program(ACCOUNT, servers_named(names)), servers_named(names))
-    assert [d.resource_name for d in found] == resource_names
-    assert [d.variable for d in found] == variables
+    assert [(d[1], d[0]) for d in found] == list(zip(resource_names, variables, strict=True))
 
 
-def test_missing_name_renders_runnable_code() -> None:
-    servers = [{"id": "00000000-0000-4000-8000-000000000000"}]
-    (only,) = assert_runnable(render_program(ACCOUNT, servers), [{**servers[0], "name": None}])
-    assert only.resource_name == "mcp-00000000"
-
-
-@pytest.mark.parametrize(
-    "names",
-    [
-        *(pytest.param(names, id=behaviour) for behaviour, (names, _, _) in TABLE.items()),
-        pytest.param(ALL_NAMES, id="all-in-one-program"),
-    ],
-)
-def test_rendered_program_registers_each_server_once_under_mocks(
-    names: list[str], tmp_path: Path
-) -> None:
-    servers = servers_named(names)
+def test_rendered_program_registers_each_server_once_under_mocks(tmp_path: Path) -> None:
+    servers = servers_named(ALL_NAMES)
     program = tmp_path / "__main__.py"
     program.write_text(render_program(ACCOUNT, servers), encoding="utf-8")
     run = run_program(program)
@@ -199,28 +163,6 @@ def test_rendered_program_registers_each_server_once_under_mocks(
     assert registered == sorted((s["id"], s["name"]) for s in servers)
     assert {r.inputs["integrated_account_id"] for r in run.registrations} == {ACCOUNT}
     assert len({r.name for r in run.registrations}) == len(servers)
-
-
-@pytest.mark.slow
-def test_rendering_is_deterministic_across_processes() -> None:
-    servers = servers_named(ALL_NAMES)
-    script = (
-        "import json, sys\n"
-        "from truto_pulumi.discover import render_program\n"
-        "sys.stdout.write(json.dumps(render_program(sys.argv[1], json.loads(sys.stdin.read()))))"
-    )
-    rendered = render_program(ACCOUNT, servers)
-    for seed in ("0", "1"):
-        done = subprocess.run(
-            [sys.executable, "-c", script, ACCOUNT],
-            input=json.dumps(servers),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        )
-        assert json.loads(done.stdout) == rendered
 
 
 def with_collisions(names: list[str]) -> list[str]:
@@ -243,69 +185,15 @@ def test_any_names_render_runnable_code(names: list[str], shared_id_prefix: bool
 # `--project-dir`: a complete project folder whose first `pulumi up` adopts every server.
 
 TEMPLATE_REQUIREMENTS = Path(__file__).parents[1] / "examples" / "template" / "requirements.txt"
-API_TOKEN = "discover-test-token"
-BASE_URL = "https://truto.example.test"
 LISTED: list[dict[str, Any]] = [
-    {
-        "id": "0f1e2d3c-0000-4000-8000-000000000001",
-        "name": "Support bot",
-        "config": {"methods": ["read"], "tags": ["tickets"]},
-        "expires_at": "2031-01-01T00:00:00.000Z",
-        "token": "server-token-1",
-        "url": "https://truto.example.test/mcp/server-token-1",
-    },
-    {
-        "id": "0f1e2d3c-0000-4000-8000-000000000002",
-        "name": "Sales",
-        "config": {"tool_exposure": "discovery", "require_api_token_auth": True},
-        "expires_at": None,
-        "token": "server-token-2",
-        "url": "https://truto.example.test/mcp/server-token-2",
-    },
-]
+    {"id": "0f1e2d3c-0000-4000-8000-000000000001", "name": "Support bot", "token": "tok-1",
+     "config": {"methods": ["read"], "tags": ["tickets"]}, "expires_at": "2031-01-01T00:00:00Z",
+     "url": "https://truto.example.test/mcp/tok-1"},
+    {"id": "0f1e2d3c-0000-4000-8000-000000000002", "name": "Sales", "token": "tok-2",
+     "config": {"tool_exposure": "discovery", "require_api_token_auth": True},
+     "expires_at": None, "url": "https://truto.example.test/mcp/tok-2"},
+]  # fmt: skip
 """An account's servers as Truto lists them (with the tokens a list must never leak into code)."""
-
-
-@dataclass
-class Discover:
-    """`python -m truto_pulumi.discover` run in-process against a MockTransport Truto."""
-
-    capsys: pytest.CaptureFixture[str]
-    listed: list[dict[str, Any]]
-    requests: list[str] = field(default_factory=list)
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        code = discover.main(["--integrated-account-id", ACCOUNT, *args])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-
-@pytest.fixture
-def run_discover(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Discover:
-    """The command, with TRUTO_API_TOKEN and TRUTO_BASE_URL set, listing `LISTED`."""
-    run = Discover(capsys, list(LISTED))
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        run.requests.append(f"{request.method} {request.url.path}")
-        return httpx.Response(200, json={"result": run.listed})
-
-    def client(**kwargs: Any) -> TrutoClient:
-        return TrutoClient(**kwargs, transport=httpx.MockTransport(answer))
-
-    monkeypatch.setenv("TRUTO_API_TOKEN", API_TOKEN)
-    monkeypatch.setenv("TRUTO_BASE_URL", BASE_URL)
-    monkeypatch.setattr(discover, "TrutoClient", client)
-    return run
-
-
-def requirement_lines(text: str) -> list[str]:
-    """A requirements file's requirements, without comments and blank lines."""
-    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
-
-
-def written(folder: Path) -> dict[str, str]:
-    """Every file in the folder, by name."""
-    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
 
 
 @pytest.mark.parametrize("name", ["acme-mcp", "true", "1.0", "null", "a_b.c"])
@@ -318,13 +206,8 @@ def test_project_is_a_python_pip_virtualenv_project_named_as_given(name: str) ->
         "python -m truto_pulumi.discover",
         "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}},
     }
-
-
-def test_project_requires_what_the_template_requires() -> None:
-    files = render_project(ACCOUNT, LISTED, "acme-mcp")
-    assert requirement_lines(files["requirements.txt"]) == requirement_lines(
-        TEMPLATE_REQUIREMENTS.read_text()
-    )
+    template = TEMPLATE_REQUIREMENTS.read_text().splitlines()
+    assert files["requirements.txt"].splitlines() == [r for r in template if r and r[0] != "#"]
 
 
 def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_path: Path) -> None:
@@ -346,23 +229,6 @@ def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_pat
     assert not [s[key] for s in LISTED for key in ("token", "url") if s[key] in program]
 
 
-@pytest.mark.parametrize("present", [*_PROJECT_FILES, "Pulumi.yml"])
-def test_a_folder_holding_a_project_file_is_refused_and_left_as_it_was(
-    present: str, tmp_path: Path
-) -> None:
-    (tmp_path / present).write_text("theirs")
-    with pytest.raises(FileExistsError, match=re.escape(f"already holds {present}")):
-        write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
-    assert written(tmp_path) == {present: "theirs"}
-
-
-def test_the_project_folder_is_made_with_its_parents(tmp_path: Path) -> None:
-    folder = tmp_path / "infra" / "truto"
-    files = render_project(ACCOUNT, LISTED, "truto")
-    write_project(folder, files)
-    assert written(folder) == files
-
-
 @pytest.mark.parametrize(
     ("folder", "project_name"),
     [
@@ -379,68 +245,113 @@ def test_project_is_named_after_its_folder_when_pulumi_accepts_the_name(
     assert _project_name_for(tmp_path / folder) == project_name
 
 
+Discover = Callable[..., tuple[object, str, str]]
+
+
+@pytest.fixture
+def run_discover(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Discover:
+    """`python -m truto_pulumi.discover --integrated-account-id ACCOUNT ...`, in-process against
+    the emulator (TRUTO_API_TOKEN, TRUTO_BASE_URL), the account holding two servers: its exit
+    status, standard output and standard error."""
+    emulator.reset()
+    made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]})
+    made_in_dashboard(emulator, ACCOUNT, name="Sales", expires_at="2031-01-01T00:00:00Z")
+    monkeypatch.setenv("TRUTO_API_TOKEN", emulator.api_token)
+    monkeypatch.setenv("TRUTO_BASE_URL", emulator.url)
+
+    def run(*args: str) -> tuple[object, str, str]:
+        emulator.clear_journal()
+        try:
+            code: object = discover.main(["--integrated-account-id", ACCOUNT, *args])
+        except SystemExit as exited:  # a usage error
+            code = exited.code
+        return (code, *capsys.readouterr())
+
+    return run
+
+
+def listed() -> list[dict[str, Any]]:
+    """The account's servers as the command reads them."""
+    return [dataclasses.asdict(server) for server in get_mcp_servers(ACCOUNT)]
+
+
+def written(folder: Path) -> dict[str, str]:
+    """Every file in the folder, by name."""
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("options", "name"), [((), "acme-mcp"), (("--project-name", "a"), "a")])
 def test_project_dir_writes_the_project_and_says_what_to_run_never_the_token(
-    run_discover: Discover, tmp_path: Path
+    run_discover: Discover, emulator: Emulator, tmp_path: Path, options: Any, name: str
 ) -> None:
-    folder = tmp_path / "acme-mcp"
-    code, out, err = run_discover("--project-dir", str(folder))
+    folder = tmp_path / "infra" / "acme-mcp"  # made with its parents
+    code, out, err = run_discover("--project-dir", str(folder), *options)
     assert code == 0, err
-    assert written(folder) == render_project(ACCOUNT, LISTED, "acme-mcp")
-    assert run_discover.requests == [f"GET /integrated-account/{ACCOUNT}/mcp"]
+    assert [(e["method"], e["path"]) for e in emulator.journal()] == [
+        ("GET", f"/integrated-account/{ACCOUNT}/mcp")
+    ]
+    assert written(folder) == render_project(ACCOUNT, listed(), name)
     assert "pulumi config set --secret truto:apiToken <token>" in out
-    assert f"pulumi config set truto:baseUrl {BASE_URL}" in out
+    assert f"pulumi config set truto:baseUrl {emulator.url}" in out
     assert "2 to create: each an adoption" in out
-    shown = [out, err, *written(folder).values()]
-    assert not [text for text in shown if API_TOKEN in text]
+    secrets = [emulator.api_token, *(s["token"] for s in emulator.servers())]
+    assert not [s for s in secrets for text in [out, err, *written(folder).values()] if s in text]
 
 
-def test_project_name_option_names_the_project(run_discover: Discover, tmp_path: Path) -> None:
-    code, _, err = run_discover("--project-dir", str(tmp_path), "--project-name", "acme")
-    assert code == 0, err
-    assert yaml.safe_load((tmp_path / "Pulumi.yaml").read_text())["name"] == "acme"
+REFUSED = [
+    *[
+        pytest.param({present: "theirs"}, (), f"{{folder}} already holds {present}: ", id=present)
+        for present in [*_PROJECT_FILES, "Pulumi.yml"]
+    ],
+    pytest.param({}, ("--project-name", "a b"), "Pulumi project names are 1 to 100", id="name"),
+    pytest.param(
+        {},
+        ("--integrated-account-id", OTHER_ACCOUNT),  # the last wins
+        f"integrated account {OTHER_ACCOUNT} has no MCP servers: nothing to adopt, no project",
+        id="no-servers",
+    ),
+]
 
 
-def test_project_dir_holding_a_project_is_refused_before_truto_is_asked(
-    run_discover: Discover, tmp_path: Path
+@pytest.mark.slow
+@pytest.mark.parametrize(("files", "options", "said"), REFUSED)
+def test_a_project_dir_that_cannot_be_written_is_refused_writing_nothing(
+    run_discover: Discover,
+    emulator: Emulator,
+    tmp_path: Path,
+    files: dict[str, str],
+    options: Any,
+    said: str,
 ) -> None:
-    (tmp_path / "Pulumi.yaml").write_text("name: theirs\n")
-    code, out, err = run_discover("--project-dir", str(tmp_path))
-    assert code == 2
-    assert err.startswith(f"error: {tmp_path} already holds Pulumi.yaml: ")
-    assert "overwrites nothing" in err
-    assert out == ""
-    assert run_discover.requests == []
-    assert written(tmp_path) == {"Pulumi.yaml": "name: theirs\n"}
+    """A folder holding a project, or a project name Pulumi refuses, before Truto is asked."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    code, out, err = run_discover("--project-dir", str(tmp_path), *options)
+    assert (code, out) == (2, "")
+    assert said.format(folder=tmp_path) in err
+    assert written(tmp_path) == files
+    assert len(emulator.journal()) == ("has no MCP servers" in said)  # its list
+    if files:  # the function refuses it as the command does
+        with pytest.raises(FileExistsError, match="overwrites nothing"):
+            write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
+        assert written(tmp_path) == files
 
 
-def test_project_dir_for_an_account_without_servers_writes_nothing(
-    run_discover: Discover, tmp_path: Path
+@pytest.mark.slow
+def test_a_server_carrying_a_create_mark_is_left_out_saying_why(
+    run_discover: Discover, emulator: Emulator
 ) -> None:
-    run_discover.listed = []
-    code, _, err = run_discover("--project-dir", str(tmp_path / "empty"))
-    assert code == 2
-    assert "has no MCP servers: nothing to adopt, no project written" in err
-    assert not (tmp_path / "empty").exists()
-
-
-def test_a_project_name_pulumi_refuses_is_a_usage_error(
-    run_discover: Discover, tmp_path: Path
-) -> None:
-    with pytest.raises(SystemExit) as exited:
-        run_discover("--project-dir", str(tmp_path), "--project-name", "my project")
-    assert exited.value.code == 2
-    assert "Pulumi project names are 1 to 100 alphanumerics" in run_discover.capsys.readouterr().err
-    assert run_discover.requests == []
-
-
-def test_a_server_carrying_a_create_mark_is_left_out_saying_why(run_discover: Discover) -> None:
-    in_flight = {"id": "marked-1", "name": CreateMark("0123456789ab", "01234567").on("agent")}
-    run_discover.listed = [*LISTED, in_flight]
+    mark = CreateMark("0123456789ab", "0123456789abcdef").on("agent")
+    marked = made_in_dashboard(emulator, ACCOUNT, name=mark)
     code, out, err = run_discover()
     assert code == 0, err
-    assert out == (
-        f"# {len(LISTED)} MCP server(s) of integrated account {ACCOUNT}\n"
-        + render_program(ACCOUNT, LISTED)
+    adoptable = listed()
+    assert len(adoptable) == 2
+    assert out == f"# 2 MCP server(s) of integrated account {ACCOUNT}\n" + render_program(
+        ACCOUNT, adoptable
     )
-    assert "left out: MCP server marked-1 ('agent [pulumi creating " in err
+    assert f"left out: MCP server {marked['id']} ('agent [pulumi creating " in err
     assert "carries a Pulumi create mark" in err

@@ -19,11 +19,6 @@ def pending(name: Any, account: str = ACCOUNT, kind: str = "creating") -> dict[s
     return {"type": kind, "resource": {"urn": f"urn::{name}", "type": TYPE, "inputs": inputs}}
 
 
-DEPLOYMENT: dict[str, Any] = {
-    "resources": [{"type": TYPE, "id": "held", "urn": "urn::done"}],
-    "pending_operations": [pending("agent-1"), pending("agent-2", OTHER_ACCOUNT)],
-}
-
 SERVERS = {
     ACCOUNT: [
         {"id": "window", "name": "agent-1"},  # renamed after every process was gone
@@ -35,23 +30,30 @@ SERVERS = {
 }
 
 
-def test_the_candidates_are_unheld_unmarked_servers_of_a_pending_creates_account_and_name() -> None:
-    found = left_by_killed_run(DEPLOYMENT, lambda account: SERVERS[account])
-    assert [(s["id"], s["integrated_account_id"]) for s in found] == sorted(
-        [("window", ACCOUNT), ("other-window", OTHER_ACCOUNT)], key=lambda pair: pair[1]
-    )
-
-
-def test_without_pending_creates_nothing_is_listed_or_asked() -> None:
+@pytest.mark.parametrize(
+    ("operations", "found"),
+    [
+        pytest.param(
+            [pending("agent-1"), pending("agent-2", OTHER_ACCOUNT)],
+            [("window", ACCOUNT), ("other-window", OTHER_ACCOUNT)],  # in the accounts' order
+            id="pending-creates",
+        ),
+        pytest.param([pending("agent-1", kind="updating")], [], id="no-pending-create"),
+    ],
+)
+def test_the_candidates_are_unheld_unmarked_servers_of_a_pending_creates_account_and_name(
+    operations: list[dict[str, Any]], found: list[tuple[str, str]]
+) -> None:
     asked: list[str] = []
 
     def servers_of(account: str) -> list[dict[str, Any]]:
         asked.append(account)
-        return []
+        return SERVERS[account]
 
-    deployment = {"resources": [], "pending_operations": [pending("agent-1", kind="updating")]}
-    assert left_by_killed_run(deployment, servers_of) == []
-    assert asked == []
+    deployment = {"resources": [{"type": TYPE, "id": "held"}], "pending_operations": operations}
+    listed = left_by_killed_run(deployment, servers_of)
+    assert [(s["id"], s["integrated_account_id"]) for s in listed] == found
+    assert asked == [account for _, account in found]  # the accounts of pending creates only
 
 
 def test_a_secret_name_asks_for_the_export_with_secrets() -> None:

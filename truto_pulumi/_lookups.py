@@ -1,20 +1,17 @@
 """Lookups: what exists in Truto, read by the program, so that it can follow Truto (one server
-per integrated account, say) without a config edit per customer.
-
-Pulumi's data-function convention: `get_x(...)` returns the answer at registration time (a
-program loops over it), `get_x_output(...)` takes inputs that may be `Output`s and returns an
-`Output`. A lookup runs in the program process, at preview too; it only reads. It reads its
-settings as the provider does (`truto:apiToken`, `truto:baseUrl` from stack config, else the
-environment; the same pacing, retries and deadline) and one client serves every lookup of the
-program. A failure is a `TrutoLookupError` naming the lookup and the setting to check.
+per integrated account, say) without a config edit per customer. `get_x(...)` answers at
+registration time, `get_x_output(...)` takes `Output`s (Pulumi's data-function convention).
+A lookup only reads, at preview too, with the provider's settings (stack config, else the
+environment), pacing, retries and deadline, through one client per process (`discover` and
+`recover` list through them too). A failure is a `TrutoLookupError` naming the setting to check.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
@@ -36,23 +33,10 @@ from ._settings import (
     OPERATION_TIMEOUT_KEY,
     ProviderSettings,
     resolve_settings,
-    validate_api_token,
-    validated_base_url,
 )
 
 if TYPE_CHECKING:
     from ._client import TrutoClient
-
-__all__ = [
-    "ACCOUNT_PAGE_SIZE",
-    "ACCOUNT_STATUSES",
-    "IntegratedAccount",
-    "McpServerInfo",
-    "get_integrated_accounts",
-    "get_integrated_accounts_output",
-    "get_mcp_servers",
-    "get_mcp_servers_output",
-]
 
 ACCOUNT_PAGE_SIZE = 100
 """The page size asked of `GET /integrated-account`. Truto documents no maximum; a smaller
@@ -62,15 +46,21 @@ ACCOUNT_STATUSES = (
     "active",
     "connecting",
     "post_install_error",
+    "post_connect_user_input",
     "validation_error",
     "needs_reauth",
 )
-"""The statuses Truto documents for an integrated account."""
+"""The statuses of an integrated account: Truto's documentation names `post_install_error`,
+its MCP API notes `post_connect_user_input` in its place; either is a valid filter."""
+
+_QUERY_KEYS = {"integration": "integration.name", "super_query": "features.super_query"}
+"""Truto's query parameter for each filter argument not named as Truto names it."""
+_FLAGS = ("is_sandbox", "super_query")
 
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class IntegratedAccount:
     """An integrated account as Truto lists it: one customer's connection to one integration.
 
@@ -88,26 +78,8 @@ class IntegratedAccount:
     integration_name: str | None
     """The integration's name (`hubspot`), where Truto returns it."""
 
-    @classmethod
-    def from_truto(cls, item: Mapping[str, Any]) -> IntegratedAccount:
-        """The record of one item of Truto's answer; unknown fields are ignored."""
-        integration = item.get("integration")
-        name = integration.get("name") if isinstance(integration, Mapping) else None
-        sandbox = item.get("is_sandbox")
-        return cls(
-            id=str(item["id"]),
-            tenant_id=_text(item.get("tenant_id")),
-            environment_integration_id=_text(item.get("environment_integration_id")),
-            status=_text(item.get("status")),
-            is_sandbox=sandbox if isinstance(sandbox, bool) else None,
-            region=_text(item.get("region")),
-            created_at=_text(item.get("created_at")),
-            updated_at=_text(item.get("updated_at")),
-            integration_name=_text(name),
-        )
 
-
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class McpServerInfo:
     """An MCP server as Truto lists it, without its `token` and `url` (Truto shows them only
     to the create that made it)."""
@@ -120,21 +92,6 @@ class McpServerInfo:
     created_at: str | None
     updated_at: str | None
     created_by: str | None
-
-    @classmethod
-    def from_truto(cls, item: Mapping[str, Any], integrated_account_id: str) -> McpServerInfo:
-        """The record of one listed server; fields other than these are ignored."""
-        config = item.get("config")
-        return cls(
-            id=str(item["id"]),
-            integrated_account_id=_text(item.get("integrated_account_id")) or integrated_account_id,
-            name=_text(item.get("name")),
-            config=dict(config) if isinstance(config, Mapping) else None,
-            expires_at=_text(item.get("expires_at")),
-            created_at=_text(item.get("created_at")),
-            updated_at=_text(item.get("updated_at")),
-            created_by=_text(item.get("created_by")),
-        )
 
 
 def get_integrated_accounts(
@@ -153,28 +110,13 @@ def get_integrated_accounts(
     `status` one of `ACCOUNT_STATUSES`, `super_query` Truto's `features.super_query`; `filters`
     passes any other of Truto's query parameters as they are, such as its operator filters
     (`{"created_at[gt]": "2026-01-01T00:00:00Z"}`). Ordered as Truto lists them."""
-    lookup = "get_integrated_accounts"
-    query = _account_filters(lookup, tenant_id, integration, status, is_sandbox)
-    for key, value in (("created_at", created_at), ("updated_at", updated_at)):
-        if value is not None:
-            query[key] = _filter_text(lookup, key, value)
-    if super_query is not None:
-        if not isinstance(super_query, bool):
-            raise TrutoLookupError(f"{lookup}: super_query must be True or False")
-        query["features.super_query"] = "true" if super_query else "false"
-    for key, value in (filters or {}).items():
-        name = _filter_text(lookup, "a key of filters", key)
-        if name in query or name in ("limit", "next_cursor"):
-            raise TrutoLookupError(
-                f"{lookup}: filters repeats {name!r}, which the lookup sets itself"
-            )
-        query[name] = _filter_text(lookup, f"filters[{name!r}]", value)
+    query = _account_query(dict(locals()))  # first: the arguments, by name
 
     def read(client: TrutoClient, deadline: Deadline) -> list[IntegratedAccount]:
         items = client.list_integrated_accounts(query, deadline, page_size=ACCOUNT_PAGE_SIZE)
-        return [IntegratedAccount.from_truto(item) for item in items if "id" in item]
+        return [_record(IntegratedAccount, item) for item in items if "id" in item]
 
-    return _looked_up(lookup, read, account_id=None)
+    return _looked_up("get_integrated_accounts", read, account_id=None)
 
 
 def get_integrated_accounts_output(
@@ -189,16 +131,7 @@ def get_integrated_accounts_output(
     filters: pulumi.Input[Mapping[str, str] | None] = None,
 ) -> pulumi.Output[list[IntegratedAccount]]:
     """`get_integrated_accounts` for arguments that may be `Output`s; unknown while one is."""
-    arguments = pulumi.Output.all(
-        tenant_id=tenant_id,
-        integration=integration,
-        status=status,
-        is_sandbox=is_sandbox,
-        created_at=created_at,
-        updated_at=updated_at,
-        super_query=super_query,
-        filters=filters,
-    )
+    arguments = pulumi.Output.all(**locals())  # first: the arguments, by name
     return arguments.apply(lambda given: get_integrated_accounts(**given))
 
 
@@ -208,18 +141,16 @@ def get_mcp_servers(
     """The MCP servers of one integrated account, every page, without their tokens. Servers
     whose name carries a Pulumi create mark (a stack's create under way, or what a killed run
     left) are left out unless `include_in_flight`: they cannot be adopted."""
-    lookup = "get_mcp_servers"
-    account = _filter_text(lookup, "integrated_account_id", integrated_account_id)
+    account = _text("get_mcp_servers", "integrated_account_id", integrated_account_id)
 
     def read(client: TrutoClient, deadline: Deadline) -> list[McpServerInfo]:
-        items = client.list_mcp_servers(account, deadline)
         return [
-            McpServerInfo.from_truto(item, account)
-            for item in items
+            _record(McpServerInfo, item, integrated_account_id=account)
+            for item in client.list_mcp_servers(account, deadline)
             if "id" in item and (include_in_flight or read_mark(item.get("name")) is None)
         ]
 
-    return _looked_up(lookup, read, account_id=account)
+    return _looked_up("get_mcp_servers", read, account_id=account)
 
 
 def get_mcp_servers_output(
@@ -231,43 +162,76 @@ def get_mcp_servers_output(
     )
 
 
-# --- plumbing --------------------------------------------------------------------------------
+def configured(lookup: str) -> tuple[ProviderSettings, TrutoClient]:
+    """The `truto:` settings (from the program's stack config, else the environment) and this
+    process's client for them: one per settings, so every lookup of a program shares its pace.
+    A settings problem is a `TrutoLookupError` naming the setting; nothing is sent."""
+    stack_config = {**(_runtime_config.get_config_env() or {}), **_runtime_config.CONFIG.get()}
+    try:
+        settings = resolve_settings(stack_config, os.environ)
+        if settings.api_token is None:
+            raise TrutoConfigError(MISSING_TOKEN_MESSAGE, setting=API_TOKEN_KEY)
+        with _clients_lock:
+            if settings not in _clients:
+                from ._client import client_for  # httpx loads at the first lookup only
+
+                _clients[settings] = client_for(settings)
+            return settings, _clients[settings]
+    except TrutoConfigError as error:
+        raise TrutoLookupError(f"{lookup}: {error}", setting=error.setting) from error
 
 
-def _account_filters(
-    lookup: str,
-    tenant_id: str | None,
-    integration: str | None,
-    status: str | None,
-    is_sandbox: bool | None,
-) -> dict[str, str]:
-    """Truto's query parameters for the given filters, each checked before any request."""
-    filters: dict[str, str] = {}
-    if tenant_id is not None:
-        filters["tenant_id"] = _filter_text(lookup, "tenant_id", tenant_id)
-    if integration is not None:
-        filters["integration.name"] = _filter_text(lookup, "integration", integration)
-    if status is not None:
-        if status not in ACCOUNT_STATUSES:
+_clients: dict[ProviderSettings, TrutoClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _account_query(arguments: dict[str, Any]) -> dict[str, str]:
+    """Truto's query parameters for `get_integrated_accounts`' arguments, each checked before
+    any request."""
+    lookup, query, filters = "get_integrated_accounts", {}, arguments.pop("filters") or {}
+    for argument, value in arguments.items():
+        if value is None:
+            continue
+        if argument in _FLAGS and not isinstance(value, bool):
+            raise TrutoLookupError(f"{lookup}: {argument} must be True or False")
+        if argument == "status" and value not in ACCOUNT_STATUSES:
             raise TrutoLookupError(
-                f"{lookup}: status must be one of {', '.join(ACCOUNT_STATUSES)}, got {status!r}"
+                f"{lookup}: status must be one of {', '.join(ACCOUNT_STATUSES)}, got {value!r}"
             )
-        filters["status"] = status
-    if is_sandbox is not None:
-        if not isinstance(is_sandbox, bool):
-            raise TrutoLookupError(f"{lookup}: is_sandbox must be True or False")
-        filters["is_sandbox"] = "true" if is_sandbox else "false"
-    return filters
+        text = str(value).lower() if argument in _FLAGS else _text(lookup, argument, value)
+        query[_QUERY_KEYS.get(argument, argument)] = text
+    for key, value in filters.items():
+        name = _text(lookup, "a key of filters", key)
+        if name in query or name in ("limit", "next_cursor"):
+            raise TrutoLookupError(
+                f"{lookup}: filters repeats {name!r}, which the lookup sets itself"
+            )
+        query[name] = _text(lookup, f"filters[{name!r}]", value)
+    return query
 
 
-def _filter_text(lookup: str, name: str, value: object) -> str:
+def _text(lookup: str, name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise TrutoLookupError(f"{lookup}: {name} must be a non-empty string, got {value!r}")
     return value
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+_Record = TypeVar("_Record", IntegratedAccount, McpServerInfo)
+
+
+def _record(kind: type[_Record], item: Mapping[str, Any], **given: object) -> _Record:
+    """The record of one item of Truto's answer: each field (`given` first; an account's
+    `integration.name` its `integration_name`) where it has the field's type (a string, but
+    `is_sandbox` a bool, `config` an object), else None; the rest of the answer is ignored."""
+    types: dict[str, type] = {"is_sandbox": bool, "config": dict}
+    integration = item.get("integration")
+    named = {"integration_name": integration.get("name")} if isinstance(integration, dict) else {}
+    fields = {**named, **item, **given}
+    values = {f.name: fields.get(f.name) for f in dataclasses.fields(kind)}
+    kept: dict[str, Any] = {
+        k: v if isinstance(v, types.get(k, str)) else None for k, v in values.items()
+    }
+    return kind(**{**kept, "id": str(item["id"])})
 
 
 def _looked_up(
@@ -275,8 +239,7 @@ def _looked_up(
 ) -> _T:
     """`read(client, deadline)` within the operation timeout, its failures told in the
     program's terms."""
-    settings = _program_settings(lookup)
-    client = _client(settings)
+    settings, client = configured(lookup)
     try:
         return read(client, Deadline.after(settings.operation_timeout, OPERATION_TIMEOUT_KEY))
     except TrutoAuthError as error:
@@ -303,35 +266,3 @@ def _looked_up(
             f"{BASE_URL_KEY}, or run again if Truto was unavailable",
             setting=BASE_URL_KEY,
         ) from error
-
-
-def _program_settings(lookup: str) -> ProviderSettings:
-    """The `truto:` settings from the program's stack config, then the environment."""
-    stack_config = {
-        **(_runtime_config.get_config_env() or {}),
-        **_runtime_config.CONFIG.get(),
-    }
-    try:
-        settings = resolve_settings(stack_config, os.environ)
-        if settings.api_token is None:
-            raise TrutoConfigError(MISSING_TOKEN_MESSAGE, setting=API_TOKEN_KEY)
-        validate_api_token(settings.api_token)
-        validated_base_url(settings.base_url)
-    except TrutoConfigError as error:
-        raise TrutoLookupError(f"{lookup}: {error}", setting=error.setting) from error
-    return settings
-
-
-_clients: dict[ProviderSettings, TrutoClient] = {}
-_clients_lock = threading.Lock()
-
-
-def _client(settings: ProviderSettings) -> TrutoClient:
-    """One client per settings in this process: every lookup of a program shares its pacing."""
-    with _clients_lock:
-        client = _clients.get(settings)
-        if client is None:
-            from ._client import client_for  # httpx loads at the first lookup only
-
-            client = _clients[settings] = client_for(settings)
-        return client

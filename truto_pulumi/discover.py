@@ -6,17 +6,17 @@
 Each resource carries `adopt_id`, so `pulumi up` takes the server over instead of creating a
 new one (`pulumi import` fails for dynamic providers: the engine's Read carries no pickled
 provider). `--project-dir` writes a complete Pulumi project folder declaring every server of
-the account. Reads the API token and base URL from TRUTO_API_TOKEN and TRUTO_BASE_URL; neither
-the token nor anything derived from it is printed or written.
+the account. Reads the API token and base URL as the lookups do (TRUTO_API_TOKEN and
+TRUTO_BASE_URL); neither the token nor anything derived from it is printed or written.
 """
 
 from __future__ import annotations
 
 import argparse
 import builtins
+import dataclasses
 import json
 import keyword
-import os
 import re
 import sys
 import unicodedata
@@ -24,23 +24,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._client import TrutoClient
 from ._errors import TrutoError
 from ._inputs import canonical_live_inputs
+from ._lookups import configured, get_mcp_servers
 from ._mark import read_mark
 from ._schema import CONFIG_KEYS
-from ._settings import DEFAULT_BASE_URL, MISSING_TOKEN_MESSAGE, resolve_settings
+from ._settings import DEFAULT_BASE_URL
 
 __all__ = ["main", "render_program", "render_project", "write_project"]
 
 _PROJECT_FILES = ("Pulumi.yaml", "requirements.txt", "__main__.py")
 """What `--project-dir` writes, in this order."""
-
-_REQUIREMENTS = ("truto-pulumi>=0.1,<1", "pulumi>=3.200,<4")
-"""The written project's dependencies: those of `examples/template/requirements.txt`."""
-
-_DEFAULT_PROJECT_NAME = "truto-mcp-servers"
-"""The project name when the folder's own name is not a valid Pulumi project name."""
 
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 """Pulumi's rule for project names (`tokens.ValidateProjectName`)."""
@@ -71,16 +65,14 @@ def render_program(integrated_account_id: str, servers: Sequence[Mapping[str, An
         resource_name = _unique(_slug(server), resource_names, "-")
         variable = _unique(_identifier(resource_name), variables, "_")
         lines += ["", f"{variable} = TrutoMcpServer(", f"    {resource_name!r},"]
-        lines.append("    integrated_account_id=ACCOUNT_ID,")
-        lines.append(f"    name={server.get('name')!r},")
+        lines += ["    integrated_account_id=ACCOUNT_ID,", f"    name={server.get('name')!r},"]
         config = canonical_live_inputs(server).get("config")
         if config:
             arguments = ", ".join(f"{k}={config[k]!r}" for k in CONFIG_KEYS if k in config)
             lines.append(f"    config=McpServerConfigArgs({arguments}),")
         if server.get("expires_at"):
             lines.append(f"    expires_at={server['expires_at']!r},")
-        lines.append(f"    adopt_id={server['id']!r},  # take over the existing server")
-        lines.append(")")
+        lines += [f"    adopt_id={server['id']!r},  # take over the existing server", ")"]
     return "\n".join(lines) + "\n"
 
 
@@ -93,162 +85,98 @@ def render_project(
         f"Truto MCP servers of integrated account {integrated_account_id}, "
         "adopted by python -m truto_pulumi.discover"
     )
-    pulumi_yaml = (
-        f"name: {_yaml_string(project_name)}\n"
-        f"description: {_yaml_string(description)}\n"
-        "runtime:\n"
-        "  name: python\n"
-        "  options:\n"
-        "    toolchain: pip\n"
-        "    virtualenv: venv\n"
-    )
     return {
-        "Pulumi.yaml": pulumi_yaml,
-        "requirements.txt": "\n".join(_REQUIREMENTS) + "\n",
+        "Pulumi.yaml": f"name: {json.dumps(project_name)}\n"  # JSON strings are YAML's too
+        f"description: {json.dumps(description)}\n"
+        "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n",
+        "requirements.txt": "truto-pulumi>=0.1,<1\npulumi>=3.200,<4\n",  # as examples/template
         "__main__.py": _PROGRAM_HEADER + render_program(integrated_account_id, servers),
     }
 
 
 def write_project(directory: Path, files: Mapping[str, str]) -> None:
     """Create `directory` (if needed) and the files in it, overwriting nothing: FileExistsError
-    (`_refusal`'s message) if it holds a project already; then nothing is written."""
-    refused = _refusal(directory)
-    if refused is not None:
-        raise FileExistsError(refused)
+    if it holds a project already; then nothing is written."""
+    _refuse_a_project(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         with (directory / name).open("x", encoding="utf-8", newline="\n") as file:
             file.write(text)
 
 
-def _refusal(directory: Path) -> str | None:
-    """Why `directory` cannot take a written project (it holds one of its files), or None."""
+def _refuse_a_project(directory: Path) -> None:
+    """FileExistsError, saying what to do, if `directory` holds one of a project's files."""
     present = [name for name in (*_PROJECT_FILES, "Pulumi.yml") if (directory / name).exists()]
-    if not present:
-        return None
-    return (
-        f"{directory} already holds {', '.join(present)}: discover writes a new project folder "
-        "and overwrites nothing. Choose a new or empty folder, or leave out --project-dir to "
-        "print the code and paste it into your program"
-    )
+    if present:
+        raise FileExistsError(
+            f"{directory} already holds {', '.join(present)}: discover writes a new project "
+            "folder and overwrites nothing. Choose a new or empty folder, or leave out "
+            "--project-dir to print the code and paste it into your program"
+        )
 
 
 def _project_name_for(directory: Path) -> str:
     """What `pulumi new` would name the project: the folder's name, if Pulumi accepts it."""
     name = directory.resolve().name
-    return name if _PROJECT_NAME.fullmatch(name) else _DEFAULT_PROJECT_NAME
+    return name if _PROJECT_NAME.fullmatch(name) else "truto-mcp-servers"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the code for every MCP server of the account, or write it as a project folder
     (`--project-dir`); 0 on success, 2 on an error."""
-    args = _parser().parse_args(argv)
-    settings = resolve_settings({}, os.environ)
-    if settings.api_token is None:
-        print(f"error: {MISSING_TOKEN_MESSAGE}", file=sys.stderr)
-        return 2
-    directory: Path | None = args.project_dir
-    refused = None if directory is None else _refusal(directory)
-    if refused is not None:  # before asking Truto anything
-        print(f"error: {refused}", file=sys.stderr)
-        return 2
-    try:
-        with TrutoClient(base_url=settings.base_url, api_token=settings.api_token) as client:
-            servers = client.list_mcp_servers(args.integrated_account_id)
-    except TrutoError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    servers, marked = _adoptable(servers)
-    for server in marked:
-        print(
-            f"# left out: MCP server {server.get('id')} ({server.get('name')!r}) carries a "
-            "Pulumi create mark: a stack's create is under way, or a killed run left it and "
-            "Truto deletes it at its provisional expiry",
-            file=sys.stderr,
-        )
-    if directory is None:
-        print(f"# {len(servers)} MCP server(s) of integrated account {args.integrated_account_id}")
-        print(render_program(args.integrated_account_id, servers), end="")
-        return 0
-    if not servers:
-        print(
-            f"error: integrated account {args.integrated_account_id} has no MCP servers: "
-            "nothing to adopt, no project written",
-            file=sys.stderr,
-        )
-        return 2
-    name = args.project_name or _project_name_for(directory)
-    try:
-        write_project(directory, render_project(args.integrated_account_id, servers, name))
-    except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(_next_steps(directory, len(servers), args.integrated_account_id, settings.base_url))
-    return 0
-
-
-def _adoptable(
-    servers: Sequence[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The servers that may be adopted, and those carrying a create mark (never adopted)."""
-    adoptable = [server for server in servers if read_mark(server.get("name")) is None]
-    return adoptable, [server for server in servers if server not in adoptable]
-
-
-def _parser() -> argparse.ArgumentParser:
-    """The command line: the account, and where to write a project folder (optional)."""
     parser = argparse.ArgumentParser(
         prog="python -m truto_pulumi.discover",
         description="Print TrutoMcpServer code (with adopt_id) for an account's MCP servers, "
         "or write a Pulumi project folder that adopts them all.",
     )
     parser.add_argument("--integrated-account-id", required=True)
-    parser.add_argument(
-        "--project-dir",
-        type=Path,
-        help="write Pulumi.yaml, requirements.txt and __main__.py there (a new folder, or one "
-        "without them) instead of printing the code",
-    )
-    parser.add_argument(
-        "--project-name",
-        type=_project_name,
-        help="the project's name (default: the folder's name)",
-    )
-    return parser
-
-
-def _project_name(value: str) -> str:
-    """A project name Pulumi accepts, else an argparse error saying its rule."""
-    if not _PROJECT_NAME.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: Pulumi project names are 1 to 100 alphanumerics, hyphens, underscores "
-            "and periods"
+    parser.add_argument("--project-dir", type=Path, help="write the project there (new folder)")
+    parser.add_argument("--project-name", help="the project's name (default: the folder's)")
+    args = parser.parse_args(argv)
+    if args.project_name is not None and not _PROJECT_NAME.fullmatch(args.project_name):
+        parser.error(
+            f"{args.project_name!r}: Pulumi project names are 1 to 100 alphanumerics, hyphens, "
+            "underscores and periods"
         )
-    return value
-
-
-def _yaml_string(value: str) -> str:
-    """A YAML double-quoted scalar (JSON's escapes are a subset of YAML's)."""
-    return json.dumps(value)
-
-
-def _next_steps(directory: Path, count: int, integrated_account_id: str, base_url: str) -> str:
-    """What to run after writing the project: install, a stack, its config, preview, up."""
-    lines = [
-        f"Wrote {', '.join(_PROJECT_FILES)} to {directory}: {count} MCP server(s) of "
-        f"integrated account {integrated_account_id}, each with adopt_id.",
-        "Next, in that folder:",
-        "  pulumi install",
-        "  pulumi stack init <stack>",
-        "  pulumi config set --secret truto:apiToken <token>   # or TRUTO_API_TOKEN",
-    ]
-    if base_url != DEFAULT_BASE_URL:
-        lines.append(f"  pulumi config set truto:baseUrl {base_url}")
-    lines += [
-        f"  pulumi preview   # {count} to create: each an adoption, nothing new in Truto",
-        "  pulumi up",
-    ]
-    return "\n".join(lines)
+    account, directory = args.integrated_account_id, args.project_dir
+    try:
+        settings, _ = configured("discover")
+        if directory is not None:
+            _refuse_a_project(directory)  # before asking Truto anything
+        listed = get_mcp_servers(account, include_in_flight=True)
+        for marked in (s for s in listed if read_mark(s.name) is not None):
+            print(
+                f"# left out: MCP server {marked.id} ({marked.name!r}) carries a Pulumi create "
+                "mark: a stack's create is under way, or a killed run left it and Truto deletes "
+                "it at its provisional expiry",
+                file=sys.stderr,
+            )
+        servers = [dataclasses.asdict(s) for s in listed if read_mark(s.name) is None]
+        if directory is None:
+            print(f"# {len(servers)} MCP server(s) of integrated account {account}")
+            print(render_program(account, servers), end="")
+            return 0
+        if not servers:
+            print(
+                f"error: integrated account {account} has no MCP servers: nothing to adopt, "
+                "no project written",
+                file=sys.stderr,
+            )
+            return 2
+        name = args.project_name or _project_name_for(directory)
+        write_project(directory, render_project(account, servers, name))
+    except (TrutoError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    count = f"{len(servers)} MCP server(s) of integrated account {account}"
+    print(f"Wrote {', '.join(_PROJECT_FILES)} to {directory}: {count}, each with adopt_id.")
+    print("Next, in that folder:\n  pulumi install\n  pulumi stack init <stack>")
+    print("  pulumi config set --secret truto:apiToken <token>   # or TRUTO_API_TOKEN")
+    if settings.base_url != DEFAULT_BASE_URL:
+        print(f"  pulumi config set truto:baseUrl {settings.base_url}")
+    print(f"  pulumi preview   # {len(servers)} to create: each an adoption, nothing new in Truto")
+    print("  pulumi up")
+    return 0
 
 
 _TAKEN = frozenset(
@@ -259,14 +187,12 @@ _TAKEN = frozenset(
 _SOFT_KEYWORDS = frozenset({"_", "case", "match", "type", *keyword.softkwlist})
 """Soft keywords of every supported Python (`type` is one from 3.12): same code on each."""
 
-_MAX_SLUG = 60
-
 
 def _slug(server: Mapping[str, Any]) -> str:
     """A readable ASCII resource name from the server's name, else from its id."""
     name = unicodedata.normalize("NFKD", str(server.get("name") or ""))
     slug = re.sub(r"[^a-z0-9]+", "-", name.encode("ascii", "ignore").decode().lower())
-    slug = slug[:_MAX_SLUG].strip("-")
+    slug = slug[:60].strip("-")
     if not slug:
         slug = "mcp-" + re.sub(r"[^a-z0-9]", "", str(server.get("id", "")).lower())[:8]
     return slug.rstrip("-")

@@ -1,34 +1,29 @@
 """`python -m truto_pulumi.recover`: after a killed `pulumi up`, the servers its creates made
-that the stack's state does not hold, deleted on confirmation.
+that the stack's state does not hold, each shown (id, name, creation time) and deleted once
+confirmed (`--yes`: all). Reads TRUTO_API_TOKEN and TRUTO_BASE_URL as the lookups do.
 
     pulumi cancel --yes
     pulumi stack export --show-secrets | python -m truto_pulumi.recover
     pulumi refresh --clear-pending-creates --yes
     pulumi up --yes
 
-A server whose create was killed before its rename expires by itself (its provisional expiry).
-One whose rename reached Truto after every process that could record it was gone carries its
-declared name and expiry, and no mark: the creates the killed run left pending in the state say
-which account and name each was made under. So the candidates are the servers of those accounts
-with a pending create's declared name and an id no resource of the state holds; each is shown
-(id, name, creation time) and deleted once confirmed (`--yes` confirms all). Reads the API token
-and base URL from TRUTO_API_TOKEN and TRUTO_BASE_URL.
+They are renames that reached Truto after every process that could record them was gone: such
+a server carries its declared name and no mark, so the creates left pending in the state say
+which account and name it was made under (`left_by_killed_run`).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any
 
-from ._client import TrutoClient
 from ._errors import TrutoError, TrutoNotFoundError
-from ._mark import read_mark
-from ._settings import MISSING_TOKEN_MESSAGE, resolve_settings
+from ._lookups import configured, get_mcp_servers
 
 __all__ = ["left_by_killed_run", "main"]
 
@@ -40,19 +35,17 @@ def left_by_killed_run(
     deployment: Mapping[str, Any], servers_of: Callable[[str], list[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
     """The servers of the accounts of the deployment's pending creates whose name is such a
-    create's declared name and whose id no resource of the deployment holds, in Truto's order."""
-    held = {
-        str(resource.get("id"))
-        for resource in deployment.get("resources") or []
-        if resource.get("type") == _TYPE
-    }
+    create's declared name and whose id no resource of the deployment holds, in Truto's order.
+    A marked name is never a declared one (check refuses it): what a killed run left under its
+    mark is Truto's to delete, at its provisional expiry."""
+    held = {str(r.get("id")) for r in deployment.get("resources") or [] if r.get("type") == _TYPE}
     wanted: dict[str, set[str]] = {}
     for operation in deployment.get("pending_operations") or []:
         resource = operation.get("resource") or {}
-        inputs = resource.get("inputs") or {}
-        account, name = inputs.get("integrated_account_id"), inputs.get("name")
         if operation.get("type") != "creating" or resource.get("type") != _TYPE:
             continue
+        inputs = resource.get("inputs") or {}
+        account, name = inputs.get("integrated_account_id"), inputs.get("name")
         if not isinstance(account, str) or not isinstance(name, str):
             raise ValueError(
                 f"a pending create ({resource.get('urn')}) has a secret or missing name or "
@@ -63,18 +56,11 @@ def left_by_killed_run(
         {**server, "integrated_account_id": account}
         for account, names in sorted(wanted.items())
         for server in servers_of(account)
-        if server.get("name") in names
-        and str(server.get("id")) not in held
-        and read_mark(server.get("name")) is None
+        if server.get("name") in names and str(server.get("id")) not in held
     ]
 
 
-def main(
-    argv: Sequence[str] | None = None,
-    *,
-    stdin: TextIO = sys.stdin,
-    ask: Callable[[str], str] = input,
-) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """List what a killed run left, delete what is confirmed; 0 when done, 2 on an error."""
     parser = argparse.ArgumentParser(
         prog="python -m truto_pulumi.recover",
@@ -83,29 +69,26 @@ def main(
     )
     parser.add_argument("--yes", action="store_true", help="delete every server listed")
     args = parser.parse_args(argv)
-    settings = resolve_settings({}, os.environ)
-    if settings.api_token is None:
-        print(f"error: {MISSING_TOKEN_MESSAGE}", file=sys.stderr)
-        return 2
     try:
-        exported = json.load(stdin)
-        deployment = exported.get("deployment", exported)
-        with TrutoClient(base_url=settings.base_url, api_token=settings.api_token) as client:
-            found = left_by_killed_run(deployment, client.list_mcp_servers)
-            if not found:
-                print("nothing to remove: no server of a pending create lacks a resource")
-            for server in found:
-                what = (
-                    f"MCP server {server['id']} ({server.get('name')!r}, created "
-                    f"{server.get('created_at')}) of integrated account "
-                    f"{server.get('integrated_account_id')}"
-                )
-                if not args.yes and ask(f"delete {what}? [y/N] ").strip().lower() != "y":
-                    print(f"kept {what}")
-                    continue
-                with contextlib.suppress(TrutoNotFoundError):  # gone already: as good
-                    client.delete_mcp_server(server["integrated_account_id"], str(server["id"]))
-                print(f"deleted {what}")
+        _, client = configured("recover")
+        exported = json.load(sys.stdin)
+        found = left_by_killed_run(
+            exported.get("deployment", exported),
+            lambda account: [dataclasses.asdict(s) for s in get_mcp_servers(account)],
+        )
+        if not found:
+            print("nothing to remove: no server of a pending create lacks a resource")
+        for server in found:
+            what = (
+                f"MCP server {server['id']} ({server['name']!r}, created "
+                f"{server['created_at']}) of integrated account {server['integrated_account_id']}"
+            )
+            if not args.yes and input(f"delete {what}? [y/N] ").strip().lower() != "y":
+                print(f"kept {what}")
+                continue
+            with contextlib.suppress(TrutoNotFoundError):  # gone already: as good
+                client.delete_mcp_server(server["integrated_account_id"], server["id"])
+            print(f"deleted {what}")
     except (ValueError, TrutoError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

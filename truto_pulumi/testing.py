@@ -1,13 +1,11 @@
-"""Unit-test a Pulumi program under `pulumi.runtime.set_mocks` and see what it registers.
-
-Pulumi's own unit-test convention (no engine, no provider, no network)::
+"""Unit-test a Pulumi program under `pulumi.runtime.set_mocks` (no engine, no provider, no
+network) and see what it registers::
 
     run = run_program("examples/basic", project="truto-mcp", config={"truto-mcp:ids": "[...]"})
     assert [r.name for r in run.registrations] == ["readonly-0"]
 
 The mocks answer like the engine after a create: outputs are the inputs, plus what `outputs`
-computes for a resource (values its provider would return), and outputs the resource lists in
-`additional_secret_outputs` come back secret.
+computes (what a provider would return); those in `additional_secret_outputs` come back secret.
 """
 
 from __future__ import annotations
@@ -17,8 +15,7 @@ import os
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from google.protobuf import struct_pb2  # type: ignore[import-untyped]
@@ -70,17 +67,15 @@ class ProgramMocks(pulumi.runtime.Mocks):
     def __init__(self, outputs: ComputedOutputs | None = None) -> None:
         self.run = ProgramRun()
         self._computed = outputs
-        self._secret_outputs: dict[str, tuple[str, ...]] = {}
-        """Each resource's `additional_secret_outputs`, which the engine makes secret."""
-        self._sent_inputs: dict[tuple[str, str], dict[str, Any]] = {}
-        """Each resource's inputs as the program sent them: the SDK's own decoding
-        (`args.inputs`) lifts a nested secret up to its top-level property."""
+        self._sent: dict[tuple[str, str], tuple[dict[str, Any], tuple[str, ...]]] = {}
+        """What the monitor alone sees of each registration: its inputs as the program sent
+        them (the SDK's decoding, `args.inputs`, lifts a nested secret up to its top-level
+        property) and its `additional_secret_outputs`, which the engine makes secret."""
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[Any, Any]]:
-        sent = self._sent_inputs.pop((args.typ, args.name), args.inputs)
-        secret_outputs = self._secret_outputs.get(args.name, ())
+        sent, secret_outputs = self._sent.pop((args.typ, args.name), (args.inputs, ()))
         provider = args.inputs.get("__provider")
         self.run.registrations.append(
             Registration(
@@ -104,17 +99,12 @@ class ProgramMocks(pulumi.runtime.Mocks):
 
 
 class _SecretAwareMonitor(MockMonitor):
-    """Pulumi's mock monitor, telling the mocks what it alone sees of a registration."""
-
-    def __init__(self, mocks: ProgramMocks) -> None:
-        super().__init__(mocks)
-        self._program_mocks = mocks
+    """Pulumi's mock monitor, telling the mocks (`self.mocks`) what it alone sees of a
+    registration."""
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
-        mocks = self._program_mocks
-        mocks._secret_outputs[request.name] = tuple(request.additionalSecretOutputs)
-        if request.type != "pulumi:pulumi:Stack":
-            mocks._sent_inputs[(request.type, request.name)] = _as_sent(request.object)
+        sent = (_as_sent(request.object), tuple(request.additionalSecretOutputs))
+        cast(ProgramMocks, self.mocks)._sent[(request.type, request.name)] = sent
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
@@ -174,13 +164,12 @@ def run_program(
     Config keys are namespaced (`<project>:key`, `truto:apiToken`); values are strings, with
     structured values as JSON text, as the CLI passes them.
     """
-    main = Path(program)
     mocks = install_mocks(project=project, stack=stack, preview=preview, outputs=outputs)
     pulumi.runtime.set_all_config(dict(config or {}))
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def execute() -> None:
-        runpy.run_path(str(main), run_name="__main__")
+        runpy.run_path(os.fspath(program), run_name="__main__")
 
     execute()
     return mocks.run

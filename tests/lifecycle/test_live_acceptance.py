@@ -44,6 +44,8 @@ pytestmark = [
 ]
 
 RESOURCE = "srv"
+RUN_ID = secrets.token_hex(4)
+"""In the name of every server this run makes: what its teardown sweeps."""
 
 
 def expiry(hours: float) -> str:
@@ -59,27 +61,17 @@ def live() -> AcceptanceSettings:
 
 
 @pytest.fixture(scope="module")
-def run_id() -> str:
-    return secrets.token_hex(4)
-
-
-@pytest.fixture(scope="module")
-def client(live: AcceptanceSettings, run_id: str) -> Iterator[TrutoClient]:
+def client(live: AcceptanceSettings) -> Iterator[TrutoClient]:
     """A client for checks; on teardown it sweeps whatever this run left behind."""
     with TrutoClient(base_url=live.base_url, api_token=live.api_token) as opened:
         yield opened
-        sweep(opened, live.integrated_account_id, f"{ACCEPTANCE_PREFIX}{run_id}-")
-
-
-@pytest.fixture(scope="module")
-def live_host() -> Iterator[ProviderHost]:
-    with ProviderHost(env=NO_TRUTO_ENV) as started:
-        yield started
+        sweep(opened, live.integrated_account_id, f"{ACCEPTANCE_PREFIX}{RUN_ID}-")
 
 
 @pytest.fixture
-def live_stack(live_host: ProviderHost, live: AcceptanceSettings) -> SimulatedStack:
-    return mcp_server_stack(live_host, api_token=live.api_token, base_url=live.base_url)
+def live_stack(live: AcceptanceSettings) -> Iterator[SimulatedStack]:
+    with ProviderHost(env=NO_TRUTO_ENV) as host:
+        yield mcp_server_stack(host, api_token=live.api_token, base_url=live.base_url)
 
 
 def declared(live: AcceptanceSettings, name: str, expires_at: str) -> dict[str, dict[str, Any]]:
@@ -92,29 +84,35 @@ def declared(live: AcceptanceSettings, name: str, expires_at: str) -> dict[str, 
     }
 
 
-def test_live_create_noop_update_refresh_destroy(
-    live_stack: SimulatedStack, client: TrutoClient, live: AcceptanceSettings, run_id: str
-) -> None:
-    account = live.integrated_account_id
-    first = declared(live, acceptance_name("lifecycle", run_id), expiry(2))
+OFF_DEFAULTS = {"tool_exposure": "discovery", "require_api_token_auth": True}
+"""Both typed `config` keys off their defaults; neither narrows the account's tools, so the
+run needs nothing of the account but that it has one."""
 
-    created = live_stack.apply_step(first)  # also asserts the plan after apply is empty
-    assert created.ops == {RESOURCE: "create"}
+
+def test_live_lifecycle_converges_and_says_which_reading_truto_follows(
+    live_stack: SimulatedStack, client: TrutoClient, live: AcceptanceSettings
+) -> None:
+    """Create, no-op, an update that renames and drops both `config` keys (no 400), each with
+    no drift and an empty plan after, and destroy, against Truto itself (the convergence
+    sequence of `tests/engine/test_convergence.py`); then a few raw calls settle each loose
+    point of Truto's documentation, printed (`pytest -s`)."""
+    account = live.integrated_account_id
+    first = declared(live, acceptance_name("lifecycle", RUN_ID), expiry(2))
+    first[RESOURCE]["config"] = OFF_DEFAULTS
+
+    assert live_stack.apply_step(first).ops == {RESOURCE: "create"}  # then an empty plan
     state = live_stack.resources[RESOURCE]
     assert state.outputs["token"]
     assert state.outputs["url"].endswith(state.outputs["token"])
     assert client.get_mcp_server(account, state.id)["name"] == first[RESOURCE]["name"]
-
     assert live_stack.up(first).plan.steps[RESOURCE].op == "same"
+    assert live_stack.refresh()[RESOURCE].drift is False
 
-    second = declared(live, acceptance_name("lifecycle-renamed", run_id), expiry(3))
-    updated = live_stack.apply_step(second)
-    assert updated.ops == {RESOURCE: "update"}
+    second = declared(live, acceptance_name("lifecycle-renamed", RUN_ID), expiry(3))
+    assert live_stack.apply_step(second).ops == {RESOURCE: "update"}
     after = live_stack.resources[RESOURCE]
-    assert after.id == state.id
-    assert after.outputs["token"] == state.outputs["token"]
+    assert (after.id, after.outputs["token"]) == (state.id, state.outputs["token"])
     assert client.get_mcp_server(account, state.id)["name"] == second[RESOURCE]["name"]
-
     assert live_stack.refresh()[RESOURCE].drift is False
     assert live_stack.preview(second).is_empty
 
@@ -123,40 +121,16 @@ def test_live_create_noop_update_refresh_destroy(
     with pytest.raises(TrutoNotFoundError):
         client.get_mcp_server(account, state.id)
 
-
-OFF_DEFAULTS = {"tool_exposure": "discovery", "require_api_token_auth": True}
-"""Both typed `config` keys off their defaults; neither narrows the account's tools, so the
-run needs nothing of the account but that it has one."""
-
-
-def test_live_config_converges_and_says_which_reading_truto_follows(
-    live_stack: SimulatedStack, client: TrutoClient, live: AcceptanceSettings, run_id: str
-) -> None:
-    """The convergence sequence of `tests/engine/test_convergence.py`, against Truto itself;
-    then a few raw calls settle each loose point of its documentation, printed (`pytest -s`)."""
-    name = acceptance_name("converges", run_id)
-    scoped = declared(live, name, expiry(2))
-    scoped[RESOURCE]["config"] = OFF_DEFAULTS
-
-    live_stack.apply_step(scoped)
-    assert live_stack.refresh()[RESOURCE].drift is False
-    assert live_stack.preview(scoped).is_empty
-    dropped = declared(live, name, scoped[RESOURCE]["expires_at"])
-    live_stack.apply_step(dropped)  # both keys dropped: no 400
-    assert live_stack.refresh()[RESOURCE].drift is False
-    assert live_stack.preview(dropped).is_empty
-    live_stack.destroy()
-
-    readings = _readings_of_truto(live, run_id)
+    readings = _readings_of_truto(live)
     print("\nTruto's readings of its loose points:", readings)
     assert set(readings) == {"config_required", "echo_defaults", "config_patch", "list_key"}
 
 
-def _readings_of_truto(live: AcceptanceSettings, run_id: str) -> dict[str, Any]:
+def _readings_of_truto(live: AcceptanceSettings) -> dict[str, Any]:
     """Which reading of each loose point Truto follows, found with raw calls (the client maps
     the statuses they turn on) on servers of this run, each deleted at once."""
     path = f"/integrated-account/{live.integrated_account_id}/mcp"
-    bare = {"name": acceptance_name("bare", run_id), "expires_at": expiry(1)}
+    bare = {"name": acceptance_name("bare", RUN_ID), "expires_at": expiry(1)}
     headers = {"Authorization": f"Bearer {live.api_token}"}
     with httpx.Client(base_url=live.base_url, headers=headers, timeout=30) as http:
         without_config = http.post(path, json=bare)

@@ -52,6 +52,7 @@ ACCOUNT_STATUSES = (
     "active",
     "connecting",
     "post_install_error",
+    "post_connect_user_input",
     "validation_error",
     "needs_reauth",
 )
