@@ -59,7 +59,7 @@ def test_left_behind_is_only_this_stacks_legacy_marked_servers_it_does_not_hold(
     server: dict[str, Any], left: bool
 ) -> None:
     found = left_behind([server], stack=OURS.stack, held={"held"})
-    assert (found == [server]) is left
+    assert found == ([(server, LEGACY)] if left else [])
 
 
 def status_error(status: int) -> TrutoServerError:
@@ -210,24 +210,26 @@ def test_creates_whose_answers_are_all_lost_fail_naming_the_last_mark_and_leave_
 
 
 @pytest.mark.parametrize(
-    ("remaining", "over_from", "why"),
+    ("remaining", "over_from", "listing_fails", "why"),
     [
-        pytest.param(0.1, 1_000, "operation timeout", id="operation_timeout_ran_out"),
-        pytest.param(None, 2, "run that asked for it is gone", id="run_gone"),
+        pytest.param(0.1, 1_000, False, "operation timeout", id="operation_timeout_ran_out"),
+        pytest.param(None, 2, False, "run that asked for it is gone", id="run_gone"),
+        pytest.param(None, 1_000, True, "listing the account", id="account_cannot_be_listed"),
     ],
 )
 def test_a_lost_answer_no_server_shows_up_for_fails_naming_its_mark(
-    remaining: float | None, over_from: int, why: str
+    remaining: float | None, over_from: int, listing_fails: bool, why: str
 ) -> None:
     lost = TrutoServerError(status_code=504, method="POST", path="/mcp", message="gateway")
     truto = _Truto((lost, False), remaining=remaining)
+    truto.listing_error = refused(503) if listing_fails else None
 
     with pytest.raises(TrutoCreateError, match=why) as info:
         create(truto, interrupted_from(over_from))
 
     assert [mark_of(name) for name in truto.posted] == [OURS]
     assert (info.value.mark, info.value.server_id) == (str(OURS), None)
-    assert info.value.__cause__ is lost
+    assert info.value.__cause__ is (truto.listing_error or lost)
     assert str(OURS) in str(info.value)
 
 
@@ -244,17 +246,6 @@ def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_no
     assert info.value is blocked
     assert truto.posted == [OURS.on("reader")]
     assert truto.servers == {}
-
-
-def test_a_lost_answer_whose_account_cannot_be_listed_fails_naming_its_mark() -> None:
-    truto = _Truto((dropped(), True))
-    truto.listing_error = refused(503)
-
-    with pytest.raises(TrutoCreateError, match="listing the account") as info:
-        create(truto)
-
-    assert (info.value.mark, info.value.server_id) == (str(OURS), None)
-    assert info.value.__cause__ is truto.listing_error
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """`truto_pulumi._listings`: each caller gets a listing of its account begun late enough for
 it, one at a time per account, the callers during one sharing the next, against a listing
 function whose listings end when the test says so (threads, held by events: no sleep decides
-an outcome); and the proof of a 404 that the provider draws from them (`provider._listed`),
-over `httpx.MockTransport`."""
+an outcome); and the proof of a 404 that the provider draws from them
+(`provider._Operation.listed`), over `httpx.MockTransport`."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from truto_pulumi._errors import TrutoDeadlineError, TrutoNotFoundError, TrutoSe
 from truto_pulumi._listings import AccountListings
 from truto_pulumi._run import RunState
 from truto_pulumi._settings import OPERATION_TIMEOUT_KEY, ProviderSettings
-from truto_pulumi.provider import _listed
+from truto_pulumi.provider import _Operation
 
 ACC = "acc-1"
 OTHER = "acc-2"
@@ -131,25 +131,61 @@ def asked_during_the_first(
 # --- who gets which listing ------------------------------------------------------------------
 
 
-def test_a_caller_with_no_listing_under_way_lists_at_once() -> None:
-    truto = HeldTruto(held=False)
-    listings = AccountListings(truto)
+def unavailable() -> TrutoServerError:
+    return TrutoServerError(
+        status_code=503, method="GET", path=f"/integrated-account/{ACC}/mcp", message="down"
+    )
 
-    assert listed(listings.fresh(ACC)) == [f"{ACC}/1"]
-    assert listed(listings.fresh(ACC)) == [f"{ACC}/2"]  # a later call: a later listing
-    assert truto.accounts == [ACC, ACC]
+
+ANY = float("-inf")
+
+
+@pytest.mark.parametrize(
+    ("asks", "got"),
+    [
+        pytest.param([None, None], [1, 2], id="each_call_of_fresh_lists_anew"),
+        pytest.param([ANY, 1.0], [1, 1], id="an_ended_listing_serves_who_can_do_with_it"),
+        pytest.param([ANY, 1.5], [1, 2], id="one_begun_too_early_is_not_reused"),
+        pytest.param([ANY, ANY, ANY], ["error", 2, 2], id="a_failed_listing_is_never_reused"),
+    ],
+)
+def test_one_caller_at_a_time_gets_a_listing_begun_late_enough_for_it(
+    asks: list[float | None], got: list[int | str]
+) -> None:
+    """`since(began)` (None: `fresh`), with a clock ticking 0, 1, 2...: listing 1 begins at 1.
+    Every call's deadline has passed: a caller starting a listing is not bound by it (the client
+    bounds the listing by the operation's deadline itself)."""
+    truto = HeldTruto(held=False, errors={1: unavailable()} if "error" in got else {})
+    ticks = iter(range(100))
+    listings = AccountListings(truto, clock=lambda: float(next(ticks)))
+
+    def ask(began: float | None) -> int | str:
+        try:
+            listing = listings.since(ACC, began, Deadline.after(-1.0))
+        except TrutoServerError:
+            return "error"
+        return int(str(listing.servers[0]["id"]).rsplit("/", 1)[1])
+
+    assert [ask(began) for began in asks] == got
+    assert truto.accounts == [ACC] * len(set(got))
 
 
 @pytest.mark.parametrize("callers", [1, 3, 15])
-def test_callers_during_a_listing_share_the_next_one(callers: int) -> None:
-    with asked_during_the_first(callers) as (truto, _, first, late):
+def test_callers_during_a_listing_share_the_next_one_each_with_a_list_of_its_own(
+    callers: int,
+) -> None:
+    with asked_during_the_first(callers) as (truto, listings, first, late):
         truto.end(1)
         assert listed(first.result(PATIENCE)) == [f"{ACC}/1"]
         truto.began(2)
         assert not any(f.done() for f in late)  # listing 1 began before them: not theirs
         truto.end(2)
 
-        assert [listed(f.result(PATIENCE)) for f in late] == [[f"{ACC}/2"]] * callers
+        answers = [f.result(PATIENCE) for f in late]
+    assert [listed(answer) for answer in answers] == [[f"{ACC}/2"]] * callers
+    answers[0][0]["id"] = "changed by its caller"
+    assert [listed(answer) for answer in answers[1:]] == [[f"{ACC}/2"]] * (callers - 1)
+    assert listed(listings.since(ACC, ANY).servers) == [f"{ACC}/2"]  # kept as listed
     assert truto.accounts == [ACC, ACC]
     assert truto.most_at_once == 1
 
@@ -188,24 +224,7 @@ def test_different_accounts_list_at_the_same_time() -> None:
         assert listed(held.result(PATIENCE)) == [f"{ACC}/1"]
 
 
-def test_each_caller_gets_a_list_of_its_own() -> None:
-    with asked_during_the_first(2) as (truto, _, first, joined):
-        truto.end(1)
-        truto.end(2)
-        one, two = (f.result(PATIENCE) for f in joined)
-
-    one[0]["id"] = "changed by its caller"
-    assert listed(two) == [f"{ACC}/2"]
-    assert listed(first.result()) == [f"{ACC}/1"]
-
-
 # --- errors and deadlines --------------------------------------------------------------------
-
-
-def unavailable() -> TrutoServerError:
-    return TrutoServerError(
-        status_code=503, method="GET", path=f"/integrated-account/{ACC}/mcp", message="down"
-    )
 
 
 @pytest.mark.parametrize(
@@ -254,49 +273,15 @@ def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_g
     assert truto.accounts == [ACC, ACC]
 
 
-@pytest.mark.parametrize("timeout", [0.0, -1.0])
-def test_a_caller_starting_a_listing_is_not_bound_by_its_timeout(timeout: float) -> None:
-    truto = HeldTruto(held=False)
-    listings = AccountListings(truto)
-
-    # The client bounds the listing by the operation's deadline itself.
-    assert listed(listings.fresh(ACC, Deadline.after(timeout))) == [f"{ACC}/1"]
-
-
-# --- callers that can do with an older listing (`since`) -------------------------------------
-
-
-def test_a_listing_that_ended_serves_a_caller_that_can_do_with_it_without_a_request() -> None:
-    truto = HeldTruto(held=False)
-    listings = AccountListings(truto)
-    first = listings.since(ACC, float("-inf"))
-
-    again = listings.since(ACC, first.began)
-
-    assert (again.began, listed(again.servers)) == (first.began, [f"{ACC}/1"])
-    assert truto.accounts == [ACC]
-
-
-def test_a_listing_that_began_before_the_caller_can_do_is_not_reused() -> None:
-    truto = HeldTruto(held=False)
-    clock = iter([0.0, 1.0, 2.0, 2.5]).__next__  # asked, listing 1 at 1, asked, listing 2 at 2.5
-    listings = AccountListings(truto, clock=clock)
-    listings.since(ACC, float("-inf"))
-
-    later = listings.since(ACC, 2.0)
-
-    assert (later.began, listed(later.servers)) == (2.5, [f"{ACC}/2"])
-
-
 @pytest.mark.parametrize("fails", [False, True], ids=["its_servers", "its_error"])
 def test_callers_that_can_do_with_the_listing_under_way_share_its_outcome(fails: bool) -> None:
     error = unavailable()
     truto, clock = HeldTruto(errors={1: error} if fails else {}), Clock()
     listings = AccountListings(truto, clock=clock)
     with threads() as pool:
-        first = pool.submit(listings.since, ACC, float("-inf"))
+        first = pool.submit(listings.since, ACC, ANY)
         truto.began(1)
-        joined = [pool.submit(listings.since, ACC, float("-inf")) for _ in range(3)]
+        joined = [pool.submit(listings.since, ACC, ANY) for _ in range(3)]
         until(lambda: clock.calls == 5)
         truto.end(1)
 
@@ -305,85 +290,62 @@ def test_callers_that_can_do_with_the_listing_under_way_share_its_outcome(fails:
     assert truto.accounts == [ACC]  # the 404s of a refresh at once: one listing proves nothing
 
 
-def test_a_failed_listing_is_never_reused() -> None:
-    truto = HeldTruto(held=False, errors={1: unavailable()})
-    listings = AccountListings(truto)
-    with pytest.raises(TrutoServerError):
-        listings.since(ACC, float("-inf"))
-
-    assert listed(listings.since(ACC, float("-inf")).servers) == [f"{ACC}/2"]
+# --- a 404 proven by the run's listings (`provider._Operation.listed`) -----------------------
 
 
-# --- a 404 proven by the run's listings (`provider._listed`) ---------------------------------
+@pytest.mark.parametrize(
+    ("earlier", "now", "made", "ids", "state", "found", "listings"),
+    [
+        pytest.param(
+            None, ["theirs"], False, ["s1", "s2", "s3"], {"name": "r"}, [None] * 3, 1,
+            id="servers_of_the_state_share_one_listing",
+        ),
+        pytest.param(
+            ["s1"], [], False, ["s1"], {"name": "r"}, [None], 2,
+            id="a_listing_still_showing_it_is_asked_again_after_the_404",
+        ),
+        pytest.param(
+            [], ["s1"], True, ["s1"], {"name": "r"}, [{"id": "s1"}], 2,
+            id="one_made_in_this_run_needs_a_listing_begun_after_it_was_made",
+        ),
+        pytest.param(
+            [], [], False, ["adopted"], {}, [None], 2,
+            id="one_not_in_the_state_needs_a_listing_begun_after_the_404",
+        ),
+    ],
+)  # fmt: skip
+def test_a_404_is_proven_by_a_listing_begun_late_enough(
+    earlier: list[str] | None,
+    now: list[str],
+    made: bool,
+    ids: list[str],
+    state: dict[str, Any],
+    found: list[object],
+    listings: int,
+) -> None:
+    """`earlier`: the servers at an earlier listing of the run (None: none); `now`: at the 404;
+    `state`: the server's state (with its name), or `{}` (`.get`, adopt_id)."""
+    servers = list(earlier or [])
+    answered: list[str] = []
 
-
-class Account:
-    """Truto's list of one account over `httpx.MockTransport`: `servers` as listed now; counts
-    the listings it answered."""
-
-    def __init__(self, *servers: str) -> None:
-        self.servers = list(servers)
-        self.listings = 0
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx.Request) -> httpx.Response:
         assert (request.method, request.url.path) == ("GET", f"/integrated-account/{ACC}/mcp")
-        self.listings += 1
-        return httpx.Response(200, json={"result": [{"id": s} for s in self.servers]})
+        answered.append(request.url.path)
+        return httpx.Response(200, json={"result": [{"id": s} for s in servers]})
 
-
-def a_run(account: Account) -> RunState:
     run = RunState(ProviderSettings(api_token="t", base_url="https://truto.test"))
-    transport = httpx.MockTransport(account.handler)
+    transport = httpx.MockTransport(handler)
     run._client = TrutoClient(base_url="https://truto.test", api_token="t", transport=transport)
-    return run
+    if earlier is not None:
+        run.listings.since(ACC, ANY)
+    servers[:] = now
+    if made:
+        run.note_made(ids[0])
+    operation = _Operation(run, run.client(), Deadline.after(60.0))
 
+    def gone_404(server_id: str) -> TrutoNotFoundError:
+        path = f"/integrated-account/{ACC}/mcp/{server_id}"
+        return TrutoNotFoundError(status_code=404, method="GET", path=path, message="Not Found")
 
-def gone_404(server_id: str) -> TrutoNotFoundError:
-    path = f"/integrated-account/{ACC}/mcp/{server_id}"
-    return TrutoNotFoundError(status_code=404, method="GET", path=path, message="Not Found")
-
-
-def listed_after_404(run: RunState, server_id: str, state: dict[str, Any]) -> object:
-    client = run.client()
-    return _listed(run, client, Deadline.after(60.0), ACC, server_id, gone_404(server_id), state)
-
-
-IN_STATE = {"name": "reader"}
-"""What the state of a server holds (its name among the rest); `.get` and adopt_id have none."""
-
-
-def test_servers_of_the_state_gone_from_a_listing_of_the_run_need_no_other() -> None:
-    account = Account("theirs")
-    run = a_run(account)
-    assert [listed_after_404(run, s, IN_STATE) for s in ("s1", "s2", "s3")] == [None] * 3
-    assert account.listings == 1
-
-
-def test_a_listing_that_still_shows_the_server_is_asked_again_after_the_404() -> None:
-    account = Account("s1")
-    run = a_run(account)
-    run.listings.since(ACC, float("-inf"))  # earlier in the run, s1 was listed
-    account.servers.remove("s1")
-
-    assert listed_after_404(run, "s1", IN_STATE) is None
-    assert account.listings == 2
-
-
-def test_a_server_made_in_this_run_needs_a_listing_begun_after_it_was_made() -> None:
-    account = Account()
-    run = a_run(account)
-    run.listings.since(ACC, float("-inf"))  # the sweep of the run's first create
-    account.servers.append("s1")
-    run.note_made("s1")
-
-    assert listed_after_404(run, "s1", IN_STATE) == {"id": "s1"}  # a 404 the list refutes
-    assert account.listings == 2
-
-
-def test_a_server_not_in_the_state_takes_a_listing_begun_after_the_404() -> None:
-    account = Account()
-    run = a_run(account)
-    run.listings.since(ACC, float("-inf"))
-
-    assert listed_after_404(run, "adopted", {}) is None
-    assert account.listings == 2
+    assert [operation.listed(ACC, s, gone_404(s), state) for s in ids] == found
+    assert len(answered) == listings
