@@ -292,17 +292,6 @@ def test_a_server_the_create_can_neither_hand_over_nor_delete_is_named_in_its_er
     assert (read_mark(truto.servers["s1"]["name"]) is not None) is still_marked
 
 
-def test_a_rename_whose_answer_is_lost_but_that_landed_completes_the_create() -> None:
-    truto = _Truto()
-    truto.rename_error = refused(504)
-    truto.rename_lands = True
-
-    made = create(truto)
-
-    assert (made["id"], made["name"], made["token"]) == ("s1", "reader", "t")
-    assert truto.deleted == []
-
-
 def test_a_rename_that_may_have_landed_and_cannot_be_undone_promises_nothing() -> None:
     truto = _Truto()
     truto.rename_error = refused(504)

@@ -114,16 +114,16 @@ Answer = Future[list[dict[str, Any]]]
 
 @contextmanager
 def asked_during_the_first(
-    count: int, *, errors: dict[int, BaseException] | None = None, timeout: float | None = None
+    count: int, *, errors: dict[int, BaseException] | None = None, began: float | None = None
 ) -> Iterator[tuple[HeldTruto, AccountListings, Answer, list[Answer]]]:
-    """The first caller's listing under way, and `count` callers that asked after it began."""
+    """The first caller's listing under way, and `count` callers that asked after it began for
+    one begun at `began` or later (None: after they asked)."""
     truto, clock = HeldTruto(errors=errors), Clock()
     listings = AccountListings(truto, clock=clock)
     with threads() as pool:
         first = pool.submit(listings.fresh, ACC)
         truto.began(1)
-        deadline = None if timeout is None else Deadline.after(timeout, OPERATION_TIMEOUT_KEY)
-        late = [pool.submit(listings.fresh, ACC, deadline) for _ in range(count)]
+        late = [pool.submit(lambda: listings.since(ACC, began).servers) for _ in range(count)]
         until(lambda: clock.calls == 2 + count)
         yield truto, listings, first, late
 
@@ -170,24 +170,53 @@ def test_one_caller_at_a_time_gets_a_listing_begun_late_enough_for_it(
     assert truto.accounts == [ACC] * len(set(got))
 
 
-@pytest.mark.parametrize("callers", [1, 3, 15])
-def test_callers_during_a_listing_share_the_next_one_each_with_a_list_of_its_own(
+def outcome(answer: Answer) -> int | str:
+    """The number of the listing a caller got, or "error"."""
+    if answer.exception(PATIENCE) is not None:
+        return "error"
+    return int(listed(answer.result())[0].rsplit("/", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("began", "failing", "first_gets", "late_get"),
+    [
+        pytest.param(None, None, 1, 2, id="who_asks_during_a_listing_shares_the_next"),
+        pytest.param(None, 1, "error", 2, id="the_first_fails_only_its_caller"),
+        pytest.param(None, 2, 1, "error", id="the_next_fails_all_who_waited_for_it"),
+        pytest.param(ANY, None, 1, 1, id="who_can_do_with_the_one_under_way_shares_it"),
+        pytest.param(ANY, 1, "error", "error", id="who_can_do_with_it_shares_its_error"),
+    ],
+)
+@pytest.mark.parametrize("callers", [1, 15])
+def test_callers_during_a_listing_share_one_outcome_each_with_a_list_of_its_own(
+    began: float | None,
+    failing: int | None,
+    first_gets: int | str,
+    late_get: int | str,
     callers: int,
 ) -> None:
-    with asked_during_the_first(callers) as (truto, listings, first, late):
+    error = unavailable()
+    errors: dict[int, BaseException] = {} if failing is None else {failing: error}
+    with asked_during_the_first(callers, errors=errors, began=began) as (
+        truto,
+        shared,
+        first,
+        late,
+    ):
         truto.end(1)
-        assert listed(first.result(PATIENCE)) == [f"{ACC}/1"]
-        truto.began(2)
-        assert not any(f.done() for f in late)  # listing 1 began before them: not theirs
-        truto.end(2)
-
-        answers = [f.result(PATIENCE) for f in late]
-    assert [listed(answer) for answer in answers] == [[f"{ACC}/2"]] * callers
-    answers[0][0]["id"] = "changed by its caller"
-    assert [listed(answer) for answer in answers[1:]] == [[f"{ACC}/2"]] * (callers - 1)
-    assert listed(listings.since(ACC, ANY).servers) == [f"{ACC}/2"]  # kept as listed
-    assert truto.accounts == [ACC, ACC]
-    assert truto.most_at_once == 1
+        assert outcome(first) == first_gets
+        if began is None:  # listing 1 began before they asked: not theirs
+            truto.began(2)
+            assert not any(f.done() for f in late)
+            truto.end(2)
+        assert [outcome(f) for f in late] == [late_get] * callers
+    assert {f.exception() for f in (first, *late)} <= {None, error}
+    assert (truto.most_at_once, truto.accounts) == (1, [ACC] * (1 if began else 2))
+    if late_get != "error":
+        late[0].result()[0]["id"] = "changed by its caller"
+        assert listed(shared.since(ACC, ANY).servers) == [f"{ACC}/{late_get}"]  # as listed
+    truto.end(len(truto.accounts) + 1)  # the next call lists again, even after an error
+    assert listed(shared.fresh(ACC)) == [f"{ACC}/{len(truto.accounts)}"]
 
 
 def test_every_caller_gets_a_listing_begun_after_its_call_and_one_runs_at_a_time() -> None:
@@ -227,36 +256,6 @@ def test_different_accounts_list_at_the_same_time() -> None:
 # --- errors and deadlines --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("failing", "first_gets", "late_get"),
-    [
-        pytest.param(1, "error", f"{ACC}/2", id="the_first_fails_only_its_caller"),
-        pytest.param(2, f"{ACC}/1", "error", id="the_next_fails_all_who_waited_for_it"),
-    ],
-)
-def test_an_error_reaches_every_caller_that_waited_for_it_and_the_next_call_lists_again(
-    failing: int, first_gets: str, late_get: str
-) -> None:
-    error = unavailable()
-
-    def outcome(future: Answer) -> str:
-        raised = future.exception(PATIENCE)
-        if raised is not None:
-            assert raised is error
-            return "error"
-        return listed(future.result())[0]
-
-    with asked_during_the_first(3, errors={failing: error}) as (truto, listings, first, late):
-        truto.end(1)
-        truto.end(2)
-        assert outcome(first) == first_gets
-        assert [outcome(f) for f in late] == [late_get] * 3
-
-    truto.end(3)
-    assert listed(listings.fresh(ACC)) == [f"{ACC}/3"]
-    assert len(truto.accounts) == 3
-
-
 def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_go_on() -> None:
     with asked_during_the_first(1) as (truto, listings, first, (patient,)):
         with pytest.raises(TrutoDeadlineError) as raised:
@@ -271,23 +270,6 @@ def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_g
         assert listed(first.result(PATIENCE)) == [f"{ACC}/1"]
         assert listed(patient.result(PATIENCE)) == [f"{ACC}/2"]
     assert truto.accounts == [ACC, ACC]
-
-
-@pytest.mark.parametrize("fails", [False, True], ids=["its_servers", "its_error"])
-def test_callers_that_can_do_with_the_listing_under_way_share_its_outcome(fails: bool) -> None:
-    error = unavailable()
-    truto, clock = HeldTruto(errors={1: error} if fails else {}), Clock()
-    listings = AccountListings(truto, clock=clock)
-    with threads() as pool:
-        first = pool.submit(listings.since, ACC, ANY)
-        truto.began(1)
-        joined = [pool.submit(listings.since, ACC, ANY) for _ in range(3)]
-        until(lambda: clock.calls == 5)
-        truto.end(1)
-
-        outcomes = [f.exception(PATIENCE) or listed(f.result().servers) for f in [first, *joined]]
-        assert outcomes == [error if fails else [f"{ACC}/1"]] * 4
-    assert truto.accounts == [ACC]  # the 404s of a refresh at once: one listing proves nothing
 
 
 # --- a 404 proven by the run's listings (`provider._Operation.listed`) -----------------------

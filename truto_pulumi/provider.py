@@ -24,20 +24,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from . import _host_bridge
 from ._create import PROVISIONAL_MARGIN, create_server, remove_left_behind
 from ._deadline import Deadline
 from ._diff import as_recorded, create_body, diff_inputs, patch_body
 from ._errors import TrutoApiError, TrutoConfigError, TrutoError, TrutoNotFoundError
-from ._host_bridge import (
-    exit_with_engine,
-    in_host,
-    quiet_expected_failures,
-    reach_lost,
-    request_over,
-    request_urn,
-    send_warnings_to_engine,
-    widen_host,
-)
 from ._inputs import canonical_live_inputs, check_inputs, lead_problem, unchanged_inputs
 from ._mark import CreateMark, read_mark, stack_tag
 from ._run import RunState
@@ -69,6 +60,14 @@ _log = logging.getLogger("truto_pulumi.provider")
 
 _MISSING_TOKEN = TrutoConfigError(MISSING_TOKEN_MESSAGE, setting=API_TOKEN_KEY)
 
+_watching: list[RunState] = []
+"""The run whose operations the engine watch waits for: the host's latest configuration."""
+
+_ONE_MANAGER = (
+    "two resources cannot manage one server. To move a server to a new resource name, use the "
+    "`aliases` resource option"
+)
+
 
 class TrutoMcpServerProvider(ResourceProvider):
     """Creates, reads, updates and deletes Truto MCP servers through Truto's REST API."""
@@ -89,8 +88,8 @@ class TrutoMcpServerProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve and validate settings (stack config, then env); no I/O, so preview opens no
         HTTP client (the first operation that needs one does)."""
-        quiet_expected_failures()
-        send_warnings_to_engine()
+        _host_bridge.quiet_expected_failures()
+        _host_bridge.send_warnings_to_engine()
         self._run, self._config_problem = None, _MISSING_TOKEN
         try:
             settings = resolve_settings(req.config.get, os.environ)
@@ -102,13 +101,15 @@ class TrutoMcpServerProvider(ResourceProvider):
             self._config_problem = error
         else:
             self._run = RunState(settings)
-            _watch_engine(self._run)
+            first, _watching[:] = not _watching, [self._run]
+            if first:  # once per process: the host exits when its engine is gone and idle
+                _host_bridge.exit_with_engine(lambda: _watching[0].busy())
             if (
                 settings.host_concurrency
-                and in_host()
-                and widen_host(settings.host_concurrency) is None
+                and _host_bridge.in_host()
+                and _host_bridge.widen_host(settings.host_concurrency) is None
             ):
-                reach_lost(
+                _host_bridge.reach_lost(
                     "widen the pool of Pulumi's provider host",
                     f"it serves four engine calls at once, as Pulumi made it, and "
                     f"{HOST_CONCURRENCY_KEY} has no effect",
@@ -138,8 +139,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             if adopter is not None:
                 raise TrutoConfigError(
                     f"MCP server {id_} of this resource was adopted in this run by {adopter}: "
-                    "two resources cannot manage one server. Remove one of them (to move a "
-                    "server to a new resource name, use the `aliases` resource option)"
+                    f"{_ONE_MANAGER}; else remove one of them"
                 )
             self._run.hold(id_)
         result = diff_inputs(olds, news)
@@ -159,8 +159,7 @@ class TrutoMcpServerProvider(ResourceProvider):
             server = op.adopt(inputs, urn) if adopting else op.create(inputs, urn)
         op.run.hold(str(server["id"]))
         op.run.note_made(str(server["id"]))
-        revealed = {} if adopting else server
-        outputs = _outputs(inputs, server, account, revealed=revealed, token_known=not adopting)
+        outputs = _outputs(inputs, server, account, revealed={} if adopting else server)
         return CreateResult(str(server["id"]), outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -191,9 +190,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         inputs = as_recorded(_live_inputs(server, account_id), props)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
-        known = _token_known(props)
-        outputs = _outputs(inputs, server, account, revealed=props, token_known=known)
-        return ReadResult(id_, outputs, dict(inputs))
+        return ReadResult(id_, _outputs(inputs, server, account, revealed=props), dict(inputs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Send one PATCH with only what changed; carry `token` and `url` forward."""
@@ -201,9 +198,8 @@ class TrutoMcpServerProvider(ResourceProvider):
         body = patch_body(olds, inputs)
         if self._run is not None:
             self._run.hold(id_)
-        known = _token_known(olds)
         if not body:
-            return UpdateResult(_outputs(inputs, olds, olds, revealed=olds, token_known=known))
+            return UpdateResult(_outputs(inputs, olds, olds, revealed=olds))
         account_id = str(olds.get("integrated_account_id", inputs["integrated_account_id"]))
         op = self._operation()
         _refuse_late_expiry(body, "update")
@@ -211,13 +207,14 @@ class TrutoMcpServerProvider(ResourceProvider):
             try:
                 server = op.client.update_mcp_server(account_id, id_, body, op.deadline)
             except TrutoNotFoundError as error:
-                op.prove_gone(account_id, id_, error, olds)
+                if op.listed(account_id, id_, error, olds) is not None:
+                    raise
                 raise error.explained(
                     f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
                     "Run `pulumi refresh` to drop it from the state, then `pulumi up` to "
                     "create it again"
                 ) from error
-        return UpdateResult(_outputs(inputs, server, olds, revealed=olds, token_known=known))
+        return UpdateResult(_outputs(inputs, server, olds, revealed=olds))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the server; one proven gone counts as deleted, and one that another resource
@@ -225,30 +222,25 @@ class TrutoMcpServerProvider(ResourceProvider):
         op, urn = self._operation(), _request_urn()
         adopter = op.run.adopted_by(id_)
         if adopter is not None and op.run.readopted(id_, urn):
-            _log.warning(
-                "MCP server %s was NOT rotated: the replacement of %s took it over again "
-                "because the program declares adopt_id, so it is kept and its token and url "
-                "stay unknown. To rotate it, remove adopt_id from the program, then run "
-                "`pulumi up --replace %s`",
-                id_,
-                urn,
-                urn,
+            message = (
+                "MCP server %s was NOT rotated: the replacement of %s took it over again because "
+                "the program declares adopt_id, so it is kept and its token and url stay unknown. "
+                "To rotate it, remove adopt_id from the program, then run `pulumi up --replace %s`"
             )
-            return
+            return _log.warning(message, id_, urn, urn)
         if adopter is not None:
-            _log.warning(
-                "MCP server %s is not deleted: %s adopted it in this run and manages it now; "
-                "it is only dropped from this resource's state",
-                id_,
-                adopter,
+            message = (
+                "MCP server %s is not deleted: %s adopted it in this run and manages it now; it "
+                "is only dropped from this resource's state"
             )
-            return
+            return _log.warning(message, id_, adopter)
         account_id = str(props["integrated_account_id"])
         with op.run.operating():
             try:
                 op.client.delete_mcp_server(account_id, id_, op.deadline)
             except TrutoNotFoundError as error:
-                op.prove_gone(account_id, id_, error, props)
+                if op.listed(account_id, id_, error, props) is not None:
+                    raise
                 _log.warning("MCP server %s was already deleted", id_)
         op.run.release(id_)
 
@@ -293,7 +285,7 @@ class _Operation:
             mark=CreateMark.drawn(urn),
             hold=run.settings.operation_timeout + PROVISIONAL_MARGIN,
             listings=run.listings,
-            interrupted=request_over,
+            interrupted=_host_bridge.request_over,
         )
 
     def adopt(self, inputs: Mapping[str, Any], urn: str | None) -> dict[str, Any]:
@@ -304,10 +296,8 @@ class _Operation:
         problem = self.run.reserve_adoption(adopt_id, holder, urn)
         if problem is not None:
             raise TrutoConfigError(
-                f"cannot adopt MCP server {adopt_id}: {problem}, and two resources cannot "
-                "manage one server. To move a server to a new resource name, use the "
-                "`aliases` resource option; to rotate an adopted server, run `pulumi up "
-                "--replace <urn>`"
+                f"cannot adopt MCP server {adopt_id}: {problem}, and {_ONE_MANAGER}; to rotate "
+                "an adopted server, run `pulumi up --replace <urn>`"
             )
         missing = (
             f"cannot adopt MCP server {adopt_id}: it does not exist in Truto under integrated "
@@ -347,22 +337,12 @@ class _Operation:
                 raise error.explained(str(missing)) from error
             return server
 
-    def prove_gone(
-        self, account_id: str, server_id: str, error: TrutoNotFoundError, state: Mapping[str, Any]
-    ) -> None:
-        """Return when the 404 `error` for a server is proven (`listed`), else raise it."""
-        if self.listed(account_id, server_id, error, state) is not None:
-            raise error
-
     def listed(
         self, account_id: str, server_id: str, error: TrutoNotFoundError, state: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        """After a 404 for one server, the server if the account's list shows it, None if the
-        list proves it gone. The listing must have begun after the server was known to exist
-        (`RunState.existed_since`: before the run for one in the state, so the run's listings are
-        shared) and, if it still shows the server, after the 404. A 404 for the list too proves
-        nothing (another environment's token, a wrong base URL) unless Truto proves the account
-        deleted (`account_deleted`); otherwise that raises."""
+        """After a 404 for a server, the server if its account's list shows it, None if the list
+        proves it gone (ARCHITECTURE.md): a listing begun after it was known to exist
+        (`RunState.existed_since`) and, if that shows it, after the 404."""
         answered = time.monotonic()
         known = self.run.existed_since(server_id) if state.get("name") is not None else answered
         try:
@@ -393,9 +373,8 @@ class _Operation:
             ) from error
 
     def account_deleted(self, account_id: str, integration: str) -> bool:
-        """Whether Truto proves the account deleted: the account answers 404 while the installed
-        integration it belonged to answers (a token of another environment, or a base URL that
-        is not Truto's, gets a 404 for the integration too)."""
+        """Whether Truto proves the account deleted: it answers 404 while the installed
+        integration it belonged to answers (which another environment's token cannot fake)."""
         try:
             self.client.get_integrated_account(account_id, self.deadline)
             return False
@@ -432,9 +411,9 @@ class _Operation:
 
 def _request_urn() -> str | None:
     """The URN of the engine request being served; said once when the host hides it."""
-    urn = request_urn()
-    if urn is None and in_host():
-        reach_lost(
+    urn = _host_bridge.request_urn()
+    if urn is None and _host_bridge.in_host():
+        _host_bridge.reach_lost(
             "read the URN of the engine's request from its provider host",
             "the create marks of new servers carry no tag of this stack (`python -m "
             "truto_pulumi.recover` cannot find what a killed run left), warnings land on the "
@@ -442,18 +421,6 @@ def _request_urn() -> str | None:
             "adopts its server again rather than making a new one",
         )
     return urn
-
-
-_watching: list[RunState] = []
-"""The run whose operations the engine watch waits for: the host's latest configuration."""
-
-
-def _watch_engine(run: RunState) -> None:
-    """Once per process: the host exits when its engine is gone and no operation is under way."""
-    first = not _watching
-    _watching[:] = [run]
-    if first:
-        exit_with_engine(lambda: _watching[0].busy())
 
 
 def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
@@ -473,14 +440,6 @@ def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
             )
 
 
-_REFUSED_HINT = (
-    "Truto refuses a config whose methods and tags match no tool of the integrated account "
-    "(check them against the tools its integration offers, or declare fewer), and a create "
-    "beyond the plan's limit on MCP servers (delete servers no longer needed, or ask Truto "
-    "to raise the limit)"
-)
-
-
 @contextmanager
 def _refusals_explained(done: str) -> Iterator[None]:
     """Truto's refusal of a create or an update (a 4xx other than 401, 404 and 429) with its
@@ -491,7 +450,10 @@ def _refusals_explained(done: str) -> Iterator[None]:
         if error.status_code in (401, 404, 429) or not 400 <= error.status_code < 500:
             raise
         raise error.explained(
-            f"{error.message.rstrip('.')}. Nothing was {done}. {_REFUSED_HINT}"
+            f"{error.message.rstrip('.')}. Nothing was {done}. Truto refuses a config whose "
+            "methods and tags match no tool of the integrated account (check them against the "
+            "tools its integration offers, or declare fewer), and a create beyond the plan's "
+            "limit on MCP servers (delete servers no longer needed, or ask Truto to raise it)"
         ) from error
 
 
@@ -516,11 +478,10 @@ def _outputs(
     account: Mapping[str, Any],
     *,
     revealed: Mapping[str, Any],
-    token_known: bool,
 ) -> dict[str, Any]:
     """Outputs: the managed inputs as given, the fields Truto sets on every answer (from
-    `server`), those of its integrated account (`account`), the create-only outputs where
-    `revealed` has them (the create's answer, or the previous outputs), and `token_known`."""
+    `server`), those of its integrated account (`account`), and the create-only outputs and
+    `token_known` from what `revealed` them (the create's answer, or the previous outputs)."""
     outputs = dict(inputs)
     for prop in PROPERTIES:
         if prop.name in SERVER_OUTPUTS and server.get(str(prop.truto)) is not None:
@@ -531,14 +492,10 @@ def _outputs(
     for key in CREATE_ONLY_OUTPUTS:
         if revealed.get(key) is not None:
             outputs[key] = revealed[key]
-    outputs["token_known"] = token_known
+    # As recorded; else (a create's answer, or a state of a release before `token_known`,
+    # which only ever created servers) whether the create-only outputs are there.
+    known = revealed.get("token_known")
+    if not isinstance(known, bool):
+        known = all(isinstance(revealed.get(k), str) and revealed[k] for k in CREATE_ONLY_OUTPUTS)
+    outputs["token_known"] = known
     return outputs
-
-
-def _token_known(olds: Mapping[str, Any]) -> bool:
-    """`token_known` as recorded; for a state of a release before it, whether the create-only
-    outputs are there (that release only ever created servers)."""
-    recorded = olds.get("token_known")
-    if isinstance(recorded, bool):
-        return recorded
-    return all(isinstance(olds.get(key), str) and olds[key] for key in CREATE_ONLY_OUTPUTS)
