@@ -103,12 +103,6 @@ def until(condition: Callable[[], bool]) -> None:
         threading.Event().wait(0.001)
 
 
-@contextmanager
-def threads(count: int = 16) -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(count) as pool:
-        yield pool
-
-
 Answer = Future[list[dict[str, Any]]]
 
 
@@ -120,7 +114,7 @@ def asked_during_the_first(
     one begun at `began` or later (None: after they asked)."""
     truto, clock = HeldTruto(errors=errors), Clock()
     listings = AccountListings(truto, clock=clock)
-    with threads() as pool:
+    with ThreadPoolExecutor(16) as pool:
         first = pool.submit(listings.fresh, ACC)
         truto.began(1)
         late = [pool.submit(lambda: listings.since(ACC, began).servers) for _ in range(count)]
@@ -219,28 +213,10 @@ def test_callers_during_a_listing_share_one_outcome_each_with_a_list_of_its_own(
     assert listed(shared.fresh(ACC)) == [f"{ACC}/{len(truto.accounts)}"]
 
 
-def test_every_caller_gets_a_listing_begun_after_its_call_and_one_runs_at_a_time() -> None:
-    truto = HeldTruto(held=False)
-    listings = AccountListings(truto)
-
-    def one(_: int) -> None:
-        for _ in range(25):
-            begun_before = len(truto.accounts)  # listings begun before this call, at least
-            (server,) = listings.fresh(ACC)
-            assert int(str(server["id"]).rsplit("/", 1)[1]) > begun_before
-
-    with threads(8) as pool:
-        for done in [pool.submit(one, n) for n in range(8)]:
-            done.result(PATIENCE)
-
-    assert truto.most_at_once == 1
-    assert len(truto.accounts) <= 8 * 25
-
-
 def test_different_accounts_list_at_the_same_time() -> None:
     truto = HeldTruto()
     listings = AccountListings(truto)
-    with threads() as pool:
+    with ThreadPoolExecutor(16) as pool:
         held = pool.submit(listings.fresh, ACC)
         truto.began(1)
         other = pool.submit(listings.fresh, OTHER)

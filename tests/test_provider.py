@@ -4,14 +4,12 @@ through the real provider host."""
 
 from __future__ import annotations
 
-import base64
 import pickle
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import dill
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
@@ -104,20 +102,13 @@ def test_a_state_without_token_known_is_an_update_that_writes_it_without_a_call(
     assert provider.diff("id", {**outs, "__provider": "x"}, valid_inputs()).changes is False
 
 
-def test_a_configured_provider_pickles_by_reference_without_token_or_client(
+def test_a_configured_provider_pickles_as_an_unconfigured_one_without_token_or_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert TrutoMcpServerProvider.serialize_as_secret_always is False
+    """By reference, as `test_resource.py` shows for a program's: nothing of `configure`."""
+    assert TrutoMcpServerProvider.serialize_as_secret_always is False  # `__provider` stays plain
     provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    pickled = serialize_provider(provider)
-    raw = base64.b64decode(pickled)
-    assert TOKEN.encode() not in raw
-    assert b"httpx" not in raw
-    assert len(pickled) < 256
-    assert pickled == serialize_provider(TrutoMcpServerProvider())  # by reference, no state
-    restored = dill.loads(raw)
-    assert isinstance(restored, TrutoMcpServerProvider)
-    assert restored.check({}, valid_inputs()).failures != []  # unconfigured again
+    assert serialize_provider(provider) == serialize_provider(TrutoMcpServerProvider())
     assert TOKEN.encode() not in pickle.dumps(provider)
 
 
