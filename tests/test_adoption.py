@@ -23,14 +23,10 @@ from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory, account_id
 from .lifecycle.helpers import (
-    account_path,
     account_read,
     api_calls,
-    collection_path,
-    create_mark,
     item_path,
     made_in_dashboard,
-    renamed,
 )
 
 
@@ -105,26 +101,37 @@ IN_FLIGHT = CreateMark.drawn("urn:pulumi:prod::other::pulumi-python:dynamic/trut
             "its name carries a Pulumi create mark",
             id="create_mark",
         ),
+        pytest.param(
+            (ACCOUNT, "adopted, then deleted outside Pulumi"),
+            "Remove adopt_id to have `pulumi up` create a new server in its place",
+            id="adopted_then_deleted_outside_pulumi_up_refresh",
+        ),
     ],
 )
 def test_adopting_a_server_it_may_not_fails_clearly_and_changes_nothing(
     fresh_host_stack: SimulatedStack, emulator: Emulator, made: tuple[str, str] | None, said: str
 ) -> None:
+    """The last: `pulumi up --refresh` drops it, then adopts it again in the same run."""
     server_id = account_id(0xDEAD)
     if made is not None:
         server_id = made_in_dashboard(emulator, made[0], name=made[1])["id"]
+    declared = {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": server_id}}
+    deleted = made is not None and made[1].endswith("deleted outside Pulumi")
+    if deleted:
+        fresh_host_stack.up(declared)
+        emulator.delete_server(server_id)
     before = emulator.servers()
     emulator.clear_journal()
 
     with pytest.raises(UpError) as info:
-        fresh_host_stack.up(
-            {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": server_id}}
-        )
+        fresh_host_stack.up(declared, refresh=deleted)
 
     assert f"cannot adopt MCP server {server_id}" in str(info.value)
     assert said in str(info.value)
+    assert "already manages it" not in str(info.value)
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == before
+    assert fresh_host_stack.resources == {}
 
 
 @pytest.mark.slow
@@ -232,78 +239,6 @@ def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
     }
     fresh_host_stack.destroy()  # a later run deletes it as the resource that now holds it
     assert emulator.servers() == []
-
-
-@pytest.mark.slow
-def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
-    fresh_host_stack: SimulatedStack, emulator: Emulator
-) -> None:
-    """`pulumi up --refresh`: the read drops it, and the adoption in the same run fails (after a
-    `pulumi refresh`, as `unknown_server` in the test above)."""
-    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
-    declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
-    fresh_host_stack.up({"legacy": declared})
-    emulator.delete_server(existing["id"])
-    with pytest.raises(UpError) as info:
-        fresh_host_stack.up({"legacy": declared}, refresh=True)
-    assert fresh_host_stack.resources == {}
-    message = str(info.value)
-    assert f"cannot adopt MCP server {existing['id']}: it does not exist in Truto" in message
-    assert "Remove adopt_id to have `pulumi up` create a new server in its place" in message
-    assert "already manages it" not in message
-
-
-@pytest.mark.slow
-def test_an_account_change_of_an_adopted_server_makes_a_new_one_with_a_known_token(
-    fresh_host_stack: SimulatedStack, emulator: Emulator
-) -> None:
-    """A replacement its diff asks for, adopt_id still declared: a new server, then the old one
-    deleted (`pulumi up --replace`: tests/engine/test_replace_adopted.py)."""
-    existing = made_in_dashboard(emulator, ACCOUNT, name="rotate")
-    declared = {"integrated_account_id": ACCOUNT, "name": "rotate", "adopt_id": existing["id"]}
-    fresh_host_stack.apply_step({"rotate": declared})
-    emulator.clear_journal()
-    account = OTHER_ACCOUNT
-
-    fresh_host_stack.up({"rotate": {**declared, "integrated_account_id": account}})
-
-    state = fresh_host_stack.resources["rotate"]
-    journal = emulator.journal()
-    assert [(e["method"], e["path"]) for e in journal] == [
-        ("GET", account_path(account)),  # the run's first create in the account: the account,
-        ("GET", collection_path(account)),  # and leftovers of the stack
-        ("POST", collection_path(account)),  # under the create's mark
-        ("PATCH", item_path(state.id, account)),  # the declared name
-        ("DELETE", item_path(existing["id"])),
-    ]
-    assert create_mark(journal[2]["body"]["name"])[0] == "rotate"
-    assert journal[3]["body"] == renamed("rotate")
-    (live,) = emulator.servers()
-    assert (live["id"], live["name"], live["integrated_account_id"]) == (
-        state.id,
-        "rotate",
-        account,
-    )
-    assert (state.outputs["token"], state.outputs["url"]) == (live["token"], live["url"])
-    assert state.outputs["token_known"] is True
-
-
-def engine_replace(
-    host: ProviderHost, urn: str, declared: dict[str, Any], old: tuple[str, dict[str, Any]]
-) -> tuple[str, dict[str, Any]]:
-    """The calls `pulumi up --replace <urn>` makes (pkg/resource/deploy/step_generator.go):
-    Check without olds, no Diff, Create, then Delete of the old (id, outputs)."""
-    news = {**declared, "__provider": serialize_provider(TrutoMcpServerProvider())}
-    checked = host.check(urn, {}, news)
-    assert not checked.failures
-    made = host.create(urn, checked.inputs)
-    old_id, old_outputs = old
-    host.delete(old_id, urn, {**old_outputs, "__provider": news["__provider"]})
-    return made
-
-
-def urn_of(name: str) -> str:
-    return f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::{name}"
 
 
 @pytest.mark.slow
