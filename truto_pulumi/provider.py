@@ -453,7 +453,8 @@ def _refusals_explained(done: str) -> Iterator[None]:
             f"{error.message.rstrip('.')}. Nothing was {done}. Truto refuses a config whose "
             "methods and tags match no tool of the integrated account (check them against the "
             "tools its integration offers, or declare fewer), and a create beyond the plan's "
-            "limit on MCP servers (delete servers no longer needed, or ask Truto to raise it)"
+            "limit on MCP servers (delete servers no longer needed, or ask Truto to raise the "
+            "limit)"
         ) from error
 
 
