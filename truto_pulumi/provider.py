@@ -173,11 +173,13 @@ class TrutoMcpServerProvider(ResourceProvider):
         op = self._operation()
         # Every state of a server has its name: without one, this is `TrutoMcpServer.get`,
         # which fails for an id that does not exist rather than read as "gone".
-        missing = props.get("name") is None and (
-            f"TrutoMcpServer.get: MCP server {id_} does not exist in Truto under integrated "
-            f"account {account_id}. `python -m truto_pulumi.discover --integrated-account-id "
-            f"{account_id}` lists its servers"
-        )
+        missing = None
+        if props.get("name") is None:
+            missing = (
+                f"TrutoMcpServer.get: MCP server {id_} does not exist in Truto under integrated "
+                f"account {account_id}. `python -m truto_pulumi.discover --integrated-account-id "
+                f"{account_id}` lists its servers"
+            )
         with op.run.operating():
             server = op.existing(account_id, id_, props, missing)
             account = {} if server is None else op.account(account_id, props)
@@ -325,7 +327,7 @@ class _Operation:
         return server
 
     def existing(
-        self, account_id: str, server_id: str, state: Mapping[str, Any], missing: str | bool
+        self, account_id: str, server_id: str, state: Mapping[str, Any], missing: str | None
     ) -> dict[str, Any] | None:
         """The server as Truto has it; None when its 404 is proven (`listed`), unless `missing`
         says it must exist: that 404 is raised, explained so."""
@@ -333,8 +335,8 @@ class _Operation:
             return self.client.get_mcp_server(account_id, server_id, self.deadline)
         except TrutoNotFoundError as error:
             server = self.listed(account_id, server_id, error, state)
-            if server is None and missing:
-                raise error.explained(str(missing)) from error
+            if server is None and missing is not None:
+                raise error.explained(missing) from error
             return server
 
     def listed(
