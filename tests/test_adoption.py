@@ -3,7 +3,6 @@ code for it. Through the real provider host against the emulator."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,21 +18,15 @@ from devkit import (
 from truto_pulumi import discover
 from truto_pulumi._mark import CreateMark
 from truto_pulumi._settings import API_TOKEN_KEY, BASE_URL_KEY
-from truto_pulumi.discover import render_program
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import run_program
 
 from .kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory, account_id
 from .lifecycle.helpers import (
-    account_path,
     account_read,
     api_calls,
-    collection_path,
-    create_mark,
     item_path,
     made_in_dashboard,
-    renamed,
 )
 
 
@@ -108,26 +101,37 @@ IN_FLIGHT = CreateMark.drawn("urn:pulumi:prod::other::pulumi-python:dynamic/trut
             "its name carries a Pulumi create mark",
             id="create_mark",
         ),
+        pytest.param(
+            (ACCOUNT, "adopted, then deleted outside Pulumi"),
+            "Remove adopt_id to have `pulumi up` create a new server in its place",
+            id="adopted_then_deleted_outside_pulumi_up_refresh",
+        ),
     ],
 )
 def test_adopting_a_server_it_may_not_fails_clearly_and_changes_nothing(
     fresh_host_stack: SimulatedStack, emulator: Emulator, made: tuple[str, str] | None, said: str
 ) -> None:
+    """The last: `pulumi up --refresh` drops it, then adopts it again in the same run."""
     server_id = account_id(0xDEAD)
     if made is not None:
         server_id = made_in_dashboard(emulator, made[0], name=made[1])["id"]
+    declared = {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": server_id}}
+    deleted = made is not None and made[1].endswith("deleted outside Pulumi")
+    if deleted:
+        fresh_host_stack.up(declared)
+        emulator.delete_server(server_id)
     before = emulator.servers()
     emulator.clear_journal()
 
     with pytest.raises(UpError) as info:
-        fresh_host_stack.up(
-            {"x": {"integrated_account_id": ACCOUNT, "name": "x", "adopt_id": server_id}}
-        )
+        fresh_host_stack.up(declared, refresh=deleted)
 
     assert f"cannot adopt MCP server {server_id}" in str(info.value)
     assert said in str(info.value)
+    assert "already manages it" not in str(info.value)
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == before
+    assert fresh_host_stack.resources == {}
 
 
 @pytest.mark.slow
@@ -148,33 +152,6 @@ def test_an_adopted_server_survives_refresh_and_updates_and_adopt_id_later_is_no
         existing["id"]: "kept v2",
         other["id"]: "other",
     }
-
-
-@pytest.mark.slow
-def test_discovered_code_runs_and_adopts_every_server(
-    fresh_host_stack: SimulatedStack, emulator: Emulator, tmp_path: Path
-) -> None:
-    made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]})
-    made_in_dashboard(emulator, ACCOUNT, name="Support bot", expires_at="2031-01-01T00:00:00Z")
-    with emulator.client() as http:
-        listed = http.get(f"/integrated-account/{ACCOUNT}/mcp").json()["result"]
-    program = tmp_path / "__main__.py"
-    program.write_text(render_program(ACCOUNT, listed))
-    run = run_program(program)
-    desired = run.desired(MCP_SERVER_TYPE)
-    assert sorted(desired) == ["support-bot", "support-bot-2"]
-    assert {props["adopt_id"] for props in desired.values()} == {s["id"] for s in listed}
-    emulator.clear_journal()
-    fresh_host_stack.apply_step(desired)
-    calls = api_calls(emulator)
-    assert {method for method, _, _ in calls} == {"GET"}  # adopted as they are: nothing written
-    assert sorted(path for _, path, _ in calls if path != account_path()) == sorted(
-        item_path(s["id"]) for s in listed
-    )
-    # The account is read before its servers (once per run: lifecycle/test_account_deleted.py's
-    # test_creates_record_the_installed_integration_reading_each_account_once_per_run).
-    assert calls[0] == account_read()
-    assert len(emulator.servers()) == 2
 
 
 def test_discover_without_token_says_how_to_set_it(
@@ -264,133 +241,28 @@ def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
     assert emulator.servers() == []
 
 
-def up_after_refresh(stack: SimulatedStack, desired: dict[str, Any], *, in_one_run: bool) -> None:
-    """`pulumi up --refresh`, or `pulumi refresh` and then `pulumi up`."""
-    if in_one_run:
-        stack.up(desired, refresh=True)
-    else:
-        stack.refresh()
-        assert stack.resources == {}
-        stack.up(desired)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("in_one_run", [True, False], ids=["up_refresh", "refresh_then_up"])
-def test_adopted_server_deleted_outside_pulumi_says_it_is_gone_and_what_to_do(
-    fresh_host_stack: SimulatedStack, emulator: Emulator, in_one_run: bool
-) -> None:
-    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
-    declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
-    fresh_host_stack.up({"legacy": declared})
-    emulator.delete_server(existing["id"])
-    with pytest.raises(UpError) as info:
-        up_after_refresh(fresh_host_stack, {"legacy": declared}, in_one_run=in_one_run)
-    assert fresh_host_stack.resources == {}
-    message = str(info.value)
-    assert f"cannot adopt MCP server {existing['id']}: it does not exist in Truto" in message
-    assert "Remove adopt_id to have `pulumi up` create a new server in its place" in message
-    assert "already manages it" not in message
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("moved", [False, True], ids=["up_replace", "account_changed"])
-def test_replacing_an_adopted_server_makes_a_new_one_with_a_known_token(
-    fresh_host_stack: SimulatedStack, emulator: Emulator, moved: bool
-) -> None:
-    """`pulumi up --replace` with adopt_id still declared, or a replacement its diff asks for:
-    a new server, then the old one deleted."""
-    existing = made_in_dashboard(emulator, ACCOUNT, name="rotate")
-    declared = {"integrated_account_id": ACCOUNT, "name": "rotate", "adopt_id": existing["id"]}
-    fresh_host_stack.apply_step({"rotate": declared})
-    emulator.clear_journal()
-    account = OTHER_ACCOUNT if moved else ACCOUNT
-
-    if moved:
-        fresh_host_stack.up({"rotate": {**declared, "integrated_account_id": account}})
-    else:
-        fresh_host_stack.up({"rotate": declared}, replace=["rotate"])
-
-    state = fresh_host_stack.resources["rotate"]
-    journal = emulator.journal()
-    assert [(e["method"], e["path"]) for e in journal] == [
-        ("GET", account_path(account)),  # the run's first create in the account: the account,
-        ("GET", collection_path(account)),  # and leftovers of the stack
-        ("POST", collection_path(account)),  # under the create's mark
-        ("PATCH", item_path(state.id, account)),  # the declared name
-        ("DELETE", item_path(existing["id"])),
-    ]
-    assert create_mark(journal[2]["body"]["name"])[0] == "rotate"
-    assert journal[3]["body"] == renamed("rotate")
-    (live,) = emulator.servers()
-    assert (live["id"], live["name"], live["integrated_account_id"]) == (
-        state.id,
-        "rotate",
-        account,
-    )
-    assert (state.outputs["token"], state.outputs["url"]) == (live["token"], live["url"])
-    assert state.outputs["token_known"] is True
-
-
-def engine_replace(
-    host: ProviderHost, urn: str, declared: dict[str, Any], old: tuple[str, dict[str, Any]]
-) -> tuple[str, dict[str, Any]]:
-    """The calls `pulumi up --replace <urn>` makes (pkg/resource/deploy/step_generator.go):
-    Check without olds, no Diff, Create, then Delete of the old (id, outputs)."""
-    news = {**declared, "__provider": serialize_provider(TrutoMcpServerProvider())}
-    checked = host.check(urn, {}, news)
-    assert not checked.failures
-    made = host.create(urn, checked.inputs)
-    old_id, old_outputs = old
-    host.delete(old_id, urn, {**old_outputs, "__provider": news["__provider"]})
-    return made
-
-
-def urn_of(name: str) -> str:
-    return f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::{name}"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("named", [True, False], ids=["cli_replaces_it", "as_after_state_taint"])
-def test_the_engines_replace_calls_rotate_an_adopted_server_only_when_the_cli_names_it(
-    emulator: Emulator, named: bool
+def test_a_replace_the_cli_does_not_name_keeps_the_adopted_server_saying_how_to_rotate_it(
+    emulator: Emulator,
 ) -> None:
     """`pulumi up --replace` sends Check, Create and Delete, no Diff: the provider reads the
-    CLI's targets. Unnamed there (as after `pulumi state taint`) it keeps the server, saying so."""
+    CLI's targets (tests/engine/test_replace_adopted.py). Unnamed there (as after `pulumi state
+    taint`) it keeps the server, saying so."""
     emulator.reset()
     existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
     declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
-    old_outputs = {**declared, "token_known": False}
-    replaced = {"PULUMI_OPTION_REPLACE": f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::leg*"}
-    with ProviderHost(env={**NO_TRUTO_ENV, **(replaced if named else {})}) as host:
+    urn = f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::legacy"
+    news = {**declared, "__provider": serialize_provider(TrutoMcpServerProvider())}
+    with ProviderHost(env=NO_TRUTO_ENV) as host:
         host.configure({API_TOKEN_KEY: emulator.api_token, BASE_URL_KEY: emulator.url})
-        new_id, outputs = engine_replace(
-            host, urn_of("legacy"), declared, (existing["id"], old_outputs)
-        )
+        checked = host.check(urn, {}, news)  # the calls of pkg/resource/deploy/step_generator.go
+        assert not checked.failures
+        new_id, outputs = host.create(urn, checked.inputs)
+        host.delete(existing["id"], urn, {**declared, "token_known": False, **news})
     (live,) = emulator.servers()
-    assert (new_id, outputs["token_known"]) == (live["id"], named)
-    assert (live["id"] == existing["id"]) is not named  # rotated, or never deleted
-    if named:
-        assert outputs["token"] == live["token"]
-    else:
-        stderr = " ".join(host.stderr.split())  # complete once the host has stopped
-        assert f"MCP server {existing['id']} was NOT rotated" in stderr
-        advice = "remove adopt_id from the program, then run `pulumi up --replace"
-        assert f"{advice} {urn_of('legacy')}`" in stderr
-
-
-@pytest.mark.slow
-def test_a_new_resource_adopts_while_another_is_replaced(
-    fresh_host_stack: SimulatedStack, emulator: Emulator
-) -> None:
-    legacy = made_in_dashboard(emulator, ACCOUNT, name="legacy")
-    second = made_in_dashboard(emulator, ACCOUNT, name="second")
-    declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": legacy["id"]}
-    fresh_host_stack.apply_step({"legacy": declared})
-    adopting = {"integrated_account_id": ACCOUNT, "name": "second", "adopt_id": second["id"]}
-    fresh_host_stack.up({"legacy": declared, "second": adopting}, replace=["legacy"])
-    assert fresh_host_stack.resources["second"].id == second["id"]
-    assert fresh_host_stack.resources["second"].outputs["token_known"] is False
-    assert fresh_host_stack.resources["legacy"].outputs["token_known"] is True
-    assert sorted(s["id"] for s in emulator.servers()) == sorted(
-        [fresh_host_stack.resources["legacy"].id, second["id"]]
-    )
+    assert (new_id, outputs["token_known"]) == (live["id"], False)
+    assert live["id"] == existing["id"]  # never deleted
+    stderr = " ".join(host.stderr.split())  # complete once the host has stopped
+    assert f"MCP server {existing['id']} was NOT rotated" in stderr
+    advice = "remove adopt_id from the program, then run `pulumi up --replace"
+    assert f"{advice} {urn}`" in stderr

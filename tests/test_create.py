@@ -59,7 +59,7 @@ def test_left_behind_is_only_this_stacks_legacy_marked_servers_it_does_not_hold(
     server: dict[str, Any], left: bool
 ) -> None:
     found = left_behind([server], stack=OURS.stack, held={"held"})
-    assert (found == [server]) is left
+    assert found == ([(server, LEGACY)] if left else [])
 
 
 def status_error(status: int) -> TrutoServerError:
@@ -209,28 +209,6 @@ def test_creates_whose_answers_are_all_lost_fail_naming_the_last_mark_and_leave_
     assert truto.servers == {}
 
 
-@pytest.mark.parametrize(
-    ("remaining", "over_from", "why"),
-    [
-        pytest.param(0.1, 1_000, "operation timeout", id="operation_timeout_ran_out"),
-        pytest.param(None, 2, "run that asked for it is gone", id="run_gone"),
-    ],
-)
-def test_a_lost_answer_no_server_shows_up_for_fails_naming_its_mark(
-    remaining: float | None, over_from: int, why: str
-) -> None:
-    lost = TrutoServerError(status_code=504, method="POST", path="/mcp", message="gateway")
-    truto = _Truto((lost, False), remaining=remaining)
-
-    with pytest.raises(TrutoCreateError, match=why) as info:
-        create(truto, interrupted_from(over_from))
-
-    assert [mark_of(name) for name in truto.posted] == [OURS]
-    assert (info.value.mark, info.value.server_id) == (str(OURS), None)
-    assert info.value.__cause__ is lost
-    assert str(OURS) in str(info.value)
-
-
 def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_nothing() -> None:
     blocked = TrutoServerError(
         status_code=503, method="POST", path="/mcp", message="Account is blocked."
@@ -246,85 +224,54 @@ def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_no
     assert truto.servers == {}
 
 
-def test_a_lost_answer_whose_account_cannot_be_listed_fails_naming_its_mark() -> None:
-    truto = _Truto((dropped(), True))
-    truto.listing_error = refused(503)
-
-    with pytest.raises(TrutoCreateError, match="listing the account") as info:
-        create(truto)
-
-    assert (info.value.mark, info.value.server_id) == (str(OURS), None)
-    assert info.value.__cause__ is truto.listing_error
+GATEWAY = TrutoServerError(status_code=504, method="POST", path="/mcp", message="gateway")
+"""A POST's answer lost at the gateway, Truto having made nothing."""
+UNDELETABLE = {"delete_error": refused(503)}
 
 
 @pytest.mark.parametrize(
-    ("over_from", "made", "renamed"),
+    ("faults", "over_from", "why", "made", "left"),
     [
-        pytest.param(1, None, False, id="before_the_post"),
-        pytest.param(2, "s1", False, id="before_the_rename"),
-        pytest.param(3, "s1", True, id="after_the_rename"),
+        pytest.param({"answers": [(GATEWAY, False)], "remaining": 0.1}, 1_000,
+                     "operation timeout", None, None, id="no_server_shows_up_in_time"),
+        pytest.param({"answers": [(GATEWAY, False)]}, 2,
+                     "run that asked for it is gone", None, None, id="settle_run_gone"),
+        pytest.param({"answers": [(GATEWAY, False)], "listing_error": refused(503)}, 1_000,
+                     "listing the account", None, None, id="account_cannot_be_listed"),
+        pytest.param({}, 1, "interrupted", None, None, id="run_gone_before_the_post"),
+        pytest.param({}, 2, "interrupted", "s1", None, id="run_gone_before_the_rename"),
+        pytest.param({}, 3, "interrupted", "s1", None, id="run_gone_after_the_rename"),
+        pytest.param({"rename_error": refused(422), **UNDELETABLE}, 1_000,
+                     "deleting it failed", "s1", "marked", id="rename_refused_undeletable"),
+        pytest.param(UNDELETABLE, 3, "deleting it failed", "s1", "renamed",
+                     id="run_gone_after_the_rename_undeletable"),
+        pytest.param({"rename_error": refused(504), "rename_lands": True,
+                      "get_error": refused(503), **UNDELETABLE}, 1_000, "deleting it failed",
+                     "s1", "renamed", id="rename_lost_unreadable_undeletable"),
     ],
-)
-def test_an_interrupted_create_removes_the_server_it_made_and_names_it(
-    over_from: int, made: str | None, renamed: bool
+)  # fmt: skip
+def test_a_create_that_cannot_complete_names_its_mark_and_what_it_left(
+    faults: dict[str, Any], over_from: int, why: str, made: str | None, left: str | None
 ) -> None:
-    truto = _Truto()
+    """`made`: the server the error names; `left`: what remains of it in Truto (None: nothing),
+    still under its mark (it expires) or renamed (the message says to delete it, no more)."""
+    faults = dict(faults)
+    cause = faults.get("delete_error") or faults.get("listing_error")
+    cause = cause or (GATEWAY if "answers" in faults else None)
+    truto = _Truto(*faults.pop("answers", []), remaining=faults.pop("remaining", None))
+    vars(truto).update(faults)
 
-    with pytest.raises(TrutoCreateError, match="interrupted") as info:
+    with pytest.raises(TrutoCreateError, match=why) as info:
         create(truto, interrupted_from(over_from))
-
-    assert (info.value.mark, info.value.server_id) == (str(OURS), made)
-    assert truto.posted == ([] if made is None else [OURS.on("reader")])
-    assert truto.deleted == ([] if made is None else [made])
-    assert truto.servers == {}
-
-
-@pytest.mark.parametrize(
-    ("rename_error", "over_from", "still_marked"),
-    [
-        pytest.param(refused(422), 1_000, True, id="rename_refused"),
-        pytest.param(None, 3, False, id="interrupted_after_the_rename"),
-    ],
-)
-def test_a_server_the_create_can_neither_hand_over_nor_delete_is_named_in_its_error(
-    rename_error: TrutoError | None, over_from: int, still_marked: bool
-) -> None:
-    truto = _Truto()
-    truto.rename_error = rename_error
-    truto.delete_error = refused(503)
-
-    with pytest.raises(TrutoCreateError, match="deleting it failed") as info:
-        create(truto, interrupted_from(over_from))
-
-    assert (info.value.mark, info.value.server_id) == (str(OURS), "s1")
-    assert info.value.__cause__ is truto.delete_error
-    assert (read_mark(truto.servers["s1"]["name"]) is not None) is still_marked
-
-
-def test_a_rename_whose_answer_is_lost_but_that_landed_completes_the_create() -> None:
-    truto = _Truto()
-    truto.rename_error = refused(504)
-    truto.rename_lands = True
-
-    made = create(truto)
-
-    assert (made["id"], made["name"], made["token"]) == ("s1", "reader", "t")
-    assert truto.deleted == []
-
-
-def test_a_rename_that_may_have_landed_and_cannot_be_undone_promises_nothing() -> None:
-    truto = _Truto()
-    truto.rename_error = refused(504)
-    truto.rename_lands = True
-    truto.get_error = refused(503)
-    truto.delete_error = refused(503)
-
-    with pytest.raises(TrutoCreateError, match="deleting it failed") as info:
-        create(truto)
 
     message = str(info.value)
-    assert "Delete server s1 under integrated account acc" in message
-    assert "next `pulumi up`" not in message  # the name no longer carries the mark
+    assert (info.value.mark, info.value.server_id) == (str(OURS), made)
+    assert truto.posted == ([] if over_from == 1 else [OURS.on("reader")])
+    assert info.value.__cause__ is cause
+    now = {s: "marked" if read_mark(v["name"]) else "renamed" for s, v in truto.servers.items()}
+    assert now == ({} if left is None else {"s1": left})
+    assert "Truto deletes it by itself at that expiry" in message or left == "renamed"
+    assert message.endswith("Delete server s1 under integrated account acc") is (left == "renamed")
 
 
 PROVISIONAL = "2027-01-01T00:07:00Z"

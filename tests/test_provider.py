@@ -1,24 +1,21 @@
 """The provider called in-process: the API token at check, a late expiry, `token_known`, its
-pickle, and what preview, refresh and destroy load. Its operations against Truto are
-`lifecycle/`'s, through the real provider host."""
+pickle, and that a preview loads no HTTP client. Its operations against Truto are `lifecycle/`'s,
+through the real provider host."""
 
 from __future__ import annotations
 
-import base64
 import pickle
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import dill
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 
 from truto_pulumi._errors import TrutoConfigError
-from truto_pulumi.emulator import Emulator
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .kit import ACCOUNT
@@ -105,70 +102,37 @@ def test_a_state_without_token_known_is_an_update_that_writes_it_without_a_call(
     assert provider.diff("id", {**outs, "__provider": "x"}, valid_inputs()).changes is False
 
 
-def test_a_configured_provider_pickles_by_reference_without_token_or_client(
+def test_a_configured_provider_pickles_as_an_unconfigured_one_without_token_or_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert TrutoMcpServerProvider.serialize_as_secret_always is False
+    """By reference, as `test_resource.py` shows for a program's: nothing of `configure`."""
+    assert TrutoMcpServerProvider.serialize_as_secret_always is False  # `__provider` stays plain
     provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    pickled = serialize_provider(provider)
-    raw = base64.b64decode(pickled)
-    assert TOKEN.encode() not in raw
-    assert b"httpx" not in raw
-    assert len(pickled) < 256
-    assert pickled == serialize_provider(TrutoMcpServerProvider())  # by reference, no state
-    restored = dill.loads(raw)
-    assert isinstance(restored, TrutoMcpServerProvider)
-    assert restored.check({}, valid_inputs()).failures != []  # unconfigured again
+    assert serialize_provider(provider) == serialize_provider(TrutoMcpServerProvider())
     assert TOKEN.encode() not in pickle.dumps(provider)
 
 
-def loaded_after(config: dict[str, str], calls: str, module: str) -> bool:
-    """Whether `module` is imported after a fresh interpreter configures a provider with
-    `config` and runs `calls` on it (`p`)."""
-    script = (
-        "import sys\n"
-        "from pulumi.dynamic import ConfigureRequest\n"
-        "from pulumi.dynamic.config import Config\n"
-        "from truto_pulumi.provider import TrutoMcpServerProvider\n"
-        "p = TrutoMcpServerProvider()\n"
-        f"p.configure(ConfigureRequest(Config({config!r}, project_name='demo')))\n"
-        f"{calls}\n"
-        f"print({module!r} in sys.modules)\n"
-    )
+@pytest.mark.slow
+def test_a_preview_never_loads_httpx() -> None:
+    """Configure, check (new inputs, and unchanged ones: returned as they are) and diff open no
+    HTTP client: httpx loads at the first create, read, update or delete."""
+    inputs = {"integrated_account_id": ACCOUNT, "name": "n", "config": {"methods": ["read"]}}
+    olds, news = {**inputs, "__provider": "old"}, {**inputs, "__provider": "new"}
+    script = f"""\
+import sys
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from truto_pulumi.provider import TrutoMcpServerProvider
+p = TrutoMcpServerProvider()
+p.configure(ConfigureRequest(Config({{"truto:apiToken": "t"}}, project_name="demo")))
+r = p.check({{}}, {{"integrated_account_id": {ACCOUNT!r}, "name": "other"}})
+assert r.failures == [], r.failures
+r = p.check({olds!r}, {news!r})
+assert (r.inputs, r.failures) == ({inputs!r}, [])
+assert not p.diff("mcp-1", {{**{inputs!r}, "token_known": True}}, {news!r}).changes
+print("httpx" in sys.modules)
+"""
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    return {"True": True, "False": False}[done.stdout.strip()]
-
-
-@pytest.mark.slow
-def test_configure_and_check_open_no_http_client() -> None:
-    """Preview pays for validation only: httpx loads at the first create/read/update/delete."""
-    check = (
-        f"r = p.check({{}}, {{'integrated_account_id': {ACCOUNT!r}, 'name': 'n'}})\n"
-        "assert r.failures == [], r.failures"
-    )
-    assert loaded_after({"truto:apiToken": "t"}, check, "httpx") is False
-
-
-@pytest.mark.slow
-def test_a_preview_with_nothing_to_change_never_loads_pydantic() -> None:
-    """Check returns inputs identical to the old ones as they are: check of its own answer."""
-    inputs = {"integrated_account_id": ACCOUNT, "name": "n", "config": {"methods": ["read"]}}
-    olds, news = {**inputs, "__provider": "old"}, {**inputs, "__provider": "new"}
-    check = f"r = p.check({olds!r}, {news!r})\nassert (r.inputs, r.failures) == ({inputs!r}, [])"
-    assert loaded_after({"truto:apiToken": "t"}, check, "pydantic") is False
-
-
-@pytest.mark.slow
-def test_refresh_and_destroy_never_load_pydantic(emulator: Emulator) -> None:
-    """Only check validates; read canonicalizes Truto's answer and delete sends, without it."""
-    with emulator.client() as api:
-        server_id = api.post(
-            f"/integrated-account/{ACCOUNT}/mcp", json={"config": {}, "name": "n"}
-        ).json()["id"]
-    config = {"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url}
-    props = {"integrated_account_id": ACCOUNT, "name": "n"}
-    calls = f"p.read({server_id!r}, {props!r})\np.delete({server_id!r}, {props!r})"
-    assert loaded_after(config, calls, "pydantic") is False
-    assert emulator.servers() == []
+    assert done.stdout.strip() == "False"

@@ -56,7 +56,7 @@ def emulator() -> Iterator[Emulator]:
 def describe(value: object, depth: int = 0) -> str:
     """Every string reachable from `value` (a result, an error, state), readable.
 
-    Objects without a useful repr are opened through their attributes, a few levels deep.
+    Objects (dataclasses, errors) are opened through their attributes, a few levels deep.
     """
     if isinstance(value, str):
         return value
@@ -67,17 +67,9 @@ def describe(value: object, depth: int = 0) -> str:
         return "{" + ", ".join(items) + "}"
     if isinstance(value, list | tuple | set | frozenset):
         return "[" + ", ".join(describe(item, depth + 1) for item in value) + "]"
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return f"{type(value).__name__}{describe(fields, depth + 1)}"
     if hasattr(value, "__dict__"):
         return f"{type(value).__name__}{describe(vars(value), depth + 1)} {value!r}"
     return repr(value)
-
-
-def unpickled_text(provider_string: str) -> str:
-    """The dill pickle behind a `__provider` string, as text (the string itself is base64)."""
-    return base64.b64decode(provider_string).decode("latin-1")
 
 
 @dataclasses.dataclass
@@ -92,12 +84,11 @@ class Evidence:
     """Tokens of servers whose create answer was lost: they cannot be in any output either."""
 
     def text(self, label: str, value: object) -> None:
-        """`value` as text; an error with its traceback, attributes and inner errors too."""
+        """`value` as text (an error's attributes and repr); an error's traceback (its str) and
+        inner errors too."""
         self.texts.append((label, describe(value)))
         if isinstance(value, BaseException):
             self.texts.append((f"{label} (traceback)", "".join(traceback.format_exception(value))))
-            shown = f"{value} {value!r} {describe(vars(value))}"
-            self.texts.append((f"{label} (str, repr, attributes)", shown))
             for name, inner in getattr(value, "errors", {}).items():
                 self.text(f"{label}/{name}", inner)
 
@@ -107,7 +98,8 @@ class Evidence:
             into = self.secrets if key in SECRET_FIELDS else self.texts
             into.append((f"{label}.{key}", describe(value)))
             if key == "__provider" and isinstance(value, str):
-                self.text(f"{label}.{key} (unpickled)", unpickled_text(value))
+                pickled = base64.b64decode(value).decode("latin-1")  # the dill pickle, as text
+                self.text(f"{label}.{key} (unpickled)", pickled)
 
     def stack(self, label: str, stack: SimulatedStack) -> None:
         for name, state in stack.resources.items():

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -41,46 +42,23 @@ if TYPE_CHECKING:
     from ._client import TrutoClient
     from ._listings import AccountListings
 
-__all__ = [
-    "CREATE_ATTEMPTS",
-    "PROVISIONAL_MARGIN",
-    "SETTLE_SECONDS",
-    "create_server",
-    "left_behind",
-    "provisional_expiry",
-    "remove_left_behind",
-    "settled_by_answer",
-]
+__all__ = ["PROVISIONAL_MARGIN", "create_server", "remove_left_behind"]
 
 CREATE_ATTEMPTS = 3
 """POSTs one create may send when answers are lost, each after removing what the last made."""
 
 PROVISIONAL_MARGIN = 120.0
-"""Seconds a marked server's provisional expiry lies beyond the create's operation timeout:
-the rename replaces it long before, unless no process lived to send it."""
+"""Seconds a marked server's provisional expiry lies beyond the create's operation timeout."""
 
 SETTLE_SECONDS = 60.0
 """How long a lost POST's server is waited for at most; later its mark still proves whose it is."""
-
-_TRUTO_ANSWERED = frozenset({500, 501, 503})
-"""5xx statuses that Truto itself sends once it is done with a request; 502, 504 and the
-like come from a gateway that gave up while Truto may carry on."""
 
 _EXPIRES = (
     f"Truto deletes it by itself at that expiry ({OPERATION_TIMEOUT_KEY} and two minutes after "
     "its create at the latest)"
 )
 
-_REFUSED = frozenset({503})
-"""What Truto answers before acting (a blocked account): a POST it answers made nothing."""
-
-_FIRST_POLL = 0.25
-_LONGEST_POLL = 4.0
-
 _log = logging.getLogger("truto_pulumi.create")
-
-Interrupted = Callable[[], bool]
-"""Whether the engine request a create serves is over (the CLI killed, the host stopping)."""
 
 
 def create_server(
@@ -92,46 +70,43 @@ def create_server(
     mark: CreateMark,
     hold: float,
     listings: AccountListings,
-    interrupted: Interrupted = lambda: False,
+    interrupted: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> dict[str, Any]:
     """POST `body` under `mark` with an expiry at most `hold` seconds ahead, then name the
     server and give it its declared expiry, all by `deadline`; settle every lost answer as the
     module docstring says, polling `listings`. Messages name the mark and ids, never the
-    server's name: it may be a secret, which the provider cannot tell (the engine sends it
-    secrets as plain values), and the engine shows them on the resource anyway."""
-    name = str(body["name"])
-    declared = body.get("expires_at")
+    server's name: it may be a secret (the engine sends the provider secrets as plain values)."""
+    name, declared = str(body["name"]), body.get("expires_at")
+    create = _Create(client, account_id, deadline, mark, interrupted)
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         if attempt > 1:
-            mark = mark.renewed()
+            create.mark = create.mark.renewed()
         if interrupted():
-            raise _interrupted_error(mark, made=None)
+            raise create.interrupted_error(made=None)
         posted = provisional_expiry(declared, now() + timedelta(seconds=hold))
         rename = {"name": name} if posted == declared else {"name": name, "expires_at": declared}
-        marked = {**body, "name": mark.on(name), "expires_at": posted}
+        marked = {**body, "name": create.mark.on(name), "expires_at": posted}
         try:  # a POST sent again waits for its answer as long as the operation may
             server = client.create_mcp_server(account_id, marked, deadline, patient=attempt > 1)
         except (TrutoServerError, TrutoTransportError) as error:
             if isinstance(error, TrutoTransportError) and not error.request_sent:
                 raise
-            if isinstance(error, TrutoServerError) and error.status_code in _REFUSED:
-                raise  # retried by the client until it persisted: no server was made
-            _log.warning("create %s got no usable answer (%s); settling it", mark, error)
-            made = _settle(
-                listings, account_id, deadline, mark.on(name), mark, error, interrupted, sleep
-            )
+            if isinstance(error, TrutoServerError) and error.status_code == 503:
+                raise  # Truto refuses before acting (a blocked account): no server was made
+            _log.warning("create %s got no usable answer (%s); settling it", create.mark, error)
+            made = create.settle(listings, marked["name"], error, sleep)
             if made is not None:
-                _remove(client, account_id, deadline, mark, made, error)
+                create.remove(made, error)
             if attempt == CREATE_ATTEMPTS:
                 raise TrutoCreateError(
                     f"no usable answer to {CREATE_ATTEMPTS} creates of this MCP server; each "
                     f"server they made was removed, none is left behind. Last error: {error}",
-                    mark=str(mark),
+                    mark=str(create.mark),
                 ) from error
             continue
-        return _named(client, account_id, deadline, server, rename, mark, interrupted)
+        return create.named(server, rename)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -144,29 +119,25 @@ def provisional_expiry(declared: object, latest: datetime) -> str:
 
 
 def settled_by_answer(error: TrutoError) -> bool:
-    """Whether Truto itself answered a lost POST, so that its work on it is over."""
-    if not isinstance(error, TrutoServerError):
-        return False
-    return error.status_code < 300 or error.status_code in _TRUTO_ANSWERED
+    """Whether Truto itself answered a lost POST (a 2xx it could not use, 500, 501 or 503), so
+    its work on it is over; a gateway's 502 or 504 and a timeout let Truto carry on."""
+    return isinstance(error, TrutoServerError) and (
+        error.status_code < 300 or error.status_code in (500, 501, 503)
+    )
 
 
 def left_behind(
     servers: list[dict[str, Any]], *, stack: str, held: Collection[str]
-) -> list[dict[str, Any]]:
-    """The servers interrupted runs of a release up to 0.2.0 left for the stack tagged `stack`:
-    its legacy mark, and not an id the stack holds. A current mark is never a leftover: Truto
-    deletes such a server at its provisional expiry, and until then it may be a run's in flight."""
-    found = []
-    for server in servers:
-        marked = read_mark(server.get("name"))
-        if (
-            marked is not None
-            and marked[1].legacy
-            and marked[1].stack == stack
-            and str(server.get("id")) not in held
-        ):
-            found.append(server)
-    return found
+) -> list[tuple[dict[str, Any], CreateMark]]:
+    """The servers (with their marks) interrupted runs of a release up to 0.2.0 left for the
+    stack tagged `stack`: its legacy mark, and not an id the stack holds. A current mark is never
+    a leftover: Truto deletes it at its provisional expiry, and until then it may be in flight."""
+    marked = ((server, read_mark(server.get("name"))) for server in servers)
+    return [
+        (server, found[1])
+        for server, found in marked
+        if found and found[1].legacy and found[1].stack == stack and str(server["id"]) not in held
+    ]
 
 
 def remove_left_behind(
@@ -179,11 +150,11 @@ def remove_left_behind(
     listings: AccountListings,
 ) -> None:
     """Delete what interrupted runs of an earlier release left for this stack under the account
-    (`left_behind`), as `listings` shows it. A failure here fails no create: it is said as a
-    warning, and the next run tries again."""
+    (`left_behind`). A failure fails no create: it is a warning, and the next run tries again."""
     try:
-        servers = listings.fresh(account_id, deadline)
-        for server in left_behind(servers, stack=stack, held=held()):
+        for server, mark in left_behind(
+            listings.fresh(account_id, deadline), stack=stack, held=held()
+        ):
             try:
                 client.delete_mcp_server(account_id, str(server["id"]), deadline)
             except TrutoNotFoundError:
@@ -193,7 +164,7 @@ def remove_left_behind(
                 "interrupted run of this stack made it, and its token was never recorded",
                 server["id"],
                 account_id,
-                _mark_of(server),
+                mark,
             )
     except TrutoError as error:
         _log.warning(
@@ -204,148 +175,127 @@ def remove_left_behind(
         )
 
 
-def _mark_of(server: Mapping[str, Any]) -> str:
-    """The mark ending a listed server's name, for messages that must not show the name."""
-    marked = read_mark(server.get("name"))
-    return "" if marked is None else str(marked[1])
+@dataclass
+class _Create:
+    """One create's calls under its current `mark`; `interrupted`: whether the engine request
+    it serves is over (the CLI killed, the host stopping)."""
 
+    client: TrutoClient
+    account_id: str
+    deadline: Deadline
+    mark: CreateMark
+    interrupted: Callable[[], bool]
 
-def _named(
-    client: TrutoClient,
-    account_id: str,
-    deadline: Deadline,
-    server: Mapping[str, Any],
-    rename: Mapping[str, Any],
-    mark: CreateMark,
-    interrupted: Interrupted,
-) -> dict[str, Any]:
-    """Give a server just made its declared name, keeping the `token` and `url` of its create
-    answer; delete it when nobody is left to record it, or when it cannot be named. A rename
-    whose answer is lost is read back: if it landed, the create is done."""
-    server_id = str(server["id"])
-    revealed = {key: server[key] for key in CREATE_ONLY_OUTPUTS if key in server}
-    try:
-        if interrupted():
-            raise _interrupted_error(mark, made=server_id)
-        renamed = client.update_mcp_server(account_id, server_id, rename, _leaving_room(deadline))
-    except TrutoCreateError as error:
-        _remove(client, account_id, deadline, mark, server, error)
-        raise
-    except TrutoError as error:
-        # The rename may have landed though its answer did not: the server tells.
+    def named(self, server: Mapping[str, Any], rename: Mapping[str, Any]) -> dict[str, Any]:
+        """Give a server just made its declared name, keeping the `token` and `url` of its
+        create answer; delete it when nobody is left to record it, or when it cannot be named.
+        A rename whose answer is lost is read back: if it landed, the create is done."""
+        server_id = str(server["id"])
+        revealed = {key: server[key] for key in CREATE_ONLY_OUTPUTS if key in server}
+        # The rename's retries take at most half the time left: the rest reads a rename whose
+        # answer was lost back, and removes the server should it not have landed.
+        half = Deadline.after(
+            max(self.deadline.remaining(), 0.0) / 2,
+            f"half of what {OPERATION_TIMEOUT_KEY} left, the rest kept to read it back",
+        )
         try:
-            now = client.get_mcp_server(account_id, server_id, deadline)
-        except TrutoError:
-            now = None
-        name = rename["name"]
-        if now is not None and now.get("name") == name and not interrupted():
-            _log.warning("the rename of %s got no answer (%s), but it landed", mark, error)
-            return {**now, **revealed}
-        still_marked = now is not None and now.get("name") == mark.on(name)
-        _remove(client, account_id, deadline, mark, server, error, marked=still_marked)
-        raise
-    if interrupted():
-        gone = _interrupted_error(mark, made=server_id)
-        _remove(client, account_id, deadline, mark, server, gone, marked=False)
-        raise gone
-    return {**renamed, **revealed}
+            if self.interrupted():
+                raise self.interrupted_error(made=server_id)
+            renamed = self.client.update_mcp_server(self.account_id, server_id, rename, half)
+        except TrutoCreateError as error:
+            self.remove(server, error)
+            raise
+        except TrutoError as error:  # the rename may have landed though its answer did not
+            try:
+                now = self.client.get_mcp_server(self.account_id, server_id, self.deadline)
+            except TrutoError:
+                now = None
+            name = rename["name"]
+            if now is not None and now.get("name") == name and not self.interrupted():
+                _log.warning("the rename of %s got no answer (%s), but it landed", self.mark, error)
+                return {**now, **revealed}
+            still_marked = now is not None and now.get("name") == self.mark.on(name)
+            self.remove(server, error, marked=still_marked)
+            raise
+        if self.interrupted():
+            gone = self.interrupted_error(made=server_id)
+            self.remove(server, gone, marked=False)
+            raise gone
+        return {**renamed, **revealed}
 
+    def interrupted_error(self, made: str | None) -> TrutoCreateError:
+        what = f"server {made} it made was removed" if made else "no request was sent"
+        return TrutoCreateError(
+            "the create of this MCP server was interrupted (the Pulumi run that asked for it is "
+            f"gone): {what}. A server whose name ends in {str(self.mark)!r} that may still "
+            f"appear carries a provisional expiry: {_EXPIRES}",
+            mark=str(self.mark),
+            server_id=made,
+        )
 
-def _leaving_room(deadline: Deadline) -> Deadline:
-    """The rename's retries take at most half of the operation's remaining time: the rest reads
-    a rename whose answer was lost back, and removes the server should it not have landed."""
-    return Deadline.after(
-        max(deadline.remaining(), 0.0) / 2,
-        f"half of what {OPERATION_TIMEOUT_KEY} left, the rest kept to read it back",
-    )
+    def settle(
+        self,
+        listings: AccountListings,
+        marked: str,
+        error: TrutoError,
+        sleep: Callable[[float], None],
+    ) -> dict[str, Any] | None:
+        """The server the lost POST (of the name `marked`) made, None when it provably made
+        none; raise when that cannot be told in time. Each poll waits for a listing begun after
+        it: the creates settling in one account at once share their listings."""
+        answered, started, pause = settled_by_answer(error), time.monotonic(), 0.25
+        while True:
+            try:
+                servers = listings.fresh(self.account_id, self.deadline)
+            except TrutoError as listing:
+                raise TrutoCreateError(
+                    f"creating this MCP server under integrated account {self.account_id} failed "
+                    f"({error}), and listing the account to check whether it was created anyway "
+                    f"failed too ({listing}). A server whose name ends in {str(self.mark)!r} "
+                    f"that it may have made carries a provisional expiry: {_EXPIRES}",
+                    mark=str(self.mark),
+                ) from listing
+            made = next((s for s in servers if s.get("name") == marked), None)
+            if made is not None or answered:
+                return made
+            waited = time.monotonic() - started
+            if (
+                min(SETTLE_SECONDS - waited, self.deadline.remaining()) <= pause
+                or self.interrupted()
+            ):
+                why = (
+                    "the Pulumi run that asked for it is gone"
+                    if self.interrupted()
+                    else f"the settle limit ({SETTLE_SECONDS:.0f} s) or the operation timeout "
+                    f"({OPERATION_TIMEOUT_KEY}) ran out"
+                )
+                raise TrutoCreateError(
+                    f"creating this MCP server under integrated account {self.account_id} got no "
+                    f"answer ({error}), and no server of that request had appeared {waited:.0f} s "
+                    f"later, when {why}. Truto may still make it, so nothing was put in the "
+                    f"state; its name would end in {str(self.mark)!r}, and it would carry a "
+                    f"provisional expiry: {_EXPIRES}",
+                    mark=str(self.mark),
+                ) from error
+            sleep(pause)
+            pause = min(pause * 2, 4.0)
 
-
-def _interrupted_error(mark: CreateMark, made: str | None) -> TrutoCreateError:
-    what = f"server {made} it made was removed" if made else "no request was sent"
-    return TrutoCreateError(
-        "the create of this MCP server was interrupted (the Pulumi run that asked for it is "
-        f"gone): {what}. A server whose name ends in {str(mark)!r} that may still appear "
-        f"carries a provisional expiry: {_EXPIRES}",
-        mark=str(mark),
-        server_id=made,
-    )
-
-
-def _settle(
-    listings: AccountListings,
-    account_id: str,
-    deadline: Deadline,
-    marked: str,
-    mark: CreateMark,
-    error: TrutoError,
-    interrupted: Interrupted,
-    sleep: Callable[[float], None],
-) -> dict[str, Any] | None:
-    """The server the lost POST (of the name `marked`) made, None when it provably made none;
-    raise when that cannot be told in time. Each poll waits for a listing begun after it
-    (`listings`): the creates settling in one account at once share their listings."""
-    answered = settled_by_answer(error)
-    started = time.monotonic()
-    pause = _FIRST_POLL
-    while True:
+    def remove(self, server: Mapping[str, Any], error: TrutoError, *, marked: bool = True) -> None:
+        """Delete a server this create made but cannot hand over; its token must not live on.
+        `marked`: the server still has its mark, so Truto deletes it at its provisional expiry."""
+        server_id = str(server["id"])
         try:
-            servers = listings.fresh(account_id, deadline)
-        except TrutoError as listing:
+            self.client.delete_mcp_server(self.account_id, server_id, self.deadline)
+        except TrutoNotFoundError:
+            return
+        except TrutoError as removal:
+            later = f"{_EXPIRES}; or delete" if marked else "Delete"
             raise TrutoCreateError(
-                f"creating this MCP server under integrated account {account_id} failed "
-                f"({error}), and listing the account to check whether it was created anyway "
-                f"failed too ({listing}). A server whose name ends in {str(mark)!r} that it may "
-                f"have made carries a provisional expiry: {_EXPIRES}",
-                mark=str(mark),
-            ) from listing
-        made = next((s for s in servers if s.get("name") == marked), None)
-        if made is not None or answered:
-            return made
-        waited = time.monotonic() - started
-        limit = min(SETTLE_SECONDS - waited, deadline.remaining())
-        if limit <= pause or interrupted():
-            why = (
-                "the Pulumi run that asked for it is gone"
-                if interrupted()
-                else f"the settle limit ({SETTLE_SECONDS:.0f} s) or the operation timeout "
-                f"({OPERATION_TIMEOUT_KEY}) ran out"
-            )
-            raise TrutoCreateError(
-                f"creating this MCP server under integrated account {account_id} got no answer "
-                f"({error}), and no server of that request had appeared {waited:.0f} s later, "
-                f"when {why}. Truto may still make it, so nothing was put in the state; its "
-                f"name would end in {str(mark)!r}, and it would carry a provisional expiry: "
-                f"{_EXPIRES}",
-                mark=str(mark),
-            ) from error
-        sleep(pause)
-        pause = min(pause * 2, _LONGEST_POLL)
-
-
-def _remove(
-    client: TrutoClient,
-    account_id: str,
-    deadline: Deadline,
-    mark: CreateMark,
-    server: Mapping[str, Any],
-    error: TrutoError,
-    *,
-    marked: bool = True,
-) -> None:
-    """Delete a server this create made but cannot hand over; its token must not live on.
-    `marked`: the server still has its mark, so the next run would remove it too."""
-    server_id = str(server["id"])
-    try:
-        client.delete_mcp_server(account_id, server_id, deadline)
-    except TrutoNotFoundError:
-        return
-    except TrutoError as removal:
-        later = f"{_EXPIRES}; or delete" if marked else "Delete"
-        raise TrutoCreateError(
-            f"creating this MCP server failed ({error}); create {mark} made server "
-            f"{server_id}, whose token will not be recorded, and deleting it failed "
-            f"({removal}). {later} server {server_id} under integrated account {account_id}",
-            mark=str(mark),
-            server_id=server_id,
-        ) from removal
-    _log.warning("removed MCP server %s, made by a create that could not complete", server_id)
+                f"creating this MCP server failed ({error}); create {self.mark} made server "
+                f"{server_id}, whose token will not be recorded, and deleting it failed "
+                f"({removal}). {later} server {server_id} under integrated account "
+                f"{self.account_id}",
+                mark=str(self.mark),
+                server_id=server_id,
+            ) from removal
+        _log.warning("removed MCP server %s, made by a create that could not complete", server_id)

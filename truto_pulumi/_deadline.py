@@ -12,9 +12,8 @@ __all__ = ["Deadline"]
 
 @dataclass(frozen=True)
 class Deadline:
-    """When the calls of an operation must be done by (a `time.monotonic()` value), the timeout
-    it was given, and the setting that gave it ("" for a call's own), for the error that says
-    it ran out."""
+    """When an operation's calls must be done by (`time.monotonic()`), its timeout, and the
+    setting that gave it ("" for a call's own), named by the error that says it ran out."""
 
     at: float
     timeout: float
@@ -32,8 +31,7 @@ class Deadline:
     def error(
         self, now: float, what: str, *, method: str, path: str, last_error: TrutoError | None = None
     ) -> TrutoDeadlineError:
-        """The error of a call that ran out of time at `now`, `what` it was doing (`waiting on
-        GET /x`); it names the setting and the time since the deadline was made."""
+        """The error of a call that ran out of time at `now` doing `what` (`waiting on GET /x`)."""
         elapsed = f"{now - (self.at - self.timeout):.1f} s"
         spent = f"gave up after {elapsed}"
         if self.setting:

@@ -1,13 +1,9 @@
 """One listing of an integrated account's MCP servers at a time, shared by a process's threads.
 
-A 404 proven by the account's list, a lost create's settle and the sweep of what killed runs
-left each need a listing that began after a given moment: after they asked (`fresh`), or after
-the server was known to exist (`since`: a server once gone never comes back, so the 404s of K
-servers of the state refreshed at once share one listing). Each account has a lock and its last
-listing with the time it began: a caller takes the lock, and lists only when that listing began
-too early for it. So callers that arrive while a listing runs wait for it to end, and the first
-of them lists once for all: K callers cost at most two listings, not K times every page of N,
-and accounts never wait for each other.
+A 404's proof, a lost create's settle and the legacy sweep each need a listing begun after a
+given moment (ARCHITECTURE.md). Per account, a lock and the last listing with when it began: a
+caller lists only when that began too early for it, so callers that arrive during a listing share
+the next one (K callers cost two listings, not K), and accounts never wait for each other.
 """
 
 from __future__ import annotations
@@ -15,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -32,18 +29,16 @@ class Listed(NamedTuple):
     servers: Servers
 
 
+@dataclass
 class _Account:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.last: Listed | None = None
-        """The latest listing that ended with the servers."""
-        self.failed: tuple[float, float, BaseException] | None = None
-        """The latest listing that failed: when it began and ended, and its error."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last: Listed | None = None
+    failed: tuple[float, float, BaseException] | None = None
+    """The latest listing that failed: when it began and ended, and its error."""
 
 
 class AccountListings:
-    """Listings of integrated accounts, each begun late enough for its caller, one at a time
-    per account (the module docstring says why); thread-safe."""
+    """Listings of integrated accounts, each begun late enough for its caller; thread-safe."""
 
     def __init__(
         self,
@@ -63,11 +58,9 @@ class AccountListings:
     def since(
         self, account_id: str, began: float | None, deadline: Deadline | None = None
     ) -> Listed:
-        """Every MCP server of the account, from a listing that began at `began` or later
-        (None: after this call). Waits for another caller's listing until the operation's
-        `deadline` (None: as long as it takes), else raises its `TrutoDeadlineError`; a listing
-        it runs itself gets the deadline. A listing's error reaches every caller that waited for
-        it and could have used its servers; a caller that asks after it ended lists again."""
+        """Every MCP server of the account, from a listing begun at `began` or later (None:
+        after this call). Waits for another caller's listing until `deadline` (None: as long as it
+        takes); that listing's error reaches every caller that could have used its servers."""
         asked = self._clock()
         began = asked if began is None else began
         with self._lock:

@@ -1,11 +1,6 @@
-"""The dynamic provider behind TrutoMcpServer: check, diff, create, read, update, delete.
-
-The engine pickles an instance of this class into every resource's state (`__provider`) and
-unpickles it in the provider host, which calls `configure` once and then serves all resources
-of the stack from that one instance on several threads. So the instance pickles to nothing but
-its class reference: the API token and the HTTP client exist only after `configure`, in the host.
-Keep the import path `truto_pulumi.provider.TrutoMcpServerProvider` stable: old stacks load it.
-"""
+"""The dynamic provider behind TrutoMcpServer (ARCHITECTURE.md). It pickles to its class only,
+so the API token and HTTP client exist only in the host, after `configure`. Old stacks load
+`truto_pulumi.provider.TrutoMcpServerProvider`: never move it."""
 
 from __future__ import annotations
 
@@ -14,6 +9,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -28,20 +24,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from . import _host_bridge
 from ._create import PROVISIONAL_MARGIN, create_server, remove_left_behind
 from ._deadline import Deadline
 from ._diff import as_recorded, create_body, diff_inputs, patch_body
 from ._errors import TrutoApiError, TrutoConfigError, TrutoError, TrutoNotFoundError
-from ._host_bridge import (
-    exit_with_engine,
-    in_host,
-    quiet_expected_failures,
-    reach_lost,
-    request_over,
-    request_urn,
-    send_warnings_to_engine,
-    widen_host,
-)
 from ._inputs import canonical_live_inputs, check_inputs, lead_problem, unchanged_inputs
 from ._mark import CreateMark, read_mark, stack_tag
 from ._run import RunState
@@ -73,6 +60,14 @@ _log = logging.getLogger("truto_pulumi.provider")
 
 _MISSING_TOKEN = TrutoConfigError(MISSING_TOKEN_MESSAGE, setting=API_TOKEN_KEY)
 
+_watching: list[RunState] = []
+"""The run whose operations the engine watch waits for: the host's latest configuration."""
+
+_ONE_MANAGER = (
+    "two resources cannot manage one server. To move a server to a new resource name, use the "
+    "`aliases` resource option"
+)
+
 
 class TrutoMcpServerProvider(ResourceProvider):
     """Creates, reads, updates and deletes Truto MCP servers through Truto's REST API."""
@@ -91,10 +86,10 @@ class TrutoMcpServerProvider(ResourceProvider):
         """Restore nothing: a provider is configured in the host, never carried in state."""
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Resolve and validate settings (stack config, then env). No I/O: the HTTP client is
-        opened by the first operation that needs it, so preview never pays for it."""
-        quiet_expected_failures()
-        send_warnings_to_engine()
+        """Resolve and validate settings (stack config, then env); no I/O, so preview opens no
+        HTTP client (the first operation that needs one does)."""
+        _host_bridge.quiet_expected_failures()
+        _host_bridge.send_warnings_to_engine()
         self._run, self._config_problem = None, _MISSING_TOKEN
         try:
             settings = resolve_settings(req.config.get, os.environ)
@@ -106,28 +101,29 @@ class TrutoMcpServerProvider(ResourceProvider):
             self._config_problem = error
         else:
             self._run = RunState(settings)
-            _watch_engine(self._run)
-            if settings.host_concurrency and in_host():
-                serves = widen_host(settings.host_concurrency)
-                if serves is None:
-                    reach_lost(
-                        "widen the pool of Pulumi's provider host",
-                        f"it serves four engine calls at once, as Pulumi made it, and "
-                        f"{HOST_CONCURRENCY_KEY} has no effect",
-                    )
+            first, _watching[:] = not _watching, [self._run]
+            if first:  # once per process: the host exits when its engine is gone and idle
+                _host_bridge.exit_with_engine(lambda: _watching[0].busy())
+            if (
+                settings.host_concurrency
+                and _host_bridge.in_host()
+                and _host_bridge.widen_host(settings.host_concurrency) is None
+            ):
+                _host_bridge.reach_lost(
+                    "widen the pool of Pulumi's provider host",
+                    f"it serves four engine calls at once, as Pulumi made it, and "
+                    f"{HOST_CONCURRENCY_KEY} has no effect",
+                )
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate inputs and return them in canonical form; report a missing API token too.
-        Inputs identical to the old ones are returned as they are: a preview with nothing to
-        change never loads pydantic."""
+        """Validate inputs and return them in canonical form (inputs identical to the old ones
+        as they are); report a missing API token too."""
         inputs = unchanged_inputs(olds, news)
         failures: list[CheckFailure] = []
         if inputs is None:
             outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
             inputs = outcome.inputs
-            failures = [
-                CheckFailure(failure.property, failure.reason) for failure in outcome.failures
-            ]
+            failures = [CheckFailure(f.property, f.reason) for f in outcome.failures]
         if self._run is None:
             problem = self._config_problem
             failures.append(CheckFailure(problem.setting or API_TOKEN_KEY, str(problem)))
@@ -136,43 +132,34 @@ class TrutoMcpServerProvider(ResourceProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Compare previous outputs with new inputs: replace on an account change, else update."""
+        """Compare previous outputs with new inputs: replace on an account change, else update
+        (also when the state lacks an output this release writes)."""
         if self._run is not None:
             adopter = self._run.adopted_by(id_)
             if adopter is not None:
                 raise TrutoConfigError(
                     f"MCP server {id_} of this resource was adopted in this run by {adopter}: "
-                    "two resources cannot manage one server. Remove one of them (to move a "
-                    "server to a new resource name, use the `aliases` resource option)"
+                    f"{_ONE_MANAGER}; else remove one of them"
                 )
             self._run.hold(id_)
         result = diff_inputs(olds, news)
-        return DiffResult(
-            changes=bool(result.changes or _missing_outputs(olds)),
-            replaces=list(result.replaces),
-            delete_before_replace=False,
-        )
+        missing = any(key not in olds for key in DERIVED_OUTPUTS)
+        return DiffResult(bool(result.changes or missing), list(result.replaces), None, False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the server, or take over `adopt_id` for a resource entering the stack (a
         replacement makes a new one); keep the `token` and `url` only a create's answer has."""
         inputs = _managed(props)
-        run, client, deadline = self._operation()
-        urn = _request_urn()
-        adopting = "adopt_id" in inputs and not run.replaces(urn)
+        op, urn = self._operation(), _request_urn()
+        adopting = "adopt_id" in inputs and not op.run.replaces(urn)
         if not adopting:
             _refuse_late_expiry(create_body(inputs), "create")
-        account_id = str(inputs["integrated_account_id"])
-        with run.operating(), _refusals_explained("created"):
-            account = _account_outputs(run, client, deadline, account_id, {})
-            if adopting:
-                server = self._adopt(run, deadline, inputs, urn)
-                outputs = _outputs(inputs, server, account, revealed={}, token_known=False)
-            else:
-                server = self._create(run, deadline, inputs, urn)
-                outputs = _outputs(inputs, server, account, revealed=server, token_known=True)
-        run.hold(str(server["id"]))
-        run.note_made(str(server["id"]))
+        with op.run.operating(), _refusals_explained("created"):
+            account = op.account(str(inputs["integrated_account_id"]), {})
+            server = op.adopt(inputs, urn) if adopting else op.create(inputs, urn)
+        op.run.hold(str(server["id"]))
+        op.run.note_made(str(server["id"]))
+        outputs = _outputs(inputs, server, account, revealed={} if adopting else server)
         return CreateResult(str(server["id"]), outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -183,40 +170,29 @@ class TrutoMcpServerProvider(ResourceProvider):
                 f"cannot read MCP server {id_}: its state has no integrated_account_id "
                 "(`pulumi import` is not supported for dynamic providers; use adopt_id)"
             )
-        run, client, deadline = self._operation()
-        with run.operating():
-            try:
-                server: dict[str, Any] | None = client.get_mcp_server(account_id, id_, deadline)
-            except TrutoNotFoundError as error:
-                server = _listed(run, client, deadline, account_id, id_, error, props)
-            account = (
-                {} if server is None else _account_outputs(run, client, deadline, account_id, props)
+        op = self._operation()
+        # Every state of a server has its name: without one, this is `TrutoMcpServer.get`,
+        # which fails for an id that does not exist rather than read as "gone".
+        missing = None
+        if props.get("name") is None:
+            missing = (
+                f"TrutoMcpServer.get: MCP server {id_} does not exist in Truto under integrated "
+                f"account {account_id}. `python -m truto_pulumi.discover --integrated-account-id "
+                f"{account_id}` lists its servers"
             )
-        if server is None and props.get("name") is None:
-            # Every state of a server has its name: this is `TrutoMcpServer.get` of an id
-            # that does not exist, which must fail rather than read as "gone".
-            raise TrutoNotFoundError(
-                status_code=404,
-                method="GET",
-                path=f"/integrated-account/{account_id}/mcp/{id_}",
-                message=(
-                    f"TrutoMcpServer.get: MCP server {id_} does not exist in Truto under "
-                    f"integrated account {account_id}. `python -m truto_pulumi.discover "
-                    f"--integrated-account-id {account_id}` lists its servers"
-                ),
-            )
+        with op.run.operating():
+            server = op.existing(account_id, id_, props, missing)
+            account = {} if server is None else op.account(account_id, props)
         if server is None:
             _log.warning("MCP server %s no longer exists in Truto; dropping it from state", id_)
-            run.release(id_)
+            op.run.release(id_)
             return ReadResult(None, {})
-        run.hold(id_)
-        run.note_state(_request_urn())  # a resource dropped above enters the stack anew
+        op.run.hold(id_)
+        op.run.note_state(_request_urn())  # a resource dropped above enters the stack anew
         inputs = as_recorded(_live_inputs(server, account_id), props)
         if props.get("adopt_id") is not None:
             inputs["adopt_id"] = props["adopt_id"]
-        known = _token_known(props)
-        outputs = _outputs(inputs, server, account, revealed=props, token_known=known)
-        return ReadResult(id_, outputs, dict(inputs))
+        return ReadResult(id_, _outputs(inputs, server, account, revealed=props), dict(inputs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Send one PATCH with only what changed; carry `token` and `url` forward."""
@@ -224,116 +200,117 @@ class TrutoMcpServerProvider(ResourceProvider):
         body = patch_body(olds, inputs)
         if self._run is not None:
             self._run.hold(id_)
-        known = _token_known(olds)
         if not body:
-            return UpdateResult(_outputs(inputs, olds, olds, revealed=olds, token_known=known))
+            return UpdateResult(_outputs(inputs, olds, olds, revealed=olds))
         account_id = str(olds.get("integrated_account_id", inputs["integrated_account_id"]))
-        run, client, deadline = self._operation()
+        op = self._operation()
         _refuse_late_expiry(body, "update")
-        with run.operating(), _refusals_explained("changed"):
+        with op.run.operating(), _refusals_explained("changed"):
             try:
-                server = client.update_mcp_server(account_id, id_, body, deadline)
+                server = op.client.update_mcp_server(account_id, id_, body, op.deadline)
             except TrutoNotFoundError as error:
-                if _listed(run, client, deadline, account_id, id_, error, olds) is not None:
+                if op.listed(account_id, id_, error, olds) is not None:
                     raise
                 raise error.explained(
                     f"MCP server {id_} no longer exists in Truto (deleted outside Pulumi?). "
                     "Run `pulumi refresh` to drop it from the state, then `pulumi up` to "
                     "create it again"
                 ) from error
-        return UpdateResult(_outputs(inputs, server, olds, revealed=olds, token_known=known))
+        return UpdateResult(_outputs(inputs, server, olds, revealed=olds))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the server; one proven gone counts as deleted, and one that another resource
         adopted during this run is left to it."""
-        run, client, deadline = self._operation()
-        adopter = run.adopted_by(id_)
-        urn = _request_urn()
-        if adopter is not None and run.readopted(id_, urn):
-            _log.warning(
-                "MCP server %s was NOT rotated: the replacement of %s took it over again "
-                "because the program declares adopt_id, so it is kept and its token and url "
-                "stay unknown. To rotate it, remove adopt_id from the program, then run "
-                "`pulumi up --replace %s`",
-                id_,
-                urn,
-                urn,
+        op, urn = self._operation(), _request_urn()
+        adopter = op.run.adopted_by(id_)
+        if adopter is not None and op.run.readopted(id_, urn):
+            message = (
+                "MCP server %s was NOT rotated: the replacement of %s took it over again because "
+                "the program declares adopt_id, so it is kept and its token and url stay unknown. "
+                "To rotate it, remove adopt_id from the program, then run `pulumi up --replace %s`"
             )
-            return
+            return _log.warning(message, id_, urn, urn)
         if adopter is not None:
-            _log.warning(
-                "MCP server %s is not deleted: %s adopted it in this run and manages it now; "
-                "it is only dropped from this resource's state",
-                id_,
-                adopter,
+            message = (
+                "MCP server %s is not deleted: %s adopted it in this run and manages it now; it "
+                "is only dropped from this resource's state"
             )
-            return
+            return _log.warning(message, id_, adopter)
         account_id = str(props["integrated_account_id"])
-        with run.operating():
+        with op.run.operating():
             try:
-                client.delete_mcp_server(account_id, id_, deadline)
+                op.client.delete_mcp_server(account_id, id_, op.deadline)
             except TrutoNotFoundError as error:
-                if _listed(run, client, deadline, account_id, id_, error, props) is not None:
+                if op.listed(account_id, id_, error, props) is not None:
                     raise
                 _log.warning("MCP server %s was already deleted", id_)
-        run.release(id_)
+        op.run.release(id_)
 
-    def _create(
-        self, run: RunState, deadline: Deadline, inputs: Mapping[str, Any], urn: str | None
-    ) -> dict[str, Any]:
-        """POST a new server under this stack's mark (`_create` says why); the first create
-        under an account in a run first removes what interrupted runs of an earlier release of
-        the stack left."""
-        account_id, client = str(inputs["integrated_account_id"]), run.client()
+    def _operation(self) -> _Operation:
+        """An operation starting now, or the configuration problem that prevents it."""
+        if self._run is None:
+            problem = self._config_problem
+            raise TrutoConfigError(str(problem), setting=problem.setting)
+        timeout = self._run.settings.operation_timeout
+        return _Operation(
+            self._run, self._run.client(), Deadline.after(timeout, OPERATION_TIMEOUT_KEY)
+        )
+
+
+@dataclass(frozen=True)
+class _Operation:
+    """One engine call's run state, client, and deadline (the operation timeout)."""
+
+    run: RunState
+    client: TrutoClient
+    deadline: Deadline
+
+    def create(self, inputs: Mapping[str, Any], urn: str | None) -> dict[str, Any]:
+        """POST a new server under this stack's mark (`_create`); the first create under an
+        account in a run first removes what runs of an earlier release left."""
+        account_id, run = str(inputs["integrated_account_id"]), self.run
         stack = stack_tag(urn)
         if stack is not None and run.first_create_under(account_id):
             remove_left_behind(
-                client, account_id, deadline, stack=stack, held=run.held, listings=run.listings
+                self.client,
+                account_id,
+                self.deadline,
+                stack=stack,
+                held=run.held,
+                listings=run.listings,
             )
         return create_server(
-            client,
+            self.client,
             account_id,
             create_body(inputs),
-            deadline,
+            self.deadline,
             mark=CreateMark.drawn(urn),
             hold=run.settings.operation_timeout + PROVISIONAL_MARGIN,
             listings=run.listings,
-            interrupted=request_over,
+            interrupted=_host_bridge.request_over,
         )
 
-    # --- adoption --------------------------------------------------------------------------
-
-    def _adopt(
-        self, run: RunState, deadline: Deadline, inputs: Mapping[str, Any], urn: str | None
-    ) -> dict[str, Any]:
+    def adopt(self, inputs: Mapping[str, Any], urn: str | None) -> dict[str, Any]:
         """Take over an existing server: PATCH only what differs from the declared inputs."""
         account_id, adopt_id = str(inputs["integrated_account_id"]), str(inputs["adopt_id"])
-        client = run.client()
         # Its URN, never its `name`: that may be a secret, which the host gets as plain text.
         holder = f"the resource declaring adopt_id={adopt_id}" + (f" ({urn})" if urn else "")
-        problem = run.reserve_adoption(adopt_id, holder, urn)
+        problem = self.run.reserve_adoption(adopt_id, holder, urn)
         if problem is not None:
             raise TrutoConfigError(
-                f"cannot adopt MCP server {adopt_id}: {problem}, and two resources cannot "
-                "manage one server. To move a server to a new resource name, use the "
-                "`aliases` resource option; to rotate an adopted server, run `pulumi up "
-                "--replace <urn>`"
+                f"cannot adopt MCP server {adopt_id}: {problem}, and {_ONE_MANAGER}; to rotate "
+                "an adopted server, run `pulumi up --replace <urn>`"
             )
+        missing = (
+            f"cannot adopt MCP server {adopt_id}: it does not exist in Truto under integrated "
+            f"account {account_id} (deleted or expired outside Pulumi, or it belongs to another "
+            "account). Remove adopt_id to have `pulumi up` create a new server in its place "
+            "(with a new url and token), or set it to an existing server: `python -m "
+            f"truto_pulumi.discover --integrated-account-id {account_id}` lists them"
+        )
         try:
-            try:
-                server = client.get_mcp_server(account_id, adopt_id, deadline)
-            except TrutoNotFoundError as error:
-                listed = _listed(run, client, deadline, account_id, adopt_id, error, {})
-                if listed is None:
-                    raise error.explained(
-                        f"cannot adopt MCP server {adopt_id}: it does not exist in Truto under "
-                        f"integrated account {account_id} (deleted or expired outside Pulumi, "
-                        "or it belongs to another account). Remove adopt_id to have `pulumi "
-                        "up` create a new server in its place (with a new url and token), or "
-                        "set it to an existing server: `python -m truto_pulumi.discover "
-                        f"--integrated-account-id {account_id}` lists them"
-                    ) from error
-                server = listed
+            server = self.existing(account_id, adopt_id, {}, missing)
+            assert server is not None  # `missing` is raised instead
             if read_mark(server.get("name")) is not None:
                 raise TrutoConfigError(
                     f"cannot adopt MCP server {adopt_id}: its name carries a Pulumi create "
@@ -343,33 +320,102 @@ class TrutoMcpServerProvider(ResourceProvider):
             body = patch_body(_live_inputs(server, account_id), inputs)
             if body:
                 _refuse_late_expiry(body, "adoption")
-                server = client.update_mcp_server(account_id, adopt_id, body, deadline)
+                server = self.client.update_mcp_server(account_id, adopt_id, body, self.deadline)
         except BaseException:
-            run.release(adopt_id)  # the adoption failed
+            self.run.release(adopt_id)  # the adoption failed
             raise
         return server
 
-    # --- plumbing ----------------------------------------------------------------------------
+    def existing(
+        self, account_id: str, server_id: str, state: Mapping[str, Any], missing: str | None
+    ) -> dict[str, Any] | None:
+        """The server as Truto has it; None when its 404 is proven (`listed`), unless `missing`
+        says it must exist: that 404 is raised, explained so."""
+        try:
+            return self.client.get_mcp_server(account_id, server_id, self.deadline)
+        except TrutoNotFoundError as error:
+            server = self.listed(account_id, server_id, error, state)
+            if server is None and missing is not None:
+                raise error.explained(missing) from error
+            return server
 
-    def _operation(self) -> tuple[RunState, TrutoClient, Deadline]:
-        """The run's state and client, and the deadline of an operation starting now (the
-        operation timeout), or the configuration problem that prevents them."""
-        if self._run is None:
-            problem = self._config_problem
-            raise TrutoConfigError(str(problem), setting=problem.setting)
-        client = self._run.client()
-        return (
-            self._run,
-            client,
-            Deadline.after(self._run.settings.operation_timeout, OPERATION_TIMEOUT_KEY),
-        )
+    def listed(
+        self, account_id: str, server_id: str, error: TrutoNotFoundError, state: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """After a 404 for a server, the server if its account's list shows it, None if the list
+        proves it gone (ARCHITECTURE.md): a listing begun after it was known to exist
+        (`RunState.existed_since`) and, if that shows it, after the 404."""
+        answered = time.monotonic()
+        known = self.run.existed_since(server_id) if state.get("name") is not None else answered
+        try:
+            listed = self.run.listings.since(account_id, known, self.deadline)
+            if listed.began < answered and _find(listed.servers, server_id) is not None:
+                listed = self.run.listings.since(account_id, answered, self.deadline)
+            return _find(listed.servers, server_id)
+        except TrutoNotFoundError as listing:
+            integration = state.get("environment_integration_id")
+            if isinstance(integration, str) and self.account_deleted(account_id, integration):
+                _log.warning(
+                    "integrated account %s no longer exists in Truto, while the installed "
+                    "integration %s it belonged to still answers: the account was deleted, and "
+                    "MCP server %s with it",
+                    account_id,
+                    integration,
+                    server_id,
+                )
+                return None
+            raise listing.explained(
+                f"Truto answered 404 for MCP server {server_id} ({error.method} {error.path}) and "
+                f"for the server list of its integrated account {account_id} too, so the 404 "
+                "does not show that the server is gone: the account does not exist for this API "
+                f"token (a token of another Truto environment?), or {BASE_URL_KEY} "
+                f"({self.client.base_url}) does not point at Truto's API. Nothing was changed. If "
+                "the integrated account was deleted in Truto, its servers are gone: `pulumi state "
+                "delete <urn>` drops them"
+            ) from error
+
+    def account_deleted(self, account_id: str, integration: str) -> bool:
+        """Whether Truto proves the account deleted: it answers 404 while the installed
+        integration it belonged to answers (which another environment's token cannot fake)."""
+        try:
+            self.client.get_integrated_account(account_id, self.deadline)
+            return False
+        except TrutoNotFoundError:
+            pass
+        try:
+            self.client.get_environment_integration(integration, self.deadline)
+            return True
+        except TrutoNotFoundError:
+            return False
+
+    def account(self, account_id: str, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs read from the server's integrated account: as recorded in `state`, else
+        read once per account and run. Best effort: an account Truto does not describe leaves
+        them unset, and only the proof of a deleted account (`account_deleted`) is lost."""
+        recorded = {key: state[key] for key in ACCOUNT_OUTPUTS if state.get(key) is not None}
+        if len(recorded) == len(ACCOUNT_OUTPUTS):
+            return recorded
+
+        def read() -> Mapping[str, Any]:
+            try:
+                return self.client.get_integrated_account(account_id, self.deadline)
+            except TrutoError as error:
+                _log.debug("integrated account %s could not be read: %s", account_id, error)
+                return {}
+
+        account = self.run.integrated_account(account_id, read)
+        return {
+            p.name: account[str(p.truto)]
+            for p in PROPERTIES
+            if p.of_account and isinstance(account.get(str(p.truto)), str)
+        }
 
 
 def _request_urn() -> str | None:
     """The URN of the engine request being served; said once when the host hides it."""
-    urn = request_urn()
-    if urn is None and in_host():
-        reach_lost(
+    urn = _host_bridge.request_urn()
+    if urn is None and _host_bridge.in_host():
+        _host_bridge.reach_lost(
             "read the URN of the engine's request from its provider host",
             "the create marks of new servers carry no tag of this stack (`python -m "
             "truto_pulumi.recover` cannot find what a killed run left), warnings land on the "
@@ -377,18 +423,6 @@ def _request_urn() -> str | None:
             "adopts its server again rather than making a new one",
         )
     return urn
-
-
-_watching: list[RunState] = []
-"""The run whose operations the engine watch waits for: the host's latest configuration."""
-
-
-def _watch_engine(run: RunState) -> None:
-    """Once per process: the host exits when its engine is gone and no operation is under way."""
-    first = not _watching
-    _watching[:] = [run]
-    if first:
-        exit_with_engine(lambda: _watching[0].busy())
 
 
 def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
@@ -408,14 +442,6 @@ def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
             )
 
 
-_REFUSED_HINT = (
-    "Truto refuses a config whose methods and tags match no tool of the integrated account "
-    "(check them against the tools its integration offers, or declare fewer), and a create "
-    "beyond the plan's limit on MCP servers (delete servers no longer needed, or ask Truto "
-    "to raise the limit)"
-)
-
-
 @contextmanager
 def _refusals_explained(done: str) -> Iterator[None]:
     """Truto's refusal of a create or an update (a 4xx other than 401, 404 and 429) with its
@@ -426,110 +452,16 @@ def _refusals_explained(done: str) -> Iterator[None]:
         if error.status_code in (401, 404, 429) or not 400 <= error.status_code < 500:
             raise
         raise error.explained(
-            f"{error.message.rstrip('.')}. Nothing was {done}. {_REFUSED_HINT}"
+            f"{error.message.rstrip('.')}. Nothing was {done}. Truto refuses a config whose "
+            "methods and tags match no tool of the integrated account (check them against the "
+            "tools its integration offers, or declare fewer), and a create beyond the plan's "
+            "limit on MCP servers (delete servers no longer needed, or ask Truto to raise the "
+            "limit)"
         ) from error
-
-
-def _listed(
-    run: RunState,
-    client: TrutoClient,
-    deadline: Deadline,
-    account_id: str,
-    server_id: str,
-    error: TrutoNotFoundError,
-    state: Mapping[str, Any],
-) -> dict[str, Any] | None:
-    """After a 404 for one server, what the account's list says: the server if listed, None if
-    the list proves it gone. The listing must have begun after the server was known to exist
-    (`RunState.existed_since`: before the run for one in the state, so the run's listings are
-    shared) and, if it still shows the server, after the 404. A 404 for the list too proves
-    nothing (another environment's token, a wrong base URL) unless Truto proves the account
-    deleted (`_account_deleted`); otherwise that raises."""
-    answered = time.monotonic()
-    known = run.existed_since(server_id) if state.get("name") is not None else answered
-    try:
-        listed = run.listings.since(account_id, known, deadline)
-        server = _find(listed.servers, server_id)
-        if server is not None and listed.began < answered:
-            fresh = run.listings.since(account_id, answered, deadline)
-            server = _find(fresh.servers, server_id)
-    except TrutoNotFoundError as listing:
-        integration = state.get("environment_integration_id")
-        if isinstance(integration, str) and _account_deleted(
-            client, deadline, account_id, integration
-        ):
-            _log.warning(
-                "integrated account %s no longer exists in Truto, while the installed "
-                "integration %s it belonged to still answers: the account was deleted, and "
-                "MCP server %s with it",
-                account_id,
-                integration,
-                server_id,
-            )
-            return None
-        raise listing.explained(
-            f"Truto answered 404 for MCP server {server_id} ({error.method} {error.path}) and "
-            f"for the server list of its integrated account {account_id} too, so the 404 does "
-            "not show that the server is gone: the account does not exist for this API token "
-            f"(a token of another Truto environment?), or {BASE_URL_KEY} ({client.base_url}) "
-            "does not point at Truto's API. Nothing was changed. If the integrated account was "
-            "deleted in Truto, its servers are gone: `pulumi state delete <urn>` drops them"
-        ) from error
-    return server
 
 
 def _find(servers: list[dict[str, Any]], server_id: str) -> dict[str, Any] | None:
     return next((s for s in servers if str(s.get("id")) == server_id), None)
-
-
-def _account_deleted(
-    client: TrutoClient, deadline: Deadline, account_id: str, integration: str
-) -> bool:
-    """Whether Truto proves the account deleted: the account answers 404 while the installed
-    integration it belonged to answers for this token. A token of another environment, or a
-    base URL that is not Truto's, gets a 404 for the integration too: no proof."""
-    try:
-        client.get_integrated_account(account_id, deadline)
-    except TrutoNotFoundError:
-        pass
-    else:
-        return False
-    try:
-        client.get_environment_integration(integration, deadline)
-    except TrutoNotFoundError:
-        return False
-    return True
-
-
-def _account_outputs(
-    run: RunState,
-    client: TrutoClient,
-    deadline: Deadline,
-    account_id: str,
-    state: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The outputs read from the server's integrated account: as recorded in `state`, else
-    read once per account and run. Best effort: an account Truto does not describe leaves them
-    unset, and only the proof of a deleted account (`_account_deleted`) is lost."""
-    recorded = {key: state[key] for key in ACCOUNT_OUTPUTS if state.get(key) is not None}
-    if len(recorded) == len(ACCOUNT_OUTPUTS):
-        return recorded
-    account = run.integrated_account(
-        account_id, lambda: _read_account(client, deadline, account_id)
-    )
-    return {
-        p.name: account[str(p.truto)]
-        for p in PROPERTIES
-        if p.of_account and isinstance(account.get(str(p.truto)), str)
-    }
-
-
-def _read_account(client: TrutoClient, deadline: Deadline, account_id: str) -> Mapping[str, Any]:
-    try:
-        return client.get_integrated_account(account_id, deadline)
-    except TrutoError as error:
-        _log.debug("integrated account %s could not be read: %s", account_id, error)
-        return {}
 
 
 def _managed(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -549,11 +481,10 @@ def _outputs(
     account: Mapping[str, Any],
     *,
     revealed: Mapping[str, Any],
-    token_known: bool,
 ) -> dict[str, Any]:
     """Outputs: the managed inputs as given, the fields Truto sets on every answer (from
-    `server`), those of its integrated account (`account`), the create-only outputs where
-    `revealed` has them (the create's answer, or the previous outputs), and `token_known`."""
+    `server`), those of its integrated account (`account`), and the create-only outputs and
+    `token_known` from what `revealed` them (the create's answer, or the previous outputs)."""
     outputs = dict(inputs)
     for prop in PROPERTIES:
         if prop.name in SERVER_OUTPUTS and server.get(str(prop.truto)) is not None:
@@ -564,19 +495,10 @@ def _outputs(
     for key in CREATE_ONLY_OUTPUTS:
         if revealed.get(key) is not None:
             outputs[key] = revealed[key]
-    outputs["token_known"] = token_known
+    # As recorded; else (a create's answer, or a state of a release before `token_known`,
+    # which only ever created servers) whether the create-only outputs are there.
+    known = revealed.get("token_known")
+    if not isinstance(known, bool):
+        known = all(isinstance(revealed.get(k), str) and revealed[k] for k in CREATE_ONLY_OUTPUTS)
+    outputs["token_known"] = known
     return outputs
-
-
-def _token_known(olds: Mapping[str, Any]) -> bool:
-    """`token_known` as recorded; for a state of a release before it, whether the create-only
-    outputs are there (that release only ever created servers)."""
-    recorded = olds.get("token_known")
-    if isinstance(recorded, bool):
-        return recorded
-    return all(isinstance(olds.get(key), str) and olds[key] for key in CREATE_ONLY_OUTPUTS)
-
-
-def _missing_outputs(olds: Mapping[str, Any]) -> tuple[str, ...]:
-    """The outputs this release always writes that a resource's state lacks (an older release's)."""
-    return tuple(key for key in DERIVED_OUTPUTS if key not in olds)
