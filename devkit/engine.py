@@ -101,7 +101,6 @@ class OperationError(Exception):
     """Some steps of an operation failed; `errors` maps resource names to their exceptions."""
 
     def __init__(self, operation: str, errors: Mapping[str, Exception]) -> None:
-        self.operation = operation
         self.errors = dict(errors)
         lines = [f"  {name}: {err}" for name, err in self.errors.items()]
         count = f"{len(self.errors)} resource(s)"

@@ -117,31 +117,20 @@ class HostCheck:
     failures: list[HostCheckFailure] = field(default_factory=list)
 
 
-def _error_summary(details: str) -> str:
-    """The user-facing part of a traceback: the lines after the last indented frame line."""
-    lines = [line for line in details.strip().splitlines() if line.strip()]
-    if not lines:
-        return "(no details)"
-    last_indented = max(
-        (i for i, line in enumerate(lines) if line.startswith((" ", "\t"))), default=-1
-    )
-    tail = lines[last_indented + 1 :] or lines[-1:]
-    return "\n".join(tail)
-
-
 class HostCallError(Exception):
     """A gRPC call to the host failed; `details` is the host's text (the provider traceback)."""
 
-    def __init__(self, method: str, details: str, code: str | None = None) -> None:
+    def __init__(self, method: str, details: str) -> None:
         super().__init__(method, details)
-        self.method = method
-        self.details = details
-        self.code = code
+        self.method, self.details = method, details
 
     @property
     def summary(self) -> str:
-        """The last line(s) of the traceback: the exception the user would see."""
-        return _error_summary(self.details)
+        """The exception the user would see: the traceback's lines after its last indented one."""
+        lines = [line for line in self.details.strip().splitlines() if line.strip()]
+        indented = [i for i, line in enumerate(lines) if line.startswith((" ", "\t"))]
+        tail = lines[indented[-1] + 1 :] if indented else lines
+        return "\n".join(tail or lines[-1:]) or "(no details)"
 
     def __str__(self) -> str:
         return f"{self.method} failed: {self.summary}"
@@ -330,9 +319,7 @@ class ProviderHost:
             ok = True
             return result
         except grpc.RpcError as err:
-            code = err.code()
-            details = err.details() or str(code)
-            raise HostCallError(method, details, None if code is None else code.name) from None
+            raise HostCallError(method, err.details() or str(err.code())) from None
         finally:
             call = HostCall(method, urn, ok)
             with self._lock:
