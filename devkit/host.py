@@ -259,7 +259,6 @@ class ProviderHost:
         """A new host process, as every `pulumi` run gets one: its provider is configured anew
         and remembers nothing of earlier runs. Returns `self`."""
         self.stop()
-        self._process = None
         return self.start()
 
     def stop(self) -> None:
@@ -268,7 +267,7 @@ class ProviderHost:
         channel, self._channel, self._stub = self._channel, None, None
         if channel is not None:
             channel.close()
-        process = self._process
+        process, self._process = self._process, None
         if process is None:
             return
         if process.poll() is None:
