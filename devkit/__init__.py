@@ -12,7 +12,7 @@ dependencies, secret marks in the state, resource options, import.
 
 Imported by their own path: `devkit.driver` (`EngineStack`: the real engine through the
 Automation API), `devkit.project` (`ProjectFolder`: the `pulumi` CLI in a project folder),
-`devkit.emulator` (the emulator in a process of its own), `devkit.acceptance` and
+`devkit.pulumi_versions` (the lowest and highest pulumi allowed), `devkit.acceptance` and
 `devkit.sweep` (opt-in live tests against real Truto, and the clean-up of what they leave).
 """
 
