@@ -186,29 +186,24 @@ class SimulatedStack:
 
     def _plan_one(
         self, name: str, props: Mapping[str, Any], force_replace: bool
-    ) -> tuple[Step | None, list[HostCheckFailure]]:
+    ) -> Step | list[HostCheckFailure]:
+        """The step for one resource, or Check's failures."""
         urn = self.urn(name)
         prior = self.resources.get(name)
         news = {**props, PROVIDER_KEY: self.provider_string}
         checked = self.host.check(urn, prior.inputs if prior else {}, news)
-        if checked.failures:
-            return None, checked.failures
-        if prior is None:
-            return Step("create", checked.inputs), []
+        if checked.failures or prior is None:
+            return checked.failures or Step("create", checked.inputs)
         changes, replaces = self.host.diff(
             prior.id, urn, prior.outputs, checked.inputs, prior.inputs
         )
         if force_replace:  # `pulumi up --replace <urn>`: replaced whatever Diff says
             changes, replaces = True, replaces or ["id"]
-        if not changes:
-            return Step("same", checked.inputs), []
-        if not replaces:
-            return Step("update", checked.inputs), []
+        if not changes or not replaces:
+            return Step("update" if changes else "same", checked.inputs)
         # A replacement re-runs Check without olds: defaults must not be carried over.
         rechecked = self.host.check(urn, {}, news)
-        if rechecked.failures:
-            return None, rechecked.failures
-        return Step("replace", rechecked.inputs, replaces), []
+        return rechecked.failures or Step("replace", rechecked.inputs, replaces)
 
     def preview(
         self, desired: Mapping[str, Mapping[str, Any]], *, replace: Collection[str] = ()
@@ -225,11 +220,10 @@ class SimulatedStack:
         for name, result in results.items():
             if isinstance(result, Exception):
                 raise result
-            step, step_failures = result
-            if step_failures:
-                failures[name] = step_failures
-            elif step is not None:
-                steps[name] = step
+            if isinstance(result, Step):
+                steps[name] = result
+            else:
+                failures[name] = result
         for name, state in self.resources.items():
             if name not in desired:
                 steps[name] = Step("delete", state.inputs)
