@@ -14,8 +14,8 @@ import statistics
 import time
 
 from devkit import NO_TRUTO_ENV, ProviderHost, mcp_server_stack
-from devkit.emulator import EmulatorProcess, emulator_process
 
+from .emulator import EmulatorProcess, emulator_process
 from .lifecycle import desired
 
 

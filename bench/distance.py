@@ -30,8 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devkit.emulator import EmulatorProcess
-
+from .emulator import EmulatorProcess
 from .report import spread, table
 
 VARIANTS = ("ours", "ours, host as is", "ours, --parallel 16", "reference", "null")

@@ -17,21 +17,25 @@ that many milliseconds away, beside the floor.
 from __future__ import annotations
 
 import argparse
+import pickle
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
-from devkit.driver import EngineStack, pickler_left_as_found, pulumi_cli
-from devkit.emulator import EmulatorProcess, emulator_process
+from devkit.driver import EngineStack, pulumi_cli
 from truto_pulumi import TrutoMcpServer
 
 from . import distance
+from .emulator import EmulatorProcess, emulator_process
 from .null_provider import NullProvider, NullResource
 from .reference_provider import ReferenceProvider, ReferenceServer
 from .report import DISTANCE_BEGIN, ENGINE_BEGIN, TEMPLATE, spread, table, write_markdown
@@ -46,6 +50,20 @@ SURFACES = {
     ),
 }
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def pickler_left_as_found() -> Iterator[None]:
+    """Undo what `pulumi.dynamic`'s `serialize_provider` leaves patched on pickle's pure-Python
+    Pickler. It wraps the patch of the previous call on every call, so that past about 950
+    dynamic resources in one process, pickling a provider exceeds the recursion limit: run each
+    program declaring many inside this."""
+    pickler: Any = pickle._Pickler
+    saved = pickler._batch_setitems, pickler.save_dict
+    try:
+        yield
+    finally:
+        pickler._batch_setitems, pickler.save_dict = saved
 
 
 def declare(variant: str, n: int, generation: int = 0) -> None:

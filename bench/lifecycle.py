@@ -19,8 +19,8 @@ from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.dynamic.config import Config
 
 from devkit import MCP_SERVER_TYPE, ProviderHost, SimulatedStack
-from devkit.emulator import EmulatorProcess
 
+from .emulator import EmulatorProcess
 from .reference_provider import ReferenceProvider
 
 PHASES = ("create", "no-op plan", "update", "refresh", "destroy")

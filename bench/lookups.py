@@ -20,9 +20,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from devkit.emulator import EmulatorProcess, emulator_process
 from truto_pulumi import get_integrated_accounts
 
+from .emulator import EmulatorProcess, emulator_process
 from .report import LOOKUPS_BEGIN, LOOKUPS_END, machine, spread, table, write_markdown
 
 INTEGRATIONS = ("hubspot", "salesforce")

@@ -26,10 +26,10 @@ from devkit import (
     SimulatedStack,
     UpError,
 )
-from devkit.emulator import EmulatorProcess, emulator_process
 from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .coldstart import cold_start
+from .emulator import EmulatorProcess, emulator_process
 from .lifecycle import FLOOR, PHASES, Lifecycle, desired, host_lifecycle, raw_lifecycle
 from .null_provider import NullProvider
 from .reference_provider import ReferenceProvider

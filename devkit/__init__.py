@@ -4,41 +4,30 @@
 `ProviderHost` (`devkit.host`) starts `python -u -m pulumi.dynamic`, the process the engine runs
 for dynamic resources, and talks to it over gRPC. `SimulatedStack` (`devkit.engine`) adds the
 engine's steps and state for one resource type: Check olds are the previous inputs, Diff olds
-the previous outputs; DIFF_UNKNOWN compares inputs; a replacement re-runs Check without olds
-and is create-before-delete unless `delete_before_replace`; deletions run last; a failed step
-keeps the prior state; an empty Read id drops the resource; None outputs are dropped; secrets
-reach the provider as plain values. Not mirrored: dependencies, secret marks in the state,
-resource options, import. `tests/engine/test_simulation.py` holds it to the real engine.
+the previous outputs; a replacement re-runs Check without olds and is create-before-delete;
+deletions run last; a failed step keeps the prior state; an empty Read id drops the resource;
+None outputs are dropped; secrets reach the provider as plain values. Not mirrored:
+dependencies, secret marks in the state, resource options, import.
+`tests/engine/test_simulation.py` holds it to the real engine.
 
 Imported by their own path: `devkit.driver` (`EngineStack`: the real engine through the
 Automation API), `devkit.project` (`ProjectFolder`: the `pulumi` CLI in a project folder),
-`devkit.emulator` (the emulator in a process of its own), `devkit.acceptance` and
+`devkit.pulumi_versions` (the lowest and highest pulumi allowed), `devkit.acceptance` and
 `devkit.sweep` (opt-in live tests against real Truto, and the clean-up of what they leave).
 """
 
 from __future__ import annotations
 
 # isort: off
-from .engine import (
-    CheckFailedError, Op, OperationError, Plan, RefreshOutcome, ResourceState, SimulatedStack,
-    Step, UpError, UpOutcome,
-)  # fmt: skip
-from .host import (
-    HostCall, HostCallError, HostCheck, HostCheckFailure, HostDiff, HostRead, HostStartError,
-    ProviderHost,
-)  # fmt: skip
-from .props import UNKNOWN, contains_unknown_sentinel, from_struct, to_struct
+from .engine import CheckFailedError, OperationError, Plan, SimulatedStack, Step, UpError
+from .host import UNKNOWN, HostCallError, HostStartError, ProviderHost
 from .truto import (
-    API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY, MAX_REQUESTS_PER_SECOND_KEY,
-    MCP_SERVER_TYPE, NO_TRUTO_ENV, mcp_mock_outputs, mcp_server_stack,
+    MAX_REQUESTS_PER_SECOND_KEY, MCP_SERVER_TYPE, NO_TRUTO_ENV, mcp_mock_outputs, mcp_server_stack,
 )  # fmt: skip
 # isort: on
 
 __all__ = [
-    "API_TOKEN_ENV", "API_TOKEN_KEY", "BASE_URL_ENV", "BASE_URL_KEY", "MAX_REQUESTS_PER_SECOND_KEY",
-    "MCP_SERVER_TYPE", "NO_TRUTO_ENV", "UNKNOWN", "CheckFailedError", "HostCall", "HostCallError",
-    "HostCheck", "HostCheckFailure", "HostDiff", "HostRead", "HostStartError", "Op",
-    "OperationError", "Plan", "ProviderHost", "RefreshOutcome", "ResourceState", "SimulatedStack",
-    "Step", "UpError", "UpOutcome", "contains_unknown_sentinel", "from_struct", "mcp_mock_outputs",
-    "mcp_server_stack", "to_struct",
+    "MAX_REQUESTS_PER_SECOND_KEY", "MCP_SERVER_TYPE", "NO_TRUTO_ENV", "UNKNOWN", "CheckFailedError",
+    "HostCallError", "HostStartError", "OperationError", "Plan", "ProviderHost", "SimulatedStack",
+    "Step", "UpError", "mcp_mock_outputs", "mcp_server_stack",
 ]  # fmt: skip

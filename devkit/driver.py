@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import runpy
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,8 +128,9 @@ class EngineStack:
         if config:
             self.stack.set_all_config(config)
 
-    def cli_run(self, *args: str, check: bool = True, record: bool = True) -> tuple[int, str]:
-        """Run the CLI itself in the stack's project folder (e.g. `config set --type int`)."""
+    def cli_run(self, *args: str) -> str:
+        """Run the CLI itself in the stack's project folder (e.g. `stack export`): its stdout.
+        What it printed goes to `output`, unless it is the state (`stack export`)."""
         done = subprocess.run(
             [self.cli, *args, "--stack", STACK, "--non-interactive"],
             cwd=self.work_dir,
@@ -141,12 +140,12 @@ class EngineStack:
             check=False,
             timeout=300,
         )
-        text = done.stdout if not record else done.stdout + done.stderr
-        if record:
-            self.output.append(text)
-        if check and done.returncode != 0:
+        text = done.stdout + done.stderr
+        if done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed ({done.returncode}): {text}")
-        return done.returncode, text
+        if args[:2] != ("stack", "export"):
+            self.output.append(text)
+        return done.stdout
 
     def _declare(self, desired: Desired) -> None:
         self.desired = {
@@ -181,7 +180,7 @@ class EngineStack:
 
     def export(self) -> dict[str, Any]:
         """`pulumi stack export`: the deployment as stored (secrets as ciphertext)."""
-        _, text = self.cli_run("stack", "export", record=False)
+        text = self.cli_run("stack", "export")
         deployment: dict[str, Any] = json.loads(text)["deployment"]
         return deployment
 
@@ -235,17 +234,3 @@ def example(name: str) -> Callable[[], None]:
         runpy.run_path(str(folder / "__main__.py"), run_name="__main__")
 
     return program
-
-
-@contextmanager
-def pickler_left_as_found() -> Iterator[None]:
-    """Undo what `pulumi.dynamic`'s `serialize_provider` leaves patched on pickle's pure-Python
-    Pickler. It wraps the patch of the previous call on every call, so that past about 950
-    dynamic resources in one process, pickling a provider exceeds the recursion limit: run each
-    program declaring many inside this."""
-    pickler: Any = pickle._Pickler
-    saved = pickler._batch_setitems, pickler.save_dict
-    try:
-        yield
-    finally:
-        pickler._batch_setitems, pickler.save_dict = saved

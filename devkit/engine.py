@@ -16,8 +16,7 @@ from typing import Any, Literal, TypeVar
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
-from .host import HostCheckFailure, ProviderHost
-from .props import contains_unknown_sentinel
+from .host import HostCheckFailure, ProviderHost, contains_unknown
 
 PROVIDER_KEY = "__provider"
 
@@ -43,7 +42,6 @@ class Step:
     op: Op
     checked_inputs: dict[str, Any]
     replaces: list[str] = field(default_factory=list)
-    delete_before_replace: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,16 @@ class Plan:
     def is_empty(self) -> bool:
         """No changes and no check failures."""
         return not self.changes and not self.failures
+
+    def assert_empty(self) -> None:
+        """Raise `AssertionError` naming each change and failure: a perpetual diff after an up."""
+        if not self.is_empty:
+            found = [f"{n}: {s.op}" + (f" (replaces {s.replaces})" if s.replaces else "")
+                     for n, s in self.changes.items()]  # fmt: skip
+            found += [f"{name}: check failed {fs}" for name, fs in self.failures.items()]
+            raise AssertionError(
+                "plan after apply is not empty (perpetual diff): " + "; ".join(found)
+            )
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,6 @@ class OperationError(Exception):
     """Some steps of an operation failed; `errors` maps resource names to their exceptions."""
 
     def __init__(self, operation: str, errors: Mapping[str, Exception]) -> None:
-        self.operation = operation
         self.errors = dict(errors)
         lines = [f"  {name}: {err}" for name, err in self.errors.items()]
         count = f"{len(self.errors)} resource(s)"
@@ -106,15 +113,6 @@ class UpError(OperationError):
     def __init__(self, errors: Mapping[str, Exception], result: UpOutcome) -> None:
         super().__init__("up", errors)
         self.result = result
-
-
-def _without_provider(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k != PROVIDER_KEY}
-
-
-def _drop_none(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The engine drops output keys whose value is None."""
-    return {k: v for k, v in props.items() if v is not None}
 
 
 class SimulatedStack:
@@ -188,31 +186,24 @@ class SimulatedStack:
 
     def _plan_one(
         self, name: str, props: Mapping[str, Any], force_replace: bool
-    ) -> tuple[Step | None, list[HostCheckFailure]]:
+    ) -> Step | list[HostCheckFailure]:
+        """The step for one resource, or Check's failures."""
         urn = self.urn(name)
         prior = self.resources.get(name)
         news = {**props, PROVIDER_KEY: self.provider_string}
         checked = self.host.check(urn, prior.inputs if prior else {}, news)
-        if checked.failures:
-            return None, checked.failures
-        if prior is None:
-            return Step("create", checked.inputs), []
-        diff = self.host.diff(prior.id, urn, prior.outputs, checked.inputs, prior.inputs)
-        changes = diff.changes
-        if changes is None:  # DIFF_UNKNOWN: the engine compares old and new inputs itself
-            changes = _without_provider(prior.inputs) != _without_provider(checked.inputs)
-        replaces = list(diff.replaces)
+        if checked.failures or prior is None:
+            return checked.failures or Step("create", checked.inputs)
+        changes, replaces = self.host.diff(
+            prior.id, urn, prior.outputs, checked.inputs, prior.inputs
+        )
         if force_replace:  # `pulumi up --replace <urn>`: replaced whatever Diff says
             changes, replaces = True, replaces or ["id"]
-        if not changes:
-            return Step("same", checked.inputs), []
-        if not replaces:
-            return Step("update", checked.inputs), []
+        if not changes or not replaces:
+            return Step("update" if changes else "same", checked.inputs)
         # A replacement re-runs Check without olds: defaults must not be carried over.
         rechecked = self.host.check(urn, {}, news)
-        if rechecked.failures:
-            return None, rechecked.failures
-        return Step("replace", rechecked.inputs, replaces, diff.delete_before_replace), []
+        return rechecked.failures or Step("replace", rechecked.inputs, replaces)
 
     def preview(
         self, desired: Mapping[str, Mapping[str, Any]], *, replace: Collection[str] = ()
@@ -229,11 +220,10 @@ class SimulatedStack:
         for name, result in results.items():
             if isinstance(result, Exception):
                 raise result
-            step, step_failures = result
-            if step_failures:
-                failures[name] = step_failures
-            elif step is not None:
-                steps[name] = step
+            if isinstance(result, Step):
+                steps[name] = result
+            else:
+                failures[name] = result
         for name, state in self.resources.items():
             if name not in desired:
                 steps[name] = Step("delete", state.inputs)
@@ -242,7 +232,7 @@ class SimulatedStack:
     def _create(self, name: str, step: Step) -> ResourceState:
         urn = self.urn(name)
         id_, outputs = self.host.create(urn, step.checked_inputs)
-        return ResourceState(id_, urn, step.checked_inputs, _drop_none(outputs))
+        return ResourceState(id_, urn, step.checked_inputs, outputs)
 
     def _delete(self, state: ResourceState) -> None:
         self.host.delete(state.id, state.urn, state.outputs, state.inputs)
@@ -260,12 +250,8 @@ class SimulatedStack:
             outputs = self.host.update(
                 prior.id, prior.urn, prior.outputs, step.checked_inputs, prior.inputs
             )
-            state = ResourceState(prior.id, prior.urn, step.checked_inputs, _drop_none(outputs))
+            state = ResourceState(prior.id, prior.urn, step.checked_inputs, outputs)
             self._set(name, state)
-        elif step.delete_before_replace:
-            self._delete(prior)
-            self._set(name, None)
-            self._set(name, self._create(name, step))
         else:
             self._set(name, self._create(name, step))
             return [prior]
@@ -302,13 +288,13 @@ class SimulatedStack:
     ) -> UpOutcome:
         """Preview, then apply: creates/updates/replacements first, deletions last.
 
-        Replacement is create-before-delete unless Diff said `delete_before_replace`. The old
+        Replacement is create-before-delete (TrutoMcpServer never asks otherwise). The old
         half of a replacement, and resources no longer desired, are deleted after all other
         steps (the engine's delete phase). An old half whose Delete fails stays in
         `pending_deletes` and is retried by the next `up` or `destroy`. `refresh=True` is
         `pulumi up --refresh`: a refresh first, in the same run.
         """
-        unknown = sorted(n for n, props in desired.items() if contains_unknown_sentinel(props))
+        unknown = sorted(n for n, props in desired.items() if contains_unknown(props))
         if unknown:
             raise ValueError(f"unknown values are only allowed in preview: {', '.join(unknown)}")
         if refresh:
@@ -340,14 +326,14 @@ class SimulatedStack:
 
     def _refresh_one(self, name: str) -> RefreshOutcome:
         state = self.resources[name]
-        read = self.host.read(state.id, state.urn, state.outputs, state.inputs)
-        if not read.id:
+        id_, outputs, inputs = self.host.read(state.id, state.urn, state.outputs, state.inputs)
+        if not id_:
             self._set(name, None)
             return RefreshOutcome(drift=True, deleted=True)
-        outputs = _drop_none(read.outputs)
-        inputs = state.inputs if read.inputs is None else read.inputs
-        self._set(name, ResourceState(read.id, state.urn, inputs, outputs))
-        return RefreshOutcome(drift=outputs != state.outputs or read.id != state.id)
+        self._set(
+            name, ResourceState(id_, state.urn, state.inputs if inputs is None else inputs, outputs)
+        )
+        return RefreshOutcome(drift=outputs != state.outputs or id_ != state.id)
 
     def refresh(self) -> dict[str, RefreshOutcome]:
         """Read every resource: drop the ones gone, store live outputs (and returned inputs)."""
@@ -374,14 +360,5 @@ class SimulatedStack:
         nothing to do). Raises `AssertionError` naming the non-empty steps otherwise."""
         result = self.up(desired)
         if expect_empty_plan_after:
-            after = self.preview(desired)
-            if not after.is_empty:
-                details = [
-                    f"{name}: {step.op}" + (f" (replaces {step.replaces})" if step.replaces else "")
-                    for name, step in after.changes.items()
-                ]
-                details += [f"{name}: check failed {fs}" for name, fs in after.failures.items()]
-                raise AssertionError(
-                    "plan after apply is not empty (perpetual diff): " + "; ".join(details)
-                )
+            self.preview(desired).assert_empty()
         return result

@@ -1,9 +1,16 @@
 """`ProviderHost`: the real dynamic-provider host (`python -u -m pulumi.dynamic`) over gRPC, started
 as the engine starts it; its port is its first stdout line, and each method below sends one
-gRPC request, taking and returning plain dicts (`devkit.props` encodes them)."""
+gRPC request, taking and returning plain dicts.
+
+Property bags go on the wire as the engine encodes them: unknown (computed) values are the
+engine's sentinel string `UNKNOWN` both ways, so plain dict comparisons work; numbers come back
+as floats and keys whose value is None are dropped; secrets are sent as plain values (the
+dynamic provider host does not accept secrets, so the engine unwraps them before every call).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
@@ -11,23 +18,78 @@ import queue
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import IO, Any, NoReturn, TypeVar
+from typing import IO, Any, Final, NoReturn, TypeVar
 
 import grpc
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from .props import from_struct, to_struct
-
 _T = TypeVar("_T")
 _MAX_MESSAGE = 400 * 1024 * 1024  # what the Pulumi SDK allows
+_CALL_TIMEOUT = 60.0
+_STOP_GRACE = 5.0
 _Bag = Mapping[str, Any]
 _Dict = dict[str, Any]
 _EMPTY: _Bag = MappingProxyType({})
+
+UNKNOWN: Final[str] = rpc.UNKNOWN
+"""The engine's unknown-value sentinel; put it in desired properties to model a computed value."""
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _run_coroutine(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run `coro` on a private event loop thread (safe from any thread, even inside a loop)."""
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="devkit-props", daemon=True).start()
+        loop = _loop
+    return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+
+def _plain(value: Any, *, drop_none: bool = False) -> Any:
+    """`value` with secrets unwrapped and `Unknown`s as `UNKNOWN`, recursively (`drop_none`:
+    without the keys whose value is None)."""
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, Mapping):
+        kept = [(k, v) for k, v in value.items() if not drop_none or v is not None]
+        return {str(k): _plain(v, drop_none=drop_none) for k, v in kept}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, drop_none=drop_none) for v in value]
+    return value
+
+
+def _to_struct(props: Mapping[str, Any]) -> Any:
+    """Serialise a property bag (a `Struct`) with the SDK's own `rpc.serialize_properties`."""
+    return _run_coroutine(rpc.serialize_properties(_plain(props), {}))
+
+
+def _from_struct(struct: Any) -> dict[str, Any]:
+    """Deserialise a `Struct`, keeping unknowns (as `UNKNOWN`) and dropping None values."""
+    decoded: dict[str, Any] = _plain(
+        rpc.deserialize_properties(struct, keep_unknowns=True), drop_none=True
+    )
+    return decoded
+
+
+def contains_unknown(value: Any) -> bool:
+    """True if `value` is, or contains, an unknown (sentinel or `pulumi.output.Unknown`)."""
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(contains_unknown(v) for v in value)
+    return False
 
 
 @dataclass(frozen=True)
@@ -35,7 +97,6 @@ class HostCall:
     """One gRPC call made to the host (recorded when it finishes)."""
 
     method: str
-    seconds: float
     urn: str = ""
     ok: bool = True
 
@@ -56,51 +117,20 @@ class HostCheck:
     failures: list[HostCheckFailure] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class HostDiff:
-    """The host's answer to Diff: `changes` is True, False, or None (DIFF_UNKNOWN: the provider
-    did not say)."""
-
-    changes: bool | None
-    replaces: list[str] = field(default_factory=list)
-    delete_before_replace: bool = False
-
-
-@dataclass(frozen=True)
-class HostRead:
-    """The host's answer to Read: an empty `id` means the resource is gone; `inputs` is None if
-    not returned."""
-
-    id: str
-    outputs: dict[str, Any]
-    inputs: dict[str, Any] | None = None
-
-
-def _error_summary(details: str) -> str:
-    """The user-facing part of a traceback: the lines after the last indented frame line."""
-    lines = [line for line in details.strip().splitlines() if line.strip()]
-    if not lines:
-        return "(no details)"
-    last_indented = max(
-        (i for i, line in enumerate(lines) if line.startswith((" ", "\t"))), default=-1
-    )
-    tail = lines[last_indented + 1 :] or lines[-1:]
-    return "\n".join(tail)
-
-
 class HostCallError(Exception):
     """A gRPC call to the host failed; `details` is the host's text (the provider traceback)."""
 
-    def __init__(self, method: str, details: str, code: str | None = None) -> None:
+    def __init__(self, method: str, details: str) -> None:
         super().__init__(method, details)
-        self.method = method
-        self.details = details
-        self.code = code
+        self.method, self.details = method, details
 
     @property
     def summary(self) -> str:
-        """The last line(s) of the traceback: the exception the user would see."""
-        return _error_summary(self.details)
+        """The exception the user would see: the traceback's lines after its last indented one."""
+        lines = [line for line in self.details.strip().splitlines() if line.strip()]
+        indented = [i for i, line in enumerate(lines) if line.startswith((" ", "\t"))]
+        tail = lines[indented[-1] + 1 :] if indented else lines
+        return "\n".join(tail or lines[-1:]) or "(no details)"
 
     def __str__(self) -> str:
         return f"{self.method} failed: {self.summary}"
@@ -137,10 +167,10 @@ class ProviderHost:
 
     The child inherits `os.environ` plus `env`; its PYTHONPATH is `extra_paths` followed by this
     process's `sys.path`, so it can import whatever the test can (test modules included), unless
-    `python` is another interpreter, which keeps its own packages. One
-    host serves every provider pickle; the host configures each distinct pickle once, with the
-    config of the most recent `configure` call. Thread-safe: up to 4 calls run at once in the
-    host (its worker count, unless the provider widens it); more are queued.
+    `python` is another interpreter, which keeps its own packages. One host serves every
+    provider pickle; the host configures each distinct pickle once, with the config of the most
+    recent `configure` call. Thread-safe: up to 4 calls run at once in the host (its worker
+    count, unless the provider widens it); more are queued.
     """
 
     def __init__(
@@ -148,23 +178,16 @@ class ProviderHost:
         *,
         env: Mapping[str, str] | None = None,
         extra_paths: Sequence[str | os.PathLike[str]] = (),
-        cwd: str | os.PathLike[str] | None = None,
         start_timeout: float = 30.0,
-        call_timeout: float = 60.0,
-        stop_grace: float = 5.0,
         python: str = sys.executable,
     ) -> None:
         self._env = dict(env or {})
         self._extra_paths = [os.fspath(p) for p in extra_paths]
-        self._cwd = cwd
         self._start_timeout = start_timeout
-        self._call_timeout = call_timeout
-        self._stop_grace = stop_grace
         self._python = python
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: Any = None
         self._stub: Any = None
-        self._port = 0
         self._stdout: list[str] = []
         self._stderr: list[str] = []
         self._readers: list[threading.Thread] = []
@@ -200,7 +223,6 @@ class ProviderHost:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=self._child_env(),
-            cwd=self._cwd,
         )
         atexit.register(self.stop)
         assert process.stdout is not None
@@ -223,13 +245,13 @@ class ProviderHost:
                     f" printing its port (first line: {line!r})"
                 )
             )
-        self._port = int(line.strip())
+        port = int(line.strip())
         options = [(f"grpc.max_{way}_message_length", _MAX_MESSAGE) for way in ("receive", "send")]
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{self._port}", options=options)
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=options)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
         except grpc.FutureTimeoutError:
-            self._fail(lambda: f"could not connect to the host on port {self._port}")
+            self._fail(lambda: f"could not connect to the host on port {port}")
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
         return self
 
@@ -237,7 +259,6 @@ class ProviderHost:
         """A new host process, as every `pulumi` run gets one: its provider is configured anew
         and remembers nothing of earlier runs. Returns `self`."""
         self.stop()
-        self._process = None
         return self.start()
 
     def stop(self) -> None:
@@ -246,33 +267,23 @@ class ProviderHost:
         channel, self._channel, self._stub = self._channel, None, None
         if channel is not None:
             channel.close()
-        process = self._process
+        process, self._process = self._process, None
         if process is None:
             return
         if process.poll() is None:
             process.terminate()
             try:
-                process.wait(timeout=self._stop_grace)
+                process.wait(timeout=_STOP_GRACE)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
         for reader in self._readers:
-            reader.join(timeout=self._stop_grace)
+            reader.join(timeout=_STOP_GRACE)
 
     @property
     def running(self) -> bool:
         """True while the host process is alive."""
         return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        """The host's process id (None before `start`)."""
-        return None if self._process is None else self._process.pid
-
-    @property
-    def port(self) -> int:
-        """The gRPC port the host printed (0 before `start`)."""
-        return self._port
 
     @property
     def stderr(self) -> str:
@@ -301,18 +312,15 @@ class ProviderHost:
             raise RuntimeError(
                 "ProviderHost is not running: use it as a context manager or start()"
             )
-        started = time.perf_counter()
         ok = False
         try:
             result = send(stub)
             ok = True
             return result
         except grpc.RpcError as err:
-            code = err.code()
-            details = err.details() or str(code)
-            raise HostCallError(method, details, None if code is None else code.name) from None
+            raise HostCallError(method, err.details() or str(err.code())) from None
         finally:
-            call = HostCall(method, time.perf_counter() - started, urn, ok)
+            call = HostCall(method, urn, ok)
             with self._lock:
                 self._calls.append(call)
 
@@ -327,11 +335,11 @@ class ProviderHost:
                 key: value if isinstance(value, str) else json.dumps(value)
                 for key, value in plain.items()
             },
-            args=to_struct(plain),
+            args=_to_struct(plain),
             acceptSecrets=True,
             acceptResources=True,
         )
-        self._invoke("Configure", "", lambda s: s.Configure(request, timeout=self._call_timeout))
+        self._invoke("Configure", "", lambda s: s.Configure(request, timeout=_CALL_TIMEOUT))
 
     def _resource_call(self, method: str, urn: str, **fields: Any) -> Any:
         """Send `<method>Request(urn, name, type, **fields)`; property bags become Structs."""
@@ -341,50 +349,52 @@ class ProviderHost:
             name=name,
             type=type_,
             **{
-                key: to_struct(value) if isinstance(value, Mapping) else value
+                key: _to_struct(value) if isinstance(value, Mapping) else value
                 for key, value in fields.items()
             },
         )
         return self._invoke(
-            method, urn, lambda stub: getattr(stub, method)(request, timeout=self._call_timeout)
+            method, urn, lambda stub: getattr(stub, method)(request, timeout=_CALL_TIMEOUT)
         )
 
     def check(self, urn: str, olds: _Bag, news: _Bag) -> HostCheck:
         """Check: validate `news` (olds = previous inputs, or {})."""
         response = self._resource_call("Check", urn, olds=olds, news=news)
         failures = [HostCheckFailure(f.property, f.reason) for f in response.failures]
-        return HostCheck(from_struct(response.inputs), failures)
+        return HostCheck(_from_struct(response.inputs), failures)
 
     def diff(
         self, id: str, urn: str, olds: _Bag, news: _Bag, old_inputs: _Bag = _EMPTY
-    ) -> HostDiff:
-        """Diff: `olds` are the previous *outputs*, `news` the checked inputs."""
+    ) -> tuple[bool, list[str]]:
+        """Diff: `olds` are the previous *outputs*, `news` the checked inputs; returns (changes,
+        replaced properties). TrutoMcpServer always decides (no DIFF_UNKNOWN) and never asks to
+        delete before replacing."""
         response = self._resource_call(
             "Diff", urn, id=id, olds=olds, news=news, old_inputs=old_inputs
         )
-        changes: bool | None = {
-            provider_pb2.DiffResponse.DIFF_NONE: False,
-            provider_pb2.DiffResponse.DIFF_SOME: True,
-        }.get(response.changes)
-        return HostDiff(changes, list(response.replaces), bool(response.deleteBeforeReplace))
+        changed = response.changes == provider_pb2.DiffResponse.DIFF_SOME
+        return changed, list(response.replaces)
 
     def create(self, urn: str, properties: _Bag) -> tuple[str, _Dict]:
         """Create: returns (id, outputs)."""
         response = self._resource_call("Create", urn, properties=properties)
-        return response.id, from_struct(response.properties)
+        return response.id, _from_struct(response.properties)
 
-    def read(self, id: str, urn: str, properties: _Bag, inputs: _Bag = _EMPTY) -> HostRead:
-        """Read (refresh): `properties` are the previous outputs."""
+    def read(
+        self, id: str, urn: str, properties: _Bag, inputs: _Bag = _EMPTY
+    ) -> tuple[str, _Dict, _Dict | None]:
+        """Read (refresh): `properties` are the previous outputs. Returns (id, outputs, inputs):
+        an empty id means the resource is gone; inputs are None if the provider returned none."""
         response = self._resource_call("Read", urn, id=id, properties=properties, inputs=inputs)
-        new_inputs = from_struct(response.inputs) if response.HasField("inputs") else None
-        return HostRead(response.id, from_struct(response.properties), new_inputs)
+        new_inputs = _from_struct(response.inputs) if response.HasField("inputs") else None
+        return response.id, _from_struct(response.properties), new_inputs
 
     def update(self, id: str, urn: str, olds: _Bag, news: _Bag, old_inputs: _Bag = _EMPTY) -> _Dict:
         """Update: `olds` are the previous outputs; returns the new outputs."""
         response = self._resource_call(
             "Update", urn, id=id, olds=olds, news=news, old_inputs=old_inputs
         )
-        return from_struct(response.properties)
+        return _from_struct(response.properties)
 
     def delete(self, id: str, urn: str, properties: _Bag, old_inputs: _Bag = _EMPTY) -> None:
         """Delete: `properties` are the previous outputs."""

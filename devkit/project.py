@@ -94,38 +94,25 @@ class ProjectFolder:
         }
 
     def pulumi(
-        self,
-        *args: str,
-        check: bool = True,
-        env: Mapping[str, str] | None = None,
-        timeout: float = 600,
+        self, *args: str, check: bool = True, env: Mapping[str, str] | None = None
     ) -> CliResult:
         """`pulumi ARGS --non-interactive` in the folder, stdin closed (no TTY)."""
-        return self.run(
-            [self.cli, *args, "--non-interactive"], check=check, env=env, timeout=timeout
-        )
+        return self.run([self.cli, *args, "--non-interactive"], check=check, env=env)
 
     def run(
-        self,
-        argv: Iterable[str],
-        *,
-        check: bool = True,
-        env: Mapping[str, str] | None = None,
-        timeout: float = 600,
-        shell: bool = False,
+        self, argv: Iterable[str], *, check: bool = True, env: Mapping[str, str] | None = None
     ) -> CliResult:
         """Any command in the folder with the pipeline's environment (plus `env`)."""
         command = list(argv)
         done = subprocess.run(
-            command[0] if shell else command,
+            command,
             cwd=self.folder,
             env={**self.env, **(env or {})},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             check=False,
-            timeout=timeout,
-            shell=shell,
+            timeout=600,
         )
         result = CliResult(tuple(command), done.returncode, done.stdout, done.stderr)
         self.log.append(result)

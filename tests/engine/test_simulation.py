@@ -30,16 +30,17 @@ pytestmark = pytest.mark.engine
 
 A = {"integrated_account_id": ACCOUNT, "name": "a", "config": {"methods": ["read"]}}
 B = {"integrated_account_id": ACCOUNT, "name": "b"}
+C = {"integrated_account_id": OTHER_ACCOUNT, "name": "c"}
 A2 = {**A, "name": "a v2", "config": {"methods": ["read"], "tags": ["x"]}}
 B2 = {**B, "expires_at": "2031-01-01T00:00:00Z"}
 A3 = {**A2, "integrated_account_id": OTHER_ACCOUNT}
 SCRIPT: list[tuple[str, dict[str, dict[str, Any]] | None]] = [
-    ("create", {"a": A, "b": B}),
-    ("no-op", {"a": A, "b": B}),
-    ("update: a rename, a config, an expiry", {"a": A2, "b": B2}),
-    ("replace", {"a": A3, "b": B2}),
-    ("drop b", {"a": A3}),
-    ("refresh after a dashboard rename", None),
+    ("create", {"a": A, "b": B, "c": C}),
+    ("no-op", {"a": A, "b": B, "c": C}),
+    ("update: a rename, a config, an expiry", {"a": A2, "b": B2, "c": C}),
+    ("replace", {"a": A3, "b": B2, "c": C}),
+    ("drop b", {"a": A3, "c": C}),
+    ("refresh after a dashboard rename of a and a dashboard delete of c", None),
     ("destroy", None),
 ]
 """(step, desired servers); None for refresh and destroy."""
@@ -66,9 +67,11 @@ def engine_ops(captured: list[events.EngineEvent]) -> dict[str, str]:
     return {name: "replace" if "replace" in seen else min(seen) for name, seen in ops.items()}
 
 
-def rename_in_dashboard(emulator: Emulator) -> None:
-    (server,) = [s for s in emulator.servers() if s["name"] == "a v2"]
-    emulator.edit_server(server["id"], name="renamed in the dashboard")
+def edit_in_dashboard(emulator: Emulator) -> None:
+    """Rename a, delete c: the refresh keeps a under its new name and drops c from the state."""
+    named = {s["name"]: s["id"] for s in emulator.servers()}
+    emulator.edit_server(named["a v2"], name="renamed in the dashboard")
+    emulator.delete_server(named["c"])
 
 
 class InEngine:
@@ -122,7 +125,7 @@ def run_script(
         elif step == "destroy":
             outcome = runner.destroy()
         else:
-            rename_in_dashboard(emulator)
+            edit_in_dashboard(emulator)
             emulator.clear_journal()
             outcome = runner.refresh()
         record.append((step, outcome, http_calls(emulator)))

@@ -56,7 +56,7 @@ class Inline:
         self.stack = stack
 
     def cli(self, *args: str) -> str:
-        return self.stack.cli_run(*args, record=False)[1]
+        return self.stack.cli_run(*args)
 
     def preview(self) -> tuple[dict[str, Any], dict[str, int]]:
         result = self.stack.preview({}, json=True)  # the inline door's own `preview --json`

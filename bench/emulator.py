@@ -10,9 +10,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from devkit.truto import API_TOKEN_KEY, BASE_URL_KEY
 from truto_pulumi.emulator import RemoteEmulator
-
-from .truto import API_TOKEN_KEY, BASE_URL_KEY
 
 
 class EmulatorProcess(RemoteEmulator):
