@@ -41,7 +41,7 @@ def spread(values: Sequence[float], fmt: str = "{:.3f}") -> str:
 def machine() -> str:
     """Cores, Python and the versions of the packages on the measured path."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    names = ("pulumi", "grpcio", "httpx", "pydantic", "uvicorn")
+    names = ("pulumi", "grpcio", "httpx", "uvicorn")
     packages = ", ".join(f"{name} {metadata.version(name)}" for name in names)
     return f"{cores} cores, Python {sys.version.split()[0]}, {packages}"
 
