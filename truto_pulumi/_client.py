@@ -152,27 +152,27 @@ class TrutoClient:
     ) -> _Object:
         """Create an MCP server; the answer holds the secret `token` and `url`. `patient`: an
         attempt waits for its answer until the deadline, past the request timeout."""
-        return self._call("POST", _mcp_path(account_id), deadline, json=dict(body), patient=patient)
+        return self._call("POST", mcp_path(account_id), deadline, json=dict(body), patient=patient)
 
     def get_mcp_server(self, account_id: str, mcp_id: str, deadline: _Due = None) -> _Object:
         """Read one MCP server (without token/url)."""
-        return self._call("GET", _mcp_path(account_id, mcp_id), deadline)
+        return self._call("GET", mcp_path(account_id, mcp_id), deadline)
 
     def update_mcp_server(
         self, account_id: str, mcp_id: str, body: Mapping[str, Any], deadline: _Due = None
     ) -> _Object:
         """PATCH an MCP server and return the updated object."""
-        return self._call("PATCH", _mcp_path(account_id, mcp_id), deadline, json=dict(body))
+        return self._call("PATCH", mcp_path(account_id, mcp_id), deadline, json=dict(body))
 
     def delete_mcp_server(self, account_id: str, mcp_id: str, deadline: _Due = None) -> None:
         """Delete an MCP server; any 2xx (200 with a body, or 204) counts as done."""
-        self._request("DELETE", _mcp_path(account_id, mcp_id), deadline)
+        self._request("DELETE", mcp_path(account_id, mcp_id), deadline)
 
     def list_mcp_servers(
         self, account_id: str, deadline: _Due = None, *, page_size: int | None = None
     ) -> list[_Object]:
         """Every MCP server of the account, following `next_cursor` across all pages."""
-        return self._every_page(_mcp_path(account_id), {}, deadline, page_size)
+        return self._every_page(mcp_path(account_id), {}, deadline, page_size)
 
     def list_integrated_accounts(
         self, filters: Mapping[str, str], deadline: _Due = None, *, page_size: int | None = None
@@ -365,7 +365,8 @@ def _scope(path: str) -> str:
     return "/".join(path.split("/")[:3])
 
 
-def _mcp_path(account_id: str, *mcp_id: str) -> str:
+def mcp_path(account_id: str, *mcp_id: str) -> str:
+    """The path of an account's MCP servers, or of one of them."""
     return _path("integrated-account", account_id, "mcp", *mcp_id)
 
 

@@ -206,13 +206,7 @@ def exit_with_engine(
     engine = (host.strip("[]"), int(port))
 
     def watch() -> None:
-        while True:
-            try:
-                socket.create_connection(engine, timeout=5.0).close()
-            except ConnectionRefusedError:
-                break
-            except OSError:
-                pass  # a slow or odd answer is no proof that the engine is gone
+        while not _refuses(engine):
             time.sleep(every)
         while busy():
             time.sleep(every / 4)
@@ -220,6 +214,18 @@ def exit_with_engine(
 
     threading.Thread(target=watch, name="truto-engine-watch", daemon=True).start()
     return True
+
+
+def _refuses(address: tuple[str, int]) -> bool:
+    """Whether `address` refuses a connection: the engine is gone. A slow or odd answer is no
+    proof of that."""
+    try:
+        socket.create_connection(address, timeout=5.0).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def widen_host(

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from ._deadline import Deadline
 
@@ -68,7 +67,9 @@ class AccountListings:
         if deadline is None:
             account.lock.acquire()
         elif not account.lock.acquire(timeout=max(deadline.remaining(), 0.0)):
-            path = f"/integrated-account/{quote(account_id, safe='')}/mcp"
+            from ._client import mcp_path  # loaded already: a listing is under way
+
+            path = mcp_path(account_id)
             what = f"waiting on GET {path}: its MCP servers were being listed for other operations"
             raise deadline.error(time.monotonic(), what, method="GET", path=path)
         try:
