@@ -28,6 +28,8 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from truto_pulumi._host_bridge import URN_KEY
+
 _T = TypeVar("_T")
 _MAX_MESSAGE = 400 * 1024 * 1024  # what the Pulumi SDK allows
 _CALL_TIMEOUT = 60.0
@@ -358,8 +360,9 @@ class ProviderHost:
         )
 
     def check(self, urn: str, olds: _Bag, news: _Bag) -> HostCheck:
-        """Check: validate `news` (olds = previous inputs, or {})."""
-        response = self._resource_call("Check", urn, olds=olds, news=news)
+        """Check: validate `news` (olds = previous inputs, or {}), with the URN in them as
+        `TrutoMcpServer` puts it (`URN_KEY`) unless they carry one."""
+        response = self._resource_call("Check", urn, olds=olds, news={URN_KEY: urn, **news})
         failures = [HostCheckFailure(f.property, f.reason) for f in response.failures]
         return HostCheck(_from_struct(response.inputs), failures)
 

@@ -6,20 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.dynamic.dynamic import serialize_provider
 
 from devkit import (
-    MCP_SERVER_TYPE,
-    NO_TRUTO_ENV,
-    ProviderHost,
     SimulatedStack,
     UpError,
 )
 from truto_pulumi import discover
 from truto_pulumi._mark import CreateMark
-from truto_pulumi._settings import API_TOKEN_KEY, BASE_URL_KEY
 from truto_pulumi.emulator import Emulator
-from truto_pulumi.provider import TrutoMcpServerProvider
 
 from .kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory, account_id
 from .lifecycle.helpers import (
@@ -239,30 +233,3 @@ def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
     }
     fresh_host_stack.destroy()  # a later run deletes it as the resource that now holds it
     assert emulator.servers() == []
-
-
-@pytest.mark.slow
-def test_a_replace_the_cli_does_not_name_keeps_the_adopted_server_saying_how_to_rotate_it(
-    emulator: Emulator,
-) -> None:
-    """`pulumi up --replace` sends Check, Create and Delete, no Diff: the provider reads the
-    CLI's targets (tests/engine/test_replace_adopted.py). Unnamed there (as after `pulumi state
-    taint`) it keeps the server, saying so."""
-    emulator.reset()
-    existing = made_in_dashboard(emulator, ACCOUNT, name="legacy")
-    declared = {"integrated_account_id": ACCOUNT, "name": "legacy", "adopt_id": existing["id"]}
-    urn = f"urn:pulumi:dev::truto::{MCP_SERVER_TYPE}::legacy"
-    news = {**declared, "__provider": serialize_provider(TrutoMcpServerProvider())}
-    with ProviderHost(env=NO_TRUTO_ENV) as host:
-        host.configure({API_TOKEN_KEY: emulator.api_token, BASE_URL_KEY: emulator.url})
-        checked = host.check(urn, {}, news)  # the calls of pkg/resource/deploy/step_generator.go
-        assert not checked.failures
-        new_id, outputs = host.create(urn, checked.inputs)
-        host.delete(existing["id"], urn, {**declared, "token_known": False, **news})
-    (live,) = emulator.servers()
-    assert (new_id, outputs["token_known"]) == (live["id"], False)
-    assert live["id"] == existing["id"]  # never deleted
-    stderr = " ".join(host.stderr.split())  # complete once the host has stopped
-    assert f"MCP server {existing['id']} was NOT rotated" in stderr
-    advice = "remove adopt_id from the program, then run `pulumi up --replace"
-    assert f"{advice} {urn}`" in stderr

@@ -1,6 +1,6 @@
-"""`_host_bridge`, against stand-ins of Pulumi's dynamic provider host: expected failures by
-their message, the request's URN, warnings to the engine, the widened pool, the exit with the
-engine, and each reach that no longer works said once (`reach_lost`)."""
+"""`_host_bridge`, against stand-ins of Pulumi's dynamic provider host: warnings to the engine
+on their resource, the opt-in widened pool (said once when it no longer works), and the exit
+with the engine."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import socket
 import sys
 import threading
-import traceback
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,141 +20,46 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime.proto import engine_pb2
 
-from truto_pulumi._errors import TrutoConfigError
 from truto_pulumi._host_bridge import (
-    FULL_TRACEBACKS_ENV,
     HOST_MODULE,
+    REQUEST_URN,
     EngineLogHandler,
+    engine_gone,
     exit_with_engine,
-    quiet_expected_failures,
-    request_over,
-    request_urn,
     send_warnings_to_engine,
     widen_host,
 )
-from truto_pulumi._run import RunState
-from truto_pulumi._settings import ProviderSettings, resolve_settings
-from truto_pulumi.provider import TrutoMcpServerProvider, _request_urn
+from truto_pulumi.provider import TrutoMcpServerProvider
 
 _T = TypeVar("_T")
 
 
 def fake_host(name: str = HOST_MODULE) -> ModuleType:
-    """A module shaped like `pulumi/dynamic/__main__.py`: it formats errors with `traceback`."""
+    """A module shaped like `pulumi/dynamic/__main__.py`."""
     host = ModuleType("__main__")
     host.__spec__ = ModuleSpec(name, loader=None)
-    host.traceback = traceback  # type: ignore[attr-defined]
-    host._abort_with_traceback = lambda fn: fn  # type: ignore[attr-defined]
     return host
-
-
-def formatted(host: ModuleType, error: Exception) -> str:
-    """What the host would send the engine for `error`."""
-    try:
-        raise error
-    except Exception:
-        text: str = host.traceback.format_exc()
-    return text
-
-
-@pytest.fixture
-def said(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> pytest.LogCaptureFixture:
-    """What `reach_lost` says in the test (`.messages`), as a fresh process would."""
-    monkeypatch.setattr("truto_pulumi._host_bridge._said", set())
-    monkeypatch.setattr(logging.getLogger("truto_pulumi"), "propagate", True)
-    caplog.set_level(logging.WARNING, logger="truto_pulumi")
-    return caplog
-
-
-def test_in_the_host_an_expected_failure_is_its_message_alone_and_any_other_its_traceback() -> None:
-    host = fake_host()
-    assert quiet_expected_failures({"__main__": host}) is True
-    patched = host.traceback
-    assert quiet_expected_failures({"__main__": host}) is True  # a second configure
-    assert host.traceback is patched
-    error = TrutoConfigError("truto:baseUrl must be an http(s) URL")
-    assert formatted(host, error) == "truto:baseUrl must be an http(s) URL"
-    text = formatted(host, KeyError("__provider"))
-    assert text.startswith("Traceback (most recent call last):")
-    assert text.rstrip().endswith("KeyError: '__provider'")
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param("no_main", id="outside_any_program"),
-        pytest.param("another_program", id="outside_the_host"),
-        pytest.param("formats_otherwise", id="other_format"),
-        pytest.param("adds_no_traceback", id="host_adds_no_traceback"),
-        pytest.param("full_tracebacks", id="environment_variable_keeps_every_traceback"),
-    ],
-)
-def test_a_host_that_is_not_as_expected_is_left_as_it_is(
-    monkeypatch: pytest.MonkeyPatch, case: str
-) -> None:
-    host = fake_host("pytest.__main__" if case == "another_program" else HOST_MODULE)
-    own = ModuleType("traceback")
-    if case == "formats_otherwise":
-        vars(host)["traceback"] = own
-    elif case == "adds_no_traceback":
-        del host._abort_with_traceback
-    elif case == "full_tracebacks":
-        monkeypatch.setenv(FULL_TRACEBACKS_ENV, "1")
-    assert quiet_expected_failures({} if case == "no_main" else {"__main__": host}) is False
-    if case == "formats_otherwise":
-        assert host.traceback is own
-    else:
-        assert formatted(host, TrutoConfigError("bad")).startswith("Traceback")
-
-
-def handle(request: Any, context: Any, action: Callable[[], _T]) -> _T:
-    """Run `action` as the host's servicer runs a provider method: its request and gRPC context
-    in a caller frame."""
-    return action()
 
 
 URN = "urn:pulumi:dev::p::pulumi-python:dynamic/truto:McpServer::reader"
 
 
-def test_a_warning_during_a_request_goes_to_the_engine_on_that_resource() -> None:
+def test_a_warning_during_a_call_goes_to_the_engine_on_that_resource() -> None:
     sent: list[Any] = []
     logger = logging.getLogger("truto_pulumi.test_bridge")
     handler = EngineLogHandler(SimpleNamespace(Log=sent.append))
     logger.addHandler(handler)
     try:
-        handle(
-            SimpleNamespace(urn=URN),
-            SimpleNamespace(),
-            lambda: logger.warning("removed MCP server %s", "s1"),
-        )
-        logger.warning("outside any request")
+        serving = REQUEST_URN.set(URN)
+        logger.warning("removed MCP server %s", "s1")
+        REQUEST_URN.reset(serving)
+        logger.warning("outside any call")
     finally:
         logger.removeHandler(handler)
     assert [(r.severity, r.message, r.urn) for r in sent] == [
         (engine_pb2.WARNING, "removed MCP server s1", URN),
-        (engine_pb2.WARNING, "outside any request", ""),
+        (engine_pb2.WARNING, "outside any call", ""),
     ]
-
-
-@pytest.mark.parametrize(
-    ("context", "urn", "over"),
-    [
-        pytest.param(SimpleNamespace(is_active=lambda: True), URN, False, id="engine_waiting"),
-        pytest.param(SimpleNamespace(is_active=lambda: False), URN, True, id="engine_gone"),
-        pytest.param(SimpleNamespace(), URN, False, id="context_without_is_active"),
-        pytest.param(None, None, False, id="outside_the_hosts_call"),
-    ],
-)
-def test_the_request_urn_and_whether_the_request_is_over_come_from_the_hosts_call(
-    context: Any, urn: str | None, over: bool
-) -> None:
-    def ask() -> tuple[str | None, bool]:
-        return request_urn(), request_over()
-
-    asked = ask() if context is None else handle(SimpleNamespace(urn=URN), context, ask)
-    assert asked == (urn, over)
 
 
 @pytest.mark.parametrize(
@@ -271,58 +175,20 @@ def test_configure_widens_the_hosts_pool_as_truto_host_concurrency_says_with_eve
         assert all(f.result(10) >= 0 for f in [pool.submit(together.wait) for _ in range(workers)])
 
 
-# --- a reach that no longer works is said, once ------------------------------------------------
-
-
-def _unwidened_host(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_host_whose_pool_cannot_be_widened_says_so_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """Configure asks for more workers, not from one of the pool's: the pool cannot be found."""
+    monkeypatch.setattr("truto_pulumi._host_bridge._said", set())
+    monkeypatch.setattr(logging.getLogger("truto_pulumi"), "propagate", True)
+    caplog.set_level(logging.WARNING, logger="truto_pulumi")
     monkeypatch.setitem(sys.modules, "__main__", fake_host())
     config = Config({"truto:apiToken": "t", "truto:hostConcurrency": "8"}, "demo")
-    TrutoMcpServerProvider().configure(ConfigureRequest(config))
-
-
-def _host_of_other_format(monkeypatch: pytest.MonkeyPatch) -> None:
-    host = fake_host()
-    vars(host)["traceback"] = ModuleType("traceback")
-    assert quiet_expected_failures({"__main__": host}) is False
-
-
-def _hidden_urn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "__main__", fake_host())
-    assert _request_urn() is None
-
-
-def _hidden_config_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert resolve_settings(SimpleNamespace(get=lambda key: None).get, {}).api_token is None
-
-
-def _no_pulumi_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("truto_pulumi._run.cli_command_line", lambda pid: [])
-    assert RunState(ProviderSettings(api_token=None)).replaces(URN) is False
-
-
-@pytest.mark.parametrize(
-    ("lose", "what", "without"),
-    [
-        (_unwidened_host, "widen the pool", "truto:hostConcurrency has no effect"),
-        (_host_of_other_format, "shorten the provider host's report", "the host's traceback"),
-        (_hidden_urn, "read the URN", "the create marks of new servers carry no tag"),
-        (_hidden_config_keys, "list the stack's config keys", "setting is ignored"),
-        (_no_pulumi_command, "read the `pulumi` command", "adopts its server again"),
-    ],
-)
-def test_a_reach_that_no_longer_works_is_said_once_with_what_the_provider_does_without_it(
-    monkeypatch: pytest.MonkeyPatch,
-    said: pytest.LogCaptureFixture,
-    lose: Callable[[pytest.MonkeyPatch], None],
-    what: str,
-    without: str,
-) -> None:
-    lose(monkeypatch)
-    lose(monkeypatch)
-    (message,) = said.messages
-    assert message.startswith(f"truto-pulumi cannot {what}")
-    assert without in message
+    for _ in range(2):
+        TrutoMcpServerProvider().configure(ConfigureRequest(config))
+    (message,) = caplog.messages
+    assert message.startswith("truto-pulumi cannot widen the pool")
+    assert "truto:hostConcurrency has no effect" in message
 
 
 # --- the host exits with its engine ------------------------------------------------------------
@@ -331,21 +197,23 @@ def test_a_reach_that_no_longer_works_is_said_once_with_what_the_provider_does_w
 @pytest.mark.slow  # listens on a loopback port: the engine stand-in
 def test_the_host_exits_once_its_engine_is_gone_and_its_operations_are_done() -> None:
     engine = socket.create_server(("127.0.0.1", 0))
-    address = f"127.0.0.1:{engine.getsockname()[1]}"
+    host: dict[str, Any] = {
+        "argv": ["pulumi.dynamic", f"127.0.0.1:{engine.getsockname()[1]}"],
+        "modules": {"__main__": fake_host()},
+    }
     operations = [True]
     exited = threading.Event()
 
     watching = exit_with_engine(
-        lambda: operations[0],
-        argv=["pulumi.dynamic", address],
-        modules={"__main__": fake_host()},
-        every=0.05,
-        exit_process=lambda code: exited.set(),
+        lambda: operations[0], every=0.05, exit_process=lambda code: exited.set(), **host
     )
 
     assert watching
     assert not exited.wait(0.3)  # the engine answers
+    assert engine_gone(**host) is False
     engine.close()
+    assert engine_gone(**host) is True  # what a create asks before it renames its server
+    assert engine_gone() is False  # outside the host
     assert not exited.wait(0.3)  # gone, but an operation is under way
     operations[0] = False
     assert exited.wait(2.0)

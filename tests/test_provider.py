@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import traceback
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -136,3 +137,17 @@ print("httpx" in sys.modules)
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("full", ["", "1"], ids=["by_default", "with_TRUTO_PULUMI_TRACEBACKS"])
+def test_an_expected_failure_leaves_the_provider_without_its_frames_or_causes_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, full: str
+) -> None:
+    """So the host's report of it is a few lines ending in its message."""
+    provider = configured({}, monkeypatch)
+    monkeypatch.setenv("TRUTO_PULUMI_TRACEBACKS", full)
+    with pytest.raises(TrutoConfigError, match="no Truto API token") as info:
+        provider.create(valid_inputs())
+    frames = [frame.name for frame in traceback.extract_tb(info.tb)][1:]  # below this test
+    assert frames == ["call", "create", "_operation"] if full else ["call"]
+    assert (info.value.__cause__, info.value.__suppress_context__) == (None, not full)

@@ -177,3 +177,43 @@ def test_get_reads_the_existing_server_by_id_and_account_and_declares_nothing(
         assert values == ["srv-123", ACCOUNT]
 
     return pulumi.Output.all(server.id, server.integrated_account_id).apply(check)
+
+
+class _UrnsSent(pulumi.runtime.Mocks):
+    """The `__urn` each resource sent its provider, by resource name."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, Any] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.sent[args.name] = args.inputs.get("__urn")
+        return f"{args.name}-id", {}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+def test_each_server_tells_its_provider_the_urn_the_engine_gives_it() -> None:
+    """A child's has its parent's qualified type, then its own; a top-level one's only its own
+    (`deployment.go`, `generateURN`; the mock monitor's URNs differ: they are not checked)."""
+    mocks = _UrnsSent()
+    pulumi.runtime.set_mocks(mocks, project="shop", stack="dev")
+
+    @pulumi.runtime.test
+    def declare() -> pulumi.Output[Any]:
+        fleet = pulumi.ComponentResource("acme:index:Fleet", "fleet")
+        TrutoMcpServer("top", integrated_account_id=ACCOUNT)
+        child = TrutoMcpServer(
+            "child", integrated_account_id=ACCOUNT, opts=pulumi.ResourceOptions(parent=fleet)
+        )
+
+        def check(fleet_urn: str) -> None:
+            assert mocks.sent == {
+                "fleet": None,
+                "top": f"urn:pulumi:dev::shop::{MCP_SERVER_TYPE}::top",
+                "child": fleet_urn.rpartition("::")[0] + f"${MCP_SERVER_TYPE}::child",
+            }
+
+        return pulumi.Output.all(fleet.urn, child.id).apply(lambda done: check(done[0]))
+
+    declare()

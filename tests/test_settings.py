@@ -4,11 +4,10 @@ without echoing a secret; a misspelt `truto:` key refused naming the nearest one
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.dynamic import ConfigureRequest
-from pulumi.dynamic.config import Config
 
 from truto_pulumi._errors import TrutoConfigError
 from truto_pulumi._settings import (
@@ -18,7 +17,7 @@ from truto_pulumi._settings import (
     validate_api_token,
     validated_base_url,
 )
-from truto_pulumi.provider import TrutoMcpServerProvider
+from truto_pulumi.testing import run_program
 
 from .kit import ACCOUNT
 
@@ -186,9 +185,8 @@ def test_a_misspelt_setting_is_refused_naming_the_nearest_known_key(
     written: str, meant: str
 ) -> None:
     # Also with the environment set: a misspelt key must not fall back to it.
-    config = Config({"truto:apiToken": "t", written: "http://127.0.0.1:1"}, project_name="p")
     with pytest.raises(TrutoConfigError) as info:
-        resolve_settings(config.get, ENV)  # the keys behind `ConfigureRequest.config.get`
+        resolve_settings({"truto:apiToken": "t", written: "http://127.0.0.1:1"}, ENV)
     assert info.value.setting == written
     assert str(info.value).startswith(f"unknown setting {written}: {meant}")
     assert "127.0.0.1" not in str(info.value)  # a value (perhaps a token) is never echoed
@@ -202,20 +200,15 @@ def test_every_unknown_setting_is_named_in_one_error() -> None:
     assert "unknown setting truto:zone: the settings are" in str(info.value)
 
 
-def test_a_misspelt_setting_fails_check_and_every_operation_before_any_request(
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_program_declaring_a_server_under_a_misspelt_setting_fails_at_the_declaration(
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.delenv("TRUTO_API_TOKEN", raising=False)
-    monkeypatch.delenv("TRUTO_BASE_URL", raising=False)
-    provider = TrutoMcpServerProvider()
+    """The program fails before the engine calls the provider, in preview and `up` alike."""
+    (tmp_path / "__main__.py").write_text(
+        "from truto_pulumi import TrutoMcpServer\n"
+        f"TrutoMcpServer('reader', integrated_account_id={ACCOUNT!r})\n"
+    )
     stack = {"truto:apiToken": "t", "truto:baseURL": "http://127.0.0.1:1"}
-    provider.configure(ConfigureRequest(Config(stack, project_name="p")))
-    inputs = {"integrated_account_id": ACCOUNT, "name": "reader", "__provider": "x"}
-
-    (failure,) = provider.check({}, inputs).failures
-    assert failure.property == "truto:baseURL"
-    assert "did you mean truto:baseUrl?" in failure.reason
-    with pytest.raises(TrutoConfigError, match="unknown setting truto:baseURL"):
-        provider.create(inputs)  # `up` cannot reach the default URL with the token
-    with pytest.raises(TrutoConfigError, match="unknown setting truto:baseURL"):
-        provider.delete("server-id", inputs)
+    with pytest.raises(TrutoConfigError, match="unknown setting truto:baseURL: did you mean"):
+        run_program(tmp_path, config=stack)
+    assert run_program(tmp_path, config={"truto:apiToken": "t"}).registrations

@@ -177,8 +177,8 @@ def remove_left_behind(
 
 @dataclass
 class _Create:
-    """One create's calls under its current `mark`; `interrupted`: whether the engine request
-    it serves is over (the CLI killed, the host stopping)."""
+    """One create's calls under its current `mark`; `interrupted`: whether the engine that asked
+    for it is gone (the CLI killed)."""
 
     client: TrutoClient
     account_id: str

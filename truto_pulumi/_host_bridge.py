@@ -1,12 +1,12 @@
 """How this provider fits Pulumi's dynamic provider host (`python -m pulumi.dynamic`), which
-hands a provider neither the request's URN nor a way to talk to the engine (ARCHITECTURE.md,
-"Reaches beyond Pulumi's public API"). Each reach is feature-detected; one that finds the host
-not as expected says so once (`reach_lost`), naming what the provider does without it.
+hands a provider neither the request's URN nor a way to talk to the engine: the URN comes from
+the resource's `__urn` input, the engine's address is the plugin protocol's first argument.
+The one reach into the host's internals, a wider pool, is opt-in (ARCHITECTURE.md, "Reaches
+beyond Pulumi's public API"), and says so once (`reach_lost`) when it no longer works.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import re
@@ -14,31 +14,27 @@ import socket
 import sys
 import threading
 import time
-import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-from ._errors import TrutoError
-
 __all__ = [
+    "REQUEST_URN",
+    "URN_KEY",
+    "engine_gone",
     "exit_with_engine",
     "in_host",
-    "quiet_expected_failures",
     "reach_lost",
-    "request_over",
-    "request_urn",
     "send_warnings_to_engine",
     "widen_host",
 ]
 
 HOST_MODULE = "pulumi.dynamic.__main__"
 """The module the engine runs as the dynamic provider host."""
-FULL_TRACEBACKS_ENV = "TRUTO_PULUMI_TRACEBACKS"
-"""Set to 1 to keep the host's traceback for every failure."""
 _LOGGER = "truto_pulumi"
 _said: set[str] = set()
 _Modules = dict[str, ModuleType]
@@ -72,71 +68,17 @@ def in_host() -> bool:
     return _running_host() is not None
 
 
-class _QuietTraceback(ModuleType):
-    """The `traceback` module as the host sees it, with `format_exc` giving a `TrutoError`'s
-    message alone."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(traceback, name)
-
-    @staticmethod
-    def format_exc(limit: int | None = None, chain: bool = True) -> str:
-        error = sys.exc_info()[1]
-        return str(error) if isinstance(error, TrutoError) else traceback.format_exc(limit, chain)
-
-
-def quiet_expected_failures(modules: _Modules | None = None) -> bool:
-    """Make the running dynamic provider host report a `TrutoError` by its message; True when
-    it did (or had already), False where the host is not there or formats errors otherwise."""
-    host = _running_host(modules)
-    full = os.environ.get(FULL_TRACEBACKS_ENV, "") not in ("", "0")
-    if full or host is None or not callable(getattr(host, "_abort_with_traceback", None)):
-        return False  # tracebacks wanted, not the host, or a host that adds none to a failure
-    current = getattr(host, "traceback", None)
-    if current is traceback:
-        host.traceback = _QuietTraceback("traceback")  # type: ignore[attr-defined]
-    elif not isinstance(current, _QuietTraceback):
-        reach_lost(
-            "shorten the provider host's report of an expected failure",
-            "each failure it explains comes with the host's traceback of about twenty lines",
-        )
-        return False
-    return True
-
-
-def _host_call() -> tuple[Any, Any]:
-    """The `request` and `context` of the host's servicer method (`Create(self, request,
-    context)`) this thread runs under: the host never passes them to the provider."""
-    frame = inspect.currentframe()
-    try:
-        for _ in range(40):  # a log record's handler runs about ten frames below the method
-            if frame is None:
-                break
-            request = frame.f_locals.get("request")
-            if str(getattr(request, "urn", "")).startswith("urn:pulumi:"):
-                return request, frame.f_locals.get("context")
-            frame = frame.f_back
-        return None, None
-    finally:
-        del frame  # a frame held in a local would keep the whole stack alive
-
-
-def request_urn() -> str | None:
-    """The URN of the engine request this thread serves; None outside the host's call."""
-    request, _ = _host_call()
-    return None if request is None else str(request.urn)
-
-
-def request_over() -> bool:
-    """Whether the engine request this thread serves is over before its answer: the engine
-    that sent it is gone (the CLI killed) or the host is stopping. False outside the host."""
-    is_active = getattr(_host_call()[1], "is_active", None)
-    return callable(is_active) and is_active() is False
+URN_KEY = "__urn"
+"""The input in which `TrutoMcpServer` tells its provider its URN, which the host does not: the
+stack tag of create marks, the resource warnings land on. The engine shows no `__` property."""
+REQUEST_URN: ContextVar[str | None] = ContextVar("truto_request_urn", default=None)
+"""The URN of the resource whose engine call this context serves (its `__urn` input), which
+the host does not pass on: the resource the provider's warnings land on."""
 
 
 class EngineLogHandler(logging.Handler):
-    """Sends log records to the engine as diagnostics on the resource whose request is being
-    served (or on the stack when none is), the way `pulumi.log.warn(resource=...)` does."""
+    """Sends log records to the engine as diagnostics on the resource whose call is being served
+    (`REQUEST_URN`; on the stack when none is), as `pulumi.log.warn(resource=...)` does."""
 
     def __init__(self, engine: Any) -> None:
         super().__init__(logging.WARNING)
@@ -149,7 +91,7 @@ class EngineLogHandler(logging.Handler):
         text = self.format(record)
         try:
             self._engine.Log(
-                engine_pb2.LogRequest(severity=severity, message=text, urn=request_urn() or "")
+                engine_pb2.LogRequest(severity=severity, message=text, urn=REQUEST_URN.get() or "")
             )
         except Exception:  # the engine gone: say it where the host's output goes
             sys.stderr.write(text + "\n")
@@ -199,11 +141,9 @@ def exit_with_engine(
     """In the dynamic provider host, end the process once the engine refuses connections and
     `busy()` is false: a host whose CLI was killed finishes what it started, then leaves no
     process holding the API token. True when the watch runs."""
-    address = _engine_address(argv, modules)
-    if address is None:
+    engine = _engine(argv, modules)
+    if engine is None:
         return False
-    host, _, port = address.rpartition(":")
-    engine = (host.strip("[]"), int(port))
 
     def watch() -> None:
         while not _refuses(engine):
@@ -214,6 +154,22 @@ def exit_with_engine(
 
     threading.Thread(target=watch, name="truto-engine-watch", daemon=True).start()
     return True
+
+
+def engine_gone(argv: Sequence[str] | None = None, modules: _Modules | None = None) -> bool:
+    """Whether this is the dynamic provider host and its engine refuses connections: the CLI
+    that asked for the call being served was killed, and nobody will record its answer."""
+    engine = _engine(argv, modules)
+    return engine is not None and _refuses(engine)
+
+
+def _engine(argv: Sequence[str] | None, modules: _Modules | None) -> tuple[str, int] | None:
+    """The engine's host and port, in the dynamic provider host; None elsewhere."""
+    address = _engine_address(argv, modules)
+    if address is None:
+        return None
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def _refuses(address: tuple[str, int]) -> bool:

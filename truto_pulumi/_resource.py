@@ -12,8 +12,14 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.dynamic
 
+from ._host_bridge import URN_KEY
 from ._schema import INPUT_KEYS, OUTPUT_KEYS, SECRET_OUTPUTS
+from ._settings import program_config, unknown_settings_problem
 from .provider import TrutoMcpServerProvider
+
+_TYPE = "pulumi-python:dynamic/truto:McpServer"
+"""The resource type token, as `pulumi.dynamic.Resource` names the class below."""
+_ROOT_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
         props["name"] = _name_or_default(args.name, resource_name)
         if isinstance(args.config, McpServerConfigArgs):
             props["config"] = args.config.to_props()
+        props[URN_KEY] = _urn(resource_name, None if opts is None else opts.parent)
         _register(self, resource_name, {**props, **dict.fromkeys(OUTPUT_KEYS)}, opts)
 
     @staticmethod
@@ -141,16 +148,19 @@ def _register(
     opts: pulumi.ResourceOptions | None,
     **options: Any,
 ) -> None:
-    """Register `server` with its `token` and `url` secret, as `pulumi.dynamic.Resource` would
-    but for two flaws: it pickles the provider for every server, each time wrapping a patch of
-    pickle's Pickler in another (past about 950 servers, pickling exceeds the recursion limit),
-    and its own `__init__` frame would be the source position Pulumi records for every server.
-    """
+    """Register `server` with its `token` and `url` secret, once the program's `truto:` keys are
+    known to be settings, as `pulumi.dynamic.Resource` would but for two flaws: it pickles the
+    provider for every server, each time wrapping a patch of pickle's Pickler in another (past
+    about 950 servers, pickling exceeds the recursion limit), and its own `__init__` frame would
+    be the source position Pulumi records for every server."""
+    problem = unknown_settings_problem(program_config())
+    if problem is not None:
+        raise problem
     props["__provider"] = _pickled_provider()
     ours = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS), **options)
     pulumi.CustomResource.__init__(
         server,
-        f"pulumi-python:{TrutoMcpServer._resource_type_name}",
+        _TYPE,
         resource_name,
         props,
         ours if opts is None else pulumi.ResourceOptions.merge(opts, ours),
@@ -174,3 +184,20 @@ def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulu
         return name
     declared: pulumi.Input[str] = name
     return pulumi.Output.from_input(declared).apply(lambda n: resource_name if n is None else n)
+
+
+def _urn(resource_name: str, parent: pulumi.Resource | None) -> pulumi.Input[str]:
+    """The URN the engine gives this server, for its provider (`URN_KEY`). Built from the
+    parent's URN as a value, not as an `Output` of the parent: that would make the server depend
+    on its parent, and a component parent waits for its own children."""
+    if parent is None:
+        stack, project = pulumi.get_stack(), pulumi.get_project()
+        return f"urn:pulumi:{stack}::{project}::{_TYPE}::{resource_name}"
+
+    def child_of(urn: str) -> str:
+        stack, project, parent_type, _ = urn.split("::", 3)
+        qualified = _TYPE if parent_type == _ROOT_TYPE else f"{parent_type}${_TYPE}"
+        return f"{stack}::{project}::{qualified}::{resource_name}"
+
+    parent_urn: pulumi.Output[str] = pulumi.Output.from_input(parent.urn.future())  # type: ignore[arg-type]
+    return parent_urn.apply(child_of)

@@ -8,30 +8,19 @@ instance, on several threads at once; `configure` makes this object for all of t
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._host_bridge import reach_lost
 from ._listings import AccountListings
 from ._settings import ProviderSettings
 
 if TYPE_CHECKING:
     from ._client import TrutoClient
 
-__all__ = ["RunState", "cli_command_line", "replace_targets", "urn_matches"]
-
-_REPLACE_FLAGS = ("--replace", "--target-replace")
-_REPLACE_ENV = ("PULUMI_OPTION_REPLACE", "PULUMI_OPTION_TARGET_REPLACE")
-"""The CLI reads a flag from PULUMI_OPTION_<FLAG> too; a list there is comma-separated."""
-_ANCESTORS = 8
-"""How far up the process tree the `pulumi` command is looked for (host, shell script, CLI)."""
+__all__ = ["RunState"]
 
 
 class RunState:
@@ -50,7 +39,6 @@ class RunState:
         self._accounts: dict[str, Mapping[str, object]] = {}
         self._account_reads: dict[str, threading.Lock] = {}
         self._with_state: set[str] = set()
-        self._replace_targets: tuple[str, ...] | None = None
         self.listings = AccountListings(
             lambda account, deadline: self.client().list_mcp_servers(account, deadline)
         )
@@ -161,74 +149,8 @@ class RunState:
 
     def replaces(self, urn: str | None) -> bool:
         """Whether a Create for `urn` replaces a resource of the stack rather than adding it: its
-        URN had a Check with old inputs or a Read in this run (`note_state`), or the `pulumi`
-        command running this host replaces it (`--replace`, `--target-replace` or their
-        PULUMI_OPTION_* variables). For that one the engine calls Check without olds, then
-        Create, and tells the provider nothing (pulumi/pulumi `step_generator.go`,
-        `isTargetedReplace`); nor for `pulumi state taint`, unless the run refreshes it."""
-        if urn is None or urn in self._with_state:
-            return urn is not None
-        if self._replace_targets is None:  # read once per run
-            command = cli_command_line(os.getppid())
-            if not command:
-                reach_lost(
-                    "read the `pulumi` command that runs this provider host (from /proc, "
-                    "else `ps`)",
-                    "`--replace` or `--target-replace` of a resource declaring adopt_id adopts "
-                    "its server again rather than making a new one (remove adopt_id to rotate "
-                    "it)",
-                )
-            self._replace_targets = replace_targets(command, os.environ)
-        return any(urn_matches(target, urn) for target in self._replace_targets)
-
-
-def replace_targets(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...]:
-    """The URNs (or globs) a `pulumi` command replaces: its `--replace` and `--target-replace`
-    flags, and the PULUMI_OPTION_* variables that stand for them."""
-    found = [name for variable in _REPLACE_ENV for name in environ.get(variable, "").split(",")]
-    for index, arg in enumerate(argv):
-        flag, equals, value = arg.partition("=")
-        if flag in _REPLACE_FLAGS:
-            found.append(value if equals else "".join(argv[index + 1 : index + 2]))
-    return tuple(target for target in found if target)
-
-
-def urn_matches(target: str, urn: str) -> bool:
-    """Whether `urn` is `target`, or matches it as the engine reads a glob: `*` within one part
-    of the URN (no `:`), `**` across parts (`deploy.UrnTargets`)."""
-    parts = (
-        "[^:]*".join(re.escape(piece) for piece in segment.split("*"))
-        for segment in target.split("**")
-    )
-    return re.fullmatch(".*".join(parts), urn, flags=re.DOTALL) is not None
-
-
-def cli_command_line(pid: int, *, proc: Path = Path("/proc")) -> list[str]:
-    """The arguments of the nearest `pulumi` process among `pid` and its ancestors (the CLI
-    that started this provider host), or [] when there is none or it cannot be read."""
-    for _ in range(_ANCESTORS):
-        found = _process(pid, proc) if pid > 0 else None
-        if found is None:
-            return []
-        pid, argv = found
-        if argv and re.split(r"[\\/]", argv[0])[-1].lower() in ("pulumi", "pulumi.exe"):
-            return argv
-    return []
-
-
-def _process(pid: int, proc: Path) -> tuple[int, list[str]] | None:
-    """A process's parent id and arguments: from /proc (Linux), else from `ps` (macOS, BSD),
-    which joins the arguments with spaces."""
-    try:
-        raw = (proc / str(pid) / "cmdline").read_bytes().removesuffix(b"\0")
-        argv = [arg.decode(errors="replace") for arg in raw.split(b"\0")]
-        parent = (proc / str(pid) / "stat").read_text().rpartition(")")[2].split()[1:2]
-    except OSError:
-        try:
-            ps = ["ps", "-o", "ppid=", "-o", "args=", "-p", str(pid)]
-            done = subprocess.run(ps, capture_output=True, text=True, timeout=5, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        first, _, args = done.stdout.strip().partition(" ")
-        parent, argv = [first], args.split()
-    return (int(parent[0]), argv) if parent and parent[0].isdigit() else None
+        URN had a Check with old inputs or a Read in this run (`note_state`). A `pulumi up
+        --replace` (or `pulumi state taint`) calls Check without olds, then Create, and tells the
+        provider nothing (pulumi/pulumi `step_generator.go`): that Create of a resource declaring
+        adopt_id adopts its server again, and the delete of the old one keeps it (`readopted`)."""
+        return urn is not None and urn in self._with_state

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._errors import TrutoConfigError
-from ._host_bridge import reach_lost
 from ._ratelimit import DEFAULT_REQUESTS_PER_SECOND
 
 API_TOKEN_KEY = "truto:apiToken"
@@ -66,11 +65,11 @@ def resolve_settings(
 ) -> ProviderSettings:
     """Read the `truto:` settings from stack config, falling back to environment variables.
 
-    Raises `TrutoConfigError` naming the setting when a `truto:` key is not one of
-    `KNOWN_SETTINGS` (a misspelt `truto:baseURL` must not send the token to the default URL),
-    or when a number is not a number in range.
+    Raises `TrutoConfigError` naming the setting when a number is not a number in range, and,
+    for a whole config (a mapping: the program's), when a `truto:` key is not one of
+    `KNOWN_SETTINGS` (a misspelt `truto:baseURL` must not send the token to the default URL).
     """
-    problem = unknown_settings_problem(_config_keys(config))
+    problem = unknown_settings_problem(config) if isinstance(config, Mapping) else None
     if problem is not None:
         raise problem
     lookup = config.get if isinstance(config, Mapping) else config
@@ -140,22 +139,12 @@ def _suggestion(key: str) -> str:
     return f"the settings are {', '.join(KNOWN_SETTINGS)}"
 
 
-def _config_keys(config: Callable[[str], object] | Mapping[str, object]) -> Iterable[str]:
-    """The keys of the whole stack config, when they can be seen.
+def program_config() -> dict[str, object]:
+    """The stack config a Pulumi program runs with (every namespace, keys as `ns:key`), where
+    the Pulumi SDK reads it: the language host's PULUMI_CONFIG, and what a test set."""
+    from pulumi.runtime import config
 
-    The provider passes `ConfigureRequest.config.get`: pulumi's dynamic `Config` keeps the
-    stack config (every namespace, keys as `ns:key`) in `_props`, and has no public way to
-    list it; without it, a misspelt key is said to be ignored (`reach_lost`), never silently.
-    """
-    owner = getattr(config, "__self__", None)
-    for keys in (config, owner, getattr(owner, "_props", None)):
-        if isinstance(keys, Mapping):
-            return keys.keys()
-    reach_lost(
-        "list the stack's config keys (`Config._props`)",
-        f"a misspelled {_NAMESPACE} setting is ignored rather than refused",
-    )
-    return ()
+    return {**(config.get_config_env() or {}), **config.CONFIG.get()}
 
 
 def _setting_text(key: str, value: object, *, numeric: bool) -> str | None:

@@ -4,14 +4,15 @@ so the API token and HTTP client exist only in the host, after `configure`. Old 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -29,6 +30,7 @@ from ._create import PROVISIONAL_MARGIN, create_server, remove_left_behind
 from ._deadline import Deadline
 from ._diff import as_recorded, create_body, diff_inputs, patch_body
 from ._errors import TrutoApiError, TrutoConfigError, TrutoError, TrutoNotFoundError
+from ._host_bridge import URN_KEY
 from ._inputs import canonical_live_inputs, check_inputs, lead_problem, unchanged_inputs
 from ._mark import CreateMark, read_mark, stack_tag
 from ._run import RunState
@@ -56,6 +58,9 @@ if TYPE_CHECKING:
 
 __all__ = ["TrutoMcpServerProvider"]
 
+FULL_TRACEBACKS_ENV = "TRUTO_PULUMI_TRACEBACKS"
+"""Set to 1 to keep the whole traceback of an expected failure (`TrutoError`)."""
+
 _log = logging.getLogger("truto_pulumi.provider")
 
 _MISSING_TOKEN = TrutoConfigError(MISSING_TOKEN_MESSAGE, setting=API_TOKEN_KEY)
@@ -67,6 +72,37 @@ _ONE_MANAGER = (
     "two resources cannot manage one server. To move a server to a new resource name, use the "
     "`aliases` resource option"
 )
+
+
+_Call = TypeVar("_Call", bound=Callable[..., Any])
+
+
+def _engine_call(method: _Call) -> _Call:
+    """An engine call of the provider: its warnings land on the resource named by the `__urn` of
+    its last argument (the new inputs, or the state), and an expected failure (`TrutoError`)
+    reaches the host without the provider's frames or causes (`FULL_TRACEBACKS_ENV` keeps them),
+    so the host's report of it is a few lines ending in its message."""
+
+    @functools.wraps(method)
+    def call(self: TrutoMcpServerProvider, *args: Any) -> Any:
+        serving = _host_bridge.REQUEST_URN.set(_urn(args[-1]))
+        try:
+            return method(self, *args)
+        except TrutoError as error:
+            if os.environ.get(FULL_TRACEBACKS_ENV, "") not in ("", "0"):
+                raise
+            raise error.with_traceback(None) from None
+        finally:
+            _host_bridge.REQUEST_URN.reset(serving)
+
+    return call  # type: ignore[return-value]
+
+
+def _urn(props: Mapping[str, Any]) -> str | None:
+    """The resource's URN as its program gave it (`URN_KEY`); None in a state of a release that
+    did not record it, and for `TrutoMcpServer.get`."""
+    urn = props.get(URN_KEY)
+    return urn if isinstance(urn, str) and urn.startswith("urn:pulumi:") else None
 
 
 class TrutoMcpServerProvider(ResourceProvider):
@@ -88,7 +124,6 @@ class TrutoMcpServerProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve and validate settings (stack config, then env); no I/O, so preview opens no
         HTTP client (the first operation that needs one does)."""
-        _host_bridge.quiet_expected_failures()
         _host_bridge.send_warnings_to_engine()
         self._run, self._config_problem = None, _MISSING_TOKEN
         try:
@@ -115,6 +150,7 @@ class TrutoMcpServerProvider(ResourceProvider):
                     f"{HOST_CONCURRENCY_KEY} has no effect",
                 )
 
+    @_engine_call
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs and return them in canonical form (inputs identical to the old ones
         as they are); report a missing API token too."""
@@ -124,13 +160,17 @@ class TrutoMcpServerProvider(ResourceProvider):
             outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
             inputs = outcome.inputs
             failures = [CheckFailure(f.property, f.reason) for f in outcome.failures]
+        urn = _urn(news)
+        if urn is not None:
+            inputs[URN_KEY] = urn
         if self._run is None:
             problem = self._config_problem
             failures.append(CheckFailure(problem.setting or API_TOKEN_KEY, str(problem)))
         elif olds:  # the engine sends olds only for a resource of the stack: see `_run`
-            self._run.note_state(_request_urn())
+            self._run.note_state(urn)
         return CheckResult(inputs, failures)
 
+    @_engine_call
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare previous outputs with new inputs: replace on an account change, else update
         (also when the state lacks an output this release writes)."""
@@ -146,11 +186,12 @@ class TrutoMcpServerProvider(ResourceProvider):
         missing = any(key not in olds for key in DERIVED_OUTPUTS)
         return DiffResult(bool(result.changes or missing), list(result.replaces), None, False)
 
+    @_engine_call
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the server, or take over `adopt_id` for a resource entering the stack (a
         replacement makes a new one); keep the `token` and `url` only a create's answer has."""
         inputs = _managed(props)
-        op, urn = self._operation(), _request_urn()
+        op, urn = self._operation(), _urn(props)
         adopting = "adopt_id" in inputs and not op.run.replaces(urn)
         if not adopting:
             _refuse_late_expiry(create_body(inputs), "create")
@@ -162,6 +203,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         outputs = _outputs(inputs, server, account, revealed={} if adopting else server)
         return CreateResult(str(server["id"]), outputs)
 
+    @_engine_call
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh from Truto; a server proven gone is dropped from the state."""
         account_id = props.get("integrated_account_id")
@@ -188,12 +230,14 @@ class TrutoMcpServerProvider(ResourceProvider):
             op.run.release(id_)
             return ReadResult(None, {})
         op.run.hold(id_)
-        op.run.note_state(_request_urn())  # a resource dropped above enters the stack anew
+        op.run.note_state(_urn(props))  # a resource dropped above enters the stack anew
         inputs = as_recorded(_live_inputs(server, account_id), props)
-        if props.get("adopt_id") is not None:
-            inputs["adopt_id"] = props["adopt_id"]
+        for kept in ("adopt_id", URN_KEY):
+            if props.get(kept) is not None:
+                inputs[kept] = props[kept]
         return ReadResult(id_, _outputs(inputs, server, account, revealed=props), dict(inputs))
 
+    @_engine_call
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Send one PATCH with only what changed; carry `token` and `url` forward."""
         inputs = _managed(news)
@@ -218,10 +262,11 @@ class TrutoMcpServerProvider(ResourceProvider):
                 ) from error
         return UpdateResult(_outputs(inputs, server, olds, revealed=olds))
 
+    @_engine_call
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the server; one proven gone counts as deleted, and one that another resource
         adopted during this run is left to it."""
-        op, urn = self._operation(), _request_urn()
+        op, urn = self._operation(), _urn(props)
         adopter = op.run.adopted_by(id_)
         if adopter is not None and op.run.readopted(id_, urn):
             message = (
@@ -287,7 +332,7 @@ class _Operation:
             mark=CreateMark.drawn(urn),
             hold=run.settings.operation_timeout + PROVISIONAL_MARGIN,
             listings=run.listings,
-            interrupted=_host_bridge.request_over,
+            interrupted=_host_bridge.engine_gone,
         )
 
     def adopt(self, inputs: Mapping[str, Any], urn: str | None) -> dict[str, Any]:
@@ -299,7 +344,7 @@ class _Operation:
         if problem is not None:
             raise TrutoConfigError(
                 f"cannot adopt MCP server {adopt_id}: {problem}, and {_ONE_MANAGER}; to rotate "
-                "an adopted server, run `pulumi up --replace <urn>`"
+                "an adopted server, change its `replacement_trigger` option"
             )
         missing = (
             f"cannot adopt MCP server {adopt_id}: it does not exist in Truto under integrated "
@@ -411,20 +456,6 @@ class _Operation:
         }
 
 
-def _request_urn() -> str | None:
-    """The URN of the engine request being served; said once when the host hides it."""
-    urn = _host_bridge.request_urn()
-    if urn is None and _host_bridge.in_host():
-        _host_bridge.reach_lost(
-            "read the URN of the engine's request from its provider host",
-            "the create marks of new servers carry no tag of this stack (`python -m "
-            "truto_pulumi.recover` cannot find what a killed run left), warnings land on the "
-            "stack rather than the resource, and a replacement of a resource declaring adopt_id "
-            "adopts its server again rather than making a new one",
-        )
-    return urn
-
-
 def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
     """Fail before any request when a timestamp about to be sent no longer lies far enough
     ahead: check judged it at preview, and the run may have reached it much later."""
@@ -465,7 +496,8 @@ def _find(servers: list[dict[str, Any]], server_id: str) -> dict[str, Any] | Non
 
 
 def _managed(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: props[key] for key in INPUT_KEYS if props.get(key) is not None}
+    """The inputs the provider manages, with the URN the program gave."""
+    return {key: props[key] for key in (*INPUT_KEYS, URN_KEY) if props.get(key) is not None}
 
 
 def _live_inputs(server: Mapping[str, Any], account_id: str) -> dict[str, Any]:

@@ -39,8 +39,9 @@ class Registration:
     type_token: str
     name: str
     inputs: dict[str, Any]
-    """Inputs without `__provider`. A secret is an RPC secret (`rpc.wrap_rpc_secret`) where the
-    program put it, also inside an object or list (`config.tags`), as the engine receives it."""
+    """Inputs without `__provider` and `__urn`. A secret is an RPC secret (`rpc.wrap_rpc_secret`)
+    where the program put it, also inside an object or list (`config.tags`), as the engine
+    receives it."""
     provider: str | None
     """The pickled provider (`__provider`), for dynamic resources."""
     secret_outputs: tuple[str, ...] = ()
@@ -81,7 +82,7 @@ class ProgramMocks(pulumi.runtime.Mocks):
             Registration(
                 args.typ,
                 args.name,
-                {key: value for key, value in sent.items() if key != "__provider"},
+                {key: value for key, value in sent.items() if not key.startswith("__")},
                 rpc.unwrap_rpc_secret(provider) if provider is not None else None,
                 secret_outputs,
             )

@@ -1,6 +1,6 @@
 """What the CLI prints, in a project folder: a misspelt `truto:` setting and bad inputs at
 preview (the key or property path, in the user's terms, and no request), Truto's refusal without
-a Python traceback, a provider warning on its resource, and a secret name never."""
+the provider's frames, a provider warning on its resource, and a secret name never."""
 
 from __future__ import annotations
 
@@ -76,14 +76,15 @@ def test_what_the_cli_shows_of_settings_inputs_refusals_and_warnings(
     assert emulator.journal() == []
     program.write_text(VALID_PROGRAM)
 
-    # Truto's refusal: its message alone, and the traceback only with the debugging variable.
+    # Truto's refusal: its message, with no frame of the provider below its entry point unless
+    # the debugging variable asks for every one.
     for tracebacks in ("", "1"):
         emulator.inject(method="POST", status=400, body='{"message": "tags match no tool"}')
         project.env["TRUTO_PULUMI_TRACEBACKS"] = tracebacks
         text = failed(project, "up", "--yes")
         assert "Truto answered 400 to POST" in text
         assert "tags match no tool" in text
-        assert ("Traceback (most recent call last)" in text) is bool(tracebacks)
+        assert ("truto_pulumi/_create.py" in text) is bool(tracebacks)
     del project.env["TRUTO_PULUMI_TRACEBACKS"]
 
     # A provider warning is a warning on its resource, not text of the stack.
