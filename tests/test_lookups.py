@@ -1,7 +1,7 @@
 """The lookups a program calls (`get_integrated_accounts`, `get_mcp_servers` and their `_output`
-forms): in the test's own process, as in a program's, against the emulator. What they send to
-Truto (every page, each filter), what they return (frozen records without credentials or MCP
-tokens), where they read their settings, how they fail, and their pacing."""
+forms): in the test's own process, as in a program's. What they ask of Truto (each filter, every
+page), what they return (frozen records without credentials or MCP tokens), where they read
+their settings, how they fail, and their pacing."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from truto_pulumi import (
     get_mcp_servers,
     get_mcp_servers_output,
 )
-from truto_pulumi._lookups import ACCOUNT_PAGE_SIZE
 from truto_pulumi._mark import CreateMark
 from truto_pulumi._ratelimit import RateLimiter
 from truto_pulumi.emulator import Emulator
@@ -58,26 +57,10 @@ def fresh_lookups(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def truto(emulator: Emulator) -> Emulator:
-    """The module's emulator, reset: page limit, readings and accounts as at the start."""
+    """The module's emulator, reset, as the program's stack config (its token and URL)."""
     emulator.reset()
+    pulumi.runtime.set_all_config({API_TOKEN_KEY: emulator.api_token, BASE_URL_KEY: emulator.url})
     return emulator
-
-
-ACCOUNT_KEYS = [
-    f.name for f in dataclasses.fields(IntegratedAccount) if f.name != "integration_name"
-]
-
-
-def configure(emulator: Emulator, **settings: str) -> None:
-    """The program's stack config: the emulator's token and URL, then `settings` (by key)."""
-    pulumi.runtime.set_all_config(
-        {API_TOKEN_KEY: emulator.api_token, BASE_URL_KEY: emulator.url, **settings}
-    )
-
-
-def listings(emulator: Emulator, path: str = "/integrated-account") -> list[dict[str, Any]]:
-    """The journal's GETs of one list (the account list unless told)."""
-    return [e for e in emulator.journal() if e["method"] == "GET" and e["path"] == path]
 
 
 def made(emulator: Emulator, account: str, *names: str) -> list[dict[str, Any]]:
@@ -90,7 +73,42 @@ def made(emulator: Emulator, account: str, *names: str) -> list[dict[str, Any]]:
     return [answer.raise_for_status().json() for answer in answers]
 
 
-# --- arguments and settings checked before any request (no emulator) -------------------------
+# --- arguments and settings: checked before any request --------------------------------------
+
+INSTANT = "2999-01-01T00:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "query"),
+    [
+        pytest.param({}, {}, id="every-account"),
+        pytest.param({"integration": "hubspot"}, {"integration.name": "hubspot"}, id="integration"),
+        pytest.param({"tenant_id": "acme"}, {"tenant_id": "acme"}, id="tenant"),
+        *[  # both spellings after a failed setup: Truto's documentation's and its MCP API's
+            pytest.param({"status": status}, {"status": status}, id=status)
+            for status in (
+                "active",
+                "needs_reauth",
+                "post_install_error",
+                "post_connect_user_input",
+            )
+        ],
+        pytest.param({"is_sandbox": True}, {"is_sandbox": "true"}, id="sandbox"),
+        pytest.param({"is_sandbox": False}, {"is_sandbox": "false"}, id="not-sandbox"),
+        pytest.param({"super_query": True}, {"features.super_query": "true"}, id="super-query"),
+        pytest.param({"created_at": INSTANT}, {"created_at": INSTANT}, id="created-at"),
+        pytest.param(
+            {"super_query": False, "filters": {"updated_at[lt]": INSTANT}},
+            {"features.super_query": "false", "updated_at[lt]": INSTANT},
+            id="super-query-off-and-a-passed-filter",
+        ),
+    ],
+)
+def test_each_account_filter_becomes_trutos_query_parameter(
+    arguments: dict[str, Any], query: dict[str, str]
+) -> None:
+    """That the query reaches Truto, page after page: the emulator test below."""
+    assert _lookups._account_query(**arguments) == query
 
 
 BAD_ARGUMENTS = {
@@ -110,30 +128,21 @@ BAD_ARGUMENTS = {
         for account in ("", "  ", None, 42)
     },
 }
-BAD_SETTINGS = {
+REFUSED = {
+    **{key: ({}, arguments, said, None) for key, (arguments, said) in BAD_ARGUMENTS.items()},
     "no-token": (
         {BASE_URL_KEY: "http://127.0.0.1:9"},
+        {"integrated_account_id": ACCOUNT},
         "no Truto API token: set it with `pulumi config set --secret truto:apiToken <token>` "
         "or the environment variable TRUTO_API_TOKEN",
         API_TOKEN_KEY,
     ),
-    "misspelt-setting": (
+    "misspelt-setting": (  # every problem a setting can have: tests/test_settings.py
         {API_TOKEN_KEY: ODD_TOKEN, "truto:baseURL": "http://x.invalid"},
+        {"integrated_account_id": ACCOUNT},
         "unknown setting truto:baseURL: did you mean truto:baseUrl?",
         "truto:baseURL",
     ),
-    "not-a-url": (
-        {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "ftp://truto.invalid"},
-        "truto:baseUrl must be the http(s) URL of Truto's API",
-        BASE_URL_KEY,
-    ),
-}
-REFUSED = {
-    **{key: ({}, arguments, said, None) for key, (arguments, said) in BAD_ARGUMENTS.items()},
-    **{
-        key: (config, {"integrated_account_id": ACCOUNT}, said, setting)
-        for key, (config, said, setting) in BAD_SETTINGS.items()
-    },
 }
 """(stack config, the lookup's arguments, what its error says, the setting it names)"""
 
@@ -142,7 +151,6 @@ REFUSED = {
 def test_a_bad_argument_or_setting_fails_naming_it_before_any_request(
     config: dict[str, str], arguments: dict[str, Any], said: str, setting: str | None
 ) -> None:
-    """As the lookup says it; every problem a setting can have: tests/test_settings.py."""
     pulumi.runtime.set_all_config(config)  # no token, unless given: the lookup stops before
     lookup = get_mcp_servers if "integrated_account_id" in arguments else get_integrated_accounts
     with pytest.raises(TrutoLookupError) as raised:
@@ -155,93 +163,40 @@ def test_a_bad_argument_or_setting_fails_naming_it_before_any_request(
     assert _lookups._clients == {}  # no client made, so no request sent
 
 
-# --- every page, each filter ------------------------------------------------------------------
-
-
-ACCOUNTS: list[dict[str, Any]] = [
-    dict(zip(("integration", "tenant_id", "status", "is_sandbox", "region"), fields, strict=True))
-    for fields in [
-        ("hubspot", "acme", "active", False, "eu"),
-        ("hubspot", "globex", "needs_reauth", True, "wnam"),
-        ("salesforce", "acme", "post_install_error", False, "apac"),
-        ("jira", "initech", "post_connect_user_input", True, "enam"),
-    ]
-]
-"""Both spellings of the status after a connection's setup failed: Truto's documentation says
-`post_install_error`, its MCP API notes `post_connect_user_input`."""
-INSTANT = "2999-01-01T00:00:00.000Z"
+# --- against Truto (the emulator) ---------------------------------------------------------------
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("arguments", "query", "kept"),
-    [
-        pytest.param({}, {}, [0, 1, 2, 3], id="every-account"),
-        pytest.param({"integration": "hubspot"}, {"integration.name": "hubspot"}, [0, 1], id="i"),
-        pytest.param({"tenant_id": "acme"}, {"tenant_id": "acme"}, [0, 2], id="tenant"),
-        *[
-            pytest.param({"status": status}, {"status": status}, [index], id=status)
-            for index, status in enumerate(account["status"] for account in ACCOUNTS)
-        ],
-        pytest.param({"is_sandbox": True}, {"is_sandbox": "true"}, [1, 3], id="sandbox"),
-        pytest.param({"is_sandbox": False}, {"is_sandbox": "false"}, [0, 2], id="not-sandbox"),
-        pytest.param(
-            {"integration": "hubspot", "status": "needs_reauth"},
-            {"integration.name": "hubspot", "status": "needs_reauth"},
-            [1],
-            id="integration-and-status",
-        ),
-        pytest.param({"integration": "zendesk"}, {"integration.name": "zendesk"}, [], id="none"),
-        pytest.param({"super_query": True}, {"features.super_query": "true"}, [1, 2], id="sq"),
-        pytest.param(
-            {"super_query": False, "filters": {"tenant_id": "acme"}},
-            {"features.super_query": "false", "tenant_id": "acme"},
-            [0],
-            id="super-query-off-and-a-passed-filter",
-        ),
-        # Instants: Truto compares them (tests/emulator holds the emulator to it).
-        pytest.param({"created_at": INSTANT}, {"created_at": INSTANT}, [], id="created-at"),
-        pytest.param(
-            {"filters": {"updated_at[lt]": INSTANT}},
-            {"updated_at[lt]": INSTANT},
-            [0, 1, 2, 3],
-            id="updated-before",
-        ),
-    ],
-)
-def test_each_filter_reaches_truto_and_every_page_is_read_into_frozen_records(
-    truto: Emulator, arguments: dict[str, Any], query: dict[str, str], kept: list[int]
+def test_the_accounts_are_filtered_by_truto_over_every_page_into_frozen_records(
+    truto: Emulator,
 ) -> None:
     """Truto's pages of one account each, under its other list key (`results`); the default
-    one, `result`: the servers' test below."""
+    one, `result`: the servers' test below. The filters as Truto applies them: tests/emulator."""
     truto.set_readings(list_key="results")
-    added = [
-        truto.add_account(**fields, super_query=n in (1, 2)) for n, fields in enumerate(ACCOUNTS)
-    ]
+    for integration, status in [("hubspot", "active"), ("jira", "active"), ("hubspot", "active")]:
+        truto.add_account(integration=integration, status=status, tenant_id="acme", region="eu")
+    truto.add_account(integration="hubspot", status="needs_reauth")
     truto.set_account_page_limit(1)
     truto.clear_journal()
-    configure(truto)
 
-    accounts = get_integrated_accounts(**arguments)
+    accounts = get_integrated_accounts(integration="hubspot", filters={"updated_at[lt]": INSTANT})
 
+    hubspot = [a for a in truto.accounts() if a["integration"]["name"] == "hubspot"]
+    fields = [f.name for f in dataclasses.fields(IntegratedAccount) if f.name in hubspot[0]]
     assert accounts == [  # Truto's order and fields; never an account's `context`
-        IntegratedAccount(
-            **{key: account[key] for key in ACCOUNT_KEYS},
-            integration_name=account["integration"]["name"],
-        )
-        for account in truto.accounts()
-        if account["id"] in {added[index]["id"] for index in kept}
+        IntegratedAccount(**{key: account[key] for key in fields}, integration_name="hubspot")
+        for account in hubspot
     ]
-    pages = listings(truto)
-    assert [entry["query"] for entry in pages] == [
-        {**query, "limit": str(ACCOUNT_PAGE_SIZE), **({"next_cursor": ANY} if n else {})}
-        for n in range(max(len(kept), 1))
+    query = {"integration.name": "hubspot", "updated_at[lt]": INSTANT, "limit": "100"}
+    assert [(e["method"], e["path"], e["query"]) for e in truto.journal()] == [
+        ("GET", "/integrated-account", {**query, **({"next_cursor": ANY} if n else {})})
+        for n in range(3)
+    ]  # a lookup only reads
+    assert not [
+        a for a in hubspot if a["context"]["oauth"]["token"]["access_token"] in repr(accounts)
     ]
-    assert {entry["method"] for entry in truto.journal()} == {"GET"}  # a lookup only reads
-    for account, index in zip(accounts, kept, strict=True):
-        assert added[index]["context"]["oauth"]["token"]["access_token"] not in repr(account)
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            account.status = "active"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        accounts[0].status = "active"  # type: ignore[misc]
 
 
 @pytest.mark.slow
@@ -250,6 +205,7 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_i
 ) -> None:
     """With the settings from the environment (no stack config); which wins when both are set:
     tests/test_settings.py (`resolve_settings`)."""
+    pulumi.runtime.set_all_config({})
     (in_flight,) = made(truto, ACCOUNT, CreateMark.drawn(None).on("agent"))
     servers = made(truto, ACCOUNT, *(f"server {n:03d}" for n in range(105)))  # over 1 page
     made(truto, OTHER_ACCOUNT, "elsewhere")
@@ -259,7 +215,7 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_i
 
     listed = get_mcp_servers(ACCOUNT)
 
-    assert len(listings(truto, collection_path(ACCOUNT))) == 2
+    assert [e["path"] for e in truto.journal()] == [collection_path(ACCOUNT)] * 2
     fields = [field.name for field in dataclasses.fields(McpServerInfo)]
     assert sorted(listed, key=lambda s: s.id) == [  # as Truto has them; no token, no url
         McpServerInfo(**{field: server[field] for field in fields})
@@ -271,18 +227,14 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_i
     assert sorted(s.id for s in every) == sorted(s["id"] for s in [in_flight, *servers])
 
 
-# --- the `_output` forms ----------------------------------------------------------------------
-
-
 @pytest.mark.slow
 @pulumi.runtime.test
 def test_the_output_forms_stay_unknown_while_an_input_is_and_else_resolve_to_the_records(
     truto: Emulator,
 ) -> pulumi.Output[None]:
-    install_mocks(preview=True)
-    configure(truto)
-    for fields in ACCOUNTS:
-        truto.add_account(**fields)
+    install_mocks(preview=True)  # the stack config stays
+    for integration in ("hubspot", "hubspot", "jira"):
+        truto.add_account(integration=integration)
     made(truto, ACCOUNT, "one", "two")
     # An output the preview does not know yet (the mocks do not answer it).
     thing = pulumi.CustomResource("test:index:Thing", "lamp", {"account": None})
@@ -301,9 +253,6 @@ def test_the_output_forms_stay_unknown_while_an_input_is_and_else_resolve_to_the
 
     known = [output.is_known() for output in outputs]
     return pulumi.Output.all(*known, *outputs[2:]).apply(check)
-
-
-# --- failures ---------------------------------------------------------------------------------
 
 
 NOT_AN_ACCOUNT = f"integrated account {ACCOUNT} does not exist for this API token"
@@ -326,14 +275,14 @@ NOT_AN_ACCOUNT = f"integrated account {ACCOUNT} does not exist for this API toke
 def test_a_failed_lookup_names_itself_the_cause_and_the_setting_never_the_token(
     truto: Emulator, case: str, said: list[str], setting: str
 ) -> None:
-    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url}
-    if case == "wrong_token":
-        config[API_TOKEN_KEY] = ODD_TOKEN
-    elif case == "base_url_with_a_wrong_path":
-        config[BASE_URL_KEY] = f"{truto.url}/v1"
-    elif case == "unreachable":
-        config = {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "http://127.0.0.1:9"}  # no listener
-    else:
+    config = {
+        "wrong_token": {API_TOKEN_KEY: ODD_TOKEN},
+        "base_url_with_a_wrong_path": {BASE_URL_KEY: f"{truto.url}/v1"},
+        "unreachable": {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "http://127.0.0.1:9"},  # no one
+        "removed_account": {},
+    }[case]
+    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url, **config}
+    if case == "removed_account":
         truto.remove_account(ACCOUNT)
     pulumi.runtime.set_all_config({**config, "truto:operationTimeoutSeconds": "1"})
 
@@ -347,9 +296,6 @@ def test_a_failed_lookup_names_itself_the_cause_and_the_setting_never_the_token(
     assert raised.value.setting == setting
     assert shows_token(message, config[API_TOKEN_KEY]) == []
     assert shows_token(repr(raised.value.__cause__), config[API_TOKEN_KEY]) == []
-
-
-# --- pacing -----------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -366,7 +312,8 @@ def test_lookups_of_one_process_share_one_pacing(
     truto.add_account()
     truto.set_account_page_limit(1)  # two pages
     truto.clear_journal()
-    configure(truto, **{"truto:maxRequestsPerSecond": "0.2"})
+    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url}
+    pulumi.runtime.set_all_config({**config, "truto:maxRequestsPerSecond": "0.2"})
 
     assert len(get_integrated_accounts()) == 2  # two requests: within the budget
     assert clock.waits == []

@@ -40,37 +40,17 @@ def seen(folder: Path) -> Any:
     return json.loads((folder / "seen.json").read_text())
 
 
-def test_run_program_runs_a_folder_by_its_main_with_the_folder_importable(
+def test_run_program_runs_a_folder_by_its_main_importable_with_the_config_given(
     tmp_path: Path,
 ) -> None:
-    program(tmp_path, f'SERVER_ACCOUNT = "{ACCOUNT}"\n', name="accounts_of_run_program.py")
+    """As the Pulumi CLI runs a project folder: its `__main__.py`, with the folder on `sys.path`
+    (for the run only); `pulumi.Config()` reads the config given, the project's and stack's."""
+    program(tmp_path, 'DEFAULT_METHODS = ["read"]\n', name="defaults_of_run_program.py")
     program(
         tmp_path,
         """
-        from accounts_of_run_program import SERVER_ACCOUNT
-        from truto_pulumi import TrutoMcpServer
-
-        TrutoMcpServer("reader", integrated_account_id=SERVER_ACCOUNT)
-        """,
-        name="__main__.py",
-    )
-    try:
-        run = run_program(tmp_path)
-    finally:
-        sys.modules.pop("accounts_of_run_program", None)
-    assert run.desired(MCP_SERVER_TYPE) == {
-        "reader": {"integrated_account_id": ACCOUNT, "name": "reader"}
-    }
-    assert str(tmp_path) not in sys.path
-
-
-def test_config_given_to_run_program_is_what_the_programs_pulumi_config_reads(
-    tmp_path: Path,
-) -> None:
-    path = program(
-        tmp_path,
-        """
         import pulumi
+        from defaults_of_run_program import DEFAULT_METHODS
         from truto_pulumi import TrutoMcpServer
 
         config = pulumi.Config()
@@ -78,28 +58,38 @@ def test_config_given_to_run_program_is_what_the_programs_pulumi_config_reads(
             "server",
             integrated_account_id=config.require("account"),
             name=config.get("serverName") or f"{pulumi.get_project()}/{pulumi.get_stack()}",
-            config={"methods": config.get_object("methods") or ["read"]},
+            config={"methods": config.get_object("methods") or DEFAULT_METHODS},
         )
         """,
+        name="__main__.py",
     )
     config = {"shop:account": ACCOUNT, "shop:serverName": "Shop", "shop:methods": '["list"]'}
+    try:
+        named = run_program(tmp_path, project="shop", config=config)
+        unnamed = run_program(
+            tmp_path, project="shop", stack="prod", config={"shop:account": ACCOUNT}
+        )
+    finally:
+        sys.modules.pop("defaults_of_run_program", None)
 
-    named = run_program(path, project="shop", config=config)
-    unnamed = run_program(path, project="shop", stack="prod", config={"shop:account": ACCOUNT})
-
-    assert named.registrations[0].inputs == {
-        "integrated_account_id": ACCOUNT,
-        "name": "Shop",
-        "config": {"methods": ["list"]},
+    assert named.desired(MCP_SERVER_TYPE) == {
+        "server": {
+            "integrated_account_id": ACCOUNT,
+            "name": "Shop",
+            "config": {"methods": ["list"]},
+        }
     }
     assert unnamed.registrations[0].inputs["name"] == "shop/prod"
+    assert unnamed.registrations[0].inputs["config"] == {"methods": ["read"]}
+    assert str(tmp_path) not in sys.path
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
 def test_computed_outputs_join_the_inputs_secret_outputs_come_back_secret_the_rest_unknown(
     tmp_path: Path, preview: bool
 ) -> None:
-    """What the mocks do not answer is unknown in a preview, as the engine has it."""
+    """What the mocks do not answer is unknown in a preview, as the engine has it. An internal
+    input (`__`-prefixed, as pulumi.dynamic's `__provider`) is shown in neither."""
     path = program(
         tmp_path,
         """
@@ -108,7 +98,7 @@ def test_computed_outputs_join_the_inputs_secret_outputs_come_back_secret_the_re
         thing = pulumi.CustomResource(
             "test:index:Thing",
             "lamp",
-            {"colour": "blue", "size": "s", "serial": None, "weight": None},
+            {"colour": "blue", "size": "s", "serial": None, "weight": None, "__hidden": "x"},
             opts=pulumi.ResourceOptions(additional_secret_outputs=["colour", "serial"]),
         )
         outputs = (thing.colour, thing.size, thing.serial)

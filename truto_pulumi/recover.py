@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "hold (reads `pulumi stack export --show-secrets` on standard input).",
     )
     parser.add_argument("--yes", action="store_true", help="delete every server listed")
-    args = parser.parse_args(argv)
+    confirmed = parser.parse_args(argv).yes
     try:
         _, client = configured("recover")
         exported = json.load(sys.stdin)
@@ -83,12 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"MCP server {server['id']} ({server['name']!r}, created "
                 f"{server['created_at']}) of integrated account {server['integrated_account_id']}"
             )
-            if not args.yes and input(f"delete {what}? [y/N] ").strip().lower() != "y":
-                print(f"kept {what}")
-                continue
-            with contextlib.suppress(TrutoNotFoundError):  # gone already: as good
-                client.delete_mcp_server(server["integrated_account_id"], server["id"])
-            print(f"deleted {what}")
+            delete = confirmed or input(f"delete {what}? [y/N] ").strip().lower() == "y"
+            if delete:
+                with contextlib.suppress(TrutoNotFoundError):  # gone already: as good
+                    client.delete_mcp_server(server["integrated_account_id"], server["id"])
+            print(f"{'deleted' if delete else 'kept'} {what}")
     except (ValueError, TrutoError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
