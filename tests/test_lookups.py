@@ -32,7 +32,7 @@ from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import install_mocks
 
 from .kit import ACCOUNT, ODD_TOKEN, OTHER_ACCOUNT, FakeClock, shows_token
-from .lifecycle.helpers import collection_path
+from .lifecycle.helpers import collection_path, made_in_dashboard
 
 API_TOKEN_KEY = "truto:apiToken"
 BASE_URL_KEY = "truto:baseUrl"
@@ -63,47 +63,31 @@ def truto(emulator: Emulator) -> Emulator:
     return emulator
 
 
-def made(emulator: Emulator, account: str, *names: str) -> list[dict[str, Any]]:
-    """Servers made outside Pulumi (as in Truto's dashboard), with their tokens."""
-    with emulator.client() as http:
-        answers = [
-            http.post(collection_path(account), json={"name": name, "config": {"tags": ["a"]}})
-            for name in names
-        ]
-    return [answer.raise_for_status().json() for answer in answers]
-
-
 # --- arguments and settings: checked before any request --------------------------------------
 
 INSTANT = "2999-01-01T00:00:00.000Z"
 
 
-@pytest.mark.parametrize(
-    ("arguments", "query"),
-    [
-        pytest.param({}, {}, id="every-account"),
-        pytest.param({"integration": "hubspot"}, {"integration.name": "hubspot"}, id="integration"),
-        pytest.param({"tenant_id": "acme"}, {"tenant_id": "acme"}, id="tenant"),
-        *[  # both spellings after a failed setup: Truto's documentation's and its MCP API's
-            pytest.param({"status": status}, {"status": status}, id=status)
-            for status in (
-                "active",
-                "needs_reauth",
-                "post_install_error",
-                "post_connect_user_input",
-            )
-        ],
-        pytest.param({"is_sandbox": True}, {"is_sandbox": "true"}, id="sandbox"),
-        pytest.param({"is_sandbox": False}, {"is_sandbox": "false"}, id="not-sandbox"),
-        pytest.param({"super_query": True}, {"features.super_query": "true"}, id="super-query"),
-        pytest.param({"created_at": INSTANT}, {"created_at": INSTANT}, id="created-at"),
-        pytest.param(
-            {"super_query": False, "filters": {"updated_at[lt]": INSTANT}},
-            {"features.super_query": "false", "updated_at[lt]": INSTANT},
-            id="super-query-off-and-a-passed-filter",
-        ),
-    ],
-)
+QUERIES = {  # get_integrated_accounts' arguments: Truto's query parameters for them
+    "every-account": ({}, {}),
+    "integration": ({"integration": "hubspot"}, {"integration.name": "hubspot"}),
+    "tenant": ({"tenant_id": "acme"}, {"tenant_id": "acme"}),
+    **{  # both spellings after a failed setup: Truto's documentation's and its MCP API's
+        status: ({"status": status}, {"status": status})
+        for status in ("active", "needs_reauth", "post_install_error", "post_connect_user_input")
+    },
+    "sandbox": ({"is_sandbox": True}, {"is_sandbox": "true"}),
+    "not-sandbox": ({"is_sandbox": False}, {"is_sandbox": "false"}),
+    "super-query": ({"super_query": True}, {"features.super_query": "true"}),
+    "created-at": ({"created_at": INSTANT}, {"created_at": INSTANT}),
+    "super-query-off-and-a-passed-filter": (
+        {"super_query": False, "filters": {"updated_at[lt]": INSTANT}},
+        {"features.super_query": "false", "updated_at[lt]": INSTANT},
+    ),
+}
+
+
+@pytest.mark.parametrize(("arguments", "query"), QUERIES.values(), ids=QUERIES)
 def test_each_account_filter_becomes_trutos_query_parameter(
     arguments: dict[str, Any], query: dict[str, str]
 ) -> None:
@@ -206,9 +190,11 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_i
     """With the settings from the environment (no stack config); which wins when both are set:
     tests/test_settings.py (`resolve_settings`)."""
     pulumi.runtime.set_all_config({})
-    (in_flight,) = made(truto, ACCOUNT, CreateMark.drawn(None).on("agent"))
-    servers = made(truto, ACCOUNT, *(f"server {n:03d}" for n in range(105)))  # over 1 page
-    made(truto, OTHER_ACCOUNT, "elsewhere")
+    in_flight = made_in_dashboard(truto, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
+    with truto.client() as http:  # over one page, with their tokens
+        posts = [{"name": f"server {n:03d}", "config": {"tags": ["a"]}} for n in range(105)]
+        servers = [http.post(collection_path(ACCOUNT), json=post).json() for post in posts]
+    made_in_dashboard(truto, OTHER_ACCOUNT, name="elsewhere")
     truto.clear_journal()
     monkeypatch.setenv("TRUTO_API_TOKEN", truto.api_token)
     monkeypatch.setenv("TRUTO_BASE_URL", truto.url)
@@ -235,7 +221,8 @@ def test_the_output_forms_stay_unknown_while_an_input_is_and_else_resolve_to_the
     install_mocks(preview=True)  # the stack config stays
     for integration in ("hubspot", "hubspot", "jira"):
         truto.add_account(integration=integration)
-    made(truto, ACCOUNT, "one", "two")
+    made_in_dashboard(truto, ACCOUNT, name="one")
+    made_in_dashboard(truto, ACCOUNT, name="two")
     # An output the preview does not know yet (the mocks do not answer it).
     thing = pulumi.CustomResource("test:index:Thing", "lamp", {"account": None})
     unknown = thing.account  # type: ignore[attr-defined]

@@ -38,10 +38,6 @@ if TYPE_CHECKING:
     from ._client import TrutoClient
 
 _SETUP_FAILED = ("post_install_error", "post_connect_user_input")
-ACCOUNT_PAGE_SIZE = 100
-"""The page size asked of `GET /integrated-account`: Truto documents no maximum, and a smaller
-page than asked is followed all the same."""
-
 ACCOUNT_STATUSES = ("active", "connecting", "needs_reauth", "validation_error", *_SETUP_FAILED)
 """The statuses of an integrated account. After a failed setup: `post_install_error` in Truto's
 documentation, `post_connect_user_input` in its MCP API notes; either is a valid filter."""
@@ -102,7 +98,8 @@ def get_integrated_accounts(
     query = _account_query(**locals())  # first: the arguments, by name
 
     def read(client: TrutoClient, deadline: Deadline) -> list[IntegratedAccount]:
-        items = client.list_integrated_accounts(query, deadline, page_size=ACCOUNT_PAGE_SIZE)
+        # Truto documents no maximum page size; a smaller page than asked is followed all the same.
+        items = client.list_integrated_accounts(query, deadline, page_size=100)
         return [_record(IntegratedAccount, item) for item in items if "id" in item]
 
     return _looked_up("get_integrated_accounts", read)

@@ -1,12 +1,8 @@
-"""List an account's existing MCP servers as `TrutoMcpServer(...)` code, or write a project.
-
-    python -m truto_pulumi.discover --integrated-account-id <uuid> [--project-dir <dir>]
-
-Each resource carries `adopt_id`, so `pulumi up` takes the server over instead of creating a
-new one (`pulumi import` fails for dynamic providers: the engine's Read carries no pickled
-provider). `--project-dir` writes a complete Pulumi project folder declaring every server of
-the account. Reads the API token and base URL as the lookups do (TRUTO_API_TOKEN and
-TRUTO_BASE_URL); neither the token nor anything derived from it is printed or written.
+"""`python -m truto_pulumi.discover --integrated-account-id <uuid> [--project-dir <dir>]`: an
+account's MCP servers as `TrutoMcpServer(...)` code, each with `adopt_id` so that `pulumi up`
+takes it over (`pulumi import` fails for dynamic providers), or a Pulumi project folder declaring
+them all. Reads TRUTO_API_TOKEN and TRUTO_BASE_URL as the lookups do; never prints or writes the
+token or anything derived from it.
 """
 
 from __future__ import annotations

@@ -75,13 +75,12 @@ class ProgramMocks(pulumi.runtime.Mocks):
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[Any, Any]]:
         sent, secret_outputs = self._sent.pop((args.typ, args.name), (args.inputs, ()))
-        provider = args.inputs.get("__provider")
         self.run.registrations.append(
             Registration(
                 args.typ,
                 args.name,
                 _shown(sent),
-                rpc.unwrap_rpc_secret(provider) if provider is not None else None,
+                rpc.unwrap_rpc_secret(args.inputs.get("__provider")),
                 secret_outputs,
             )
         )
