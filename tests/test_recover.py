@@ -1,15 +1,22 @@
-"""What a killed run left, from the state's pending creates and the accounts' servers."""
+"""What a killed run left, from the state's pending creates and the accounts' servers, and
+`python -m truto_pulumi.recover` deleting it once confirmed."""
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import pytest
 
+from truto_pulumi import recover
 from truto_pulumi._mark import CreateMark
+from truto_pulumi.emulator import Emulator
 from truto_pulumi.recover import left_by_killed_run
 
 from .kit import ACCOUNT, OTHER_ACCOUNT
+from .lifecycle.helpers import made_in_dashboard
+from .test_lookups import fresh_lookups  # noqa: F401 (autouse: no stale client or config)
 
 TYPE = "pulumi-python:dynamic/truto:McpServer"
 
@@ -60,3 +67,32 @@ def test_a_secret_name_asks_for_the_export_with_secrets() -> None:
     secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
     with pytest.raises(ValueError, match="--show-secrets"):
         left_by_killed_run({"pending_operations": [pending(secret)]}, lambda account: [])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("options", "answer", "done"),
+    [([], "n", "kept"), ([], "y", "deleted"), (["--yes"], "", "deleted")],
+)
+def test_recover_deletes_each_server_left_once_confirmed_and_keeps_the_rest(
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    answer: str,
+    done: str,
+) -> None:
+    """The whole recovery, a killed `pulumi up` included: tests/engine/test_killed_run.py."""
+    emulator.reset()
+    left = made_in_dashboard(emulator, ACCOUNT, name="agent-1")
+    monkeypatch.setenv("TRUTO_API_TOKEN", emulator.api_token)
+    monkeypatch.setenv("TRUTO_BASE_URL", emulator.url)
+    exported = {"deployment": {"pending_operations": [pending("agent-1")]}}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(exported)))
+    monkeypatch.setattr("builtins.input", lambda prompt: answer)
+
+    assert recover.main(options) == 0
+
+    what = f"MCP server {left['id']} ('agent-1', created {left['created_at']})"
+    assert capsys.readouterr().out == f"{done} {what} of integrated account {ACCOUNT}\n"
+    assert [s["id"] for s in emulator.servers()] == ([] if done == "deleted" else [left["id"]])

@@ -136,8 +136,11 @@ def get_mcp_servers(
             if "id" in item and (include_in_flight or read_mark(item.get("name")) is None)
         ]
 
-    gone = f"integrated account {account} does not exist for this API token (a token of another"
-    return _looked_up("get_mcp_servers", read, gone + " Truto environment?), or ")
+    gone = (
+        f"integrated account {account} does not exist for this API token (a token of another "
+        "Truto environment?), or "
+    )
+    return _looked_up("get_mcp_servers", read, gone)
 
 
 def get_mcp_servers_output(
