@@ -4,11 +4,9 @@ preview). The example programs' own tests are in `tests/examples/`."""
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pulumi.runtime import rpc
@@ -18,26 +16,12 @@ from truto_pulumi.testing import run_program
 
 from .kit import ACCOUNT
 
-RECORDER = """\
-import json
-import pathlib
-
-
-def record(values):
-    pathlib.Path(__file__).with_name("seen.json").write_text(json.dumps(values))
-"""
-"""Gives a program `record(values)`: what its outputs resolved to, read back by `seen`."""
-
 
 def program(folder: Path, code: str, name: str = "program.py") -> Path:
-    """Write a program (or one module of it), with `record`, into `folder`."""
+    """Write a program (or one module of it) into `folder`."""
     path = folder / name
-    path.write_text(RECORDER + textwrap.dedent(code))
+    path.write_text(textwrap.dedent(code))
     return path
-
-
-def seen(folder: Path) -> Any:
-    return json.loads((folder / "seen.json").read_text())
 
 
 def test_run_program_runs_a_folder_by_its_main_importable_with_the_config_given(
@@ -102,18 +86,19 @@ def test_computed_outputs_join_the_inputs_secret_outputs_come_back_secret_the_re
             opts=pulumi.ResourceOptions(additional_secret_outputs=["colour", "serial"]),
         )
         outputs = (thing.colour, thing.size, thing.serial)
-        pulumi.Output.all(
+        seen = pulumi.Output.all(
             thing.weight.is_known(),
             *outputs,
             *(pulumi.Output.is_secret(output) for output in outputs),
-        ).apply(record)
+        )  # what the program sees, registered as an input of another resource
+        pulumi.CustomResource("test:index:Seen", "seen", {"seen": pulumi.Output.unsecret(seen)})
         """,
     )
 
     run = run_program(path, preview=preview, outputs=lambda args: {"serial": f"{args.name}-42"})
 
-    assert seen(tmp_path) == [not preview, "blue", "s", "lamp-42", True, False, True]
-    (thing,) = run.registrations
+    thing, seen = run.registrations
+    assert seen.inputs == {"seen": [not preview, "blue", "s", "lamp-42", True, False, True]}
     assert (thing.type_token, thing.name, thing.inputs, thing.provider) == (
         "test:index:Thing",
         "lamp",
