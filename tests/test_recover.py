@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from truto_pulumi import recover
+from truto_pulumi import McpServerInfo, recover
 from truto_pulumi._mark import CreateMark
-from truto_pulumi.emulator import Emulator
 from truto_pulumi.recover import left_by_killed_run
 
 from .kit import ACCOUNT, OTHER_ACCOUNT
-from .lifecycle.helpers import made_in_dashboard
-from .test_lookups import fresh_lookups  # noqa: F401 (autouse: no stale client or config)
 
 TYPE = "pulumi-python:dynamic/truto:McpServer"
 
@@ -69,30 +67,29 @@ def test_a_secret_name_asks_for_the_export_with_secrets() -> None:
         left_by_killed_run({"pending_operations": [pending(secret)]}, lambda account: [])
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("options", "answer", "done"),
     [([], "n", "kept"), ([], "y", "deleted"), (["--yes"], "", "deleted")],
 )
 def test_recover_deletes_each_server_left_once_confirmed_and_keeps_the_rest(
-    emulator: Emulator,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     options: list[str],
     answer: str,
     done: str,
 ) -> None:
-    """The whole recovery, a killed `pulumi up` included: tests/engine/test_killed_run.py."""
-    emulator.reset()
-    left = made_in_dashboard(emulator, ACCOUNT, name="agent-1")
-    monkeypatch.setenv("TRUTO_API_TOKEN", emulator.api_token)
-    monkeypatch.setenv("TRUTO_BASE_URL", emulator.url)
+    """Against Truto, a killed `pulumi up` included: tests/engine/test_killed_run.py."""
+    deleted: list[tuple[str, str]] = []
+    client = SimpleNamespace(delete_mcp_server=lambda *server: deleted.append(server))
+    monkeypatch.setattr(recover, "configured", lambda command: (None, client))
+    left = McpServerInfo("left", ACCOUNT, "agent-1", {}, None, "2026-01-01", None, None)
+    monkeypatch.setattr(recover, "get_mcp_servers", lambda account: [left])
     exported = {"deployment": {"pending_operations": [pending("agent-1")]}}
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(exported)))
     monkeypatch.setattr("builtins.input", lambda prompt: answer)
 
     assert recover.main(options) == 0
 
-    what = f"MCP server {left['id']} ('agent-1', created {left['created_at']})"
-    assert capsys.readouterr().out == f"{done} {what} of integrated account {ACCOUNT}\n"
-    assert [s["id"] for s in emulator.servers()] == ([] if done == "deleted" else [left["id"]])
+    what = f"MCP server left ('agent-1', created 2026-01-01) of integrated account {ACCOUNT}"
+    assert capsys.readouterr().out == f"{done} {what}\n"
+    assert deleted == ([(ACCOUNT, "left")] if done == "deleted" else [])
