@@ -10,7 +10,6 @@ import functools
 import os
 from collections.abc import Iterator
 from typing import Any
-from unittest.mock import ANY
 
 import pulumi
 import pytest
@@ -91,7 +90,7 @@ QUERIES = {  # get_integrated_accounts' arguments: Truto's query parameters for 
 def test_each_account_filter_becomes_trutos_query_parameter(
     arguments: dict[str, Any], query: dict[str, str]
 ) -> None:
-    """That the query reaches Truto, page after page: the emulator test below."""
+    """That it reaches Truto: tests/examples/test_accounts.py; Truto's filtering: tests/emulator."""
     assert _lookups._account_query(**arguments) == query
 
 
@@ -147,40 +146,28 @@ def test_a_bad_argument_or_setting_fails_naming_it_before_any_request(
     assert _lookups._clients == {}  # no client made, so no request sent
 
 
-# --- against Truto (the emulator) ---------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_the_accounts_are_filtered_by_truto_over_every_page_into_frozen_records(
-    truto: Emulator,
-) -> None:
-    """Truto's pages of one account each, under its other list key (`results`); the default
-    one, `result`: the servers' test below. The filters as Truto applies them: tests/emulator."""
-    truto.set_readings(list_key="results")
-    for integration, status in [("hubspot", "active"), ("jira", "active"), ("hubspot", "active")]:
-        truto.add_account(integration=integration, status=status, tenant_id="acme", region="eu")
-    truto.add_account(integration="hubspot", status="needs_reauth")
-    truto.set_account_page_limit(1)
-    truto.clear_journal()
-
-    accounts = get_integrated_accounts(integration="hubspot", filters={"updated_at[lt]": INSTANT})
-
-    hubspot = [a for a in truto.accounts() if a["integration"]["name"] == "hubspot"]
-    fields = [f.name for f in dataclasses.fields(IntegratedAccount) if f.name in hubspot[0]]
-    assert accounts == [  # Truto's order and fields; never an account's `context`
-        IntegratedAccount(**{key: account[key] for key in fields}, integration_name="hubspot")
-        for account in hubspot
-    ]
-    query = {"integration.name": "hubspot", "updated_at[lt]": INSTANT, "limit": "100"}
-    assert [(e["method"], e["path"], e["query"]) for e in truto.journal()] == [
-        ("GET", "/integrated-account", {**query, **({"next_cursor": ANY} if n else {})})
-        for n in range(3)
-    ]  # a lookup only reads
-    assert not [
-        a for a in hubspot if a["context"]["oauth"]["token"]["access_token"] in repr(accounts)
-    ]
+def test_a_record_keeps_the_documented_fields_of_their_type_and_nothing_else() -> None:
+    """Of Truto's loosely typed answer: a field of another type is None, an account's `context`
+    (its credentials), a server's token and url and what is undocumented are dropped. Reading
+    every page, under either list key: tests/test_client.py."""
+    item = {
+        "id": 7, "tenant_id": "acme", "environment_integration_id": None, "status": "active",
+        "is_sandbox": "yes", "region": 3, "created_at": INSTANT, "integration": {"name": "jira"},
+        "context": {"oauth": {"token": {"access_token": ODD_TOKEN}}}, "undocumented": "x",
+    }  # fmt: skip
+    account = _lookups._record(IntegratedAccount, item)
+    assert account == IntegratedAccount(
+        "7", "acme", None, "active", None, None, INSTANT, None, "jira"
+    )
+    server = {"id": "s", "name": "n", "config": ["a"], "created_by": "u", "token": ODD_TOKEN}
+    assert _lookups._record(McpServerInfo, server, integrated_account_id=ACCOUNT) == McpServerInfo(
+        "s", ACCOUNT, "n", None, None, None, None, "u"
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
-        accounts[0].status = "active"  # type: ignore[misc]
+        account.status = "needs_reauth"  # type: ignore[misc]
+
+
+# --- against Truto (the emulator) ---------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -201,7 +188,9 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_i
 
     listed = get_mcp_servers(ACCOUNT)
 
-    assert [e["path"] for e in truto.journal()] == [collection_path(ACCOUNT)] * 2
+    assert [(e["method"], e["path"]) for e in truto.journal()] == [
+        ("GET", collection_path(ACCOUNT))
+    ] * 2
     fields = [field.name for field in dataclasses.fields(McpServerInfo)]
     assert sorted(listed, key=lambda s: s.id) == [  # as Truto has them; no token, no url
         McpServerInfo(**{field: server[field] for field in fields})
