@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import ast
-import builtins
 import dataclasses
-import keyword
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -33,72 +31,30 @@ from .kit import ACCOUNT, OTHER_ACCOUNT
 from .lifecycle.helpers import made_in_dashboard
 from .test_lookups import fresh_lookups  # noqa: F401 (autouse: no stale client or config)
 
-OFF_LIMITS = frozenset(
-    {"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", "pulumi", *dir(builtins)}
-)
-"""What a variable of the printed code must not shadow."""
-
-SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
-"""Soft keywords of every supported Python, whichever runs the tests."""
-
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
-TABLE: dict[str, tuple[list[Any], list[str], list[str]]] = {
-    # behaviour: (server names, their resource names, their variables)
-    "keyword": (["class", "import"], ["class", "import"], ["class_server", "import_server"]),
-    "soft-keyword": (
-        ["match", "case", "type", "_"],
-        ["match", "case", "type", "mcp-00000003"],
-        ["match_server", "case_server", "type_server", "mcp_00000003"],
-    ),
-    "constant": (["None", "True"], ["none", "true"], ["none", "true"]),
-    "leading-digit": (
-        ["1st server", "2024"],
-        ["1st-server", "2024"],
-        ["server_1st_server", "server_2024"],
-    ),
-    "prefixed-variable-collision": (
-        ["server-1st", "1st"],
-        ["server-1st", "1st"],
-        ["server_1st", "server_1st_2"],
-    ),
-    "punctuation-only": (
-        ["!!!", "..."],
-        ["mcp-00000000", "mcp-00000001"],
-        ["mcp_00000000", "mcp_00000001"],
-    ),
-    "empty": (["", "ok"], ["mcp-00000000", "ok"], ["mcp_00000000", "ok"]),
-    "non-ascii": (
-        ["Ünïcode 服务", "服务"],
-        ["unicode", "mcp-00000001"],
-        ["unicode", "mcp_00000001"],
-    ),
-    "duplicates-and-suffix-collision": (
-        ["x", "x", "X", "x-2"],
-        ["x", "x-2", "x-3", "x-2-2"],
-        ["x", "x_2", "x_3", "x_2_2"],
-    ),
-    "punctuation-collision": (["a-b", "a_b"], ["a-b", "a-b-2"], ["a_b", "a_b_2"]),
-    "fallback-collision": (
-        ["mcp-00000001", "服务"],
-        ["mcp-00000001", "mcp-00000001-2"],
-        ["mcp_00000001", "mcp_00000001_2"],
-    ),
-    "quotes-backslashes-newlines": (
-        ['it\'s "quoted" \\ back\nslash\r\u2028'],
-        ["it-s-quoted-back-slash"],
-        ["it_s_quoted_back_slash"],
-    ),
+RESOURCE_NAMES: dict[str, tuple[list[Any], list[str]]] = {
+    # behaviour: (server names, their resource names); each variable is `server_` + its slug
+    "keyword": (["class", "import", "None", "True"], ["class", "import", "none", "true"]),
+    "soft-keyword": (["match", "case", "type", "_"], ["match", "case", "type", "mcp-00000003"]),
+    "leading-digit": (["1st server", "2024"], ["1st-server", "2024"]),
+    "prefixed-collision": (["server-1st", "1st"], ["server-1st", "1st"]),
+    "punctuation-only": (["!!!", "..."], ["mcp-00000000", "mcp-00000001"]),
+    "empty": (["", "ok"], ["mcp-00000000", "ok"]),
+    "non-ascii": (["Ünïcode 服务", "服务"], ["unicode", "mcp-00000001"]),
+    "duplicates-and-suffix-collision": (["x", "x", "X", "x-2"], ["x", "x-2", "x-3", "x-2-2"]),
+    "punctuation-collision": (["a-b", "a_b"], ["a-b", "a-b-2"]),
+    "fallback-collision": (["mcp-00000001", "服务"], ["mcp-00000001", "mcp-00000001-2"]),
+    "quotes-backslashes-newlines": (['it\'s "q" \\ back\nslash\r\u2028'], ["it-s-q-back-slash"]),
     "builtin-or-imported": (
-        ["print", "type", "TrutoMcpServer", "ACCOUNT_ID", "pulumi"],
-        ["print", "type", "trutomcpserver", "account-id", "pulumi"],
-        ["print_2", "type_server", "trutomcpserver", "account_id", "pulumi_2"],
+        ["print", "TrutoMcpServer", "ACCOUNT_ID", "pulumi"],
+        ["print", "trutomcpserver", "account-id", "pulumi"],
     ),
-    "very-long": (["long " * 40], ["long-" * 11 + "long"], ["long_" * 11 + "long"]),
-    "missing": ([None], ["mcp-00000000"], ["mcp_00000000"]),
+    "very-long": (["long " * 40], ["long-" * 11 + "long"]),
+    "missing": ([None], ["mcp-00000000"]),
 }
 
-ALL_NAMES = [name for names, _, _ in TABLE.values() for name in names if name is not None]
+ALL_NAMES = [name for names, _ in RESOURCE_NAMES.values() for name in names if name is not None]
 
 
 def servers_named(names: list[Any], *, shared_id_prefix: bool = False) -> list[dict[str, Any]]:
@@ -111,58 +67,34 @@ def servers_named(names: list[Any], *, shared_id_prefix: bool = False) -> list[d
     ]
 
 
-def declared(code: str) -> list[tuple[str, str, Any, str]]:
-    """Each `TrutoMcpServer(...)` of the code, in order: its variable, resource name, `name`
-    and `adopt_id`."""
-    found = []
+def resource_names(code: str, servers: list[dict[str, Any]]) -> list[str]:
+    """The resource names of code that compiles and declares each server once, by its own name
+    and id, as `server_<slug> = TrutoMcpServer("<slug>", ...)` with unique slugs."""
+    compile(code, "discovered.py", "exec")
+    declared = []
     for node in ast.parse(code).body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             call = node.value
             assert ast.unparse(call.func) == "TrutoMcpServer"
+            resource_name = ast.literal_eval(call.args[0])
+            assert SLUG.fullmatch(resource_name), resource_name
+            assert ast.unparse(node.targets[0]) == "server_" + resource_name.replace("-", "_")
             given = {k.arg: k.value for k in call.keywords}
-            literals = [call.args[0], given["name"], given["adopt_id"]]
-            found.append((ast.unparse(node.targets[0]), *map(ast.literal_eval, literals)))
-    return found
-
-
-def assert_runnable(code: str, servers: list[dict[str, Any]]) -> list[tuple[str, str, Any, str]]:
-    """Code that compiles, declares each server once by its own name, and clashes nowhere."""
-    compile(code, "discovered.py", "exec")
-    found = declared(code)
-    assert [(name, adopt_id) for *_, name, adopt_id in found] == [
+            name, adopt_id = (ast.literal_eval(given[key]) for key in ("name", "adopt_id"))
+            declared.append((resource_name, name, adopt_id))
+    assert [(name, adopt_id) for _, name, adopt_id in declared] == [
         (s["name"], s["id"]) for s in servers
     ]
-    variables, resource_names = [d[0] for d in found], [d[1] for d in found]
-    assert len(set(variables)) == len(variables) == len(set(resource_names))
-    for variable in variables:
-        assert variable.isidentifier(), variable
-        assert variable.isascii(), variable
-        assert not keyword.iskeyword(variable), variable
-        assert variable not in SOFT_KEYWORDS | OFF_LIMITS, variable
-    assert all(SLUG.fullmatch(r) for r in resource_names), resource_names
-    return found
+    assert len({d[0] for d in declared}) == len(declared)
+    return [d[0] for d in declared]
 
 
-@pytest.mark.parametrize(
-    ("names", "resource_names", "variables"),
-    [pytest.param(*case, id=behaviour) for behaviour, case in TABLE.items()],
-)
-def test_tricky_names_render_runnable_code(
-    names: list[str], resource_names: list[str], variables: list[str]
+@pytest.mark.parametrize(("names", "expected"), RESOURCE_NAMES.values(), ids=RESOURCE_NAMES)
+def test_tricky_names_render_runnable_code_with_readable_unique_resource_names(
+    names: list[str], expected: list[str]
 ) -> None:
-    found = assert_runnable(render_program(ACCOUNT, servers_named(names)), servers_named(names))
-    assert [(d[1], d[0]) for d in found] == list(zip(resource_names, variables, strict=True))
-
-
-def test_rendered_program_registers_each_server_once_under_mocks(tmp_path: Path) -> None:
-    servers = servers_named(ALL_NAMES)
-    program = tmp_path / "__main__.py"
-    program.write_text(render_program(ACCOUNT, servers), encoding="utf-8")
-    run = run_program(program)
-    registered = sorted((r.inputs["adopt_id"], r.inputs["name"]) for r in run.registrations)
-    assert registered == sorted((s["id"], s["name"]) for s in servers)
-    assert {r.inputs["integrated_account_id"] for r in run.registrations} == {ACCOUNT}
-    assert len({r.name for r in run.registrations}) == len(servers)
+    servers = servers_named(names)
+    assert resource_names(render_program(ACCOUNT, servers), servers) == expected
 
 
 def with_collisions(names: list[str]) -> list[str]:
@@ -179,7 +111,7 @@ def with_collisions(names: list[str]) -> list[str]:
 )
 def test_any_names_render_runnable_code(names: list[str], shared_id_prefix: bool) -> None:
     servers = servers_named(names, shared_id_prefix=shared_id_prefix)
-    assert_runnable(render_program(ACCOUNT, servers), servers)
+    resource_names(render_program(ACCOUNT, servers), servers)
 
 
 # `--project-dir`: a complete project folder whose first `pulumi up` adopts every server.
@@ -192,41 +124,29 @@ LISTED: list[dict[str, Any]] = [
     {"id": "0f1e2d3c-0000-4000-8000-000000000002", "name": "Sales", "token": "tok-2",
      "config": {"tool_exposure": "discovery", "require_api_token_auth": True},
      "expires_at": None, "url": "https://truto.example.test/mcp/tok-2"},
+    *({"config": {}, "expires_at": None, **s} for s in servers_named(ALL_NAMES)),
 ]  # fmt: skip
-"""An account's servers as Truto lists them (with the tokens a list must never leak into code)."""
-
-
-@pytest.mark.parametrize("name", ["acme-mcp", "true", "1.0", "null", "a_b.c"])
-def test_project_is_a_python_pip_virtualenv_project_named_as_given(name: str) -> None:
-    files = render_project(ACCOUNT, LISTED, name)
-    assert list(files) == list(_PROJECT_FILES)
-    assert yaml.safe_load(files["Pulumi.yaml"]) == {
-        "name": name,
-        "description": f"Truto MCP servers of integrated account {ACCOUNT}, adopted by "
-        "python -m truto_pulumi.discover",
-        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}},
-    }
-    template = TEMPLATE_REQUIREMENTS.read_text().splitlines()
-    assert files["requirements.txt"].splitlines() == [r for r in template if r and r[0] != "#"]
+"""An account's servers as Truto lists them (with the tokens a list must never leak into code),
+then one of each tricky name."""
 
 
 def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_path: Path) -> None:
     write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
-    run = run_program(tmp_path)
-    registered = {r.inputs["adopt_id"]: r.inputs for r in run.registrations}
-    assert registered == {
+    registered = [r.inputs for r in run_program(tmp_path).registrations]
+    assert {inputs["adopt_id"]: inputs for inputs in registered} == {
         server["id"]: {
             "integrated_account_id": ACCOUNT,
             "name": server["name"],
-            "config": server["config"],
+            **({"config": server["config"]} if server["config"] else {}),
             **({"expires_at": server["expires_at"]} if server["expires_at"] else {}),
             "adopt_id": server["id"],
         }
         for server in LISTED
     }
+    assert len(registered) == len(LISTED)
     program = (tmp_path / "__main__.py").read_text()
     assert ast.get_docstring(ast.parse(program))
-    assert not [s[key] for s in LISTED for key in ("token", "url") if s[key] in program]
+    assert not [s[key] for s in LISTED[:2] for key in ("token", "url") if s[key] in program]
 
 
 @pytest.mark.parametrize(
@@ -234,15 +154,25 @@ def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_pat
     [
         ("acme-mcp", "acme-mcp"),
         ("team_a.servers", "team_a.servers"),
+        *[(name, name) for name in ("true", "1.0", "null")],  # YAML reads them as strings
         ("with space", "truto-mcp-servers"),
         ("服务", "truto-mcp-servers"),
         ("x" * 101, "truto-mcp-servers"),
     ],
 )
-def test_project_is_named_after_its_folder_when_pulumi_accepts_the_name(
+def test_project_is_a_python_pip_virtualenv_project_named_after_its_folder_if_pulumi_accepts_it(
     folder: str, project_name: str, tmp_path: Path
 ) -> None:
-    assert _project_name_for(tmp_path / folder) == project_name
+    files = render_project(ACCOUNT, LISTED, _project_name_for(tmp_path / folder))
+    assert list(files) == list(_PROJECT_FILES)
+    assert yaml.safe_load(files["Pulumi.yaml"]) == {
+        "name": project_name,
+        "description": f"Truto MCP servers of integrated account {ACCOUNT}, adopted by "
+        "python -m truto_pulumi.discover",
+        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}},
+    }
+    template = TEMPLATE_REQUIREMENTS.read_text().splitlines()
+    assert files["requirements.txt"].splitlines() == [r for r in template if r and r[0] != "#"]
 
 
 Discover = Callable[..., tuple[object, str, str]]
@@ -283,22 +213,35 @@ def written(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("options", "name"), [((), "acme-mcp"), (("--project-name", "a"), "a")])
-def test_project_dir_writes_the_project_and_says_what_to_run_never_the_token(
-    run_discover: Discover, emulator: Emulator, tmp_path: Path, options: Any, name: str
+@pytest.mark.parametrize(
+    "options",
+    [(), ("--project-dir", "{folder}"), ("--project-dir", "{folder}", "--project-name", "a")],
+)
+def test_discover_prints_or_writes_the_adoptable_servers_saying_what_it_left_out_never_the_token(
+    run_discover: Discover, emulator: Emulator, tmp_path: Path, options: tuple[str, ...]
 ) -> None:
+    marked = made_in_dashboard(emulator, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
     folder = tmp_path / "infra" / "acme-mcp"  # made with its parents
-    code, out, err = run_discover("--project-dir", str(folder), *options)
+    code, out, err = run_discover(*(option.format(folder=folder) for option in options))
     assert code == 0, err
     assert [(e["method"], e["path"]) for e in emulator.journal()] == [
         ("GET", f"/integrated-account/{ACCOUNT}/mcp")
     ]
-    assert written(folder) == render_project(ACCOUNT, listed(), name)
-    assert "pulumi config set --secret truto:apiToken <token>" in out
-    assert f"pulumi config set truto:baseUrl {emulator.url}" in out
-    assert "2 to create: each an adoption" in out
+    assert f"left out: MCP server {marked['id']} ('agent [pulumi creating " in err
+    assert "carries a Pulumi create mark" in err
+    adoptable = listed()
+    assert len(adoptable) == 2
+    files = written(folder) if options else {}
+    if options:
+        assert files == render_project(ACCOUNT, adoptable, "a" if len(options) > 2 else "acme-mcp")
+        assert "pulumi config set --secret truto:apiToken <token>" in out
+        assert f"pulumi config set truto:baseUrl {emulator.url}" in out
+        assert "2 to create: each an adoption" in out
+    else:
+        program = render_program(ACCOUNT, adoptable)
+        assert out == f"# 2 MCP server(s) of integrated account {ACCOUNT}\n{program}"
     secrets = [emulator.api_token, *(s["token"] for s in emulator.servers())]
-    assert not [s for s in secrets for text in [out, err, *written(folder).values()] if s in text]
+    assert not [s for s in secrets for text in [out, err, *files.values()] if s in text]
 
 
 REFUSED = [
@@ -338,20 +281,3 @@ def test_a_project_dir_that_cannot_be_written_is_refused_writing_nothing(
         with pytest.raises(FileExistsError, match="overwrites nothing"):
             write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
         assert written(tmp_path) == files
-
-
-@pytest.mark.slow
-def test_a_server_carrying_a_create_mark_is_left_out_saying_why(
-    run_discover: Discover, emulator: Emulator
-) -> None:
-    mark = CreateMark("0123456789ab", "0123456789abcdef").on("agent")
-    marked = made_in_dashboard(emulator, ACCOUNT, name=mark)
-    code, out, err = run_discover()
-    assert code == 0, err
-    adoptable = listed()
-    assert len(adoptable) == 2
-    assert out == f"# 2 MCP server(s) of integrated account {ACCOUNT}\n" + render_program(
-        ACCOUNT, adoptable
-    )
-    assert f"left out: MCP server {marked['id']} ('agent [pulumi creating " in err
-    assert "carries a Pulumi create mark" in err

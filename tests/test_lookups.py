@@ -1,7 +1,7 @@
 """The lookups a program calls (`get_integrated_accounts`, `get_mcp_servers` and their `_output`
-forms): in the test's own process, as in a program's, against the emulator. What they send to
-Truto (every page, each filter), what they return (frozen records without credentials or MCP
-tokens), where they read their settings, how they fail, and their pacing."""
+forms): in the test's own process, as in a program's. What they ask of Truto (each filter, every
+page), what they return (frozen records without credentials or MCP tokens), where they read
+their settings, how they fail, and their pacing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import functools
 import os
 from collections.abc import Iterator
 from typing import Any
-from unittest.mock import ANY
 
 import pulumi
 import pytest
@@ -26,14 +25,13 @@ from truto_pulumi import (
     get_mcp_servers,
     get_mcp_servers_output,
 )
-from truto_pulumi._lookups import ACCOUNT_PAGE_SIZE
 from truto_pulumi._mark import CreateMark
 from truto_pulumi._ratelimit import RateLimiter
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import install_mocks
 
 from .kit import ACCOUNT, ODD_TOKEN, OTHER_ACCOUNT, FakeClock, shows_token
-from .lifecycle.helpers import collection_path
+from .lifecycle.helpers import collection_path, made_in_dashboard
 
 API_TOKEN_KEY = "truto:apiToken"
 BASE_URL_KEY = "truto:baseUrl"
@@ -58,39 +56,42 @@ def fresh_lookups(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def truto(emulator: Emulator) -> Emulator:
-    """The module's emulator, reset: page limit, readings and accounts as at the start."""
+    """The module's emulator, reset, as the program's stack config (its token and URL)."""
     emulator.reset()
+    pulumi.runtime.set_all_config({API_TOKEN_KEY: emulator.api_token, BASE_URL_KEY: emulator.url})
     return emulator
 
 
-ACCOUNT_KEYS = [
-    f.name for f in dataclasses.fields(IntegratedAccount) if f.name != "integration_name"
-]
+# --- arguments and settings: checked before any request --------------------------------------
+
+INSTANT = "2999-01-01T00:00:00.000Z"
 
 
-def configure(emulator: Emulator, **settings: str) -> None:
-    """The program's stack config: the emulator's token and URL, then `settings` (by key)."""
-    pulumi.runtime.set_all_config(
-        {API_TOKEN_KEY: emulator.api_token, BASE_URL_KEY: emulator.url, **settings}
-    )
+QUERIES = {  # get_integrated_accounts' arguments: Truto's query parameters for them
+    "every-account": ({}, {}),
+    "integration": ({"integration": "hubspot"}, {"integration.name": "hubspot"}),
+    "tenant": ({"tenant_id": "acme"}, {"tenant_id": "acme"}),
+    **{  # both spellings after a failed setup: Truto's documentation's and its MCP API's
+        status: ({"status": status}, {"status": status})
+        for status in ("active", "needs_reauth", "post_install_error", "post_connect_user_input")
+    },
+    "sandbox": ({"is_sandbox": True}, {"is_sandbox": "true"}),
+    "not-sandbox": ({"is_sandbox": False}, {"is_sandbox": "false"}),
+    "super-query": ({"super_query": True}, {"features.super_query": "true"}),
+    "created-at": ({"created_at": INSTANT}, {"created_at": INSTANT}),
+    "super-query-off-and-a-passed-filter": (
+        {"super_query": False, "filters": {"updated_at[lt]": INSTANT}},
+        {"features.super_query": "false", "updated_at[lt]": INSTANT},
+    ),
+}
 
 
-def listings(emulator: Emulator, path: str = "/integrated-account") -> list[dict[str, Any]]:
-    """The journal's GETs of one list (the account list unless told)."""
-    return [e for e in emulator.journal() if e["method"] == "GET" and e["path"] == path]
-
-
-def made(emulator: Emulator, account: str, *names: str) -> list[dict[str, Any]]:
-    """Servers made outside Pulumi (as in Truto's dashboard), with their tokens."""
-    with emulator.client() as http:
-        answers = [
-            http.post(collection_path(account), json={"name": name, "config": {"tags": ["a"]}})
-            for name in names
-        ]
-    return [answer.raise_for_status().json() for answer in answers]
-
-
-# --- arguments and settings checked before any request (no emulator) -------------------------
+@pytest.mark.parametrize(("arguments", "query"), QUERIES.values(), ids=QUERIES)
+def test_each_account_filter_becomes_trutos_query_parameter(
+    arguments: dict[str, Any], query: dict[str, str]
+) -> None:
+    """That it reaches Truto: tests/examples/test_accounts.py; Truto's filtering: tests/emulator."""
+    assert _lookups._account_query(**arguments) == query
 
 
 BAD_ARGUMENTS = {
@@ -110,30 +111,21 @@ BAD_ARGUMENTS = {
         for account in ("", "  ", None, 42)
     },
 }
-BAD_SETTINGS = {
+REFUSED = {
+    **{key: ({}, arguments, said, None) for key, (arguments, said) in BAD_ARGUMENTS.items()},
     "no-token": (
         {BASE_URL_KEY: "http://127.0.0.1:9"},
+        {"integrated_account_id": ACCOUNT},
         "no Truto API token: set it with `pulumi config set --secret truto:apiToken <token>` "
         "or the environment variable TRUTO_API_TOKEN",
         API_TOKEN_KEY,
     ),
-    "misspelt-setting": (
+    "misspelt-setting": (  # every problem a setting can have: tests/test_settings.py
         {API_TOKEN_KEY: ODD_TOKEN, "truto:baseURL": "http://x.invalid"},
+        {"integrated_account_id": ACCOUNT},
         "unknown setting truto:baseURL: did you mean truto:baseUrl?",
         "truto:baseURL",
     ),
-    "not-a-url": (
-        {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "ftp://truto.invalid"},
-        "truto:baseUrl must be the http(s) URL of Truto's API",
-        BASE_URL_KEY,
-    ),
-}
-REFUSED = {
-    **{key: ({}, arguments, said, None) for key, (arguments, said) in BAD_ARGUMENTS.items()},
-    **{
-        key: (config, {"integrated_account_id": ACCOUNT}, said, setting)
-        for key, (config, said, setting) in BAD_SETTINGS.items()
-    },
 }
 """(stack config, the lookup's arguments, what its error says, the setting it names)"""
 
@@ -142,7 +134,6 @@ REFUSED = {
 def test_a_bad_argument_or_setting_fails_naming_it_before_any_request(
     config: dict[str, str], arguments: dict[str, Any], said: str, setting: str | None
 ) -> None:
-    """As the lookup says it; every problem a setting can have: tests/test_settings.py."""
     pulumi.runtime.set_all_config(config)  # no token, unless given: the lookup stops before
     lookup = get_mcp_servers if "integrated_account_id" in arguments else get_integrated_accounts
     with pytest.raises(TrutoLookupError) as raised:
@@ -155,93 +146,28 @@ def test_a_bad_argument_or_setting_fails_naming_it_before_any_request(
     assert _lookups._clients == {}  # no client made, so no request sent
 
 
-# --- every page, each filter ------------------------------------------------------------------
+def test_a_record_keeps_the_documented_fields_of_their_type_and_nothing_else() -> None:
+    """Of Truto's loosely typed answer: a field of another type is None, an account's `context`
+    (its credentials), a server's token and url and what is undocumented are dropped. Reading
+    every page, under either list key: tests/test_client.py."""
+    item = {
+        "id": 7, "tenant_id": "acme", "environment_integration_id": None, "status": "active",
+        "is_sandbox": "yes", "region": 3, "created_at": INSTANT, "integration": {"name": "jira"},
+        "context": {"oauth": {"token": {"access_token": ODD_TOKEN}}}, "undocumented": "x",
+    }  # fmt: skip
+    account = _lookups._record(IntegratedAccount, item)
+    assert account == IntegratedAccount(
+        "7", "acme", None, "active", None, None, INSTANT, None, "jira"
+    )
+    server = {"id": "s", "name": "n", "config": ["a"], "created_by": "u", "token": ODD_TOKEN}
+    assert _lookups._record(McpServerInfo, server, integrated_account_id=ACCOUNT) == McpServerInfo(
+        "s", ACCOUNT, "n", None, None, None, None, "u"
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        account.status = "needs_reauth"  # type: ignore[misc]
 
 
-ACCOUNTS: list[dict[str, Any]] = [
-    dict(zip(("integration", "tenant_id", "status", "is_sandbox", "region"), fields, strict=True))
-    for fields in [
-        ("hubspot", "acme", "active", False, "eu"),
-        ("hubspot", "globex", "needs_reauth", True, "wnam"),
-        ("salesforce", "acme", "post_install_error", False, "apac"),
-        ("jira", "initech", "post_connect_user_input", True, "enam"),
-    ]
-]
-"""Both spellings of the status after a connection's setup failed: Truto's documentation says
-`post_install_error`, its MCP API notes `post_connect_user_input`."""
-INSTANT = "2999-01-01T00:00:00.000Z"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("arguments", "query", "kept"),
-    [
-        pytest.param({}, {}, [0, 1, 2, 3], id="every-account"),
-        pytest.param({"integration": "hubspot"}, {"integration.name": "hubspot"}, [0, 1], id="i"),
-        pytest.param({"tenant_id": "acme"}, {"tenant_id": "acme"}, [0, 2], id="tenant"),
-        *[
-            pytest.param({"status": status}, {"status": status}, [index], id=status)
-            for index, status in enumerate(account["status"] for account in ACCOUNTS)
-        ],
-        pytest.param({"is_sandbox": True}, {"is_sandbox": "true"}, [1, 3], id="sandbox"),
-        pytest.param({"is_sandbox": False}, {"is_sandbox": "false"}, [0, 2], id="not-sandbox"),
-        pytest.param(
-            {"integration": "hubspot", "status": "needs_reauth"},
-            {"integration.name": "hubspot", "status": "needs_reauth"},
-            [1],
-            id="integration-and-status",
-        ),
-        pytest.param({"integration": "zendesk"}, {"integration.name": "zendesk"}, [], id="none"),
-        pytest.param({"super_query": True}, {"features.super_query": "true"}, [1, 2], id="sq"),
-        pytest.param(
-            {"super_query": False, "filters": {"tenant_id": "acme"}},
-            {"features.super_query": "false", "tenant_id": "acme"},
-            [0],
-            id="super-query-off-and-a-passed-filter",
-        ),
-        # Instants: Truto compares them (tests/emulator holds the emulator to it).
-        pytest.param({"created_at": INSTANT}, {"created_at": INSTANT}, [], id="created-at"),
-        pytest.param(
-            {"filters": {"updated_at[lt]": INSTANT}},
-            {"updated_at[lt]": INSTANT},
-            [0, 1, 2, 3],
-            id="updated-before",
-        ),
-    ],
-)
-def test_each_filter_reaches_truto_and_every_page_is_read_into_frozen_records(
-    truto: Emulator, arguments: dict[str, Any], query: dict[str, str], kept: list[int]
-) -> None:
-    """Truto's pages of one account each, under its other list key (`results`); the default
-    one, `result`: the servers' test below."""
-    truto.set_readings(list_key="results")
-    added = [
-        truto.add_account(**fields, super_query=n in (1, 2)) for n, fields in enumerate(ACCOUNTS)
-    ]
-    truto.set_account_page_limit(1)
-    truto.clear_journal()
-    configure(truto)
-
-    accounts = get_integrated_accounts(**arguments)
-
-    assert accounts == [  # Truto's order and fields; never an account's `context`
-        IntegratedAccount(
-            **{key: account[key] for key in ACCOUNT_KEYS},
-            integration_name=account["integration"]["name"],
-        )
-        for account in truto.accounts()
-        if account["id"] in {added[index]["id"] for index in kept}
-    ]
-    pages = listings(truto)
-    assert [entry["query"] for entry in pages] == [
-        {**query, "limit": str(ACCOUNT_PAGE_SIZE), **({"next_cursor": ANY} if n else {})}
-        for n in range(max(len(kept), 1))
-    ]
-    assert {entry["method"] for entry in truto.journal()} == {"GET"}  # a lookup only reads
-    for account, index in zip(accounts, kept, strict=True):
-        assert added[index]["context"]["oauth"]["token"]["access_token"] not in repr(account)
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            account.status = "active"  # type: ignore[misc]
+# --- against Truto (the emulator) ---------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -250,16 +176,21 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_i
 ) -> None:
     """With the settings from the environment (no stack config); which wins when both are set:
     tests/test_settings.py (`resolve_settings`)."""
-    (in_flight,) = made(truto, ACCOUNT, CreateMark.drawn(None).on("agent"))
-    servers = made(truto, ACCOUNT, *(f"server {n:03d}" for n in range(105)))  # over 1 page
-    made(truto, OTHER_ACCOUNT, "elsewhere")
+    pulumi.runtime.set_all_config({})
+    in_flight = made_in_dashboard(truto, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
+    with truto.client() as http:  # over one page, with their tokens
+        posts = [{"name": f"server {n:03d}", "config": {"tags": ["a"]}} for n in range(105)]
+        servers = [http.post(collection_path(ACCOUNT), json=post).json() for post in posts]
+    made_in_dashboard(truto, OTHER_ACCOUNT, name="elsewhere")
     truto.clear_journal()
     monkeypatch.setenv("TRUTO_API_TOKEN", truto.api_token)
     monkeypatch.setenv("TRUTO_BASE_URL", truto.url)
 
     listed = get_mcp_servers(ACCOUNT)
 
-    assert len(listings(truto, collection_path(ACCOUNT))) == 2
+    assert [(e["method"], e["path"]) for e in truto.journal()] == [
+        ("GET", collection_path(ACCOUNT))
+    ] * 2
     fields = [field.name for field in dataclasses.fields(McpServerInfo)]
     assert sorted(listed, key=lambda s: s.id) == [  # as Truto has them; no token, no url
         McpServerInfo(**{field: server[field] for field in fields})
@@ -271,19 +202,16 @@ def test_get_mcp_servers_lists_every_server_over_pages_without_tokens_or_those_i
     assert sorted(s.id for s in every) == sorted(s["id"] for s in [in_flight, *servers])
 
 
-# --- the `_output` forms ----------------------------------------------------------------------
-
-
 @pytest.mark.slow
 @pulumi.runtime.test
 def test_the_output_forms_stay_unknown_while_an_input_is_and_else_resolve_to_the_records(
     truto: Emulator,
 ) -> pulumi.Output[None]:
-    install_mocks(preview=True)
-    configure(truto)
-    for fields in ACCOUNTS:
-        truto.add_account(**fields)
-    made(truto, ACCOUNT, "one", "two")
+    install_mocks(preview=True)  # the stack config stays
+    for integration in ("hubspot", "hubspot", "jira"):
+        truto.add_account(integration=integration)
+    made_in_dashboard(truto, ACCOUNT, name="one")
+    made_in_dashboard(truto, ACCOUNT, name="two")
     # An output the preview does not know yet (the mocks do not answer it).
     thing = pulumi.CustomResource("test:index:Thing", "lamp", {"account": None})
     unknown = thing.account  # type: ignore[attr-defined]
@@ -301,9 +229,6 @@ def test_the_output_forms_stay_unknown_while_an_input_is_and_else_resolve_to_the
 
     known = [output.is_known() for output in outputs]
     return pulumi.Output.all(*known, *outputs[2:]).apply(check)
-
-
-# --- failures ---------------------------------------------------------------------------------
 
 
 NOT_AN_ACCOUNT = f"integrated account {ACCOUNT} does not exist for this API token"
@@ -326,14 +251,14 @@ NOT_AN_ACCOUNT = f"integrated account {ACCOUNT} does not exist for this API toke
 def test_a_failed_lookup_names_itself_the_cause_and_the_setting_never_the_token(
     truto: Emulator, case: str, said: list[str], setting: str
 ) -> None:
-    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url}
-    if case == "wrong_token":
-        config[API_TOKEN_KEY] = ODD_TOKEN
-    elif case == "base_url_with_a_wrong_path":
-        config[BASE_URL_KEY] = f"{truto.url}/v1"
-    elif case == "unreachable":
-        config = {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "http://127.0.0.1:9"}  # no listener
-    else:
+    config = {
+        "wrong_token": {API_TOKEN_KEY: ODD_TOKEN},
+        "base_url_with_a_wrong_path": {BASE_URL_KEY: f"{truto.url}/v1"},
+        "unreachable": {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "http://127.0.0.1:9"},  # no one
+        "removed_account": {},
+    }[case]
+    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url, **config}
+    if case == "removed_account":
         truto.remove_account(ACCOUNT)
     pulumi.runtime.set_all_config({**config, "truto:operationTimeoutSeconds": "1"})
 
@@ -347,9 +272,6 @@ def test_a_failed_lookup_names_itself_the_cause_and_the_setting_never_the_token(
     assert raised.value.setting == setting
     assert shows_token(message, config[API_TOKEN_KEY]) == []
     assert shows_token(repr(raised.value.__cause__), config[API_TOKEN_KEY]) == []
-
-
-# --- pacing -----------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -366,7 +288,8 @@ def test_lookups_of_one_process_share_one_pacing(
     truto.add_account()
     truto.set_account_page_limit(1)  # two pages
     truto.clear_journal()
-    configure(truto, **{"truto:maxRequestsPerSecond": "0.2"})
+    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url}
+    pulumi.runtime.set_all_config({**config, "truto:maxRequestsPerSecond": "0.2"})
 
     assert len(get_integrated_accounts()) == 2  # two requests: within the budget
     assert clock.waits == []

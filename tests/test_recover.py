@@ -1,11 +1,16 @@
-"""What a killed run left, from the state's pending creates and the accounts' servers."""
+"""What a killed run left, from the state's pending creates and the accounts' servers, and
+`python -m truto_pulumi.recover` deleting it once confirmed."""
 
 from __future__ import annotations
 
+import io
+import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from truto_pulumi import McpServerInfo, recover
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.recover import left_by_killed_run
 
@@ -60,3 +65,31 @@ def test_a_secret_name_asks_for_the_export_with_secrets() -> None:
     secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
     with pytest.raises(ValueError, match="--show-secrets"):
         left_by_killed_run({"pending_operations": [pending(secret)]}, lambda account: [])
+
+
+@pytest.mark.parametrize(
+    ("options", "answer", "done"),
+    [([], "n", "kept"), ([], "y", "deleted"), (["--yes"], "", "deleted")],
+)
+def test_recover_deletes_each_server_left_once_confirmed_and_keeps_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    answer: str,
+    done: str,
+) -> None:
+    """Against Truto, a killed `pulumi up` included: tests/engine/test_killed_run.py."""
+    deleted: list[tuple[str, str]] = []
+    client = SimpleNamespace(delete_mcp_server=lambda *server: deleted.append(server))
+    monkeypatch.setattr(recover, "configured", lambda command: (None, client))
+    left = McpServerInfo("left", ACCOUNT, "agent-1", {}, None, "2026-01-01", None, None)
+    monkeypatch.setattr(recover, "get_mcp_servers", lambda account: [left])
+    exported = {"deployment": {"pending_operations": [pending("agent-1")]}}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(exported)))
+    monkeypatch.setattr("builtins.input", lambda prompt: answer)
+
+    assert recover.main(options) == 0
+
+    what = f"MCP server left ('agent-1', created 2026-01-01) of integrated account {ACCOUNT}"
+    assert capsys.readouterr().out == f"{done} {what}\n"
+    assert deleted == ([(ACCOUNT, "left")] if done == "deleted" else [])

@@ -4,11 +4,9 @@ preview). The example programs' own tests are in `tests/examples/`."""
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pulumi.runtime import rpc
@@ -18,59 +16,25 @@ from truto_pulumi.testing import run_program
 
 from .kit import ACCOUNT
 
-RECORDER = """\
-import json
-import pathlib
-
-
-def record(values):
-    pathlib.Path(__file__).with_name("seen.json").write_text(json.dumps(values))
-"""
-"""Gives a program `record(values)`: what its outputs resolved to, read back by `seen`."""
-
 
 def program(folder: Path, code: str, name: str = "program.py") -> Path:
-    """Write a program (or one module of it), with `record`, into `folder`."""
+    """Write a program (or one module of it) into `folder`."""
     path = folder / name
-    path.write_text(RECORDER + textwrap.dedent(code))
+    path.write_text(textwrap.dedent(code))
     return path
 
 
-def seen(folder: Path) -> Any:
-    return json.loads((folder / "seen.json").read_text())
-
-
-def test_run_program_runs_a_folder_by_its_main_with_the_folder_importable(
+def test_run_program_runs_a_folder_by_its_main_importable_with_the_config_given(
     tmp_path: Path,
 ) -> None:
-    program(tmp_path, f'SERVER_ACCOUNT = "{ACCOUNT}"\n', name="accounts_of_run_program.py")
+    """As the Pulumi CLI runs a project folder: its `__main__.py`, with the folder on `sys.path`
+    (for the run only); `pulumi.Config()` reads the config given, the project's and stack's."""
+    program(tmp_path, 'DEFAULT_METHODS = ["read"]\n', name="defaults_of_run_program.py")
     program(
         tmp_path,
         """
-        from accounts_of_run_program import SERVER_ACCOUNT
-        from truto_pulumi import TrutoMcpServer
-
-        TrutoMcpServer("reader", integrated_account_id=SERVER_ACCOUNT)
-        """,
-        name="__main__.py",
-    )
-    try:
-        run = run_program(tmp_path)
-    finally:
-        sys.modules.pop("accounts_of_run_program", None)
-    assert run.desired(MCP_SERVER_TYPE) == {
-        "reader": {"integrated_account_id": ACCOUNT, "name": "reader"}
-    }
-    assert str(tmp_path) not in sys.path
-
-
-def test_config_given_to_run_program_is_what_the_programs_pulumi_config_reads(
-    tmp_path: Path,
-) -> None:
-    path = program(
-        tmp_path,
-        """
         import pulumi
+        from defaults_of_run_program import DEFAULT_METHODS
         from truto_pulumi import TrutoMcpServer
 
         config = pulumi.Config()
@@ -78,28 +42,38 @@ def test_config_given_to_run_program_is_what_the_programs_pulumi_config_reads(
             "server",
             integrated_account_id=config.require("account"),
             name=config.get("serverName") or f"{pulumi.get_project()}/{pulumi.get_stack()}",
-            config={"methods": config.get_object("methods") or ["read"]},
+            config={"methods": config.get_object("methods") or DEFAULT_METHODS},
         )
         """,
+        name="__main__.py",
     )
     config = {"shop:account": ACCOUNT, "shop:serverName": "Shop", "shop:methods": '["list"]'}
+    try:
+        named = run_program(tmp_path, project="shop", config=config)
+        unnamed = run_program(
+            tmp_path, project="shop", stack="prod", config={"shop:account": ACCOUNT}
+        )
+    finally:
+        sys.modules.pop("defaults_of_run_program", None)
 
-    named = run_program(path, project="shop", config=config)
-    unnamed = run_program(path, project="shop", stack="prod", config={"shop:account": ACCOUNT})
-
-    assert named.registrations[0].inputs == {
-        "integrated_account_id": ACCOUNT,
-        "name": "Shop",
-        "config": {"methods": ["list"]},
+    assert named.desired(MCP_SERVER_TYPE) == {
+        "server": {
+            "integrated_account_id": ACCOUNT,
+            "name": "Shop",
+            "config": {"methods": ["list"]},
+        }
     }
     assert unnamed.registrations[0].inputs["name"] == "shop/prod"
+    assert unnamed.registrations[0].inputs["config"] == {"methods": ["read"]}
+    assert str(tmp_path) not in sys.path
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
 def test_computed_outputs_join_the_inputs_secret_outputs_come_back_secret_the_rest_unknown(
     tmp_path: Path, preview: bool
 ) -> None:
-    """What the mocks do not answer is unknown in a preview, as the engine has it."""
+    """What the mocks do not answer is unknown in a preview, as the engine has it. An internal
+    input (`__`-prefixed, as pulumi.dynamic's `__provider`) is shown in neither."""
     path = program(
         tmp_path,
         """
@@ -108,22 +82,23 @@ def test_computed_outputs_join_the_inputs_secret_outputs_come_back_secret_the_re
         thing = pulumi.CustomResource(
             "test:index:Thing",
             "lamp",
-            {"colour": "blue", "size": "s", "serial": None, "weight": None},
+            {"colour": "blue", "size": "s", "serial": None, "weight": None, "__hidden": "x"},
             opts=pulumi.ResourceOptions(additional_secret_outputs=["colour", "serial"]),
         )
         outputs = (thing.colour, thing.size, thing.serial)
-        pulumi.Output.all(
+        seen = pulumi.Output.all(
             thing.weight.is_known(),
             *outputs,
             *(pulumi.Output.is_secret(output) for output in outputs),
-        ).apply(record)
+        )  # what the program sees, registered as an input of another resource
+        pulumi.CustomResource("test:index:Seen", "seen", {"seen": pulumi.Output.unsecret(seen)})
         """,
     )
 
     run = run_program(path, preview=preview, outputs=lambda args: {"serial": f"{args.name}-42"})
 
-    assert seen(tmp_path) == [not preview, "blue", "s", "lamp-42", True, False, True]
-    (thing,) = run.registrations
+    thing, seen = run.registrations
+    assert seen.inputs == {"seen": [not preview, "blue", "s", "lamp-42", True, False, True]}
     assert (thing.type_token, thing.name, thing.inputs, thing.provider) == (
         "test:index:Thing",
         "lamp",

@@ -1,9 +1,8 @@
 """Lookups: what exists in Truto, read by the program, so that it can follow Truto (one server
 per integrated account, say) without a config edit per customer. `get_x(...)` answers at
 registration time, `get_x_output(...)` takes `Output`s (Pulumi's data-function convention).
-A lookup only reads, at preview too, with the provider's settings (stack config, else the
-environment), pacing, retries and deadline, through one client per process (`discover` and
-`recover` list through them too). A failure is a `TrutoLookupError` naming the setting to check.
+A lookup only reads, at preview too, with the provider's settings, pacing, retries and deadline,
+through one client per process. A failure is a `TrutoLookupError` naming the setting to check.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
-from pulumi.runtime import config as _runtime_config
 
 from ._deadline import Deadline
 from ._errors import (
@@ -32,40 +30,28 @@ from ._settings import (
     MISSING_TOKEN_MESSAGE,
     OPERATION_TIMEOUT_KEY,
     ProviderSettings,
+    program_config,
     resolve_settings,
 )
 
 if TYPE_CHECKING:
     from ._client import TrutoClient
 
-ACCOUNT_PAGE_SIZE = 100
-"""The page size asked of `GET /integrated-account`. Truto documents no maximum; a smaller
-page than asked is followed all the same."""
-
-ACCOUNT_STATUSES = (
-    "active",
-    "connecting",
-    "post_install_error",
-    "post_connect_user_input",
-    "validation_error",
-    "needs_reauth",
-)
-"""The statuses of an integrated account: Truto's documentation names `post_install_error`,
-its MCP API notes `post_connect_user_input` in its place; either is a valid filter."""
+_SETUP_FAILED = ("post_install_error", "post_connect_user_input")
+ACCOUNT_STATUSES = ("active", "connecting", "needs_reauth", "validation_error", *_SETUP_FAILED)
+"""The statuses of an integrated account. After a failed setup: `post_install_error` in Truto's
+documentation, `post_connect_user_input` in its MCP API notes; either is a valid filter."""
 
 _QUERY_KEYS = {"integration": "integration.name", "super_query": "features.super_query"}
 """Truto's query parameter for each filter argument not named as Truto names it."""
 _FLAGS = ("is_sandbox", "super_query")
-
 _T = TypeVar("_T")
 
 
 @dataclasses.dataclass(frozen=True)
 class IntegratedAccount:
     """An integrated account as Truto lists it: one customer's connection to one integration.
-
-    Only these documented fields are kept; Truto's `context` (which holds the connection's
-    credentials) never is."""
+    Only these documented fields are kept; never Truto's `context` (the credentials)."""
 
     id: str
     tenant_id: str | None
@@ -105,18 +91,18 @@ def get_integrated_accounts(
     super_query: bool | None = None,
     filters: Mapping[str, str] | None = None,
 ) -> list[IntegratedAccount]:
-    """The integrated accounts of the Truto environment the API token belongs to, every page,
-    filtered as Truto filters them: `integration` is the integration's name (`hubspot`),
-    `status` one of `ACCOUNT_STATUSES`, `super_query` Truto's `features.super_query`; `filters`
-    passes any other of Truto's query parameters as they are, such as its operator filters
-    (`{"created_at[gt]": "2026-01-01T00:00:00Z"}`). Ordered as Truto lists them."""
-    query = _account_query(dict(locals()))  # first: the arguments, by name
+    """The integrated accounts of the API token's Truto environment, every page, in Truto's
+    order, filtered by Truto: `integration` is the integration's name (`hubspot`), `status` one
+    of `ACCOUNT_STATUSES`, `super_query` Truto's `features.super_query`; `filters` passes any
+    other of Truto's query parameters as they are (`{"created_at[gt]": "2026-01-01T00:00:00Z"}`)."""
+    query = _account_query(**locals())  # first: the arguments, by name
 
     def read(client: TrutoClient, deadline: Deadline) -> list[IntegratedAccount]:
-        items = client.list_integrated_accounts(query, deadline, page_size=ACCOUNT_PAGE_SIZE)
+        # Truto documents no maximum page size; a smaller page than asked is followed all the same.
+        items = client.list_integrated_accounts(query, deadline, page_size=100)
         return [_record(IntegratedAccount, item) for item in items if "id" in item]
 
-    return _looked_up("get_integrated_accounts", read, account_id=None)
+    return _looked_up("get_integrated_accounts", read)
 
 
 def get_integrated_accounts_output(
@@ -150,7 +136,11 @@ def get_mcp_servers(
             if "id" in item and (include_in_flight or read_mark(item.get("name")) is None)
         ]
 
-    return _looked_up("get_mcp_servers", read, account_id=account)
+    gone = (
+        f"integrated account {account} does not exist for this API token (a token of another "
+        "Truto environment?), or "
+    )
+    return _looked_up("get_mcp_servers", read, gone)
 
 
 def get_mcp_servers_output(
@@ -163,12 +153,11 @@ def get_mcp_servers_output(
 
 
 def configured(lookup: str) -> tuple[ProviderSettings, TrutoClient]:
-    """The `truto:` settings (from the program's stack config, else the environment) and this
+    """The `truto:` settings (the program's stack config, else the environment) and this
     process's client for them: one per settings, so every lookup of a program shares its pace.
     A settings problem is a `TrutoLookupError` naming the setting; nothing is sent."""
-    stack_config = {**(_runtime_config.get_config_env() or {}), **_runtime_config.CONFIG.get()}
     try:
-        settings = resolve_settings(stack_config, os.environ)
+        settings = resolve_settings(program_config(), os.environ)
         if settings.api_token is None:
             raise TrutoConfigError(MISSING_TOKEN_MESSAGE, setting=API_TOKEN_KEY)
         with _clients_lock:
@@ -185,10 +174,9 @@ _clients: dict[ProviderSettings, TrutoClient] = {}
 _clients_lock = threading.Lock()
 
 
-def _account_query(arguments: dict[str, Any]) -> dict[str, str]:
-    """Truto's query parameters for `get_integrated_accounts`' arguments, each checked before
-    any request."""
-    lookup, query, filters = "get_integrated_accounts", {}, arguments.pop("filters") or {}
+def _account_query(filters: Mapping[str, str] | None = None, **arguments: Any) -> dict[str, str]:
+    """Truto's query for `get_integrated_accounts`' arguments, each checked before any request."""
+    lookup, query = "get_integrated_accounts", {}
     for argument, value in arguments.items():
         if value is None:
             continue
@@ -200,7 +188,7 @@ def _account_query(arguments: dict[str, Any]) -> dict[str, str]:
             )
         text = str(value).lower() if argument in _FLAGS else _text(lookup, argument, value)
         query[_QUERY_KEYS.get(argument, argument)] = text
-    for key, value in filters.items():
+    for key, value in (filters or {}).items():
         name = _text(lookup, "a key of filters", key)
         if name in query or name in ("limit", "next_cursor"):
             raise TrutoLookupError(
@@ -234,35 +222,27 @@ def _record(kind: type[_Record], item: Mapping[str, Any], **given: object) -> _R
     return kind(**{**kept, "id": str(item["id"])})
 
 
-def _looked_up(
-    lookup: str, read: Callable[[TrutoClient, Deadline], _T], *, account_id: str | None
-) -> _T:
+def _looked_up(lookup: str, read: Callable[[TrutoClient, Deadline], _T], gone: str = "") -> _T:
     """`read(client, deadline)` within the operation timeout, its failures told in the
-    program's terms."""
+    program's terms (`gone`: what a 404 may mean besides a wrong base URL)."""
     settings, client = configured(lookup)
     try:
         return read(client, Deadline.after(settings.operation_timeout, OPERATION_TIMEOUT_KEY))
-    except TrutoAuthError as error:
-        raise TrutoLookupError(
-            f"{lookup}: Truto refused the API token ({error}); check {API_TOKEN_KEY} (or "
-            "TRUTO_API_TOKEN) and that the token may read this Truto environment",
-            setting=API_TOKEN_KEY,
-        ) from error
-    except TrutoNotFoundError as error:
-        what = (
-            f"integrated account {account_id} does not exist for this API token (a token of "
-            "another Truto environment?), or "
-            if account_id is not None
-            else ""
-        )
-        raise TrutoLookupError(
-            f"{lookup}: Truto answered 404 ({error.method} {error.path}): {what}{BASE_URL_KEY} "
-            f"({settings.base_url}) does not point at Truto's API",
-            setting=BASE_URL_KEY,
-        ) from error
     except TrutoError as error:
-        raise TrutoLookupError(
-            f"{lookup}: could not read Truto at {settings.base_url} ({error}); check "
-            f"{BASE_URL_KEY}, or run again if Truto was unavailable",
-            setting=BASE_URL_KEY,
-        ) from error
+        if isinstance(error, TrutoAuthError):
+            said = (
+                f"Truto refused the API token ({error}); check {API_TOKEN_KEY} (or "
+                "TRUTO_API_TOKEN) and that the token may read this Truto environment"
+            )
+        elif isinstance(error, TrutoNotFoundError):
+            said = (
+                f"Truto answered 404 ({error.method} {error.path}): {gone}{BASE_URL_KEY} "
+                f"({settings.base_url}) does not point at Truto's API"
+            )
+        else:
+            said = (
+                f"could not read Truto at {settings.base_url} ({error}); check {BASE_URL_KEY}, "
+                "or run again if Truto was unavailable"
+            )
+        setting = API_TOKEN_KEY if isinstance(error, TrutoAuthError) else BASE_URL_KEY
+        raise TrutoLookupError(f"{lookup}: {said}", setting=setting) from error

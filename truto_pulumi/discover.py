@@ -1,22 +1,15 @@
-"""List an account's existing MCP servers as `TrutoMcpServer(...)` code, or write a project.
-
-    python -m truto_pulumi.discover --integrated-account-id <uuid>
-    python -m truto_pulumi.discover --integrated-account-id <uuid> --project-dir <dir>
-
-Each resource carries `adopt_id`, so `pulumi up` takes the server over instead of creating a
-new one (`pulumi import` fails for dynamic providers: the engine's Read carries no pickled
-provider). `--project-dir` writes a complete Pulumi project folder declaring every server of
-the account. Reads the API token and base URL as the lookups do (TRUTO_API_TOKEN and
-TRUTO_BASE_URL); neither the token nor anything derived from it is printed or written.
+"""`python -m truto_pulumi.discover --integrated-account-id <uuid> [--project-dir <dir>]`: an
+account's MCP servers as `TrutoMcpServer(...)` code, each with `adopt_id` so that `pulumi up`
+takes it over (`pulumi import` fails for dynamic providers), or a Pulumi project folder declaring
+them all. Reads TRUTO_API_TOKEN and TRUTO_BASE_URL as the lookups do; never prints or writes the
+token or anything derived from it.
 """
 
 from __future__ import annotations
 
 import argparse
-import builtins
 import dataclasses
 import json
-import keyword
 import re
 import sys
 import unicodedata
@@ -39,39 +32,33 @@ _PROJECT_FILES = ("Pulumi.yaml", "requirements.txt", "__main__.py")
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 """Pulumi's rule for project names (`tokens.ValidateProjectName`)."""
 
-_PROGRAM_HEADER = (
-    '"""Existing Truto MCP servers, adopted: each declares `adopt_id`, so the first `pulumi up`\n'
-    "takes the server over (nothing is created, nothing changes while the declaration matches)\n"
-    "and this stack manages it from then on. Written by `python -m truto_pulumi.discover`; edit\n"
-    'freely."""\n\n'
-)
+_PROGRAM_HEADER = '''"""Existing Truto MCP servers, adopted: each declares `adopt_id`, so the first
+`pulumi up` takes the server over (nothing is created, nothing changes while the declaration
+matches) and this stack manages it from then on. Written by `python -m truto_pulumi.discover`;
+edit freely."""
+
+'''
 """The written `__main__.py`'s docstring: what the program does and where it came from."""
 
 
 def render_program(integrated_account_id: str, servers: Sequence[Mapping[str, Any]]) -> str:
-    """Python code declaring each server with `adopt_id`, in the order given.
-
-    Whatever the servers' names, the code runs: resource names are unique ASCII slugs, and
-    variables unique identifiers that are no keyword and shadow nothing the code uses.
-    """
-    lines = [
-        "from truto_pulumi import McpServerConfigArgs, TrutoMcpServer",
-        "",
-        f"ACCOUNT_ID = {integrated_account_id!r}",
-    ]
+    """Python code declaring each server with `adopt_id`, in the order given. Whatever the
+    servers' names, the code runs: resource names are unique ASCII slugs, each variable is
+    `server_` and its slug, so unique and shadowing nothing."""
+    lines = ["from truto_pulumi import McpServerConfigArgs, TrutoMcpServer", ""]
+    lines.append(f"ACCOUNT_ID = {integrated_account_id!r}")
     resource_names: set[str] = set()
-    variables: set[str] = set(_TAKEN)
     for server in servers:
-        resource_name = _unique(_slug(server), resource_names, "-")
-        variable = _unique(_identifier(resource_name), variables, "_")
-        lines += ["", f"{variable} = TrutoMcpServer(", f"    {resource_name!r},"]
-        lines += ["    integrated_account_id=ACCOUNT_ID,", f"    name={server.get('name')!r},"]
+        resource_name = _unique(_slug(server), resource_names)
+        arguments = {"integrated_account_id": "ACCOUNT_ID", "name": repr(server.get("name"))}
         config = canonical_live_inputs(server).get("config")
         if config:
-            arguments = ", ".join(f"{k}={config[k]!r}" for k in CONFIG_KEYS if k in config)
-            lines.append(f"    config=McpServerConfigArgs({arguments}),")
+            given = ", ".join(f"{key}={config[key]!r}" for key in CONFIG_KEYS if key in config)
+            arguments["config"] = f"McpServerConfigArgs({given})"
         if server.get("expires_at"):
-            lines.append(f"    expires_at={server['expires_at']!r},")
+            arguments["expires_at"] = repr(server["expires_at"])
+        lines += ["", f"server_{resource_name.replace('-', '_')} = TrutoMcpServer("]
+        lines += [f"    {resource_name!r},", *(f"    {k}={v}," for k, v in arguments.items())]
         lines += [f"    adopt_id={server['id']!r},  # take over the existing server", ")"]
     return "\n".join(lines) + "\n"
 
@@ -115,6 +102,16 @@ def _refuse_a_project(directory: Path) -> None:
         )
 
 
+def _project_name(name: str) -> str:
+    """`--project-name`, if Pulumi accepts it."""
+    if not _PROJECT_NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError(
+            f"{name!r}: Pulumi project names are 1 to 100 alphanumerics, hyphens, underscores "
+            "and periods"
+        )
+    return name
+
+
 def _project_name_for(directory: Path) -> str:
     """What `pulumi new` would name the project: the folder's name, if Pulumi accepts it."""
     name = directory.resolve().name
@@ -131,45 +128,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--integrated-account-id", required=True)
     parser.add_argument("--project-dir", type=Path, help="write the project there (new folder)")
-    parser.add_argument("--project-name", help="the project's name (default: the folder's)")
+    parser.add_argument("--project-name", type=_project_name, help="default: the folder's name")
     args = parser.parse_args(argv)
-    if args.project_name is not None and not _PROJECT_NAME.fullmatch(args.project_name):
-        parser.error(
-            f"{args.project_name!r}: Pulumi project names are 1 to 100 alphanumerics, hyphens, "
-            "underscores and periods"
-        )
-    account, directory = args.integrated_account_id, args.project_dir
+    account, folder = args.integrated_account_id, args.project_dir
     try:
         settings, _ = configured("discover")
-        if directory is not None:
-            _refuse_a_project(directory)  # before asking Truto anything
-        listed = get_mcp_servers(account, include_in_flight=True)
-        for marked in (s for s in listed if read_mark(s.name) is not None):
+        if folder is not None:
+            _refuse_a_project(folder)  # before asking Truto anything
+        servers = []
+        for server in get_mcp_servers(account, include_in_flight=True):
+            if read_mark(server.name) is None:
+                servers.append(dataclasses.asdict(server))
+                continue
             print(
-                f"# left out: MCP server {marked.id} ({marked.name!r}) carries a Pulumi create "
+                f"# left out: MCP server {server.id} ({server.name!r}) carries a Pulumi create "
                 "mark: a stack's create is under way, or a killed run left it and Truto deletes "
                 "it at its provisional expiry",
                 file=sys.stderr,
             )
-        servers = [dataclasses.asdict(s) for s in listed if read_mark(s.name) is None]
-        if directory is None:
+        if folder is None:
             print(f"# {len(servers)} MCP server(s) of integrated account {account}")
             print(render_program(account, servers), end="")
             return 0
         if not servers:
-            print(
-                f"error: integrated account {account} has no MCP servers: nothing to adopt, "
-                "no project written",
-                file=sys.stderr,
+            raise ValueError(
+                f"integrated account {account} has no MCP servers: nothing to adopt, no project "
+                "written"
             )
-            return 2
-        name = args.project_name or _project_name_for(directory)
-        write_project(directory, render_project(account, servers, name))
-    except (TrutoError, OSError) as error:
+        name = args.project_name or _project_name_for(folder)
+        write_project(folder, render_project(account, servers, name))
+    except (TrutoError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     count = f"{len(servers)} MCP server(s) of integrated account {account}"
-    print(f"Wrote {', '.join(_PROJECT_FILES)} to {directory}: {count}, each with adopt_id.")
+    print(f"Wrote {', '.join(_PROJECT_FILES)} to {folder}: {count}, each with adopt_id.")
     print("Next, in that folder:\n  pulumi install\n  pulumi stack init <stack>")
     print("  pulumi config set --secret truto:apiToken <token>   # or TRUTO_API_TOKEN")
     if settings.base_url != DEFAULT_BASE_URL:
@@ -179,17 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-_TAKEN = frozenset(
-    {"ACCOUNT_ID", "McpServerConfigArgs", "TrutoMcpServer", "pulumi", *dir(builtins)}
-)
-"""Names the printed code (or a program it is pasted into) uses, or Python provides."""
-
-_SOFT_KEYWORDS = frozenset({"_", "case", "match", "type", *keyword.softkwlist})
-"""Soft keywords of every supported Python (`type` is one from 3.12): same code on each."""
-
-
 def _slug(server: Mapping[str, Any]) -> str:
-    """A readable ASCII resource name from the server's name, else from its id."""
+    """A readable ASCII resource name from the server's name, else from its id: lower-case
+    letters and digits joined by single hyphens."""
     name = unicodedata.normalize("NFKD", str(server.get("name") or ""))
     slug = re.sub(r"[^a-z0-9]+", "-", name.encode("ascii", "ignore").decode().lower())
     slug = slug[:60].strip("-")
@@ -198,21 +182,11 @@ def _slug(server: Mapping[str, Any]) -> str:
     return slug.rstrip("-")
 
 
-def _identifier(resource_name: str) -> str:
-    """A Python variable name for a resource name: no keyword, no leading digit."""
-    variable = resource_name.replace("-", "_")
-    if not variable.isidentifier():
-        variable = f"server_{variable}"
-    if keyword.iskeyword(variable) or variable in _SOFT_KEYWORDS:
-        variable = f"{variable}_server"
-    return variable
-
-
-def _unique(candidate: str, used: set[str], separator: str) -> str:
+def _unique(candidate: str, used: set[str]) -> str:
     """`candidate`, or it with the lowest free numeric suffix; recorded in `used`."""
     chosen, n = candidate, 2
     while chosen in used:
-        chosen, n = f"{candidate}{separator}{n}", n + 1
+        chosen, n = f"{candidate}-{n}", n + 1
     used.add(chosen)
     return chosen
 

@@ -1,15 +1,8 @@
-"""`python -m truto_pulumi.recover`: after a killed `pulumi up`, the servers its creates made
-that the stack's state does not hold, each shown (id, name, creation time) and deleted once
-confirmed (`--yes`: all). Reads TRUTO_API_TOKEN and TRUTO_BASE_URL as the lookups do.
-
-    pulumi cancel --yes
-    pulumi stack export --show-secrets | python -m truto_pulumi.recover
-    pulumi refresh --clear-pending-creates --yes
-    pulumi up --yes
-
-They are renames that reached Truto after every process that could record them was gone: such
-a server carries its declared name and no mark, so the creates left pending in the state say
-which account and name it was made under (`left_by_killed_run`).
+"""`pulumi stack export --show-secrets | python -m truto_pulumi.recover [--yes]`: after a killed
+`pulumi up`, delete the servers its creates made that the state does not hold, each once
+confirmed (`--yes`: all). They are renames that reached Truto after every process that could
+record them was gone: a declared name, no mark, so the creates left pending in the state say
+which account and name to look for (`left_by_killed_run`). docs/reliability.md gives the steps.
 """
 
 from __future__ import annotations
@@ -68,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "hold (reads `pulumi stack export --show-secrets` on standard input).",
     )
     parser.add_argument("--yes", action="store_true", help="delete every server listed")
-    args = parser.parse_args(argv)
+    confirmed = parser.parse_args(argv).yes
     try:
         _, client = configured("recover")
         exported = json.load(sys.stdin)
@@ -83,12 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"MCP server {server['id']} ({server['name']!r}, created "
                 f"{server['created_at']}) of integrated account {server['integrated_account_id']}"
             )
-            if not args.yes and input(f"delete {what}? [y/N] ").strip().lower() != "y":
-                print(f"kept {what}")
-                continue
-            with contextlib.suppress(TrutoNotFoundError):  # gone already: as good
-                client.delete_mcp_server(server["integrated_account_id"], server["id"])
-            print(f"deleted {what}")
+            delete = confirmed or input(f"delete {what}? [y/N] ").strip().lower() == "y"
+            if delete:
+                with contextlib.suppress(TrutoNotFoundError):  # gone already: as good
+                    client.delete_mcp_server(server["integrated_account_id"], server["id"])
+            print(f"{'deleted' if delete else 'kept'} {what}")
     except (ValueError, TrutoError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

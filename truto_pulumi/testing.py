@@ -39,9 +39,8 @@ class Registration:
     type_token: str
     name: str
     inputs: dict[str, Any]
-    """Inputs without `__provider` and `__urn`. A secret is an RPC secret (`rpc.wrap_rpc_secret`)
-    where the program put it, also inside an object or list (`config.tags`), as the engine
-    receives it."""
+    """Inputs without the internal `__`-prefixed ones (`__provider`, `__urn`). A secret is an RPC
+    secret (`rpc.wrap_rpc_secret`) where the program put it, also inside an object or list."""
     provider: str | None
     """The pickled provider (`__provider`), for dynamic resources."""
     secret_outputs: tuple[str, ...] = ()
@@ -69,26 +68,23 @@ class ProgramMocks(pulumi.runtime.Mocks):
         self.run = ProgramRun()
         self._computed = outputs
         self._sent: dict[tuple[str, str], tuple[dict[str, Any], tuple[str, ...]]] = {}
-        """What the monitor alone sees of each registration: its inputs as the program sent
-        them (the SDK's decoding, `args.inputs`, lifts a nested secret up to its top-level
-        property) and its `additional_secret_outputs`, which the engine makes secret."""
+        """What the monitor alone sees of each registration: its inputs as sent (the SDK's
+        `args.inputs` lift a nested secret to its top-level property) and the secret outputs."""
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[Any, Any]]:
         sent, secret_outputs = self._sent.pop((args.typ, args.name), (args.inputs, ()))
-        provider = args.inputs.get("__provider")
         self.run.registrations.append(
             Registration(
                 args.typ,
                 args.name,
-                {key: value for key, value in sent.items() if not key.startswith("__")},
-                rpc.unwrap_rpc_secret(provider) if provider is not None else None,
+                _shown(sent),
+                rpc.unwrap_rpc_secret(args.inputs.get("__provider")),
                 secret_outputs,
             )
         )
-        outputs = {key: value for key, value in args.inputs.items() if key != "__provider"}
-        outputs.update(self._computed(args) if self._computed is not None else {})
+        outputs = {**_shown(args.inputs), **(self._computed(args) if self._computed else {})}
         for key in set(secret_outputs) & set(outputs):
             outputs[key] = rpc.wrap_rpc_secret(outputs[key])
         return f"{args.name}-id", outputs
@@ -99,9 +95,13 @@ class ProgramMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
+def _shown(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties a user sees: without the internal ones (`__provider`, `__urn`)."""
+    return {key: value for key, value in properties.items() if not key.startswith("__")}
+
+
 class _SecretAwareMonitor(MockMonitor):
-    """Pulumi's mock monitor, telling the mocks (`self.mocks`) what it alone sees of a
-    registration."""
+    """Pulumi's mock monitor, telling the mocks what it alone sees of a registration."""
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
         sent = (_as_sent(request.object), tuple(request.additionalSecretOutputs))
@@ -158,13 +158,10 @@ def run_program(
     preview: bool = False,
     outputs: ComputedOutputs | None = None,
 ) -> ProgramRun:
-    """Run a program (its folder, or one file) under mocks with the given stack config.
-
-    A folder runs as the Pulumi CLI runs it: its `__main__.py`, with the folder on `sys.path`.
-
-    Config keys are namespaced (`<project>:key`, `truto:apiToken`); values are strings, with
-    structured values as JSON text, as the CLI passes them.
-    """
+    """Run a program (its folder, or one file) under mocks with the given stack config. A
+    folder runs as the Pulumi CLI runs it: its `__main__.py`, with the folder on `sys.path`.
+    Config keys are namespaced (`<project>:key`, `truto:apiToken`); values are strings,
+    structured ones as JSON text, as the CLI passes them."""
     mocks = install_mocks(project=project, stack=stack, preview=preview, outputs=outputs)
     pulumi.runtime.set_all_config(dict(config or {}))
 
