@@ -124,24 +124,20 @@ def test_create_body_always_carries_config_and_only_truto_fields(
 
 
 TAGGED = {"config": {"tags": ["a"]}}
-SPELLED = {"expires_at": SAME_INSTANT}
+SPELLED, EDITED = {"expires_at": SAME_INSTANT}, {**TAGGED, "name": "edited"}
 
 
 @pytest.mark.parametrize(
-    ("live", "recorded", "expected"),
+    ("live", "was", "want"),
     [
         pytest.param({"config": {"tags": ["a"], **DEFAULTS}}, TAGGED, TAGGED, id="echoed_defaults"),
         pytest.param({"config": DEFAULTS}, {}, {}, id="echoed_defaults_of_no_config"),
         pytest.param({"expires_at": EXPIRY}, SPELLED, SPELLED, id="same_instant_as_recorded"),
-        pytest.param(
-            {**TAGGED, "name": "edited"}, {"name": "r"}, {**TAGGED, "name": "edited"}, id="drift"
-        ),
+        pytest.param(EDITED, {"name": "reader"}, EDITED, id="drift_is_shown"),
     ],
 )
-def test_refresh_records_an_input_equal_to_the_recorded_one_as_recorded(
-    live: Any, recorded: Any, expected: Any
-) -> None:
-    assert as_recorded(live, recorded) == expected
+def test_refresh_keeps_the_recorded_form_of_equal_inputs(live: Any, was: Any, want: Any) -> None:
+    assert as_recorded(live, was) == want
 
 
 def merged(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:

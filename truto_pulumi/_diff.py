@@ -46,21 +46,17 @@ def as_recorded(live: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[st
 
 
 def create_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The body of the POST that creates a server with these (canonical) inputs: what a PATCH
-    from nothing sends, and `config` as declared, `{}` (every tool of the account) when none is:
-    Truto requires it."""
+    """The body of the POST that creates a server with these (canonical) inputs: a PATCH's from
+    nothing, and `config` as declared, `{}` (every tool of the account) if none: Truto needs it."""
     return {**patch_body({}, inputs), "config": dict(inputs.get("config") or {})}
 
 
 def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
-    """The PATCH body that takes a server from `olds` to `news`: only the fields that changed.
-
-    A changed `config` is sent whole; each key the server has that `news` does not declare goes
-    as its documented default, or as `null` where it has none (known or not). That gives the
-    declared `config` whether Truto replaces it, merges it one level deep with `null` deleting a
-    key, or merges it and refuses `null` for a typed key.
-    A removed `expires_at` is sent as `null`, which clears the expiry.
-    """
+    """The PATCH body that takes a server from `olds` to `news`: only the fields that changed,
+    a removed `expires_at` as `null` (which clears it). A changed `config` is sent whole, each key
+    the server has that `news` does not declare as its documented default, else `null` (known or
+    not): the declared `config` whether Truto replaces it, merges it one level deep with `null`
+    deleting a key, or merges it and refuses `null` for a typed key."""
     changes = diff_inputs(olds, news).changes
     return {
         p.name: _config_patch(p, olds.get(p.name), news.get(p.name))

@@ -18,7 +18,7 @@ from pulumi.output import Unknown
 from ._mark import read_mark
 from ._schema import CONFIG_BY_NAME, CONFIG_DEFAULTS, DIFFED_INPUTS, INPUTS, Property
 
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")
 
 
 def contains_unknown(value: Any) -> bool:
@@ -31,26 +31,23 @@ def contains_unknown(value: Any) -> bool:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to milliseconds."""
-    if not _RFC3339.match(value):
+    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to milliseconds, as
+    Truto keeps it."""
+    match = _RFC3339.fullmatch(value)
+    if match is None:
         raise ValueError("not an RFC 3339 timestamp with a time zone")
-    text = value.replace("z", "Z").replace("Z", "+00:00").replace("t", "T").replace(" ", "T")
-    # Python < 3.11 accepts at most 6 fraction digits; Truto keeps milliseconds.
-    text = re.sub(r"\.(\d{1,6})\d*", lambda m: "." + m.group(1).ljust(6, "0"), text)
+    day, time, fraction, zone = match.groups()
+    text = f"{day}T{time}.{(fraction or '')[:3].ljust(3, '0')}{zone.upper().replace('Z', '+00:00')}"
     try:
-        instant = datetime.fromisoformat(text).astimezone(timezone.utc)
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
     except OverflowError:
         raise ValueError("timestamp out of range") from None
-    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
 
 
 def canonical_timestamp(value: str) -> str:
     """The canonical text of a timestamp: UTC, `Z`, milliseconds only when not zero."""
-    instant = parse_timestamp(value)
-    text = f"{instant.year:04d}" + instant.strftime("-%m-%dT%H:%M:%S")
-    if instant.microsecond:
-        text += f".{instant.microsecond // 1000:03d}"
-    return text + "Z"
+    text = parse_timestamp(value).isoformat(timespec="milliseconds")
+    return text.replace(".000+00:00", "Z").replace("+00:00", "Z")
 
 
 def lead_problem(when: str, lead_seconds: int, now: datetime) -> str | None:
@@ -60,8 +57,6 @@ def lead_problem(when: str, lead_seconds: int, now: datetime) -> str | None:
         return None
     return "is in the past" if lead.total_seconds() <= 0 else f"is less than {lead_seconds} s ahead"
 
-
-# -- one parser: check's judgement and the canonical form ------------------------------------
 
 _TYPES: dict[str | None, tuple[Any, str]] = {
     "string_set": ((list, tuple), "must be a list, "),
@@ -73,8 +68,12 @@ _TYPES: dict[str | None, tuple[Any, str]] = {
 
 
 def _parse(prop: Property, value: Any) -> Any:
-    """A set, known value of input `prop` in canonical form, or a ValueError that says in the
-    user's terms what is wrong with it."""
+    """`value` of input `prop` in canonical form (an unknown as it is), or a ValueError that
+    says in the user's terms what is wrong with it."""
+    if value is None or isinstance(value, Unknown):
+        if value is None and prop.required:
+            raise ValueError("is required")
+        return value
     shape, shown = prop.shape, _clipped(repr(value))
     kind, opening = _TYPES.get(shape, (str, "must be a string, "))
     if not isinstance(value, kind):
@@ -126,10 +125,9 @@ def canonical_form(prop: Property, value: Any) -> Any:
 
 
 def _at_default(key: str, value: Any) -> bool:
-    """Whether `value` is `config` key `key`'s documented default, of its type (`0` is not
-    `false`)."""
+    """Whether `value` is `key`'s documented default, of its type too (`0` is not `false`)."""
     default = CONFIG_DEFAULTS.get(key)
-    return default is not None and type(value) is type(default) and value == default
+    return default is not None and (type(value), value) == (type(default), default)
 
 
 def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,11 +196,8 @@ def check_inputs(
         for prop in props:
             value = values.get(prop.name)
             try:
-                if value is None and prop.required:
-                    raise ValueError("is required")
-                if value is not None and not isinstance(value, Unknown):
-                    value = _parse(prop, value)
-                    _lies_ahead(prop, value, (olds or {}).get(prop.name), now)
+                value = _parse(prop, value)
+                _refuse_late(prop, value, (olds or {}).get(prop.name), now)
             except ValueError as problem:
                 problems[prefix + prop.name] = f"{problem}; expected {prop.accepts}"
                 continue
@@ -222,17 +217,14 @@ def check_inputs(
     return CheckOutcome(bag if failures else inputs, failures)
 
 
-def _lies_ahead(prop: Property, when: Any, previous: Any, now: datetime | None) -> None:
-    """Raise when `prop` wants a timestamp `lead_seconds` ahead of `now` and `when`, new or
-    changed from `previous`, is not."""
-    if prop.lead_seconds is None or now is None or canonical_form(prop, previous) == when:
+def _refuse_late(prop: Property, when: Any, previous: Any, now: datetime | None) -> None:
+    """Raise when `when`, new or changed from `previous`, lies less than `prop.lead_seconds`
+    ahead of `now`."""
+    if not isinstance(when, str) or not prop.lead_seconds or now is None:
         return
     problem = lead_problem(when, prop.lead_seconds, now)
-    if problem is not None:
+    if problem is not None and canonical_form(prop, previous) != when:
         raise ValueError(f"{when} {problem} (now {canonical_timestamp(now.isoformat())})")
-
-
-# -- how a failure shows a value -------------------------------------------------------------
 
 
 def _clipped(text: str) -> str:

@@ -1,10 +1,8 @@
-"""The shape of a TrutoMcpServer, declared once: each property, what it is to Pulumi (an input or
-an output, secret, replacing) and to Truto (whether a create and a PATCH carry it).
-
-The resource's properties and secret outputs, check, the canonical form, the diff, the create
-and PATCH bodies and the provider's outputs all derive from `PROPERTIES` and `CONFIG_PROPERTIES`:
-adding a property is one row here (and, for an input, its typed argument on
-`TrutoMcpServerArgs`). Pure data.
+"""The shape of a TrutoMcpServer, declared once, a row per property: what it is to Pulumi (an
+input or an output, secret, replacing) and to Truto (whether a create and a PATCH carry it). The
+resource's properties, check, the canonical form, the diff, the create and PATCH bodies and the
+provider's outputs all derive from these rows: adding a property is one row (and, for an input,
+its typed argument on `TrutoMcpServerArgs`). Pure data.
 """
 
 from __future__ import annotations
@@ -13,21 +11,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 Shape = Literal["uuid", "text", "timestamp", "config", "string_set", "choice", "flag"]
-"""What an input's value is, which decides how check validates it and its canonical form."""
 
 
 @dataclass(frozen=True)
 class Property:
     """One property of a TrutoMcpServer, or one key of its `config`: `name` is its key in the
-    program's inputs, the stack's state, and Truto's objects and bodies. An input has a `shape`
-    and says what it `accepts` in check failures' words; a change to a `replaces` one replaces
-    the server (Truto cannot change it in place); a `patchable` one is sent in the create's body
-    and, when it changes, in a PATCH. An output may be `create_only` (only the create's answer
-    has it), `of_account` (read from the integrated account) or not `in_truto` (the provider's
-    own). A timestamp with `lead_seconds` must lie that far ahead when set or changed. A `config`
-    key's documented `default`: Truto may echo it for a server that never set the key, so the key
-    at its default and the key absent are one `config`, and a key the program drops is PATCHed
-    back to it (Truto may refuse `null` for a typed key)."""
+    program, the state, and Truto's objects and bodies. An input has a `shape` (how check judges
+    it, and its canonical form) and says what it `accepts`; changing a `replaces` one replaces
+    the server; a `patchable` one is in the create's body and, changed, in a PATCH. An output may
+    be `create_only` (only the create's answer has it), `of_account` (read from the integrated
+    account) or not `in_truto` (the provider's own). A timestamp with `lead_seconds` must lie
+    that far ahead when set or changed. A `config` key at its documented `default` is the key
+    absent (Truto may echo it), and a dropped key is PATCHed back to it (Truto may refuse null)."""
 
     name: str
     shape: Shape | None = None
@@ -50,7 +45,7 @@ class Property:
 
 
 _ACCOUNT = "the UUID of a Truto integrated account"
-_EXPIRY = "an RFC 3339 timestamp at least 60 s ahead (e.g. 2027-01-01T00:00:00Z), or none"
+_EXPIRY = "an RFC 3339 timestamp at least 60 s ahead, e.g. 2027-01-01T00:00:00Z, or no expiry"
 _ADOPT = "the UUID of an existing MCP server of this integrated account to take over"
 _EXPOSURES = ("all", "discovery")
 _CONFIG = "an object with any of methods, tags, tool_exposure, require_api_token_auth"
@@ -85,27 +80,24 @@ CONFIG_PROPERTIES: tuple[Property, ...] = (
 
 INPUTS = tuple(p for p in PROPERTIES if p.shape is not None)
 INPUT_KEYS = tuple(p.name for p in INPUTS)
-"""Every input, as stored in state (every input is also an output)."""
 DIFFED_INPUTS = tuple(p for p in INPUTS if p.replaces or p.patchable)
 """The inputs that describe the server: a change is an update or a replacement (`adopt_id`
 only matters at create)."""
-OUTPUT_KEYS = tuple(p.name for p in PROPERTIES if p.shape is None)
+_OUTPUTS = tuple(p for p in PROPERTIES if p.shape is None)
+OUTPUT_KEYS = tuple(p.name for p in _OUTPUTS)
 """The outputs that are not inputs echoed back."""
 SECRET_OUTPUTS = tuple(p.name for p in PROPERTIES if p.secret)
 CREATE_ONLY_OUTPUTS = tuple(p.name for p in PROPERTIES if p.create_only)
 SERVER_OUTPUTS = tuple(
-    p.name
-    for p in PROPERTIES
-    if p.shape is None and p.in_truto and not p.create_only and not p.of_account
+    p.name for p in _OUTPUTS if p.in_truto and not (p.create_only or p.of_account)
 )
 """Outputs Truto sets on every answer about the server."""
 ACCOUNT_OUTPUTS = tuple(p.name for p in PROPERTIES if p.of_account)
 """Outputs read from the server's integrated account: the installed integration it belongs to,
 which proves the account deleted when the account answers 404 and the integration does not."""
-DERIVED_OUTPUTS = tuple(p.name for p in PROPERTIES if p.shape is None and not p.in_truto)
+DERIVED_OUTPUTS = tuple(p.name for p in _OUTPUTS if not p.in_truto)
 """Outputs every create, read and update writes without asking Truto: a state that lacks one was
 written by an earlier release, and the next `up` (or `refresh`) fills it in."""
 CONFIG_KEYS = tuple(p.name for p in CONFIG_PROPERTIES)
 CONFIG_BY_NAME = {p.name: p for p in CONFIG_PROPERTIES}
-"""The `config` keys this release knows, by name."""
 CONFIG_DEFAULTS = {p.name: p.default for p in CONFIG_PROPERTIES if p.default is not None}
