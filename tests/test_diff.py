@@ -1,4 +1,5 @@
-"""Diff and PATCH body: only managed inputs, compared in canonical form, as tables."""
+"""Diff, the create and PATCH bodies, and what refresh records (`_diff`): only managed inputs,
+compared in canonical form, as tables; and one PATCH under every reading of Truto's docs."""
 
 from __future__ import annotations
 
@@ -8,211 +9,95 @@ import pytest
 from pulumi.output import Unknown
 
 from truto_pulumi._diff import InputDiff, as_recorded, create_body, diff_inputs, patch_body
-from truto_pulumi._schema import CONFIG_PROPERTIES
+from truto_pulumi._schema import CONFIG_DEFAULTS
 
 from .kit import ACCOUNT, OTHER_ACCOUNT
 
+CONFIG = {"methods": ["read"], "tags": ["a", "b"]}
+EXPIRY, LATER = "2027-01-01T00:00:00Z", "2027-06-01T00:00:00Z"
+SAME_INSTANT = "2027-01-01T01:00:00+01:00"
+"""`EXPIRY` spelled otherwise."""
 STATE: dict[str, Any] = {
     "integrated_account_id": ACCOUNT,
     "name": "reader",
-    "config": {"methods": ["read"], "tags": ["companies", "contacts"]},
-    "expires_at": "2027-01-01T00:00:00Z",
+    "config": CONFIG,
+    "expires_at": EXPIRY,
     "url": "https://api.truto.one/mcp/secret",
     "token": "secret",
     "created_at": "2026-11-27T10:00:00.000Z",
     "updated_at": "2026-11-27T10:00:00.000Z",
     "__provider": "pickled",
 }
+DEFAULTS = {"tool_exposure": "all", "require_api_token_auth": False}
+"""What a Truto that echoes defaults answers for a server that never set these keys."""
+NEWER = "some_new_option"
+"""A `config` option of a newer Truto, set in the dashboard, that this provider does not know."""
+DEFAULT_EXPOSURE, DEFAULT_AUTH = ({key: value} for key, value in DEFAULTS.items())
+CLEARED, NO_METHODS = {"expires_at": None}, {"methods": None}
+U = Unknown()
+
+
+def state(**changes: Any) -> dict[str, Any]:
+    """`STATE` with `changes` (a None removes the key)."""
+    return {key: value for key, value in {**STATE, **changes}.items() if value is not None}
 
 
 def desired(**changes: Any) -> dict[str, Any]:
+    """The inputs of `STATE` as a program declares them, with `changes` (a None removes)."""
     props = {key: STATE[key] for key in ("integrated_account_id", "name", "config", "expires_at")}
-    props.update(changes)
-    props["__provider"] = "pickled-again"
+    props.update(changes, __provider="pickled-again")
     return {key: value for key, value in props.items() if value is not None}
 
 
-@pytest.mark.parametrize(
-    ("news", "changes", "replaces"),
-    [
-        pytest.param(desired(), (), (), id="same_inputs_is_no_change"),
-        pytest.param(
-            desired(config={"methods": ["read"], "tags": ["contacts", "companies"]}),
-            (),
-            (),
-            id="reordered_tags_is_no_change",
-        ),
-        pytest.param(
-            desired(expires_at="2027-01-01T01:00:00+01:00"), (), (), id="same_instant_is_no_change"
-        ),
-        pytest.param(
-            desired(integrated_account_id=ACCOUNT.upper()), (), (), id="account_case_is_no_change"
-        ),
-        pytest.param(
-            desired(integrated_account_id=OTHER_ACCOUNT),
-            ("integrated_account_id",),
-            ("integrated_account_id",),
-            id="account_change_is_replace",
-        ),
-        pytest.param(desired(name=Unknown()), ("name",), (), id="unknown_name_is_update"),
-        pytest.param(
-            desired(config={"methods": [Unknown()]}), ("config",), (), id="nested_unknown_is_update"
-        ),
-        pytest.param(
-            desired(integrated_account_id=Unknown()),
-            ("integrated_account_id",),
-            ("integrated_account_id",),
-            id="unknown_account_is_replace",
-        ),
-    ],
-)
-def test_diff_no_change_replace_or_unknown(
-    news: dict[str, Any], changes: tuple[str, ...], replaces: tuple[str, ...]
-) -> None:
-    result = diff_inputs(STATE, news)
-    assert result.changes == changes
-    assert result.replaces == replaces
-
-
-DEFAULTS = {"tool_exposure": "all", "require_api_token_auth": False}
-"""What a Truto that echoes defaults answers for a server that never set these keys."""
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "changes"),
-    [
-        pytest.param({}, None, (), id="empty_config_equals_no_config"),
-        pytest.param({**STATE["config"], **DEFAULTS}, STATE["config"], (), id="echoed_defaults"),
-        pytest.param(STATE["config"], {**STATE["config"], **DEFAULTS}, (), id="declared_defaults"),
-        pytest.param(DEFAULTS, None, (), id="echoed_defaults_of_no_config"),
-        pytest.param({"tool_exposure": "all"}, {}, (), id="one_echoed_default"),
-        pytest.param({"tool_exposure": "discovery"}, None, ("config",), id="non_default_value"),
-        pytest.param({"require_api_token_auth": True}, {}, ("config",), id="non_default_flag"),
-        pytest.param({"require_api_token_auth": 0}, {}, ("config",), id="zero_is_not_false"),
-    ],
-)
-def test_a_config_key_at_its_default_equals_the_key_absent(
-    old: Any, new: Any, changes: tuple[str, ...]
-) -> None:
-    assert diff_inputs({**STATE, "config": old}, desired(config=new)).changes == changes
-
-
 def test_every_config_key_with_a_default_is_documented() -> None:
-    assert {p.name: p.default for p in CONFIG_PROPERTIES if p.default is not None} == DEFAULTS
+    assert CONFIG_DEFAULTS == DEFAULTS
 
 
-@pytest.mark.parametrize(
-    ("inputs", "body"),
-    [
-        pytest.param(
-            {"integrated_account_id": ACCOUNT, "name": "n"},
-            {"name": "n", "config": {}},
-            id="no_config_sends_empty_config",
-        ),
-        pytest.param(
-            {"integrated_account_id": ACCOUNT, "name": "n", "config": {"tags": ["a"]}},
-            {"name": "n", "config": {"tags": ["a"]}},
-            id="declared_config_sent",
-        ),
-        pytest.param(
-            {**desired(), "adopt_id": OTHER_ACCOUNT},
-            {"name": "reader", "config": STATE["config"], "expires_at": STATE["expires_at"]},
-            id="only_truto_fields",
-        ),
-    ],
-)
-def test_create_body_always_carries_config(inputs: dict[str, Any], body: dict[str, Any]) -> None:
-    assert create_body(inputs) == body
+@pytest.mark.parametrize("account", [OTHER_ACCOUNT, U], ids=["changed", "unknown"])
+def test_an_account_change_is_a_replace(account: Any) -> None:
+    replaced, news = ("integrated_account_id",), desired(integrated_account_id=account)
+    assert diff_inputs(STATE, news) == InputDiff(replaced, replaced)
 
 
-@pytest.mark.parametrize(
-    ("live", "recorded", "expected"),
-    [
-        pytest.param(
-            {"config": {"tags": ["a"], **DEFAULTS}},
-            {"config": {"tags": ["a"]}},
-            {"config": {"tags": ["a"]}},
-            id="echoed_defaults_keep_the_recorded_config",
-        ),
-        pytest.param({"config": DEFAULTS}, {}, {}, id="echoed_defaults_of_no_config"),
-        pytest.param(
-            {"expires_at": "2027-01-01T00:00:00Z"},
-            {"expires_at": "2027-01-01T01:00:00+01:00"},
-            {"expires_at": "2027-01-01T01:00:00+01:00"},
-            id="same_instant_keeps_the_recorded_spelling",
-        ),
-        pytest.param(
-            {"config": {"tool_exposure": "discovery"}, "name": "edited"},
-            {"config": {}, "name": "reader"},
-            {"config": {"tool_exposure": "discovery"}, "name": "edited"},
-            id="real_drift_is_shown",
-        ),
-    ],
-)
-def test_as_recorded(live: Any, recorded: Any, expected: Any) -> None:
-    assert as_recorded(live, recorded) == expected
-
-
-NEWER_OPTION = "some_new_option"
-"""A `config` option of a newer Truto, set in the dashboard, that this provider does not know."""
-NO_EXPIRY = {key: value for key, value in STATE.items() if key != "expires_at"}
-NO_CONFIG = {key: value for key, value in STATE.items() if key != "config"}
+CONFIG_CHANGES: list[tuple[str, Any, Any, Any]] = [
+    # (id, the server's config, the declared one, the config the PATCH sends; None: no PATCH)
+    ("reordered_tags_is_no_change", CONFIG, {**CONFIG, "tags": ["b", "a"]}, None),
+    ("nested_unknown_is_update", CONFIG, {"methods": [U]}, {"methods": [U], "tags": None}),
+    # A key at its documented default is the key absent.
+    ("empty_config_is_no_config", {}, None, None),
+    ("echoed_defaults", {**CONFIG, **DEFAULTS}, CONFIG, None),
+    ("declared_defaults", CONFIG, {**CONFIG, **DEFAULTS}, None),
+    ("echoed_defaults_of_no_config", DEFAULTS, None, None),
+    ("one_echoed_default", {"tool_exposure": "all"}, {}, None),
+    ("zero_is_not_false", {"require_api_token_auth": 0}, {}, {"require_api_token_auth": False}),
+    # A changed config is sent whole, each key it drops at its default, else null.
+    ("tag_change_sends_whole_config", CONFIG, {**CONFIG, "tags": ["b"]}, {**CONFIG, "tags": ["b"]}),
+    ("key_without_default_sent_as_null", CONFIG, {"tags": ["b"]}, {"tags": ["b"], **NO_METHODS}),
+    ("removed_config_clears_every_key", CONFIG, None, {"tags": None, **NO_METHODS}),
+    ("undeclared_key_sent_as_null_even_if_unknown", {NEWER: "on"}, {}, {NEWER: None}),
+    ("dropped_exposure_sent_as_its_default", {"tool_exposure": "discovery"}, {}, DEFAULT_EXPOSURE),
+    ("dropped_flag_sent_as_its_default", {"require_api_token_auth": True}, None, DEFAULT_AUTH),
+    ("config_added", None, CONFIG, CONFIG),
+]
 
 
 @pytest.mark.parametrize(
     ("olds", "news", "body"),
     [
+        pytest.param(STATE, desired(), {}, id="same_inputs_is_no_change"),
+        pytest.param(STATE, desired(expires_at=SAME_INSTANT), {}, id="same_instant_is_no_change"),
+        pytest.param(STATE, desired(integrated_account_id=ACCOUNT.upper()), {}, id="account_case"),
+        pytest.param(STATE, desired(name=U), {"name": U}, id="unknown_name_is_update"),
         pytest.param(STATE, desired(name="renamed"), {"name": "renamed"}, id="rename_sends_name"),
-        pytest.param(
-            STATE,
-            desired(config={"methods": ["read"], "tags": ["contacts"]}),
-            {"config": {"methods": ["read"], "tags": ["contacts"]}},
-            id="tag_change_sends_whole_config",
-        ),
-        pytest.param(
-            STATE,
-            desired(config={"tags": ["contacts"], "tool_exposure": "discovery"}),
-            {"config": {"tags": ["contacts"], "tool_exposure": "discovery", "methods": None}},
-            id="removed_key_without_default_sent_as_null",
-        ),
-        pytest.param(
-            STATE,
-            desired(config=None),
-            {"config": {"methods": None, "tags": None}},
-            id="removed_config_clears_every_key",
-        ),
-        pytest.param(
-            {**STATE, "config": {**STATE["config"], NEWER_OPTION: "strict"}},
-            desired(),
-            {"config": {**STATE["config"], NEWER_OPTION: None}},
-            id="undeclared_key_sent_as_null_even_if_unknown",
-        ),
-        pytest.param(
-            {**STATE, "config": {"tags": ["a"], "tool_exposure": "discovery"}},
-            desired(config={"tags": ["a"]}),
-            {"config": {"tags": ["a"], "tool_exposure": "all"}},
-            id="dropped_tool_exposure_sent_as_its_default",
-        ),
-        pytest.param(
-            {**STATE, "config": {"tags": ["a"], "require_api_token_auth": True}},
-            desired(config={"tags": ["a"]}),
-            {"config": {"tags": ["a"], "require_api_token_auth": False}},
-            id="dropped_flag_sent_as_its_default",
-        ),
-        pytest.param(NO_CONFIG, desired(), {"config": STATE["config"]}, id="config_added"),
-        pytest.param(
-            STATE,
-            desired(expires_at="2027-06-01T00:00:00Z"),
-            {"expires_at": "2027-06-01T00:00:00Z"},
-            id="expiry_changed",
-        ),
-        pytest.param(NO_EXPIRY, desired(), {"expires_at": STATE["expires_at"]}, id="expiry_set"),
-        pytest.param(STATE, desired(expires_at=None), {"expires_at": None}, id="expiry_cleared"),
-        pytest.param(
-            STATE,
-            desired(name="n", expires_at=None),
-            {"name": "n", "expires_at": None},
-            id="two_fields_changed",
+        pytest.param(STATE, desired(expires_at=LATER), {"expires_at": LATER}, id="expiry_changed"),
+        pytest.param(state(expires_at=None), desired(), {"expires_at": EXPIRY}, id="expiry_set"),
+        pytest.param(STATE, desired(expires_at=None), CLEARED, id="expiry_cleared"),
+        pytest.param(STATE, desired(name="n", expires_at=None), {"name": "n", **CLEARED}, id="two"),
+        *(
+            pytest.param(
+                state(config=old), desired(config=new), {"config": sent} if sent else {}, id=name
+            )
+            for name, old, new, sent in CONFIG_CHANGES
         ),
     ],
 )
@@ -221,6 +106,38 @@ def test_a_change_is_an_update_whose_patch_carries_only_what_changed(
 ) -> None:
     assert diff_inputs(olds, news) == InputDiff(tuple(body), ())
     assert patch_body(olds, news) == body
+
+
+@pytest.mark.parametrize(
+    ("config", "expiry", "body"),
+    [
+        pytest.param(None, None, {"config": {}}, id="no_config_sends_empty_config"),
+        pytest.param(DEFAULTS, None, {"config": DEFAULTS}, id="declared_defaults_sent"),
+        pytest.param(CONFIG, EXPIRY, {"config": CONFIG, "expires_at": EXPIRY}, id="all_fields"),
+    ],
+)
+def test_create_body_always_carries_config_and_only_truto_fields(
+    config: Any, expiry: Any, body: dict[str, Any]
+) -> None:
+    inputs = {**desired(config=config, expires_at=expiry), "adopt_id": OTHER_ACCOUNT}
+    assert create_body(inputs) == {"name": "reader", **body}
+
+
+TAGGED = {"config": {"tags": ["a"]}}
+SPELLED, EDITED = {"expires_at": SAME_INSTANT}, {**TAGGED, "name": "edited"}
+
+
+@pytest.mark.parametrize(
+    ("live", "was", "want"),
+    [
+        pytest.param({"config": {"tags": ["a"], **DEFAULTS}}, TAGGED, TAGGED, id="echoed_defaults"),
+        pytest.param({"config": DEFAULTS}, {}, {}, id="echoed_defaults_of_no_config"),
+        pytest.param({"expires_at": EXPIRY}, SPELLED, SPELLED, id="same_instant_as_recorded"),
+        pytest.param(EDITED, {"name": "reader"}, EDITED, id="drift_is_shown"),
+    ],
+)
+def test_refresh_keeps_the_recorded_form_of_equal_inputs(live: Any, was: Any, want: Any) -> None:
+    assert as_recorded(live, was) == want
 
 
 def merged(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
@@ -236,45 +153,36 @@ def merged_refusing_null(live: dict[str, Any], sent: dict[str, Any]) -> dict[str
 
 def replaced(live: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     """`config` after a PATCH by a Truto that replaces it with what was sent."""
-    return {key: value for key, value in sent.items() if value is not None}
+    return merged({}, sent)
+
+
+LIVE = {
+    "live_empty": {},
+    "live_known": {"methods": ["read"]},
+    "live_known_and_newer": {"methods": ["read"], NEWER: "strict"},
+    "live_newer_only": {NEWER: False},
+    "live_newer_object": {"tags": ["hr"], "tool_exposure": "discovery", NEWER: {"level": 2}},
+    "live_off_defaults": {"tool_exposure": "discovery", "require_api_token_auth": True},
+}
+DECLARED = {
+    "declared_none": None,
+    "declared_methods": {"methods": ["read"]},
+    "declared_other": {"tags": ["hr"], "require_api_token_auth": True},
+    "declared_a_default": {"tool_exposure": "all"},
+}
 
 
 @pytest.mark.parametrize("echo", [False, True], ids=["defaults_absent", "defaults_echoed"])
 @pytest.mark.parametrize(
-    "truto_patch",
-    [merged, merged_refusing_null, replaced],
-    ids=["merge", "merge_refusing_null", "replace"],
+    "truto_patch", [merged, merged_refusing_null, replaced], ids=lambda f: f.__name__
 )
-@pytest.mark.parametrize(
-    "live",
-    [
-        pytest.param({}, id="live_empty"),
-        pytest.param({"methods": ["read"]}, id="live_known"),
-        pytest.param({"methods": ["read"], NEWER_OPTION: "strict"}, id="live_known_and_newer"),
-        pytest.param({NEWER_OPTION: False}, id="live_newer_only"),
-        pytest.param(
-            {"tags": ["hr"], "tool_exposure": "discovery", NEWER_OPTION: {"level": 2}},
-            id="live_newer_object",
-        ),
-        pytest.param(
-            {"tool_exposure": "discovery", "require_api_token_auth": True}, id="live_off_defaults"
-        ),
-    ],
-)
-@pytest.mark.parametrize(
-    "declared",
-    [
-        pytest.param(None, id="declared_none"),
-        pytest.param({"methods": ["read"]}, id="declared_methods"),
-        pytest.param({"tags": ["hr"], "require_api_token_auth": True}, id="declared_other"),
-        pytest.param({"tool_exposure": "all"}, id="declared_a_default"),
-    ],
-)
+@pytest.mark.parametrize("live", LIVE.values(), ids=LIVE)
+@pytest.mark.parametrize("declared", DECLARED.values(), ids=DECLARED)
 def test_one_patch_leaves_truto_with_the_declared_config_under_every_reading(
     live: dict[str, Any], declared: dict[str, Any] | None, truto_patch: Any, echo: bool
 ) -> None:
-    body = patch_body({**STATE, "config": live}, desired(config=declared))
+    body = patch_body(state(config=live), desired(config=declared))
     after = truto_patch(live, body["config"]) if "config" in body else live
     answered = {**DEFAULTS, **after} if echo else after
     assert diff_inputs({"config": answered}, {"config": declared}).changes == ()
-    assert patch_body({**STATE, "config": answered}, desired(config=declared)) == {}
+    assert patch_body(state(config=answered), desired(config=declared)) == {}

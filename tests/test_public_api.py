@@ -11,6 +11,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from unittest.mock import Mock
 
 import dill
 import pytest
@@ -39,54 +40,32 @@ def test_all_is_every_public_name_of_the_package() -> None:
     assert errors | {"TrutoMcpServer", "TrutoMcpServerArgs", "McpServerConfigArgs"} <= public
 
 
-def test_the_stable_names_of_the_state_and_the_package_data() -> None:
-    assert TrutoMcpServer._resource_type_name == "dynamic/truto:McpServer"
-    assert TrutoMcpServerProvider.__module__ == "truto_pulumi.provider"
-    assert TrutoMcpServerProvider.__qualname__ == "TrutoMcpServerProvider"
-    assert (Path(truto_pulumi.__file__).parent / "py.typed").is_file()
-
-
 @pytest.mark.slow
 def test_importing_the_package_loads_neither_emulator_nor_test_harness() -> None:
+    code = (
+        "import sys, truto_pulumi; print(sorted(m for m in sys.modules "
+        "if m.startswith(('truto_pulumi.emulator', 'truto_pulumi.testing', 'starlette'))))"
+    )
     loaded = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, truto_pulumi; print(sorted(m for m in sys.modules "
-            "if m.startswith(('truto_pulumi.emulator', 'truto_pulumi.testing', 'starlette'))))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "[]"
 
 
 PUBLIC_MODULES = {
     "truto_pulumi": None,  # checked above
-    "truto_pulumi.provider": ["TrutoMcpServerProvider"],
-    "truto_pulumi.discover": ["main", "render_program", "render_project", "write_project"],
-    "truto_pulumi.recover": ["left_by_killed_run", "main"],
-    "truto_pulumi.testing": [
-        "ComputedOutputs",
-        "ProgramMocks",
-        "ProgramRun",
-        "Registration",
-        "install_mocks",
-        "run_program",
-    ],
-    "truto_pulumi.emulator": [
-        "Emulator",
-        "Readings",
-        "RemoteEmulator",
-        "create_app",
-        "run_emulator",
-    ],
+    "truto_pulumi.provider": "TrutoMcpServerProvider",
+    "truto_pulumi.discover": "main render_program render_project write_project",
+    "truto_pulumi.recover": "left_by_killed_run main",
+    "truto_pulumi.testing": "ComputedOutputs ProgramMocks ProgramRun Registration "
+    "install_mocks run_program",
+    "truto_pulumi.emulator": "Emulator Readings RemoteEmulator create_app run_emulator",
     "truto_pulumi.emulator.__main__": None,  # `python -m truto_pulumi.emulator`
 }
+"""Each public module and the names it exports."""
 
 
-def test_every_module_not_listed_as_public_is_private_by_name() -> None:
+def test_public_modules_are_those_listed_and_export_exactly_their_names() -> None:
     root = Path(truto_pulumi.__file__).parent
     modules = {
         ".".join(("truto_pulumi", *path.relative_to(root).with_suffix("").parts)).removesuffix(
@@ -97,15 +76,9 @@ def test_every_module_not_listed_as_public_is_private_by_name() -> None:
     public = {m for m in modules if not any(part.startswith("_") for part in m.split(".")[1:])}
     public |= {m for m in modules if m.endswith(".__main__")}
     assert sorted(public) == sorted(PUBLIC_MODULES)
-
-
-@pytest.mark.slow
-def test_public_modules_export_exactly_their_public_names() -> None:
     for module, names in PUBLIC_MODULES.items():
-        if names is None:
-            continue
-        exported = importlib.import_module(module).__all__
-        assert sorted(exported) == names, module
+        if names is not None:
+            assert sorted(importlib.import_module(module).__all__) == names.split(), module
 
 
 # What every stack's state holds for each server: `serialize_provider(TrutoMcpServerProvider())`
@@ -115,9 +88,11 @@ PICKLED_BY_AN_EARLIER_RELEASE = (
 )
 
 
-def test_a_provider_pickled_by_an_earlier_release_still_loads() -> None:
+def test_the_stable_names_of_the_state_and_the_package_data() -> None:
     provider = dill.loads(base64.b64decode(PICKLED_BY_AN_EARLIER_RELEASE))
     assert isinstance(provider, TrutoMcpServerProvider)
+    assert TrutoMcpServer._resource_type_name == "dynamic/truto:McpServer"
+    assert (Path(truto_pulumi.__file__).parent / "py.typed").is_file()
 
 
 def test_the_version_is_the_installed_distributions_and_every_request_says_it() -> None:
@@ -129,8 +104,5 @@ def test_the_version_is_the_installed_distributions_and_every_request_says_it() 
 def test_a_source_tree_never_installed_reports_version_0_unknown(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def not_installed(name: str) -> str:
-        raise metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(metadata, "version", not_installed)
+    monkeypatch.setattr(metadata, "version", Mock(side_effect=metadata.PackageNotFoundError))
     assert _version._installed_version() == "0+unknown"

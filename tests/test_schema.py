@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import inspect
+import re
 from dataclasses import fields
-from pathlib import Path
 
-import truto_pulumi
 from truto_pulumi import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi._schema import CONFIG_KEYS, INPUT_KEYS, PROPERTIES
 
@@ -24,16 +22,6 @@ def test_the_args_and_the_keyword_arguments_are_the_schemas_inputs() -> None:
 
 
 def test_the_resource_declares_an_output_type_for_every_property() -> None:
-    source = (Path(truto_pulumi.__file__).parent / "_resource.py").read_text()
-    resource = next(
-        node
-        for node in ast.parse(source).body
-        if isinstance(node, ast.ClassDef) and node.name == "TrutoMcpServer"
-    )
-    type_checking = next(node for node in resource.body if isinstance(node, ast.If))
-    annotated = {
-        node.target.id
-        for node in type_checking.body
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-    }
-    assert annotated == {p.name for p in PROPERTIES}
+    # Under `if TYPE_CHECKING:` in the class body: in its source, not its annotations.
+    declared = re.findall(r"^ {8}(\w+): pulumi\.Output\[", inspect.getsource(TrutoMcpServer), re.M)
+    assert sorted(declared) == sorted(p.name for p in PROPERTIES)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._inputs import canonical_form, contains_unknown
-from ._schema import CONFIG_BY_NAME, DIFFED_INPUTS, INPUTS, Property
+from ._schema import CONFIG_DEFAULTS, DIFFED_INPUTS, Property
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> InputDiff:
     return InputDiff(tuple(p.name for p in changed), tuple(p.name for p in changed if p.replaces))
 
 
+def _differs(prop: Property, old: Any, new: Any) -> bool:
+    """Whether `new` is another value than `old`: in canonical form, or not known yet."""
+    return contains_unknown(new) or canonical_form(prop, old) != canonical_form(prop, new)
+
+
 def as_recorded(live: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs Truto has (`live`), each one the diff finds equal to the `recorded` one in
     its recorded form: a refresh shows no drift where Truto merely echoes a default."""
@@ -41,49 +46,33 @@ def as_recorded(live: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[st
 
 
 def create_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The body of the POST that creates a server with these (canonical) inputs. `config` is
-    always sent, `{}` (every tool of the account) when none is declared: Truto requires it."""
-    return {
-        p.name: dict(value or {}) if p.shape == "config" else value
-        for p in INPUTS
-        if p.patchable and ((value := inputs.get(p.name)) is not None or p.shape == "config")
-    }
+    """The body of the POST that creates a server with these (canonical) inputs: a PATCH's from
+    nothing, and `config` as declared, `{}` (every tool of the account) if none: Truto needs it."""
+    return {**patch_body({}, inputs), "config": dict(inputs.get("config") or {})}
 
 
 def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
-    """The PATCH body that takes a server from `olds` to `news`: only the fields that changed.
-
-    A changed `config` is sent whole; each key the server has that `news` does not declare goes
-    as its documented default, or as `null` where it has none (known or not). That gives the
-    declared `config` whether Truto replaces it, merges it one level deep with `null` deleting a
-    key, or merges it and refuses `null` for a typed key.
-    A removed `expires_at` is sent as `null`, which clears the expiry.
-    """
+    """The PATCH body that takes a server from `olds` to `news`: only the fields that changed,
+    a removed `expires_at` as `null` (which clears it). A changed `config` is sent whole, each key
+    the server has that `news` does not declare as its documented default, else `null` (known or
+    not): the declared `config` whether Truto replaces it, merges it one level deep with `null`
+    deleting a key, or merges it and refuses `null` for a typed key."""
     changes = diff_inputs(olds, news).changes
     return {
-        p.name: _config_patch(olds.get(p.name), news.get(p.name))
+        p.name: _config_patch(p, olds.get(p.name), news.get(p.name))
         if p.shape == "config"
         else news.get(p.name)
-        for p in INPUTS
+        for p in DIFFED_INPUTS
         if p.patchable and p.name in changes
     }
 
 
-def _config_patch(old: Any, new: Any) -> dict[str, Any]:
+def _config_patch(prop: Property, old: Any, new: Any) -> dict[str, Any]:
     """The whole desired `config`, and for each key of the old one it does not declare (and that
     is not at its default already), that key's default (`null` when it has none)."""
     desired = {key: value for key, value in (new or {}).items() if value is not None}
-    previous = canonical_form("config", old) or {}
-    return {**desired, **{key: _default(key) for key in previous if key not in desired}}
-
-
-def _default(key: str) -> Any:
-    prop = CONFIG_BY_NAME.get(key)
-    return None if prop is None else prop.default
-
-
-def _differs(prop: Property, old: Any, new: Any) -> bool:
-    """Whether `new` is another value than `old`: in canonical form, or not known yet."""
-    if contains_unknown(new):
-        return True
-    return bool(canonical_form(prop.shape, old) != canonical_form(prop.shape, new))
+    dropped = [key for key in canonical_form(prop, old) or {} if key not in desired]
+    return {
+        **desired,
+        **{key: CONFIG_DEFAULTS.get(key) for key in dropped},
+    }

@@ -1,7 +1,7 @@
-"""A TrutoMcpServer's inputs, shape by shape (`_schema.Shape`): check (one failure per invalid
-property, naming it and what it accepts) and the canonical form (sets sorted, UUIDs in lower
-case, timestamps in UTC to the millisecond as Truto keeps them, an empty `config` dropped) that
-check returns, the diff compares and refresh reads back. Unknown values pass unjudged. No I/O.
+"""A TrutoMcpServer's inputs: check (one failure per invalid property, naming it and what it
+accepts) and the canonical form (sets sorted, UUIDs in lower case, timestamps in UTC to the
+millisecond as Truto keeps them, an empty `config` dropped) that check returns, the diff compares
+and refresh reads back, both from one parser (`_parse`). Unknown values pass unjudged. No I/O.
 """
 
 from __future__ import annotations
@@ -16,53 +16,38 @@ from typing import Any
 from pulumi.output import Unknown
 
 from ._mark import read_mark
-from ._schema import (
-    ALLOWED,
-    CONFIG_BY_NAME,
-    CONFIG_PROPERTIES,
-    DIFFED_INPUTS,
-    INPUTS,
-    Property,
-    Shape,
-)
+from ._schema import CONFIG_BY_NAME, CONFIG_DEFAULTS, DIFFED_INPUTS, INPUTS, Property
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
-)
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")
 
 
 def contains_unknown(value: Any) -> bool:
     """Whether a property value is, or holds, an unknown (computed) value."""
-    if isinstance(value, Unknown):
-        return True
     if isinstance(value, Mapping):
-        return any(contains_unknown(v) for v in value.values())
+        return any(map(contains_unknown, value.values()))
     if isinstance(value, list | tuple):
-        return any(contains_unknown(v) for v in value)
-    return False
+        return any(map(contains_unknown, value))
+    return isinstance(value, Unknown)
 
 
 def parse_timestamp(value: str) -> datetime:
-    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to milliseconds."""
-    if not _RFC3339.match(value):
+    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to milliseconds, as
+    Truto keeps it."""
+    match = _RFC3339.fullmatch(value)
+    if match is None:
         raise ValueError("not an RFC 3339 timestamp with a time zone")
-    text = value.replace("z", "Z").replace("Z", "+00:00").replace("t", "T").replace(" ", "T")
-    # Python < 3.11 accepts at most 6 fraction digits; Truto keeps milliseconds.
-    text = re.sub(r"\.(\d{1,6})\d*", lambda m: "." + m.group(1).ljust(6, "0"), text)
+    day, time, fraction, zone = match.groups()
+    text = f"{day}T{time}.{(fraction or '')[:3].ljust(3, '0')}{zone.upper().replace('Z', '+00:00')}"
     try:
-        instant = datetime.fromisoformat(text).astimezone(timezone.utc)
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
     except OverflowError:
         raise ValueError("timestamp out of range") from None
-    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
 
 
 def canonical_timestamp(value: str) -> str:
     """The canonical text of a timestamp: UTC, `Z`, milliseconds only when not zero."""
-    instant = parse_timestamp(value)
-    text = f"{instant.year:04d}" + instant.strftime("-%m-%dT%H:%M:%S")
-    if instant.microsecond:
-        text += f".{instant.microsecond // 1000:03d}"
-    return text + "Z"
+    text = parse_timestamp(value).isoformat(timespec="milliseconds")
+    return text.replace(".000+00:00", "Z").replace("+00:00", "Z")
 
 
 def lead_problem(when: str, lead_seconds: int, now: datetime) -> str | None:
@@ -73,41 +58,82 @@ def lead_problem(when: str, lead_seconds: int, now: datetime) -> str | None:
     return "is in the past" if lead.total_seconds() <= 0 else f"is less than {lead_seconds} s ahead"
 
 
-def canonical_form(shape: Shape | None, value: Any) -> Any:
-    """`value` in canonical form as far as it parses, else as it is (never an error): what the
-    diff compares and refresh reads back. A `config` loses its unset keys and those at their
-    documented default (Truto may echo them); a key this release does not know is kept."""
-    if shape == "config" and isinstance(value, Mapping):
-        kept = {}
-        for key, item in value.items():
-            prop = CONFIG_BY_NAME.get(key)
-            if prop is not None and prop.shape is not None:
-                item = None if prop.at_default(item) else canonical_form(prop.shape, item)
-            if item is not None:
-                kept[key] = item
-        return kept or None
-    if shape == "string_set" and isinstance(value, list | tuple) and all(map(_is_str, value)):
-        return sorted(set(value))
-    if shape in ("uuid", "timestamp") and isinstance(value, str):
+_TYPES: dict[str | None, tuple[Any, str]] = {
+    "string_set": ((list, tuple), "must be a list, "),
+    "choice": (str, ""),
+    "flag": (bool, ""),
+    "config": (Mapping, ""),
+}
+"""The type of a shape's values and how a failure of that type opens; else a string's."""
+
+
+def _parse(prop: Property, value: Any) -> Any:
+    """`value` of input `prop` in canonical form (an unknown as it is), or a ValueError that
+    says in the user's terms what is wrong with it."""
+    if value is None or isinstance(value, Unknown):
+        if value is None and prop.required:
+            raise ValueError("is required")
+        return value
+    shape, shown = prop.shape, _clipped(repr(value))
+    kind, opening = _TYPES.get(shape, (str, "must be a string, "))
+    if not isinstance(value, kind):
+        raise ValueError(f"{opening}got {described(value)}")
+    if shape == "text" and not value.strip():
+        raise ValueError("must not be empty or blank")
+    if shape == "text" and read_mark(value) is not None:
+        # A marked name makes the server one under way (or a killed run's leftover) to every
+        # create of the stack. The name is not shown: it may be a secret.
+        raise ValueError("must not end in a Pulumi create mark, [pulumi creating …]")
+    if shape == "choice" and value not in prop.choices:
+        raise ValueError(f"got {shown}")
+    if shape == "string_set" and not value:
+        raise ValueError("must not be empty (omit it to apply no filter)")
+    if shape == "string_set":
+        problems = [
+            f"item {index} must be a string, got {described(item)}"
+            if not isinstance(item, str)
+            else f"item {index} must not be empty or blank"
+            for index, item in enumerate(value)
+            if not isinstance(item, Unknown) and not (isinstance(item, str) and item.strip())
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value if contains_unknown(value) else sorted(set(value))
+    if shape in ("uuid", "timestamp"):
         try:
-            return _canonical_text(shape, value)
+            return str(uuid.UUID(value)) if shape == "uuid" else canonical_timestamp(value)
         except ValueError:
-            return value
+            what = "a UUID" if shape == "uuid" else "an RFC 3339 timestamp"
+            raise ValueError(f"{shown} is not {what}") from None
     return value
 
 
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)
+def canonical_form(prop: Property, value: Any) -> Any:
+    """`value` of `prop` in canonical form as far as it parses, else as it is (never an error):
+    what the diff compares and refresh reads back. A `config` loses its unset keys and those at
+    their documented default (Truto may echo them); a key this release does not know is kept."""
+    if prop.shape == "config" and isinstance(value, Mapping):
+        known = {
+            k: canonical_form(CONFIG_BY_NAME[k], value[k]) for k in CONFIG_BY_NAME.keys() & value
+        }
+        kept = {**value, **known}
+        return {k: v for k, v in kept.items() if v is not None and not _at_default(k, v)} or None
+    try:
+        return _parse(prop, value)
+    except ValueError:
+        return value
 
 
-def _canonical_text(shape: Shape, value: str) -> str:
-    return str(uuid.UUID(value)) if shape == "uuid" else canonical_timestamp(value)
+def _at_default(key: str, value: Any) -> bool:
+    """Whether `value` is `key`'s documented default, of its type too (`0` is not `false`)."""
+    default = CONFIG_DEFAULTS.get(key)
+    return default is not None and (type(value), value) == (type(default), default)
 
 
 def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a server has in Truto, in canonical form, for refresh to compare with state.
     Without validation: a value that does not parse shows as a difference, not an error."""
-    live = {p.name: canonical_form(p.shape, server.get(p.name)) for p in DIFFED_INPUTS}
+    live = {p.name: canonical_form(p, server.get(p.name)) for p in DIFFED_INPUTS}
     return {key: value for key, value in live.items() if value is not None}
 
 
@@ -129,9 +155,6 @@ def _identical(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-# -- check -----------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class InputFailure:
     """One invalid property as the engine shows it: "property P value V has a problem: R",
@@ -145,7 +168,7 @@ class InputFailure:
 
 @dataclass(frozen=True)
 class CheckOutcome:
-    """Canonical inputs when valid, else the failures (one per property)."""
+    """Canonical inputs when valid, else the inputs as given and one failure per property."""
 
     inputs: dict[str, Any]
     failures: list[InputFailure] = field(default_factory=list)
@@ -161,110 +184,47 @@ def check_inputs(
     changed `expires_at` must lie a minute ahead (an expired server does not block preview)."""
     bag = {key: value for key, value in news.items() if not key.startswith("__")}
     problems: dict[str, str] = {}
-    inputs = _checked(INPUTS, bag, "", problems)
-    if problems:
-        failures = [
-            InputFailure(path, problem, path)
-            if bag.get(path) is not None or not path
-            else InputFailure("", f"{path}: {problem}", path)
-            for path, problem in problems.items()
-        ]
-        return CheckOutcome(bag, failures)
-    lead = [
-        failure
-        for prop in INPUTS
-        if (failure := _lead_failure(prop, inputs.get(prop.name), olds, now)) is not None
+
+    def checked(props: tuple[Property, ...], values: Mapping[str, Any], prefix: str) -> Any:
+        """The canonical values of `values`' set keys (unknowns as they are); what is wrong
+        with each other one goes into `problems`, by path, then what the path accepts."""
+        names = [p.name for p in props]
+        for key in values:
+            if key not in names:
+                problems[prefix + key] = f"unknown property; allowed: {', '.join(names)}"
+        kept = {}
+        for prop in props:
+            value = values.get(prop.name)
+            try:
+                value = _parse(prop, value)
+                _refuse_late(prop, value, (olds or {}).get(prop.name), now)
+            except ValueError as problem:
+                problems[prefix + prop.name] = f"{problem}; expected {prop.accepts}"
+                continue
+            if prop.shape == "config" and isinstance(value, Mapping):
+                value = checked(tuple(CONFIG_BY_NAME.values()), value, "config.")
+            if value is not None:
+                kept[prop.name] = value
+        return kept or None
+
+    inputs = checked(INPUTS, bag, "") or {}
+    failures = [
+        InputFailure(path, problem, path)
+        if bag.get(path) is not None or not path
+        else InputFailure("", f"{path}: {problem}", path)
+        for path, problem in problems.items()
     ]
-    return CheckOutcome(inputs, lead)
+    return CheckOutcome(bag if failures else inputs, failures)
 
 
-def _checked(
-    props: tuple[Property, ...], bag: Mapping[str, Any], prefix: str, problems: dict[str, str]
-) -> dict[str, Any]:
-    """The canonical values of `bag`'s set keys (unknowns as they are); what is wrong with
-    each other one goes into `problems`, by path, followed by what the path accepts."""
-    allowed = [p.name for p in props]
-    for key in bag:
-        if key not in allowed:
-            problems[prefix + key] = f"unknown property; allowed: {', '.join(allowed)}"
-    values: dict[str, Any] = {}
-    for prop in props:
-        path, value = prefix + prop.name, bag.get(prop.name)
-        problem = _problem(prop, value)
-        if problem is not None:
-            problems[path] = f"{problem}; expected {ALLOWED[path]}"
-        elif prop.shape == "config" and isinstance(value, Mapping):
-            values[prop.name] = _checked(CONFIG_PROPERTIES, value, "config.", problems) or None
-        else:
-            values[prop.name] = canonical_form(prop.shape, value)
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def _problem(prop: Property, value: Any) -> str | None:
-    """What is wrong with a value of `prop`, in the user's terms; None for an unknown value."""
-    shape, shown = prop.shape, _clipped(repr(value))
-    if value is None or isinstance(value, Unknown):
-        return "is required" if value is None and prop.required else None
-    if shape in ("text", "uuid", "timestamp") and not isinstance(value, str):
-        return f"must be a string, got {described(value)}"
-    if shape == "text" and not value.strip():
-        return "must not be empty or blank"
-    if shape == "text" and read_mark(value) is not None:
-        # A marked name makes the server one under way (or a killed run's leftover) to every
-        # create of the stack. The name is not shown: it may be a secret.
-        return "must not end in a Pulumi create mark, [pulumi creating …]"
-    if shape in ("uuid", "timestamp"):
-        try:
-            _canonical_text(shape, value)
-        except ValueError:
-            return f"{shown} is not {'a UUID' if shape == 'uuid' else 'an RFC 3339 timestamp'}"
-    if shape == "string_set":
-        return _string_set_problem(value)
-    if shape == "choice" and value not in prop.choices:
-        return f"got {shown if isinstance(value, str) else described(value)}"
-    if (shape == "flag" and not isinstance(value, bool)) or (
-        shape == "config" and not isinstance(value, Mapping)
-    ):
-        return f"got {described(value)}"
-    return None
-
-
-def _string_set_problem(value: Any) -> str | None:
-    if not isinstance(value, list | tuple):
-        return f"must be a list, got {described(value)}"
-    if not value:
-        return "must not be empty (omit it to apply no filter)"
-    problems = [
-        f"item {index} must be a string, got {described(item)}"
-        if not isinstance(item, str)
-        else f"item {index} must not be empty or blank"
-        for index, item in enumerate(value)
-        if not isinstance(item, Unknown) and not (isinstance(item, str) and item.strip())
-    ]
-    return "; ".join(problems) or None
-
-
-def _lead_failure(
-    prop: Property, when: Any, olds: Mapping[str, Any] | None, now: datetime | None
-) -> InputFailure | None:
-    """A set or changed timestamp that lies less than `prop.lead_seconds` ahead of `now`."""
-    if now is None or not isinstance(when, str) or prop.lead_seconds is None:
-        return None
-    previous = (olds or {}).get(prop.name)
-    if isinstance(previous, str) and canonical_form("timestamp", previous) == when:
-        return None
+def _refuse_late(prop: Property, when: Any, previous: Any, now: datetime | None) -> None:
+    """Raise when `when`, new or changed from `previous`, lies less than `prop.lead_seconds`
+    ahead of `now`."""
+    if not isinstance(when, str) or not prop.lead_seconds or now is None:
+        return
     problem = lead_problem(when, prop.lead_seconds, now)
-    if problem is None:
-        return None
-    return InputFailure(
-        prop.name,
-        f"{when} {problem} (now {canonical_timestamp(now.isoformat())}); "
-        f"expected {ALLOWED[prop.name]}, or no expiry",
-        prop.name,
-    )
-
-
-# -- how a failure shows a value -------------------------------------------------------------
+    if problem is not None and canonical_form(prop, previous) != when:
+        raise ValueError(f"{when} {problem} (now {canonical_timestamp(now.isoformat())})")
 
 
 def _clipped(text: str) -> str:
@@ -275,10 +235,10 @@ def _clipped(text: str) -> str:
 def described(value: Any) -> str:
     """A value as the user wrote it, its kind first: `the number 5`, never `float` (the wire
     turns every number into a float), `the boolean True`, `the list [...]`."""
-    kind = next((text for kind, text in _KINDS if isinstance(value, kind)), None)
-    if value is None or kind is None:
-        return "None" if value is None else f"a value of type {type(value).__name__}"
-    return f"{kind} {_clipped(_written(value))}"
+    for kind, text in _KINDS:
+        if isinstance(value, kind):
+            return f"{text} {_clipped(_written(value))}"
+    return "None" if value is None else f"a value of type {type(value).__name__}"
 
 
 _KINDS = (
@@ -291,15 +251,14 @@ _KINDS = (
 
 
 def _written(value: Any) -> str:
-    """A value as Python source, numbers as the user wrote them (`[1, 'a']`, not `[1.0, 'a']`);
-    a whole number as written, not as the float the wire made of it."""
+    """A value as Python source, a whole number as the user wrote it, not as the float the
+    wire made of it (`[1, 'a']`, not `[1.0, 'a']`)."""
     if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
         return str(int(value))
     if isinstance(value, Unknown):
         return "<unknown>"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_written(item) for item in value) + "]"
+        return "[" + ", ".join(map(_written, value)) + "]"
     if isinstance(value, Mapping):
-        pairs = (f"{_written(key)}: {_written(item)}" for key, item in value.items())
-        return "{" + ", ".join(pairs) + "}"
+        return "{" + ", ".join(f"{key!r}: {_written(item)}" for key, item in value.items()) + "}"
     return repr(value)
