@@ -99,45 +99,62 @@ def test_a_failing_command_ends_the_demo_with_one_line_and_cleans_up(tmp_path: P
     assert not Path(copied.group(1)).parent.exists()
 
 
-def test_one_patch_per_server_passes_the_expiry_step() -> None:
-    demo = load_demo()
-    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}, {"id": "b"}))
-    body = {"expires_at": demo["NEXT_EXPIRY"]}
-    check([{"method": "GET", "path": "/x", "body": None}, patch("b", body), patch("a", body)])
+EXPIRY = {"expires_at": load_demo()["NEXT_EXPIRY"]}
+SENT = "PATCH /integrated-account/ia/mcp/"
+"""The start of each PATCH as the failing check names it."""
+NOT_ONE_EACH = r".* for 2 server\(s\); expected exactly one PATCH per server$"
 
 
 @pytest.mark.parametrize(
-    ("patched", "sent"),
+    ("check", "servers", "journal", "error"),
     [
-        (["a"], "PATCH /integrated-account/ia/mcp/a"),
-        (["a", "b", "b"], "PATCH /integrated-account/ia/mcp/a, PATCH /integrated-account/ia/mcp/b"),
+        pytest.param(
+            "expect_one_patch_each",
+            ["a", "b"],
+            [{"method": "GET", "path": "/x", "body": None}, patch("b", EXPIRY), patch("a", EXPIRY)],
+            None,
+            id="one_patch_per_server_passes",
+        ),
+        pytest.param(
+            "expect_one_patch_each",
+            ["a", "b"],
+            [patch("a", EXPIRY)],
+            rf"^changing expiresAt sent {SENT}a{NOT_ONE_EACH}",
+            id="a_server_not_patched",
+        ),
+        pytest.param(
+            "expect_one_patch_each",
+            ["a", "b"],
+            [patch("a", EXPIRY), patch("b", EXPIRY), patch("b", EXPIRY)],
+            rf"^changing expiresAt sent {SENT}a, {SENT}b{NOT_ONE_EACH}",
+            id="a_server_patched_twice",
+        ),
+        pytest.param(
+            "expect_one_patch_each",
+            ["a"],
+            [patch("a", {**EXPIRY, "name": "x"})],
+            r'carried \{"expires_at": .*"name": "x"\}',
+            id="a_patch_carrying_more_than_the_expiry",
+        ),
+        pytest.param(
+            "expect_none_left",
+            ["a"],
+            [],
+            r"^destroy left 1 server\(s\) in the emulator$",
+            id="servers_left_after_destroy",
+        ),
     ],
 )
-def test_other_than_one_patch_per_server_fails_the_expiry_step(
-    patched: list[str], sent: str
+def test_the_check_that_ends_a_step_fails_it_saying_what_was_sent(
+    check: str, servers: list[str], journal: list[dict[str, Any]], error: str | None
 ) -> None:
     demo = load_demo()
-    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}, {"id": "b"}))
-    body = {"expires_at": demo["NEXT_EXPIRY"]}
-    with pytest.raises(demo["DemoError"]) as failed:
-        check([patch(server, body) for server in patched])
-    message = str(failed.value)
-    assert message.startswith(f"changing expiresAt sent {sent}")
-    assert message.endswith("for 2 server(s); expected exactly one PATCH per server")
-
-
-def test_a_patch_carrying_more_than_the_expiry_fails_the_expiry_step() -> None:
-    demo = load_demo()
-    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}))
-    with pytest.raises(demo["DemoError"], match=r'carried \{"expires_at": .*"name": "x"\}'):
-        check([patch("a", {"expires_at": demo["NEXT_EXPIRY"], "name": "x"})])
-
-
-def test_servers_left_after_destroy_fail_the_destroy_step() -> None:
-    demo = load_demo()
-    check = demo["expect_none_left"](FakeEmulator({"id": "a"}))
-    with pytest.raises(demo["DemoError"], match=r"^destroy left 1 server\(s\) in the emulator$"):
-        check([])
+    checked = demo[check](FakeEmulator(*({"id": server} for server in servers)))
+    if error is None:
+        checked(journal)
+    else:
+        with pytest.raises(demo["DemoError"], match=error):
+            checked(journal)
 
 
 def test_the_demo_runs_the_cli_without_the_developers_truto_settings(

@@ -17,7 +17,7 @@ from truto_pulumi.emulator import Emulator
 from ..kit import OTHER_ACCOUNT
 from .helpers import (
     NAME,
-    account_path,
+    account_read,
     api_calls,
     collection_path,
     create_mark,
@@ -46,7 +46,7 @@ def apply_and_clear(
     return stack.resources[NAME].id
 
 
-def test_a_create_then_a_second_run_with_the_same_state_plans_no_change_and_calls_nothing(
+def test_a_create_then_a_run_with_the_same_state_calls_nothing_and_destroy_deletes_it(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.new_host_each_run = True  # every run a new provider process, as under the engine
@@ -57,7 +57,7 @@ def test_a_create_then_a_second_run_with_the_same_state_plans_no_change_and_call
     server_id = stack.resources[NAME].id
     calls = api_calls(emulator)
     assert [(m, p) for m, p, _ in calls] == [
-        ("GET", account_path()),  # the first create in the account: its installed integration
+        account_read()[:2],  # the first create in the account: its installed integration
         ("GET", collection_path()),  # and leftovers of the stack
         ("POST", collection_path()),  # under the create's mark
         ("PATCH", item_path(server_id)),  # the declared name
@@ -82,6 +82,11 @@ def test_a_create_then_a_second_run_with_the_same_state_plans_no_change_and_call
     assert second.plan.steps[NAME].op == "same"
     assert second.plan.is_empty
     assert api_calls(emulator) == []
+
+    stack.destroy()
+
+    assert (emulator.servers(), stack.resources) == ([], {})
+    assert api_calls(emulator) == [("DELETE", item_path(server_id), None)]
 
 
 WHOLE = {**SCOPED, "tool_exposure": "discovery", "require_api_token_auth": True}
@@ -168,7 +173,7 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
     assert new_id != old_id
     calls = api_calls(emulator)
     assert [(m, p) for m, p, _ in calls] == [
-        ("GET", account_path(OTHER_ACCOUNT)),  # the run's first create in that account
+        account_read(OTHER_ACCOUNT)[:2],  # the run's first create in that account
         ("GET", collection_path(OTHER_ACCOUNT)),
         ("POST", collection_path(OTHER_ACCOUNT)),
         ("PATCH", item_path(new_id, OTHER_ACCOUNT)),
@@ -244,22 +249,3 @@ def test_out_of_band_delete_is_proven_by_refresh_dropped_and_recreated_by_the_ne
     outputs = stack.resources[NAME].outputs
     assert server["id"] == stack.resources[NAME].id != old_id
     assert server["token"] == outputs["token"] != old_token
-
-
-def test_destroy_deletes_every_server_and_empties_the_state(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    stack.apply_step(
-        {
-            "a": desired(name="first")[NAME],
-            "b": desired(name="second", integrated_account_id=OTHER_ACCOUNT)[NAME],
-        }
-    )
-    assert len(emulator.servers()) == 2
-    emulator.clear_journal()
-
-    stack.destroy()
-
-    assert emulator.servers() == []
-    assert stack.resources == {}
-    assert sorted(m for m, _, _ in api_calls(emulator)) == ["DELETE", "DELETE"]
