@@ -228,15 +228,18 @@ def recorded_integrations(stack: SimulatedStack) -> dict[str, str]:
     }
 
 
-def test_creates_record_the_installed_integration_reading_each_account_once_per_run(
+def test_creates_and_refreshes_record_the_installed_integration_reading_each_account_once(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
+    """Once per account and run; a refresh fills in what an older release did not record,
+    reading only the accounts of such states; what it recorded proves a deletion next time."""
     jira = emulator.add_account(integration="jira")
     stack = own_host_stack(new_host_each_run=True)
     servers = {
         "a": desired(name="a")[NAME],
         "b": desired(name="b")[NAME],
         "jira": desired(name="jira", integrated_account_id=jira["id"])[NAME],
+        "recorded": desired(name="r", integrated_account_id=OTHER_ACCOUNT)[NAME],
     }
     emulator.set_latency(0.05)  # the creates under one account are under way at once
     try:
@@ -245,15 +248,27 @@ def test_creates_record_the_installed_integration_reading_each_account_once_per_
         emulator.set_latency(0.0)
 
     assert jira["environment_integration_id"] != default_integration(emulator)
-    assert recorded_integrations(stack) == {
-        "a": default_integration(emulator),
-        "b": default_integration(emulator),
+    recorded = recorded_integrations(stack)
+    assert recorded == {
+        **dict.fromkeys(["a", "b", "recorded"], default_integration(emulator)),
         "jira": jira["environment_integration_id"],
     }
-    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, OTHER_ACCOUNT, jira["id"]])
     emulator.clear_journal()
     stack.up({**servers, "d": desired(name="d")[NAME]})  # a new run reads its account again
     assert account_reads(emulator) == [ACCOUNT]
+
+    older_release_state(stack, "a", "b", "jira")
+    emulator.clear_journal()
+    outcomes = stack.refresh()
+
+    assert recorded_integrations(stack) == {**recorded, "d": recorded["a"]}
+    assert outcomes["recorded"].drift is False
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
+    assert {method for method, _, _ in calls(emulator)} == {"GET"}
+    emulator.remove_account(ACCOUNT)
+    stack.refresh()
+    assert sorted(stack.resources) == ["jira", "recorded"]
 
 
 def test_a_failed_account_read_leaves_the_integration_unset_and_the_create_succeeds(
@@ -269,32 +284,3 @@ def test_a_failed_account_read_leaves_the_integration_unset_and_the_create_succe
     assert "environment_integration_id" not in outputs
     assert outputs["token"] == emulator.servers()[0]["token"]
     assert account_reads(emulator) == [ACCOUNT]  # not read again in the run
-
-
-def test_refresh_fills_in_what_an_older_release_did_not_record_reading_each_account_once(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    jira = emulator.add_account(integration="jira")
-    stack = own_host_stack(new_host_each_run=True)
-    stack.up(
-        {
-            "a": desired(name="a")[NAME],
-            "b": desired(name="b")[NAME],
-            "c": desired(name="c", integrated_account_id=jira["id"])[NAME],
-            "recorded": desired(name="d", integrated_account_id=OTHER_ACCOUNT)[NAME],
-        }
-    )
-    before = recorded_integrations(stack)
-    older_release_state(stack, "a", "b", "c")
-    emulator.clear_journal()
-
-    outcomes = stack.refresh()
-
-    assert recorded_integrations(stack) == before
-    assert outcomes["recorded"].drift is False
-    # The accounts of the older state read once each; the one whose state records it, never.
-    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
-    assert {method for method, _, _ in calls(emulator)} == {"GET"}
-    emulator.remove_account(ACCOUNT)  # what the refresh recorded proves it deleted, next time
-    stack.refresh()
-    assert sorted(stack.resources) == ["c", "recorded"]
