@@ -89,74 +89,7 @@ def test_a_create_then_a_run_with_the_same_state_calls_nothing_and_destroy_delet
     assert api_calls(emulator) == [("DELETE", item_path(server_id), None)]
 
 
-WHOLE = {**SCOPED, "tool_exposure": "discovery", "require_api_token_auth": True}
 EXPIRY = "2099-01-01T00:00:00Z"
-
-
-# What each change sends, field by field, is tests/test_diff.py's (`patch_body`, and under every
-# reading of Truto); here, that it reaches Truto as one PATCH, or nothing.
-
-
-@pytest.mark.parametrize(
-    ("before", "after", "patch", "stored"),
-    [
-        pytest.param(
-            {"config": SCOPED},
-            {"config": {"methods": ["write", "read", "read"], "tags": ["companies", "contacts"]}},
-            None,
-            {"config": SORTED},
-            id="reordered_tags_and_methods_no_change",
-        ),
-        pytest.param(
-            {"config": SCOPED},
-            {"config": SCOPED, "name": "reader v2"},
-            {"name": "reader v2"},
-            {"name": "reader v2", "config": SORTED},
-            id="rename_in_place",
-        ),
-        pytest.param(
-            {"config": WHOLE},
-            {},
-            {
-                "config": {
-                    **dict.fromkeys(SCOPED),
-                    "tool_exposure": "all",
-                    "require_api_token_auth": False,
-                }
-            },
-            {"config": {"tool_exposure": "all", "require_api_token_auth": False}},
-            id="removing_config_resets_every_key",
-        ),
-        pytest.param(
-            {"expires_at": EXPIRY},
-            {"expires_at": "2099-06-30T12:30:00+02:00"},
-            {"expires_at": "2099-06-30T10:30:00Z"},
-            {"expires_at": "2099-06-30T10:30:00.000Z"},
-            id="expiry_changed_sent_in_utc",
-        ),
-    ],
-)
-def test_a_change_sends_one_patch_and_keeps_the_server_and_its_token(
-    stack: SimulatedStack,
-    emulator: Emulator,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    patch: dict[str, Any] | None,
-    stored: dict[str, Any],
-) -> None:
-    server_id = apply_and_clear(stack, emulator, desired(**before))
-    token = stack.resources[NAME].outputs["token"]
-
-    result = stack.apply_step(desired(**after))
-
-    assert result.ops == {NAME: "update" if patch else "same"}
-    sent = [] if patch is None else [("PATCH", item_path(server_id), patch)]
-    assert api_calls(emulator) == sent
-    server = only_server(emulator)
-    assert {key: server.get(key) for key in stored} == stored
-    outputs = stack.resources[NAME].outputs
-    assert (stack.resources[NAME].id, outputs["token"]) == (server_id, token)
-    assert ("config" in outputs) is ("config" in after)
 
 
 def test_account_change_replaces_creating_the_new_server_before_deleting_the_old(
@@ -193,11 +126,12 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
 # --- drift ----------------------------------------------------------------------------------
 
 
-def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_the_next_up(
+def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_one_patch_keeping_the_token(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     state = desired(config=SCOPED, expires_at=EXPIRY)
     server_id = apply_and_clear(stack, emulator, state)
+    token = stack.resources[NAME].outputs["token"]
     unchanged = stack.refresh()
     assert unchanged[NAME].drift is False
     assert [m for m, _, _ in api_calls(emulator)] == ["GET"]
@@ -224,6 +158,17 @@ def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_the_next_up(
     server = only_server(emulator)
     assert (server["id"], server["name"], server["config"]) == (server_id, "reader", SORTED)
     assert server["expires_at"] == "2099-01-01T00:00:00.000Z"
+    assert stack.resources[NAME].outputs["token"] == server["token"] == token
+
+    # What each change sends: tests/test_diff.py. Here: a removed `config` reaches Truto as one
+    # PATCH resetting each key it had, and leaves the outputs without one.
+    emulator.clear_journal()
+    stack.apply_step(desired(expires_at=EXPIRY))
+
+    reset = {"config": dict.fromkeys(SORTED)}
+    assert api_calls(emulator) == [("PATCH", item_path(server_id), reset)]
+    assert "config" not in stack.resources[NAME].outputs
+    assert stack.resources[NAME].outputs["token"] == token
 
 
 def test_out_of_band_delete_is_proven_by_refresh_dropped_and_recreated_by_the_next_up(
