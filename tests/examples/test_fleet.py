@@ -53,28 +53,21 @@ def test_every_team_account_and_scope_gets_a_server() -> None:
     assert plan_fleet({**FLEET, "teams": FLEET["teams"][:1]}) == specs[:-1]
 
 
+def team(name: str, **scope: Any) -> dict[str, Any]:
+    return {"name": name, "accounts": ["x"], "scopes": {"s": scope}}
+
+
 @pytest.mark.parametrize(
-    ("fleet", "message"),
+    ("teams", "message"),
     [
-        (
-            {"teams": [{"name": "a", "accounts": ["x"], "scopes": {"s": {"scopes": []}}}]},
-            "unknown keys",
-        ),
-        (
-            {
-                "teams": [
-                    {"name": "a", "accounts": ["x"], "scopes": {"s": {}}},
-                    {"name": "A", "accounts": ["x"], "scopes": {"s": {}}},
-                ]
-            },
-            "duplicate server",
-        ),
-        ({"teams": [{"name": "!!", "accounts": ["x"], "scopes": {"s": {}}}]}, "empty name"),
+        ([team("a", scopes=[])], "unknown keys"),
+        ([team("a"), team("A")], "duplicate server"),
+        ([team("!!")], "empty name"),
     ],
 )
-def test_bad_fleet_config_is_refused(fleet: dict[str, Any], message: str) -> None:
+def test_bad_fleet_config_is_refused(teams: list[dict[str, Any]], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        plan_fleet(fleet)
+        plan_fleet({"teams": teams})
 
 
 def test_program_registers_the_planned_servers() -> None:

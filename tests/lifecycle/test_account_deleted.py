@@ -1,13 +1,8 @@
-"""An integrated account deleted in Truto takes its MCP servers with it, and the provider drops
-them only when Truto proves it: the account answers 404 while the installed integration it
-belonged to (`environment_integration_id`, recorded at create) still answers. Without that
-proof (another Truto environment, a wrong base URL, the integration uninstalled too, a state
-without the recorded integration) refresh and destroy fail and keep the state.
-
-The create reads the server's account once per account and run to record its installed
-integration; a refresh reads it only for a state that lacks it. The emulator holds only the
-accounts it lists, as Truto does.
-"""
+"""An integrated account deleted in Truto takes its MCP servers with it; the provider drops them
+only when Truto proves it: the account answers 404 while the installed integration it belonged
+to (`environment_integration_id`, recorded at create, read once per account and run) answers.
+Without that proof, refresh and destroy fail and keep the state. How callers share the 404 of a
+listing: `tests/test_listings.py`."""
 
 from __future__ import annotations
 
@@ -110,46 +105,6 @@ def test_refresh_or_destroy_drops_only_the_servers_of_a_deleted_account_with_a_w
     ]
     assert [s["id"] for s in emulator.servers()] == ([kept.id] if operation == "refresh" else [])
     assert deleted_warning(server_id, emulator) in warning_of(stack)
-
-
-AT_ONCE = 16
-"""Servers of one account whose refresh runs at once (the engine's and the host's calls)."""
-
-
-@pytest.mark.parametrize("proven", [True, False], ids=["proven", "without_proof"])
-def test_servers_of_a_deleted_account_refreshed_at_once_share_its_listings(
-    own_host_stack: OwnHostStackFactory,
-    emulator: Emulator,
-    other_environment: Emulator,
-    proven: bool,
-) -> None:
-    """One 404 of the listing answers several servers: dropped with a warning each when Truto
-    proves the account deleted, else each failing under its own name."""
-    good = own_host_stack()
-    good.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(AT_ONCE)})
-    emulator.remove_account(ACCOUNT)
-    truto = emulator if proven else other_environment
-    stack = good if proven else own_host_stack(api_token=truto.api_token, base_url=truto.url)
-    stack.parallel = AT_ONCE
-    stack.resources = dict(good.resources)
-    truto.clear_journal()
-
-    if proven:
-        stack.refresh()
-        assert stack.resources == {}
-        warnings = warning_of(stack)
-        for state in good.resources.values():
-            assert deleted_warning(state.id, emulator) in warnings
-    else:
-        with pytest.raises(OperationError) as raised:
-            stack.refresh()
-        assert sorted(raised.value.errors) == sorted(good.resources)
-        for name, error in raised.value.errors.items():
-            message = " ".join(str(error).split())
-            assert f"Truto answered 404 for MCP server {good.resources[name].id} " in message
-            assert NO_PROOF in message
-        assert stack.resources == good.resources
-    assert 1 <= calls(truto).count(("GET", collection_path(), 404)) < AT_ONCE
 
 
 # --- no proof: fail and keep the state ------------------------------------------------------

@@ -5,7 +5,8 @@ answer is lost never orphans, duplicates or touches another's server; and the li
 account's operations share, counted at scale.
 
 The client's retry rules (which status, which method, how long) are `tests/test_client.py`'s;
-the create's settling of a lost answer, step by step, `tests/test_create.py`'s."""
+the create's settling of a lost answer, step by step, `tests/test_create.py`'s; how callers
+share an account's listings, `tests/test_listings.py`'s."""
 
 from __future__ import annotations
 
@@ -294,18 +295,13 @@ def test_an_operation_truto_refuses_or_that_times_out_fails_saying_why_and_keeps
 
 # --- listings shared by the operations of a run -----------------------------------------------
 
-THEIRS = 250
-"""Servers of other stacks in the account: its list takes `LIST_PAGES` requests (a page of the
-emulator holds 100 servers)."""
-LIST_PAGES = 3
 ENGINE_CALLS = 16
 """Calls the engine sends at once; the provider host serves as many with `truto:hostConcurrency`
 (Pulumi's own host serves four)."""
-NO_PACING = {"truto:maxRequestsPerSecond": 0}
-"""Request counts, not pacing, are measured: the emulator enforces no rate limit here."""
+NO_PACING = {"truto:maxRequestsPerSecond": 0}  # request counts are measured here, not pacing
 
 
-def theirs_in(emulator: Emulator, count: int = THEIRS) -> None:
+def theirs_in(emulator: Emulator, count: int) -> None:
     """`count` servers of other stacks in the account, made over one connection."""
     with emulator.client() as http:
         for n in range(count):
@@ -350,27 +346,3 @@ def test_a_refresh_of_servers_deleted_outside_pulumi_lists_their_account_once(
     assert stack.resources == {}
     assert listings(emulator) == [2]
     assert len(emulator.journal()) == count + 2
-
-
-def test_lost_creates_in_one_account_settle_on_shared_listings(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    theirs_in(emulator)
-    emulator.clear_journal()
-    stack = own_host_stack(settings={**NO_PACING, "truto:hostConcurrency": ENGINE_CALLS})
-    stack.parallel = ENGINE_CALLS
-    # Each page takes 0.1 s: the creates settle while the first create's sweep lists.
-    emulator.inject(method="GET", path=MCP_PATH, times=1_000, delay=0.1)
-    emulator.inject(method="POST", path=MCP_PATH, times=ENGINE_CALLS, lose_answer=True)
-
-    stack.up(servers(ENGINE_CALLS))
-
-    # The first create's sweep; one listing for the creates whose answers were lost while the
-    # sweep ran; one for the first create's own lost answer. Each lost answer listed once before.
-    assert listings(emulator) == [LIST_PAGES] * 3
-    assert len(requests_of(emulator, "POST")) == 2 * ENGINE_CALLS  # each lost, then the one
-    live = {s["id"]: s for s in emulator.servers() if not s["name"].startswith("theirs")}
-    assert sorted(live) == sorted(state.id for state in stack.resources.values())
-    for name, state in stack.resources.items():
-        assert (live[state.id]["name"], live[state.id]["token"]) == (name, state.outputs["token"])
-    assert len(emulator.servers()) == THEIRS + ENGINE_CALLS
