@@ -213,15 +213,15 @@ def test_lifecycle_through_the_host_shows_mcp_tokens_only_in_token_and_url_outpu
 
         wrong = mcp_server_stack(wrong_host, api_token=WRONG_TOKEN, base_url=emulator.url)
         wrong.resources = dict(stack.resources)  # the real state, MCP tokens included
-        with pytest.raises(OperationError) as unauthorized:
-            wrong.refresh()
-        found.text("refresh with a wrong API token", unauthorized.value)
-        with pytest.raises(UpError) as unauthorized_up:
-            wrong.up({"alpha": {**desired["alpha"], "name": "x"}, **servers(gamma=ACCOUNT)})
-        found.text("up with a wrong API token", unauthorized_up.value)
-        with pytest.raises(OperationError) as unauthorized_destroy:
-            wrong.destroy()
-        found.text("destroy with a wrong API token", unauthorized_destroy.value)
+        changed = {"alpha": {**desired["alpha"], "name": "x"}, **servers(gamma=ACCOUNT)}
+        for label, run in [
+            ("refresh", wrong.refresh),
+            ("up", lambda: wrong.up(changed)),
+            ("destroy", wrong.destroy),
+        ]:
+            with pytest.raises(OperationError) as unauthorized:
+                run()
+            found.text(f"{label} with a wrong API token", unauthorized.value)
         found.stack("wrong-token stack", wrong)
 
         stack.destroy()

@@ -28,6 +28,12 @@ def desired(**props: Any) -> dict[str, dict[str, Any]]:
     return {NAME: bag(**props)}
 
 
+def from_now(seconds: float) -> str:
+    """An RFC 3339 instant `seconds` from now, to the second (an `expires_at`)."""
+    moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def api_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:
     """(method, path, body) of every API request the emulator received, in order."""
     return [(entry["method"], entry["path"], entry["body"]) for entry in emulator.journal()]

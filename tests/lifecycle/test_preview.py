@@ -4,7 +4,6 @@ tests/test_provider_settings.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,14 +11,9 @@ import pytest
 from devkit import UNKNOWN, CheckFailedError, SimulatedStack
 from truto_pulumi.emulator import Emulator
 
-from .helpers import NAME, api_calls, desired
+from .helpers import NAME, api_calls, desired, from_now
 
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
-
-
-def in_seconds(seconds: float) -> str:
-    moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def failure_properties(stack: SimulatedStack, state: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -51,7 +45,7 @@ def test_every_bad_property_fails_preview_and_up_at_once_each_named_without_http
 
     failures = failure_properties(stack, state)
     # Valid when written, but less than 60 s ahead by the time of the check:
-    late = failure_properties(stack, desired(expires_at=in_seconds(30)))
+    late = failure_properties(stack, desired(expires_at=from_now(30)))
 
     assert sorted(failures) == [
         "config.colour",
