@@ -115,7 +115,7 @@ NOT_ONE_EACH = r".* for 2 server\(s\); expected exactly one PATCH per server$"
                      id="servers_left_after_destroy"),
     ],
 )  # fmt: skip
-def test_the_check_that_ends_a_step_fails_it_saying_what_was_sent(
+def test_the_check_ending_a_step_passes_what_it_expects_and_else_says_what_was_sent(
     check: str, servers: list[str], journal: list[dict[str, Any]], error: str | None
 ) -> None:
     demo = load_demo()

@@ -101,7 +101,7 @@ CREATED, FAILS = "one server", "fails, then the next up creates it"
                      id="lost_lands_after_the_operation"),
     ],
 )  # fmt: skip
-def test_a_create_survives_each_fault_with_one_server_and_spares_another_stacks_of_its_name(
+def test_a_create_meeting_a_fault_ends_with_one_server_and_spares_another_stacks_of_its_name(
     own_host_stack: OwnHostStackFactory,
     emulator: Emulator,
     method: str,
