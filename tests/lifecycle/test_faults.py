@@ -331,7 +331,8 @@ def test_a_refresh_of_servers_deleted_outside_pulumi_lists_their_account_once(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
     """Each server existed before the refresh, so one listing that lacks them proves them all
-    gone: a GET of each server and one listing of every page, the account as large again."""
+    gone: a GET of each server (404) and one listing of every page, the account as large
+    again; the state drops them (the next `up` creates them anew, as any server)."""
     count = 150
     theirs_in(emulator, count)
     stack = own_host_stack(settings=NO_PACING)
@@ -345,4 +346,6 @@ def test_a_refresh_of_servers_deleted_outside_pulumi_lists_their_account_once(
 
     assert stack.resources == {}
     assert listings(emulator) == [2]
+    gets = [(e["method"], e["status"]) for e in emulator.journal() if "/mcp/" in e["path"]]
+    assert gets == [("GET", 404)] * count
     assert len(emulator.journal()) == count + 2

@@ -169,28 +169,3 @@ def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_one_patch_keepi
     assert api_calls(emulator) == [("PATCH", item_path(server_id), reset)]
     assert "config" not in stack.resources[NAME].outputs
     assert stack.resources[NAME].outputs["token"] == token
-
-
-def test_out_of_band_delete_is_proven_by_refresh_dropped_and_recreated_by_the_next_up(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    state = desired(config=SCOPED)
-    old_id = apply_and_clear(stack, emulator, state)
-    old_token = stack.resources[NAME].outputs["token"]
-    emulator.delete_server(old_id)
-    emulator.clear_journal()
-
-    refreshed = stack.refresh()
-
-    assert refreshed[NAME].deleted is True
-    assert NAME not in stack.resources
-    # The server's 404, then its account's list without it: proof that it is gone.
-    assert [(e["method"], e["path"], e["status"]) for e in emulator.journal()] == [
-        ("GET", item_path(old_id), 404),
-        ("GET", collection_path(), 200),
-    ]
-    assert stack.apply_step(state).ops == {NAME: "create"}
-    server = only_server(emulator)
-    outputs = stack.resources[NAME].outputs
-    assert server["id"] == stack.resources[NAME].id != old_id
-    assert server["token"] == outputs["token"] != old_token
