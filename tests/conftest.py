@@ -36,33 +36,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # The fast tier by structure: a test not marked `slow` fails if its setup (where the first test
 # to request a module- or session-scoped fixture starts it), call or teardown starts a process
 # or a server (tests/_tiers.py lists the doors it closes). So `-m "not slow"` starts none.
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     return (yield from guard_phase(item))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    return (yield from guard_phase(item))
+pytest_runtest_call = pytest_runtest_teardown = pytest_runtest_setup
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
-    return (yield from guard_phase(item))
-
-
-@pytest.fixture(scope="session")
-def cli() -> str:
-    """The `pulumi` CLI for real-engine tests. CI must have it (`.ci/run` runs `make pulumi`);
-    elsewhere a test needing it skips, saying how to get it."""
-    found = pulumi_cli()
+def _needed(found: str | None, reason: str) -> str:
+    """`found`; without it, fail under CI (`.ci/run` runs `make pulumi`), else skip, saying how
+    to get it."""
     if found is None:
-        reason = (
-            "no pulumi CLI on PATH or in .cache/pulumi/bin: run `make pulumi` "
-            "(about 6.5 min the first time)"
-        )
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the real engine: {reason}")
         pytest.skip(reason)
@@ -70,17 +55,21 @@ def cli() -> str:
 
 
 @pytest.fixture(scope="session")
+def cli() -> str:
+    """The `pulumi` CLI for real-engine tests."""
+    where = "no pulumi CLI on PATH or in .cache/pulumi/bin"
+    return _needed(pulumi_cli(), f"{where}: run `make pulumi` (about 6.5 min the first time)")
+
+
+@pytest.fixture(scope="session")
 def project_cli(cli: str) -> str:
-    """The CLI for project-folder tests: it must have the Python language host beside it (`make
-    pulumi` installs it). CI fails without it; elsewhere the test skips, saying how to get it."""
-    if language_host_beside(cli) is None:
-        reason = (
-            f"no pulumi-language-python beside {cli}: a project folder cannot run; `make pulumi`"
-            " installs it from ../shared/tools/pulumi-language-python"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run project folders: {reason}")
-        pytest.skip(reason)
+    """The CLI for project-folder tests: with the Python language host beside it."""
+    beside = language_host_beside(cli)
+    _needed(
+        None if beside is None else str(beside),
+        f"no pulumi-language-python beside {cli}: a project folder cannot run; `make pulumi`"
+        " installs it from ../shared/tools/pulumi-language-python",
+    )
     return cli
 
 

@@ -1,8 +1,7 @@
 """What the test modules share besides fixtures (those are in the conftests): the integrated
 account ids they declare servers in, a property bag of a server's inputs, a clock they move by
 hand, an API token hard to scrub with the check that text shows none of it, and how many
-requests the emulator held at once. The machinery
-shared with `bench/` (provider host, engine simulation, real-engine drivers) is `devkit`."""
+requests the emulator held at once. The machinery shared with `bench/` is `devkit`."""
 
 from __future__ import annotations
 
@@ -22,22 +21,6 @@ from truto_pulumi import (
     TrutoServerError,
     TrutoValidationError,
 )
-
-__all__ = [
-    "ACCOUNT",
-    "EXAMPLE_ACCOUNT",
-    "EXAMPLE_ACCOUNTS",
-    "ODD_TOKEN",
-    "OTHER_ACCOUNT",
-    "STATUS_ERRORS",
-    "EngineStackFactory",
-    "FakeClock",
-    "OwnHostStackFactory",
-    "account_id",
-    "bag",
-    "json_unicode",
-    "shows_token",
-]
 
 
 def account_id(n: int) -> str:
@@ -130,21 +113,12 @@ def shows_token(text: str, token: str = ODD_TOKEN) -> list[str]:
 
 
 STATUS_ERRORS: Final = [
-    (400, TrutoValidationError),
-    (401, TrutoAuthError),
-    (403, TrutoAuthError),
-    (404, TrutoNotFoundError),
-    (409, TrutoValidationError),
-    (410, TrutoNotFoundError),
-    (418, TrutoValidationError),
-    (422, TrutoValidationError),
-    (429, TrutoRateLimitedError),
-    (500, TrutoServerError),
-    (502, TrutoServerError),
-    (503, TrutoServerError),
-    (504, TrutoServerError),
-    (599, TrutoServerError),
-]
+    (400, TrutoValidationError), (401, TrutoAuthError), (403, TrutoAuthError),
+    (404, TrutoNotFoundError), (409, TrutoValidationError), (410, TrutoNotFoundError),
+    (418, TrutoValidationError), (422, TrutoValidationError), (429, TrutoRateLimitedError),
+    (500, TrutoServerError), (502, TrutoServerError), (503, TrutoServerError),
+    (504, TrutoServerError), (599, TrutoServerError),
+]  # fmt: skip
 """Each HTTP error status and the exception class `_errors` documents for it."""
 
 

@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -34,14 +35,9 @@ def executable(path: Path, script: str) -> Path:
     return path
 
 
-class FakeEmulator:
-    """The servers the checks read from the emulator."""
-
-    def __init__(self, *servers: dict[str, Any]) -> None:
-        self._servers = list(servers)
-
-    def servers(self) -> list[dict[str, Any]]:
-        return self._servers
+def emulator_of(*servers: str) -> Any:
+    """A stand-in for the emulator the checks read: servers with these ids."""
+    return SimpleNamespace(servers=lambda: [{"id": server} for server in servers])
 
 
 def patch(server_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -49,31 +45,25 @@ def patch(server_id: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"method": "PATCH", "path": f"/integrated-account/ia/mcp/{server_id}", "body": body}
 
 
-def test_without_a_pulumi_cli_the_demo_says_how_to_get_one(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("cli", [False, True], ids=["no_cli", "cli_without_language_host"])
+def test_without_a_pulumi_cli_or_its_language_host_the_demo_says_how_to_get_it_and_stops(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    cli: bool,
 ) -> None:
-    demo = load_demo()
-    monkeypatch.setattr("shutil.which", lambda _: None)
-    assert demo["main"]() == 1
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.strip() == (
-        "demo failed: no pulumi CLI on PATH: run `make pulumi` (builds the pinned CLI)"
-        " or install Pulumi"
-    )
-
-
-def test_a_cli_without_the_python_language_host_is_refused_before_anything_starts(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    cli = executable(tmp_path / "pulumi", "exit 0")
+    """Refused before anything starts: nothing on stdout, one line on stderr."""
+    pulumi = executable(tmp_path / "pulumi", "exit 0") if cli else None
     monkeypatch.setenv("PATH", str(tmp_path))
     assert load_demo()["main"]() == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.strip() == (
-        f"demo failed: no pulumi-language-python beside {cli} or on PATH: the CLI cannot run"
+        f"demo failed: no pulumi-language-python beside {pulumi} or on PATH: the CLI cannot run"
         " a Python project folder; `make pulumi` installs it beside the pinned CLI"
+        if cli
+        else "demo failed: no pulumi CLI on PATH: run `make pulumi` (builds the pinned CLI)"
+        " or install Pulumi"
     )
 
 
@@ -99,45 +89,42 @@ def test_a_failing_command_ends_the_demo_with_one_line_and_cleans_up(tmp_path: P
     assert not Path(copied.group(1)).parent.exists()
 
 
-def test_one_patch_per_server_passes_the_expiry_step() -> None:
-    demo = load_demo()
-    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}, {"id": "b"}))
-    body = {"expires_at": demo["NEXT_EXPIRY"]}
-    check([{"method": "GET", "path": "/x", "body": None}, patch("b", body), patch("a", body)])
+EXPIRY = {"expires_at": load_demo()["NEXT_EXPIRY"]}
+SENT = "PATCH /integrated-account/ia/mcp/"
+"""The start of each PATCH as the failing check names it."""
+ONE_EACH = "expect_one_patch_each"
+GET = {"method": "GET", "path": "/x", "body": None}
+NOT_ONE_EACH = r".* for 2 server\(s\); expected exactly one PATCH per server$"
 
 
 @pytest.mark.parametrize(
-    ("patched", "sent"),
+    ("check", "servers", "journal", "error"),
     [
-        (["a"], "PATCH /integrated-account/ia/mcp/a"),
-        (["a", "b", "b"], "PATCH /integrated-account/ia/mcp/a, PATCH /integrated-account/ia/mcp/b"),
+        pytest.param(ONE_EACH, ["a", "b"], [GET, patch("b", EXPIRY), patch("a", EXPIRY)], None,
+                     id="one_patch_per_server_passes"),
+        pytest.param(ONE_EACH, ["a", "b"], [patch("a", EXPIRY)],
+                     rf"^changing expiresAt sent {SENT}a{NOT_ONE_EACH}", id="a_server_not_patched"),
+        pytest.param(ONE_EACH, ["a", "b"], [patch(n, EXPIRY) for n in "abb"],
+                     rf"^changing expiresAt sent {SENT}a, {SENT}b{NOT_ONE_EACH}",
+                     id="a_server_patched_twice"),
+        pytest.param(ONE_EACH, ["a"], [patch("a", {**EXPIRY, "name": "x"})],
+                     r'carried \{"expires_at": .*"name": "x"\}',
+                     id="a_patch_carrying_more_than_the_expiry"),
+        pytest.param("expect_none_left", ["a"], [],
+                     r"^destroy left 1 server\(s\) in the emulator$",
+                     id="servers_left_after_destroy"),
     ],
-)
-def test_other_than_one_patch_per_server_fails_the_expiry_step(
-    patched: list[str], sent: str
+)  # fmt: skip
+def test_the_check_ending_a_step_passes_what_it_expects_and_else_says_what_was_sent(
+    check: str, servers: list[str], journal: list[dict[str, Any]], error: str | None
 ) -> None:
     demo = load_demo()
-    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}, {"id": "b"}))
-    body = {"expires_at": demo["NEXT_EXPIRY"]}
-    with pytest.raises(demo["DemoError"]) as failed:
-        check([patch(server, body) for server in patched])
-    message = str(failed.value)
-    assert message.startswith(f"changing expiresAt sent {sent}")
-    assert message.endswith("for 2 server(s); expected exactly one PATCH per server")
-
-
-def test_a_patch_carrying_more_than_the_expiry_fails_the_expiry_step() -> None:
-    demo = load_demo()
-    check = demo["expect_one_patch_each"](FakeEmulator({"id": "a"}))
-    with pytest.raises(demo["DemoError"], match=r'carried \{"expires_at": .*"name": "x"\}'):
-        check([patch("a", {"expires_at": demo["NEXT_EXPIRY"], "name": "x"})])
-
-
-def test_servers_left_after_destroy_fail_the_destroy_step() -> None:
-    demo = load_demo()
-    check = demo["expect_none_left"](FakeEmulator({"id": "a"}))
-    with pytest.raises(demo["DemoError"], match=r"^destroy left 1 server\(s\) in the emulator$"):
-        check([])
+    checked = demo[check](emulator_of(*servers))
+    if error is None:
+        checked(journal)
+    else:
+        with pytest.raises(demo["DemoError"], match=error):
+            checked(journal)
 
 
 def test_the_demo_runs_the_cli_without_the_developers_truto_settings(

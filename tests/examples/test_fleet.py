@@ -1,5 +1,5 @@
-"""`examples/fleet`: the config-to-servers plan as a table, the program under mocks, and its
-lifecycle through the provider host."""
+"""`examples/fleet`: the config-to-servers plan as a table and the program under mocks (through
+the real CLI: `tests/engine/test_project_folders.py`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from fleet import plan_fleet
 
-from devkit import MCP_SERVER_TYPE, SimulatedStack
-from truto_pulumi.emulator import Emulator
+from devkit import MCP_SERVER_TYPE
 from truto_pulumi.testing import run_program
 
 from ..kit import EXAMPLE_ACCOUNTS
@@ -50,30 +49,25 @@ def test_every_team_account_and_scope_gets_a_server() -> None:
     assert specs[0].display_name == "Support / readonly"
     assert specs[-1].config == {"methods": ["read"], "tool_exposure": "discovery"}
     assert {spec.expires_at for spec in specs} == {"2031-06-30T00:00:00Z"}
+    # A team that goes away takes only its own servers: the others' names and inputs stay.
+    assert plan_fleet({**FLEET, "teams": FLEET["teams"][:1]}) == specs[:-1]
+
+
+def team(name: str, **scope: Any) -> dict[str, Any]:
+    return {"name": name, "accounts": ["x"], "scopes": {"s": scope}}
 
 
 @pytest.mark.parametrize(
-    ("fleet", "message"),
+    ("teams", "message"),
     [
-        (
-            {"teams": [{"name": "a", "accounts": ["x"], "scopes": {"s": {"scopes": []}}}]},
-            "unknown keys",
-        ),
-        (
-            {
-                "teams": [
-                    {"name": "a", "accounts": ["x"], "scopes": {"s": {}}},
-                    {"name": "A", "accounts": ["x"], "scopes": {"s": {}}},
-                ]
-            },
-            "duplicate server",
-        ),
-        ({"teams": [{"name": "!!", "accounts": ["x"], "scopes": {"s": {}}}]}, "empty name"),
+        ([team("a", scopes=[])], "unknown keys"),
+        ([team("a"), team("A")], "duplicate server"),
+        ([team("!!")], "empty name"),
     ],
 )
-def test_bad_fleet_config_is_refused(fleet: dict[str, Any], message: str) -> None:
+def test_bad_fleet_config_is_refused(teams: list[dict[str, Any]], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        plan_fleet(fleet)
+        plan_fleet({"teams": teams})
 
 
 def test_program_registers_the_planned_servers() -> None:
@@ -86,24 +80,3 @@ def test_program_registers_the_planned_servers() -> None:
         "config": {"methods": ["read"], "tool_exposure": "discovery"},
         "expires_at": "2031-06-30T00:00:00Z",
     }
-
-
-@pytest.mark.slow
-def test_fleet_lifecycle_against_the_emulator(stack: SimulatedStack, emulator: Emulator) -> None:
-    config = stack_config(fleet=FLEET)
-    stack.apply_step(
-        run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
-    )
-    assert len(emulator.servers()) == 5
-
-    smaller = {**FLEET, "teams": FLEET["teams"][:1]}  # the sales team goes away
-    emulator.clear_journal()
-    config = stack_config(fleet=smaller)
-    stack.apply_step(
-        run_program(EXAMPLES / "fleet", project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
-    )
-    assert [entry["method"] for entry in emulator.journal()] == ["DELETE"]
-    assert len(emulator.servers()) == 4
-
-    stack.destroy()
-    assert emulator.servers() == []

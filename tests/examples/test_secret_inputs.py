@@ -60,15 +60,6 @@ def program(tmp_path: Path) -> Path:
     return path
 
 
-def desired_from(
-    program: Path, server_name: str, *, plain_name: bool = False
-) -> dict[str, dict[str, Any]]:
-    config = {f"{PROJECT}:serverName": server_name}
-    if plain_name:
-        config[f"{PROJECT}:plainName"] = "true"
-    return run_program(program, project=PROJECT, config=config).desired(MCP_SERVER_TYPE)
-
-
 def engine_secret_paths(values: dict[str, Any], prefix: str = "") -> set[str]:
     """Paths of the encrypted values in an exported property bag."""
     found: set[str] = set()
@@ -93,7 +84,7 @@ def sent_sorted(sent: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return sorted(sent, key=lambda call: json.dumps(call, sort_keys=True))
 
 
-RUNS = [("Hidden v1", False), ("Hidden v2", False), ("Hidden v2", True)]
+RUNS = [("Hidden v1", "false"), ("Hidden v2", "false"), ("Hidden v2", "true")]
 """(serverName, plainName) of each `up`: a create, a rename, the name no longer secret."""
 
 
@@ -123,7 +114,7 @@ def test_secret_inputs_reach_truto_in_plain_text_and_stay_secret_in_state(
         engine.stack.set_all_config(
             {
                 f"{PROJECT}:serverName": auto.ConfigValue(server_name, secret=True),
-                f"{PROJECT}:plainName": auto.ConfigValue("true" if plain_name else "false"),
+                f"{PROJECT}:plainName": auto.ConfigValue(plain_name),
             }
         )
         emulator.clear_journal()
@@ -159,7 +150,8 @@ def test_secret_inputs_reach_truto_in_plain_text_and_stay_secret_in_state(
         kit_sent = []
         for server_name, plain_name in RUNS:
             emulator.clear_journal()
-            stack.up(desired_from(program, server_name, plain_name=plain_name))
+            config = {f"{PROJECT}:serverName": server_name, f"{PROJECT}:plainName": plain_name}
+            stack.up(run_program(program, project=PROJECT, config=config).desired(MCP_SERVER_TYPE))
             kit_sent.append(sent_bodies(emulator))
         stack.destroy()
     assert kit_sent == engine_sent

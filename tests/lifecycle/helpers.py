@@ -1,5 +1,6 @@
-"""Shared values and small readers of the emulator's journal for the lifecycle tests (the
-account ids are `tests.kit`'s)."""
+"""What the provider-host and engine tests share besides `tests.kit`: the resource they declare,
+the paths of Truto's API, and readers of the emulator's journal, create marks masked so that
+runs compare."""
 
 from __future__ import annotations
 
@@ -10,20 +11,27 @@ from truto_pulumi._inputs import parse_timestamp
 from truto_pulumi._mark import CreateMark, read_mark
 from truto_pulumi.emulator import Emulator
 
-from ..kit import ACCOUNT
+from ..kit import ACCOUNT, bag
 
 NAME = "srv"
 """The Pulumi resource name used by most tests."""
 
+MASK = "[pulumi creating <mark>]"
+"""What `masked` shows in place of a create mark (stack tag and nonce: drawn per POST)."""
+
+PROVISIONAL = "<provisional>"
+"""What `masked` shows in place of a marked POST's provisional expiry (drawn from the clock)."""
+
 
 def desired(**props: Any) -> dict[str, dict[str, Any]]:
-    """The desired state: one server `NAME` in `ACCOUNT`, overridden by `props`.
+    """The desired state: one server `NAME`, its inputs `bag(**props)` (None leaves one out)."""
+    return {NAME: bag(**props)}
 
-    A value of None removes the property (as if the program did not set it).
-    """
-    base: dict[str, Any] = {"integrated_account_id": ACCOUNT, "name": "reader"}
-    merged = {**base, **props}
-    return {NAME: {key: value for key, value in merged.items() if value is not None}}
+
+def from_now(seconds: float) -> str:
+    """An RFC 3339 instant `seconds` from now, to the second (an `expires_at`)."""
+    moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def api_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:
@@ -36,16 +44,11 @@ def requests_of(emulator: Emulator, method: str) -> list[dict[str, Any]]:
     return [entry for entry in emulator.journal() if entry["method"] == method]
 
 
-def account_path(account: str = ACCOUNT) -> str:
-    """The integrated account itself: the first create (or adoption) under it in a run reads it
-    once (`GET`), for the installed integration it belongs to (`environment_integration_id`)."""
-    return f"/integrated-account/{account}"
-
-
 def account_read(account: str = ACCOUNT) -> tuple[str, str, None]:
-    """The account read as `api_calls` and `masked_calls` show it: a run's first create or
-    adoption under `account` sends it before anything else there."""
-    return ("GET", account_path(account), None)
+    """The read of the integrated account itself, as `api_calls` shows it: a run's first create
+    or adoption under `account` sends it before anything else there, for the installed
+    integration the account belongs to (`environment_integration_id`)."""
+    return ("GET", f"/integrated-account/{account}", None)
 
 
 def collection_path(account: str = ACCOUNT) -> str:
@@ -65,10 +68,6 @@ def made_in_dashboard(emulator: Emulator, account: str, **body: Any) -> dict[str
     return created
 
 
-MASKED_MARK = "[pulumi creating <mark>]"
-"""What `masked` shows in place of a create mark (stack tag and nonce: drawn per POST)."""
-
-
 def create_mark(posted: object) -> tuple[str, CreateMark]:
     """The declared name and the create mark of a name a create POSTed; fails the test for a
     name without the mark."""
@@ -77,19 +76,10 @@ def create_mark(posted: object) -> tuple[str, CreateMark]:
     return marked
 
 
-PROVISIONAL = "<provisional>"
-"""What `masked` shows in place of a marked POST's provisional expiry (drawn from the clock)."""
-
-
-def marked(name: str) -> str:
-    """`name` as `masked` shows it POSTed under a create mark."""
-    return f"{name} {MASKED_MARK}"
-
-
 def marked_post(name: str, **fields: Any) -> dict[str, Any]:
     """The body of a create's POST as `masked` shows it: `name` under the mark, the provisional
     expiry, and `fields` (its `config`)."""
-    return {"name": marked(name), **fields, "expires_at": PROVISIONAL}
+    return {"name": f"{name} {MASK}", **fields, "expires_at": PROVISIONAL}
 
 
 def renamed(name: str, expires_at: str | None = None) -> dict[str, Any]:
@@ -99,22 +89,17 @@ def renamed(name: str, expires_at: str | None = None) -> dict[str, Any]:
 
 
 def masked(body: Any) -> Any:
-    """A request body whose name carries a create mark, with the mark replaced by MASKED_MARK
-    and a provisional expiry (within the hour) by PROVISIONAL, so runs compare; any other body
-    as it is, so a name POSTed without a mark still differs."""
-    if isinstance(body, dict):
-        found = read_mark(body.get("name"))
-        if found is not None:
-            shown = {**body, "name": marked(found[0])}
-            expiry = body.get("expires_at")
-            if isinstance(expiry, str) and parse_timestamp(expiry) < _within_the_hour():
-                shown["expires_at"] = PROVISIONAL
-            return shown
-    return body
-
-
-def _within_the_hour() -> datetime:
-    return datetime.now(timezone.utc) + timedelta(hours=1)
+    """A request body whose name carries a create mark as `marked_post` shows it (a provisional
+    expiry, within the hour, as PROVISIONAL), so runs compare; any other body as it is, so a
+    name POSTed without a mark still differs."""
+    found = read_mark(body.get("name")) if isinstance(body, dict) else None
+    if found is None:
+        return body
+    expiry = body.get("expires_at")
+    hour = datetime.now(timezone.utc) + timedelta(hours=1)
+    provisional = isinstance(expiry, str) and parse_timestamp(expiry) < hour
+    shown = {**body, "name": f"{found[0]} {MASK}"}
+    return {**shown, "expires_at": PROVISIONAL} if provisional else shown
 
 
 def masked_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:

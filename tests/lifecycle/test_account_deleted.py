@@ -1,13 +1,8 @@
-"""An integrated account deleted in Truto takes its MCP servers with it, and the provider drops
-them only when Truto proves it: the account answers 404 while the installed integration it
-belonged to (`environment_integration_id`, recorded at create) still answers. Without that
-proof (another Truto environment, a wrong base URL, the integration uninstalled too, a state
-without the recorded integration) refresh and destroy fail and keep the state.
-
-The create reads the server's account once per account and run to record its installed
-integration; a refresh reads it only for a state that lacks it. The emulator holds only the
-accounts it lists, as Truto does.
-"""
+"""An integrated account deleted in Truto takes its MCP servers with it; the provider drops them
+only when Truto proves it: the account answers 404 while the installed integration it belonged
+to (`environment_integration_id`, recorded at create, read once per account and run) answers.
+Without that proof, refresh and destroy fail and keep the state. How callers share the 404 of a
+listing: `tests/test_listings.py`."""
 
 from __future__ import annotations
 
@@ -20,7 +15,7 @@ from devkit import OperationError, SimulatedStack
 from truto_pulumi.emulator import Emulator, run_emulator
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory
-from .helpers import NAME, account_path, collection_path, desired, item_path
+from .helpers import NAME, account_read, collection_path, desired, item_path
 
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
@@ -105,81 +100,25 @@ def test_refresh_or_destroy_drops_only_the_servers_of_a_deleted_account_with_a_w
     assert [c for c in calls(emulator) if not c[1].startswith(about_kept)] == [
         ("GET" if operation == "refresh" else "DELETE", item_path(server_id), 404),
         ("GET", collection_path(), 404),
-        ("GET", account_path(), 404),
+        (*account_read()[:2], 404),
         ("GET", f"/environment-integration/{default_integration(emulator)}", 200),
     ]
     assert [s["id"] for s in emulator.servers()] == ([kept.id] if operation == "refresh" else [])
     assert deleted_warning(server_id, emulator) in warning_of(stack)
 
 
-AT_ONCE = 16
-"""Servers of one account whose refresh runs at once (the engine's and the host's calls)."""
-
-
-@pytest.mark.parametrize("proven", [True, False], ids=["proven", "without_proof"])
-def test_servers_of_a_deleted_account_refreshed_at_once_share_its_listings(
-    own_host_stack: OwnHostStackFactory,
-    emulator: Emulator,
-    other_environment: Emulator,
-    proven: bool,
-) -> None:
-    """One 404 of the listing answers several servers: dropped with a warning each when Truto
-    proves the account deleted, else each failing under its own name."""
-    good = own_host_stack()
-    good.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(AT_ONCE)})
-    emulator.remove_account(ACCOUNT)
-    truto = emulator if proven else other_environment
-    stack = good if proven else own_host_stack(api_token=truto.api_token, base_url=truto.url)
-    stack.parallel = AT_ONCE
-    stack.resources = dict(good.resources)
-    truto.clear_journal()
-
-    if proven:
-        stack.refresh()
-        assert stack.resources == {}
-        warnings = warning_of(stack)
-        for state in good.resources.values():
-            assert deleted_warning(state.id, emulator) in warnings
-    else:
-        with pytest.raises(OperationError) as raised:
-            stack.refresh()
-        assert sorted(raised.value.errors) == sorted(good.resources)
-        for name, error in raised.value.errors.items():
-            message = " ".join(str(error).split())
-            assert f"Truto answered 404 for MCP server {good.resources[name].id} " in message
-            assert NO_PROOF in message
-        assert stack.resources == good.resources
-    assert 1 <= calls(truto).count(("GET", collection_path(), 404)) < AT_ONCE
-
-
 # --- no proof: fail and keep the state ------------------------------------------------------
 
 
-def without_proof(
-    case: str, emulator: Emulator, other_environment: Emulator
-) -> tuple[dict[str, str], bool]:
-    """After the stack's account was removed: the settings of the run that meets it, and
-    whether its state loses the recorded installed integration (as an older release wrote)."""
-    settings = {"api_token": emulator.api_token, "base_url": emulator.url}
-    if case == "token_of_another_truto_environment":
-        settings = {"api_token": other_environment.api_token, "base_url": other_environment.url}
-    elif case == "base_url_with_an_extra_path_segment":
-        settings["base_url"] = f"{emulator.url}/v1"
-    elif case == "installed_integration_uninstalled_too":
-        emulator.uninstall_integration(default_integration(emulator))
-    return settings, case == "state_of_an_older_release"
-
-
-NO_PROOF_CASES = [
-    "token_of_another_truto_environment",
-    "base_url_with_an_extra_path_segment",
-    "installed_integration_uninstalled_too",
-    "state_of_an_older_release",
-]
-
-
-@pytest.mark.parametrize("case", NO_PROOF_CASES)
-@pytest.mark.parametrize("operation", ["refresh", "destroy"])
+@pytest.mark.parametrize(
+    ("case", "operation"),
+    [
+        ("token_of_another_truto_environment", "refresh"),
+        ("base_url_with_an_extra_path_segment", "destroy"),
+        ("installed_integration_uninstalled_too", "refresh"),
+        ("state_of_an_older_release", "destroy"),
+    ],
+)
 def test_a_404_that_truto_cannot_prove_fails_and_keeps_the_state(
     own_host_stack: OwnHostStackFactory,
     emulator: Emulator,
@@ -191,18 +130,23 @@ def test_a_404_that_truto_cannot_prove_fails_and_keeps_the_state(
     that its account was deleted drops it from the state."""
     good = own_host_stack()
     good.up(desired())  # its state records the installed integration
-    recorded = good.resources[NAME]
-    assert recorded.outputs["environment_integration_id"] == default_integration(emulator)
+    assert good.resources[NAME].outputs["environment_integration_id"] == default_integration(
+        emulator
+    )
     emulator.remove_account(ACCOUNT)
     other_environment.clear_journal()
     emulator.clear_journal()
-    settings, older = without_proof(case, emulator, other_environment)
+    settings = {"api_token": emulator.api_token, "base_url": emulator.url}
+    if case == "token_of_another_truto_environment":
+        settings = {"api_token": other_environment.api_token, "base_url": other_environment.url}
+    elif case == "base_url_with_an_extra_path_segment":
+        settings["base_url"] = f"{emulator.url}/v1"
+    elif case == "installed_integration_uninstalled_too":
+        emulator.uninstall_integration(default_integration(emulator))
     stack = own_host_stack(**settings)
     stack.resources = dict(good.resources)
-    if older:
-        outputs = dict(recorded.outputs)
-        del outputs["environment_integration_id"]
-        stack.resources[NAME] = dataclasses.replace(recorded, outputs=outputs)
+    if case == "state_of_an_older_release":
+        older_release_state(stack)
     before = dict(stack.resources)
 
     with pytest.raises(OperationError) as raised:
@@ -216,9 +160,18 @@ def test_a_404_that_truto_cannot_prove_fails_and_keeps_the_state(
     journal = emulator.journal() + other_environment.journal()
     assert {entry["method"] for entry in journal} <= {"GET", "DELETE"}
     assert all(entry["status"] == 404 for entry in journal if entry["method"] == "DELETE")
-    if older:  # nothing to prove it with: the account is not even asked about
+    if case == "state_of_an_older_release":  # nothing to prove it with: the account unasked
         assert f"integrated account {ACCOUNT} no longer exists" not in warning_of(stack)
-        assert f"/integrated-account/{ACCOUNT}" not in [entry["path"] for entry in journal]
+        assert account_read()[1] not in [entry["path"] for entry in journal]
+
+
+def older_release_state(stack: SimulatedStack, *names: str) -> None:
+    """Drop `environment_integration_id` from the state of `names` (every resource if none), as
+    an older release wrote it."""
+    for name, state in stack.resources.items():
+        if name in names or not names:
+            outputs = {k: v for k, v in state.outputs.items() if k != "environment_integration_id"}
+            stack.resources[name] = dataclasses.replace(state, outputs=outputs)
 
 
 # --- what the create and the refresh record, reading each account once per run ---------------
@@ -230,15 +183,18 @@ def recorded_integrations(stack: SimulatedStack) -> dict[str, str]:
     }
 
 
-def test_creates_record_the_installed_integration_reading_each_account_once_per_run(
+def test_creates_and_refreshes_record_the_installed_integration_reading_each_account_once(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
+    """Once per account and run; a refresh fills in what an older release did not record,
+    reading only the accounts of such states; what it recorded proves a deletion next time."""
     jira = emulator.add_account(integration="jira")
     stack = own_host_stack(new_host_each_run=True)
     servers = {
         "a": desired(name="a")[NAME],
         "b": desired(name="b")[NAME],
         "jira": desired(name="jira", integrated_account_id=jira["id"])[NAME],
+        "recorded": desired(name="r", integrated_account_id=OTHER_ACCOUNT)[NAME],
     }
     emulator.set_latency(0.05)  # the creates under one account are under way at once
     try:
@@ -247,15 +203,27 @@ def test_creates_record_the_installed_integration_reading_each_account_once_per_
         emulator.set_latency(0.0)
 
     assert jira["environment_integration_id"] != default_integration(emulator)
-    assert recorded_integrations(stack) == {
-        "a": default_integration(emulator),
-        "b": default_integration(emulator),
+    recorded = recorded_integrations(stack)
+    assert recorded == {
+        **dict.fromkeys(["a", "b", "recorded"], default_integration(emulator)),
         "jira": jira["environment_integration_id"],
     }
-    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, OTHER_ACCOUNT, jira["id"]])
     emulator.clear_journal()
     stack.up({**servers, "d": desired(name="d")[NAME]})  # a new run reads its account again
     assert account_reads(emulator) == [ACCOUNT]
+
+    older_release_state(stack, "a", "b", "jira")
+    emulator.clear_journal()
+    outcomes = stack.refresh()
+
+    assert recorded_integrations(stack) == {**recorded, "d": recorded["a"]}
+    assert outcomes["recorded"].drift is False
+    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
+    assert {method for method, _, _ in calls(emulator)} == {"GET"}
+    emulator.remove_account(ACCOUNT)
+    stack.refresh()
+    assert sorted(stack.resources) == ["jira", "recorded"]
 
 
 def test_a_failed_account_read_leaves_the_integration_unset_and_the_create_succeeds(
@@ -271,41 +239,3 @@ def test_a_failed_account_read_leaves_the_integration_unset_and_the_create_succe
     assert "environment_integration_id" not in outputs
     assert outputs["token"] == emulator.servers()[0]["token"]
     assert account_reads(emulator) == [ACCOUNT]  # not read again in the run
-
-
-def older_release_state(stack: SimulatedStack, *names: str) -> None:
-    """Drop `environment_integration_id` from the state of `names` (every resource if none), as
-    an older release wrote it."""
-    for name, state in stack.resources.items():
-        if name in names or not names:
-            outputs = {k: v for k, v in state.outputs.items() if k != "environment_integration_id"}
-            stack.resources[name] = dataclasses.replace(state, outputs=outputs)
-
-
-def test_refresh_fills_in_what_an_older_release_did_not_record_reading_each_account_once(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    jira = emulator.add_account(integration="jira")
-    stack = own_host_stack(new_host_each_run=True)
-    stack.up(
-        {
-            "a": desired(name="a")[NAME],
-            "b": desired(name="b")[NAME],
-            "c": desired(name="c", integrated_account_id=jira["id"])[NAME],
-            "recorded": desired(name="d", integrated_account_id=OTHER_ACCOUNT)[NAME],
-        }
-    )
-    before = recorded_integrations(stack)
-    older_release_state(stack, "a", "b", "c")
-    emulator.clear_journal()
-
-    outcomes = stack.refresh()
-
-    assert recorded_integrations(stack) == before
-    assert outcomes["recorded"].drift is False
-    # The accounts of the older state read once each; the one whose state records it, never.
-    assert sorted(account_reads(emulator)) == sorted([ACCOUNT, jira["id"]])
-    assert {method for method, _, _ in calls(emulator)} == {"GET"}
-    emulator.remove_account(ACCOUNT)  # what the refresh recorded proves it deleted, next time
-    stack.refresh()
-    assert sorted(stack.resources) == ["c", "recorded"]

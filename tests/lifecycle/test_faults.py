@@ -1,10 +1,12 @@
-"""Faults through the real provider host against the emulator: a one-shot fault is survived
-with exactly the servers the state holds (tokens known), a lasting one fails naming what
-failed and keeps the state; a create whose answer is lost never orphans, duplicates or touches
-another's server; and the listings an account's operations share, counted at scale.
+"""Faults through the real provider host against the emulator, as tables of (fault, the request
+it meets, outcome): a one-shot fault is survived with exactly the servers the state holds
+(tokens known), a lasting one fails naming what failed and keeps the state; a create whose
+answer is lost never orphans, duplicates or touches another's server; and the listings an
+account's operations share, counted at scale.
 
 The client's retry rules (which status, which method, how long) are `tests/test_client.py`'s;
-the create's settling of a lost answer, step by step, `tests/test_create.py`'s."""
+the create's settling of a lost answer, step by step, `tests/test_create.py`'s; how callers
+share an account's listings, `tests/test_listings.py`'s."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from devkit import HostCallError, OperationError, SimulatedStack, UpError
+from devkit import HostCallError, OperationError, SimulatedStack
 from truto_pulumi._create import PROVISIONAL_MARGIN
 from truto_pulumi._mark import CreateMark
 from truto_pulumi._settings import OPERATION_TIMEOUT_KEY
@@ -22,7 +24,7 @@ from truto_pulumi.emulator import Emulator
 from ..kit import ACCOUNT, OwnHostStackFactory
 from .helpers import (
     NAME,
-    account_path,
+    account_read,
     collection_path,
     desired,
     item_path,
@@ -36,18 +38,6 @@ pytestmark = pytest.mark.slow  # starts provider hosts and the emulator
 MCP_PATH = rf"^{collection_path()}$"
 SERVER_PATH = rf"^{collection_path()}/[^/]+$"
 RETRY_AFTER = 1
-
-
-def single_server(emulator: Emulator, stack: SimulatedStack) -> dict[str, Any]:
-    """The only server in the emulator, which must be the one in the state, token included."""
-    (server,) = emulator.servers()
-    state = stack.resources[NAME]
-    assert (state.id, state.outputs["token"], state.outputs["url"]) == (
-        server["id"],
-        server["token"],
-        server["url"],
-    )
-    return server
 
 
 def summary_of(raised: OperationError) -> str:
@@ -65,136 +55,120 @@ def assert_faulted_once(emulator: Emulator, method: str, fault: dict[str, Any]) 
         assert retry["ts"] - first["ts"] >= RETRY_AFTER - 0.05, "retried before Retry-After"
 
 
-# --- create: survived, with exactly one server whose token is known ---------------------------
+def assert_ours_beside_theirs(emulator: Emulator, stack: SimulatedStack, theirs: str) -> None:
+    """Truto holds the other stack's server and the one in the state, token and url known,
+    both named `reader`."""
+    state = stack.resources[NAME]
+    live = {s["id"]: s for s in emulator.servers()}
+    assert {key: s["name"] for key, s in live.items()} == {theirs: "reader", state.id: "reader"}
+    ours = live[state.id]
+    assert (state.outputs["token"], state.outputs["url"]) == (ours["token"], ours["url"])
+
+
+# --- create -----------------------------------------------------------------------------------
 
 # The first create in the account in a new provider process reads the account, lists it for
 # what interrupted runs left, POSTs the name under its mark and PATCHes the declared name.
 # Refused before acting (429, 503): the POST again. Truto's own 500: one listing shows no
 # server with the mark, and a POST under a new one. A lost answer: the server with the lost
-# POST's mark is deleted before the POST that counts.
+# POST's mark is deleted before the POST that counts. None: the journal depends on timing.
 REFUSED = ["GET", "GET", "POST", "POST", "PATCH"]
 LOST = ["GET", "GET", "POST", "GET", "DELETE", "POST", "PATCH"]
+CREATED, FAILS = "one server", "fails, then the next up creates it"
 
 
 @pytest.mark.parametrize(
-    ("fault", "journal"),
+    ("method", "fault", "journal", "outcome"),
     [
-        pytest.param({"status": 429, "retry_after": RETRY_AFTER}, REFUSED, id="429_retry_after"),
-        pytest.param({"status": 503}, REFUSED, id="503_refused_before_acting"),
-        pytest.param({"status": 500}, ["GET", "GET", "POST", "GET", "POST", "PATCH"], id="500"),
-        pytest.param({"lose_answer": True}, LOST, id="answer_lost_after_create"),
-        pytest.param({"lose_answer": True, "status": 500}, LOST, id="500_after_create"),
-        pytest.param({"delay": 1.5}, None, id="answer_slower_than_the_request_timeout"),
-        pytest.param({"status": 504, "act_after": 1.0}, None, id="gateway_504_while_truto_goes_on"),
-        pytest.param({"drop": True, "act_after": 1.0}, None, id="dropped_while_truto_goes_on"),
+        pytest.param("POST", {"status": 429, "retry_after": RETRY_AFTER}, REFUSED, CREATED,
+                     id="429_retry_after"),
+        pytest.param("POST", {"status": 503}, REFUSED, CREATED, id="503_refused_before_acting"),
+        pytest.param("POST", {"status": 500}, ["GET", "GET", "POST", "GET", "POST", "PATCH"],
+                     CREATED, id="500_made_nothing"),
+        pytest.param("POST", {"lose_answer": True}, LOST, CREATED, id="answer_lost_after_create"),
+        pytest.param("POST", {"lose_answer": True, "status": 500}, LOST, CREATED,
+                     id="500_after_create"),
+        pytest.param("POST", {"delay": 1.5}, None, CREATED,
+                     id="answer_slower_than_the_request_timeout"),
+        pytest.param("POST", {"status": 504, "act_after": 1.0}, None, CREATED,
+                     id="gateway_504_while_truto_goes_on"),
+        pytest.param("POST", {"drop": True, "act_after": 1.0}, None, CREATED,
+                     id="dropped_while_truto_goes_on"),
+        pytest.param("PATCH", {"lose_answer": True, "status": 504}, None, CREATED,
+                     id="rename_applied_never_answered"),
+        pytest.param("POST", {"drop": True}, None, FAILS, id="lost_never_lands"),
+        pytest.param("POST", {"drop": True, "act_after": 2.5}, None, FAILS,
+                     id="lost_lands_after_the_operation"),
     ],
-)
-def test_create_survives_every_fault_with_exactly_one_server_whose_token_is_known(
+)  # fmt: skip
+def test_a_create_meeting_a_fault_ends_with_one_server_and_spares_another_stacks_of_its_name(
     own_host_stack: OwnHostStackFactory,
     emulator: Emulator,
+    method: str,
     fault: dict[str, Any],
     journal: list[str] | None,
+    outcome: str,
 ) -> None:
+    """Another stack made a server of the same name an instant earlier: only a server carrying
+    the lost POST's own mark is the lost POST's. A create not settled within the operation
+    timeout fails saying why; what it made expires by itself."""
+    theirs = made_in_dashboard(emulator, ACCOUNT, name="reader")["id"]
+    emulator.clear_journal()
+    timeouts = {"truto:requestTimeoutSeconds": "0.5", OPERATION_TIMEOUT_KEY: "20"}
+    if method == "PATCH" or outcome == FAILS:
+        timeouts = {OPERATION_TIMEOUT_KEY: "1.5" if outcome == FAILS else "6"}
     stack = own_host_stack(
-        settings={"truto:requestTimeoutSeconds": "0.5", OPERATION_TIMEOUT_KEY: "20"},
-        new_host_each_run=True,  # a `pulumi up` of its own: a new provider process
+        settings=timeouts,
+        new_host_each_run=outcome == FAILS,  # the next `pulumi up`: a new provider process
     )
-    emulator.inject(method="POST", path=MCP_PATH, **fault)
+    if method == "POST":
+        emulator.inject(method=method, path=MCP_PATH, **fault)
+    else:  # every answer lost, and a removal refused: only reading it back can settle it
+        emulator.inject(method=method, path=SERVER_PATH, times=50, **fault)
+        emulator.inject(method="DELETE", path=SERVER_PATH, times=50, status=503)
 
-    assert stack.up(desired()).ops == {NAME: "create"}
+    if outcome == CREATED:
+        assert stack.up(desired()).ops == {NAME: "create"}
+    else:
+        with pytest.raises(OperationError) as raised:
+            stack.up(desired())
+        message = summary_of(raised.value)
+        assert "Truto may still make it, so nothing was put in the state" in message
+        assert "its name would end in '[pulumi creating " in message
+        assert "it would carry a provisional expiry: Truto deletes it by itself" in message
+        assert stack.resources == {}
 
-    if journal is not None:
-        assert [entry["method"] for entry in emulator.journal()] == journal
-        assert_faulted_once(emulator, "POST", fault)
-    assert emulator.journal()[0]["path"] == account_path()  # its account read first
-    assert [e["body"] for e in requests_of(emulator, "PATCH")] == [renamed("reader")]
-    time.sleep(1.0)  # long enough for any POST still under way to have landed
-    assert single_server(emulator, stack)["name"] == "reader"
-
-
-@pytest.mark.parametrize(
-    ("fault", "lands"),
-    [
-        pytest.param({"drop": True}, False, id="never_lands"),
-        pytest.param({"drop": True, "act_after": 2.5}, True, id="lands_after_the_operation"),
-    ],
-)
-def test_lost_create_not_settled_in_time_fails_and_what_lands_expires_by_itself(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator, fault: dict[str, Any], lands: bool
-) -> None:
-    stack = own_host_stack(settings={OPERATION_TIMEOUT_KEY: "1.5"}, new_host_each_run=True)
-    emulator.inject(method="POST", path=MCP_PATH, **fault)
-
-    with pytest.raises(UpError) as raised:
-        stack.up(desired())
-
-    message = summary_of(raised.value)
-    assert "Truto may still make it, so nothing was put in the state" in message
-    assert "its name would end in '[pulumi creating " in message
-    assert "it would carry a provisional expiry: Truto deletes it by itself" in message
     calls = [(entry["method"], entry["path"]) for entry in emulator.journal()]
     assert calls[:3] == [
-        ("GET", account_path()),
+        account_read()[:2],
         ("GET", collection_path()),
-        ("POST", collection_path()),  # never POSTed again while the first may land
+        ("POST", collection_path()),
     ]
-    assert set(calls[3:]) == {("GET", collection_path())}  # listed until the timeout ran out
-    assert stack.resources == {}
-    time.sleep(2.0)
-    (marked,) = [s["name"] for s in emulator.servers()] if lands else [None]
-    assert (marked or "").startswith("reader [pulumi creating ") is lands
-
-    stack.up(desired())  # the next `pulumi up`
-    emulator.advance_clock(1.5 + PROVISIONAL_MARGIN)  # what landed reaches its expiry
-    assert single_server(emulator, stack)["name"] == "reader"
-
-
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param({"status": 500}, id="truto_500_made_nothing"),
-        pytest.param({"lose_answer": True}, id="answer_lost_after_truto_made_it"),
-        pytest.param({"lose_answer": True, "status": 500}, id="truto_500_after_making_it"),
-    ],
-)
-def test_a_lost_create_answer_spares_an_identical_server_of_another_stack(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator, fault: dict[str, Any]
-) -> None:
-    """Or of this stack: only a server carrying the lost POST's mark is the lost POST's."""
-    theirs = made_in_dashboard(emulator, ACCOUNT, name="reader")  # an instant earlier
-    stack = own_host_stack()
-    emulator.inject(method="POST", path=MCP_PATH, **fault)
-
-    stack.up(desired())
-
-    live = {s["id"]: s["name"] for s in emulator.servers()}
-    assert live == {theirs["id"]: "reader", stack.resources[NAME].id: "reader"}
-    assert ("DELETE", item_path(theirs["id"])) not in [
-        (e["method"], e["path"]) for e in emulator.journal()
-    ]
+    assert ("DELETE", item_path(theirs)) not in calls
+    if journal is not None:
+        assert [m for m, _ in calls] == journal
+        assert_faulted_once(emulator, method, fault)
+    if method == "PATCH":  # read back: the rename had landed; no removal that cannot happen
+        sent = {(e["method"], e["status"]) for e in emulator.journal() if "/mcp/" in e["path"]}
+        assert {("PATCH", 504), ("GET", 200)} <= sent
+        assert "DELETE" not in {m for m, _ in sent}
+    elif outcome == CREATED:
+        assert [e["body"] for e in requests_of(emulator, "PATCH")] == [renamed("reader")]
+    else:
+        assert set(calls[3:]) == {("GET", collection_path())}  # listed; never POSTed again
+    # Until the faulted request has acted, if it does: a POST still under way would land then.
+    lands = requests_of(emulator, method)[0]["ts"] + fault.get("delay", fault.get("act_after", 0))
+    time.sleep(max(0.0, lands + 0.3 - time.time()))
+    if outcome == FAILS:
+        landed = [s["name"] for s in emulator.servers() if s["id"] != theirs]
+        assert [n.startswith("reader [pulumi creating ") for n in landed] == (
+            [True] if "act_after" in fault else []
+        )
+        emulator.clear_faults()
+        stack.up(desired())  # the next `pulumi up`
+        emulator.advance_clock(1.5 + PROVISIONAL_MARGIN)  # what landed reaches its expiry
+    assert_ours_beside_theirs(emulator, stack, theirs)
     assert stack.refresh()[NAME].drift is False
-
-
-def test_a_rename_truto_applies_but_never_answers_completes_the_create(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    stack = own_host_stack(settings={OPERATION_TIMEOUT_KEY: "6"})
-    emulator.inject(method="PATCH", path=SERVER_PATH, times=50, lose_answer=True, status=504)
-    emulator.inject(method="DELETE", path=SERVER_PATH, times=50, status=503)
-
-    stack.up(desired())
-
-    live = single_server(emulator, stack)
-    sent = {(e["method"], e["status"]) for e in emulator.journal() if live["id"] in e["path"]}
-    assert ("PATCH", 504) in sent
-    assert ("GET", 200) in sent  # read back: the rename had landed
-    assert "DELETE" not in {method for method, _ in sent}
-    assert live["name"] == "reader"
-
-
-def marked_server(emulator: Emulator, mark: CreateMark, name: str = NAME) -> str:
-    """A server as an interrupted create left it: its POST landed, its rename never came."""
-    return str(made_in_dashboard(emulator, ACCOUNT, name=mark.on(name))["id"])
 
 
 def legacy(urn: str) -> CreateMark:
@@ -207,11 +181,17 @@ def test_the_next_create_removes_only_what_a_killed_run_of_an_earlier_release_le
 ) -> None:
     stack = own_host_stack()
     urn = stack.urn(NAME)
-    ours = marked_server(emulator, legacy(urn))
-    gone_resource = marked_server(emulator, legacy(stack.urn("dropped")), "dropped")
-    other_stack = marked_server(emulator, legacy(urn.replace(f":{stack.stack}::", ":prod::")))
-    # A run of a same-named stack in another backend, its POST answered, its rename not yet.
-    in_flight = marked_server(emulator, CreateMark.drawn(urn))
+    # Each as an interrupted create left it: its POST landed, its rename never came.
+    ours, gone_resource, other_stack, in_flight = (
+        made_in_dashboard(emulator, ACCOUNT, name=mark.on(name))["id"]
+        for mark, name in [
+            (legacy(urn), NAME),
+            (legacy(stack.urn("dropped")), "dropped"),
+            (legacy(urn.replace(f":{stack.stack}::", ":prod::")), NAME),
+            # A run of a same-named stack in another backend, answered, its rename not yet.
+            (CreateMark.drawn(urn), NAME),
+        ]
+    )
 
     stack.up(desired())
 
@@ -247,7 +227,7 @@ def test_update_refresh_and_destroy_survive_a_one_shot_fault(
 
     if operation == "update":
         assert stack.up(desired(name="renamed")).ops == {NAME: "update"}
-        assert single_server(emulator, stack)["name"] == "renamed"
+        assert [s["name"] for s in emulator.servers()] == ["renamed"]
         assert stack.resources[NAME].outputs["token"] == before["token"]
     elif operation == "refresh":
         assert stack.refresh()[NAME].drift is False
@@ -256,87 +236,72 @@ def test_update_refresh_and_destroy_survive_a_one_shot_fault(
         stack.destroy()
         assert (emulator.servers(), stack.resources) == ([], {})
         # A lost answer: the first DELETE did it; the retry's 404 counts as "already deleted".
-        assert requests_of(emulator, "DELETE")[1]["status"] == (
-            404 if "lose_answer" in fault else 200
-        )
+        assert requests_of(emulator, "DELETE")[1]["status"] == 404
     assert_faulted_once(emulator, method, fault)
 
 
-@pytest.mark.parametrize(
-    ("gone", "said"),
-    [
-        pytest.param(False, ["Truto answered 422 to PATCH", "Injected fault"], id="refused_422"),
-        pytest.param(True, ["no longer exists in Truto", "pulumi refresh"], id="deleted_outside"),
-    ],
-)
-def test_an_update_truto_refuses_fails_at_once_saying_why_and_keeps_the_state(
-    stack: SimulatedStack, emulator: Emulator, gone: bool, said: list[str]
-) -> None:
-    stack.up(desired())
-    before = stack.resources[NAME]
-    if gone:
-        emulator.delete_server(before.id)
-    else:
-        emulator.inject(method="PATCH", status=422)
-    emulator.clear_journal()
-
-    with pytest.raises(UpError) as raised:
-        stack.up(desired(name="renamed"))
-
-    summary = summary_of(raised.value)
-    assert all(words in summary for words in said), summary  # Truto's own message passed on
-    assert len(requests_of(emulator, "PATCH")) == 1
-    assert stack.resources[NAME] == before
-    assert [s["name"] for s in emulator.servers()] == ([] if gone else ["reader"])
+TIMED_OUT = f"operation timeout of 1 s ({OPERATION_TIMEOUT_KEY}) ran out"
 
 
 @pytest.mark.parametrize(
-    ("operation", "method", "fault"),
+    ("operation", "method", "fault", "said"),
     [
-        ("refresh", "GET", {"drop": True}),
-        ("destroy", "DELETE", {"status": 503}),
+        pytest.param("update", "PATCH", {"status": 422},
+                     ["Truto answered 422 to PATCH", "Injected fault"], id="update_refused_422"),
+        pytest.param("update", "PATCH", None, ["no longer exists in Truto", "pulumi refresh"],
+                     id="update_of_a_server_deleted_outside"),
+        pytest.param("refresh", "GET", {"drop": True, "times": 1000}, [TIMED_OUT],
+                     id="refresh_past_the_operation_timeout"),
+        pytest.param("destroy", "DELETE", {"status": 503, "times": 1000}, [TIMED_OUT],
+                     id="destroy_past_the_operation_timeout"),
     ],
-)
-def test_a_refresh_or_destroy_failing_past_the_operation_timeout_names_it_and_keeps_the_state(
+)  # fmt: skip
+def test_an_operation_truto_refuses_or_that_times_out_fails_saying_why_and_keeps_the_state(
     own_host_stack: OwnHostStackFactory,
     emulator: Emulator,
     operation: str,
     method: str,
-    fault: dict[str, Any],
+    fault: dict[str, Any] | None,
+    said: list[str],
 ) -> None:
-    """An update's: tests/test_provider_settings.py::test_typed_numbers_are_honoured."""
+    """A refusal fails at once, Truto's own message passed on; a fault that lasts fails once the
+    operation timeout runs out (an update's: tests/test_provider_settings.py), naming the
+    request it waited on, and the next run finishes the job."""
     stack = own_host_stack(settings={OPERATION_TIMEOUT_KEY: "1"})
     stack.up(desired())
     before = stack.resources[NAME]
-    emulator.inject(method=method, times=1000, **fault)
+    if fault is None:
+        emulator.delete_server(before.id)
+    else:
+        emulator.inject(method=method, **fault)
+    emulator.clear_journal()
 
+    run = getattr(stack, operation) if operation != "update" else stack.up
     with pytest.raises(OperationError) as raised:
-        getattr(stack, operation)()
+        run(*[desired(name="renamed")] if operation == "update" else [])
 
     summary = summary_of(raised.value)
-    assert f"operation timeout of 1 s ({OPERATION_TIMEOUT_KEY}) ran out" in summary
-    assert f"waiting on {method} {item_path(before.id)}" in summary
+    assert all(words in summary for words in said), summary
     assert stack.resources[NAME] == before
-    assert single_server(emulator, stack)["name"] == "reader"
-    emulator.clear_faults()
-    stack.destroy()  # the next run finishes the job
-    assert emulator.servers() == []
+    assert [s["name"] for s in emulator.servers()] == ([] if fault is None else ["reader"])
+    if operation == "update":
+        assert len(requests_of(emulator, "PATCH")) == 1
+    else:
+        assert f"waiting on {method} {item_path(before.id)}" in summary
+        emulator.clear_faults()
+        stack.destroy()  # the next run finishes the job
+        assert emulator.servers() == []
 
 
 # --- listings shared by the operations of a run -----------------------------------------------
 
-THEIRS = 250
-"""Servers of other stacks in the account: its list takes `LIST_PAGES` requests (a page of the
-emulator holds 100 servers)."""
-LIST_PAGES = 3
 ENGINE_CALLS = 16
 """Calls the engine sends at once; the provider host serves as many with `truto:hostConcurrency`
 (Pulumi's own host serves four)."""
-NO_PACING = {"truto:maxRequestsPerSecond": 0}
-"""Request counts, not pacing, are measured: the emulator enforces no rate limit here."""
+NO_PACING = {"truto:maxRequestsPerSecond": 0}  # request counts are measured here, not pacing
 
 
-def theirs_in(emulator: Emulator, count: int = THEIRS) -> None:
+def theirs_in(emulator: Emulator, count: int) -> None:
     """`count` servers of other stacks in the account, made over one connection."""
     with emulator.client() as http:
         for n in range(count):
@@ -358,16 +323,21 @@ def listings(emulator: Emulator) -> list[int]:
     return pages
 
 
+def servers(count: int) -> dict[str, dict[str, Any]]:
+    return {f"s{n}": desired(name=f"s{n}")[NAME] for n in range(count)}
+
+
 def test_a_refresh_of_servers_deleted_outside_pulumi_lists_their_account_once(
     own_host_stack: OwnHostStackFactory, emulator: Emulator
 ) -> None:
     """Each server existed before the refresh, so one listing that lacks them proves them all
-    gone: a GET of each server and one listing of every page, the account as large again."""
+    gone: a GET of each server (404) and one listing of every page, the account as large
+    again; the state drops them (the next `up` creates them anew, as any server)."""
     count = 150
     theirs_in(emulator, count)
     stack = own_host_stack(settings=NO_PACING)
     stack.parallel = ENGINE_CALLS
-    stack.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(count)})
+    stack.up(servers(count))
     for state in stack.resources.values():
         emulator.delete_server(state.id)
     emulator.clear_journal()
@@ -376,28 +346,6 @@ def test_a_refresh_of_servers_deleted_outside_pulumi_lists_their_account_once(
 
     assert stack.resources == {}
     assert listings(emulator) == [2]
+    gets = [(e["method"], e["status"]) for e in emulator.journal() if "/mcp/" in e["path"]]
+    assert gets == [("GET", 404)] * count
     assert len(emulator.journal()) == count + 2
-
-
-def test_lost_creates_in_one_account_settle_on_shared_listings(
-    own_host_stack: OwnHostStackFactory, emulator: Emulator
-) -> None:
-    theirs_in(emulator)
-    emulator.clear_journal()
-    stack = own_host_stack(settings={**NO_PACING, "truto:hostConcurrency": ENGINE_CALLS})
-    stack.parallel = ENGINE_CALLS
-    # Each page takes 0.1 s: the creates settle while the first create's sweep lists.
-    emulator.inject(method="GET", path=MCP_PATH, times=1_000, delay=0.1)
-    emulator.inject(method="POST", path=MCP_PATH, times=ENGINE_CALLS, lose_answer=True)
-
-    stack.up({f"s{n}": desired(name=f"s{n}")[NAME] for n in range(ENGINE_CALLS)})
-
-    # The first create's sweep; one listing for the creates whose answers were lost while the
-    # sweep ran; one for the first create's own lost answer. Each lost answer listed once before.
-    assert listings(emulator) == [LIST_PAGES] * 3
-    assert len(requests_of(emulator, "POST")) == 2 * ENGINE_CALLS  # each lost, then the one
-    live = {s["id"]: s for s in emulator.servers() if not s["name"].startswith("theirs")}
-    assert sorted(live) == sorted(state.id for state in stack.resources.values())
-    for name, state in stack.resources.items():
-        assert (live[state.id]["name"], live[state.id]["token"]) == (name, state.outputs["token"])
-    assert len(emulator.servers()) == THEIRS + ENGINE_CALLS

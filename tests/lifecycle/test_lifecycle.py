@@ -17,7 +17,7 @@ from truto_pulumi.emulator import Emulator
 from ..kit import OTHER_ACCOUNT
 from .helpers import (
     NAME,
-    account_path,
+    account_read,
     api_calls,
     collection_path,
     create_mark,
@@ -46,7 +46,7 @@ def apply_and_clear(
     return stack.resources[NAME].id
 
 
-def test_a_create_then_a_second_run_with_the_same_state_plans_no_change_and_calls_nothing(
+def test_a_create_then_a_run_with_the_same_state_calls_nothing_and_destroy_deletes_it(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     stack.new_host_each_run = True  # every run a new provider process, as under the engine
@@ -57,7 +57,7 @@ def test_a_create_then_a_second_run_with_the_same_state_plans_no_change_and_call
     server_id = stack.resources[NAME].id
     calls = api_calls(emulator)
     assert [(m, p) for m, p, _ in calls] == [
-        ("GET", account_path()),  # the first create in the account: its installed integration
+        account_read()[:2],  # the first create in the account: its installed integration
         ("GET", collection_path()),  # and leftovers of the stack
         ("POST", collection_path()),  # under the create's mark
         ("PATCH", item_path(server_id)),  # the declared name
@@ -83,75 +83,13 @@ def test_a_create_then_a_second_run_with_the_same_state_plans_no_change_and_call
     assert second.plan.is_empty
     assert api_calls(emulator) == []
 
+    stack.destroy()
 
-WHOLE = {**SCOPED, "tool_exposure": "discovery", "require_api_token_auth": True}
+    assert (emulator.servers(), stack.resources) == ([], {})
+    assert api_calls(emulator) == [("DELETE", item_path(server_id), None)]
+
+
 EXPIRY = "2099-01-01T00:00:00Z"
-
-
-# What each change sends, field by field, is tests/test_diff.py's (`patch_body`, and under every
-# reading of Truto); here, that it reaches Truto as one PATCH, or nothing.
-
-
-@pytest.mark.parametrize(
-    ("before", "after", "patch", "stored"),
-    [
-        pytest.param(
-            {"config": SCOPED},
-            {"config": {"methods": ["write", "read", "read"], "tags": ["companies", "contacts"]}},
-            None,
-            {"config": SORTED},
-            id="reordered_tags_and_methods_no_change",
-        ),
-        pytest.param(
-            {"config": SCOPED},
-            {"config": SCOPED, "name": "reader v2"},
-            {"name": "reader v2"},
-            {"name": "reader v2", "config": SORTED},
-            id="rename_in_place",
-        ),
-        pytest.param(
-            {"config": WHOLE},
-            {},
-            {
-                "config": {
-                    **dict.fromkeys(SCOPED),
-                    "tool_exposure": "all",
-                    "require_api_token_auth": False,
-                }
-            },
-            {"config": {"tool_exposure": "all", "require_api_token_auth": False}},
-            id="removing_config_resets_every_key",
-        ),
-        pytest.param(
-            {"expires_at": EXPIRY},
-            {"expires_at": "2099-06-30T12:30:00+02:00"},
-            {"expires_at": "2099-06-30T10:30:00Z"},
-            {"expires_at": "2099-06-30T10:30:00.000Z"},
-            id="expiry_changed_sent_in_utc",
-        ),
-    ],
-)
-def test_a_change_sends_one_patch_and_keeps_the_server_and_its_token(
-    stack: SimulatedStack,
-    emulator: Emulator,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    patch: dict[str, Any] | None,
-    stored: dict[str, Any],
-) -> None:
-    server_id = apply_and_clear(stack, emulator, desired(**before))
-    token = stack.resources[NAME].outputs["token"]
-
-    result = stack.apply_step(desired(**after))
-
-    assert result.ops == {NAME: "update" if patch else "same"}
-    sent = [] if patch is None else [("PATCH", item_path(server_id), patch)]
-    assert api_calls(emulator) == sent
-    server = only_server(emulator)
-    assert {key: server.get(key) for key in stored} == stored
-    outputs = stack.resources[NAME].outputs
-    assert (stack.resources[NAME].id, outputs["token"]) == (server_id, token)
-    assert ("config" in outputs) is ("config" in after)
 
 
 def test_account_change_replaces_creating_the_new_server_before_deleting_the_old(
@@ -168,7 +106,7 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
     assert new_id != old_id
     calls = api_calls(emulator)
     assert [(m, p) for m, p, _ in calls] == [
-        ("GET", account_path(OTHER_ACCOUNT)),  # the run's first create in that account
+        account_read(OTHER_ACCOUNT)[:2],  # the run's first create in that account
         ("GET", collection_path(OTHER_ACCOUNT)),
         ("POST", collection_path(OTHER_ACCOUNT)),
         ("PATCH", item_path(new_id, OTHER_ACCOUNT)),
@@ -188,11 +126,12 @@ def test_account_change_replaces_creating_the_new_server_before_deleting_the_old
 # --- drift ----------------------------------------------------------------------------------
 
 
-def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_the_next_up(
+def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_one_patch_keeping_the_token(
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     state = desired(config=SCOPED, expires_at=EXPIRY)
     server_id = apply_and_clear(stack, emulator, state)
+    token = stack.resources[NAME].outputs["token"]
     unchanged = stack.refresh()
     assert unchanged[NAME].drift is False
     assert [m for m, _, _ in api_calls(emulator)] == ["GET"]
@@ -219,47 +158,14 @@ def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_the_next_up(
     server = only_server(emulator)
     assert (server["id"], server["name"], server["config"]) == (server_id, "reader", SORTED)
     assert server["expires_at"] == "2099-01-01T00:00:00.000Z"
+    assert stack.resources[NAME].outputs["token"] == server["token"] == token
 
-
-def test_out_of_band_delete_is_proven_by_refresh_dropped_and_recreated_by_the_next_up(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    state = desired(config=SCOPED)
-    old_id = apply_and_clear(stack, emulator, state)
-    old_token = stack.resources[NAME].outputs["token"]
-    emulator.delete_server(old_id)
+    # What each change sends: tests/test_diff.py. Here: a removed `config` reaches Truto as one
+    # PATCH resetting each key it had, and leaves the outputs without one.
     emulator.clear_journal()
+    stack.apply_step(desired(expires_at=EXPIRY))
 
-    refreshed = stack.refresh()
-
-    assert refreshed[NAME].deleted is True
-    assert NAME not in stack.resources
-    # The server's 404, then its account's list without it: proof that it is gone.
-    assert [(e["method"], e["path"], e["status"]) for e in emulator.journal()] == [
-        ("GET", item_path(old_id), 404),
-        ("GET", collection_path(), 200),
-    ]
-    assert stack.apply_step(state).ops == {NAME: "create"}
-    server = only_server(emulator)
-    outputs = stack.resources[NAME].outputs
-    assert server["id"] == stack.resources[NAME].id != old_id
-    assert server["token"] == outputs["token"] != old_token
-
-
-def test_destroy_deletes_every_server_and_empties_the_state(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    stack.apply_step(
-        {
-            "a": desired(name="first")[NAME],
-            "b": desired(name="second", integrated_account_id=OTHER_ACCOUNT)[NAME],
-        }
-    )
-    assert len(emulator.servers()) == 2
-    emulator.clear_journal()
-
-    stack.destroy()
-
-    assert emulator.servers() == []
-    assert stack.resources == {}
-    assert sorted(m for m, _, _ in api_calls(emulator)) == ["DELETE", "DELETE"]
+    reset = {"config": dict.fromkeys(SORTED)}
+    assert api_calls(emulator) == [("PATCH", item_path(server_id), reset)]
+    assert "config" not in stack.resources[NAME].outputs
+    assert stack.resources[NAME].outputs["token"] == token

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -30,6 +29,8 @@ from devkit.sweep import ACCEPTANCE_PREFIX, sweep
 from truto_pulumi._client import TrutoClient
 from truto_pulumi._errors import TrutoNotFoundError
 
+from .helpers import NAME, desired, from_now
+
 SETTINGS = acceptance_settings(os.environ)
 
 pytestmark = [
@@ -43,15 +44,13 @@ pytestmark = [
     ),
 ]
 
-RESOURCE = "srv"
 RUN_ID = secrets.token_hex(4)
 """In the name of every server this run makes: what its teardown sweeps."""
 
 
 def expiry(hours: float) -> str:
     """An expiry a few hours ahead: Truto removes the server even if this run dies."""
-    moment = datetime.now(timezone.utc) + timedelta(hours=hours)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return from_now(hours * 3600)
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +74,9 @@ def live_stack(live: AcceptanceSettings) -> Iterator[SimulatedStack]:
 
 
 def declared(live: AcceptanceSettings, name: str, expires_at: str) -> dict[str, dict[str, Any]]:
-    return {
-        RESOURCE: {
-            "integrated_account_id": live.integrated_account_id,
-            "name": name,
-            "expires_at": expires_at,
-        }
-    }
+    return desired(
+        integrated_account_id=live.integrated_account_id, name=name, expires_at=expires_at
+    )
 
 
 OFF_DEFAULTS = {"tool_exposure": "discovery", "require_api_token_auth": True}
@@ -98,22 +93,22 @@ def test_live_lifecycle_converges_and_says_which_reading_truto_follows(
     point of Truto's documentation, printed (`pytest -s`)."""
     account = live.integrated_account_id
     first = declared(live, acceptance_name("lifecycle", RUN_ID), expiry(2))
-    first[RESOURCE]["config"] = OFF_DEFAULTS
+    first[NAME]["config"] = OFF_DEFAULTS
 
-    assert live_stack.apply_step(first).ops == {RESOURCE: "create"}  # then an empty plan
-    state = live_stack.resources[RESOURCE]
+    assert live_stack.apply_step(first).ops == {NAME: "create"}  # then an empty plan
+    state = live_stack.resources[NAME]
     assert state.outputs["token"]
     assert state.outputs["url"].endswith(state.outputs["token"])
-    assert client.get_mcp_server(account, state.id)["name"] == first[RESOURCE]["name"]
-    assert live_stack.up(first).plan.steps[RESOURCE].op == "same"
-    assert live_stack.refresh()[RESOURCE].drift is False
+    assert client.get_mcp_server(account, state.id)["name"] == first[NAME]["name"]
+    assert live_stack.up(first).plan.steps[NAME].op == "same"
+    assert live_stack.refresh()[NAME].drift is False
 
     second = declared(live, acceptance_name("lifecycle-renamed", RUN_ID), expiry(3))
-    assert live_stack.apply_step(second).ops == {RESOURCE: "update"}
-    after = live_stack.resources[RESOURCE]
+    assert live_stack.apply_step(second).ops == {NAME: "update"}
+    after = live_stack.resources[NAME]
     assert (after.id, after.outputs["token"]) == (state.id, state.outputs["token"])
-    assert client.get_mcp_server(account, state.id)["name"] == second[RESOURCE]["name"]
-    assert live_stack.refresh()[RESOURCE].drift is False
+    assert client.get_mcp_server(account, state.id)["name"] == second[NAME]["name"]
+    assert live_stack.refresh()[NAME].drift is False
     assert live_stack.preview(second).is_empty
 
     live_stack.destroy()

@@ -4,7 +4,6 @@ tests/test_provider_settings.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,14 +11,9 @@ import pytest
 from devkit import UNKNOWN, CheckFailedError, SimulatedStack
 from truto_pulumi.emulator import Emulator
 
-from .helpers import NAME, api_calls, desired
+from .helpers import NAME, api_calls, desired, from_now
 
 pytestmark = pytest.mark.slow  # starts the provider host and the emulator
-
-
-def in_seconds(seconds: float) -> str:
-    moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def failure_properties(stack: SimulatedStack, state: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -51,7 +45,7 @@ def test_every_bad_property_fails_preview_and_up_at_once_each_named_without_http
 
     failures = failure_properties(stack, state)
     # Valid when written, but less than 60 s ahead by the time of the check:
-    late = failure_properties(stack, desired(expires_at=in_seconds(30)))
+    late = failure_properties(stack, desired(expires_at=from_now(30)))
 
     assert sorted(failures) == [
         "config.colour",
@@ -75,33 +69,34 @@ def test_every_bad_property_fails_preview_and_up_at_once_each_named_without_http
 # --- unknown values -------------------------------------------------------------------------
 
 
+CRM = {"methods": ["read"], "tags": ["crm"]}
+
+
 @pytest.mark.parametrize(
-    ("props", "op", "replaces"),
+    ("before", "props", "op", "replaces"),
     [
-        ({"config": {"methods": ["read"], "tags": [UNKNOWN]}}, "update", []),
-        ({"integrated_account_id": UNKNOWN}, "replace", ["integrated_account_id"]),
+        (CRM, {"config": {"methods": ["read"], "tags": [UNKNOWN]}}, "update", []),
+        (CRM, {"integrated_account_id": UNKNOWN}, "replace", ["integrated_account_id"]),
+        (None, {"integrated_account_id": UNKNOWN, "name": UNKNOWN}, "create", []),
     ],
-    ids=["one-tag", "integrated_account_id"],
+    ids=["one-tag", "integrated_account_id", "new-server"],
 )
 def test_unknown_value_at_preview_plans_a_change_without_http(
-    stack: SimulatedStack, emulator: Emulator, props: dict[str, Any], op: str, replaces: list[str]
+    stack: SimulatedStack,
+    emulator: Emulator,
+    before: dict[str, Any] | None,
+    props: dict[str, Any],
+    op: str,
+    replaces: list[str],
 ) -> None:
     """Which unknown plans what, property by property: tests/test_diff.py."""
-    stack.up(desired(config={"methods": ["read"], "tags": ["crm"]}))
+    if before is not None:
+        stack.up(desired(config=before))
     emulator.clear_journal()
 
-    plan = stack.preview(desired(**{"config": {"methods": ["read"], "tags": ["crm"]}, **props}))
+    plan = stack.preview(desired(**{"config": before, **props}))
 
     assert plan.failures == {}
     assert plan.steps[NAME].op == op
     assert plan.steps[NAME].replaces == replaces
-    assert api_calls(emulator) == []
-
-
-def test_unknown_values_for_a_new_server_plan_a_create_without_http(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    plan = stack.preview(desired(integrated_account_id=UNKNOWN, name=UNKNOWN))
-
-    assert plan.steps[NAME].op == "create"
     assert api_calls(emulator) == []
