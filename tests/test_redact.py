@@ -76,7 +76,6 @@ def test_scrubbed_removes_the_token_from_base64_at_any_alignment(
     ("text", "secret", "expected"),
     [
         pytest.param("key abc here", "abc", "key *** here", id="short_secret_masked_whole"),
-        pytest.param("ab abcd", "abcdefghij", "ab abcd", id="fewer_than_8_of_a_long_one_kept"),
         pytest.param("key abc here", "", "key abc here", id="no_secret_masks_nothing"),
         pytest.param("", "abc", "", id="no_text"),
     ],
@@ -91,8 +90,8 @@ def test_scrub_exception_chain_masks_the_token_in_every_cause_and_an_os_errors_t
     refused = OSError(111, f"proxy refused {ODD_TOKEN}")
     header = ValueError(f"bad header Bearer {ODD_TOKEN}", 42)
     failed = RuntimeError(f"request failed: {quote(ODD_TOKEN, safe='')}")
-    header.__cause__ = refused
-    failed.__context__ = header
+    header.__cause__, failed.__context__ = refused, header
+    refused.__context__ = failed  # a cycle of causes ends the walk too
 
     scrub_exception_chain(failed, ODD_TOKEN)
 
@@ -100,12 +99,3 @@ def test_scrub_exception_chain_masks_the_token_in_every_cause_and_an_os_errors_t
     assert header.args == ("bad header Bearer ***", 42)
     assert (refused.args, refused.strerror) == ((111, "proxy refused ***"), "proxy refused ***")
     assert shows_token("".join(traceback.format_exception(failed))) == []
-
-
-def test_scrub_exception_chain_ends_on_a_cycle_of_causes() -> None:
-    first, second = ValueError(ODD_TOKEN), ValueError(f"again {ODD_TOKEN}")
-    first.__cause__, second.__cause__ = second, first
-
-    scrub_exception_chain(first, ODD_TOKEN)
-
-    assert (first.args, second.args) == (("***",), ("again ***",))
