@@ -366,6 +366,8 @@ def test_constant_429_with_retry_after_zero_sends_no_more_requests_than_the_back
 
 
 # --- a 503 that persists under an integrated account -----------------------------------------
+
+
 @pytest.mark.parametrize("method", CALLS)
 def test_a_persistent_503_fails_within_a_minute_with_trutos_message(
     method: str, jitter_at_most: None

@@ -1,6 +1,6 @@
-"""The exception tree of `truto_pulumi._errors`, what each error carries, and `explained`
-keeping all of an API error but its message. Which status raises which class is
-`test_client.py`'s."""
+"""The exception tree of `truto_pulumi._errors`, and `explained` keeping all of an API error but
+its message. Which status raises which class, and the details a raised error carries, are the
+tests' of the code that raises it (`test_client.py`, `test_create.py`, `test_settings.py`...)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,6 @@ TREE: dict[type[Exception], tuple[type[Exception], ...]] = {
 """Each class and its bases, as the module docstring draws the tree."""
 
 MARK = "[pulumi creating 0123456789ab-01234567]"
-RETRIED = TrutoServerError(status_code=503, method="GET", path="/p", message="down")
 
 
 def test_the_module_defines_exactly_the_documented_tree() -> None:
@@ -69,31 +68,6 @@ def test_explained_keeps_type_status_method_path_and_retry_after_and_replaces_th
     assert vars(explained) == {**vars(said), "message": "what to do about it"}
     assert str(explained) == f"Truto answered 418 to DELETE {path}: what to do about it"
     assert str(said.explained("")) == f"Truto answered 418 to DELETE {path}"  # no words: no colon
-
-
-@pytest.mark.parametrize(
-    ("error", "carries"),
-    [
-        (TrutoConfigError("no token"), {"setting": None}),
-        (TrutoConfigError("bad", setting="truto:baseUrl"), {"setting": "truto:baseUrl"}),
-        (TrutoLookupError("get_mcp_servers: check truto:baseUrl", setting="truto:baseUrl"),
-         {"setting": "truto:baseUrl"}),
-        (TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True),
-         {"method": "POST", "path": "/mcp", "request_sent": True}),
-        (TrutoDeadlineError("gave up", method="GET", path="/p", last_error=RETRIED),
-         {"method": "GET", "path": "/p", "last_error": RETRIED}),
-        (TrutoDeadlineError("waited", method="GET", path="/p"), {"last_error": None}),
-        (TrutoCreateError("lost", mark=MARK), {"mark": MARK, "server_id": None}),
-        (TrutoCreateError("interrupted", mark=MARK, server_id="s-1"),
-         {"mark": MARK, "server_id": "s-1"}),
-    ],
-    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else "",
-)  # fmt: skip
-def test_each_error_says_its_message_and_carries_what_it_was_given(
-    error: TrutoError, carries: dict[str, object]
-) -> None:
-    assert str(error) == error.args[0]
-    assert {key: getattr(error, key) for key in carries} == carries
 
 
 @pytest.mark.parametrize(

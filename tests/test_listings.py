@@ -225,22 +225,14 @@ def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_g
 @pytest.mark.parametrize(
     ("earlier", "now", "made", "ids", "state", "found", "listings"),
     [
-        pytest.param(
-            None, ["theirs"], False, ["s1", "s2", "s3"], {"name": "r"}, [None] * 3, 1,
-            id="servers_of_the_state_share_one_listing",
-        ),
-        pytest.param(
-            ["s1"], [], False, ["s1"], {"name": "r"}, [None], 2,
-            id="a_listing_still_showing_it_is_asked_again_after_the_404",
-        ),
-        pytest.param(
-            [], ["s1"], True, ["s1"], {"name": "r"}, [{"id": "s1"}], 2,
-            id="one_made_in_this_run_needs_a_listing_begun_after_it_was_made",
-        ),
-        pytest.param(
-            [], [], False, ["adopted"], {}, [None], 2,
-            id="one_not_in_the_state_needs_a_listing_begun_after_the_404",
-        ),
+        pytest.param(None, ["theirs"], False, ["s1", "s2", "s3"], {"name": "r"}, [None] * 3, 1,
+                     id="servers_of_the_state_share_one_listing"),
+        pytest.param(["s1"], [], False, ["s1"], {"name": "r"}, [None], 2,
+                     id="a_listing_still_showing_it_is_asked_again_after_the_404"),
+        pytest.param([], ["s1"], True, ["s1"], {"name": "r"}, [{"id": "s1"}], 2,
+                     id="one_made_in_this_run_needs_a_listing_begun_after_it_was_made"),
+        pytest.param([], [], False, ["adopted"], {}, [None], 2,
+                     id="one_not_in_the_state_needs_a_listing_begun_after_the_404"),
     ],
 )  # fmt: skip
 def test_a_404_is_proven_by_a_listing_begun_late_enough(

@@ -27,8 +27,7 @@ class TrutoError(Exception):
 
 
 class TrutoConfigError(TrutoError):
-    """The provider's configuration is missing or invalid (raised before any request);
-    `setting` names the stack config key at fault (`truto:baseUrl`), when one is."""
+    """Raised before any request; `setting` names the config key at fault, when one is."""
 
     def __init__(self, message: str, *, setting: str | None = None) -> None:
         super().__init__(message)
@@ -36,8 +35,7 @@ class TrutoConfigError(TrutoError):
 
 
 class TrutoTransportError(TrutoError):
-    """No usable answer from Truto: connection refused or dropped, or a timeout.
-    `request_sent`: whether the request may have reached Truto (so a POST may have acted)."""
+    """`request_sent`: whether the request may have reached Truto (so a POST may have acted)."""
 
     def __init__(self, message: str, *, method: str, path: str, request_sent: bool) -> None:
         super().__init__(message)
@@ -45,8 +43,7 @@ class TrutoTransportError(TrutoError):
 
 
 class TrutoDeadlineError(TrutoError):
-    """Time ran out before a call succeeded; the message says what it was waiting on.
-    `last_error` is the failure that was being retried, if any."""
+    """The message says what it was waiting on; `last_error`: what was being retried, if any."""
 
     def __init__(
         self, message: str, *, method: str, path: str, last_error: TrutoError | None = None
@@ -56,9 +53,8 @@ class TrutoDeadlineError(TrutoError):
 
 
 class TrutoCreateError(TrutoError):
-    """A create of an MCP server got no usable answer, was interrupted, or could not hand its
-    server over; the message says what became of the server. `mark` is the create mark a
-    server it made would carry in its name; `server_id` is the server it made, when known."""
+    """The message says what became of the server; `mark` is the create mark a server it made
+    would carry in its name, `server_id` the server it made, when known."""
 
     def __init__(self, message: str, *, mark: str, server_id: str | None = None) -> None:
         super().__init__(message)
@@ -66,8 +62,8 @@ class TrutoCreateError(TrutoError):
 
 
 class TrutoLookupError(TrutoError, RunError):
-    """A lookup in a Pulumi program could not read Truto; the message names the lookup and the
-    setting (`setting`) to check. A `pulumi.RunError` too: the CLI shows it without traceback."""
+    """The message names the lookup and the `setting` to check; a `pulumi.RunError`, so that the
+    CLI shows it without a traceback."""
 
     def __init__(self, message: str, *, setting: str | None = None) -> None:
         super().__init__(message)
@@ -75,8 +71,7 @@ class TrutoLookupError(TrutoError, RunError):
 
 
 class TrutoApiError(TrutoError):
-    """Truto answered with an error status; `message` is Truto's own explanation, and
-    `retry_after` Truto's `Retry-After` in seconds, if it sent one (429)."""
+    """`message` is Truto's own explanation; `retry_after` its `Retry-After` in seconds (429)."""
 
     def __init__(
         self,
