@@ -63,20 +63,14 @@ def _fragment_spans(units: list[_Unit], form: str, shortest: int) -> list[tuple[
     offsets: dict[str, list[int]] = {}
     for offset, char in enumerate(form):
         offsets.setdefault(char, []).append(offset)
-    spans = []
-    for first, (start, _, chars) in enumerate(units):
-        longest = 0
-        for offset in {o for char in chars for o in offsets.get(char, ())}:
-            length = 1
-            while (
-                offset + length < len(form)
-                and first + length < len(units)
-                and form[offset + length] in units[first + length][2]
-            ):
-                length += 1
-            longest = max(longest, length)
+    spans: list[tuple[int, int]] = []
+    runs: dict[int, int] = {}
+    for last, (_, end, chars) in enumerate(units):
+        # runs[j]: how many units, up to this one, spell `form` up to its character j
+        runs = {j: runs.get(j - 1, 0) + 1 for char in chars for j in offsets.get(char, ())}
+        longest = max(runs.values(), default=0)
         if longest >= shortest:
-            spans.append((start, units[first + longest - 1][1]))
+            spans.append((units[last - longest + 1][0], end))
     return spans
 
 
