@@ -447,7 +447,8 @@ def test_each_call_sends_its_request_with_the_token_and_json_headers(
 @pytest.mark.parametrize(
     "call",
     [lambda c: c.get_mcp_server("", MCP_ID), lambda c: c.get_mcp_server(IA, ""),
-     lambda c: c.get_environment_integration(""), lambda c: c.list_mcp_servers(IA, page_size=0)],
+     lambda c: c.get_environment_integration(""),
+     lambda c: c.list_integrated_accounts({}, page_size=0)],
     ids=["no_account", "no_server", "no_integration", "page_size_0"],
 )  # fmt: skip
 def test_bad_arguments_are_refused_before_any_request(
@@ -484,7 +485,8 @@ def test_a_list_follows_next_cursor_in_either_spelling_until_it_is_null_absent_o
         ok({"result": [{"id": "4"}], **last}),
     )
     client, _ = make_client(script)
-    assert [s["id"] for s in client.list_mcp_servers(IA, page_size=2)] == ["1", "2", "3", "4"]
+    items = client.list_integrated_accounts({}, page_size=2)
+    assert [item["id"] for item in items] == ["1", "2", "3", "4"]
     cursors = [None, "c1", "c2", "c2"]
     assert [r.url.params.get("next_cursor") for r in script.requests] == cursors
     assert {r.url.params["limit"] for r in script.requests} == {"2"}

@@ -148,17 +148,18 @@ class TrutoClient:
         """Any 2xx (200 with a body, or 204) counts as done."""
         self._request("DELETE", mcp_path(account_id, mcp_id), deadline)
 
-    def list_mcp_servers(
-        self, account_id: str, deadline: _Due = None, *, page_size: int | None = None
-    ) -> list[_Object]:
-        return self._every_page(mcp_path(account_id), {}, deadline, page_size)
+    def list_mcp_servers(self, account_id: str, deadline: _Due = None) -> list[_Object]:
+        return self._every_page(mcp_path(account_id), {}, deadline)
 
     def list_integrated_accounts(
         self, filters: Mapping[str, str], deadline: _Due = None, *, page_size: int | None = None
     ) -> list[_Object]:
         """The integrated accounts of the token's environment that match `filters` (Truto's
-        query parameters, e.g. `{"integration.name": "hubspot"}`)."""
-        return self._every_page(_path("integrated-account"), {**filters}, deadline, page_size)
+        query parameters, e.g. `{"integration.name": "hubspot"}`), `page_size` to a page."""
+        if page_size is not None and page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
+        limit = {} if page_size is None else {"limit": page_size}
+        return self._every_page(_path("integrated-account"), {**filters, **limit}, deadline)
 
     def get_integrated_account(self, account_id: str, deadline: _Due = None) -> _Object:
         return self._call("GET", _path("integrated-account", account_id), deadline)
@@ -170,15 +171,9 @@ class TrutoClient:
     def _call(self, method: str, path: str, deadline: _Due, **request: Any) -> _Object:
         return _object(self._request(method, path, deadline, **request), method, path)
 
-    def _every_page(
-        self, path: str, params: dict[str, str | int], deadline: _Due, page_size: int | None
-    ) -> list[_Object]:
+    def _every_page(self, path: str, params: dict[str, str | int], deadline: _Due) -> list[_Object]:
         """The items of every page of a Truto list (`result`, or `results` as some of Truto's
         pages spell it), following `next_cursor` until it is empty; refuses a cursor loop."""
-        if page_size is not None:
-            if page_size < 1:
-                raise ValueError(f"page_size must be at least 1, got {page_size}")
-            params["limit"] = page_size
         items: list[_Object] = []
         seen: set[str] = set()
         while True:
