@@ -34,7 +34,8 @@ DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Failures before the request left this process."""
-_NETWORK = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_NETWORK = (httpx.TimeoutException, httpx.ConnectError, httpx.ReadError, httpx.WriteError,
+            httpx.RemoteProtocolError)  # fmt: skip
 _PHRASES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
     (ssl.SSLCertVerificationError, "TLS certificate not trusted for"),
     (ssl.SSLError, "TLS handshake failed with"),
@@ -270,25 +271,19 @@ class TrutoClient:
         """Seconds to wait before sending a failed call again; raises what may not be retried:
         what Truto may have acted on for a POST, what retrying cannot fix, and 503s that went on
         too long under the path's integrated account (`RetryPolicy.unavailable_for`)."""
-        backoff = self._retry.backoff(attempt - 1)
-        if isinstance(error, TrutoTransportError):
-            if _retried(error, method):
-                return backoff
-            raise error
-        scope, status = _scope(path), error.status_code
-        if status != 503:
+        backoff, scope = self._retry.backoff(attempt - 1), _scope(path)
+        if isinstance(error, TrutoApiError) and error.status_code != 503:
             self._unavailable_since.pop(scope, None)
         if not _retried(error, method):
             raise error
-        wait = backoff  # a `Retry-After` of 0 or in the past must not make retries hammer Truto
-        if error.retry_after is not None:
-            wait = max(backoff, min(error.retry_after, self._retry.max_retry_after))
-        if status != 503:
-            return wait
+        if not isinstance(error, TrutoApiError) or error.status_code not in (429, 503):
+            return backoff
+        if error.status_code == 429:  # at least the backoff: a `Retry-After: 0` must not hammer
+            return max(backoff, min(error.retry_after or 0.0, self._retry.max_retry_after))
         now = self._clock()
         since = self._unavailable_since.setdefault(scope, now)
         if now - since < self._retry.unavailable_for:
-            return min(wait, since + self._retry.unavailable_for - now)
+            return min(backoff, since + self._retry.unavailable_for - now)
         raise error.explained(
             f"{error.message or 'no message'} (Truto has answered 503 under this integrated "
             f"account for {now - since:.0f} s; a 503 that persists means the account is blocked, "
