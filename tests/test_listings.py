@@ -35,12 +35,12 @@ ERROR = TrutoServerError(
 
 
 class HeldTruto:
-    """A listing function: its n-th listing (from 1, over all accounts) waits until `end(n)`
-    (unless `held` is False), then answers one server `{account}/{n}`, or raises `errors[n]`.
-    It records the accounts listed, in order, and whether one was listed twice at once."""
+    """A listing function: its n-th listing (from 1, over all accounts) waits until `end(n)`,
+    then answers one server `{account}/{n}` or raises `errors[n]`; it records the accounts
+    listed, in order, and whether one was listed twice at once."""
 
-    def __init__(self, errors: dict[int, BaseException] | None = None, held: bool = True) -> None:
-        self.errors, self.held = errors or {}, held
+    def __init__(self, errors: dict[int, BaseException] | None = None) -> None:
+        self.errors = errors or {}
         self.accounts: list[str] = []
         self.running: set[str] = set()
         self.overlapped = False
@@ -55,7 +55,7 @@ class HeldTruto:
             self.running.add(account_id)
         try:
             self._event("began", n).set()
-            if self.held and not self._event("end", n).wait(PATIENCE):
+            if not self._event("end", n).wait(PATIENCE):
                 raise RuntimeError(f"listing {n} was never let end")
             if n in self.errors:
                 raise self.errors[n]
@@ -135,7 +135,9 @@ def test_one_caller_at_a_time_gets_a_listing_begun_late_enough_for_it(
     """`since(began)` (None: `fresh`), with a clock ticking 0, 1, 2...: listing 1 begins at 1.
     Every call's deadline has passed: a caller starting a listing is not bound by it (the client
     bounds the listing by the operation's deadline itself)."""
-    truto = HeldTruto({1: ERROR} if "error" in got else {}, held=False)
+    truto = HeldTruto({1: ERROR} if "error" in got else {})
+    for n in range(1, len(asks) + 1):
+        truto.end(n)  # each at once
     ticks = iter(range(100))
     listings = AccountListings(truto, clock=lambda: float(next(ticks)))
 

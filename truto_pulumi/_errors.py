@@ -89,13 +89,8 @@ class TrutoApiError(TrutoError):
 
     def explained(self, message: str) -> TrutoApiError:
         """The same error, of the same type, with `message` in place of Truto's words."""
-        return type(self)(
-            status_code=self.status_code,
-            method=self.method,
-            path=self.path,
-            message=message,
-            retry_after=self.retry_after,
-        )
+        kept = {key: getattr(self, key) for key in ("status_code", "method", "path", "retry_after")}
+        return type(self)(**kept, message=message)
 
 
 class TrutoAuthError(TrutoApiError):
