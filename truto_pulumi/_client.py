@@ -33,9 +33,10 @@ log = logging.getLogger("truto_pulumi.client")
 DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Failures before the request left this process."""
+"""Failures before the request left this process: sent again even as a POST."""
 _NETWORK = (httpx.TimeoutException, httpx.ConnectError, httpx.ReadError, httpx.WriteError,
             httpx.RemoteProtocolError)  # fmt: skip
+"""Failures of the network: sent again, unless a POST that may have reached Truto."""
 _PHRASES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
     (ssl.SSLCertVerificationError, "TLS certificate not trusted for"),
     (ssl.SSLError, "TLS handshake failed with"),
