@@ -28,71 +28,52 @@ ACC = "acc-1"
 OTHER = "acc-2"
 PATIENCE = 5.0
 """Seconds a test waits for what must happen at once; only reached when the code is wrong."""
+ANY = float("-inf")
+ERROR = TrutoServerError(
+    status_code=503, method="GET", path=f"/integrated-account/{ACC}/mcp", message="down"
+)
 
 
 class HeldTruto:
     """A listing function: its n-th listing (from 1, over all accounts) waits until `end(n)`,
-    then answers one server named after it (`{account}/{n}`), or raises `errors[n]`. It records
-    the accounts listed, in order, and the most listings of one account it ran at once."""
+    then answers one server `{account}/{n}` or raises `errors[n]`; it records the accounts
+    listed, in order, and whether one was listed twice at once."""
 
-    def __init__(
-        self, *, errors: dict[int, BaseException] | None = None, held: bool = True
-    ) -> None:
+    def __init__(self, errors: dict[int, BaseException] | None = None) -> None:
         self.errors = errors or {}
-        self.held = held
         self.accounts: list[str] = []
-        self.most_at_once = 0
-        self._running: dict[str, int] = {}
+        self.running: set[str] = set()
+        self.overlapped = False
+        self._events: dict[tuple[str, int], threading.Event] = {}
         self._lock = threading.Lock()
-        self._began: dict[int, threading.Event] = {}
-        self._may_end: dict[int, threading.Event] = {}
 
     def __call__(self, account_id: str, deadline: Deadline | None) -> list[dict[str, Any]]:
         with self._lock:
             self.accounts.append(account_id)
             n = len(self.accounts)
-            self._running[account_id] = self._running.get(account_id, 0) + 1
-            self.most_at_once = max(self.most_at_once, self._running[account_id])
+            self.overlapped |= account_id in self.running
+            self.running.add(account_id)
         try:
-            self._event(self._began, n).set()
-            if self.held and not self._event(self._may_end, n).wait(PATIENCE):
+            self._event("began", n).set()
+            if not self._event("end", n).wait(PATIENCE):
                 raise RuntimeError(f"listing {n} was never let end")
             if n in self.errors:
                 raise self.errors[n]
             return [{"id": f"{account_id}/{n}"}]
         finally:
             with self._lock:
-                self._running[account_id] -= 1
+                self.running.discard(account_id)
 
     def began(self, n: int) -> None:
         """Wait until the n-th listing began."""
-        assert self._event(self._began, n).wait(PATIENCE), f"listing {n} never began"
+        assert self._event("began", n).wait(PATIENCE), f"listing {n} never began"
 
     def end(self, n: int) -> None:
         """Let the n-th listing end (now, or as soon as it begins)."""
-        self._event(self._may_end, n).set()
+        self._event("end", n).set()
 
-    def _event(self, events: dict[int, threading.Event], n: int) -> threading.Event:
-        with self._lock:
-            return events.setdefault(n, threading.Event())
-
-
-class Clock:
-    """`time.monotonic`, counting its calls: a caller takes it once on asking, and once more
-    when it starts a listing, so a test knows when callers have asked."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            self.calls += 1
-        return time.monotonic()
-
-
-def listed(servers: list[dict[str, Any]]) -> list[str]:
-    return [str(server["id"]) for server in servers]
+    def _event(self, what: str, n: int) -> threading.Event:
+        return self._events.setdefault((what, n), threading.Event())  # atomic
 
 
 def until(condition: Callable[[], bool]) -> None:
@@ -106,32 +87,37 @@ def until(condition: Callable[[], bool]) -> None:
 Answer = Future[list[dict[str, Any]]]
 
 
+def number(answer: Answer | list[dict[str, Any]]) -> int | str:
+    """The number of the listing a caller got, or "error"."""
+    if isinstance(answer, Future):
+        if answer.exception(PATIENCE) is not None:
+            return "error"
+        answer = answer.result()
+    return int(str(answer[0]["id"]).rsplit("/", 1)[1])
+
+
 @contextmanager
 def asked_during_the_first(
     count: int, *, errors: dict[int, BaseException] | None = None, began: float | None = None
 ) -> Iterator[tuple[HeldTruto, AccountListings, Answer, list[Answer]]]:
     """The first caller's listing under way, and `count` callers that asked after it began for
     one begun at `began` or later (None: after they asked)."""
-    truto, clock = HeldTruto(errors=errors), Clock()
+    truto, asked = HeldTruto(errors), []
+
+    def clock() -> float:  # a caller takes it on asking, and again when it starts a listing
+        asked.append(now := time.monotonic())
+        return now
+
     listings = AccountListings(truto, clock=clock)
     with ThreadPoolExecutor(16) as pool:
         first = pool.submit(listings.fresh, ACC)
         truto.began(1)
         late = [pool.submit(lambda: listings.since(ACC, began).servers) for _ in range(count)]
-        until(lambda: clock.calls == 2 + count)
+        until(lambda: len(asked) == 2 + count)
         yield truto, listings, first, late
 
 
 # --- who gets which listing ------------------------------------------------------------------
-
-
-def unavailable() -> TrutoServerError:
-    return TrutoServerError(
-        status_code=503, method="GET", path=f"/integrated-account/{ACC}/mcp", message="down"
-    )
-
-
-ANY = float("-inf")
 
 
 @pytest.mark.parametrize(
@@ -149,26 +135,20 @@ def test_one_caller_at_a_time_gets_a_listing_begun_late_enough_for_it(
     """`since(began)` (None: `fresh`), with a clock ticking 0, 1, 2...: listing 1 begins at 1.
     Every call's deadline has passed: a caller starting a listing is not bound by it (the client
     bounds the listing by the operation's deadline itself)."""
-    truto = HeldTruto(held=False, errors={1: unavailable()} if "error" in got else {})
+    truto = HeldTruto({1: ERROR} if "error" in got else {})
+    for n in range(1, len(asks) + 1):
+        truto.end(n)  # each at once
     ticks = iter(range(100))
     listings = AccountListings(truto, clock=lambda: float(next(ticks)))
 
     def ask(began: float | None) -> int | str:
         try:
-            listing = listings.since(ACC, began, Deadline.after(-1.0))
+            return number(listings.since(ACC, began, Deadline.after(-1.0)).servers)
         except TrutoServerError:
             return "error"
-        return int(str(listing.servers[0]["id"]).rsplit("/", 1)[1])
 
     assert [ask(began) for began in asks] == got
     assert truto.accounts == [ACC] * len(set(got))
-
-
-def outcome(answer: Answer) -> int | str:
-    """The number of the listing a caller got, or "error"."""
-    if answer.exception(PATIENCE) is not None:
-        return "error"
-    return int(listed(answer.result())[0].rsplit("/", 1)[1])
 
 
 @pytest.mark.parametrize(
@@ -189,8 +169,7 @@ def test_callers_during_a_listing_share_one_outcome_each_with_a_list_of_its_own(
     late_get: int | str,
     callers: int,
 ) -> None:
-    error = unavailable()
-    errors: dict[int, BaseException] = {} if failing is None else {failing: error}
+    errors: dict[int, BaseException] = {} if failing is None else {failing: ERROR}
     with asked_during_the_first(callers, errors=errors, began=began) as (
         truto,
         shared,
@@ -198,19 +177,19 @@ def test_callers_during_a_listing_share_one_outcome_each_with_a_list_of_its_own(
         late,
     ):
         truto.end(1)
-        assert outcome(first) == first_gets
+        assert number(first) == first_gets
         if began is None:  # listing 1 began before they asked: not theirs
             truto.began(2)
             assert not any(f.done() for f in late)
             truto.end(2)
-        assert [outcome(f) for f in late] == [late_get] * callers
-    assert {f.exception() for f in (first, *late)} <= {None, error}
-    assert (truto.most_at_once, truto.accounts) == (1, [ACC] * (1 if began else 2))
+        assert [number(f) for f in late] == [late_get] * callers
+    assert {f.exception() for f in (first, *late)} <= {None, ERROR}
+    assert (truto.overlapped, truto.accounts) == (False, [ACC] * (1 if began else 2))
     if late_get != "error":
         late[0].result()[0]["id"] = "changed by its caller"
-        assert listed(shared.since(ACC, ANY).servers) == [f"{ACC}/{late_get}"]  # as listed
+        assert number(shared.since(ACC, ANY).servers) == late_get  # as listed
     truto.end(len(truto.accounts) + 1)  # the next call lists again, even after an error
-    assert listed(shared.fresh(ACC)) == [f"{ACC}/{len(truto.accounts)}"]
+    assert number(shared.fresh(ACC)) == len(truto.accounts)
 
 
 def test_different_accounts_list_at_the_same_time() -> None:
@@ -222,14 +201,10 @@ def test_different_accounts_list_at_the_same_time() -> None:
         other = pool.submit(listings.fresh, OTHER)
         truto.began(2)
         truto.end(2)
-
-        assert listed(other.result(PATIENCE)) == [f"{OTHER}/2"]
+        assert other.result(PATIENCE) == [{"id": f"{OTHER}/2"}]
         assert not held.done()
         truto.end(1)
-        assert listed(held.result(PATIENCE)) == [f"{ACC}/1"]
-
-
-# --- errors and deadlines --------------------------------------------------------------------
+        assert held.result(PATIENCE) == [{"id": f"{ACC}/1"}]
 
 
 def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_go_on() -> None:
@@ -237,14 +212,12 @@ def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_g
         with pytest.raises(TrutoDeadlineError) as raised:
             listings.fresh(ACC, Deadline.after(0.05, OPERATION_TIMEOUT_KEY))
         assert (raised.value.method, raised.value.path) == ("GET", f"/integrated-account/{ACC}/mcp")
-        assert "operation timeout of 0.05 s (truto:operationTimeoutSeconds) ran out after" in str(
+        assert f"operation timeout of 0.05 s ({OPERATION_TIMEOUT_KEY}) ran out after" in str(
             raised.value
         )
         truto.end(1)
         truto.end(2)
-
-        assert listed(first.result(PATIENCE)) == [f"{ACC}/1"]
-        assert listed(patient.result(PATIENCE)) == [f"{ACC}/2"]
+        assert (number(first), number(patient)) == (1, 2)
     assert truto.accounts == [ACC, ACC]
 
 
@@ -254,22 +227,14 @@ def test_a_caller_that_waits_too_long_raises_the_deadline_error_and_the_others_g
 @pytest.mark.parametrize(
     ("earlier", "now", "made", "ids", "state", "found", "listings"),
     [
-        pytest.param(
-            None, ["theirs"], False, ["s1", "s2", "s3"], {"name": "r"}, [None] * 3, 1,
-            id="servers_of_the_state_share_one_listing",
-        ),
-        pytest.param(
-            ["s1"], [], False, ["s1"], {"name": "r"}, [None], 2,
-            id="a_listing_still_showing_it_is_asked_again_after_the_404",
-        ),
-        pytest.param(
-            [], ["s1"], True, ["s1"], {"name": "r"}, [{"id": "s1"}], 2,
-            id="one_made_in_this_run_needs_a_listing_begun_after_it_was_made",
-        ),
-        pytest.param(
-            [], [], False, ["adopted"], {}, [None], 2,
-            id="one_not_in_the_state_needs_a_listing_begun_after_the_404",
-        ),
+        pytest.param(None, ["theirs"], False, ["s1", "s2", "s3"], {"name": "r"}, [None] * 3, 1,
+                     id="servers_of_the_state_share_one_listing"),
+        pytest.param(["s1"], [], False, ["s1"], {"name": "r"}, [None], 2,
+                     id="a_listing_still_showing_it_is_asked_again_after_the_404"),
+        pytest.param([], ["s1"], True, ["s1"], {"name": "r"}, [{"id": "s1"}], 2,
+                     id="one_made_in_this_run_needs_a_listing_begun_after_it_was_made"),
+        pytest.param([], [], False, ["adopted"], {}, [None], 2,
+                     id="one_not_in_the_state_needs_a_listing_begun_after_the_404"),
     ],
 )  # fmt: skip
 def test_a_404_is_proven_by_a_listing_begun_late_enough(

@@ -1,9 +1,6 @@
-"""HTTP client for Truto's MCP servers API: small layers around one `httpx.Client`.
-
-`_request` retries a call until the caller's `Deadline`; `_attempt` waits for the pacing
-`RateLimiter`, sends one request within that deadline and maps a failure to `_errors` by status;
-every text from Truto or the network is scrubbed of the API token (`_redact`) before it is cut.
-"""
+"""HTTP client for Truto's MCP servers API, around one `httpx.Client`: a call is sent again
+after what may be retried until its `Deadline`; each attempt waits for the `RateLimiter`, and a
+failure maps to `_errors` by status, its text scrubbed of the API token (`_redact`), then cut."""
 
 from __future__ import annotations
 
@@ -35,21 +32,11 @@ log = logging.getLogger("truto_pulumi.client")
 
 DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
 
-_RETRIED = frozenset({429, 500, 502, 503, 504})
-_RETRIED_POST = frozenset({429, 503})
-"""Truto answers 429 and 503 before acting; after another 5xx it may have acted, and a POST
-sent again could make a second server."""
-_UNAVAILABLE = 503
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Failures before the request left this process: sent again even as a POST."""
-_MAYBE_SENT = (
-    httpx.ReadTimeout,
-    httpx.WriteTimeout,
-    httpx.RemoteProtocolError,
-    httpx.ReadError,
-    httpx.WriteError,
-)
-"""Failures after (part of) the request was sent: Truto may have acted on it."""
+_NETWORK = (httpx.TimeoutException, httpx.ConnectError, httpx.ReadError, httpx.WriteError,
+            httpx.RemoteProtocolError)  # fmt: skip
+"""Failures of the network: sent again, unless a POST that may have reached Truto."""
 _PHRASES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
     (ssl.SSLCertVerificationError, "TLS certificate not trusted for"),
     (ssl.SSLError, "TLS handshake failed with"),
@@ -64,32 +51,29 @@ _PHRASES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str
     (BaseException, "could not complete the request to"),
 )
 _UNKNOWN_HOST_ERRNOS = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
-_MAX_TEXT = 200
-_MAX_MESSAGE = 1000
 _SCAN_LIMIT = 10_000
 """Characters of an answer scanned for the API token: far more than any excerpt keeps."""
-_Due = Deadline | None
-_Object = dict[str, Any]
 _MIN_REQUEST_TIMEOUT = 0.05
 """Seconds an attempt gets at the least, even when the deadline is nearer."""
+_Due = Deadline | None
+_Object = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long and how often one call may be retried. Backoff is exponential with full
-    jitter: `uniform(0, min(max_delay, base_delay * 2**n))` before retry n (from 0)."""
+    """How long and how often one call may be retried. `deadline`: seconds a call may take,
+    retries included, when its caller passes no `Deadline`; `unavailable_for`: seconds 503s may
+    go on under one integrated account (every call there counts) before calls there stop
+    retrying them, for a 503 that persists means a blocked account."""
 
     deadline: float = 60.0
-    """Seconds a call may take, retries included, when its caller passes no `Deadline`."""
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 30.0
     unavailable_for: float = 30.0
-    """Seconds 503s may go on under one integrated account (every call there counts) before
-    calls there stop retrying them: a 503 that persists means a blocked account."""
 
     def backoff(self, retry_index: int) -> float:
-        """A random wait before retry number `retry_index` (0 for the first retry)."""
+        """Exponential backoff with full jitter before retry number `retry_index` (from 0)."""
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**retry_index))
 
 
@@ -131,7 +115,6 @@ class TrutoClient:
         )
 
     def close(self) -> None:
-        """Close the connection pool."""
         self._http.close()
 
     def __enter__(self) -> TrutoClient:
@@ -155,53 +138,44 @@ class TrutoClient:
         return self._call("POST", mcp_path(account_id), deadline, json=dict(body), patient=patient)
 
     def get_mcp_server(self, account_id: str, mcp_id: str, deadline: _Due = None) -> _Object:
-        """Read one MCP server (without token/url)."""
+        """One MCP server (without token/url)."""
         return self._call("GET", mcp_path(account_id, mcp_id), deadline)
 
     def update_mcp_server(
         self, account_id: str, mcp_id: str, body: Mapping[str, Any], deadline: _Due = None
     ) -> _Object:
-        """PATCH an MCP server and return the updated object."""
         return self._call("PATCH", mcp_path(account_id, mcp_id), deadline, json=dict(body))
 
     def delete_mcp_server(self, account_id: str, mcp_id: str, deadline: _Due = None) -> None:
-        """Delete an MCP server; any 2xx (200 with a body, or 204) counts as done."""
+        """Any 2xx (200 with a body, or 204) counts as done."""
         self._request("DELETE", mcp_path(account_id, mcp_id), deadline)
 
-    def list_mcp_servers(
-        self, account_id: str, deadline: _Due = None, *, page_size: int | None = None
-    ) -> list[_Object]:
-        """Every MCP server of the account, following `next_cursor` across all pages."""
-        return self._every_page(mcp_path(account_id), {}, deadline, page_size)
+    def list_mcp_servers(self, account_id: str, deadline: _Due = None) -> list[_Object]:
+        return self._every_page(mcp_path(account_id), {}, deadline)
 
     def list_integrated_accounts(
         self, filters: Mapping[str, str], deadline: _Due = None, *, page_size: int | None = None
     ) -> list[_Object]:
-        """Every integrated account of the token's environment that matches `filters` (Truto's
-        query parameters, e.g. `{"integration.name": "hubspot"}`), across all pages."""
-        return self._every_page(_path("integrated-account"), {**filters}, deadline, page_size)
+        """The integrated accounts of the token's environment that match `filters` (Truto's
+        query parameters, e.g. `{"integration.name": "hubspot"}`), `page_size` to a page."""
+        if page_size is not None and page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
+        limit = {} if page_size is None else {"limit": page_size}
+        return self._every_page(_path("integrated-account"), {**filters, **limit}, deadline)
 
     def get_integrated_account(self, account_id: str, deadline: _Due = None) -> _Object:
-        """Read one integrated account."""
         return self._call("GET", _path("integrated-account", account_id), deadline)
 
     def get_environment_integration(self, integration_id: str, deadline: _Due = None) -> _Object:
-        """Read one installed integration (environment integration) of the token's environment."""
+        """One installed integration (environment integration) of the token's environment."""
         return self._call("GET", _path("environment-integration", integration_id), deadline)
 
     def _call(self, method: str, path: str, deadline: _Due, **request: Any) -> _Object:
-        """The answer to one call, a JSON object."""
         return _object(self._request(method, path, deadline, **request), method, path)
 
-    def _every_page(
-        self, path: str, params: dict[str, str | int], deadline: _Due, page_size: int | None
-    ) -> list[_Object]:
+    def _every_page(self, path: str, params: dict[str, str | int], deadline: _Due) -> list[_Object]:
         """The items of every page of a Truto list (`result`, or `results` as some of Truto's
-        pages spell it), following `next_cursor` until it is null; refuses a cursor loop."""
-        if page_size is not None:
-            if page_size < 1:
-                raise ValueError(f"page_size must be at least 1, got {page_size}")
-            params["limit"] = page_size
+        pages spell it), following `next_cursor` until it is empty; refuses a cursor loop."""
         items: list[_Object] = []
         seen: set[str] = set()
         while True:
@@ -209,25 +183,27 @@ class TrutoClient:
             page = _object(response, "GET", path)
             result, cursor = page.get("result", page.get("results")), page.get("next_cursor")
             if not isinstance(result, list) or not all(isinstance(i, dict) for i in result):
-                raise _bad_answer(response, "GET", path, "answer has no 'result' list of objects")
-            items.extend(result)
-            if not cursor:
-                return items
-            if not isinstance(cursor, str):
-                raise _bad_answer(response, "GET", path, "answer's 'next_cursor' is not a string")
-            if cursor in seen:
+                why = "answer has no 'result' list of objects"
+            elif not cursor:
+                return items + result
+            elif not isinstance(cursor, str):
+                why = "answer's 'next_cursor' is not a string"
+            elif cursor in seen:
                 why = "pagination loops: the same next_cursor came twice"
-                raise _bad_answer(response, "GET", path, why)
-            seen.add(cursor)
-            params = {**params, "next_cursor": cursor}
+            else:
+                items += result
+                seen.add(cursor)
+                params = {**params, "next_cursor": cursor}
+                continue
+            raise _bad_answer(response, "GET", path, why)
 
     # --- layers --------------------------------------------------------------------------------
 
     def _request(
         self, method: str, path: str, deadline: _Due, *, patient: bool = False, **send: Any
     ) -> httpx.Response:
-        """A 2xx answer to one call, sending it again after what may be retried (`_wait`) as
-        long as the wait ends before `deadline`; else the deadline's error."""
+        """A 2xx answer to one call, sent again after what may be retried (`_wait`) as long as
+        the wait ends before `deadline`; else the deadline's error."""
         if deadline is None:
             deadline = Deadline.after(self._retry.deadline, now=self._clock())
         call = f"{method} {path}"
@@ -239,8 +215,7 @@ class TrutoClient:
                 if isinstance(error, TrutoApiError):
                     reason = f"status {error.status_code}"
                 log.debug("%s -> %s (attempt %d)", call, reason, attempt)
-                wait = self._wait(error, method, path, attempt)
-                now = self._clock()
+                wait, now = self._wait(error, method, path, attempt), self._clock()
                 if now + wait > deadline.at:
                     what = f"waiting on {call} after {attempt} attempt(s): {error}"
                     raise deadline.error(
@@ -268,21 +243,26 @@ class TrutoClient:
                 what = f"waiting for the client-side rate limit before {method} {path}"
                 raise deadline.error(self._clock(), what, method=method, path=path) from None
         left = max(deadline.at - self._clock(), _MIN_REQUEST_TIMEOUT)
-        timeout = left if patient else min(left, self._timeout)
         try:
-            response = self._http.request(method, path, timeout=timeout, **send)
+            response = self._http.request(
+                method, path, timeout=left if patient else min(left, self._timeout), **send
+            )
         except httpx.RequestError as exc:
             scrub_exception_chain(exc, self._token)
             raise self._transport_error(exc, method, path) from exc
         if response.is_success:
             return response
-        status = response.status_code
+        status, body = response.status_code, _json(response)
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            message = _excerpt(body["message"].strip(), self._token, 1000)
+        else:
+            message = _excerpt(" ".join(response.text[:_SCAN_LIMIT].split()), self._token)
         retry_after = response.headers.get("Retry-After") if status == 429 else None
         raise api_error_for_status(status)(
             status_code=status,
             method=method,
             path=path,
-            message=_error_message(response, self._token),
+            message=message,
             retry_after=_parse_retry_after(retry_after),
         )
 
@@ -292,27 +272,19 @@ class TrutoClient:
         """Seconds to wait before sending a failed call again; raises what may not be retried:
         what Truto may have acted on for a POST, what retrying cannot fix, and 503s that went on
         too long under the path's integrated account (`RetryPolicy.unavailable_for`)."""
-        backoff = self._retry.backoff(attempt - 1)
-        if isinstance(error, TrutoTransportError):
-            cause = error.__cause__
-            if _permanent_cause(cause) is None and (
-                isinstance(cause, _NOT_SENT)
-                or (isinstance(cause, _MAYBE_SENT) and method != "POST")
-            ):
-                return backoff
-            raise error
-        scope, status = _scope(path), error.status_code
-        if status != _UNAVAILABLE:
+        backoff, scope = self._retry.backoff(attempt - 1), _scope(path)
+        if isinstance(error, TrutoApiError) and error.status_code != 503:
             self._unavailable_since.pop(scope, None)
-        if status not in (_RETRIED_POST if method == "POST" else _RETRIED):
+        if not _retried(error, method):
             raise error
-        wait = _retry_wait(error.retry_after, backoff, self._retry.max_retry_after)
-        if status != _UNAVAILABLE:
-            return wait
+        if not isinstance(error, TrutoApiError) or error.status_code not in (429, 503):
+            return backoff
+        if error.status_code == 429:  # at least the backoff: a `Retry-After: 0` must not hammer
+            return max(backoff, min(error.retry_after or 0.0, self._retry.max_retry_after))
         now = self._clock()
         since = self._unavailable_since.setdefault(scope, now)
         if now - since < self._retry.unavailable_for:
-            return min(wait, since + self._retry.unavailable_for - now)
+            return min(backoff, since + self._retry.unavailable_for - now)
         raise error.explained(
             f"{error.message or 'no message'} (Truto has answered 503 under this integrated "
             f"account for {now - since:.0f} s; a 503 that persists means the account is blocked, "
@@ -344,20 +316,22 @@ def client_for(settings: ProviderSettings) -> TrutoClient:
     if settings.api_token is None:
         raise ValueError("settings without an API token make no client")
     rate = settings.max_requests_per_second
-    limiter = RateLimiter(rate, slack=SEND_SLACK_SECONDS) if rate > 0 else None
     return TrutoClient(
         base_url=settings.base_url,
         api_token=settings.api_token,
         timeout=settings.request_timeout,
-        rate_limiter=limiter,
+        rate_limiter=RateLimiter(rate, slack=SEND_SLACK_SECONDS) if rate > 0 else None,
         connections=max(8, settings.host_concurrency),
     )
 
 
-def _retry_wait(retry_after: float | None, backoff: float, longest: float) -> float:
-    """Seconds before a retry: `Retry-After` up to `longest`, but never less than our own
-    backoff, so a `Retry-After` of 0 or in the past cannot make retries hammer Truto."""
-    return backoff if retry_after is None else max(backoff, min(retry_after, longest))
+def _retried(error: TrutoApiError | TrutoTransportError, method: str) -> bool:
+    """Whether a failed call may be sent again: not if a POST may have made a server (Truto
+    answers 429 and 503 before acting, another 5xx maybe after), nor if retrying cannot help."""
+    if isinstance(error, TrutoApiError):
+        return error.status_code in ({429, 503} if method == "POST" else {429, 500, 502, 503, 504})
+    cause, acted = error.__cause__, method == "POST" and error.request_sent
+    return isinstance(cause, _NETWORK) and _permanent_cause(cause) is None and not acted
 
 
 def _scope(path: str) -> str:
@@ -377,19 +351,19 @@ def _path(*parts: str) -> str:
     return "".join(f"/{quote(part, safe='')}" for part in parts)
 
 
+def _json(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def _object(response: httpx.Response, method: str, path: str) -> _Object:
     """The response body as a JSON object, or a server error saying it was not one."""
     body = _json(response)
     if not isinstance(body, dict):
         raise _bad_answer(response, method, path, "answer was not a JSON object")
     return body
-
-
-def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _bad_answer(response: httpx.Response, method: str, path: str, what: str) -> TrutoServerError:
@@ -399,16 +373,7 @@ def _bad_answer(response: httpx.Response, method: str, path: str, what: str) -> 
     )
 
 
-def _error_message(response: httpx.Response, secret: str) -> str:
-    """Truto's `message` field if the body is its error object, else a short body excerpt;
-    either without `secret`."""
-    body = _json(response)
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return _excerpt(body["message"].strip(), secret, _MAX_MESSAGE)
-    return _excerpt(" ".join(response.text[:_SCAN_LIMIT].split()), secret)
-
-
-def _excerpt(text: str, secret: str, limit: int = _MAX_TEXT) -> str:
+def _excerpt(text: str, secret: str, limit: int = 200) -> str:
     """`text` scrubbed of `secret`, then cut to `limit` characters: scrubbing first means a
     cut can never leave a piece of the secret that is too short to be recognised."""
     text = scrubbed(text[:_SCAN_LIMIT], secret)
@@ -428,8 +393,8 @@ def _parse_retry_after(value: str | None) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    return seconds if 0 <= seconds != float("inf") else None
+        seconds = max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return seconds if 0 <= seconds < float("inf") else None
 
 
 def _permanent_cause(exc: BaseException | None) -> BaseException | None:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from ._errors import TrutoDeadlineError, TrutoError
 
-__all__ = ["Deadline"]
-
 
 @dataclass(frozen=True)
 class Deadline:
@@ -25,7 +23,6 @@ class Deadline:
         return cls((time.monotonic() if now is None else now) + timeout, timeout, setting)
 
     def remaining(self) -> float:
-        """Seconds left, by `time.monotonic()`."""
         return self.at - time.monotonic()
 
     def error(

@@ -1,6 +1,4 @@
-"""Exceptions raised by truto-pulumi.
-
-The whole tree::
+"""Exceptions raised by truto-pulumi. The whole tree::
 
     TrutoError                   anything this package raises on purpose
     ├── TrutoConfigError         no API token, or a base URL that is not http(s)
@@ -23,32 +21,13 @@ from __future__ import annotations
 
 from pulumi.errors import RunError
 
-__all__ = [
-    "TrutoApiError",
-    "TrutoAuthError",
-    "TrutoConfigError",
-    "TrutoCreateError",
-    "TrutoDeadlineError",
-    "TrutoError",
-    "TrutoLookupError",
-    "TrutoNotFoundError",
-    "TrutoRateLimitedError",
-    "TrutoServerError",
-    "TrutoTransportError",
-    "TrutoValidationError",
-    "api_error_for_status",
-]
-
 
 class TrutoError(Exception):
     """Base class of every error truto-pulumi raises on purpose."""
 
 
 class TrutoConfigError(TrutoError):
-    """The provider's configuration is missing or invalid (raised before any request).
-
-    `setting` names the stack config key at fault (`truto:baseUrl`), when one is.
-    """
+    """Raised before any request; `setting` names the config key at fault, when one is."""
 
     def __init__(self, message: str, *, setting: str | None = None) -> None:
         super().__init__(message)
@@ -56,44 +35,35 @@ class TrutoConfigError(TrutoError):
 
 
 class TrutoTransportError(TrutoError):
-    """No usable answer from Truto: connection refused or dropped, or a timeout.
-    `request_sent`: whether the request may have reached Truto (so a POST may have acted)."""
+    """`request_sent`: whether the request may have reached Truto (so a POST may have acted)."""
 
     def __init__(self, message: str, *, method: str, path: str, request_sent: bool) -> None:
         super().__init__(message)
-        self.method = method
-        self.path = path
-        self.request_sent = request_sent
+        self.method, self.path, self.request_sent = method, path, request_sent
 
 
 class TrutoDeadlineError(TrutoError):
-    """Time ran out before a call succeeded; the message says what it was waiting on.
-    `last_error` is the failure that was being retried, if any."""
+    """The message says what it was waiting on; `last_error`: what was being retried, if any."""
 
     def __init__(
         self, message: str, *, method: str, path: str, last_error: TrutoError | None = None
     ) -> None:
         super().__init__(message)
-        self.method = method
-        self.path = path
-        self.last_error = last_error
+        self.method, self.path, self.last_error = method, path, last_error
 
 
 class TrutoCreateError(TrutoError):
-    """A create of an MCP server got no usable answer, was interrupted, or could not hand its
-    server over; the message says what became of the server. `mark` is the create mark a
-    server it made would carry in its name; `server_id` is the server it made, when known."""
+    """The message says what became of the server; `mark` is the create mark a server it made
+    would carry in its name, `server_id` the server it made, when known."""
 
     def __init__(self, message: str, *, mark: str, server_id: str | None = None) -> None:
         super().__init__(message)
-        self.mark = mark
-        self.server_id = server_id
+        self.mark, self.server_id = mark, server_id
 
 
 class TrutoLookupError(TrutoError, RunError):
-    """A lookup in a Pulumi program could not read Truto; the message names the lookup and
-    the setting to check. A `pulumi.RunError` too, so the CLI shows the message alone, without
-    a Python traceback. `setting` names the stack config key at fault, when one is."""
+    """The message names the lookup and the `setting` to check; a `pulumi.RunError`, so that the
+    CLI shows it without a traceback."""
 
     def __init__(self, message: str, *, setting: str | None = None) -> None:
         super().__init__(message)
@@ -101,7 +71,7 @@ class TrutoLookupError(TrutoError, RunError):
 
 
 class TrutoApiError(TrutoError):
-    """Truto answered with an error status; `message` is Truto's own explanation."""
+    """`message` is Truto's own explanation; `retry_after` its `Retry-After` in seconds (429)."""
 
     def __init__(
         self,
@@ -112,23 +82,15 @@ class TrutoApiError(TrutoError):
         message: str,
         retry_after: float | None = None,
     ) -> None:
-        self.status_code = status_code
-        self.method = method
-        self.path = path
-        self.message = message
-        self.retry_after = retry_after
+        self.status_code, self.method, self.path = status_code, method, path
+        self.message, self.retry_after = message, retry_after
         detail = f": {message}" if message else ""
         super().__init__(f"Truto answered {status_code} to {method} {path}{detail}")
 
     def explained(self, message: str) -> TrutoApiError:
         """The same error, of the same type, with `message` in place of Truto's words."""
-        return type(self)(
-            status_code=self.status_code,
-            method=self.method,
-            path=self.path,
-            message=message,
-            retry_after=self.retry_after,
-        )
+        kept = {key: getattr(self, key) for key in ("status_code", "method", "path", "retry_after")}
+        return type(self)(**kept, message=message)
 
 
 class TrutoAuthError(TrutoApiError):
@@ -144,21 +106,20 @@ class TrutoValidationError(TrutoApiError):
 
 
 class TrutoRateLimitedError(TrutoApiError):
-    """429: too many requests; `retry_after` holds Truto's `Retry-After` in seconds, if sent."""
+    """429: too many requests."""
 
 
 class TrutoServerError(TrutoApiError):
     """5xx: Truto failed; the request may be retried."""
 
 
+_BY_STATUS: dict[int, type[TrutoApiError]] = {
+    401: TrutoAuthError, 403: TrutoAuthError, 404: TrutoNotFoundError, 410: TrutoNotFoundError,
+    429: TrutoRateLimitedError,
+}  # fmt: skip
+
+
 def api_error_for_status(status_code: int) -> type[TrutoApiError]:
     """The exception type for an HTTP error status (400 and above)."""
-    if status_code in (401, 403):
-        return TrutoAuthError
-    if status_code in (404, 410):
-        return TrutoNotFoundError
-    if status_code == 429:
-        return TrutoRateLimitedError
-    if status_code >= 500:
-        return TrutoServerError
-    return TrutoValidationError
+    fallback = TrutoServerError if status_code >= 500 else TrutoValidationError
+    return _BY_STATUS.get(status_code, fallback)

@@ -16,8 +16,6 @@ from typing import Any, NamedTuple
 
 from ._deadline import Deadline
 
-__all__ = ["AccountListings", "Listed"]
-
 Servers = list[dict[str, Any]]
 
 
@@ -45,8 +43,7 @@ class AccountListings:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._list_servers = list_servers
-        self._clock = clock
+        self._list_servers, self._clock = list_servers, clock
         self._lock = threading.Lock()
         self._accounts: dict[str, _Account] = {}
 
@@ -73,9 +70,8 @@ class AccountListings:
             what = f"waiting on GET {path}: its MCP servers were being listed for other operations"
             raise deadline.error(time.monotonic(), what, method="GET", path=path)
         try:
-            last = account.last
+            last, failed = account.last, account.failed
             if last is None or last.began < began:
-                failed = account.failed
                 if failed is not None and failed[0] >= began and failed[1] >= asked:
                     raise failed[2]  # the listing this caller waited for, and could use, failed
                 started = self._clock()

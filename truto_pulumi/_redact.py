@@ -7,11 +7,7 @@ from __future__ import annotations
 import base64
 import re
 
-__all__ = ["MASK", "scrub_exception_chain", "scrubbed"]
-
 MASK = "***"
-"""What stands in for the secret."""
-
 _MIN_FRAGMENT = 8
 """The shortest run of the secret's characters that is masked on its own."""
 
@@ -26,20 +22,21 @@ _ENCODED_CHAR = re.compile(
     r"|(?P<plain>.)",
     re.DOTALL,
 )
+_Unit = tuple[int, int, str]
+"""Where a character of the text starts and ends, and the characters it may stand for."""
 
 
-def _chars(text: str, *, decoded: bool) -> list[tuple[int, int, str]]:
-    """`text` as (start, end, characters it may stand for): one entry per character, or, when
-    `decoded`, per encoded character; `+` stands for itself or a space (in a query string)."""
-    if not decoded:  # for a secret holding what reads as an encoding, such as `%41`
+def _units(text: str, *, decoded: bool) -> list[_Unit]:
+    """`text` one character, or when `decoded` one encoded character, at a time; `+` stands for
+    itself or a space (in a query string). Undecoded, for a secret that reads as an encoding."""
+    if not decoded:
         return [(i, i + 1, "+ " if char == "+" else char) for i, char in enumerate(text)]
     units = []
     for match in _ENCODED_CHAR.finditer(text):
         number = match["json"] or match["percent"] or match["hex"]
-        if match["plain"] is not None:
-            chars = "+ " if match["plain"] == "+" else match["plain"]
-        elif match["escaped"] is not None:
-            chars = match["escaped"]
+        if number is None and match["decimal"] is None:
+            chars = match["plain"] or match["escaped"]
+            chars = "+ " if chars == "+" else chars
         else:
             code = int(number, 16) if number is not None else int(match["decimal"])
             chars = chr(code) if code <= 0x10FFFF else ""
@@ -61,27 +58,19 @@ def _base64_cores(secret: str) -> list[str]:
     return cores
 
 
-def _fragment_spans(
-    units: list[tuple[int, int, str]], form: str, shortest: int
-) -> list[tuple[int, int]]:
+def _fragment_spans(units: list[_Unit], form: str, shortest: int) -> list[tuple[int, int]]:
     """Character spans of `units` spelling `shortest` or more consecutive characters of `form`."""
     offsets: dict[str, list[int]] = {}
     for offset, char in enumerate(form):
         offsets.setdefault(char, []).append(offset)
-    spans = []
-    for first, (start, _, chars) in enumerate(units):
-        longest = 0
-        for offset in {o for char in chars for o in offsets.get(char, ())}:
-            length = 1
-            while (
-                offset + length < len(form)
-                and first + length < len(units)
-                and form[offset + length] in units[first + length][2]
-            ):
-                length += 1
-            longest = max(longest, length)
+    spans: list[tuple[int, int]] = []
+    runs: dict[int, int] = {}
+    for last, (_, end, chars) in enumerate(units):
+        # runs[j]: how many units, up to this one, spell `form` up to its character j
+        runs = {j: runs.get(j - 1, 0) + 1 for char in chars for j in offsets.get(char, ())}
+        longest = max(runs.values(), default=0)
         if longest >= shortest:
-            spans.append((start, units[first + longest - 1][1]))
+            spans.append((units[last - longest + 1][0], end))
     return spans
 
 
@@ -90,23 +79,18 @@ def scrubbed(text: str, secret: str) -> str:
     base64, and likewise every run of `_MIN_FRAGMENT` or more of its characters."""
     if not secret or not text:
         return text
-    shortest = min(_MIN_FRAGMENT, len(secret))
-    spans = _fragment_spans(_chars(text, decoded=False), secret, shortest)
-    decoded = _chars(text, decoded=True)
+    decoded, shortest = _units(text, decoded=True), min(_MIN_FRAGMENT, len(secret))
+    spans = _fragment_spans(_units(text, decoded=False), secret, shortest)
     spans += _fragment_spans(decoded, secret, shortest)
     shortest_base64 = -(-_MIN_FRAGMENT * 4 // 3)
     for core in _base64_cores(secret):
         if len(core) >= shortest_base64:
             spans += _fragment_spans(decoded, core, shortest_base64)
-    if not spans:
-        return text
     pieces, done = [], 0
     for start, end in sorted(spans):
-        if end <= done:
-            continue
-        if start >= done:
-            pieces += [text[done:start], MASK]
-        done = end
+        if end > done:
+            pieces += [text[done:start], MASK] if start >= done else []
+            done = end
     return "".join([*pieces, text[done:]])
 
 
@@ -116,9 +100,7 @@ def scrub_exception_chain(exc: BaseException, secret: str) -> None:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        current.args = tuple(
-            scrubbed(arg, secret) if isinstance(arg, str) else arg for arg in current.args
-        )
+        current.args = tuple(scrubbed(a, secret) if isinstance(a, str) else a for a in current.args)
         if isinstance(current, OSError) and isinstance(current.strerror, str):
             current.strerror = scrubbed(current.strerror, secret)  # what str() shows
         current = current.__cause__ or current.__context__
