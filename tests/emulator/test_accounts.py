@@ -65,9 +65,7 @@ def test_added_accounts_and_their_installed_integrations_have_trutos_fields(stor
         store.get_environment_integration(Store().default_install_id)
 
 
-def test_an_open_store_answers_for_any_uuid_and_lists_only_accounts_added_to_it(
-    store: Store,
-) -> None:
+def test_an_open_store_answers_for_any_uuid_but_lists_only_accounts_added(store: Store) -> None:
     store.create(ACCOUNT, {"config": {}, "name": "x"})
     implicit = store.get_account(ACCOUNT)
 

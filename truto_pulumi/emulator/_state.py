@@ -68,17 +68,7 @@ ACCOUNT_FIELDS = (
     "environment_integration_id",
     "super_query",
 )
-#: The query parameters `GET /integrated-account` filters on (others are ignored); a date-time
-#: one also takes Truto's operators: `created_at[gt]`, `[gte]`, `[lt]`, `[lte]`.
-ACCOUNT_FILTERS = (
-    "tenant_id",
-    "is_sandbox",
-    "integration.name",
-    "status",
-    "features.super_query",
-    "created_at",
-    "updated_at",
-)
+#: Truto's operators on a date-time filter of `GET /integrated-account`: `created_at[gt]`...
 _OPERATORS = {
     "gt": lambda have, want: have > want,
     "gte": lambda have, want: have >= want,
@@ -836,11 +826,6 @@ class Store:
             self._purge_expired(self._now())
             if self._servers.pop(normalize_uuid(server_id) or "", None) is None:
                 raise NotFoundError(f"MCP server {server_id} not found")
-
-    def clear(self) -> None:
-        """Forget every MCP server."""
-        with self._lock:
-            self._servers.clear()
 
     def reset(self) -> None:
         """Back to the state right after construction: no servers, the constructor's accounts
