@@ -1,5 +1,5 @@
-"""Fixtures: a store on a fake clock, an emulator served in this thread (`emu`, its API client
-`api`), and one on loopback for the whole session (`served`, reset before each test using it)."""
+"""Fixtures: a store on a fake clock, and an emulator served in this thread (`emu`, its API
+client `api`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from truto_pulumi.emulator import Emulator
 from truto_pulumi.emulator._state import Store
 
 from ..kit import FakeClock
-from .helpers import START, TOKEN, InProcessEmulator
+from .helpers import START, InProcessEmulator
 
 
 @pytest.fixture
@@ -30,7 +29,7 @@ def emu() -> Iterator[InProcessEmulator]:
     """A fresh emulator (default settings) served in this thread, with `Emulator`'s hooks."""
     emulator = InProcessEmulator()
     yield emulator
-    emulator.close()
+    emulator._close_hooks()
 
 
 @pytest.fixture
@@ -38,16 +37,3 @@ def api(emu: InProcessEmulator) -> Iterator[httpx.Client]:
     """A client of `emu`'s API, bearer token set."""
     with emu.client() as client:
         yield client
-
-
-@pytest.fixture(scope="session")
-def _session_emulator() -> Iterator[Emulator]:
-    with Emulator(api_token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def served(_session_emulator: Emulator) -> Emulator:
-    """The emulator served on loopback, freshly reset (no servers, journal, faults)."""
-    _session_emulator.reset()
-    return _session_emulator

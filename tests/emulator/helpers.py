@@ -1,4 +1,5 @@
-"""What the emulator tests share: the emulator served in this thread, paths, the error check."""
+"""What the emulator tests share: the emulator served in this thread, times, paths, the error
+check."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 
 from truto_pulumi.emulator import create_app
+from truto_pulumi.emulator._app import Emulation
 from truto_pulumi.emulator._hooks import HOOK_PREFIX, EmulatorHooks
 from truto_pulumi.emulator._state import format_timestamp
 
@@ -16,15 +18,22 @@ START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
 """The fake clock's epoch."""
 TOKEN = "test-token"
 BASE_URL = "http://truto.test"
+CREATE = {"name": "x", "config": {}}
 
 
-class InProcess(httpx.BaseTransport):
-    """Hands each request to an ASGI app in this thread: no socket, no server."""
+class InProcessEmulator(EmulatorHooks):
+    """`Emulator`'s hooks client and API client, on an app served in this thread (each request
+    handed to the ASGI app: no socket, no server)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, **settings: Any) -> None:
+        app = create_app(api_token=TOKEN, **settings)
+        self.emulation: Emulation = app.state.emulation
         self._asgi = httpx.ASGITransport(app=app)
+        self._transport = httpx.MockTransport(self._serve)
+        self._api_url, self._api_token = BASE_URL, TOKEN
+        self._hooks = httpx.Client(transport=self._transport, base_url=BASE_URL + HOOK_PREFIX)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def _serve(self, request: httpx.Request) -> httpx.Response:
         async def serve() -> httpx.Response:
             answer = await self._asgi.handle_async_request(request)
             content = await answer.aread()
@@ -32,20 +41,16 @@ class InProcess(httpx.BaseTransport):
 
         return asyncio.run(serve())
 
-
-class InProcessEmulator(EmulatorHooks):
-    """`Emulator`'s hooks client and API client, on an app served in this thread."""
-
-    def __init__(self, **settings: Any) -> None:
-        self._transport = InProcess(create_app(api_token=TOKEN, **settings))
-        self._api_url, self._api_token = BASE_URL, TOKEN
-        self._hooks = httpx.Client(transport=self._transport, base_url=BASE_URL + HOOK_PREFIX)
-
     def client(self, **kwargs: Any) -> httpx.Client:
         return super().client(transport=self._transport, **kwargs)
 
-    def close(self) -> None:
-        self._close_hooks()
+
+def snapshot(emu: InProcessEmulator) -> list[Any]:
+    """The emulator's contents and settings (not its journal)."""
+    emulation, limiter = emu.emulation, emu.emulation.rate_limiter
+    store, limit = emulation.store, limiter and (limiter.requests, limiter.per_seconds)
+    shown = [store.all_servers(), store.all_accounts(), store.account_page_limit, store.readings]
+    return [*shown, emulation.faults.pending(), emulation.latency, limit]
 
 
 def at(seconds: float) -> str:

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-import pytest
-
-from truto_pulumi.emulator._base import BadRequestError
-from truto_pulumi.emulator._faults import FaultPlan, parse_rule
+from truto_pulumi.emulator._faults import FaultPlan
 from truto_pulumi.emulator._ratelimit import SlidingWindowLog
 
 from ..kit import FakeClock
@@ -31,30 +25,6 @@ def test_rules_match_method_and_path_regex_in_registration_order_for_their_times
 
     assert [None if a is None else a.status for a in taken] == [500, None, 503, 503, None]
     assert plan.pending() == []
-
-
-@pytest.mark.parametrize(
-    ("rule", "message"),
-    [
-        ({"action": {}}, "at least one of"),
-        ({"action": {"status": 200}}, "between 400 and 599"),
-        ({"action": {"drop": True, "status": 500}}, "cannot be combined"),
-        ({"action": {"drop": True, "lose_answer": True}}, "cannot be combined"),
-        ({"action": {"retry_after": 1}}, "retry_after needs action.status"),
-        ({"action": {"body": "no status"}}, "body needs action.status"),
-        ({"action": {"status": 400, "body": {"not": "text"}}}, "must be a string"),
-        ({"action": {"delay": -1}}, "delay must be a number >= 0"),
-        ({"action": {"lose_answer": True, "act_after": 1}}, "act_after needs"),
-        ({"action": {"explode": True}}, "unknown action key(s): explode"),
-        ({"path": "(unclosed", "action": {"status": 500}}, "not a valid regular expression"),
-        ({"times": 0, "action": {"status": 500}}, "times must be an integer >= 1"),
-        ({"method": "", "action": {"status": 500}}, "method must be"),
-        ({"when": "now", "action": {"status": 500}}, "unknown fault key(s): when"),
-    ],
-)
-def test_a_fault_that_cannot_be_carried_out_is_refused(rule: dict[str, Any], message: str) -> None:
-    with pytest.raises(BadRequestError, match=re.escape(message)):
-        parse_rule(rule)
 
 
 def test_the_rate_limit_counts_accepted_requests_per_token_in_a_sliding_window() -> None:

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import fields
 from types import FrameType
 
 from ._base import EmulatorError
@@ -45,7 +46,7 @@ def _page_limit(text: str) -> int:
     return limit
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="truto-emulator",
         description="A local, stateful stand-in for Truto's MCP servers API (and its "
@@ -152,32 +153,22 @@ def _tools_file(path: str) -> object:
         raise argparse.ArgumentTypeError(f"cannot read tools from {path}: {exc}") from None
 
 
-def readings_of(args: argparse.Namespace) -> Readings:
-    """The readings the command line asks for; an impossible one exits with its message."""
-    return Readings.from_json(
-        {
-            "config_required": args.config_required,
-            "echo_defaults": args.echo_defaults,
-            "config_patch": args.config_patch,
-            "list_key": args.list_key,
-            "plan_limit": args.plan_limit,
-            "plan_limit_status": args.plan_limit_status,
-            "blocked_accounts": args.blocked_accounts,
-            "account_tools": args.account_tools,
-        }
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def _settings(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Readings]:
+    """The command line's settings and readings; a missing token or an impossible reading
+    exits with a usage error."""
+    parser = _parser()
     args = parser.parse_args(argv)
     if not args.api_token:
         parser.error("--api-token is required (or set TRUTO_API_TOKEN)")
+    readings = {f.name: getattr(args, f.name) for f in fields(Readings) if hasattr(args, f.name)}
     try:
-        readings = readings_of(args)
+        return args, Readings.from_json(readings)
     except EmulatorError as exc:
         parser.error(exc.message)
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, readings = _settings(argv)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -26,7 +26,7 @@ from ._journal import Journal
 from ._protocol import drop_connection
 from ._ratelimit import SlidingWindowLog
 from ._readings import Readings
-from ._state import ACCOUNT_PAGE_LIMIT, AccountFilter, Store, parse_account_limit, parse_limit
+from ._state import ACCOUNT_PAGE_LIMIT, Page, Store
 
 _COLLECTION = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp")
 _ITEM = re.compile(r"/integrated-account/(?P<ia>[^/]+)/mcp/(?P<id>[^/]+)")
@@ -196,19 +196,8 @@ class ApiEndpoint:
                     status_code=201,
                 )
             if method == "GET":
-                query = request.query_params
-                page = store.list_servers(
-                    account,
-                    limit=parse_limit(query.get("limit")),
-                    cursor=query.get("next_cursor") or None,
-                )
-                return JSONResponse(
-                    {
-                        readings.list_key: [s.to_json(readings=readings) for s in page.items],
-                        "next_cursor": page.next_cursor,
-                        "limit": page.limit,
-                    }
-                )
+                page = store.list_servers(account, request.query_params)
+                return _listing(readings, [s.to_json(readings=readings) for s in page.items], page)
             return _method_not_allowed("GET, POST")
         if match := _ITEM.fullmatch(path):
             account, server_id = match["ia"], match["id"]
@@ -223,19 +212,8 @@ class ApiEndpoint:
         if path == _ACCOUNTS:
             if method != "GET":
                 return _method_not_allowed("GET")
-            query = request.query_params
-            accounts = store.list_accounts(
-                AccountFilter.from_query(query),
-                limit=parse_account_limit(query.get("limit")),
-                cursor=query.get("next_cursor") or None,
-            )
-            return JSONResponse(
-                {
-                    readings.list_key: [account.to_json() for account in accounts.items],
-                    "next_cursor": accounts.next_cursor,
-                    "limit": accounts.limit,
-                }
-            )
+            accounts = store.list_accounts(request.query_params)
+            return _listing(readings, [account.to_json() for account in accounts.items], accounts)
         if match := _ACCOUNT.fullmatch(path):
             if method != "GET":
                 return _method_not_allowed("GET")
@@ -247,6 +225,12 @@ class ApiEndpoint:
                 return _method_not_allowed("GET")
             return JSONResponse(store.get_environment_integration(match["id"]).to_json())
         raise NotFoundError(f"Route {method} {path} not found")
+
+
+def _listing(readings: Readings, items: list[JSONObject], page: Page[Any]) -> Response:
+    """A list answer: the items under the list key of `readings`, and the page's cursor."""
+    body = {readings.list_key: items, "next_cursor": page.next_cursor, "limit": page.limit}
+    return JSONResponse(body)
 
 
 def _injected(action: FaultAction) -> Response:
@@ -284,7 +268,7 @@ class Hooks:
             Route("/reset", self.reset, methods=["POST"]),
             Route("/latency", self.latency, methods=["GET", "POST"]),
             Route("/rate-limit", self.rate_limit, methods=["GET", "POST"]),
-            Route("/readings", self.readings, methods=["GET", "POST"]),
+            Route("/readings", self.readings, methods=["POST"]),
             Route("/clock", self.clock, methods=["POST"]),
             Route("/accounts", self.accounts, methods=["GET", "POST"]),
             Route("/accounts/{account_id}", self.account, methods=["PATCH", "DELETE"]),
@@ -370,11 +354,9 @@ class Hooks:
         return JSONResponse(settings)
 
     async def readings(self, request: Request) -> Response:
-        """How this Truto reads the loose points of its documentation (`_readings`); a POST
-        sets every reading, those it leaves out to their defaults."""
-        if request.method == "POST":
-            body = _parse_json_body(await request.body())
-            self.emu.store.readings = Readings.from_json(body)
+        """How this Truto reads the loose points of its documentation (`_readings`) from now on:
+        every reading, those the body leaves out at their defaults. Answers them."""
+        self.emu.store.readings = Readings.from_json(_parse_json_body(await request.body()))
         return JSONResponse(self.emu.store.readings.to_json())
 
     async def clock(self, request: Request) -> Response:
@@ -395,14 +377,16 @@ class Hooks:
         return JSONResponse([account.to_json() for account in store.all_accounts()])
 
     async def account(self, request: Request) -> Response:
-        """PATCH: change an account's status, tenant, sandbox flag or region. DELETE: remove it
-        and its MCP servers (answers their ids)."""
+        """PATCH `{"status": ...}`: change an account's status. DELETE: remove it and its MCP
+        servers (answers their ids)."""
         account_id, store = request.path_params["account_id"], self.emu.store
         if request.method == "DELETE":
             account = store.get_account(account_id)
             return JSONResponse({"id": account.id, "servers": store.remove_account(account.id)})
-        account = store.edit_account(account_id, _parse_json_body(await request.body()))
-        return JSONResponse(account.to_json())
+        body = _parse_json_body(await request.body())
+        if not isinstance(body, dict) or set(body) != {"status"}:
+            raise BadRequestError('body must be {"status": "<an account status>"}')
+        return JSONResponse(store.set_account_status(account_id, body["status"]).to_json())
 
     async def environment_integration(self, request: Request) -> Response:
         """DELETE: uninstall; the integration's accounts stay."""

@@ -26,7 +26,7 @@ import math
 import re
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ._base import BadRequestError, JSONObject
 
@@ -44,22 +44,12 @@ class FaultAction:
     act_after: float | None = None
 
     def to_json(self) -> JSONObject:
-        body: JSONObject = {}
-        if self.status is not None:
-            body["status"] = self.status
-        if self.retry_after is not None:
-            body["retry_after"] = self.retry_after
-        if self.body is not None:
-            body["body"] = self.body
-        if self.delay:
-            body["delay"] = self.delay
-        if self.drop:
-            body["drop"] = True
-        if self.lose_answer:
-            body["lose_answer"] = True
-        if self.act_after is not None:
-            body["act_after"] = self.act_after
-        return body
+        """The action's keys that differ from their defaults, as a rule was given them."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != f.default
+        }
 
     def retry_after_header(self) -> dict[str, str]:
         if self.retry_after is None:

@@ -3,13 +3,11 @@ emulator runs (in a thread of the test, or in a process of its own)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import httpx
 
 from ._base import JSONObject
-from ._state import format_timestamp
 
 __all__ = ["HOOK_PREFIX", "EmulatorHooks"]
 
@@ -86,8 +84,6 @@ class EmulatorHooks:
 
     def edit_server(self, server_id: str, **fields: Any) -> JSONObject:
         """Change `name`, `config` (replaced whole) or `expires_at` (any time, even past)."""
-        if isinstance(fields.get("expires_at"), datetime):
-            fields["expires_at"] = format_timestamp(fields["expires_at"])
         server: JSONObject = self._hook("PATCH", f"/servers/{server_id}", fields)
         return server
 
@@ -111,11 +107,6 @@ class EmulatorHooks:
         answer: JSONObject = self._hook("POST", "/readings", readings)
         return answer
 
-    def readings(self) -> JSONObject:
-        """The readings in force, as JSON."""
-        answer: JSONObject = self._hook("GET", "/readings")
-        return answer
-
     def advance_clock(self, seconds: float) -> None:
         """Move the emulated Truto's time on by `seconds`: what expires by then is gone."""
         self._hook("POST", "/clock", {"advance": seconds})
@@ -137,15 +128,10 @@ class EmulatorHooks:
         account: JSONObject = self._hook("POST", "/accounts", fields)
         return account
 
-    def edit_account(self, account_id: str, **fields: Any) -> JSONObject:
-        """Change `tenant_id`, `status`, `is_sandbox` or `region` of an account (bumps
-        `updated_at`)."""
-        account: JSONObject = self._hook("PATCH", f"/accounts/{account_id}", fields)
-        return account
-
     def set_account_status(self, account_id: str, status: str) -> JSONObject:
-        """Change an account's status, e.g. to `needs_reauth`."""
-        return self.edit_account(account_id, status=status)
+        """Change an account's status, e.g. to `needs_reauth` (bumps `updated_at`)."""
+        account: JSONObject = self._hook("PATCH", f"/accounts/{account_id}", {"status": status})
+        return account
 
     def remove_account(self, account_id: str) -> list[str]:
         """Delete an account and, as Truto does, its MCP servers; their ids."""

@@ -40,10 +40,6 @@ class SlidingWindowLog:
             hits.append(now)
             return True
 
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
-
 
 def parse_rate_limit(text: str) -> tuple[int, float]:
     """`"500/10"` -> `(500, 10.0)`."""

@@ -144,10 +144,6 @@ class Emulator(EmulatorHooks):
         self._thread = None
         self._port = None
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def __enter__(self) -> Emulator:
         return self.start()
 

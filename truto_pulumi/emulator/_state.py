@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from ._base import (
     BadRequestError,
@@ -68,19 +68,7 @@ ACCOUNT_FIELDS = (
     "environment_integration_id",
     "super_query",
 )
-#: The fields `PATCH /_emulator/accounts/{id}` may change.
-MUTABLE_ACCOUNT_FIELDS = ("tenant_id", "status", "is_sandbox", "region", "super_query")
-#: The query parameters `GET /integrated-account` filters on (others are ignored); a date-time
-#: one also takes Truto's operators: `created_at[gt]`, `[gte]`, `[lt]`, `[lte]`.
-ACCOUNT_FILTERS = (
-    "tenant_id",
-    "is_sandbox",
-    "integration.name",
-    "status",
-    "features.super_query",
-    "created_at",
-    "updated_at",
-)
+#: Truto's operators on a date-time filter of `GET /integrated-account`: `created_at[gt]`...
 _OPERATORS = {
     "gt": lambda have, want: have > want,
     "gte": lambda have, want: have >= want,
@@ -100,7 +88,6 @@ INTEGRATION_CATEGORIES = {
 }
 # Integration ids are derived from the name, so an integration has one id in every run.
 _INTEGRATION_NAMESPACE = uuid.UUID("6e7c3a52-0d1f-4b8a-9c2e-5f4d3b2a1c09")
-_ACCOUNT_CURSOR_TAG = "integrated-account"
 
 TOOL_EXPOSURES = ("all", "discovery")
 BODY_KEYS = ("name", "config", "expires_at")
@@ -255,69 +242,37 @@ def _check_body_keys(body: JSONObject) -> None:
         )
 
 
-def parse_limit(raw: str | None) -> int:
-    """The `limit` query parameter: default 100, an integer in 1..1000 else BadRequestError."""
+def parse_limit(raw: str | None, maximum: int | None = None) -> int:
+    """A list's `limit` query parameter: DEFAULT_PAGE_LIMIT when absent, else an integer >= 1
+    (and <= `maximum` if given: the account list clips it instead), or BadRequestError."""
     if raw is None or raw == "":
         return DEFAULT_PAGE_LIMIT
     try:
         limit = int(raw)
     except ValueError:
         raise BadRequestError(f"limit must be an integer, got {raw!r}") from None
-    if not 1 <= limit <= MAX_PAGE_LIMIT:
-        raise BadRequestError(f"limit must be between 1 and {MAX_PAGE_LIMIT}")
+    if limit < 1 or (maximum is not None and limit > maximum):
+        bounds = "at least 1" if maximum is None else f"between 1 and {maximum}"
+        raise BadRequestError(f"limit must be {bounds}")
     return limit
 
 
-def _encode_json(value: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+def _encode_cursor(tag: str, created_at: datetime, item_id: str) -> str:
+    """A `next_cursor`: the last (created_at, id) seen, tagged with its list so that a cursor of
+    another list is refused."""
+    text = json.dumps([tag, format_timestamp(created_at), item_id])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode_json(cursor: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-
-
-def encode_cursor(created_at: datetime, server_id: str) -> str:
-    return _encode_json([format_timestamp(created_at), server_id])
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def _decode_cursor(tag: str, cursor: str) -> tuple[datetime, str]:
     try:
-        stamp, server_id = _decode_json(cursor)
-        if not isinstance(server_id, str):
-            raise ValueError(server_id)
-        return read_timestamp(stamp, "next_cursor"), server_id
-    except (binascii.Error, ValueError, TypeError, BadRequestError):
-        raise BadRequestError("next_cursor is not a cursor this API returned") from None
-
-
-def encode_account_cursor(created_at: datetime, account_id: str) -> str:
-    """The `next_cursor` of the account list: the last (created_at, id) seen, tagged as its own
-    so that a cursor of another list is refused."""
-    return _encode_json([_ACCOUNT_CURSOR_TAG, format_timestamp(created_at), account_id])
-
-
-def decode_account_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        tag, stamp, account_id = _decode_json(cursor)
-        if tag != _ACCOUNT_CURSOR_TAG or not isinstance(account_id, str):
-            raise ValueError(tag)
-        return read_timestamp(stamp, "next_cursor"), account_id
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        found, stamp, item_id = json.loads(text)
+        if found != tag or not isinstance(item_id, str):
+            raise ValueError(found)
+        return read_timestamp(stamp, "next_cursor"), item_id
     except (binascii.Error, ValueError, TypeError, BadRequestError):
         raise BadRequestError("next_cursor is not a cursor this list returned") from None
-
-
-def parse_account_limit(raw: str | None) -> int | None:
-    """The account list's `limit` query parameter: None when absent, else an integer >= 1
-    (the store clips it to its page limit)."""
-    if raw is None or raw == "":
-        return None
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequestError(f"limit must be an integer, got {raw!r}") from None
-    if limit < 1:
-        raise BadRequestError("limit must be at least 1")
-    return limit
 
 
 # --------------------------------------------------------------------------- records
@@ -332,7 +287,6 @@ class McpServer:
     expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    created_by: str | None
     token: str
 
     def is_expired(self, now: datetime) -> bool:
@@ -352,7 +306,7 @@ class McpServer:
             "expires_at": None if self.expires_at is None else format_timestamp(self.expires_at),
             "created_at": format_timestamp(self.created_at),
             "updated_at": format_timestamp(self.updated_at),
-            "created_by": self.created_by,
+            "created_by": EMULATOR_USER_ID,
         }
         if public_base_url is not None:
             body["token"] = self.token
@@ -536,19 +490,18 @@ _Listable = TypeVar("_Listable", bound=_Listed)
 
 
 def _page(
-    items: list[_Listable],
-    after: tuple[datetime, str] | None,
-    limit: int,
-    encode: Callable[[datetime, str], str],
+    items: list[_Listable], query: Mapping[str, str], limit: int, tag: str
 ) -> Page[_Listable]:
-    """The page of `items` after the cursor position `after`, ordered by (created_at, id):
-    copies, and the cursor of the next page while there is one."""
+    """The page of `items` after the query's `next_cursor` (of the list `tag`), ordered by
+    (created_at, id): copies, and the cursor of the next page while there is one."""
+    cursor = query.get("next_cursor")
+    after = _decode_cursor(tag, cursor) if cursor else None
     ordered = sorted(items, key=lambda item: (item.created_at, item.id))
     if after is not None:
         ordered = [item for item in ordered if (item.created_at, item.id) > after]
     page = ordered[:limit]
     more = len(ordered) > limit
-    next_cursor = encode(page[-1].created_at, page[-1].id) if more else None
+    next_cursor = _encode_cursor(tag, page[-1].created_at, page[-1].id) if more else None
     return Page(items=copy.deepcopy(page), next_cursor=next_cursor, limit=limit)
 
 
@@ -605,7 +558,7 @@ class Store:
     (others answer 404) and makes each an account of the default installed integration
     (`hubspot`). Either way, accounts added by :meth:`add_account` exist too, and an account
     removed by :meth:`remove_account` answers 404 until added again. An account of the open mode
-    that was not added stays unlisted even when :meth:`edit_account` changes it.
+    that was not added stays unlisted even when :meth:`set_account_status` changes it.
 
     `readings` say how this Truto reads the loose points of its documentation (`_readings`;
     the strictest by default). `account_page_limit` is the largest page of the account list.
@@ -616,12 +569,10 @@ class Store:
         *,
         accounts: Iterable[str] | None = None,
         clock: Callable[[], datetime] = utc_now,
-        created_by: str | None = EMULATOR_USER_ID,
         account_page_limit: int = ACCOUNT_PAGE_LIMIT,
-        environment_id: str | None = None,
         readings: Readings | None = None,
     ) -> None:
-        self.environment_id = environment_id or str(uuid.uuid4())
+        self.environment_id = str(uuid.uuid4())
         """The emulated Truto environment: two emulators are two environments, whose installed
         integrations have ids of their own, as Truto's do."""
         self._lock = threading.RLock()
@@ -631,7 +582,6 @@ class Store:
         self._clock = clock
         self._ahead = timedelta(0)
         """How far this Truto's clock runs ahead of `clock` (`advance_clock`)."""
-        self._created_by = created_by
         self._open = accounts is None
         ids: list[str] = []
         for given in accounts or ():
@@ -646,23 +596,13 @@ class Store:
         self._accounts: dict[str, IntegratedAccount] = {}
         self._implicit: dict[str, IntegratedAccount] = {}
         self._removed: set[str] = set()
+        self._installs: dict[str, EnvironmentIntegration] = {}
         now = self._now()
-        default = Integration.named(DEFAULT_INTEGRATION)
         self.default_install_id = str(
             uuid.uuid5(uuid.UUID(self.environment_id), DEFAULT_INTEGRATION)
         )
         """The installed integration of the accounts given by id only (`DEFAULT_INTEGRATION`)."""
-        self._installs = {
-            self.default_install_id: EnvironmentIntegration(
-                id=self.default_install_id,
-                environment_id=self.environment_id,
-                integration=default,
-                is_enabled=True,
-                show_in_catalog=True,
-                created_at=now,
-                updated_at=now,
-            )
-        }
+        self._install_for(DEFAULT_INTEGRATION, self.default_install_id, now)
         for account_id in dict.fromkeys(ids):
             self._accounts[account_id] = self._new_account({"id": account_id}, now)
         self._initial_accounts = dict(self._accounts)
@@ -801,7 +741,6 @@ class Store:
                 expires_at=validate_expires_at(fields.get("expires_at"), now),
                 created_at=now,
                 updated_at=now,
-                created_by=self._created_by,
                 token=secrets.token_urlsafe(32),
             )
             self._servers[server.id] = server
@@ -811,18 +750,15 @@ class Store:
         with self._lock:
             return copy.deepcopy(self._find(account_id, server_id))
 
-    def list_servers(
-        self, account_id: str, *, limit: int = DEFAULT_PAGE_LIMIT, cursor: str | None = None
-    ) -> Page[McpServer]:
-        """One page, ordered by (created_at, id); `cursor` resumes after the last item seen."""
-        if not 1 <= limit <= MAX_PAGE_LIMIT:
-            raise BadRequestError(f"limit must be between 1 and {MAX_PAGE_LIMIT}")
-        after = decode_cursor(cursor) if cursor else None
+    def list_servers(self, account_id: str, query: Mapping[str, str]) -> Page[McpServer]:
+        """The page `GET /integrated-account/{ia}/mcp?<query>` answers: `limit` 1..1000,
+        `next_cursor` resuming after the last server seen."""
+        limit = parse_limit(query.get("limit"), MAX_PAGE_LIMIT)
         with self._lock:
             account = self._account(account_id)
             self._purge_expired(self._now())
             servers = [s for s in self._servers.values() if s.integrated_account_id == account]
-            return _page(servers, after, limit, encode_cursor)
+            return _page(servers, query, limit, "mcp")
 
     def update(self, account_id: str, server_id: str, body: object) -> McpServer:
         with self._lock:
@@ -891,11 +827,6 @@ class Store:
             if self._servers.pop(normalize_uuid(server_id) or "", None) is None:
                 raise NotFoundError(f"MCP server {server_id} not found")
 
-    def clear(self) -> None:
-        """Forget every MCP server."""
-        with self._lock:
-            self._servers.clear()
-
     def reset(self) -> None:
         """Back to the state right after construction: no servers, the constructor's accounts
         and installed integrations as they were, the first page limit and readings."""
@@ -915,23 +846,14 @@ class Store:
         with self._lock:
             return copy.deepcopy(self._lookup(account_id))
 
-    def list_accounts(
-        self,
-        filters: AccountFilter | None = None,
-        *,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Page[IntegratedAccount]:
-        """One page of the accounts added explicitly that match `filters`, ordered by
-        (created_at, id). `limit` above the page limit is clipped to it; None means
-        `min(DEFAULT_PAGE_LIMIT, page limit)`. `cursor` resumes after the last item seen."""
-        if limit is not None and limit < 1:
-            raise BadRequestError("limit must be at least 1")
-        after = decode_account_cursor(cursor) if cursor else None
+    def list_accounts(self, query: Mapping[str, str]) -> Page[IntegratedAccount]:
+        """The page `GET /integrated-account?<query>` answers: the accounts added explicitly
+        that match its filters (`AccountFilter`), `limit` clipped to the page limit."""
+        filters, limit = AccountFilter.from_query(query), parse_limit(query.get("limit"))
         with self._lock:
-            limit = min(DEFAULT_PAGE_LIMIT if limit is None else limit, self._page_limit)
-            accounts = [a for a in self._accounts.values() if filters is None or filters.matches(a)]
-            return _page(accounts, after, limit, encode_account_cursor)
+            limit = min(limit, self._page_limit)
+            accounts = [a for a in self._accounts.values() if filters.matches(a)]
+            return _page(accounts, query, limit, "integrated-account")
 
     def get_environment_integration(self, install_id: str) -> EnvironmentIntegration:
         with self._lock:
@@ -972,31 +894,14 @@ class Store:
             self._accounts[account.id] = account
             return copy.deepcopy(account)
 
-    def edit_account(self, account_id: str, body: object) -> IntegratedAccount:
-        """Change the MUTABLE_ACCOUNT_FIELDS of an account; bumps `updated_at`."""
+    def set_account_status(self, account_id: str, status: object) -> IntegratedAccount:
+        """Change an account's status (e.g. to `needs_reauth`); bumps `updated_at`."""
+        if not isinstance(status, str) or status not in ACCOUNT_STATUSES:
+            raise BadRequestError(f"status must be one of {', '.join(ACCOUNT_STATUSES)}")
         with self._lock:
             account = self._lookup(account_id)
-            fields = _require_object(body, "request body")
-            fixed = sorted(set(fields) & (set(ACCOUNT_FIELDS) - set(MUTABLE_ACCOUNT_FIELDS)))
-            if fixed:
-                raise BadRequestError(f"{', '.join(fixed)} cannot be changed")
-            unknown = sorted(set(fields) - set(MUTABLE_ACCOUNT_FIELDS))
-            if unknown:
-                raise BadRequestError(
-                    f"unknown field(s): {', '.join(unknown)} "
-                    f"(allowed: {', '.join(MUTABLE_ACCOUNT_FIELDS)})"
-                )
-            if any(value is None for value in fields.values()):
-                raise BadRequestError("a field of an account cannot be set to null")
-            changes: JSONObject = {
-                "tenant_id": _optional_string(fields, "tenant_id"),
-                "status": _optional_choice(fields, "status", ACCOUNT_STATUSES),
-                "is_sandbox": _optional_bool(fields, "is_sandbox"),
-                "super_query": _optional_bool(fields, "super_query"),
-                "region": _optional_choice(fields, "region", REGIONS),
-            }
-            changes = {key: value for key, value in changes.items() if key in fields}
-            updated = replace(account, **changes, updated_at=max(self._now(), account.created_at))
+            now = max(self._now(), account.created_at)
+            updated = replace(account, status=status, updated_at=now)
             table = self._accounts if account.id in self._accounts else self._implicit
             table[account.id] = updated
             return copy.deepcopy(updated)
