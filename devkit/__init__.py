@@ -10,8 +10,8 @@ None outputs are dropped; secrets reach the provider as plain values. Not mirror
 dependencies, secret marks in the state, resource options, import.
 `tests/engine/test_simulation.py` holds it to the real engine.
 
-Imported by their own path: `devkit.driver` (`EngineStack`: the real engine through the
-Automation API), `devkit.project` (`ProjectFolder`: the `pulumi` CLI in a project folder),
+Imported by their own path: `devkit.driver` (which `pulumi` CLI, every stack's backend, readers
+of an exported state), `devkit.project` (`ProjectFolder`: the `pulumi` CLI in a project folder),
 `devkit.pulumi_versions` (the lowest and highest pulumi allowed), `devkit.acceptance` and
 `devkit.sweep` (opt-in live tests against real Truto, and the clean-up of what they leave).
 """

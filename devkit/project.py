@@ -174,6 +174,12 @@ def planned(plan: Mapping[str, Any]) -> dict[str, int]:
     return {op: n for op, n in summary.items() if op != "same" and n}
 
 
+def changed(project: ProjectFolder) -> dict[str, int]:
+    """The resource changes of the stack's last update (`stack history`), without `same`."""
+    last: Mapping[str, Any] = project.pulumi("stack", "history", "--json").json()[0]
+    return planned({"changeSummary": last.get("resourceChanges")})
+
+
 def server_steps(plan: Mapping[str, Any]) -> dict[str, str]:
     """Each planned step on a TrutoMcpServer: resource name -> op."""
     return {

@@ -55,7 +55,7 @@ def action_command(step: dict[str, Any], values: dict[str, str]) -> list[str]:
 
 @pytest.fixture
 def repository(
-    project_cli: str, wheelhouse: Path, emulator: Emulator, tmp_path: Path
+    project_cli: str, package_index: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> ProjectFolder:
     """A user's repository from the template, its stack `dev` made once by hand with the account
     in `Pulumi.dev.yaml`; `python` is Python 3.11 as actions/setup-python leaves it."""
@@ -68,7 +68,7 @@ def repository(
                      "--name", "acme-mcp", "--dir", "repo")  # fmt: skip
     repo = ProjectFolder(tmp_path / "repo", project_cli, tmp_path / "pulumi")
     repo.env["PATH"] = f"{bin_dir}:{repo.env['PATH']}"
-    repo.env["PIP_FIND_LINKS"] = str(wheelhouse)  # the user's package index
+    repo.env.update(package_index)  # the user's package index
     repo.pulumi("stack", "init", STACK)
     repo.pulumi("config", "set", "integratedAccountId", EXAMPLE_ACCOUNT)
     return repo
