@@ -31,7 +31,7 @@ from typing import Any
 
 import pulumi
 
-from devkit.driver import pulumi_cli
+from devkit.project import pulumi_cli
 from truto_pulumi import TrutoMcpServer
 
 from . import distance

@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from devkit.driver import backend_env
+from devkit.project import backend_env
 from devkit.truto import API_TOKEN_ENV, API_TOKEN_KEY, BASE_URL_ENV, BASE_URL_KEY
 
 PROJECT = "truto-engine"

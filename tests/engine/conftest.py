@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.driver import REPO
-from devkit.project import ProjectFolder, checkout_copy
+from devkit.project import REPO, ProjectFolder, checkout_copy
 from truto_pulumi.emulator import Emulator
 
 

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from devkit.driver import EXAMPLES
-from devkit.project import ProjectFolder, server_steps
+from devkit.project import EXAMPLES, ProjectFolder, server_steps
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
@@ -129,11 +128,11 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
     program.write_text(program.read_text().replace('} read-only"', '} support read-only"'))
     emulator.clear_journal()
     assert server_steps(repository.preview_plan("--stack", STACK)) == {"readonly": "update"}
-    repository.pulumi("up", "--yes", "--stack", STACK)
+    repository.pulumi("up", "--yes", "--skip-preview", "--stack", STACK)
     assert [(m, body) for m, _, body in api_calls(emulator)] == [
         ("PATCH", {"name": "acme-mcp support read-only"})
     ]
     shown = repository.pulumi("stack", "output", "--show-secrets", "mcp_url", "--stack", STACK)
     assert shown.stdout.strip() == emulator.servers()[0]["url"]
-    repository.pulumi("destroy", "--yes", "--stack", STACK)
+    repository.pulumi("destroy", "--yes", "--skip-preview", "--stack", STACK)
     assert emulator.servers() == []

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from devkit.driver import servers_in
-from devkit.project import ProjectFolder, planned
+from devkit.project import ProjectFolder, planned, servers_in
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
@@ -45,7 +44,7 @@ def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is
     project.pulumi("refresh", "--yes")
     assert project.servers()["scoped"]["outputs"]["config"][NEWER_OPTION] == "strict"
     emulator.clear_journal()
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
 
     assert api_calls(emulator) == [
         ("PATCH", item_path(server["id"]), {"config": {"methods": ["read"], NEWER_OPTION: None}})

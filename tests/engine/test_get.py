@@ -127,7 +127,9 @@ def test_dropping_a_reference_destroying_the_stack_or_a_missing_id_changes_nothi
     assert changed(project) == {"delete": 1, "discard": 1}  # the reference only discarded
 
     referencing(project, MISSING_ID)
-    assert f"MCP server {MISSING_ID} does not exist" in failed(project, "up", "--yes")
+    assert f"MCP server {MISSING_ID} does not exist" in failed(
+        project, "up", "--yes", "--skip-preview"
+    )
 
     assert writes(emulator) == []
     assert emulator.servers() == [existing]

@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 
 from devkit import MCP_SERVER_TYPE
-from devkit.driver import dumps
-from devkit.project import ProjectFolder, planned, server_steps
+from devkit.project import ProjectFolder, dumps, planned, server_steps
 from truto_pulumi._resource import _pickled_provider
 from truto_pulumi.emulator import Emulator
 
@@ -205,7 +204,7 @@ def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post
     plan = project.preview_plan()
     assert planned(plan) == {"create": 3}  # the stack and two adoptions
     assert server_steps(plan) == {"support-bot": "create", "sales": "create"}
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     # The account's installed integration, then each server to adopt: no POST, no PATCH.
     assert sorted(api_calls(emulator), key=dumps) == sorted(
         [account_read(), *(("GET", item_path(server["id"]), None) for server in made)], key=dumps

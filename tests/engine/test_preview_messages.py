@@ -80,7 +80,7 @@ def test_what_the_cli_shows_of_settings_inputs_refusals_and_warnings(
     for tracebacks in ("", "1"):
         emulator.inject(method="POST", status=400, body='{"message": "tags match no tool"}')
         project.env["TRUTO_PULUMI_TRACEBACKS"] = tracebacks
-        text = failed(project, "up", "--yes")
+        text = failed(project, "up", "--yes", "--skip-preview")
         assert "Truto answered 400 to POST" in text
         assert "tags match no tool" in text
         assert ("Traceback (most recent call last)" in text) is bool(tracebacks)
@@ -88,7 +88,7 @@ def test_what_the_cli_shows_of_settings_inputs_refusals_and_warnings(
 
     # A provider warning is a warning on its resource, not text of the stack.
     emulator.inject(method="POST", status=500)  # Truto answered: settled, then sent again
-    done = project.pulumi("up", "--yes")
+    done = project.pulumi("up", "--yes", "--skip-preview")
     diagnostics = done.text.split("Diagnostics:", 1)[1]
     on_resource = diagnostics.split("pulumi-python:dynamic/truto:McpServer (reader):", 1)[1]
     assert on_resource.lstrip().startswith("warning: create [pulumi creating ")
@@ -116,7 +116,7 @@ def test_a_create_that_may_still_land_names_its_mark_never_the_secret_name(
     project.pulumi("config", "set", "truto:operationTimeoutSeconds", "2")
     emulator.inject(method="POST", drop=True, act_after=3.0)
 
-    text = failed(project, "up", "--yes")
+    text = failed(project, "up", "--yes", "--skip-preview")
 
     assert "payroll-agent" not in text
     (mark,) = set(re.findall(r"'\[pulumi creating ([0-9a-f]{12}-[0-9a-f]{16})\]'", text))
@@ -124,7 +124,7 @@ def test_a_create_that_may_still_land_names_its_mark_never_the_secret_name(
     (landed,) = emulator.servers()
     assert landed["name"] == f"payroll-agent [pulumi creating {mark}]"
 
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     emulator.advance_clock(2 + PROVISIONAL_MARGIN)  # the landed one reaches its expiry
 
     (live,) = emulator.servers()

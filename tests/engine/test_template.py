@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.driver import EXAMPLES
-from devkit.project import ProjectFolder
+from devkit.project import EXAMPLES, ProjectFolder
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from devkit import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, mcp_server_stack
-from devkit.driver import is_secret
-from devkit.project import ProjectFolder
+from devkit.project import ProjectFolder, is_secret
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
