@@ -198,9 +198,10 @@ class ProviderHost:
         return env
 
     def _fail(self, why: Callable[[], str]) -> NoReturn:
-        """Stop the host, then raise `HostStartError`: `why()` and what the host wrote to stderr."""
+        """Stop the host, then raise `HostStartError`: `why()` (read once the host has ended) and
+        what the host wrote to stderr."""
         self.stop()
-        raise HostStartError(f"{why()}; stderr:\n{self.stderr}") from None
+        raise HostStartError(f"dynamic provider host {why()}; stderr:\n{self.stderr}") from None
 
     def start(self) -> ProviderHost:
         """Start the host and connect; a no-op if already running. Returns `self`."""
@@ -224,23 +225,17 @@ class ProviderHost:
         try:
             line = first.get(timeout=self._start_timeout)
         except queue.Empty:
-            self._fail(
-                lambda: f"dynamic provider host printed no port within {self._start_timeout:g}s"
-            )
+            self._fail(lambda: f"printed no port within {self._start_timeout:g}s")
         if line is None or not line.strip().isdigit():
-            self._fail(
-                lambda: (
-                    f"dynamic provider host exited with code {process.returncode} before"
-                    f" printing its port (first line: {line!r})"
-                )
-            )
+            self._fail(lambda: f"exited with code {process.returncode} before printing its port"
+                                 f" (first line: {line!r})")  # fmt: skip
         port = int(line.strip())
         options = [(f"grpc.max_{way}_message_length", _MAX_MESSAGE) for way in ("receive", "send")]
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=options)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
         except grpc.FutureTimeoutError:
-            self._fail(lambda: f"could not connect to the host on port {port}")
+            self._fail(lambda: f"took no connection on port {port}")
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
         return self
 

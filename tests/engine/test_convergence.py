@@ -41,7 +41,7 @@ def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is
     (server,) = emulator.servers()
     emulator.edit_server(server["id"], config={"methods": ["read"], NEWER_OPTION: "strict"})
 
-    project.pulumi("refresh", "--yes")
+    project.pulumi("refresh", "--yes", "--skip-preview")
     assert project.servers()["scoped"]["outputs"]["config"][NEWER_OPTION] == "strict"
     emulator.clear_journal()
     project.pulumi("up", "--yes", "--skip-preview")
@@ -50,7 +50,7 @@ def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is
         ("PATCH", item_path(server["id"]), {"config": {"methods": ["read"], NEWER_OPTION: None}})
     ]
     assert [s["config"] for s in emulator.servers()] == [{"methods": ["read"]}]
-    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
     project.pulumi("preview", "--expect-no-changes")
 
 

@@ -152,7 +152,7 @@ def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking
     assert {k: v for k, v in state["outputs"].items() if k != "__provider"} == outputs
     project.pulumi("preview", "--expect-no-changes")  # the program declares what was imported
     assert api_calls(emulator) == []
-    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == [legacy]
 
@@ -161,7 +161,7 @@ def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking
     ghost_file.write_text(ghost_file.read_text().replace(f'"name": "{NAME}"', '"name": "ghost"'))
     project.pulumi("import", "--file", str(ghost_file), "--yes", "--generate-code=false")
     assert project.servers()["ghost"]["id"] == MISSING_ID
-    project.pulumi("refresh", "--yes")  # Read: 404, and the account's list lacks it
+    project.pulumi("refresh", "--yes", "--skip-preview")  # Read: 404, the account's list lacks it
     assert sorted(project.servers()) == [NAME]
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == [legacy]

@@ -230,7 +230,7 @@ def test_a_killed_up_and_the_readme_recovery_leave_exactly_the_stacks_servers(
     if moment == "renames_in_flight" and host_too:  # renames landed with nobody to record them
         assert removed.count("deleted MCP server") >= 1, removed
     assert_truto_holds_exactly_the_stack(project, emulator)
-    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
     project.pulumi("destroy", "--yes", "--skip-preview")
     assert emulator.servers() == []
 

@@ -113,19 +113,21 @@ def test_a_create_that_may_still_land_names_its_mark_never_the_secret_name(
     and errors never show a name: the mark says which server to look for, and Truto deletes that
     server at its provisional expiry once it lands."""
     project = program_project(SECRET_NAME_PROGRAM)
-    project.pulumi("config", "set", "truto:operationTimeoutSeconds", "2")
-    emulator.inject(method="POST", drop=True, act_after=3.0)
+    project.pulumi("config", "set", "truto:operationTimeoutSeconds", "1")
+    emulator.inject(method="POST", drop=True, act_after=2.0)
 
     text = failed(project, "up", "--yes", "--skip-preview")
 
     assert "payroll-agent" not in text
     (mark,) = set(re.findall(r"'\[pulumi creating ([0-9a-f]{12}-[0-9a-f]{16})\]'", text))
-    time.sleep(3.5)
+    deadline = time.monotonic() + 30
+    while not emulator.servers() and time.monotonic() < deadline:  # it lands 2 s after its POST
+        time.sleep(0.05)
     (landed,) = emulator.servers()
     assert landed["name"] == f"payroll-agent [pulumi creating {mark}]"
 
     project.pulumi("up", "--yes", "--skip-preview")
-    emulator.advance_clock(2 + PROVISIONAL_MARGIN)  # the landed one reaches its expiry
+    emulator.advance_clock(1 + PROVISIONAL_MARGIN)  # the landed one reaches its expiry
 
     (live,) = emulator.servers()
     assert live["name"] == "payroll-agent"
