@@ -34,8 +34,7 @@ SCRIPT: list[tuple[str, dict[str, dict[str, Any]] | None]] = [
     ("create", {"a": A, "b": B, "c": C}),
     ("no-op", {"a": A, "b": B, "c": C}),
     ("update: a rename, a config, an expiry", {"a": A2, "b": B2, "c": C}),
-    ("replace", {"a": A3, "b": B2, "c": C}),
-    ("drop b", {"a": A3, "c": C}),
+    ("replace a, drop b", {"a": A3, "c": C}),
     ("refresh after a dashboard rename of a and a dashboard delete of c", None),
     ("destroy", None),
 ]
