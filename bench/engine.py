@@ -31,11 +31,12 @@ from typing import Any
 
 import pulumi
 
-from devkit.driver import EngineStack, pulumi_cli
+from devkit.project import pulumi_cli
 from truto_pulumi import TrutoMcpServer
 
 from . import distance
 from .emulator import EmulatorProcess, emulator_process
+from .engine_stack import EngineStack
 from .null_provider import NullProvider, NullResource
 from .reference_provider import ReferenceProvider, ReferenceServer
 from .report import DISTANCE_BEGIN, ENGINE_BEGIN, TEMPLATE, spread, table, write_markdown
@@ -106,7 +107,7 @@ def one_round(variant: str, n: int, emulator: EmulatorProcess, cli: str) -> list
         stack.configure(emulator.api_token, emulator.url, maxRequestsPerSecond="0")
         stack.program = lambda: declare(variant, n)
         seconds = []
-        for step in (lambda: stack.up({}), lambda: stack.preview({}), stack.refresh, stack.destroy):
+        for step in (stack.up, stack.preview, stack.refresh, stack.destroy):
             started, (program, cli_and_hosts) = time.perf_counter(), _cpu_seconds()
             step()
             program_after, cli_and_hosts_after = _cpu_seconds()
@@ -134,14 +135,14 @@ def distance_round(
 
         def update() -> None:
             stack.program = lambda: declare(variant, n, generation=1)
-            stack.up({})
+            stack.up()
 
         emulator.set_latency(latency_ms / 1000)
         try:
             found = distance.run_round(
                 {
-                    "up": lambda: stack.up({}),
-                    "preview": lambda: stack.preview({}),
+                    "up": stack.up,
+                    "preview": stack.preview,
                     "refresh": stack.refresh,
                     "update": update,
                     "destroy": stack.destroy,

@@ -1,8 +1,12 @@
 """`SimulatedStack`: the engine's step logic for one dynamic resource type, on a `ProviderHost`.
 
 It keeps state between runs like the engine (inputs and outputs as stored, `__provider`
-included) and sends the same calls in the same order: Check, Diff in preview; Create, Update,
-Delete in up; Read in refresh. Resources are independent (no dependency graph).
+included) and sends the same calls in the same order: Check (olds: the previous inputs), Diff
+(olds: the previous outputs) in preview; Create, Update, Delete in up; Read in refresh. A
+replacement re-runs Check without olds and is create-before-delete; deletions run last; a failed
+step keeps the prior state; an empty Read id drops the resource; None outputs are dropped;
+secrets reach the provider as plain values. Not mirrored: dependencies (resources are
+independent), secret marks in the state, resource options, import.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ dynamic provider host does not accept secrets, so the engine unwraps them before
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import os
@@ -18,12 +17,13 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import IO, Any, Final, NoReturn, TypeVar
 
 import grpc
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
@@ -41,20 +41,6 @@ _EMPTY: _Bag = MappingProxyType({})
 UNKNOWN: Final[str] = rpc.UNKNOWN
 """The engine's unknown-value sentinel; put it in desired properties to model a computed value."""
 
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
-
-
-def _run_coroutine(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run `coro` on a private event loop thread (safe from any thread, even inside a loop)."""
-    global _loop
-    with _loop_lock:
-        if _loop is None:
-            _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="devkit-props", daemon=True).start()
-        loop = _loop
-    return asyncio.run_coroutine_threadsafe(coro, loop).result()
-
 
 def _plain(value: Any, *, drop_none: bool = False) -> Any:
     """`value` with secrets unwrapped and `Unknown`s as `UNKNOWN`, recursively (`drop_none`:
@@ -71,8 +57,11 @@ def _plain(value: Any, *, drop_none: bool = False) -> Any:
 
 
 def _to_struct(props: Mapping[str, Any]) -> Any:
-    """Serialise a property bag (a `Struct`) with the SDK's own `rpc.serialize_properties`."""
-    return _run_coroutine(rpc.serialize_properties(_plain(props), {}))
+    """A property bag as a `Struct`, as the SDK's `rpc.serialize_properties` makes one of plain
+    values: keys whose value is None left out (at the top level only)."""
+    struct = struct_pb2.Struct()
+    struct.update({key: value for key, value in _plain(props).items() if value is not None})
+    return struct
 
 
 def _from_struct(struct: Any) -> dict[str, Any]:
@@ -211,9 +200,10 @@ class ProviderHost:
         return env
 
     def _fail(self, why: Callable[[], str]) -> NoReturn:
-        """Stop the host, then raise `HostStartError`: `why()` and what the host wrote to stderr."""
+        """Stop the host, then raise `HostStartError`: `why()` (read once the host has ended) and
+        what the host wrote to stderr."""
         self.stop()
-        raise HostStartError(f"{why()}; stderr:\n{self.stderr}") from None
+        raise HostStartError(f"dynamic provider host {why()}; stderr:\n{self.stderr}") from None
 
     def start(self) -> ProviderHost:
         """Start the host and connect; a no-op if already running. Returns `self`."""
@@ -237,23 +227,17 @@ class ProviderHost:
         try:
             line = first.get(timeout=self._start_timeout)
         except queue.Empty:
-            self._fail(
-                lambda: f"dynamic provider host printed no port within {self._start_timeout:g}s"
-            )
+            self._fail(lambda: f"printed no port within {self._start_timeout:g}s")
         if line is None or not line.strip().isdigit():
-            self._fail(
-                lambda: (
-                    f"dynamic provider host exited with code {process.returncode} before"
-                    f" printing its port (first line: {line!r})"
-                )
-            )
+            self._fail(lambda: f"exited with code {process.returncode} before printing its port"
+                                 f" (first line: {line!r})")  # fmt: skip
         port = int(line.strip())
         options = [(f"grpc.max_{way}_message_length", _MAX_MESSAGE) for way in ("receive", "send")]
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=options)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
         except grpc.FutureTimeoutError:
-            self._fail(lambda: f"could not connect to the host on port {port}")
+            self._fail(lambda: f"took no connection on port {port}")
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
         return self
 

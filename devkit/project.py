@@ -1,4 +1,5 @@
-"""Drive the `pulumi` CLI in a project folder, as a user's pipeline does.
+"""Drive the `pulumi` CLI in a project folder, as a user's pipeline does; which CLI
+(`pulumi_cli`), and readers of an exported state.
 
 A `ProjectFolder` is a folder with `Pulumi.yaml` (`runtime: python`) that the CLI runs through
 its Python language host: `pulumi install` makes the folder's own virtualenv, and every command
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -19,10 +21,56 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .driver import EXAMPLES, backend_env, servers_in
 from .truto import MCP_SERVER_TYPE
 
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+PASSPHRASE = "truto-engine-tests"
+
 _KEPT_ENV = ("HOME", "LANG", "LC_ALL", "PIP_CACHE_DIR", "PYENV_ROOT", "PYENV_VERSION")
+
+
+def backend_env(backend: Path) -> dict[str, str]:
+    """A `file://` backend at `backend` with passphrase secrets, and no update check or plugin
+    download: what every stack of the tests runs with."""
+    return {
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+
+
+def pulumi_cli() -> str | None:
+    """The `pulumi` CLI the tests use: one on PATH with its own Python language host beside it
+    (a user's installation) wins; else the build cached by `make pulumi`; else any on PATH."""
+    cached = REPO / ".cache" / "pulumi" / "bin" / "pulumi"
+    on_path = shutil.which("pulumi")
+    if on_path is not None and (Path(on_path).parent / "pulumi-language-python").is_file():
+        return on_path
+    return str(cached) if cached.is_file() else on_path
+
+
+def servers_in(deployment: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The TrutoMcpServer resources of an exported deployment, by resource name."""
+    return {
+        resource["urn"].rsplit("::", 1)[1]: resource
+        for resource in deployment.get("resources", [])
+        if resource["type"] == MCP_SERVER_TYPE
+    }
+
+
+def is_secret(value: Any) -> bool:
+    """Whether an exported state value is an encrypted secret."""
+    return (
+        isinstance(value, dict)
+        and value.get("4dabf18193072939515e22adb298388d") == ("1b47061264138c4ac30d75fd1eb44270")
+        and "ciphertext" in value
+    )
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def pipeline_path(cli: str) -> str:
@@ -172,6 +220,12 @@ def planned(plan: Mapping[str, Any]) -> dict[str, int]:
     """The `changeSummary` of `pulumi preview --json` without what stays the same."""
     summary: Mapping[str, int] = plan.get("changeSummary") or {}
     return {op: n for op, n in summary.items() if op != "same" and n}
+
+
+def changed(project: ProjectFolder) -> dict[str, int]:
+    """The resource changes of the stack's last update (`stack history`), without `same`."""
+    last: Mapping[str, Any] = project.pulumi("stack", "history", "--json").json()[0]
+    return planned({"changeSummary": last.get("resourceChanges")})
 
 
 def server_steps(plan: Mapping[str, Any]) -> dict[str, str]:

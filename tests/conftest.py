@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from devkit import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
-from devkit.driver import pulumi_cli
-from devkit.project import language_host_beside
+from devkit.project import language_host_beside, pulumi_cli
 from truto_pulumi.emulator import Emulator, run_emulator
 
 from ._tiers import guard_phase

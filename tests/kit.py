@@ -13,7 +13,6 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from devkit import SimulatedStack
-from devkit.driver import EngineStack
 from truto_pulumi import (
     TrutoAuthError,
     TrutoNotFoundError,
@@ -78,10 +77,6 @@ class FakeClock:
     def utc(self) -> datetime:
         return self.epoch + timedelta(seconds=self.now)
 
-
-EngineStackFactory = Callable[..., EngineStack]
-"""The `make_engine_stack` fixture: `make_engine_stack(api_token=..., base_url=..., env=...,
-**settings)`, a stack of the real engine."""
 
 OwnHostStackFactory = Callable[..., SimulatedStack]
 """The `own_host_stack` fixture: `own_host_stack(api_token=..., base_url=..., settings=...,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.driver import REPO, pulumi_cli
+from devkit.project import REPO, pulumi_cli
 
 BUILD = REPO / "tools" / "pulumi-cli" / "build.sh"
 CACHED = REPO / ".cache" / "pulumi" / "bin" / "pulumi"

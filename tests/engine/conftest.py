@@ -1,5 +1,5 @@
-"""Fixtures for the real-engine suite: an `EngineStack` per test (`make_engine_stack`,
-`engine_stack`), example and program project folders (the `cli` fixture is in tests/conftest)."""
+"""Fixtures for the real-engine suite: example and program project folders, and a package index
+for projects made from the template (the `cli` fixtures are in tests/conftest)."""
 
 from __future__ import annotations
 
@@ -10,67 +10,25 @@ from pathlib import Path
 
 import pytest
 
-from devkit.driver import REPO, EngineStack
-from devkit.project import ProjectFolder, checkout_copy
+from devkit.project import REPO, ProjectFolder, checkout_copy
 from truto_pulumi.emulator import Emulator
-
-from ..kit import EngineStackFactory
-
-
-@pytest.fixture
-def make_engine_stack(cli: str, emulator: Emulator, tmp_path: Path) -> EngineStackFactory:
-    """`make_engine_stack()` gives a configured stack of the real engine against the emulator
-    (reset); pass `api_token=None`, `base_url=...`, `env` or settings to change its config."""
-    emulator.reset()
-    made: list[EngineStack] = []
-
-    def make(
-        *,
-        api_token: str | None = "",
-        base_url: str | None = "",
-        env: dict[str, str] | None = None,
-        **settings: str,
-    ) -> EngineStack:
-        stack = EngineStack(tmp_path / f"stack{len(made)}", cli, env=dict(env or {}))
-        stack.configure(
-            emulator.api_token if api_token == "" else api_token,
-            emulator.url if base_url == "" else base_url,
-            **settings,
-        )
-        made.append(stack)
-        return stack
-
-    return make
-
-
-@pytest.fixture
-def engine_stack(make_engine_stack: EngineStackFactory) -> EngineStack:
-    """A stack of the real engine against the emulator (reset), as `make_engine_stack()` gives."""
-    return make_engine_stack()
 
 
 @pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding this package's wheel: what a user's package index serves. Projects made
-    from the template find `truto-pulumi` there (PIP_FIND_LINKS)."""
+def package_index(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """pip's environment for a user's package index: a folder holding this package's wheel, its
+    dependencies' and those `pulumi install` upgrades (pip, setuptools, wheel), the only index
+    pip reads. Built once a session: each install of a project made from the template then
+    reads local wheels, not the network."""
     folder = tmp_path_factory.mktemp("wheelhouse")
+    wheels = [str(REPO), "pip", "setuptools", "wheel"]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "-w",
-            str(folder),
-            str(REPO),
-        ],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(folder), *wheels],
         check=True,
         capture_output=True,
-        timeout=300,
+        timeout=600,
     )
-    return folder
+    return {"PIP_FIND_LINKS": str(folder), "PIP_NO_INDEX": "1"}
 
 
 PROGRAM_VENV = Path(sys.prefix)

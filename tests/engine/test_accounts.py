@@ -208,7 +208,7 @@ def test_a_lookup_failure_fails_the_preview_naming_the_lookup_and_the_setting(
     # (300 s by default): the preview fails once that runs out.
     closed = {"truto:baseUrl": f"http://127.0.0.1:{closed_port()}"}
     project.set_config(
-        {**closed, "truto:operationTimeoutSeconds": "5"},
+        {**closed, "truto:operationTimeoutSeconds": "1"},
         secret={"truto:apiToken": emulator.api_token},
     )
     emulator.clear_journal()

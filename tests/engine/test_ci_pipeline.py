@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from devkit.driver import EXAMPLES
-from devkit.project import ProjectFolder, server_steps
+from devkit.project import EXAMPLES, ProjectFolder, server_steps
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
@@ -55,7 +54,7 @@ def action_command(step: dict[str, Any], values: dict[str, str]) -> list[str]:
 
 @pytest.fixture
 def repository(
-    project_cli: str, wheelhouse: Path, emulator: Emulator, tmp_path: Path
+    project_cli: str, package_index: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> ProjectFolder:
     """A user's repository from the template, its stack `dev` made once by hand with the account
     in `Pulumi.dev.yaml`; `python` is Python 3.11 as actions/setup-python leaves it."""
@@ -68,7 +67,7 @@ def repository(
                      "--name", "acme-mcp", "--dir", "repo")  # fmt: skip
     repo = ProjectFolder(tmp_path / "repo", project_cli, tmp_path / "pulumi")
     repo.env["PATH"] = f"{bin_dir}:{repo.env['PATH']}"
-    repo.env["PIP_FIND_LINKS"] = str(wheelhouse)  # the user's package index
+    repo.env.update(package_index)  # the user's package index
     repo.pulumi("stack", "init", STACK)
     repo.pulumi("config", "set", "integratedAccountId", EXAMPLE_ACCOUNT)
     return repo
@@ -129,11 +128,11 @@ def test_the_pipeline_example_runs_its_steps_in_order_on_a_fresh_repository(
     program.write_text(program.read_text().replace('} read-only"', '} support read-only"'))
     emulator.clear_journal()
     assert server_steps(repository.preview_plan("--stack", STACK)) == {"readonly": "update"}
-    repository.pulumi("up", "--yes", "--stack", STACK)
+    repository.pulumi("up", "--yes", "--skip-preview", "--stack", STACK)
     assert [(m, body) for m, _, body in api_calls(emulator)] == [
         ("PATCH", {"name": "acme-mcp support read-only"})
     ]
     shown = repository.pulumi("stack", "output", "--show-secrets", "mcp_url", "--stack", STACK)
     assert shown.stdout.strip() == emulator.servers()[0]["url"]
-    repository.pulumi("destroy", "--yes", "--stack", STACK)
+    repository.pulumi("destroy", "--yes", "--skip-preview", "--stack", STACK)
     assert emulator.servers() == []

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from devkit.driver import servers_in
-from devkit.project import ProjectFolder, planned
+from devkit.project import ProjectFolder, planned, servers_in
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
@@ -42,16 +41,16 @@ def test_a_config_option_set_in_the_dashboard_that_the_provider_does_not_know_is
     (server,) = emulator.servers()
     emulator.edit_server(server["id"], config={"methods": ["read"], NEWER_OPTION: "strict"})
 
-    project.pulumi("refresh", "--yes")
+    project.pulumi("refresh", "--yes", "--skip-preview")
     assert project.servers()["scoped"]["outputs"]["config"][NEWER_OPTION] == "strict"
     emulator.clear_journal()
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
 
     assert api_calls(emulator) == [
         ("PATCH", item_path(server["id"]), {"config": {"methods": ["read"], NEWER_OPTION: None}})
     ]
     assert [s["config"] for s in emulator.servers()] == [{"methods": ["read"]}]
-    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
     project.pulumi("preview", "--expect-no-changes")
 
 

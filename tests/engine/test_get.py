@@ -8,37 +8,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pulumi
 import pytest
-from pulumi import automation as auto
 
-from devkit.driver import EngineStack, changes
-from truto_pulumi import TrutoMcpServer
+from devkit.project import ProjectFolder, changed
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
 from ..lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
+from .conftest import failed
 
 pytestmark = pytest.mark.engine
 
 MISSING_ID = "0d5e7c1a-0000-4000-8000-00000000dead"
 SHOWN = ("name", "config", "token_known", "integrated_account_id", "environment_integration_id")
+PROGRAM = f"""
+import pulumi
+from truto_pulumi import TrutoMcpServer
+
+server_id = pulumi.Config("app").get("ref")
+if server_id:  # one reference, `ref`, exporting its outputs
+    ref = TrutoMcpServer.get("ref", server_id, {ACCOUNT!r})
+    pulumi.export("id", ref.id)
+    for key in {(*SHOWN, "token", "url")!r}:
+        pulumi.export(key, getattr(ref, key))
+"""
 
 
-def referencing(server_id: str, account: str = ACCOUNT) -> Callable[[], None]:
-    """A program holding one reference, `ref`, to `server_id`, exporting its outputs."""
-
-    def program() -> None:
-        ref = TrutoMcpServer.get("ref", server_id, account)
-        pulumi.export("id", ref.id)
-        for key in (*SHOWN, "token", "url"):
-            pulumi.export(key, getattr(ref, key))
-
-    return program
-
-
-def nothing() -> None:
-    """A program declaring nothing."""
+def referencing(project: ProjectFolder, server_id: str | None) -> None:
+    """The program holds a reference to `server_id`, or declares nothing (None)."""
+    if server_id is None:
+        project.pulumi("config", "rm", "app:ref")
+    else:
+        project.pulumi("config", "set", "app:ref", server_id)
 
 
 def writes(emulator: Emulator) -> list[tuple[str, str, Any]]:
@@ -47,28 +48,32 @@ def writes(emulator: Emulator) -> list[tuple[str, str, Any]]:
 
 
 @pytest.fixture
-def dashboard_server(emulator: Emulator) -> dict[str, Any]:
-    """A server made outside Pulumi (Truto's dashboard), with its token; journal cleared."""
+def dashboard_server(
+    program_project: Callable[[str], ProjectFolder], emulator: Emulator
+) -> tuple[ProjectFolder, dict[str, Any]]:
+    """The program's project folder, and a server made outside Pulumi (Truto's dashboard) with
+    its token; journal cleared."""
+    project = program_project(PROGRAM)
     answered = made_in_dashboard(emulator, ACCOUNT, name="dashboard", config={"methods": ["read"]})
     emulator.clear_journal()
     (made,) = [s for s in emulator.servers() if s["id"] == answered["id"]]
-    return made  # as Truto holds it: `config` without the defaults the API echoes
+    return project, made  # as Truto holds it: `config` without the defaults the API echoes
 
 
 def test_get_reads_an_existing_server_with_gets_only_and_never_changes_it(
-    engine_stack: EngineStack, emulator: Emulator, dashboard_server: dict[str, Any]
+    emulator: Emulator, dashboard_server: tuple[ProjectFolder, dict[str, Any]]
 ) -> None:
-    existing = dashboard_server
-    engine_stack.program = referencing(existing["id"])
+    project, existing = dashboard_server
+    referencing(project, existing["id"])
 
-    up = engine_stack.up({})
+    project.pulumi("up", "--yes", "--skip-preview")
 
-    assert changes(up.summary.resource_changes) == {"create": 1}  # the stack; a read is no change
+    assert changed(project) == {"create": 1}  # the stack; a read is no change
     assert api_calls(emulator) == [
         ("GET", item_path(existing["id"]), None),
         account_read(),  # the installed integration of its account
     ]
-    shown = {key: output.value for key, output in up.outputs.items()}
+    shown = project.pulumi("stack", "output", "--json", "--show-secrets").json()
     install = emulator.environment()["default_environment_integration_id"]
     assert {key: shown[key] for key in ("id", *SHOWN)} == {
         "id": existing["id"],
@@ -80,20 +85,20 @@ def test_get_reads_an_existing_server_with_gets_only_and_never_changes_it(
     }
     assert shown.get("token") is None  # Truto shows a token and url to their create only
     assert shown.get("url") is None
-    state = engine_stack.servers()["ref"]
+    state = project.servers()["ref"]
     assert (state["id"], state.get("external")) == (existing["id"], True)
-    assert existing["token"] not in engine_stack.text() + str(engine_stack.export())
+    assert existing["token"] not in project.text() + str(project.export())
 
     emulator.clear_journal()
-    refresh = engine_stack.refresh()
-    assert changes(refresh.summary.resource_changes) == {}
+    project.pulumi("refresh", "--yes", "--skip-preview")
+    assert changed(project) == {}
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
 
     emulator.edit_server(existing["id"], name="renamed in the dashboard")
     emulator.clear_journal()
-    up = engine_stack.up({})  # the reference follows the server; nothing is sent to change it
-    assert up.outputs["name"].value == "renamed in the dashboard"
-    assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
+    project.pulumi("up", "--yes", "--skip-preview")  # the reference follows the server
+    assert project.pulumi("stack", "output", "name").stdout.strip() == "renamed in the dashboard"
+    assert {method for method, _, _ in api_calls(emulator)} == {"GET"}  # nothing to change it
     assert emulator.servers() == [{**existing, **only_changes(emulator, existing)}]
 
 
@@ -105,27 +110,27 @@ def only_changes(emulator: Emulator, existing: dict[str, Any]) -> dict[str, Any]
 
 
 def test_dropping_a_reference_destroying_the_stack_or_a_missing_id_changes_nothing(
-    engine_stack: EngineStack, emulator: Emulator, dashboard_server: dict[str, Any]
+    emulator: Emulator, dashboard_server: tuple[ProjectFolder, dict[str, Any]]
 ) -> None:
-    existing = dashboard_server
-    engine_stack.program = referencing(existing["id"])
-    engine_stack.up({})
+    project, existing = dashboard_server
+    referencing(project, existing["id"])
+    project.pulumi("up", "--yes", "--skip-preview")
     emulator.clear_journal()
 
-    engine_stack.program = nothing
-    up = engine_stack.up({})
-    assert changes(up.summary.resource_changes) == {"discard": 1}
+    referencing(project, None)
+    project.pulumi("up", "--yes", "--skip-preview")
+    assert changed(project) == {"discard": 1}
 
-    engine_stack.program = referencing(existing["id"])
-    engine_stack.up({})
-    destroyed = engine_stack.destroy()  # the stack deleted, the reference only discarded
-    assert changes(destroyed.summary.resource_changes) == {"delete": 1, "discard": 1}
+    referencing(project, existing["id"])
+    project.pulumi("up", "--yes", "--skip-preview")
+    project.pulumi("destroy", "--yes", "--skip-preview")
+    assert changed(project) == {"delete": 1, "discard": 1}  # the reference only discarded
 
-    engine_stack.program = referencing(MISSING_ID)
-    with pytest.raises(auto.CommandError) as raised:
-        engine_stack.up({})
-    assert f"MCP server {MISSING_ID} does not exist" in str(raised.value)
+    referencing(project, MISSING_ID)
+    assert f"MCP server {MISSING_ID} does not exist" in failed(
+        project, "up", "--yes", "--skip-preview"
+    )
 
     assert writes(emulator) == []
     assert emulator.servers() == [existing]
-    assert engine_stack.servers() == {}
+    assert project.servers() == {}

@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 
 from devkit import MCP_SERVER_TYPE
-from devkit.driver import dumps
-from devkit.project import ProjectFolder, planned, server_steps
+from devkit.project import ProjectFolder, dumps, planned, server_steps
 from truto_pulumi._resource import _pickled_provider
 from truto_pulumi.emulator import Emulator
 
@@ -153,7 +152,7 @@ def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking
     assert {k: v for k, v in state["outputs"].items() if k != "__provider"} == outputs
     project.pulumi("preview", "--expect-no-changes")  # the program declares what was imported
     assert api_calls(emulator) == []
-    project.pulumi("refresh", "--yes", "--expect-no-changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == [legacy]
 
@@ -162,7 +161,7 @@ def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking
     ghost_file.write_text(ghost_file.read_text().replace(f'"name": "{NAME}"', '"name": "ghost"'))
     project.pulumi("import", "--file", str(ghost_file), "--yes", "--generate-code=false")
     assert project.servers()["ghost"]["id"] == MISSING_ID
-    project.pulumi("refresh", "--yes")  # Read: 404, and the account's list lacks it
+    project.pulumi("refresh", "--yes", "--skip-preview")  # Read: 404, the account's list lacks it
     assert sorted(project.servers()) == [NAME]
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == [legacy]
@@ -205,7 +204,7 @@ def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post
     plan = project.preview_plan()
     assert planned(plan) == {"create": 3}  # the stack and two adoptions
     assert server_steps(plan) == {"support-bot": "create", "sales": "create"}
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     # The account's installed integration, then each server to adopt: no POST, no PATCH.
     assert sorted(api_calls(emulator), key=dumps) == sorted(
         [account_read(), *(("GET", item_path(server["id"]), None) for server in made)], key=dumps

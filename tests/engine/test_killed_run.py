@@ -210,7 +210,7 @@ def test_a_killed_up_and_the_readme_recovery_leave_exactly_the_stacks_servers(
     project = program_project(FLEET_PROGRAM)
     fault, ready, lands_within = MOMENTS[moment]
     emulator.inject(**fault)
-    run = project.start("up", "--yes", "--parallel", str(SERVERS))
+    run = project.start("up", "--yes", "--skip-preview", "--parallel", str(SERVERS))
     wait_for(lambda: ready(emulator.journal()), moment)
     hosts = provider_hosts(run.pid)
     request.addfinalizer(lambda: kill_all(hosts))  # a host that outlived its CLI, idle by then
@@ -230,8 +230,8 @@ def test_a_killed_up_and_the_readme_recovery_leave_exactly_the_stacks_servers(
     if moment == "renames_in_flight" and host_too:  # renames landed with nobody to record them
         assert removed.count("deleted MCP server") >= 1, removed
     assert_truto_holds_exactly_the_stack(project, emulator)
-    project.pulumi("refresh", "--yes", "--expect-no-changes")
-    project.pulumi("destroy", "--yes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    project.pulumi("destroy", "--yes", "--skip-preview")
     assert emulator.servers() == []
 
 
@@ -241,7 +241,7 @@ def test_a_killed_provider_host_fails_the_up_and_the_next_up_leaves_exactly_the_
     project = program_project(FLEET_PROGRAM)
     fault, ready, lands_within = MOMENTS["posts_in_flight"]
     emulator.inject(**fault)
-    run = project.start("up", "--yes", "--parallel", str(SERVERS))
+    run = project.start("up", "--yes", "--skip-preview", "--parallel", str(SERVERS))
     wait_for(lambda: ready(emulator.journal()), "POSTs in flight")
     for pid in provider_hosts(run.pid):
         os.kill(pid, signal.SIGKILL)
@@ -254,6 +254,6 @@ def test_a_killed_provider_host_fails_the_up_and_the_next_up_leaves_exactly_the_
     assert project.export().get("pending_operations") in (None, [])
     emulator.clear_faults()
 
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
 
     assert_truto_holds_exactly_the_stack(project, emulator)

@@ -3,49 +3,58 @@ holding a server per option, taken through the changes and commands each option 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
-import pulumi
 import pytest
-from pulumi import automation as auto
 
 from devkit import MCP_SERVER_TYPE
-from devkit.driver import PROJECT, STACK, EngineStack, Server, changes
+from devkit.project import ProjectFolder, changed
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT
 from ..lifecycle.helpers import api_calls, create_mark, item_path
+from .conftest import failed
 
 pytestmark = pytest.mark.engine
 
-OPTIONS = {
+PROGRAM = f"""
+import pulumi
+from truto_pulumi import TrutoMcpServer
+
+app = pulumi.Config("app")
+changed = app.get_object("changed") or {{}}  # inputs overridden, by server
+options = {{
     "ignored": pulumi.ResourceOptions(ignore_changes=["name"]),
-    "protected": pulumi.ResourceOptions(protect=True),
+    "protected": pulumi.ResourceOptions(protect=app.get_bool("protect") is not False),
     "retained": pulumi.ResourceOptions(retain_on_delete=True),
     "dbr": pulumi.ResourceOptions(delete_before_replace=True),
     "roc": pulumi.ResourceOptions(replace_on_changes=["config"]),
-}
-"""Each server's option; `trigger` gets its `replacement_trigger` from `declared`."""
+    "trigger": pulumi.ResourceOptions(replacement_trigger=app.get("trigger") or "v1"),
+}}
+for name, opts in options.items():  # a server per option, named after it, reading in ACCOUNT
+    base = {{"integrated_account_id": {ACCOUNT!r}, "config": {{"methods": ["read"]}}}}
+    TrutoMcpServer(name, **{{**base, "name": name, **changed.get(name, {{}})}}, opts=opts)
+"""
 
 
 def urn(name: str) -> str:
-    return f"urn:pulumi:{STACK}::{PROJECT}::{MCP_SERVER_TYPE}::{name}"
+    return f"urn:pulumi:dev::truto-program::{MCP_SERVER_TYPE}::{name}"
 
 
-def declared(
-    trigger: str = "v1", protect: bool = True, **changed: dict[str, Any]
-) -> dict[str, Server]:
-    """A server per option, named after it, reading in ACCOUNT; `changed` overrides inputs."""
-    options = {
-        **OPTIONS,
-        "protected": pulumi.ResourceOptions(protect=protect),
-        "trigger": pulumi.ResourceOptions(replacement_trigger=trigger),
-    }
-    base = {"integrated_account_id": ACCOUNT, "config": {"methods": ["read"]}}
-    return {
-        name: Server({**base, "name": name, **changed.get(name, {})}, opts)
-        for name, opts in options.items()
-    }
+def declare(
+    project: ProjectFolder, trigger: str = "v1", protect: bool = True, **changed: Any
+) -> None:
+    """The program's settings: the trigger's `replacement_trigger`, `protected`'s `protect`,
+    and inputs overridden by server name."""
+    project.set_config(
+        {
+            "app:trigger": trigger,
+            "app:protect": str(protect).lower(),
+            "app:changed": json.dumps(changed),
+        }
+    )
 
 
 def live(emulator: Emulator) -> dict[str, str]:
@@ -63,21 +72,24 @@ def sent(emulator: Emulator) -> list[tuple[str, str, Any]]:
 
 
 def test_each_option_does_what_the_engine_says_and_nothing_more(
-    engine_stack: EngineStack, emulator: Emulator
+    program_project: Callable[[str], ProjectFolder], emulator: Emulator
 ) -> None:
-    engine_stack.up(declared())
+    project = program_project(PROGRAM)
+    up = ("up", "--yes", "--skip-preview")
+    project.pulumi(*up)
     before = live(emulator)
     emulator.clear_journal()
 
-    changed: dict[str, Any] = {
+    changes: dict[str, Any] = {
         "ignored": {"name": "renamed but ignored"},
         "dbr": {"integrated_account_id": OTHER_ACCOUNT},
         "roc": {"config": {"methods": ["read"], "tags": ["crm"]}},
     }
-    up = engine_stack.up(declared(trigger="v2", **changed))
+    declare(project, trigger="v2", **changes)
+    project.pulumi(*up)
 
     # replace_on_changes has no effect: the host answers Diff without per-property detail.
-    assert changes(up.summary.resource_changes) == {"update": 1, "replace": 2}
+    assert changed(project) == {"update": 1, "replace": 2}
     calls = sent(emulator)
     assert not [call for call in calls if before["ignored"] in call[1]]  # ignore_changes
     assert [(m, b) for m, p, b in calls if before["roc"] in p] == [
@@ -93,25 +105,24 @@ def test_each_option_does_what_the_engine_says_and_nothing_more(
     assert after["trigger"] != before["trigger"]
 
     emulator.clear_journal()
-    changed["roc"] = {**changed["roc"], "name": "roc v2"}
-    engine_stack.up(  # --target: only the targeted server changes
-        declared(trigger="v2", **changed, protected={"name": "protected v2"}),
-        target=[urn("roc")],
-    )
+    changes["roc"] = {**changes["roc"], "name": "roc v2"}
+    declare(project, trigger="v2", **changes, protected={"name": "protected v2"})
+    project.pulumi(*up, "--target", urn("roc"))  # only the targeted server changes
     assert [(m, b) for m, _, b in api_calls(emulator)] == [("PATCH", {"name": "roc v2"})]
 
-    engine_stack.up(declared(trigger="v2", **changed), replace=[urn("retained")])  # --replace
-    retained = engine_stack.servers()["retained"]["id"]
+    declare(project, trigger="v2", **changes)
+    project.pulumi(*up, "--replace", urn("retained"))
+    retained = project.servers()["retained"]["id"]
     assert retained != after["retained"]
     live_ids = {server["id"] for server in emulator.servers()}
     assert {retained, after["retained"]} <= live_ids  # retain_on_delete kept the replaced one
 
-    with pytest.raises(auto.CommandError, match="protected"):
-        engine_stack.destroy()
+    assert "protected" in failed(project, "destroy", "--yes", "--skip-preview")
     assert before["protected"] in {server["id"] for server in emulator.servers()}
-    engine_stack.up(declared(trigger="v2", protect=False, **changed))
-    engine_stack.destroy()
-    assert engine_stack.servers() == {}
+    declare(project, trigger="v2", protect=False, **changes)
+    project.pulumi(*up)
+    project.pulumi("destroy", "--yes", "--skip-preview")
+    assert project.servers() == {}
     left = {server["id"]: server["name"] for server in emulator.servers()}
     assert set(left.values()) == {"retained"}  # retain_on_delete, each time the engine deleted it
     assert {retained, after["retained"]} <= set(left)

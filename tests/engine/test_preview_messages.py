@@ -81,7 +81,7 @@ def test_what_the_cli_shows_of_settings_inputs_refusals_and_warnings(
     for tracebacks in ("", "1"):
         emulator.inject(method="POST", status=400, body='{"message": "tags match no tool"}')
         project.env["TRUTO_PULUMI_TRACEBACKS"] = tracebacks
-        text = failed(project, "up", "--yes")
+        text = failed(project, "up", "--yes", "--skip-preview")
         assert "Truto answered 400 to POST" in text
         assert "tags match no tool" in text
         assert ("truto_pulumi/_create.py" in text) is bool(tracebacks)
@@ -89,7 +89,7 @@ def test_what_the_cli_shows_of_settings_inputs_refusals_and_warnings(
 
     # A provider warning is a warning on its resource, not text of the stack.
     emulator.inject(method="POST", status=500)  # Truto answered: settled, then sent again
-    done = project.pulumi("up", "--yes")
+    done = project.pulumi("up", "--yes", "--skip-preview")
     diagnostics = done.text.split("Diagnostics:", 1)[1]
     on_resource = diagnostics.split("pulumi-python:dynamic/truto:McpServer (reader):", 1)[1]
     assert on_resource.lstrip().startswith("warning: create [pulumi creating ")
@@ -114,19 +114,21 @@ def test_a_create_that_may_still_land_names_its_mark_never_the_secret_name(
     and errors never show a name: the mark says which server to look for, and Truto deletes that
     server at its provisional expiry once it lands."""
     project = program_project(SECRET_NAME_PROGRAM)
-    project.pulumi("config", "set", "truto:operationTimeoutSeconds", "2")
-    emulator.inject(method="POST", drop=True, act_after=3.0)
+    project.pulumi("config", "set", "truto:operationTimeoutSeconds", "1")
+    emulator.inject(method="POST", drop=True, act_after=2.0)
 
-    text = failed(project, "up", "--yes")
+    text = failed(project, "up", "--yes", "--skip-preview")
 
     assert "payroll-agent" not in text
     (mark,) = set(re.findall(r"'\[pulumi creating ([0-9a-f]{12}-[0-9a-f]{16})\]'", text))
-    time.sleep(3.5)
+    deadline = time.monotonic() + 30
+    while not emulator.servers() and time.monotonic() < deadline:  # it lands 2 s after its POST
+        time.sleep(0.05)
     (landed,) = emulator.servers()
     assert landed["name"] == f"payroll-agent [pulumi creating {mark}]"
 
-    project.pulumi("up", "--yes")
-    emulator.advance_clock(2 + PROVISIONAL_MARGIN)  # the landed one reaches its expiry
+    project.pulumi("up", "--yes", "--skip-preview")
+    emulator.advance_clock(1 + PROVISIONAL_MARGIN)  # the landed one reaches its expiry
 
     (live,) = emulator.servers()
     assert live["name"] == "payroll-agent"

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from devkit.driver import REPO, dumps, is_secret
-from devkit.project import ProjectFolder, checkout_copy, planned
+from devkit.project import REPO, ProjectFolder, checkout_copy, dumps, is_secret, planned
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNTS
@@ -115,11 +114,12 @@ def test_settings_from_the_environment_or_typed_by_hand_in_the_stack_file(
     project.env.update({"TRUTO_API_TOKEN": emulator.api_token, "TRUTO_BASE_URL": emulator.url})
     project.pulumi("config", "set", "--path", "integratedAccountIds[0]", EXAMPLE_ACCOUNTS[0])
 
-    project.pulumi("up", "--yes")  # the token and base URL from the environment only
+    # The token and base URL from the environment only.
+    project.pulumi("up", "--yes", "--skip-preview")
 
     assert masked_calls(emulator) == basic_creates(emulator, EXAMPLE_ACCOUNTS[:1], expires_at=None)
     assert "truto:apiToken" not in json.dumps(project.export())  # kept out of the state
-    project.pulumi("destroy", "--yes")
+    project.pulumi("destroy", "--yes", "--skip-preview")
     assert emulator.servers() == []
 
     del project.env["TRUTO_BASE_URL"]
@@ -136,7 +136,7 @@ def test_settings_from_the_environment_or_typed_by_hand_in_the_stack_file(
     stack_file.write_text(written)  # typed values, as a user writes them by hand
 
     assert planned(project.preview_plan()) == {"create": 2}
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     assert [s["integrated_account_id"] for s in emulator.servers()] == [EXAMPLE_ACCOUNTS[1]]
 
     stack_file.write_text(
@@ -171,7 +171,7 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
     )
 
     assert planned(project.preview_plan()) == {"create": 4}
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     live = {(s["integrated_account_id"], s["name"]): s["id"] for s in emulator.servers()}
     servers = {
         (EXAMPLE_ACCOUNTS[0], "support / readonly"): {"methods": ["read"], "tags": ["tickets"]},
@@ -195,7 +195,7 @@ def test_fleet_example_declares_one_server_per_team_account_and_scope(
     emulator.clear_journal()
     project.pulumi("preview", "--expect-no-changes")
     assert api_calls(emulator) == []
-    project.pulumi("destroy", "--yes")
+    project.pulumi("destroy", "--yes", "--skip-preview")
     assert emulator.servers() == []
 
 
@@ -213,7 +213,7 @@ def test_the_root_project_runs_examples_basic_in_the_development_virtualenv(
     to_emulator(project, emulator, {"integratedAccountIds[0]": EXAMPLE_ACCOUNTS[0]})
 
     assert planned(project.preview_plan()) == {"create": 2}
-    project.pulumi("up", "--yes")
+    project.pulumi("up", "--yes", "--skip-preview")
     assert [s["integrated_account_id"] for s in emulator.servers()] == [EXAMPLE_ACCOUNTS[0]]
-    project.pulumi("destroy", "--yes")
+    project.pulumi("destroy", "--yes", "--skip-preview")
     assert emulator.servers() == []

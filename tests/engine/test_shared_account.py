@@ -54,7 +54,7 @@ def test_a_gateway_504_while_another_stack_makes_the_same_name_deletes_nothing(
     project.pulumi("config", "set", "truto:operationTimeoutSeconds", "6")
     second_stack(project, emulator)
     emulator.inject(method="POST", status=504, delay=3.0)
-    dev = project.start("up", "--yes", "--stack", "dev")
+    dev = project.start("up", "--yes", "--skip-preview", "--stack", "dev")
     while emulator.faults():  # dev's POST has reached the gateway
         time.sleep(0.05)
     project.pulumi("up", "--yes", "--skip-preview", "--stack", "prod")
@@ -67,7 +67,7 @@ def test_a_gateway_504_while_another_stack_makes_the_same_name_deletes_nothing(
     assert live_names(emulator) == {prod: "support-agent"}
     assert [entry["method"] for entry in emulator.journal()].count("DELETE") == 0
 
-    project.pulumi("up", "--yes", "--stack", "dev")
+    project.pulumi("up", "--yes", "--skip-preview", "--stack", "dev")
 
     (dev_id,) = state_ids(project, "dev")
     assert live_names(emulator) == {prod: "support-agent", dev_id: "support-agent"}
@@ -85,7 +85,7 @@ def test_the_same_stack_in_another_backend_never_deletes_a_server_in_flight(
     elsewhere = ProjectFolder(copy, here.cli, tmp_path / "other-backend")
     second_stack(elsewhere, emulator, "dev")
     emulator.inject(method="PATCH", delay=12.0)  # this backend's rename, held
-    up_here = here.start("up", "--yes")
+    up_here = here.start("up", "--yes", "--skip-preview")
     while emulator.faults():
         time.sleep(0.05)
 

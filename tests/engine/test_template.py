@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.driver import EXAMPLES
-from devkit.project import ProjectFolder
+from devkit.project import EXAMPLES, ProjectFolder
 from truto_pulumi.emulator import Emulator
 
 from ..kit import EXAMPLE_ACCOUNT
@@ -26,15 +25,13 @@ TEMPLATE = EXAMPLES / "template"
 
 @pytest.fixture
 def workspace(
-    project_cli: str, wheelhouse: Path, emulator: Emulator, tmp_path: Path
+    project_cli: str, package_index: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> ProjectFolder:
-    """An empty folder to run `pulumi new` in; pip finds `truto-pulumi` in the wheelhouse, as a
+    """An empty folder to run `pulumi new` in; pip finds `truto-pulumi` in `package_index`, as a
     user's pip finds it in their package index."""
     emulator.reset()
     (tmp_path / "repos").mkdir()
-    return ProjectFolder(
-        tmp_path / "repos", project_cli, tmp_path, env={"PIP_FIND_LINKS": str(wheelhouse)}
-    )
+    return ProjectFolder(tmp_path / "repos", project_cli, tmp_path, env=dict(package_index))
 
 
 def test_pulumi_new_asks_for_the_token_and_stores_it_encrypted(

@@ -8,18 +8,17 @@ plain values."""
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi import automation as auto
 
 from devkit import MCP_SERVER_TYPE, NO_TRUTO_ENV, ProviderHost, mcp_server_stack
-from devkit.driver import EngineStack, is_secret
+from devkit.project import ProjectFolder, is_secret
 from truto_pulumi.emulator import Emulator
 from truto_pulumi.testing import run_program
 
+from ..engine.conftest import PROGRAM_VENV, program_folder, to_emulator
 from ..kit import ACCOUNT
 from ..lifecycle.helpers import marked_post, masked, renamed
 
@@ -89,17 +88,13 @@ RUNS = [("Hidden v1", "false"), ("Hidden v2", "false"), ("Hidden v2", "true")]
 
 
 def test_secret_inputs_reach_truto_in_plain_text_and_stay_secret_in_state(
-    cli: str, emulator: Emulator, program: Path, tmp_path: Path
+    project_cli: str, emulator: Emulator, program: Path, tmp_path: Path
 ) -> None:
     """Secret inputs reach Truto in plain text and stay secret in the state, under the engine; the
     kit sends the same; the state records the program's line as the server's source position."""
-    engine = EngineStack(tmp_path / "engine", cli)
-    engine.configure(emulator.api_token, emulator.url)
-
-    def run_the_program() -> None:
-        runpy.run_path(str(program), run_name="__main__")
-
-    engine.program = run_the_program
+    program_folder(tmp_path / PROJECT, PROGRAM_VENV, PROGRAM, name=PROJECT)
+    engine = ProjectFolder(tmp_path / PROJECT, project_cli, tmp_path / "pulumi")
+    to_emulator(engine, emulator)
 
     def engine_secrets() -> dict[str, set[str]]:
         servers = engine.servers()
@@ -111,22 +106,20 @@ def test_secret_inputs_reach_truto_in_plain_text_and_stay_secret_in_state(
     emulator.reset()
     engine_marks, engine_sent = [], []
     for server_name, plain_name in RUNS:
-        engine.stack.set_all_config(
-            {
-                f"{PROJECT}:serverName": auto.ConfigValue(server_name, secret=True),
-                f"{PROJECT}:plainName": auto.ConfigValue(plain_name),
-            }
+        engine.set_config(
+            {f"{PROJECT}:plainName": plain_name},
+            secret={f"{PROJECT}:serverName": server_name},
         )
         emulator.clear_journal()
-        engine.up({})
+        engine.pulumi("up", "--yes", "--skip-preview")
         engine_marks.append(engine_secrets())
         engine_sent.append(sent_bodies(emulator))
     declared_at = PROGRAM.splitlines().index("TrutoMcpServer(") + 1
     position = engine.servers()["hidden"]["sourcePosition"]
     assert position.endswith(f"/{program.name}#{declared_at}"), position
-    engine.refresh()
+    engine.pulumi("refresh", "--yes", "--skip-preview")
     engine_marks.append(engine_secrets())
-    engine.destroy()
+    engine.pulumi("destroy", "--yes", "--skip-preview")
 
     assert engine.servers() == {}
     assert engine_marks == [SECRET_PATHS] * 4  # after each up, and after the refresh
