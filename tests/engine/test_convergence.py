@@ -1,8 +1,8 @@
 """Convergence in a project folder: after one `up`, `refresh --expect-no-changes` and `preview
 --expect-no-changes` pass, even for a `config` option the provider does not know; and a state an
 early release wrote gets every output this release declares. How `config` converges under every
-reading of Truto: `lifecycle/test_lifecycle.py::test_config_converges_under_every_reading_of_truto`,
-which `test_simulation.py` holds to the engine."""
+reading of Truto:
+`test_diff.py::test_one_patch_leaves_truto_with_the_declared_config_under_every_reading`."""
 
 from __future__ import annotations
 
