@@ -23,8 +23,9 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Two workers (this machine's two cores), each taking whole files: a file's tests share fixtures.
 test: lint
-	$(BIN)/pytest --durations=30
+	$(BIN)/pytest -n 2 --dist loadfile --durations=30
 
 # The run is also recorded in build/ for `make test`: its test of the demo reads it (one run in CI).
 demo: venv pulumi

@@ -163,11 +163,15 @@ def run_program(
     Config keys are namespaced (`<project>:key`, `truto:apiToken`); values are strings,
     structured ones as JSON text, as the CLI passes them."""
     mocks = install_mocks(project=project, stack=stack, preview=preview, outputs=outputs)
+    before = dict(pulumi.runtime.config.CONFIG.get())
     pulumi.runtime.set_all_config(dict(config or {}))
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def execute() -> None:
         runpy.run_path(os.fspath(program), run_name="__main__")
 
-    execute()
+    try:
+        execute()
+    finally:  # the config is the run's own: a later program or lookup does not inherit it
+        pulumi.runtime.set_all_config(before)
     return mocks.run
