@@ -12,7 +12,7 @@ independent), secret marks in the state, resource options, import.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -188,9 +188,7 @@ class SimulatedStack:
             else:
                 self.resources[name] = state
 
-    def _plan_one(
-        self, name: str, props: Mapping[str, Any], force_replace: bool
-    ) -> Step | list[HostCheckFailure]:
+    def _plan_one(self, name: str, props: Mapping[str, Any]) -> Step | list[HostCheckFailure]:
         """The step for one resource, or Check's failures."""
         urn = self.urn(name)
         prior = self.resources.get(name)
@@ -201,24 +199,19 @@ class SimulatedStack:
         changes, replaces = self.host.diff(
             prior.id, urn, prior.outputs, checked.inputs, prior.inputs
         )
-        if force_replace:  # `pulumi up --replace <urn>`: replaced whatever Diff says
-            changes, replaces = True, replaces or ["id"]
         if not changes or not replaces:
             return Step("update" if changes else "same", checked.inputs)
         # A replacement re-runs Check without olds: defaults must not be carried over.
         rechecked = self.host.check(urn, {}, news)
         return rechecked.failures or Step("replace", rechecked.inputs, replaces)
 
-    def preview(
-        self, desired: Mapping[str, Mapping[str, Any]], *, replace: Collection[str] = ()
-    ) -> Plan:
-        """Plan `desired` against the state: Check (and Diff for existing resources) only.
-        Names in `replace` are replaced whatever their diff, like `pulumi up --replace <urn>`."""
+    def preview(self, desired: Mapping[str, Mapping[str, Any]]) -> Plan:
+        """Plan `desired` against the state: Check (and Diff for existing resources) only."""
         self._ensure_configured()
-        return self._plan(desired, replace)
+        return self._plan(desired)
 
-    def _plan(self, desired: Mapping[str, Mapping[str, Any]], replace: Collection[str]) -> Plan:
-        results = self._map(lambda n: self._plan_one(n, desired[n], n in replace), desired)
+    def _plan(self, desired: Mapping[str, Mapping[str, Any]]) -> Plan:
+        results = self._map(lambda n: self._plan_one(n, desired[n]), desired)
         steps: dict[str, Step] = {}
         failures: dict[str, list[HostCheckFailure]] = {}
         for name, result in results.items():
@@ -287,7 +280,6 @@ class SimulatedStack:
         self,
         desired: Mapping[str, Mapping[str, Any]],
         *,
-        replace: Collection[str] = (),
         refresh: bool = False,
     ) -> UpOutcome:
         """Preview, then apply: creates/updates/replacements first, deletions last.
@@ -305,7 +297,7 @@ class SimulatedStack:
             self.refresh()
         else:
             self._ensure_configured()
-        plan = self._plan(desired, replace)
+        plan = self._plan(desired)
         if plan.failures:
             raise CheckFailedError(plan.failures)
         ops: dict[str, Op] = {}
