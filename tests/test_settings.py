@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from truto_pulumi._errors import TrutoConfigError
 from truto_pulumi._settings import (
     DEFAULT_BASE_URL,
     KNOWN_SETTINGS,
+    program_config,
     resolve_settings,
     validate_api_token,
     validated_base_url,
@@ -167,6 +169,16 @@ def test_a_token_that_cannot_go_in_a_header_is_refused_without_echoing_it(
     assert "s3cr" not in str(info.value)
 
 
+def program_config_of(stack: dict[str, str]) -> dict[str, object]:
+    """`program_config()` in a program whose stack config is `stack`."""
+    before = dict(pulumi.runtime.config.CONFIG.get())
+    pulumi.runtime.set_all_config(stack)
+    try:
+        return program_config()
+    finally:
+        pulumi.runtime.set_all_config(before)
+
+
 @pytest.mark.parametrize(
     ("written", "meant"),
     [
@@ -184,9 +196,8 @@ def test_a_token_that_cannot_go_in_a_header_is_refused_without_echoing_it(
 def test_a_misspelt_setting_is_refused_naming_the_nearest_known_key(
     written: str, meant: str
 ) -> None:
-    # Also with the environment set: a misspelt key must not fall back to it.
     with pytest.raises(TrutoConfigError) as info:
-        resolve_settings({"truto:apiToken": "t", written: "http://127.0.0.1:1"}, ENV)
+        program_config_of({"truto:apiToken": "t", written: "http://127.0.0.1:1"})
     assert info.value.setting == written
     assert str(info.value).startswith(f"unknown setting {written}: {meant}")
     assert "127.0.0.1" not in str(info.value)  # a value (perhaps a token) is never echoed
@@ -194,7 +205,7 @@ def test_a_misspelt_setting_is_refused_naming_the_nearest_known_key(
 
 def test_every_unknown_setting_is_named_in_one_error() -> None:
     with pytest.raises(TrutoConfigError) as info:
-        resolve_settings({"truto:zone": "x", "truto:baseURL": "x", "truto:apiToken": "t"}, {})
+        program_config_of({"truto:zone": "x", "truto:baseURL": "x", "truto:apiToken": "t"})
     assert info.value.setting == "truto:baseURL"
     assert "unknown setting truto:baseURL: did you mean truto:baseUrl?" in str(info.value)
     assert "unknown setting truto:zone: the settings are" in str(info.value)

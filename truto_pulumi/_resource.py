@@ -14,7 +14,7 @@ import pulumi.dynamic
 
 from ._host_bridge import URN_KEY
 from ._schema import INPUT_KEYS, OUTPUT_KEYS, SECRET_OUTPUTS
-from ._settings import program_config, unknown_settings_problem
+from ._settings import program_config
 from .provider import TrutoMcpServerProvider
 
 _TYPE = "pulumi-python:dynamic/truto:McpServer"
@@ -153,9 +153,7 @@ def _register(
     provider for every server, each time wrapping a patch of pickle's Pickler in another (past
     about 950 servers, pickling exceeds the recursion limit), and its own `__init__` frame would
     be the source position Pulumi records for every server."""
-    problem = unknown_settings_problem(program_config())
-    if problem is not None:
-        raise problem
+    program_config()  # raises for a `truto:` key that is not a setting
     props["__provider"] = _pickled_provider()
     ours = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS), **options)
     pulumi.CustomResource.__init__(

@@ -64,14 +64,7 @@ def resolve_settings(
     environ: Mapping[str, str],
 ) -> ProviderSettings:
     """Read the `truto:` settings from stack config, falling back to environment variables.
-
-    Raises `TrutoConfigError` naming the setting when a number is not a number in range, and,
-    for a whole config (a mapping: the program's), when a `truto:` key is not one of
-    `KNOWN_SETTINGS` (a misspelt `truto:baseURL` must not send the token to the default URL).
-    """
-    problem = unknown_settings_problem(config) if isinstance(config, Mapping) else None
-    if problem is not None:
-        raise problem
+    Raises `TrutoConfigError` naming the setting when a number is not a number in range."""
     lookup = config.get if isinstance(config, Mapping) else config
 
     def first(key: str, *, numeric: bool = False) -> str | None:
@@ -141,10 +134,16 @@ def _suggestion(key: str) -> str:
 
 def program_config() -> dict[str, object]:
     """The stack config a Pulumi program runs with (every namespace, keys as `ns:key`), where
-    the Pulumi SDK reads it: the language host's PULUMI_CONFIG, and what a test set."""
+    the Pulumi SDK reads it: the language host's PULUMI_CONFIG, and what a test set. Raises
+    `TrutoConfigError` when a `truto:` key is not one of `KNOWN_SETTINGS`: a misspelt
+    `truto:baseURL` must not send the token to the default URL."""
     from pulumi.runtime import config
 
-    return {**(config.get_config_env() or {}), **config.CONFIG.get()}
+    stack_config = {**(config.get_config_env() or {}), **config.CONFIG.get()}
+    problem = unknown_settings_problem(stack_config)
+    if problem is not None:
+        raise problem
+    return stack_config
 
 
 def _setting_text(key: str, value: object, *, numeric: bool) -> str | None:
