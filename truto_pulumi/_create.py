@@ -74,10 +74,8 @@ def create_server(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> dict[str, Any]:
-    """POST `body` under `mark` with an expiry at most `hold` seconds ahead, then name the
-    server and give it its declared expiry, all by `deadline`; settle every lost answer as the
-    module docstring says, polling `listings`. Messages name the mark and ids, never the
-    server's name: it may be a secret (the engine sends the provider secrets as plain values)."""
+    """POST `body` under `mark` with an expiry at most `hold` seconds ahead, then rename it, all
+    by `deadline`. Messages name the mark and ids, never the name: it may be a secret."""
     name, declared = str(body["name"]), body.get("expires_at")
     create = _Create(client, account_id, deadline, mark, interrupted)
     for attempt in range(1, CREATE_ATTEMPTS + 1):
@@ -111,16 +109,14 @@ def create_server(
 
 
 def provisional_expiry(declared: object, latest: datetime) -> str:
-    """The expiry a marked POST carries: the declared one when it comes no later than `latest`,
-    else `latest`, which the rename then replaces with the declared one (or none)."""
+    """The expiry a marked POST carries: the declared one if no later than `latest`, else that."""
     if isinstance(declared, str) and parse_timestamp(declared) <= latest:
         return declared
     return canonical_timestamp(latest.isoformat())
 
 
 def settled_by_answer(error: TrutoError) -> bool:
-    """Whether Truto itself answered a lost POST (a 2xx it could not use, 500, 501 or 503), so
-    its work on it is over; a gateway's 502 or 504 and a timeout let Truto carry on."""
+    """Whether Truto itself answered a lost POST (an unusable 2xx, 500, 501, 503): it is done."""
     return isinstance(error, TrutoServerError) and (
         error.status_code < 300 or error.status_code in (500, 501, 503)
     )
@@ -129,9 +125,8 @@ def settled_by_answer(error: TrutoError) -> bool:
 def left_behind(
     servers: list[dict[str, Any]], *, stack: str, held: Collection[str]
 ) -> list[tuple[dict[str, Any], CreateMark]]:
-    """The servers (with their marks) interrupted runs of a release up to 0.2.0 left for the
-    stack tagged `stack`: its legacy mark, and not an id the stack holds. A current mark is never
-    a leftover: Truto deletes it at its provisional expiry, and until then it may be in flight."""
+    """The servers, with their marks, under the stack's legacy mark and not `held`: a current
+    mark is Truto's to delete at its provisional expiry, and until then may be in flight."""
     marked = ((server, read_mark(server.get("name"))) for server in servers)
     return [
         (server, found[1])
@@ -149,8 +144,8 @@ def remove_left_behind(
     held: Callable[[], Collection[str]],
     listings: AccountListings,
 ) -> None:
-    """Delete what interrupted runs of an earlier release left for this stack under the account
-    (`left_behind`). A failure fails no create: it is a warning, and the next run tries again."""
+    """Delete what interrupted runs of an earlier release left (`left_behind`); a failure is a
+    warning, and the next run tries again."""
     try:
         for server, mark in left_behind(
             listings.fresh(account_id, deadline), stack=stack, held=held()
@@ -177,8 +172,7 @@ def remove_left_behind(
 
 @dataclass
 class _Create:
-    """One create's calls under its current `mark`; `interrupted`: whether the engine that asked
-    for it is gone (the CLI killed)."""
+    """One create's calls under its current `mark`; `interrupted`: whether the engine is gone."""
 
     client: TrutoClient
     account_id: str
@@ -187,9 +181,8 @@ class _Create:
     interrupted: Callable[[], bool]
 
     def named(self, server: Mapping[str, Any], rename: Mapping[str, Any]) -> dict[str, Any]:
-        """Give a server just made its declared name, keeping the `token` and `url` of its
-        create answer; delete it when nobody is left to record it, or when it cannot be named.
-        A rename whose answer is lost is read back: if it landed, the create is done."""
+        """Rename a server just made, keeping its create-only outputs; delete it when nobody is
+        left to record it, or when it cannot be renamed (a lost rename is read back)."""
         server_id = str(server["id"])
         revealed = {key: server[key] for key in CREATE_ONLY_OUTPUTS if key in server}
         # The rename's retries take at most half the time left: the rest reads a rename whose
@@ -240,9 +233,8 @@ class _Create:
         error: TrutoError,
         sleep: Callable[[float], None],
     ) -> dict[str, Any] | None:
-        """The server the lost POST (of the name `marked`) made, None when it provably made
-        none; raise when that cannot be told in time. Each poll waits for a listing begun after
-        it: the creates settling in one account at once share their listings."""
+        """The server the lost POST of the name `marked` made, or None when it provably made
+        none; raise when that cannot be told in time."""
         answered, started, pause = settled_by_answer(error), time.monotonic(), 0.25
         while True:
             try:
@@ -281,8 +273,8 @@ class _Create:
             pause = min(pause * 2, 4.0)
 
     def remove(self, server: Mapping[str, Any], error: TrutoError, *, marked: bool = True) -> None:
-        """Delete a server this create made but cannot hand over; its token must not live on.
-        `marked`: the server still has its mark, so Truto deletes it at its provisional expiry."""
+        """Delete a server this create cannot hand over; `marked`: it carries its provisional
+        expiry."""
         server_id = str(server["id"])
         try:
             self.client.delete_mcp_server(self.account_id, server_id, self.deadline)
