@@ -26,8 +26,6 @@ from ._redact import scrub_exception_chain, scrubbed
 from ._settings import BASE_URL_KEY, ProviderSettings, validate_api_token, validated_base_url
 from ._version import version
 
-__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient", "client_for"]
-
 log = logging.getLogger("truto_pulumi.client")
 
 DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
@@ -119,8 +117,6 @@ class TrutoClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # --- calls ---------------------------------------------------------------------------------
-
     def create_mcp_server(
         self,
         account_id: str,
@@ -188,8 +184,6 @@ class TrutoClient:
                 params = {**params, "next_cursor": cursor}
                 continue
             raise _bad_answer(response, "GET", path, why)
-
-    # --- layers --------------------------------------------------------------------------------
 
     def _request(
         self, method: str, path: str, deadline: _Due, *, patient: bool = False, **send: Any

@@ -1,17 +1,15 @@
 """Create an MCP server so that no answer lost and no run killed leaves a server behind.
 
 Truto reveals a server's `token` and `url` only in the answer to its POST, and only a server this
-stack can prove it made may be deleted. So (`_mark` says how the proof is carried):
+stack can prove it made (`_mark`) may be deleted. So:
 
 1. The POST carries the marked name and a provisional expiry (`hold` seconds ahead), so Truto
-   itself deletes what no process lived to finish. One PATCH then gives the declared name and
-   expiry; a rename whose answer is lost is read back. A create whose engine is gone (the CLI
-   killed) deletes what it made instead: nobody would record its token.
-2. A lost answer is *settled* first: listings begun after it (`_listings`) until the POST's own
-   mark shows up (deleted, then POSTed anew with a new nonce) or Truto itself answered (500,
-   501, an unusable 2xx); a 503 is a refusal before acting. A gateway's 502/504, a timeout or a
-   dropped connection let Truto carry on: the settle waits `SETTLE_SECONDS` at most, then fails
-   naming the mark.
+   deletes what no process lived to finish; one PATCH then gives the declared name and expiry.
+   A create whose engine is gone (the CLI killed) deletes what it made: nobody would record it.
+2. A lost answer is *settled* first: listings begun after it until the POST's mark shows up
+   (deleted, then POSTed anew with a new nonce) or Truto itself answered (500, 501, an unusable
+   2xx; a 503 refuses before acting). A 502/504, a timeout or a dropped connection let Truto carry
+   on: the settle waits `SETTLE_SECONDS` at most, then fails naming the mark.
 3. The first create in an account in a run removes only legacy marks of this stack (releases up
    to 0.2.0 set no expiry), never an id the stack holds: no run deletes another's in flight.
 """
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
     from ._client import TrutoClient
     from ._listings import AccountListings
 
-__all__ = ["PROVISIONAL_MARGIN", "create_server", "remove_left_behind"]
 
 CREATE_ATTEMPTS = 3
 """POSTs one create may send when answers are lost, each after removing what the last made."""
@@ -185,8 +182,7 @@ class _Create:
         left to record it, or when it cannot be renamed (a lost rename is read back)."""
         server_id = str(server["id"])
         revealed = {key: server[key] for key in CREATE_ONLY_OUTPUTS if key in server}
-        # The rename's retries take at most half the time left: the rest reads a rename whose
-        # answer was lost back, and removes the server should it not have landed.
+        # The rename's retries take half the time left: the rest reads a lost one back.
         half = Deadline.after(
             max(self.deadline.remaining(), 0.0) / 2,
             f"half of what {OPERATION_TIMEOUT_KEY} left, the rest kept to read it back",

@@ -11,7 +11,7 @@ from ._errors import TrutoDeadlineError, TrutoError
 @dataclass(frozen=True)
 class Deadline:
     """When an operation's calls must be done by (`time.monotonic()`), its timeout, and the
-    setting that gave it ("" for a call's own), named by the error that says it ran out."""
+    setting that gave it ("" for a call's own)."""
 
     at: float
     timeout: float
@@ -19,7 +19,6 @@ class Deadline:
 
     @classmethod
     def after(cls, timeout: float, setting: str = "", *, now: float | None = None) -> Deadline:
-        """A deadline `timeout` seconds after `now` (by default, `time.monotonic()`)."""
         return cls((time.monotonic() if now is None else now) + timeout, timeout, setting)
 
     def remaining(self) -> float:

@@ -20,17 +20,6 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-__all__ = [
-    "REQUEST_URN",
-    "URN_KEY",
-    "engine_gone",
-    "exit_with_engine",
-    "in_host",
-    "reach_lost",
-    "send_warnings_to_engine",
-    "widen_host",
-]
-
 HOST_MODULE = "pulumi.dynamic.__main__"
 _LOGGER = "truto_pulumi"
 _said: set[str] = set()
@@ -192,9 +181,8 @@ def widen_host(
         return None
     with pool._shutdown_lock:
         pool._max_workers = limit = max(pool._max_workers, calls)
-        # The pool starts a worker on `submit` only when its count of idle workers (a hint,
-        # grown by every finished call) is spent, so start them all now; each turn starts one
-        # or spends one hint, and the bound keeps an unforeseen pool from looping forever.
+        # `submit` starts a worker only once its idle-worker hint is spent: start them all now
+        # (each turn starts one or spends a hint; the bound stops an unforeseen pool looping).
         for _ in range(100_000):
             if len(pool._threads) >= limit:
                 break

@@ -16,8 +16,6 @@ from ._settings import ProviderSettings
 if TYPE_CHECKING:
     from ._client import TrutoClient
 
-__all__ = ["RunState"]
-
 
 class RunState:
     """Shared, thread-safe state of one provider process; nothing here is ever pickled."""
@@ -81,8 +79,9 @@ class RunState:
             return frozenset(self._held)
 
     def note_made(self, server_id: str) -> None:
-        """Note a server this run made: a listing begun before now cannot prove it gone."""
+        """Hold a server this run made, noting when: a listing begun before cannot prove it gone."""
         with self._lock:
+            self._held.add(server_id)
             self._made[server_id] = time.monotonic()
 
     def existed_since(self, server_id: str) -> float:

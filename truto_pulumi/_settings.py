@@ -103,7 +103,9 @@ def _number(key: str, text: str, zero_allowed: bool, most: int | None) -> float:
 
 def _env_name(key: str) -> str:
     """The environment variable of a setting: truto:hostConcurrency -> TRUTO_HOST_CONCURRENCY."""
-    return "TRUTO_" + "".join("_" + c if c.isupper() else c.upper() for c in key[6:])
+    return "TRUTO_" + "".join(
+        "_" + c if c.isupper() else c.upper() for c in key.removeprefix(_NAMESPACE)
+    )
 
 
 def _suggestion(key: str) -> str:

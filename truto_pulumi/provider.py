@@ -194,7 +194,6 @@ class TrutoMcpServerProvider(ResourceProvider):
         with op.run.operating(), _refusals_explained("created"):
             account = op.account(str(inputs["integrated_account_id"]), {})
             server = op.adopt(inputs, urn) if adopting else op.create(inputs, urn)
-        op.run.hold(str(server["id"]))
         op.run.note_made(str(server["id"]))
         outputs = _outputs(inputs, server, account, revealed={} if adopting else server)
         return CreateResult(str(server["id"]), outputs)
@@ -228,9 +227,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         op.run.hold(id_)
         op.run.note_state(_urn(props))  # a resource dropped above enters the stack anew
         inputs = as_recorded(_live_inputs(server, account_id), props)
-        for kept in ("adopt_id", URN_KEY):
-            if props.get(kept) is not None:
-                inputs[kept] = props[kept]
+        inputs.update({k: props[k] for k in ("adopt_id", URN_KEY) if props.get(k) is not None})
         return ReadResult(id_, _outputs(inputs, server, account, revealed=props), dict(inputs))
 
     @_engine_call
