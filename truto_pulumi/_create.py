@@ -80,7 +80,10 @@ def create_server(
             create.mark = create.mark.renewed()
         if interrupted():
             raise create.interrupted_error(made=None)
-        posted = provisional_expiry(declared, now() + timedelta(seconds=hold))
+        latest = now() + timedelta(seconds=hold)
+        posted = canonical_timestamp(latest.isoformat())  # unless the declared one is no later
+        if isinstance(declared, str) and parse_timestamp(declared) <= latest:
+            posted = declared
         rename = {"name": name} if posted == declared else {"name": name, "expires_at": declared}
         marked = {**body, "name": create.mark.on(name), "expires_at": posted}
         try:  # a POST sent again waits for its answer as long as the operation may
@@ -103,13 +106,6 @@ def create_server(
             continue
         return create.named(server, rename)
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def provisional_expiry(declared: object, latest: datetime) -> str:
-    """The expiry a marked POST carries: the declared one if no later than `latest`, else that."""
-    if isinstance(declared, str) and parse_timestamp(declared) <= latest:
-        return declared
-    return canonical_timestamp(latest.isoformat())
 
 
 def settled_by_answer(error: TrutoError) -> bool:

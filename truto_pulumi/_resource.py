@@ -114,7 +114,12 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
                 "arguments, not both"
             )
         props: dict[str, Any] = {key: getattr(args, key) for key in INPUT_KEYS}
-        props["name"] = _name_or_default(args.name, resource_name)
+        name = args.name
+        if name is not None and not isinstance(name, str):  # an Output may hold None too
+            name = pulumi.Output.from_input(args.name).apply(
+                lambda n: resource_name if n is None else n
+            )
+        props["name"] = resource_name if name is None else name
         if isinstance(args.config, McpServerConfigArgs):
             props["config"] = args.config.to_props()
         props[URN_KEY] = _urn(resource_name, None if opts is None else opts.parent)
@@ -164,16 +169,6 @@ def _pickled_provider() -> str:
     return base64.b64encode(
         pickle.dumps(TrutoMcpServerProvider(), pickle.DEFAULT_PROTOCOL)
     ).decode()
-
-
-def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulumi.Input[str]:
-    """The declared name, or the resource name when it is None, also inside an Output."""
-    if name is None:
-        return resource_name
-    if isinstance(name, str):
-        return name
-    declared: pulumi.Input[str] = name
-    return pulumi.Output.from_input(declared).apply(lambda n: resource_name if n is None else n)
 
 
 def _urn(resource_name: str, parent: pulumi.Resource | None) -> pulumi.Input[str]:
