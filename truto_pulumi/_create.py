@@ -137,8 +137,8 @@ def remove_left_behind(
     held: Callable[[], Collection[str]],
     listings: AccountListings,
 ) -> None:
-    """Delete what interrupted runs of an earlier release left (`left_behind`); a failure is a
-    warning, and the next run tries again."""
+    """Delete the stack's legacy leftovers (`left_behind`); a failure only warns: the next run
+    tries again."""
     try:
         for server, mark in left_behind(
             listings.fresh(account_id, deadline), stack=stack, held=held()
@@ -225,8 +225,7 @@ class _Create:
         error: TrutoError,
         sleep: Callable[[float], None],
     ) -> dict[str, Any] | None:
-        """The server the lost POST of the name `marked` made, or None when it provably made
-        none; raise when that cannot be told in time."""
+        """The server the lost POST (named `marked`) made, None if provably none; else raise."""
         answered, started, pause = settled_by_answer(error), time.monotonic(), 0.25
         while True:
             try:
@@ -265,8 +264,7 @@ class _Create:
             pause = min(pause * 2, 4.0)
 
     def remove(self, server: Mapping[str, Any], error: TrutoError, *, marked: bool = True) -> None:
-        """Delete a server this create cannot hand over; `marked`: it carries its provisional
-        expiry."""
+        """Delete a server it cannot hand over; `marked`: it still has its provisional expiry."""
         server_id = str(server["id"])
         try:
             self.client.delete_mcp_server(self.account_id, server_id, self.deadline)

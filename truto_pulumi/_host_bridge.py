@@ -61,7 +61,7 @@ REQUEST_URN: ContextVar[str | None] = ContextVar("truto_request_urn", default=No
 
 
 class EngineLogHandler(logging.Handler):
-    """Log records as engine diagnostics on `REQUEST_URN` (else the stack), as `pulumi.log.warn`."""
+    """Log records as engine diagnostics on `REQUEST_URN` (else the stack), as `pulumi.log`."""
 
     def __init__(self, engine: Any) -> None:
         super().__init__(logging.WARNING)
@@ -136,8 +136,7 @@ def exit_with_engine(
 
 
 def engine_gone(argv: Sequence[str] | None = None, modules: _Modules | None = None) -> bool:
-    """Whether this is the provider host and its engine refuses connections: the CLI was killed,
-    and nobody will record the answer of the call being served."""
+    """Whether this is the provider host and its engine is gone: nobody will record an answer."""
     engine = _engine_address(argv, modules)
     return engine is not None and _refuses(engine)
 

@@ -68,8 +68,7 @@ _TYPES: dict[str | None, tuple[Any, str]] = {
 
 
 def _parse(prop: Property, value: Any) -> Any:
-    """`value` of `prop` in canonical form (an unknown as it is), or a ValueError in the user's
-    terms."""
+    """`value` of `prop` in canonical form (unknowns as they are), else a ValueError saying why."""
     if value is None or isinstance(value, Unknown):
         if value is None and prop.required:
             raise ValueError("is required")

@@ -79,7 +79,7 @@ class RunState:
             return frozenset(self._held)
 
     def note_made(self, server_id: str) -> None:
-        """Hold a server this run made, noting when: a listing begun before cannot prove it gone."""
+        """Hold a server this run made, noting when: a listing begun before can't prove it gone."""
         with self._lock:
             self._held.add(server_id)
             self._made[server_id] = time.monotonic()

@@ -149,7 +149,7 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     @_engine_call
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Canonical inputs (identical ones as they are) or their failures, and a config problem."""
+        """Canonical inputs (identical ones as they are) or their failures; a config problem."""
         inputs = unchanged_inputs(olds, news)
         failures: list[CheckFailure] = []
         if inputs is None:

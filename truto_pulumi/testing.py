@@ -39,7 +39,7 @@ class Registration:
     type_token: str
     name: str
     inputs: dict[str, Any]
-    """Inputs without the internal `__` ones; a secret is an RPC secret where the program put it."""
+    """Inputs without internal `__` ones; a secret is an RPC secret where the program put it."""
     provider: str | None
     """The pickled provider (`__provider`), for dynamic resources."""
     secret_outputs: tuple[str, ...] = ()
