@@ -1,8 +1,6 @@
-"""One listing of an integrated account's MCP servers at a time, shared by a process's threads:
-a 404's proof, a lost create's settle and the legacy sweep each need a listing begun after a given
-moment. A caller lists only when the last listing began too early for it, so callers arriving
-during one share the next (K callers cost two listings, not K); accounts never wait on each other.
-"""
+"""One listing of an integrated account's MCP servers at a time, shared by a process's threads
+(ARCHITECTURE.md): a caller lists only when the last listing began too early for it, so callers
+arriving during one share the next (K callers cost two listings, not K)."""
 
 from __future__ import annotations
 

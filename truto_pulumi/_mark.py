@@ -1,12 +1,7 @@
-"""The mark a create puts in its server's name while the POST is in flight.
-
-A server whose POST answer never arrived has a token nobody knows, and Truto's list cannot tell it
-from a same-named server someone else made. So a create POSTs the name with a mark, `reader
-[pulumi creating 3f2a9c01b7de-5e0c41aa9d27b310]`, and renames it to `reader` once the answer is in
-hand. The mark holds the *stack tag* (a hash of the project and stack in the resource's URN) and a
-*nonce* drawn for each POST, so a lost POST's server is known exactly (`_create`). Releases up to
-0.2.0 drew 8-hex nonces and no provisional expiry: the stack's next create sweeps their leftovers.
-"""
+"""The mark a create puts in its server's name until the rename, `reader [pulumi creating
+3f2a9c01b7de-5e0c41aa9d27b310]`: the *stack tag* (a hash of the URN's project and stack) and a
+*nonce* per POST, so a lost POST's server is known exactly (`_create`). Releases up to 0.2.0 drew
+8-hex nonces (`CreateMark.legacy`)."""
 
 from __future__ import annotations
 

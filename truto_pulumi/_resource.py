@@ -19,7 +19,6 @@ from .provider import TrutoMcpServerProvider
 
 _TYPE = "pulumi-python:dynamic/truto:McpServer"
 """The resource type token, as `pulumi.dynamic.Resource` names the class below."""
-_ROOT_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
@@ -180,7 +179,7 @@ def _urn(resource_name: str, parent: pulumi.Resource | None) -> pulumi.Input[str
 
     def child_of(urn: str) -> str:
         stack, project, parent_type, _ = urn.split("::", 3)
-        qualified = _TYPE if parent_type == _ROOT_TYPE else f"{parent_type}${_TYPE}"
+        qualified = _TYPE if parent_type == "pulumi:pulumi:Stack" else f"{parent_type}${_TYPE}"
         return f"{stack}::{project}::{qualified}::{resource_name}"
 
     parent_urn: pulumi.Output[str] = pulumi.Output.from_input(parent.urn.future())  # type: ignore[arg-type]
