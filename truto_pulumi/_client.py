@@ -26,8 +26,6 @@ from ._redact import scrub_exception_chain, scrubbed
 from ._settings import BASE_URL_KEY, ProviderSettings, validate_api_token, validated_base_url
 from ._version import version
 
-__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "TrutoClient", "client_for"]
-
 log = logging.getLogger("truto_pulumi.client")
 
 DEFAULT_USER_AGENT = f"truto-pulumi/{version}"
@@ -61,10 +59,8 @@ _Object = dict[str, Any]
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long and how often one call may be retried. `deadline`: seconds a call may take,
-    retries included, when its caller passes no `Deadline`; `unavailable_for`: seconds 503s may
-    go on under one integrated account (every call there counts) before calls there stop
-    retrying them, for a 503 that persists means a blocked account."""
+    """How long and how often a call is retried. `deadline`: seconds a call without a `Deadline`
+    may take; `unavailable_for`: seconds of 503s under one account before retries there stop."""
 
     deadline: float = 60.0
     base_delay: float = 0.5
@@ -78,10 +74,8 @@ class RetryPolicy:
 
 
 class TrutoClient:
-    """Calls Truto's MCP server endpoints (`/integrated-account/{ia}/mcp`) and reads its
-    integrated accounts and installed integrations; thread-safe. Each call takes the `Deadline`
-    of its operation (None: `RetryPolicy.deadline` from now). `timeout` bounds each request;
-    `connections` the connections open at once: one per call the provider host serves at once."""
+    """Truto's MCP server endpoints, integrated accounts and installed integrations; thread-safe.
+    `timeout` bounds each request, `connections` those open at once (one per engine call)."""
 
     def __init__(
         self,
@@ -123,8 +117,6 @@ class TrutoClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # --- calls ---------------------------------------------------------------------------------
-
     def create_mcp_server(
         self,
         account_id: str,
@@ -133,12 +125,11 @@ class TrutoClient:
         *,
         patient: bool = False,
     ) -> _Object:
-        """Create an MCP server; the answer holds the secret `token` and `url`. `patient`: an
-        attempt waits for its answer until the deadline, past the request timeout."""
+        """The answer holds the secret `token` and `url`. `patient`: wait past the request
+        timeout, until the deadline."""
         return self._call("POST", mcp_path(account_id), deadline, json=dict(body), patient=patient)
 
     def get_mcp_server(self, account_id: str, mcp_id: str, deadline: _Due = None) -> _Object:
-        """One MCP server (without token/url)."""
         return self._call("GET", mcp_path(account_id, mcp_id), deadline)
 
     def update_mcp_server(
@@ -156,8 +147,7 @@ class TrutoClient:
     def list_integrated_accounts(
         self, filters: Mapping[str, str], deadline: _Due = None, *, page_size: int | None = None
     ) -> list[_Object]:
-        """The integrated accounts of the token's environment that match `filters` (Truto's
-        query parameters, e.g. `{"integration.name": "hubspot"}`), `page_size` to a page."""
+        """The integrated accounts matching `filters` (query parameters), `page_size` a page."""
         if page_size is not None and page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
         limit = {} if page_size is None else {"limit": page_size}
@@ -167,15 +157,13 @@ class TrutoClient:
         return self._call("GET", _path("integrated-account", account_id), deadline)
 
     def get_environment_integration(self, integration_id: str, deadline: _Due = None) -> _Object:
-        """One installed integration (environment integration) of the token's environment."""
         return self._call("GET", _path("environment-integration", integration_id), deadline)
 
     def _call(self, method: str, path: str, deadline: _Due, **request: Any) -> _Object:
         return _object(self._request(method, path, deadline, **request), method, path)
 
     def _every_page(self, path: str, params: dict[str, str | int], deadline: _Due) -> list[_Object]:
-        """The items of every page of a Truto list (`result`, or `results` as some of Truto's
-        pages spell it), following `next_cursor` until it is empty; refuses a cursor loop."""
+        """The items of every page (`result`, or `results`), following `next_cursor`."""
         items: list[_Object] = []
         seen: set[str] = set()
         while True:
@@ -197,13 +185,10 @@ class TrutoClient:
                 continue
             raise _bad_answer(response, "GET", path, why)
 
-    # --- layers --------------------------------------------------------------------------------
-
     def _request(
         self, method: str, path: str, deadline: _Due, *, patient: bool = False, **send: Any
     ) -> httpx.Response:
-        """A 2xx answer to one call, sent again after what may be retried (`_wait`) as long as
-        the wait ends before `deadline`; else the deadline's error."""
+        """A 2xx answer, sending again what may be retried while the wait ends by `deadline`."""
         if deadline is None:
             deadline = Deadline.after(self._retry.deadline, now=self._clock())
         call = f"{method} {path}"
@@ -234,8 +219,7 @@ class TrutoClient:
     def _attempt(
         self, method: str, path: str, deadline: Deadline, patient: bool, send: dict[str, Any]
     ) -> httpx.Response:
-        """One request, paced and with a timeout that ends by `deadline` (`patient`: ends
-        there); a 2xx answer, else the error it maps to, said without the API token."""
+        """One paced request ending by `deadline`: a 2xx answer, else its error, token-free."""
         if self._limiter is not None:
             try:
                 self._limiter.acquire(deadline=deadline.at)
@@ -269,9 +253,8 @@ class TrutoClient:
     def _wait(
         self, error: TrutoApiError | TrutoTransportError, method: str, path: str, attempt: int
     ) -> float:
-        """Seconds to wait before sending a failed call again; raises what may not be retried:
-        what Truto may have acted on for a POST, what retrying cannot fix, and 503s that went on
-        too long under the path's integrated account (`RetryPolicy.unavailable_for`)."""
+        """Seconds to wait before sending a failed call again; raises what may not be retried
+        (`_retried`), and 503s that went on too long under the path's integrated account."""
         backoff, scope = self._retry.backoff(attempt - 1), _scope(path)
         if isinstance(error, TrutoApiError) and error.status_code != 503:
             self._unavailable_since.pop(scope, None)
@@ -294,7 +277,6 @@ class TrutoClient:
     def _transport_error(
         self, exc: httpx.RequestError, method: str, path: str
     ) -> TrutoTransportError:
-        """What a failed request says: what failed where, and what that means for the call."""
         permanent = _permanent_cause(exc)
         shown = exc if permanent is None else permanent
         detail = _excerpt(str(shown).strip() or type(shown).__name__, self._token)
@@ -311,8 +293,7 @@ class TrutoClient:
 
 
 def client_for(settings: ProviderSettings) -> TrutoClient:
-    """The client of one process (the provider host, or a program running lookups): the
-    settings' base URL, API token and request timeout, paced by one limiter of its own."""
+    """The client of one process (the provider host, or a program's lookups), with its limiter."""
     if settings.api_token is None:
         raise ValueError("settings without an API token make no client")
     rate = settings.max_requests_per_second
@@ -335,17 +316,15 @@ def _retried(error: TrutoApiError | TrutoTransportError, method: str) -> bool:
 
 
 def _scope(path: str) -> str:
-    """The integrated account a path is under (`/integrated-account/{id}`), or its first part."""
+    """The integrated account a path is under, or its first part."""
     return "/".join(path.split("/")[:3])
 
 
 def mcp_path(account_id: str, *mcp_id: str) -> str:
-    """The path of an account's MCP servers, or of one of them."""
     return _path("integrated-account", account_id, "mcp", *mcp_id)
 
 
 def _path(*parts: str) -> str:
-    """The path of `parts`, words and ids, each quoted; an empty id is refused."""
     if not all(parts):
         raise ValueError(f"an id must not be empty: {parts}")
     return "".join(f"/{quote(part, safe='')}" for part in parts)
@@ -367,15 +346,13 @@ def _object(response: httpx.Response, method: str, path: str) -> _Object:
 
 
 def _bad_answer(response: httpx.Response, method: str, path: str, what: str) -> TrutoServerError:
-    """A 2xx answer this client cannot use."""
     return TrutoServerError(
         status_code=response.status_code, method=method, path=path, message=what
     )
 
 
 def _excerpt(text: str, secret: str, limit: int = 200) -> str:
-    """`text` scrubbed of `secret`, then cut to `limit` characters: scrubbing first means a
-    cut can never leave a piece of the secret that is too short to be recognised."""
+    """`text` scrubbed of `secret`, then cut (so no cut leaves too short a piece to scrub)."""
     text = scrubbed(text[:_SCAN_LIMIT], secret)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -398,8 +375,7 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 
 def _permanent_cause(exc: BaseException | None) -> BaseException | None:
-    """The TLS or name-lookup failure behind `exc`, if any: errors that retrying cannot fix
-    (`https://` against a plain-HTTP server, an untrusted certificate, an unknown host)."""
+    """The TLS or name-lookup failure behind `exc`, if any: retrying cannot fix it."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))

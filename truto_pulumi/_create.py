@@ -1,17 +1,15 @@
 """Create an MCP server so that no answer lost and no run killed leaves a server behind.
 
 Truto reveals a server's `token` and `url` only in the answer to its POST, and only a server this
-stack can prove it made may be deleted. So (`_mark` says how the proof is carried):
+stack can prove it made (`_mark`) may be deleted. So:
 
 1. The POST carries the marked name and a provisional expiry (`hold` seconds ahead), so Truto
-   itself deletes what no process lived to finish. One PATCH then gives the declared name and
-   expiry; a rename whose answer is lost is read back. A create whose engine is gone (the CLI
-   killed) deletes what it made instead: nobody would record its token.
-2. A lost answer is *settled* first: listings begun after it (`_listings`) until the POST's own
-   mark shows up (deleted, then POSTed anew with a new nonce) or Truto itself answered (500,
-   501, an unusable 2xx); a 503 is a refusal before acting. A gateway's 502/504, a timeout or a
-   dropped connection let Truto carry on: the settle waits `SETTLE_SECONDS` at most, then fails
-   naming the mark.
+   deletes what no process lived to finish; one PATCH then gives the declared name and expiry.
+   A create whose engine is gone (the CLI killed) deletes what it made: nobody would record it.
+2. A lost answer is *settled* first: listings begun after it until the POST's mark shows up
+   (deleted, then POSTed anew with a new nonce) or Truto itself answered (500, 501, an unusable
+   2xx; a 503 refuses before acting). A 502/504, a timeout or a dropped connection let Truto carry
+   on: the settle waits `SETTLE_SECONDS` at most, then fails naming the mark.
 3. The first create in an account in a run removes only legacy marks of this stack (releases up
    to 0.2.0 set no expiry), never an id the stack holds: no run deletes another's in flight.
 """
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
     from ._client import TrutoClient
     from ._listings import AccountListings
 
-__all__ = ["PROVISIONAL_MARGIN", "create_server", "remove_left_behind"]
 
 CREATE_ATTEMPTS = 3
 """POSTs one create may send when answers are lost, each after removing what the last made."""
@@ -74,10 +71,8 @@ def create_server(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> dict[str, Any]:
-    """POST `body` under `mark` with an expiry at most `hold` seconds ahead, then name the
-    server and give it its declared expiry, all by `deadline`; settle every lost answer as the
-    module docstring says, polling `listings`. Messages name the mark and ids, never the
-    server's name: it may be a secret (the engine sends the provider secrets as plain values)."""
+    """POST `body` under `mark` with an expiry at most `hold` seconds ahead, then rename it, all
+    by `deadline`. Messages name the mark and ids, never the name: it may be a secret."""
     name, declared = str(body["name"]), body.get("expires_at")
     create = _Create(client, account_id, deadline, mark, interrupted)
     for attempt in range(1, CREATE_ATTEMPTS + 1):
@@ -85,7 +80,10 @@ def create_server(
             create.mark = create.mark.renewed()
         if interrupted():
             raise create.interrupted_error(made=None)
-        posted = provisional_expiry(declared, now() + timedelta(seconds=hold))
+        latest = now() + timedelta(seconds=hold)
+        posted = canonical_timestamp(latest.isoformat())  # unless the declared one is no later
+        if isinstance(declared, str) and parse_timestamp(declared) <= latest:
+            posted = declared
         rename = {"name": name} if posted == declared else {"name": name, "expires_at": declared}
         marked = {**body, "name": create.mark.on(name), "expires_at": posted}
         try:  # a POST sent again waits for its answer as long as the operation may
@@ -110,17 +108,8 @@ def create_server(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def provisional_expiry(declared: object, latest: datetime) -> str:
-    """The expiry a marked POST carries: the declared one when it comes no later than `latest`,
-    else `latest`, which the rename then replaces with the declared one (or none)."""
-    if isinstance(declared, str) and parse_timestamp(declared) <= latest:
-        return declared
-    return canonical_timestamp(latest.isoformat())
-
-
 def settled_by_answer(error: TrutoError) -> bool:
-    """Whether Truto itself answered a lost POST (a 2xx it could not use, 500, 501 or 503), so
-    its work on it is over; a gateway's 502 or 504 and a timeout let Truto carry on."""
+    """Whether Truto itself answered a lost POST (an unusable 2xx, 500, 501, 503): it is done."""
     return isinstance(error, TrutoServerError) and (
         error.status_code < 300 or error.status_code in (500, 501, 503)
     )
@@ -129,9 +118,8 @@ def settled_by_answer(error: TrutoError) -> bool:
 def left_behind(
     servers: list[dict[str, Any]], *, stack: str, held: Collection[str]
 ) -> list[tuple[dict[str, Any], CreateMark]]:
-    """The servers (with their marks) interrupted runs of a release up to 0.2.0 left for the
-    stack tagged `stack`: its legacy mark, and not an id the stack holds. A current mark is never
-    a leftover: Truto deletes it at its provisional expiry, and until then it may be in flight."""
+    """The servers, with their marks, under the stack's legacy mark and not `held`: a current
+    mark is Truto's to delete at its provisional expiry, and until then may be in flight."""
     marked = ((server, read_mark(server.get("name"))) for server in servers)
     return [
         (server, found[1])
@@ -149,8 +137,8 @@ def remove_left_behind(
     held: Callable[[], Collection[str]],
     listings: AccountListings,
 ) -> None:
-    """Delete what interrupted runs of an earlier release left for this stack under the account
-    (`left_behind`). A failure fails no create: it is a warning, and the next run tries again."""
+    """Delete the stack's legacy leftovers (`left_behind`); a failure only warns: the next run
+    tries again."""
     try:
         for server, mark in left_behind(
             listings.fresh(account_id, deadline), stack=stack, held=held()
@@ -177,8 +165,7 @@ def remove_left_behind(
 
 @dataclass
 class _Create:
-    """One create's calls under its current `mark`; `interrupted`: whether the engine that asked
-    for it is gone (the CLI killed)."""
+    """One create's calls under its current `mark`; `interrupted`: whether the engine is gone."""
 
     client: TrutoClient
     account_id: str
@@ -187,13 +174,11 @@ class _Create:
     interrupted: Callable[[], bool]
 
     def named(self, server: Mapping[str, Any], rename: Mapping[str, Any]) -> dict[str, Any]:
-        """Give a server just made its declared name, keeping the `token` and `url` of its
-        create answer; delete it when nobody is left to record it, or when it cannot be named.
-        A rename whose answer is lost is read back: if it landed, the create is done."""
+        """Rename a server just made, keeping its create-only outputs; delete it when nobody is
+        left to record it, or when it cannot be renamed (a lost rename is read back)."""
         server_id = str(server["id"])
         revealed = {key: server[key] for key in CREATE_ONLY_OUTPUTS if key in server}
-        # The rename's retries take at most half the time left: the rest reads a rename whose
-        # answer was lost back, and removes the server should it not have landed.
+        # The rename's retries take half the time left: the rest reads a lost one back.
         half = Deadline.after(
             max(self.deadline.remaining(), 0.0) / 2,
             f"half of what {OPERATION_TIMEOUT_KEY} left, the rest kept to read it back",
@@ -240,9 +225,7 @@ class _Create:
         error: TrutoError,
         sleep: Callable[[float], None],
     ) -> dict[str, Any] | None:
-        """The server the lost POST (of the name `marked`) made, None when it provably made
-        none; raise when that cannot be told in time. Each poll waits for a listing begun after
-        it: the creates settling in one account at once share their listings."""
+        """The server the lost POST (named `marked`) made, None if provably none; else raise."""
         answered, started, pause = settled_by_answer(error), time.monotonic(), 0.25
         while True:
             try:
@@ -281,8 +264,7 @@ class _Create:
             pause = min(pause * 2, 4.0)
 
     def remove(self, server: Mapping[str, Any], error: TrutoError, *, marked: bool = True) -> None:
-        """Delete a server this create made but cannot hand over; its token must not live on.
-        `marked`: the server still has its mark, so Truto deletes it at its provisional expiry."""
+        """Delete a server it cannot hand over; `marked`: it still has its provisional expiry."""
         server_id = str(server["id"])
         try:
             self.client.delete_mcp_server(self.account_id, server_id, self.deadline)

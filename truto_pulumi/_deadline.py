@@ -11,7 +11,7 @@ from ._errors import TrutoDeadlineError, TrutoError
 @dataclass(frozen=True)
 class Deadline:
     """When an operation's calls must be done by (`time.monotonic()`), its timeout, and the
-    setting that gave it ("" for a call's own), named by the error that says it ran out."""
+    setting that gave it ("" for a call's own)."""
 
     at: float
     timeout: float
@@ -19,7 +19,6 @@ class Deadline:
 
     @classmethod
     def after(cls, timeout: float, setting: str = "", *, now: float | None = None) -> Deadline:
-        """A deadline `timeout` seconds after `now` (by default, `time.monotonic()`)."""
         return cls((time.monotonic() if now is None else now) + timeout, timeout, setting)
 
     def remaining(self) -> float:
@@ -29,12 +28,7 @@ class Deadline:
         self, now: float, what: str, *, method: str, path: str, last_error: TrutoError | None = None
     ) -> TrutoDeadlineError:
         """The error of a call that ran out of time at `now` doing `what` (`waiting on GET /x`)."""
-        elapsed = f"{now - (self.at - self.timeout):.1f} s"
-        spent = f"gave up after {elapsed}"
-        if self.setting:
-            spent = (
-                f"operation timeout of {self.timeout:g} s ({self.setting}) ran out after {elapsed}"
-            )
-        return TrutoDeadlineError(
-            f"{spent} {what}", method=method, path=path, last_error=last_error
-        )
+        ran_out = f"operation timeout of {self.timeout:g} s ({self.setting}) ran out"
+        elapsed = now - (self.at - self.timeout)
+        message = f"{ran_out if self.setting else 'gave up'} after {elapsed:.1f} s {what}"
+        return TrutoDeadlineError(message, method=method, path=path, last_error=last_error)

@@ -1,8 +1,5 @@
-"""What changed between a resource's state and its desired inputs, and the bodies of the create
-and the PATCH that apply them. Pure functions. Only the inputs that describe the server are
-compared, in canonical form (`_inputs.canonical_form`); an unknown value is a change. The program
-is the whole desired `config`: a key it does not declare is removed, known or not.
-"""
+"""What changed between a resource's state and its desired inputs (in canonical form; an unknown
+is a change), and the create and PATCH bodies that apply it. Pure functions."""
 
 from __future__ import annotations
 
@@ -23,7 +20,6 @@ class InputDiff:
 
 
 def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> InputDiff:
-    """Compare previous outputs (or inputs) with new inputs, key by key."""
     changed = [p for p in DIFFED_INPUTS if _differs(p, olds.get(p.name), news.get(p.name))]
     return InputDiff(tuple(p.name for p in changed), tuple(p.name for p in changed if p.replaces))
 
@@ -34,8 +30,8 @@ def _differs(prop: Property, old: Any, new: Any) -> bool:
 
 
 def as_recorded(live: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs Truto has (`live`), each one the diff finds equal to the `recorded` one in
-    its recorded form: a refresh shows no drift where Truto merely echoes a default."""
+    """The inputs Truto has (`live`), each one equal to the `recorded` one as recorded: a
+    refresh shows no drift where Truto merely echoes a default."""
     inputs = dict(live)
     for prop in DIFFED_INPUTS:
         if not _differs(prop, recorded.get(prop.name), live.get(prop.name)):
@@ -46,17 +42,14 @@ def as_recorded(live: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[st
 
 
 def create_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The body of the POST that creates a server with these (canonical) inputs: a PATCH's from
-    nothing, and `config` as declared, `{}` (every tool of the account) if none: Truto needs it."""
+    """The POST body: a PATCH's from nothing, with `config` `{}` (every tool) if none declared."""
     return {**patch_body({}, inputs), "config": dict(inputs.get("config") or {})}
 
 
 def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
-    """The PATCH body that takes a server from `olds` to `news`: only the fields that changed,
-    a removed `expires_at` as `null` (which clears it). A changed `config` is sent whole, each key
-    the server has that `news` does not declare as its documented default, else `null` (known or
-    not): the declared `config` whether Truto replaces it, merges it one level deep with `null`
-    deleting a key, or merges it and refuses `null` for a typed key."""
+    """The fields that changed from `olds` to `news` (a removed `expires_at` as `null`). The
+    program is the whole desired `config`, sent whole with each key it drops as its default, else
+    `null`: right whether Truto replaces `config`, merges it, or merges and refuses `null`."""
     changes = diff_inputs(olds, news).changes
     return {
         p.name: _config_patch(p, olds.get(p.name), news.get(p.name))
@@ -68,11 +61,7 @@ def patch_body(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, An
 
 
 def _config_patch(prop: Property, old: Any, new: Any) -> dict[str, Any]:
-    """The whole desired `config`, and for each key of the old one it does not declare (and that
-    is not at its default already), that key's default (`null` when it has none)."""
+    """The desired `config`, and each key the old one has beyond it as its default, or `null`."""
     desired = {key: value for key, value in (new or {}).items() if value is not None}
     dropped = [key for key in canonical_form(prop, old) or {} if key not in desired]
-    return {
-        **desired,
-        **{key: CONFIG_DEFAULTS.get(key) for key in dropped},
-    }
+    return {**desired, **{key: CONFIG_DEFAULTS.get(key) for key in dropped}}

@@ -53,8 +53,8 @@ class TrutoDeadlineError(TrutoError):
 
 
 class TrutoCreateError(TrutoError):
-    """The message says what became of the server; `mark` is the create mark a server it made
-    would carry in its name, `server_id` the server it made, when known."""
+    """The message says what became of the server; `mark` is the mark a server it made would
+    carry, `server_id` that server, when known."""
 
     def __init__(self, message: str, *, mark: str, server_id: str | None = None) -> None:
         super().__init__(message)

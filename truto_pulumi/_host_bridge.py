@@ -1,9 +1,7 @@
 """How this provider fits Pulumi's dynamic provider host (`python -m pulumi.dynamic`), which
-hands a provider neither the request's URN nor a way to talk to the engine: the URN comes from
-the resource's `__urn` input, the engine's address is the plugin protocol's first argument.
-The one reach into the host's internals, a wider pool, is opt-in (ARCHITECTURE.md, "Reaches
-beyond Pulumi's public API"), and says so once (`reach_lost`) when it no longer works.
-"""
+hands a provider neither the request's URN (it comes from the `__urn` input) nor the engine's
+address (the plugin protocol's first argument). The one reach into the host's internals, a wider
+pool, is opt-in (ARCHITECTURE.md) and says so once (`reach_lost`) when it no longer works."""
 
 from __future__ import annotations
 
@@ -22,19 +20,7 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-__all__ = [
-    "REQUEST_URN",
-    "URN_KEY",
-    "engine_gone",
-    "exit_with_engine",
-    "in_host",
-    "reach_lost",
-    "send_warnings_to_engine",
-    "widen_host",
-]
-
 HOST_MODULE = "pulumi.dynamic.__main__"
-"""The module the engine runs as the dynamic provider host."""
 _LOGGER = "truto_pulumi"
 _said: set[str] = set()
 _Modules = dict[str, ModuleType]
@@ -42,8 +28,8 @@ _Modules = dict[str, ModuleType]
 
 
 def reach_lost(what: str, consequence: str) -> None:
-    """Warn once per process that a reach into Pulumi's internals no longer works in the
-    installed `pulumi`, and what the provider does without it: never silently less."""
+    """Warn once per process that a reach into Pulumi's internals no longer works, and what the
+    provider does without it: never silently less."""
     if what not in _said:
         _said.add(what)
         logging.getLogger(_LOGGER).warning(
@@ -69,16 +55,13 @@ def in_host() -> bool:
 
 
 URN_KEY = "__urn"
-"""The input in which `TrutoMcpServer` tells its provider its URN, which the host does not: the
-stack tag of create marks, the resource warnings land on. The engine shows no `__` property."""
+"""The input that tells the provider a resource's URN (the engine shows no `__` property)."""
 REQUEST_URN: ContextVar[str | None] = ContextVar("truto_request_urn", default=None)
-"""The URN of the resource whose engine call this context serves (its `__urn` input), which
-the host does not pass on: the resource the provider's warnings land on."""
+"""The URN of the resource whose engine call this context serves: where warnings land."""
 
 
 class EngineLogHandler(logging.Handler):
-    """Sends log records to the engine as diagnostics on the resource whose call is being served
-    (`REQUEST_URN`; on the stack when none is), as `pulumi.log.warn(resource=...)` does."""
+    """Log records as engine diagnostics on `REQUEST_URN` (else the stack), as `pulumi.log`."""
 
     def __init__(self, engine: Any) -> None:
         super().__init__(logging.WARNING)
@@ -98,12 +81,10 @@ class EngineLogHandler(logging.Handler):
 
 
 _ENGINE_ADDRESS = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}")
-"""The engine's address as it starts a provider plugin: its first argument."""
 
 
 def _engine_address(argv: Sequence[str] | None, modules: _Modules | None) -> str | None:
-    """The engine's address, in the dynamic provider host (the plugin protocol's first argument,
-    which the host itself ignores); None elsewhere."""
+    """The engine's address in the dynamic provider host (its first argument); None elsewhere."""
     args = sys.argv if argv is None else argv
     if _running_host(modules) is None or len(args) < 2 or not _ENGINE_ADDRESS.fullmatch(args[1]):
         return None
@@ -113,8 +94,7 @@ def _engine_address(argv: Sequence[str] | None, modules: _Modules | None) -> str
 def send_warnings_to_engine(
     argv: Sequence[str] | None = None, modules: _Modules | None = None
 ) -> bool:
-    """In the dynamic provider host, route the `truto_pulumi` loggers' warnings to the engine;
-    True when they go there now."""
+    """In the provider host, route the `truto_pulumi` warnings to the engine; whether it did."""
     logger = logging.getLogger(_LOGGER)
     address = _engine_address(argv, modules)
     if address is None:
@@ -138,10 +118,9 @@ def exit_with_engine(
     every: float = 2.0,
     exit_process: Callable[[int], object] = os._exit,
 ) -> bool:
-    """In the dynamic provider host, end the process once the engine refuses connections and
-    `busy()` is false: a host whose CLI was killed finishes what it started, then leaves no
-    process holding the API token. True when the watch runs."""
-    engine = _engine(argv, modules)
+    """In the provider host, exit once the engine refuses connections and `busy()` is false: a
+    host whose CLI was killed finishes its work, then holds no API token. Whether it watches."""
+    engine = _engine_address(argv, modules)
     if engine is None:
         return False
 
@@ -157,26 +136,16 @@ def exit_with_engine(
 
 
 def engine_gone(argv: Sequence[str] | None = None, modules: _Modules | None = None) -> bool:
-    """Whether this is the dynamic provider host and its engine refuses connections: the CLI
-    that asked for the call being served was killed, and nobody will record its answer."""
-    engine = _engine(argv, modules)
+    """Whether this is the provider host and its engine is gone: nobody will record an answer."""
+    engine = _engine_address(argv, modules)
     return engine is not None and _refuses(engine)
 
 
-def _engine(argv: Sequence[str] | None, modules: _Modules | None) -> tuple[str, int] | None:
-    """The engine's host and port, in the dynamic provider host; None elsewhere."""
-    address = _engine_address(argv, modules)
-    if address is None:
-        return None
+def _refuses(address: str) -> bool:
+    """Whether the engine at `address` refuses a connection (a slow or odd answer is no proof)."""
     host, _, port = address.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
-def _refuses(address: tuple[str, int]) -> bool:
-    """Whether `address` refuses a connection: the engine is gone. A slow or odd answer is no
-    proof of that."""
     try:
-        socket.create_connection(address, timeout=5.0).close()
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5.0).close()
     except ConnectionRefusedError:
         return True
     except OSError:
@@ -191,10 +160,8 @@ def widen_host(
     thread: threading.Thread | None = None,
 ) -> int | None:
     """Let the host serve up to `calls` engine calls at once, not the four of its `main()`'s
-    `ThreadPoolExecutor(max_workers=4)`; the number of workers it has now, or None where this is
-    not that host or its pool is not as expected (then nothing changed). The calling thread (a
-    worker of that pool, during `configure`) leads to the pool through its weak reference; the
-    limit is raised (never lowered) and the workers started."""
+    pool, which the calling thread (a worker of it) leads to; the workers it has now, or None
+    where this is not that host or its pool is not as expected (then nothing changed)."""
     thread = threading.current_thread() if thread is None else thread
     args = getattr(thread, "_args", None)  # a pool worker's: a weak reference to its pool first
     ref = args[0] if isinstance(args, tuple) and args else None
@@ -213,9 +180,8 @@ def widen_host(
         return None
     with pool._shutdown_lock:
         pool._max_workers = limit = max(pool._max_workers, calls)
-        # The pool starts a worker on `submit` only when its count of idle workers (a hint,
-        # grown by every finished call) is spent, so start them all now; each turn starts one
-        # or spends one hint, and the bound keeps an unforeseen pool from looping forever.
+        # `submit` starts a worker only once its idle-worker hint is spent: start them all now
+        # (each turn starts one or spends a hint; the bound stops an unforeseen pool looping).
         for _ in range(100_000):
             if len(pool._threads) >= limit:
                 break

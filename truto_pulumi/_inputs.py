@@ -1,8 +1,7 @@
-"""A TrutoMcpServer's inputs: check (one failure per invalid property, naming it and what it
-accepts) and the canonical form (sets sorted, UUIDs in lower case, timestamps in UTC to the
-millisecond as Truto keeps them, an empty `config` dropped) that check returns, the diff compares
-and refresh reads back, both from one parser (`_parse`). Unknown values pass unjudged. No I/O.
-"""
+"""A TrutoMcpServer's inputs: check (one failure per invalid property, saying what it accepts)
+and the canonical form (sets sorted, UUIDs lower case, timestamps in UTC to the millisecond as
+Truto keeps them, an empty `config` dropped) that the diff compares and refresh reads back, both
+from one parser (`_parse`). Unknown values pass unjudged. No I/O."""
 
 from __future__ import annotations
 
@@ -31,8 +30,7 @@ def contains_unknown(value: Any) -> bool:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to milliseconds, as
-    Truto keeps it."""
+    """An RFC 3339 timestamp as a UTC datetime cut to milliseconds, as Truto keeps it."""
     match = _RFC3339.fullmatch(value)
     if match is None:
         raise ValueError("not an RFC 3339 timestamp with a time zone")
@@ -50,12 +48,14 @@ def canonical_timestamp(value: str) -> str:
     return text.replace(".000+00:00", "Z").replace("+00:00", "Z")
 
 
-def lead_problem(when: str, lead_seconds: int, now: datetime) -> str | None:
-    """Why a timestamp that must lie `lead_seconds` after `now` does not; None when it does."""
-    lead = parse_timestamp(when) - now
-    if lead >= timedelta(seconds=lead_seconds):
+def lead_problem(prop: Property, when: Any, now: datetime) -> str | None:
+    """Why a timestamp `when` of `prop` lies less than its `lead_seconds` after `now` (`<when>
+    is in the past`); None when far enough ahead, or `prop` asks no lead."""
+    lead = parse_timestamp(when) - now if isinstance(when, str) and prop.lead_seconds else None
+    if lead is None or lead >= timedelta(seconds=prop.lead_seconds or 0):
         return None
-    return "is in the past" if lead.total_seconds() <= 0 else f"is less than {lead_seconds} s ahead"
+    ahead = f"less than {prop.lead_seconds} s ahead" if lead.total_seconds() > 0 else "in the past"
+    return f"{when} is {ahead}"
 
 
 _TYPES: dict[str | None, tuple[Any, str]] = {
@@ -68,8 +68,7 @@ _TYPES: dict[str | None, tuple[Any, str]] = {
 
 
 def _parse(prop: Property, value: Any) -> Any:
-    """`value` of input `prop` in canonical form (an unknown as it is), or a ValueError that
-    says in the user's terms what is wrong with it."""
+    """`value` of `prop` in canonical form (unknowns as they are), else a ValueError saying why."""
     if value is None or isinstance(value, Unknown):
         if value is None and prop.required:
             raise ValueError("is required")
@@ -109,9 +108,8 @@ def _parse(prop: Property, value: Any) -> Any:
 
 
 def canonical_form(prop: Property, value: Any) -> Any:
-    """`value` of `prop` in canonical form as far as it parses, else as it is (never an error):
-    what the diff compares and refresh reads back. A `config` loses its unset keys and those at
-    their documented default (Truto may echo them); a key this release does not know is kept."""
+    """`value` of `prop` in canonical form as far as it parses, else as it is; a `config` loses
+    unset keys and those at their default (Truto may echo them), and keeps unknown ones."""
     if prop.shape == "config" and isinstance(value, Mapping):
         known = {
             k: canonical_form(CONFIG_BY_NAME[k], value[k]) for k in CONFIG_BY_NAME.keys() & value
@@ -131,15 +129,14 @@ def _at_default(key: str, value: Any) -> bool:
 
 
 def canonical_live_inputs(server: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs a server has in Truto, in canonical form, for refresh to compare with state.
-    Without validation: a value that does not parse shows as a difference, not an error."""
+    """A server's inputs in Truto, canonical but not validated: a bad value is a difference."""
     live = {p.name: canonical_form(p, server.get(p.name)) for p in DIFFED_INPUTS}
     return {key: value for key, value in live.items() if value is not None}
 
 
 def unchanged_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The old inputs if the new ones are identical to them, types too (`1` is not `True`;
-    `__` keys aside), else None: check returns them unjudged, as what refresh read from Truto."""
+    """The old inputs if the new ones are identical (`1` is not `True`; `__` keys aside), else
+    None: check returns them unjudged, as refresh read them from Truto."""
     old = {key: value for key, value in olds.items() if not key.startswith("__")}
     new = {key: value for key, value in news.items() if not key.startswith("__")}
     return old if old and _identical(old, new) else None
@@ -157,9 +154,8 @@ def _identical(left: Any, right: Any) -> bool:
 
 @dataclass(frozen=True)
 class InputFailure:
-    """One invalid property as the engine shows it: "property P value V has a problem: R",
-    `{<nil>}` for a P that is not a top-level input. So `property` is the dotted `path` only when
-    it is such a key; otherwise "", and `reason` opens with the path."""
+    """One invalid property; the engine shows `{<nil>}` for one not a top-level input, so then
+    `property` is "" and `reason` opens with the dotted `path`."""
 
     property: str
     reason: str
@@ -186,8 +182,7 @@ def check_inputs(
     problems: dict[str, str] = {}
 
     def checked(props: tuple[Property, ...], values: Mapping[str, Any], prefix: str) -> Any:
-        """The canonical values of `values`' set keys (unknowns as they are); what is wrong
-        with each other one goes into `problems`, by path, then what the path accepts."""
+        """The canonical values of `values`' set keys; the others' problems go to `problems`."""
         names = [p.name for p in props]
         for key in values:
             if key not in names:
@@ -197,7 +192,9 @@ def check_inputs(
             value = values.get(prop.name)
             try:
                 value = _parse(prop, value)
-                _refuse_late(prop, value, (olds or {}).get(prop.name), now)
+                previous = canonical_form(prop, (olds or {}).get(prop.name))
+                if now and (late := lead_problem(prop, value, now)) and previous != value:
+                    raise ValueError(f"{late} (now {canonical_timestamp(now.isoformat())})")
             except ValueError as problem:
                 problems[prefix + prop.name] = f"{problem}; expected {prop.accepts}"
                 continue
@@ -217,24 +214,14 @@ def check_inputs(
     return CheckOutcome(bag if failures else inputs, failures)
 
 
-def _refuse_late(prop: Property, when: Any, previous: Any, now: datetime | None) -> None:
-    """Raise when `when`, new or changed from `previous`, lies less than `prop.lead_seconds`
-    ahead of `now`."""
-    if not isinstance(when, str) or not prop.lead_seconds or now is None:
-        return
-    problem = lead_problem(when, prop.lead_seconds, now)
-    if problem is not None and canonical_form(prop, previous) != when:
-        raise ValueError(f"{when} {problem} (now {canonical_timestamp(now.isoformat())})")
-
-
 def _clipped(text: str) -> str:
     """At most 60 characters: a failure quotes a value, never a whole document."""
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def described(value: Any) -> str:
-    """A value as the user wrote it, its kind first: `the number 5`, never `float` (the wire
-    turns every number into a float), `the boolean True`, `the list [...]`."""
+    """A value as the user wrote it, its kind first: `the number 5` (the wire makes it a float),
+    `the boolean True`, `the list [...]`."""
     for kind, text in _KINDS:
         if isinstance(value, kind):
             return f"{text} {_clipped(_written(value))}"
@@ -251,8 +238,7 @@ _KINDS = (
 
 
 def _written(value: Any) -> str:
-    """A value as Python source, a whole number as the user wrote it, not as the float the
-    wire made of it (`[1, 'a']`, not `[1.0, 'a']`)."""
+    """A value as Python source, a whole number as written (`[1, 'a']`, not `[1.0, 'a']`)."""
     if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
         return str(int(value))
     if isinstance(value, Unknown):

@@ -1,10 +1,6 @@
-"""One listing of an integrated account's MCP servers at a time, shared by a process's threads.
-
-A 404's proof, a lost create's settle and the legacy sweep each need a listing begun after a
-given moment (ARCHITECTURE.md). Per account, a lock and the last listing with when it began: a
-caller lists only when that began too early for it, so callers that arrive during a listing share
-the next one (K callers cost two listings, not K), and accounts never wait for each other.
-"""
+"""One listing of an integrated account's MCP servers at a time, shared by a process's threads
+(ARCHITECTURE.md): a caller lists only when the last listing began too early for it, so callers
+arriving during one share the next (K callers cost two listings, not K)."""
 
 from __future__ import annotations
 
@@ -20,8 +16,6 @@ Servers = list[dict[str, Any]]
 
 
 class Listed(NamedTuple):
-    """A listing's servers and when it began (a `time.monotonic()` value)."""
-
     began: float
     servers: Servers
 
@@ -54,9 +48,8 @@ class AccountListings:
     def since(
         self, account_id: str, began: float | None, deadline: Deadline | None = None
     ) -> Listed:
-        """Every MCP server of the account, from a listing begun at `began` or later (None:
-        after this call). Waits for another caller's listing until `deadline` (None: as long as it
-        takes); that listing's error reaches every caller that could have used its servers."""
+        """Every MCP server of the account, from a listing begun at `began` or later (None: after
+        this call); a shared listing's error reaches every caller that could have used it."""
         asked = self._clock()
         began = asked if began is None else began
         with self._lock:

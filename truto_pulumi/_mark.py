@@ -1,16 +1,7 @@
-"""The mark a create puts in its server's name while the POST is in flight.
-
-A server whose POST answer never arrived (a lost answer, a killed run) has a token nobody knows,
-and Truto's list cannot tell it from a same-named server another stack, pipeline or person made.
-So a create POSTs the name with a mark, `reader [pulumi creating 3f2a9c01b7de-5e0c41aa9d27b310]`,
-and renames the server to `reader` by a PATCH once the answer is in hand. The mark holds the *stack
-tag* (a hash of the project and stack in the resource's URN: the same in every run of that stack
-and in no other stack's marks) and a *nonce* drawn for each POST, so a lost POST's server is
-known exactly. The POST also gives it a provisional expiry that the rename replaces, so what a
-killed run left is deleted by Truto itself (`_create`). Releases up to 0.2.0 drew 8-hex nonces
-and no provisional expiry: their leftovers (`CreateMark.legacy`) are swept by the stack's next
-create under the account.
-"""
+"""The mark a create puts in its server's name until the rename, `reader [pulumi creating
+3f2a9c01b7de-5e0c41aa9d27b310]`: the *stack tag* (a hash of the URN's project and stack) and a
+*nonce* per POST, so a lost POST's server is known exactly (`_create`). Releases up to 0.2.0 drew
+8-hex nonces (`CreateMark.legacy`)."""
 
 from __future__ import annotations
 
@@ -18,8 +9,6 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-
-__all__ = ["CreateMark", "read_mark", "stack_tag"]
 
 _MARK = re.compile(
     r"(?P<name>.*) \[pulumi creating (?P<stack>[0-9a-f]{12})-(?P<nonce>[0-9a-f]{16}|[0-9a-f]{8})\]",
@@ -29,8 +18,7 @@ _MARK = re.compile(
 
 
 def stack_tag(urn: str | None) -> str | None:
-    """The tag of the stack a resource URN (`urn:pulumi:STACK::PROJECT::...`) belongs to; None
-    without a URN."""
+    """The tag of the stack of a URN (`urn:pulumi:STACK::PROJECT::...`); None without one."""
     if urn is None or not urn.startswith("urn:pulumi:"):
         return None
     stack, _, rest = urn[len("urn:pulumi:") :].partition("::")
@@ -46,8 +34,7 @@ class CreateMark:
 
     @classmethod
     def drawn(cls, urn: str | None) -> CreateMark:
-        """A fresh mark for a POST of the resource `urn`. Without a URN the stack tag is random
-        too: such a mark proves only its own POST's server, never a leftover."""
+        """A fresh mark for a POST of `urn` (without one, a random stack tag: no leftover's)."""
         return cls(stack_tag(urn) or secrets.token_hex(6), secrets.token_hex(8))
 
     @property
@@ -56,16 +43,13 @@ class CreateMark:
         return len(self.nonce) == 8
 
     def renewed(self) -> CreateMark:
-        """The mark of the next POST of the same create."""
         return CreateMark(self.stack, secrets.token_hex(8))
 
     def on(self, name: str) -> str:
-        """`name` as POSTed with this mark."""
         return f"{name} {self}"
 
     def __str__(self) -> str:
-        """The mark as it ends a name: what messages name, never the name itself (which may be
-        a secret the provider cannot tell from a plain value)."""
+        """The mark as it ends a name: what messages show, never the name (maybe a secret)."""
         return f"[pulumi creating {self.stack}-{self.nonce}]"
 
 

@@ -12,14 +12,12 @@ from collections.abc import Callable
 
 DEFAULT_REQUESTS_PER_SECOND = 49.0
 SEND_SLACK_SECONDS = 0.5
-"""Seconds the provider's limiter counts each send beyond the window: a request may reach
-Truto late."""
+"""Seconds the provider counts each send beyond the window: a request may reach Truto late."""
 
 
 class RateLimiter:
-    """Thread-safe sliding-window limiter: `acquire()` waits until a request may be sent;
-    `slack`: seconds each send counts beyond the window. Each caller reserves its send time
-    under the lock, then sleeps outside it: waiters keep their order and never poll."""
+    """Thread-safe sliding-window limiter: each caller reserves its send time under the lock,
+    then sleeps outside it, so waiters keep their order and never poll."""
 
     def __init__(
         self,
@@ -42,8 +40,8 @@ class RateLimiter:
         self._sent: list[float] = []  # send times, sorted; those out of the window are dropped
 
     def acquire(self, *, deadline: float | None = None) -> float:
-        """Reserve the next send time and wait for it; returns the seconds waited. Raises
-        `TimeoutError`, reserving nothing, if that time comes after `deadline` (a `clock()`)."""
+        """Reserve the next send time and wait for it (the seconds waited); `TimeoutError`,
+        reserving nothing, if that comes after `deadline` (a `clock()`)."""
         with self._lock:
             now = self._clock()
             del self._sent[: bisect.bisect_right(self._sent, now - self._held)]

@@ -9,7 +9,6 @@ import re
 
 MASK = "***"
 _MIN_FRAGMENT = 8
-"""The shortest run of the secret's characters that is masked on its own."""
 
 # One character as it may appear in echoed text: JSON-escaped (`\u002f`, `\/`, also escaped
 # twice), percent-encoded (also twice: `%252F`), an HTML character reference, or itself.
@@ -27,8 +26,7 @@ _Unit = tuple[int, int, str]
 
 
 def _units(text: str, *, decoded: bool) -> list[_Unit]:
-    """`text` one character, or when `decoded` one encoded character, at a time; `+` stands for
-    itself or a space (in a query string). Undecoded, for a secret that reads as an encoding."""
+    """`text` a character (`decoded`: an encoded one) at a time; `+` is itself or a space."""
     if not decoded:
         return [(i, i + 1, "+ " if char == "+" else char) for i, char in enumerate(text)]
     units = []
@@ -45,9 +43,8 @@ def _units(text: str, *, decoded: bool) -> list[_Unit]:
 
 
 def _base64_cores(secret: str) -> list[str]:
-    """The base64 characters (standard and URL-safe) that encode `secret` and nothing else, at
-    each of the three byte alignments: `secret` inside any base64 text (`Bearer <token>`,
-    `user:<token>`) shows one of them."""
+    """The base64 characters (standard and URL-safe) that encode `secret` alone, at each of the
+    three byte alignments: `secret` inside any base64 text shows one of them."""
     raw = secret.encode()
     cores = []
     for shift in range(3):
@@ -75,8 +72,8 @@ def _fragment_spans(units: list[_Unit], form: str, shortest: int) -> list[tuple[
 
 
 def scrubbed(text: str, secret: str) -> str:
-    """`text` with `secret` replaced by `***`: verbatim, JSON-, percent- or HTML-encoded, or in
-    base64, and likewise every run of `_MIN_FRAGMENT` or more of its characters."""
+    """`text` with `secret`, and every run of `_MIN_FRAGMENT` of its characters, in any form as
+    `***`."""
     if not secret or not text:
         return text
     decoded, shortest = _units(text, decoded=True), min(_MIN_FRAGMENT, len(secret))

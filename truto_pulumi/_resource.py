@@ -19,15 +19,12 @@ from .provider import TrutoMcpServerProvider
 
 _TYPE = "pulumi-python:dynamic/truto:McpServer"
 """The resource type token, as `pulumi.dynamic.Resource` names the class below."""
-_ROOT_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
 class McpServerConfigArgs:
-    """Which tools the MCP server exposes. Unset fields apply no filter.
-
-    `methods` and `tags` are sets: their order has no meaning and never causes a diff.
-    """
+    """Which tools the MCP server exposes; unset fields apply no filter. `methods` and `tags` are
+    sets: their order never causes a diff."""
 
     methods: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
     """Method names (`list`, `get`, `create`, `update`, `delete`, custom) or `read`/`write`."""
@@ -61,15 +58,13 @@ class TrutoMcpServerArgs:
     expires_at: pulumi.Input[str] | None = None
     """RFC 3339 time at which Truto deletes the server and its token (at least 60 s ahead)."""
     adopt_id: pulumi.Input[str] | None = None
-    """Take over this existing server at create instead of making a new one. Its `token` and
-    `url` stay unknown (Truto reveals them only at creation). Changing it later does nothing."""
+    """Take over this existing server at create instead of making one (its `token` and `url`
+    stay unknown); changing it later does nothing."""
 
 
 class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
     """A Truto MCP server for one integrated account: a scoped, token-bearing endpoint for agents.
-
-    Its `url` and `token` are secret outputs, known only when Pulumi created the server.
-    """
+    Its `url` and `token` are secret outputs, known only when Pulumi created the server."""
 
     # For type checkers only: at runtime Pulumi would evaluate these annotations with
     # typing.get_type_hints at every registration, milliseconds of program time per server.
@@ -118,7 +113,12 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
                 "arguments, not both"
             )
         props: dict[str, Any] = {key: getattr(args, key) for key in INPUT_KEYS}
-        props["name"] = _name_or_default(args.name, resource_name)
+        name = args.name
+        if name is not None and not isinstance(name, str):  # an Output may hold None too
+            name = pulumi.Output.from_input(args.name).apply(
+                lambda n: resource_name if n is None else n
+            )
+        props["name"] = resource_name if name is None else name
         if isinstance(args.config, McpServerConfigArgs):
             props["config"] = args.config.to_props()
         props[URN_KEY] = _urn(resource_name, None if opts is None else opts.parent)
@@ -131,9 +131,8 @@ class TrutoMcpServer(pulumi.dynamic.Resource, module="truto", name="McpServer"):
         integrated_account_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> TrutoMcpServer:
-        """A read-only reference to the existing server `id` of `integrated_account_id`. The
-        engine reads it at every run and nothing creates, changes or deletes it, also when the
-        program stops declaring it. Its `token` and `url` stay unknown."""
+        """A read-only reference to the existing server `id` of `integrated_account_id`: read at
+        every run, never changed or deleted; its `token` and `url` stay unknown."""
         server: TrutoMcpServer = TrutoMcpServer.__new__(TrutoMcpServer)
         props: dict[str, Any] = dict.fromkeys((*INPUT_KEYS, *OUTPUT_KEYS))
         props["integrated_account_id"] = integrated_account_id
@@ -148,11 +147,9 @@ def _register(
     opts: pulumi.ResourceOptions | None,
     **options: Any,
 ) -> None:
-    """Register `server` with its `token` and `url` secret, once the program's `truto:` keys are
-    known to be settings, as `pulumi.dynamic.Resource` would but for two flaws: it pickles the
-    provider for every server, each time wrapping a patch of pickle's Pickler in another (past
-    about 950 servers, pickling exceeds the recursion limit), and its own `__init__` frame would
-    be the source position Pulumi records for every server."""
+    """Register `server` (its `token` and `url` secret) as `pulumi.dynamic.Resource` would, but
+    pickling the provider once (its pickle of each nests a Pickler patch: past about 950 servers
+    it exceeds the recursion limit) and without its own frame as every server's source position."""
     program_config()  # raises for a `truto:` key that is not a setting
     props["__provider"] = _pickled_provider()
     ours = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS), **options)
@@ -167,34 +164,22 @@ def _register(
 
 @functools.cache
 def _pickled_provider() -> str:
-    """`__provider`, the same bytes as pulumi.dynamic's pickle of the provider (dill, with sorted
-    dicts): the provider pickles to its class reference alone, the same for every server."""
+    """`__provider`, the bytes of pulumi.dynamic's pickle of the provider: its class alone."""
     return base64.b64encode(
         pickle.dumps(TrutoMcpServerProvider(), pickle.DEFAULT_PROTOCOL)
     ).decode()
 
 
-def _name_or_default(name: pulumi.Input[str] | None, resource_name: str) -> pulumi.Input[str]:
-    """The declared name, or the resource name when it is None, also inside an Output."""
-    if name is None:
-        return resource_name
-    if isinstance(name, str):
-        return name
-    declared: pulumi.Input[str] = name
-    return pulumi.Output.from_input(declared).apply(lambda n: resource_name if n is None else n)
-
-
 def _urn(resource_name: str, parent: pulumi.Resource | None) -> pulumi.Input[str]:
-    """The URN the engine gives this server, for its provider (`URN_KEY`). Built from the
-    parent's URN as a value, not as an `Output` of the parent: that would make the server depend
-    on its parent, and a component parent waits for its own children."""
+    """The URN the engine gives this server (`URN_KEY`), from the parent's URN as a value: an
+    `Output` of the parent would make it wait for a component parent, which waits for it."""
     if parent is None:
         stack, project = pulumi.get_stack(), pulumi.get_project()
         return f"urn:pulumi:{stack}::{project}::{_TYPE}::{resource_name}"
 
     def child_of(urn: str) -> str:
         stack, project, parent_type, _ = urn.split("::", 3)
-        qualified = _TYPE if parent_type == _ROOT_TYPE else f"{parent_type}${_TYPE}"
+        qualified = _TYPE if parent_type == "pulumi:pulumi:Stack" else f"{parent_type}${_TYPE}"
         return f"{stack}::{project}::{qualified}::{resource_name}"
 
     parent_urn: pulumi.Output[str] = pulumi.Output.from_input(parent.urn.future())  # type: ignore[arg-type]

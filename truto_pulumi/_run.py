@@ -1,10 +1,6 @@
-"""What one provider host knows across the operations of one Pulumi run: the HTTP client (opened
-at the first operation, so preview never loads httpx), the accounts' server listings
-(`_listings`), the ids the stack's resources hold, the servers adopted in this run, the accounts
-checked for what interrupted runs of an earlier release left, and which creates replace a
-resource. The engine serves every TrutoMcpServer of a stack from one configured provider
-instance, on several threads at once; `configure` makes this object for all of them.
-"""
+"""What one provider host knows across the operations of one Pulumi run, which the engine serves
+from one configured provider on several threads at once: the HTTP client, the accounts' listings,
+the ids the stack holds, the adoptions, the accounts swept, and which creates replace."""
 
 from __future__ import annotations
 
@@ -19,8 +15,6 @@ from ._settings import ProviderSettings
 
 if TYPE_CHECKING:
     from ._client import TrutoClient
-
-__all__ = ["RunState"]
 
 
 class RunState:
@@ -42,7 +36,6 @@ class RunState:
         self.listings = AccountListings(
             lambda account, deadline: self.client().list_mcp_servers(account, deadline)
         )
-        """The accounts' server listings every operation of this process shares (`_listings`)."""
 
     @contextmanager
     def operating(self) -> Iterator[None]:
@@ -60,7 +53,7 @@ class RunState:
         return self._operations > 0
 
     def client(self) -> TrutoClient:
-        """The one HTTP client of this process, opened on first use."""
+        """The one HTTP client of this process, opened on first use (preview loads no httpx)."""
         with self._lock:
             if self._client is None:
                 from ._client import client_for  # httpx loads here, not during preview
@@ -86,13 +79,13 @@ class RunState:
             return frozenset(self._held)
 
     def note_made(self, server_id: str) -> None:
-        """Note a server this run made: a listing begun before now cannot prove it gone."""
+        """Hold a server this run made, noting when: a listing begun before can't prove it gone."""
         with self._lock:
+            self._held.add(server_id)
             self._made[server_id] = time.monotonic()
 
     def existed_since(self, server_id: str) -> float:
-        """Since when the server is known to exist (a `time.monotonic()` value): when this run
-        made it, else before the run began (it is in the stack's state)."""
+        """Since when the server is known to exist: when this run made it, else always."""
         with self._lock:
             return self._made.get(server_id, float("-inf"))
 
@@ -103,8 +96,7 @@ class RunState:
             self._adopted.pop(server_id, None)
 
     def reserve_adoption(self, server_id: str, holder: str, urn: str | None = None) -> str | None:
-        """Claim `server_id` for the resource described by `holder` (URN `urn`), atomically:
-        None when the claim succeeded, else why it cannot be taken."""
+        """Claim `server_id` for `holder` (URN `urn`) atomically: None, else why it cannot."""
         with self._lock:
             if server_id in self._adopted:
                 return f"it was already adopted in this run by {self._adopted[server_id][0]}"
@@ -120,21 +112,18 @@ class RunState:
             return self._adopted.get(server_id, (None, None))[0]
 
     def readopted(self, server_id: str, urn: str | None) -> bool:
-        """Whether `server_id` was adopted in this run by the resource `urn` itself: its
-        replacement took the old server over again instead of making a new one."""
+        """Whether `urn` itself adopted `server_id` in this run: its replacement took it again."""
         with self._lock:
             return urn is not None and self._adopted.get(server_id, (None, None))[1] == urn
 
     def first_create_under(self, account_id: str) -> bool:
-        """True once per account and process: for the create that checks it for servers an
-        interrupted run of an earlier release left."""
+        """True once per account and process: that create sweeps it (`remove_left_behind`)."""
         return self._add(self._swept, account_id)
 
     def integrated_account(
         self, account_id: str, read: Callable[[], Mapping[str, object]]
     ) -> Mapping[str, object]:
-        """The account as `read()` gives it, read once per account in this process (a run),
-        also by creates under it at once: the others wait for the first one's read."""
+        """The account as `read()` gives it, once per account: concurrent callers wait for it."""
         with self._lock:
             reading = self._account_reads.setdefault(account_id, threading.Lock())
         with reading:
@@ -143,14 +132,11 @@ class RunState:
             return self._accounts[account_id]
 
     def note_state(self, urn: str | None) -> None:
-        """Note that resource `urn` has a state in the stack (the engine sent its old inputs in
-        a Check, or read it for a refresh)."""
+        """Note that resource `urn` has a state (a Check with old inputs, or a Read)."""
         self._add(self._with_state, urn)
 
     def replaces(self, urn: str | None) -> bool:
-        """Whether a Create for `urn` replaces a resource of the stack rather than adding it: its
-        URN had a Check with old inputs or a Read in this run (`note_state`). A `pulumi up
-        --replace` (or `pulumi state taint`) calls Check without olds, then Create, and tells the
-        provider nothing (pulumi/pulumi `step_generator.go`): that Create of a resource declaring
-        adopt_id adopts its server again, and the delete of the old one keeps it (`readopted`)."""
+        """Whether a Create for `urn` replaces a resource with a state (`note_state`). A `pulumi
+        up --replace` tells the provider nothing (pulumi/pulumi `step_generator.go`): its Create
+        adopts an `adopt_id` server again, and the old one's delete keeps it (`readopted`)."""
         return urn is not None and urn in self._with_state

@@ -1,9 +1,7 @@
-"""The shape of a TrutoMcpServer, declared once, a row per property: what it is to Pulumi (an
-input or an output, secret, replacing) and to Truto (whether a create and a PATCH carry it). The
-resource's properties, check, the canonical form, the diff, the create and PATCH bodies and the
-provider's outputs all derive from these rows: adding a property is one row (and, for an input,
-its typed argument on `TrutoMcpServerArgs`). Pure data.
-"""
+"""The shape of a TrutoMcpServer, a row per property: what it is to Pulumi (input or output,
+secret, replacing) and to Truto. The resource's properties, check, the canonical form, the diff,
+the request bodies and the outputs all derive from these rows: adding a property is one row (and,
+for an input, its argument on `TrutoMcpServerArgs`). Pure data."""
 
 from __future__ import annotations
 
@@ -15,14 +13,11 @@ Shape = Literal["uuid", "text", "timestamp", "config", "string_set", "choice", "
 
 @dataclass(frozen=True)
 class Property:
-    """One property of a TrutoMcpServer, or one key of its `config`: `name` is its key in the
-    program, the state, and Truto's objects and bodies. An input has a `shape` (how check judges
-    it, and its canonical form) and says what it `accepts`; changing a `replaces` one replaces
-    the server; a `patchable` one is in the create's body and, changed, in a PATCH. An output may
-    be `create_only` (only the create's answer has it), `of_account` (read from the integrated
-    account) or not `in_truto` (the provider's own). A timestamp with `lead_seconds` must lie
-    that far ahead when set or changed. A `config` key at its documented `default` is the key
-    absent (Truto may echo it), and a dropped key is PATCHed back to it (Truto may refuse null)."""
+    """A property, or a key of `config`, named alike in the program, the state and Truto. An
+    input has a `shape` (how check judges it) and says what it `accepts`; a `patchable` one is in
+    the create's body and, changed, in a PATCH. An output may be `create_only`, `of_account`
+    (read from the integrated account) or not `in_truto` (the provider's own). A `config` key at
+    its `default` is the key absent (Truto may echo it); a dropped key is PATCHed back to it."""
 
     name: str
     shape: Shape | None = None
@@ -37,11 +32,6 @@ class Property:
     choices: tuple[str, ...] = ()
     lead_seconds: int | None = None
     default: str | bool | None = None
-
-    @property
-    def truto(self) -> str | None:
-        """Its field in Truto's server object and request bodies; None when Truto has none."""
-        return self.name if self.in_truto else None
 
 
 _ACCOUNT = "the UUID of a Truto integrated account"
@@ -68,7 +58,6 @@ PROPERTIES: tuple[Property, ...] = (
     Property("environment_integration_id", of_account=True),
     Property("token_known", in_truto=False),
 )
-"""Every property of a TrutoMcpServer."""
 
 CONFIG_PROPERTIES: tuple[Property, ...] = (
     Property("methods", "string_set", _METHODS),
@@ -81,8 +70,7 @@ CONFIG_PROPERTIES: tuple[Property, ...] = (
 INPUTS = tuple(p for p in PROPERTIES if p.shape is not None)
 INPUT_KEYS = tuple(p.name for p in INPUTS)
 DIFFED_INPUTS = tuple(p for p in INPUTS if p.replaces or p.patchable)
-"""The inputs that describe the server: a change is an update or a replacement (`adopt_id`
-only matters at create)."""
+"""The inputs that describe the server (`adopt_id` only matters at create)."""
 _OUTPUTS = tuple(p for p in PROPERTIES if p.shape is None)
 OUTPUT_KEYS = tuple(p.name for p in _OUTPUTS)
 """The outputs that are not inputs echoed back."""
@@ -93,11 +81,10 @@ SERVER_OUTPUTS = tuple(
 )
 """Outputs Truto sets on every answer about the server."""
 ACCOUNT_OUTPUTS = tuple(p.name for p in PROPERTIES if p.of_account)
-"""Outputs read from the server's integrated account: the installed integration it belongs to,
-which proves the account deleted when the account answers 404 and the integration does not."""
+"""Outputs read from the integrated account: its installed integration, which proves the account
+deleted when the account answers 404 and the integration does not."""
 DERIVED_OUTPUTS = tuple(p.name for p in _OUTPUTS if not p.in_truto)
-"""Outputs every create, read and update writes without asking Truto: a state that lacks one was
-written by an earlier release, and the next `up` (or `refresh`) fills it in."""
+"""Outputs written without asking Truto: a state without one is an earlier release's."""
 CONFIG_KEYS = tuple(p.name for p in CONFIG_PROPERTIES)
 CONFIG_BY_NAME = {p.name: p for p in CONFIG_PROPERTIES}
 CONFIG_DEFAULTS = {p.name: p.default for p in CONFIG_PROPERTIES if p.default is not None}

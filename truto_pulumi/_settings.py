@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,8 +31,7 @@ _NUMBERS = (
     (OPERATION_TIMEOUT_KEY, "operation_timeout", False, None),
     (HOST_CONCURRENCY_KEY, "host_concurrency", True, 64),
 )
-"""The numeric settings: key, field of `ProviderSettings`, whether 0 is allowed, and for a
-whole number its most."""
+"""The numeric settings: key, field, whether 0 is allowed, and a whole number's most."""
 KNOWN_SETTINGS = (API_TOKEN_KEY, BASE_URL_KEY, *(number[0] for number in _NUMBERS))
 """Every `truto:` stack config key the provider reads; any other `truto:` key is refused."""
 
@@ -55,16 +54,15 @@ class ProviderSettings:
     operation_timeout: float = 300.0
     """Seconds one create/read/update/delete may take, retries and pacing included."""
     host_concurrency: int = 0
-    """Engine calls Pulumi's dynamic provider host may serve at once (it serves four); 0 leaves
-    the host as Pulumi made it."""
+    """Engine calls the dynamic provider host may serve at once; 0 leaves it as Pulumi made it."""
 
 
 def resolve_settings(
     config: Callable[[str], object] | Mapping[str, object],
     environ: Mapping[str, str],
 ) -> ProviderSettings:
-    """Read the `truto:` settings from stack config, falling back to environment variables.
-    Raises `TrutoConfigError` naming the setting when a number is not a number in range."""
+    """The `truto:` settings from stack config, else environment variables; `TrutoConfigError`
+    naming the setting when one is not of its type and range."""
     lookup = config.get if isinstance(config, Mapping) else config
 
     def first(key: str, *, numeric: bool = False) -> str | None:
@@ -104,22 +102,9 @@ def _number(key: str, text: str, zero_allowed: bool, most: int | None) -> float:
 
 
 def _env_name(key: str) -> str:
-    """The environment variable standing for a setting: truto:hostConcurrency ->
-    TRUTO_HOST_CONCURRENCY."""
-    return "TRUTO_" + "".join("_" + c if c.isupper() else c.upper() for c in key[6:])
-
-
-def unknown_settings_problem(keys: Iterable[str]) -> TrutoConfigError | None:
-    """The error for the `truto:` keys of stack config that are not settings, each with the
-    nearest known key; None when there are none. Keys of other namespaces are not ours."""
-    unknown = sorted({k for k in keys if k.startswith(_NAMESPACE) and k not in KNOWN_SETTINGS})
-    if not unknown:
-        return None
-    clauses = [f"unknown setting {key}: {_suggestion(key)}" for key in unknown]
-    return TrutoConfigError(
-        f"{'; '.join(clauses)} (nothing was sent to Truto: correct the key in "
-        "Pulumi.<stack>.yaml, or remove it with `pulumi config rm <key>`)",
-        setting=unknown[0],
+    """The environment variable of a setting: truto:hostConcurrency -> TRUTO_HOST_CONCURRENCY."""
+    return "TRUTO_" + "".join(
+        "_" + c if c.isupper() else c.upper() for c in key.removeprefix(_NAMESPACE)
     )
 
 
@@ -133,22 +118,26 @@ def _suggestion(key: str) -> str:
 
 
 def program_config() -> dict[str, object]:
-    """The stack config a Pulumi program runs with (every namespace, keys as `ns:key`), where
-    the Pulumi SDK reads it: the language host's PULUMI_CONFIG, and what a test set. Raises
-    `TrutoConfigError` when a `truto:` key is not one of `KNOWN_SETTINGS`: a misspelt
-    `truto:baseURL` must not send the token to the default URL."""
+    """The stack config a program runs with, as the Pulumi SDK reads it; `TrutoConfigError` for
+    a `truto:` key not a setting: a misspelt `truto:baseURL` must not send the token elsewhere."""
     from pulumi.runtime import config
 
     stack_config = {**(config.get_config_env() or {}), **config.CONFIG.get()}
-    problem = unknown_settings_problem(stack_config)
-    if problem is not None:
-        raise problem
+    unknown = sorted(
+        k for k in stack_config if k.startswith(_NAMESPACE) and k not in KNOWN_SETTINGS
+    )
+    if unknown:
+        clauses = [f"unknown setting {key}: {_suggestion(key)}" for key in unknown]
+        raise TrutoConfigError(
+            f"{'; '.join(clauses)} (nothing was sent to Truto: correct the key in "
+            "Pulumi.<stack>.yaml, or remove it with `pulumi config rm <key>`)",
+            setting=unknown[0],
+        )
     return stack_config
 
 
 def _setting_text(key: str, value: object, *, numeric: bool) -> str | None:
-    """A setting's value as text; None when unset or blank. Numbers count for numeric
-    settings (typed config); any other type is refused, never silently defaulted."""
+    """A setting's value as text (a number too, for a numeric one); None when unset or blank."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -162,26 +151,25 @@ def _setting_text(key: str, value: object, *, numeric: bool) -> str | None:
 
 
 def validated_base_url(base_url: str) -> str:
-    """The base URL without trailing slash; `TrutoConfigError` unless it is an http(s) URL
-    that can be the root of Truto's API (a path prefix is allowed, for a proxy)."""
+    """The base URL without trailing slash; `TrutoConfigError` unless an http(s) URL that can be
+    the root of Truto's API (a path prefix is allowed, for a proxy)."""
     url = base_url.strip().rstrip("/")
-    problem = None
     try:
         parsed = urlsplit(url)
         parsed.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError:
+        parsed = None
+    problem = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
         problem = "it is not an http(s) URL"
-    else:
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            problem = "it is not an http(s) URL"
-        elif any(c.isspace() for c in url):
-            problem = "it contains white space"
-        elif parsed.username is not None or parsed.password is not None:
-            problem = "it carries user info (user:password@); give the token as truto:apiToken"
-        elif parsed.query or url.endswith("?"):
-            problem = "it has a query string, which would end up inside every request's path"
-        elif parsed.fragment or "#" in url:
-            problem = "it has a fragment (#...)"
+    elif any(c.isspace() for c in url):
+        problem = "it contains white space"
+    elif parsed.username is not None or parsed.password is not None:
+        problem = "it carries user info (user:password@); give the token as truto:apiToken"
+    elif parsed.query or url.endswith("?"):
+        problem = "it has a query string, which would end up inside every request's path"
+    elif parsed.fragment or "#" in url:
+        problem = "it has a fragment (#...)"
     if problem is not None:
         raise TrutoConfigError(
             f"{BASE_URL_KEY} must be the http(s) URL of Truto's API, such as "

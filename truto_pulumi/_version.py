@@ -1,5 +1,4 @@
-"""The version of the installed distribution, from its metadata: what every request and the
-package report, so that each release says which it is."""
+"""The version of the installed distribution, which every request and the package report."""
 
 from __future__ import annotations
 

@@ -78,10 +78,8 @@ _Call = TypeVar("_Call", bound=Callable[..., Any])
 
 
 def _engine_call(method: _Call) -> _Call:
-    """An engine call of the provider: its warnings land on the resource named by the `__urn` of
-    its last argument (the new inputs, or the state), and an expected failure (`TrutoError`)
-    reaches the host without the provider's frames or causes (`FULL_TRACEBACKS_ENV` keeps them),
-    so the host's report of it is a few lines ending in its message."""
+    """An engine call: its warnings land on the resource of its last argument's `__urn`, and a
+    `TrutoError` reaches the host without frames or causes (`FULL_TRACEBACKS_ENV` keeps them)."""
 
     @functools.wraps(method)
     def call(self: TrutoMcpServerProvider, *args: Any) -> Any:
@@ -99,8 +97,7 @@ def _engine_call(method: _Call) -> _Call:
 
 
 def _urn(props: Mapping[str, Any]) -> str | None:
-    """The resource's URN as its program gave it (`URN_KEY`); None in a state of a release that
-    did not record it, and for `TrutoMcpServer.get`."""
+    """The URN the program gave (`URN_KEY`); None for `TrutoMcpServer.get` and older states."""
     urn = props.get(URN_KEY)
     return urn if isinstance(urn, str) and urn.startswith("urn:pulumi:") else None
 
@@ -152,8 +149,7 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     @_engine_call
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate inputs and return them in canonical form (inputs identical to the old ones
-        as they are); report a missing API token too."""
+        """Canonical inputs (identical ones as they are) or their failures; a config problem."""
         inputs = unchanged_inputs(olds, news)
         failures: list[CheckFailure] = []
         if inputs is None:
@@ -189,7 +185,7 @@ class TrutoMcpServerProvider(ResourceProvider):
     @_engine_call
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the server, or take over `adopt_id` for a resource entering the stack (a
-        replacement makes a new one); keep the `token` and `url` only a create's answer has."""
+        replacement makes a new one)."""
         inputs = _managed(props)
         op, urn = self._operation(), _urn(props)
         adopting = "adopt_id" in inputs and not op.run.replaces(urn)
@@ -198,7 +194,6 @@ class TrutoMcpServerProvider(ResourceProvider):
         with op.run.operating(), _refusals_explained("created"):
             account = op.account(str(inputs["integrated_account_id"]), {})
             server = op.adopt(inputs, urn) if adopting else op.create(inputs, urn)
-        op.run.hold(str(server["id"]))
         op.run.note_made(str(server["id"]))
         outputs = _outputs(inputs, server, account, revealed={} if adopting else server)
         return CreateResult(str(server["id"]), outputs)
@@ -232,9 +227,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         op.run.hold(id_)
         op.run.note_state(_urn(props))  # a resource dropped above enters the stack anew
         inputs = as_recorded(_live_inputs(server, account_id), props)
-        for kept in ("adopt_id", URN_KEY):
-            if props.get(kept) is not None:
-                inputs[kept] = props[kept]
+        inputs.update({k: props[k] for k in ("adopt_id", URN_KEY) if props.get(k) is not None})
         return ReadResult(id_, _outputs(inputs, server, account, revealed=props), dict(inputs))
 
     @_engine_call
@@ -264,8 +257,8 @@ class TrutoMcpServerProvider(ResourceProvider):
 
     @_engine_call
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Delete the server; one proven gone counts as deleted, and one that another resource
-        adopted during this run is left to it."""
+        """Delete the server (one proven gone counts as deleted) unless another resource adopted
+        it during this run."""
         op, urn = self._operation(), _urn(props)
         adopter = op.run.adopted_by(id_)
         if adopter is not None and op.run.readopted(id_, urn):
@@ -387,9 +380,8 @@ class _Operation:
     def listed(
         self, account_id: str, server_id: str, error: TrutoNotFoundError, state: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        """After a 404 for a server, the server if its account's list shows it, None if the list
-        proves it gone (ARCHITECTURE.md): a listing begun after it was known to exist
-        (`RunState.existed_since`) and, if that shows it, after the 404."""
+        """After a 404, the server as its account's list shows it, or None when a listing begun
+        after it was known to exist and, if that shows it, after the 404 proves it gone."""
         answered = time.monotonic()
         known = self.run.existed_since(server_id) if state.get("name") is not None else answered
         try:
@@ -434,9 +426,8 @@ class _Operation:
             return False
 
     def account(self, account_id: str, state: Mapping[str, Any]) -> dict[str, Any]:
-        """The outputs read from the server's integrated account: as recorded in `state`, else
-        read once per account and run. Best effort: an account Truto does not describe leaves
-        them unset, and only the proof of a deleted account (`account_deleted`) is lost."""
+        """The account outputs as recorded in `state`, else read once per account and run; best
+        effort: an account Truto does not describe leaves them unset."""
         recorded = {key: state[key] for key in ACCOUNT_OUTPUTS if state.get(key) is not None}
         if len(recorded) == len(ACCOUNT_OUTPUTS):
             return recorded
@@ -449,25 +440,18 @@ class _Operation:
                 return {}
 
         account = self.run.integrated_account(account_id, read)
-        return {
-            p.name: account[str(p.truto)]
-            for p in PROPERTIES
-            if p.of_account and isinstance(account.get(str(p.truto)), str)
-        }
+        return {key: account[key] for key in ACCOUNT_OUTPUTS if isinstance(account.get(key), str)}
 
 
 def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
-    """Fail before any request when a timestamp about to be sent no longer lies far enough
-    ahead: check judged it at preview, and the run may have reached it much later."""
+    """Fail before any request when a timestamp to send no longer lies far enough ahead: check
+    judged it at preview, and the run may have reached it much later."""
     now = datetime.now(timezone.utc)
     for prop in PROPERTIES:
-        when = body.get(str(prop.truto))
-        if prop.lead_seconds is None or not isinstance(when, str):
-            continue
-        problem = lead_problem(when, prop.lead_seconds, now)
+        problem = lead_problem(prop, body.get(prop.name), now)
         if problem is not None:
             raise TrutoConfigError(
-                f"{prop.name} {when} {problem} now, at the {operation} (it was far enough "
+                f"{prop.name} {problem} now, at the {operation} (it was far enough "
                 "ahead when the plan was made; the run reached this server later). Nothing "
                 f"was sent to Truto: set a later {prop.name}, or none, and run again"
             )
@@ -514,19 +498,15 @@ def _outputs(
     *,
     revealed: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Outputs: the managed inputs as given, the fields Truto sets on every answer (from
-    `server`), those of its integrated account (`account`), and the create-only outputs and
-    `token_known` from what `revealed` them (the create's answer, or the previous outputs)."""
+    """The managed inputs as given, and the outputs of `server`, of its `account`, and of what
+    `revealed` the create-only ones (the create's answer, or the previous outputs)."""
     outputs = dict(inputs)
-    for prop in PROPERTIES:
-        if prop.name in SERVER_OUTPUTS and server.get(str(prop.truto)) is not None:
-            outputs[prop.name] = server[str(prop.truto)]
-    for key in ACCOUNT_OUTPUTS:
-        if account.get(key) is not None:
-            outputs[key] = account[key]
-    for key in CREATE_ONLY_OUTPUTS:
-        if revealed.get(key) is not None:
-            outputs[key] = revealed[key]
+    for keys, source in (
+        (SERVER_OUTPUTS, server),
+        (ACCOUNT_OUTPUTS, account),
+        (CREATE_ONLY_OUTPUTS, revealed),
+    ):
+        outputs.update({key: source[key] for key in keys if source.get(key) is not None})
     # As recorded; else (a create's answer, or a state of a release before `token_known`,
     # which only ever created servers) whether the create-only outputs are there.
     known = revealed.get("token_known")

@@ -1,9 +1,7 @@
 """`pulumi stack export --show-secrets | python -m truto_pulumi.recover [--yes]`: after a killed
-`pulumi up`, delete the servers its creates made that the state does not hold, each once
-confirmed (`--yes`: all). They are renames that reached Truto after every process that could
-record them was gone: a declared name, no mark, so the creates left pending in the state say
-which account and name to look for (`left_by_killed_run`). docs/reliability.md gives the steps.
-"""
+`pulumi up`, delete the servers its creates made that the state does not hold, each once confirmed
+(`--yes`: all): renames that reached Truto after every process that could record them was gone,
+found by the pending creates' account and name. docs/reliability.md gives the steps."""
 
 from __future__ import annotations
 
@@ -17,20 +15,16 @@ from typing import Any
 
 from ._errors import TrutoError, TrutoNotFoundError
 from ._lookups import configured, get_mcp_servers
+from ._resource import _TYPE
 
 __all__ = ["left_by_killed_run", "main"]
-
-_TYPE = "pulumi-python:dynamic/truto:McpServer"
-"""The type token the engine gives a TrutoMcpServer."""
 
 
 def left_by_killed_run(
     deployment: Mapping[str, Any], servers_of: Callable[[str], list[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
-    """The servers of the accounts of the deployment's pending creates whose name is such a
-    create's declared name and whose id no resource of the deployment holds, in Truto's order.
-    A marked name is never a declared one (check refuses it): what a killed run left under its
-    mark is Truto's to delete, at its provisional expiry."""
+    """The servers, in Truto's order, named as a pending create of the deployment under its
+    account, and not held by a resource (a marked one Truto deletes at its provisional expiry)."""
     held = {str(r.get("id")) for r in deployment.get("resources") or [] if r.get("type") == _TYPE}
     wanted: dict[str, set[str]] = {}
     for operation in deployment.get("pending_operations") or []:

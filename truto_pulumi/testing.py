@@ -39,8 +39,7 @@ class Registration:
     type_token: str
     name: str
     inputs: dict[str, Any]
-    """Inputs without the internal `__`-prefixed ones (`__provider`, `__urn`). A secret is an RPC
-    secret (`rpc.wrap_rpc_secret`) where the program put it, also inside an object or list."""
+    """Inputs without internal `__` ones; a secret is an RPC secret where the program put it."""
     provider: str | None
     """The pickled provider (`__provider`), for dynamic resources."""
     secret_outputs: tuple[str, ...] = ()
@@ -68,8 +67,8 @@ class ProgramMocks(pulumi.runtime.Mocks):
         self.run = ProgramRun()
         self._computed = outputs
         self._sent: dict[tuple[str, str], tuple[dict[str, Any], tuple[str, ...]]] = {}
-        """What the monitor alone sees of each registration: its inputs as sent (the SDK's
-        `args.inputs` lift a nested secret to its top-level property) and the secret outputs."""
+        """Each registration's inputs as sent (`args.inputs` lift a nested secret to the top)
+        and secret outputs, which the monitor alone sees."""
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
@@ -109,10 +108,8 @@ class _SecretAwareMonitor(MockMonitor):
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-"""The key marking a special value (secret, asset, resource reference) on the wire."""
+_SIG_KEY = "4dabf18193072939515e22adb298388d"  # marks a special value (a secret, ...) on the wire
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-"""Its value for a secret."""
 
 
 def _as_sent(value: Any) -> Any:
@@ -158,10 +155,8 @@ def run_program(
     preview: bool = False,
     outputs: ComputedOutputs | None = None,
 ) -> ProgramRun:
-    """Run a program (its folder, or one file) under mocks with the given stack config. A
-    folder runs as the Pulumi CLI runs it: its `__main__.py`, with the folder on `sys.path`.
-    Config keys are namespaced (`<project>:key`, `truto:apiToken`); values are strings,
-    structured ones as JSON text, as the CLI passes them."""
+    """Run a program (a folder's `__main__.py`, or one file) under mocks with the stack `config`:
+    keys namespaced (`truto:apiToken`), values strings (structured ones as JSON), as the CLI."""
     mocks = install_mocks(project=project, stack=stack, preview=preview, outputs=outputs)
     before = dict(pulumi.runtime.config.CONFIG.get())
     pulumi.runtime.set_all_config(dict(config or {}))
