@@ -155,10 +155,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "account, or of every account matching the filters, or write a Pulumi project folder "
         "that adopts them all.",
     )
-    parser.add_argument("--integrated-account-id", help="one account")
+    parser.add_argument("--integrated-account-id", metavar="ID", help="one account")
     parser.add_argument("--integration", help="filter: the integration's name, e.g. hubspot")
     parser.add_argument("--tenant-id", help="filter: the tenant's id")
-    parser.add_argument("--status", choices=ACCOUNT_STATUSES, help="filter: the account's status")
+    parser.add_argument(
+        "--status", choices=ACCOUNT_STATUSES, metavar="STATUS", help="filter: %(choices)s"
+    )
     parser.add_argument(
         "--all-accounts", action="store_true", help="every account of the token's environment"
     )
