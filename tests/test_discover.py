@@ -116,59 +116,40 @@ def test_any_names_render_runnable_code(names: list[str], shared_id_prefix: bool
     resource_names(render_program(ACCOUNT, servers), servers)
 
 
-ENVIRONMENTS: dict[str, tuple[list[tuple[Any, Any, list[Any]]], list[str], str]] = {
+ENVIRONMENTS: dict[str, tuple[list[tuple[Any, Any, list[str]]], list[str], str]] = {
     # behaviour: ((tenant, integration, server names) per account, resource names, 1st comment)
     "shared-tenant-and-integration": (
         [("acme", "hubspot", ["Support", "Support"]), ("acme", "hubspot", ["Support"])],
         ["acme-hubspot-support", "acme-hubspot-support-2", "acme-hubspot-support-3"],
         "# tenant 'acme', integration 'hubspot', status 'active'",
     ),
-    "neither-tenant-nor-integration": (
-        [(None, None, ["x"])],
-        ["account-00000000-x"],
-        "# status 'active'",
-    ),
-    "comment-breaking-tenant": (
-        [("a\nb = 1  # ", "服务", ["!!!"])],
-        ["a-b-1-mcp-00000000"],
-        "# tenant 'a\\nb = 1  # ', integration '服务', status 'active'",
-    ),
-    "prefix-collision": (
-        [("a", "b", ["c"]), ("a b", None, ["c"])],
-        ["a-b-c", "a-b-c-2"],
-        "# tenant 'a', integration 'b', status 'active'",
-    ),
-}
+    "no-tenant-nor-integration": ([(None, None, ["x"])], ["account-00000000-x"],
+                                  "# status 'active'"),
+    "comment-breaking-tenant": ([("a\nb = 1  # ", "服务", ["!!!"])], ["a-b-1-mcp-00000000"],
+                                "# tenant 'a\\nb = 1  # ', integration '服务', status 'active'"),
+    "prefix-collision": ([("a", "b", ["c"]), ("a b", None, ["c"])], ["a-b-c", "a-b-c-2"],
+                         "# tenant 'a', integration 'b', status 'active'"),
+}  # fmt: skip
+BLANK = {**dict.fromkeys(f.name for f in dataclasses.fields(IntegratedAccount)), "status": "active"}
 
 
-@pytest.mark.parametrize(
-    ("accounts", "expected", "comment"), ENVIRONMENTS.values(), ids=ENVIRONMENTS
-)
+@pytest.mark.parametrize(("accounts", "names", "comment"), ENVIRONMENTS.values(), ids=ENVIRONMENTS)
 def test_accounts_render_one_commented_constant_each_and_resource_names_unique_across_them(
-    accounts: list[tuple[Any, Any, list[Any]]], expected: list[str], comment: str, tmp_path: Path
+    accounts: list[tuple[Any, Any, list[str]]], names: list[str], comment: str, tmp_path: Path
 ) -> None:
-    found = []
-    for number, (tenant, integration, names) in enumerate(accounts):
-        fields = {
-            **dict.fromkeys(f.name for f in dataclasses.fields(IntegratedAccount)),
-            **{"id": f"{number:08x}-0000-4000-8000-000000000000", "status": "active"},
-            **{"tenant_id": tenant, "integration_name": integration},
-        }
-        account = IntegratedAccount(**fields)
-        servers = [{**s, "id": f"{s['id'][:-4]}{number:04x}"} for s in servers_named(names)]
-        found.append((account, servers))
+    found = [
+        (IntegratedAccount(**{**BLANK, "id": f"{n:08x}-0000-4000-8000-000000000000",
+                              "tenant_id": tenant, "integration_name": integration}),
+         [{**s, "id": f"{s['id'][:-4]}{n:04x}"} for s in servers_named(server_names)])
+        for n, (tenant, integration, server_names) in enumerate(accounts)
+    ]  # fmt: skip
     program = _render_environment(found)
-    assert f"\n\n\n{comment}" in program.split("ACCOUNT_1 = ")[0]
+    assert f"\n\n\n{comment}\nACCOUNT_1 = " in program
     (tmp_path / "__main__.py").write_text(program)
-    registered = [(r.name, r.inputs) for r in run_program(tmp_path).registrations]
-    assert registered == [
-        (
-            name,
-            {"integrated_account_id": account.id, "name": server["name"], "adopt_id": server["id"]},
-        )
-        for name, (account, server) in zip(
-            expected, [(a, s) for a, servers in found for s in servers], strict=True
-        )
+    declared = [(a.id, s["name"], s["id"]) for a, servers in found for s in servers]
+    assert [(r.name, r.inputs) for r in run_program(tmp_path).registrations] == [
+        (name, {"integrated_account_id": account, "name": server_name, "adopt_id": server})
+        for name, (account, server_name, server) in zip(names, declared, strict=True)
     ]
 
 

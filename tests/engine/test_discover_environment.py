@@ -34,13 +34,15 @@ def test_discover_adopts_every_server_of_the_matching_accounts_with_gets_only(
         emulator.add_account(integration="hubspot", tenant_id=f"t{n % (ACCOUNTS // 2)}")
         for n in range(ACCOUNTS)
     ]
+    configs = [{"methods": ["read"]}, {"tags": ["tickets"]}, {"tool_exposure": "discovery"}]
     with emulator.client() as http:  # made in the dashboard; one client: 100 are quicker
         made = [
             http.post(
                 f"/integrated-account/{account['id']}/mcp",
-                json={"name": "Read-only", "config": {"methods": ["read"]}},
+                json={"name": "Read-only", "config": configs[n % 3]}
+                | ({"expires_at": "2031-01-01T00:00:00Z"} if n % 2 else {}),
             ).json()
-            for account in accounts
+            for n, account in enumerate(accounts)
         ]
     other = emulator.add_account(integration="salesforce")  # not matched: its server stays out
     made_in_dashboard(emulator, other["id"], name="Read-only")
