@@ -1,5 +1,6 @@
-"""`python -m truto_pulumi.discover` prints Python that runs, whatever the servers are named, and
-`--project-dir` writes a project folder that adopts them all, overwriting nothing."""
+"""`python -m truto_pulumi.discover` prints Python that runs, whatever the servers and accounts
+are named, for one account or every account the filters match, and `--project-dir` writes a
+project folder that adopts them all, overwriting nothing."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from truto_pulumi import discover, get_mcp_servers
+from truto_pulumi import IntegratedAccount, discover, get_mcp_servers
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.discover import (
     _PROJECT_FILES,
     _project_name_for,
+    _render_environment,
     render_program,
     render_project,
     write_project,
@@ -114,6 +116,43 @@ def test_any_names_render_runnable_code(names: list[str], shared_id_prefix: bool
     resource_names(render_program(ACCOUNT, servers), servers)
 
 
+ENVIRONMENTS: dict[str, tuple[list[tuple[Any, Any, list[str]]], list[str], str]] = {
+    # behaviour: ((tenant, integration, server names) per account, resource names, 1st comment)
+    "shared-tenant-and-integration": (
+        [("acme", "hubspot", ["Support", "Support"]), ("acme", "hubspot", ["Support"])],
+        ["acme-hubspot-support", "acme-hubspot-support-2", "acme-hubspot-support-3"],
+        "# tenant 'acme', integration 'hubspot', status 'active'",
+    ),
+    "no-tenant-nor-integration": ([(None, None, ["x"])], ["account-00000000-x"],
+                                  "# status 'active'"),
+    "comment-breaking-tenant": ([("a\nb = 1  # ", "服务", ["!!!"])], ["a-b-1-mcp-00000000"],
+                                "# tenant 'a\\nb = 1  # ', integration '服务', status 'active'"),
+    "prefix-collision": ([("a", "b", ["c"]), ("a b", None, ["c"])], ["a-b-c", "a-b-c-2"],
+                         "# tenant 'a', integration 'b', status 'active'"),
+}  # fmt: skip
+BLANK = {**dict.fromkeys(f.name for f in dataclasses.fields(IntegratedAccount)), "status": "active"}
+
+
+@pytest.mark.parametrize(("accounts", "names", "comment"), ENVIRONMENTS.values(), ids=ENVIRONMENTS)
+def test_accounts_render_one_commented_constant_each_and_resource_names_unique_across_them(
+    accounts: list[tuple[Any, Any, list[str]]], names: list[str], comment: str, tmp_path: Path
+) -> None:
+    found = [
+        (IntegratedAccount(**{**BLANK, "id": f"{n:08x}-0000-4000-8000-000000000000",
+                              "tenant_id": tenant, "integration_name": integration}),
+         [{**s, "id": f"{s['id'][:-4]}{n:04x}"} for s in servers_named(server_names)])
+        for n, (tenant, integration, server_names) in enumerate(accounts)
+    ]  # fmt: skip
+    program = _render_environment(found)
+    assert f"\n\n\n{comment}\nACCOUNT_1 = " in program
+    (tmp_path / "__main__.py").write_text(program)
+    declared = [(a.id, s["name"], s["id"]) for a, servers in found for s in servers]
+    assert [(r.name, r.inputs) for r in run_program(tmp_path).registrations] == [
+        (name, {"integrated_account_id": account, "name": server_name, "adopt_id": server})
+        for name, (account, server_name, server) in zip(names, declared, strict=True)
+    ]
+
+
 # `--project-dir`: a complete project folder whose first `pulumi up` adopts every server.
 
 TEMPLATE_REQUIREMENTS = Path(__file__).parents[1] / "examples" / "template" / "requirements.txt"
@@ -130,8 +169,14 @@ LISTED: list[dict[str, Any]] = [
 then one of each tricky name."""
 
 
+def one_account(servers: list[dict[str, Any]], project_name: str) -> dict[str, str]:
+    """The project `--integrated-account-id ACCOUNT` writes for these servers."""
+    program = render_program(ACCOUNT, servers)
+    return render_project(f"integrated account {ACCOUNT}", program, project_name)
+
+
 def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_path: Path) -> None:
-    write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
+    write_project(tmp_path, one_account(LISTED, "acme-mcp"))
     registered = [r.inputs for r in run_program(tmp_path).registrations]
     assert {inputs["adopt_id"]: inputs for inputs in registered} == {
         server["id"]: {
@@ -163,7 +208,7 @@ def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_pat
 def test_project_is_a_python_pip_virtualenv_project_named_after_its_folder_if_pulumi_accepts_it(
     folder: str, project_name: str, tmp_path: Path
 ) -> None:
-    files = render_project(ACCOUNT, LISTED, _project_name_for(tmp_path / folder))
+    files = one_account(LISTED, _project_name_for(tmp_path / folder))
     assert list(files) == list(_PROJECT_FILES)
     assert yaml.safe_load(files["Pulumi.yaml"]) == {
         "name": project_name,
@@ -176,25 +221,33 @@ def test_project_is_a_python_pip_virtualenv_project_named_after_its_folder_if_pu
 
 
 Discover = Callable[..., tuple[object, str, str]]
+ONE = ("--integrated-account-id", ACCOUNT)
+LISTED_ACCOUNTS = [("acme", "hubspot", "active", 2), ("acme", "salesforce", "needs_reauth", 1),
+                   ("beta", "hubspot", "active", 0)]  # fmt: skip
+"""The accounts `GET /integrated-account` lists: tenant, integration, status, servers."""
 
 
 @pytest.fixture
 def run_discover(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Discover:
-    """`python -m truto_pulumi.discover --integrated-account-id ACCOUNT ...`, in-process against
-    the emulator (TRUTO_API_TOKEN, TRUTO_BASE_URL), the account holding two servers: its exit
-    status, standard output and standard error."""
+    """`python -m truto_pulumi.discover ...`, in-process against the emulator (TRUTO_API_TOKEN,
+    TRUTO_BASE_URL), ACCOUNT holding two servers (it is not listed) and the accounts of
+    `LISTED_ACCOUNTS`: its exit status, standard output and standard error."""
     emulator.reset()
     made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]})
     made_in_dashboard(emulator, ACCOUNT, name="Sales", expires_at="2031-01-01T00:00:00Z")
+    for tenant, integration, status, servers in LISTED_ACCOUNTS:
+        added = emulator.add_account(tenant_id=tenant, integration=integration, status=status)
+        for _ in range(servers):
+            made_in_dashboard(emulator, added["id"], name="Support")
     monkeypatch.setenv("TRUTO_API_TOKEN", emulator.api_token)
     monkeypatch.setenv("TRUTO_BASE_URL", emulator.url)
 
     def run(*args: str) -> tuple[object, str, str]:
         emulator.clear_journal()
         try:
-            code: object = discover.main(["--integrated-account-id", ACCOUNT, *args])
+            code: object = discover.main(args)
         except SystemExit as exited:  # a usage error
             code = exited.code
         return (code, *capsys.readouterr())
@@ -222,7 +275,7 @@ def test_discover_prints_or_writes_the_adoptable_servers_saying_what_it_left_out
 ) -> None:
     marked = made_in_dashboard(emulator, ACCOUNT, name=CreateMark.drawn(None).on("agent"))
     folder = tmp_path / "infra" / "acme-mcp"  # made with its parents
-    code, out, err = run_discover(*(option.format(folder=folder) for option in options))
+    code, out, err = run_discover(*ONE, *(option.format(folder=folder) for option in options))
     assert code == 0, err
     assert [(e["method"], e["path"]) for e in emulator.journal()] == [
         ("GET", f"/integrated-account/{ACCOUNT}/mcp")
@@ -233,7 +286,7 @@ def test_discover_prints_or_writes_the_adoptable_servers_saying_what_it_left_out
     assert len(adoptable) == 2
     files = written(folder) if options else {}
     if options:
-        assert files == render_project(ACCOUNT, adoptable, "a" if len(options) > 2 else "acme-mcp")
+        assert files == one_account(adoptable, "a" if len(options) > 2 else "acme-mcp")
         assert "pulumi config set --secret truto:apiToken <token>" in out
         assert f"pulumi config set truto:baseUrl {emulator.url}" in out
         assert "2 to create: each an adoption" in out
@@ -244,23 +297,102 @@ def test_discover_prints_or_writes_the_adoptable_servers_saying_what_it_left_out
     assert not [s for s in secrets for text in [out, err, *files.values()] if s in text]
 
 
+FILTERED = {
+    # filter: (options, Truto's query, the first line printed, resource name -> account)
+    "integration": (
+        ("--integration", "hubspot"),
+        {"integration.name": "hubspot"},
+        "# 2 MCP server(s) of 1 integrated account(s) matching integration='hubspot'",
+        {"acme-hubspot-support": "hubspot", "acme-hubspot-support-2": "hubspot"},
+    ),
+    "tenant-and-status": (
+        ("--tenant-id", "acme", "--status", "needs_reauth"),
+        {"tenant_id": "acme", "status": "needs_reauth"},
+        "# 1 MCP server(s) of 1 integrated account(s) matching tenant_id='acme', "
+        "status='needs_reauth'",
+        {"acme-salesforce-support": "salesforce"},
+    ),
+    "every-account": (
+        ("--all-accounts",),
+        {},
+        "# 3 MCP server(s) of 2 integrated account(s) of the API token's environment",
+        {"acme-hubspot-support": "hubspot", "acme-hubspot-support-2": "hubspot",
+         "acme-salesforce-support": "salesforce"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("options", "query", "first", "adopted"), FILTERED.values(), ids=FILTERED)
+def test_filters_reach_truto_as_the_lookup_sends_them_and_the_code_adopts_every_match(
+    run_discover: Discover,
+    emulator: Emulator,
+    tmp_path: Path,
+    options: tuple[str, ...],
+    query: dict[str, str],
+    first: str,
+    adopted: dict[str, str],
+) -> None:
+    code, out, err = run_discover(*options)
+    assert code == 0, err
+    sent = [e["query"] for e in emulator.journal() if e["path"] == "/integrated-account"]
+    assert [{k: v for k, v in q.items() if k != "limit"} for q in sent] == [query]
+    assert out.splitlines()[0] == first
+    (tmp_path / "__main__.py").write_text(out)
+    registered = {
+        r.name: r.inputs["integrated_account_id"] for r in run_program(tmp_path).registrations
+    }
+    accounts = {
+        a["integration"]["name"]: a for a in emulator.accounts() if a["tenant_id"] == "acme"
+    }
+    assert registered == {
+        name: accounts[integration]["id"] for name, integration in adopted.items()
+    }
+    oauth = [a["context"]["oauth"]["token"]["access_token"] for a in emulator.accounts()]
+    assert not [s for s in [emulator.api_token, *oauth] if s in out + err]
+
+
+CHOOSE = "choose the accounts one way: --integrated-account-id, or filters"
+NOTHING = "nothing to adopt, no project written"
 REFUSED = [
     *[
-        pytest.param({present: "theirs"}, (), f"{{folder}} already holds {present}: ", id=present)
+        pytest.param(
+            {present: "theirs"}, ONE, f"{{folder}} already holds {present}: ", 0, id=present
+        )
         for present in [*_PROJECT_FILES, "Pulumi.yml"]
     ],
-    pytest.param({}, ("--project-name", "a b"), "Pulumi project names are 1 to 100", id="name"),
+    pytest.param(
+        {}, (*ONE, "--project-name", "a b"), "Pulumi project names are 1 to 100", 0, id="name"
+    ),
     pytest.param(
         {},
-        ("--integrated-account-id", OTHER_ACCOUNT),  # the last wins
-        f"integrated account {OTHER_ACCOUNT} has no MCP servers: nothing to adopt, no project",
+        ("--integrated-account-id", OTHER_ACCOUNT),
+        f"integrated account {OTHER_ACCOUNT} has no MCP servers: {NOTHING}",
+        1,  # its list
         id="no-servers",
     ),
+    pytest.param(
+        {},
+        ("--integration", "zoho"),
+        f"no integrated account matching integration='zoho': {NOTHING}",
+        1,
+        id="no-account-matches",
+    ),
+    pytest.param(
+        {},
+        ("--tenant-id", "beta"),
+        f"the 1 integrated account(s) matching tenant_id='beta' have no MCP servers: {NOTHING}",
+        2,  # the account list, its server list
+        id="no-server-in-the-matches",
+    ),
+    pytest.param({}, (*ONE, "--integration", "hubspot"), CHOOSE, 0, id="account-and-filter"),
+    pytest.param({}, ("--all-accounts", "--status", "active"), CHOOSE, 0, id="all-and-filter"),
+    pytest.param({}, (), CHOOSE, 0, id="no-choice"),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("files", "options", "said"), REFUSED)
+@pytest.mark.parametrize(("files", "options", "said", "requests"), REFUSED)
 def test_a_project_dir_that_cannot_be_written_is_refused_writing_nothing(
     run_discover: Discover,
     emulator: Emulator,
@@ -268,16 +400,18 @@ def test_a_project_dir_that_cannot_be_written_is_refused_writing_nothing(
     files: dict[str, str],
     options: Any,
     said: str,
+    requests: int,
 ) -> None:
-    """A folder holding a project, or a project name Pulumi refuses, before Truto is asked."""
+    """A folder holding a project, a project name Pulumi refuses, or accounts not chosen one
+    way, before Truto is asked; accounts or filters that find nothing to adopt."""
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    code, out, err = run_discover("--project-dir", str(tmp_path), *options)
+    code, out, err = run_discover(*options, "--project-dir", str(tmp_path))
     assert (code, out) == (2, "")
     assert said.format(folder=tmp_path) in err
     assert written(tmp_path) == files
-    assert len(emulator.journal()) == ("has no MCP servers" in said)  # its list
+    assert len(emulator.journal()) == requests
     if files:  # the function refuses it as the command does
         with pytest.raises(FileExistsError, match="overwrites nothing"):
-            write_project(tmp_path, render_project(ACCOUNT, LISTED, "acme-mcp"))
+            write_project(tmp_path, one_account(LISTED, "acme-mcp"))
         assert written(tmp_path) == files
