@@ -114,9 +114,10 @@ def test_a_configured_provider_pickles_as_an_unconfigured_one_without_token_or_c
 
 
 @pytest.mark.slow
-def test_a_preview_never_loads_httpx() -> None:
-    """Configure, check (new inputs, and unchanged ones: returned as they are) and diff open no
-    HTTP client: httpx loads at the first create, read, update or delete."""
+def test_a_preview_loads_neither_httpx_nor_the_emulator_nor_the_test_harness() -> None:
+    """The package loads neither the emulator nor the test harness; configure, check (new inputs,
+    and unchanged ones: returned as they are) and diff open no HTTP client: httpx loads at the
+    first create, read, update or delete."""
     inputs = {"integrated_account_id": ACCOUNT, "name": "n", "config": {"methods": ["read"]}}
     olds, news = {**inputs, "__provider": "old"}, {**inputs, "__provider": "new"}
     script = f"""\
@@ -131,12 +132,13 @@ assert r.failures == [], r.failures
 r = p.check({olds!r}, {news!r})
 assert (r.inputs, r.failures) == ({inputs!r}, [])
 assert not p.diff("mcp-1", {{**{inputs!r}, "token_known": True}}, {news!r}).changes
-print("httpx" in sys.modules)
+print(sorted(m for m in sys.modules
+             if m.startswith(("httpx", "truto_pulumi.emulator", "truto_pulumi.testing", "starlette"))))
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == "False"
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("full", ["", "1"], ids=["by_default", "with_TRUTO_PULUMI_TRACEBACKS"])
