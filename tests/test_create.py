@@ -276,32 +276,23 @@ def test_a_create_that_cannot_complete_names_its_mark_and_what_it_left(
 
 PROVISIONAL = "2027-01-01T00:07:00Z"
 """NOW + HOLD: the expiry a marked POST carries when none as early is declared."""
+EARLIER, LATER = "2027-01-01T00:05:00Z", "2027-06-01T00:00:00Z"
 
 
 @pytest.mark.parametrize(
     ("declared", "posted", "rename"),
     [
-        pytest.param(None, PROVISIONAL, {"expires_at": None}, id="none_declared_cleared_at_rename"),
-        pytest.param(
-            "2027-06-01T00:00:00Z",
-            PROVISIONAL,
-            {"expires_at": "2027-06-01T00:00:00Z"},
-            id="a_later_one_set_at_rename",
-        ),
-        pytest.param(
-            "2027-01-01T00:05:00Z", "2027-01-01T00:05:00Z", {}, id="an_earlier_one_posted"
-        ),
+        pytest.param({}, PROVISIONAL, {"expires_at": None}, id="none_declared_cleared_at_rename"),
+        pytest.param({"expires_at": LATER}, PROVISIONAL, {"expires_at": LATER},
+                     id="a_later_one_set_at_rename"),
+        pytest.param({"expires_at": EARLIER}, EARLIER, {}, id="an_earlier_one_posted"),
     ],
-)
+)  # fmt: skip
 def test_a_marked_post_carries_a_provisional_expiry_that_the_rename_replaces(
-    declared: str | None, posted: str, rename: dict[str, Any]
+    declared: dict[str, str], posted: str, rename: dict[str, Any]
 ) -> None:
     truto = _Truto()
-    body = {"name": "reader", "config": {}} if declared is None else {
-        "name": "reader", "config": {}, "expires_at": declared
-    }  # fmt: skip
-
-    create(truto, body=body)
+    create(truto, body={"name": "reader", "config": {}, **declared})
 
     assert truto.bodies == [
         {"name": OURS.on("reader"), "config": {}, "expires_at": posted},
