@@ -358,9 +358,17 @@ def test_constant_429_with_retry_after_zero_sends_no_more_requests_than_the_back
 
 
 @pytest.mark.parametrize("method", CALLS)
+@pytest.mark.parametrize(
+    ("between", "account", "sent"),
+    [(None, IA, 1), (ok(), IA, 2), (truto_error(404, "no"), IA, 2), (None, "ia-2", 2)],
+    ids=["next_at_once", "next_again_after_an_answer", "next_again_after_another_error",
+         "next_again_under_another_account"],
+)  # fmt: skip
 def test_a_persistent_503_fails_within_a_minute_with_trutos_message(
-    method: str, jitter_at_most: None
+    method: str, between: httpx.Response | None, account: str, sent: int, jitter_at_most: None
 ) -> None:
+    """The 503s of one account count together until another answer: a next call under it fails
+    at its first 503."""
     script = Script(truto_error(503, BLOCKED))
     client, clock = make_client(script)
     with pytest.raises(TrutoServerError) as info:
@@ -370,21 +378,6 @@ def test_a_persistent_503_fails_within_a_minute_with_trutos_message(
     assert f"{BLOCKED} (Truto has answered 503 under this integrated account for" in str(info.value)
     assert "blocked, and retrying will not help" in str(info.value).split(BLOCKED)[1]
     assert len(script.requests) > 2
-
-
-@pytest.mark.parametrize(
-    ("between", "account", "sent"),
-    [(None, IA, 1), (ok(), IA, 2), (truto_error(404, "no"), IA, 2), (None, "ia-2", 2)],
-    ids=["at_once_after_it_persisted", "again_after_an_answer", "again_after_another_error",
-         "again_under_another_account"],
-)  # fmt: skip
-def test_the_503s_of_one_account_count_together_until_another_answer(
-    between: httpx.Response | None, account: str, sent: int
-) -> None:
-    script = Script(truto_error(503, BLOCKED))
-    client, _ = make_client(script)
-    with pytest.raises(TrutoServerError):
-        client.list_mcp_servers(IA)  # 503s for `unavailable_for`: final
     if between is not None:
         script.steps = [between]
         with suppress(TrutoNotFoundError):

@@ -1,5 +1,6 @@
-"""The public surface other code and docs depend on: exported names, paths, type token, the
-version every request reports."""
+"""The public surface other code and docs depend on: exported names, the exception tree, paths,
+type token, the version every request reports. Which status raises which error class, and the
+details a raised error carries, are the tests' of the code that raises it (`test_client.py`...)."""
 
 from __future__ import annotations
 import __future__
@@ -7,20 +8,52 @@ import __future__
 import base64
 import importlib
 import inspect
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from unittest.mock import Mock
 
 import dill
 import pytest
+from pulumi import RunError
 
 import truto_pulumi
 from truto_pulumi import TrutoMcpServer, _errors, _version
 from truto_pulumi._client import DEFAULT_USER_AGENT
+from truto_pulumi._errors import (
+    TrutoApiError,
+    TrutoAuthError,
+    TrutoConfigError,
+    TrutoCreateError,
+    TrutoDeadlineError,
+    TrutoError,
+    TrutoLookupError,
+    TrutoNotFoundError,
+    TrutoRateLimitedError,
+    TrutoServerError,
+    TrutoTransportError,
+    TrutoValidationError,
+)
 from truto_pulumi.provider import TrutoMcpServerProvider
 
+TREE: dict[type[Exception], tuple[type[Exception], ...]] = {
+    TrutoError: (Exception,),
+    TrutoConfigError: (TrutoError,),
+    TrutoTransportError: (TrutoError,),
+    TrutoDeadlineError: (TrutoError,),
+    TrutoCreateError: (TrutoError,),
+    TrutoLookupError: (TrutoError, RunError),
+    TrutoApiError: (TrutoError,),
+    TrutoAuthError: (TrutoApiError,),
+    TrutoNotFoundError: (TrutoApiError,),
+    TrutoValidationError: (TrutoApiError,),
+    TrutoRateLimitedError: (TrutoApiError,),
+    TrutoServerError: (TrutoApiError,),
+}
+"""Each error class and its bases, as the docstring of `_errors` draws the tree."""
 
-def test_all_is_every_public_name_of_the_package() -> None:
+
+def test_all_is_every_public_name_and_the_errors_are_exactly_the_documented_tree() -> None:
     public = {
         name
         for name, value in vars(truto_pulumi).items()
@@ -30,12 +63,49 @@ def test_all_is_every_public_name_of_the_package() -> None:
     }
     assert set(truto_pulumi.__all__) == public | {"__version__"}
     assert len(truto_pulumi.__all__) == len(set(truto_pulumi.__all__))
-    errors = {
-        name
-        for name, value in vars(_errors).items()
-        if isinstance(value, type) and issubclass(value, truto_pulumi.TrutoError)
+    defined = {
+        value
+        for value in vars(_errors).values()
+        if isinstance(value, type) and value.__module__ == _errors.__name__
     }
+    assert {error_type: error_type.__bases__ for error_type in defined} == TREE
+    errors = {error_type.__name__ for error_type in TREE}
     assert errors | {"TrutoMcpServer", "TrutoMcpServerArgs", "McpServerConfigArgs"} <= public
+
+
+@pytest.mark.parametrize(
+    "error_type",
+    [TrutoApiError, TrutoAuthError, TrutoNotFoundError, TrutoValidationError,
+     TrutoRateLimitedError, TrutoServerError],
+)  # fmt: skip
+def test_explained_keeps_type_status_method_path_and_retry_after_and_replaces_the_message(
+    error_type: type[TrutoApiError],
+) -> None:
+    path = "/integrated-account/a/mcp/s"
+    said = error_type(status_code=418, method="DELETE", path=path, message="-", retry_after=2.5)
+    explained = said.explained("what to do about it")
+    assert type(explained) is error_type
+    assert vars(explained) == {**vars(said), "message": "what to do about it"}
+    assert str(explained) == f"Truto answered 418 to DELETE {path}: what to do about it"
+    assert str(said.explained("")) == f"Truto answered 418 to DELETE {path}"  # no words: no colon
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TrutoConfigError("bad", "truto:baseUrl"),  # type: ignore[call-arg]
+        lambda: TrutoTransportError("dropped", method="POST", path="/mcp"),  # type: ignore[call-arg]
+        lambda: TrutoCreateError("lost"),  # type: ignore[call-arg]
+        lambda: TrutoCreateError("lost", "[pulumi creating 0123456789ab-01234567]"),  # type: ignore[call-arg]
+    ],
+    ids=["config_setting_by_position", "transport_without_request_sent", "create_without_mark",
+         "create_mark_by_position"],
+)  # fmt: skip
+def test_an_errors_details_are_given_by_keyword_and_none_required_may_be_left_out(
+    make: Callable[[], TrutoError],
+) -> None:
+    with pytest.raises(TypeError):
+        make()
 
 
 PUBLIC_MODULES = {
