@@ -1,8 +1,14 @@
-"""The resource as a Pulumi program sees it, run under `pulumi.runtime.set_mocks`."""
+"""The resource as a Pulumi program sees it, run under `pulumi.runtime.set_mocks`; and
+`truto_pulumi.testing`: a program run under Pulumi's mocks (`run_program`), what it shows of
+the run (`ProgramRun`, `Registration`) and how the mocks answer (computed outputs, secrets,
+preview). The example programs' own tests are in `tests/examples/`."""
 
 from __future__ import annotations
 
 import base64
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import dill
@@ -14,7 +20,7 @@ from pulumi.runtime import rpc
 from devkit import MCP_SERVER_TYPE, mcp_mock_outputs
 from truto_pulumi import TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi.provider import TrutoMcpServerProvider
-from truto_pulumi.testing import ProgramMocks, install_mocks
+from truto_pulumi.testing import ProgramMocks, install_mocks, run_program
 
 from .kit import ACCOUNT
 
@@ -114,24 +120,30 @@ def test_a_program_of_a_thousand_servers_registers_them_all(
     return pulumi.Output.all(*(server.id for server in servers)).apply(check)
 
 
-@pulumi.runtime.test
-def test_get_reads_the_existing_server_by_id_and_account_and_declares_nothing(
-    mocks: ProgramMocks, monkeypatch: pytest.MonkeyPatch
-) -> pulumi.Output[Any]:
-    """`TrutoMcpServer.get`: a read of server `id` (the engine's ReadResource, never a
-    registration to create), with the account the provider's read needs and the provider."""
-    reads: list[pulumi.runtime.MockResourceArgs] = []
+@pytest.fixture
+def received(mocks: ProgramMocks, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What each resource sent the mocks (`MockResourceArgs`), its internal inputs included."""
+    got: list[pulumi.runtime.MockResourceArgs] = []
     answer = mocks.new_resource
 
     def new_resource(args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-        reads.append(args)
+        got.append(args)
         return answer(args)
 
     monkeypatch.setattr(mocks, "new_resource", new_resource)
+    return got
+
+
+@pulumi.runtime.test
+def test_get_reads_the_existing_server_by_id_and_account_and_declares_nothing(
+    received: list[pulumi.runtime.MockResourceArgs],
+) -> pulumi.Output[Any]:
+    """`TrutoMcpServer.get`: a read of server `id` (the engine's ReadResource, never a
+    registration to create), with the account the provider's read needs and the provider."""
     server = TrutoMcpServer.get("existing", "srv-123", ACCOUNT)
 
     def check(values: list[Any]) -> None:
-        (read,) = reads
+        (read,) = received
         assert (read.typ, read.name, read.resource_id) == (MCP_SERVER_TYPE, "existing", "srv-123")
         assert {key: value for key, value in read.inputs.items() if key != "__provider"} == {
             "integrated_account_id": ACCOUNT
@@ -143,41 +155,144 @@ def test_get_reads_the_existing_server_by_id_and_account_and_declares_nothing(
     return pulumi.Output.all(server.id, server.integrated_account_id).apply(check)
 
 
-class _UrnsSent(pulumi.runtime.Mocks):
-    """The `__urn` each resource sent its provider, by resource name."""
-
-    def __init__(self) -> None:
-        self.sent: dict[str, Any] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.sent[args.name] = args.inputs.get("__urn")
-        return f"{args.name}-id", {}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
-
-
-def test_each_server_tells_its_provider_the_urn_the_engine_gives_it() -> None:
+@pulumi.runtime.test
+def test_each_server_tells_its_provider_the_urn_the_engine_gives_it(
+    received: list[pulumi.runtime.MockResourceArgs],
+) -> pulumi.Output[Any]:
     """A child's has its parent's qualified type, then its own; a top-level one's only its own
     (`deployment.go`, `generateURN`; the mock monitor's URNs differ: they are not checked)."""
-    mocks = _UrnsSent()
-    pulumi.runtime.set_mocks(mocks, project="shop", stack="dev")
+    fleet = pulumi.ComponentResource("acme:index:Fleet", "fleet")
+    TrutoMcpServer("top", integrated_account_id=ACCOUNT)
+    child = TrutoMcpServer(
+        "child", integrated_account_id=ACCOUNT, opts=pulumi.ResourceOptions(parent=fleet)
+    )
 
-    @pulumi.runtime.test
-    def declare() -> pulumi.Output[Any]:
-        fleet = pulumi.ComponentResource("acme:index:Fleet", "fleet")
-        TrutoMcpServer("top", integrated_account_id=ACCOUNT)
-        child = TrutoMcpServer(
-            "child", integrated_account_id=ACCOUNT, opts=pulumi.ResourceOptions(parent=fleet)
+    def check(fleet_urn: str) -> None:
+        assert {args.name: args.inputs.get("__urn") for args in received} == {
+            "fleet": None,
+            "top": f"urn:pulumi:dev::project::{MCP_SERVER_TYPE}::top",
+            "child": fleet_urn.rpartition("::")[0] + f"${MCP_SERVER_TYPE}::child",
+        }
+
+    return pulumi.Output.all(fleet.urn, child.id).apply(lambda done: check(done[0]))
+
+
+# --- truto_pulumi.testing ------------------------------------------------------------------
+
+
+def program(folder: Path, code: str, name: str = "program.py") -> Path:
+    """Write a program (or one module of it) into `folder`."""
+    path = folder / name
+    path.write_text(textwrap.dedent(code))
+    return path
+
+
+def test_run_program_runs_a_folder_by_its_main_importable_with_the_config_given(
+    tmp_path: Path,
+) -> None:
+    """As the Pulumi CLI runs a project folder: its `__main__.py`, with the folder on `sys.path`
+    (for the run only); `pulumi.Config()` reads the config given, the project's and stack's."""
+    program(tmp_path, 'DEFAULT_METHODS = ["read"]\n', name="defaults_of_run_program.py")
+    program(
+        tmp_path,
+        """
+        import pulumi
+        from defaults_of_run_program import DEFAULT_METHODS
+        from truto_pulumi import TrutoMcpServer
+
+        config = pulumi.Config()
+        TrutoMcpServer(
+            "server",
+            integrated_account_id=config.require("account"),
+            name=config.get("serverName") or f"{pulumi.get_project()}/{pulumi.get_stack()}",
+            config={"methods": config.get_object("methods") or DEFAULT_METHODS},
         )
+        """,
+        name="__main__.py",
+    )
+    config = {"shop:account": ACCOUNT, "shop:serverName": "Shop", "shop:methods": '["list"]'}
+    try:
+        named = run_program(tmp_path, project="shop", config=config)
+        unnamed = run_program(
+            tmp_path, project="shop", stack="prod", config={"shop:account": ACCOUNT}
+        )
+    finally:
+        sys.modules.pop("defaults_of_run_program", None)
 
-        def check(fleet_urn: str) -> None:
-            assert mocks.sent == {
-                "fleet": None,
-                "top": f"urn:pulumi:dev::shop::{MCP_SERVER_TYPE}::top",
-                "child": fleet_urn.rpartition("::")[0] + f"${MCP_SERVER_TYPE}::child",
-            }
+    assert named.desired(MCP_SERVER_TYPE) == {
+        "server": {
+            "integrated_account_id": ACCOUNT,
+            "name": "Shop",
+            "config": {"methods": ["list"]},
+        }
+    }
+    assert unnamed.registrations[0].inputs["name"] == "shop/prod"
+    assert unnamed.registrations[0].inputs["config"] == {"methods": ["read"]}
+    assert str(tmp_path) not in sys.path
 
-        return pulumi.Output.all(fleet.urn, child.id).apply(lambda done: check(done[0]))
 
-    declare()
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+def test_computed_outputs_join_the_inputs_secret_outputs_come_back_secret_the_rest_unknown(
+    tmp_path: Path, preview: bool
+) -> None:
+    """What the mocks do not answer is unknown in a preview, as the engine has it. An internal
+    input (`__`-prefixed, as pulumi.dynamic's `__provider`) is shown in neither."""
+    path = program(
+        tmp_path,
+        """
+        import pulumi
+
+        thing = pulumi.CustomResource(
+            "test:index:Thing",
+            "lamp",
+            {"colour": "blue", "size": "s", "serial": None, "weight": None, "__hidden": "x"},
+            opts=pulumi.ResourceOptions(additional_secret_outputs=["colour", "serial"]),
+        )
+        outputs = (thing.colour, thing.size, thing.serial)
+        seen = pulumi.Output.all(
+            thing.weight.is_known(),
+            *outputs,
+            *(pulumi.Output.is_secret(output) for output in outputs),
+        )  # what the program sees, registered as an input of another resource
+        pulumi.CustomResource("test:index:Seen", "seen", {"seen": pulumi.Output.unsecret(seen)})
+        """,
+    )
+
+    run = run_program(path, preview=preview, outputs=lambda args: {"serial": f"{args.name}-42"})
+
+    thing, seen = run.registrations
+    assert seen.inputs == {"seen": [not preview, "blue", "s", "lamp-42", True, False, True]}
+    assert (thing.type_token, thing.name, thing.inputs, thing.provider) == (
+        "test:index:Thing",
+        "lamp",
+        {"colour": "blue", "size": "s"},
+        None,
+    )
+    assert thing.secret_outputs == ("colour", "serial")
+
+
+def test_a_secret_inside_an_input_object_is_registered_where_the_program_put_it(
+    tmp_path: Path,
+) -> None:
+    path = program(
+        tmp_path,
+        f"""
+        import pulumi
+        from truto_pulumi import McpServerConfigArgs, TrutoMcpServer
+
+        TrutoMcpServer(
+            "reader",
+            integrated_account_id="{ACCOUNT}",
+            config=McpServerConfigArgs(methods=["read"], tags=pulumi.Output.secret(["b", "a"])),
+        )
+        """,
+    )
+
+    (server,) = run_program(path).registrations
+
+    config = server.inputs["config"]
+    assert not rpc.is_rpc_secret(config)
+    assert config["methods"] == ["read"]
+    assert rpc.unwrap_rpc_secret(config["tags"]) == ["b", "a"]
+    assert rpc.is_rpc_secret(config["tags"])
+    assert not rpc.is_rpc_secret(server.inputs["name"])
