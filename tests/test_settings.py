@@ -1,6 +1,7 @@
 """Where the provider reads its settings: stack config first, then environment; typed values
-honoured or refused naming the setting; a base URL or token that cannot be right refused
-without echoing a secret; a misspelt `truto:` key refused naming the nearest one."""
+honoured or refused naming the setting; a base URL or token that cannot be right refused by the
+client (as by check) without echoing a secret; a misspelt `truto:` key refused naming the
+nearest one."""
 
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ from typing import Any
 import pulumi
 import pytest
 
+from truto_pulumi._client import TrutoClient
 from truto_pulumi._errors import TrutoConfigError
 from truto_pulumi._settings import (
     DEFAULT_BASE_URL,
     KNOWN_SETTINGS,
     program_config,
     resolve_settings,
-    validate_api_token,
-    validated_base_url,
 )
 from truto_pulumi.testing import run_program
 
@@ -116,10 +116,11 @@ def test_a_base_url_that_cannot_be_right_is_refused_naming_why_and_a_path_or_por
     url: str, problem: str | None
 ) -> None:
     if problem is None:
-        assert validated_base_url(url) == url.rstrip("/")
+        with TrutoClient(base_url=url, api_token="t") as client:
+            assert client.base_url == url.rstrip("/")
         return
     with pytest.raises(TrutoConfigError) as info:
-        validated_base_url(url)
+        TrutoClient(base_url=url, api_token="t")
     message = str(info.value)
     assert info.value.setting == "truto:baseUrl"
     assert message.startswith("truto:baseUrl must be the http(s) URL of Truto's API")
@@ -143,7 +144,7 @@ def test_a_token_that_cannot_go_in_a_header_is_refused_without_echoing_it(
     token: str, problem: str
 ) -> None:
     with pytest.raises(TrutoConfigError, match=problem) as info:
-        validate_api_token(token)
+        TrutoClient(base_url=DEFAULT_BASE_URL, api_token=token)
     assert info.value.setting == "truto:apiToken"
     assert "s3cr" not in str(info.value)
 
