@@ -151,14 +151,12 @@ def test_the_stable_names_of_the_state_and_the_package_data() -> None:
     assert (Path(truto_pulumi.__file__).parent / "py.typed").is_file()
 
 
-def test_the_version_is_the_installed_distributions_and_every_request_says_it() -> None:
+def test_the_version_is_the_installed_distributions_and_every_request_says_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A source tree never installed reports version 0+unknown."""
     installed = metadata.version("truto-pulumi")
     assert truto_pulumi.__version__ == installed
     assert f"truto-pulumi/{installed}" == DEFAULT_USER_AGENT
-
-
-def test_a_source_tree_never_installed_reports_version_0_unknown(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
     monkeypatch.setattr(metadata, "version", Mock(side_effect=metadata.PackageNotFoundError))
     assert _version._installed_version() == "0+unknown"
