@@ -132,8 +132,8 @@ assert r.failures == [], r.failures
 r = p.check({olds!r}, {news!r})
 assert (r.inputs, r.failures) == ({inputs!r}, [])
 assert not p.diff("mcp-1", {{**{inputs!r}, "token_known": True}}, {news!r}).changes
-print(sorted(m for m in sys.modules
-             if m.startswith(("httpx", "truto_pulumi.emulator", "truto_pulumi.testing", "starlette"))))
+loaded = ("httpx", "truto_pulumi.emulator", "truto_pulumi.testing", "starlette")
+print(sorted(m for m in sys.modules if m.startswith(loaded)))
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
