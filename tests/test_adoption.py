@@ -94,21 +94,15 @@ IN_FLIGHT = CreateMark.drawn("urn:pulumi:prod::other::pulumi-python:dynamic/trut
     ("made", "said"),
     [
         pytest.param(None, "python -m truto_pulumi.discover", id="unknown_server"),
-        pytest.param(
-            (OTHER_ACCOUNT, "theirs"), f"under integrated account {ACCOUNT}", id="other_account"
-        ),
-        pytest.param(
-            (ACCOUNT, IN_FLIGHT.on("agent")),
-            "its name carries a Pulumi create mark",
-            id="create_mark",
-        ),
-        pytest.param(
-            (ACCOUNT, "adopted, then deleted outside Pulumi"),
-            "Remove adopt_id to have `pulumi up` create a new server in its place",
-            id="adopted_then_deleted_outside_pulumi_up_refresh",
-        ),
+        pytest.param((OTHER_ACCOUNT, "theirs"), f"under integrated account {ACCOUNT}",
+                     id="other_account"),
+        pytest.param((ACCOUNT, IN_FLIGHT.on("agent")), "its name carries a Pulumi create mark",
+                     id="create_mark"),
+        pytest.param((ACCOUNT, "adopted, then deleted outside Pulumi"),
+                     "Remove adopt_id to have `pulumi up` create a new server in its place",
+                     id="adopted_then_deleted_outside_pulumi_up_refresh"),
     ],
-)
+)  # fmt: skip
 def test_adopting_a_server_it_may_not_fails_clearly_and_changes_nothing(
     fresh_host_stack: SimulatedStack, emulator: Emulator, made: tuple[str, str] | None, said: str
 ) -> None:
@@ -154,20 +148,14 @@ MANAGED = "a resource of this stack already manages it"
     ("earlier", "later", "said"),
     [
         pytest.param(["one"], ["one", "two"], [MANAGED], id="adopted_in_an_earlier_run"),
-        pytest.param(
-            [],
-            ["one", "two"],
-            ["it was already adopted in this run by the resource declaring adopt_id="],
-            id="two_adopting_in_one_up",
-        ),
-        pytest.param(
-            None,  # `old` made the server, and stays in the program
-            ["old", "new"],
-            [MANAGED, "of this resource was adopted in this run"],  # whichever ran first
-            id="held_by_a_resource_that_stays",
-        ),
+        pytest.param([], ["one", "two"],
+                     ["it was already adopted in this run by the resource declaring adopt_id="],
+                     id="two_adopting_in_one_up"),
+        pytest.param(None, ["old", "new"],  # `old` made the server, and stays in the program
+                     [MANAGED, "of this resource was adopted in this run"],  # whichever ran first
+                     id="held_by_a_resource_that_stays"),
     ],
-)
+)  # fmt: skip
 def test_a_server_is_managed_by_one_resource_of_a_stack_at_a_time(
     fresh_host_stack: SimulatedStack,
     emulator: Emulator,

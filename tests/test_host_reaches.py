@@ -252,12 +252,11 @@ def urn(i: int) -> str:
 @pytest.mark.parametrize(
     ("setting", "at_least", "at_most"),
     [
-        pytest.param(
-            {"truto:hostConcurrency": "16"}, 8, CREATES, id="sixteen_twice_the_hosts_own_four"
-        ),
+        pytest.param({"truto:hostConcurrency": "16"}, 8, CREATES,
+                     id="sixteen_twice_the_hosts_own_four"),
         pytest.param({}, 1, 4, id="by_default_the_hosts_own_four"),
     ],
-)
+)  # fmt: skip
 def test_the_host_serves_what_truto_host_concurrency_allows_in_each_allowed_pulumi(
     pulumi_python: Path, emulator: Emulator, setting: dict[str, str], at_least: int, at_most: int
 ) -> None:

@@ -34,13 +34,12 @@ def mocks() -> ProgramMocks:
     ("declare", "name", "secret"),
     [
         pytest.param(lambda: None, "fallback", False, id="none"),
-        pytest.param(
-            lambda: pulumi.Output.from_input(None), "fallback", False, id="output_of_none"
-        ),
+        pytest.param(lambda: pulumi.Output.from_input(None), "fallback", False,
+                     id="output_of_none"),
         pytest.param(lambda: pulumi.Output.secret(None), "fallback", True, id="secret_none"),
         pytest.param(lambda: pulumi.Output.from_input("Declared"), "Declared", False, id="output"),
     ],
-)
+)  # fmt: skip
 @pulumi.runtime.test
 def test_a_name_resolving_to_none_falls_back_to_the_resource_name(
     mocks: ProgramMocks, declare: Any, name: str, secret: bool
