@@ -38,18 +38,34 @@ def valid_inputs(**changes: Any) -> dict[str, Any]:
     return {"integrated_account_id": ACCOUNT, "name": "reader", "__provider": "x", **changes}
 
 
+TYPED = {"truto:operationTimeoutSeconds": 1.5, "truto:maxRequestsPerSecond": 0}
+"""Typed stack config (`pulumi config set --type`, numbers in `Pulumi.<stack>.yaml`)."""
+
+
 @pytest.mark.parametrize("unchanged", [False, True], ids=["new_inputs", "unchanged_inputs"])
-def test_check_without_token_names_both_ways_to_set_it(
-    monkeypatch: pytest.MonkeyPatch, unchanged: bool
+@pytest.mark.parametrize(
+    ("config", "setting", "said"),
+    [({}, "truto:apiToken",
+      "set it with `pulumi config set --secret truto:apiToken <token>` or the environment "
+      "variable TRUTO_API_TOKEN"),
+     ({"truto:requestTimeoutSeconds": True}, "truto:requestTimeoutSeconds",
+      "truto:requestTimeoutSeconds must be a number, got a value of type bool")],
+    ids=["no_token", "typed_value_of_the_wrong_type"],
+)  # fmt: skip
+def test_a_settings_problem_fails_check_naming_the_setting_and_how_to_set_it(
+    monkeypatch: pytest.MonkeyPatch,
+    unchanged: bool,
+    config: dict[str, Any],
+    setting: str,
+    said: str,
 ) -> None:
-    provider = configured({}, monkeypatch)
+    """Typed numbers are honoured; the environment's token will do."""
+    provider = configured(config, monkeypatch)
     olds = valid_inputs() if unchanged else {}
     (failure,) = provider.check(olds, valid_inputs()).failures
-    assert failure.property == "truto:apiToken"
-    assert "pulumi config set --secret truto:apiToken" in failure.reason
-    assert "TRUTO_API_TOKEN" in failure.reason
-    monkeypatch.setenv("TRUTO_API_TOKEN", TOKEN)  # the environment's token will do
-    provider.configure(ConfigureRequest(Config({}, project_name="demo")))
+    assert (failure.property, failure.reason.endswith(said)) == (setting, True), failure.reason
+    monkeypatch.setenv("TRUTO_API_TOKEN", TOKEN)
+    provider.configure(ConfigureRequest(Config(TYPED, project_name="demo")))
     assert provider.check(olds, valid_inputs()).failures == []
 
 
