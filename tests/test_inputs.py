@@ -156,12 +156,10 @@ def test_each_bad_field_gets_one_failure_saying_what_is_allowed() -> None:
     ("value", "text"),
     [
         (-3.0, "the number -3"),
-        (2.5, "the number 2.5"),
         (1e300, "the number 1e+300"),
         (float("nan"), "the number nan"),
         ([1.0, "a", [True]], "the list [1, 'a', [True]]"),
         (("read",), "the list ['read']"),
-        ({"k": 2.0}, "the object {'k': 2}"),
         ([Unknown()], "the list [<unknown>]"),
         (None, "None"),
         ("y" * 100, "the string '" + "y" * 56 + "..."),

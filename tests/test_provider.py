@@ -4,7 +4,6 @@ through the real provider host."""
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
 import traceback
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
-from pulumi.dynamic.dynamic import serialize_provider
 
 from truto_pulumi._errors import TrutoConfigError
 from truto_pulumi.provider import TrutoMcpServerProvider
@@ -117,16 +115,6 @@ def test_a_state_without_token_known_is_an_update_that_writes_it_without_a_call(
     assert outs["token_known"] is token_known
     assert {k: outs.get(k) for k in ("token", "url")} == {k: state.get(k) for k in ("token", "url")}
     assert provider.diff("id", {**outs, "__provider": "x"}, valid_inputs()).changes is False
-
-
-def test_a_configured_provider_pickles_as_an_unconfigured_one_without_token_or_client(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """By reference, as `test_resource.py` shows for a program's: nothing of `configure`."""
-    assert TrutoMcpServerProvider.serialize_as_secret_always is False  # `__provider` stays plain
-    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    assert serialize_provider(provider) == serialize_provider(TrutoMcpServerProvider())
-    assert TOKEN.encode() not in pickle.dumps(provider)
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ preview). The example programs' own tests are in `tests/examples/`."""
 from __future__ import annotations
 
 import base64
+import pickle
 import sys
 import textwrap
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 import dill
 import pulumi
 import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
@@ -78,11 +81,17 @@ def test_token_and_url_are_secret_outputs_beside_the_programs_own(
 def test_every_server_carries_the_provider_pickled_by_reference_as_pulumi_dynamic_would(
     mocks: ProgramMocks,
 ) -> pulumi.Output[Any]:
+    """Plain (`__provider` is no secret), and nothing of `configure`: no token, no client."""
     servers = [TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT) for i in range(3)]
+    configured = TrutoMcpServerProvider()
+    configured.configure(ConfigureRequest(Config({"truto:apiToken": "tok-8c1e"}, "demo")))
 
     def check(_: Any) -> None:
         (pickled,) = {registered.provider for registered in mocks.run.registrations}
         assert pickled == serialize_provider(TrutoMcpServerProvider())
+        assert pickled == serialize_provider(configured)
+        assert b"tok-8c1e" not in pickle.dumps(configured)
+        assert TrutoMcpServerProvider.serialize_as_secret_always is False
         assert isinstance(pickled, str)
         assert len(pickled) < 256
         assert isinstance(dill.loads(base64.b64decode(pickled)), TrutoMcpServerProvider)
