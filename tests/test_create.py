@@ -1,22 +1,15 @@
-"""The create's rules: the mark its POST carries in the server name (what it proves, and what it
-does not), which answers settle a lost POST, which servers an interrupted run of this stack left,
-and how a create that cannot complete fails (a `TrutoCreateError` naming its mark and the server
-it made), against a scripted stand-in for the client. Then what a killed run left, from the
-state's pending creates and the accounts' servers, and `python -m truto_pulumi.recover` deleting
-it once confirmed."""
+"""The create's rules: which answers settle a lost POST, which servers an interrupted run of
+this stack left, and how a create that cannot complete fails (a `TrutoCreateError` naming its
+mark and the server it made), against a scripted stand-in for the client."""
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from truto_pulumi import McpServerInfo, recover
 from truto_pulumi._create import (
     CREATE_ATTEMPTS,
     create_server,
@@ -32,75 +25,12 @@ from truto_pulumi._errors import (
     TrutoValidationError,
 )
 from truto_pulumi._listings import AccountListings
-from truto_pulumi._mark import CreateMark, read_mark, stack_tag
-from truto_pulumi.recover import left_by_killed_run
+from truto_pulumi._mark import CreateMark, read_mark
 
-from .kit import ACCOUNT, OTHER_ACCOUNT, FakeClock
+from .kit import FakeClock
 
 if TYPE_CHECKING:
     from truto_pulumi._client import TrutoClient
-
-URN = "urn:pulumi:dev::shop::pulumi-python:dynamic/truto:McpServer::reader"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "reader",
-        "reader with [spaces] and ] brackets",
-        "reader [pulumi creating 0123456789ab-01234567]",  # a mark in the declared name itself
-        "",
-        "naïve ✓\nsecond line",
-    ],
-)
-def test_a_marked_name_reads_back_as_the_declared_name_and_its_mark(name: str) -> None:
-    mark = CreateMark.drawn(URN)
-    assert read_mark(mark.on(name)) == (name, mark)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "reader",
-        "reader [pulumi creating 0123456789ab-0123456]",  # nonce one short
-        "reader [pulumi creating 0123456789AB-01234567]",  # upper case: not ours
-        "reader [pulumi creating 0123456789ab-01234567] ",  # text after the mark
-        "reader[pulumi creating 0123456789ab-01234567]",  # no space before the mark
-        None,
-        5,
-    ],
-)
-def test_a_name_without_an_exact_mark_has_none(name: object) -> None:
-    assert read_mark(name) is None
-
-
-@pytest.mark.parametrize(
-    ("other", "same"),
-    [
-        pytest.param(URN.replace("::reader", "::writer"), True, id="other_resource_same_stack"),
-        pytest.param(URN.replace("urn:pulumi:dev::", "urn:pulumi:prod::"), False, id="other_stack"),
-        pytest.param(URN.replace("::shop::", "::crm::"), False, id="other_project"),
-        pytest.param(URN.replace("dev::shop", "dev::sho::p"), False, id="parts_shifted"),
-    ],
-)
-def test_the_resources_of_one_stack_share_a_tag_and_other_stacks_have_others(
-    other: str, same: bool
-) -> None:
-    assert (stack_tag(other) == stack_tag(URN)) is same
-    assert (CreateMark.drawn(other).stack == CreateMark.drawn(URN).stack) is same
-
-
-def test_each_post_draws_its_own_nonce() -> None:
-    first = CreateMark.drawn(URN)
-    assert len({first.nonce, first.renewed().nonce, CreateMark.drawn(URN).nonce}) == 3
-    assert first.renewed().stack == first.stack
-
-
-def test_without_a_urn_the_mark_proves_only_its_own_post() -> None:
-    assert stack_tag(None) is None
-    assert stack_tag("not-a-urn") is None
-    assert CreateMark.drawn(None).stack != CreateMark.drawn(None).stack
-
 
 OURS = CreateMark("0123456789ab", "0123456789abcdef")
 LEGACY = CreateMark("0123456789ab", "01234567")
@@ -367,84 +297,3 @@ def test_a_marked_post_carries_a_provisional_expiry_that_the_rename_replaces(
         {"name": OURS.on("reader"), "config": {}, "expires_at": posted},
         {"name": "reader", **rename},
     ]
-
-
-# --- what a killed run left: recover ---------------------------------------------------------
-
-TYPE = "pulumi-python:dynamic/truto:McpServer"
-
-
-def pending(name: Any, account: str = ACCOUNT, kind: str = "creating") -> dict[str, Any]:
-    inputs = {"integrated_account_id": account, "name": name}
-    return {"type": kind, "resource": {"urn": f"urn::{name}", "type": TYPE, "inputs": inputs}}
-
-
-SERVERS = {
-    ACCOUNT: [
-        {"id": "window", "name": "agent-1"},  # renamed after every process was gone
-        {"id": "held", "name": "agent-1"},  # the state holds it
-        {"id": "theirs", "name": "reports"},  # no pending create has that name
-        {"id": "marked", "name": CreateMark.drawn(None).on("agent-1")},  # expires by itself
-    ],
-    OTHER_ACCOUNT: [{"id": "other-window", "name": "agent-2"}, {"id": "x", "name": "agent-1"}],
-}
-
-
-@pytest.mark.parametrize(
-    ("operations", "found"),
-    [
-        pytest.param(
-            [pending("agent-1"), pending("agent-2", OTHER_ACCOUNT)],
-            [("window", ACCOUNT), ("other-window", OTHER_ACCOUNT)],  # in the accounts' order
-            id="pending-creates",
-        ),
-        pytest.param([pending("agent-1", kind="updating")], [], id="no-pending-create"),
-    ],
-)
-def test_the_candidates_are_unheld_unmarked_servers_of_a_pending_creates_account_and_name(
-    operations: list[dict[str, Any]], found: list[tuple[str, str]]
-) -> None:
-    asked: list[str] = []
-
-    def servers_of(account: str) -> list[dict[str, Any]]:
-        asked.append(account)
-        return SERVERS[account]
-
-    deployment = {"resources": [{"type": TYPE, "id": "held"}], "pending_operations": operations}
-    listed = left_by_killed_run(deployment, servers_of)
-    assert [(s["id"], s["integrated_account_id"]) for s in listed] == found
-    assert asked == [account for _, account in found]  # the accounts of pending creates only
-
-
-def test_a_secret_name_asks_for_the_export_with_secrets() -> None:
-    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
-    with pytest.raises(ValueError, match="--show-secrets"):
-        left_by_killed_run({"pending_operations": [pending(secret)]}, lambda account: [])
-
-
-@pytest.mark.parametrize(
-    ("options", "answer", "done"),
-    [([], "n", "kept"), ([], "y", "deleted"), (["--yes"], "", "deleted")],
-)
-def test_recover_deletes_each_server_left_once_confirmed_and_keeps_the_rest(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    options: list[str],
-    answer: str,
-    done: str,
-) -> None:
-    """Against Truto, a killed `pulumi up` included: tests/engine/test_killed_run.py."""
-    deleted: list[tuple[str, str]] = []
-    client = SimpleNamespace(delete_mcp_server=lambda *server: deleted.append(server))
-    monkeypatch.setattr(recover, "configured", lambda command: (None, client))
-    left = McpServerInfo("left", ACCOUNT, "agent-1", {}, None, "2026-01-01", None, None)
-    monkeypatch.setattr(recover, "get_mcp_servers", lambda account: [left])
-    exported = {"deployment": {"pending_operations": [pending("agent-1")]}}
-    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(exported)))
-    monkeypatch.setattr("builtins.input", lambda prompt: answer)
-
-    assert recover.main(options) == 0
-
-    what = f"MCP server left ('agent-1', created 2026-01-01) of integrated account {ACCOUNT}"
-    assert capsys.readouterr().out == f"{done} {what}\n"
-    assert deleted == ([(ACCOUNT, "left")] if done == "deleted" else [])

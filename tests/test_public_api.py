@@ -1,6 +1,5 @@
 """The public surface other code and docs depend on: exported names, the exception tree, paths,
-type token, the version every request reports. Which status raises which error class, and the
-details a raised error carries, are the tests' of the code that raises it (`test_client.py`...)."""
+type token, the version every request reports. What an error carries is `test_errors.py`'s."""
 
 from __future__ import annotations
 import __future__
@@ -8,7 +7,6 @@ import __future__
 import base64
 import importlib
 import inspect
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from unittest.mock import Mock
@@ -32,9 +30,6 @@ TREE = {
     "TrutoServerError": "TrutoApiError",
 }  # fmt: skip
 """Each error class and its bases, as the docstring of `_errors` draws the tree."""
-API_ERRORS = [
-    getattr(_errors, name) for name, base in TREE.items() if "TrutoApiError" in (name, base)
-]
 
 
 def test_all_is_every_public_name_and_the_errors_are_exactly_the_documented_tree() -> None:
@@ -54,37 +49,6 @@ def test_all_is_every_public_name_and_the_errors_are_exactly_the_documented_tree
     }
     assert {t.__name__: " ".join(b.__name__ for b in t.__bases__) for t in defined} == TREE
     assert {*TREE, "TrutoMcpServer", "TrutoMcpServerArgs", "McpServerConfigArgs"} <= public
-
-
-@pytest.mark.parametrize("error_type", API_ERRORS, ids=lambda error_type: error_type.__name__)
-def test_explained_keeps_type_status_method_path_and_retry_after_and_replaces_the_message(
-    error_type: type[_errors.TrutoApiError],
-) -> None:
-    path = "/integrated-account/a/mcp/s"
-    said = error_type(status_code=418, method="DELETE", path=path, message="-", retry_after=2.5)
-    explained = said.explained("what to do about it")
-    assert type(explained) is error_type
-    assert vars(explained) == {**vars(said), "message": "what to do about it"}
-    assert str(explained) == f"Truto answered 418 to DELETE {path}: what to do about it"
-    assert str(said.explained("")) == f"Truto answered 418 to DELETE {path}"  # no words: no colon
-
-
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: _errors.TrutoConfigError("bad", "truto:baseUrl"),  # type: ignore[call-arg]
-        lambda: _errors.TrutoTransportError("dropped", method="POST", path="/mcp"),  # type: ignore[call-arg]
-        lambda: _errors.TrutoCreateError("lost"),  # type: ignore[call-arg]
-        lambda: _errors.TrutoCreateError("lost", "[pulumi creating 0123456789ab-01234567]"),  # type: ignore[call-arg]
-    ],
-    ids=["config_setting_by_position", "transport_without_request_sent", "create_without_mark",
-         "create_mark_by_position"],
-)  # fmt: skip
-def test_an_errors_details_are_given_by_keyword_and_none_required_may_be_left_out(
-    make: Callable[[], _errors.TrutoError],
-) -> None:
-    with pytest.raises(TypeError):
-        make()
 
 
 PUBLIC_MODULES = {
