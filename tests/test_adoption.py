@@ -7,21 +7,13 @@ from typing import Any
 
 import pytest
 
-from devkit import (
-    SimulatedStack,
-    UpError,
-)
+from devkit import SimulatedStack, UpError
 from truto_pulumi import discover
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.emulator import Emulator
 
 from .kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory, account_id
-from .lifecycle.helpers import (
-    account_read,
-    api_calls,
-    item_path,
-    made_in_dashboard,
-)
+from .lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
 
 
 @pytest.fixture

@@ -10,12 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from truto_pulumi._create import (
-    CREATE_ATTEMPTS,
-    create_server,
-    left_behind,
-    settled_by_answer,
-)
+from truto_pulumi._create import CREATE_ATTEMPTS, create_server, left_behind, settled_by_answer
 from truto_pulumi._deadline import Deadline
 from truto_pulumi._errors import (
     TrutoCreateError,
@@ -61,18 +56,20 @@ def test_left_behind_is_only_this_stacks_legacy_marked_servers_it_does_not_hold(
     assert found == ([(server, LEGACY)] if left else [])
 
 
-def status_error(status: int) -> TrutoServerError:
-    return TrutoServerError(status_code=status, method="POST", path="/mcp", message="failed")
+def refused(status: int) -> TrutoError:
+    """Truto's (or a gateway's) error answer `status`, or a 2xx answer it could not use."""
+    error_type = TrutoValidationError if 400 <= status < 500 else TrutoServerError
+    return error_type(status_code=status, method="POST", path="/mcp", message="no")
 
 
 @pytest.mark.parametrize(
     ("error", "settled"),
     [
-        pytest.param(status_error(500), True, id="500_truto_is_done"),
-        pytest.param(status_error(503), True, id="503_truto_is_done"),
-        pytest.param(status_error(201), True, id="2xx_unusable_body"),
-        pytest.param(status_error(502), False, id="502_gateway"),
-        pytest.param(status_error(504), False, id="504_gateway"),
+        pytest.param(refused(500), True, id="500_truto_is_done"),
+        pytest.param(refused(503), True, id="503_truto_is_done"),
+        pytest.param(refused(201), True, id="2xx_unusable_body"),
+        pytest.param(refused(502), False, id="502_gateway"),
+        pytest.param(refused(504), False, id="504_gateway"),
         pytest.param(TrutoError("timed out"), False, id="no_answer"),
     ],
 )
@@ -157,11 +154,6 @@ def dropped() -> TrutoTransportError:
     return TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True)
 
 
-def refused(status: int) -> TrutoError:
-    error_type = TrutoServerError if status >= 500 else TrutoValidationError
-    return error_type(status_code=status, method="PATCH", path="/mcp/s1", message="no")
-
-
 def interrupted_from(call: int) -> Callable[[], bool]:
     """Whether the run is over, asked again and again: over from the `call`-th question on."""
     calls: Iterator[int] = iter(range(1, 1_000))
@@ -209,9 +201,7 @@ def test_creates_whose_answers_are_all_lost_fail_naming_the_last_mark_and_leave_
 
 
 def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_nothing() -> None:
-    blocked = TrutoServerError(
-        status_code=503, method="POST", path="/mcp", message="Account is blocked."
-    )
+    blocked = refused(503)
     truto = _Truto((blocked, False))
     truto.listing_error = refused(503)  # a listing would fail too: none may be asked for
 
@@ -223,7 +213,7 @@ def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_no
     assert truto.servers == {}
 
 
-GATEWAY = TrutoServerError(status_code=504, method="POST", path="/mcp", message="gateway")
+GATEWAY = refused(504)
 """A POST's answer lost at the gateway, Truto having made nothing."""
 UNDELETABLE = {"delete_error": refused(503)}
 

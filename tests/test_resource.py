@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import pickle
 from typing import Any
 
-import dill
 import pulumi
 import pytest
 from pulumi.dynamic import ConfigureRequest
@@ -86,9 +84,7 @@ def test_every_server_carries_the_provider_pickled_by_reference_as_pulumi_dynami
         assert pickled == serialize_provider(configured)
         assert b"tok-8c1e" not in pickle.dumps(configured)
         assert TrutoMcpServerProvider.serialize_as_secret_always is False
-        assert isinstance(pickled, str)
         assert len(pickled) < 256
-        assert isinstance(dill.loads(base64.b64decode(pickled)), TrutoMcpServerProvider)
 
     return pulumi.Output.all(*(server.id for server in servers)).apply(check)
 

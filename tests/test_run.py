@@ -106,24 +106,20 @@ def test_the_first_create_under_each_account_is_told_so_once_per_process_even_at
 def test_the_runs_listings_are_one_for_the_process_and_open_the_client_at_the_first_listing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    listed: list[str] = []
-
-    def list_mcp_servers(account_id: str, deadline: object) -> list[dict[str, str]]:
-        listed.append(account_id)
-        return [{"id": f"{account_id}/{len(listed)}"}]
-
     opened: list[ProviderSettings] = []
 
     def client_for(settings: ProviderSettings) -> SimpleNamespace:
         opened.append(settings)
-        return SimpleNamespace(list_mcp_servers=list_mcp_servers)
+        return SimpleNamespace(list_mcp_servers=lambda account, deadline: [{"id": account}])
 
     monkeypatch.setattr("truto_pulumi._client.client_for", client_for)
     run = RunState(SETTINGS)
     assert opened == []  # no listing yet: preview never opens the client
-    assert run.listings.fresh("acc-1") == [{"id": "acc-1/1"}]
-    assert run.listings.fresh("acc-1") == [{"id": "acc-1/2"}]
-    assert (opened, listed) == ([SETTINGS], ["acc-1", "acc-1"])
+    assert [run.listings.fresh(account) for account in ("acc-1", "acc-2")] == [
+        [{"id": "acc-1"}],
+        [{"id": "acc-2"}],
+    ]
+    assert opened == [SETTINGS]
 
 
 def test_an_account_read_at_once_by_many_creates_is_read_once_and_shared() -> None:

@@ -12,11 +12,7 @@ import pytest
 
 from truto_pulumi._client import TrutoClient
 from truto_pulumi._errors import TrutoConfigError
-from truto_pulumi._settings import (
-    DEFAULT_BASE_URL,
-    KNOWN_SETTINGS,
-    resolve_settings,
-)
+from truto_pulumi._settings import DEFAULT_BASE_URL, KNOWN_SETTINGS, resolve_settings
 from truto_pulumi.testing import run_program
 
 from .kit import ACCOUNT
