@@ -84,6 +84,7 @@ def test_every_server_carries_the_provider_pickled_by_reference_as_pulumi_dynami
         assert pickled == serialize_provider(configured)
         assert b"tok-8c1e" not in pickle.dumps(configured)
         assert TrutoMcpServerProvider.serialize_as_secret_always is False
+        assert isinstance(pickled, str)
         assert len(pickled) < 256
 
     return pulumi.Output.all(*(server.id for server in servers)).apply(check)
