@@ -1,7 +1,6 @@
 """`explained` keeping all of an API error but its message, and an error's details given by
-keyword. The exception tree is the public surface's (`test_public_api.py`); which status raises
-which class, and the details a raised error carries, are the tests' of the code that raises it
-(`test_client.py`, `test_create.py`, `test_settings.py`...)."""
+keyword. The tree is `test_public_api.py`'s; which status raises which class, and what a raised
+error carries, are the tests' of the code that raises it (`test_client.py`, `test_create.py`...)."""
 
 from __future__ import annotations
 
@@ -12,14 +11,10 @@ import pytest
 from truto_pulumi import _errors
 from truto_pulumi._errors import TrutoApiError, TrutoError
 
-API_ERRORS = [
-    value
-    for value in vars(_errors).values()
-    if isinstance(value, type) and issubclass(value, TrutoApiError)
-]
 
-
-@pytest.mark.parametrize("error_type", API_ERRORS, ids=lambda error_type: error_type.__name__)
+@pytest.mark.parametrize(
+    "error_type", [TrutoApiError, *TrutoApiError.__subclasses__()], ids=lambda t: t.__name__
+)
 def test_explained_keeps_type_status_method_path_and_retry_after_and_replaces_the_message(
     error_type: type[TrutoApiError],
 ) -> None:
