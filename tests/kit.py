@@ -13,13 +13,6 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from devkit import SimulatedStack
-from truto_pulumi import (
-    TrutoAuthError,
-    TrutoNotFoundError,
-    TrutoRateLimitedError,
-    TrutoServerError,
-    TrutoValidationError,
-)
 
 
 def account_id(n: int) -> str:
@@ -105,16 +98,6 @@ def shows_token(text: str, token: str = ODD_TOKEN) -> list[str]:
         inner = base64.b64encode(prefix + token.encode()).decode()[4:-4]
         needles |= {inner[i : i + 11] for i in range(len(inner) - 10)}
     return sorted(n for n in needles if n.lower() in text.lower())
-
-
-STATUS_ERRORS: Final = [
-    (400, TrutoValidationError), (401, TrutoAuthError), (403, TrutoAuthError),
-    (404, TrutoNotFoundError), (409, TrutoValidationError), (410, TrutoNotFoundError),
-    (418, TrutoValidationError), (422, TrutoValidationError), (429, TrutoRateLimitedError),
-    (500, TrutoServerError), (502, TrutoServerError), (503, TrutoServerError),
-    (504, TrutoServerError), (599, TrutoServerError),
-]  # fmt: skip
-"""Each HTTP error status and the exception class `_errors` documents for it."""
 
 
 def peak_in_flight(journal: list[dict[str, Any]], latency: float) -> int:

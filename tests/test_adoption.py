@@ -7,21 +7,13 @@ from typing import Any
 
 import pytest
 
-from devkit import (
-    SimulatedStack,
-    UpError,
-)
+from devkit import SimulatedStack, UpError
 from truto_pulumi import discover
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.emulator import Emulator
 
 from .kit import ACCOUNT, OTHER_ACCOUNT, OwnHostStackFactory, account_id
-from .lifecycle.helpers import (
-    account_read,
-    api_calls,
-    item_path,
-    made_in_dashboard,
-)
+from .lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
 
 
 @pytest.fixture
@@ -33,49 +25,56 @@ def fresh_host_stack(own_host_stack: OwnHostStackFactory) -> SimulatedStack:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("declared", "patch"),
+    ("made_by", "tags", "patch"),
     [
-        pytest.param(
-            {"methods": ["read"], "tags": ["a", "b"]},
-            {"config": {"methods": ["read"], "tags": ["a", "b"]}},
-            id="patches_what_differs",
-        ),
-        pytest.param({"methods": ["read"], "tags": ["a"]}, None, id="already_as_declared"),
+        pytest.param("dashboard", ["a", "b"], {"config": {"methods": ["read"], "tags": ["a", "b"]}},
+                     id="patches_what_differs"),
+        pytest.param("dashboard", ["a"], None, id="already_as_declared"),
+        pytest.param("leaving", ["a"], None, id="moved_from_a_resource_leaving_the_program"),
     ],
-)
-def test_adopting_patches_only_what_differs_and_creates_nothing(
+)  # fmt: skip
+def test_adopting_patches_only_what_differs_then_manages_the_server_as_its_own(
     fresh_host_stack: SimulatedStack,
     emulator: Emulator,
-    declared: dict[str, Any],
+    made_by: str,
+    tags: list[str],
     patch: dict[str, Any] | None,
 ) -> None:
-    existing = made_in_dashboard(
-        emulator, ACCOUNT, name="legacy", config={"methods": ["read"], "tags": ["a"]}
-    )
+    """It creates and deletes nothing, even of a server made by a resource that leaves the program
+    in the same `pulumi up`; then a changed or dropped adopt_id is no change, a refresh shows no
+    drift, an update patches it, and a destroy deletes it as the resource's own."""
+    config = {"methods": ["read"], "tags": ["a"]}
+    made = {"integrated_account_id": ACCOUNT, "name": "legacy", "config": config}
+    if made_by == "dashboard":
+        existing = made_in_dashboard(emulator, ACCOUNT, name="legacy", config=config)
+    else:
+        fresh_host_stack.up({"old": made})
+        (existing,) = emulator.servers()
     emulator.clear_journal()
-    fresh_host_stack.apply_step(
-        {
-            "legacy": {
-                "integrated_account_id": ACCOUNT,
-                "name": "legacy",
-                "config": declared,
-                "adopt_id": existing["id"],
-            }
-        }
-    )
+    declared = {**made, "config": {**config, "tags": tags}, "adopt_id": existing["id"]}
+    fresh_host_stack.apply_step({"legacy": declared})
     assert api_calls(emulator) == [
         account_read(),  # the adoption reads the account first: its installed integration
         ("GET", item_path(existing["id"]), None),
         *([("PATCH", item_path(existing["id"]), patch)] if patch else []),
     ]
-    state = fresh_host_stack.resources["legacy"]
-    assert state.id == existing["id"]
-    assert state.outputs["token_known"] is False
-    assert "token" not in state.outputs
-    assert "url" not in state.outputs
-    (live,) = emulator.servers()
-    assert live["config"]["tags"] == declared["tags"]
-    assert existing["token"] not in repr(fresh_host_stack.resources)  # never revealed, never stored
+    assert {name: s.id for name, s in fresh_host_stack.resources.items()} == {
+        "legacy": existing["id"]
+    }
+    outputs = fresh_host_stack.resources["legacy"].outputs
+    assert (outputs["token_known"], "token" in outputs, "url" in outputs) == (False, False, False)
+    assert [live["config"]["tags"] for live in emulator.servers()] == [tags]
+    assert existing["token"] not in repr(fresh_host_stack.resources)  # never revealed nor stored
+    another = {**declared, "adopt_id": account_id(0xBEEF)}
+    assert fresh_host_stack.preview({"legacy": another}).is_empty
+    without = {key: value for key, value in declared.items() if key != "adopt_id"}
+    assert fresh_host_stack.preview({"legacy": without}).is_empty
+    assert fresh_host_stack.refresh()["legacy"].drift is False
+    fresh_host_stack.apply_step({"legacy": {**declared, "name": "legacy v2"}})
+    assert fresh_host_stack.resources["legacy"].outputs["token_known"] is False
+    assert [s["name"] for s in emulator.servers()] == ["legacy v2"]
+    fresh_host_stack.destroy()
+    assert emulator.servers() == []
 
 
 IN_FLIGHT = CreateMark.drawn("urn:pulumi:prod::other::pulumi-python:dynamic/truto:McpServer::x")
@@ -87,21 +86,15 @@ IN_FLIGHT = CreateMark.drawn("urn:pulumi:prod::other::pulumi-python:dynamic/trut
     ("made", "said"),
     [
         pytest.param(None, "python -m truto_pulumi.discover", id="unknown_server"),
-        pytest.param(
-            (OTHER_ACCOUNT, "theirs"), f"under integrated account {ACCOUNT}", id="other_account"
-        ),
-        pytest.param(
-            (ACCOUNT, IN_FLIGHT.on("agent")),
-            "its name carries a Pulumi create mark",
-            id="create_mark",
-        ),
-        pytest.param(
-            (ACCOUNT, "adopted, then deleted outside Pulumi"),
-            "Remove adopt_id to have `pulumi up` create a new server in its place",
-            id="adopted_then_deleted_outside_pulumi_up_refresh",
-        ),
+        pytest.param((OTHER_ACCOUNT, "theirs"), f"under integrated account {ACCOUNT}",
+                     id="other_account"),
+        pytest.param((ACCOUNT, IN_FLIGHT.on("agent")), "its name carries a Pulumi create mark",
+                     id="create_mark"),
+        pytest.param((ACCOUNT, "adopted, then deleted outside Pulumi"),
+                     "Remove adopt_id to have `pulumi up` create a new server in its place",
+                     id="adopted_then_deleted_outside_pulumi_up_refresh"),
     ],
-)
+)  # fmt: skip
 def test_adopting_a_server_it_may_not_fails_clearly_and_changes_nothing(
     fresh_host_stack: SimulatedStack, emulator: Emulator, made: tuple[str, str] | None, said: str
 ) -> None:
@@ -128,26 +121,6 @@ def test_adopting_a_server_it_may_not_fails_clearly_and_changes_nothing(
     assert fresh_host_stack.resources == {}
 
 
-@pytest.mark.slow
-def test_an_adopted_server_survives_refresh_and_updates_and_adopt_id_later_is_no_change(
-    fresh_host_stack: SimulatedStack, emulator: Emulator
-) -> None:
-    existing = made_in_dashboard(emulator, ACCOUNT, name="kept")
-    other = made_in_dashboard(emulator, ACCOUNT, name="other")
-    declared = {"integrated_account_id": ACCOUNT, "name": "kept", "adopt_id": existing["id"]}
-    fresh_host_stack.apply_step({"kept": declared})
-    assert fresh_host_stack.preview({"kept": {**declared, "adopt_id": other["id"]}}).is_empty
-    without = {key: value for key, value in declared.items() if key != "adopt_id"}
-    assert fresh_host_stack.preview({"kept": without}).is_empty
-    assert fresh_host_stack.refresh()["kept"].drift is False
-    fresh_host_stack.apply_step({"kept": {**declared, "name": "kept v2"}})
-    assert fresh_host_stack.resources["kept"].outputs["token_known"] is False
-    assert {s["id"]: s["name"] for s in emulator.servers()} == {
-        existing["id"]: "kept v2",
-        other["id"]: "other",
-    }
-
-
 def test_discover_without_token_says_how_to_set_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -167,20 +140,14 @@ MANAGED = "a resource of this stack already manages it"
     ("earlier", "later", "said"),
     [
         pytest.param(["one"], ["one", "two"], [MANAGED], id="adopted_in_an_earlier_run"),
-        pytest.param(
-            [],
-            ["one", "two"],
-            ["it was already adopted in this run by the resource declaring adopt_id="],
-            id="two_adopting_in_one_up",
-        ),
-        pytest.param(
-            None,  # `old` made the server, and stays in the program
-            ["old", "new"],
-            [MANAGED, "of this resource was adopted in this run"],  # whichever ran first
-            id="held_by_a_resource_that_stays",
-        ),
+        pytest.param([], ["one", "two"],
+                     ["it was already adopted in this run by the resource declaring adopt_id="],
+                     id="two_adopting_in_one_up"),
+        pytest.param(None, ["old", "new"],  # `old` made the server, and stays in the program
+                     [MANAGED, "of this resource was adopted in this run"],  # whichever ran first
+                     id="held_by_a_resource_that_stays"),
     ],
-)
+)  # fmt: skip
 def test_a_server_is_managed_by_one_resource_of_a_stack_at_a_time(
     fresh_host_stack: SimulatedStack,
     emulator: Emulator,
@@ -210,26 +177,3 @@ def test_a_server_is_managed_by_one_resource_of_a_stack_at_a_time(
     assert SECRET_NAME not in str(failed)  # it may be a secret: the message names ids and URNs
     assert [state.id for state in fresh_host_stack.resources.values()] == [server["id"]]
     assert [s["id"] for s in emulator.servers()] == [server["id"]]
-
-
-@pytest.mark.slow
-def test_moving_a_server_to_a_new_resource_name_by_adoption_keeps_the_server(
-    fresh_host_stack: SimulatedStack, emulator: Emulator
-) -> None:
-    fresh_host_stack.up({"old": {"integrated_account_id": ACCOUNT, "name": "moved"}})
-    (server,) = emulator.servers()
-    emulator.clear_journal()
-    # One `pulumi up`: `new` adopts the server of `old`, and `old` leaves the program.
-    fresh_host_stack.up(
-        {"new": {"integrated_account_id": ACCOUNT, "name": "moved", "adopt_id": server["id"]}}
-    )
-    assert api_calls(emulator) == [  # no DELETE of the server
-        account_read(),  # the adoption reads the account first
-        ("GET", item_path(server["id"]), None),
-    ]
-    assert [s["id"] for s in emulator.servers()] == [server["id"]]
-    assert {name: state.id for name, state in fresh_host_stack.resources.items()} == {
-        "new": server["id"]
-    }
-    fresh_host_stack.destroy()  # a later run deletes it as the resource that now holds it
-    assert emulator.servers() == []

@@ -10,12 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from truto_pulumi._create import (
-    CREATE_ATTEMPTS,
-    create_server,
-    left_behind,
-    settled_by_answer,
-)
+from truto_pulumi._create import CREATE_ATTEMPTS, create_server, left_behind, settled_by_answer
 from truto_pulumi._deadline import Deadline
 from truto_pulumi._errors import (
     TrutoCreateError,
@@ -36,7 +31,6 @@ OURS = CreateMark("0123456789ab", "0123456789abcdef")
 LEGACY = CreateMark("0123456789ab", "01234567")
 """A mark of a release up to 0.2.0 (8-hex nonce), which set no provisional expiry."""
 THEIRS = CreateMark("ba9876543210", "01234567")
-URN = "urn:pulumi:dev::shop::pulumi-python:dynamic/truto:McpServer::b"
 
 
 def listed(id_: str, name: str) -> dict[str, Any]:
@@ -62,18 +56,20 @@ def test_left_behind_is_only_this_stacks_legacy_marked_servers_it_does_not_hold(
     assert found == ([(server, LEGACY)] if left else [])
 
 
-def status_error(status: int) -> TrutoServerError:
-    return TrutoServerError(status_code=status, method="POST", path="/mcp", message="failed")
+def refused(status: int) -> TrutoError:
+    """Truto's (or a gateway's) error answer `status`, or a 2xx answer it could not use."""
+    error_type = TrutoValidationError if 400 <= status < 500 else TrutoServerError
+    return error_type(status_code=status, method="POST", path="/mcp", message="no")
 
 
 @pytest.mark.parametrize(
     ("error", "settled"),
     [
-        pytest.param(status_error(500), True, id="500_truto_is_done"),
-        pytest.param(status_error(503), True, id="503_truto_is_done"),
-        pytest.param(status_error(201), True, id="2xx_unusable_body"),
-        pytest.param(status_error(502), False, id="502_gateway"),
-        pytest.param(status_error(504), False, id="504_gateway"),
+        pytest.param(refused(500), True, id="500_truto_is_done"),
+        pytest.param(refused(503), True, id="503_truto_is_done"),
+        pytest.param(refused(201), True, id="2xx_unusable_body"),
+        pytest.param(refused(502), False, id="502_gateway"),
+        pytest.param(refused(504), False, id="504_gateway"),
         pytest.param(TrutoError("timed out"), False, id="no_answer"),
     ],
 )
@@ -147,22 +143,6 @@ class _Truto:
         del self.servers[server_id]
 
 
-def mark_of(name: str) -> CreateMark:
-    found = read_mark(name)
-    assert found is not None, name
-    return found[1]
-
-
-def dropped() -> TrutoTransportError:
-    """A POST whose connection dropped after it was sent: Truto may have acted."""
-    return TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True)
-
-
-def refused(status: int) -> TrutoError:
-    error_type = TrutoServerError if status >= 500 else TrutoValidationError
-    return error_type(status_code=status, method="PATCH", path="/mcp/s1", message="no")
-
-
 def interrupted_from(call: int) -> Callable[[], bool]:
     """Whether the run is over, asked again and again: over from the `call`-th question on."""
     calls: Iterator[int] = iter(range(1, 1_000))
@@ -193,14 +173,16 @@ def create(
 
 
 def test_creates_whose_answers_are_all_lost_fail_naming_the_last_mark_and_leave_no_server() -> None:
-    truto = _Truto(*[(dropped(), True)] * CREATE_ATTEMPTS)
+    # Each POST's connection dropped after it was sent: Truto may have acted (and did).
+    dropped = TrutoTransportError("dropped", method="POST", path="/mcp", request_sent=True)
+    truto = _Truto(*[(dropped, True)] * CREATE_ATTEMPTS)
 
     with pytest.raises(
         TrutoCreateError, match=f"no usable answer to {CREATE_ATTEMPTS} creates"
     ) as info:
         create(truto)
 
-    marks = [mark_of(name) for name in truto.posted]
+    marks = [found[1] for found in map(read_mark, truto.posted) if found]
     assert info.value.mark == str(marks[-1])
     assert info.value.server_id is None
     assert truto.posted == [mark.on("reader") for mark in marks]
@@ -210,9 +192,7 @@ def test_creates_whose_answers_are_all_lost_fail_naming_the_last_mark_and_leave_
 
 
 def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_nothing() -> None:
-    blocked = TrutoServerError(
-        status_code=503, method="POST", path="/mcp", message="Account is blocked."
-    )
+    blocked = refused(503)
     truto = _Truto((blocked, False))
     truto.listing_error = refused(503)  # a listing would fail too: none may be asked for
 
@@ -224,7 +204,7 @@ def test_a_create_truto_refused_with_a_lasting_503_fails_as_refused_and_lists_no
     assert truto.servers == {}
 
 
-GATEWAY = TrutoServerError(status_code=504, method="POST", path="/mcp", message="gateway")
+GATEWAY = refused(504)
 """A POST's answer lost at the gateway, Truto having made nothing."""
 UNDELETABLE = {"delete_error": refused(503)}
 
@@ -276,32 +256,23 @@ def test_a_create_that_cannot_complete_names_its_mark_and_what_it_left(
 
 PROVISIONAL = "2027-01-01T00:07:00Z"
 """NOW + HOLD: the expiry a marked POST carries when none as early is declared."""
+EARLIER, LATER = "2027-01-01T00:05:00Z", "2027-06-01T00:00:00Z"
 
 
 @pytest.mark.parametrize(
     ("declared", "posted", "rename"),
     [
-        pytest.param(None, PROVISIONAL, {"expires_at": None}, id="none_declared_cleared_at_rename"),
-        pytest.param(
-            "2027-06-01T00:00:00Z",
-            PROVISIONAL,
-            {"expires_at": "2027-06-01T00:00:00Z"},
-            id="a_later_one_set_at_rename",
-        ),
-        pytest.param(
-            "2027-01-01T00:05:00Z", "2027-01-01T00:05:00Z", {}, id="an_earlier_one_posted"
-        ),
+        pytest.param({}, PROVISIONAL, {"expires_at": None}, id="none_declared_cleared_at_rename"),
+        pytest.param({"expires_at": LATER}, PROVISIONAL, {"expires_at": LATER},
+                     id="a_later_one_set_at_rename"),
+        pytest.param({"expires_at": EARLIER}, EARLIER, {}, id="an_earlier_one_posted"),
     ],
-)
+)  # fmt: skip
 def test_a_marked_post_carries_a_provisional_expiry_that_the_rename_replaces(
-    declared: str | None, posted: str, rename: dict[str, Any]
+    declared: dict[str, str], posted: str, rename: dict[str, Any]
 ) -> None:
     truto = _Truto()
-    body = {"name": "reader", "config": {}} if declared is None else {
-        "name": "reader", "config": {}, "expires_at": declared
-    }  # fmt: skip
-
-    create(truto, body=body)
+    create(truto, body={"name": "reader", "config": {}, **declared})
 
     assert truto.bodies == [
         {"name": OURS.on("reader"), "config": {}, "expires_at": posted},

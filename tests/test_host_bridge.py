@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib.machinery import ModuleSpec
 from types import ModuleType, SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from pulumi.dynamic import ConfigureRequest
@@ -30,8 +30,6 @@ from truto_pulumi._host_bridge import (
     widen_host,
 )
 from truto_pulumi.provider import TrutoMcpServerProvider
-
-_T = TypeVar("_T")
 
 
 def fake_host(name: str = HOST_MODULE) -> ModuleType:
@@ -102,11 +100,6 @@ def test_warnings_go_to_and_the_exit_watches_only_the_engine_that_started_the_ho
 # --- widen_host: more than the host's four engine calls at once ---------------------------------
 
 
-def in_worker(pool: ThreadPoolExecutor, call: Callable[[], _T]) -> _T:
-    """`call()` run by a worker of `pool`, as the host runs a provider's `configure`."""
-    return pool.submit(call).result(timeout=10)
-
-
 class _OwnPool(ThreadPoolExecutor):
     """A pool of another kind than the host's: its internals are not known."""
 
@@ -168,8 +161,9 @@ def test_configure_widens_the_hosts_pool_as_truto_host_concurrency_says_with_eve
     config = Config({"truto:apiToken": "t", **stack_config}, "demo")
     with ThreadPoolExecutor(max_workers=size) as pool:
         for _ in range(20):  # finished calls leave the pool believing it has idle workers
-            in_worker(pool, lambda: None)
-        in_worker(pool, lambda: provider.configure(ConfigureRequest(config)))
+            pool.submit(lambda: None).result(timeout=10)
+        # by a worker of the pool, as the host runs a provider's `configure`
+        pool.submit(provider.configure, ConfigureRequest(config)).result(timeout=10)
         assert pool._max_workers == workers
         together = threading.Barrier(workers, timeout=10)  # as many calls at once
         assert all(f.result(10) >= 0 for f in [pool.submit(together.wait) for _ in range(workers)])

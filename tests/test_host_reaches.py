@@ -6,7 +6,6 @@ widens the host (ARCHITECTURE.md says why; twelve creates sent at once against t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,19 +34,6 @@ def pulumi_python(request: pytest.FixtureRequest) -> Path:
     return pulumi_venv(request.param)
 
 
-@pytest.fixture
-def host_of(pulumi_python: Path, emulator: Emulator) -> Iterator[ProviderHost]:
-    """A fresh host of that pulumi, importing this repo's package; the emulator is reset and
-    LATENCY away."""
-    emulator.reset()
-    with ProviderHost(env=NO_TRUTO_ENV, extra_paths=[REPO], python=str(pulumi_python)) as host:
-        emulator.set_latency(LATENCY)
-        try:
-            yield host
-        finally:
-            emulator.set_latency(0)
-
-
 LOST = "truto-pulumi cannot"
 """How `reach_lost` begins what it says."""
 
@@ -56,56 +42,44 @@ def urn(i: int) -> str:
     return f"urn:pulumi:dev::demo::pulumi-python:dynamic:Resource::s{i}"
 
 
-def create_at_once(host: ProviderHost, count: int) -> list[str]:
-    """`count` creates sent to the host at once, as the engine sends them."""
-
-    def create(i: int) -> str:
-        props = {"__provider": PROVIDER, "integrated_account_id": ACCOUNT, "name": f"s{i}"}
-        server_id, _ = host.create(urn(i), host.check(urn(i), {}, props).inputs)
-        return server_id
-
-    with ThreadPoolExecutor(count) as engine:
-        return list(engine.map(create, range(count)))
-
-
 @pytest.mark.parametrize(
     ("setting", "at_least", "at_most"),
     [
-        pytest.param(
-            {"truto:hostConcurrency": "16"}, 8, CREATES, id="sixteen_twice_the_hosts_own_four"
-        ),
+        pytest.param({"truto:hostConcurrency": "16"}, 8, CREATES,
+                     id="sixteen_twice_the_hosts_own_four"),
         pytest.param({}, 1, 4, id="by_default_the_hosts_own_four"),
     ],
-)
+)  # fmt: skip
 def test_the_host_serves_what_truto_host_concurrency_allows_in_each_allowed_pulumi(
-    pulumi_python: Path,
-    host_of: ProviderHost,
-    emulator: Emulator,
-    setting: dict[str, str],
-    at_least: int,
-    at_most: int,
+    pulumi_python: Path, emulator: Emulator, setting: dict[str, str], at_least: int, at_most: int
 ) -> None:
-    host_of.configure(
-        {"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url, **setting}
-    )
-    made = create_at_once(host_of, CREATES)
-    posts = [e for e in emulator.journal() if e["method"] == "POST"]
+    """`CREATES` creates sent to a fresh host of that pulumi at once, as the engine sends them;
+    then one Truto refuses, which reaches the engine ending in its message."""
+    emulator.reset()
+    with ProviderHost(env=NO_TRUTO_ENV, extra_paths=[REPO], python=str(pulumi_python)) as host:
+        host.configure(
+            {"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url, **setting}
+        )
+
+        def create(i: int) -> str:
+            props = {"__provider": PROVIDER, "integrated_account_id": ACCOUNT, "name": f"s{i}"}
+            return host.create(urn(i), host.check(urn(i), {}, props).inputs)[0]
+
+        emulator.set_latency(LATENCY)
+        try:
+            with ThreadPoolExecutor(CREATES) as engine:
+                made = list(engine.map(create, range(CREATES)))
+        finally:
+            emulator.set_latency(0)
+        emulator.inject(method="POST", status=422, body='{"message": "no tool matches"}')
+        with pytest.raises(HostCallError) as refused:
+            create(CREATES)
+    posts = [e for e in emulator.journal() if e["method"] == "POST"][:CREATES]
     assert at_least <= peak_in_flight(posts, LATENCY) <= at_most, installed_pulumi(pulumi_python)
     assert sorted(s["name"] for s in emulator.servers()) == sorted(f"s{i}" for i in range(CREATES))
     assert sorted(made) == sorted(s["id"] for s in emulator.servers())
-    assert LOST not in host_of.stderr
-
-
-def test_an_expected_failure_ends_in_its_message_without_the_providers_frames_in_each_pulumi(
-    pulumi_python: Path, host_of: ProviderHost, emulator: Emulator
-) -> None:
-    host_of.configure({"truto:apiToken": emulator.api_token, "truto:baseUrl": emulator.url})
-    props = {"__provider": PROVIDER, "integrated_account_id": ACCOUNT, "name": "s1"}
-    emulator.inject(method="POST", status=422, body='{"message": "no tool matches"}')
-    with pytest.raises(HostCallError) as refused:
-        host_of.create(urn(1), props)
     details = refused.value.details
     last = details.rstrip().splitlines()[-1]
     assert "no tool matches. Nothing was created." in last, installed_pulumi(pulumi_python)
     assert "truto_pulumi/_" not in details  # no frame below the provider's entry, and no cause
-    assert LOST not in host_of.stderr
+    assert LOST not in host.stderr

@@ -4,7 +4,6 @@ through the real provider host."""
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
 import traceback
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
-from pulumi.dynamic.dynamic import serialize_provider
 
 from truto_pulumi._errors import TrutoConfigError
 from truto_pulumi.provider import TrutoMcpServerProvider
@@ -38,18 +36,34 @@ def valid_inputs(**changes: Any) -> dict[str, Any]:
     return {"integrated_account_id": ACCOUNT, "name": "reader", "__provider": "x", **changes}
 
 
+TYPED = {"truto:operationTimeoutSeconds": 1.5, "truto:maxRequestsPerSecond": 0}
+"""Typed stack config (`pulumi config set --type`, numbers in `Pulumi.<stack>.yaml`)."""
+
+
 @pytest.mark.parametrize("unchanged", [False, True], ids=["new_inputs", "unchanged_inputs"])
-def test_check_without_token_names_both_ways_to_set_it(
-    monkeypatch: pytest.MonkeyPatch, unchanged: bool
+@pytest.mark.parametrize(
+    ("config", "setting", "said"),
+    [({}, "truto:apiToken",
+      "set it with `pulumi config set --secret truto:apiToken <token>` or the environment "
+      "variable TRUTO_API_TOKEN"),
+     ({"truto:requestTimeoutSeconds": True}, "truto:requestTimeoutSeconds",
+      "truto:requestTimeoutSeconds must be a number, got a value of type bool")],
+    ids=["no_token", "typed_value_of_the_wrong_type"],
+)  # fmt: skip
+def test_a_settings_problem_fails_check_naming_the_setting_and_how_to_set_it(
+    monkeypatch: pytest.MonkeyPatch,
+    unchanged: bool,
+    config: dict[str, Any],
+    setting: str,
+    said: str,
 ) -> None:
-    provider = configured({}, monkeypatch)
+    """Typed numbers are honoured; the environment's token will do."""
+    provider = configured(config, monkeypatch)
     olds = valid_inputs() if unchanged else {}
     (failure,) = provider.check(olds, valid_inputs()).failures
-    assert failure.property == "truto:apiToken"
-    assert "pulumi config set --secret truto:apiToken" in failure.reason
-    assert "TRUTO_API_TOKEN" in failure.reason
-    monkeypatch.setenv("TRUTO_API_TOKEN", TOKEN)  # the environment's token will do
-    provider.configure(ConfigureRequest(Config({}, project_name="demo")))
+    assert (failure.property, failure.reason.endswith(said)) == (setting, True), failure.reason
+    monkeypatch.setenv("TRUTO_API_TOKEN", TOKEN)
+    provider.configure(ConfigureRequest(Config(TYPED, project_name="demo")))
     assert provider.check(olds, valid_inputs()).failures == []
 
 
@@ -103,20 +117,11 @@ def test_a_state_without_token_known_is_an_update_that_writes_it_without_a_call(
     assert provider.diff("id", {**outs, "__provider": "x"}, valid_inputs()).changes is False
 
 
-def test_a_configured_provider_pickles_as_an_unconfigured_one_without_token_or_client(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """By reference, as `test_resource.py` shows for a program's: nothing of `configure`."""
-    assert TrutoMcpServerProvider.serialize_as_secret_always is False  # `__provider` stays plain
-    provider = configured({"truto:apiToken": TOKEN}, monkeypatch)
-    assert serialize_provider(provider) == serialize_provider(TrutoMcpServerProvider())
-    assert TOKEN.encode() not in pickle.dumps(provider)
-
-
 @pytest.mark.slow
-def test_a_preview_never_loads_httpx() -> None:
-    """Configure, check (new inputs, and unchanged ones: returned as they are) and diff open no
-    HTTP client: httpx loads at the first create, read, update or delete."""
+def test_a_preview_loads_neither_httpx_nor_the_emulator_nor_the_test_harness() -> None:
+    """The package loads neither the emulator nor the test harness; configure, check (new inputs,
+    and unchanged ones: returned as they are) and diff open no HTTP client: httpx loads at the
+    first create, read, update or delete."""
     inputs = {"integrated_account_id": ACCOUNT, "name": "n", "config": {"methods": ["read"]}}
     olds, news = {**inputs, "__provider": "old"}, {**inputs, "__provider": "new"}
     script = f"""\
@@ -131,12 +136,13 @@ assert r.failures == [], r.failures
 r = p.check({olds!r}, {news!r})
 assert (r.inputs, r.failures) == ({inputs!r}, [])
 assert not p.diff("mcp-1", {{**{inputs!r}, "token_known": True}}, {news!r}).changes
-print("httpx" in sys.modules)
+loaded = ("httpx", "truto_pulumi.emulator", "truto_pulumi.testing", "starlette")
+print(sorted(m for m in sys.modules if m.startswith(loaded)))
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == "False"
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("full", ["", "1"], ids=["by_default", "with_TRUTO_PULUMI_TRACEBACKS"])

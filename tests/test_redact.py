@@ -14,42 +14,7 @@ import pytest
 
 from truto_pulumi._redact import scrub_exception_chain, scrubbed
 
-from .kit import ODD_TOKEN, shows_token
-from .kit import json_unicode as _json_unicode
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        pytest.param(f"token {ODD_TOKEN} is invalid", "token *** is invalid", id="verbatim"),
-        pytest.param(json.dumps(ODD_TOKEN).replace("/", "\\/"), '"***"', id="json_slash"),
-        pytest.param(_json_unicode(ODD_TOKEN), "***", id="json_unicode_every_char"),
-        pytest.param(_json_unicode(ODD_TOKEN, "04X"), "***", id="json_unicode_upper_hex"),
-        pytest.param(
-            ODD_TOKEN.replace("+", "\\u002B").replace('"', "\\u0022"),
-            "***",
-            id="json_unicode_some_chars",
-        ),
-        pytest.param(json.dumps(json.dumps(ODD_TOKEN)), '"\\"***\\""', id="json_twice"),
-        pytest.param(f"?t={quote(ODD_TOKEN, safe='')}&x=1", "?t=***&x=1", id="percent"),
-        pytest.param(quote(ODD_TOKEN, safe="").lower(), "***", id="percent_lower_hex"),
-        pytest.param(f"?t={quote_plus(ODD_TOKEN)}", "?t=***", id="query_plus_for_space"),
-        pytest.param(quote(quote(ODD_TOKEN, safe=""), safe=""), "***", id="percent_twice"),
-        pytest.param("".join(f"&#{ord(c)};" for c in ODD_TOKEN), "***", id="html_decimal"),
-        pytest.param("".join(f"&#x{ord(c):x};" for c in ODD_TOKEN), "***", id="html_hex"),
-        pytest.param(base64.b64encode(ODD_TOKEN.encode()).decode(), "***", id="base64"),
-        pytest.param(f"Bearer {ODD_TOKEN[:13]}…", "Bearer ***…", id="prefix_fragment"),
-        pytest.param(f"…{ODD_TOKEN[-9:]} rejected", "…*** rejected", id="suffix_fragment"),
-        pytest.param(f"[{ODD_TOKEN[10:18]}]", "[***]", id="inner_fragment_of_8"),
-        pytest.param(f"{ODD_TOKEN}{ODD_TOKEN}", "******", id="twice_in_a_row"),
-        pytest.param(f"[{ODD_TOKEN[:7]}]", f"[{ODD_TOKEN[:7]}]", id="fragment_of_7_kept"),
-        pytest.param("id 4f9c-2b7e, code a1d0", "id 4f9c-2b7e, code a1d0", id="unrelated"),
-    ],
-)
-def test_scrubbed_replaces_the_token_in_every_form_and_any_8_characters_of_it(
-    text: str, expected: str
-) -> None:
-    assert scrubbed(text, ODD_TOKEN) == expected
+from .kit import ODD_TOKEN, json_unicode, shows_token
 
 
 def b64(text: str, encode: Callable[[bytes], bytes] = base64.b64encode) -> str:
@@ -58,14 +23,40 @@ def b64(text: str, encode: Callable[[bytes], bytes] = base64.b64encode) -> str:
 
 TILDES = "tok" + "~" * 21 + "??"
 """A secret whose base64 holds `+` and `/`, so that its URL-safe base64 differs."""
+ODD_FORMS = {
+    "verbatim": (f"token {ODD_TOKEN} is invalid", "token *** is invalid"),
+    "json_slash": (json.dumps(ODD_TOKEN).replace("/", "\\/"), '"***"'),
+    "json_unicode_every_char": (json_unicode(ODD_TOKEN), "***"),
+    "json_unicode_upper_hex": (json_unicode(ODD_TOKEN, "04X"), "***"),
+    "json_unicode_some_chars": (ODD_TOKEN.replace("+", "\\u002B").replace('"', "\\u0022"), "***"),
+    "json_twice": (json.dumps(json.dumps(ODD_TOKEN)), '"\\"***\\""'),
+    "percent": (f"?t={quote(ODD_TOKEN, safe='')}&x=1", "?t=***&x=1"),
+    "percent_lower_hex": (quote(ODD_TOKEN, safe="").lower(), "***"),
+    "query_plus_for_space": (f"?t={quote_plus(ODD_TOKEN)}", "?t=***"),
+    "percent_twice": (quote(quote(ODD_TOKEN, safe=""), safe=""), "***"),
+    "html_decimal": ("".join(f"&#{ord(c)};" for c in ODD_TOKEN), "***"),
+    "html_hex": ("".join(f"&#x{ord(c):x};" for c in ODD_TOKEN), "***"),
+    "base64": (b64(ODD_TOKEN), "***"),
+    "prefix_fragment": (f"Bearer {ODD_TOKEN[:13]}…", "Bearer ***…"),
+    "suffix_fragment": (f"…{ODD_TOKEN[-9:]} rejected", "…*** rejected"),
+    "inner_fragment_of_8": (f"[{ODD_TOKEN[10:18]}]", "[***]"),
+    "twice_in_a_row": (f"{ODD_TOKEN}{ODD_TOKEN}", "******"),
+    "fragment_of_7_kept": (f"[{ODD_TOKEN[:7]}]", f"[{ODD_TOKEN[:7]}]"),
+    "unrelated": ("id 4f9c-2b7e, code a1d0", "id 4f9c-2b7e, code a1d0"),
+    # base64 at any alignment
+    "base64_bearer_header": (
+        f"seen: {b64(f'Bearer {ODD_TOKEN}')} (echoed)",
+        "seen: QmVhcmVyIH***g== (echoed)",
+    ),
+    "base64_basic_auth": (b64(f"user:{ODD_TOKEN}"), "dXNlcjp***I="),
+}
 
 
 @pytest.mark.parametrize(
     ("text", "secret", "expected"),
-    [
-        pytest.param(f"seen: {b64(f'Bearer {ODD_TOKEN}')} (echoed)", ODD_TOKEN,
-                     "seen: QmVhcmVyIH***g== (echoed)", id="base64_bearer_header"),
-        pytest.param(b64(f"user:{ODD_TOKEN}"), ODD_TOKEN, "dXNlcjp***I=", id="base64_basic_auth"),
+    [pytest.param(text, ODD_TOKEN, expected, id=name)
+     for name, (text, expected) in ODD_FORMS.items()]
+    + [
         pytest.param(b64(f"Bearer {TILDES}", base64.urlsafe_b64encode), TILDES, "QmVhcmVyIH***",
                      id="url_safe_base64"),
         pytest.param(b64(f"user:{TILDES}"), TILDES, "dXNlcjp***w==", id="standard_base64"),
@@ -74,9 +65,10 @@ TILDES = "tok" + "~" * 21 + "??"
         pytest.param("", "abc", "", id="no_text"),
     ],
 )  # fmt: skip
-def test_scrubbed_finds_base64_at_any_alignment_masks_a_short_secret_whole_and_no_secret_never(
+def test_scrubbed_replaces_the_token_in_every_form_and_any_8_characters_of_it(
     text: str, secret: str, expected: str
 ) -> None:
+    """Base64 at any alignment; a short secret masked whole, and no secret never."""
     assert scrubbed(text, secret) == expected
 
 

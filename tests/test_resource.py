@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import inspect
+import pickle
 from typing import Any
 
-import dill
 import pulumi
 import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from devkit import MCP_SERVER_TYPE, mcp_mock_outputs
-from truto_pulumi import McpServerConfigArgs, TrutoMcpServer, TrutoMcpServerArgs
+from truto_pulumi import TrutoMcpServer, TrutoMcpServerArgs
 from truto_pulumi.provider import TrutoMcpServerProvider
 from truto_pulumi.testing import ProgramMocks, install_mocks
 
@@ -25,45 +25,16 @@ def mocks() -> ProgramMocks:
     return install_mocks(outputs=mcp_mock_outputs)
 
 
-@pulumi.runtime.test
-def test_keyword_form_registers_type_token_and_inputs(mocks: ProgramMocks) -> pulumi.Output[Any]:
-    server = TrutoMcpServer(
-        "hubspot-readonly",
-        integrated_account_id=pulumi.Output.from_input(ACCOUNT),
-        name="Read-only HubSpot",
-        config=McpServerConfigArgs(methods=["read"], tags=["contacts", "companies"]),
-        expires_at="2027-01-01T00:00:00Z",
-    )
-
-    def check(values: list[Any]) -> None:
-        (registered,) = mocks.run.registrations
-        assert (registered.type_token, registered.name) == (MCP_SERVER_TYPE, "hubspot-readonly")
-        assert registered.inputs == {
-            "integrated_account_id": ACCOUNT,
-            "name": "Read-only HubSpot",
-            "config": {"methods": ["read"], "tags": ["contacts", "companies"]},
-            "expires_at": "2027-01-01T00:00:00Z",
-        }
-        assert values == [
-            "hubspot-readonly-id",
-            ACCOUNT,
-            "https://mcp.invalid/mcp/mock-token-hubspot-readonly",
-        ]
-
-    return pulumi.Output.all(server.id, server.integrated_account_id, server.url).apply(check)
-
-
 @pytest.mark.parametrize(
     ("declare", "name", "secret"),
     [
         pytest.param(lambda: None, "fallback", False, id="none"),
-        pytest.param(
-            lambda: pulumi.Output.from_input(None), "fallback", False, id="output_of_none"
-        ),
+        pytest.param(lambda: pulumi.Output.from_input(None), "fallback", False,
+                     id="output_of_none"),
         pytest.param(lambda: pulumi.Output.secret(None), "fallback", True, id="secret_none"),
         pytest.param(lambda: pulumi.Output.from_input("Declared"), "Declared", False, id="output"),
     ],
-)
+)  # fmt: skip
 @pulumi.runtime.test
 def test_a_name_resolving_to_none_falls_back_to_the_resource_name(
     mocks: ProgramMocks, declare: Any, name: str, secret: bool
@@ -102,15 +73,19 @@ def test_token_and_url_are_secret_outputs_beside_the_programs_own(
 def test_every_server_carries_the_provider_pickled_by_reference_as_pulumi_dynamic_would(
     mocks: ProgramMocks,
 ) -> pulumi.Output[Any]:
+    """Plain (`__provider` is no secret), and nothing of `configure`: no token, no client."""
     servers = [TrutoMcpServer(f"s{i}", integrated_account_id=ACCOUNT) for i in range(3)]
+    configured = TrutoMcpServerProvider()
+    configured.configure(ConfigureRequest(Config({"truto:apiToken": "tok-8c1e"}, "demo")))
 
     def check(_: Any) -> None:
         (pickled,) = {registered.provider for registered in mocks.run.registrations}
         assert pickled == serialize_provider(TrutoMcpServerProvider())
+        assert pickled == serialize_provider(configured)
+        assert b"tok-8c1e" not in pickle.dumps(configured)
+        assert TrutoMcpServerProvider.serialize_as_secret_always is False
         assert isinstance(pickled, str)
         assert len(pickled) < 256
-        assert b"truto_pulumi.provider" in base64.b64decode(pickled)
-        assert isinstance(dill.loads(base64.b64decode(pickled)), TrutoMcpServerProvider)
 
     return pulumi.Output.all(*(server.id for server in servers)).apply(check)
 
@@ -144,30 +119,30 @@ def test_a_program_of_a_thousand_servers_registers_them_all(
     return pulumi.Output.all(*(server.id for server in servers)).apply(check)
 
 
-def test_output_annotations_exist_for_type_checkers_only() -> None:
-    # Pulumi evaluates a resource class's runtime annotations with typing.get_type_hints at
-    # every registration; without any, a program registers each server milliseconds faster.
-    assert inspect.get_annotations(TrutoMcpServer) == {}
+@pytest.fixture
+def received(mocks: ProgramMocks, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What each resource sent the mocks (`MockResourceArgs`), its internal inputs included."""
+    got: list[pulumi.runtime.MockResourceArgs] = []
+    answer = mocks.new_resource
+
+    def new_resource(args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        got.append(args)
+        return answer(args)
+
+    monkeypatch.setattr(mocks, "new_resource", new_resource)
+    return got
 
 
 @pulumi.runtime.test
 def test_get_reads_the_existing_server_by_id_and_account_and_declares_nothing(
-    mocks: ProgramMocks, monkeypatch: pytest.MonkeyPatch
+    received: list[pulumi.runtime.MockResourceArgs],
 ) -> pulumi.Output[Any]:
     """`TrutoMcpServer.get`: a read of server `id` (the engine's ReadResource, never a
     registration to create), with the account the provider's read needs and the provider."""
-    reads: list[pulumi.runtime.MockResourceArgs] = []
-    answer = mocks.new_resource
-
-    def new_resource(args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-        reads.append(args)
-        return answer(args)
-
-    monkeypatch.setattr(mocks, "new_resource", new_resource)
     server = TrutoMcpServer.get("existing", "srv-123", ACCOUNT)
 
     def check(values: list[Any]) -> None:
-        (read,) = reads
+        (read,) = received
         assert (read.typ, read.name, read.resource_id) == (MCP_SERVER_TYPE, "existing", "srv-123")
         assert {key: value for key, value in read.inputs.items() if key != "__provider"} == {
             "integrated_account_id": ACCOUNT
@@ -179,41 +154,23 @@ def test_get_reads_the_existing_server_by_id_and_account_and_declares_nothing(
     return pulumi.Output.all(server.id, server.integrated_account_id).apply(check)
 
 
-class _UrnsSent(pulumi.runtime.Mocks):
-    """The `__urn` each resource sent its provider, by resource name."""
-
-    def __init__(self) -> None:
-        self.sent: dict[str, Any] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.sent[args.name] = args.inputs.get("__urn")
-        return f"{args.name}-id", {}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
-
-
-def test_each_server_tells_its_provider_the_urn_the_engine_gives_it() -> None:
+@pulumi.runtime.test
+def test_each_server_tells_its_provider_the_urn_the_engine_gives_it(
+    received: list[pulumi.runtime.MockResourceArgs],
+) -> pulumi.Output[Any]:
     """A child's has its parent's qualified type, then its own; a top-level one's only its own
     (`deployment.go`, `generateURN`; the mock monitor's URNs differ: they are not checked)."""
-    mocks = _UrnsSent()
-    pulumi.runtime.set_mocks(mocks, project="shop", stack="dev")
+    fleet = pulumi.ComponentResource("acme:index:Fleet", "fleet")
+    TrutoMcpServer("top", integrated_account_id=ACCOUNT)
+    child = TrutoMcpServer(
+        "child", integrated_account_id=ACCOUNT, opts=pulumi.ResourceOptions(parent=fleet)
+    )
 
-    @pulumi.runtime.test
-    def declare() -> pulumi.Output[Any]:
-        fleet = pulumi.ComponentResource("acme:index:Fleet", "fleet")
-        TrutoMcpServer("top", integrated_account_id=ACCOUNT)
-        child = TrutoMcpServer(
-            "child", integrated_account_id=ACCOUNT, opts=pulumi.ResourceOptions(parent=fleet)
-        )
+    def check(fleet_urn: str) -> None:
+        assert {args.name: args.inputs.get("__urn") for args in received} == {
+            "fleet": None,
+            "top": f"urn:pulumi:dev::project::{MCP_SERVER_TYPE}::top",
+            "child": fleet_urn.rpartition("::")[0] + f"${MCP_SERVER_TYPE}::child",
+        }
 
-        def check(fleet_urn: str) -> None:
-            assert mocks.sent == {
-                "fleet": None,
-                "top": f"urn:pulumi:dev::shop::{MCP_SERVER_TYPE}::top",
-                "child": fleet_urn.rpartition("::")[0] + f"${MCP_SERVER_TYPE}::child",
-            }
-
-        return pulumi.Output.all(fleet.urn, child.id).apply(lambda done: check(done[0]))
-
-    declare()
+    return pulumi.Output.all(fleet.urn, child.id).apply(lambda done: check(done[0]))

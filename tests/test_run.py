@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import TypeVar
 
 import pytest
@@ -36,29 +37,29 @@ def all_at_once(ask: Callable[[], T], threads: int = 8) -> list[T]:
 
 
 def test_a_server_is_adopted_once_per_run_by_its_first_claimant_until_released() -> None:
+    """Of claims at once, exactly one wins; a server a resource holds (as of the asking) is not
+    adopted at all."""
     run = RunState(SETTINGS)
     assert run.adopted_by("s1") is None
-    assert run.reserve_adoption("s1", "resource a", URN) is None
-    assert run.adopted_by("s1") == "resource a"
-    assert run.reserve_adoption("s1", "resource b") == (
-        "it was already adopted in this run by resource a"
+    answers = all_at_once(lambda: run.reserve_adoption("s1", "resource a", URN))
+    assert (
+        sorted(answers, key=str)
+        == [None] + ["it was already adopted in this run by resource a"] * 7
     )
+    assert run.reserve_adoption("s1", "resource b") is not None
     assert run.adopted_by("s1") == "resource a"
     run.release("s1")  # deleted, gone, or its adoption failed
     assert (run.adopted_by("s1"), run.readopted("s1", URN)) == (None, False)
     assert run.reserve_adoption("s1", "resource b", OTHER_URN) is None
     assert run.adopted_by("s1") == "resource b"
-
-
-def test_a_server_a_resource_holds_cannot_be_adopted_until_released() -> None:
-    run = RunState(SETTINGS)
-    run.hold("s1")
+    run.hold("s2")
     run.hold("")  # an empty id is never held
-    assert run.reserve_adoption("s1", "resource a") == "a resource of this stack already manages it"
-    assert run.adopted_by("s1") is None
-    assert run.reserve_adoption("", "resource a") is None
-    run.release("s1")
-    assert run.reserve_adoption("s1", "resource a") is None
+    held = run.held()
+    assert run.reserve_adoption("s2", "resource a") == "a resource of this stack already manages it"
+    assert (run.adopted_by("s2"), run.reserve_adoption("", "resource a")) == (None, None)
+    run.release("s2")
+    assert (held, "s2" in run.held()) == (frozenset({"s1", "s2"}), False)  # adopted ones too
+    assert run.reserve_adoption("s2", "resource a") is None
 
 
 @pytest.mark.parametrize(
@@ -80,13 +81,6 @@ def test_a_server_is_readopted_only_by_the_resource_whose_urn_adopted_it(
     assert run.readopted("s2", asking_urn) is False
 
 
-def test_of_claims_on_one_server_at_once_exactly_one_adopts_it() -> None:
-    run = RunState(SETTINGS)
-    answers = all_at_once(lambda: run.reserve_adoption("s1", "a resource"))
-    assert answers.count(None) == 1
-    assert run.adopted_by("s1") == "a resource"
-
-
 # --- replacements ----------------------------------------------------------------------------
 
 
@@ -96,17 +90,6 @@ def test_a_create_replaces_a_urn_whose_state_this_run_saw() -> None:
     assert run.replaces(URN) is False
     run.note_state(URN)
     assert (run.replaces(URN), run.replaces(OTHER_URN), run.replaces(None)) == (True, False, False)
-
-
-def test_the_ids_held_are_those_held_and_not_released_as_of_the_asking() -> None:
-    run = RunState(SETTINGS)
-    run.hold("a")
-    run.hold("b")
-    run.release("a")
-    asked = run.held()
-    run.hold("c")
-    assert asked == frozenset({"b"})
-    assert run.held() == frozenset({"b", "c"})
 
 
 def test_the_first_create_under_each_account_is_told_so_once_per_process_even_at_once() -> None:
@@ -120,31 +103,23 @@ def test_the_first_create_under_each_account_is_told_so_once_per_process_even_at
 # --- listings of accounts --------------------------------------------------------------------
 
 
-class _ListingClient:
-    def __init__(self) -> None:
-        self.listed: list[str] = []
-
-    def list_mcp_servers(self, account_id: str, deadline: object) -> list[dict[str, str]]:
-        self.listed.append(account_id)
-        return [{"id": f"{account_id}/{len(self.listed)}"}]
-
-
 def test_the_runs_listings_are_one_for_the_process_and_open_the_client_at_the_first_listing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    opened: list[_ListingClient] = []
+    opened: list[ProviderSettings] = []
 
-    def client_for(settings: ProviderSettings) -> _ListingClient:
-        opened.append(_ListingClient())
-        return opened[-1]
+    def client_for(settings: ProviderSettings) -> SimpleNamespace:
+        opened.append(settings)
+        return SimpleNamespace(list_mcp_servers=lambda account, deadline: [{"id": account}])
 
     monkeypatch.setattr("truto_pulumi._client.client_for", client_for)
     run = RunState(SETTINGS)
     assert opened == []  # no listing yet: preview never opens the client
-
-    assert run.listings.fresh("acc-1") == [{"id": "acc-1/1"}]
-    assert run.listings.fresh("acc-1") == [{"id": "acc-1/2"}]
-    assert [client.listed for client in opened] == [["acc-1", "acc-1"]]
+    assert [run.listings.fresh(account) for account in ("acc-1", "acc-2")] == [
+        [{"id": "acc-1"}],
+        [{"id": "acc-2"}],
+    ]
+    assert opened == [SETTINGS]
 
 
 def test_an_account_read_at_once_by_many_creates_is_read_once_and_shared() -> None:

@@ -1,24 +1,18 @@
 """Where the provider reads its settings: stack config first, then environment; typed values
-honoured or refused naming the setting; a base URL or token that cannot be right refused
-without echoing a secret; a misspelt `truto:` key refused naming the nearest one."""
+honoured or refused naming the setting; a base URL or token that cannot be right refused by the
+client (as by check) without echoing a secret; a misspelt `truto:` key refused naming the
+nearest one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 
+from truto_pulumi._client import TrutoClient
 from truto_pulumi._errors import TrutoConfigError
-from truto_pulumi._settings import (
-    DEFAULT_BASE_URL,
-    KNOWN_SETTINGS,
-    program_config,
-    resolve_settings,
-    validate_api_token,
-    validated_base_url,
-)
+from truto_pulumi._settings import DEFAULT_BASE_URL, KNOWN_SETTINGS, resolve_settings
 from truto_pulumi.testing import run_program
 
 from .kit import ACCOUNT
@@ -32,46 +26,32 @@ ENV = {"TRUTO_API_TOKEN": "env", "TRUTO_BASE_URL": "https://eu.truto"}
         pytest.param({}, {}, {"api_token": None, "base_url": DEFAULT_BASE_URL}, id="nothing_set"),
         pytest.param({"truto:apiToken": "cfg"}, {}, {"api_token": "cfg"}, id="config_only"),
         pytest.param({}, ENV, {"api_token": "env", "base_url": "https://eu.truto"}, id="env"),
-        pytest.param(
-            {"truto:apiToken": "cfg", "truto:baseUrl": "http://127.0.0.1:8787/"},
-            ENV,
-            {"api_token": "cfg", "base_url": "http://127.0.0.1:8787"},
-            id="config_wins_over_env",
-        ),
+        pytest.param({"truto:apiToken": "cfg", "truto:baseUrl": "http://127.0.0.1:8787/"}, ENV,
+                     {"api_token": "cfg", "base_url": "http://127.0.0.1:8787"},
+                     id="config_wins_over_env"),
         pytest.param({"truto:apiToken": "  "}, ENV, {"api_token": "env"}, id="blank_is_unset"),
         pytest.param({"truto:requestTimeoutSeconds": 5}, {}, {"request_timeout": 5.0}, id="int"),
-        pytest.param(
-            {"truto:requestTimeoutSeconds": " 7 "}, {}, {"request_timeout": 7.0}, id="text"
-        ),
-        pytest.param(
-            {"truto:requestTimeoutSeconds": 5},
-            {"TRUTO_REQUEST_TIMEOUT_SECONDS": "9"},
-            {"request_timeout": 5.0},
-            id="typed_number_wins_over_env",
-        ),
+        pytest.param({"truto:requestTimeoutSeconds": " 7 "}, {}, {"request_timeout": 7.0},
+                     id="text"),
+        pytest.param({"truto:requestTimeoutSeconds": 5}, {"TRUTO_REQUEST_TIMEOUT_SECONDS": "9"},
+                     {"request_timeout": 5.0}, id="typed_number_wins_over_env"),
         pytest.param({"truto:operationTimeoutSeconds": 600}, {}, {"operation_timeout": 600.0}),
         pytest.param({"truto:maxRequestsPerSecond": 0}, {}, {"max_requests_per_second": 0.0}),
         pytest.param({"truto:maxRequestsPerSecond": 12.5}, {}, {"max_requests_per_second": 12.5}),
         pytest.param({}, {}, {"host_concurrency": 0}, id="host_left_as_pulumi_made_it"),
         pytest.param({}, {"TRUTO_HOST_CONCURRENCY": "16"}, {"host_concurrency": 16}),
         pytest.param({"truto:hostConcurrency": 64.0}, {}, {"host_concurrency": 64}),
-        pytest.param(
-            {"truto-program:baseURL": "x", "aws:region": "x", "pulumi:tags": "x", "expiresAt": ""},
-            {},
-            {"api_token": None},
-            id="keys_of_other_namespaces_are_not_ours",
-        ),
+        pytest.param({"truto-program:baseURL": "x", "aws:region": "x", "pulumi:tags": "x",
+                      "expiresAt": ""}, {}, {"api_token": None},
+                     id="keys_of_other_namespaces_are_not_ours"),
     ],
-)
-def test_settings_come_from_stack_config_then_the_environment(
+)  # fmt: skip
+def test_settings_come_from_stack_config_then_the_environment_the_token_never_in_repr(
     config: dict[str, Any], environ: dict[str, str], expected: dict[str, Any]
 ) -> None:
     settings = resolve_settings(config, environ)
     assert {key: getattr(settings, key) for key in expected} == expected
-
-
-def test_token_is_not_in_repr() -> None:
-    assert "very-secret" not in repr(resolve_settings({"truto:apiToken": "very-secret"}, {}))
+    assert f"'{settings.api_token}'" not in repr(settings)
 
 
 @pytest.mark.parametrize(
@@ -111,6 +91,7 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_setting(
         ("https://api.truto.one/#", "fragment"),
         ("https://user:sekrit@api.truto.one", "user info"),
         ("https://sekrit@api.truto.one/v1", "user info (user:password@); give the token as"),
+        ("https://user:sekrit@api.truto.one/v1", "user info (user:password@); give the token as"),
         ("https://:sekrit@api.truto.one", "user info"),
         ("ftp://api.truto.one", "not an http(s) URL"),
         ("ftp://user:sekrit@api.truto.one", "not an http(s) URL"),
@@ -118,36 +99,29 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_setting(
         ("https://api.truto.one:port", "not an http(s) URL"),
         ("https://u:sekrit@api.truto.one:port", "not an http(s) URL"),
         ("https://api.truto .one", "white space"),
+        ("https://api.truto.one", None),
+        ("http://127.0.0.1:8787/", None),
+        ("https://proxy.example/truto/", None),
+        ("https://proxy.example:8443/truto/v1", None),
+        ("http://[::1]:8787", None),
     ],
 )
-def test_base_url_that_cannot_be_right_is_refused_naming_why(url: str, problem: str) -> None:
+def test_a_base_url_that_cannot_be_right_is_refused_naming_why_and_a_path_or_port_is_kept(
+    url: str, problem: str | None
+) -> None:
+    if problem is None:
+        with TrutoClient(base_url=url, api_token="t") as client:
+            assert client.base_url == url.rstrip("/")
+        return
     with pytest.raises(TrutoConfigError) as info:
-        validated_base_url(url)
+        TrutoClient(base_url=url, api_token="t")
     message = str(info.value)
     assert info.value.setting == "truto:baseUrl"
     assert message.startswith("truto:baseUrl must be the http(s) URL of Truto's API")
     assert problem in message
     assert "sekrit" not in message  # user info is never echoed, whatever else is wrong
-
-
-def test_a_refused_base_url_is_echoed_without_its_user_info() -> None:
-    with pytest.raises(TrutoConfigError) as info:
-        validated_base_url("https://user:sekrit@api.truto.one/v1")
-    assert str(info.value).endswith(": got 'https://api.truto.one/v1'")
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://api.truto.one",
-        "http://127.0.0.1:8787/",
-        "https://proxy.example/truto/",
-        "https://proxy.example:8443/truto/v1",
-        "http://[::1]:8787",
-    ],
-)
-def test_base_url_with_a_path_prefix_or_port_is_accepted(url: str) -> None:
-    assert validated_base_url(url) == url.rstrip("/")
+    if url.endswith("/v1"):  # echoed without it
+        assert message.endswith(": got 'https://api.truto.one/v1'")
 
 
 @pytest.mark.parametrize(
@@ -164,19 +138,9 @@ def test_a_token_that_cannot_go_in_a_header_is_refused_without_echoing_it(
     token: str, problem: str
 ) -> None:
     with pytest.raises(TrutoConfigError, match=problem) as info:
-        validate_api_token(token)
+        TrutoClient(base_url=DEFAULT_BASE_URL, api_token=token)
     assert info.value.setting == "truto:apiToken"
     assert "s3cr" not in str(info.value)
-
-
-def program_config_of(stack: dict[str, str]) -> dict[str, object]:
-    """`program_config()` in a program whose stack config is `stack`."""
-    before = dict(pulumi.runtime.config.CONFIG.get())
-    pulumi.runtime.set_all_config(stack)
-    try:
-        return program_config()
-    finally:
-        pulumi.runtime.set_all_config(before)
 
 
 @pytest.mark.parametrize(
@@ -193,33 +157,20 @@ def program_config_of(stack: dict[str, str]) -> dict[str, object]:
         ("truto:colour", "the settings are " + ", ".join(KNOWN_SETTINGS)),
     ],
 )
-def test_a_misspelt_setting_is_refused_naming_the_nearest_known_key(
-    written: str, meant: str
+def test_a_server_declared_under_a_misspelt_setting_fails_naming_the_nearest_known_key(
+    tmp_path: Path, written: str, meant: str
 ) -> None:
-    with pytest.raises(TrutoConfigError) as info:
-        program_config_of({"truto:apiToken": "t", written: "http://127.0.0.1:1"})
-    assert info.value.setting == written
-    assert str(info.value).startswith(f"unknown setting {written}: {meant}")
-    assert "127.0.0.1" not in str(info.value)  # a value (perhaps a token) is never echoed
-
-
-def test_every_unknown_setting_is_named_in_one_error() -> None:
-    with pytest.raises(TrutoConfigError) as info:
-        program_config_of({"truto:zone": "x", "truto:baseURL": "x", "truto:apiToken": "t"})
-    assert info.value.setting == "truto:baseURL"
-    assert "unknown setting truto:baseURL: did you mean truto:baseUrl?" in str(info.value)
-    assert "unknown setting truto:zone: the settings are" in str(info.value)
-
-
-def test_a_program_declaring_a_server_under_a_misspelt_setting_fails_at_the_declaration(
-    tmp_path: Path,
-) -> None:
-    """The program fails before the engine calls the provider, in preview and `up` alike."""
+    """At the declaration, before the engine calls the provider, in preview and `up` alike: every
+    unknown key in one error (`truto:zone` too), never a value (perhaps a token)."""
     (tmp_path / "__main__.py").write_text(
         "from truto_pulumi import TrutoMcpServer\n"
         f"TrutoMcpServer('reader', integrated_account_id={ACCOUNT!r})\n"
     )
-    stack = {"truto:apiToken": "t", "truto:baseURL": "http://127.0.0.1:1"}
-    with pytest.raises(TrutoConfigError, match="unknown setting truto:baseURL: did you mean"):
+    stack = {"truto:apiToken": "t", written: "http://127.0.0.1:1", "truto:zone": "x"}
+    with pytest.raises(TrutoConfigError) as info:
         run_program(tmp_path, config=stack)
+    assert info.value.setting == written
+    assert str(info.value).startswith(f"unknown setting {written}: {meant}")
+    assert "; unknown setting truto:zone: the settings are" in str(info.value)
+    assert "127.0.0.1" not in str(info.value)
     assert run_program(tmp_path, config={"truto:apiToken": "t"}).registrations

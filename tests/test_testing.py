@@ -24,47 +24,27 @@ def program(folder: Path, code: str, name: str = "program.py") -> Path:
     return path
 
 
-def test_run_program_runs_a_folder_by_its_main_importable_with_the_config_given(
+def test_run_program_runs_a_folder_by_its_main_for_the_run_only_under_its_project_and_stack(
     tmp_path: Path,
 ) -> None:
     """As the Pulumi CLI runs a project folder: its `__main__.py`, with the folder on `sys.path`
-    (for the run only); `pulumi.Config()` reads the config given, the project's and stack's."""
-    program(tmp_path, 'DEFAULT_METHODS = ["read"]\n', name="defaults_of_run_program.py")
+    for the run only (a program importing its own module and reading structured config:
+    tests/examples/test_fleet.py); `pulumi.Config()` reads the config given, the project's."""
     program(
         tmp_path,
         """
         import pulumi
-        from defaults_of_run_program import DEFAULT_METHODS
         from truto_pulumi import TrutoMcpServer
 
-        config = pulumi.Config()
-        TrutoMcpServer(
-            "server",
-            integrated_account_id=config.require("account"),
-            name=config.get("serverName") or f"{pulumi.get_project()}/{pulumi.get_stack()}",
-            config={"methods": config.get_object("methods") or DEFAULT_METHODS},
-        )
+        account, named = pulumi.Config().require("account"), pulumi.get_project()
+        TrutoMcpServer("s", integrated_account_id=account, name=f"{named}/{pulumi.get_stack()}")
         """,
         name="__main__.py",
     )
-    config = {"shop:account": ACCOUNT, "shop:serverName": "Shop", "shop:methods": '["list"]'}
-    try:
-        named = run_program(tmp_path, project="shop", config=config)
-        unnamed = run_program(
-            tmp_path, project="shop", stack="prod", config={"shop:account": ACCOUNT}
-        )
-    finally:
-        sys.modules.pop("defaults_of_run_program", None)
-
-    assert named.desired(MCP_SERVER_TYPE) == {
-        "server": {
-            "integrated_account_id": ACCOUNT,
-            "name": "Shop",
-            "config": {"methods": ["list"]},
-        }
+    run = run_program(tmp_path, project="shop", stack="prod", config={"shop:account": ACCOUNT})
+    assert run.desired(MCP_SERVER_TYPE) == {
+        "s": {"integrated_account_id": ACCOUNT, "name": "shop/prod"}
     }
-    assert unnamed.registrations[0].inputs["name"] == "shop/prod"
-    assert unnamed.registrations[0].inputs["config"] == {"methods": ["read"]}
     assert str(tmp_path) not in sys.path
 
 

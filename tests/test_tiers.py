@@ -114,12 +114,11 @@ def test_the_conftest_fails_an_unmarked_test_that_starts_one_in_setup_call_or_te
     )
     # test_spawns_on_teardown counts twice: its call passes, its teardown errs
     result.assert_outcomes(passed=2, failed=2, errors=2)
-    result.stdout.fnmatch_lines(
-        [
-            "*::test_spawns starts a process/server but is not marked slow: add `pytestmark ="
-            " pytest.mark.slow` or `@pytest.mark.slow` (it called subprocess.Popen)"
-        ]
-    )
-    result.stdout.fnmatch_lines(["*::test_hides_its_server starts a process/server*socket.bind)"])
-    result.stdout.fnmatch_lines(["*::test_uses_a_server_fixture starts a*socket.bind)"])
-    result.stdout.fnmatch_lines(["*::test_spawns_on_teardown starts a*subprocess.Popen)"])
+    for line in [
+        "*::test_spawns starts a process/server but is not marked slow: add `pytestmark ="
+        " pytest.mark.slow` or `@pytest.mark.slow` (it called subprocess.Popen)",
+        "*::test_hides_its_server starts a process/server*socket.bind)",
+        "*::test_uses_a_server_fixture starts a*socket.bind)",
+        "*::test_spawns_on_teardown starts a*subprocess.Popen)",
+    ]:
+        result.stdout.fnmatch_lines([line])
