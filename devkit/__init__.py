@@ -1,12 +1,8 @@
-"""The project's dev kit: the machinery `tests/` and `bench/` share (not shipped: the wheel holds
-`truto_pulumi` only; only `devkit.acceptance` and `devkit.sweep` reach into the package).
-
-`ProviderHost` (`devkit.host`): the process the engine runs for dynamic resources, over gRPC.
-`SimulatedStack` (`devkit.engine`): the engine's steps and state for one resource type on it,
-which `tests/engine/test_simulation.py` holds to the real engine. Imported by their own path:
-`devkit.project` (`ProjectFolder`: the `pulumi` CLI in a project folder), `devkit.pulumi_versions`
-(the lowest and highest pulumi allowed), `devkit.acceptance` and `devkit.sweep` (opt-in live
-tests against real Truto, and the clean-up of what they leave).
+"""The machinery `tests/` and `bench/` share (not shipped): `ProviderHost` (`devkit.host`), the
+engine's process for dynamic resources, over gRPC; `SimulatedStack` (`devkit.engine`), the
+engine's steps on it, held to the real engine by `tests/engine/test_simulation.py`. By their own
+path: `devkit.project` (the `pulumi` CLI in a project folder), `devkit.pulumi_versions`, and
+`devkit.sweep` (opt-in live tests against real Truto, and the clean-up of what they leave).
 """
 
 from __future__ import annotations

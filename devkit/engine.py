@@ -1,12 +1,10 @@
-"""`SimulatedStack`: the engine's step logic for one dynamic resource type, on a `ProviderHost`.
-
-It keeps state between runs like the engine (inputs and outputs as stored, `__provider`
-included) and sends the same calls in the same order: Check (olds: the previous inputs), Diff
-(olds: the previous outputs) in preview; Create, Update, Delete in up; Read in refresh. A
-replacement re-runs Check without olds and is create-before-delete; deletions run last; a failed
-step keeps the prior state; an empty Read id drops the resource; None outputs are dropped;
-secrets reach the provider as plain values. Not mirrored: dependencies (resources are
-independent), secret marks in the state, resource options, import.
+"""`SimulatedStack`: the engine's step logic for one dynamic resource type, on a `ProviderHost`:
+its state between runs (inputs and outputs, `__provider` included) and its calls in its order:
+Check (olds: the previous inputs) and Diff (olds: the previous outputs) in preview; Create,
+Update, Delete in up; Read in refresh. A replacement re-runs Check without olds, create before
+delete; deletions run last; a failed step keeps the prior state; an empty Read id drops the
+resource; secrets reach the provider plain. Not mirrored: dependencies, secret marks in the
+state, resource options, import.
 """
 
 from __future__ import annotations
@@ -56,20 +54,15 @@ class Plan:
     failures: dict[str, list[HostCheckFailure]]
 
     @property
-    def changes(self) -> dict[str, Step]:
-        """Steps that would change something (op != "same")."""
-        return {name: step for name, step in self.steps.items() if step.op != "same"}
-
-    @property
     def is_empty(self) -> bool:
-        """No changes and no check failures."""
-        return not self.changes and not self.failures
+        """No changes (every op "same") and no check failures."""
+        return not self.failures and all(step.op == "same" for step in self.steps.values())
 
     def assert_empty(self) -> None:
         """Raise `AssertionError` naming each change and failure: a perpetual diff after an up."""
         if not self.is_empty:
             found = [f"{n}: {s.op}" + (f" (replaces {s.replaces})" if s.replaces else "")
-                     for n, s in self.changes.items()]  # fmt: skip
+                     for n, s in self.steps.items() if s.op != "same"]  # fmt: skip
             found += [f"{name}: check failed {fs}" for name, fs in self.failures.items()]
             raise AssertionError(
                 "plan after apply is not empty (perpetual diff): " + "; ".join(found)
@@ -107,8 +100,7 @@ class OperationError(Exception):
     def __init__(self, operation: str, errors: Mapping[str, Exception]) -> None:
         self.errors = dict(errors)
         lines = [f"  {name}: {err}" for name, err in self.errors.items()]
-        count = f"{len(self.errors)} resource(s)"
-        super().__init__(f"{operation} failed for {count}:\n" + "\n".join(lines))
+        super().__init__(f"{operation} failed for {len(lines)} resource(s):\n" + "\n".join(lines))
 
 
 class UpError(OperationError):
@@ -120,12 +112,9 @@ class UpError(OperationError):
 
 
 class SimulatedStack:
-    """Engine-like state and steps for resources of one dynamic type, all served by `host`.
-
-    `preview` calls only Check and Diff; `up` applies the plan with `parallel` workers (resources
-    are independent). Failed steps do not stop the others (like `pulumi up --continue-on-error`);
-    a failed resource keeps its prior state, and `UpError` is raised at the end.
-    """
+    """Engine-like state and steps for resources of one dynamic type, all served by `host`: `up`
+    applies the plan with `parallel` workers; a failed step stops no other (as `pulumi up
+    --continue-on-error`), keeps its prior state, and `UpError` is raised at the end."""
 
     def __init__(
         self,
@@ -141,8 +130,7 @@ class SimulatedStack:
     ) -> None:
         self.host = host
         self.new_host_each_run = new_host_each_run
-        """Restart the host at every preview/up/refresh/destroy, as the engine starts a new
-        provider process for each run (the provider's memory of a run ends with it)."""
+        """Restart the host at every run, as the engine starts a provider process for each."""
         self.type_token = type_token
         self.project = project
         self.stack = stack
@@ -237,21 +225,15 @@ class SimulatedStack:
     def _apply_one(self, name: str, step: Step) -> list[ResourceState]:
         """Apply one non-delete step; returns old states left to delete afterwards."""
         prior = self.resources.get(name)
-        if step.op == "create":
+        if step.op in ("create", "replace"):
             self._set(name, self._create(name, step))
-            return []
+            return [prior] if prior is not None else []
         assert prior is not None
-        if step.op == "same":  # the outputs stay as stored
-            self._set(name, ResourceState(prior.id, prior.urn, step.checked_inputs, prior.outputs))
-        elif step.op == "update":
-            outputs = self.host.update(
-                prior.id, prior.urn, prior.outputs, step.checked_inputs, prior.inputs
-            )
-            state = ResourceState(prior.id, prior.urn, step.checked_inputs, outputs)
-            self._set(name, state)
-        else:
-            self._set(name, self._create(name, step))
-            return [prior]
+        outputs = prior.outputs  # a "same" keeps the outputs as stored
+        if step.op == "update":
+            olds, news = prior.outputs, step.checked_inputs
+            outputs = self.host.update(prior.id, prior.urn, olds, news, prior.inputs)
+        self._set(name, ResourceState(prior.id, prior.urn, step.checked_inputs, outputs))
         return []
 
     def _delete_phase(
@@ -276,20 +258,11 @@ class SimulatedStack:
                 deleted.append(label)
         return deleted, errors
 
-    def up(
-        self,
-        desired: Mapping[str, Mapping[str, Any]],
-        *,
-        refresh: bool = False,
-    ) -> UpOutcome:
-        """Preview, then apply: creates/updates/replacements first, deletions last.
-
-        Replacement is create-before-delete (TrutoMcpServer never asks otherwise). The old
-        half of a replacement, and resources no longer desired, are deleted after all other
-        steps (the engine's delete phase). An old half whose Delete fails stays in
-        `pending_deletes` and is retried by the next `up` or `destroy`. `refresh=True` is
-        `pulumi up --refresh`: a refresh first, in the same run.
-        """
+    def up(self, desired: Mapping[str, Mapping[str, Any]], *, refresh: bool = False) -> UpOutcome:
+        """Preview (after a refresh in the same run if `refresh`, as `pulumi up --refresh`), then
+        apply: creates, updates and replacements (create before delete), then the delete phase:
+        the old halves and resources no longer desired. An old half whose Delete fails stays in
+        `pending_deletes` for the next `up` or `destroy`."""
         unknown = sorted(n for n, props in desired.items() if contains_unknown(props))
         if unknown:
             raise ValueError(f"unknown values are only allowed in preview: {', '.join(unknown)}")
@@ -348,13 +321,9 @@ class SimulatedStack:
         if errors:
             raise OperationError("destroy", errors)
 
-    def apply_step(
-        self, desired: Mapping[str, Mapping[str, Any]], *, expect_empty_plan_after: bool = True
-    ) -> UpOutcome:
-        """`up(desired)`, then (by default) a fresh preview that must be empty: the "no
-        perpetual diff" check (outputs and checked inputs must round-trip so the next run sees
-        nothing to do). Raises `AssertionError` naming the non-empty steps otherwise."""
+    def apply_step(self, desired: Mapping[str, Mapping[str, Any]]) -> UpOutcome:
+        """`up(desired)`, then a fresh preview that must be empty: the "no perpetual diff" check
+        (`AssertionError` naming the steps otherwise)."""
         result = self.up(desired)
-        if expect_empty_plan_after:
-            self.preview(desired).assert_empty()
+        self.preview(desired).assert_empty()
         return result

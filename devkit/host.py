@@ -1,11 +1,7 @@
-"""`ProviderHost`: the real dynamic-provider host (`python -u -m pulumi.dynamic`) over gRPC, started
-as the engine starts it; its port is its first stdout line, and each method below sends one
-gRPC request, taking and returning plain dicts.
-
-Property bags go on the wire as the engine encodes them: unknown (computed) values are the
-engine's sentinel string `UNKNOWN` both ways, so plain dict comparisons work; numbers come back
-as floats and keys whose value is None are dropped; secrets are sent as plain values (the
-dynamic provider host does not accept secrets, so the engine unwraps them before every call).
+"""`ProviderHost`: the real dynamic-provider host (`python -u -m pulumi.dynamic`), started as the
+engine starts it, each method one gRPC request of plain dicts encoded as the engine encodes them:
+unknowns are the sentinel `UNKNOWN` both ways, numbers come back as floats, None values are
+dropped, secrets are sent plain (the host does not accept secrets: the engine unwraps them).
 """
 
 from __future__ import annotations
@@ -57,8 +53,7 @@ def _plain(value: Any, *, drop_none: bool = False) -> Any:
 
 
 def _to_struct(props: Mapping[str, Any]) -> Any:
-    """A property bag as a `Struct`, as the SDK's `rpc.serialize_properties` makes one of plain
-    values: keys whose value is None left out (at the top level only)."""
+    """A property bag as a `Struct`, top-level None values left out (as the SDK does)."""
     struct = struct_pb2.Struct()
     struct.update({key: value for key, value in _plain(props).items() if value is not None})
     return struct
@@ -145,23 +140,13 @@ def _drain(stream: IO[bytes], sink: list[str], first: queue.Queue[str | None] | 
     stream.close()
 
 
-def _parts(urn: str) -> tuple[str, str]:
-    """(name, type) of a URN `urn:pulumi:stack::project::type::name`."""
-    pieces = urn.split("::")
-    if len(pieces) < 4:
-        return "", ""
-    return pieces[-1], pieces[-2].split("$")[-1]
-
-
 class ProviderHost:
     """Runs `python -u -m pulumi.dynamic` and talks to it as the engine does. A context manager.
 
-    The child inherits `os.environ` plus `env`; its PYTHONPATH is `extra_paths` followed by this
-    process's `sys.path`, so it can import whatever the test can (test modules included), unless
-    `python` is another interpreter, which keeps its own packages. One host serves every
-    provider pickle; the host configures each distinct pickle once, with the config of the most
-    recent `configure` call. Thread-safe: up to 4 calls run at once in the host (its worker
-    count, unless the provider widens it); more are queued.
+    The child inherits `os.environ` plus `env`; its PYTHONPATH is `extra_paths`, then (unless
+    `python` is another interpreter) this process's `sys.path`. The host configures each distinct
+    provider pickle once, with the latest `configure`'s config. Thread-safe: the host runs 4 calls
+    at once (unless the provider widens it), and queues more.
     """
 
     def __init__(
@@ -200,8 +185,7 @@ class ProviderHost:
         return env
 
     def _fail(self, why: Callable[[], str]) -> NoReturn:
-        """Stop the host, then raise `HostStartError`: `why()` (read once the host has ended) and
-        what the host wrote to stderr."""
+        """Stop the host, then raise `HostStartError`: `why()` and the host's stderr."""
         self.stop()
         raise HostStartError(f"dynamic provider host {why()}; stderr:\n{self.stderr}") from None
 
@@ -242,8 +226,7 @@ class ProviderHost:
         return self
 
     def restart(self) -> ProviderHost:
-        """A new host process, as every `pulumi` run gets one: its provider is configured anew
-        and remembers nothing of earlier runs. Returns `self`."""
+        """A new host process, as every `pulumi` run gets one (its provider remembers nothing)."""
         self.stop()
         return self.start()
 
@@ -311,10 +294,8 @@ class ProviderHost:
                 self._calls.append(call)
 
     def configure(self, stack_config: Mapping[str, Any]) -> None:
-        """Configure with the stack config; keys are namespaced (`truto:apiToken`). Values
-        may be typed (numbers, booleans), as `pulumi config set --type` or YAML give them:
-        `args` carries them as they are, `variables` as text (JSON for non-strings), as the
-        engine sends them."""
+        """Configure with the stack config (`truto:apiToken`), typed values in `args` as they
+        are and in `variables` as text (JSON for non-strings), as the engine sends them."""
         plain = {key: rpc.unwrap_rpc_secret(value) for key, value in stack_config.items()}
         request = provider_pb2.ConfigureRequest(
             variables={
@@ -329,11 +310,11 @@ class ProviderHost:
 
     def _resource_call(self, method: str, urn: str, **fields: Any) -> Any:
         """Send `<method>Request(urn, name, type, **fields)`; property bags become Structs."""
-        name, type_ = _parts(urn)
+        *_, type_, name = urn.split("::")  # urn:pulumi:stack::project::type::name
         request = getattr(provider_pb2, f"{method}Request")(
             urn=urn,
             name=name,
-            type=type_,
+            type=type_.split("$")[-1],
             **{
                 key: _to_struct(value) if isinstance(value, Mapping) else value
                 for key, value in fields.items()
@@ -344,8 +325,8 @@ class ProviderHost:
         )
 
     def check(self, urn: str, olds: _Bag, news: _Bag) -> HostCheck:
-        """Check: validate `news` (olds = previous inputs, or {}), with the URN in them as
-        `TrutoMcpServer` puts it (`URN_KEY`) unless they carry one."""
+        """Check `news` (olds: the previous inputs, or {}), the URN in them as `TrutoMcpServer`
+        puts it (`URN_KEY`) unless they carry one."""
         response = self._resource_call("Check", urn, olds=olds, news={URN_KEY: urn, **news})
         failures = [HostCheckFailure(f.property, f.reason) for f in response.failures]
         return HostCheck(_from_struct(response.inputs), failures)
@@ -353,9 +334,7 @@ class ProviderHost:
     def diff(
         self, id: str, urn: str, olds: _Bag, news: _Bag, old_inputs: _Bag = _EMPTY
     ) -> tuple[bool, list[str]]:
-        """Diff: `olds` are the previous *outputs*, `news` the checked inputs; returns (changes,
-        replaced properties). TrutoMcpServer always decides (no DIFF_UNKNOWN) and never asks to
-        delete before replacing."""
+        """Diff the previous *outputs* `olds` with the checked `news`: (changes, replaces)."""
         response = self._resource_call(
             "Diff", urn, id=id, olds=olds, news=news, old_inputs=old_inputs
         )
@@ -370,8 +349,8 @@ class ProviderHost:
     def read(
         self, id: str, urn: str, properties: _Bag, inputs: _Bag = _EMPTY
     ) -> tuple[str, _Dict, _Dict | None]:
-        """Read (refresh): `properties` are the previous outputs. Returns (id, outputs, inputs):
-        an empty id means the resource is gone; inputs are None if the provider returned none."""
+        """Read the previous outputs `properties`: (id, outputs, inputs); an empty id means gone,
+        inputs None that the provider returned none."""
         response = self._resource_call("Read", urn, id=id, properties=properties, inputs=inputs)
         new_inputs = _from_struct(response.inputs) if response.HasField("inputs") else None
         return response.id, _from_struct(response.properties), new_inputs

@@ -1,11 +1,7 @@
-"""Drive the `pulumi` CLI in a project folder, as a user's pipeline does; which CLI
-(`pulumi_cli`), and readers of an exported state.
-
-A `ProjectFolder` is a folder with `Pulumi.yaml` (`runtime: python`) that the CLI runs through
-its Python language host: `pulumi install` makes the folder's own virtualenv, and every command
-runs as in CI (`CI=true`, `--non-interactive`, no TTY, stdin closed) with a `file://` backend,
-passphrase secrets and a PULUMI_HOME of its own. Nothing of the test's environment leaks in:
-no TRUTO_* variable, no virtualenv of the test run.
+"""Drive the `pulumi` CLI (`pulumi_cli`) in a project folder as a user's pipeline does, and read
+what it exported. A `ProjectFolder` runs every command as in CI (`CI=true`, `--non-interactive`,
+no TTY, stdin closed) with a `file://` backend, passphrase secrets and a PULUMI_HOME of its own;
+nothing of the test's environment leaks in (no TRUTO_* variable, no test virtualenv).
 """
 
 from __future__ import annotations
@@ -46,18 +42,9 @@ def pulumi_cli() -> str | None:
     (a user's installation) wins; else the build cached by `make pulumi`; else any on PATH."""
     cached = REPO / ".cache" / "pulumi" / "bin" / "pulumi"
     on_path = shutil.which("pulumi")
-    if on_path is not None and (Path(on_path).parent / "pulumi-language-python").is_file():
+    if on_path is not None and language_host_beside(on_path) is not None:
         return on_path
     return str(cached) if cached.is_file() else on_path
-
-
-def servers_in(deployment: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The TrutoMcpServer resources of an exported deployment, by resource name."""
-    return {
-        resource["urn"].rsplit("::", 1)[1]: resource
-        for resource in deployment.get("resources", [])
-        if resource["type"] == MCP_SERVER_TYPE
-    }
 
 
 def is_secret(value: Any) -> bool:
@@ -67,10 +54,6 @@ def is_secret(value: Any) -> bool:
         and value.get("4dabf18193072939515e22adb298388d") == ("1b47061264138c4ac30d75fd1eb44270")
         and "ciphertext" in value
     )
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 def pipeline_path(cli: str) -> str:
@@ -88,9 +71,8 @@ def language_host_beside(cli: str) -> Path | None:
 
 
 def checkout_copy(dest: Path, example: str) -> Path:
-    """A copy of this repository holding what pip needs and `examples/<example>`: the folder a
-    user who cloned the repository runs the example in (made as `make demo` makes its own).
-    Returns the example's folder."""
+    """The folder of `examples/<example>` in a copy of this repository holding what pip needs,
+    as a user who cloned it has it (`make demo` makes its own so)."""
     checkout: Callable[[Path, str], Path] = runpy.run_path(
         str(EXAMPLES / "demo.py"), run_name="demo"
     )["checkout"]
@@ -153,15 +135,9 @@ class ProjectFolder:
         """Any command in the folder with the pipeline's environment (plus `env`)."""
         command = list(argv)
         done = subprocess.run(
-            command,
-            cwd=self.folder,
-            env={**self.env, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
+            command, cwd=self.folder, env={**self.env, **(env or {})}, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, check=False, timeout=600,
+        )  # fmt: skip
         result = CliResult(tuple(command), done.returncode, done.stdout, done.stderr)
         self.log.append(result)
         if check and done.returncode != 0:
@@ -174,15 +150,10 @@ class ProjectFolder:
         """`pulumi ARGS --non-interactive` started in the folder as a pipeline step runs it: in
         a process group of its own (to be killed as a CI runner kills a job), output piped."""
         return subprocess.Popen(
-            [self.cli, *args, "--non-interactive"],
-            cwd=self.folder,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            [self.cli, *args, "--non-interactive"], cwd=self.folder, env=self.env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,
-        )
+        )  # fmt: skip
 
     def set_config(
         self,
@@ -202,14 +173,19 @@ class ProjectFolder:
         plan: dict[str, Any] = self.pulumi("preview", "--json", *args).json()
         return plan
 
-    def export(self) -> dict[str, Any]:
-        """`pulumi stack export`: the deployment as stored (secrets as ciphertext)."""
-        deployment: dict[str, Any] = self.pulumi("stack", "export").json()["deployment"]
+    def export(self, *flags: str) -> dict[str, Any]:
+        """`pulumi stack export`: the deployment as stored (secrets as ciphertext, unless
+        `--show-secrets`)."""
+        deployment: dict[str, Any] = self.pulumi("stack", "export", *flags).json()["deployment"]
         return deployment
 
-    def servers(self) -> dict[str, dict[str, Any]]:
-        """The TrutoMcpServer resources in the exported state, by resource name."""
-        return servers_in(self.export())
+    def servers(self, *flags: str) -> dict[str, dict[str, Any]]:
+        """The TrutoMcpServer resources in the exported state (`export(*flags)`), by name."""
+        return {
+            resource["urn"].rsplit("::", 1)[1]: resource
+            for resource in self.export(*flags).get("resources", [])
+            if resource["type"] == MCP_SERVER_TYPE
+        }
 
     def text(self) -> str:
         """Everything the commands printed so far."""

@@ -59,10 +59,8 @@ def pulumi_venv(which: Which, root: Path = REPO / "build" / "pulumi-versions") -
     )
     version = subprocess.run(
         [str(python), "-c", "import importlib.metadata as m; print(m.version('pulumi'))"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
     marker.write_text(version + "\n", encoding="utf-8")
     return python
 

@@ -1,7 +1,9 @@
-"""Delete the MCP servers live acceptance tests left behind, and nothing else.
+"""Live acceptance tests against the real Truto API, opt-in::
 
-Every server a live test creates is named with `ACCEPTANCE_PREFIX`; a run that crashed may leave
-some. The sweeper deletes one account's servers whose name starts with the prefix::
+    TRUTO_ACC=1 TRUTO_API_TOKEN=... TRUTO_ACC_INTEGRATED_ACCOUNT_ID=<uuid> pytest tests/lifecycle
+
+name every server they create `acceptance_name(...)`, with `ACCEPTANCE_PREFIX`; a run that
+crashed may leave some. The sweeper deletes one account's servers whose name starts with it::
 
     TRUTO_API_TOKEN=... python -m devkit.sweep --integrated-account-id <uuid> [--dry-run]
 
@@ -12,17 +14,53 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from truto_pulumi import TrutoError, TrutoNotFoundError
 from truto_pulumi._client import TrutoClient
-from truto_pulumi._settings import MISSING_TOKEN_MESSAGE, resolve_settings
-
-__all__ = ["ACCEPTANCE_PREFIX", "main", "sweep"]
+from truto_pulumi._settings import (
+    API_TOKEN_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    MISSING_TOKEN_MESSAGE,
+    resolve_settings,
+)  # fmt: skip
 
 ACCEPTANCE_PREFIX = "truto-pulumi-test-"
 """Every MCP server an acceptance test creates has a name starting with this."""
+_ACCOUNT_ENV = "TRUTO_ACC_INTEGRATED_ACCOUNT_ID"
+
+
+@dataclass(frozen=True)
+class AcceptanceSettings:
+    """Where a live run goes. The token is left out of `repr`."""
+
+    api_token: str = field(repr=False)
+    integrated_account_id: str
+    base_url: str = DEFAULT_BASE_URL
+
+
+def missing_acceptance_env(environ: Mapping[str, str]) -> list[str]:
+    """What a live run lacks of `TRUTO_ACC=1`, an API token and an integrated account."""
+    missing = [] if environ.get("TRUTO_ACC", "").strip() == "1" else ["TRUTO_ACC=1"]
+    return missing + [n for n in (API_TOKEN_ENV, _ACCOUNT_ENV) if not environ.get(n, "").strip()]
+
+
+def acceptance_settings(environ: Mapping[str, str]) -> AcceptanceSettings | None:
+    """The live-run settings, or None while `missing_acceptance_env` names anything."""
+    if missing_acceptance_env(environ):
+        return None
+    base_url = environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
+    token, account = (environ[name].strip() for name in (API_TOKEN_ENV, _ACCOUNT_ENV))
+    return AcceptanceSettings(token, account, base_url.rstrip("/"))
+
+
+def acceptance_name(label: str, run_id: str | None = None) -> str:
+    """A server name for a live test: the sweeper's prefix, a run id, then `label`."""
+    return f"{ACCEPTANCE_PREFIX}{run_id or secrets.token_hex(4)}-{label}"
 
 
 def sweep(

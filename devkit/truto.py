@@ -48,13 +48,9 @@ def mcp_server_stack(
     stack: str = "test",
     new_host_each_run: bool = False,
 ) -> SimulatedStack:
-    """A `SimulatedStack` of TrutoMcpServer resources whose provider talks to `base_url`.
-
-    `settings` adds stack config (e.g. `{"truto:operationTimeoutSeconds": "1"}`, or typed:
-    `{"truto:operationTimeoutSeconds": 1}`, as `pulumi config set --type int` gives it). The host
-    configures its one provider instance from the first stack that uses it, so every stack on
-    one host should carry the same config: give a stack with other settings a host of its own.
-    """
+    """A `SimulatedStack` of TrutoMcpServer resources whose provider talks to `base_url`, plus
+    the stack config `settings` (typed or text). The host configures its provider from the first
+    stack that uses it: give a stack with other settings a host of its own."""
     return SimulatedStack(
         host,
         TrutoMcpServerProvider(),

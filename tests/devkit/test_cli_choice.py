@@ -27,20 +27,14 @@ def fake_installation(folder: Path, *, language_host: bool) -> Path:
     return folder / "pulumi"
 
 
-def test_a_pulumi_on_path_with_its_language_host_beside_it_wins(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("language_host", [True, False])
+def test_a_pulumi_on_path_wins_with_its_language_host_beside_it_else_the_pinned_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language_host: bool
 ) -> None:
-    installed = fake_installation(tmp_path / "bin", language_host=True)
-    monkeypatch.setenv("PATH", f"{installed.parent}{os.pathsep}{os.environ['PATH']}")
-    assert pulumi_cli() == str(installed)
-
-
-def test_a_pulumi_on_path_without_a_language_host_gives_way_to_the_pinned_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bare = fake_installation(tmp_path / "bin", language_host=False)
-    monkeypatch.setenv("PATH", str(bare.parent))
-    assert pulumi_cli() == (str(CACHED) if CACHED.is_file() else str(bare))
+    installed = fake_installation(tmp_path / "bin", language_host=language_host)
+    monkeypatch.setenv("PATH", str(installed.parent))
+    wins = language_host or not CACHED.is_file()
+    assert pulumi_cli() == str(installed if wins else CACHED)
 
 
 @pytest.mark.slow

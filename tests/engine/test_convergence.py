@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from devkit.project import ProjectFolder, planned, servers_in
+from devkit.project import ProjectFolder, planned
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
@@ -69,13 +69,6 @@ def as_an_early_release_wrote_it(project: ProjectFolder, name: str) -> None:
     assert "token_known" not in project.servers()[name]["outputs"]
 
 
-def revealed_outputs(project: ProjectFolder, name: str) -> dict[str, Any]:
-    """A server's outputs in the state, secrets decrypted (`stack export --show-secrets`)."""
-    exported = project.pulumi("stack", "export", "--show-secrets").json()["deployment"]
-    outputs: dict[str, Any] = servers_in(exported)[name]["outputs"]
-    return outputs
-
-
 def test_refresh_and_up_fill_outputs_an_early_release_did_not_write(
     program_project: ProgramProject, emulator: Emulator
 ) -> None:
@@ -84,7 +77,7 @@ def test_refresh_and_up_fill_outputs_an_early_release_did_not_write(
     says)."""
     project = program_project(SCOPED_PROGRAM)
     project.pulumi("up", "--yes", "--skip-preview")
-    before = revealed_outputs(project, "scoped")
+    before = project.servers("--show-secrets")["scoped"]["outputs"]
     (server,) = emulator.servers()
     read = ("GET", item_path(server["id"]), None)
 
@@ -92,7 +85,7 @@ def test_refresh_and_up_fill_outputs_an_early_release_did_not_write(
         as_an_early_release_wrote_it(project, "scoped")
         emulator.clear_journal()
         project.pulumi(command, "--yes")
-        outputs = revealed_outputs(project, "scoped")
+        outputs = project.servers("--show-secrets")["scoped"]["outputs"]
         assert outputs["token_known"] is True, command
         assert {k: outputs[k] for k in ("token", "url")} == {k: before[k] for k in ("token", "url")}
         assert api_calls(emulator) == calls, command

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from devkit import MCP_SERVER_TYPE
 from devkit.project import ProjectFolder, changed
 from truto_pulumi.emulator import Emulator
 
@@ -39,36 +38,18 @@ for name, opts in options.items():  # a server per option, named after it, readi
 """
 
 
-def urn(name: str) -> str:
-    return f"urn:pulumi:dev::truto-program::{MCP_SERVER_TYPE}::{name}"
-
-
 def declare(
     project: ProjectFolder, trigger: str = "v1", protect: bool = True, **changed: Any
 ) -> None:
     """The program's settings: the trigger's `replacement_trigger`, `protected`'s `protect`,
     and inputs overridden by server name."""
-    project.set_config(
-        {
-            "app:trigger": trigger,
-            "app:protect": str(protect).lower(),
-            "app:changed": json.dumps(changed),
-        }
-    )
+    settings = {"trigger": trigger, "protect": str(protect).lower(), "changed": json.dumps(changed)}
+    project.set_config({f"app:{key}": value for key, value in settings.items()})
 
 
 def live(emulator: Emulator) -> dict[str, str]:
     """Server name -> id, as Truto has them."""
     return {server["name"]: server["id"] for server in emulator.servers()}
-
-
-def sent(emulator: Emulator) -> list[tuple[str, str, Any]]:
-    """(method, path, body) of the requests since the journal was cleared, a POST's body as the
-    name it marks."""
-    return [
-        (method, path, create_mark(body["name"])[0] if method == "POST" else body)
-        for method, path, body in api_calls(emulator)
-    ]
 
 
 def test_each_option_does_what_the_engine_says_and_nothing_more(
@@ -90,7 +71,10 @@ def test_each_option_does_what_the_engine_says_and_nothing_more(
 
     # replace_on_changes has no effect: the host answers Diff without per-property detail.
     assert changed(project) == {"update": 1, "replace": 2}
-    calls = sent(emulator)
+    calls = [  # a POST's body as the name it marks
+        (method, path, create_mark(body["name"])[0] if method == "POST" else body)
+        for method, path, body in api_calls(emulator)
+    ]
     assert not [call for call in calls if before["ignored"] in call[1]]  # ignore_changes
     assert [(m, b) for m, p, b in calls if before["roc"] in p] == [
         ("PATCH", {"config": {"methods": ["read"], "tags": ["crm"]}})
@@ -107,11 +91,13 @@ def test_each_option_does_what_the_engine_says_and_nothing_more(
     emulator.clear_journal()
     changes["roc"] = {**changes["roc"], "name": "roc v2"}
     declare(project, trigger="v2", **changes, protected={"name": "protected v2"})
-    project.pulumi(*up, "--target", urn("roc"))  # only the targeted server changes
+    project.pulumi(
+        *up, "--target", project.servers()["roc"]["urn"]
+    )  # only the targeted server changes
     assert [(m, b) for m, _, b in api_calls(emulator)] == [("PATCH", {"name": "roc v2"})]
 
     declare(project, trigger="v2", **changes)
-    project.pulumi(*up, "--replace", urn("retained"))
+    project.pulumi(*up, "--replace", project.servers()["retained"]["urn"])
     retained = project.servers()["retained"]["id"]
     assert retained != after["retained"]
     live_ids = {server["id"] for server in emulator.servers()}

@@ -65,14 +65,16 @@ def test_what_the_cli_shows_of_settings_inputs_refusals_and_warnings(
     assert emulator.journal() == []
     edit_stack_config(project, "  truto:baseURL:", "  truto:baseUrl:")
 
-    # Bad inputs: each property path and what the user wrote, in the user's terms.
+    # Bad inputs fail preview and up at once: each property path and what the user wrote, in
+    # the user's terms (each rule: tests/test_inputs.py).
     program.write_text(BAD_INPUTS_PROGRAM)
-    text = failed(project, "preview")
-    assert "property name value {5} has a problem: must be a string, got the number 5" in text
-    assert "has a problem: config.methods: item 1 must be a string, got the number 3" in text
-    assert "has a problem: config.require_api_token_auth: got the string 'yes'" in text
-    assert "{<nil>}" not in text
-    assert "float" not in text
+    for command in (("preview",), ("up", "--yes")):
+        text = failed(project, *command)
+        assert "property name value {5} has a problem: must be a string, got the number 5" in text
+        assert "has a problem: config.methods: item 1 must be a string, got the number 3" in text
+        assert "has a problem: config.require_api_token_auth: got the string 'yes'" in text
+        assert "{<nil>}" not in text
+        assert "float" not in text
     assert emulator.journal() == []
     program.write_text(VALID_PROGRAM)
 

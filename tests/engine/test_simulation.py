@@ -21,6 +21,7 @@ from devkit.project import ProjectFolder
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT, OTHER_ACCOUNT
+from ..lifecycle.helpers import masked
 
 pytestmark = pytest.mark.engine
 
@@ -42,23 +43,24 @@ SCRIPT: list[tuple[str, dict[str, dict[str, Any]] | None]] = [
 
 PROGRAM = """
 import json
+import pulumi
 from truto_pulumi import TrutoMcpServer
 
 with open("desired.json") as desired:
     for name, inputs in json.load(desired).items():
-        TrutoMcpServer(name, **inputs)
+        TrutoMcpServer(name, **{**inputs, "name": pulumi.Output.secret(inputs["name"])})
 """
-"""The engine's program: the servers `desired.json` in its folder declares."""
+"""The engine's program: the servers `desired.json` in its folder declares, their names secret
+(the kit hands the provider plain values, as the engine does)."""
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def http_calls(emulator: Emulator) -> list[str]:
-    """The calls Truto received, ids masked, in a stable order (the engine runs them in
-    parallel)."""
-    return sorted(
-        f"{e['method']} {UUID.sub('<id>', e['path'])} -> {e['status']}" for e in emulator.journal()
-    )
+    """The calls Truto received with their bodies, ids and create marks masked, in a stable
+    order (the engine runs them in parallel)."""
+    calls = [(e["method"], e["path"], masked(e["body"]), e["status"]) for e in emulator.journal()]
+    return sorted(UUID.sub("<id>", json.dumps(call, sort_keys=True)) for call in calls)
 
 
 def engine_ops(event_log: str) -> dict[str, str]:
@@ -79,77 +81,63 @@ def edit_in_dashboard(emulator: Emulator) -> None:
     emulator.delete_server(named["c"])
 
 
-class InEngine:
-    """The script's steps run by the real engine, in a project folder; what each reports."""
+Runner = Callable[[str, dict[str, dict[str, Any]] | None], dict[str, str]]
+"""Runs a step (`up`, `refresh`, `destroy`): the op per resource of an up, else the name of each
+server in the state after it."""
 
-    def __init__(self, project: ProjectFolder) -> None:
-        self.project = project
 
-    def up(self, desired: dict[str, dict[str, Any]]) -> dict[str, str]:
-        (self.project.folder / "desired.json").write_text(json.dumps(desired))
-        log = self.project.root / "events.json"
+def in_engine(project: ProjectFolder) -> Runner:
+    """The script's steps run by the real engine, in a project folder."""
+
+    def run(command: str, desired: dict[str, dict[str, Any]] | None) -> dict[str, str]:
+        if desired is None:
+            project.pulumi(command, "--yes", "--skip-preview")
+            servers = project.servers("--show-secrets")  # a secret as {"plaintext": its JSON}
+            return {n: json.loads(s["outputs"]["name"]["plaintext"]) for n, s in servers.items()}
+        (project.folder / "desired.json").write_text(json.dumps(desired))
+        log = project.root / "events.json"
         # The engine's events, as the Automation API has them (`--event-log` is a debug flag).
         up = ("up", "--yes", "--skip-preview", "--event-log", str(log))
-        self.project.pulumi(*up, env={"PULUMI_DEBUG_COMMANDS": "true"})
+        project.pulumi(*up, env={"PULUMI_DEBUG_COMMANDS": "true"})
         return engine_ops(log.read_text())
 
-    def refresh(self) -> dict[str, str]:
-        self.project.pulumi("refresh", "--yes", "--skip-preview")
-        return {n: r["outputs"]["name"] for n, r in self.project.servers().items()}
-
-    def destroy(self) -> list[str]:
-        self.project.pulumi("destroy", "--yes", "--skip-preview")
-        return sorted(self.project.servers())
+    return run
 
 
-class InSimulation:
-    """The script's steps run by the project's simulation; what each reports."""
+def in_simulation(stack: SimulatedStack) -> Runner:
+    """The script's steps run by the project's simulation."""
 
-    def __init__(self, stack: SimulatedStack) -> None:
-        self.stack = stack
+    def run(command: str, desired: dict[str, dict[str, Any]] | None) -> dict[str, str]:
+        if desired is None:
+            getattr(stack, command)()
+            return {name: state.outputs["name"] for name, state in stack.resources.items()}
+        return dict(stack.up(desired).ops)
 
-    def up(self, desired: dict[str, dict[str, Any]]) -> dict[str, str]:
-        return dict(self.stack.up(desired).ops)
-
-    def refresh(self) -> dict[str, str]:
-        self.stack.refresh()
-        return {n: s.outputs["name"] for n, s in self.stack.resources.items()}
-
-    def destroy(self) -> list[str]:
-        self.stack.destroy()
-        return sorted(self.stack.resources)
+    return run
 
 
-def run_script(
-    runner: InEngine | InSimulation, emulator: Emulator
-) -> list[tuple[str, Any, list[str]]]:
+def run_script(run: Runner, emulator: Emulator) -> list[tuple[str, Any, list[str]]]:
     """(step, what the runner reports, HTTP calls) for every step of `SCRIPT`."""
     record: list[tuple[str, Any, list[str]]] = []
     for step, desired in SCRIPT:
-        emulator.clear_journal()
-        outcome: Any
-        if desired is not None:
-            outcome = runner.up(desired)
-        elif step == "destroy":
-            outcome = runner.destroy()
-        else:
+        if step.startswith("refresh"):
             edit_in_dashboard(emulator)
-            emulator.clear_journal()
-            outcome = runner.refresh()
-        record.append((step, outcome, http_calls(emulator)))
+        emulator.clear_journal()
+        command = "up" if desired is not None else step.split()[0]
+        record.append((step, run(command, desired), http_calls(emulator)))
     return record
 
 
 def test_the_simulation_matches_the_engine_step_by_step(
     program_project: Callable[[str], ProjectFolder], emulator: Emulator
 ) -> None:
-    engine = run_script(InEngine(program_project(PROGRAM)), emulator)
+    engine = run_script(in_engine(program_project(PROGRAM)), emulator)
     emulator.reset()
     with ProviderHost(env=NO_TRUTO_ENV) as host:
         simulated = mcp_server_stack(
             host, api_token=emulator.api_token, base_url=emulator.url, new_host_each_run=True
         )
-        simulation = run_script(InSimulation(simulated), emulator)
+        simulation = run_script(in_simulation(simulated), emulator)
     for (step, engine_ops_, engine_http), (_, sim_ops, sim_http) in zip(
         engine, simulation, strict=True
     ):

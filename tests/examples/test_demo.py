@@ -130,8 +130,7 @@ def test_the_check_ending_a_step_passes_what_it_expects_and_else_says_what_was_s
 def test_the_demo_runs_the_cli_without_the_developers_truto_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`make demo` in a shell holding TRUTO_* settings: the stack config the demo sets is what
-    counts (the engine test of the demo runs it with a wrong token set)."""
+    """`make demo` in a shell holding TRUTO_* settings: the stack config the demo sets counts."""
     demo = load_demo()
     monkeypatch.setenv("TRUTO_API_TOKEN", "not-the-emulators")
     monkeypatch.setenv("TRUTO_BASE_URL", "http://127.0.0.1:9")

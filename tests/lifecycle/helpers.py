@@ -28,12 +28,6 @@ def desired(**props: Any) -> dict[str, dict[str, Any]]:
     return {NAME: bag(**props)}
 
 
-def from_now(seconds: float) -> str:
-    """An RFC 3339 instant `seconds` from now, to the second (an `expires_at`)."""
-    moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def api_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:
     """(method, path, body) of every API request the emulator received, in order."""
     return [(entry["method"], entry["path"], entry["body"]) for entry in emulator.journal()]
@@ -105,30 +99,3 @@ def masked(body: Any) -> Any:
 def masked_calls(emulator: Emulator) -> list[tuple[str, str, Any]]:
     """`api_calls` with each create mark masked (`masked`)."""
     return [(method, path, masked(body)) for method, path, body in api_calls(emulator)]
-
-
-def check_create_order(calls: list[tuple[str, str, Any]]) -> None:
-    """What creates running in parallel still fix of the order of `calls` ((method, path, body)
-    as `api_calls` gives them): each POST is followed by a PATCH of the declared name on a
-    server of its account; each account listing by a POST in that account (the first create
-    there lists it for what interrupted runs left, then POSTs); and the first request about an
-    account's servers comes after a read of the account itself (`account_read`), which is
-    followed by a listing or POST there (a create reads its account before anything else)."""
-    for index, (method, path, body) in enumerate(calls):
-        earlier, later = calls[:index], calls[index + 1 :]
-        if method == "POST":
-            declared = create_mark(body["name"])[0]
-            assert any(
-                m == "PATCH" and p.startswith(f"{path}/") and b.get("name") == declared
-                for m, p, b in later
-            ), f"no rename to {declared!r} after its POST: {calls}"
-        elif method == "GET" and path.endswith("/mcp"):
-            assert ("POST", path) in [(m, p) for m, p, _ in later], f"no POST after: {calls}"
-        if path.startswith("/integrated-account/") and "/mcp" in path:
-            account = path.split("/")[2]
-            assert account_read(account) in earlier, f"{account} not read before: {calls}"
-        elif method == "GET" and path.count("/") == 2 and path.startswith("/integrated-account/"):
-            mcp = f"{path}/mcp"
-            assert any(p == mcp and m in ("GET", "POST") for m, p, _ in later), (
-                f"no listing or POST after the read of {path}: {calls}"
-            )

@@ -66,14 +66,6 @@ def warning_of(stack: SimulatedStack) -> str:
     return " ".join(stack.host.stderr.split())
 
 
-def deleted_warning(server_id: str, emulator: Emulator) -> str:
-    return (
-        f"integrated account {ACCOUNT} no longer exists in Truto, while the installed "
-        f"integration {default_integration(emulator)} it belonged to still answers: the "
-        f"account was deleted, and MCP server {server_id} with it"
-    )
-
-
 # --- the proof ------------------------------------------------------------------------------
 
 
@@ -104,7 +96,11 @@ def test_refresh_or_destroy_drops_only_the_servers_of_a_deleted_account_with_a_w
         ("GET", f"/environment-integration/{default_integration(emulator)}", 200),
     ]
     assert [s["id"] for s in emulator.servers()] == ([kept.id] if operation == "refresh" else [])
-    assert deleted_warning(server_id, emulator) in warning_of(stack)
+    assert (
+        f"integrated account {ACCOUNT} no longer exists in Truto, while the installed "
+        f"integration {default_integration(emulator)} it belonged to still answers: the "
+        f"account was deleted, and MCP server {server_id} with it"
+    ) in warning_of(stack)
 
 
 # --- no proof: fail and keep the state ------------------------------------------------------

@@ -301,14 +301,6 @@ ENGINE_CALLS = 16
 NO_PACING = {"truto:maxRequestsPerSecond": 0}  # request counts are measured here, not pacing
 
 
-def theirs_in(emulator: Emulator, count: int) -> None:
-    """`count` servers of other stacks in the account, made over one connection."""
-    with emulator.client() as http:
-        for n in range(count):
-            made = http.post(collection_path(), json={"config": {}, "name": f"theirs{n}"})
-            made.raise_for_status()
-
-
 def listings(emulator: Emulator) -> list[int]:
     """The listings of the account's servers the emulator got, in order, each as its number of
     page requests: a listing's first page has no `next_cursor`. Pages of two listings under way
@@ -334,7 +326,8 @@ def test_a_refresh_of_servers_deleted_outside_pulumi_lists_their_account_once(
     gone: a GET of each server (404) and one listing of every page, the account as large
     again; the state drops them (the next `up` creates them anew, as any server)."""
     count = 150
-    theirs_in(emulator, count)
+    for n in range(count):  # servers of other stacks in the account
+        made_in_dashboard(emulator, ACCOUNT, name=f"theirs{n}")
     stack = own_host_stack(settings=NO_PACING)
     stack.parallel = ENGINE_CALLS
     stack.up(servers(count))

@@ -6,15 +6,12 @@ what the provider planned and what reached Truto: the emulator's journal and its
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from devkit import SimulatedStack
 from truto_pulumi._mark import stack_tag
 from truto_pulumi.emulator import Emulator
 
-from ..kit import OTHER_ACCOUNT
 from .helpers import (
     NAME,
     account_read,
@@ -30,20 +27,6 @@ pytestmark = pytest.mark.slow  # starts the provider host and the emulator
 
 SCOPED = {"methods": ["read", "write"], "tags": ["contacts", "companies"]}
 SORTED = {"methods": ["read", "write"], "tags": ["companies", "contacts"]}
-
-
-def only_server(emulator: Emulator) -> dict[str, Any]:
-    (server,) = emulator.servers()
-    return server
-
-
-def apply_and_clear(
-    stack: SimulatedStack, emulator: Emulator, state: dict[str, dict[str, Any]]
-) -> str:
-    """Apply `state` (asserting an empty plan after), clear the journal, return the id."""
-    stack.apply_step(state)
-    emulator.clear_journal()
-    return stack.resources[NAME].id
 
 
 def test_a_create_then_a_run_with_the_same_state_calls_nothing_and_destroy_deletes_it(
@@ -65,7 +48,7 @@ def test_a_create_then_a_run_with_the_same_state_calls_nothing_and_destroy_delet
     declared, mark = create_mark(calls[2][2]["name"])
     assert (declared, mark.stack) == ("reader", stack_tag(stack.urn(NAME)))
     assert calls[3][2] == renamed("reader", "2099-01-01T00:00:00Z")  # the provisional replaced
-    outputs, server = stack.resources[NAME].outputs, only_server(emulator)
+    outputs, (server,) = stack.resources[NAME].outputs, emulator.servers()
     assert (outputs["token"], outputs["url"]) == (server["token"], server["url"])
     assert outputs["url"] == f"{emulator.url}/mcp/{outputs['token']}"
     assert outputs["config"] == SORTED  # the canonical inputs echoed, with Truto's fields
@@ -92,37 +75,6 @@ def test_a_create_then_a_run_with_the_same_state_calls_nothing_and_destroy_delet
 EXPIRY = "2099-01-01T00:00:00Z"
 
 
-def test_account_change_replaces_creating_the_new_server_before_deleting_the_old(
-    stack: SimulatedStack, emulator: Emulator
-) -> None:
-    stack.new_host_each_run = True  # every run a new provider process, as under the engine
-    old_id = apply_and_clear(stack, emulator, desired(config=SCOPED))
-
-    result = stack.apply_step(desired(config=SCOPED, integrated_account_id=OTHER_ACCOUNT))
-
-    assert result.plan.steps[NAME].op == "replace"
-    assert result.plan.steps[NAME].replaces == ["integrated_account_id"]
-    new_id = stack.resources[NAME].id
-    assert new_id != old_id
-    calls = api_calls(emulator)
-    assert [(m, p) for m, p, _ in calls] == [
-        account_read(OTHER_ACCOUNT)[:2],  # the run's first create in that account
-        ("GET", collection_path(OTHER_ACCOUNT)),
-        ("POST", collection_path(OTHER_ACCOUNT)),
-        ("PATCH", item_path(new_id, OTHER_ACCOUNT)),
-        ("DELETE", item_path(old_id)),
-    ]
-    assert create_mark(calls[2][2]["name"])[0] == "reader"
-    assert calls[3][2] == renamed("reader")
-    server = only_server(emulator)
-    assert (server["id"], server["integrated_account_id"], server["name"]) == (
-        new_id,
-        OTHER_ACCOUNT,
-        "reader",
-    )
-    assert server["config"] == SORTED
-
-
 # --- drift ----------------------------------------------------------------------------------
 
 
@@ -130,7 +82,9 @@ def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_one_patch_keepi
     stack: SimulatedStack, emulator: Emulator
 ) -> None:
     state = desired(config=SCOPED, expires_at=EXPIRY)
-    server_id = apply_and_clear(stack, emulator, state)
+    stack.apply_step(state)
+    emulator.clear_journal()
+    server_id = stack.resources[NAME].id
     token = stack.resources[NAME].outputs["token"]
     unchanged = stack.refresh()
     assert unchanged[NAME].drift is False
@@ -155,7 +109,7 @@ def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_one_patch_keepi
     assert api_calls(emulator) == [
         ("PATCH", item_path(server_id), {"name": "reader", "config": SORTED, "expires_at": EXPIRY})
     ]
-    server = only_server(emulator)
+    (server,) = emulator.servers()
     assert (server["id"], server["name"], server["config"]) == (server_id, "reader", SORTED)
     assert server["expires_at"] == "2099-01-01T00:00:00.000Z"
     assert stack.resources[NAME].outputs["token"] == server["token"] == token

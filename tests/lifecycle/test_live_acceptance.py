@@ -13,23 +13,25 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
 
 from devkit import NO_TRUTO_ENV, ProviderHost, SimulatedStack, mcp_server_stack
-from devkit.acceptance import (
+from devkit.sweep import (
+    ACCEPTANCE_PREFIX,
     AcceptanceSettings,
     acceptance_name,
     acceptance_settings,
     missing_acceptance_env,
-)
-from devkit.sweep import ACCEPTANCE_PREFIX, sweep
+    sweep,
+)  # fmt: skip
 from truto_pulumi._client import TrutoClient
 from truto_pulumi._errors import TrutoNotFoundError
 
-from .helpers import NAME, desired, from_now
+from .helpers import NAME, desired
 
 SETTINGS = acceptance_settings(os.environ)
 
@@ -50,7 +52,7 @@ RUN_ID = secrets.token_hex(4)
 
 def expiry(hours: float) -> str:
     """An expiry a few hours ahead: Truto removes the server even if this run dies."""
-    return from_now(hours * 3600)
+    return (datetime.now(timezone.utc) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture(scope="module")

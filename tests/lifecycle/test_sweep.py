@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from devkit.acceptance import acceptance_name, acceptance_settings
-from devkit.sweep import ACCEPTANCE_PREFIX, sweep
+from devkit.sweep import ACCEPTANCE_PREFIX, acceptance_name, acceptance_settings, sweep
 from truto_pulumi._client import TrutoClient
 from truto_pulumi.emulator import Emulator
 
