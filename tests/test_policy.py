@@ -22,7 +22,8 @@ RULES: dict[str, Any] = {rule.name: rule for rule in policies()}
 UNKNOWN = UNKNOWN_STRING_VALUE
 
 
-def days(n: int) -> str:
+def in_days(n: int) -> str:
+    """The time `n` days from now, as a server's `expires_at`."""
     return (datetime.now(timezone.utc) + timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -52,10 +53,15 @@ SCOPED = {"methods": ["read"], "tags": ["tickets"]}
 WRITER = {"methods": ["read", "update"], "require_api_token_auth": True}
 CASES: list[tuple[str, dict[str, Any], dict[str, Any], str | None]] = [
     ("truto-server-expires", server(), {}, "has no expires_at"),
-    ("truto-server-expires", server(expires_at=days(89)), {}, None),
-    ("truto-server-expires", server(expires_at=days(91)), {}, "more than 90 days ahead"),
-    ("truto-server-expires", server(expires_at=days(91)), {"max_days": 120}, None),
-    ("truto-server-expires", server(expires_at=days(31)), {"max_days": 30}, "than 30 days"),
+    ("truto-server-expires", server(expires_at=in_days(89)), {}, None),
+    ("truto-server-expires", server(expires_at=in_days(91)), {}, "more than 90 days ahead"),
+    ("truto-server-expires", server(expires_at=in_days(91)), {"max_days": 120}, None),
+    (
+        "truto-server-expires",
+        server(expires_at=in_days(31)),
+        {"max_days": 30.0},
+        "than 30 days",
+    ),  # CLI: float
     ("truto-server-expires", server(expires_at="next week"), {}, "no ISO 8601 time"),
     ("truto-server-expires", server(expires_at="2030-01-01T00:00:00"), {}, "more than 90"),
     ("truto-server-expires", server(expires_at=UNKNOWN), {}, "cannot decide at preview"),
@@ -133,7 +139,8 @@ def stack_violations(*servers: dict[str, Any]) -> list[tuple[str, str | None]]:
 def test_two_servers_with_one_name_in_one_account_break_the_stack_rule() -> None:
     assert stack_violations(server(), server(integrated_account_id=OTHER)) == []
     assert stack_violations(server(), server(name="Other"), server()) == [
-        (f"MCP server s2 has the name of s0 in account {ACCOUNT}", "urn:s2")
+        (f"MCP server s0 has the name of s2 in account {ACCOUNT}", "urn:s0"),
+        (f"MCP server s2 has the name of s0 in account {ACCOUNT}", "urn:s2"),
     ]
     assert stack_violations(server(), server(name=UNKNOWN)) == [
         (

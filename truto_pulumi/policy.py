@@ -65,7 +65,7 @@ def _expires(props: Mapping[str, Any], settings: Mapping[str, Any]) -> str | Non
         return f"has an expires_at that is no ISO 8601 time: {expires_at!r}"
     limit = datetime.now(timezone.utc) + timedelta(days=settings["max_days"])
     if when.tzinfo is None or when > limit:
-        return f"expires at {expires_at}, more than {settings['max_days']} days ahead"
+        return f"expires at {expires_at}, more than {settings['max_days']:g} days ahead"
     return None
 
 
@@ -183,7 +183,7 @@ def _resource_policy(
 
 def _unique_names(args: StackValidationArgs, report: ReportViolation) -> None:
     """No two servers with one name in one integrated account (names are never printed)."""
-    seen: dict[tuple[Any, Any], str] = {}
+    groups: dict[tuple[Any, Any], list[str]] = {}
     for resource in args.resources:
         if resource.resource_type != MCP_SERVER_TYPE:
             continue
@@ -192,12 +192,12 @@ def _unique_names(args: StackValidationArgs, report: ReportViolation) -> None:
         except UnknownValueError as unknown:
             report(f"MCP server {resource.name}: cannot decide: {unknown.message}", resource.urn)
             continue
-        if key in seen:
-            report(
-                f"MCP server {resource.name} has the name of {seen[key]} in account {key[0]}",
-                resource.urn,
-            )
-        seen.setdefault(key, resource.name)
+        groups.setdefault(key, []).append(resource.name)
+    urns = {resource.name: resource.urn for resource in args.resources}
+    for (account, _), names in groups.items():
+        for name in names if len(names) > 1 else []:
+            others = ", ".join(sorted(set(names) - {name}))
+            report(f"MCP server {name} has the name of {others} in account {account}", urns[name])
 
 
 def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
