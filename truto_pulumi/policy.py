@@ -27,6 +27,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+__all__ = ["MCP_SERVER_TYPE", "policies", "serve_pack"]
+
 MCP_SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
 _READ_METHODS = {"read", "list", "get"}
 _ALLOW_LIST = {
@@ -159,20 +161,16 @@ _RULES: list[tuple[str, str, EnforcementLevel, dict[str, Any], Check]] = [
 """Each resource rule: name, description, default level, settings schema, check."""
 
 
-def _settings(args: ResourceValidationArgs | StackValidationArgs, schema: dict[str, Any]) -> Any:
-    """The rule's settings: the pack config's over the schema's defaults."""
-    defaults = {key: spec["default"] for key, spec in schema.items() if "default" in spec}
-    return {**defaults, **args.get_config()}
-
-
 def _resource_policy(
     name: str, description: str, level: EnforcementLevel, schema: dict[str, Any], check: Check
 ) -> ResourceValidationPolicy:
+    defaults = {key: spec["default"] for key, spec in schema.items() if "default" in spec}
+
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type != MCP_SERVER_TYPE:
             return
-        try:
-            problem = check(args.props, _settings(args, schema))
+        try:  # the settings: the pack config's over the schema's defaults
+            problem = check(args.props, {**defaults, **args.get_config()})
         except UnknownValueError as unknown:
             problem = f"cannot decide at preview: {unknown.message}"
         if problem:
@@ -183,7 +181,7 @@ def _resource_policy(
 
 def _unique_names(args: StackValidationArgs, report: ReportViolation) -> None:
     """No two servers with one name in one integrated account (names are never printed)."""
-    groups: dict[tuple[Any, Any], list[str]] = {}
+    groups: dict[tuple[Any, Any], dict[str, str]] = {}  # (account, name) -> resource -> urn
     for resource in args.resources:
         if resource.resource_type != MCP_SERVER_TYPE:
             continue
@@ -192,12 +190,11 @@ def _unique_names(args: StackValidationArgs, report: ReportViolation) -> None:
         except UnknownValueError as unknown:
             report(f"MCP server {resource.name}: cannot decide: {unknown.message}", resource.urn)
             continue
-        groups.setdefault(key, []).append(resource.name)
-    urns = {resource.name: resource.urn for resource in args.resources}
-    for (account, _), names in groups.items():
-        for name in names if len(names) > 1 else []:
-            others = ", ".join(sorted(set(names) - {name}))
-            report(f"MCP server {name} has the name of {others} in account {account}", urns[name])
+        groups.setdefault(key, {})[resource.name] = resource.urn
+    for (account, _), urns in groups.items():
+        for name, urn in urns.items() if len(urns) > 1 else ():
+            others = ", ".join(sorted(set(urns) - {name}))
+            report(f"MCP server {name} has the name of {others} in account {account}", urn)
 
 
 def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
