@@ -31,13 +31,15 @@ VIOLATION = re.compile(r"\[(mandatory|advisory)\]\s+(truto-[a-z-]+)\s+\(\S+: ([\
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """examples/guardrails in a checkout, made once for the module."""
     folder = checkout_copy(tmp_path_factory.mktemp("checkout"), "guardrails")
     (folder / "venv").symlink_to(PROGRAM_VENV)
     return str(folder)
 
 
 def program(*servers: str) -> str:
-    """A program declaring `servers` (TrutoMcpServer argument lists, the first one's name)."""
+    """A program declaring a TrutoMcpServer `s<i>` for each argument list of `servers` (the
+    resource name first)."""
     lines = [f"s{i} = TrutoMcpServer({args})" for i, args in enumerate(servers)]
     return "\n".join(["import pulumi", "from truto_pulumi import TrutoMcpServer", *lines, ""])
 
