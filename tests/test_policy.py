@@ -8,9 +8,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from truto_pulumi import policy
 from truto_pulumi.policy import MCP_SERVER_TYPE, policies
 
 from .kit import EXAMPLE_ACCOUNTS
@@ -161,3 +167,12 @@ def test_pack_default_levels() -> None:
         "truto-adoption": "mandatory",
         "truto-unique-names": "mandatory",
     }
+
+
+def test_serve_pack_sets_every_rule_to_the_level_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[tuple[str, list[Any], EnforcementLevel | None]] = []
+    monkeypatch.setattr(policy, "PolicyPack", lambda *args: served.append(args))
+    policy.serve_pack("strict", EnforcementLevel.MANDATORY)
+    ((name, rules, level),) = served
+    assert (name, level, len(rules)) == ("strict", EnforcementLevel.MANDATORY, len(RULES))
+    assert {rule.enforcement_level for rule in rules} == {EnforcementLevel.MANDATORY}
