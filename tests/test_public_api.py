@@ -56,6 +56,7 @@ PUBLIC_MODULES = {
     "truto_pulumi.provider": "TrutoMcpServerProvider",
     "truto_pulumi.discover": "main render_program render_project write_project",
     "truto_pulumi.recover": "left_by_killed_run main",
+    "truto_pulumi.policy": "MCP_SERVER_TYPE policies serve_pack",
     "truto_pulumi.testing": "ComputedOutputs ProgramMocks ProgramRun Registration "
     "install_mocks run_program",
     "truto_pulumi.emulator": "Emulator Readings RemoteEmulator create_app run_emulator",
