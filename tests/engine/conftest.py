@@ -17,11 +17,11 @@ from truto_pulumi.emulator import Emulator
 @pytest.fixture(scope="session")
 def package_index(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """pip's environment for a user's package index: a folder holding this package's wheel, its
-    dependencies' and those `pulumi install` upgrades (pip, setuptools, wheel), the only index
-    pip reads. Built once a session: each install of a project made from the template then
-    reads local wheels, not the network."""
+    dependencies' (the `policy` extra's too) and those `pulumi install` upgrades (pip,
+    setuptools, wheel), the only index pip reads. Built once a session: each install of a
+    project made from the template then reads local wheels, not the network."""
     folder = tmp_path_factory.mktemp("wheelhouse")
-    wheels = [str(REPO), "pip", "setuptools", "wheel"]
+    wheels = [f"{REPO}[policy]", "pip", "setuptools", "wheel"]
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(folder), *wheels],
         check=True,

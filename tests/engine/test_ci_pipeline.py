@@ -6,6 +6,7 @@ its `if` names, and each `pulumi/actions` step runs the CLI command the action r
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -49,7 +50,11 @@ def action_command(step: dict[str, Any], values: dict[str, str]) -> list[str]:
     if inputs["command"] in ("up", "destroy", "refresh"):
         command.append("--yes")  # the action never prompts
     flags = ("diff", "refresh", "expect-no-changes")
-    return command + [f"--{flag}" for flag in flags if inputs.get(flag, "").lower() == "true"]
+    command += [f"--{flag}" for flag in flags if inputs.get(flag, "").lower() == "true"]
+    packs = {"policyPacks": "--policy-pack", "policyPackConfigs": "--policy-pack-config"}
+    return command + [
+        arg for key, flag in packs.items() if key in inputs for arg in (flag, inputs[key])
+    ]
 
 
 def runs_on(step: dict[str, Any], event: str) -> bool:
@@ -65,7 +70,8 @@ def repository(
     project_cli: str, package_index: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> ProjectFolder:
     """A user's repository from the template, its stack `dev` made once by hand with the account
-    in `Pulumi.dev.yaml`; `python` is Python 3.11 as actions/setup-python leaves it."""
+    in `Pulumi.dev.yaml`, and `guardrails/` a copy of the policy pack as the workflow's header
+    says; `python` is Python 3.11 as actions/setup-python leaves it."""
     emulator.reset()
     bin_dir = tmp_path / "setup-python"
     bin_dir.mkdir()
@@ -78,6 +84,12 @@ def repository(
     repo.env.update(package_index)  # the user's package index
     repo.pulumi("stack", "init", STACK)
     repo.pulumi("config", "set", "integratedAccountId", EXAMPLE_ACCOUNT)
+    guardrails = repo.folder / "guardrails"
+    guardrails.mkdir()
+    for name in ("PulumiPolicy.yaml", "__main__.py"):
+        shutil.copy(EXAMPLES / "guardrails" / name, guardrails)
+    (guardrails / "requirements.txt").write_text("truto-pulumi[policy]\n")
+    (guardrails / "config.json").write_text('{"truto-server-expires": {"max_days": 30}}\n')
     return repo
 
 
@@ -126,16 +138,17 @@ def drift(printed: str) -> dict[str, str]:
 
 
 SETUP = ["actions/checkout@v4", "actions/setup-python@v5", "Install the program's dependencies"]
+PACK = [*SETUP, "Install the policy pack's dependencies"]
 
 
 def test_the_pipeline_example_runs_each_events_steps_on_a_fresh_repository(
     repository: ProjectFolder, emulator: Emulator
 ) -> None:
     pipeline = Pipeline(repository, emulator)
-    assert pipeline.run("pull_request")[0] == [*SETUP, "Preview"]
+    assert pipeline.run("pull_request")[0] == [*PACK, "Preview"]
     assert api_calls(emulator) == []
 
-    assert pipeline.run("push")[0] == [*SETUP, "Up"]
+    assert pipeline.run("push")[0] == [*PACK, "Up"]
     (server,) = emulator.servers()
     assert masked_calls(emulator) == [
         account_read(EXAMPLE_ACCOUNT),  # the account's installed integration
@@ -163,8 +176,16 @@ def test_the_pipeline_example_runs_each_events_steps_on_a_fresh_repository(
         ("PATCH", {"name": NAME})
     ]
 
-    program = repository.folder / "__main__.py"  # an edit, as the template's README suggests
-    program.write_text(program.read_text().replace('} read-only"', '} support read-only"'))
+    program = repository.folder / "__main__.py"
+    declared = program.read_text()
+    program.write_text(declared.replace('["read"]', '["read", "write"]'))
+    emulator.clear_journal()
+    _, printed = pipeline.run("pull_request", fails=True)  # a pull request the pack refuses
+    assert re.search(r"\[mandatory\]\s+truto-write-access\s+\(\S+: readonly\)", printed)
+    assert api_calls(emulator) == []
+
+    # an edit, as the template's README suggests
+    program.write_text(declared.replace('} read-only"', '} support read-only"'))
     emulator.clear_journal()
     assert server_steps(repository.preview_plan("--stack", STACK)) == {"readonly": "update"}
     pipeline.run("push")
