@@ -94,6 +94,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str | None]] = [
     ("truto-server-name", server(), {"pattern": "mcp-[a-z-]+"}, "does not match 'mcp-[a-z-]+'"),
     ("truto-server-name", server(name="mcp-support"), {"pattern": "mcp-[a-z-]+"}, None),
     ("truto-server-name", server(name=UNKNOWN), {"pattern": "mcp-.*"}, "cannot decide"),
+    ("truto-server-name", server(), {"pattern": "mcp-("}, "is not a regular expression"),
     ("truto-adoption", server(), {}, None),
     ("truto-adoption", server(adopt_id="srv-1"), {}, "adopts a server (adopt_id) on an account"),
     ("truto-adoption", server(adopt_id="srv-1"), ALLOWED, None),

@@ -102,8 +102,11 @@ def _exposure(props: Mapping[str, Any], settings: Mapping[str, Any]) -> str | No
 
 def _named(props: Mapping[str, Any], settings: Mapping[str, Any]) -> str | None:
     pattern = settings.get("pattern")
-    if pattern and not re.fullmatch(pattern, str(props.get("name", ""))):
-        return f"has a name that does not match {pattern!r}"
+    try:
+        if pattern and not re.fullmatch(pattern, str(props.get("name", ""))):
+            return f"has a name that does not match {pattern!r}"
+    except re.error as error:
+        return f"cannot be checked: the pattern {pattern!r} is not a regular expression ({error})"
     return None
 
 
