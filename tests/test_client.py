@@ -438,23 +438,6 @@ def test_each_call_sends_its_request_with_the_token_and_json_headers(
     assert request.headers["User-Agent"] == DEFAULT_USER_AGENT
 
 
-@pytest.mark.parametrize(
-    "call",
-    [lambda c: c.get_mcp_server("", MCP_ID), lambda c: c.get_mcp_server(IA, ""),
-     lambda c: c.get_environment_integration(""),
-     lambda c: c.list_integrated_accounts({}, page_size=0)],
-    ids=["no_account", "no_server", "no_integration", "page_size_0"],
-)  # fmt: skip
-def test_bad_arguments_are_refused_before_any_request(
-    call: Callable[[TrutoClient], object],
-) -> None:
-    script = Script(ok())
-    client, _ = make_client(script)
-    with pytest.raises(ValueError, match=r"must not be empty|page_size must be at least 1"):
-        call(client)
-    assert script.requests == []
-
-
 # --- pages ----------------------------------------------------------------------------------
 
 
