@@ -213,8 +213,18 @@ def test_project_is_a_python_pip_virtualenv_project_named_after_its_folder_if_pu
     assert files["requirements.txt"].splitlines() == [r for r in template if r and r[0] != "#"]
 
 
-Discover = Callable[..., tuple[object, str, str]]
 ONE = ("--integrated-account-id", ACCOUNT)
+
+
+def test_discover_without_token_says_how_to_set_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRUTO_API_TOKEN", "")
+    assert discover.main(ONE) == 2
+    assert "TRUTO_API_TOKEN" in capsys.readouterr().err
+
+
+Discover = Callable[..., tuple[object, str, str]]
 LISTED_ACCOUNTS = [("acme", "hubspot", "active", 2), ("acme", "salesforce", "needs_reauth", 1),
                    ("beta", "hubspot", "active", 0)]  # fmt: skip
 """The accounts `GET /integrated-account` lists: tenant, integration, status, servers."""
