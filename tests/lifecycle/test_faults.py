@@ -96,6 +96,7 @@ CREATED, FAILS = "one server", "fails, then the next up creates it"
                      id="dropped_while_truto_goes_on"),
         pytest.param("PATCH", {"lose_answer": True, "status": 504}, None, CREATED,
                      id="rename_applied_never_answered"),
+        pytest.param("POST", {"status": 504}, None, FAILS, id="gateway_504_made_nothing"),
         pytest.param("POST", {"drop": True}, None, FAILS, id="lost_never_lands"),
         pytest.param("POST", {"drop": True, "act_after": 2.5}, None, FAILS,
                      id="lost_lands_after_the_operation"),
