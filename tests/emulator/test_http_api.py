@@ -101,17 +101,14 @@ def test_a_server_through_every_endpoint_shows_its_token_and_url_only_on_create_
 NO_AUTH = {"Authorization": ""}
 """Headers that send no `Authorization` at all."""
 BEARER = {"www-authenticate": "Bearer"}
-WRONG, BASIC = ({"headers": {"Authorization": a}} for a in ("Bearer wrong", f"Basic {TOKEN}"))
 
 
 @pytest.mark.parametrize(
     ("method", "path", "send", "answer"),
     [
         ("POST", mcp_path(ACCOUNT), {"headers": NO_AUTH}, (401, "Bearer <token>", BEARER)),
-        ("POST", mcp_path(ACCOUNT), WRONG, (401, "", BEARER)),
-        ("POST", mcp_path(ACCOUNT), {"headers": {"Authorization": TOKEN}}, (401, "", BEARER)),
-        ("POST", mcp_path(ACCOUNT), BASIC, (401, "", BEARER)),
-        ("POST", mcp_path(ACCOUNT), {"headers": {"Authorization": "Bearer"}}, (401, "", BEARER)),
+        *[("POST", mcp_path(ACCOUNT), {"headers": {"Authorization": wrong}}, (401, "", BEARER))
+          for wrong in ("Bearer wrong", TOKEN, f"Basic {TOKEN}", "Bearer")],
         ("GET", "/integrated-account", {"headers": NO_AUTH}, (401, "", BEARER)),
         ("GET", mcp_path(ACCOUNT, "123"), {}, (404, "MCP server", {})),
         ("POST", mcp_path(ACCOUNT), {"content": b"{not json"}, (400, "not valid JSON", {})),
@@ -125,7 +122,7 @@ WRONG, BASIC = ({"headers": {"Authorization": a}} for a in ("Bearer wrong", f"Ba
         ("DELETE", mcp_path(ACCOUNT), {}, (405, "", {"allow": "GET, POST"})),
         ("POST", "/integrated-account", {}, (405, "", {"allow": "GET"})),
     ],
-)
+)  # fmt: skip
 def test_each_refusal_answers_its_status_in_trutos_error_body_and_acts_not(
     emu: InProcessEmulator, api: httpx.Client, method: str, path: str, send: JSONObject, answer: Any
 ) -> None:
