@@ -462,13 +462,11 @@ def test_a_list_follows_next_cursor_in_either_spelling_until_it_is_null_absent_o
 @pytest.mark.parametrize(
     ("answers", "problem"),
     [
-        ([httpx.Response(200, text="not json")], "answer was not a JSON object"),
-        ([httpx.Response(200, json=[OBJ])], "answer was not a JSON object"),
-        ([httpx.Response(201, json="a string")], "answer was not a JSON object"),
-        ([httpx.Response(204)], "answer was not a JSON object"),
-        ([ok({"next_cursor": None})], "no 'result' list of objects"),
-        ([ok({"result": "x"})], "no 'result' list of objects"),
-        ([ok({"result": ["x"]})], "no 'result' list of objects"),
+        *[([answer], "answer was not a JSON object") for answer in [
+            httpx.Response(200, text="not json"), httpx.Response(200, json=[OBJ]),
+            httpx.Response(201, json="a string"), httpx.Response(204)]],
+        *[([ok(body)], "no 'result' list of objects")
+          for body in ({"next_cursor": None}, {"result": "x"}, {"result": ["x"]})],
         ([ok({"result": [], "next_cursor": 5})], "'next_cursor' is not a string"),
         ([ok({"result": [], "next_cursor": c}) for c in ("c1", "c2", "c1", None)],
          "the same next_cursor came twice"),
