@@ -258,11 +258,6 @@ def run_discover(
     return run
 
 
-def listed() -> list[dict[str, Any]]:
-    """The account's servers as the command reads them."""
-    return [dataclasses.asdict(server) for server in get_mcp_servers(ACCOUNT)]
-
-
 def written(folder: Path) -> dict[str, str]:
     """Every file in the folder, by name."""
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
@@ -285,7 +280,7 @@ def test_discover_prints_or_writes_the_adoptable_servers_saying_what_it_left_out
     ]
     assert f"left out: MCP server {marked['id']} ('agent [pulumi creating " in err
     assert "carries a Pulumi create mark" in err
-    adoptable = listed()
+    adoptable = [dataclasses.asdict(server) for server in get_mcp_servers(ACCOUNT)]  # as read
     assert len(adoptable) == 2
     files = written(folder) if options else {}
     if options:
