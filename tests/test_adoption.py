@@ -1,5 +1,5 @@
-"""Adopting servers made outside Pulumi: `adopt_id`, and the `discover` helper that writes the
-code for it. Through the real provider host against the emulator."""
+"""Adopting servers made outside Pulumi with `adopt_id`, through the real provider host against
+the emulator (the `discover` command that writes the code for it: tests/test_discover.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from devkit import SimulatedStack, UpError
-from truto_pulumi import discover
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.emulator import Emulator
 
@@ -119,14 +118,6 @@ def test_adopting_a_server_it_may_not_fails_clearly_and_changes_nothing(
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == before
     assert fresh_host_stack.resources == {}
-
-
-def test_discover_without_token_says_how_to_set_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("TRUTO_API_TOKEN", "")
-    assert discover.main(["--integrated-account-id", ACCOUNT]) == 2
-    assert "TRUTO_API_TOKEN" in capsys.readouterr().err
 
 
 SECRET_NAME = "name-that-may-be-a-secret-7f3a"

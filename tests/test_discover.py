@@ -194,17 +194,10 @@ def test_project_program_adopts_every_server_as_truto_has_it_under_mocks(tmp_pat
     assert not [s[key] for s in LISTED[:2] for key in ("token", "url") if s[key] in program]
 
 
-@pytest.mark.parametrize(
-    ("folder", "project_name"),
-    [
-        ("acme-mcp", "acme-mcp"),
-        ("team_a.servers", "team_a.servers"),
-        *[(name, name) for name in ("true", "1.0", "null")],  # YAML reads them as strings
-        ("with space", "truto-mcp-servers"),
-        ("服务", "truto-mcp-servers"),
-        ("x" * 101, "truto-mcp-servers"),
-    ],
-)
+@pytest.mark.parametrize(("folder", "project_name"), [
+    *[(name, name) for name in ("acme-mcp", "team_a.servers", "true", "1.0", "null")],  # strings
+    *[(name, "truto-mcp-servers") for name in ("with space", "服务", "x" * 101)],  # refused
+])  # fmt: skip
 def test_project_is_a_python_pip_virtualenv_project_named_after_its_folder_if_pulumi_accepts_it(
     folder: str, project_name: str, tmp_path: Path
 ) -> None:
@@ -220,8 +213,18 @@ def test_project_is_a_python_pip_virtualenv_project_named_after_its_folder_if_pu
     assert files["requirements.txt"].splitlines() == [r for r in template if r and r[0] != "#"]
 
 
-Discover = Callable[..., tuple[object, str, str]]
 ONE = ("--integrated-account-id", ACCOUNT)
+
+
+def test_discover_without_token_says_how_to_set_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRUTO_API_TOKEN", "")
+    assert discover.main(ONE) == 2
+    assert "TRUTO_API_TOKEN" in capsys.readouterr().err
+
+
+Discover = Callable[..., tuple[object, str, str]]
 LISTED_ACCOUNTS = [("acme", "hubspot", "active", 2), ("acme", "salesforce", "needs_reauth", 1),
                    ("beta", "hubspot", "active", 0)]  # fmt: skip
 """The accounts `GET /integrated-account` lists: tenant, integration, status, servers."""
@@ -255,11 +258,6 @@ def run_discover(
     return run
 
 
-def listed() -> list[dict[str, Any]]:
-    """The account's servers as the command reads them."""
-    return [dataclasses.asdict(server) for server in get_mcp_servers(ACCOUNT)]
-
-
 def written(folder: Path) -> dict[str, str]:
     """Every file in the folder, by name."""
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
@@ -282,7 +280,7 @@ def test_discover_prints_or_writes_the_adoptable_servers_saying_what_it_left_out
     ]
     assert f"left out: MCP server {marked['id']} ('agent [pulumi creating " in err
     assert "carries a Pulumi create mark" in err
-    adoptable = listed()
+    adoptable = [dataclasses.asdict(server) for server in get_mcp_servers(ACCOUNT)]  # as read
     assert len(adoptable) == 2
     files = written(folder) if options else {}
     if options:
@@ -297,47 +295,33 @@ def test_discover_prints_or_writes_the_adoptable_servers_saying_what_it_left_out
     assert not [s for s in secrets for text in [out, err, *files.values()] if s in text]
 
 
+HUBSPOT = {"acme-hubspot-support": "hubspot", "acme-hubspot-support-2": "hubspot"}
 FILTERED = {
-    # filter: (options, Truto's query, the first line printed, resource name -> account)
-    "integration": (
-        ("--integration", "hubspot"),
-        {"integration.name": "hubspot"},
-        "# 2 MCP server(s) of 1 integrated account(s) matching integration='hubspot'",
-        {"acme-hubspot-support": "hubspot", "acme-hubspot-support-2": "hubspot"},
-    ),
-    "tenant-and-status": (
-        ("--tenant-id", "acme", "--status", "needs_reauth"),
-        {"tenant_id": "acme", "status": "needs_reauth"},
-        "# 1 MCP server(s) of 1 integrated account(s) matching tenant_id='acme', "
-        "status='needs_reauth'",
-        {"acme-salesforce-support": "salesforce"},
-    ),
-    "every-account": (
-        ("--all-accounts",),
-        {},
-        "# 3 MCP server(s) of 2 integrated account(s) of the API token's environment",
-        {"acme-hubspot-support": "hubspot", "acme-hubspot-support-2": "hubspot",
-         "acme-salesforce-support": "salesforce"},
-    ),
+    # filter: (options, Truto's query, the first line printed after "# ", resource -> account)
+    "integration": (("--integration", "hubspot"), {"integration.name": "hubspot"},
+                    "2 MCP server(s) of 1 integrated account(s) matching integration='hubspot'",
+                    HUBSPOT),
+    "tenant-and-status": (("--tenant-id", "acme", "--status", "needs_reauth"),
+                          {"tenant_id": "acme", "status": "needs_reauth"},
+                          "1 MCP server(s) of 1 integrated account(s) matching tenant_id='acme', "
+                          "status='needs_reauth'", {"acme-salesforce-support": "salesforce"}),
+    "every-account": (("--all-accounts",), {},
+                      "3 MCP server(s) of 2 integrated account(s) of the API token's environment",
+                      {**HUBSPOT, "acme-salesforce-support": "salesforce"}),
 }  # fmt: skip
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("options", "query", "first", "adopted"), FILTERED.values(), ids=FILTERED)
+@pytest.mark.parametrize("case", FILTERED.values(), ids=FILTERED)
 def test_filters_reach_truto_as_the_lookup_sends_them_and_the_code_adopts_every_match(
-    run_discover: Discover,
-    emulator: Emulator,
-    tmp_path: Path,
-    options: tuple[str, ...],
-    query: dict[str, str],
-    first: str,
-    adopted: dict[str, str],
+    run_discover: Discover, emulator: Emulator, tmp_path: Path, case: Any
 ) -> None:
+    options, query, first, adopted = case
     code, out, err = run_discover(*options)
     assert code == 0, err
     sent = [e["query"] for e in emulator.journal() if e["path"] == "/integrated-account"]
     assert [{k: v for k, v in q.items() if k != "limit"} for q in sent] == [query]
-    assert out.splitlines()[0] == first
+    assert out.splitlines()[0] == f"# {first}"
     (tmp_path / "__main__.py").write_text(out)
     registered = {
         r.name: r.inputs["integrated_account_id"] for r in run_program(tmp_path).registrations
@@ -354,56 +338,32 @@ def test_filters_reach_truto_as_the_lookup_sends_them_and_the_code_adopts_every_
 
 CHOOSE = "choose the accounts one way: --integrated-account-id, or filters"
 NOTHING = "nothing to adopt, no project written"
-REFUSED = [
-    *[
-        pytest.param(
-            {present: "theirs"}, ONE, f"{{folder}} already holds {present}: ", 0, id=present
-        )
-        for present in [*_PROJECT_FILES, "Pulumi.yml"]
-    ],
-    pytest.param(
-        {}, (*ONE, "--project-name", "a b"), "Pulumi project names are 1 to 100", 0, id="name"
-    ),
-    pytest.param(
-        {},
-        ("--integrated-account-id", OTHER_ACCOUNT),
-        f"integrated account {OTHER_ACCOUNT} has no MCP servers: {NOTHING}",
-        1,  # its list
-        id="no-servers",
-    ),
-    pytest.param(
-        {},
-        ("--integration", "zoho"),
-        f"no integrated account matching integration='zoho': {NOTHING}",
-        1,
-        id="no-account-matches",
-    ),
-    pytest.param(
-        {},
-        ("--tenant-id", "beta"),
-        f"the 1 integrated account(s) matching tenant_id='beta' have no MCP servers: {NOTHING}",
-        2,  # the account list, its server list
-        id="no-server-in-the-matches",
-    ),
-    pytest.param({}, (*ONE, "--integration", "hubspot"), CHOOSE, 0, id="account-and-filter"),
-    pytest.param({}, ("--all-accounts", "--status", "active"), CHOOSE, 0, id="all-and-filter"),
-    pytest.param({}, (), CHOOSE, 0, id="no-choice"),
-]
+REFUSED = {
+    # case: (files in the folder, options, what stderr says, requests sent)
+    **{present: ({present: "theirs"}, ONE, f"{{folder}} already holds {present}: ", 0)
+       for present in [*_PROJECT_FILES, "Pulumi.yml"]},
+    "name": ({}, (*ONE, "--project-name", "a b"), "Pulumi project names are 1 to 100", 0),
+    "no-servers": ({}, ("--integrated-account-id", OTHER_ACCOUNT),
+                   f"integrated account {OTHER_ACCOUNT} has no MCP servers: {NOTHING}", 1),
+    "no-account-matches": ({}, ("--integration", "zoho"),
+                           f"no integrated account matching integration='zoho': {NOTHING}", 1),
+    "no-server-in-the-matches": ({}, ("--tenant-id", "beta"), "the 1 integrated account(s) "
+                                 f"matching tenant_id='beta' have no MCP servers: {NOTHING}", 2),
+    "account-and-filter": ({}, (*ONE, "--integration", "hubspot"), CHOOSE, 0),
+    "all-and-filter": ({}, ("--all-accounts", "--status", "active"), CHOOSE, 0),
+    "no-choice": ({}, (), CHOOSE, 0),
+}  # fmt: skip
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("files", "options", "said", "requests"), REFUSED)
+@pytest.mark.parametrize("case", REFUSED.values(), ids=REFUSED)
 def test_a_project_dir_that_cannot_be_written_is_refused_writing_nothing(
-    run_discover: Discover,
-    emulator: Emulator,
-    tmp_path: Path,
-    files: dict[str, str],
-    options: Any,
-    said: str,
-    requests: int,
+    run_discover: Discover, emulator: Emulator, tmp_path: Path, case: Any
 ) -> None:
     """A folder holding a project, a project name Pulumi refuses, or accounts not chosen one
-    way, before Truto is asked; accounts or filters that find nothing to adopt."""
+    way, before Truto is asked; accounts or filters that find nothing to adopt (requests: the
+    account list, each server list)."""
+    files, options, said, requests = case
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     code, out, err = run_discover(*options, "--project-dir", str(tmp_path))

@@ -170,12 +170,8 @@ def test_callers_during_a_listing_share_one_outcome_each_with_a_list_of_its_own(
     callers: int,
 ) -> None:
     errors: dict[int, BaseException] = {} if failing is None else {failing: ERROR}
-    with asked_during_the_first(callers, errors=errors, began=began) as (
-        truto,
-        shared,
-        first,
-        late,
-    ):
+    with asked_during_the_first(callers, errors=errors, began=began) as held:
+        truto, shared, first, late = held
         truto.end(1)
         assert number(first) == first_gets
         if began is None:  # listing 1 began before they asked: not theirs

@@ -234,30 +234,25 @@ def test_the_output_forms_stay_unknown_while_an_input_is_and_else_resolve_to_the
 NOT_AN_ACCOUNT = f"integrated account {ACCOUNT} does not exist for this API token"
 
 
+FAILED = {  # case: (stack config over the emulator's ({url}: its URL), what it says, the setting)
+    "wrong_token": ({API_TOKEN_KEY: ODD_TOKEN}, ["Truto refused the API token", API_TOKEN_KEY],
+                    API_TOKEN_KEY),
+    "base_url_with_a_wrong_path": ({BASE_URL_KEY: "{url}/v1"}, ["Truto answered 404",
+                                   f"{BASE_URL_KEY} ({{url}}) does not point at Truto's API"],
+                                   BASE_URL_KEY),
+    "unreachable": ({API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "http://127.0.0.1:9"},  # no one
+                    ["could not read Truto at {url}", f"{BASE_URL_KEY}, or run"], BASE_URL_KEY),
+    "removed_account": ({}, ["Truto answered 404", NOT_AN_ACCOUNT], BASE_URL_KEY),
+}  # fmt: skip
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("case", "said", "setting"),
-    [
-        ("wrong_token", ["Truto refused the API token", API_TOKEN_KEY], API_TOKEN_KEY),
-        (
-            "base_url_with_a_wrong_path",
-            ["Truto answered 404", f"{BASE_URL_KEY} ({{url}}) does not point at Truto's API"],
-            BASE_URL_KEY,
-        ),
-        ("unreachable", ["could not read Truto at {url}", f"{BASE_URL_KEY}, or run"], BASE_URL_KEY),
-        ("removed_account", ["Truto answered 404", NOT_AN_ACCOUNT], BASE_URL_KEY),
-    ],
-)
+@pytest.mark.parametrize(("case", "given", "said", "setting"), [(k, *v) for k, v in FAILED.items()])
 def test_a_failed_lookup_names_itself_the_cause_and_the_setting_never_the_token(
-    truto: Emulator, case: str, said: list[str], setting: str
+    truto: Emulator, case: str, given: dict[str, str], said: list[str], setting: str
 ) -> None:
-    config = {
-        "wrong_token": {API_TOKEN_KEY: ODD_TOKEN},
-        "base_url_with_a_wrong_path": {BASE_URL_KEY: f"{truto.url}/v1"},
-        "unreachable": {API_TOKEN_KEY: ODD_TOKEN, BASE_URL_KEY: "http://127.0.0.1:9"},  # no one
-        "removed_account": {},
-    }[case]
-    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url, **config}
+    config = {API_TOKEN_KEY: truto.api_token, BASE_URL_KEY: truto.url}
+    config |= {key: value.replace("{url}", truto.url) for key, value in given.items()}
     if case == "removed_account":
         truto.remove_account(ACCOUNT)
     pulumi.runtime.set_all_config({**config, "truto:operationTimeoutSeconds": "1"})

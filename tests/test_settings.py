@@ -84,28 +84,20 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_setting(
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
-        ("https://api.truto.one?env=eu", "query string"),
-        ("https://api.truto.one/?", "query string"),
-        ("https://api.truto.one/v1?", "query string"),
-        ("https://api.truto.one#frag", "fragment"),
-        ("https://api.truto.one/#", "fragment"),
-        ("https://user:sekrit@api.truto.one", "user info"),
-        ("https://sekrit@api.truto.one/v1", "user info (user:password@); give the token as"),
-        ("https://user:sekrit@api.truto.one/v1", "user info (user:password@); give the token as"),
-        ("https://:sekrit@api.truto.one", "user info"),
-        ("ftp://api.truto.one", "not an http(s) URL"),
-        ("ftp://user:sekrit@api.truto.one", "not an http(s) URL"),
-        ("https://", "not an http(s) URL"),
-        ("https://api.truto.one:port", "not an http(s) URL"),
-        ("https://u:sekrit@api.truto.one:port", "not an http(s) URL"),
+        *[(f"https://api.truto.one{tail}", "query string") for tail in ("?env=eu", "/?", "/v1?")],
+        *[(f"https://api.truto.one{tail}", "fragment") for tail in ("#frag", "/#")],
+        *[(f"https://{user}@api.truto.one", "user info") for user in ("user:sekrit", ":sekrit")],
+        *[(f"https://{user}@api.truto.one/v1", "user info (user:password@); give the token as")
+          for user in ("sekrit", "user:sekrit")],
+        *[(url, "not an http(s) URL") for url in ("ftp://api.truto.one", "https://",
+          "ftp://user:sekrit@api.truto.one", "https://api.truto.one:port",
+          "https://u:sekrit@api.truto.one:port")],
         ("https://api.truto .one", "white space"),
-        ("https://api.truto.one", None),
-        ("http://127.0.0.1:8787/", None),
-        ("https://proxy.example/truto/", None),
-        ("https://proxy.example:8443/truto/v1", None),
-        ("http://[::1]:8787", None),
+        *[(url, None) for url in ("https://api.truto.one", "http://127.0.0.1:8787/",
+          "https://proxy.example/truto/", "https://proxy.example:8443/truto/v1",
+          "http://[::1]:8787")],
     ],
-)
+)  # fmt: skip
 def test_a_base_url_that_cannot_be_right_is_refused_naming_why_and_a_path_or_port_is_kept(
     url: str, problem: str | None
 ) -> None:
@@ -127,13 +119,11 @@ def test_a_base_url_that_cannot_be_right_is_refused_naming_why_and_a_path_or_por
 @pytest.mark.parametrize(
     ("token", "problem"),
     [
-        ("", "Truto API token is empty"),
-        ("   ", "Truto API token is empty"),
-        ("s3cr\u00e9t", "contains characters not allowed in an HTTP header"),
-        ("s3cr\nt", "contains characters not allowed in an HTTP header"),
-        (" s3cret", "contains characters not allowed in an HTTP header"),
+        *[(token, "Truto API token is empty") for token in ("", "   ")],
+        *[(token, "contains characters not allowed in an HTTP header")
+          for token in ("s3cr\u00e9t", "s3cr\nt", " s3cret")],
     ],
-)
+)  # fmt: skip
 def test_a_token_that_cannot_go_in_a_header_is_refused_without_echoing_it(
     token: str, problem: str
 ) -> None:
@@ -146,11 +136,11 @@ def test_a_token_that_cannot_go_in_a_header_is_refused_without_echoing_it(
 @pytest.mark.parametrize(
     ("written", "meant"),
     [
-        ("truto:baseURL", "did you mean truto:baseUrl?"),
-        ("truto:baseurl", "did you mean truto:baseUrl?"),
-        ("truto:base_url", "did you mean truto:baseUrl?"),
-        ("truto:apitoken", "did you mean truto:apiToken?"),
-        ("truto:token", "did you mean truto:apiToken?"),
+        *[
+            (f"truto:{k}", "did you mean truto:baseUrl?")
+            for k in ("baseURL", "baseurl", "base_url")
+        ],
+        *[(f"truto:{k}", "did you mean truto:apiToken?") for k in ("apitoken", "token")],
         ("truto:maxRequestPerSecond", "did you mean truto:maxRequestsPerSecond?"),
         ("truto:requestTimeout", "did you mean truto:requestTimeoutSeconds?"),
         ("truto:operationTimeoutSecond", "did you mean truto:operationTimeoutSeconds?"),

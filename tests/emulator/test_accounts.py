@@ -133,15 +133,12 @@ def trio(store: Store, clock: FakeClock) -> dict[str, str]:
         ({"created_at[gt]": at(0)}, "bc"),
         ({"created_at[gte]": at(1), "updated_at[lt]": at(3)}, "b"),
         ({"created_at[lte]": at(1)}, "ab"),
-        ({"is_sandbox": "maybe"}, None),
-        ({"status": "deleted"}, None),
-        ({"status": "ACTIVE"}, None),
-        ({"updated_at": "2024-01-10"}, None),
-        ({"created_at": "2024-01-10T10:00:00"}, None),  # no time zone
-        ({"created_at[gt]": "soon"}, None),
-        ({"limit": "0"}, None),
+        *[({key: value}, None) for key, value in [
+            ("is_sandbox", "maybe"), ("status", "deleted"), ("status", "ACTIVE"),
+            ("updated_at", "2024-01-10"), ("created_at", "2024-01-10T10:00:00"),  # no time zone
+            ("created_at[gt]", "soon"), ("limit", "0")]],
     ],
-)
+)  # fmt: skip
 def test_filters_alone_and_combined_select_the_matching_accounts_or_are_bad_requests(
     store: Store, trio: dict[str, str], query: dict[str, str], expected: str | None
 ) -> None:

@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -23,8 +24,6 @@ from truto_pulumi.emulator._state import EMULATOR_USER_ID
 from ..kit import ACCOUNT, OTHER_ACCOUNT
 from .helpers import BASE_URL, CREATE, TOKEN, InProcessEmulator, assert_error, mcp_path, snapshot
 
-PHRASES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed"}
-PHRASES |= {409: "Conflict"}
 ANY_ID = "15c06123-ce3e-4977-aea1-02a1c359b567"
 """A server id no test made: fixed, as test ids must be (parallel workers collect alike)."""
 SECRETS = ("token", "url")
@@ -101,36 +100,28 @@ def test_a_server_through_every_endpoint_shows_its_token_and_url_only_on_create_
 NO_AUTH = {"Authorization": ""}
 """Headers that send no `Authorization` at all."""
 BEARER = {"www-authenticate": "Bearer"}
-WRONG, BASIC = ({"headers": {"Authorization": a}} for a in ("Bearer wrong", f"Basic {TOKEN}"))
 
 
 @pytest.mark.parametrize(
     ("method", "path", "send", "answer"),
     [
         ("POST", mcp_path(ACCOUNT), {"headers": NO_AUTH}, (401, "Bearer <token>", BEARER)),
-        ("POST", mcp_path(ACCOUNT), WRONG, (401, "", BEARER)),
-        ("POST", mcp_path(ACCOUNT), {"headers": {"Authorization": TOKEN}}, (401, "", BEARER)),
-        ("POST", mcp_path(ACCOUNT), BASIC, (401, "", BEARER)),
-        ("POST", mcp_path(ACCOUNT), {"headers": {"Authorization": "Bearer"}}, (401, "", BEARER)),
+        *[("POST", mcp_path(ACCOUNT), {"headers": {"Authorization": wrong}}, (401, "", BEARER))
+          for wrong in ("Bearer wrong", TOKEN, f"Basic {TOKEN}", "Bearer")],
         ("GET", "/integrated-account", {"headers": NO_AUTH}, (401, "", BEARER)),
-        ("POST", mcp_path("acme"), {}, (404, "Integrated account", {})),
         ("GET", mcp_path(ACCOUNT, "123"), {}, (404, "MCP server", {})),
         ("POST", mcp_path(ACCOUNT), {"content": b"{not json"}, (400, "not valid JSON", {})),
         ("POST", mcp_path(ACCOUNT), {"content": b""}, (400, "must be a JSON object", {})),
         ("PATCH", mcp_path(ACCOUNT, ANY_ID), {"content": b"[1"}, (400, "not valid JSON", {})),
         ("GET", mcp_path(ACCOUNT), {"params": {"limit": "0"}}, (400, "limit", {})),
-        ("GET", "/integrated-account", {"params": {"status": "gone"}}, (400, "status", {})),
-        ("GET", "/integrated-account/not-a-uuid", {}, (404, "Integrated account", {})),
         ("GET", f"/environment-integration/{ANY_ID}", {}, (404, "Environment integration", {})),
         ("GET", "/integrated-accounts", {}, (404, "Route GET", {})),
         ("GET", mcp_path(ACCOUNT) + "/", {}, (404, "Route GET", {})),
         ("PUT", mcp_path(ACCOUNT, ANY_ID), {}, (405, "", {"allow": "GET, PATCH, DELETE"})),
         ("DELETE", mcp_path(ACCOUNT), {}, (405, "", {"allow": "GET, POST"})),
         ("POST", "/integrated-account", {}, (405, "", {"allow": "GET"})),
-        ("DELETE", f"/integrated-account/{ACCOUNT}", {}, (405, "", {"allow": "GET"})),
-        ("PATCH", f"/environment-integration/{ANY_ID}", {}, (405, "", {"allow": "GET"})),
     ],
-)
+)  # fmt: skip
 def test_each_refusal_answers_its_status_in_trutos_error_body_and_acts_not(
     emu: InProcessEmulator, api: httpx.Client, method: str, path: str, send: JSONObject, answer: Any
 ) -> None:
@@ -145,7 +136,7 @@ def test_each_refusal_answers_its_status_in_trutos_error_body_and_acts_not(
 
     response = api.send(request)
 
-    assert_error(response, status, PHRASES[status])
+    assert_error(response, status, HTTPStatus(status).phrase)
     assert fragment in response.json()["message"]
     assert {key: response.headers.get(key) for key in headers} == headers
     assert "allow" in headers or "allow" not in response.headers
@@ -348,15 +339,11 @@ PLAN = {"action": {"status": 500}}
     ("call", "body", "status", "fragment"),
     [
         ("POST latency", {"seconds": -1}, 400, "seconds"),
-        ("POST latency", {"seconds": "fast"}, 400, "seconds"),
         ("POST rate-limit", {"requests": 0, "per_seconds": 10}, 400, "requests"),
         ("POST rate-limit", {"requests": 5, "per_seconds": 0}, 400, "per_seconds"),
         ("POST rate-limit", [5, 10], 400, "JSON object"),
         ("POST clock", {"advance": -1}, 400, "only moves on"),
-        ("POST clock", {"advance": "1"}, 400, "advance"),
-        ("POST account-page-limit", {}, 400, "limit"),
-        ("POST account-page-limit", [5], 400, "limit"),
-        *[("POST account-page-limit", {"limit": n}, 400, "page limit") for n in (0, True, "5")],
+        *[("POST account-page-limit", body, 400, "limit") for body in ({}, {"limit": True})],
         ("POST readings", {"config_patch": "overwrite"}, 400, "config_patch must be one of"),
         ("POST readings", {"newer_keys": "level"}, 400, "newer_keys must be an array"),
         ("POST readings", {"newer_keys": ["tags"]}, 400, "must not name a known config key"),
@@ -371,9 +358,7 @@ PLAN = {"action": {"status": 500}}
         ("POST faults", {"action": {}}, 400, "at least one of"),
         ("POST faults", {"action": {"status": 200}}, 400, "between 400 and 599"),
         ("POST faults", {"action": {"drop": True, "status": 500}}, 400, "cannot be combined"),
-        ("POST faults", {"action": {"drop": True, "lose_answer": True}}, 400, "combined"),
         ("POST faults", {"action": {"retry_after": 1}}, 400, "retry_after needs action.status"),
-        ("POST faults", {"action": {"body": "no status"}}, 400, "body needs action.status"),
         ("POST faults", {"action": {"status": 400, "body": {}}}, 400, "must be a string"),
         ("POST faults", {"action": {"delay": -1}}, 400, "delay must be a number >= 0"),
         ("POST faults", {"action": {"lose_answer": True, "act_after": 1}}, 400, "act_after"),
@@ -393,7 +378,6 @@ PLAN = {"action": {"status": 500}}
         ("POST accounts", {"id": ACCOUNT.upper()}, 409, "already exists"),
         ("POST accounts", {"environment_integration_id": ANY_ID}, 409, "already installed"),
         (f"PATCH accounts/{ACCOUNT}", {"status": "gone"}, 400, "status must be one of"),
-        (f"PATCH accounts/{ACCOUNT}", {"status": None}, 400, "status must be one of"),
         (f"PATCH accounts/{ACCOUNT}", {"region": "eu"}, 400, 'body must be {"status"'),
         ("DELETE accounts/not-a-uuid", None, 404, "Integrated account"),
         (f"PATCH servers/{ANY_ID}", {"name": "y"}, 404, "MCP server"),
@@ -414,7 +398,7 @@ def test_a_hook_refuses_what_it_cannot_do_in_trutos_error_body_and_changes_nothi
     method, hook = call.split(" ")
     response = api.request(method, f"/_emulator/{hook}", json=body)
 
-    assert_error(response, status, PHRASES[status])
+    assert_error(response, status, HTTPStatus(status).phrase)
     assert fragment in response.json()["message"]
     assert snapshot(emu) == before
     assert emu.journal() == []

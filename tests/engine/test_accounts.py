@@ -1,8 +1,9 @@
 """`examples/accounts` as users run it: its project folder, `pulumi install`, the README's
-config, then preview and up as Truto's integrated accounts come, change status and go (the
-emulator's account hooks). Plans are read from `pulumi preview --json`, the HTTP calls from the
-emulator's journal. The program's lookup (`get_integrated_accounts`) runs in the program, at
-preview too: its `GET /integrated-account` is the only call a preview makes."""
+config, then preview and up as Truto's integrated accounts come (the emulator's account hooks).
+Plans are read from `pulumi preview --json`, the HTTP calls from the emulator's journal; the
+program's lookup runs at preview too: its `GET /integrated-account` is the only call a preview
+makes. Which accounts get a server: tests/examples/test_accounts.py; a deleted account's:
+tests/lifecycle/test_account_deleted.py."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from devkit.project import CliResult, ProjectFolder, planned, server_steps
+from devkit.project import ProjectFolder, planned, server_steps
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import api_calls, item_path
+from ..lifecycle.helpers import api_calls
 from .conftest import failed
 
 pytestmark = pytest.mark.engine
@@ -54,13 +55,6 @@ def live_accounts(emulator: Emulator) -> list[str]:
     return sorted(server["integrated_account_id"] for server in emulator.servers())
 
 
-def diagnostics_of(result: CliResult, name: str) -> str:
-    """What the CLI's Diagnostics section says about one TrutoMcpServer."""
-    diagnostics = result.text.split("Diagnostics:", 1)[1]
-    on_resource = diagnostics.split(f"pulumi-python:dynamic/truto:McpServer ({name}):", 1)[1]
-    return on_resource.split("\n\n", 1)[0]
-
-
 def test_a_new_account_gets_one_server_and_nothing_else_moves(
     accounts_project: ProjectFolder, emulator: Emulator
 ) -> None:
@@ -92,42 +86,6 @@ def test_a_new_account_gets_one_server_and_nothing_else_moves(
     assert live_accounts(emulator) == sorted(account["id"] for account in [*first, new])
     assert sorted(project.servers()) == sorted(resource(a) for a in [*first, new])
     assert project.pulumi("stack", "output", "accounts").stdout.strip() == "3"
-    project.pulumi("preview", "--expect-no-changes")
-
-
-def test_accounts_that_are_deleted_or_no_longer_active_lose_their_server_but_needs_reauth_keeps_it(
-    accounts_project: ProjectFolder, emulator: Emulator
-) -> None:
-    project = accounts_project
-    added = [emulator.add_account(integration=INTEGRATION) for _ in range(5)]
-    project.pulumi("up", "--yes", "--skip-preview")  # a server each
-    connecting, invalid, reauth, gone, kept = added
-    servers = {server["integrated_account_id"]: server for server in emulator.servers()}
-    emulator.set_account_status(reauth["id"], "needs_reauth")
-    emulator.set_account_status(connecting["id"], "connecting")
-    emulator.set_account_status(invalid["id"], "validation_error")
-    assert emulator.remove_account(gone["id"]) == [servers[gone["id"]]["id"]]  # they go too
-    emulator.clear_journal()
-
-    plan = project.preview_plan()
-
-    dropped = (connecting, invalid, gone)
-    assert moves(plan) == {resource(account): "delete" for account in dropped}
-    assert api_calls(emulator) == [LOOKUP]
-    emulator.clear_journal()
-
-    up = project.pulumi("up", "--yes")
-
-    # Each dropped account's server is deleted; the deleted account's answers 404, which the
-    # provider proves (test_account_deleted.py) before it drops the server with a warning.
-    deleted = {(p, e) for m, p, e in api_calls(emulator) if m == "DELETE"}
-    assert deleted == {(item_path(servers[a["id"]]["id"], a["id"]), None) for a in dropped}
-    on_resource = diagnostics_of(up, resource(gone))
-    assert "warning:" in on_resource
-    assert f"integrated account {gone['id']} no longer exists in Truto" in on_resource
-    assert live_accounts(emulator) == sorted([reauth["id"], kept["id"]])
-    assert servers[reauth["id"]] in emulator.servers()  # untouched
-    assert sorted(project.servers()) == sorted([resource(reauth), resource(kept)])
     project.pulumi("preview", "--expect-no-changes")
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from devkit.project import ProjectFolder
+from devkit.project import ProjectFolder, planned
 from truto_pulumi._mark import CreateMark
 from truto_pulumi.emulator import Emulator
 
-from ..lifecycle.helpers import made_in_dashboard
+from ..lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
 from .conftest import PROGRAM_VENV, to_emulator
 
 pytestmark = pytest.mark.engine
@@ -67,9 +67,15 @@ def test_discover_adopts_every_server_of_the_matching_accounts_with_gets_only(
     project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
     to_emulator(project, emulator)
     emulator.clear_journal()
+    assert planned(project.preview_plan()) == {"create": ACCOUNTS + 1}  # the stack, adoptions
     project.pulumi("up", "--yes", "--skip-preview")
 
-    assert {e["method"] for e in emulator.journal()} == {"GET"}
+    # Each account's installed integration, then each server to adopt: no POST, no PATCH.
+    assert sorted(api_calls(emulator), key=str) == sorted(
+        [*(account_read(a["id"]) for a in accounts),
+         *(("GET", item_path(s["id"], s["integrated_account_id"]), None) for s in made)],
+        key=str,
+    )  # fmt: skip
     adopted = {name: state["id"] for name, state in project.servers().items()}
     assert sorted(adopted.values()) == sorted(server["id"] for server in made)
     assert {"t0-hubspot-read-only", "t0-hubspot-read-only-2"} <= set(adopted)

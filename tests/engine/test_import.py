@@ -1,6 +1,7 @@
 """`pulumi import` of a TrutoMcpServer, run for real: the CLI in a project folder, its Python
 language host and the dynamic provider host (`python -m pulumi.dynamic` in the project's
-virtualenv), against the emulator; then the route that works, `discover --project-dir`.
+virtualenv), against the emulator. The route that works, `discover --project-dir`:
+tests/engine/test_discover_environment.py.
 
 Why import fails: the engine's import step calls Read with the id alone, no inputs and no state
 (pkg/resource/deploy/step.go, `ImportStep.Apply`), and the dynamic provider host finds the
@@ -13,21 +14,18 @@ them to the state and skips Read, so nothing asks Truto whether the server exist
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devkit import MCP_SERVER_TYPE
-from devkit.project import ProjectFolder, planned, server_steps
+from devkit.project import ProjectFolder
 from truto_pulumi._resource import _pickled_provider
 from truto_pulumi.emulator import Emulator
 
 from ..kit import ACCOUNT
-from ..lifecycle.helpers import account_read, api_calls, item_path, made_in_dashboard
+from ..lifecycle.helpers import api_calls, made_in_dashboard
 from .conftest import PROGRAM_VENV, program_folder, to_emulator
 
 pytestmark = pytest.mark.engine
@@ -157,54 +155,3 @@ def test_pulumi_import_file_with_outputs_writes_them_to_the_state_without_asking
     assert sorted(project.servers()) == [NAME]
     assert {method for method, _, _ in api_calls(emulator)} == {"GET"}
     assert emulator.servers() == [legacy]
-
-
-def test_discover_project_dir_adopts_every_server_on_the_first_up_without_a_post_or_patch(
-    project_cli: str, emulator: Emulator, tmp_path: Path
-) -> None:
-    """The folder's requirements are the template's (`tests/test_discover.py`), which
-    `test_ci_pipeline.py` installs: its `venv` links to `PROGRAM_VENV`."""
-    emulator.reset()
-    made = [
-        made_in_dashboard(emulator, ACCOUNT, name="Support bot", config={"tags": ["tickets"]}),
-        made_in_dashboard(
-            emulator,
-            ACCOUNT,
-            name="Sales",
-            config={"methods": ["read", "write"], "tool_exposure": "discovery"},
-            expires_at="2031-01-01T00:00:00Z",
-        ),
-    ]
-    folder = tmp_path / "acme-mcp"
-    discovered = subprocess.run(
-        [sys.executable, "-m", "truto_pulumi.discover", "--integrated-account-id", ACCOUNT,
-         "--project-dir", str(folder)],
-        capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "TRUTO_API_TOKEN": emulator.api_token, "TRUTO_BASE_URL": emulator.url},
-    )  # fmt: skip
-    assert discovered.returncode == 0, discovered.stderr
-    assert sorted(path.name for path in folder.iterdir()) == [
-        "Pulumi.yaml",
-        "__main__.py",
-        "requirements.txt",
-    ]
-    (folder / "venv").symlink_to(PROGRAM_VENV)
-    project = ProjectFolder(folder, project_cli, tmp_path / "pulumi")
-    to_emulator(project, emulator)
-    emulator.clear_journal()
-
-    plan = project.preview_plan()
-    assert planned(plan) == {"create": 3}  # the stack and two adoptions
-    assert server_steps(plan) == {"support-bot": "create", "sales": "create"}
-    project.pulumi("up", "--yes", "--skip-preview")
-    # The account's installed integration, then each server to adopt: no POST, no PATCH.
-    assert sorted(api_calls(emulator), key=str) == sorted(
-        [account_read(), *(("GET", item_path(server["id"]), None) for server in made)], key=str
-    )
-    project.pulumi("preview", "--expect-no-changes")
-
-    ids = {name: state["id"] for name, state in project.servers().items()}
-    assert ids == {"support-bot": made[0]["id"], "sales": made[1]["id"]}
-    shown = [discovered.stdout, discovered.stderr, project.text(), *map(Path.read_text, [
-        folder / "Pulumi.yaml", folder / "__main__.py", folder / "requirements.txt"])]  # fmt: skip
-    assert not [text for text in shown if emulator.api_token in text]

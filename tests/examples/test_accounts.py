@@ -1,7 +1,7 @@
 """`examples/accounts` under mocks: the program reads the emulator's integrated accounts (its
 lookup runs in the program over loopback) and declares one read-only server per account of the
 configured integration that is `active` or `needs_reauth`, of the tenant if one is given. As
-accounts come and go through the real CLI: `tests/engine/test_accounts.py`; every page of a
+accounts come through the real CLI: `tests/engine/test_accounts.py`; every page of a
 lookup read: `tests/test_lookups.py`."""
 
 from __future__ import annotations

@@ -113,13 +113,3 @@ def test_out_of_band_edit_is_reported_by_refresh_and_reverted_by_one_patch_keepi
     assert (server["id"], server["name"], server["config"]) == (server_id, "reader", SORTED)
     assert server["expires_at"] == "2099-01-01T00:00:00.000Z"
     assert stack.resources[NAME].outputs["token"] == server["token"] == token
-
-    # What each change sends: tests/test_diff.py. Here: a removed `config` reaches Truto as one
-    # PATCH resetting each key it had, and leaves the outputs without one.
-    emulator.clear_journal()
-    stack.apply_step(desired(expires_at=EXPIRY))
-
-    reset = {"config": dict.fromkeys(SORTED)}
-    assert api_calls(emulator) == [("PATCH", item_path(server_id), reset)]
-    assert "config" not in stack.resources[NAME].outputs
-    assert stack.resources[NAME].outputs["token"] == token
