@@ -122,19 +122,10 @@ def test_rules_leave_other_resources_alone() -> None:
 
 
 def stack_violations(*servers: dict[str, Any]) -> list[tuple[str, str | None]]:
+    rest: tuple[Any, ...] = (None, None, None, [], {})  # provider, options, dependencies, ...
     resources = [
-        PolicyResource(
-            MCP_SERVER_TYPE,
-            unknown_checking_proxy(props),
-            f"urn:s{i}",
-            f"s{i}",
-            cast(Any, None),
-            None,
-            None,
-            [],
-            {},
-        )
-        for i, props in enumerate(servers)
+        PolicyResource(MCP_SERVER_TYPE, unknown_checking_proxy(p), f"urn:s{i}", f"s{i}", *rest)
+        for i, p in enumerate(servers)
     ]
     found: list[tuple[str, str | None]] = []
     RULES["truto-unique-names"].validate(

@@ -36,6 +36,7 @@ STACK = "dev"
 NAME = "acme-mcp read-only"
 """The template's server name for the project `acme-mcp`."""
 READ_ONLY = {"config": {"methods": ["read"]}}
+PACK_FLAGS = {"policyPacks": "--policy-pack", "policyPackConfigs": "--policy-pack-config"}
 
 
 def expand(text: str, values: dict[str, str]) -> str:
@@ -51,10 +52,7 @@ def action_command(step: dict[str, Any], values: dict[str, str]) -> list[str]:
         command.append("--yes")  # the action never prompts
     flags = ("diff", "refresh", "expect-no-changes")
     command += [f"--{flag}" for flag in flags if inputs.get(flag, "").lower() == "true"]
-    packs = {"policyPacks": "--policy-pack", "policyPackConfigs": "--policy-pack-config"}
-    return command + [
-        arg for key, flag in packs.items() if key in inputs for arg in (flag, inputs[key])
-    ]
+    return command + [a for k, f in PACK_FLAGS.items() if k in inputs for a in (f, inputs[k])]
 
 
 def runs_on(step: dict[str, Any], event: str) -> bool:

@@ -3,12 +3,8 @@ language host and the dynamic provider host (`python -m pulumi.dynamic` in the p
 virtualenv), against the emulator. The route that works, `discover --project-dir`:
 tests/engine/test_discover_environment.py.
 
-Why import fails: the engine's import step calls Read with the id alone, no inputs and no state
-(pkg/resource/deploy/step.go, `ImportStep.Apply`), and the dynamic provider host finds the
-provider to unpickle in them (`props["__provider"]`, sdk/python/lib/pulumi/dynamic/__main__.py),
-so it answers `KeyError: '__provider'`: pulumi/pulumi#16175 (open). Since CLI 3.254
-(pulumi/pulumi#23984) an import file may carry a resource's `outputs`: the engine then writes
-them to the state and skips Read, so nothing asks Truto whether the server exists.
+Why import fails, and what an import file with `outputs` does instead: docs/refresh-and-adoption.md
+("Why not `pulumi import`").
 """
 
 from __future__ import annotations

@@ -243,8 +243,8 @@ def test_an_operation_truto_refuses_or_that_times_out_fails_saying_why_and_keeps
     said: list[str],
 ) -> None:
     """A refusal fails at once, Truto's own message passed on; a fault that lasts fails once the
-    operation timeout runs out (an update's: tests/test_provider_settings.py), naming the
-    request it waited on, and the next run finishes the job."""
+    operation timeout runs out, naming the request it waited on, and the next run finishes the
+    job."""
     stack = own_host_stack(settings={OPERATION_TIMEOUT_KEY: "1"})
     stack.up(desired())
     before = stack.resources[NAME]
