@@ -21,7 +21,7 @@ Which = Literal["lowest", "highest"]
 
 
 def allowed_pulumi(distribution: str = "truto-pulumi") -> tuple[str, list[str]]:
-    """The package's `pulumi` requirement (`pulumi<4,>=3.200`) and its other runtime ones, as
+    """The package's `pulumi` requirement (`pulumi<4,>=3.235`) and its other runtime ones, as
     its installed metadata (pyproject.toml) says."""
     runtime = [r for r in metadata.requires(distribution) or [] if ";" not in r]
     pulumi = [r for r in runtime if re.match(r"pulumi\s*[<>=!~]", r)]
@@ -45,13 +45,15 @@ def pulumi_venv(which: Which, root: Path = REPO / "build" / "pulumi-versions") -
     folder = root / which
     python = folder / "bin" / "python"
     marker = folder / "version.txt"
+    requirement, others = allowed_pulumi()
+    pulumi = lowest_pin(requirement) if which == "lowest" else requirement
     fresh = marker.is_file() and (
-        which == "lowest" or time.time() - marker.stat().st_mtime < _FRESH_FOR
+        marker.read_text(encoding="utf-8").strip() == pulumi.partition("==")[2]
+        if which == "lowest"
+        else time.time() - marker.stat().st_mtime < _FRESH_FOR
     )
     if fresh and python.is_file():
         return python
-    requirement, others = allowed_pulumi()
-    pulumi = lowest_pin(requirement) if which == "lowest" else requirement
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(folder)], check=True)
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--upgrade", pulumi, *others],

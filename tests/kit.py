@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import bisect
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -54,7 +54,7 @@ class FakeClock:
 
     def __init__(self, start: float = 0.0, *, epoch: datetime | None = None) -> None:
         self.now = start
-        self.epoch = epoch or datetime(2024, 1, 1, tzinfo=timezone.utc)
+        self.epoch = epoch or datetime(2024, 1, 1, tzinfo=UTC)
         self.waits: list[float] = []
 
     def __call__(self) -> float:

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
@@ -250,7 +250,7 @@ def test_a_transport_error_says_what_failed_where_and_whether_the_request_was_se
 
 
 def http_date(minutes: float) -> str:
-    return format_datetime(datetime.now(timezone.utc) + timedelta(minutes=minutes), usegmt=True)
+    return format_datetime(datetime.now(UTC) + timedelta(minutes=minutes), usegmt=True)
 
 
 DATES = {"past": http_date(-5), "later": http_date(5)}

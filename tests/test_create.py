@@ -5,7 +5,7 @@ mark and the server it made), against a scripted stand-in for the client."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
@@ -149,7 +149,7 @@ def interrupted_from(call: int) -> Callable[[], bool]:
     return lambda: next(calls) >= call
 
 
-NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 1, tzinfo=UTC)
 HOLD = 420.0
 
 

@@ -6,7 +6,7 @@ wire delivers, that every bag gets such an answer and never an exception."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ from truto_pulumi._schema import CONFIG_KEYS, INPUT_KEYS
 
 from .kit import ACCOUNT, bag
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SERVER = {"integrated_account_id": ACCOUNT, "name": "reader", "id": "x", "token": "t"}
 """A server as Truto answers it: its fields and more."""
 
@@ -243,7 +243,7 @@ anything = st.recursive(
 )
 uuids = st.uuids().map(str).flatmap(lambda text: st.sampled_from([text, text.upper()]))
 offsets = st.sampled_from(
-    [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+    [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
 )
 timestamps = st.datetimes(
     datetime(2026, 11, 27, 12, 2), datetime(9998, 12, 31), timezones=offsets

@@ -4,7 +4,7 @@ server's inputs behind the SDK's unknown-checking proxy, the rule's pack config,
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -30,7 +30,7 @@ UNKNOWN = UNKNOWN_STRING_VALUE
 
 def in_days(n: int) -> str:
     """The time `n` days from now, as a server's `expires_at`."""
-    return (datetime.now(timezone.utc) + timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def server(**inputs: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import traceback
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -72,7 +72,7 @@ EARLY_RELEASE_STATE = {**valid_inputs(), "url": "u", "token": "t", "updated_at":
 
 
 def soon(seconds: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ._deadline import Deadline
@@ -69,7 +69,7 @@ def create_server(
     listings: AccountListings,
     interrupted: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
     """POST `body` under `mark` with an expiry at most `hold` seconds ahead, then rename it, all
     by `deadline`. Messages name the mark and ids, never the name: it may be a secret."""

@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pulumi.output import Unknown
@@ -37,7 +37,7 @@ def parse_timestamp(value: str) -> datetime:
     day, time, fraction, zone = match.groups()
     text = f"{day}T{time}.{(fraction or '')[:3].ljust(3, '0')}{zone.upper().replace('Z', '+00:00')}"
     try:
-        return datetime.fromisoformat(text).astimezone(timezone.utc)
+        return datetime.fromisoformat(text).astimezone(UTC)
     except OverflowError:
         raise ValueError("timestamp out of range") from None
 

@@ -105,7 +105,7 @@ def render_project(of: str, program: str, project_name: str) -> dict[str, str]:
         "Pulumi.yaml": f"name: {json.dumps(project_name)}\n"  # JSON strings are YAML's too
         f"description: {json.dumps(description)}\n"
         "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n",
-        "requirements.txt": "truto-pulumi>=0.1,<1\npulumi>=3.200,<4\n",  # as examples/template
+        "requirements.txt": "truto-pulumi>=0.1,<1\npulumi>=3.235,<4\n",  # as examples/template
         "__main__.py": _PROGRAM_HEADER + program,
     }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pulumi_policy import (
@@ -65,7 +65,7 @@ def _expires(props: Mapping[str, Any], settings: Mapping[str, Any]) -> str | Non
         when = datetime.fromisoformat(str(expires_at).replace("Z", "+00:00"))
     except ValueError:
         return f"has an expires_at that is no ISO 8601 time: {expires_at!r}"
-    limit = datetime.now(timezone.utc) + timedelta(days=settings["max_days"])
+    limit = datetime.now(UTC) + timedelta(days=settings["max_days"])
     if when.tzinfo is None or when > limit:
         return f"expires at {expires_at}, more than {settings['max_days']:g} days ahead"
     return None

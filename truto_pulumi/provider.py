@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.dynamic import (
@@ -153,7 +153,7 @@ class TrutoMcpServerProvider(ResourceProvider):
         inputs = unchanged_inputs(olds, news)
         failures: list[CheckFailure] = []
         if inputs is None:
-            outcome = check_inputs(news, olds=olds, now=datetime.now(timezone.utc))
+            outcome = check_inputs(news, olds=olds, now=datetime.now(UTC))
             inputs = outcome.inputs
             failures = [CheckFailure(f.property, f.reason) for f in outcome.failures]
         urn = _urn(news)
@@ -446,7 +446,7 @@ class _Operation:
 def _refuse_late_expiry(body: Mapping[str, Any], operation: str) -> None:
     """Fail before any request when a timestamp to send no longer lies far enough ahead: check
     judged it at preview, and the run may have reached it much later."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for prop in PROPERTIES:
         problem = lead_problem(prop, body.get(prop.name), now)
         if problem is not None:

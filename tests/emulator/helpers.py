@@ -4,7 +4,7 @@ check."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ from truto_pulumi.emulator._app import Emulation
 from truto_pulumi.emulator._hooks import HOOK_PREFIX, EmulatorHooks
 from truto_pulumi.emulator._state import format_timestamp
 
-START = datetime(2024, 1, 10, 10, 0, tzinfo=timezone.utc)
+START = datetime(2024, 1, 10, 10, 0, tzinfo=UTC)
 """The fake clock's epoch."""
 TOKEN = "test-token"
 BASE_URL = "http://truto.test"

@@ -20,7 +20,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,7 @@ def leftovers_expire(emulator: Emulator, state: dict[str, Any]) -> None:
     """What a killed run left carries its create mark and a provisional expiry within the
     create's hold; Truto's time moved past it, they are gone."""
     held = {resource["id"] for resource in state.values()}
-    latest = datetime.now(timezone.utc) + timedelta(seconds=HOLD + 5)
+    latest = datetime.now(UTC) + timedelta(seconds=HOLD + 5)
     for server in emulator.servers():
         if server["id"] not in held:
             assert read_mark(server["name"]) is not None, server["name"]

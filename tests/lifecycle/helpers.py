@@ -4,7 +4,7 @@ runs compare."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from truto_pulumi._inputs import parse_timestamp
@@ -90,7 +90,7 @@ def masked(body: Any) -> Any:
     if found is None:
         return body
     expiry = body.get("expires_at")
-    hour = datetime.now(timezone.utc) + timedelta(hours=1)
+    hour = datetime.now(UTC) + timedelta(hours=1)
     provisional = isinstance(expiry, str) and parse_timestamp(expiry) < hour
     shown = {**body, "name": f"{found[0]} {MASK}"}
     return {**shown, "expires_at": PROVISIONAL} if provisional else shown

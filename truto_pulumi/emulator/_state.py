@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from ._base import (
@@ -109,17 +109,17 @@ class PlanLimitError(EmulatorError):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _to_millis(moment: datetime) -> datetime:
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def format_timestamp(moment: datetime) -> str:
     """`2024-01-10T10:00:00.000Z`: UTC, millisecond precision, `Z` suffix."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -138,7 +138,7 @@ def read_timestamp(value: object, field: str) -> datetime:
         moment = datetime.fromisoformat(f"{match['date']}T{match['time']}.{frac}{tz}")
     except ValueError as exc:
         raise BadRequestError(f"{field} is not a valid date-time: {value!r}") from exc
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 # --------------------------------------------------------------------------- validation

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The rows of README's "Supported versions" that .venv does not run: each Python, and the lowest
+# `pulumi` the package allows, in a virtualenv of its own under .cache/versions (an editable
+# install of this checkout with the dev extra), running the fast tier and the real provider
+# host's lifecycle. A row the machine cannot provide fails the run: it is tested, or the table is
+# wrong. A row is `PYTHON` or `PYTHON:PULUMI` (PULUMI a pip requirement for the `pulumi` SDK).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lowest=$(sed -n 's/^ *"pulumi>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+for row in ${ROWS:-3.12 3.13 "3.11:pulumi==$lowest.0"}; do
+    version=${row%%:*}
+    pin=$([ "$row" = "$version" ] || echo "${row#*:}")
+    python=""
+    for candidate in "$(pyenv root 2>/dev/null)"/versions/"$version".*/bin/"python$version" \
+        "$(command -v "python$version" || true)"; do
+        if [ -x "$candidate" ] && "$candidate" -c '' 2>/dev/null; then python=$candidate; fi
+    done
+    [ -n "$python" ] || { echo "Python $version: not found (pyenv, PATH)" >&2; exit 1; }
+    venv=.cache/versions/$version${pin:+-${pin//[^0-9.]/}}
+    # Made again for a newer pyproject.toml or another checkout (the install is editable).
+    if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$PWD" ] || [ pyproject.toml -nt "$venv/.installed" ]; then
+        rm -rf "$venv"
+        "$python" -m venv "$venv"
+        "$venv/bin/python" -m pip install --quiet --upgrade pip
+        if [ -z "$pin" ]; then
+            "$venv/bin/python" -m pip install --quiet -e '.[dev]'
+        else  # the policy extra needs a later pulumi (pulumi-policy's own floor): not in this row
+            "$venv/bin/python" -m pip install --quiet -e '.[emulator]' "$pin" \
+                pytest pytest-timeout hypothesis
+        fi
+        echo "$PWD" > "$venv/.installed"
+    fi
+    sdk=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("pulumi"))')
+    echo "== $("$venv/bin/python" --version), pulumi $sdk"
+    ignore=$([ -z "$pin" ] || echo "--ignore=tests/test_policy.py --ignore=tests/engine/test_policy_pack.py")
+    "$venv/bin/pytest" -q -p no:cacheprovider -m "not slow" $ignore | tail -1
+    "$venv/bin/pytest" -q -p no:cacheprovider tests/lifecycle/test_lifecycle.py | tail -1
+done
