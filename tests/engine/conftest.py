@@ -16,14 +16,12 @@ from truto_pulumi.emulator import Emulator
 
 @pytest.fixture(scope="session")
 def package_index(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """pip's environment for a user's package index: a folder holding this package's wheel, its
-    dependencies' (the `policy` extra's too) and those `pulumi install` upgrades (pip,
-    setuptools, wheel), the only index pip reads. Built once a session: each install of a
-    project made from the template then reads local wheels, not the network."""
+    """pip's environment for a user's package index, the only one pip reads: this package's
+    sdist and wheel, its dependencies' wheels (the `policy` extra's too) and those `pulumi
+    install` upgrades, made once a session by `tools/dist.py index` (CI's `make dist` checks it)."""
     folder = tmp_path_factory.mktemp("wheelhouse")
-    wheels = [f"{REPO}[policy]", "pip", "setuptools", "wheel"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(folder), *wheels],
+        [sys.executable, str(REPO / "tools" / "dist.py"), "index", str(folder)],
         check=True,
         capture_output=True,
         timeout=600,
