@@ -8,7 +8,7 @@ export PATH := $(PATH):$(PULUMI_CACHE)
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK := true
 
-.PHONY: test lint venv demo bench clean pulumi dist
+.PHONY: test lint venv demo bench clean pulumi versions dist
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: venv pulumi
 
 pulumi:
 	bash tools/pulumi-cli/build.sh
+
+# README's "Supported versions" beyond .venv: each other Python, and the lowest pulumi allowed.
+versions:
+	bash tools/pythons.sh
 
 # The sdist and the wheel in build/dist, checked (tools/dist.py): CI and the release workflow.
 dist: venv
