@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from devkit import SimulatedStack
+from devkit.engine import RefreshOutcome
 from truto_pulumi._mark import stack_tag
 from truto_pulumi.emulator import Emulator
 
@@ -70,6 +71,20 @@ def test_a_create_then_a_run_with_the_same_state_calls_nothing_and_destroy_delet
 
     assert (emulator.servers(), stack.resources) == ([], {})
     assert api_calls(emulator) == [("DELETE", item_path(server_id), None)]
+
+
+def test_a_state_the_first_release_wrote_gets_token_known_from_a_refresh(
+    stack: SimulatedStack, emulator: Emulator
+) -> None:
+    """The first release wrote no `token_known`: a refresh fills it in from its one read (an
+    `up`, without a call: test_provider.py; a state of 0.2.0: engine/test_upgrade.py)."""
+    stack.apply_step(desired(config=SCOPED))
+    recorded, server_id = dict(stack.resources[NAME].outputs), stack.resources[NAME].id
+    del stack.resources[NAME].outputs["token_known"]
+    emulator.clear_journal()
+    assert stack.refresh() == {NAME: RefreshOutcome(drift=True)}
+    assert stack.resources[NAME].outputs == recorded
+    assert api_calls(emulator) == [("GET", item_path(server_id), None)]
 
 
 EXPIRY = "2099-01-01T00:00:00Z"
