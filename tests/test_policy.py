@@ -69,7 +69,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str | None]] = [
         "than 30 days",
     ),  # CLI: float
     ("truto-server-expires", server(expires_at="next week"), {}, "no ISO 8601 time"),
-    ("truto-server-expires", server(expires_at="2030-01-01T00:00:00"), {}, "more than 90"),
+    ("truto-server-expires", server(expires_at="2030-01-01T00:00:00Z"), {}, "more than 90"),
     ("truto-server-expires", server(expires_at=UNKNOWN), {}, "cannot decide at preview"),
     ("truto-server-scoped", server(config={"tags": ["t"]}), {}, "declares no config.methods"),
     ("truto-server-scoped", server(), {}, "declares no config.tags"),

@@ -14,11 +14,9 @@ import pulumi.dynamic
 
 from ._host_bridge import URN_KEY
 from ._schema import INPUT_KEYS, OUTPUT_KEYS, SECRET_OUTPUTS
+from ._schema import TYPE_TOKEN as _TYPE
 from ._settings import program_config
 from .provider import TrutoMcpServerProvider
-
-_TYPE = "pulumi-python:dynamic/truto:McpServer"
-"""The resource type token, as `pulumi.dynamic.Resource` names the class below."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+TYPE_TOKEN = "pulumi-python:dynamic/truto:McpServer"
+"""The resource type token the engine gives a TrutoMcpServer (`pulumi.dynamic.Resource`'s rule)."""
+
 Shape = Literal["uuid", "text", "timestamp", "config", "string_set", "choice", "flag"]
 
 

@@ -27,9 +27,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from ._inputs import parse_timestamp
+from ._schema import TYPE_TOKEN
+
 __all__ = ["MCP_SERVER_TYPE", "policies", "serve_pack"]
 
-MCP_SERVER_TYPE = "pulumi-python:dynamic/truto:McpServer"
+MCP_SERVER_TYPE = TYPE_TOKEN
 _READ_METHODS = {"read", "list", "get"}
 _ALLOW_LIST = {
     "accounts": {"type": "array", "items": {"type": "string"}, "default": []},
@@ -62,11 +65,10 @@ def _expires(props: Mapping[str, Any], settings: Mapping[str, Any]) -> str | Non
     if not expires_at:
         return "has no expires_at"
     try:
-        when = datetime.fromisoformat(str(expires_at).replace("Z", "+00:00"))
+        when = parse_timestamp(str(expires_at))
     except ValueError:
         return f"has an expires_at that is no ISO 8601 time: {expires_at!r}"
-    limit = datetime.now(UTC) + timedelta(days=settings["max_days"])
-    if when.tzinfo is None or when > limit:
+    if when > datetime.now(UTC) + timedelta(days=settings["max_days"]):
         return f"expires at {expires_at}, more than {settings['max_days']:g} days ahead"
     return None
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._errors import TrutoError, TrutoNotFoundError
 from ._lookups import configured, get_mcp_servers
-from ._resource import _TYPE
+from ._schema import TYPE_TOKEN
 
 __all__ = ["left_by_killed_run", "main"]
 
@@ -25,11 +25,12 @@ def left_by_killed_run(
 ) -> list[dict[str, Any]]:
     """The servers, in Truto's order, named as a pending create of the deployment under its
     account, and not held by a resource (a marked one Truto deletes at its provisional expiry)."""
-    held = {str(r.get("id")) for r in deployment.get("resources") or [] if r.get("type") == _TYPE}
+    resources = deployment.get("resources") or []
+    held = {str(r.get("id")) for r in resources if r.get("type") == TYPE_TOKEN}
     wanted: dict[str, set[str]] = {}
     for operation in deployment.get("pending_operations") or []:
         resource = operation.get("resource") or {}
-        if operation.get("type") != "creating" or resource.get("type") != _TYPE:
+        if operation.get("type") != "creating" or resource.get("type") != TYPE_TOKEN:
             continue
         inputs = resource.get("inputs") or {}
         account, name = inputs.get("integrated_account_id"), inputs.get("name")
