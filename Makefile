@@ -35,7 +35,7 @@ pulumi:
 	bash tools/pulumi-cli/build.sh
 
 # README's "Supported versions" beyond .venv: each other Python, and the lowest pulumi allowed.
-versions:
+versions: venv
 	bash tools/pythons.sh
 
 # The sdist and the wheel in build/dist, checked (tools/dist.py): CI and the release workflow.

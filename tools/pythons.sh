@@ -6,8 +6,9 @@
 # wrong. A row is `PYTHON` or `PYTHON:PULUMI` (PULUMI a pip requirement for the `pulumi` SDK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lowest=$(sed -n 's/^ *"pulumi>=\([0-9.]*\),.*/\1/p' pyproject.toml)
-for row in ${ROWS:-3.12 3.13 "3.11:pulumi==$lowest.0"}; do
+lowest=$(.venv/bin/python -c 'from devkit.pulumi_versions import allowed_pulumi, lowest_pin
+print(lowest_pin(allowed_pulumi()[0]))')  # pulumi==3.235.0, as the lowest-pulumi host tests pin it
+for row in ${ROWS:-3.12 3.13 "3.11:$lowest"}; do
     version=${row%%:*}
     pin=$([ "$row" = "$version" ] || echo "${row#*:}")
     python=""
